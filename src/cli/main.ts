@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands/index.js';
+import { CliError } from './cli-error.js';
+
+const program = new Command();
+program
+  .name('dmconfirm')
+  .description('Confirm MikroTik RouterOS device-mode changes at unattended sites, only with signed approval')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+for (const register of commands) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof CliError) {
+    console.error(`dmconfirm: ${error.message}`);
+    process.exitCode = error.exitCode;
+  } else {
+    console.error('dmconfirm: unexpected error:', error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { secretRef } from './secret.js';
+import { routerConnectionSchema } from './connection-schema.js';
+
+/** Safe bounds every driver clamps to; the hard limits cannot be configured away. */
+export const timingSchema = z
+  .strictObject({
+    pressMs: z.number().int().min(50).max(5000).default(300).describe('Default button press length'),
+    pressMinMs: z.number().int().min(50).max(5000).default(100),
+    pressMaxMs: z.number().int().min(50).max(5000).default(2000).describe('A press is never longer than this'),
+    offMs: z.number().int().min(1000).max(120_000).default(8000).describe('Default power-off time (capacitors must drain)'),
+    offMinMs: z.number().int().min(1000).max(120_000).default(2000),
+    offMaxMs: z.number().int().min(1000).max(120_000).default(60_000),
+  })
+  .default({ pressMs: 300, pressMinMs: 100, pressMaxMs: 2000, offMs: 8000, offMinMs: 2000, offMaxMs: 60_000 })
+  .refine((t) => t.pressMinMs <= t.pressMs && t.pressMs <= t.pressMaxMs, 'pressMs must lie within pressMinMs..pressMaxMs')
+  .refine((t) => t.offMinMs <= t.offMs && t.offMs <= t.offMaxMs, 'offMs must lie within offMinMs..offMaxMs');
+
+const serialPort = {
+  path: z.string().min(1).describe('Serial device, e.g. /dev/serial/by-id/...'),
+  baudRate: z.number().int().positive().default(9600),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000).describe('Reply timeout for each command'),
+};
+
+export const gpioActuatorSchema = z.strictObject({
+  driver: z.literal('gpio'),
+  pin: z.number().int().min(0).max(27, 'must be an integer 0..27').describe('BCM GPIO number on the header'),
+  activeLow: z.boolean().default(true).describe('Relay input energizes on a low level (most Pi relay boards)'),
+  wiring: z
+    .enum(['normally-closed', 'normally-open'])
+    .describe('normally-closed: power relay (energized = router off); normally-open: across the button'),
+  backend: z.enum(['auto', 'sysfs', 'gpioset']).default('auto').describe('sysfs via onoff, or libgpiod gpioset'),
+  sysfsRoot: z.string().default('/sys/class/gpio').describe('sysfs GPIO root (tests point it elsewhere)'),
+  timing: timingSchema,
+});
+
+export const lcusActuatorSchema = z.strictObject({
+  driver: z.literal('lcus'),
+  ...serialPort,
+  channel: z.number().int().min(1).max(8).default(1),
+  inverted: z.boolean().default(false).describe('Board clone with inverted on/off'),
+  wiring: z.enum(['normally-closed', 'normally-open']),
+  timing: timingSchema,
+});
+
+export const wtiActuatorSchema = z.strictObject({
+  driver: z.literal('wti'),
+  ...serialPort,
+  plug: z.union([z.number().int().min(1), z.string().min(1)]).describe('Plug number or name'),
+  method: z.enum(['boot', 'off-on']).default('off-on').describe('/BOOT (PDU times the off period) or /OFF then /ON'),
+  username: z.string().optional(),
+  password: secretRef.optional(),
+  timing: timingSchema,
+});
+
+export const apcActuatorSchema = z.strictObject({
+  driver: z.literal('apc'),
+  ...serialPort,
+  outlet: z.number().int().min(1),
+  method: z.enum(['reboot', 'off-on']).default('off-on'),
+  username: z.string().optional(),
+  password: secretRef.optional(),
+  timing: timingSchema,
+});
+
+export const poeActuatorSchema = z.strictObject({
+  driver: z.literal('routeros-poe'),
+  switch: routerConnectionSchema.describe('The MikroTik switch whose PoE port powers the router'),
+  interface: z.string().min(1).describe('PoE port, e.g. ether5'),
+  method: z.enum(['power-cycle', 'poe-out']).default('power-cycle'),
+  poeOutOn: z.enum(['auto-on', 'forced-on']).default('auto-on'),
+  timing: timingSchema,
+});
+
+export const simActuatorSchema = z.strictObject({
+  driver: z.literal('sim'),
+  url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
+  timing: timingSchema,
+});
+
+export const actuatorSchema = z.discriminatedUnion('driver', [
+  gpioActuatorSchema,
+  lcusActuatorSchema,
+  wtiActuatorSchema,
+  apcActuatorSchema,
+  poeActuatorSchema,
+  simActuatorSchema,
+]);
+
+export type ActuatorConfig = z.infer<typeof actuatorSchema>;
+export type ActuatorTiming = z.infer<typeof timingSchema>;

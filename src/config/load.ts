@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { applyEnvOverrides } from './env-override.js';
+import { withSecretContext } from './secret.js';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Every problem in a configuration at once; the daemon refuses to start on any. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** `['routers', 0, 'actuator', 'pin']` → `routers[0].actuator.pin`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += (out ? '.' : '') + String(part);
+  }
+  return out || '(root)';
+}
+
+export function problemsFrom(error: z.ZodError): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
+    return { path: formatPath(issue.path), message };
+  });
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+  envOverrides: string[];
+}
+
+/** Reads, overrides from the environment, validates and resolves secrets. Throws ConfigError. */
+export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfig {
+  const path = resolve(file);
+  const env = options.env ?? process.env;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [{ path: '(file)', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }]);
+  }
+  return parseConfigText(text, path, env);
+}
+
+export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(path, doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })));
+  }
+  const { config: raw, applied } = applyEnvOverrides(doc.toJS(), env);
+  const result = withSecretContext({ baseDir: dirname(path), credentialsDirectory: env.CREDENTIALS_DIRECTORY }, () =>
+    configSchema.safeParse(raw),
+  );
+  if (!result.success) throw new ConfigError(path, problemsFrom(result.error));
+  return { config: result.data, file: path, envOverrides: applied };
+}
