@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonFile, writeJsonAtomic } from '../../src/store/atomic-file.js';
@@ -16,12 +16,10 @@ test('atomic JSON write replaces the file, leaves no temporaries and sets the mo
   assert.equal(statSync(path).mode & 0o777, 0o600);
 });
 
-test('a failed write keeps the old content and cleans up', { skip: process.getuid?.() === 0 ? 'root ignores permissions' : false }, async () => {
+test('a failed rename leaves no temporary file behind and reports the error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-atomic-'));
-  const path = join(dir, 'state.json');
-  await writeJsonAtomic(path, { n: 1 });
-  chmodSync(dir, 0o500);
-  await assert.rejects(writeJsonAtomic(path, { n: 2 }));
-  chmodSync(dir, 0o700);
-  assert.deepEqual(await readJsonFile(path), { n: 1 });
+  const target = join(dir, 'occupied');
+  mkdirSync(join(target, 'child'), { recursive: true }); // rename over a non-empty directory fails
+  await assert.rejects(writeJsonAtomic(target, { n: 2 }), /EISDIR|ENOTEMPTY|EEXIST/);
+  assert.deepEqual(readdirSync(dir), ['occupied']);
 });
