@@ -29,8 +29,15 @@ export const gpioActuatorSchema = z.strictObject({
   wiring: z
     .enum(['normally-closed', 'normally-open'])
     .describe('normally-closed: power relay (energized = router off); normally-open: across the button'),
-  backend: z.enum(['auto', 'sysfs', 'gpioset']).default('auto').describe('sysfs via onoff, or libgpiod gpioset'),
-  sysfsRoot: z.string().default('/sys/class/gpio').describe('sysfs GPIO root (tests point it elsewhere)'),
+  backend: z
+    .enum(['auto', 'sysfs', 'gpioset'])
+    .default('auto')
+    .describe('sysfs via onoff, or the libgpiod gpioset tool; auto picks sysfs when /sys/class/gpio is usable'),
+  chipLabel: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('gpiochip label of the header (default: pinctrl-bcm2835/bcm2711/rp1, i.e. any Raspberry Pi)'),
   timing: timingSchema,
 });
 
@@ -38,7 +45,7 @@ export const lcusActuatorSchema = z.strictObject({
   driver: z.literal('lcus'),
   ...serialPort,
   channel: z.number().int().min(1).max(8).default(1),
-  inverted: z.boolean().default(false).describe('Board clone with inverted on/off'),
+  inverted: z.boolean().default(false).describe('Board clone with inverted on/off (00 energizes)'),
   wiring: z.enum(['normally-closed', 'normally-open']),
   timing: timingSchema,
 });
@@ -47,9 +54,10 @@ export const wtiActuatorSchema = z.strictObject({
   driver: z.literal('wti'),
   ...serialPort,
   plug: z.union([z.number().int().min(1), z.string().min(1)]).describe('Plug number or name'),
-  method: z.enum(['boot', 'off-on']).default('off-on').describe('/BOOT (PDU times the off period) or /OFF then /ON'),
-  username: z.string().optional(),
+  method: z.enum(['boot', 'off-on']).default('off-on').describe('/BOOT (PDU times the off period; set offMs to match) or /OFF then /ON'),
+  username: z.string().optional().describe('Login name, when the PDU asks for one'),
   password: secretRef.optional(),
+  prompt: z.string().default('[A-Za-z]{2,8}>\\s*$').describe('Regular expression matching the command prompt at the end of the output'),
   timing: timingSchema,
 });
 
@@ -57,9 +65,10 @@ export const apcActuatorSchema = z.strictObject({
   driver: z.literal('apc'),
   ...serialPort,
   outlet: z.number().int().min(1),
-  method: z.enum(['reboot', 'off-on']).default('off-on'),
-  username: z.string().optional(),
+  method: z.enum(['reboot', 'off-on']).default('off-on').describe('olReboot (PDU times the off period; set offMs to match) or olOff then olOn'),
+  username: z.string().optional().describe('Login name, when the PDU asks for one'),
   password: secretRef.optional(),
+  prompt: z.string().default('apc>\\s*$').describe('Regular expression matching the command prompt at the end of the output'),
   timing: timingSchema,
 });
 

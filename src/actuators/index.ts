@@ -1,0 +1,64 @@
+import type { ActuatorConfig } from '../config/actuator-schema.js';
+import { RelayActuator } from './base.js';
+import { SysfsGpioOutput, sysfsUnavailableReason } from './gpio.js';
+import { GpiosetOutput } from './gpioset.js';
+import { LcusOutput } from './lcus.js';
+import { SerialLine, type PortFactory } from './serial-line.js';
+import { PromptSession } from './prompt-session.js';
+import { PduActuator } from './pdu.js';
+import { WtiOutlet, wtiDialect } from './wti.js';
+import { ApcOutlet, apcDialect } from './apc.js';
+import { SimActuator } from './sim.js';
+import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
+import type { Actuator, ActuatorDeps } from './types.js';
+
+export type { Actuator, ActionReport, ActionEdge, ActionOptions, Clock } from './types.js';
+export * from './errors.js';
+
+export interface CreateActuatorDeps extends ActuatorDeps, PoeDeps {
+  /** Name for logs and busy errors, e.g. `core-1/power`. */
+  name?: string;
+  /** Serial ports; tests pass SerialPortMock. */
+  portFactory?: PortFactory;
+  /** Where gpioset/gpiodetect live (tests); PATH otherwise. */
+  gpioToolDir?: string;
+}
+
+/** Builds the driver a configuration names. No side effects: hardware is touched in start(). */
+export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps): Actuator {
+  const name = deps.name ?? config.driver;
+  const logger = deps.logger.child({ driver: config.driver });
+  switch (config.driver) {
+    case 'gpio': {
+      const common = { pin: config.pin, activeLow: config.activeLow, chipLabel: config.chipLabel, logger };
+      // auto: sysfs where the kernel still has it, else the character device.
+      const useSysfs = config.backend === 'sysfs' || (config.backend === 'auto' && sysfsUnavailableReason() === undefined);
+      const output = useSysfs ? new SysfsGpioOutput(common) : new GpiosetOutput({ ...common, toolDir: deps.gpioToolDir });
+      return new RelayActuator(useSysfs ? 'gpio' : 'gpioset', name, config.wiring, output, config.timing, deps);
+    }
+    case 'lcus': {
+      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
+      const output = new LcusOutput(line, { channel: config.channel, inverted: config.inverted, timeoutMs: config.timeoutMs });
+      return new RelayActuator('lcus', name, config.wiring, output, config.timing, deps);
+    }
+    case 'wti':
+    case 'apc': {
+      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
+      const session = new PromptSession(line, config.driver === 'wti' ? wtiDialect(config.prompt) : apcDialect(config.prompt), {
+        username: config.username,
+        password: config.password,
+        timeoutMs: config.timeoutMs,
+        logger,
+      });
+      if (config.driver === 'wti') {
+        const method = config.method === 'boot' ? 'reboot' : 'off-on';
+        return new PduActuator('wti', name, new WtiOutlet(session, config.plug), method, line, config.timing, deps);
+      }
+      return new PduActuator('apc', name, new ApcOutlet(session, config.outlet), config.method, line, config.timing, deps);
+    }
+    case 'routeros-poe':
+      return createPoeActuator(config, name, deps);
+    case 'sim':
+      return new SimActuator(name, config.url, config.timing, deps);
+  }
+}

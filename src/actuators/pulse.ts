@@ -1,0 +1,179 @@
+import type { Logger } from '../log/logger.js';
+import type { ActuatorTiming } from '../config/actuator-schema.js';
+import type { ActionEdge, ActionReport, Clock } from './types.js';
+import {
+  ActionAbortedError,
+  ActuatorBusyError,
+  ActuatorError,
+  ActuatorStoppedError,
+  PressTooLongError,
+  RestoreFailedError,
+} from './errors.js';
+
+export interface PulsePlan {
+  effectiveMs: number;
+  clamped: boolean;
+}
+
+function checkFinite(ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0) throw new ActuatorError('invalid-duration', `duration must be a non-negative number of ms, got ${ms}`);
+}
+
+/** A press shorter than the minimum is lengthened; one longer than the maximum is refused. */
+export function planPress(requestedMs: number | undefined, timing: ActuatorTiming): PulsePlan {
+  if (requestedMs === undefined) return { effectiveMs: timing.pressMs, clamped: false };
+  checkFinite(requestedMs);
+  const ms = Math.round(requestedMs);
+  if (ms > timing.pressMaxMs) throw new PressTooLongError(ms, timing.pressMaxMs);
+  if (ms < timing.pressMinMs) return { effectiveMs: timing.pressMinMs, clamped: true };
+  return { effectiveMs: ms, clamped: false };
+}
+
+/** Power-off time is clamped both ways: too short does not drain the router's capacitors. */
+export function planPowerOff(requestedMs: number | undefined, timing: ActuatorTiming): PulsePlan {
+  if (requestedMs === undefined) return { effectiveMs: timing.offMs, clamped: false };
+  checkFinite(requestedMs);
+  const ms = Math.round(requestedMs);
+  const effectiveMs = Math.min(timing.offMaxMs, Math.max(timing.offMinMs, ms));
+  return { effectiveMs, clamped: effectiveMs !== ms };
+}
+
+/** The two halves of a pulse, written by each driver. */
+export interface PulseSteps {
+  /** Close the contacts / cut the power (for effectiveMs). May throw; release runs anyway. */
+  engage(effectiveMs: number): Promise<void>;
+  /** Open the contacts / restore power. Retried until it succeeds. */
+  release(): Promise<void>;
+  engagedEdge: string;
+  releasedEdge: string;
+  /** Waits while engaged; defaults to sleeping the effective time. Extra edges go through `mark`. */
+  hold?(ms: number, mark: (edge: string) => void): Promise<void>;
+}
+
+export interface PulseChannelOptions {
+  /** Quiet time after a release before the next operation is accepted. */
+  busyAfterMs?: number;
+  /** Release attempts inside the pulse before it reports RestoreFailedError. */
+  releaseAttempts?: number;
+  releaseRetryMs?: number;
+}
+
+/**
+ * One output (relay, outlet, port): one operation at a time, and a pulse that once started
+ * always runs its release, whatever happens to the caller, the engage step or the process
+ * shutdown. Cancellation is honoured only before the first edge.
+ */
+export class PulseChannel {
+  #busy = false;
+  #closed = false;
+  #inflight: Promise<unknown> | undefined;
+  #backgroundRestore: Promise<void> | undefined;
+  readonly #busyAfterMs: number;
+  readonly #attempts: number;
+  readonly #retryMs: number;
+
+  constructor(
+    readonly name: string,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    options: PulseChannelOptions = {},
+  ) {
+    this.#busyAfterMs = options.busyAfterMs ?? 250;
+    this.#attempts = Math.max(1, options.releaseAttempts ?? 3);
+    this.#retryMs = options.releaseRetryMs ?? 500;
+  }
+
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  async run(
+    action: ActionReport['action'],
+    requestedMs: number | undefined,
+    plan: PulsePlan,
+    steps: PulseSteps,
+    signal?: AbortSignal,
+  ): Promise<ActionReport> {
+    if (this.#closed) throw new ActuatorStoppedError(this.name);
+    if (this.#busy) throw new ActuatorBusyError(this.name);
+    if (signal?.aborted) throw new ActionAbortedError(this.name);
+    this.#busy = true;
+    const pulse = this.#pulse(action, requestedMs, plan, steps);
+    this.#inflight = pulse.catch(() => undefined);
+    return pulse;
+  }
+
+  /** Refuses new operations and waits for an in-flight pulse to finish its release. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#inflight;
+  }
+
+  async #pulse(action: ActionReport['action'], requestedMs: number | undefined, plan: PulsePlan, steps: PulseSteps): Promise<ActionReport> {
+    const edges: ActionEdge[] = [];
+    const mark = (edge: string): void => {
+      edges.push({ edge, at: this.clock.wall().toISOString(), monoMs: this.clock.mono() });
+    };
+    let failure: Error | undefined;
+    let restored = false;
+    try {
+      try {
+        await steps.engage(plan.effectiveMs);
+        mark(steps.engagedEdge);
+        if (steps.hold) await steps.hold(plan.effectiveMs, mark);
+        else await this.clock.sleep(plan.effectiveMs);
+      } catch (error) {
+        failure = error instanceof Error ? error : new ActuatorError('failed', String(error));
+        this.logger.error({ err: error, output: this.name, action }, 'actuator step failed; releasing');
+      } finally {
+        restored = await this.#release(steps, mark);
+      }
+      if (!restored) {
+        this.#busy = true; // stays busy: the background loop owns the output until it is released
+        this.#backgroundRestore = this.#restoreForever(steps);
+        throw new RestoreFailedError(this.name, { cause: failure });
+      }
+      if (failure !== undefined) throw failure;
+      await this.clock.sleep(this.#busyAfterMs);
+      return { action, requestedMs, effectiveMs: plan.effectiveMs, clamped: plan.clamped, edges };
+    } finally {
+      if (restored) this.#busy = false;
+    }
+  }
+
+  async #release(steps: PulseSteps, mark: (edge: string) => void): Promise<boolean> {
+    for (let attempt = 1; attempt <= this.#attempts; attempt++) {
+      try {
+        await steps.release();
+        mark(steps.releasedEdge);
+        return true;
+      } catch (error) {
+        this.logger.error({ err: error, output: this.name, attempt }, 'RELEASE FAILED; retrying');
+        if (attempt < this.#attempts) await this.clock.sleep(this.#retryMs);
+      }
+    }
+    return false;
+  }
+
+  /** Never gives up while the agent runs: a router left unpowered is the worst outcome. */
+  async #restoreForever(steps: PulseSteps): Promise<void> {
+    let delay = this.#retryMs;
+    for (let attempt = 1; !this.#closed; attempt++) {
+      await this.clock.sleep(delay);
+      try {
+        await steps.release();
+        this.logger.warn({ output: this.name, attempt }, 'released/powered state restored after failures');
+        this.#busy = false;
+        return;
+      } catch (error) {
+        this.logger.fatal({ err: error, output: this.name, attempt }, 'ROUTER MAY BE LEFT UNPOWERED/PRESSED: restore still failing');
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  /** For tests and stop(): the background restore loop, if one is running. */
+  get restoring(): Promise<void> | undefined {
+    return this.#backgroundRestore;
+  }
+}

@@ -1,0 +1,53 @@
+import type { Logger } from '../log/logger.js';
+
+/** One timestamped edge of an action, for the audit log. */
+export interface ActionEdge {
+  edge: string;
+  /** Wall clock (ISO 8601). */
+  at: string;
+  /** performance.now() at the edge: differences between edges are exact. */
+  monoMs: number;
+}
+
+export interface ActionReport {
+  action: 'press' | 'power-cycle';
+  requestedMs: number | undefined;
+  effectiveMs: number;
+  clamped: boolean;
+  edges: ActionEdge[];
+}
+
+export interface ActionOptions {
+  /** Honoured only before the first edge: a started pulse always completes its release. */
+  signal?: AbortSignal;
+}
+
+/** A button relay, a power relay, a PDU outlet, a PoE port or the simulator. */
+export interface Actuator {
+  readonly kind: string;
+  readonly capabilities: { press: boolean; powerCycle: boolean };
+  /** Forces every output to released/powered; idempotent. */
+  start(): Promise<void>;
+  /** Waits for an in-flight pulse to release, releases, closes ports; never throws past a release. */
+  stop(): Promise<void>;
+  press(ms?: number, options?: ActionOptions): Promise<ActionReport>;
+  powerCycle(offMs?: number, options?: ActionOptions): Promise<ActionReport>;
+}
+
+/** Time sources, injectable so tests need no real waiting where it does not matter. */
+export interface Clock {
+  wall(): Date;
+  mono(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  wall: () => new Date(),
+  mono: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface ActuatorDeps {
+  logger: Logger;
+  clock?: Clock;
+}

@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { silentLogger } from '../../src/log/logger.js';
+import { planPowerOff, planPress, PulseChannel } from '../../src/actuators/pulse.js';
+import { RelayActuator } from '../../src/actuators/base.js';
+import {
+  ActionAbortedError,
+  ActuatorBusyError,
+  PressTooLongError,
+  RestoreFailedError,
+  UnsupportedActionError,
+} from '../../src/actuators/errors.js';
+import { realClock } from '../../src/actuators/types.js';
+import { RecordingOutput, delay, fastTiming } from './helpers.js';
+
+const logger = silentLogger();
+
+async function button(output = new RecordingOutput()): Promise<{ relay: RelayActuator; output: RecordingOutput }> {
+  const relay = new RelayActuator('test', 'r1/button', 'normally-open', output, fastTiming, { logger });
+  await relay.start();
+  return { relay, output };
+}
+
+test('press length: default, lengthened to the minimum, refused above the maximum', () => {
+  assert.deepEqual(planPress(undefined, fastTiming), { effectiveMs: 60, clamped: false });
+  assert.deepEqual(planPress(10, fastTiming), { effectiveMs: 50, clamped: true });
+  assert.deepEqual(planPress(400, fastTiming), { effectiveMs: 400, clamped: false });
+  assert.throws(() => planPress(401, fastTiming), PressTooLongError);
+  assert.throws(() => planPress(Number.NaN, fastTiming), /non-negative/);
+  assert.deepEqual(planPowerOff(10, fastTiming), { effectiveMs: 60, clamped: true });
+  assert.deepEqual(planPowerOff(99_999, fastTiming), { effectiveMs: 500, clamped: true });
+});
+
+test('property: a planned press never lies outside its bounds, and above the maximum is refused', () => {
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
+      try {
+        const plan = planPress(ms, fastTiming);
+        return plan.effectiveMs >= fastTiming.pressMinMs && plan.effectiveMs <= fastTiming.pressMaxMs;
+      } catch (error) {
+        return error instanceof PressTooLongError && Math.round(ms) > fastTiming.pressMaxMs;
+      }
+    }),
+  );
+});
+
+test('a press closes, waits, releases, and reports edges that match the relay', async () => {
+  const { relay, output } = await button();
+  output.history = [];
+  const report = await relay.press(120);
+  assert.deepEqual(output.history.map((h) => h.energized), [true, false]);
+  assert.deepEqual(report.edges.map((e) => e.edge), ['button-down', 'button-up']);
+  const [down, up] = report.edges;
+  assert.ok(down && up);
+  const held = up.monoMs - down.monoMs;
+  assert.ok(held >= 119 && held < 2000, `held ${held} ms`);
+  assert.ok(Date.parse(up.at) >= Date.parse(down.at));
+  assert.equal(report.effectiveMs, 120);
+  assert.equal(report.clamped, false);
+});
+
+test('one operation per output: a second press while pulsing is busy, the first still completes', async () => {
+  const { relay, output } = await button();
+  const first = relay.press(150);
+  await assert.rejects(relay.press(60), ActuatorBusyError);
+  await first;
+  assert.equal(output.energized, false);
+  await relay.press(60); // free again after the busy time
+});
+
+test('cancellation works only before the first edge', async () => {
+  const { relay, output } = await button();
+  output.history = [];
+  await assert.rejects(relay.press(60, { signal: AbortSignal.abort() }), ActionAbortedError);
+  assert.deepEqual(output.history, []);
+  const controller = new AbortController();
+  const pressing = relay.press(150, { signal: controller.signal });
+  await delay(30);
+  controller.abort();
+  const report = await pressing;
+  assert.equal(report.edges.length, 2);
+  assert.equal(output.energized, false);
+});
+
+test('a throw mid-pulse still releases, then rethrows', async () => {
+  const output = new RecordingOutput();
+  output.failEnergize = new Error('write failed after the level changed');
+  const { relay } = await button(output);
+  await assert.rejects(relay.press(60), /write failed/);
+  assert.equal(output.energized, false);
+  const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
+  let released = false;
+  await assert.rejects(
+    channel.run('press', 60, { effectiveMs: 60, clamped: false }, {
+      engagedEdge: 'down',
+      releasedEdge: 'up',
+      engage: async () => undefined,
+      hold: async () => {
+        await delay(10);
+        throw new Error('boom in the hold');
+      },
+      release: async () => {
+        released = true;
+      },
+    }),
+    /boom in the hold/,
+  );
+  assert.equal(released, true);
+});
+
+test('stop() waits for an in-flight pulse to release and refuses new ones', async () => {
+  const { relay, output } = await button();
+  const pressing = relay.press(200);
+  await delay(20);
+  assert.equal(output.energized, true);
+  await relay.stop();
+  assert.equal(output.energized, false);
+  assert.equal((await pressing).edges.length, 2);
+  await assert.rejects(relay.press(60), /stopped|start\(\)/);
+});
+
+test('failed releases are retried; when they keep failing the output stays busy and restore goes on', async () => {
+  const output = new RecordingOutput();
+  const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
+  await power.start();
+  output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
+  await assert.rejects(power.powerCycle(60), RestoreFailedError);
+  assert.equal(output.energized, true);
+  await assert.rejects(power.powerCycle(60), ActuatorBusyError);
+  for (let i = 0; i < 100 && output.energized; i++) await delay(50);
+  assert.equal(output.energized, false, 'background restore powered the router again');
+  assert.equal(output.releaseCalls, 1 + 5);
+  await power.powerCycle(60);
+  await power.stop();
+});
+
+test('wiring decides what a relay can do', async () => {
+  const { relay } = await button();
+  await assert.rejects(relay.powerCycle(), UnsupportedActionError);
+  const notStarted = new RelayActuator('test', 'x', 'normally-closed', new RecordingOutput(), fastTiming, { logger });
+  assert.deepEqual(notStarted.capabilities, { press: false, powerCycle: true });
+  await assert.rejects(notStarted.powerCycle(), /start\(\) must run first/);
+});
