@@ -1,0 +1,72 @@
+import type { DeviceModeFeature } from '../../routeros/device-mode.js';
+import { RosTrap } from '../errors.js';
+import type { CommandContext, CommandHandler, CommandTable, Row } from './types.js';
+
+/** Features a flagged router refuses outright (reference: bandwidth-test, traffic generator, sniffer). */
+const REFUSED_WHEN_FLAGGED = new Set<DeviceModeFeature>(['bandwidth-test', 'traffic-gen', 'sniffer']);
+
+function requireFeature(ctx: CommandContext, feature: DeviceModeFeature, creates: boolean): void {
+  const engine = ctx.router.deviceMode;
+  if (!engine.features[feature]) throw new RosTrap('not allowed by device-mode');
+  // Flagged: the suspicious tools are refused, and new or enabled entries of the listed
+  // menus are refused, while disable/remove still work.
+  if (engine.flagged && (REFUSED_WHEN_FLAGGED.has(feature) || creates)) {
+    throw new RosTrap('not allowed by device-mode, device is flagged');
+  }
+}
+
+function enables(attrs: Record<string, string>): boolean {
+  return attrs.enabled === 'yes' || attrs.enabled === 'true' || attrs.disabled === 'no' || attrs.disabled === 'false';
+}
+
+/** A minimal list menu (scheduler, container) with add/print/remove/disable gated by a feature. */
+function listMenu(menu: string, feature: DeviceModeFeature, fields: (attrs: Record<string, string>) => Row): CommandTable {
+  return {
+    [`${menu}/print`]: (ctx) => ({ rows: ctx.router.items(menu).map((r) => ({ ...r })) }),
+    [`${menu}/add`]: (ctx) => {
+      requireFeature(ctx, feature, true);
+      const items = ctx.router.items(menu);
+      const id = `*${(items.length + 1).toString(16).toUpperCase()}`;
+      items.push({ '.id': id, ...fields(ctx.attrs), disabled: 'false' });
+      return { ret: id };
+    },
+    [`${menu}/remove`]: (ctx) => {
+      const items = ctx.router.items(menu);
+      const ids = new Set((ctx.attrs.numbers ?? '').split(','));
+      const kept = items.filter((r) => !ids.has(r['.id'] ?? '') && !ids.has(r.name ?? ''));
+      items.splice(0, items.length, ...kept);
+    },
+    [`${menu}/disable`]: (ctx) => {
+      const ids = new Set((ctx.attrs.numbers ?? '').split(','));
+      for (const r of ctx.router.items(menu)) if (ids.has(r['.id'] ?? '') || ids.has(r.name ?? '')) r.disabled = 'true';
+    },
+  };
+}
+
+/** A settings menu (socks, proxy) whose `set enabled=yes` is gated by a feature. */
+function settingsMenu(menu: string, feature: DeviceModeFeature): CommandTable {
+  return {
+    [`${menu}/print`]: (ctx) => ({ rows: [{ enabled: ctx.router.settingsOf(menu).enabled ?? 'false' }] }),
+    [`${menu}/set`]: (ctx) => {
+      if (enables(ctx.attrs)) requireFeature(ctx, feature, true);
+      const s = ctx.router.settingsOf(menu);
+      if (ctx.attrs.enabled !== undefined) s.enabled = enables(ctx.attrs) ? 'true' : 'false';
+    },
+  };
+}
+
+const tool = (feature: DeviceModeFeature, result: (ctx: CommandContext) => Row): CommandHandler => (ctx) => {
+  requireFeature(ctx, feature, true);
+  return { rows: [result(ctx)] };
+};
+
+/** Representative commands behind device-mode features, enough to prove gating. */
+export const featureCommands: CommandTable = {
+  ...listMenu('/system/scheduler', 'scheduler', (a) => ({ name: a.name ?? 'schedule1', 'on-event': a['on-event'] ?? '', interval: a.interval ?? '0s' })),
+  ...listMenu('/container', 'container', (a) => ({ name: a.name ?? 'container1', 'remote-image': a['remote-image'] ?? '' })),
+  ...settingsMenu('/ip/socks', 'socks'),
+  ...settingsMenu('/ip/proxy', 'proxy'),
+  '/tool/bandwidth-test': tool('bandwidth-test', (ctx) => ({ status: 'done testing', address: ctx.attrs.address ?? '', 'tx-current': '0', 'rx-current': '0' })),
+  '/tool/sniffer/start': (ctx) => { requireFeature(ctx, 'sniffer', true); },
+  '/tool/fetch': tool('fetch', (ctx) => ({ status: 'finished', downloaded: '0', total: '0', url: ctx.attrs.url ?? '' })),
+};

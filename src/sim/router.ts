@@ -1,0 +1,341 @@
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { generate } from 'selfsigned';
+import type { Logger } from 'pino';
+import { silentLogger } from '../log/logger.js';
+import { commandsFor } from './commands/index.js';
+import type { CommandTable, Row } from './commands/types.js';
+import { DeviceModeEngine, MAX_ATTEMPTS, type DeviceModeEvent, type DeviceModeInit } from './device-mode-engine.js';
+import { ApiListener } from './api-listener.js';
+import { ControlServer } from './control-http.js';
+import { bootActionFor, DEFAULT_TIMING, type Fault, type Phase, type PhysicalTiming } from './physical.js';
+import { PoePorts } from './poe.js';
+import { factoryMode, profileFor, versionAtLeast, type ModelProfile } from './profiles.js';
+import { ApiSession, type SplitReplies } from './session.js';
+import { snapshot, type SimState } from './state.js';
+import { SimClock } from './time.js';
+
+export interface SimulatedRouterOptions {
+  /** Profile name (see profiles.ts), default `hAP-ax3`. */
+  model?: string;
+  routerosVersion?: string;
+  identity?: string;
+  user?: string;
+  password?: string;
+  host?: string;
+  /** 0 = ephemeral. */
+  apiPort?: number;
+  /** api-ssl with a generated self-signed certificate. */
+  tls?: boolean;
+  apiSslPort?: number;
+  /** Loopback HTTP control endpoint; 0 = ephemeral, false = none. Default 0. */
+  controlPort?: number | false;
+  timing?: Partial<PhysicalTiming>;
+  /** TEST ONLY: simulated ms × scale = real ms (0.01 makes 5 min last 3 s). Default 1. */
+  timeScale?: number;
+  /** Cut every reply sentence into several TCP writes ('random') or single bytes ('bytes'). */
+  splitReplies?: SplitReplies | true;
+  /** Unconfirmed RouterOS behaviour: `!re` progress sentences while an update is pending. */
+  progressWhilePending?: boolean;
+  /** Unconfirmed RouterOS behaviour: other sessions get no answer while an update is pending. */
+  stallOthersWhilePending?: boolean;
+  /** What `/cancel` or a closed connection does to a pending update (unconfirmed; default it stays pending). */
+  abandonedUpdate?: 'stays-pending' | 'cancels';
+  deviceMode?: DeviceModeInit;
+  serialNumber?: string;
+  systemId?: string;
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  splitReplies: SplitReplies;
+  progressWhilePending: boolean;
+  stallOthersWhilePending: boolean;
+  abandonedUpdate: 'stays-pending' | 'cancels';
+}
+
+/**
+ * A RouterOS device: binary API (and api-ssl), device-mode with physical confirmation,
+ * power and reset button. Emits: power, shutdown, boot, booted, button, fault,
+ * update-requested, update-canceled, update-confirmed, applied, attempt-limit-reset.
+ */
+export class SimulatedRouter extends EventEmitter {
+  readonly profile: ModelProfile;
+  readonly modelName: string;
+  readonly routerosVersion: string;
+  readonly clock: SimClock;
+  readonly deviceMode: DeviceModeEngine;
+  readonly commands: CommandTable;
+  readonly options: ResolvedOptions;
+  readonly timing: PhysicalTiming;
+  readonly serialNumber: string;
+  readonly systemId: string;
+  readonly poe: PoePorts | undefined;
+  readonly faults: Fault[] = [];
+  identity: string;
+  tlsFingerprint256: string | undefined;
+
+  private readonly log: Logger;
+  private readonly sessions = new Set<ApiSession>();
+  private readonly menus = new Map<string, Row[]>();
+  private readonly settingsMenus = new Map<string, Row>();
+  private api: ApiListener | undefined;
+  private apiSsl: ApiListener | undefined;
+  private control: ControlServer | undefined;
+  private nextSessionId = 1;
+  private phaseNow: Phase = 'off';
+  private phaseTimer: NodeJS.Timeout | undefined;
+  private bootStartedAt = 0;
+  private offSince: number | undefined;
+  private buttonDownAt: number | undefined;
+  private bootHold: { since: number; fault: Fault } | undefined;
+  private tampered = false;
+  private started = false;
+
+  constructor(private readonly settings: SimulatedRouterOptions = {}) {
+    super();
+    this.modelName = settings.model ?? 'hAP-ax3';
+    this.profile = profileFor(this.modelName);
+    this.routerosVersion = settings.routerosVersion ?? '7.22';
+    this.clock = new SimClock(settings.timeScale ?? 1);
+    this.timing = { ...DEFAULT_TIMING, ...settings.timing };
+    this.identity = settings.identity ?? 'MikroTik';
+    this.serialNumber = settings.serialNumber ?? randomBytes(6).toString('hex').toUpperCase();
+    this.systemId = settings.systemId ?? randomBytes(8).toString('base64url');
+    this.log = (settings.logger ?? silentLogger()).child({ component: 'sim', model: this.modelName });
+    const split = settings.splitReplies;
+    this.options = {
+      splitReplies: split === true ? 'random' : (split ?? false),
+      progressWhilePending: settings.progressWhilePending ?? false,
+      stallOthersWhilePending: settings.stallOthersWhilePending ?? false,
+      abandonedUpdate: settings.abandonedUpdate ?? 'stays-pending',
+    };
+    this.deviceMode = new DeviceModeEngine(this.clock, factoryMode(this.profile, this.routerosVersion), settings.deviceMode ?? {},
+      (e: DeviceModeEvent) => this.emit(e.type, e));
+    this.commands = commandsFor(this.profile);
+    this.poe = this.profile.poePorts ? new PoePorts(this, this.profile.poePorts) : undefined;
+  }
+
+  get phase(): Phase { return this.phaseNow; }
+  get powered(): boolean { return this.phaseNow !== 'off'; }
+  get booted(): boolean { return this.phaseNow === 'running'; }
+  get buttonDown(): boolean { return this.buttonDownAt !== undefined; }
+  /** Since 7.18 a command without data answers `!empty` before `!done`. */
+  get emptyReplies(): boolean { return versionAtLeast(this.routerosVersion, '7.18'); }
+  get apiPort(): number { return this.requireListener(this.api).port; }
+  get apiSslPort(): number { return this.requireListener(this.apiSsl).port; }
+  get controlPort(): number {
+    if (!this.control) throw new Error('simulated router has no control endpoint');
+    return this.control.port;
+  }
+  /** Simulated ms since the current boot began (0 while off). */
+  get uptimeMs(): number { return this.powered ? this.clock.now() - this.bootStartedAt : 0; }
+
+  /** Opens the API port(s) with the router already running (no boot delay on start). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const host = this.settings.host ?? '127.0.0.1';
+    this.api = new ApiListener(host, this.settings.apiPort ?? 0, (s) => this.accept(s));
+    if (this.settings.tls) {
+      const pems = await generate([{ name: 'commonName', value: this.identity }], { keySize: 2048, algorithm: 'sha256' });
+      this.tlsFingerprint256 = new X509Certificate(pems.cert).fingerprint256;
+      this.apiSsl = new ApiListener(host, this.settings.apiSslPort ?? 0, (s) => this.accept(s), { key: pems.private, cert: pems.cert });
+    }
+    this.phaseNow = 'running';
+    this.bootStartedAt = this.clock.now();
+    await this.openListeners();
+    if (this.settings.controlPort !== false) {
+      this.control = new ControlServer(this, host, this.settings.controlPort ?? 0);
+      await this.control.start();
+    }
+    this.log.info({ apiPort: this.apiPort }, 'simulated router running');
+  }
+
+  async stop(): Promise<void> {
+    this.clock.clearAll();
+    this.dropSessions();
+    await Promise.all([this.api?.close(), this.apiSsl?.close(), this.control?.stop()]);
+    this.control = undefined;
+    this.deviceMode.cancel('power-loss');
+    this.started = false;
+  }
+
+  checkLogin(name: string, password: string): boolean {
+    return name === (this.settings.user ?? 'admin') && password === (this.settings.password ?? '');
+  }
+
+  /** Storage for the simulated list menus (scheduler, container). */
+  items(menu: string): Row[] {
+    let rows = this.menus.get(menu);
+    if (!rows) this.menus.set(menu, (rows = []));
+    return rows;
+  }
+
+  settingsOf(menu: string): Row {
+    let row = this.settingsMenus.get(menu);
+    if (!row) this.settingsMenus.set(menu, (row = {}));
+    return row;
+  }
+
+  /** RouterOS flags tampering at boot: the next boot comes up flagged (if flagging is enabled). */
+  markTampered(): void {
+    this.tampered = true;
+  }
+
+  state(): SimState {
+    return snapshot(this);
+  }
+
+  /** `/system/reboot`: answer first, then a soft reboot that never confirms a pending change. */
+  scheduleSoftReboot(): void {
+    this.clock.setTimeout(() => this.reboot('soft'), 100 / this.clock.scale);
+  }
+
+  reboot(reason: 'soft' | 'confirmed'): void {
+    if (this.phaseNow !== 'running') return;
+    if (reason === 'soft') this.deviceMode.cancel('reboot');
+    this.goDown('shutting-down');
+    this.emit('shutdown', { reason });
+    this.phaseTimer = this.clock.setTimeout(() => this.beginBoot(false), this.timing.shutdownMs);
+  }
+
+  setPower(on: boolean): void {
+    if (on) this.powerOn();
+    else this.powerOff();
+  }
+
+  powerOff(): void {
+    if (this.phaseNow === 'off') return;
+    this.offSince = this.clock.now();
+    this.deviceMode.suspend();
+    this.goDown('off');
+    this.bootHold = undefined;
+    this.emit('power', { on: false });
+  }
+
+  powerOn(): void {
+    if (this.phaseNow !== 'off') return;
+    const offMs = this.clock.now() - (this.offSince ?? 0);
+    const cold = offMs >= this.timing.minOffMs;
+    if (this.deviceMode.pending) {
+      if (cold) this.deviceMode.confirm();
+      else this.deviceMode.cancel('power-loss');
+    }
+    this.emit('power', { on: true, offMs, cold });
+    this.beginBoot(cold);
+  }
+
+  pressButtonDown(): void {
+    if (this.buttonDownAt !== undefined) return;
+    this.buttonDownAt = this.clock.now();
+    this.emit('button', { down: true });
+    if (this.phaseNow === 'booting') this.holdAtBoot();
+    else if (this.phaseNow === 'running') {
+      // A press confirms a pending change (the router reboots) or lifts the attempt limit.
+      if (this.deviceMode.confirm()) this.reboot('confirmed');
+      else if (this.deviceMode.attemptCount >= MAX_ATTEMPTS) this.deviceMode.resetAttempts();
+    }
+  }
+
+  releaseButton(): void {
+    if (this.buttonDownAt === undefined) return;
+    this.buttonDownAt = undefined;
+    this.emit('button', { down: false });
+    const hold = this.bootHold;
+    if (!hold) return;
+    this.bootHold = undefined;
+    hold.fault.heldMs = Math.round(this.clock.now() - hold.since);
+    hold.fault.action = bootActionFor(hold.fault.heldMs);
+    this.emit('fault', hold.fault);
+    if (hold.fault.action === 'reset-configuration') this.identity = 'MikroTik';
+    if (hold.fault.action === 'caps-mode' || hold.fault.action === 'netinstall') {
+      this.phaseNow = 'bootloader';
+      return;
+    }
+    // The boot that waited for the button continues now.
+    if (this.phaseNow === 'booting' && this.phaseTimer === undefined) void this.finishBoot();
+  }
+
+  /** Presses for `ms` simulated milliseconds, then releases. */
+  async pressButton(ms: number): Promise<void> {
+    this.pressButtonDown();
+    await this.clock.sleep(ms);
+    this.releaseButton();
+  }
+
+  private beginBoot(cold: boolean): void {
+    this.phaseNow = 'booting';
+    this.phaseTimer = undefined;
+    this.bootStartedAt = this.clock.now();
+    this.deviceMode.boot(cold, this.tampered);
+    this.tampered = false;
+    this.emit('boot', { cold });
+    if (this.buttonDownAt !== undefined) this.holdAtBoot();
+    this.phaseTimer = this.clock.setTimeout(() => {
+      this.phaseTimer = undefined;
+      // The boot loader waits while the button is held.
+      if (!this.bootHold) void this.finishBoot();
+    }, this.timing.bootMs);
+  }
+
+  private holdAtBoot(): void {
+    if (this.bootHold) return;
+    const fault: Fault = { kind: 'button-held-at-boot', at: new Date().toISOString() };
+    this.faults.push(fault);
+    this.bootHold = { since: this.clock.now(), fault };
+    this.log.warn('reset button held while booting');
+  }
+
+  private async finishBoot(): Promise<void> {
+    if (this.phaseNow !== 'booting') return;
+    try {
+      await this.openListeners();
+    } catch (error) {
+      this.log.error({ err: error }, 'cannot reopen API port after boot');
+      this.emit('error', error);
+      return;
+    }
+    if (this.phaseNow !== 'booting') {
+      // Power went away while the port was opening.
+      await Promise.all([this.api?.close(), this.apiSsl?.close()]);
+      return;
+    }
+    this.phaseNow = 'running';
+    this.emit('booted', { uptimeMs: this.uptimeMs });
+  }
+
+  private goDown(phase: Phase): void {
+    this.clock.clearTimeout(this.phaseTimer);
+    this.phaseTimer = undefined;
+    this.phaseNow = phase;
+    this.dropSessions();
+    void Promise.all([this.api?.close(), this.apiSsl?.close()]);
+  }
+
+  private async openListeners(): Promise<void> {
+    await Promise.all([this.api?.open(), this.apiSsl?.open()]);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.phaseNow !== 'running') {
+      socket.destroy();
+      return;
+    }
+    const id = this.nextSessionId++;
+    const session = new ApiSession(id, socket, this, this.log.child({ session: id }), (s) => this.sessions.delete(s));
+    this.sessions.add(session);
+    session.start();
+  }
+
+  private dropSessions(): void {
+    for (const s of [...this.sessions]) s.drop();
+    this.sessions.clear();
+  }
+
+  private requireListener(l: ApiListener | undefined): ApiListener {
+    if (!l) throw new Error('simulated router not started (or started without that port)');
+    return l;
+  }
+}
