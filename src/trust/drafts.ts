@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
+import type { DeviceMode, DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
+import { changeDigest, deviceModeChangeSchema } from './change.js';
+import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
+import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import { refuse } from './refusal.js';
+
+/** Pure builders for the operator CLI: options in, a schema-valid payload out. */
+
+export function newRequestId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** "90s", "5m", "2h", "1d" or plain seconds. */
+export function parseDurationSeconds(text: string): number {
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
+  if (!match) refuse('bad-payload', `"${text}" is not a duration (like 90s, 5m, 2h, 1d)`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** An absolute ISO time, or "+30m" relative to now. */
+export function parseTime(text: string, now: number): string {
+  const relative = /^\+(.+)$/.exec(text.trim());
+  if (relative) return new Date(now + parseDurationSeconds(relative[1]!) * 1000).toISOString();
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) refuse('bad-payload', `"${text}" is not a time (ISO 8601 like 2026-05-01T22:00:00Z, or +30m)`);
+  return new Date(ms).toISOString();
+}
+
+export interface ChangeOptions {
+  enable?: string[];
+  disable?: string[];
+  mode?: string;
+  flaggedNo?: boolean;
+}
+
+function asFeature(name: string): DeviceModeFeature {
+  if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(name)) {
+    refuse('bad-payload', `unknown feature "${name}" (known: ${DEVICE_MODE_FEATURES.join(', ')})`);
+  }
+  return name as DeviceModeFeature;
+}
+
+export function buildChange(options: ChangeOptions): DeviceModeChange {
+  const features: Partial<Record<DeviceModeFeature, boolean>> = {};
+  for (const f of options.enable ?? []) features[asFeature(f)] = true;
+  for (const f of options.disable ?? []) {
+    if (features[asFeature(f)] === true) refuse('bad-payload', `feature ${f} is both enabled and disabled`);
+    features[asFeature(f)] = false;
+  }
+  const change: DeviceModeChange = {};
+  if (options.mode !== undefined) {
+    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `unknown mode "${options.mode}" (known: ${DEVICE_MODES.join(', ')})`);
+    change.mode = options.mode as DeviceMode;
+  }
+  if (Object.keys(features).length > 0) change.features = features;
+  if (options.flaggedNo) change.flagged = false;
+  const parsed = deviceModeChangeSchema.safeParse(change);
+  if (!parsed.success) refuse('bad-payload', parsed.error.issues[0]?.message ?? 'invalid change');
+  return change;
+}
+
+export function routerRef(options: { routerSerial?: string; routerSystemId?: string }): RouterRef {
+  if ((options.routerSerial === undefined) === (options.routerSystemId === undefined)) {
+    refuse('bad-payload', 'give exactly one of --router-serial or --router-system-id');
+  }
+  return options.routerSerial !== undefined ? { serial: options.routerSerial } : { systemId: options.routerSystemId! };
+}
+
+export interface CommonOptions {
+  agent: string;
+  router: RouterRef;
+  requester: { name: string; keyId?: string };
+  now: number;
+  notBefore?: string;
+  notAfter?: string;
+  requestId?: string;
+}
+
+function common(options: CommonOptions) {
+  const window =
+    options.notBefore || options.notAfter
+      ? {
+          ...(options.notBefore ? { notBefore: parseTime(options.notBefore, options.now) } : {}),
+          ...(options.notAfter ? { notAfter: parseTime(options.notAfter, options.now) } : {}),
+        }
+      : undefined;
+  return {
+    v: 1 as const,
+    requestId: options.requestId ?? newRequestId(),
+    agent: options.agent,
+    router: options.router,
+    requester: options.requester,
+    issuedAt: new Date(options.now).toISOString(),
+    ...(window ? { window } : {}),
+  };
+}
+
+function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    refuse('bad-payload', `${issue?.path.map(String).join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function buildChangeRequest(
+  options: CommonOptions & { change: DeviceModeChange; method: 'button' | 'power'; activationTimeoutSeconds: number },
+): ChangeRequest {
+  return validated(changeRequestSchema, {
+    ...common(options),
+    kind: 'change-request',
+    change: options.change,
+    digest: changeDigest(options.change),
+    method: options.method,
+    activationTimeoutSeconds: options.activationTimeoutSeconds,
+  });
+}
+
+/** An approval quoting the challenge exactly as the agent published it. */
+export function buildApproval(
+  challenge: Challenge,
+  options: Omit<CommonOptions, 'agent' | 'router'> & { expect: DeviceModeChange; method: 'button' | 'power' },
+): Approval {
+  if (!challenge.observed) refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
+  return validated(approvalSchema, {
+    ...common({ ...options, agent: challenge.agent, router: challenge.router }),
+    kind: 'approval',
+    challenge: { challengeId: challenge.challengeId, nonce: challenge.nonce, observed: challenge.observed },
+    expect: options.expect,
+    digest: changeDigest(options.expect),
+    method: options.method,
+  });
+}
+
+export function buildPowerCycle(options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string }): PowerCycle {
+  return validated(powerCycleSchema, {
+    ...common(options),
+    kind: 'power-cycle',
+    reason: options.reason,
+    ...(options.note ? { note: options.note } : {}),
+  });
+}
+
+/** The JWS typ that goes with a payload kind. */
+export function typForKind(kind: unknown): string {
+  switch (kind) {
+    case 'change-request':
+      return TYP.request;
+    case 'approval':
+      return TYP.approval;
+    case 'power-cycle':
+      return TYP.powerCycle;
+    case 'dmconfirm-trust-root':
+      return TYP.root;
+    default:
+      return refuse('bad-payload', `unknown message kind ${JSON.stringify(kind)}`);
+  }
+}
+
+export type { SignedMessage };

@@ -1,0 +1,60 @@
+import type { Clock } from './clock.js';
+import type { NonceStore } from './nonce-store.js';
+import { refuse } from './refusal.js';
+
+export const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+export interface FreshnessInput {
+  issuedAt: string;
+  window?: { notBefore?: string; notAfter?: string };
+  challenge?: { challengeId: string; nonce: string };
+}
+
+export interface FreshnessOptions {
+  clock: Clock;
+  nonceStore?: NonceStore;
+  maxAgeMs?: number;
+  maxFutureSkewMs?: number;
+}
+
+/** The clock reading used for one whole verification. */
+export interface ClockReading {
+  now: number;
+  synced: boolean;
+}
+
+/**
+ * Freshness comes from a challenge nonce, from wall time, or both. Wall-time checks
+ * (window, issuedAt age) run only with a synchronized clock; a message with a window, or
+ * with no nonce to stand in for its age, is refused while the clock is unsynchronized.
+ * The nonce is only checked here; the caller consumes it once everything else passed.
+ */
+export function checkFreshness(message: FreshnessInput, options: FreshnessOptions, clock: ClockReading): void {
+  const { now, synced } = clock;
+  if (message.window && !synced) {
+    refuse('clock-unsynced', 'the message has a time window, but this clock is not synchronized (NTP); it cannot tell whether the window is open');
+  }
+  if (!synced && !message.challenge) {
+    refuse('clock-unsynced', 'the message carries no challenge nonce and this clock is not synchronized, so its age cannot be checked');
+  }
+  if (synced) {
+    const issuedAt = Date.parse(message.issuedAt);
+    if (issuedAt - now > (options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS)) {
+      refuse('issued-in-future', `issued at ${message.issuedAt}, ahead of this clock (${new Date(now).toISOString()})`);
+    }
+    const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    if (now - issuedAt > maxAge) {
+      refuse('expired', `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`);
+    }
+    const { notBefore, notAfter } = message.window ?? {};
+    if (notBefore && now < Date.parse(notBefore)) refuse('not-yet-valid', `window opens at ${notBefore} (now ${new Date(now).toISOString()})`);
+    if (notAfter && now > Date.parse(notAfter)) refuse('expired', `window closed at ${notAfter} (now ${new Date(now).toISOString()})`);
+  }
+  if (message.challenge) {
+    if (!options.nonceStore) refuse('nonce-stale', 'the message is bound to a challenge, but no challenge is pending here');
+    if (!options.nonceStore.isCurrent(message.challenge.challengeId, message.challenge.nonce)) {
+      refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce is not the current one (already used, superseded or never issued)`);
+    }
+  }
+}

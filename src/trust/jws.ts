@@ -1,0 +1,162 @@
+import { FlattenedSign, flattenedVerify } from 'jose';
+import { z } from 'zod';
+import type { PublicKeyInfo, SigningKey } from './keys.js';
+import { refuse } from './refusal.js';
+
+/**
+ * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only, an
+ * explicit `typ`, `kid` in the protected header, no unprotected headers, no `b64`/`crit`.
+ * Signatures are checked over the exact bytes received; nothing is re-serialized.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+export const MAX_SIGNATURES = 16;
+const ALGORITHMS = ['EdDSA', 'Ed25519'];
+const ALLOWED_HEADER_FIELDS = new Set(['alg', 'typ', 'kid']);
+
+const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
+const signatureEntry = z.strictObject({ protected: b64url.min(1), signature: b64url.min(1) });
+const envelopeSchema = z.strictObject({
+  payload: b64url.min(1),
+  signatures: z.array(signatureEntry).max(MAX_SIGNATURES),
+});
+
+/** A general JWS; `signatures` may be empty only in a draft waiting for co-signers. */
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export interface SignatureHeader {
+  alg: string;
+  typ: string;
+  kid: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeJson(b64: string, what: string): unknown {
+  try {
+    return JSON.parse(utf8.decode(Buffer.from(b64, 'base64url'))) as unknown;
+  } catch {
+    return refuse('malformed', `${what} is not base64url-encoded UTF-8 JSON`);
+  }
+}
+
+/** Parses the envelope without trusting anything in it yet. */
+export function parseEnvelope(input: Uint8Array | string): Envelope {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  if (size > MAX_MESSAGE_BYTES) refuse('too-large', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : utf8.decode(input);
+  } catch {
+    return refuse('malformed', 'message is not UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return refuse('malformed', 'message is not JSON');
+  }
+  if (json !== null && typeof json === 'object' && Array.isArray((json as { signatures?: unknown }).signatures)) {
+    const sigs = (json as { signatures: unknown[] }).signatures;
+    if (sigs.some((s) => s !== null && typeof s === 'object' && 'header' in s)) {
+      refuse('unprotected-header', 'a signature carries an unprotected header; every header must be signed');
+    }
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    return refuse('malformed', `not a JWS in general JSON serialization: ${parsed.error.issues[0]?.path.join('.') || '(top)'} ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  return parsed.data;
+}
+
+/** Checks one protected header against the strict profile. */
+export function checkHeader(protectedB64: string, expectedTyp: string, index: number): SignatureHeader {
+  const header = decodeJson(protectedB64, `protected header of signature ${index + 1}`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    return refuse('malformed', `protected header of signature ${index + 1} is not an object`);
+  }
+  const h = header as Record<string, unknown>;
+  const at = `signature ${index + 1}`;
+  if ('b64' in h) refuse('b64-forbidden', `${at}: the "b64" header is not allowed (payload must be base64url)`);
+  if ('crit' in h) refuse('crit-forbidden', `${at}: the "crit" header is not allowed`);
+  if (typeof h.alg !== 'string' || !ALGORITHMS.includes(h.alg)) {
+    refuse('bad-alg', `${at}: algorithm ${JSON.stringify(h.alg ?? null)} is not allowed; only Ed25519 (EdDSA)`);
+  }
+  if (h.typ !== expectedTyp) {
+    refuse('bad-typ', `${at}: typ is ${JSON.stringify(h.typ ?? null)}, expected "${expectedTyp}"`);
+  }
+  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 128) refuse('bad-header', `${at}: no key id ("kid")`);
+  const extra = Object.keys(h).filter((k) => !ALLOWED_HEADER_FIELDS.has(k));
+  if (extra.length > 0) refuse('bad-header', `${at}: unexpected header field(s) ${extra.join(', ')}`);
+  return { alg: h.alg, typ: h.typ, kid: h.kid };
+}
+
+export interface VerifiedEnvelope {
+  /** The payload bytes every signature covers. */
+  payload: Uint8Array;
+  /** One entry per signature, in order: the locally computed key id of the verifying key. */
+  signers: PublicKeyInfo[];
+}
+
+/**
+ * Verifies every signature. Any signature that fails refuses the whole message: a message
+ * carrying a forged or unknown signature is never partly trusted.
+ */
+export async function verifyEnvelope(
+  envelope: Envelope,
+  expectedTyp: string,
+  lookup: (kid: string) => PublicKeyInfo | undefined,
+  keySource: string,
+): Promise<VerifiedEnvelope> {
+  if (envelope.signatures.length === 0) refuse('too-few-approvers', 'the message carries no signatures');
+  const headers = envelope.signatures.map((s, i) => checkHeader(s.protected, expectedTyp, i));
+  const signers: PublicKeyInfo[] = [];
+  let payload: Uint8Array | undefined;
+  for (const [i, entry] of envelope.signatures.entries()) {
+    const kid = headers[i]!.kid;
+    const key = lookup(kid);
+    if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
+    try {
+      const result = await flattenedVerify(
+        { protected: entry.protected, payload: envelope.payload, signature: entry.signature },
+        key.key,
+        { algorithms: ALGORITHMS },
+      );
+      payload = result.payload;
+    } catch {
+      refuse('bad-signature', `signature ${i + 1} (key "${key.name}" ${kid}) does not verify: wrong key or tampered message`);
+    }
+    signers.push(key);
+  }
+  return { payload: payload!, signers };
+}
+
+/** Decodes the payload of an envelope without verifying it (drafts, display). */
+export function unverifiedPayload(envelope: Envelope): unknown {
+  return decodeJson(envelope.payload, 'payload');
+}
+
+async function signFlattened(payload: Uint8Array, typ: string, key: SigningKey) {
+  return new FlattenedSign(payload)
+    .setProtectedHeader({ alg: 'EdDSA', typ, kid: key.keyId })
+    .sign(key.privateKey);
+}
+
+/** A new envelope; with no key it is a draft for co-signers. */
+export async function signPayload(payload: unknown, typ: string, key?: SigningKey): Promise<Envelope> {
+  const bytes = new TextEncoder().encode(JSON.stringify(payload));
+  if (!key) return { payload: Buffer.from(bytes).toString('base64url'), signatures: [] };
+  const flat = await signFlattened(bytes, typ, key);
+  return { payload: flat.payload, signatures: [{ protected: flat.protected!, signature: flat.signature }] };
+}
+
+/** Adds one signature over the exact payload already in the envelope. */
+export async function cosignEnvelope(envelope: Envelope, typ: string, key: SigningKey): Promise<Envelope> {
+  for (const [i, s] of envelope.signatures.entries()) {
+    const header = checkHeader(s.protected, typ, i);
+    if (header.kid === key.keyId) refuse('duplicate-signer', `key "${key.name}" (${key.keyId}) has already signed this`);
+  }
+  const bytes = Buffer.from(envelope.payload, 'base64url');
+  const flat = await signFlattened(bytes, typ, key);
+  if (flat.payload !== envelope.payload) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
+  return { payload: envelope.payload, signatures: [...envelope.signatures, { protected: flat.protected!, signature: flat.signature }] };
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { SerialQueue } from './serial-queue.js';
+
+interface NonceEntry {
+  nonce: string;
+  issuedAt: number;
+}
+
+/**
+ * Single-use challenge nonces, one per pending operation. An approval is valid only for the
+ * current nonce of its challenge; `consume` deletes it (durably, when a path is given)
+ * before the caller acts, so a duplicate delivery or a replay finds nothing to match.
+ */
+export class NonceStore {
+  readonly #path: string | undefined;
+  readonly #maxPending: number;
+  readonly #random: () => string;
+  readonly #queue = new SerialQueue();
+  #entries = new Map<string, NonceEntry>();
+
+  /** Without a path the store lives in memory only (offline verification). */
+  constructor(path?: string, options: { maxPending?: number; random?: () => string } = {}) {
+    this.#path = path;
+    this.#maxPending = options.maxPending ?? 64;
+    this.#random = options.random ?? (() => randomBytes(32).toString('base64url'));
+  }
+
+  async load(): Promise<void> {
+    if (!this.#path) return;
+    const stored = await readJsonFile<{ nonces?: Record<string, NonceEntry> }>(this.#path);
+    this.#entries = new Map(Object.entries(stored?.nonces ?? {}));
+  }
+
+  /** A fresh nonce for a challenge, replacing (invalidating) any earlier one. */
+  issue(challengeId: string, now: number): Promise<string> {
+    return this.#queue.run(async () => {
+      const nonce = this.#random();
+      this.#entries.delete(challengeId);
+      this.#entries.set(challengeId, { nonce, issuedAt: now });
+      while (this.#entries.size > this.#maxPending) this.#entries.delete(this.#entries.keys().next().value!);
+      await this.#persist();
+      return nonce;
+    });
+  }
+
+  /** Registers a nonce issued elsewhere (offline verification of a saved challenge). */
+  remember(challengeId: string, nonce: string, now: number): Promise<void> {
+    return this.#queue.run(async () => {
+      this.#entries.set(challengeId, { nonce, issuedAt: now });
+      await this.#persist();
+    });
+  }
+
+  isCurrent(challengeId: string, nonce: string): boolean {
+    return this.#entries.get(challengeId)?.nonce === nonce;
+  }
+
+  /** True only for the current nonce, which is gone (persisted) when this resolves. */
+  consume(challengeId: string, nonce: string): Promise<boolean> {
+    return this.#queue.run(async () => {
+      if (!this.isCurrent(challengeId, nonce)) return false;
+      this.#entries.delete(challengeId);
+      await this.#persist();
+      return true;
+    });
+  }
+
+  /** Forgets a challenge (the pending operation ended some other way). */
+  discard(challengeId: string): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.#entries.delete(challengeId)) await this.#persist();
+    });
+  }
+
+  async #persist(): Promise<void> {
+    if (this.#path) await writeJsonAtomic(this.#path, { nonces: Object.fromEntries(this.#entries) });
+  }
+}

@@ -1,0 +1,180 @@
+import type { Policy } from '../config/policy-schema.js';
+import { changeDigest } from './change.js';
+import type { Clock } from './clock.js';
+import { checkFreshness } from './freshness.js';
+import type { ClockReading } from './freshness.js';
+import { parseEnvelope, verifyEnvelope } from './jws.js';
+import type { VerifiedEnvelope } from './jws.js';
+import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
+import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import type { NonceStore } from './nonce-store.js';
+import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
+import type { Method } from './policy.js';
+import type { RateLimiter } from './rate-limit.js';
+import { asVerdict, refuse } from './refusal.js';
+import type { Refusal } from './refusal.js';
+import type { ReplayStore } from './replay-store.js';
+import { countApprovers, requiredApprovals } from './approvers.js';
+import type { Requirement } from './approvers.js';
+import type { TrustRoot } from './trust-root.js';
+
+/** This router as the agent knows it: binding name, identity, allowed methods. */
+export interface RouterIdentity {
+  name: string;
+  serial?: string;
+  systemId?: string;
+  methods: readonly Method[];
+}
+
+export interface VerifyContext {
+  trustRoot: TrustRoot;
+  agentId: string;
+  router: RouterIdentity;
+  clock: Clock;
+  policy: Policy;
+  replayStore: ReplayStore;
+  nonceStore?: NonceStore;
+  /** When given, each accepted message takes one operation of policy.maxOperationsPerHour. */
+  rateLimiter?: RateLimiter;
+  maxAgeMs?: number;
+  maxFutureSkewMs?: number;
+}
+
+export interface Accepted<M extends SignedMessage> {
+  ok: true;
+  message: M;
+  /** Distinct approver key ids that counted, computed locally from key bytes. */
+  approvers: string[];
+  approverNames: string[];
+  requirement: Requirement;
+}
+export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
+
+function parsePayload<T>(verified: VerifiedEnvelope, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.payload));
+  } catch {
+    return refuse('bad-payload', 'payload is not UTF-8 JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse('bad-payload', `payload ${issue?.path.map(String).join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+export function checkTarget(message: { agent: string; router: RouterRef }, ctx: Pick<VerifyContext, 'agentId' | 'router'>): void {
+  if (message.agent !== ctx.agentId) refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
+  const { serial, systemId } = message.router;
+  if (serial !== undefined && serial !== ctx.router.serial) {
+    refuse('wrong-router', `addressed to router serial ${serial}; router ${ctx.router.name} has serial ${ctx.router.serial ?? '(unknown)'}`);
+  }
+  if (systemId !== undefined && systemId !== ctx.router.systemId) {
+    refuse('wrong-router', `addressed to system id ${systemId}; router ${ctx.router.name} has ${ctx.router.systemId ?? '(unknown)'}`);
+  }
+}
+
+async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: VerifyContext): Promise<VerifiedEnvelope> {
+  const root = ctx.trustRoot;
+  return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
+}
+
+function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
+  const { requester } = message;
+  if (requester.keyId !== undefined && !verified.signers.some((s) => s.keyId === requester.keyId)) {
+    refuse('requester-signature-missing', `the message names requester key ${requester.keyId} but carries no valid signature by it`);
+  }
+  const ids = countApprovers(ctx.trustRoot, verified.signers, requester.keyId, need);
+  return { ok: true, message, approvers: ids, approverNames: ids.map((id) => ctx.trustRoot.nameOf(id)), requirement: need };
+}
+
+/** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
+async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockReading): Promise<void> {
+  if (ctx.rateLimiter) {
+    const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
+    if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
+  }
+  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
+  if (message.challenge) {
+    if (!(await ctx.nonceStore?.consume(message.challenge.challengeId, message.challenge.nonce))) {
+      refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce was used meanwhile`);
+    }
+  }
+  if (!(await ctx.replayStore.remember(message.requestId, clock.now, clock.synced))) {
+    refuse('replayed', `request id ${message.requestId} was already accepted`);
+  }
+  if (ctx.rateLimiter && !(await ctx.rateLimiter.take(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now))) {
+    refuse('rate-limited', `router ${ctx.router.name} has no operations left this hour`);
+  }
+}
+
+async function readClock(ctx: VerifyContext): Promise<ClockReading> {
+  return { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
+}
+
+function checkDigest(message: { digest: string }, computed: string): void {
+  if (message.digest !== computed) refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
+}
+
+/** 1. A change request dmconfirm will issue itself and then confirm. */
+export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<ChangeRequest>> {
+  return asVerdict(async () => {
+    const verified = await verifySigned(bytes, TYP.request, ctx);
+    const message = parsePayload(verified, changeRequestSchema);
+    checkDigest(message, changeDigest(message.change));
+    checkTarget(message, ctx);
+    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
+    checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
+    const clock = await readClock(ctx);
+    checkFreshness(message, ctx, clock);
+    await commit(message, ctx, clock);
+    return accepted;
+  });
+}
+
+/** 2. Approval of a change someone else requested, bound to the agent's current challenge. */
+export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge, ctx: VerifyContext): Promise<Verdict<Approval>> {
+  return asVerdict(async () => {
+    const verified = await verifySigned(bytes, TYP.approval, ctx);
+    const message = parsePayload(verified, approvalSchema);
+    checkDigest(message, changeDigest(message.expect));
+    checkTarget(message, ctx);
+    checkChallenge(message, challenge);
+    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
+    checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
+    const clock = await readClock(ctx);
+    checkFreshness(message, ctx, clock);
+    await commit(message, ctx, clock);
+    return accepted;
+  });
+}
+
+function checkChallenge(message: Approval, challenge: Challenge): void {
+  const quoted = message.challenge;
+  const same =
+    quoted.challengeId === challenge.challengeId &&
+    message.agent === challenge.agent &&
+    message.router.serial === challenge.router.serial &&
+    message.router.systemId === challenge.router.systemId &&
+    quoted.observed.attemptCount === challenge.observed?.attemptCount &&
+    quoted.observed.at === challenge.observed?.at;
+  if (!same) refuse('wrong-challenge', `the approval quotes challenge ${quoted.challengeId}, not the pending ${challenge.challengeId} as observed`);
+  if (quoted.nonce !== challenge.nonce) refuse('nonce-stale', `the approval's nonce is not the one of challenge ${challenge.challengeId}`);
+}
+
+/** 3. A plain power cycle of a hung router (or to reset attempt-count). */
+export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<PowerCycle>> {
+  return asVerdict(async () => {
+    const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
+    const message = parsePayload(verified, powerCycleSchema);
+    checkTarget(message, ctx);
+    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
+    checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
+    const clock = await readClock(ctx);
+    checkFreshness(message, ctx, clock);
+    await commit(message, ctx, clock);
+    return accepted;
+  });
+}
