@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { Secret } from '../config/secret.js';
+import { nextBackoffMs } from './backoff.js';
+
+/** What the link needs from the `mqtt` config block (a parsed MqttConfig fits). */
+export interface MqttLinkSettings {
+  url: string;
+  protocolVersion: 4 | 5;
+  clientId: string;
+  username?: string | undefined;
+  password?: Secret | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  clientKey?: Secret | undefined;
+  /** Broker keeps our subscriptions and queued QoS 1 messages this long while we are away. */
+  sessionExpirySeconds: number;
+  keepaliveSeconds: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** false for short-lived operator tools: a clean session that the broker forgets. */
+  persistent?: boolean;
+}
+
+/** Retained online/offline status: birth on every connect, last will, offline on stop. */
+export interface Presence {
+  topic: string;
+  online: () => string;
+  offline: (reason: 'stopped' | 'connection-lost') => string;
+}
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  /** Set when the broker redelivers a QoS 1 message it is not sure we received. */
+  duplicate: boolean;
+}
+
+/**
+ * Called for each message; the broker gets our PUBACK only after it settles, so a
+ * handler that records the message before returning gets at-least-once delivery across
+ * crashes. Keep it short (record and queue): packets behind it wait, pings included.
+ */
+export type MessageHandler = (message: InboundMessage) => Promise<void> | void;
+
+export interface PublishOptions {
+  retain?: boolean;
+  qos?: 0 | 1;
+  /** MQTT 5 message expiry: brokers drop the message when it is older (ignored on 3.1.1). */
+  expirySeconds?: number;
+}
+
+export class MqttLinkError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MqttLinkError';
+  }
+}
+
+interface LinkEvents {
+  connected: [sessionPresent: boolean];
+  disconnected: [];
+  error: [error: Error];
+}
+
+/**
+ * One broker connection: persistent session, QoS 1, retained presence with a last will,
+ * TLS from files, jittered reconnect backoff. Constructing it does nothing; start()
+ * connects, stop() publishes offline and disconnects cleanly.
+ */
+export class MqttLink extends EventEmitter<LinkEvents> {
+  #client: MqttClient | undefined;
+  #handler: MessageHandler | undefined;
+  #attempt = 0;
+  readonly #subscriptions: string[];
+
+  constructor(
+    private readonly settings: MqttLinkSettings,
+    private readonly options: { presence?: Presence; subscriptions?: string[]; logger?: Logger } = {},
+  ) {
+    super();
+    this.#subscriptions = [...(options.subscriptions ?? [])];
+  }
+
+  private get log(): Logger {
+    return this.options.logger ?? silentLogger();
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  /** Set before start() so messages queued in our session are not missed. */
+  onMessage(handler: MessageHandler): void {
+    this.#handler = handler;
+  }
+
+  /** Connects; with `wait` (default) resolves once connected and subscribed. */
+  async start({ wait = true }: { wait?: boolean } = {}): Promise<void> {
+    if (this.#client) throw new MqttLinkError('already started');
+    const client = mqtt.connect(this.settings.url, this.clientOptions());
+    this.#client = client;
+    client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
+      this.deliver(packet).then(
+        () => done(),
+        () => done(),
+      );
+    };
+    client.on('connect', (connack) => {
+      this.#attempt = 0;
+      client.options.reconnectPeriod = nextBackoffMs(0, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+      this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      this.publishPresence('online');
+      this.emit('connected', connack.sessionPresent);
+    });
+    // Each attempt lengthens the wait before the next one, with jitter, up to the maximum.
+    client.on('reconnect', () => {
+      this.#attempt += 1;
+      client.options.reconnectPeriod = nextBackoffMs(this.#attempt, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+    });
+    client.on('offline', () => {
+      this.log.warn('mqtt offline; reconnecting');
+      this.emit('disconnected');
+    });
+    client.on('error', (error) => {
+      this.log.warn({ err: error }, 'mqtt error');
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+    });
+    if (!wait) {
+      client.once('connect', () => void this.subscribeAll().catch((error: unknown) => this.log.error({ err: error }, 'subscribe failed')));
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onClose = () => {
+        if (client.disconnecting) reject(new MqttLinkError('stopped before connecting'));
+      };
+      client.once('connect', () => {
+        client.off('end', onClose);
+        resolve();
+      });
+      client.once('end', onClose);
+    });
+    await this.subscribeAll();
+  }
+
+  /** Adds subscriptions now and after any reconnect that lost the session. */
+  async subscribe(topics: string[]): Promise<void> {
+    this.#subscriptions.push(...topics.filter((t) => !this.#subscriptions.includes(t)));
+    if (this.#client?.connected) await this.subscribeTopics(topics);
+  }
+
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const client = this.#client;
+    if (!client) throw new MqttLinkError('not started');
+    const properties =
+      this.settings.protocolVersion === 5 && options.expirySeconds !== undefined
+        ? { messageExpiryInterval: Math.max(1, Math.ceil(options.expirySeconds)) }
+        : undefined;
+    await client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false, ...(properties ? { properties } : {}) });
+  }
+
+  /** Publishes offline (retained) while still connected, then disconnects; never throws. */
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    const presence = this.options.presence;
+    if (presence && client.connected) {
+      await withTimeout(this.publish(presence.topic, presence.offline('stopped'), { retain: true }), timeoutMs).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'could not publish offline status'),
+      );
+    }
+    // A normal DISCONNECT: the broker discards the last will and keeps our session.
+    await withTimeout(client.endAsync(false), timeoutMs).catch(async () => {
+      await client.endAsync(true);
+    });
+    this.#client = undefined;
+  }
+
+  private clientOptions(): IClientOptions {
+    const s = this.settings;
+    const persistent = s.persistent ?? true;
+    const presence = this.options.presence;
+    const options: IClientOptions = {
+      protocolVersion: s.protocolVersion,
+      clientId: s.clientId,
+      clean: !persistent,
+      keepalive: s.keepaliveSeconds,
+      reconnectPeriod: nextBackoffMs(0, s.reconnectMinMs, s.reconnectMaxMs),
+      connectTimeout: 30_000,
+      resubscribe: true,
+      rejectUnauthorized: true,
+    };
+    // MQTT 5 ends a session at disconnect unless the expiry is above zero, clean:false or not.
+    if (s.protocolVersion === 5) options.properties = { sessionExpiryInterval: persistent ? s.sessionExpirySeconds : 0 };
+    if (s.username !== undefined) options.username = s.username;
+    if (s.password) options.password = s.password.reveal();
+    if (s.ca) options.ca = readFileSync(s.ca);
+    if (s.cert) options.cert = readFileSync(s.cert);
+    if (s.clientKey) options.key = s.clientKey.reveal();
+    if (presence) options.will = { topic: presence.topic, payload: Buffer.from(presence.offline('connection-lost')), qos: 1, retain: true };
+    return options;
+  }
+
+  private publishPresence(state: 'online'): void {
+    const presence = this.options.presence;
+    if (!presence) return;
+    this.publish(presence.topic, presence[state](), { retain: true }).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'could not publish online status'),
+    );
+  }
+
+  private async subscribeAll(): Promise<void> {
+    if (this.#subscriptions.length > 0) await this.subscribeTopics(this.#subscriptions);
+  }
+
+  private async subscribeTopics(topics: string[]): Promise<void> {
+    const client = this.#client;
+    if (!client) throw new MqttLinkError('not started');
+    const granted = await client.subscribeAsync(topics, { qos: 1 });
+    const refused = granted.filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
+    if (refused.length > 0) throw new MqttLinkError(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`);
+  }
+
+  private async deliver(packet: IPublishPacket): Promise<void> {
+    const handler = this.#handler;
+    if (!handler) {
+      this.log.warn({ topic: packet.topic }, 'message without a handler dropped');
+      return;
+    }
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+    try {
+      await handler({ topic: packet.topic, payload, retain: packet.retain, duplicate: packet.dup });
+    } catch (error) {
+      this.log.error({ err: error, topic: packet.topic }, 'message handler failed');
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MqttLinkError(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

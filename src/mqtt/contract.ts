@@ -1,0 +1,227 @@
+/**
+ * The MQTT contract: every topic (re-exported from topics.ts) and every payload that the
+ * agent and the CLI exchange. Both sides import this module; nothing else defines a
+ * payload shape. All payloads are UTF-8 JSON. Inbound payloads are parsed with the zod
+ * schemas here; outbound ones are typed, and parsed by the CLI with the same schemas.
+ *
+ * Signatures are not this module's business: inbound orders carry a JWS (JSON
+ * serialization) that src/trust verifies over the exact bytes it holds. The envelope's
+ * `id` is unauthenticated and only says where to answer.
+ */
+import { z } from 'zod';
+
+export * from './topics.js';
+
+export const CONTRACT_VERSION = 1;
+
+/** Operation states, published as they happen (see the README's state machine). */
+export const OPERATION_STATES = [
+  'idle', 'requesting', 'pending', 'pending-observed', 'challenged', 'actuating', 'rebooting', 'verifying',
+  'done', 'failed', 'cancelled', 'expired',
+] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+export const FINAL_STATES: ReadonlySet<OperationState> = new Set(['done', 'failed', 'cancelled', 'expired']);
+export function isFinalState(state: OperationState): boolean {
+  return FINAL_STATES.has(state);
+}
+
+export const OPERATION_KINDS = ['change', 'observed', 'powercycle'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+
+const isoTime = z.string().min(1).describe('ISO 8601 wall time of the sender; may be wrong until the clock syncs');
+const correlationId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of letters, digits, _ . : -');
+
+/* ---------- inbound: request, approval, powercycle ---------- */
+
+const jwsSignature = z.looseObject({ protected: z.string(), signature: z.string(), header: z.unknown().optional() });
+/** JWS JSON serialization, general or flattened; loose so the verifier sees every member sent. */
+export const jwsJsonSchema = z.union([
+  z.looseObject({ payload: z.string(), signatures: z.array(jwsSignature).min(1) }),
+  z.looseObject({ payload: z.string(), protected: z.string(), signature: z.string() }),
+]);
+export type JwsJson = z.infer<typeof jwsJsonSchema>;
+
+/** What an operator publishes on request, approval or powercycle. */
+export const inboundEnvelopeSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  id: correlationId.describe('Correlation id (the request id); answers go to progress/<id>'),
+  jws: jwsJsonSchema,
+});
+export type InboundEnvelope = z.infer<typeof inboundEnvelopeSchema>;
+
+export class ContractError extends Error {
+  constructor(
+    message: string,
+    readonly topic: string,
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+/** Parses JSON bytes against a schema; a typed error names the topic and the first problem. */
+export function parsePayload<S extends z.ZodType>(schema: S, topic: string, payload: Uint8Array | string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch {
+    throw new ContractError('payload is not JSON', topic);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ContractError(`${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`, topic);
+  }
+  return result.data;
+}
+
+export function encodePayload(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/* ---------- outbound: answers (progress/<id>) ---------- */
+
+export const errorInfoSchema = z.strictObject({
+  code: z.string().describe('Stable machine-readable reason, e.g. signature-invalid, replay, too-late'),
+  message: z.string(),
+});
+export type ErrorInfo = z.infer<typeof errorInfoSchema>;
+
+export const progressDataSchema = z.strictObject({
+  state: z.enum(OPERATION_STATES),
+  router: z.string().optional(),
+  operationId: z.string().optional(),
+  final: z.boolean().describe('True on the last message for this request'),
+  detail: z.string().optional(),
+});
+export type ProgressData = z.infer<typeof progressDataSchema>;
+
+/** Request/response in zigbee2mqtt style, one message per step on progress/<id>. */
+export const responseSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  id: correlationId,
+  at: isoTime,
+  status: z.enum(['ok', 'error']),
+  data: progressDataSchema,
+  error: errorInfoSchema.optional(),
+});
+export type Response = z.infer<typeof responseSchema>;
+
+/* ---------- outbound: status (retained, last will) ---------- */
+
+export const statusSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  state: z.enum(['online', 'offline']),
+  agent: z.string(),
+  site: z.string(),
+  version: z.string(),
+  at: isoTime.describe('When composed; for the last will that is connection time'),
+  reason: z.enum(['started', 'stopped', 'connection-lost']),
+});
+export type AgentStatus = z.infer<typeof statusSchema>;
+
+/* ---------- outbound: per-router state (retained) ---------- */
+
+export const operationSummarySchema = z.strictObject({
+  id: z.string(),
+  kind: z.enum(OPERATION_KINDS),
+  state: z.enum(OPERATION_STATES),
+  since: isoTime,
+  requestId: z.string().optional(),
+  deadline: isoTime.optional(),
+});
+export type OperationSummary = z.infer<typeof operationSummarySchema>;
+
+export const lastResultSchema = z.strictObject({
+  operationId: z.string(),
+  requestId: z.string().optional(),
+  state: z.enum(OPERATION_STATES),
+  at: isoTime,
+  detail: z.string().optional(),
+});
+export type LastResult = z.infer<typeof lastResultSchema>;
+
+export const routerStateSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  router: z.string(),
+  at: isoTime,
+  reachable: z.boolean(),
+  deviceMode: z
+    .strictObject({ mode: z.string(), features: z.record(z.string(), z.boolean()), flaggingEnabled: z.boolean(), allowedVersions: z.string() })
+    .nullable()
+    .describe('null until read'),
+  attemptCount: z.number().int().min(0).nullable(),
+  flagged: z.boolean().nullable(),
+  operation: operationSummarySchema.nullable(),
+  lastResult: lastResultSchema.nullable(),
+});
+export type RouterStateMessage = z.infer<typeof routerStateSchema>;
+
+/* ---------- outbound: challenge (retained while open) ---------- */
+
+/**
+ * Retained so an approver who connects later still sees it; the agent clears it with an
+ * empty retained payload when the operation closes, and gives it a message expiry equal
+ * to the remaining activation time so a broker drops it even if the agent died.
+ * The nonce is not secret: it only makes approvals single-use.
+ */
+export const challengeSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  agent: z.string(),
+  router: z.string(),
+  routerIdentity: z.string().describe('Serial or system id the approval must be bound to'),
+  operationId: z.string(),
+  nonce: z.string().min(16),
+  attemptCount: z.number().int().min(0),
+  observedAt: isoTime,
+  expiresAt: isoTime.optional(),
+  methods: z.array(z.enum(['button', 'power'])),
+});
+export type Challenge = z.infer<typeof challengeSchema>;
+
+/* ---------- outbound: events stream ---------- */
+
+/** Alarm and security codes the agent raises; operators may alert on them. */
+export const ALARM_CODES = [
+  'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
+  'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
+  'policy-refused', 'actuator-failed',
+] as const;
+export type AlarmCode = (typeof ALARM_CODES)[number];
+
+export const eventSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  at: isoTime,
+  type: z.enum(['progress', 'alarm', 'security', 'info']),
+  severity: z.enum(['info', 'warning', 'critical']),
+  code: z.string(),
+  message: z.string(),
+  router: z.string().optional(),
+  requestId: z.string().optional(),
+  operationId: z.string().optional(),
+  state: z.enum(OPERATION_STATES).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type AgentEvent = z.infer<typeof eventSchema>;
+
+/* ---------- outbound: audit checkpoint (retained latest) ---------- */
+
+export const checkpointMessageSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  jws: z.string().describe('Compact JWS, typ dmconfirm-checkpoint+jws, signed by the agent key'),
+});
+export type CheckpointMessage = z.infer<typeof checkpointMessageSchema>;
+
+/** How each topic is published: QoS 1 everywhere; retained only for state. */
+export const PUBLISH_RULES = {
+  status: { qos: 1, retain: true },
+  routerState: { qos: 1, retain: true },
+  challenge: { qos: 1, retain: true },
+  checkpoint: { qos: 1, retain: true },
+  events: { qos: 1, retain: false },
+  progress: { qos: 1, retain: false },
+  inbound: { qos: 1, retain: false },
+} as const;
+
+/** Inbound orders older than this are dropped by MQTT 5 brokers (messageExpiryInterval). */
+export const DEFAULT_COMMAND_EXPIRY_SECONDS = 600;

@@ -1,0 +1,113 @@
+/**
+ * The MQTT topic tree, built and parsed in one place. Everything an agent publishes or
+ * reads lives under `<base>/<site>/<agent>/`:
+ *
+ *   status                          retained  online/offline (last will = offline)
+ *   routers/<router>/state          retained  device-mode, attempt-count, operation, last result
+ *   routers/<router>/challenge      retained while open, cleared (empty payload) when closed
+ *   events                          stream    progress, alarms, security events
+ *   progress/<requestId>            stream    answers to one request, correlated by its id
+ *   audit/checkpoint                retained  latest signed audit checkpoint
+ *   request | approval | powercycle inbound   signed orders; never retained
+ */
+
+export const DEFAULT_BASE_TOPIC = 'dmconfirm/v1';
+
+/** What may stand in one topic level we build from outside input (no /, +, #, NUL). */
+const LEVEL = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export class TopicError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopicError';
+  }
+}
+
+/** Rejects values that would change the shape of a topic (wildcards, separators). */
+export function topicLevel(value: string, what: string): string {
+  if (!LEVEL.test(value)) throw new TopicError(`${what} "${value}" cannot be an MQTT topic level`);
+  return value;
+}
+
+function trimBase(base: string): string {
+  const trimmed = base.replace(/\/+$/, '');
+  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`);
+  return trimmed;
+}
+
+export const INBOUND_KINDS = ['request', 'approval', 'powercycle'] as const;
+export type InboundKind = (typeof INBOUND_KINDS)[number];
+
+/** Every topic of one agent. */
+export interface AgentTopics {
+  readonly root: string;
+  readonly status: string;
+  readonly events: string;
+  readonly checkpoint: string;
+  readonly request: string;
+  readonly approval: string;
+  readonly powercycle: string;
+  /** The subscriptions an agent makes: its inbound command topics, nothing else. */
+  readonly inbound: readonly string[];
+  routerState(router: string): string;
+  challenge(router: string): string;
+  progress(requestId: string): string;
+}
+
+export function agentTopics(base: string, site: string, agent: string): AgentTopics {
+  const root = `${trimBase(base)}/${topicLevel(site, 'site')}/${topicLevel(agent, 'agent id')}`;
+  return {
+    root,
+    status: `${root}/status`,
+    events: `${root}/events`,
+    checkpoint: `${root}/audit/checkpoint`,
+    request: `${root}/request`,
+    approval: `${root}/approval`,
+    powercycle: `${root}/powercycle`,
+    inbound: INBOUND_KINDS.map((kind) => `${root}/${kind}`),
+    routerState: (router) => `${root}/routers/${topicLevel(router, 'router name')}/state`,
+    challenge: (router) => `${root}/routers/${topicLevel(router, 'router name')}/challenge`,
+    progress: (requestId) => `${root}/progress/${topicLevel(requestId, 'request id')}`,
+  };
+}
+
+/** Subscriptions for an operator's overview (`dmconfirm status`) of every agent under `base`. */
+export function fleetSubscriptions(base: string): string[] {
+  const b = trimBase(base);
+  return [`${b}/+/+/status`, `${b}/+/+/routers/+/state`, `${b}/+/+/routers/+/challenge`];
+}
+
+/** Subscriptions for following one agent's event stream and checkpoints. */
+export function agentWatchSubscriptions(topics: AgentTopics): string[] {
+  return [topics.status, `${topics.root}/routers/+/state`, `${topics.root}/routers/+/challenge`, topics.events, topics.checkpoint];
+}
+
+export type ParsedTopic =
+  | { kind: 'status' | 'events' | 'checkpoint' | InboundKind; site: string; agent: string }
+  | { kind: 'routerState' | 'challenge'; site: string; agent: string; router: string }
+  | { kind: 'progress'; site: string; agent: string; requestId: string };
+
+/** Reads a topic received through a wildcard subscription; undefined if it is not ours. */
+export function parseTopic(base: string, topic: string): ParsedTopic | undefined {
+  const prefix = `${trimBase(base)}/`;
+  if (!topic.startsWith(prefix)) return undefined;
+  const parts = topic.slice(prefix.length).split('/');
+  const [site, agent, first, second, third] = parts;
+  if (site === undefined || agent === undefined || first === undefined) return undefined;
+  if (!LEVEL.test(site) || !LEVEL.test(agent)) return undefined;
+  if (parts.length === 3) {
+    if (first === 'status' || first === 'events') return { kind: first, site, agent };
+    if ((INBOUND_KINDS as readonly string[]).includes(first)) return { kind: first as InboundKind, site, agent };
+    return undefined;
+  }
+  if (parts.length === 4 && second !== undefined) {
+    if (first === 'audit' && second === 'checkpoint') return { kind: 'checkpoint', site, agent };
+    if (first === 'progress' && LEVEL.test(second)) return { kind: 'progress', site, agent, requestId: second };
+    return undefined;
+  }
+  if (parts.length === 5 && first === 'routers' && second !== undefined && LEVEL.test(second)) {
+    if (third === 'state') return { kind: 'routerState', site, agent, router: second };
+    if (third === 'challenge') return { kind: 'challenge', site, agent, router: second };
+  }
+  return undefined;
+}
