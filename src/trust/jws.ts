@@ -14,7 +14,8 @@ const ALGORITHMS = ['EdDSA', 'Ed25519'];
 const ALLOWED_HEADER_FIELDS = new Set(['alg', 'typ', 'kid']);
 
 const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
-const signatureEntry = z.strictObject({ protected: b64url.min(1), signature: b64url.min(1) });
+// An empty signature is let through parsing so that `alg: none` is refused by name below.
+const signatureEntry = z.strictObject({ protected: b64url.min(1), signature: b64url });
 const envelopeSchema = z.strictObject({
   payload: b64url.min(1),
   signatures: z.array(signatureEntry).max(MAX_SIGNATURES),

@@ -2,7 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import type { Policy } from '../../src/config/policy-schema.js';
+import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
+import type { Refusal } from '../../src/trust/refusal.js';
 import { fixedClock } from '../../src/trust/clock.js';
 import { buildChangeRequest } from '../../src/trust/drafts.js';
 import { cosignEnvelope, signPayload } from '../../src/trust/jws.js';
@@ -66,14 +69,14 @@ export const policy: Policy = {
   minActionMarginMs: 15_000,
 };
 
-export function requestPayload(overrides: Record<string, unknown> = {}) {
+export function requestPayload(overrides: Record<string, unknown> = {}, change: DeviceModeChange = { features: { container: true } }) {
   return {
     ...buildChangeRequest({
       agent: AGENT,
       router: { serial: SERIAL },
       requester: { name: 'noc' },
       now: NOW - 60_000,
-      change: { features: { container: true } },
+      change,
       method: 'power',
       activationTimeoutSeconds: 300,
     }),
@@ -103,4 +106,12 @@ export function tempDir(t: { after(fn: () => void): void }): string {
 /** Encodes a protected header as a forger would. */
 export function b64json(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Asserts a refusal with this reason code (and optionally a detail that explains it). */
+export function refused(verdict: { ok: boolean }, reason: string, detail?: RegExp): void {
+  assert.equal(verdict.ok, false, `expected refusal ${reason}, got acceptance`);
+  const refusal = verdict as Refusal;
+  assert.equal(refusal.reason, reason, refusal.detail);
+  if (detail) assert.match(refusal.detail, detail);
 }
