@@ -4,11 +4,12 @@
  * payload shape. All payloads are UTF-8 JSON. Inbound payloads are parsed with the zod
  * schemas here; outbound ones are typed, and parsed by the CLI with the same schemas.
  *
- * Signatures are not this module's business: inbound orders carry a JWS (JSON
- * serialization) that src/trust verifies over the exact bytes it holds. The envelope's
- * `id` is unauthenticated and only says where to answer.
+ * Signatures are not this module's business: inbound orders are JWS envelopes that
+ * src/trust verifies over the exact bytes received.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { challengeSchema as signedChallengeSchema } from '../trust/messages.js';
 
 export * from './topics.js';
 
@@ -29,25 +30,41 @@ export const OPERATION_KINDS = ['change', 'observed', 'powercycle'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 const isoTime = z.string().min(1).describe('ISO 8601 wall time of the sender; may be wrong until the clock syncs');
-const correlationId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of letters, digits, _ . : -');
+export const correlationId = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 of letters, digits, _ . : -');
 
 /* ---------- inbound: request, approval, powercycle ---------- */
 
-const jwsSignature = z.looseObject({ protected: z.string(), signature: z.string(), header: z.unknown().optional() });
-/** JWS JSON serialization, general or flattened; loose so the verifier sees every member sent. */
-export const jwsJsonSchema = z.union([
-  z.looseObject({ payload: z.string(), signatures: z.array(jwsSignature).min(1) }),
-  z.looseObject({ payload: z.string(), protected: z.string(), signature: z.string() }),
-]);
-export type JwsJson = z.infer<typeof jwsJsonSchema>;
+/**
+ * An inbound payload is the signed message itself: a JWS in general JSON serialization as
+ * src/trust/jws.ts defines it, handed to the verifier as the exact bytes received. Its
+ * `requestId` (read here without verifying anything) only says where to answer; every
+ * answer quotes the SHA-256 of the bytes it answers, so an operator's tool can tell an
+ * answer to its own message from a refusal of a forgery that reused its request id.
+ */
+export interface InboundCorrelation {
+  /** requestId from the unverified payload, when it is a valid topic level. */
+  requestId: string | undefined;
+  /** base64url SHA-256 of the exact payload bytes. */
+  digest: string;
+}
 
-/** What an operator publishes on request, approval or powercycle. */
-export const inboundEnvelopeSchema = z.strictObject({
-  v: z.literal(CONTRACT_VERSION),
-  id: correlationId.describe('Correlation id (the request id); answers go to progress/<id>'),
-  jws: jwsJsonSchema,
-});
-export type InboundEnvelope = z.infer<typeof inboundEnvelopeSchema>;
+export function messageDigest(payload: Uint8Array | string): string {
+  return createHash('sha256').update(payload).digest('base64url');
+}
+
+export function inboundCorrelation(payload: Uint8Array | string): InboundCorrelation {
+  const digest = messageDigest(payload);
+  try {
+    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
+    const outer = JSON.parse(text) as { payload?: unknown };
+    if (typeof outer.payload !== 'string') return { requestId: undefined, digest };
+    const inner = JSON.parse(Buffer.from(outer.payload, 'base64url').toString('utf8')) as { requestId?: unknown };
+    const id = inner.requestId;
+    return { requestId: typeof id === 'string' && correlationId.safeParse(id).success ? id : undefined, digest };
+  } catch {
+    return { requestId: undefined, digest };
+  }
+}
 
 export class ContractError extends Error {
   constructor(
@@ -92,6 +109,7 @@ export const progressDataSchema = z.strictObject({
   router: z.string().optional(),
   operationId: z.string().optional(),
   final: z.boolean().describe('True on the last message for this request'),
+  inReplyTo: z.string().optional().describe('messageDigest of the inbound message this answers'),
   detail: z.string().optional(),
 });
 export type ProgressData = z.infer<typeof progressDataSchema>;
@@ -105,7 +123,7 @@ export const responseSchema = z.strictObject({
   data: progressDataSchema,
   error: errorInfoSchema.optional(),
 });
-export type Response = z.infer<typeof responseSchema>;
+export type AgentResponse = z.infer<typeof responseSchema>;
 
 /* ---------- outbound: status (retained, last will) ---------- */
 
@@ -160,24 +178,21 @@ export type RouterStateMessage = z.infer<typeof routerStateSchema>;
 /* ---------- outbound: challenge (retained while open) ---------- */
 
 /**
- * Retained so an approver who connects later still sees it; the agent clears it with an
- * empty retained payload when the operation closes, and gives it a message expiry equal
- * to the remaining activation time so a broker drops it even if the agent died.
- * The nonce is not secret: it only makes approvals single-use.
+ * routers/<router>/challenge. Retained so an approver who connects later still sees it;
+ * the agent clears it with an empty retained payload when the operation closes, and gives
+ * it a message expiry equal to the remaining activation time so a broker drops it even if
+ * the agent died. The nonce is not secret: it only makes an approval single-use.
+ * `challenge` is the exact object approvals quote (src/trust/messages.ts).
  */
-export const challengeSchema = z.strictObject({
+export const challengeMessageSchema = z.strictObject({
   v: z.literal(CONTRACT_VERSION),
-  agent: z.string(),
   router: z.string(),
-  routerIdentity: z.string().describe('Serial or system id the approval must be bound to'),
   operationId: z.string(),
-  nonce: z.string().min(16),
-  attemptCount: z.number().int().min(0),
-  observedAt: isoTime,
-  expiresAt: isoTime.optional(),
+  challenge: signedChallengeSchema,
+  expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it'),
   methods: z.array(z.enum(['button', 'power'])),
 });
-export type Challenge = z.infer<typeof challengeSchema>;
+export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;
 
 /* ---------- outbound: events stream ---------- */
 
