@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
+import { registerTrustCommands } from './trust/index.js';
 
 /** Every subcommand registers itself here; one line per command file. */
 export const commands: Array<(program: Command) => void> = [
   registerConfig,
+  registerTrustCommands,
 ];

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { buildChange, buildChangeRequest, buildPowerCycle, parseDurationSeconds, routerRef } from '../../../trust/drafts.js';
+import type { CommonOptions } from '../../../trust/drafts.js';
+import { signPayload } from '../../../trust/jws.js';
+import type { SigningKey } from '../../../trust/keys.js';
+import { TYP } from '../../../trust/messages.js';
+import { CliError } from '../../cli-error.js';
+import { cliAction, collect, describeMessage, EXIT_INPUT, loadKeyOption, writeEnvelope } from './io.js';
+
+export interface TargetOptions {
+  agent: string;
+  routerSerial?: string;
+  routerSystemId?: string;
+  key?: string;
+  requester?: string;
+  notBefore?: string;
+  notAfter?: string;
+  out?: string;
+  force?: boolean;
+}
+
+/** Options every signed operator message shares (a `--broker` option joins here later). */
+export function targetOptions(command: Command): Command {
+  return command
+    .requiredOption('--agent <id>', 'the agent that must act')
+    .option('--router-serial <serial>', 'the router by its routerboard serial number')
+    .option('--router-system-id <id>', 'the router by its license system id (CHR)')
+    .option('--key <key>', 'sign as the requester with this private key (its signature never counts as an approval)')
+    .option('--requester <name>', 'requester name for an unsigned draft that approvers co-sign')
+    .option('--not-before <time>', 'window start (ISO time or +30m); needs a synchronized agent clock')
+    .option('--not-after <time>', 'window end (ISO time or +2h); needs a synchronized agent clock')
+    .option('--out <file>', 'where to write the message (default: print it)')
+    .option('--force', 'overwrite --out');
+}
+
+/** Resolves who requests: a signing key, or only a name for a draft. */
+export async function requesterOf(o: TargetOptions): Promise<{ key?: SigningKey; requester: CommonOptions['requester'] }> {
+  if (o.key) {
+    const key = await loadKeyOption(o.key);
+    return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
+  }
+  if (!o.requester) throw new CliError('give --key to sign as requester, or --requester NAME to write an unsigned draft', EXIT_INPUT);
+  return { requester: { name: o.requester } };
+}
+
+export function commonOf(o: TargetOptions, requester: CommonOptions['requester'], now: number): CommonOptions {
+  return {
+    agent: o.agent,
+    router: routerRef(o),
+    requester,
+    now,
+    ...(o.notBefore ? { notBefore: o.notBefore } : {}),
+    ...(o.notAfter ? { notAfter: o.notAfter } : {}),
+  };
+}
+
+/** Writes (or prints) a message and says what it is and who still has to sign. */
+export async function emit(typ: string, payload: Record<string, unknown>, key: SigningKey | undefined, o: TargetOptions): Promise<void> {
+  const envelope = await signPayload(payload, typ, key);
+  const json = JSON.stringify(envelope, null, 2) + '\n';
+  if (!o.out) {
+    process.stdout.write(json);
+    return;
+  }
+  await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
+  console.log(`wrote ${o.out}: ${describeMessage(payload)}`);
+  console.log(key ? `  signed by requester "${key.name}" (does not count as an approval)` : '  unsigned draft');
+  console.log(`  approvers add their signatures with: dmconfirm cosign ${o.out} --key K`);
+}
+
+interface RequestOptions extends TargetOptions {
+  enable: string[];
+  disable: string[];
+  mode?: string;
+  flaggedNo?: boolean;
+  method?: string;
+  timeout: string;
+  powerCycle?: string;
+  note?: string;
+}
+
+export function registerRequest(program: Command): void {
+  targetOptions(program.command('request'))
+    .description('Build a signed device-mode change request (or, with --power-cycle, a power cycle request)')
+    .option('--enable <feature>', 'turn a feature on (repeatable, or comma-separated)', collect, [])
+    .option('--disable <feature>', 'turn a feature off (repeatable)', collect, [])
+    .option('--mode <mode>', 'set the mode (replaces all per-feature values on the router)')
+    .option('--flagged-no', 'clear the flagged state (only after a full audit)')
+    .option('--method <method>', 'how the agent confirms: button or power')
+    .option('--timeout <duration>', 'activation timeout of the update (10s..1d)', '5m')
+    .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
+    .option('--note <text>', 'power cycle: why, for the audit log')
+    .action(
+      cliAction(async (o: RequestOptions) => {
+        const { key, requester } = await requesterOf(o);
+        const common = commonOf(o, requester, Date.now());
+        if (o.powerCycle) {
+          if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count') throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);
+          const payload = buildPowerCycle({ ...common, reason: o.powerCycle, ...(o.note ? { note: o.note } : {}) });
+          await emit(TYP.powerCycle, payload, key, o);
+          return;
+        }
+        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
+        const change = buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}), flaggedNo: o.flaggedNo === true });
+        const payload = buildChangeRequest({ ...common, change, method: o.method, activationTimeoutSeconds: parseDurationSeconds(o.timeout) });
+        await emit(TYP.request, payload, key, o);
+      }),
+    );
+}
