@@ -22,7 +22,7 @@ async function button(output = new RecordingOutput()): Promise<{ relay: RelayAct
   return { relay, output };
 }
 
-test('press length: default, lengthened to the minimum, refused above the maximum', () => {
+void test('press length: default, lengthened to the minimum, refused above the maximum', () => {
   assert.deepEqual(planPress(undefined, fastTiming), { effectiveMs: 60, clamped: false });
   assert.deepEqual(planPress(10, fastTiming), { effectiveMs: 50, clamped: true });
   assert.deepEqual(planPress(400, fastTiming), { effectiveMs: 400, clamped: false });
@@ -32,7 +32,7 @@ test('press length: default, lengthened to the minimum, refused above the maximu
   assert.deepEqual(planPowerOff(99_999, fastTiming), { effectiveMs: 500, clamped: true });
 });
 
-test('property: a planned press never lies outside its bounds, and above the maximum is refused', () => {
+void test('property: a planned press never lies outside its bounds, and above the maximum is refused', () => {
   fc.assert(
     fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
       try {
@@ -45,7 +45,7 @@ test('property: a planned press never lies outside its bounds, and above the max
   );
 });
 
-test('a press closes, waits, releases, and reports edges that match the relay', async () => {
+void test('a press closes, waits, releases, and reports edges that match the relay', async () => {
   const { relay, output } = await button();
   output.history = [];
   const report = await relay.press(120);
@@ -60,7 +60,7 @@ test('a press closes, waits, releases, and reports edges that match the relay', 
   assert.equal(report.clamped, false);
 });
 
-test('one operation per output: a second press while pulsing is busy, the first still completes', async () => {
+void test('one operation per output: a second press while pulsing is busy, the first still completes', async () => {
   const { relay, output } = await button();
   const first = relay.press(150);
   await assert.rejects(relay.press(60), ActuatorBusyError);
@@ -69,7 +69,7 @@ test('one operation per output: a second press while pulsing is busy, the first 
   await relay.press(60); // free again after the busy time
 });
 
-test('cancellation works only before the first edge', async () => {
+void test('cancellation works only before the first edge', async () => {
   const { relay, output } = await button();
   output.history = [];
   await assert.rejects(relay.press(60, { signal: AbortSignal.abort() }), ActionAbortedError);
@@ -83,7 +83,7 @@ test('cancellation works only before the first edge', async () => {
   assert.equal(output.energized, false);
 });
 
-test('a throw mid-pulse still releases, then rethrows', async () => {
+void test('a throw mid-pulse still releases, then rethrows', async () => {
   const output = new RecordingOutput();
   output.failEnergize = new Error('write failed after the level changed');
   const { relay } = await button(output);
@@ -95,13 +95,14 @@ test('a throw mid-pulse still releases, then rethrows', async () => {
     channel.run('press', 60, { effectiveMs: 60, clamped: false }, {
       engagedEdge: 'down',
       releasedEdge: 'up',
-      engage: async () => undefined,
+      engage: () => Promise.resolve(),
       hold: async () => {
         await delay(10);
         throw new Error('boom in the hold');
       },
-      release: async () => {
+      release: () => {
         released = true;
+        return Promise.resolve();
       },
     }),
     /boom in the hold/,
@@ -109,7 +110,7 @@ test('a throw mid-pulse still releases, then rethrows', async () => {
   assert.equal(released, true);
 });
 
-test('stop() waits for an in-flight pulse to release and refuses new ones', async () => {
+void test('stop() waits for an in-flight pulse to release and refuses new ones', async () => {
   const { relay, output } = await button();
   const pressing = relay.press(200);
   await delay(20);
@@ -120,7 +121,7 @@ test('stop() waits for an in-flight pulse to release and refuses new ones', asyn
   await assert.rejects(relay.press(60), /stopped|start\(\)/);
 });
 
-test('failed releases are retried; when they keep failing the output stays busy and restore goes on', async () => {
+void test('failed releases are retried; when they keep failing the output stays busy and restore goes on', async () => {
   const output = new RecordingOutput();
   const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
   await power.start();
@@ -135,7 +136,7 @@ test('failed releases are retried; when they keep failing the output stays busy 
   await power.stop();
 });
 
-test('wiring decides what a relay can do', async () => {
+void test('wiring decides what a relay can do', async () => {
   const { relay } = await button();
   await assert.rejects(relay.powerCycle(), UnsupportedActionError);
   const notStarted = new RelayActuator('test', 'x', 'normally-closed', new RecordingOutput(), fastTiming, { logger });
