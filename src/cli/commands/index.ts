@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerTrustCommands } from './trust/index.js';
 
 /** Every subcommand registers itself here; one line per command file. */
 export const commands: Array<(program: Command) => void> = [
   registerConfig,
+  registerAudit,
   registerTrustCommands,
 ];

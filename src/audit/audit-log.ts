@@ -1,0 +1,117 @@
+/**
+ * Tamper-evident audit log: append-only JSON lines, each `{seq, at, type, data, prev}` where
+ * `prev` is the SHA-256 (hex) of the exact bytes of the previous line (without its newline)
+ * and the first line's `prev` is GENESIS. Every append is fsynced before it resolves, so an
+ * entry the agent acted on survives a power cut. Reopening continues the chain.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export const GENESIS = '0'.repeat(64);
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  type: string;
+  data: unknown;
+  prev: string;
+}
+
+/** Where the chain stands: how many entries, and the hash of the last line. */
+export interface AuditHead {
+  count: number;
+  head: string;
+}
+
+export class AuditLogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditLogError';
+  }
+}
+
+export function lineHash(line: string | Uint8Array): string {
+  return createHash('sha256').update(line).digest('hex');
+}
+
+export class AuditLog {
+  #handle: FileHandle | undefined;
+  #head: AuditHead = { count: 0, head: GENESIS };
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get head(): AuditHead {
+    return { ...this.#head };
+  }
+
+  /**
+   * Opens the file and finds the head. A last line without its newline is a write the
+   * crash interrupted (its append never resolved): it is cut off, and the cut is itself
+   * recorded, with the digest of what was dropped.
+   */
+  async open(): Promise<void> {
+    if (this.#handle) throw new AuditLogError('already open');
+    await mkdir(dirname(this.path), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    let torn: string | undefined;
+    if (text.length > 0 && !text.endsWith('\n')) {
+      const cut = text.lastIndexOf('\n') + 1;
+      torn = text.slice(cut);
+      text = text.slice(0, cut);
+      await truncate(this.path, Buffer.byteLength(text));
+    }
+    const lines = text.length === 0 ? [] : text.slice(0, -1).split('\n');
+    const last = lines.at(-1);
+    if (last !== undefined) {
+      let entry: AuditEntry;
+      try {
+        entry = JSON.parse(last) as AuditEntry;
+      } catch {
+        throw new AuditLogError(`${this.path}: last line is not JSON; run "dmconfirm audit verify" on it`);
+      }
+      if (entry.seq !== lines.length - 1) {
+        throw new AuditLogError(`${this.path}: last entry has seq ${entry.seq} but is line ${lines.length}; run "dmconfirm audit verify"`);
+      }
+      this.#head = { count: lines.length, head: lineHash(last) };
+    }
+    this.#handle = await open(this.path, 'a', 0o600);
+    if (torn !== undefined) {
+      await this.append('audit-torn-tail-dropped', { bytes: Buffer.byteLength(torn), sha256: lineHash(torn) });
+    }
+  }
+
+  /** Appends one entry and resolves once it is on disk. Appends run one at a time, in call order. */
+  append(type: string, data: unknown = {}): Promise<AuditEntry> {
+    const next = this.#queue.then(() => this.write(type, data));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close();
+  }
+
+  private async write(type: string, data: unknown): Promise<AuditEntry> {
+    const handle = this.#handle;
+    if (!handle) throw new AuditLogError('audit log is not open');
+    const entry: AuditEntry = { seq: this.#head.count, at: this.now().toISOString(), type, data, prev: this.#head.head };
+    const line = JSON.stringify(entry);
+    await handle.write(line + '\n');
+    await handle.datasync();
+    this.#head = { count: this.#head.count + 1, head: lineHash(line) };
+    return entry;
+  }
+}
