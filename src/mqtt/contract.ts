@@ -10,21 +10,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { challengeSchema as signedChallengeSchema } from '../trust/messages.js';
+import { OPERATION_STATES } from '../agent/operation-state.js';
 
 export * from './topics.js';
 
 export const CONTRACT_VERSION = 1;
 
-/** Operation states, published as they happen (see the README's state machine). */
-export const OPERATION_STATES = [
-  'idle', 'requesting', 'pending', 'pending-observed', 'challenged', 'actuating', 'rebooting', 'verifying',
-  'done', 'failed', 'cancelled', 'expired',
-] as const;
-export type OperationState = (typeof OPERATION_STATES)[number];
-export const FINAL_STATES: ReadonlySet<OperationState> = new Set(['done', 'failed', 'cancelled', 'expired']);
-export function isFinalState(state: OperationState): boolean {
-  return FINAL_STATES.has(state);
-}
+/** Operation states (owned by the agent's state machine), published as they happen. */
+export { OPERATION_STATES, FINAL_STATES, isFinal, type OperationState } from '../agent/operation-state.js';
 
 export const OPERATION_KINDS = ['change', 'observed', 'powercycle'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   agentTopics, parseTopic, fleetSubscriptions, TopicError, inboundCorrelation, messageDigest, parsePayload,
-  ContractError, responseSchema, challengeMessageSchema, statusSchema, isFinalState, type AgentResponse,
+  ContractError, responseSchema, challengeMessageSchema, statusSchema, isFinal, type AgentResponse,
 } from '../../src/mqtt/contract.js';
 import { signPayload } from '../../src/trust/jws.js';
 import { generateSigningKey } from '../../src/trust/keys.js';
@@ -66,7 +66,7 @@ void test('payloads are parsed with their schema; errors name the field', () => 
   assert.deepEqual(parsePayload(responseSchema, 't', JSON.stringify(answer)), answer);
   assert.throws(() => parsePayload(responseSchema, 't', JSON.stringify({ ...answer, status: 'maybe' })), (e: unknown) => e instanceof ContractError && /status/.test(e.message));
   assert.throws(() => parsePayload(statusSchema, 't', Buffer.from('{')), /not JSON/);
-  assert.ok(isFinalState('expired') && !isFinalState('verifying'));
+  assert.ok(isFinal('expired') && !isFinal('verifying'));
 });
 
 void test('a challenge message carries the exact challenge approvals quote', () => {
