@@ -14,6 +14,8 @@ export interface GpiosetOptions {
   logger: Logger;
   /** Directory holding gpioset/gpiodetect; PATH when unset. */
   toolDir?: string;
+  /** Why sysfs was not used (backend auto), added to any error so both reasons show. */
+  sysfsReason?: string;
 }
 
 export type LibgpiodVersion = 1 | 2;
@@ -56,11 +58,16 @@ export class GpiosetOutput implements RelayOutput {
 
   async open(): Promise<void> {
     if (!this.#version || !this.#chip) {
-      const version = parseLibgpiodVersion(await this.#tool('gpioset', ['--version']));
-      const chip = pickChip(await this.#tool('gpiodetect', []), this.options.chipLabel);
-      this.#version = version;
-      this.#chip = chip;
-      this.options.logger.info({ version, chip, line: this.options.pin }, 'using libgpiod gpioset');
+      try {
+        const version = parseLibgpiodVersion(await this.#tool('gpioset', ['--version']));
+        const chip = pickChip(await this.#tool('gpiodetect', []), this.options.chipLabel);
+        this.#version = version;
+        this.#chip = chip;
+      } catch (error) {
+        if (!this.options.sysfsReason || !(error instanceof ActuatorUnavailableError)) throw error;
+        throw new ActuatorUnavailableError(`GPIO unusable: ${this.options.sysfsReason}; and ${error.message}`, { cause: error });
+      }
+      this.options.logger.info({ version: this.#version, chip: this.#chip, line: this.options.pin }, 'using libgpiod gpioset');
     }
     await this.deenergize();
   }

@@ -32,8 +32,9 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
     case 'gpio': {
       const common = { pin: config.pin, activeLow: config.activeLow, chipLabel: config.chipLabel, logger };
       // auto: sysfs where the kernel still has it, else the character device.
-      const useSysfs = config.backend === 'sysfs' || (config.backend === 'auto' && sysfsUnavailableReason() === undefined);
-      const output = useSysfs ? new SysfsGpioOutput(common) : new GpiosetOutput({ ...common, toolDir: deps.gpioToolDir });
+      const sysfsReason = config.backend === 'auto' ? sysfsUnavailableReason() : undefined;
+      const useSysfs = config.backend === 'sysfs' || (config.backend === 'auto' && sysfsReason === undefined);
+      const output = useSysfs ? new SysfsGpioOutput(common) : new GpiosetOutput({ ...common, toolDir: deps.gpioToolDir, sysfsReason });
       return new RelayActuator(useSysfs ? 'gpio' : 'gpioset', name, config.wiring, output, config.timing, deps);
     }
     case 'lcus': {

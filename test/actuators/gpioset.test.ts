@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../src/log/logger.js';
+import { createActuator } from '../../src/actuators/index.js';
+import { actuatorSchema } from '../../src/config/actuator-schema.js';
+import { gpiosetArgs, parseLibgpiodVersion, pickChip } from '../../src/actuators/gpioset.js';
+import { ActuatorUnavailableError } from '../../src/actuators/errors.js';
+
+/** Fake libgpiod tools that log each call with a timestamp (ms since the epoch). */
+function fakeTools(version: string, detect: string): { dir: string; calls: () => Array<{ at: number; args: string }> } {
+  const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-gpioset-'));
+  const log = join(dir, 'calls.log');
+  const gpioset = `#!/bin/sh
+if [ "$1" = "--version" ]; then echo "gpioset (libgpiod) ${version}"; exit 0; fi
+echo "$(date +%s%3N) $*" >> "${log}"
+`;
+  writeFileSync(join(dir, 'gpioset'), gpioset);
+  writeFileSync(join(dir, 'gpiodetect'), `#!/bin/sh\nprintf '%s\\n' "${detect}"\n`);
+  chmodSync(join(dir, 'gpioset'), 0o755);
+  chmodSync(join(dir, 'gpiodetect'), 0o755);
+  const calls = (): Array<{ at: number; args: string }> => {
+    try {
+      return readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => ({ at: Number(line.split(' ')[0]), args: line.slice(line.indexOf(' ') + 1) }));
+    } catch {
+      return [];
+    }
+  };
+  return { dir, calls };
+}
+
+void test('libgpiod version, chip and command lines for v1 and v2', () => {
+  assert.equal(parseLibgpiodVersion('gpioset (libgpiod) v1.6.3\nCopyright'), 1);
+  assert.equal(parseLibgpiodVersion('gpioset (libgpiod) v2.1.1'), 2);
+  assert.throws(() => parseLibgpiodVersion('busybox'), ActuatorUnavailableError);
+  const detect = 'gpiochip0 [gpio-brcmstb@107d508500] (32 lines)\ngpiochip4 [pinctrl-rp1] (54 lines)';
+  assert.equal(pickChip(detect), 'gpiochip4');
+  assert.throws(() => pickChip('gpiochip0 [gpio-mockup-A] (8 lines)'), /set chipLabel|labelled/);
+  assert.deepEqual(gpiosetArgs(1, 'gpiochip0', 17, 1), ['--mode=exit', 'gpiochip0', '17=1']);
+  assert.deepEqual(gpiosetArgs(2, 'gpiochip4', 17, 0), ['-c', 'gpiochip4', '-t0', '17=0']);
+});
+
+for (const [version, expectOn, expectOff] of [
+  ['v1.6.3', '--mode=exit gpiochip0 17=0', '--mode=exit gpiochip0 17=1'],
+  ['v2.1', '-c gpiochip0 -t0 17=0', '-c gpiochip0 -t0 17=1'],
+] as const) {
+  void test(`gpioset ${version}: released at start, press energizes (active-low: 0) then releases`, async () => {
+    const tools = fakeTools(version, 'gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)');
+    try {
+      const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+      const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
+      assert.equal(actuator.kind, 'gpioset');
+      await actuator.start();
+      assert.deepEqual(tools.calls().map((c) => c.args), [expectOff]);
+      await actuator.press(300);
+      const calls = tools.calls();
+      assert.deepEqual(calls.map((c) => c.args), [expectOff, expectOn, expectOff]);
+      const held = (calls[2]?.at ?? 0) - (calls[1]?.at ?? 0);
+      assert.ok(held >= 250 && held < 3000, `held ${held} ms`);
+      await actuator.stop();
+      assert.equal(tools.calls().at(-1)?.args, expectOff);
+    } finally {
+      rmSync(tools.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+void test('without the tools the error says what to install', async () => {
+  const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-closed', backend: 'gpioset' });
+  const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: '/nonexistent' });
+  await assert.rejects(actuator.start(), /gpioset not found: install libgpiod tools/);
+});
+
+const onPath = (tool: string): boolean => (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, tool)));
+const hasChips = existsSync('/dev') && readdirSync('/dev').some((name) => name.startsWith('gpiochip'));
+// gpio-sim/gpio-mockup would give a real chip, but containers cannot load kernel modules.
+const realToolSkip = !onPath('gpioset') ? 'gpioset not installed' : hasChips ? 'this host has real gpiochips' : false;
+
+void test('the real gpioset explains a host without gpiochips, and why sysfs was not used', { skip: realToolSkip }, async () => {
+  const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-closed' });
+  const actuator = createActuator(config, { logger: silentLogger() });
+  // In a container without /dev/gpiochip*, gpiodetect lists nothing: the error must say so.
+  await assert.rejects(actuator.start(), (error: Error) => error instanceof ActuatorUnavailableError && /gpiochip/.test(error.message) && /sysfs/.test(error.message));
+});
