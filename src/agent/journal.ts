@@ -1,0 +1,148 @@
+/**
+ * The operation journal: the current operation of each router, one JSON file per router,
+ * replaced atomically at every step. After a crash or restart mid-operation the agent
+ * loads it, releases the actuator if the record says it may be engaged, verifies, and
+ * reports the outcome once (`outcomeReported`), then clears the record.
+ */
+import { readFileSync } from 'node:fs';
+import { open, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { OPERATION_STATES } from './operation-state.js';
+
+/**
+ * A deadline both ways: wall time (meaningful to people, wrong until the clock syncs) and
+ * CLOCK_MONOTONIC (right, but only within the boot that wrote it: hence the boot id).
+ */
+export const deadlineSchema = z.strictObject({
+  wall: z.string().optional(),
+  monotonicMs: z.number().optional(),
+  bootId: z.string().optional(),
+});
+export type Deadline = z.infer<typeof deadlineSchema>;
+
+export const operationRecordSchema = z.looseObject({
+  v: z.literal(1),
+  id: z.string().min(1),
+  router: z.string().min(1),
+  kind: z.enum(['change', 'observed', 'powercycle']),
+  state: z.enum(OPERATION_STATES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  requestId: z.string().optional(),
+  /** messageDigest of the exact signed bytes that started or approved this operation. */
+  requestDigest: z.string().optional(),
+  changeDigest: z.string().optional(),
+  method: z.enum(['button', 'power']).optional(),
+  attemptCountBefore: z.number().int().min(0).optional(),
+  deadline: deadlineSchema.optional(),
+  /** True from just before the actuator is engaged until it is known released. */
+  actuatorEngaged: z.boolean().default(false),
+  outcomeReported: z.boolean().default(false),
+  detail: z.string().optional(),
+  history: z.array(z.strictObject({ state: z.enum(OPERATION_STATES), at: z.string() })).default([]),
+});
+export type OperationRecord = z.infer<typeof operationRecordSchema>;
+
+export class JournalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalError';
+  }
+}
+
+/** CLOCK_MONOTONIC in ms (system-wide since boot on Linux, so valid across agent restarts). */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
+export function currentBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function deadlineIn(ms: number, now: Date, bootId = currentBootId(), monotonic = monotonicNowMs()): Deadline {
+  return { wall: new Date(now.getTime() + ms).toISOString(), monotonicMs: monotonic + ms, ...(bootId ? { bootId } : {}) };
+}
+
+/** Milliseconds left by the monotonic clock; undefined when written in another boot (unknown). */
+export function monotonicRemainingMs(deadline: Deadline, bootId = currentBootId(), monotonic = monotonicNowMs()): number | undefined {
+  if (deadline.monotonicMs === undefined || !deadline.bootId || deadline.bootId !== bootId) return undefined;
+  return deadline.monotonicMs - monotonic;
+}
+
+export class OperationJournal {
+  readonly dir: string;
+  readonly #writes = new Map<string, Promise<unknown>>();
+
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, 'operations');
+  }
+
+  private file(router: string): string {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(router)) throw new JournalError(`router name "${router}" cannot be a journal file name`);
+    return join(this.dir, `${router}.json`);
+  }
+
+  /** Every journaled operation, by router. A record that does not parse stops the agent: it must not guess. */
+  async load(): Promise<Map<string, OperationRecord>> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw error;
+    }
+    const records = new Map<string, OperationRecord>();
+    for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
+      const path = join(this.dir, name);
+      const parsed = operationRecordSchema.safeParse(await readJsonFile(path).catch((e: unknown) => e));
+      if (!parsed.success) throw new JournalError(`${path} is not an operation record; inspect it before starting again`);
+      if (`${parsed.data.router}.json` !== name) throw new JournalError(`${path} holds router "${parsed.data.router}"`);
+      records.set(parsed.data.router, parsed.data);
+    }
+    return records;
+  }
+
+  /** Writes the record atomically (durable when it resolves); writes per router keep call order. */
+  async save(record: OperationRecord): Promise<void> {
+    const parsed = operationRecordSchema.parse(record);
+    const path = this.file(parsed.router);
+    await this.serialize(parsed.router, () => writeJsonAtomic(path, parsed));
+  }
+
+  /** Removes a router's record once its outcome is reported. */
+  async clear(router: string): Promise<void> {
+    const path = this.file(router);
+    await this.serialize(router, async () => {
+      try {
+        await unlink(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      const dir = await open(this.dir, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    });
+  }
+
+  private serialize(router: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.#writes.get(router) ?? Promise.resolve()).then(write);
+    this.#writes.set(router, next.catch(() => undefined));
+    return next;
+  }
+}
+
+/** A new record's state change, with history; pure, so the agent can journal before acting. */
+export function withState(record: OperationRecord, state: OperationRecord['state'], at: Date, detail?: string): OperationRecord {
+  const when = at.toISOString();
+  return { ...record, state, updatedAt: when, history: [...record.history, { state, at: when }], ...(detail !== undefined ? { detail } : {}) };
+}

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  OperationJournal, JournalError, withState, deadlineIn, monotonicRemainingMs, currentBootId, type OperationRecord,
+} from '../../src/agent/journal.js';
+
+function stateDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-journal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function record(router: string, at = new Date('2026-01-01T00:00:00Z')): OperationRecord {
+  return {
+    v: 1, id: `op-${router}`, router, kind: 'change', state: 'requesting', createdAt: at.toISOString(), updatedAt: at.toISOString(),
+    requestId: 'req-12345678', requestDigest: 'digest', method: 'power', attemptCountBefore: 0,
+    deadline: deadlineIn(300_000, at), actuatorEngaged: false, outcomeReported: false, history: [{ state: 'requesting', at: at.toISOString() }],
+  };
+}
+
+void test('a restarted agent finds each router\'s operation as last journaled, until cleared', async (t) => {
+  const dir = stateDir(t);
+  const journal = new OperationJournal(dir);
+  assert.equal((await journal.load()).size, 0);
+  let core = record('core-1');
+  await journal.save(core);
+  core = { ...withState(core, 'actuating', new Date('2026-01-01T00:01:00Z')), actuatorEngaged: true };
+  await journal.save(core);
+  await journal.save(record('edge-2'));
+
+  const afterCrash = await new OperationJournal(dir).load();
+  assert.deepEqual([...afterCrash.keys()], ['core-1', 'edge-2']);
+  const found = afterCrash.get('core-1')!;
+  assert.equal(found.state, 'actuating');
+  assert.equal(found.actuatorEngaged, true, 'the restart must know to release the actuator');
+  assert.deepEqual(found.history.map((h) => h.state), ['requesting', 'actuating']);
+
+  await journal.save({ ...withState(found, 'failed', new Date()), actuatorEngaged: false, outcomeReported: true });
+  assert.equal((await journal.load()).get('core-1')!.outcomeReported, true);
+  await journal.clear('core-1');
+  await journal.clear('core-1');
+  assert.deepEqual([...(await journal.load()).keys()], ['edge-2']);
+  assert.deepEqual(readdirSync(join(dir, 'operations')), ['edge-2.json'], 'no temporaries left behind');
+});
+
+void test('saves for one router land in call order', async (t) => {
+  const journal = new OperationJournal(stateDir(t));
+  const base = record('core-1');
+  await Promise.all((['pending', 'actuating', 'rebooting', 'verifying', 'done'] as const).map((s) => journal.save(withState(base, s, new Date()))));
+  assert.equal((await journal.load()).get('core-1')!.state, 'done');
+});
+
+void test('a record that does not parse, or sits under another router\'s name, stops the load', async (t) => {
+  const dir = stateDir(t);
+  const journal = new OperationJournal(dir);
+  await journal.save(record('core-1'));
+  writeFileSync(join(dir, 'operations', 'edge-2.json'), '{"v":1,"id":');
+  await assert.rejects(journal.load(), JournalError);
+  writeFileSync(join(dir, 'operations', 'edge-2.json'), JSON.stringify(record('core-1')));
+  await assert.rejects(journal.load(), /holds router "core-1"/);
+  await assert.rejects(journal.save(record('../etc')), JournalError);
+});
+
+void test('a monotonic deadline holds within its boot and is unknown in another one', () => {
+  const d = deadlineIn(60_000, new Date(0), 'boot-a', 1_000);
+  assert.equal(d.wall, new Date(60_000).toISOString());
+  assert.equal(monotonicRemainingMs(d, 'boot-a', 21_000), 40_000);
+  assert.equal(monotonicRemainingMs(d, 'boot-b', 21_000), undefined);
+  const live = deadlineIn(60_000, new Date());
+  assert.equal(live.bootId, currentBootId());
+  const left = monotonicRemainingMs(live);
+  assert.ok(left !== undefined && left > 0 && left <= 60_000);
+});
