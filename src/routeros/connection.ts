@@ -1,0 +1,315 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { TLSSocket, TlsOptions } from 'node:tls';
+import routeros from 'node-routeros';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import {
+  RouterAbortedError, RouterAuthError, RouterClosedError, RouterProtocolError, RouterTimeoutError,
+  RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError,
+} from './errors.js';
+import { SentenceFramer, sentenceTag, trapDetails, type FramedSentence } from './sentence-framer.js';
+import { normalizeFingerprint, type RouterEndpoint, endpointPort } from './endpoint.js';
+
+const { RouterOSAPI, Channel } = routeros;
+type RosChannel = InstanceType<typeof Channel>;
+
+/** One reply row: the `=key=value` attributes of a `!re` (or of a `!done` that carries data). */
+export type Row = Record<string, string>;
+
+export interface CommandOptions {
+  /** Overrides the endpoint's timeoutMs; 0 waits for ever (only for a deliberately blocking call). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Each `!re` as it arrives, e.g. progress while a device-mode update is pending. */
+  onRow?: (row: Row) => void;
+}
+
+/** The parts of node-routeros 1.6.9 we reach into; they are private in its typings. */
+interface ConnectorInternals {
+  socket: Socket | TLSSocket;
+  receiver: { processRawData(data: Buffer): void; tags: Map<string, unknown> };
+}
+
+/**
+ * One hardened API session on top of node-routeros. What it fixes (see the reference):
+ * - Reply bytes are reassembled into whole sentences by our framer before node-routeros
+ *   sees them (it otherwise splits sentences at TCP chunk boundaries).
+ * - `!empty` (7.18+) is dropped (node-routeros throws UNKNOWNREPLY, then UNREGISTEREDTAG);
+ *   `!fatal`, unknown reply types and sentences for unknown tags never reach it either.
+ * - An `error` listener is always attached and the socket idle timeout is switched off
+ *   after login (an unheard idle-timeout `error` kills the process, and a legitimately
+ *   silent pending update must not be cut).
+ * - Commands go through a Channel of our own rather than `api.write()`, which arms the
+ *   `#` keepalive every timeout/2 while a command is in flight.
+ * - Every command races the socket's close, a timeout and an AbortSignal, so no promise
+ *   is left unsettled; timeouts and aborts send `/cancel` for the command's tag.
+ * - api-ssl pins the certificate's SHA-256 fingerprint before any byte is written.
+ * A connection is single-use: after close, make a new one (node-routeros cannot reconnect).
+ */
+export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
+  private api: InstanceType<typeof RouterOSAPI> | undefined;
+  private connector: ConnectorInternals | undefined;
+  private readonly framer = new SentenceFramer();
+  private readonly traps = new Map<string, { message: string; category: number | undefined }>();
+  private readonly closeWaiters = new Set<(error: RouterError) => void>();
+  private closedWith: RouterError | undefined;
+  private socketClosed: Promise<void> | undefined;
+  private loginTrap: string | undefined;
+  private tlsFailure: RouterTlsError | undefined;
+  private socketError: Error | undefined;
+  private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
+  readonly log: Logger;
+
+  constructor(
+    readonly endpoint: RouterEndpoint,
+    logger: Logger = silentLogger(),
+  ) {
+    super();
+    this.log = logger.child({ router: endpoint.host, port: endpointPort(endpoint) });
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get host(): string {
+    return this.endpoint.host;
+  }
+
+  /** Connects and logs in; rejects with RouterUnreachableError, RouterAuthError or RouterTlsError. */
+  async open(connectTimeoutMs = this.endpoint.timeoutMs ?? 5000): Promise<void> {
+    if (this.state !== 'new') throw new Error('a RouterConnection is single-use');
+    this.state = 'connecting';
+    const { host } = this.endpoint;
+    const port = endpointPort(this.endpoint);
+    const api = new RouterOSAPI({
+      host,
+      port,
+      user: this.endpoint.username,
+      password: this.endpoint.password.reveal(),
+      timeout: connectTimeoutMs / 1000,
+      keepalive: false,
+      ...(this.endpoint.tls?.enabled ? { tls: this.tlsOptions() } : {}),
+    });
+    this.api = api;
+    // Without this listener an idle timeout or a reset after login throws from an emitter.
+    api.on('error', (error: unknown) => this.shutdown(new RouterClosedError(`connection failed: ${describe(error)}`, host, { cause: error })));
+    const connecting = api.connect();
+    const connector = (api as unknown as { connector: ConnectorInternals }).connector;
+    this.connector = connector;
+    this.attachSocket(connector.socket);
+
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: ((error: RouterError) => void) | undefined;
+    try {
+      await Promise.race([
+        connecting,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new RouterUnreachableError(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`, host)), connectTimeoutMs);
+        }),
+        new Promise((_, reject) => {
+          onClose = reject;
+          this.closeWaiters.add(reject);
+        }),
+      ]);
+    } catch (error) {
+      connecting.catch(() => undefined);
+      const typed = this.connectError(error, port);
+      this.abortWith(typed);
+      throw typed;
+    } finally {
+      clearTimeout(timer);
+      if (onClose) this.closeWaiters.delete(onClose);
+    }
+    // node-routeros keeps the connect-phase idle timeout; a quiet session is legitimate.
+    connector.socket.setTimeout(0);
+    this.state = 'open';
+    this.log.debug('logged in');
+  }
+
+  /** Runs one command; resolves with its rows or rejects with a typed RouterError. */
+  command(words: readonly string[], options: CommandOptions = {}): Promise<Row[]> {
+    const name = words[0] ?? '(empty)';
+    const connector = this.connector;
+    if (this.state !== 'open' || !connector) {
+      return Promise.reject(this.closedWith ?? new RouterClosedError(`${name}: connection is not open`, this.host));
+    }
+    const timeoutMs = options.timeoutMs ?? this.endpoint.timeoutMs ?? 5000;
+    const channel: RosChannel = new Channel(connector as never);
+    const tag = channel.Id;
+    return new Promise<Row[]>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const onClose = (error: RouterError) => finish(error);
+      const onAbort = () => {
+        finish(new RouterAbortedError(`${name}: aborted`, this.host));
+        this.cancelTag(tag);
+      };
+      const finish = (error: RouterError | undefined, rows?: Row[]) => {
+        if (settled) return;
+        settled = true;
+        this.closeWaiters.delete(onClose);
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        this.traps.delete(tag);
+        if (error) reject(error);
+        else resolve(rows ?? []);
+      };
+      if (options.signal?.aborted) {
+        reject(new RouterAbortedError(`${name}: aborted`, this.host));
+        return;
+      }
+      this.closeWaiters.add(onClose);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          finish(new RouterTimeoutError(name, timeoutMs, this.host));
+          this.cancelTag(tag);
+        }, timeoutMs);
+      }
+      if (options.onRow) {
+        const onRow = options.onRow;
+        channel.on('data', (row: Row) => onRow(row));
+      }
+      channel.write([...words]).then(
+        (rows) => finish(undefined, rows as Row[]),
+        (error: unknown) => {
+          const trap = this.traps.get(tag);
+          finish(new RouterTrapError(name, trap?.message ?? describe(error), trap?.category, this.host));
+        },
+      );
+    });
+  }
+
+  /** Closes the session; pending commands reject with RouterClosedError. Never hangs. */
+  async close(): Promise<void> {
+    const socket = this.connector?.socket;
+    this.shutdown(new RouterClosedError('connection closed by us', this.host));
+    if (socket && !socket.destroyed) {
+      socket.end();
+      // A router that stopped answering may never finish the TCP close.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    }
+    await this.socketClosed;
+  }
+
+  private tlsOptions(): TlsOptions {
+    const pin = this.endpoint.tls?.fingerprint;
+    // With a pin we verify the certificate ourselves (routers use self-signed ones);
+    // without one the system trust store decides. Verification is never simply off.
+    return pin ? { rejectUnauthorized: false } : { rejectUnauthorized: true };
+  }
+
+  private attachSocket(socket: Socket | TLSSocket): void {
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('close', () => this.shutdown(new RouterClosedError(`connection to ${this.host} closed${this.socketError ? `: ${describe(this.socketError)}` : ''}`, this.host)));
+    socket.on('error', (error: Error) => {
+      this.socketError = error;
+    });
+    // Replace node-routeros's chunk-driven parser input with whole sentences.
+    socket.removeAllListeners('data');
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const pin = this.endpoint.tls?.enabled ? this.endpoint.tls.fingerprint : undefined;
+    if (pin) {
+      // Runs before node-routeros's own secureConnect callback, which logs in at once.
+      socket.prependOnceListener('secureConnect', () => this.checkPin(socket as TLSSocket, pin));
+    }
+  }
+
+  private checkPin(socket: TLSSocket, pin: string): void {
+    const actual = socket.getPeerCertificate().fingerprint256 ?? '';
+    if (normalizeFingerprint(actual) === normalizeFingerprint(pin)) return;
+    this.tlsFailure = new RouterTlsError(`certificate fingerprint ${actual || '(none)'} does not match the pinned one; not logging in`, this.host);
+    this.log.error({ actual }, 'api-ssl certificate does not match the pinned fingerprint');
+    // A destroyed socket is not writable: node-routeros queues the login instead of sending it.
+    socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let sentences: FramedSentence[];
+    try {
+      sentences = this.framer.push(chunk);
+    } catch (error) {
+      this.abortWith(new RouterProtocolError(`undecodable reply: ${describe(error)}`, this.host, { cause: error }));
+      return;
+    }
+    for (const sentence of sentences) {
+      if (this.state === 'closed') return;
+      this.dispatch(sentence);
+    }
+  }
+
+  private dispatch({ raw, words }: FramedSentence): void {
+    const reply = words[0];
+    if (reply === '!empty') return; // "no data"; the !done that follows ends the command
+    if (reply === '!fatal') {
+      const { message } = trapDetails(words);
+      this.abortWith(new RouterClosedError(`router ended the session: ${message}`, this.host));
+      return;
+    }
+    const tag = sentenceTag(words);
+    const connector = this.connector;
+    if ((reply !== '!re' && reply !== '!done' && reply !== '!trap') || tag === undefined || !connector?.receiver.tags.has(tag)) {
+      this.log.warn({ words: words.slice(0, 3) }, 'dropping a reply node-routeros cannot route');
+      return;
+    }
+    if (reply === '!trap') {
+      const details = trapDetails(words);
+      this.traps.set(tag, details);
+      if (this.state === 'connecting') this.loginTrap = details.message;
+    }
+    try {
+      connector.receiver.processRawData(raw);
+    } catch (error) {
+      this.abortWith(new RouterProtocolError(`reply parser failed: ${describe(error)}`, this.host, { cause: error }));
+    }
+  }
+
+  /** Best effort: asks the router to stop a command we gave up on. */
+  private cancelTag(tag: string): void {
+    const connector = this.connector;
+    if (this.state !== 'open' || !connector) return;
+    const channel: RosChannel = new Channel(connector as never);
+    const timer = setTimeout(() => channel.close(true), 2000);
+    channel.write(['/cancel', `=tag=${tag}`]).then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
+  }
+
+  private abortWith(error: RouterError): void {
+    this.shutdown(error);
+    this.connector?.socket.destroy();
+  }
+
+  private shutdown(error: RouterError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closedWith = error;
+    const waiters = [...this.closeWaiters];
+    this.closeWaiters.clear();
+    for (const waiter of waiters) waiter(error);
+    this.log.debug({ reason: error.message }, 'connection closed');
+    this.emit('close', error);
+  }
+
+  private connectError(error: unknown, port: number): RouterError {
+    const host = this.endpoint.host;
+    if (this.tlsFailure) return this.tlsFailure;
+    if (error instanceof RouterUnreachableError) return error;
+    if (this.loginTrap !== undefined || (error as { errno?: unknown } | undefined)?.errno === 'CANTLOGIN') {
+      return new RouterAuthError(`login refused: ${this.loginTrap ?? describe(error)}`, host, { cause: error });
+    }
+    const cause = this.socketError ?? error;
+    return new RouterUnreachableError(`cannot reach ${host}:${port}: ${describe(cause)}`, host, { cause });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code && !error.message.includes(code) ? `${code} ${error.message}`.trim() : error.message || error.name;
+  }
+  return String(error);
+}

@@ -1,0 +1,119 @@
+// Shared by the router client tests: a simulated router per test, endpoints for it, and a
+// TCP tap between client and router that records what the client sends and can inject
+// bytes or reset the connection (things the simulator itself never does).
+import { once } from 'node:events';
+import { createServer, Socket, type Server } from 'node:net';
+import { Secret } from '../../src/config/secret.js';
+import type { RouterEndpoint } from '../../src/routeros/endpoint.js';
+import { SentenceDecoder } from '../../src/routeros/wire.js';
+import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/router.js';
+
+export const PASSWORD = 'test-password';
+
+export async function startRouter(options: SimulatedRouterOptions = {}): Promise<SimulatedRouter> {
+  const router = new SimulatedRouter({ user: 'dmconfirm', password: PASSWORD, ...options });
+  await router.start();
+  return router;
+}
+
+export function endpointFor(router: SimulatedRouter, extra: Partial<RouterEndpoint> = {}): RouterEndpoint {
+  return {
+    host: '127.0.0.1',
+    port: router.apiPort,
+    username: 'dmconfirm',
+    password: new Secret(PASSWORD, 'test'),
+    timeoutMs: 5000,
+    ...extra,
+  };
+}
+
+/** Fails the test instead of hanging when a promise never settles (the defect some tests guard against). */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: nothing happened within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until `check` is true; for states the router reaches asynchronously. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** A TCP relay to the router that records client sentences and can misbehave on demand. */
+export class TapProxy {
+  readonly sent: string[][] = [];
+  private server: Server | undefined;
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+
+  constructor(private readonly targetPort: number) {}
+
+  get port(): number {
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') throw new Error('tap not started');
+    return address.port;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      const pair = { client, upstream };
+      this.pairs.add(pair);
+      const decoder = new SentenceDecoder();
+      client.on('data', (chunk: Buffer) => {
+        for (const s of decoder.push(chunk)) this.sent.push(s);
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => client.write(chunk));
+      const end = () => {
+        this.pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+      upstream.connect(this.targetPort, '127.0.0.1');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    this.server = server;
+  }
+
+  /** Writes raw bytes to every client as if the router had sent them. */
+  inject(bytes: Buffer): void {
+    for (const { client } of this.pairs) client.write(bytes);
+  }
+
+  /** Sends a TCP RST to every client (what a router's crash or a middlebox can do). */
+  resetClients(): void {
+    for (const { client, upstream } of [...this.pairs]) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
