@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { DeviceModeState } from './device-mode.js';
+import { RouterClosedError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
+import { RouterConnection, type CommandOptions, type Row } from './connection.js';
+import type { RouterEndpoint } from './endpoint.js';
+import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError, type RouterIdentity, type RouterResource } from './parse.js';
+
+export interface BackoffOptions {
+  /** First retry delay; default 500 ms. */
+  initialMs: number;
+  /** Cap; default 30 s. */
+  maxMs: number;
+  /** Growth per failed attempt; default 2. */
+  factor: number;
+}
+
+export interface RouterClientOptions {
+  logger?: Logger;
+  backoff?: Partial<BackoffOptions>;
+  /** Jitter source in [0, 1); tests pass a constant. */
+  random?: () => number;
+}
+
+export interface RouterClientEvents {
+  connected: [];
+  disconnected: [RouterError];
+  'connect-failed': [RouterError, { attempt: number; retryInMs: number }];
+}
+
+/** Delay before retry number `attempt` (1-based): exponential, capped, with equal jitter. */
+export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
+  const ceiling = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * A long-lived, self-healing session with one router for reads. After start() it keeps a
+ * connection: when it drops it reconnects at once, then with exponential backoff and
+ * jitter while the router stays away. Calls never wait out a backoff: while the router is
+ * away they fail at once with RouterUnreachableError (carrying retryInMs), and a call made
+ * during a connect attempt waits for that attempt. Device-mode updates never go through
+ * this client: see requestUpdate, which uses a dedicated connection.
+ */
+export class RouterClient extends EventEmitter<RouterClientEvents> {
+  private readonly log: Logger;
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
+  private connection: RouterConnection | undefined;
+  private attempt: Promise<RouterConnection> | undefined;
+  private lastError: RouterError | undefined;
+  private retryAt = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly endpoint: RouterEndpoint,
+    options: RouterClientOptions = {},
+  ) {
+    super();
+    this.log = (options.logger ?? silentLogger()).child({ component: 'router-client', router: endpoint.host });
+    this.backoff = { initialMs: 500, maxMs: 30_000, factor: 2, ...options.backoff };
+    this.random = options.random ?? Math.random;
+  }
+
+  get isConnected(): boolean {
+    return this.connection?.isOpen ?? false;
+  }
+
+  /** Starts keeping a connection; resolves after the first attempt, whatever its result. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const first = new Promise<void>((resolve) => this.once('connected', resolve).once('connect-failed', () => resolve()));
+    this.loop = this.keepConnected();
+    await first;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.connection?.close();
+    await this.attempt?.catch(() => undefined);
+    await this.loop;
+  }
+
+  /** Runs a command on the shared connection (typed errors; see RouterConnection.command). */
+  async command(words: readonly string[], options?: CommandOptions): Promise<Row[]> {
+    const connection = await this.session();
+    return connection.command(words, options);
+  }
+
+  async readDeviceMode(options?: CommandOptions): Promise<DeviceModeState> {
+    return parseDeviceMode(single(await this.command(['/system/device-mode/print'], options), 'device-mode'));
+  }
+
+  async readResource(options?: CommandOptions): Promise<RouterResource> {
+    return parseResource(single(await this.command(['/system/resource/print'], options), 'resource'));
+  }
+
+  async readIdentity(options?: CommandOptions): Promise<RouterIdentity> {
+    const identity = single(await this.command(['/system/identity/print'], options), 'identity');
+    const resource = single(await this.command(['/system/resource/print'], options), 'resource');
+    const routerboard = await this.optionalRow(['/system/routerboard/print'], options);
+    // CHR has no routerboard; its license system-id identifies the unit instead.
+    const license = routerboard?.model ? undefined : await this.optionalRow(['/system/license/print'], options);
+    return parseIdentity(identity, resource, routerboard, license);
+  }
+
+  /** A menu that some models lack ("no such command") reads as undefined. */
+  private async optionalRow(words: string[], options?: CommandOptions): Promise<Row | undefined> {
+    try {
+      return (await this.command(words, options))[0];
+    } catch (error) {
+      if (error instanceof RouterTrapError && /no such command/.test(error.routerMessage)) return undefined;
+      throw error;
+    }
+  }
+
+  private async session(): Promise<RouterConnection> {
+    if (!this.running) throw new RouterClosedError('router client is not started', this.endpoint.host);
+    if (this.connection?.isOpen) return this.connection;
+    if (this.attempt) return this.attempt;
+    const error = new RouterUnreachableError(this.lastError?.message ?? 'not connected', this.endpoint.host, { cause: this.lastError });
+    error.retryInMs = Math.max(0, this.retryAt - Date.now());
+    throw error;
+  }
+
+  private async keepConnected(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      const connection = new RouterConnection(this.endpoint, this.log);
+      this.attempt = connection.open().then(() => connection);
+      try {
+        await this.attempt;
+      } catch (error) {
+        this.attempt = undefined;
+        if (!this.running) return;
+        failures += 1;
+        const retryInMs = backoffDelay(failures, this.backoff, this.random);
+        this.lastError = error as RouterError;
+        this.retryAt = Date.now() + retryInMs;
+        this.log.warn({ err: describeError(error), attempt: failures, retryInMs }, 'cannot connect to router');
+        this.emit('connect-failed', error as RouterError, { attempt: failures, retryInMs });
+        await this.sleep(retryInMs);
+        continue;
+      }
+      this.attempt = undefined;
+      failures = 0;
+      this.connection = connection;
+      if (!this.running) {
+        await connection.close();
+        return;
+      }
+      this.log.info('connected to router');
+      this.emit('connected');
+      const reason = await new Promise<RouterError>((resolve) => connection.once('close', resolve));
+      this.connection = undefined;
+      if (!this.running) return;
+      this.lastError = reason;
+      this.log.warn({ reason: reason.message }, 'router connection lost; reconnecting');
+      this.emit('disconnected', reason);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function single(rows: Row[], what: string): Row {
+  const row = rows[0];
+  if (!row) throw new RouterReplyError(`${what}: empty reply`);
+  return row;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

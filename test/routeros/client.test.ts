@@ -1,0 +1,120 @@
+// RouterClient against the simulated router: typed reads, typed failures, and reconnecting
+// with exponential backoff when the router goes away and comes back.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Secret } from '../../src/config/secret.js';
+import { backoffDelay, RouterClient } from '../../src/routeros/client.js';
+import { RouterAuthError, RouterUnreachableError, type RouterError } from '../../src/routeros/errors.js';
+import type { SimulatedRouter } from '../../src/sim/router.js';
+import { endpointFor, startRouter, until, within } from './support.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
+  const r = await startRouter(options);
+  cleanups.push(() => r.stop());
+  return r;
+}
+
+function client(...args: ConstructorParameters<typeof RouterClient>): RouterClient {
+  const c = new RouterClient(...args);
+  cleanups.push(() => c.stop());
+  return c;
+}
+
+void test('backoff grows exponentially, is capped, and jitters within [ceiling/2, ceiling]', () => {
+  const options = { initialMs: 100, maxMs: 1000, factor: 2 };
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, options, () => 1)), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([1, 2, 3].map((n) => backoffDelay(n, options, () => 0)), [50, 100, 200]);
+});
+
+void describe('RouterClient', () => {
+  void test('typed reads: device-mode, resource, identity (routerboard)', async () => {
+    const r = await router({ model: 'RB5009', identity: 'site-12', serialNumber: 'HF0912345' });
+    const c = client(endpointFor(r));
+    await c.start();
+    const dm = await c.readDeviceMode();
+    assert.equal(dm.mode, 'basic');
+    assert.equal(dm.features.socks, false);
+    const res = await c.readResource();
+    assert.ok(res.uptimeSeconds >= 0 && res.uptimeSeconds < 60, String(res.uptimeSeconds));
+    assert.match(res.version, /^7\.22/);
+    const id = await c.readIdentity();
+    assert.deepEqual(
+      { name: id.name, model: id.model, serial: id.serial, boardName: id.boardName, architecture: id.architecture, systemId: id.systemId },
+      { name: 'site-12', model: 'RB5009UG+S+', serial: 'HF0912345', boardName: 'RB5009UG+S+', architecture: 'arm64', systemId: undefined },
+    );
+  });
+
+  void test('identity of a CHR comes from its license system-id', async () => {
+    const r = await router({ model: 'CHR', systemId: 'chr-system-id-1' });
+    const c = client(endpointFor(r));
+    await c.start();
+    const id = await c.readIdentity();
+    assert.equal(id.systemId, 'chr-system-id-1');
+    assert.equal(id.model, undefined);
+    assert.equal((await c.readDeviceMode()).mode, 'advanced');
+  });
+
+  void test('a wrong password surfaces as RouterAuthError', async () => {
+    const r = await router();
+    const c = client(endpointFor(r, { password: new Secret('nope', 'test') }), { backoff: { initialMs: 10_000 } });
+    await c.start();
+    await assert.rejects(c.readDeviceMode(), (e: unknown) => e instanceof RouterUnreachableError && e.cause instanceof RouterAuthError);
+  });
+
+  void test('calls made while a connect attempt is in flight share that one session', async () => {
+    const r = await router();
+    let logins = 0;
+    const check = r.checkLogin.bind(r);
+    r.checkLogin = (name, password) => {
+      logins += 1;
+      return check(name, password);
+    };
+    const c = client(endpointFor(r));
+    const starting = c.start();
+    const reads = await Promise.all([c.readDeviceMode(), c.readDeviceMode(), c.readIdentity()]);
+    await starting;
+    assert.equal(reads.length, 3);
+    assert.equal(logins, 1);
+  });
+
+  // node-routeros has no reconnect (and a second connect() rejects 'ALRDYCONNECTING').
+  void test('reconnects with exponential backoff after a power cut, and reads again once back', async () => {
+    const r = await router({ timing: { bootMs: 200 } });
+    const c = client(endpointFor(r, { timeoutMs: 2000 }), { backoff: { initialMs: 100, maxMs: 800, factor: 2 }, random: () => 1 });
+    await c.start();
+    assert.equal((await c.readDeviceMode()).mode, 'home');
+
+    const failures: { attempt: number; retryInMs: number; error: RouterError }[] = [];
+    c.on('connect-failed', (error, info) => failures.push({ ...info, error }));
+    const disconnected = new Promise((resolve) => c.once('disconnected', resolve));
+    r.powerOff();
+    await within(5000, 'disconnected', disconnected);
+    await until('four failed attempts', () => failures.length >= 4);
+    assert.deepEqual(failures.slice(0, 4).map((f) => f.retryInMs), [100, 200, 400, 800]);
+    assert.ok(failures.every((f) => f.error instanceof RouterUnreachableError));
+    // While away, calls fail at once with a typed error that says when the next try is.
+    await assert.rejects(c.readDeviceMode(), (e: unknown) => e instanceof RouterUnreachableError && typeof e.retryInMs === 'number');
+
+    const connected = new Promise<void>((resolve) => c.once('connected', () => resolve()));
+    r.powerOn();
+    await within(10_000, 'reconnected', connected);
+    const res = await c.readResource();
+    assert.ok(res.uptimeSeconds < 30);
+    assert.equal((await c.readDeviceMode()).mode, 'home');
+  });
+
+  void test('stop() ends the loop even while backing off', async () => {
+    const r = await router();
+    const port = r.apiPort;
+    await r.stop();
+    const c = new RouterClient(endpointFor(r, { port }), { backoff: { initialMs: 60_000 } });
+    await c.start();
+    await within(3000, 'stop', c.stop());
+    await assert.rejects(c.readDeviceMode());
+  });
+});
