@@ -65,16 +65,28 @@ export class SerialLine {
     await this.ensureOpen();
     const port = this.#port;
     if (!port) throw new ActuatorUnavailableError(`serial port ${this.options.path} is not open`);
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        port.write(data, (error) => {
-          if (error) return reject(error);
-          port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
-        });
-      }),
-      timeoutMs,
-      () => new ActuatorProtocolError(`write to ${this.options.path} did not complete within ${timeoutMs} ms`),
-    );
+    try {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          port.write(data, (error) => {
+            if (error) return reject(error);
+            port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
+          });
+        }),
+        timeoutMs,
+        () => new ActuatorProtocolError(`write to ${this.options.path} did not complete within ${timeoutMs} ms`),
+      );
+    } catch (error) {
+      // EIO and friends: the adapter is gone. Drop the port so the next operation reopens it.
+      this.#drop(port);
+      if (error instanceof ActuatorProtocolError) throw error;
+      throw new ActuatorUnavailableError(`write to ${this.options.path} failed: ${(error as Error).message} (unplugged?)`, { cause: error });
+    }
+  }
+
+  #drop(port: SerialPortStream): void {
+    if (this.#port === port) this.#port = undefined;
+    if (port.isOpen) port.close(() => undefined);
   }
 
   /** Drops whatever arrived so far (stale prompts, echoes). */
