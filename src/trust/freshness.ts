@@ -4,6 +4,8 @@ import { refuse } from './refusal.js';
 
 export const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Longest validity a window may give; below the replay store's retention (30 days). */
+export const DEFAULT_MAX_WINDOW_MS = 14 * 24 * 3600_000;
 
 export interface FreshnessInput {
   issuedAt: string;
@@ -16,6 +18,7 @@ export interface FreshnessOptions {
   nonceStore?: NonceStore;
   maxAgeMs?: number;
   maxFutureSkewMs?: number;
+  maxWindowMs?: number;
 }
 
 /** The clock reading used for one whole verification. */
@@ -43,13 +46,19 @@ export function checkFreshness(message: FreshnessInput, options: FreshnessOption
     if (issuedAt - now > (options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS)) {
       refuse('issued-in-future', `issued at ${message.issuedAt}, ahead of this clock (${new Date(now).toISOString()})`);
     }
-    const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-    if (now - issuedAt > maxAge) {
-      refuse('expired', `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`);
-    }
+    // A window may reach past the default age (a maintenance window next week), but
+    // never past what the replay memory is sure to remember.
     const { notBefore, notAfter } = message.window ?? {};
+    const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    const maxWindow = options.maxWindowMs ?? DEFAULT_MAX_WINDOW_MS;
+    const end = notAfter ? Date.parse(notAfter) : Math.max(issuedAt, notBefore ? Date.parse(notBefore) : issuedAt) + maxAge;
+    if (end - issuedAt > maxWindow) {
+      refuse('window-too-long', `valid until ${new Date(end).toISOString()}, more than ${Math.round(maxWindow / 86_400_000)} days after it was issued`);
+    }
     if (notBefore && now < Date.parse(notBefore)) refuse('not-yet-valid', `window opens at ${notBefore} (now ${new Date(now).toISOString()})`);
-    if (notAfter && now > Date.parse(notAfter)) refuse('expired', `window closed at ${notAfter} (now ${new Date(now).toISOString()})`);
+    if (now > end) {
+      refuse('expired', notAfter ? `window closed at ${notAfter} (now ${new Date(now).toISOString()})` : `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`);
+    }
   }
   if (message.challenge) {
     if (!options.nonceStore) refuse('nonce-stale', 'the message is bound to a challenge, but no challenge is pending here');

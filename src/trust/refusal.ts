@@ -25,6 +25,7 @@ export const REFUSAL_REASONS = [
   'clock-unsynced',
   'not-yet-valid',
   'expired',
+  'window-too-long',
   'issued-in-future',
   'wrong-challenge',
   'nonce-stale',

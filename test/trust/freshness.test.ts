@@ -101,6 +101,10 @@ void test('windows with a synced clock: expired, not yet open, too old, from the
     const message = text(await sign(requestPayload(overrides), TYP.request, [keys.alice, keys.bob]));
     refused(await verifyChangeRequest(message, context(root)), reason);
   }
+  const nextWeek = { issuedAt: at(NOW - 7 * 86_400_000), window: { notBefore: at(NOW - 60_000), notAfter: at(NOW + 3600_000) } };
+  assert.equal((await verifyChangeRequest(text(await sign(requestPayload(nextWeek), TYP.request, [keys.alice, keys.bob])), context(root))).ok, true, 'a window issued a week ahead');
+  const tooLong = { window: { notAfter: at(NOW + 30 * 86_400_000) } };
+  refused(await verifyChangeRequest(text(await sign(requestPayload(tooLong), TYP.request, [keys.alice, keys.bob])), context(root)), 'window-too-long');
   const open = text(await sign(requestPayload({ window: { notBefore: at(NOW - 1000), notAfter: at(NOW + 1000) } }), TYP.request, [keys.alice, keys.bob]));
   assert.equal((await verifyChangeRequest(open, context(root))).ok, true);
 });

@@ -1,0 +1,55 @@
+// The agent's door: stores in the state directory, router selection, challenges, restarts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixedClock } from '../../src/trust/clock.js';
+import { buildApproval } from '../../src/trust/drafts.js';
+import { TYP } from '../../src/trust/messages.js';
+import { TrustGate } from '../../src/trust/trust-gate.js';
+import type { TrustGateOptions } from '../../src/trust/trust-gate.js';
+import { AGENT, NOW, SERIAL, keys, policy, refused, requestPayload, rootPayload, sign, signedRoot, tempDir, text } from './fixtures.js';
+
+async function gate(stateDir: string, initialTrustRoot: string): Promise<TrustGate> {
+  const options: TrustGateOptions = {
+    stateDir,
+    initialTrustRoot,
+    agentId: AGENT,
+    clock: fixedClock(NOW, true),
+    policy,
+    routers: [
+      { name: 'core', serial: SERIAL, methods: ['power', 'button'] },
+      { name: 'chr', systemId: 'CHR-1', methods: ['power'] },
+    ],
+  };
+  const g = new TrustGate(options);
+  await g.start();
+  return g;
+}
+
+void test('the gate routes by router identity and remembers across a restart', async (t) => {
+  const dir = tempDir(t);
+  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
+  const first = await gate(dir, root);
+  const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
+  const accepted = await first.verifyChangeRequest(message);
+  assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  const elsewhere = text(await sign(requestPayload({ router: { serial: 'NOT-OURS' } }), TYP.request, [keys.alice, keys.bob]));
+  refused(await first.verifyChangeRequest(elsewhere), 'wrong-router', /does not serve/);
+  const chr = text(await sign(requestPayload({ router: { systemId: 'CHR-1' }, method: 'button' }), TYP.request, [keys.alice, keys.bob]));
+  refused(await first.verifyChangeRequest(chr), 'policy-method', /router chr/);
+  const restarted = await gate(dir, root);
+  refused(await restarted.verifyChangeRequest(message), 'replayed');
+});
+
+void test('challenges: the newest nonce is the only valid one, and it is single-use', async (t) => {
+  const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  const router = g.routerFor({ serial: SERIAL })!;
+  const observed = { attemptCount: 1, at: new Date(NOW).toISOString() };
+  const old = await g.issueChallenge(router, observed, 'chal-core-1');
+  const current = await g.issueChallenge(router, observed, 'chal-core-1');
+  const approve = async (challenge: typeof old) =>
+    text(await sign(buildApproval(challenge, { requester: { name: 'noc' }, now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
+  refused(await g.verifyApproval(await approve(old), router, old), 'nonce-stale');
+  const message = await approve(current);
+  assert.equal((await g.verifyApproval(message, router, current)).ok, true);
+  refused(await g.verifyApproval(await approve(current), router, current), 'nonce-stale');
+});
