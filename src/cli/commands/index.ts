@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
+import { registerOperatorCommands } from './operator.js';
 import { registerTrustCommands } from './trust/index.js';
 
 /** Every subcommand registers itself here; one line per command file. */
@@ -8,4 +9,5 @@ export const commands: Array<(program: Command) => void> = [
   registerConfig,
   registerAudit,
   registerTrustCommands,
+  registerOperatorCommands,
 ];

@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { registerPowerCycle } from './powercycle.js';
+import { registerPublish } from './publish.js';
+import { registerStatus } from './status.js';
+
+/** Operator commands that talk to agents through the broker (issue 5). */
+export function registerOperatorCommands(program: Command): void {
+  registerPowerCycle(program);
+  registerPublish(program);
+  registerStatus(program);
+}

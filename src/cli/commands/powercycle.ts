@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { buildPowerCycle } from '../../trust/drafts.js';
+import { TYP } from '../../trust/messages.js';
+import { CliError } from '../cli-error.js';
+import { cliAction, EXIT_INPUT } from './trust/io.js';
+import { commonOf, emit, requesterOf, targetOptions } from './trust/request.js';
+import type { TargetOptions } from './trust/request.js';
+import { publishOptions, signAndPublish, wantsPublish } from './publish.js';
+import type { PublishOptions } from './publish.js';
+
+interface PowerCycleOptions extends TargetOptions, PublishOptions {
+  reason?: string;
+  note?: string;
+}
+
+export function registerPowerCycle(program: Command): void {
+  publishOptions(targetOptions(program.command('powercycle')))
+    .description('Sign a plain power cycle of a router (hung, or to reset attempt-count); with --broker, send it')
+    .requiredOption('--reason <reason>', 'hung | reset-attempt-count')
+    .option('--note <text>', 'why, for the audit log')
+    .action(
+      cliAction(async (o: PowerCycleOptions) => {
+        if (o.reason !== 'hung' && o.reason !== 'reset-attempt-count') throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
+        const publish = wantsPublish(o);
+        const { key, requester } = await requesterOf(o);
+        const payload = buildPowerCycle({ ...commonOf(o, requester, Date.now()), reason: o.reason, ...(o.note ? { note: o.note } : {}) });
+        if (publish) await signAndPublish(TYP.powerCycle, payload, key, o);
+        else await emit(TYP.powerCycle, payload, key, o);
+      }),
+    );
+}

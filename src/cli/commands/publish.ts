@@ -1,0 +1,166 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { DEFAULT_BASE_TOPIC } from '../../mqtt/contract.js';
+import { BrokerOptionError, brokerSettings } from '../../operator/broker.js';
+import type { BrokerOptions } from '../../operator/broker.js';
+import { EXIT } from '../../operator/progress.js';
+import { describePlan, planSend, SendPlanError } from '../../operator/send-plan.js';
+import { sendAndFollow } from '../../operator/send.js';
+import { parseDurationSeconds } from '../../trust/drafts.js';
+import { signPayload } from '../../trust/jws.js';
+import type { SigningKey } from '../../trust/keys.js';
+import { CliError } from '../cli-error.js';
+import { describeMessage, writeEnvelope } from './trust/io.js';
+
+/** Options that connect a signing command to the agents: `--broker URL --site S [--wait]`. */
+export interface PublishOptions {
+  broker?: string;
+  site?: string;
+  base: string;
+  wait?: boolean | string;
+  connectTimeout: string;
+  dryRun?: boolean;
+  username?: string;
+  passwordFile?: string;
+  ca?: string;
+  cert?: string;
+  clientKey?: string;
+  protocol: string;
+}
+
+export const DEFAULT_WAIT = '10m';
+
+/** Connection to the broker; `--client-key` because `--key` is the signing key. */
+export function connectionOptions(command: Command): Command {
+  return command
+    .option('--base <topic>', 'MQTT base topic', DEFAULT_BASE_TOPIC)
+    .option('--username <name>', 'broker user name')
+    .option('--password-file <file>', 'broker password, read from this file')
+    .option('--ca <file>', 'CA certificate for a TLS broker (mqtts://)')
+    .option('--cert <file>', 'TLS client certificate')
+    .option('--client-key <file>', 'TLS client private key')
+    .option('--protocol <4|5>', 'MQTT protocol version (4 = 3.1.1)', '5')
+    .option('--connect-timeout <duration>', 'give up when the broker does not answer (exit 4)', '10s');
+}
+
+/** `--broker`, `--site`, `--wait` and the connection options, added to a signing command. */
+export function publishOptions(command: Command): Command {
+  return connectionOptions(
+    command
+      .option('--broker <url>', 'publish the signed message to the agent through this broker (mqtt://, mqtts://)')
+      .option('--site <site>', 'the agent\'s site (topic level under --base); needed with --broker')
+      .option('--wait [duration]', `follow the agent's progress until done (default up to ${DEFAULT_WAIT}); exit 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable`)
+      .option('--dry-run', 'with --broker: print what would be published, publish nothing'),
+  );
+}
+
+/** A duration option in seconds; bad input is a usage error (exit 2). */
+export function seconds(text: string, what: string): number {
+  try {
+    return parseDurationSeconds(text);
+  } catch {
+    throw new CliError(`${what} "${text}" is not a duration (like 90s, 5m, 2h)`, 2);
+  }
+}
+
+export function brokerOf(o: PublishOptions & { broker: string }, role: string) {
+  const options: BrokerOptions = {
+    broker: o.broker,
+    username: o.username,
+    passwordFile: o.passwordFile,
+    ca: o.ca,
+    cert: o.cert,
+    key: o.clientKey,
+    protocol: o.protocol,
+  };
+  try {
+    return brokerSettings(options, role);
+  } catch (error) {
+    if (error instanceof BrokerOptionError) throw new CliError(error.message, 2);
+    throw error;
+  }
+}
+
+/** True when the command should also publish (checks the options that go with --broker). */
+export function wantsPublish(o: PublishOptions): boolean {
+  if (o.broker === undefined) {
+    if (o.wait !== undefined || o.dryRun) throw new CliError('--wait and --dry-run need --broker', 2);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Publishes the exact bytes of a signed message to its agent and, with --wait, follows the
+ * answers. Sets the exit code scripts rely on; never returns normally on failure.
+ */
+export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { agent?: string; kind?: string } = {}): Promise<void> {
+  if (o.broker === undefined) throw new CliError('--broker is required', 2);
+  if (o.site === undefined) throw new CliError('--site is required with --broker (the topic is <base>/<site>/<agent>/...)', 2);
+  const wait = o.wait !== undefined && o.wait !== false;
+  const timeoutMs = seconds(typeof o.wait === 'string' ? o.wait : DEFAULT_WAIT, '--wait') * 1000;
+  let plan;
+  try {
+    plan = planSend({ bytes, base: o.base, site: o.site, agent: expect.agent, kind: expect.kind, wait, timeoutMs, now: Date.now() });
+  } catch (error) {
+    if (error instanceof SendPlanError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  if (o.dryRun) {
+    for (const line of describePlan(plan, o.broker)) console.log(line);
+    return;
+  }
+  const settings = brokerOf({ ...o, broker: o.broker }, 'publish');
+  const result = await sendAndFollow(plan, settings, {
+    connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+    out: process.stdout,
+    err: process.stderr,
+  });
+  if (result.code !== EXIT.done) throw new CliError(result.summary, result.code);
+  console.log(result.summary);
+}
+
+/**
+ * For request/approve/powercycle with --broker: sign, keep a copy when --out is given, and
+ * publish. A draft without a signature is refused here: the agent would refuse it anyway.
+ */
+export async function signAndPublish(
+  typ: string,
+  payload: Record<string, unknown>,
+  key: SigningKey | undefined,
+  o: PublishOptions & { out?: string; force?: boolean; agent?: string },
+): Promise<void> {
+  if (!key) throw new CliError('--broker needs a signed message: give --key (or write a draft with --out, co-sign it, then dmconfirm publish)', 2);
+  const envelope = await signPayload(payload, typ, key);
+  if (o.out && !o.dryRun) {
+    await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
+    console.log(`wrote ${o.out}`);
+  }
+  console.log(describeMessage(payload));
+  await publishSigned(Buffer.from(JSON.stringify(envelope)), o, o.agent ? { agent: o.agent } : {});
+}
+
+interface PublishCommandOptions extends PublishOptions {
+  agent?: string;
+  kind?: string;
+}
+
+export function registerPublish(program: Command): void {
+  publishOptions(
+    program
+      .command('publish')
+      .argument('<file>', 'a signed message (request, approval or power cycle), e.g. after dmconfirm cosign')
+      .description('Publish a signed message to its agent, exactly as signed, and optionally follow the progress')
+      .option('--agent <id>', 'check that the message is for this agent')
+      .option('--kind <kind>', 'check that the message is a request, approval or powercycle'),
+  ).action(async (file: string, o: PublishCommandOptions) => {
+    if (o.broker === undefined) throw new CliError('--broker is required', 2);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 2);
+    }
+    await publishSigned(bytes, o, { ...(o.agent ? { agent: o.agent } : {}), ...(o.kind ? { kind: o.kind } : {}) });
+  });
+}

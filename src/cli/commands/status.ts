@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { showStatus } from '../../operator/status.js';
+import { CliError } from '../cli-error.js';
+import { brokerOf, connectionOptions, seconds } from './publish.js';
+import type { PublishOptions } from './publish.js';
+
+interface StatusCommandOptions extends PublishOptions {
+  broker: string;
+  watch?: boolean;
+  json?: boolean;
+  settle: string;
+}
+
+export function registerStatus(program: Command): void {
+  connectionOptions(
+    program
+      .command('status')
+      .description('Show every agent and router the broker knows of: online, device-mode, attempt-count, operation, last result')
+      .requiredOption('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
+      .option('--watch', 'keep redrawing on every change until Ctrl-C')
+      .option('--json', 'print the model as JSON (one document per change with --watch)')
+      .option('--settle <ms>', 'the first look is complete when no retained message came for this long', '300'),
+  ).action(async (o: StatusCommandOptions) => {
+    const quietMs = Number(o.settle);
+    if (!Number.isInteger(quietMs) || quietMs < 10) throw new CliError('--settle is a number of milliseconds (at least 10)', 2);
+    // Watching ends on Ctrl-C with the connection closed cleanly; a single look ends by itself.
+    let stop: () => void = () => undefined;
+    const until = new Promise<void>((resolve) => (stop = resolve));
+    if (o.watch) {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }
+    const result = await showStatus(brokerOf(o, 'status'), {
+      base: o.base,
+      json: o.json === true,
+      watch: o.watch === true,
+      connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+      quietMs,
+      maxSettleMs: Math.max(3000, quietMs * 4),
+      out: process.stdout,
+      err: process.stderr,
+      until,
+    });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (result.code !== 0) throw new CliError(result.message ?? 'failed', result.code);
+  });
+}
