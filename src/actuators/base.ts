@@ -35,14 +35,14 @@ export abstract class BaseActuator implements Actuator {
     if (!this.capabilities.press) throw new UnsupportedActionError(this.kind, 'press a button');
     const plan = planPress(ms, this.timing);
     this.#logPlan('press', ms, plan);
-    return this.channel.run('press', ms, plan, this.pressSteps(), options.signal);
+    return this.channel.run('press', ms, plan, this.pressSteps(), options);
   }
 
   async powerCycle(offMs?: number, options: ActionOptions = {}): Promise<ActionReport> {
     if (!this.capabilities.powerCycle) throw new UnsupportedActionError(this.kind, 'cut the power');
     const plan = planPowerOff(offMs, this.timing);
     this.#logPlan('power-cycle', offMs, plan);
-    return this.channel.run('power-cycle', offMs, plan, this.powerSteps(), options.signal);
+    return this.channel.run('power-cycle', offMs, plan, this.powerSteps(), options);
   }
 
   #logPlan(action: string, requestedMs: number | undefined, plan: PulsePlan): void {

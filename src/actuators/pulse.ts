@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { ActuatorTiming } from '../config/actuator-schema.js';
-import type { ActionEdge, ActionReport, Clock } from './types.js';
+import type { ActionEdge, ActionOptions, ActionReport, Clock } from './types.js';
 import {
   ActionAbortedError,
   ActuatorBusyError,
@@ -92,13 +92,13 @@ export class PulseChannel {
     requestedMs: number | undefined,
     plan: PulsePlan,
     steps: PulseSteps,
-    signal?: AbortSignal,
+    options: ActionOptions = {},
   ): Promise<ActionReport> {
     if (this.#closed) throw new ActuatorStoppedError(this.name);
     if (this.#busy) throw new ActuatorBusyError(this.name);
-    if (signal?.aborted) throw new ActionAbortedError(this.name);
+    if (options.signal?.aborted) throw new ActionAbortedError(this.name);
     this.#busy = true;
-    const pulse = this.#pulse(action, requestedMs, plan, steps);
+    const pulse = this.#pulse(action, requestedMs, plan, steps, options.onEdge);
     this.#inflight = pulse.catch(() => undefined);
     return pulse;
   }
@@ -109,10 +109,22 @@ export class PulseChannel {
     await this.#inflight;
   }
 
-  async #pulse(action: ActionReport['action'], requestedMs: number | undefined, plan: PulsePlan, steps: PulseSteps): Promise<ActionReport> {
+  async #pulse(
+    action: ActionReport['action'],
+    requestedMs: number | undefined,
+    plan: PulsePlan,
+    steps: PulseSteps,
+    onEdge: ActionOptions['onEdge'],
+  ): Promise<ActionReport> {
     const edges: ActionEdge[] = [];
     const mark = (edge: string): void => {
-      edges.push({ edge, at: this.clock.wall().toISOString(), monoMs: this.clock.mono() });
+      const entry = { edge, at: this.clock.wall().toISOString(), monoMs: this.clock.mono() };
+      edges.push(entry);
+      try {
+        onEdge?.(entry);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'edge listener threw');
+      }
     };
     let failure: Error | undefined;
     let restored = false;

@@ -20,6 +20,8 @@ export interface ActionReport {
 export interface ActionOptions {
   /** Honoured only before the first edge: a started pulse always completes its release. */
   signal?: AbortSignal;
+  /** Called at each edge as it happens (the report carries them all at the end). */
+  onEdge?: (edge: ActionEdge) => void;
 }
 
 /** A button relay, a power relay, a PDU outlet, a PoE port or the simulator. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerActuator } from './actuator.js';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerOperatorCommands } from './operator.js';
@@ -10,4 +11,5 @@ export const commands: Array<(program: Command) => void> = [
   registerAudit,
   registerTrustCommands,
   registerOperatorCommands,
+  registerActuator,
 ];

@@ -1,0 +1,77 @@
+import type { ActuatorConfig } from '../config/actuator-schema.js';
+import type { RouterConfig } from '../config/router-schema.js';
+import { planPowerOff, planPress } from './pulse.js';
+import { ActuatorError } from './errors.js';
+
+export type TestAction = 'press' | 'power-cycle';
+
+export interface ActuatorTestPlan {
+  router: string;
+  role: 'button' | 'power';
+  action: TestAction;
+  config: ActuatorConfig;
+  effectiveMs: number;
+  steps: string[];
+}
+
+/** One line naming the hardware an actuator configuration drives. */
+export function describeActuator(config: ActuatorConfig): string {
+  switch (config.driver) {
+    case 'gpio':
+      return `GPIO${config.pin} relay (${config.activeLow ? 'active-low' : 'active-high'}, ${config.wiring}, backend ${config.backend})`;
+    case 'lcus':
+      return `LCUS USB relay ${config.channel} on ${config.path}${config.inverted ? ' (inverted)' : ''}, ${config.wiring}`;
+    case 'wti':
+      return `WTI PDU plug ${config.plug} on ${config.path} (${config.method === 'boot' ? '/BOOT' : '/OFF then /ON'})`;
+    case 'apc':
+      return `APC PDU outlet ${config.outlet} on ${config.path} (${config.method === 'reboot' ? 'olReboot' : 'olOff then olOn'})`;
+    case 'routeros-poe':
+      return `PoE port ${config.interface} of switch ${config.switch.host} (${config.method})`;
+    case 'sim':
+      return `simulated router at ${config.url}`;
+  }
+}
+
+function engageWords(config: ActuatorConfig, action: TestAction): [string, string] {
+  const relay = config.driver === 'gpio' || config.driver === 'lcus';
+  if (action === 'press') return relay ? ['energize relay: button DOWN', 'de-energize relay: button UP'] : ['button DOWN', 'button UP'];
+  if (relay) return ['energize relay: router power OFF', 'de-energize relay: router power ON'];
+  if (config.driver === 'wti' && config.method === 'boot') return [`/BOOT ${config.plug},y (the PDU times the off period)`, `/ON ${config.plug},y to confirm power`];
+  if (config.driver === 'apc' && config.method === 'reboot') return [`olReboot ${config.outlet}`, `olOn ${config.outlet} to confirm power`];
+  if (config.driver === 'wti') return [`/OFF ${config.plug},y: router power OFF`, `/ON ${config.plug},y: router power ON`];
+  if (config.driver === 'apc') return [`olOff ${config.outlet}: router power OFF`, `olOn ${config.outlet}: router power ON`];
+  if (config.driver === 'routeros-poe' && config.method === 'power-cycle') return [`/interface/ethernet/poe/power-cycle ${config.interface}`, 'check poe-out-status is powered-on'];
+  if (config.driver === 'routeros-poe') return [`poe-out=off on ${config.interface}`, `poe-out=${config.poeOutOn}, check poe-out-status`];
+  return ['power OFF', 'power ON'];
+}
+
+/**
+ * What `dmconfirm actuator test` will do, step by step, without touching anything. The
+ * action defaults to the router's first allowed method.
+ */
+export function planActuatorTest(router: RouterConfig, requested: TestAction | undefined, ms: number | undefined): ActuatorTestPlan {
+  const action: TestAction = requested ?? (router.methods[0] === 'button' ? 'press' : 'power-cycle');
+  const role = action === 'press' ? 'button' : 'power';
+  const config = router.actuators[role];
+  if (!config) throw new ActuatorError('not-configured', `router ${router.name} has no ${role} actuator (routers[].actuators.${role})`);
+  const t = config.timing;
+  const plan = action === 'press' ? planPress(ms, t) : planPowerOff(ms, t);
+  const bounds = action === 'press' ? `${t.pressMinMs}..${t.pressMaxMs}` : `${t.offMinMs}..${t.offMaxMs}`;
+  const [engage, release] = engageWords(config, action);
+  const wait = `wait ${plan.effectiveMs} ms` + (plan.clamped ? ` (requested ${ms} ms, clamped to ${bounds})` : ` (bounds ${bounds} ms)`);
+  return {
+    router: router.name,
+    role,
+    action,
+    config,
+    effectiveMs: plan.effectiveMs,
+    steps: [
+      `${action} router ${router.name} through ${describeActuator(config)}`,
+      `start: force the ${role === 'button' ? 'button released' : 'router powered'}`,
+      engage,
+      wait,
+      `${release} (always, even on error or Ctrl-C)`,
+      'stop: release and close',
+    ],
+  };
+}

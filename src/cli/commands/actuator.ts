@@ -1,0 +1,94 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import { createLogger } from '../../log/logger.js';
+import { createActuator } from '../../actuators/index.js';
+import { ActuatorError } from '../../actuators/errors.js';
+import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
+import { CliError } from '../cli-error.js';
+
+interface TestOptions {
+  config: string;
+  router: string;
+  press?: boolean;
+  powerCycle?: boolean;
+  ms?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+async function runTest(options: TestOptions): Promise<void> {
+  if (options.press && options.powerCycle) throw new CliError('choose one of --press and --power-cycle', 2);
+  const ms = options.ms === undefined ? undefined : Number(options.ms);
+  if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
+  let loaded;
+  try {
+    loaded = loadConfig(options.config);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const router = loaded.config.routers.find((r) => r.name === options.router);
+  if (!router) throw new CliError(`no router "${options.router}" in ${loaded.file} (have: ${loaded.config.routers.map((r) => r.name).join(', ')})`, 2);
+  const requested: TestAction | undefined = options.press ? 'press' : options.powerCycle ? 'power-cycle' : undefined;
+  let plan;
+  try {
+    plan = planActuatorTest(router, requested, ms);
+  } catch (error) {
+    if (error instanceof ActuatorError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  console.log('Plan:');
+  plan.steps.forEach((step, i) => console.log(`  ${i + 1}. ${step}`));
+  if (options.dryRun) {
+    console.log('(dry run: nothing touched)');
+    return;
+  }
+  if (!options.yes && !(await confirm('This acts on real hardware. Type "yes" to go ahead: '))) {
+    throw new CliError('not confirmed; nothing done', 1);
+  }
+  const logger = createLogger({ level: loaded.config.log.level === 'info' ? 'warn' : loaded.config.log.level, pretty: false, destination: process.stderr });
+  const actuator = createActuator(plan.config, { logger, name: `${router.name}/${plan.role}` });
+  // The pulse always completes its release; Ctrl-C only explains that, it cannot cut it short.
+  const onSigint = (): void => console.log('\nCtrl-C: finishing the release first...');
+  process.on('SIGINT', onSigint);
+  try {
+    console.log('starting (forcing the released state)...');
+    await actuator.start();
+    const onEdge = (edge: { edge: string; at: string }): void => console.log(`  ${edge.at}  ${edge.edge}`);
+    const report = plan.action === 'press' ? await actuator.press(ms, { onEdge }) : await actuator.powerCycle(ms, { onEdge });
+    const [first, last] = [report.edges[0], report.edges.at(-1)];
+    const held = first && last ? Math.round(last.monoMs - first.monoMs) : 0;
+    console.log(`done: ${report.action} of ${report.effectiveMs} ms${report.clamped ? ' (clamped)' : ''}, measured ${held} ms between first and last edge`);
+  } catch (error) {
+    if (error instanceof ActuatorError) throw new CliError(`${error.name}: ${error.message}`, 1);
+    throw error;
+  } finally {
+    await actuator.stop().catch((error: unknown) => console.error('stop failed:', error));
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function registerActuator(program: Command): void {
+  const actuator = program.command('actuator').description('Installer tools for the button and power actuators');
+  actuator
+    .command('test')
+    .description('Perform one real press or power cycle, step by step, after an interactive "yes"')
+    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .requiredOption('--router <name>', 'router binding to act on')
+    .option('--press', 'press the button (button actuator)')
+    .option('--power-cycle', 'cut and restore the power (power actuator)')
+    .option('--ms <n>', 'press length or power-off time in ms (clamped to the configured bounds)')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--dry-run', 'print the plan, touch nothing')
+    .action((options: TestOptions) => runTest(options));
+}

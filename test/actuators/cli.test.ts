@@ -1,0 +1,123 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfigText } from '../../src/config/load.js';
+import { planActuatorTest } from '../../src/actuators/plan.js';
+import { LcusDevice } from './fixtures/serial-devices.js';
+import { SerialPort } from 'serialport';
+
+const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-'));
+writeFileSync(join(dir, 'router.pw'), 'pw\n');
+writeFileSync(join(dir, 'trust.json'), '{}');
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configText(actuators: string, methods = '[power, button]'): string {
+  return `
+agent: { id: a1, site: s1, trustRoot: trust.json }
+mqtt: { url: "mqtt://127.0.0.1:1883" }
+routers:
+  - name: r1
+    host: 127.0.0.1
+    username: admin
+    password: { file: router.pw }
+    methods: ${methods}
+    actuators:
+${actuators}
+`;
+}
+
+const gpioActuators = `      power: { driver: gpio, pin: 17, wiring: normally-closed, timing: { offMs: 8000 } }
+      button: { driver: gpio, pin: 27, wiring: normally-open }`;
+
+function router(actuators = gpioActuators, methods?: string) {
+  const { config } = parseConfigText(configText(actuators, methods), join(dir, 'agent.yaml'), {});
+  const r = config.routers[0];
+  assert.ok(r);
+  return r;
+}
+
+void test('plan: power cycle through an NC GPIO relay, default off time', () => {
+  const plan = planActuatorTest(router(), 'power-cycle', undefined);
+  assert.deepEqual(plan.steps, [
+    'power-cycle router r1 through GPIO17 relay (active-low, normally-closed, backend auto)',
+    'start: force the router powered',
+    'energize relay: router power OFF',
+    'wait 8000 ms (bounds 2000..60000 ms)',
+    'de-energize relay: router power ON (always, even on error or Ctrl-C)',
+    'stop: release and close',
+  ]);
+});
+
+void test('plan: the default action is the first allowed method', () => {
+  assert.equal(planActuatorTest(router(gpioActuators, '[button]'), undefined, undefined).action, 'press');
+  assert.equal(planActuatorTest(router(), undefined, undefined).action, 'power-cycle');
+});
+
+void test('plan: a short press is lengthened and says so; a long one is refused', () => {
+  assert.equal(planActuatorTest(router(), 'press', 20).steps[3], 'wait 100 ms (requested 20 ms, clamped to 100..2000)');
+  assert.throws(() => planActuatorTest(router(), 'press', 2500), /exceeds the safe maximum of 2000 ms/);
+});
+
+void test('plan: PDU wording and a missing actuator', () => {
+  const wti = router(`      power: { driver: wti, path: /dev/ttyUSB0, plug: router, method: boot }`, '[power]');
+  assert.equal(planActuatorTest(wti, 'power-cycle', undefined).steps[2], '/BOOT router,y (the PDU times the off period)');
+  assert.throws(() => planActuatorTest(wti, 'press', undefined), /no button actuator/);
+});
+
+function cli(args: string[], input = ''): Promise<{ code: number | null; out: string; err: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), ...args]);
+  children.add(proc);
+  proc.stdin.end(input);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+}
+
+void test('CLI: --dry-run prints the plan and touches nothing; without --yes and no "yes" nothing happens', async () => {
+  const file = join(dir, 'gpio.yaml');
+  writeFileSync(file, configText(gpioActuators));
+  const dry = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /1\. press router r1 through GPIO27/);
+  assert.match(dry.out, /dry run: nothing touched/);
+  const unknown = await cli(['actuator', 'test', '--config', file, '--router', 'nope', '--dry-run']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /no router "nope"/);
+  const declined = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press'], 'no\n');
+  assert.equal(declined.code, 1);
+  assert.match(declined.out, /Type "yes" to go ahead/);
+  assert.match(declined.err, /not confirmed; nothing done/);
+  assert.doesNotMatch(declined.out, /starting/);
+});
+
+void test('CLI: one real power cycle through an LCUS board on a socat pty, edges printed', { skip: spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed' }, async () => {
+  const host = join(dir, 'lcus-host');
+  const dev = join(dir, 'lcus-dev');
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
+  children.add(socat);
+  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
+  const board = new LcusDevice();
+  const port = new SerialPort({ path: dev, baudRate: 9600 });
+  port.on('data', (chunk: Buffer) => board.receive(chunk));
+  try {
+    const file = join(dir, 'lcus.yaml');
+    writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
+    const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--ms', '2000', '--yes']);
+    assert.equal(run.code, 0, run.err + run.out);
+    assert.match(run.out, /Z {2}power-off\n.*Z {2}power-on\n/);
+    assert.match(run.out, /done: power-cycle of 2000 ms, measured \d+ ms/);
+    assert.deepEqual(board.events.map((e) => e.on), [false, true, false, false]); // start, off, on, stop
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+    socat.kill();
+  }
+});
