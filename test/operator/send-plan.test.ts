@@ -39,6 +39,6 @@ void test('commandExpirySeconds: the default, capped by the window end and by ou
 });
 
 void test('describePlan prints topic, digest and what we follow', () => {
-  assert.match(describePlan(planSend(input()), 'mqtt://b').join('\n'), /topic    dmconfirm\/v1\/lab\/pi1\/request  \(QoS 1, not retained, expires after 600s/);
+  assert.match(describePlan(planSend(input()), 'mqtt://b').join('\n'), /topic {4}dmconfirm\/v1\/lab\/pi1\/request {2}\(QoS 1, not retained, expires after 600s/);
   assert.match(describePlan(planSend(input({ wait: false })), 'mqtt://b').join('\n'), /no --wait/);
 });

@@ -23,7 +23,7 @@ export function registerPowerCycle(program: Command): void {
         if (o.reason !== 'hung' && o.reason !== 'reset-attempt-count') throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
         const publish = wantsPublish(o);
         const { key, requester } = await requesterOf(o);
-        const payload = buildPowerCycle({ ...commonOf(o, requester, Date.now()), reason: o.reason, ...(o.note ? { note: o.note } : {}) });
+        const payload = buildPowerCycle({ ...(await commonOf(o, requester, Date.now())), reason: o.reason, ...(o.note ? { note: o.note } : {}) });
         if (publish) await signAndPublish(TYP.powerCycle, payload, key, o);
         else await emit(TYP.powerCycle, payload, key, o);
       }),

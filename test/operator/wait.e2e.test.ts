@@ -1,0 +1,140 @@
+// `--broker --wait` end to end: the real CLI as a child process, a real mosquitto on
+// loopback, and a responder that answers as the agent will. Exit codes are the contract
+// scripts rely on: 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { messageDigest } from '../../src/mqtt/contract.js';
+import { generateKeyFiles } from '../../src/trust/keys.js';
+import { freePort, Mosquitto } from '../helpers/mosquitto.js';
+import { Responder } from './responder.js';
+import type { Step } from './responder.js';
+import { signedRequest } from './fixtures.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(cwd: string, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const broker = new Mosquitto({ persistence: false });
+let responder: Responder;
+let dir: string;
+
+before(async () => {
+  await broker.start();
+  responder = await Responder.start(broker.url, 'dmconfirm/v1', 'lab', 'pi1');
+  dir = mkdtempSync(join(tmpdir(), 'dmconfirm-operator-'));
+});
+
+after(async () => {
+  await responder.close();
+  await broker.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const HAPPY: Step[] = [{ state: 'requesting' }, { state: 'pending' }, { state: 'actuating', detail: 'power cut' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true, detail: 'device-mode verified' }];
+
+async function requestFile(name: string): Promise<{ file: string; requestId: string; bytes: Buffer }> {
+  const { bytes, requestId } = await signedRequest('pi1', Date.now());
+  const file = join(dir, name);
+  writeFileSync(file, bytes);
+  return { file, requestId, bytes };
+}
+
+const publish = (file: string, ...extra: string[]) => cli(dir, ['publish', file, '--broker', broker.url, '--site', 'lab', ...extra]);
+
+void test('publish --wait follows every state to done and exits 0; the order went out QoS 1, not retained, with an expiry', async () => {
+  responder.script = () => HAPPY;
+  const { file, requestId, bytes } = await requestFile('happy.json');
+  const r = await publish(file, '--wait', '30s');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const states = r.stdout.split('\n').map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1]).filter(Boolean);
+  assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.match(r.stdout, /actuating {9}router main {2}power cut/);
+  assert.match(r.stdout, /done: device-mode verified\n$/);
+  assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
+  const got = responder.received.find((m) => m.requestId === requestId);
+  assert.ok(got, 'the responder got the order');
+  assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
+  assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
+  assert.equal(got.retain, false);
+  assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
+});
+
+void test('a failed operation exits 1, and a forged "done" under our request id is ignored', async () => {
+  responder.script = () => [
+    { state: 'requesting' },
+    { state: 'done', final: true, inReplyTo: messageDigest('someone else\'s bytes') },
+    { state: 'pending' },
+    { state: 'failed', final: true, detail: 'attempt-count changed' },
+  ];
+  const { file } = await requestFile('failed.json');
+  const r = await publish(file, '--wait', '30s');
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, / done /);
+  assert.match(r.stdout, /failed {12}router main {2}attempt-count changed/);
+  assert.match(r.stderr, /ignored an answer \(ok done\): answer to other bytes under our request id/);
+  assert.match(r.stderr, /dmconfirm: failed: attempt-count changed/);
+});
+
+void test('a refusal before any operation exits 2', async () => {
+  responder.script = () => [{ state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '1 of 2 approvers' } }];
+  const { file } = await requestFile('refused.json');
+  const r = await publish(file, '--wait', '30s');
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /refused \(too-few-approvers: 1 of 2 approvers\)/);
+});
+
+void test('no final answer within --wait exits 3', async () => {
+  responder.script = () => [{ state: 'requesting' }];
+  const { file } = await requestFile('silent.json');
+  const r = await publish(file, '--wait', '3s');
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /requesting/);
+  assert.match(r.stderr, /no final answer within 3\.0s \(last state: requesting\)/);
+});
+
+void test('an unreachable broker exits 4', async () => {
+  const port = await freePort();
+  const { file } = await requestFile('unreachable.json');
+  const r = await cli(dir, ['publish', file, '--broker', `mqtt://127.0.0.1:${port}`, '--site', 'lab', '--wait', '--connect-timeout', '2s']);
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  assert.match(r.stderr, /cannot reach the broker at mqtt:\/\/127\.0\.0\.1:\d+ within 2s/);
+});
+
+void test('powercycle --key --broker --wait over MQTT 3.1.1 signs, publishes to powercycle and follows', async () => {
+  await generateKeyFiles(join(dir, 'alice'));
+  responder.script = () => [{ state: 'actuating' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true }];
+  const r = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--key', 'alice.key', '--out', 'pc.json',
+    '--broker', broker.url, '--site', 'lab', '--protocol', '4', '--wait', '30s']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /power cycle \S+ \(hung\) on agent pi1, router serial HF0001/);
+  const got = responder.received.at(-1);
+  assert.equal(got?.topic, 'dmconfirm/v1/lab/pi1/powercycle');
+  assert.equal(got?.expiry, undefined, 'no message expiry on MQTT 3.1.1');
+});
+
+void test('usage errors exit 2 before connecting: no site, unsigned draft, wrong agent', async () => {
+  const { file } = await requestFile('usage.json');
+  assert.match((await cli(dir, ['publish', file, '--broker', broker.url])).stderr, /--site is required/);
+  assert.equal((await publish(file, '--agent', 'pi2')).code, 2);
+  const draft = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--requester', 'noc', '--broker', broker.url, '--site', 'lab']);
+  assert.equal(draft.code, 2);
+  assert.match(draft.stderr, /--broker needs a signed message/);
+});
