@@ -33,11 +33,14 @@ export async function freePort(): Promise<number> {
 
 export class Mosquitto {
   readonly dir: string;
+  /** mosquitto.conf lines for the listener (auth, ACL); may be changed before start(). */
+  readonly extraConfig: string[];
   #child: ChildProcess | undefined;
   #port = 0;
 
   constructor(private readonly options: MosquittoOptions = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'dmconfirm-mosquitto-'));
+    this.extraConfig = [...(options.extraConfig ?? ['allow_anonymous true'])];
   }
 
   get port(): number {
@@ -75,7 +78,7 @@ export class Mosquitto {
         'log_type all',
         'per_listener_settings false',
         `listener ${this.#port} 127.0.0.1`,
-        ...(this.options.extraConfig ?? ['allow_anonymous true']),
+        ...this.extraConfig,
         '',
       ].join('\n'),
     );
