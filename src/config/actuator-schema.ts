@@ -5,14 +5,22 @@ import { routerConnectionSchema } from './connection-schema.js';
 /** Safe bounds every driver clamps to; the hard limits cannot be configured away. */
 export const timingSchema = z
   .strictObject({
-    pressMs: z.number().int().min(50).max(5000).default(300).describe('Default button press length'),
-    pressMinMs: z.number().int().min(50).max(5000).default(100),
-    pressMaxMs: z.number().int().min(50).max(5000).default(2000).describe('A press is never longer than this'),
+    pressMs: z.number().int().min(50).max(2000).default(300).describe('Default button press length'),
+    pressMinMs: z.number().int().min(50).max(2000).default(100),
+    // A confirming press reboots the router: it must be released before the boot begins,
+    // or the boot loader sees a held reset button (backup loader, configuration reset).
+    pressMaxMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(2000)
+      .default(1000)
+      .describe('A longer press is refused; keep it below the time the router takes to start rebooting'),
     offMs: z.number().int().min(1000).max(120_000).default(8000).describe('Default power-off time (capacitors must drain)'),
     offMinMs: z.number().int().min(1000).max(120_000).default(2000),
     offMaxMs: z.number().int().min(1000).max(120_000).default(60_000),
   })
-  .default({ pressMs: 300, pressMinMs: 100, pressMaxMs: 2000, offMs: 8000, offMinMs: 2000, offMaxMs: 60_000 })
+  .default({ pressMs: 300, pressMinMs: 100, pressMaxMs: 1000, offMs: 8000, offMinMs: 2000, offMaxMs: 60_000 })
   .refine((t) => t.pressMinMs <= t.pressMs && t.pressMs <= t.pressMaxMs, 'pressMs must lie within pressMinMs..pressMaxMs')
   .refine((t) => t.offMinMs <= t.offMs && t.offMs <= t.offMaxMs, 'offMs must lie within offMinMs..offMaxMs');
 

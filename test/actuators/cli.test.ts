@@ -61,8 +61,8 @@ void test('plan: the default action is the first allowed method', () => {
 });
 
 void test('plan: a short press is lengthened and says so; a long one is refused', () => {
-  assert.equal(planActuatorTest(router(), 'press', 20).steps[3], 'wait 100 ms (requested 20 ms, clamped to 100..2000)');
-  assert.throws(() => planActuatorTest(router(), 'press', 2500), /exceeds the safe maximum of 2000 ms/);
+  assert.equal(planActuatorTest(router(), 'press', 20).steps[3], 'wait 100 ms (requested 20 ms, clamped to 100..1000)');
+  assert.throws(() => planActuatorTest(router(), 'press', 1500), /exceeds the safe maximum of 1000 ms/);
 });
 
 void test('plan: PDU wording and a missing actuator', () => {

@@ -120,10 +120,10 @@ void test('real onoff on a fake sysfs: export, released level without a glitch, 
 void test('SIGKILL mid-press leaves the pin energized; the next start forces it released', { skip: noNamespace }, async () => {
   const sysfs = new FakeSysfs(PI_GENERATIONS['pi4-kernel6.6'] ?? []);
   try {
-    const first = new GpioChild(sysfs, { ...buttonConfig, timing: { pressMaxMs: 5000 } });
+    const first = new GpioChild(sysfs, { ...buttonConfig, timing: { pressMaxMs: 2000 } });
     await first.next('started');
     await sysfs.waitFor(() => sysfs.file(529, 'direction') === 'out');
-    first.send('press 5000');
+    first.send('press 2000');
     await sysfs.waitFor(() => sysfs.physical(529) === 0);
     first.proc.kill('SIGKILL');
     await first.exited;
