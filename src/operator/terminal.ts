@@ -12,7 +12,7 @@ const CLEAR_LINE = '\r\x1b[K';
 
 export class Terminal {
   #frame = 0;
-  #status: string | undefined;
+  #status: (() => string) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly out: Output) {}
@@ -31,14 +31,12 @@ export class Terminal {
   /** Shows (TTY only) a spinner with this text until stop(); `text` may be recomputed each frame. */
   spin(text: () => string, intervalMs = 100): void {
     if (!this.interactive) return;
-    this.#status = '';
-    const tick = () => {
+    this.#status = text;
+    this.draw();
+    this.#timer = setInterval(() => {
       this.#frame = (this.#frame + 1) % FRAMES.length;
-      this.#status = text();
       this.draw();
-    };
-    tick();
-    this.#timer = setInterval(tick, intervalMs);
+    }, intervalMs);
   }
 
   stop(): void {
@@ -50,6 +48,6 @@ export class Terminal {
 
   private draw(): void {
     if (this.#status === undefined) return;
-    this.out.write(`${CLEAR_LINE}${FRAMES[this.#frame]} ${this.#status}`);
+    this.out.write(`${CLEAR_LINE}${FRAMES[this.#frame]} ${this.#status()}`);
   }
 }
