@@ -1,7 +1,6 @@
 import type { ActuatorConfig } from '../config/actuator-schema.js';
 import { RelayActuator } from './base.js';
-import { SysfsGpioOutput, sysfsUnavailableReason } from './gpio.js';
-import { GpiosetOutput } from './gpioset.js';
+import { GpioBackendOutput } from './gpio-backend.js';
 import { LcusOutput } from './lcus.js';
 import { SerialLine, type PortFactory } from './serial-line.js';
 import { PromptSession } from './prompt-session.js';
@@ -30,12 +29,15 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
   const logger = deps.logger.child({ driver: config.driver });
   switch (config.driver) {
     case 'gpio': {
-      const common = { pin: config.pin, activeLow: config.activeLow, chipLabel: config.chipLabel, logger };
-      // auto: sysfs where the kernel still has it, else the character device.
-      const sysfsReason = config.backend === 'auto' ? sysfsUnavailableReason() : undefined;
-      const useSysfs = config.backend === 'sysfs' || (config.backend === 'auto' && sysfsReason === undefined);
-      const output = useSysfs ? new SysfsGpioOutput(common) : new GpiosetOutput({ ...common, toolDir: deps.gpioToolDir, sysfsReason });
-      return new RelayActuator(useSysfs ? 'gpio' : 'gpioset', name, config.wiring, output, config.timing, deps);
+      const output = new GpioBackendOutput({
+        pin: config.pin,
+        activeLow: config.activeLow,
+        chipLabel: config.chipLabel,
+        backend: config.backend,
+        toolDir: deps.gpioToolDir,
+        logger,
+      });
+      return new RelayActuator('gpio', name, config.wiring, output, config.timing, deps);
     }
     case 'lcus': {
       const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });

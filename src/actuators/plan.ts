@@ -75,3 +75,16 @@ export function planActuatorTest(router: RouterConfig, requested: TestAction | u
     ],
   };
 }
+
+/** What an actuator configuration can do, without building it (for config validation). */
+export function capabilitiesOf(config: ActuatorConfig): { press: boolean; powerCycle: boolean } {
+  switch (config.driver) {
+    case 'gpio':
+    case 'lcus':
+      return { press: config.wiring === 'normally-open', powerCycle: config.wiring === 'normally-closed' };
+    case 'sim':
+      return { press: true, powerCycle: true };
+    default:
+      return { press: false, powerCycle: true };
+  }
+}

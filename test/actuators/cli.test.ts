@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
-import { planActuatorTest } from '../../src/actuators/plan.js';
+import { capabilitiesOf, planActuatorTest } from '../../src/actuators/plan.js';
 import { LcusDevice } from './fixtures/serial-devices.js';
 import { SerialPort } from 'serialport';
 
@@ -120,4 +120,11 @@ void test('CLI: one real power cycle through an LCUS board on a socat pty, edges
     await new Promise<void>((resolve) => port.close(() => resolve()));
     socat.kill();
   }
+});
+
+void test('capabilities follow the wiring and the driver', () => {
+  const r = router();
+  assert.ok(r.actuators.power && r.actuators.button);
+  assert.deepEqual(capabilitiesOf(r.actuators.power), { press: false, powerCycle: true });
+  assert.deepEqual(capabilitiesOf(r.actuators.button), { press: true, powerCycle: false });
 });

@@ -55,7 +55,7 @@ for (const [version, expectOn, expectOff] of [
     try {
       const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
       const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
-      assert.equal(actuator.kind, 'gpioset');
+      assert.equal(actuator.kind, 'gpio');
       await actuator.start();
       assert.deepEqual(tools.calls().map((c) => c.args), [expectOff]);
       await actuator.press(300);
