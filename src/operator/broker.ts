@@ -82,7 +82,10 @@ export async function connectOperator(
     link.on('error', (error) => {
       lastError = error;
       // A CONNACK with a reason code (bad credentials, not authorized) will not change on retry.
-      if (typeof (error as { code?: unknown }).code === 'number') reject(new BrokerUnreachableError(`the broker at ${settings.url} refused us: ${error.message}`, { cause: error }));
+      if (typeof (error as { code?: unknown }).code === 'number') {
+        const hint = /protocol version/i.test(error.message) && settings.protocolVersion === 5 ? ' (an MQTT 3.1.1 broker: try --protocol 4)' : '';
+        reject(new BrokerUnreachableError(`the broker at ${settings.url} refused us: ${error.message}${hint}`, { cause: error }));
+      }
     });
   });
   failed.catch(() => undefined);
