@@ -90,3 +90,20 @@ export class RawClient {
 export function attrs(sentence: Sentence | undefined): Record<string, string> {
   return parseAttributes(sentence ?? []);
 }
+
+import type { TestContext } from 'node:test';
+import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
+
+/** A started router (fast clock unless told otherwise) that is stopped when the test ends. */
+export async function startRouter(t: TestContext, options: SimulatedRouterOptions = {}): Promise<SimulatedRouter> {
+  const router = new SimulatedRouter({ controlPort: false, timeScale: 0.01, ...options });
+  await router.start();
+  t.after(() => router.stop());
+  return router;
+}
+
+export async function loginTo(t: TestContext, router: SimulatedRouter): Promise<RawClient> {
+  const c = await RawClient.login(router.apiPort);
+  t.after(() => c.close());
+  return c;
+}

@@ -4,13 +4,15 @@ import type { CommandContext, CommandHandler, CommandTable, Row } from './types.
 
 /** Features a flagged router refuses outright (reference: bandwidth-test, traffic generator, sniffer). */
 const REFUSED_WHEN_FLAGGED = new Set<DeviceModeFeature>(['bandwidth-test', 'traffic-gen', 'sniffer']);
+/** Menus where a flagged router refuses new or enabled entries (disable and remove still work). */
+const NO_NEW_WHEN_FLAGGED = new Set<DeviceModeFeature>(['scheduler', 'socks', 'pptp', 'l2tp', 'ipsec', 'proxy', 'smb']);
 
 function requireFeature(ctx: CommandContext, feature: DeviceModeFeature, creates: boolean): void {
   const engine = ctx.router.deviceMode;
   if (!engine.features[feature]) throw new RosTrap('not allowed by device-mode');
   // Flagged: the suspicious tools are refused, and new or enabled entries of the listed
   // menus are refused, while disable/remove still work.
-  if (engine.flagged && (REFUSED_WHEN_FLAGGED.has(feature) || creates)) {
+  if (engine.flagged && (REFUSED_WHEN_FLAGGED.has(feature) || (creates && NO_NEW_WHEN_FLAGGED.has(feature)))) {
     throw new RosTrap('not allowed by device-mode, device is flagged');
   }
 }
@@ -56,7 +58,7 @@ function settingsMenu(menu: string, feature: DeviceModeFeature): CommandTable {
 }
 
 const tool = (feature: DeviceModeFeature, result: (ctx: CommandContext) => Row): CommandHandler => (ctx) => {
-  requireFeature(ctx, feature, true);
+  requireFeature(ctx, feature, false);
   return { rows: [result(ctx)] };
 };
 
@@ -67,6 +69,6 @@ export const featureCommands: CommandTable = {
   ...settingsMenu('/ip/socks', 'socks'),
   ...settingsMenu('/ip/proxy', 'proxy'),
   '/tool/bandwidth-test': tool('bandwidth-test', (ctx) => ({ status: 'done testing', address: ctx.attrs.address ?? '', 'tx-current': '0', 'rx-current': '0' })),
-  '/tool/sniffer/start': (ctx) => { requireFeature(ctx, 'sniffer', true); },
+  '/tool/sniffer/start': (ctx) => { requireFeature(ctx, 'sniffer', false); },
   '/tool/fetch': tool('fetch', (ctx) => ({ status: 'finished', downloaded: '0', total: '0', url: ctx.attrs.url ?? '' })),
 };
