@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import type { Fault } from '../../src/sim/index.js';
 import { attrs, loginTo, RawClient, startRouter } from './raw-client.js';
 
 const DM = '/system/device-mode';
@@ -79,7 +80,7 @@ void test('/system/reboot is a soft reboot: it answers, drops the pending change
   const admin = await loginTo(t, router);
   const canceled = once(router, 'update-canceled');
   assert.deepEqual(await admin.call(['/system/reboot']), [['!done']]);
-  assert.equal((await canceled)[0].reason, 'reboot');
+  assert.equal(((await canceled) as [{ reason: string }])[0].reason, 'reboot');
   await Promise.all([requester.waitClosed(), admin.waitClosed()]);
   await once(router, 'booted');
   const fresh = await loginTo(t, router);
@@ -98,7 +99,7 @@ void test('a button still held when the router boots is a fault with its boot ac
   await router.clock.sleep(6000); // held through the LED flash: configuration reset
   const fault = once(router, 'fault');
   router.releaseButton();
-  const [recorded] = await fault;
+  const [recorded] = (await fault) as [Fault];
   assert.equal(recorded.action, 'reset-configuration');
   assert.ok((recorded.heldMs ?? 0) >= 6000);
   await once(router, 'booted');
