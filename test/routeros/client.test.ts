@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { Secret } from '../../src/config/secret.js';
 import { backoffDelay, RouterClient } from '../../src/routeros/client.js';
 import { RouterAuthError, RouterUnreachableError, type RouterError } from '../../src/routeros/errors.js';
-import type { SimulatedRouter } from '../../src/sim/router.js';
+import type { SimulatedRouter } from '../../src/sim/index.js';
 import { endpointFor, startRouter, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

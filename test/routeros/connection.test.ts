@@ -11,7 +11,7 @@ import {
 } from '../../src/routeros/errors.js';
 import { parseDeviceMode, updateWords } from '../../src/routeros/parse.js';
 import { encodeSentence } from '../../src/routeros/wire.js';
-import type { SimulatedRouter } from '../../src/sim/router.js';
+import type { SimulatedRouter } from '../../src/sim/index.js';
 import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

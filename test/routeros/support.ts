@@ -6,7 +6,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { Secret } from '../../src/config/secret.js';
 import type { RouterEndpoint } from '../../src/routeros/endpoint.js';
 import { SentenceDecoder } from '../../src/routeros/wire.js';
-import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/router.js';
+import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
 
 export const PASSWORD = 'test-password';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { requestUpdate, type RequestUpdateOptions, type UpdatePhase } from '../../src/routeros/update-request.js';
 import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
-import type { SimulatedRouter } from '../../src/sim/router.js';
+import type { SimulatedRouter } from '../../src/sim/index.js';
 import { endpointFor, sleep, startRouter, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import { updateWords } from '../../src/routeros/parse.js';
 import { DeviceModeWatcher, type DeviceModeWatcherEvents } from '../../src/routeros/watcher.js';
-import type { SimulatedRouter } from '../../src/sim/router.js';
+import type { SimulatedRouter } from '../../src/sim/index.js';
 import { endpointFor, sleep, startRouter, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
