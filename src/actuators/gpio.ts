@@ -26,7 +26,7 @@ const ERRNO_HINTS: Record<string, string> = {
 export function sysfsUnavailableReason(): string | undefined {
   if (Gpio.accessible) return undefined;
   if (!existsSync(SYSFS_GPIO_ROOT)) {
-    return `${SYSFS_GPIO_ROOT} does not exist: this kernel has no sysfs GPIO (CONFIG_GPIO_SYSFS); use backend: gpioset`;
+    return `${SYSFS_GPIO_ROOT} does not exist: this kernel has no sysfs GPIO (CONFIG_GPIO_SYSFS)`;
   }
   return `${SYSFS_GPIO_ROOT}/export is not writable: run as root or add the user to the gpio group`;
 }
@@ -56,7 +56,7 @@ export class SysfsGpioOutput implements RelayOutput {
       return;
     }
     const reason = sysfsUnavailableReason();
-    if (reason) throw new ActuatorUnavailableError(reason);
+    if (reason) throw new ActuatorUnavailableError(`${reason}; backend gpioset uses the character device instead`);
     const mapping = mapBcmPin(await readGpioChips(SYSFS_GPIO_ROOT), this.options.pin, this.options.chipLabel);
     this.#mapping = mapping;
     this.options.logger.info({ bcm: mapping.bcm, sysfs: mapping.sysfs, chip: mapping.chip }, 'GPIO pin mapped');

@@ -34,7 +34,8 @@ export function pickChip(gpiodetect: string, chipLabel?: string): string {
     const match = /^(\S+)\s+\[([^\]]*)\]/.exec(line.trim());
     if (match?.[1] && match[2] !== undefined && wanted.includes(match[2])) return match[1];
   }
-  throw new ActuatorUnavailableError(`no gpiochip labelled ${wanted.join(' or ')} in gpiodetect output: ${gpiodetect.trim() || '(none)'}`);
+  if (!gpiodetect.trim()) throw new ActuatorUnavailableError('gpiodetect lists no gpiochip (no /dev/gpiochip*: not a Pi, or GPIO not passed into this container)');
+  throw new ActuatorUnavailableError(`no gpiochip labelled ${wanted.join(' or ')} in gpiodetect output: ${gpiodetect.trim()}`);
 }
 
 /** One-shot command line that sets a line and exits (the kernel keeps the level on a Pi). */

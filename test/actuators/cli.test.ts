@@ -128,3 +128,33 @@ void test('capabilities follow the wiring and the driver', () => {
   assert.deepEqual(capabilitiesOf(r.actuators.power), { press: false, powerCycle: true });
   assert.deepEqual(capabilitiesOf(r.actuators.button), { press: true, powerCycle: false });
 });
+
+void test('CLI: Ctrl-C during a power cycle lets the release finish before exiting', { skip: spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed' }, async () => {
+  const host = join(dir, 'int-host');
+  const dev = join(dir, 'int-dev');
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
+  children.add(socat);
+  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
+  const board = new LcusDevice();
+  const port = new SerialPort({ path: dev, baudRate: 9600 });
+  port.on('data', (chunk: Buffer) => board.receive(chunk));
+  try {
+    const file = join(dir, 'int.yaml');
+    writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'actuator', 'test', '--config', file, '--router', 'r1', '--ms', '3000', '--yes']);
+    children.add(proc);
+    let out = '';
+    proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 1500 && !out.includes('power-off'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(board.relays.get(1), true, 'relay energized: power is off');
+    proc.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.match(out, /Ctrl-C: finishing the release first/);
+    assert.match(out, /power-on/);
+    assert.equal(board.relays.get(1), false, 'released: router powered');
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+    socat.kill();
+  }
+});

@@ -19,8 +19,13 @@ interface TestOptions {
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const abort = new AbortController();
+  rl.on('SIGINT', () => abort.abort()); // Ctrl-C at the question means no
+  rl.on('close', () => abort.abort()); // so does end of input
   try {
-    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+    return (await rl.question(question, { signal: abort.signal })).trim().toLowerCase() === 'yes';
+  } catch {
+    return false;
   } finally {
     rl.close();
   }
