@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { agentTopics } from '../../src/mqtt/contract.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { Observer } from '../helpers/mqtt-clients.js';
+import { Mosquitto, waitFor } from '../helpers/mosquitto.js';
+import { Observer, linkSettings } from '../helpers/mqtt-clients.js';
+import { MqttLink } from '../../src/mqtt/connection.js';
+import { Secret } from '../../src/config/secret.js';
 
 const ACL = fileURLToPath(new URL('../../config/mosquitto-acl.conf', import.meta.url));
 const base = 'dmconfirm/v1';
@@ -71,4 +73,17 @@ void test('an operator cannot forge an agent\'s status, state or answers', async
   await operator.client.publishAsync(pi2.request, 'marker', { qos: 1 });
   await operator.waitFor((m) => m.payload === 'marker', 'marker order');
   assert.equal(operator.seen.filter((m) => m.payload === 'operator-forgery').length, 0);
+});
+
+void test('MqttLink authenticates with a password from a Secret and gets its own orders', async (t) => {
+  const link = new MqttLink(linkSettings(broker.url, 'dmconfirm-berlin-pi-1', { username: 'pi-1', password: new Secret(PASSWORD, 'test') }), {
+    subscriptions: [...pi1.inbound],
+  });
+  const got: string[] = [];
+  link.onMessage((m) => void got.push(m.payload.toString()));
+  await link.start();
+  t.after(() => link.stop());
+  const operator = await as(t, 'operator-alice');
+  await operator.client.publishAsync(pi1.approval, 'approval-for-pi-1', { qos: 1 });
+  await waitFor(() => got.find((p) => p === 'approval-for-pi-1'), 'approval via MqttLink');
 });
