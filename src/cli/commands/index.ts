@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { registerActuator } from './actuator.js';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
+import { registerSim } from './sim.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerTrustCommands } from './trust/index.js';
 
 /** Every subcommand registers itself here; one line per command file. */
 export const commands: Array<(program: Command) => void> = [
   registerConfig,
+  registerSim,
   registerAudit,
   registerTrustCommands,
   registerOperatorCommands,

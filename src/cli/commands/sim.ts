@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import {
+  describeRouter, fleetBaseDir, FleetConfigError, loadFleetConfig, simDeviceSchema, startFleet,
+  type FleetConfig,
+} from '../../sim/fleet.js';
+import type { SimulatedRouter } from '../../sim/router.js';
+import { MODEL_NAMES } from '../../sim/profiles.js';
+import { CliError } from '../cli-error.js';
+
+interface RouterFlags {
+  name: string; model: string; routeros: string; host: string; apiPort: string; controlPort: string;
+  tls?: boolean; apiSslPort: string; user: string; passwordFile?: string; bootSeconds: string;
+  shutdownSeconds: string; minOffSeconds: string; splitReplies?: string | boolean; progressWhilePending?: boolean;
+  stallOthers?: boolean; abandonedUpdate: string; mode?: string; flagged?: boolean; timeScale: string;
+}
+
+/** Flags → the same validated shape a fleet file has (pure, so it is testable line by line). */
+export function fleetFromFlags(f: RouterFlags): FleetConfig {
+  const device = simDeviceSchema.safeParse({
+    name: f.name, model: f.model, routeros: f.routeros, host: f.host,
+    apiPort: Number(f.apiPort), controlPort: f.controlPort === 'off' ? false : Number(f.controlPort),
+    tls: Boolean(f.tls), apiSslPort: Number(f.apiSslPort), user: f.user, passwordFile: f.passwordFile,
+    bootSeconds: Number(f.bootSeconds), shutdownSeconds: Number(f.shutdownSeconds), minOffSeconds: Number(f.minOffSeconds),
+    splitReplies: f.splitReplies === undefined ? false : f.splitReplies === true ? 'random' : f.splitReplies,
+    progressWhilePending: Boolean(f.progressWhilePending), stallOthers: Boolean(f.stallOthers),
+    abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),
+  });
+  if (!device.success) {
+    throw new CliError(device.error.issues.map((i) => `--${String(i.path[0] ?? '?')}: ${i.message}`).join('; '), 2);
+  }
+  const timeScale = Number(f.timeScale);
+  if (!(timeScale > 0)) throw new CliError('--time-scale must be > 0', 2);
+  return { timeScale, devices: [device.data] };
+}
+
+async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<void> {
+  let routers: Map<string, SimulatedRouter>;
+  try {
+    routers = await startFleet(config, baseDir);
+  } catch (error) {
+    if (error instanceof FleetConfigError || (error as NodeJS.ErrnoException).code !== undefined) {
+      throw new CliError((error as Error).message, 2);
+    }
+    throw error;
+  }
+  for (const device of config.devices) {
+    for (const line of describeRouter(device.name, routers.get(device.name)!, device.host)) console.log(line);
+  }
+  if (config.timeScale !== 1) console.log(`time scale ${config.timeScale} (test only)`);
+  console.log('ready; Ctrl-C stops');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await Promise.allSettled([...routers.values()].map((r) => r.stop()));
+  console.log('stopped');
+}
+
+export function registerSim(program: Command): void {
+  const sim = program.command('sim').description('RouterOS simulator: a device-mode router or a fleet, for tests and trying dmconfirm');
+
+  sim
+    .command('router')
+    .description('Run one simulated RouterOS device (binary API, device-mode, power and button over HTTP)')
+    .option('--name <identity>', 'system identity', 'MikroTik')
+    .option('--model <model>', `profile: ${MODEL_NAMES.join(', ')}`, 'hAP-ax3')
+    .option('--routeros <version>', 'RouterOS version to emulate (7.18+ sends !empty)', '7.22')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--api-port <port>', 'binary API port (0 = any free port)', '8728')
+    .option('--control-port <port>', 'HTTP control endpoint port, or "off"', '8780')
+    .option('--tls', 'also serve api-ssl with a generated self-signed certificate')
+    .option('--api-ssl-port <port>', 'api-ssl port', '8729')
+    .option('--user <name>', 'API user', 'admin')
+    .option('--password-file <file>', 'file with the API password (default: empty password)')
+    .option('--boot-seconds <s>', 'power-on to API answering', '3')
+    .option('--shutdown-seconds <s>', 'reboot request to boot start', '1')
+    .option('--min-off-seconds <s>', 'power-off time needed for a cold boot (shorter: reboot, no confirmation)', '3')
+    .option('--split-replies [how]', 'cut reply sentences across TCP writes: random (default) or bytes')
+    .option('--progress-while-pending', 'send !re progress while an update is pending (unconfirmed behaviour)')
+    .option('--stall-others', 'other sessions get no answer while an update is pending (unconfirmed behaviour)')
+    .option('--abandoned-update <what>', 'stays-pending | cancels: effect of /cancel or disconnect on a pending update', 'stays-pending')
+    .option('--mode <mode>', 'initial device-mode instead of the model\'s factory mode')
+    .option('--flagged', 'start in the flagged state')
+    .option('--time-scale <x>', 'TEST ONLY: real ms per simulated ms (0.01 = 100x faster)', '1')
+    .action(async (flags: RouterFlags) => {
+      await runUntilSignal(fleetFromFlags(flags), process.cwd());
+    });
+
+  sim
+    .command('fleet')
+    .description('Run several simulated routers and PoE switches from one YAML file')
+    .requiredOption('--config <file>', 'fleet file (devices: [...], see README)')
+    .action(async (opts: { config: string }) => {
+      let config: FleetConfig;
+      try {
+        config = loadFleetConfig(opts.config);
+      } catch (error) {
+        throw new CliError((error as Error).message, 2);
+      }
+      await runUntilSignal(config, fleetBaseDir(opts.config));
+    });
+}
