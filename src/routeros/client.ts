@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { DeviceModeState } from './device-mode.js';
-import { RouterClosedError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
+import { RouterAuthError, RouterClosedError, RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
 import { RouterConnection, type CommandOptions, type Row } from './connection.js';
 import type { RouterEndpoint } from './endpoint.js';
 import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError, type RouterIdentity, type RouterResource } from './parse.js';
@@ -124,6 +124,8 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     if (!this.running) throw new RouterClosedError('router client is not started', this.endpoint.host);
     if (this.connection?.isOpen) return this.connection;
     if (this.attempt) return this.attempt;
+    // Configuration problems keep their own type: retrying will not fix them.
+    if (this.lastError instanceof RouterAuthError || this.lastError instanceof RouterTlsError) throw this.lastError;
     const error = new RouterUnreachableError(this.lastError?.message ?? 'not connected', this.endpoint.host, { cause: this.lastError });
     error.retryInMs = Math.max(0, this.retryAt - Date.now());
     throw error;

@@ -63,7 +63,7 @@ void describe('RouterClient', () => {
     const r = await router();
     const c = client(endpointFor(r, { password: new Secret('nope', 'test') }), { backoff: { initialMs: 10_000 } });
     await c.start();
-    await assert.rejects(c.readDeviceMode(), (e: unknown) => e instanceof RouterUnreachableError && e.cause instanceof RouterAuthError);
+    await assert.rejects(c.readDeviceMode(), RouterAuthError);
   });
 
   void test('calls made while a connect attempt is in flight share that one session', async () => {

@@ -103,6 +103,21 @@ void describe('RouterConnection', () => {
     await assert.rejects(within(5000, 'aborted call', call), RouterAbortedError);
   });
 
+  // node-routeros's write() cannot be cancelled; ours sends `/cancel` for the command's tag.
+  // The simulator (abandonedUpdate: 'cancels') drops the pending change when it gets one,
+  // which proves the /cancel reached the router.
+  void test('an aborted call is cancelled on the router', async () => {
+    const r = await router({ abandonedUpdate: 'cancels' });
+    const c = await connect(endpointFor(r));
+    const controller = new AbortController();
+    const call = c.command(updateWords({ mode: 'advanced' }, 300), { timeoutMs: 0, signal: controller.signal });
+    await until('pending', () => r.deviceMode.pending !== undefined);
+    controller.abort();
+    await assert.rejects(call, RouterAbortedError);
+    await until('pending change dropped by /cancel', () => r.deviceMode.pending === undefined, 5000);
+    assert.equal(c.isOpen, true);
+  });
+
   // Defect: RouterOS 7.18+ answers `!empty` for no data; node-routeros throws UNKNOWNREPLY from
   // the socket handler (uncaught: this test process dies) and then UNREGISTEREDTAG.
   // Checked: with the `!empty` filter in RouterConnection.dispatch removed, this file crashes.
