@@ -223,6 +223,7 @@ export class SimulatedRouter extends EventEmitter {
       if (cold) this.deviceMode.confirm();
       else this.deviceMode.cancel('power-loss');
     }
+    this.phaseNow = 'booting'; // powered before listeners (PoE loads) hear about it
     this.emit('power', { on: true, offMs, cold });
     this.beginBoot(cold);
   }
