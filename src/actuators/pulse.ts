@@ -103,10 +103,14 @@ export class PulseChannel {
     return pulse;
   }
 
-  /** Refuses new operations and waits for an in-flight pulse to finish its release. */
+  /**
+   * Refuses new operations and waits for an in-flight pulse to finish its release (and for
+   * one more attempt of a failing restore).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#inflight;
+    await this.#backgroundRestore;
   }
 
   async #pulse(
@@ -170,7 +174,7 @@ export class PulseChannel {
   /** Never gives up while the agent runs: a router left unpowered is the worst outcome. */
   async #restoreForever(steps: PulseSteps): Promise<void> {
     let delay = this.#retryMs;
-    for (let attempt = 1; !this.#closed; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       await this.clock.sleep(delay);
       try {
         await steps.release();
@@ -179,7 +183,11 @@ export class PulseChannel {
         return;
       } catch (error) {
         this.logger.fatal({ err: error, output: this.name, attempt }, 'ROUTER MAY BE LEFT UNPOWERED/PRESSED: restore still failing');
-        delay = Math.min(delay * 2, 30_000);
+        delay = Math.min(delay * 2, 10_000);
+      }
+      if (this.#closed) {
+        this.logger.fatal({ output: this.name }, 'shutting down with the output NOT released');
+        return;
       }
     }
   }

@@ -9,8 +9,16 @@ import { FakeSysfs, PI_GENERATIONS } from './fixtures/fake-sysfs.js';
 import { mapBcmPin, readGpioChips } from '../../src/actuators/gpio-chips.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'gpio-child.ts');
-const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
-const noNamespace = canUnshare ? false : 'needs `unshare -m` (root / CAP_SYS_ADMIN) to bind a fake sysfs over /sys/class';
+/** Can this process bind a directory over /sys/class in a private mount namespace? */
+function canBindSysClass(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'dmconfirm-probe-'));
+  try {
+    return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /sys/class', probe]).status === 0;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+const noNamespace = canBindSysClass() ? false : 'needs root (CAP_SYS_ADMIN) for `unshare -m` + `mount --bind` over /sys/class';
 
 const children = new Set<ChildProcessWithoutNullStreams>();
 after(() => {
