@@ -6,7 +6,8 @@ import { after, describe, test } from 'node:test';
 import { requestUpdate, type RequestUpdateOptions, type UpdatePhase } from '../../src/routeros/update-request.js';
 import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, sleep, startRouter, until, within } from './support.js';
+import { RouterClient } from '../../src/routeros/client.js';
+import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -150,6 +151,24 @@ void describe('requestUpdate', () => {
     const phases = await run(r, { mode: 'advanced' }, 300, () => controller.abort(), { signal: controller.signal });
     const last = phases.at(-1);
     assert.ok(last?.phase === 'aborted' && last.mayStillBePending);
+  });
+
+  // The update's session carries the update and nothing else: no keepalive, no read, no probe.
+  void test('the update runs on a dedicated session that sends nothing else', async () => {
+    const r = await upForAWhile(await router({ progressWhilePending: true }));
+    const tap = new TapProxy(r.apiPort);
+    await tap.start();
+    cleanups.push(() => tap.stop());
+    const reader = new RouterClient(endpointFor(r), { backoff: { initialMs: 100, maxMs: 500 } });
+    cleanups.push(() => reader.stop());
+    await reader.start();
+    const request = requestUpdate(endpointFor(r, { port: tap.port, timeoutMs: 600 }), { mode: 'advanced' }, 300, { ...QUICK, reader });
+    await within(10_000, 'pending', new Promise<void>((resolve) => request.on('phase', (p) => { if (p.phase === 'pending') resolve(); })));
+    await sleep(1500);
+    await r.pressButton(100);
+    const outcome = await within(20_000, 'outcome', request.outcome);
+    assert.equal(outcome.phase, 'confirmed');
+    assert.deepEqual(tap.sent.map((words) => words[0]), ['/login', '/system/device-mode/update']);
   });
 
   void test('nothing is sent when the router is unreachable', async () => {
