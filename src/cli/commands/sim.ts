@@ -26,7 +26,7 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
     abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),
   });
   if (!device.success) {
-    const flag = (key: unknown) => String(key ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const flag = (key: PropertyKey | undefined) => String(key ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new CliError(device.error.issues.map((i) => `--${flag(i.path[0])}: ${i.message}`).join('; '), 2);
   }
   const timeScale = Number(f.timeScale);
