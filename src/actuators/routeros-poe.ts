@@ -5,7 +5,7 @@ import type { RouterEndpoint } from '../routeros/endpoint.js';
 import { BaseActuator } from './base.js';
 import type { PulseSteps } from './pulse.js';
 import type { ActuatorDeps } from './types.js';
-import { ActuatorProtocolError, UnsupportedActionError } from './errors.js';
+import { ActuatorError, ActuatorProtocolError, ActuatorUnavailableError, UnsupportedActionError } from './errors.js';
 
 type PoeConfig = z.infer<typeof poeActuatorSchema>;
 
@@ -108,9 +108,18 @@ export class RouterOsPoeActuator extends BaseActuator {
 
   /** One API session per step: a connection is single-use, and the switch may be far away. */
   async #session<T>(run: (api: PoeSession) => Promise<T>): Promise<T> {
-    const api = await this.connect(this.config.switch);
+    const host = this.config.switch.host;
+    let api: PoeSession;
+    try {
+      api = await this.connect(this.config.switch);
+    } catch (error) {
+      throw new ActuatorUnavailableError(`PoE switch ${host}: ${(error as Error).message}`, { cause: error });
+    }
     try {
       return await run(api);
+    } catch (error) {
+      if (error instanceof ActuatorError) throw error;
+      throw new ActuatorProtocolError(`PoE switch ${host}: ${(error as Error).message}`, { cause: error });
     } finally {
       await api.close().catch(() => undefined);
     }

@@ -8,6 +8,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { capabilitiesOf, planActuatorTest } from '../../src/actuators/plan.js';
 import { LcusDevice } from './fixtures/serial-devices.js';
 import { SerialPort } from 'serialport';
+import { SimulatedRouter } from '../../src/sim/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-'));
 writeFileSync(join(dir, 'router.pw'), 'pw\n');
@@ -156,5 +157,41 @@ void test('CLI: Ctrl-C during a power cycle lets the release finish before exiti
   } finally {
     await new Promise<void>((resolve) => port.close(() => resolve()));
     socat.kill();
+  }
+});
+
+void test('CLI: press through the simulator, and a power cycle through a simulated PoE switch', async () => {
+  const router = new SimulatedRouter({ timing: { bootMs: 300, shutdownMs: 1000, minOffMs: 1000 } });
+  const sw = new SimulatedRouter({ model: 'CRS328-24P', password: 'x', controlPort: false });
+  await router.start();
+  await sw.start();
+  sw.poe?.attach('ether3', router);
+  const buttons: boolean[] = [];
+  const power: boolean[] = [];
+  router.on('button', (e: { down: boolean }) => buttons.push(e.down));
+  router.on('power', (e: { on: boolean }) => power.push(e.on));
+  writeFileSync(join(dir, 'switch.pw'), 'x\n');
+  try {
+    const file = join(dir, 'sim.yaml');
+    writeFileSync(
+      file,
+      configText(`      button: { driver: sim, url: "http://127.0.0.1:${router.controlPort}" }
+      power:
+        driver: routeros-poe
+        switch: { host: 127.0.0.1, port: ${sw.apiPort}, username: admin, password: { file: switch.pw } }
+        interface: ether3
+        timing: { offMs: 1500, offMinMs: 1000 }`),
+    );
+    const pressed = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--ms', '250', '--yes']);
+    assert.equal(pressed.code, 0, pressed.err + pressed.out);
+    assert.match(pressed.out, /button-down\n.*button-up\n/);
+    assert.deepEqual(buttons, [true, false]);
+    const cycled = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--yes']);
+    assert.equal(cycled.code, 0, cycled.err + cycled.out);
+    assert.deepEqual(power, [false, true], 'the router behind the PoE port went down and came back');
+    assert.deepEqual(router.faults, []);
+  } finally {
+    await router.stop();
+    await sw.stop();
   }
 });

@@ -9,7 +9,7 @@ import { RouterConnection } from '../../src/routeros/connection.js';
 import { Secret } from '../../src/config/secret.js';
 import { poeActuatorSchema, simActuatorSchema } from '../../src/config/actuator-schema.js';
 import { createActuator } from '../../src/actuators/index.js';
-import { PressTooLongError } from '../../src/actuators/errors.js';
+import { ActuatorUnavailableError, PressTooLongError } from '../../src/actuators/errors.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 const logger = silentLogger();
@@ -123,4 +123,11 @@ void test('sim actuator: a power cycle longer than the cold-boot minimum confirm
   assert.equal(router.deviceMode.features.container, true);
   assert.deepEqual(router.faults, []);
   await actuator.stop();
+});
+
+void test('routeros-poe: a wrong switch password is an ActuatorUnavailableError naming the switch', async (t) => {
+  const { config } = await poeSite(t);
+  const bad = config({});
+  const actuator = createActuator({ ...bad, switch: { ...bad.switch, password: new Secret('wrong', 'test') } }, { logger });
+  await assert.rejects(actuator.start(), (error: Error) => error instanceof ActuatorUnavailableError && /PoE switch 127\.0\.0\.1: .*invalid user name or password/.test(error.message));
 });
