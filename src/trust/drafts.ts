@@ -77,6 +77,16 @@ export interface CommonOptions {
   notBefore?: string;
   notAfter?: string;
   requestId?: string;
+  /** Bind to a challenge the agent published: freshness without wall time. */
+  challenge?: Challenge;
+}
+
+/** The reference a request or power cycle carries to a challenge of the same agent and router. */
+export function bindChallenge(challenge: Challenge, agent: string, router: RouterRef): { challengeId: string; nonce: string } {
+  if (challenge.agent !== agent || challenge.router.serial !== router.serial || challenge.router.systemId !== router.systemId) {
+    refuse('wrong-challenge', `challenge ${challenge.challengeId} is for agent ${challenge.agent}, router ${JSON.stringify(challenge.router)}`);
+  }
+  return { challengeId: challenge.challengeId, nonce: challenge.nonce };
 }
 
 function common(options: CommonOptions) {
@@ -98,6 +108,10 @@ function common(options: CommonOptions) {
   };
 }
 
+function challengeRef(options: CommonOptions) {
+  return options.challenge ? { challenge: bindChallenge(options.challenge, options.agent, options.router) } : {};
+}
+
 function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -117,13 +131,14 @@ export function buildChangeRequest(
     digest: changeDigest(options.change),
     method: options.method,
     activationTimeoutSeconds: options.activationTimeoutSeconds,
+    ...challengeRef(options),
   });
 }
 
 /** An approval quoting the challenge exactly as the agent published it. */
 export function buildApproval(
   challenge: Challenge,
-  options: Omit<CommonOptions, 'agent' | 'router'> & { expect: DeviceModeChange; method: 'button' | 'power' },
+  options: Omit<CommonOptions, 'agent' | 'router' | 'challenge'> & { expect: DeviceModeChange; method: 'button' | 'power' },
 ): Approval {
   if (!challenge.observed) refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
   return validated(approvalSchema, {
@@ -142,6 +157,7 @@ export function buildPowerCycle(options: CommonOptions & { reason: 'hung' | 'res
     kind: 'power-cycle',
     reason: options.reason,
     ...(options.note ? { note: options.note } : {}),
+    ...challengeRef(options),
   });
 }
 

@@ -110,8 +110,12 @@ async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockRe
   }
 }
 
-async function readClock(ctx: VerifyContext): Promise<ClockReading> {
-  return { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
+/** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
+async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
+  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
+  const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
+  checkFreshness(message, ctx, clock);
+  return clock;
 }
 
 function checkDigest(message: { digest: string }, computed: string): void {
@@ -127,8 +131,7 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     checkTarget(message, ctx);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readClock(ctx);
-    checkFreshness(message, ctx, clock);
+    const clock = await readFresh(message, ctx);
     await commit(message, ctx, clock);
     return accepted;
   });
@@ -144,8 +147,7 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readClock(ctx);
-    checkFreshness(message, ctx, clock);
+    const clock = await readFresh(message, ctx);
     await commit(message, ctx, clock);
     return accepted;
   });
@@ -172,8 +174,7 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     checkTarget(message, ctx);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
-    const clock = await readClock(ctx);
-    checkFreshness(message, ctx, clock);
+    const clock = await readFresh(message, ctx);
     await commit(message, ctx, clock);
     return accepted;
   });

@@ -157,3 +157,14 @@ void test('power cycle: accepted with 2 approvers, refused for a router without 
   refused(await verifyPowerCycle(message, buttonOnly), 'policy-method');
   refused(await verifyChangeRequest(message, context(root)), 'bad-typ');
 });
+
+void test('a power cycle bound to a challenge works without wall time, once', async () => {
+  const nonceStore = new NonceStore();
+  const challenge = await pendingChallenge(nonceStore, 'chal-hung-1');
+  const ctx = context(await trustRootV1(), { nonceStore, clock: fixedClock(0, false) });
+  const payload = buildPowerCycle({ agent: AGENT, router: { serial: SERIAL }, requester: { name: 'noc' }, now: NOW, reason: 'hung', challenge });
+  const message = text(await sign(payload, TYP.powerCycle, [keys.alice, keys.carol]));
+  assert.equal((await verifyPowerCycle(message, ctx)).ok, true);
+  refused(await verifyPowerCycle(message, ctx), 'replayed');
+  assert.throws(() => buildPowerCycle({ agent: 'other', router: { serial: SERIAL }, requester: { name: 'noc' }, now: NOW, reason: 'hung', challenge }), { reason: 'wrong-challenge' });
+});

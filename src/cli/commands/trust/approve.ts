@@ -1,30 +1,15 @@
 import type { Command } from 'commander';
 import { buildApproval, buildChange } from '../../../trust/drafts.js';
-import { challengeSchema, TYP } from '../../../trust/messages.js';
-import type { Challenge } from '../../../trust/messages.js';
+import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
-import { cliAction, collect, EXIT_INPUT, readText } from './io.js';
+import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
+import type { PublishOptions } from '../publish.js';
+import { readChallenge } from './challenge-file.js';
+import { cliAction, collect, EXIT_INPUT } from './io.js';
 import { emit, requesterOf } from './request.js';
 import type { TargetOptions } from './request.js';
 
-/** A challenge given as a file or inline JSON. */
-export async function readChallenge(value: string): Promise<Challenge> {
-  const text = value.trim().startsWith('{') ? value : await readText(value);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CliError('the challenge is not JSON', EXIT_INPUT);
-  }
-  const parsed = challengeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliError(`not a dmconfirm challenge: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? ''}`, EXIT_INPUT);
-  }
-  return parsed.data;
-}
-
-interface ApproveOptions extends Omit<TargetOptions, 'agent'> {
+interface ApproveOptions extends Omit<TargetOptions, 'agent'>, PublishOptions {
   challenge: string;
   enable: string[];
   disable: string[];
@@ -34,8 +19,7 @@ interface ApproveOptions extends Omit<TargetOptions, 'agent'> {
 }
 
 export function registerApprove(program: Command): void {
-  program
-    .command('approve')
+  publishOptions(program.command('approve'))
     .description('Approve a change someone else requested, as observed in the agent\'s challenge')
     .requiredOption('--challenge <file|json>', 'the challenge the agent published')
     .option('--enable <feature>', 'expected afterwards: feature on (repeatable)', collect, [])
@@ -64,7 +48,7 @@ export function registerApprove(program: Command): void {
         });
         // The approver's own signature counts: it is not marked as the requester's.
         const approval = key ? { ...payload, requester: { name: requester.name } } : payload;
-        await emit(TYP.approval, approval, key, target);
+        await (wantsPublish(o) ? signAndPublish(TYP.approval, approval, key, target) : emit(TYP.approval, approval, key, target));
       }),
     );
 }

@@ -5,6 +5,9 @@ import { signPayload } from '../../../trust/jws.js';
 import type { SigningKey } from '../../../trust/keys.js';
 import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
+import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
+import type { PublishOptions } from '../publish.js';
+import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, loadKeyOption, writeEnvelope } from './io.js';
 
 export interface TargetOptions {
@@ -17,6 +20,7 @@ export interface TargetOptions {
   notAfter?: string;
   out?: string;
   force?: boolean;
+  challenge?: string;
 }
 
 /** Options every signed operator message shares (a `--broker` option joins here later). */
@@ -43,8 +47,9 @@ export async function requesterOf(o: TargetOptions): Promise<{ key?: SigningKey;
   return { requester: { name: o.requester } };
 }
 
-export function commonOf(o: TargetOptions, requester: CommonOptions['requester'], now: number): CommonOptions {
+export async function commonOf(o: TargetOptions, requester: CommonOptions['requester'], now: number): Promise<CommonOptions> {
   return {
+    ...(o.challenge ? { challenge: await readChallenge(o.challenge) } : {}),
     agent: o.agent,
     router: routerRef(o),
     requester,
@@ -68,7 +73,7 @@ export async function emit(typ: string, payload: Record<string, unknown>, key: S
   console.log(`  approvers add their signatures with: dmconfirm cosign ${o.out} --key K`);
 }
 
-interface RequestOptions extends TargetOptions {
+interface RequestOptions extends TargetOptions, PublishOptions {
   enable: string[];
   disable: string[];
   mode?: string;
@@ -80,7 +85,7 @@ interface RequestOptions extends TargetOptions {
 }
 
 export function registerRequest(program: Command): void {
-  targetOptions(program.command('request'))
+  publishOptions(targetOptions(program.command('request')))
     .description('Build a signed device-mode change request (or, with --power-cycle, a power cycle request)')
     .option('--enable <feature>', 'turn a feature on (repeatable, or comma-separated)', collect, [])
     .option('--disable <feature>', 'turn a feature off (repeatable)', collect, [])
@@ -90,20 +95,21 @@ export function registerRequest(program: Command): void {
     .option('--timeout <duration>', 'activation timeout of the update (10s..1d)', '5m')
     .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
     .option('--note <text>', 'power cycle: why, for the audit log')
+    .option('--challenge <file|json>', 'bind to a challenge the agent published (valid without a synchronized agent clock)')
     .action(
       cliAction(async (o: RequestOptions) => {
         const { key, requester } = await requesterOf(o);
-        const common = commonOf(o, requester, Date.now());
+        const common = await commonOf(o, requester, Date.now());
         if (o.powerCycle) {
           if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count') throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);
           const payload = buildPowerCycle({ ...common, reason: o.powerCycle, ...(o.note ? { note: o.note } : {}) });
-          await emit(TYP.powerCycle, payload, key, o);
+          await (wantsPublish(o) ? signAndPublish(TYP.powerCycle, payload, key, o) : emit(TYP.powerCycle, payload, key, o));
           return;
         }
         if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
         const change = buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}), flaggedNo: o.flaggedNo === true });
         const payload = buildChangeRequest({ ...common, change, method: o.method, activationTimeoutSeconds: parseDurationSeconds(o.timeout) });
-        await emit(TYP.request, payload, key, o);
+        await (wantsPublish(o) ? signAndPublish(TYP.request, payload, key, o) : emit(TYP.request, payload, key, o));
       }),
     );
 }

@@ -6,7 +6,7 @@ import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from '../../../
 import type { Accepted } from '../../../trust/verify.js';
 import type { SignedMessage } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
-import { readChallenge } from './approve.js';
+import { readChallenge } from './challenge-file.js';
 import { cliAction, describeMessage, EXIT_INPUT, EXIT_REFUSED, readEnvelopeFile, readText } from './io.js';
 import { offlineContext } from './verify-plan.js';
 import type { OfflineOptions } from './verify-plan.js';
@@ -36,7 +36,7 @@ export function registerVerify(program: Command): void {
     .option('--agent <id>', 'the agent it must be addressed to')
     .option('--router-serial <serial>', 'the router it must be addressed to')
     .option('--router-system-id <id>', 'the router it must be addressed to (CHR)')
-    .option('--challenge <file|json>', 'approvals: the challenge they answer')
+    .option('--challenge <file|json>', 'the challenge an approval answers (or a request is bound to)')
     .option('--clock <mode>', 'assume-synced, assume-unsynced or systemd (this machine)', 'assume-synced')
     .option('--now <time>', 'verify as of this ISO time')
     .action(
@@ -48,10 +48,11 @@ export function registerVerify(program: Command): void {
         });
         const { ctx, unchecked } = offlineContext(root, payload, o);
         let verdict: Accepted<SignedMessage> | Refusal;
+        const challenge = o.challenge ? await readChallenge(o.challenge) : undefined;
+        // The challenge's nonce is what the agent would hold as current for it.
+        if (challenge) await ctx.nonceStore!.remember(challenge.challengeId, challenge.nonce, ctx.clock.now());
         if (payload.kind === 'approval') {
-          if (!o.challenge) throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
-          const challenge = await readChallenge(o.challenge);
-          await ctx.nonceStore!.remember(challenge.challengeId, challenge.nonce, ctx.clock.now());
+          if (!challenge) throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
           verdict = await verifyApproval(text, challenge, ctx);
         } else if (payload.kind === 'power-cycle') {
           verdict = await verifyPowerCycle(text, ctx);
