@@ -80,7 +80,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   constructor(
     private readonly settings: MqttLinkSettings,
-    private readonly options: { presence?: Presence; subscriptions?: string[]; logger?: Logger } = {},
+    private readonly options: { presence?: Presence; subscriptions?: string[]; logger?: Logger; handlerTimeoutMs?: number } = {},
   ) {
     super();
     this.#subscriptions = [...(options.subscriptions ?? [])];
@@ -99,15 +99,32 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     this.#handler = handler;
   }
 
-  /** Connects; with `wait` (default) resolves once connected and subscribed. */
-  async start({ wait = true }: { wait?: boolean } = {}): Promise<void> {
+  /**
+   * Connects; with `wait` (default) resolves once connected and subscribed. With
+   * `timeoutMs` (operator tools) it gives up after that long, stops, and rejects with the
+   * last connection error; without it (the agent) it keeps trying until stop().
+   */
+  async start({ wait = true, timeoutMs }: { wait?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (this.#client) throw new MqttLinkError('already started');
     const client = mqtt.connect(this.settings.url, this.clientOptions());
     this.#client = client;
     client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
+      // A handler that never settles would hold every later packet (pings too) and turn
+      // into a reconnect loop redelivering the same message: ack it late, loudly, instead.
+      const limit = this.options.handlerTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        this.log.error({ topic: packet.topic, limitMs: limit }, 'message handler did not finish in time; acknowledging anyway');
+        done();
+      }, limit);
       this.deliver(packet).then(
-        () => done(),
-        () => done(),
+        () => {
+          clearTimeout(timer);
+          done();
+        },
+        () => {
+          clearTimeout(timer);
+          done();
+        },
       );
     };
     client.on('connect', (connack) => {
@@ -126,7 +143,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.log.warn('mqtt offline; reconnecting');
       this.emit('disconnected');
     });
+    let lastError: Error | undefined;
     client.on('error', (error) => {
+      lastError = error;
       this.log.warn({ err: error }, 'mqtt error');
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
@@ -134,17 +153,31 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       client.once('connect', () => void this.subscribeAll().catch((error: unknown) => this.log.error({ err: error }, 'subscribe failed')));
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      const onClose = () => {
-        if (client.disconnecting) reject(new MqttLinkError('stopped before connecting'));
-      };
-      client.once('connect', () => {
-        client.off('end', onClose);
-        resolve();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onClose = () => {
+          if (client.disconnecting) reject(new MqttLinkError('stopped before connecting'));
+        };
+        client.once('connect', () => {
+          client.off('end', onClose);
+          resolve();
+        });
+        client.once('end', onClose);
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            const why = lastError ? `: ${lastError.message}` : '';
+            reject(new MqttLinkError(`no connection to ${this.settings.url} within ${timeoutMs} ms${why}`, { cause: lastError }));
+          }, timeoutMs);
+        }
       });
-      client.once('end', onClose);
-    });
-    await this.subscribeAll();
+      await this.subscribeAll();
+    } catch (error) {
+      if (timeoutMs !== undefined) await this.stop({ timeoutMs: 1000 });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Adds subscriptions now and after any reconnect that lost the session. */

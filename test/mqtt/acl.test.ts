@@ -87,3 +87,8 @@ void test('MqttLink authenticates with a password from a Secret and gets its own
   await operator.client.publishAsync(pi1.approval, 'approval-for-pi-1', { qos: 1 });
   await waitFor(() => got.find((p) => p === 'approval-for-pi-1'), 'approval via MqttLink');
 });
+
+void test('a wrong password makes an operator tool fail with the broker\'s reason', async () => {
+  const link = new MqttLink(linkSettings(broker.url, 'cli-wrong', { persistent: false, username: 'operator-alice', password: new Secret('nope', 'test') }));
+  await assert.rejects(link.start({ timeoutMs: 3000 }), /within 3000 ms: .*(Not authorized|Bad User Name or Password)/i);
+});

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttLink, type InboundMessage } from '../../src/mqtt/connection.js';
-import { Mosquitto, waitFor, sleep } from '../helpers/mosquitto.js';
+import { Mosquitto, waitFor, sleep, freePort } from '../helpers/mosquitto.js';
 import { Observer, linkSettings, LinkChild } from '../helpers/mqtt-clients.js';
 
 let broker: Mosquitto;
@@ -152,4 +152,28 @@ void test('broker restart: the link reconnects, keeps its session, and resubscri
   }
   await operator.close();
   await link.stop();
+});
+
+void test('an operator tool gives up after its timeout with the reason, and leaves nothing running', async () => {
+  const port = await freePort();
+  const link = new MqttLink(linkSettings(`mqtt://127.0.0.1:${port}`, 'cli-timeout', { persistent: false }));
+  await assert.rejects(link.start({ timeoutMs: 1500 }), /no connection to mqtt:\/\/127\.0\.0\.1:\d+ within 1500 ms: .*ECONNREFUSED/);
+  assert.equal(link.connected, false);
+});
+
+void test('a handler that never finishes is acknowledged late instead of stalling every later message', async () => {
+  const topic = 't/stuck/request';
+  const link = new MqttLink(linkSettings(broker.url, 'agent-stuck'), { subscriptions: [topic], handlerTimeoutMs: 300 });
+  const got: string[] = [];
+  link.onMessage(async (m) => {
+    got.push(m.payload.toString());
+    if (m.payload.toString() === 'stuck') await new Promise(() => undefined);
+  });
+  await link.start();
+  const operator = await Observer.connect(broker.url);
+  await operator.client.publishAsync(topic, 'stuck', { qos: 1 });
+  await operator.client.publishAsync(topic, 'next', { qos: 1 });
+  await waitFor(() => got.find((p) => p === 'next'), 'the message after the stuck one');
+  await link.stop();
+  await operator.close();
 });
