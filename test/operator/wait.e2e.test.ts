@@ -13,7 +13,7 @@ import { generateKeyFiles } from '../../src/trust/keys.js';
 import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { Responder } from './responder.js';
 import type { Step } from './responder.js';
-import { signedRequest } from './fixtures.js';
+import { challenge, signedRequest } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -40,6 +40,7 @@ before(async () => {
   await broker.start();
   responder = await Responder.start(broker.url, 'dmconfirm/v1', 'lab', 'pi1');
   dir = mkdtempSync(join(tmpdir(), 'dmconfirm-operator-'));
+  await generateKeyFiles(join(dir, 'alice'));
 });
 
 after(async () => {
@@ -119,7 +120,6 @@ void test('an unreachable broker exits 4', async () => {
 });
 
 void test('powercycle --key --broker --wait over MQTT 3.1.1 signs, publishes to powercycle and follows', async () => {
-  await generateKeyFiles(join(dir, 'alice'));
   responder.script = () => [{ state: 'actuating' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true }];
   const r = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--key', 'alice.key', '--out', 'pc.json',
     '--broker', broker.url, '--site', 'lab', '--protocol', '4', '--wait', '30s']);
@@ -137,4 +137,36 @@ void test('usage errors exit 2 before connecting: no site, unsigned draft, wrong
   const draft = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--requester', 'noc', '--broker', broker.url, '--site', 'lab']);
   assert.equal(draft.code, 2);
   assert.match(draft.stderr, /--broker needs a signed message/);
+});
+
+void test('request --key --broker --wait publishes to request; the agent refusing it exits 2', async () => {
+  responder.script = () => [{ state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '0 of 1 approvers' } }];
+  const r = await cli(dir, ['request', '--agent', 'pi1', '--router-serial', 'HF0001', '--enable', 'container', '--method', 'power', '--key', 'alice',
+    '--broker', broker.url, '--site', 'lab', '--wait', '30s']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /change request \S+: .*container.* by power on agent pi1/);
+  assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/request');
+});
+
+void test('approve --challenge --key --broker --wait publishes to approval and follows to done', async () => {
+  const ch = challenge('main').challenge;
+  writeFileSync(join(dir, 'challenge.json'), JSON.stringify({ ...ch, agent: 'pi1', router: { serial: 'HF0001' } }));
+  responder.script = () => [{ state: 'actuating' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true }];
+  const r = await cli(dir, ['approve', '--challenge', 'challenge.json', '--enable', 'container', '--method', 'button', '--key', 'alice',
+    '--broker', broker.url, '--site', 'lab', '--wait', '30s']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /approval \S+ of challenge ch-00000001/);
+  assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/approval');
+});
+
+void test('--dry-run prints the plan and publishes nothing', async () => {
+  const before = responder.received.length;
+  const r = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'reset-attempt-count', '--key', 'alice',
+    '--broker', broker.url, '--site', 'lab', '--wait', '--dry-run']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /topic {4}dmconfirm\/v1\/lab\/pi1\/powercycle/);
+  assert.match(r.stdout, /follow {3}dmconfirm\/v1\/lab\/pi1\/progress\/\S+ for up to 600s/);
+  // Give a stray publish time to arrive before concluding there was none.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(responder.received.length, before);
 });
