@@ -2,6 +2,7 @@ import type { ActuatorConfig } from '../config/actuator-schema.js';
 import { RelayActuator } from './base.js';
 import { GpioBackendOutput } from './gpio-backend.js';
 import { LcusOutput } from './lcus.js';
+import { NUMATO_DIALECT, NumatoOutput } from './numato.js';
 import { SerialLine, type PortFactory } from './serial-line.js';
 import { PromptSession } from './prompt-session.js';
 import { PduActuator } from './pdu.js';
@@ -43,6 +44,11 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
       const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
       const output = new LcusOutput(line, { channel: config.channel, inverted: config.inverted, timeoutMs: config.timeoutMs });
       return new RelayActuator('lcus', name, config.wiring, output, config.timing, deps);
+    }
+    case 'numato': {
+      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
+      const session = new PromptSession(line, NUMATO_DIALECT, { timeoutMs: config.timeoutMs, logger });
+      return new RelayActuator('numato', name, config.wiring, new NumatoOutput(line, session, config.relay), config.timing, deps);
     }
     case 'wti':
     case 'apc': {

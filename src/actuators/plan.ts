@@ -21,6 +21,8 @@ export function describeActuator(config: ActuatorConfig): string {
       return `GPIO${config.pin} relay (${config.activeLow ? 'active-low' : 'active-high'}, ${config.wiring}, backend ${config.backend})`;
     case 'lcus':
       return `LCUS USB relay ${config.channel} on ${config.path}${config.inverted ? ' (inverted)' : ''}, ${config.wiring}`;
+    case 'numato':
+      return `Numato USB relay ${config.relay} on ${config.path}, ${config.wiring}`;
     case 'wti':
       return `WTI PDU plug ${config.plug} on ${config.path} (${config.method === 'boot' ? '/BOOT' : '/OFF then /ON'})`;
     case 'apc':
@@ -33,7 +35,7 @@ export function describeActuator(config: ActuatorConfig): string {
 }
 
 function engageWords(config: ActuatorConfig, action: TestAction): [string, string] {
-  const relay = config.driver === 'gpio' || config.driver === 'lcus';
+  const relay = config.driver === 'gpio' || config.driver === 'lcus' || config.driver === 'numato';
   if (action === 'press') return relay ? ['energize relay: button DOWN', 'de-energize relay: button UP'] : ['button DOWN', 'button UP'];
   if (relay) return ['energize relay: router power OFF', 'de-energize relay: router power ON'];
   if (config.driver === 'wti' && config.method === 'boot') return [`/BOOT ${config.plug},y (the PDU times the off period)`, `/ON ${config.plug},y to confirm power`];
@@ -81,6 +83,7 @@ export function capabilitiesOf(config: ActuatorConfig): { press: boolean; powerC
   switch (config.driver) {
     case 'gpio':
     case 'lcus':
+    case 'numato':
       return { press: config.wiring === 'normally-open', powerCycle: config.wiring === 'normally-closed' };
     case 'sim':
       return { press: true, powerCycle: true };

@@ -58,6 +58,15 @@ export const lcusActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+export const numatoActuatorSchema = z.strictObject({
+  driver: z.literal('numato'),
+  ...serialPort,
+  baudRate: z.number().int().positive().default(19200),
+  relay: z.number().int().min(0).max(31).default(0).describe('Relay index (0-based; 10+ are sent as A, B, ...)'),
+  wiring: z.enum(['normally-closed', 'normally-open']),
+  timing: timingSchema,
+});
+
 export const wtiActuatorSchema = z.strictObject({
   driver: z.literal('wti'),
   ...serialPort,
@@ -98,6 +107,7 @@ export const simActuatorSchema = z.strictObject({
 export const actuatorSchema = z.discriminatedUnion('driver', [
   gpioActuatorSchema,
   lcusActuatorSchema,
+  numatoActuatorSchema,
   wtiActuatorSchema,
   apcActuatorSchema,
   poeActuatorSchema,

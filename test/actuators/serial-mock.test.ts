@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { SerialPortMock } from 'serialport';
 import { silentLogger } from '../../src/log/logger.js';
 import { createActuator } from '../../src/actuators/index.js';
-import { apcActuatorSchema, lcusActuatorSchema, wtiActuatorSchema } from '../../src/config/actuator-schema.js';
+import { apcActuatorSchema, lcusActuatorSchema, numatoActuatorSchema, wtiActuatorSchema } from '../../src/config/actuator-schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { lcusFrame } from '../../src/actuators/lcus.js';
 import type { PortFactory } from '../../src/actuators/serial-line.js';
 import { ActuatorProtocolError, ActuatorUnavailableError, RestoreFailedError } from '../../src/actuators/errors.js';
-import { ApcDevice, LcusDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
+import { ApcDevice, LcusDevice, NumatoDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
 
 // The binding instance serialport itself uses (a second copy of the package may exist).
 const MockBinding = SerialPortMock.binding;
@@ -159,4 +159,20 @@ void test('a silent device times out instead of hanging', async () => {
   const actuator = createActuator(config, { logger, portFactory: factory });
   await assert.rejects(actuator.start(), /no expected reply .* within 300 ms/);
   await actuator.stop();
+});
+
+void test('Numato: relay 11 is "B", each switch is read back, a stuck relay is an error and still released', async () => {
+  MockBinding.createPort('/dev/ttyACM0', { record: true });
+  const board = new NumatoDevice();
+  const { factory, bindings } = mockPorts(board);
+  const config = numatoActuatorSchema.parse({ driver: 'numato', path: '/dev/ttyACM0', relay: 11, wiring: 'normally-open', timing, timeoutMs: 1000 });
+  const relay = createActuator(config, { logger, portFactory: factory });
+  await relay.start();
+  await relay.press(100);
+  assert.deepEqual(board.events.map((e) => `${e.outlet}:${e.on}`), ['B:false', 'B:true', 'B:false']);
+  assert.match(bindings[0]?.recording.toString('latin1') ?? '', /\rrelay on B\r\rrelay read B\r/);
+  board.stuck = true;
+  await assert.rejects(relay.press(100), /switched on but reads back off/);
+  assert.equal(board.relays.get('B'), false);
+  await relay.stop();
 });
