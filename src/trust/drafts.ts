@@ -43,6 +43,22 @@ function asFeature(name: string): DeviceModeFeature {
   return name as DeviceModeFeature;
 }
 
+/** "mode=rose,container=yes,socks=no,flagged=no" (the form `describeChange` prints). */
+export function parseChangeSpec(spec: string): ChangeOptions {
+  const options: Required<Omit<ChangeOptions, 'mode'>> & { mode?: string } = { enable: [], disable: [], flaggedNo: false };
+  for (const part of spec.split(/[,\s]+/).filter(Boolean)) {
+    const [key, value] = part.split('=', 2);
+    const on = value === 'yes' || value === 'true';
+    if (!key || (!on && value !== 'no' && value !== 'false' && key !== 'mode')) refuse('bad-payload', `"${part}" is not feature=yes|no, mode=M or flagged=no`);
+    if (key === 'mode') options.mode = value;
+    else if (key === 'flagged') {
+      if (on) refuse('bad-payload', 'flagged can only be set to no');
+      options.flaggedNo = true;
+    } else (on ? options.enable : options.disable).push(key);
+  }
+  return options;
+}
+
 export function buildChange(options: ChangeOptions): DeviceModeChange {
   const features: Partial<Record<DeviceModeFeature, boolean>> = {};
   for (const f of options.enable ?? []) features[asFeature(f)] = true;

@@ -16,7 +16,7 @@ void test('CLI: approve against a challenge (no wall time needed), challenge-bou
     observed: { attemptCount: 1, at: new Date().toISOString() }, issuedAt: new Date().toISOString(),
   };
   writeFileSync(join(d, 'challenge.json'), JSON.stringify(challenge));
-  await ok(d, ['approve', '--challenge', 'challenge.json', '--enable', 'container', '--method', 'button', '--key', 'bob', '--out', 'approval.json'], /attempt-count 1/);
+  await ok(d, ['approve', '--challenge', 'challenge.json', '--expect', 'container=yes', '--method', 'button', '--key', 'bob', '--out', 'approval.json'], /attempt-count 1/);
   await ok(d, ['cosign', 'approval.json', '--key', 'carol']);
   const newer = JSON.stringify({ ...challenge, nonce: 'm'.repeat(43) });
   await Promise.all([

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildChange, parseDurationSeconds, parseTime, routerRef } from '../../src/trust/drafts.js';
+import { buildChange, parseChangeSpec, parseDurationSeconds, parseTime, routerRef } from '../../src/trust/drafts.js';
 import { canonicalChange, changeDigest, featuresTurnedOn } from '../../src/trust/change.js';
 import { TrustError } from '../../src/trust/refusal.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
@@ -26,6 +26,9 @@ void test('changes from options', () => {
   assert.throws(() => buildChange({ enable: ['socks'], disable: ['socks'] }), { message: /both enabled and disabled/ });
   assert.throws(() => buildChange({}), { message: /must set a mode, a feature or flagged=no/ });
   assert.throws(() => routerRef({}), { message: /exactly one/ });
+  assert.deepEqual(buildChange(parseChangeSpec('mode=rose, container=yes,socks=no flagged=no')), { mode: 'rose', features: { container: true, socks: false }, flagged: false });
+  assert.throws(() => parseChangeSpec('container'), { reason: 'bad-payload' });
+  assert.throws(() => parseChangeSpec('flagged=yes'), { message: /only be set to no/ });
   assert.deepEqual(routerRef({ routerSystemId: 'X' }), { systemId: 'X' });
 });
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildApproval, buildChange } from '../../../trust/drafts.js';
+import { buildApproval, buildChange, parseChangeSpec } from '../../../trust/drafts.js';
 import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
@@ -11,6 +11,7 @@ import type { TargetOptions } from './request.js';
 
 interface ApproveOptions extends Omit<TargetOptions, 'agent'>, PublishOptions {
   challenge: string;
+  expect?: string;
   enable: string[];
   disable: string[];
   mode?: string;
@@ -22,6 +23,7 @@ export function registerApprove(program: Command): void {
   publishOptions(program.command('approve'))
     .description('Approve a change someone else requested, as observed in the agent\'s challenge')
     .requiredOption('--challenge <file|json>', 'the challenge the agent published')
+    .option('--expect <spec>', 'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)')
     .option('--enable <feature>', 'expected afterwards: feature on (repeatable)', collect, [])
     .option('--disable <feature>', 'expected afterwards: feature off (repeatable)', collect, [])
     .option('--mode <mode>', 'expected afterwards: this mode')
@@ -38,7 +40,14 @@ export function registerApprove(program: Command): void {
         if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
         const target = { ...o, agent: challenge.agent };
         const { key, requester } = await requesterOf(target);
-        const expect = buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}), flaggedNo: o.flaggedNo === true });
+        const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
+        const mode = o.mode ?? spec.mode;
+        const expect = buildChange({
+          enable: [...o.enable, ...(spec.enable ?? [])],
+          disable: [...o.disable, ...(spec.disable ?? [])],
+          ...(mode ? { mode } : {}),
+          flaggedNo: o.flaggedNo === true || spec.flaggedNo === true,
+        });
         const payload = buildApproval(challenge, {
           requester,
           now: Date.now(),
