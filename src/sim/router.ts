@@ -155,6 +155,7 @@ export class SimulatedRouter extends EventEmitter {
 
   async stop(): Promise<void> {
     this.clock.clearAll();
+    this.phaseNow = 'off'; // a boot still opening its port closes it again
     this.dropSessions();
     await Promise.all([this.api?.close(), this.apiSsl?.close(), this.control?.stop()]);
     this.control = undefined;

@@ -50,6 +50,9 @@ void test('node-routeros logs in, prints, requests an update that stays pending;
 
   const api = new RouterOSAPI({ host: '127.0.0.1', port: apiPort, user: 'admin', password: 's3cret', timeout: 60 });
   api.on('error', () => undefined); // its idle timeout and the reboot would otherwise crash the process
+  // One of its known defects: the "hold connection" timer of a write that never settled
+  // outlives the dropped connection and would keep this test process alive for timeout/2.
+  t.after(() => clearTimeout((api as unknown as { connectionHoldInterval?: NodeJS.Timeout }).connectionHoldInterval));
   await api.connect();
   const [before] = await api.write('/system/device-mode/print');
   assert.equal(before?.mode, 'home');
