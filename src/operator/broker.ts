@@ -67,7 +67,7 @@ export function brokerSettings(o: BrokerOptions, role: string): MqttLinkSettings
 /**
  * Connects (and subscribes to `subscriptions`, with `onMessage` set first so that nothing
  * retained is missed), or gives up after `timeoutMs`: a refused login fails at once, a
- * broker that does not answer is retried until then.
+ * broker that does not answer is retried until then (MqttLink's start timeout).
  */
 export async function connectOperator(
   settings: MqttLinkSettings,
@@ -75,12 +75,8 @@ export async function connectOperator(
 ): Promise<MqttLink> {
   const link = new MqttLink(settings, { subscriptions: options.subscriptions });
   link.onMessage(options.onMessage);
-  let lastError: Error | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BrokerUnreachableError(`cannot reach the broker at ${settings.url} within ${Math.round(options.timeoutMs / 1000)}s${lastError ? `: ${lastError.message}` : ''}`)), options.timeoutMs);
+  const refused = new Promise<never>((_, reject) => {
     link.on('error', (error) => {
-      lastError = error;
       // A CONNACK with a reason code (bad credentials, not authorized) will not change on retry.
       if (typeof (error as { code?: unknown }).code === 'number') {
         const hint = /protocol version/i.test(error.message) && settings.protocolVersion === 5 ? ' (an MQTT 3.1.1 broker: try --protocol 4)' : '';
@@ -88,17 +84,15 @@ export async function connectOperator(
       }
     });
   });
-  failed.catch(() => undefined);
-  const started = link.start();
+  refused.catch(() => undefined);
+  const started = link.start({ timeoutMs: options.timeoutMs });
   started.catch(() => undefined);
   try {
-    await Promise.race([started, failed]);
+    await Promise.race([started, refused]);
     return link;
   } catch (error) {
     await link.stop({ timeoutMs: 1000 });
     if (error instanceof BrokerUnreachableError) throw error;
-    throw new BrokerUnreachableError(`cannot use the broker at ${settings.url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
+    throw new BrokerUnreachableError(`cannot reach the broker: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

@@ -31,7 +31,8 @@ export async function signedPowerCycle(agent = 'pi1'): Promise<{ bytes: Buffer; 
 
 export function answer(id: string, inReplyTo: string | undefined, state: OperationState, o: Partial<{ status: 'ok' | 'error'; final: boolean; detail: string; code: string }> = {}): AgentResponse {
   const status = o.status ?? 'ok';
-  return {
+  // Cast: the contract requires inReplyTo, but the operator must also survive an answer without one.
+  return <AgentResponse>{
     v: 1,
     id,
     at: new Date(T0).toISOString(),
