@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { DeviceModeState } from './device-mode.js';
 import { RouterAuthError, RouterClosedError, RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
 import { RouterConnection, type CommandOptions, type Row } from './connection.js';
-import type { RouterEndpoint } from './endpoint.js';
+import { endpointPort, type RouterEndpoint } from './endpoint.js';
 import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError, type RouterIdentity, type RouterResource } from './parse.js';
 
 export interface BackoffOptions {
@@ -85,6 +86,30 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     await this.connection?.close();
     await this.attempt?.catch(() => undefined);
     await this.loop;
+  }
+
+  /**
+   * Whether the API port accepts a TCP connection right now. No login and no command is
+   * sent: it tells a router that stalls its sessions from one that vanished (a power cut
+   * leaves our session half-open and silent, with no FIN to tell us).
+   */
+  portAnswers(timeoutMs = 2000): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = tcpConnect({ host: this.endpoint.host, port: endpointPort(this.endpoint) });
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(answered);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+  }
+
+  /** Drops the current session (e.g. a half-open one); the client reconnects as usual. */
+  async recycle(): Promise<void> {
+    await this.connection?.close();
   }
 
   /** Runs a command on the shared connection (typed errors; see RouterConnection.command). */

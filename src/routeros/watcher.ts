@@ -118,7 +118,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     } catch (error) {
       clearTimeout(stallTimer);
       if (!this.running) return;
-      if (isRouterError(error)) this.onFailure(error, began);
+      if (isRouterError(error)) await this.onFailure(error, began);
       // A reply we cannot parse is a defect to see in the logs, not an outage.
       else this.log.error({ err: error }, 'device-mode poll failed');
     }
@@ -131,11 +131,15 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('stalled', { sinceMs: Math.round(performance.now() - since) });
   }
 
-  private onFailure(error: RouterError, began: number): void {
+  private async onFailure(error: RouterError, began: number): Promise<void> {
     if (error instanceof RouterTimeoutError) {
-      // Connected but silent: a stall, not an outage.
-      this.markStalled(began);
-      return;
+      // Silent session: a stall if the router still accepts connections; otherwise it
+      // vanished (power cut, no FIN) and the half-open session must be dropped.
+      if (await this.client.portAnswers(Math.min(this.stallAfterMs, 2000))) {
+        this.markStalled(began);
+        return;
+      }
+      await this.client.recycle();
     }
     this.stalledSince = undefined;
     if (this.downSince !== undefined) return;

@@ -59,6 +59,9 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 export class TapProxy {
   readonly sent: string[][] = [];
   private server: Server | undefined;
+  private listenPort = 0;
+  private blackholed = false;
+  private closing: Promise<void> | undefined;
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
 
   constructor(private readonly targetPort: number) {}
@@ -71,15 +74,22 @@ export class TapProxy {
 
   async start(): Promise<void> {
     const server = createServer((client) => {
+      if (this.blackholed) {
+        client.destroy();
+        return;
+      }
       const upstream = new Socket();
       const pair = { client, upstream };
       this.pairs.add(pair);
       const decoder = new SentenceDecoder();
       client.on('data', (chunk: Buffer) => {
+        if (this.blackholed) return;
         for (const s of decoder.push(chunk)) this.sent.push(s);
         upstream.write(chunk);
       });
-      upstream.on('data', (chunk: Buffer) => client.write(chunk));
+      upstream.on('data', (chunk: Buffer) => {
+        if (!this.blackholed) client.write(chunk);
+      });
       const end = () => {
         this.pairs.delete(pair);
         client.destroy();
@@ -89,9 +99,34 @@ export class TapProxy {
       upstream.on('close', end).on('error', end);
       upstream.connect(this.targetPort, '127.0.0.1');
     });
-    server.listen(0, '127.0.0.1');
+    server.listen(this.listenPort, '127.0.0.1');
     await once(server, 'listening');
     this.server = server;
+    this.listenPort = this.port;
+  }
+
+  /**
+   * A power cut as the client sees it: open sessions go silent (no FIN, no RST) and new
+   * connections are refused.
+   */
+  async blackhole(): Promise<void> {
+    this.blackholed = true;
+    const server = this.server;
+    this.server = undefined;
+    // close() completes only once the silent sessions are gone; restore() waits for it.
+    if (server) this.closing = new Promise<void>((resolve) => { server.close(() => resolve()); });
+    await Promise.resolve();
+  }
+
+  /** Power back: the rebooted router resets the old sessions and accepts new ones. */
+  async restore(): Promise<void> {
+    for (const { client, upstream } of [...this.pairs]) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    await this.closing;
+    this.blackholed = false;
+    await this.start();
   }
 
   /** Writes raw bytes to every client as if the router had sent them. */
@@ -108,6 +143,7 @@ export class TapProxy {
   }
 
   async stop(): Promise<void> {
+    this.blackholed = true;
     for (const { client, upstream } of this.pairs) {
       client.destroy();
       upstream.destroy();

@@ -6,7 +6,7 @@ import { RouterConnection } from '../../src/routeros/connection.js';
 import { updateWords } from '../../src/routeros/parse.js';
 import { DeviceModeWatcher, type DeviceModeWatcherEvents } from '../../src/routeros/watcher.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, sleep, startRouter, until, within } from './support.js';
+import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -98,6 +98,27 @@ void describe('DeviceModeWatcher', () => {
     const [info] = (await within(15_000, 'flagged-changed', flagged)) as DeviceModeWatcherEvents['flagged-changed'];
     assert.deepEqual([info.from, info.to], [false, true]);
     assert.ok(events.includes('unreachable') && events.includes('back'));
+  });
+
+  // A real power cut sends no FIN: the session goes silent and would look like a stall for
+  // ever. Checked: without the port check (and recycle) in onFailure, only `stalled` comes.
+  void test('a silent power cut (no FIN) is unreachable, not a stall; back afterwards', async () => {
+    const r = await router();
+    const tap = new TapProxy(r.apiPort);
+    await tap.start();
+    cleanups.push(() => tap.stop());
+    const watcher = new DeviceModeWatcher(endpointFor(r, { port: tap.port, timeoutMs: 800 }), { intervalMs: 100, stallAfterMs: 400 });
+    cleanups.push(() => watcher.stop());
+    const first = once(watcher, 'state');
+    await watcher.start();
+    await within(10_000, 'first state', first);
+    const down = once(watcher, 'unreachable');
+    await tap.blackhole();
+    await within(10_000, 'unreachable', down);
+    const back = once(watcher, 'back');
+    await tap.restore();
+    await within(20_000, 'back', back);
+    assert.equal(watcher.isStalled, false);
   });
 
   // Unconfirmed RouterOS behaviour: other sessions stall while a change is pending.
