@@ -106,7 +106,8 @@ void test('progressWhilePending sends !re progress; stallOthersWhilePending leav
   const requester = await loginTo(t, router);
   const other = await loginTo(t, router);
   const requested = once(router, 'update-requested');
-  requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=30s', '.tag=u']);
+  // 2 min is 1.2 s here: long enough that a loaded machine still sees it pending.
+  requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=2m', '.tag=u']);
   await requested;
   other.send(['/system/identity/print', '.tag=p']);
   await requester.until(() => requester.tagged('u').filter((s) => s[0] === '!re').length >= 2);
