@@ -102,7 +102,7 @@ export const progressDataSchema = z.strictObject({
   router: z.string().optional(),
   operationId: z.string().optional(),
   final: z.boolean().describe('True on the last message for this request'),
-  inReplyTo: z.string().min(1).describe('messageDigest of the inbound order this answers'),
+  inReplyTo: z.string().min(1).optional().describe('messageDigest of the inbound order this answers; always set when the agent has it'),
   detail: z.string().optional(),
 });
 export type ProgressData = z.infer<typeof progressDataSchema>;

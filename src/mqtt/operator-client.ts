@@ -78,7 +78,8 @@ export class OperatorClient {
     let resolveFinal: ((answer: AgentResponse) => void) | undefined;
     const final = new Promise<AgentResponse>((resolve) => (resolveFinal = resolve));
     this.#followers.set(requestId, (answer) => {
-      if (answer.data.inReplyTo !== correlation.digest) {
+      // An answer without inReplyTo cannot be told apart; one quoting other bytes is not ours.
+      if (answer.data.inReplyTo !== undefined && answer.data.inReplyTo !== correlation.digest) {
         options.onForeign?.(answer);
         return;
       }
