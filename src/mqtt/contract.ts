@@ -233,6 +233,3 @@ export const PUBLISH_RULES = {
 
 /** Inbound orders older than this are dropped by MQTT 5 brokers (messageExpiryInterval). */
 export const DEFAULT_COMMAND_EXPIRY_SECONDS = 600;
-
-/** Answers nobody read within this time are of no use to anyone; brokers drop them. */
-export const PROGRESS_EXPIRY_SECONDS = 3600;

@@ -4,12 +4,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
 import { MqttLink, type InboundMessage } from '../../src/mqtt/connection.js';
-import { agentLinkSettings } from '../../src/mqtt/settings.js';
 import { agentTopics } from '../../src/mqtt/contract.js';
-import { mqttSchema } from '../../src/config/schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { Mosquitto, waitFor } from '../helpers/mosquitto.js';
-import { Observer } from '../helpers/mqtt-clients.js';
+import { Observer, linkSettings } from '../helpers/mqtt-clients.js';
 
 const ACL = fileURLToPath(new URL('../../config/mosquitto-acl.conf', import.meta.url));
 const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
@@ -64,8 +62,7 @@ after(async () => {
 });
 
 function settings(ca: string) {
-  const mqtt = mqttSchema.parse({ url: `mqtts://127.0.0.1:${broker.port}`, ca, cert: files.agentCert, reconnectMinMs: 100 });
-  return { ...agentLinkSettings(mqtt, { id: 'pi-1', site: 'berlin' }), clientKey: new Secret(files.agentKey!, 'test') };
+  return linkSettings(`mqtts://127.0.0.1:${broker.port}`, 'dmconfirm-berlin-pi-1', { ca, cert: files.agentCert, clientKey: new Secret(files.agentKey!, 'test') });
 }
 
 void test('TLS with a client certificate: the certificate CN is the identity the ACL sees', async (t) => {
