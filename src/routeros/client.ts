@@ -153,6 +153,7 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     if (this.lastError instanceof RouterAuthError || this.lastError instanceof RouterTlsError) throw this.lastError;
     const error = new RouterUnreachableError(this.lastError?.message ?? 'not connected', this.endpoint.host, { cause: this.lastError });
     error.retryInMs = Math.max(0, this.retryAt - Date.now());
+    if (this.lastError instanceof RouterUnreachableError && this.lastError.loginStalled) error.loginStalled = true;
     throw error;
   }
 

@@ -28,6 +28,8 @@ export interface CommandOptions {
 /** The parts of node-routeros 1.6.9 we reach into; they are private in its typings. */
 interface ConnectorInternals {
   socket: Socket | TLSSocket;
+  /** Set by node-routeros once TCP (and TLS) is up, before the login is sent. */
+  connected: boolean;
   receiver: { processRawData(data: Buffer): void; tags: Map<string, unknown> };
 }
 
@@ -297,7 +299,13 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   private connectError(error: unknown, port: number): RouterError {
     const host = this.endpoint.host;
     if (this.tlsFailure) return this.tlsFailure;
-    if (error instanceof RouterUnreachableError) return error;
+    if (error instanceof RouterUnreachableError) {
+      if (this.connector?.connected) {
+        error.loginStalled = true;
+        error.message = `${error.message} (connected, but the login got no answer)`;
+      }
+      return error;
+    }
     if (this.loginTrap !== undefined || (error as { errno?: unknown } | undefined)?.errno === 'CANTLOGIN') {
       return new RouterAuthError(`login refused: ${this.loginTrap ?? describe(error)}`, host, { cause: error });
     }

@@ -28,6 +28,11 @@ export class RouterUnreachableError extends RouterError {
   readonly kind = 'unreachable';
   /** When the client is backing off: how long until it tries again. */
   retryInMs?: number;
+  /**
+   * TCP (and TLS) came up but the login got no answer: the router is there but silent,
+   * as when it stalls other sessions while a device-mode change is pending.
+   */
+  loginStalled?: boolean;
 }
 
 /** A call got no final answer in time. The connection may still be alive (a stall). */

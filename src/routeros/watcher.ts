@@ -4,7 +4,7 @@ import { silentLogger } from '../log/logger.js';
 import type { DeviceModeState } from './device-mode.js';
 import { RouterClient } from './client.js';
 import type { RouterEndpoint } from './endpoint.js';
-import { isRouterError, RouterTimeoutError, type RouterError } from './errors.js';
+import { isRouterError, RouterTimeoutError, RouterUnreachableError, type RouterError } from './errors.js';
 import { sameConfiguration } from './parse.js';
 
 export interface WatchSample {
@@ -132,6 +132,11 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   }
 
   private async onFailure(error: RouterError, began: number): Promise<void> {
+    if (error instanceof RouterUnreachableError && error.loginStalled) {
+      // A new session got TCP but no answer to its login: the router is there, stalling.
+      this.markStalled(began);
+      return;
+    }
     if (error instanceof RouterTimeoutError) {
       // Silent session: a stall if the router still accepts connections; otherwise it
       // vanished (power cut, no FIN) and the half-open session must be dropped.

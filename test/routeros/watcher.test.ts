@@ -136,6 +136,26 @@ void describe('DeviceModeWatcher', () => {
     assert.ok(!events.includes('unreachable'), events.join(','));
   });
 
+  // The simulator (like REST on real routers) does not even answer a login while a change
+  // is pending: a watcher that (re)connects then sees a stall, not an outage.
+  void test('a login that gets no answer while a change is pending is a stall, not an outage', async () => {
+    const r = await router({ stallOthersWhilePending: true, timeScale: 0.05 });
+    await foreignUpdate(r, 100);
+    await until('pending', () => r.deviceMode.pending !== undefined);
+    const watcher = new DeviceModeWatcher(endpointFor(r, { timeoutMs: 500 }), { intervalMs: 100, stallAfterMs: 300 });
+    cleanups.push(() => watcher.stop());
+    const events: string[] = [];
+    for (const name of ['stalled', 'unreachable', 'back', 'stall-ended'] as const) watcher.on(name, () => events.push(name));
+    const stalled = once(watcher, 'stalled');
+    await watcher.start();
+    await within(10_000, 'stalled', stalled);
+    // 100 s at scale 0.05 lasts 5 s; then the login answers and the first state arrives.
+    const state = once(watcher, 'state');
+    await within(20_000, 'state after the stall', state);
+    assert.deepEqual(events.filter((e) => e !== 'stalled').slice(0, 1), ['stall-ended']);
+    assert.ok(!events.includes('unreachable'), events.join(','));
+  });
+
   void test('without stalling (and with split replies) a pending change only raises attempt-count', async () => {
     const r = await router({ stallOthersWhilePending: false, splitReplies: 'random', progressWhilePending: true, routerosVersion: '7.22' });
     const { watcher, events } = await watch(r, { stallAfterMs: 1000 });
