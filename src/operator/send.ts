@@ -35,8 +35,13 @@ export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, 
   let finish: () => void = () => undefined;
   const over = new Promise<void>((resolve) => (finish = resolve));
 
+  // QoS 1 may deliver an answer twice; the same bytes are the same step.
+  const seen = new Set<string>();
   const onMessage = ({ topic, payload }: { topic: string; payload: Buffer }) => {
     if (!sent || topic !== plan.progressTopic) return;
+    const text = payload.toString('utf8');
+    if (seen.has(text)) return;
+    seen.add(text);
     let answer;
     try {
       answer = parsePayload(responseSchema, topic, payload);

@@ -23,6 +23,8 @@ export interface Step {
   error?: { code: string; message: string };
   /** Answer as if to other bytes (a forgery that reused the request id). */
   inReplyTo?: string;
+  /** Publish the same bytes twice, as a QoS 1 redelivery would. */
+  twice?: boolean;
 }
 
 export type Script = (received: Received) => Step[];
@@ -69,7 +71,9 @@ export class Responder {
         },
         ...(step.error ? { error: step.error } : {}),
       });
-      await this.client.publishAsync(this.topics.progress(received.requestId), encodePayload(message), { qos: PUBLISH_RULES.progress.qos, retain: false });
+      for (let i = 0; i < (step.twice ? 2 : 1); i++) {
+        await this.client.publishAsync(this.topics.progress(received.requestId), encodePayload(message), { qos: PUBLISH_RULES.progress.qos, retain: false });
+      }
     }
   }
 

@@ -80,7 +80,7 @@ void test('publish --wait follows every state to done and exits 0; the order wen
 
 void test('a failed operation exits 1, and a forged "done" under our request id is ignored', async () => {
   responder.script = () => [
-    { state: 'requesting' },
+    { state: 'requesting', twice: true },
     { state: 'done', final: true, inReplyTo: messageDigest('someone else\'s bytes') },
     { state: 'pending' },
     { state: 'failed', final: true, detail: 'attempt-count changed' },
@@ -89,6 +89,7 @@ void test('a failed operation exits 1, and a forged "done" under our request id 
   const r = await publish(file, '--wait', '30s');
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.doesNotMatch(r.stdout, / done /);
+  assert.equal(r.stdout.match(/ requesting /g)?.length, 1, 'a redelivered answer shows once');
   assert.match(r.stdout, /failed {12}router main {2}attempt-count changed/);
   assert.match(r.stderr, /ignored an answer \(ok done\): answer to other bytes under our request id/);
   assert.match(r.stderr, /dmconfirm: failed: attempt-count changed/);
