@@ -66,6 +66,12 @@ export function parseEnvelope(input: Uint8Array | string): Envelope {
   if (!parsed.success) {
     return refuse('malformed', `not a JWS in general JSON serialization: ${parsed.error.issues[0]?.path.join('.') || '(top)'} ${parsed.error.issues[0]?.message ?? ''}`);
   }
+  // Decoders ignore the unused low bits of the last character, so one signature has
+  // several spellings; only the canonical one is accepted, so one message has one form.
+  const parts = [parsed.data.payload, ...parsed.data.signatures.flatMap((s) => [s.protected, s.signature])];
+  if (parts.some((part) => Buffer.from(part, 'base64url').toString('base64url') !== part)) {
+    refuse('malformed', 'a base64url part is not in canonical form (unpadded, no unused bits set)');
+  }
   return parsed.data;
 }
 

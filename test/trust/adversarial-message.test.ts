@@ -146,3 +146,14 @@ void test('a per-feature rule raises the count: socks needs 2 even when approver
   const req = requestPayload({}, { features: { socks: true } });
   refused(await verifyChangeRequest(text(await sign(req, TYP.request, [keys.alice])), context(lenient)), 'too-few-approvers', /socks needs 2/);
 });
+
+void test('a signature spelled non-canonically (unused bits of its last character set) is refused', async () => {
+  const envelope = await goodEnvelope();
+  const sig = envelope.signatures[0]!.signature;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(sig.at(-1)!);
+  const respelled = sig.slice(0, -1) + alphabet[last ^ 1]!; // same decoded bytes: 64 bytes leave 4 bits unused
+  assert.deepEqual(Buffer.from(respelled, 'base64url'), Buffer.from(sig, 'base64url'));
+  const forged = { ...envelope, signatures: [{ ...envelope.signatures[0]!, signature: respelled }, envelope.signatures[1]!] };
+  refused(await verifyChangeRequest(text(forged), context(await trustRootV1())), 'malformed', /canonical/);
+});
