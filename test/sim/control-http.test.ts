@@ -88,3 +88,18 @@ void test('bad requests get JSON errors with 4xx', async (t) => {
   }
   assert.equal(router.powered, true, 'nothing happened');
 });
+
+void test('a button held through a power cycle shows up in GET /state faults', async (t) => {
+  const router = await startRouter(t, { controlPort: 0, timeScale: 0.5 });
+  const port = router.controlPort;
+  await http(port, 'POST', '/button', { down: true });
+  await http(port, 'POST', '/power', { on: false });
+  await http(port, 'POST', '/power', { on: true });
+  const held = await http(port, 'GET', '/state');
+  assert.equal((held.json.faults as unknown[]).length, 1);
+  await http(port, 'POST', '/button', { down: false });
+  const { json } = await http(port, 'GET', '/state');
+  const [fault] = json.faults as Array<{ kind: string; action: string }>;
+  assert.equal(fault?.kind, 'button-held-at-boot');
+  assert.equal(fault?.action, 'none');
+});
