@@ -31,8 +31,8 @@ export async function signedPowerCycle(agent = 'pi1'): Promise<{ bytes: Buffer; 
 
 export function answer(id: string, inReplyTo: string | undefined, state: OperationState, o: Partial<{ status: 'ok' | 'error'; final: boolean; detail: string; code: string }> = {}): AgentResponse {
   const status = o.status ?? 'ok';
-  // Cast: the contract requires inReplyTo, but the operator must also survive an answer without one.
-  return <AgentResponse>{
+  // Through unknown: whether or not the contract makes inReplyTo optional, the operator must survive an answer without one.
+  const response: unknown = {
     v: 1,
     id,
     at: new Date(T0).toISOString(),
@@ -40,6 +40,7 @@ export function answer(id: string, inReplyTo: string | undefined, state: Operati
     data: { state, router: 'main', operationId: 'op-1', final: o.final ?? false, ...(inReplyTo !== undefined ? { inReplyTo } : {}), ...(o.detail ? { detail: o.detail } : {}) },
     ...(status === 'error' ? { error: { code: o.code ?? 'refused', message: o.detail ?? 'refused' } } : {}),
   };
+  return response as AgentResponse;
 }
 
 export function status(site: string, agent: string, state: 'online' | 'offline', at: string, reason: AgentStatus['reason'] = 'started'): AgentStatus {
