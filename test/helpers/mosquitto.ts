@@ -8,11 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { reapOnExit } from './child-reaper.js';
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 export interface MosquittoOptions {
   /** Extra mosquitto.conf lines (acl_file, password_file, ...); placed in the listener section. */
@@ -45,6 +42,10 @@ export class Mosquitto {
 
   get port(): number {
     return this.#port;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   get url(): string {
@@ -85,8 +86,7 @@ export class Mosquitto {
     const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    live.add(child);
-    child.once('exit', () => live.delete(child));
+    reapOnExit(child);
     this.#child = child;
     const deadline = Date.now() + 15_000;
     while (!(await accepts(this.#port))) {

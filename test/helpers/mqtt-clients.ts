@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttLinkSettings } from '../../src/mqtt/connection.js';
 import { waitFor } from './mosquitto.js';
+import { reapOnExit } from './child-reaper.js';
 
 export interface Seen {
   topic: string;
@@ -57,7 +58,7 @@ export class LinkChild {
   static async start(args: { settings: MqttLinkSettings; presenceTopic: string; subscriptions: string[]; hang?: boolean }): Promise<LinkChild> {
     const script = new URL('./link-child.ts', import.meta.url).pathname;
     const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    process.once('exit', () => child.kill('SIGKILL'));
+    reapOnExit(child);
     const link = new LinkChild(child);
     await waitFor(() => link.lines.find((l) => l.ready === true), 'child link ready', 30_000);
     return link;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from './mosquitto.js';
+import { reapOnExit } from './child-reaper.js';
 
 const RECEIVER = `
 import json, socket, sys
@@ -30,7 +31,7 @@ export class NotifyListener {
     const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-notify-'));
     const path = join(dir, 'notify.sock');
     const child = spawn('python3', ['-c', RECEIVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-    process.once('exit', () => child.kill('SIGKILL'));
+    reapOnExit(child);
     const listener = new NotifyListener(path, dir, child);
     let bound = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
