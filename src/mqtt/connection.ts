@@ -206,10 +206,15 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         this.log.warn({ err: error }, 'could not publish offline status'),
       );
     }
-    // A normal DISCONNECT: the broker discards the last will and keeps our session.
-    await withTimeout(client.endAsync(false), timeoutMs).catch(async () => {
+    if (client.connected) {
+      // A normal DISCONNECT: the broker discards the last will and keeps our session.
+      await withTimeout(client.endAsync(false), timeoutMs).catch(async () => {
+        await client.endAsync(true);
+      });
+    } else {
+      // Nobody to say goodbye to; waiting for in-flight messages would wait for a broker.
       await client.endAsync(true);
-    });
+    }
     this.#client = undefined;
   }
 

@@ -177,3 +177,18 @@ void test('a handler that never finishes is acknowledged late instead of stallin
   await link.stop();
   await operator.close();
 });
+
+void test('stop while the broker is down does not wait for acknowledgements that cannot come', async () => {
+  const own = new Mosquitto();
+  await own.start();
+  const link = new MqttLink(linkSettings(own.url, 'agent-stop-down'), { presence: presence('t/down/status') });
+  await link.start();
+  const gone = new Promise<void>((resolve) => link.once('disconnected', () => resolve()));
+  await own.dispose();
+  await gone;
+  void link.publish('t/down/events', 'queued while down').catch(() => undefined);
+  const started = Date.now();
+  await link.stop({ timeoutMs: 20_000 });
+  assert.ok(Date.now() - started < 10_000, 'stop waited for a broker that is not there');
+  assert.equal(link.connected, false);
+});
