@@ -196,6 +196,11 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     await this.socketClosed;
   }
 
+  /** Drops a session known to be dead (e.g. the router rebooted behind a silent socket). */
+  destroy(reason: string): void {
+    this.abortWith(new RouterClosedError(reason, this.host));
+  }
+
   private tlsOptions(): TlsOptions {
     const pin = this.endpoint.tls?.fingerprint;
     // With a pin we verify the certificate ourselves (routers use self-signed ones);

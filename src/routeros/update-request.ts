@@ -5,7 +5,7 @@ import type { DeviceModeChange, DeviceModeState } from './device-mode.js';
 import { RouterClient } from './client.js';
 import { RouterConnection, type Row } from './connection.js';
 import type { RouterEndpoint } from './endpoint.js';
-import { RouterAbortedError, RouterClosedError, RouterTrapError } from './errors.js';
+import { RouterAbortedError, RouterClosedError, RouterTimeoutError, RouterTrapError } from './errors.js';
 import { changeApplied, updateWords, type RouterResource } from './parse.js';
 
 /**
@@ -133,15 +133,20 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
   private async follow(reader: RouterClient, connection: RouterConnection): Promise<void> {
     let before: DeviceModeState;
     let resourceBefore: RouterResource;
+    let baselineAt: number;
     try {
       before = await reader.readDeviceMode();
       resourceBefore = await reader.readResource();
+      baselineAt = performance.now();
       await connection.open();
     } catch (error) {
       this.push({ phase: 'failed', reason: `nothing sent: ${String(error)}`, mayStillBePending: false });
       return;
     }
     const sentAt = performance.now();
+    const rebootedSince = (resource: RouterResource) =>
+      // Uptime lower than it would be without a restart (2 s for rounding and polling).
+      resource.uptimeSeconds + 2 < resourceBefore.uptimeSeconds + (performance.now() - baselineAt) / 1000;
     let pending = false;
     const markPending = (evidence: PendingEvidence, attemptCount?: number) => {
       if (pending) return;
@@ -162,6 +167,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     this.push({ phase: 'sent', attemptCountBefore: before.attemptCount });
     const acceptTimer = setTimeout(() => markPending('no-immediate-trap'), this.options.acceptWindowMs ?? 2000);
     void this.watchAttemptCount(reader, before.attemptCount, stopWatching.signal, markPending);
+    void this.watchForReboot(reader, rebootedSince, stopWatching.signal, () => connection.destroy('the router rebooted while this session stayed silent'));
     try {
       await call;
       // An update that returns without a reboot: believe only what the router reads back.
@@ -178,7 +184,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         this.push({ phase: 'aborted', mayStillBePending: true });
       } else if (error instanceof RouterClosedError) {
         this.push({ phase: 'connection-dropped', reason: error.message });
-        await this.afterDrop(reader, before, resourceBefore, sentAt);
+        await this.afterDrop(reader, before, rebootedSince);
       } else {
         this.push({ phase: 'failed', reason: String(error), mayStillBePending: true });
       }
@@ -207,8 +213,30 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     }
   }
 
+  /**
+   * While the update waits, looks for a reboot on the read session. A power cut sends no
+   * FIN, and the update's session sends nothing (on purpose), so without this it would sit
+   * on a dead socket until the activation timeout.
+   */
+  private async watchForReboot(reader: RouterClient, rebootedSince: (r: RouterResource) => boolean, stop: AbortSignal, onReboot: () => void): Promise<void> {
+    const everyMs = Math.max((this.options.pollMs ?? 500) * 2, 1000);
+    while (!stop.aborted) {
+      await sleep(everyMs, stop);
+      if (stop.aborted) return;
+      try {
+        if (rebootedSince(await reader.readResource({ timeoutMs: 2000, signal: stop }))) {
+          this.log.warn('router rebooted while the update session stayed silent; dropping it');
+          onReboot();
+          return;
+        }
+      } catch (error) {
+        if (error instanceof RouterTimeoutError && !stop.aborted && !(await reader.portAnswers(1000))) await reader.recycle();
+      }
+    }
+  }
+
   /** After the update's session dropped: wait for the router and judge by what it reads back. */
-  private async afterDrop(reader: RouterClient, before: DeviceModeState, resourceBefore: RouterResource, sentAt: number): Promise<void> {
+  private async afterDrop(reader: RouterClient, before: DeviceModeState, rebootedSince: (r: RouterResource) => boolean): Promise<void> {
     const droppedAt = performance.now();
     const deadline = droppedAt + (this.options.comeBackTimeoutMs ?? 180_000);
     const graceUntil = droppedAt + (this.options.dropGraceMs ?? 15_000);
@@ -223,9 +251,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         const resource = await reader.readResource({ timeoutMs: 2000 });
         const state = await reader.readDeviceMode({ timeoutMs: 2000 });
         last = state;
-        const elapsedS = (performance.now() - sentAt) / 1000;
-        // Uptime lower than it would be without a restart (2 s for rounding and polling).
-        const rebooted = resource.uptimeSeconds + 2 < resourceBefore.uptimeSeconds + elapsedS;
+        const rebooted = rebootedSince(resource);
         if (changeApplied(before, this.change, state)) {
           this.push({ phase: 'confirmed', state, rebooted });
           return;
@@ -238,8 +264,10 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
           this.push({ phase: 'failed', reason: 'session lost without a reboot', state, mayStillBePending: true });
           return;
         }
-      } catch {
-        // Still away (or stalled): keep waiting.
+      } catch (error) {
+        // Still away (or stalled): keep waiting. A read session left half-open by a power
+        // cut (no FIN) would stay silent for ever: drop it once the port is gone.
+        if (error instanceof RouterTimeoutError && !(await reader.portAnswers(1000))) await reader.recycle();
       }
       await sleep(pollMs, this.options.signal);
     }

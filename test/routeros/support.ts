@@ -60,78 +60,76 @@ export class TapProxy {
   readonly sent: string[][] = [];
   private server: Server | undefined;
   private listenPort = 0;
-  private blackholed = false;
-  private closing: Promise<void> | undefined;
-  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+  private down = false;
+  private readonly pairs = new Set<Pair>();
 
   constructor(private readonly targetPort: number) {}
 
   get port(): number {
-    const address = this.server?.address();
-    if (!address || typeof address === 'string') throw new Error('tap not started');
-    return address.port;
+    if (!this.listenPort) throw new Error('tap not started');
+    return this.listenPort;
   }
 
   async start(): Promise<void> {
-    const server = createServer((client) => {
-      if (this.blackholed) {
-        client.destroy();
-        return;
-      }
-      const upstream = new Socket();
-      const pair = { client, upstream };
-      this.pairs.add(pair);
-      const decoder = new SentenceDecoder();
-      client.on('data', (chunk: Buffer) => {
-        if (this.blackholed) return;
-        for (const s of decoder.push(chunk)) this.sent.push(s);
-        upstream.write(chunk);
-      });
-      upstream.on('data', (chunk: Buffer) => {
-        if (!this.blackholed) client.write(chunk);
-      });
-      const end = () => {
-        this.pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end).on('error', end);
-      upstream.on('close', end).on('error', end);
-      upstream.connect(this.targetPort, '127.0.0.1');
-    });
+    const server = createServer((client) => this.relay(client));
     server.listen(this.listenPort, '127.0.0.1');
     await once(server, 'listening');
     this.server = server;
-    this.listenPort = this.port;
+    this.listenPort = (server.address() as { port: number }).port;
+  }
+
+  private relay(client: Socket): void {
+    const upstream = new Socket();
+    const pair: Pair = { client, upstream, state: 'live' };
+    this.pairs.add(pair);
+    const decoder = new SentenceDecoder();
+    client.on('data', (chunk: Buffer) => {
+      if (pair.state === 'silent') return;
+      // A rebooted host answers a segment of a session it forgot with a reset.
+      if (pair.state === 'forgotten') return void client.resetAndDestroy();
+      for (const s of decoder.push(chunk)) this.sent.push(s);
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (pair.state === 'live') client.write(chunk);
+    });
+    const end = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    // The upstream of a silent session may end (the router behind dropped it): the client must not hear of it.
+    upstream.on('close', () => { if (pair.state === 'live') end(); }).on('error', () => undefined);
+    upstream.connect(this.targetPort, '127.0.0.1');
   }
 
   /**
    * A power cut as the client sees it: open sessions go silent (no FIN, no RST) and new
    * connections are refused.
    */
-  async blackhole(): Promise<void> {
-    this.blackholed = true;
-    const server = this.server;
+  blackhole(): void {
+    this.down = true;
+    for (const pair of this.pairs) pair.state = 'silent';
+    // Stops listening at once; the silent sessions stay open.
+    this.server?.close();
     this.server = undefined;
-    // close() completes only once the silent sessions are gone; restore() waits for it.
-    if (server) this.closing = new Promise<void>((resolve) => { server.close(() => resolve()); });
-    await Promise.resolve();
   }
 
-  /** Power back: the rebooted router resets the old sessions and accepts new ones. */
+  /** Power back: new sessions are accepted; old ones are forgotten (reset when the client sends). */
   async restore(): Promise<void> {
-    for (const { client, upstream } of [...this.pairs]) {
-      client.resetAndDestroy();
-      upstream.destroy();
-    }
-    await this.closing;
-    this.blackholed = false;
+    for (const pair of this.pairs) if (pair.state === 'silent') pair.state = 'forgotten';
+    this.down = false;
     await this.start();
+  }
+
+  get isDown(): boolean {
+    return this.down;
   }
 
   /** Writes raw bytes to every client as if the router had sent them. */
   inject(bytes: Buffer): void {
-    for (const { client } of this.pairs) client.write(bytes);
+    for (const { client, state } of this.pairs) if (state === 'live') client.write(bytes);
   }
 
   /** Sends a TCP RST to every client (what a router's crash or a middlebox can do). */
@@ -143,13 +141,19 @@ export class TapProxy {
   }
 
   async stop(): Promise<void> {
-    this.blackholed = true;
     for (const { client, upstream } of this.pairs) {
       client.destroy();
       upstream.destroy();
     }
+    this.pairs.clear();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  state: 'live' | 'silent' | 'forgotten';
 }

@@ -171,6 +171,35 @@ void describe('requestUpdate', () => {
     assert.deepEqual(tap.sent.map((words) => words[0]), ['/login', '/system/device-mode/update']);
   });
 
+  // A power cut sends no FIN, and the update session sends nothing, so it never learns of
+  // the reboot by itself. Checked: without watchForReboot this waits for the activation
+  // timeout (300 s) and `within` fails.
+  void test('a silent power cut that confirms is seen without waiting for the activation timeout', async () => {
+    const r = await upForAWhile(await router());
+    const tap = new TapProxy(r.apiPort);
+    await tap.start();
+    cleanups.push(() => tap.stop());
+    const endpoint = endpointFor(r, { port: tap.port, timeoutMs: 1000 });
+    const reader = new RouterClient(endpoint, { backoff: { initialMs: 100, maxMs: 500 } });
+    cleanups.push(() => reader.stop());
+    await reader.start();
+    const request = requestUpdate(endpoint, { mode: 'advanced' }, 300, { ...QUICK, reader });
+    request.on('phase', (p) => {
+      if (p.phase !== 'pending') return;
+      void (async () => {
+        tap.blackhole();
+        r.powerOff();
+        await sleep(400);
+        r.powerOn();
+        await until('booted', () => r.booted);
+        await tap.restore();
+      })();
+    });
+    const outcome = await within(30_000, 'outcome', request.outcome);
+    assert.equal(outcome.phase, 'confirmed', JSON.stringify(request.phases));
+    assert.deepEqual(names(request.phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
+  });
+
   void test('nothing is sent when the router is unreachable', async () => {
     const r = await router();
     const port = r.apiPort;

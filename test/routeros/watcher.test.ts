@@ -113,7 +113,7 @@ void describe('DeviceModeWatcher', () => {
     await watcher.start();
     await within(10_000, 'first state', first);
     const down = once(watcher, 'unreachable');
-    await tap.blackhole();
+    tap.blackhole();
     await within(10_000, 'unreachable', down);
     const back = once(watcher, 'back');
     await tap.restore();
