@@ -111,7 +111,7 @@ void test('real onoff on a fake sysfs: export, released level without a glitch, 
     const up = values.findLast((h) => h.value === '0');
     assert.ok(down && up && up.at > down.at, JSON.stringify(values));
     const held = up.at - down.at;
-    assert.ok(held >= 250 && held < 2000, `pin held ${held} ms`);
+    assert.ok(held >= 150 && held < 2000, `pin held ${held} ms`); // observed by polling from another process
     assert.equal(sysfs.physical(588), 1);
     const [d, u] = report.edges;
     assert.ok(d && u);

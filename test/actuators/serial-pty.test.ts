@@ -62,11 +62,13 @@ void test('LCUS board process on a real pty: a power cycle energizes the relay f
   const board = await deviceProcess('lcus', pty.device);
   const relay = createActuator(actuatorSchema.parse({ driver: 'lcus', path: pty.host, wiring: 'normally-closed', timing }), { logger: silentLogger() });
   await relay.start();
-  await relay.powerCycle(1000);
+  const report = await relay.powerCycle(1000);
   await until(() => board.events.length >= 3, 'three relay frames');
   assert.deepEqual(board.events.map((e) => e.on), [false, true, false]);
   const off = (board.events[2]?.at ?? 0) - (board.events[1]?.at ?? 0);
-  assert.ok(off >= 900 && off < 4000, `energized ${off} ms`);
+  // Exact on the host side; the device process sees each frame with some scheduling delay.
+  assert.ok((report.edges[1]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0) >= 1000);
+  assert.ok(off >= 500 && off < 4000, `energized ${off} ms`);
   await relay.stop();
   pty.socat.kill();
 });
@@ -98,7 +100,7 @@ void test('WTI and APC consoles on real ptys, with login; /BOOT and olOff/olOn',
   await until(() => apc.events.length >= 3, 'APC events');
   assert.deepEqual(apc.events.map((e) => `${e.outlet}:${e.on}`), ['4:true', '4:false', '4:true']);
   const off = (apc.events[2]?.at ?? 0) - (apc.events[1]?.at ?? 0);
-  assert.ok(off >= 1400 && off < 5000, `outlet off ${off} ms`);
+  assert.ok(off >= 1000 && off < 5000, `outlet off ${off} ms`); // seen from another process: generous
   await apcActuator.stop();
   wtiPty.socat.kill();
   apcPty.socat.kill();
