@@ -14,6 +14,7 @@ import type { Actuator, ActuatorDeps } from './types.js';
 
 export type { Actuator, ActionReport, ActionEdge, ActionOptions, Clock } from './types.js';
 export * from './errors.js';
+export { capabilitiesOf, describeActuator } from './plan.js';
 
 export interface CreateActuatorDeps extends ActuatorDeps, PoeDeps {
   /** Name for logs and busy errors, e.g. `core-1/power`. */
