@@ -192,3 +192,23 @@ void test('stop while the broker is down does not wait for acknowledgements that
   assert.ok(Date.now() - started < 10_000, 'stop waited for a broker that is not there');
   assert.equal(link.connected, false);
 });
+
+void test('an order queued for an absent agent survives a broker restart', async () => {
+  const own = new Mosquitto();
+  await own.start();
+  const topic = 't/queued-restart/request';
+  const settings = linkSettings(own.url, 'agent-queued-restart');
+  const first = new MqttLink(settings, { subscriptions: [topic] });
+  await first.start();
+  await first.stop();
+  const operator = await Observer.connect(own.url);
+  await operator.client.publishAsync(topic, 'queued-before-restart', { qos: 1 });
+  await operator.close();
+  await own.restart();
+  const second = new MqttLink(settings, { subscriptions: [topic] });
+  const got = collect(second);
+  await second.start();
+  await waitFor(() => got.find((m) => m.payload.toString() === 'queued-before-restart'), 'order queued across the restart');
+  await second.stop();
+  await own.dispose();
+});
