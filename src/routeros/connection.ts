@@ -124,6 +124,8 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       clearTimeout(timer);
       if (onClose) this.closeWaiters.delete(onClose);
     }
+    // The session may have ended between the login's answer and this line.
+    if (this.closedWith) throw this.connectError(this.closedWith, port);
     // node-routeros keeps the connect-phase idle timeout; a quiet session is legitimate.
     connector.socket.setTimeout(0);
     this.state = 'open';

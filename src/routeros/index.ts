@@ -6,7 +6,7 @@ export { RouterConnection, type CommandOptions, type Row } from './connection.js
 export { endpointPort, normalizeFingerprint, type RouterEndpoint } from './endpoint.js';
 export * from './errors.js';
 export {
-  changeApplied, parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError, sameConfiguration,
+  apiWords, changeApplied, parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError, sameConfiguration,
   updateWords, type RouterIdentity, type RouterResource,
 } from './parse.js';
 export {

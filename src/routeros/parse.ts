@@ -38,6 +38,16 @@ function bool(row: Row, key: string): boolean {
   return value;
 }
 
+/** A command path and its `=key=value` attributes as API words (booleans as yes/no). */
+export function apiWords(path: string, params: Record<string, string | number | boolean | undefined> = {}): string[] {
+  const words = [path];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    words.push(`=${key}=${typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value)}`);
+  }
+  return words;
+}
+
 /** The API words of `/system/device-mode/update` for a change. */
 export function updateWords(change: DeviceModeChange, activationTimeoutSeconds: number): string[] {
   const words = ['/system/device-mode/update'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { modeDefaults } from '../../src/routeros/device-mode.js';
 import {
-  changeApplied, parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError, updateWords,
+  apiWords, changeApplied, parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError, updateWords,
 } from '../../src/routeros/parse.js';
 
 void test('durations as RouterOS prints them', () => {
@@ -38,6 +38,12 @@ void test('device-mode accepts true/false and yes/no, and enterprise as advanced
 void test('update words: mode, features as yes/no, flagged=no, timeout in seconds', () => {
   assert.deepEqual(updateWords({ mode: 'advanced', features: { container: true, fetch: false }, flagged: false }, 300), [
     '/system/device-mode/update', '=mode=advanced', '=container=yes', '=fetch=no', '=flagged=no', '=activation-timeout=300s',
+  ]);
+});
+
+void test('apiWords: attributes from a map, booleans as yes/no, undefined left out', () => {
+  assert.deepEqual(apiWords('/interface/ethernet/poe/power-cycle', { numbers: 'ether5', duration: '5s', once: true, skip: undefined, n: 3 }), [
+    '/interface/ethernet/poe/power-cycle', '=numbers=ether5', '=duration=5s', '=once=yes', '=n=3',
   ]);
 });
 
