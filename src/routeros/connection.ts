@@ -8,7 +8,7 @@ import {
   RouterAbortedError, RouterAuthError, RouterClosedError, RouterProtocolError, RouterTimeoutError,
   RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError,
 } from './errors.js';
-import { SentenceFramer, sentenceTag, trapDetails, type FramedSentence } from './sentence-framer.js';
+import { SentenceFramer, sentenceAttributes, sentenceTag, trapDetails, type FramedSentence } from './sentence-framer.js';
 import { normalizeFingerprint, type RouterEndpoint, endpointPort } from './endpoint.js';
 
 const { RouterOSAPI, Channel } = routeros;
@@ -54,6 +54,8 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   private connector: ConnectorInternals | undefined;
   private readonly framer = new SentenceFramer();
   private readonly traps = new Map<string, { message: string; category: number | undefined }>();
+  /** Rows per command tag, decoded by us (node-routeros reads every byte as Windows-1252). */
+  private readonly replies = new Map<string, { rows: Row[]; onRow: ((row: Row) => void) | undefined }>();
   private readonly closeWaiters = new Set<(error: RouterError) => void>();
   private closedWith: RouterError | undefined;
   private socketClosed: Promise<void> | undefined;
@@ -157,6 +159,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         this.traps.delete(tag);
+        this.replies.delete(tag);
         if (error) reject(error);
         else resolve(rows ?? []);
       };
@@ -172,12 +175,10 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
           this.cancelTag(tag);
         }, timeoutMs);
       }
-      if (options.onRow) {
-        const onRow = options.onRow;
-        channel.on('data', (row: Row) => onRow(row));
-      }
+      const reply = { rows: [] as Row[], onRow: options.onRow };
+      this.replies.set(tag, reply);
       channel.write([...words]).then(
-        (rows) => finish(undefined, rows as Row[]),
+        () => finish(undefined, reply.rows),
         (error: unknown) => {
           const trap = this.traps.get(tag);
           finish(new RouterTrapError(name, trap?.message ?? describe(error), trap?.category, this.host));
@@ -262,6 +263,18 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     if ((reply !== '!re' && reply !== '!done' && reply !== '!trap') || tag === undefined || !connector?.receiver.tags.has(tag)) {
       this.log.warn({ words: words.slice(0, 3) }, 'dropping a reply node-routeros cannot route');
       return;
+    }
+    if (reply === '!re' || (reply === '!done' && words.some((w) => w.startsWith('=')))) {
+      const collecting = this.replies.get(tag);
+      if (collecting) {
+        const row = sentenceAttributes(words);
+        collecting.rows.push(row);
+        try {
+          if (reply === '!re') collecting.onRow?.(row);
+        } catch (error) {
+          this.log.error({ err: error }, 'onRow callback failed');
+        }
+      }
     }
     if (reply === '!trap') {
       const details = trapDetails(words);

@@ -10,6 +10,7 @@ import {
   RouterUnreachableError,
 } from '../../src/routeros/errors.js';
 import { parseDeviceMode, updateWords } from '../../src/routeros/parse.js';
+import { wordText } from '../../src/routeros/sentence-framer.js';
 import { encodeSentence } from '../../src/routeros/wire.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
 import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
@@ -40,6 +41,15 @@ void describe('RouterConnection', () => {
     assert.equal(state.mode, 'home');
     assert.equal(state.features.container, false);
     assert.equal(state.attemptCount, 0);
+  });
+
+  // node-routeros decodes every byte as Windows-1252, which garbles UTF-8 names.
+  void test('non-ASCII values: UTF-8 as UTF-8, other bytes as Windows-1252', async () => {
+    const r = await router({ identity: 'Büro-Zürich ✓' });
+    const c = await connect(endpointFor(r));
+    assert.equal((await c.command(['/system/identity/print']))[0]?.name, 'Büro-Zürich ✓');
+    assert.equal(wordText(Buffer.from([0x42, 0xfc, 0x72, 0x6f]).toString('latin1')), 'Büro');
+    assert.equal(wordText('plain'), 'plain');
   });
 
   void test('a wrong password is a RouterAuthError with the router message', async () => {
