@@ -59,7 +59,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   private stalledSince: number | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
-  private readonly stopping = new AbortController();
+  private stopping = new AbortController();
 
   constructor(
     endpoint: RouterEndpoint,
@@ -85,6 +85,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     if (this.ownsClient) await this.client.start();
     this.loop = this.pollLoop();
   }

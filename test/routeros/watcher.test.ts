@@ -55,6 +55,11 @@ void describe('DeviceModeWatcher', () => {
     assert.ok(states >= 3, `only ${states} polls in 700 ms`);
     assert.equal(watcher.latest?.deviceMode.mode, 'home');
     assert.deepEqual(events, []);
+    // stop() then start() again polls again.
+    await watcher.stop();
+    const again = once(watcher, 'state');
+    await watcher.start();
+    await within(5000, 'state after restart', again);
   });
 
   void test('attempt-count rose when another client requests a change, and reset after confirmation', async () => {
