@@ -200,6 +200,16 @@ void describe('requestUpdate', () => {
     assert.deepEqual(names(request.phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
   });
 
+  void test('over api-ssl with a pinned certificate', async () => {
+    const r = await upForAWhile(await router({ tls: true }));
+    const endpoint = endpointFor(r, { port: r.apiSslPort, tls: { enabled: true, fingerprint: r.tlsFingerprint256 ?? '' } });
+    const request = requestUpdate(endpoint, { mode: 'advanced' }, 300, QUICK);
+    request.on('phase', (p) => { if (p.phase === 'pending') void r.pressButton(100); });
+    const outcome = await within(30_000, 'outcome', request.outcome);
+    assert.equal(outcome.phase, 'confirmed', JSON.stringify(request.phases));
+    assert.deepEqual(r.faults, []);
+  });
+
   void test('nothing is sent when the router is unreachable', async () => {
     const r = await router();
     const port = r.apiPort;
