@@ -73,5 +73,15 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
     configSchema.safeParse(raw),
   );
   if (!result.success) throw new ConfigError(path, problemsFrom(result.error));
-  return { config: result.data, file: path, envOverrides: applied };
+  return { config: resolvePaths(result.data, dirname(path)), file: path, envOverrides: applied };
+}
+
+/** Relative file paths in the configuration mean: relative to the configuration file. */
+function resolvePaths(config: Config, baseDir: string): Config {
+  const at = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
+  return {
+    ...config,
+    agent: { ...config.agent, stateDir: resolve(baseDir, config.agent.stateDir), trustRoot: resolve(baseDir, config.agent.trustRoot) },
+    mqtt: { ...config.mqtt, ca: at(config.mqtt.ca), cert: at(config.mqtt.cert) },
+  };
 }

@@ -17,6 +17,13 @@ export const routerSchema = routerConnectionSchema.extend({
     .describe('Expected identity; recorded at pairing when not given'),
   pollIntervalMs: z.number().int().min(200).max(60_000).default(1000).describe('Device-mode watch interval'),
   bootTimeoutMs: z.number().int().min(10_000).max(900_000).default(180_000).describe('How long to wait for the router to come back after actuating'),
+  observedActivationTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe('Activation timeout assumed for changes someone else requested (RouterOS shows none; its default is 5m)'),
   methods: z
     .array(z.enum(['button', 'power']))
     .min(1)

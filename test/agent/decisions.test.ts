@@ -13,7 +13,7 @@ const home: DeviceModeState = {
   attemptCount: 0,
 };
 
-test('the expected state of a feature change keeps the mode and other features', () => {
+void test('the expected state of a feature change keeps the mode and other features', () => {
   const expected = expectedAfter(home, { features: { container: true } });
   assert.equal(expected.mode, 'home');
   assert.equal(expected.features.container, true);
@@ -21,7 +21,7 @@ test('the expected state of a feature change keeps the mode and other features',
   assert.deepEqual(compareDeviceMode(expected, { ...home, features: { ...home.features, container: true } }), []);
 });
 
-test('a mode change drops overrides; any other outcome is listed field by field', () => {
+void test('a mode change drops overrides; any other outcome is listed field by field', () => {
   const before = { ...home, features: { ...home.features, container: true } };
   const expected = expectedAfter(before, { mode: 'advanced' });
   assert.equal(expected.features.container, false);
@@ -31,13 +31,13 @@ test('a mode change drops overrides; any other outcome is listed field by field'
   assert.deepEqual(compareDeviceMode(expected, home).map((d) => d.field).slice(0, 1), ['mode']);
 });
 
-test('attempt-count must be exactly the predicted value', () => {
+void test('attempt-count must be exactly the predicted value', () => {
   assert.deepEqual(checkAttemptCount(1, 1), { ok: true });
   assert.equal(checkAttemptCount(1, 2).ok, false);
   assert.equal(checkAttemptCount(1, 0).ok, false);
 });
 
-test('an action starts only with enough activation time left', () => {
+void test('an action starts only with enough activation time left', () => {
   assert.deepEqual(checkTimeLeft(1000, 31_000, 8000, 15_000), { ok: true, remainingMs: 30_000 });
   const late = checkTimeLeft(1000, 23_999, 8000, 15_000);
   assert.equal(late.ok, false);
@@ -47,7 +47,7 @@ test('an action starts only with enough activation time left', () => {
   assert.equal(actionDurationMs('power', { pressMs: 300, offMs: 8000 }), 8000);
 });
 
-test('only legal transitions are allowed: no actuation without pending, no skipping verification', () => {
+void test('only legal transitions are allowed: no actuation without pending, no skipping verification', () => {
   assertTransition('pending', 'actuating');
   assertTransition('challenged', 'actuating');
   assert.throws(() => assertTransition('requesting', 'actuating'), IllegalTransitionError);

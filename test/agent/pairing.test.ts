@@ -7,7 +7,7 @@ import { judgePairing, PairingStore } from '../../src/agent/pairing.js';
 
 const now = new Date('2026-11-22T00:00:00Z');
 
-test('first contact records the unit; the same unit later is accepted', async () => {
+void test('first contact records the unit; the same unit later is accepted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-pair-'));
   const first = judgePairing({ serial: 'HEX1', model: 'hAP ax3' }, {}, undefined, now);
   assert.ok(first.ok && first.firstContact);
@@ -19,7 +19,7 @@ test('first contact records the unit; the same unit later is accepted', async ()
   assert.ok(again.ok && !again.firstContact);
 });
 
-test('a swapped unit is refused against the paired record and against the configuration', () => {
+void test('a swapped unit is refused against the paired record and against the configuration', () => {
   const recorded = { serial: 'HEX1', pairedAt: now.toISOString() };
   const swapped = judgePairing({ serial: 'HEX2' }, {}, recorded, now);
   assert.deepEqual(swapped.ok ? null : swapped.reason, 'identity-changed');

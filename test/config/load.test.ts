@@ -24,7 +24,7 @@ routers:
       power: { driver: sim, url: "http://127.0.0.1:8780" }
 ${extra}`;
 
-test('a minimal configuration gets every default and reads its secret file', () => {
+void test('a minimal configuration gets every default and reads its secret file', () => {
   const dir = dirWithSecrets();
   const { config } = parseConfigText(minimal(), join(dir, 'agent.yaml'), {});
   const router = config.routers[0]!;
@@ -36,7 +36,7 @@ test('a minimal configuration gets every default and reads its secret file', () 
   assert.equal(router.actuators.power?.timing.offMs, 8000);
 });
 
-test('every problem is reported at once, each with its path', () => {
+void test('every problem is reported at once, each with its path', () => {
   const dir = dirWithSecrets();
   const text = `
 agent: { id: "bad id", site: s1, trustRoot: t.json }
@@ -68,7 +68,7 @@ routers:
   );
 });
 
-test('a missing secret file and a credential without $CREDENTIALS_DIRECTORY are explained', () => {
+void test('a missing secret file and a credential without $CREDENTIALS_DIRECTORY are explained', () => {
   const dir = dirWithSecrets();
   const text = minimal().replace('{ file: router.pw }', '{ file: nope.pw }') + 'mqttx: 1\n';
   assert.throws(
@@ -85,7 +85,7 @@ test('a missing secret file and a credential without $CREDENTIALS_DIRECTORY are 
   assert.equal(config.routers[0]!.password.reveal(), 'hunter2');
 });
 
-test('environment variables override keys by path and are validated like the file', () => {
+void test('environment variables override keys by path and are validated like the file', () => {
   const dir = dirWithSecrets();
   const env = { DMCONFIRM__ROUTERS__0__POLL_INTERVAL_MS: '2500', DMCONFIRM__MQTT__URL: 'mqtts://b:8883' };
   const loaded = parseConfigText(minimal(), join(dir, 'agent.yaml'), env);
@@ -98,7 +98,7 @@ test('environment variables override keys by path and are validated like the fil
   );
 });
 
-test('broken YAML and a missing file are errors, not crashes', () => {
+void test('broken YAML and a missing file are errors, not crashes', () => {
   const dir = dirWithSecrets();
   assert.throws(() => parseConfigText('agent: [', join(dir, 'a.yaml'), {}), ConfigError);
   assert.throws(() => loadConfig(join(dir, 'missing.yaml'), { env: {} }), /cannot read: ENOENT/);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readJsonFile, writeJsonAtomic } from '../../src/store/atomic-file.js';
 
-test('atomic JSON write replaces the file, leaves no temporaries and sets the mode', async () => {
+void test('atomic JSON write replaces the file, leaves no temporaries and sets the mode', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-atomic-'));
   const path = join(dir, 'sub', 'state.json');
   assert.equal(await readJsonFile(path), undefined);
@@ -16,7 +16,7 @@ test('atomic JSON write replaces the file, leaves no temporaries and sets the mo
   assert.equal(statSync(path).mode & 0o777, 0o600);
 });
 
-test('a failed rename leaves no temporary file behind and reports the error', async () => {
+void test('a failed rename leaves no temporary file behind and reports the error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-atomic-'));
   const target = join(dir, 'occupied');
   mkdirSync(join(target, 'child'), { recursive: true }); // rename over a non-empty directory fails

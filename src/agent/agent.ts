@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { AuditCheckpointer, agentKeyFromSecret } from '../audit/checkpointer.js';
+import { MqttLink } from '../mqtt/connection.js';
+import { CONTRACT_VERSION, agentTopics, encodePayload, type AgentStatus } from '../mqtt/contract.js';
+import { createClock, type Clock } from '../trust/clock.js';
+import { TrustGate } from '../trust/trust-gate.js';
+import type { RouterIdentity } from '../trust/verify.js';
+import type { CreateActuatorDeps } from '../actuators/index.js';
+import { OperationJournal } from './journal.js';
+import { InboundDispatcher } from './inbound.js';
+import { PairingStore } from './pairing.js';
+import { Publisher } from './publisher.js';
+import { RouterSupervisor } from './router-supervisor.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  logger: Logger;
+  clock?: Clock;
+  now?: () => Date;
+  actuatorDeps?: Partial<CreateActuatorDeps>;
+  checkpointIntervalMs?: number;
+  /** Contents of the configured trust.json (Agent.create reads it). */
+  trustRootText?: string | undefined;
+}
+
+/**
+ * The composition root: config in, running parts out. Constructing does nothing; start()
+ * brings parts up in dependency order, stop() takes them down in reverse and keeps going
+ * when one part fails. A router supervisor that hits a bug emits `fatal`; the launcher
+ * exits and systemd restarts us into crash recovery.
+ */
+export class Agent extends EventEmitter<{ fatal: [Error] }> {
+  readonly audit: AuditLog;
+  readonly journal: OperationJournal;
+  readonly pairing: PairingStore;
+  readonly gate: TrustGate;
+  readonly link: MqttLink;
+  readonly publisher: Publisher;
+  readonly supervisors = new Map<string, RouterSupervisor>();
+  #checkpointer: AuditCheckpointer | undefined;
+  #auditOpen = false;
+  #linkStarted = false;
+  #routersStarted: RouterSupervisor[] = [];
+  readonly #now: () => Date;
+  readonly #identities: RouterIdentity[];
+
+  constructor(
+    readonly config: Config,
+    private readonly options: AgentOptions,
+  ) {
+    super();
+    const { agent, mqtt } = config;
+    const log = options.logger;
+    this.#now = options.now ?? (() => new Date());
+    const clock = options.clock ?? createClock(agent.clock);
+    this.audit = new AuditLog(join(agent.stateDir, 'audit.jsonl'), this.#now);
+    this.journal = new OperationJournal(agent.stateDir);
+    this.pairing = new PairingStore(agent.stateDir);
+    this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
+    this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
+    const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
+    const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string =>
+      encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at: this.#now().toISOString(), reason } satisfies AgentStatus);
+    this.link = new MqttLink(
+      { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },
+      {
+        presence: { topic: topics.status, online: () => status('online', 'started'), offline: (reason) => status('offline', reason) },
+        subscriptions: [...topics.inbound],
+        logger: log.child({ component: 'mqtt' }),
+      },
+    );
+    this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
+    const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now };
+    config.routers.forEach((router, index) => {
+      const supervisor = new RouterSupervisor(router, {
+        gate: this.gate,
+        identity: this.#identities[index]!,
+        policy: config.policy,
+        publisher: this.publisher,
+        pairing: this.pairing,
+        services: { ...services, logger: log.child({ router: router.name }) },
+        logger: log.child({ router: router.name }),
+        ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
+      });
+      supervisor.on('fatal', (error) => this.emit('fatal', error));
+      this.supervisors.set(router.name, supervisor);
+    });
+  }
+
+  async start(): Promise<void> {
+    const { agent } = this.config;
+    const log = this.options.logger;
+    await this.audit.open();
+    this.#auditOpen = true;
+    await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
+    const notes = await this.gate.start(); // refuses to start without a valid trust root
+    for (const note of notes) log.info(note);
+    await this.pairing.load();
+    const journaled = await this.journal.load();
+    const dispatcher = new InboundDispatcher({
+      baseTopic: this.config.mqtt.baseTopic,
+      gate: this.gate,
+      supervisors: this.supervisors,
+      publisher: this.publisher,
+      audit: this.audit,
+      logger: log.child({ component: 'inbound' }),
+    });
+    // Routers first: actuators are forced released before any message can arrive.
+    for (const supervisor of this.supervisors.values()) {
+      this.#routersStarted.push(supervisor);
+      await supervisor.start(journaled.get(supervisor.name));
+    }
+    this.link.onMessage((message) => dispatcher.handle(message));
+    this.#linkStarted = true;
+    await this.link.start({ wait: false });
+    if (agent.key) {
+      const key = agentKeyFromSecret(agent.key, agent.id);
+      const checkpointer = new AuditCheckpointer(this.audit, {
+        agent: agent.id,
+        key,
+        publish: (signed) => this.publisher.checkpoint(signed.jws),
+        ...(this.options.checkpointIntervalMs ? { intervalMs: this.options.checkpointIntervalMs } : {}),
+        now: this.#now,
+        logger: log.child({ component: 'audit' }),
+      });
+      this.#checkpointer = checkpointer;
+      await checkpointer.start().catch((error: unknown) => log.warn({ err: error }, 'first checkpoint not published yet'));
+    }
+    log.info({ routers: [...this.supervisors.keys()] }, 'agent started');
+  }
+
+  /**
+   * Routers first (operations end, actuators release, while MQTT can still report it),
+   * then the final signed checkpoint, the retained offline status, and the audit log.
+   * Every part gets its turn even if one fails.
+   */
+  async stop(): Promise<void> {
+    const routers = this.#routersStarted.reverse();
+    const checkpointer = this.#checkpointer;
+    const linkStarted = this.#linkStarted;
+    const auditOpen = this.#auditOpen;
+    this.#routersStarted = [];
+    this.#checkpointer = undefined;
+    this.#linkStarted = false;
+    this.#auditOpen = false;
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ...routers.map((r): [string, () => Promise<unknown>] => [`router ${r.name}`, () => r.stop()]),
+      ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
+      ['mqtt', () => (linkStarted ? this.link.stop() : Promise.resolve())],
+      [
+        'audit log',
+        async () => {
+          if (!auditOpen) return;
+          await this.audit.append('agent-stop', {});
+          await this.audit.close();
+        },
+      ],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.options.logger.error({ err: error, part: name }, 'stop failed; continuing');
+      }
+    }
+  }
+
+  /** Reads the configured trust.json (absent is fine once a root is stored) and builds the agent. */
+  static async create(config: Config, options: AgentOptions): Promise<Agent> {
+    let trustRootText: string | undefined;
+    try {
+      trustRootText = await readFile(config.agent.trustRoot, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return new Agent(config, { ...options, trustRootText });
+  }
+}

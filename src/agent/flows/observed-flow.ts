@@ -1,0 +1,111 @@
+import type { DeviceModeState } from '../../routeros/device-mode.js';
+import type { Approval, Challenge } from '../../trust/messages.js';
+import type { Accepted } from '../../trust/verify.js';
+import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
+import { deadlineIn, monotonicNowMs } from '../journal.js';
+import { Operation } from '../operation.js';
+import { timingOf, type RouterContext } from '../router-context.js';
+import { actuateAndVerify } from './actuate-and-verify.js';
+
+/** Approvals for the open challenge reach the flow through this. */
+export class ApprovalWaiter {
+  #resolve: ((accepted: { approval: Accepted<Approval>; digest: string } | undefined) => void) | undefined;
+  readonly result: Promise<{ approval: Accepted<Approval>; digest: string } | undefined>;
+
+  constructor(
+    readonly challenge: Challenge,
+    readonly operationId: string,
+  ) {
+    this.result = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  accept(approval: Accepted<Approval>, digest: string): void {
+    this.#resolve?.({ approval, digest });
+  }
+
+  close(): void {
+    this.#resolve?.(undefined);
+  }
+}
+
+export interface ObservedPending {
+  attemptCount: number;
+  previousAttemptCount: number;
+  before: DeviceModeState | undefined;
+}
+
+/**
+ * Someone else (WinBox, a management system) requested a change: attempt-count rose with
+ * no request of ours. Publish a challenge; act only on an approval that quotes it, states
+ * the expected device-mode, and arrives while the change can still be confirmed in time.
+ */
+export async function runObservedPending(
+  ctx: RouterContext,
+  observed: ObservedPending,
+  register: (waiter: ApprovalWaiter | undefined) => void,
+): Promise<void> {
+  const observedMono = monotonicNowMs();
+  const observedAt = ctx.services.now();
+  const timeoutMs = ctx.config.observedActivationTimeoutSeconds * 1000;
+  const deadline = deadlineIn(timeoutMs, observedAt, undefined, observedMono);
+  const op = await Operation.begin(
+    ctx.services,
+    { router: ctx.name, kind: 'observed', attemptCountBefore: observed.previousAttemptCount, deadline },
+    'pending-observed',
+    `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`,
+  );
+  await ctx.alarm({ code: 'attempt-count-rose', message: `someone requested a device-mode change (attempt-count ${observed.attemptCount}); waiting for approval`, operationId: op.record.id });
+  if (!observed.before) {
+    await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', { code: 'no-baseline', message: 'no baseline' });
+    return;
+  }
+  const challenge = await ctx.gate.issueChallenge(ctx.identity, { attemptCount: observed.attemptCount, at: observedAt.toISOString() });
+  const waiter = new ApprovalWaiter(challenge, op.record.id);
+  register(waiter);
+  try {
+    const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
+    ctx.publisher.challenge(
+      { router: ctx.name, operationId: op.record.id, challenge, expiresAt, methods: ctx.config.methods },
+      Math.max(1, Math.floor(timeoutMs / 1000)),
+    );
+    await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
+    const minAction = Math.min(...ctx.config.methods.map((m) => actionDurationMs(m, timingOf(ctx, m))));
+    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - monotonicNowMs());
+    const timer = setTimeout(() => waiter.close(), waitMs);
+    const onAbort = () => waiter.close();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const result = await waiter.result;
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+    register(undefined);
+    if (!result) {
+      await op.to(ctx.signal.aborted ? 'cancelled' : 'expired', ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time');
+      return;
+    }
+    const approval = result.approval.message;
+    await op.note(
+      { requestId: approval.requestId, requestDigest: result.digest, method: approval.method, changeDigest: approval.digest },
+      'approval-accepted',
+      { approvers: result.approval.approverNames },
+    );
+    const current = await ctx.client.readDeviceMode({ timeoutMs: 2000 }).catch(() => undefined);
+    if (current) {
+      const check = checkAttemptCount(observed.attemptCount, current.attemptCount);
+      if (!check.ok) {
+        await ctx.alarm({ code: 'attempt-count-changed', type: 'security', severity: 'critical', message: check.detail, operationId: op.record.id });
+        await op.to('failed', check.detail, { code: check.reason, message: check.detail });
+        return;
+      }
+    }
+    const time = checkTimeLeft(monotonicNowMs(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
+    if (!time.ok) {
+      await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
+      return;
+    }
+    await actuateAndVerify(ctx, op, { method: approval.method, expected: expectedAfter(observed.before, approval.expect), expectAttemptCount: 0 });
+  } finally {
+    register(undefined);
+    ctx.publisher.clearChallenge(ctx.name);
+  }
+}
+

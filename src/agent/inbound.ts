@@ -1,0 +1,97 @@
+import type { Logger } from '../log/logger.js';
+import { inboundCorrelation, parseTopic, type InboundKind } from '../mqtt/contract.js';
+import type { InboundMessage } from '../mqtt/connection.js';
+import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
+import type { RouterRef } from '../trust/messages.js';
+import type { TrustGate } from '../trust/trust-gate.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Publisher } from './publisher.js';
+import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
+
+const SECURITY_REASONS = new Set(['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
+
+/** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
+const REMEMBERED = 256;
+
+/**
+ * Routes each signed inbound message to the trust gate and then to its router. Runs
+ * before the broker gets our PUBACK: verification (and the replay/nonce records it
+ * writes) completes first, so a crash cannot lose or double an accepted message; the
+ * operation itself runs in the background.
+ */
+export class InboundDispatcher {
+  readonly #handled = new Map<string, StartVerdict | { ok: false; code: string; message: string }>();
+
+  constructor(
+    private readonly deps: {
+      baseTopic: string;
+      gate: TrustGate;
+      supervisors: ReadonlyMap<string, RouterSupervisor>;
+      publisher: Publisher;
+      audit: AuditLog;
+      logger: Logger;
+    },
+  ) {}
+
+  async handle(message: InboundMessage): Promise<void> {
+    const parsed = parseTopic(this.deps.baseTopic, message.topic);
+    if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
+    if (message.retain) return; // orders are never retained; a retained one is someone's mistake or a trap
+    const kind = parsed.kind as InboundKind;
+    const { requestId, digest } = inboundCorrelation(message.payload);
+    const earlier = this.#handled.get(digest);
+    if (earlier) {
+      this.deps.logger.info({ digest, requestId }, 'duplicate delivery ignored');
+      return;
+    }
+    const verdict = await this.dispatch(kind, message.payload, digest);
+    this.remember(digest, verdict);
+    if (verdict.ok) return;
+    await this.deps.audit.append('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message });
+    const security = SECURITY_REASONS.has(verdict.code);
+    this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);
+    this.deps.publisher.event({
+      type: security ? 'security' : 'info',
+      severity: security ? 'critical' : 'warning',
+      code: verdict.code,
+      message: `refused ${kind}: ${verdict.message}`,
+      ...(requestId ? { requestId } : {}),
+      data: { digest },
+    });
+    if (requestId) {
+      this.deps.publisher.progress(requestId, { state: 'failed', final: true, inReplyTo: digest, detail: verdict.message }, { code: verdict.code, message: verdict.message });
+    }
+  }
+
+  private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
+    if (kind === 'approval') {
+      const supervisor = this.routerOf(payload);
+      if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the approval names no router of this agent' };
+      const verdict = await supervisor.offerApproval(payload, digest);
+      return verdict.ok ? { ok: true } : { ok: false, code: verdict.reason, message: verdict.detail };
+    }
+    const verdict = kind === 'request' ? await this.deps.gate.verifyChangeRequest(payload) : await this.deps.gate.verifyPowerCycle(payload);
+    if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
+    const supervisor = this.routerOf(payload);
+    if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
+    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
+    return verdict.message.kind === 'change-request'
+      ? supervisor.startChange({ ...verdict, message: verdict.message }, digest)
+      : supervisor.startPowerCycle({ ...verdict, message: verdict.message }, digest);
+  }
+
+  private routerOf(payload: Buffer): RouterSupervisor | undefined {
+    try {
+      const ref = (unverifiedPayload(parseEnvelope(payload)) as { router?: RouterRef } | null)?.router;
+      const identity = ref ? this.deps.gate.routerFor(ref) : undefined;
+      return identity ? this.deps.supervisors.get(identity.name) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private remember(digest: string, verdict: StartVerdict): void {
+    this.#handled.set(digest, verdict);
+    if (this.#handled.size > REMEMBERED) this.#handled.delete(this.#handled.keys().next().value as string);
+  }
+}

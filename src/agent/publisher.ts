@@ -1,0 +1,75 @@
+import type { MqttLink } from '../mqtt/connection.js';
+import {
+  CONTRACT_VERSION,
+  DEFAULT_COMMAND_EXPIRY_SECONDS,
+  PUBLISH_RULES,
+  encodePayload,
+  type AgentEvent,
+  type AgentResponse,
+  type AgentTopics,
+  type ChallengeMessage,
+  type CheckpointMessage,
+  type ProgressData,
+  type RouterStateMessage,
+  type ErrorInfo,
+} from '../mqtt/contract.js';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * Everything the agent tells the world goes through here, shaped by the contract.
+ * Publishing never throws into an operation: a broker outage must not stop a pulse from
+ * completing or a verification from being recorded (the audit log and journal are the
+ * records; MQTT is the report, and QoS 1 with a persistent session catches up).
+ */
+export class Publisher {
+  constructor(
+    private readonly link: MqttLink,
+    private readonly topics: AgentTopics,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  progress(requestId: string, data: ProgressData, error?: ErrorInfo): void {
+    const message: AgentResponse = {
+      v: CONTRACT_VERSION,
+      id: requestId,
+      at: this.now().toISOString(),
+      status: error ? 'error' : 'ok',
+      data,
+      ...(error ? { error } : {}),
+    };
+    this.send(this.topics.progress(requestId), message, { ...PUBLISH_RULES.progress, expirySeconds: DEFAULT_COMMAND_EXPIRY_SECONDS });
+  }
+
+  event(event: Omit<AgentEvent, 'v' | 'at'>): void {
+    this.send(this.topics.events, { v: CONTRACT_VERSION, at: this.now().toISOString(), ...event }, PUBLISH_RULES.events);
+  }
+
+  routerState(state: Omit<RouterStateMessage, 'v' | 'at'>): void {
+    this.send(this.topics.routerState(state.router), { v: CONTRACT_VERSION, at: this.now().toISOString(), ...state }, PUBLISH_RULES.routerState);
+  }
+
+  challenge(message: Omit<ChallengeMessage, 'v'>, expirySeconds: number): void {
+    this.send(this.topics.challenge(message.router), { v: CONTRACT_VERSION, ...message }, { ...PUBLISH_RULES.challenge, expirySeconds });
+  }
+
+  /** An empty retained payload removes the retained challenge at the broker. */
+  clearChallenge(router: string): void {
+    this.sendRaw(this.topics.challenge(router), '', PUBLISH_RULES.challenge);
+  }
+
+  checkpoint(jws: string): Promise<void> {
+    const message: CheckpointMessage = { v: CONTRACT_VERSION, jws };
+    return this.link.publish(this.topics.checkpoint, encodePayload(message), PUBLISH_RULES.checkpoint);
+  }
+
+  private send(topic: string, value: unknown, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }): void {
+    this.sendRaw(topic, encodePayload(value), options);
+  }
+
+  private sendRaw(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }): void {
+    this.link.publish(topic, payload, options).catch((error: unknown) => {
+      this.logger.warn({ err: error, topic }, 'publish failed; the audit log keeps the record');
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import type { RouterResource } from '../routeros/parse.js';
+
+export interface UptimeReader {
+  readResource(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RouterResource>;
+}
+
+export interface RebootWaitOptions {
+  /** Uptime read before acting, and when (performance.now()). */
+  uptimeBefore?: { seconds: number; atMonoMs: number };
+  timeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type RebootWaitResult =
+  /** rebooted is undefined when there was no baseline and the router never went away: unknown. */
+  | { back: true; rebooted: boolean | undefined; uptimeSeconds: number; waitedMs: number }
+  | { back: false; waitedMs: number; lastError: string };
+
+/** RouterOS reports uptime in whole seconds; this absorbs that and the read latency. */
+const UPTIME_SLACK_S = 1.5;
+
+/**
+ * Waits until the router answers again after an action, and tells whether it rebooted: its
+ * uptime is smaller than it would be had it kept running. A router may keep answering for
+ * a moment after a button press before it goes down, so answers without that evidence do
+ * not end the wait; one that answers until the timeout without rebooting comes back
+ * `rebooted: false` (the action did not reach it). Without a baseline (after an agent
+ * restart) the first answer counts as back.
+ */
+export async function waitForReboot(reader: UptimeReader, options: RebootWaitOptions): Promise<RebootWaitResult> {
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const pollMs = options.pollMs ?? 500;
+  const start = now();
+  let lastError = 'no answer yet';
+  let sawDown = false;
+  let answered: number | undefined;
+  while (now() - start < options.timeoutMs) {
+    if (options.signal?.aborted) break;
+    try {
+      const resource = await reader.readResource({ timeoutMs: Math.max(pollMs * 4, 2000), ...(options.signal ? { signal: options.signal } : {}) });
+      const before = options.uptimeBefore;
+      if (!before) return { back: true, rebooted: sawDown ? true : undefined, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
+      const ranSince = before.seconds + (now() - before.atMonoMs) / 1000;
+      if (resource.uptimeSeconds + UPTIME_SLACK_S < ranSince) {
+        return { back: true, rebooted: true, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
+      }
+      answered = resource.uptimeSeconds;
+    } catch (error) {
+      sawDown = true;
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    await sleep(pollMs);
+  }
+  if (answered !== undefined) return { back: true, rebooted: false, uptimeSeconds: answered, waitedMs: now() - start };
+  return { back: false, waitedMs: now() - start, lastError };
+}

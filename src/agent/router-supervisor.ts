@@ -1,0 +1,219 @@
+import { EventEmitter } from 'node:events';
+import { createActuator, type Actuator, type CreateActuatorDeps } from '../actuators/index.js';
+import type { RouterConfig } from '../config/router-schema.js';
+import type { Policy } from '../config/policy-schema.js';
+import type { Logger } from '../log/logger.js';
+import { RouterClient } from '../routeros/client.js';
+import type { DeviceModeState } from '../routeros/device-mode.js';
+import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
+import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
+import type { Refusal } from '../trust/refusal.js';
+import type { TrustGate } from '../trust/trust-gate.js';
+import type { Accepted, RouterIdentity } from '../trust/verify.js';
+import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
+import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
+import { runPowerCycle } from './flows/powercycle-flow.js';
+import { recoverOperation } from './recovery.js';
+import type { OperationRecord } from './journal.js';
+import type { OperationServices } from './operation.js';
+import { judgePairing, type PairingStore } from './pairing.js';
+import type { Publisher } from './publisher.js';
+import type { AlarmInput, RouterContext } from './router-context.js';
+import { RouterStateReporter } from './router-state.js';
+
+export interface SupervisorDeps {
+  gate: TrustGate;
+  identity: RouterIdentity;
+  policy: Policy;
+  publisher: Publisher;
+  pairing: PairingStore;
+  services: Omit<OperationServices, 'onChange'>;
+  logger: Logger;
+  actuatorDeps?: Partial<CreateActuatorDeps>;
+}
+
+export type StartVerdict = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * One router: its read session, watcher, actuators, pairing, and at most one operation.
+ * A flow that throws is a bug: the supervisor reports it as `fatal`, and the launcher
+ * exits so systemd restarts us into crash recovery (crash-only beats half-alive).
+ */
+export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
+  readonly client: RouterClient;
+  readonly #watcher: DeviceModeWatcher;
+  readonly #actuators: { button?: Actuator; power?: Actuator } = {};
+  readonly #stopping = new AbortController();
+  readonly #state: RouterStateReporter;
+  #active: Promise<void> | undefined;
+  #waiter: ApprovalWaiter | undefined;
+  #quarantine: string | undefined;
+  #last: DeviceModeState | undefined;
+
+  constructor(
+    readonly config: RouterConfig,
+    private readonly deps: SupervisorDeps,
+  ) {
+    super();
+    const logger = deps.logger;
+    this.client = new RouterClient(config, { logger, backoff: { initialMs: 500, maxMs: 15_000 } });
+    this.#watcher = new DeviceModeWatcher(config, { client: this.client, intervalMs: config.pollIntervalMs, logger });
+    for (const role of ['button', 'power'] as const) {
+      const actuatorConfig = config.actuators[role];
+      if (actuatorConfig) this.#actuators[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps.actuatorDeps });
+    }
+    this.#state = new RouterStateReporter(config.name, deps.publisher);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get busy(): boolean {
+    return this.#active !== undefined;
+  }
+
+  get context(): RouterContext {
+    return {
+      name: this.config.name,
+      config: this.config,
+      client: this.client,
+      actuators: this.#actuators,
+      identity: this.deps.identity,
+      gate: this.deps.gate,
+      policy: this.deps.policy,
+      publisher: this.deps.publisher,
+      services: { ...this.deps.services, onChange: (record) => this.#state.operation(record) },
+      logger: this.deps.logger,
+      lastState: () => this.#last,
+      alarm: (alarm) => this.alarm(alarm),
+      signal: this.#stopping.signal,
+    };
+  }
+
+  /** Releases every output first, then connects, pairs, recovers and starts watching. */
+  async start(journaled: OperationRecord | undefined): Promise<void> {
+    for (const actuator of Object.values(this.#actuators)) await actuator.start();
+    await this.client.start();
+    await this.checkPairing();
+    this.#watcher.on('state', (sample) => this.onSample(sample));
+    this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
+    this.#watcher.on('unreachable', () => this.#state.reachable(false));
+    this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
+    if (journaled) this.run(() => recoverOperation(this.context, journaled));
+    await this.#watcher.start();
+  }
+
+  /** Stops waiting, lets a started pulse release, then releases and closes everything. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#waiter?.close();
+    await this.#watcher.stop();
+    await this.#active?.catch(() => undefined);
+    for (const actuator of Object.values(this.#actuators)) {
+      await actuator.stop().catch((error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed'));
+    }
+    await this.client.stop();
+  }
+
+  startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
+    return this.begin(() => runChangeRequest(this.context, accepted, digest));
+  }
+
+  startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): StartVerdict {
+    return this.begin(() => runPowerCycle(this.context, accepted, digest));
+  }
+
+  /** Verifies an approval against this router's open challenge; accepted ones wake the flow. */
+  async offerApproval(bytes: Buffer, digest: string): Promise<Accepted<Approval> | Refusal> {
+    const waiter = this.#waiter;
+    if (!waiter) return { ok: false, reason: 'wrong-challenge', detail: `router ${this.name} has no open challenge` };
+    const verdict = await this.deps.gate.verifyApproval(bytes, this.deps.identity, waiter.challenge);
+    if (verdict.ok) waiter.accept(verdict, digest);
+    return verdict;
+  }
+
+  private begin(flow: () => Promise<void>): StartVerdict {
+    if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
+    if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress` };
+    this.run(flow);
+    return { ok: true };
+  }
+
+  private run(flow: () => Promise<void>): void {
+    this.#active = flow()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.#active = undefined;
+      });
+  }
+
+  private fail(error: unknown): void {
+    this.deps.logger.fatal({ err: error }, 'router supervisor failed');
+    this.emit('fatal', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  private onSample(sample: WatchSample): void {
+    const previous = this.#last;
+    this.#last = sample.deviceMode;
+    this.#state.sample(sample);
+    if (sample.deviceMode.flagged && !previous?.flagged) {
+      void this.alarm({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
+    }
+    if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
+      void this.alarm({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
+    }
+  }
+
+  private onAttemptRise(from: number, to: number, sample: WatchSample): void {
+    // Our own request raises attempt-count too; flows check that rise themselves.
+    if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
+    const before = this.#last ?? sample.deviceMode;
+    this.run(() =>
+      runObservedPending(this.context, { attemptCount: to, previousAttemptCount: from, before }, (waiter) => {
+        this.#waiter = waiter;
+      }),
+    );
+  }
+
+  private async checkPairing(): Promise<void> {
+    let seen;
+    try {
+      seen = await this.client.readIdentity({ timeoutMs: 5000 });
+    } catch {
+      return; // not reachable yet: checked again when it comes back
+    }
+    const verdict = judgePairing(seen, this.config.identity, this.deps.pairing.get(this.name), this.deps.services.now());
+    if (!verdict.ok) {
+      if (this.#quarantine !== verdict.detail) {
+        this.#quarantine = verdict.detail;
+        await this.alarm({ code: 'router-identity-changed', type: 'security', severity: 'critical', message: `${verdict.detail}; operations refused until re-paired` });
+      }
+      return;
+    }
+    this.#quarantine = undefined;
+    if (verdict.firstContact) {
+      await this.deps.pairing.record(this.name, verdict.record);
+      await this.deps.services.audit.append('paired', { router: this.name, ...verdict.record });
+    }
+    // The trust gate finds routers by these fields: fill them from what was paired.
+    this.deps.identity.serial = verdict.record.serial;
+    this.deps.identity.systemId = verdict.record.systemId;
+  }
+
+  async alarm(alarm: AlarmInput): Promise<void> {
+    const entry = { router: this.name, ...alarm, severity: alarm.severity ?? 'warning', type: alarm.type ?? 'alarm' };
+    this.deps.logger.warn(entry, `alarm ${alarm.code}`);
+    await this.deps.services.audit.append('alarm', entry);
+    this.deps.publisher.event({
+      type: entry.type,
+      severity: entry.severity,
+      code: alarm.code,
+      message: alarm.message,
+      router: this.name,
+      ...(alarm.operationId ? { operationId: alarm.operationId } : {}),
+      ...(alarm.requestId ? { requestId: alarm.requestId } : {}),
+      ...(alarm.data ? { data: alarm.data } : {}),
+    });
+  }
+}

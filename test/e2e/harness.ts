@@ -1,0 +1,85 @@
+/** End-to-end harness: real mosquitto, the RouterOS simulator, the real agent, signed orders over MQTT. */
+import { Agent } from '../../src/agent/agent.js';
+import { silentLogger, createLogger, type Logger } from '../../src/log/logger.js';
+import { agentTopics, messageDigest, type AgentResponse } from '../../src/mqtt/contract.js';
+import { SimulatedSite, type SiteOptions } from '../../src/demo/site.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { Observer } from '../helpers/mqtt-clients.js';
+
+export function testLogger(): Logger {
+  return process.env.E2E_LOG ? createLogger({ level: process.env.E2E_LOG, pretty: false }) : silentLogger();
+}
+
+export class E2E {
+  broker = new Mosquitto({ persistence: true });
+  site!: SimulatedSite;
+  agent: Agent | undefined;
+  observer!: Observer;
+
+  async start(site: Omit<SiteOptions, 'brokerUrl' | 'protocolVersion'> = {}): Promise<void> {
+    await this.broker.start();
+    this.site = new SimulatedSite({ brokerUrl: this.broker.url, protocolVersion: 5, ...site });
+    await this.site.start();
+    this.observer = await Observer.connect(this.broker.url, [`${this.topics.root}/#`]);
+    await this.startAgent();
+  }
+
+  get topics() {
+    return agentTopics('dmconfirm/v1', 'lab', 'pi-demo');
+  }
+
+  get router() {
+    return { serial: this.site.router.serialNumber };
+  }
+
+  async startAgent(): Promise<Agent> {
+    const agent = await Agent.create(this.site.config, { logger: testLogger(), checkpointIntervalMs: 60_000 });
+    this.agent = agent;
+    await agent.start();
+    // Paired: the trust gate can now find the router by its serial.
+    await this.observer.waitFor((m) => m.topic === this.topics.routerState('hap1') && m.payload.includes('"reachable":true'), 'router state', 20_000);
+    return agent;
+  }
+
+  async stopAgent(): Promise<void> {
+    await this.agent?.stop();
+    this.agent = undefined;
+  }
+
+  async publish(kind: 'request' | 'approval' | 'powercycle', jws: string): Promise<string> {
+    await this.observer.client.publishAsync(this.topics[kind], jws, { qos: 1 });
+    return messageDigest(jws);
+  }
+
+  requestIdOf(jws: string): string {
+    const envelope = JSON.parse(jws) as { payload: string };
+    return (JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { requestId: string }).requestId;
+  }
+
+  answers(requestId: string): AgentResponse[] {
+    return this.observer.seen.filter((m) => m.topic === this.topics.progress(requestId)).map((m) => JSON.parse(m.payload) as AgentResponse);
+  }
+
+  async finalAnswer(requestId: string, timeoutMs = 60_000): Promise<AgentResponse> {
+    const seen = await this.observer.waitFor(
+      (m) => m.topic === this.topics.progress(requestId) && (JSON.parse(m.payload) as AgentResponse).data.final,
+      `final answer to ${requestId}`,
+      timeoutMs,
+    );
+    return JSON.parse(seen.payload) as AgentResponse;
+  }
+
+  events(code?: string): Array<{ code: string; type: string; message: string }> {
+    return this.observer.seen
+      .filter((m) => m.topic === this.topics.events)
+      .map((m) => JSON.parse(m.payload) as { code: string; type: string; message: string })
+      .filter((e) => code === undefined || e.code === code);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopAgent().catch(() => undefined);
+    await this.observer?.close().catch(() => undefined);
+    await this.site?.stop().catch(() => undefined);
+    await this.broker.dispose().catch(() => undefined);
+  }
+}
