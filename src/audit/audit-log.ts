@@ -5,7 +5,7 @@
  * entry the agent acted on survives a power cut. Reopening continues the chain.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const GENESIS = '0'.repeat(64);
@@ -23,6 +23,11 @@ export interface AuditHead {
   count: number;
   head: string;
 }
+
+/** What open() had to repair; the agent raises an alarm for it. */
+export type AuditRecovery =
+  | { kind: 'torn-tail'; bytes: number; sha256: string }
+  | { kind: 'damaged'; file: string; reason: string; bytes: number; sha256: string };
 
 export class AuditLogError extends Error {
   constructor(message: string) {
@@ -52,9 +57,12 @@ export class AuditLog {
   /**
    * Opens the file and finds the head. A last line without its newline is a write the
    * crash interrupted (its append never resolved): it is cut off, and the cut is itself
-   * recorded, with the digest of what was dropped.
+   * recorded, with the digest of what was dropped. A file whose last entry does not fit
+   * (not JSON, wrong seq) is moved aside untouched, as evidence, and a new chain begins
+   * with an entry naming it: an unattended agent that refused to start would report
+   * nothing at all. The result says what was recovered, so the agent can raise an alarm.
    */
-  async open(): Promise<void> {
+  async open(): Promise<AuditRecovery | undefined> {
     if (this.#handle) throw new AuditLogError('already open');
     await mkdir(dirname(this.path), { recursive: true });
     let text = '';
@@ -63,31 +71,27 @@ export class AuditLog {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    let torn: string | undefined;
+    let recovery: AuditRecovery | undefined;
     if (text.length > 0 && !text.endsWith('\n')) {
       const cut = text.lastIndexOf('\n') + 1;
-      torn = text.slice(cut);
+      const torn = text.slice(cut);
       text = text.slice(0, cut);
       await truncate(this.path, Buffer.byteLength(text));
+      recovery = { kind: 'torn-tail', bytes: Buffer.byteLength(torn), sha256: lineHash(torn) };
     }
     const lines = text.length === 0 ? [] : text.slice(0, -1).split('\n');
     const last = lines.at(-1);
-    if (last !== undefined) {
-      let entry: AuditEntry;
-      try {
-        entry = JSON.parse(last) as AuditEntry;
-      } catch {
-        throw new AuditLogError(`${this.path}: last line is not JSON; run "dmconfirm audit verify" on it`);
-      }
-      if (entry.seq !== lines.length - 1) {
-        throw new AuditLogError(`${this.path}: last entry has seq ${entry.seq} but is line ${lines.length}; run "dmconfirm audit verify"`);
-      }
-      this.#head = { count: lines.length, head: lineHash(last) };
+    const problem = last === undefined ? undefined : lastEntryProblem(last, lines.length);
+    if (last !== undefined && problem === undefined) this.#head = { count: lines.length, head: lineHash(last) };
+    if (problem !== undefined) {
+      const aside = `${this.path}.damaged-${this.now().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(this.path, aside);
+      recovery = { kind: 'damaged', file: aside, reason: problem, bytes: Buffer.byteLength(text), sha256: lineHash(text) };
     }
     this.#handle = await open(this.path, 'a', 0o600);
-    if (torn !== undefined) {
-      await this.append('audit-torn-tail-dropped', { bytes: Buffer.byteLength(torn), sha256: lineHash(torn) });
-    }
+    if (recovery?.kind === 'torn-tail') await this.append('audit-torn-tail-dropped', { bytes: recovery.bytes, sha256: recovery.sha256 });
+    if (recovery?.kind === 'damaged') await this.append('audit-log-damaged', { ...recovery });
+    return recovery;
   }
 
   /** Appends one entry and resolves once it is on disk. Appends run one at a time, in call order. */
@@ -114,4 +118,15 @@ export class AuditLog {
     this.#head = { count: this.#head.count + 1, head: lineHash(line) };
     return entry;
   }
+}
+
+function lastEntryProblem(line: string, count: number): string | undefined {
+  let entry: Partial<AuditEntry>;
+  try {
+    entry = JSON.parse(line) as Partial<AuditEntry>;
+  } catch {
+    return 'last line is not JSON';
+  }
+  if (entry.seq !== count - 1) return `last entry has seq ${String(entry.seq)} but is line ${count}`;
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, GENESIS, lineHash, type AuditEntry } from '../../src/audit/audit-log.js';
@@ -61,11 +61,34 @@ void test('a torn last line from a crash is cut on reopen, and the cut is record
   appendFileSync(path, '{"seq":1,"at":"2026-');
   assert.deepEqual((await verifyAuditFile(path)).problems.map((p) => p.kind), ['torn-tail']);
   const again = new AuditLog(path);
-  await again.open();
+  assert.equal((await again.open())?.kind, 'torn-tail');
   await again.close();
   const text = lines(path);
   assert.equal(text.length, 2);
   assert.equal((JSON.parse(text[1]!) as AuditEntry).type, 'audit-torn-tail-dropped');
+  assert.equal((await verifyAuditFile(path)).ok, true);
+});
+
+void test('a log whose last entry does not fit is moved aside as evidence and a new chain names it', async (t) => {
+  const path = tempLog(t);
+  const log = new AuditLog(path, () => new Date('2026-01-01T00:00:00Z'));
+  await log.open();
+  await log.append('a');
+  await log.append('b');
+  await log.close();
+  const damaged = readFileSync(path, 'utf8').replace('"seq":1', '"seq":7');
+  writeFileSync(path, damaged);
+  const again = new AuditLog(path, () => new Date('2026-01-02T00:00:00Z'));
+  const recovery = await again.open();
+  await again.append('c');
+  await again.close();
+  assert.equal(recovery?.kind, 'damaged');
+  assert.ok(recovery?.kind === 'damaged' && /seq 7/.test(recovery.reason));
+  const aside = recovery.kind === 'damaged' ? recovery.file : '';
+  assert.equal(readFileSync(aside, 'utf8'), damaged, 'the evidence is kept byte for byte');
+  const fresh = lines(path).map((l) => JSON.parse(l) as AuditEntry);
+  assert.deepEqual(fresh.map((e) => [e.seq, e.type]), [[0, 'audit-log-damaged'], [1, 'c']]);
+  assert.equal((fresh[0]!.data as { sha256: string }).sha256, lineHash(damaged));
   assert.equal((await verifyAuditFile(path)).ok, true);
 });
 
