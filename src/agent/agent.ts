@@ -96,9 +96,10 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   async start(): Promise<void> {
     const { agent } = this.config;
     const log = this.options.logger;
-    await this.audit.open();
+    const recovery = await this.audit.open();
     this.#auditOpen = true;
     await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
+    if (recovery?.kind === 'damaged') log.error({ recovery }, 'audit log was damaged; a new chain started');
     const notes = await this.gate.start(); // refuses to start without a valid trust root
     for (const note of notes) log.info(note);
     await this.pairing.load();
@@ -119,6 +120,10 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.link.onMessage((message) => dispatcher.handle(message));
     this.#linkStarted = true;
     await this.link.start({ wait: false });
+    if (recovery?.kind === 'damaged') {
+      // Queued until connected (QoS 1): someone or something damaged the log; the old file is kept aside.
+      this.publisher.event({ type: 'security', severity: 'critical', code: 'audit-damaged', message: `audit log damaged (${recovery.reason}); kept as ${recovery.file}` });
+    }
     if (agent.key) {
       const key = agentKeyFromSecret(agent.key, agent.id);
       const checkpointer = new AuditCheckpointer(this.audit, {

@@ -83,3 +83,33 @@ export class E2E {
     await this.broker.dispose().catch(() => undefined);
   }
 }
+
+/** The real daemon as a child process (`dmconfirm agent --config F`), for signal and crash tests. */
+export class AgentProcess {
+  child: import('node:child_process').ChildProcess | undefined;
+  output = '';
+
+  constructor(readonly configFile: string) {}
+
+  async start(): Promise<void> {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--config', this.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: '' },
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child = child;
+  }
+
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) return Promise.resolve({ code: null, signal: null });
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+    return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+}

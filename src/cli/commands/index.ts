@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerActuator } from './actuator.js';
+import { registerAgent } from './agent.js';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerSim } from './sim.js';
@@ -9,6 +10,7 @@ import { registerTrustCommands } from './trust/index.js';
 /** Every subcommand registers itself here; one line per command file. */
 export const commands: Array<(program: Command) => void> = [
   registerConfig,
+  registerAgent,
   registerSim,
   registerAudit,
   registerTrustCommands,

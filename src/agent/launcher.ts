@@ -1,0 +1,96 @@
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { SystemdNotifier } from '../systemd/notify.js';
+import { Agent } from './agent.js';
+
+/** Exit codes systemd and operators see (sysexits where one fits). */
+export const EXIT_CODES = {
+  ok: 0,
+  /** A part failed at run time; systemd restarts us into crash recovery. */
+  failed: 1,
+  /** The configuration is invalid: restarting will not help. */
+  config: 78,
+  /** An uncaught exception or unhandled rejection. */
+  software: 70,
+} as const;
+
+/** How long a stop may take before we give up waiting (a started pulse has released by then). */
+const STOP_TIMEOUT_MS = 25_000;
+
+/**
+ * The daemon's launcher: configuration, logger, systemd readiness and watchdog, signals,
+ * and the exit code. Everything else lives in Agent. This is the only place that decides
+ * the process ends.
+ */
+export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig(configFile, { env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dmconfirm agent: refusing to start\n${error.message}\n`);
+      return EXIT_CODES.config;
+    }
+    throw error;
+  }
+  const { config } = loaded;
+  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty, name: 'dmconfirm-agent' });
+  const notifier = new SystemdNotifier({ env, logger: logger.child({ component: 'systemd' }) });
+  const agent = await Agent.create(config, { logger });
+
+  let finish: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  let stopping = false;
+  const shutdown = (code: number, why: string) => {
+    if (stopping) {
+      logger.warn({ why }, 'already stopping');
+      return;
+    }
+    stopping = true;
+    logger.info({ why }, 'stopping');
+    const timer = setTimeout(() => {
+      logger.error('stop took too long; exiting anyway');
+      finish(EXIT_CODES.failed);
+    }, STOP_TIMEOUT_MS);
+    timer.unref();
+    void notifier
+      .stopping(why)
+      .catch(() => undefined)
+      .then(() => agent.stop())
+      .then(() => finish(code), () => finish(EXIT_CODES.failed))
+      .finally(() => clearTimeout(timer));
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => shutdown(EXIT_CODES.ok, `signal ${signal}`);
+  const onCrash = (error: unknown) => {
+    logger.fatal({ err: error }, 'uncaught error');
+    shutdown(EXIT_CODES.software, 'uncaught error');
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  // A router supervisor that hit a bug: stop everything (actuators release) and let systemd restart us.
+  agent.on('fatal', (error) => {
+    logger.fatal({ err: error }, 'agent part failed');
+    shutdown(EXIT_CODES.failed, 'a part failed');
+  });
+
+  try {
+    await agent.start();
+    await notifier.ready(`watching ${config.routers.length} router(s)`).catch((error: unknown) => logger.warn({ err: error }, 'sd_notify failed'));
+    notifier.startWatchdog(() => !stopping);
+  } catch (error) {
+    logger.fatal({ err: error }, 'start failed');
+    shutdown(EXIT_CODES.failed, 'start failed');
+  }
+  const code = await done;
+  notifier.stopWatchdog();
+  logger.info({ code }, 'stopped');
+  await flush(logger);
+  return code;
+}
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
