@@ -3,6 +3,8 @@ import { registerActuator } from './actuator.js';
 import { registerAgent } from './agent.js';
 import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
+import { registerDoctor } from './doctor.js';
+import { registerPair } from './pair.js';
 import { registerSim } from './sim.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerTrustCommands } from './trust/index.js';
@@ -16,4 +18,6 @@ export const commands: Array<(program: Command) => void> = [
   registerTrustCommands,
   registerOperatorCommands,
   registerActuator,
+  registerDoctor,
+  registerPair,
 ];
