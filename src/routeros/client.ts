@@ -66,6 +66,11 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     this.random = options.random ?? Math.random;
   }
 
+  /** Between start() and stop(). */
+  get isStarted(): boolean {
+    return this.running;
+  }
+
   get isConnected(): boolean {
     return this.connection?.isOpen ?? false;
   }
@@ -76,7 +81,8 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     this.running = true;
     const first = new Promise<void>((resolve) => this.once('connected', resolve).once('connect-failed', () => resolve()));
     this.loop = this.keepConnected();
-    await first;
+    // The loop ends without either event when stop() comes first.
+    await Promise.race([first, this.loop]);
   }
 
   async stop(): Promise<void> {

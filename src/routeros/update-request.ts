@@ -265,6 +265,11 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
           return;
         }
       } catch (error) {
+        if (!reader.isStarted) {
+          // Our owner is shutting down: nothing left to read with.
+          this.push({ phase: 'failed', reason: 'read session stopped before the router came back', mayStillBePending: true });
+          return;
+        }
         // Still away (or stalled): keep waiting. A read session left half-open by a power
         // cut (no FIN) would stay silent for ever: drop it once the port is gone.
         if (error instanceof RouterTimeoutError && !(await reader.portAnswers(1000))) await reader.recycle();

@@ -108,6 +108,20 @@ void describe('RouterClient', () => {
     assert.equal((await c.readDeviceMode()).mode, 'home');
   });
 
+  void test('stop() during the first connect attempt does not leave start() hanging', async () => {
+    const { createServer } = await import('node:net');
+    // Accepts TCP, never answers the login: the first attempt lasts the whole timeout.
+    const silent = createServer((socket) => socket.resume()).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    const r = await router();
+    const c = new RouterClient(endpointFor(r, { port: (silent.address() as { port: number }).port, timeoutMs: 1500 }));
+    const starting = c.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await within(5000, 'stop', c.stop());
+    await within(5000, 'start', starting);
+  });
+
   void test('stop() ends the loop even while backing off', async () => {
     const r = await router();
     const port = r.apiPort;
