@@ -20,7 +20,8 @@ const REMEMBERED = 256;
  * operation itself runs in the background.
  */
 export class InboundDispatcher {
-  readonly #handled = new Map<string, StartVerdict | { ok: false; code: string; message: string }>();
+  /** Digest → verdict (a promise while still being verified, so a duplicate waits for it). */
+  readonly #handled = new Map<string, Promise<StartVerdict>>();
 
   constructor(
     private readonly deps: {
@@ -41,11 +42,12 @@ export class InboundDispatcher {
     const { requestId, digest } = inboundCorrelation(message.payload);
     const earlier = this.#handled.get(digest);
     if (earlier) {
-      this.deps.logger.info({ digest, requestId }, 'duplicate delivery ignored');
+      await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const verdict = await this.dispatch(kind, message.payload, digest);
-    this.remember(digest, verdict);
+    const pending = this.dispatch(kind, message.payload, digest);
+    this.remember(digest, pending);
+    const verdict = await pending;
     if (verdict.ok) return;
     await this.deps.audit.append('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message });
     const security = SECURITY_REASONS.has(verdict.code);
@@ -90,7 +92,22 @@ export class InboundDispatcher {
     }
   }
 
-  private remember(digest: string, verdict: StartVerdict): void {
+  /**
+   * A QoS 1 redelivery (or the same bytes sent again) is never acted on twice, but it is
+   * answered: the operator's `--wait` may have missed the first answers. The latest answer
+   * to those exact bytes is sent again; an order accepted but not answered yet (an approval
+   * before its action starts) is answered by the progress that follows.
+   */
+  private async answerDuplicate(verdict: StartVerdict, requestId: string | undefined, digest: string): Promise<void> {
+    const last = this.deps.publisher.lastAnswer(digest);
+    this.deps.logger.info({ digest, requestId, answered: last?.data.state }, 'duplicate delivery: not acted on again');
+    await this.deps.audit.append('duplicate', { requestId, digest, ok: verdict.ok, answered: last?.data.state });
+    if (!last) return;
+    const detail = `duplicate delivery, already handled${last.data.detail ? `: ${last.data.detail}` : ''}`;
+    this.deps.publisher.progress(last.requestId, { ...last.data, detail }, last.error, { repeat: true });
+  }
+
+  private remember(digest: string, verdict: Promise<StartVerdict>): void {
     this.#handled.set(digest, verdict);
     if (this.#handled.size > REMEMBERED) this.#handled.delete(this.#handled.keys().next().value as string);
   }

@@ -21,7 +21,12 @@ import type { Logger } from '../log/logger.js';
  * completing or a verification from being recorded (the audit log and journal are the
  * records; MQTT is the report, and QoS 1 with a persistent session catches up).
  */
+/** Answers kept per inbound digest, so a redelivered order can be answered again. */
+const REMEMBERED_ANSWERS = 256;
+
 export class Publisher {
+  readonly #answers = new Map<string, { requestId: string; data: ProgressData; error: ErrorInfo | undefined }>();
+
   constructor(
     private readonly link: MqttLink,
     private readonly topics: AgentTopics,
@@ -29,7 +34,8 @@ export class Publisher {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  progress(requestId: string, data: ProgressData, error?: ErrorInfo): void {
+  /** One answer on progress/<requestId>; remembered by its inReplyTo unless it repeats one. */
+  progress(requestId: string, data: ProgressData, error?: ErrorInfo, { repeat = false }: { repeat?: boolean } = {}): void {
     const message: AgentResponse = {
       v: CONTRACT_VERSION,
       id: requestId,
@@ -39,6 +45,16 @@ export class Publisher {
       ...(error ? { error } : {}),
     };
     this.send(this.topics.progress(requestId), message, { ...PUBLISH_RULES.progress, expirySeconds: DEFAULT_COMMAND_EXPIRY_SECONDS });
+    if (data.inReplyTo && !repeat) {
+      this.#answers.delete(data.inReplyTo);
+      this.#answers.set(data.inReplyTo, { requestId, data, error });
+      if (this.#answers.size > REMEMBERED_ANSWERS) this.#answers.delete(this.#answers.keys().next().value as string);
+    }
+  }
+
+  /** The latest answer to the order with this digest, if one was sent since start. */
+  lastAnswer(digest: string): { requestId: string; data: ProgressData; error: ErrorInfo | undefined } | undefined {
+    return this.#answers.get(digest);
   }
 
   event(event: Omit<AgentEvent, 'v' | 'at'>): void {

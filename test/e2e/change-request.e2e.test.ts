@@ -54,7 +54,7 @@ void test('a forged request (unknown key) and a replay are refused with no actua
   assert.equal((await e2e.finalAnswer(goodId)).data.state, 'done');
   const bootsAfterGood = e2e.site.router.state().uptimeMs;
 
-  // The same bytes again (a QoS 1 duplicate) are ignored; re-signed with the same id is a replay.
+  // The same bytes again (a QoS 1 duplicate) are not acted on again; re-signed with the same id is a replay.
   await e2e.publish('request', good);
   const replay = await team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['scheduler'] }, method: 'button', requestId: goodId });
   await e2e.publish('request', replay);

@@ -1,7 +1,9 @@
 /** End-to-end harness: real mosquitto, the RouterOS simulator, the real agent, signed orders over MQTT. */
 import { Agent } from '../../src/agent/agent.js';
 import { silentLogger, createLogger, type Logger } from '../../src/log/logger.js';
-import { agentTopics, messageDigest, type AgentResponse } from '../../src/mqtt/contract.js';
+import { agentTopics, messageDigest, type AgentResponse, type ChallengeMessage } from '../../src/mqtt/contract.js';
+import { buildChange, type ChangeOptions } from '../../src/trust/drafts.js';
+import { requestUpdate, type UpdateRequest } from '../../src/routeros/update-request.js';
 import { SimulatedSite, type SiteOptions } from '../../src/demo/site.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { Observer } from '../helpers/mqtt-clients.js';
@@ -15,11 +17,22 @@ export class E2E {
   site!: SimulatedSite;
   agent: Agent | undefined;
   observer!: Observer;
+  /** Power-off edges the simulated router saw (each one is an actuation by power). */
+  powerCuts = 0;
+  /** Button presses the simulated router saw. */
+  presses = 0;
+  readonly #others: AbortController[] = [];
 
   async start(site: Omit<SiteOptions, 'brokerUrl' | 'protocolVersion'> = {}): Promise<void> {
     await this.broker.start();
     this.site = new SimulatedSite({ brokerUrl: this.broker.url, protocolVersion: 5, ...site });
     await this.site.start();
+    this.site.router.on('power', (e: { on: boolean }) => {
+      if (!e.on) this.powerCuts++;
+    });
+    this.site.router.on('button', (e: { down: boolean }) => {
+      if (e.down) this.presses++;
+    });
     this.observer = await Observer.connect(this.broker.url, [`${this.topics.root}/#`]);
     await this.startAgent();
   }
@@ -69,6 +82,25 @@ export class E2E {
     return JSON.parse(seen.payload) as AgentResponse;
   }
 
+  /**
+   * Someone else (WinBox, a script) requests a device-mode change on its own API session:
+   * what the agent observes as an attempt-count rise with no request of its own.
+   */
+  otherClientUpdate(change: ChangeOptions, activationTimeoutSeconds = 120): UpdateRequest {
+    const abort = new AbortController();
+    this.#others.push(abort);
+    const update = requestUpdate(this.site.config.routers[0]!, buildChange(change), activationTimeoutSeconds, { signal: abort.signal, comeBackTimeoutMs: 30_000 });
+    void update.outcome.catch(() => undefined);
+    return update;
+  }
+
+  /** The next retained challenge for hap1 published after `after` messages were seen. */
+  async challenge(after = 0, timeoutMs = 20_000): Promise<ChallengeMessage> {
+    const topic = this.topics.challenge('hap1');
+    const seen = await this.observer.waitFor((m) => m.topic === topic && m.payload !== '' && this.observer.seen.indexOf(m) >= after, 'challenge', timeoutMs);
+    return JSON.parse(seen.payload) as ChallengeMessage;
+  }
+
   events(code?: string): Array<{ code: string; type: string; message: string }> {
     return this.observer.seen
       .filter((m) => m.topic === this.topics.events)
@@ -77,6 +109,7 @@ export class E2E {
   }
 
   async stop(): Promise<void> {
+    for (const abort of this.#others) abort.abort();
     await this.stopAgent().catch(() => undefined);
     await this.observer?.close().catch(() => undefined);
     await this.site?.stop().catch(() => undefined);
