@@ -1,4 +1,4 @@
-import type { ActuatorConfig } from '../config/actuator-schema.js';
+import { actuatorCapabilities, type ActuatorConfig } from '../config/actuator-schema.js';
 import type { RouterConfig } from '../config/router-schema.js';
 import { planPowerOff, planPress } from './pulse.js';
 import { ActuatorError } from './errors.js';
@@ -78,16 +78,6 @@ export function planActuatorTest(router: RouterConfig, requested: TestAction | u
   };
 }
 
+
 /** What an actuator configuration can do, without building it (for config validation). */
-export function capabilitiesOf(config: ActuatorConfig): { press: boolean; powerCycle: boolean } {
-  switch (config.driver) {
-    case 'gpio':
-    case 'lcus':
-    case 'numato':
-      return { press: config.wiring === 'normally-open', powerCycle: config.wiring === 'normally-closed' };
-    case 'sim':
-      return { press: true, powerCycle: true };
-    default:
-      return { press: false, powerCycle: true };
-  }
-}
+export const capabilitiesOf = actuatorCapabilities;

@@ -116,3 +116,17 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
 
 export type ActuatorConfig = z.infer<typeof actuatorSchema>;
 export type ActuatorTiming = z.infer<typeof timingSchema>;
+
+/** What an actuator configuration can do: relays by their wiring, PDUs and PoE only power. */
+export function actuatorCapabilities(config: ActuatorConfig): { press: boolean; powerCycle: boolean } {
+  switch (config.driver) {
+    case 'gpio':
+    case 'lcus':
+    case 'numato':
+      return { press: config.wiring === 'normally-open', powerCycle: config.wiring === 'normally-closed' };
+    case 'sim':
+      return { press: true, powerCycle: true };
+    default:
+      return { press: false, powerCycle: true };
+  }
+}

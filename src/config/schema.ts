@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secretRef } from './secret.js';
 import { routerSchema } from './router-schema.js';
+import { actuatorCapabilities } from './actuator-schema.js';
 import { policySchema } from './policy-schema.js';
 
 const topicLevel = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, _ or - (an MQTT topic level)');
@@ -63,6 +64,14 @@ export const configSchema = z
             message: `method "${method}" is allowed but no ${method} actuator is configured`,
           });
         }
+      }
+      // A PDU cannot press a button; a relay's wiring says whether it presses or cuts power.
+      const { button, power } = router.actuators;
+      if (button && !actuatorCapabilities(button).press) {
+        ctx.addIssue({ code: 'custom', path: ['routers', index, 'actuators', 'button'], message: `driver ${button.driver} cannot press a button (a relay across the button needs wiring: normally-open)` });
+      }
+      if (power && !actuatorCapabilities(power).powerCycle) {
+        ctx.addIssue({ code: 'custom', path: ['routers', index, 'actuators', 'power'], message: `driver ${power.driver} cannot cut power (a relay in the supply needs wiring: normally-closed)` });
       }
     });
   });

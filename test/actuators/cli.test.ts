@@ -196,3 +196,14 @@ void test('CLI: press through the simulator, and a power cycle through a simulat
     await sw.stop();
   }
 });
+
+void test('config: a PDU as the button or a normally-open relay as the power cut is refused with its path', () => {
+  const text = configText(`      button: { driver: apc, path: /dev/ttyUSB0, outlet: 1 }
+      power: { driver: gpio, pin: 17, wiring: normally-open }`);
+  assert.throws(
+    () => parseConfigText(text, join(dir, 'agent.yaml'), {}),
+    (error: Error) =>
+      /routers\[0\]\.actuators\.button: driver apc cannot press a button/.test(error.message) &&
+      /routers\[0\]\.actuators\.power: driver gpio cannot cut power/.test(error.message),
+  );
+});
