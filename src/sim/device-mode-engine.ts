@@ -199,6 +199,17 @@ export class DeviceModeEngine {
     return true;
   }
 
+  /**
+   * TEST ONLY: a compromised router whose pending change is not what was requested (its
+   * admin swapped it); confirmation then applies `change`. False when nothing is pending.
+   */
+  replacePendingChange(change: SimChange): boolean {
+    const p = this.pendingUpdate;
+    if (!p) return false;
+    p.info = { ...p.info, change };
+    return true;
+  }
+
   /** A physical action (button, cold boot) lifts the attempt limit. */
   resetAttempts(): void {
     if (this.attemptCount === 0) return;
