@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { E2E } from './harness.js';
+
+async function requestVerified(e2e: E2E, method: 'button' | 'power'): Promise<void> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method, activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  const state = e2e.site.router.state();
+  assert.equal(state.deviceMode.features.container, true);
+  assert.equal(state.attemptCount, 0);
+  assert.deepEqual(state.faults, []);
+  assert.equal(e2e.powerCuts + e2e.presses, 1, 'acted once');
+}
+
+void test('a router whose other sessions stall while a change is pending: the request still ends verified', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { stallOthersWhilePending: true } });
+  await requestVerified(e2e, 'power');
+});
+
+void test('a router that stalls other sessions, confirmed by the button', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { stallOthersWhilePending: true } });
+  await requestVerified(e2e, 'button');
+});
+
+void test('a router that sends progress sentences while a change is pending: the request ends verified', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { progressWhilePending: true } });
+  await requestVerified(e2e, 'power');
+});
