@@ -33,7 +33,12 @@ export class E2E {
     this.site.router.on('button', (e: { down: boolean }) => {
       if (e.down) this.presses++;
     });
-    this.observer = await Observer.connect(this.broker.url, [`${this.topics.root}/#`]);
+    // A persistent session, like an operator's tool: answers sent while the broker restarts still arrive.
+    this.observer = await Observer.connect(this.broker.url, [`${this.topics.root}/#`], {
+      clientId: `e2e-observer-${process.pid}-${Math.random().toString(36).slice(2)}`,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    });
     await this.startAgent();
   }
 
