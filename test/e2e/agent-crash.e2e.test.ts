@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyAuditFile } from '../../src/audit/verify.js';
+import { waitFor } from '../helpers/mosquitto.js';
+import { AgentProcess, E2E } from './harness.js';
+
+/** The real daemon in place of the in-process agent, serving hap1. */
+async function daemon(e2e: E2E, t: { after: (fn: () => void) => void }): Promise<AgentProcess> {
+  const child = new AgentProcess(e2e.site.configFile);
+  t.after(() => child.kill('SIGKILL'));
+  const seen = e2e.observer.seen.length;
+  await child.start();
+  await e2e.observer.waitFor(
+    (m) => e2e.observer.seen.indexOf(m) >= seen && m.topic === e2e.topics.status && m.payload.includes('"online"'),
+    'daemon online',
+    30_000,
+  );
+  return child;
+}
+
+async function killAt(e2e: E2E, child: AgentProcess, when: () => boolean, what: string): Promise<void> {
+  await waitFor(() => (when() ? true : undefined), what, 30_000);
+  child.kill('SIGKILL');
+  const exit = await child.exited();
+  assert.equal(exit.signal, 'SIGKILL');
+}
+
+async function assertRecovered(e2e: E2E, requestId: string): Promise<void> {
+  const final = await e2e.finalAnswer(requestId, 45_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  await sleep(1000); // anything replayed or reported twice would show up by now
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, 'outcome reported once');
+  assert.equal(e2e.powerCuts, 1, 'acted once');
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on');
+  assert.equal(state.button.down, false);
+  assert.deepEqual(state.faults, []);
+  assert.equal(state.deviceMode.features.container, true);
+  assert.equal(state.attemptCount, 0);
+  const audit = await verifyAuditFile(join(e2e.site.dir, 'state', 'audit.jsonl'));
+  assert.ok(audit.ok, JSON.stringify(audit.problems));
+}
+
+async function requestPowerCycle(e2e: E2E): Promise<string> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  await e2e.publish('request', jws);
+  return e2e.requestIdOf(jws);
+}
+
+void test('the daemon killed while the router reboots: restarted, it verifies and reports once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  await e2e.stopAgent();
+  const first = await daemon(e2e, t);
+  const requestId = await requestPowerCycle(e2e);
+  await killAt(e2e, first, () => e2e.answers(requestId).some((a) => a.data.state === 'rebooting'), 'rebooting');
+  await daemon(e2e, t);
+  await assertRecovered(e2e, requestId);
+});
+
+void test('the daemon killed with the power cut: restarted, it restores power, verifies and reports once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ offMs: 15_000 });
+  await e2e.stopAgent();
+  const first = await daemon(e2e, t);
+  const requestId = await requestPowerCycle(e2e);
+  await killAt(e2e, first, () => e2e.site.router.state().power === 'off', 'power cut');
+  assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
+  await daemon(e2e, t);
+  await assertRecovered(e2e, requestId);
+});
