@@ -1,4 +1,5 @@
 import { parse as parseYamlValue } from 'yaml';
+import type { ConfigProblem } from './load.js';
 
 export const ENV_PREFIX = 'DMCONFIRM__';
 
@@ -14,9 +15,10 @@ function toKey(segment: string, target: Record<string, unknown>): string {
  * validation, so an override is checked exactly like the file. Values are YAML scalars
  * (`8728` is a number, `true` a boolean, `[a, b]` a list).
  */
-export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { config: unknown; applied: string[] } {
+export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { config: unknown; applied: string[]; refused: ConfigProblem[] } {
   const root: Record<string, unknown> = isObject(raw) ? structuredClone(raw) : {};
   const applied: string[] = [];
+  const refused: ConfigProblem[] = [];
   for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
@@ -26,9 +28,22 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { confi
       const segment = segments[i]!;
       const last = i === segments.length - 1;
       const key: string | number = Array.isArray(node) ? Number(segment) : toKey(segment, node);
-      if (Array.isArray(node) && !Number.isInteger(key)) break;
+      // A list grows by at most one entry: ROUTERS__99999999 would make a sparse list that
+      // validation walks element by element until the process runs out of memory.
+      if (Array.isArray(node) && (!/^\d+$/.test(segment) || (key as number) > node.length)) {
+        refused.push({ path: name, message: `list index ${segment} must be 0..${node.length} (the next free index at most)` });
+        break;
+      }
       if (last) {
-        (node as Record<string | number, unknown>)[key] = parseYamlValue(value) as unknown;
+        let parsed: unknown;
+        try {
+          parsed = parseYamlValue(value) as unknown;
+        } catch (error) {
+          // `[a`, `*x`: a YAML error in the value names the variable, like a problem in the file.
+          refused.push({ path: name, message: `not a YAML value: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` });
+          break;
+        }
+        (node as Record<string | number, unknown>)[key] = parsed;
         applied.push(name);
         break;
       }
@@ -41,7 +56,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { confi
       node = child as Record<string, unknown> | unknown[];
     }
   }
-  return { config: root, applied };
+  return { config: root, applied, refused };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

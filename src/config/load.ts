@@ -68,7 +68,14 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   if (doc.errors.length > 0) {
     throw new ConfigError(path, doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })));
   }
-  const { config: raw, applied } = applyEnvOverrides(doc.toJS(), env);
+  let js: unknown;
+  try {
+    js = doc.toJS(); // throws on an unresolved alias or an alias bomb
+  } catch (error) {
+    throw new ConfigError(path, [{ path: '(yaml)', message: error instanceof Error ? error.message : String(error) }]);
+  }
+  const { config: raw, applied, refused } = applyEnvOverrides(js, env);
+  if (refused.length > 0) throw new ConfigError(path, refused);
   const result = withSecretContext({ baseDir: dirname(path), credentialsDirectory: env.CREDENTIALS_DIRECTORY }, () =>
     configSchema.safeParse(raw),
   );
