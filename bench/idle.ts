@@ -1,0 +1,87 @@
+/**
+ * The daemon as users run it (`dmconfirm agent --config F`, a child process): time from
+ * spawn to ready, then resident memory and CPU while idle at 1 s polling, read from /proc.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { SimulatedSite } from '../src/demo/site.js';
+import { agentTopics } from '../src/mqtt/contract.js';
+import { Observer } from '../test/helpers/mqtt-clients.js';
+import { reapOnExit } from '../test/helpers/child-reaper.js';
+import { sleep } from './stats.js';
+
+export interface IdleResult {
+  startupOnlineMs: number;
+  startupReadyMs: number;
+  rssMb: number;
+  cpuPct: number;
+  windowS: number;
+  runner: string;
+}
+
+/** dist when built (what systemd runs), tsx otherwise (slower start: it compiles on load). */
+export function cliCommand(): { args: string[]; runner: string } {
+  return existsSync('dist/cli/main.js')
+    ? { args: ['dist/cli/main.js'], runner: 'node dist/cli/main.js' }
+    : { args: ['--import', 'tsx', 'src/cli/main.ts'], runner: 'node --import tsx src/cli/main.ts' };
+}
+
+function cpuTicks(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssKb(pid: number): number {
+  const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? NaN);
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export async function idleAgent(brokerUrl: string, windowS: number, log: (line: string) => void): Promise<IdleResult> {
+  const site = new SimulatedSite({ brokerUrl, protocolVersion: 5, routerConfig: { pollIntervalMs: 1000 } });
+  await site.start();
+  const topics = agentTopics('dmconfirm/v1', site.siteName, site.agentId);
+  const observer = await Observer.connect(brokerUrl, [topics.status, topics.routerState('hap1')]);
+  const { args, runner } = cliCommand();
+  const started = performance.now();
+  const child = spawn(process.execPath, [...args, 'agent', '--config', site.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+  reapOnExit(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    const online = await observer.waitFor((m) => m.topic === topics.status && m.payload.includes('"online"'), `agent online (${stderr})`, 30_000);
+    const onlineAt = performance.now();
+    void online;
+    await observer.waitFor((m) => m.topic === topics.routerState('hap1') && m.payload.includes('"reachable":true'), 'first router state', 30_000);
+    const readyAt = performance.now();
+    log(`  agent (${runner}) online after ${Math.round(onlineAt - started)} ms, router state after ${Math.round(readyAt - started)} ms`);
+    await sleep(5000); // startup work (JIT, first checkpoint) is not idle
+    const pid = child.pid!;
+    const ticks0 = cpuTicks(pid);
+    const t0 = performance.now();
+    let rssMax = 0;
+    while (performance.now() - t0 < windowS * 1000) {
+      await sleep(1000);
+      rssMax = Math.max(rssMax, rssKb(pid));
+    }
+    const cpuS = (cpuTicks(pid) - ticks0) / TICKS_PER_SECOND;
+    const elapsedS = (performance.now() - t0) / 1000;
+    return {
+      startupOnlineMs: onlineAt - started,
+      startupReadyMs: readyAt - started,
+      rssMb: rssMax / 1024,
+      cpuPct: (cpuS / elapsedS) * 100,
+      windowS: elapsedS,
+      runner,
+    };
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    await observer.close().catch(() => undefined);
+    await site.stop();
+  }
+}

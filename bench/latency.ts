@@ -1,0 +1,137 @@
+/**
+ * Latency of one agent on loopback: real mosquitto, the RouterOS simulator and the real
+ * agent in this process (the e2e harness), every instant taken with performance.now()
+ * where it happens: the publish, the simulator's own events, the observer's arrivals.
+ */
+import type { AgentResponse } from '../src/mqtt/contract.js';
+import { E2E } from '../test/e2e/harness.js';
+import { percentile, round, sleep } from './stats.js';
+
+export interface LatencyResult {
+  approvalToEdge: number[];
+  detectObserved: number[];
+  requestToPending: number[];
+  e2eOverhead: number[];
+  failures: string[];
+}
+
+/** Timestamps of what the simulated router did, and of what the observer received. */
+class Timeline {
+  readonly router: Array<{ what: string; at: number; data: Record<string, unknown> }> = [];
+  readonly arrivals: Array<{ topic: string; payload: string; at: number }> = [];
+
+  constructor(e2e: E2E) {
+    for (const what of ['power', 'button', 'update-requested', 'booted'] as const) {
+      e2e.site.router.on(what, (data: Record<string, unknown>) => this.router.push({ what, at: performance.now(), data }));
+    }
+    e2e.observer.client.on('message', (topic, payload) => this.arrivals.push({ topic, payload: payload.toString(), at: performance.now() }));
+  }
+
+  firstRouter(what: string, after: number, match: (d: Record<string, unknown>) => boolean = () => true): number | undefined {
+    return this.router.find((e) => e.what === what && e.at >= after && match(e.data))?.at;
+  }
+
+  async arrival(match: (topic: string, payload: string) => boolean, after: number, what: string, timeoutMs = 30_000): Promise<{ at: number; payload: string }> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const hit = this.arrivals.find((a) => a.at >= after && match(a.topic, a.payload));
+      if (hit) return hit;
+      if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(5);
+    }
+  }
+}
+
+function site(pressMs: number) {
+  return {
+    // Short physical times rather than a time scale: the agent judges a reboot by comparing
+    // the router's uptime with its own clock, which a scaled simulator would confuse.
+    router: { timing: { bootMs: 500, shutdownMs: 250, minOffMs: 375 } },
+    // The default poll interval: detection latency is judged against it.
+    routerConfig: { pollIntervalMs: 1000 },
+    policy: { maxOperationsPerHour: 60 },
+    offMs: 2000,
+    pressMs,
+  };
+}
+
+/**
+ * Someone else's update → challenge (detection), then approval → first relay edge: the
+ * path on which the agent only verifies the approval, re-reads the router and acts.
+ */
+export async function observedPendingSamples(samples: number, out: LatencyResult, log: (line: string) => void): Promise<void> {
+  const e2e = new E2E();
+  try {
+    await e2e.start(site(100));
+    const t = new Timeline(e2e);
+    const topics = e2e.topics;
+    for (let i = 0; i < samples; i++) {
+      const change = i % 2 === 0 ? { enable: ['fetch'] } : { disable: ['fetch'] };
+      // A fresh poll phase each time: the update lands anywhere in the 1 s interval.
+      await sleep(300 + Math.random() * 1000);
+      const before = performance.now();
+      e2e.otherClientUpdate(change);
+      const challengeSeen = await t.arrival((topic, p) => topic === topics.challenge('hap1') && p !== '', before, 'challenge');
+      const requested = t.firstRouter('update-requested', before);
+      if (requested !== undefined) out.detectObserved.push(challengeSeen.at - requested);
+      const open = JSON.parse(challengeSeen.payload) as { challenge: Parameters<typeof e2e.site.team.approval>[0] };
+      const approval = await e2e.site.team.approval(open.challenge, { expect: change, method: 'button' });
+      const requestId = e2e.requestIdOf(approval);
+      const sent = performance.now();
+      await e2e.publish('approval', approval);
+      const final = await finalOf(t, topics.progress(requestId), sent);
+      const edge = t.firstRouter('button', sent, (d) => d.down === true);
+      if (final.data.state !== 'done' || edge === undefined) {
+        out.failures.push(`observed #${i}: ${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
+        continue;
+      }
+      out.approvalToEdge.push(edge - sent);
+      log(`  observed #${i + 1}/${samples}: detect ${round(challengeSeen.at - (requested ?? NaN))} ms, approval→press ${round(edge - sent)} ms`);
+    }
+  } finally {
+    await e2e.stop();
+  }
+}
+
+/** Signed change request → update pending on the router, and → verified minus off and boot time. */
+export async function changeRequestSamples(samples: number, out: LatencyResult, log: (line: string) => void): Promise<void> {
+  const e2e = new E2E();
+  try {
+    await e2e.start(site(100));
+    const t = new Timeline(e2e);
+    for (let i = 0; i < samples; i++) {
+      const change = i % 2 === 0 ? { enable: ['container'] } : { disable: ['container'] };
+      await sleep(500);
+      const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change, method: 'power', activationTimeoutSeconds: 120 });
+      const requestId = e2e.requestIdOf(jws);
+      const sent = performance.now();
+      await e2e.publish('request', jws);
+      const final = await finalOf(t, e2e.topics.progress(requestId), sent);
+      const pending = t.firstRouter('update-requested', sent);
+      const off = t.firstRouter('power', sent, (d) => d.on === false);
+      const on = t.firstRouter('power', sent, (d) => d.on === true);
+      const booted = t.firstRouter('booted', sent);
+      if (final.data.state !== 'done' || pending === undefined || off === undefined || on === undefined || booted === undefined) {
+        out.failures.push(`change #${i}: ${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
+        continue;
+      }
+      out.requestToPending.push(pending - sent);
+      const total = final.arrivedAt - sent;
+      const overhead = total - (on - off) - (booted - on);
+      out.e2eOverhead.push(overhead);
+      log(`  change #${i + 1}/${samples}: →pending ${round(pending - sent)} ms, →verified ${round(total)} ms (off ${round(on - off)}, boot ${round(booted - on)}), overhead ${round(overhead)} ms`);
+    }
+  } finally {
+    await e2e.stop();
+  }
+}
+
+/** The final answer on `topic` and when it arrived (performance.now()). */
+async function finalOf(t: Timeline, topic: string, after: number): Promise<AgentResponse & { arrivedAt: number }> {
+  const hit = await t.arrival((tp, p) => tp === topic && (JSON.parse(p) as AgentResponse).data.final, after, `final answer on ${topic}`, 60_000);
+  return { ...(JSON.parse(hit.payload) as AgentResponse), arrivedAt: hit.at };
+}
+
+export function summarize(values: number[]): { p50: number; p99: number } {
+  return { p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) };
+}

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: latency, press accuracy under load, idle cost and fleet load, on
+ * loopback against a real mosquitto and the simulators. Prints a table, the shortfalls,
+ * and as the last line one JSON object with every figure.
+ *
+ *   --quick           fewer samples, a 50-agent fleet, a 10 s idle window (smoke run)
+ *   BENCH_FLEET=N     fleet size (default 500; 50 with --quick)
+ *   BENCH_FLEET_PROCS shard processes for the fleet (default 3)
+ *   BENCH_FLEET_POLL_MS  the fleet agents' poll interval (default 5000)
+ *   BENCH_IDLE_S      idle CPU window in seconds (default 60; 10 with --quick)
+ */
+import { Mosquitto } from '../test/helpers/mosquitto.js';
+import { runFleet } from './fleet.js';
+import { idleAgent } from './idle.js';
+import { changeRequestSamples, observedPendingSamples, summarize, type LatencyResult } from './latency.js';
+import { pressSamples } from './press.js';
+import { percentile, renderTable, round, shortfalls, type Figure } from './stats.js';
+
+const quick = process.argv.includes('--quick');
+const intEnv = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+const plan = {
+  observed: quick ? 6 : 30,
+  changes: quick ? 3 : 10,
+  presses: quick ? 18 : 60,
+  idleS: intEnv('BENCH_IDLE_S', quick ? 10 : 60),
+  fleet: intEnv('BENCH_FLEET', quick ? 50 : 500),
+  fleetProcs: intEnv('BENCH_FLEET_PROCS', 3),
+  fleetPollMs: intEnv('BENCH_FLEET_POLL_MS', 5000),
+};
+const log = (line: string): void => console.log(line);
+const DEFAULT_POLL_MS = 1000;
+
+async function main(): Promise<void> {
+  log(`dmconfirm bench${quick ? ' (quick)' : ''}: ${JSON.stringify(plan)}`);
+  const figures: Figure[] = [];
+
+  log('latency: someone else\'s update → challenge → approval → button press (poll 1000 ms)');
+  const lat: LatencyResult = { approvalToEdge: [], detectObserved: [], requestToPending: [], e2eOverhead: [], failures: [] };
+  await observedPendingSamples(plan.observed, lat, log);
+  log('latency: signed change request → pending → power cut → verified');
+  await changeRequestSamples(plan.changes, lat, log);
+  for (const f of lat.failures) log(`  sample failed: ${f}`);
+  const a2e = summarize(lat.approvalToEdge);
+  const n = (values: number[]) => `n=${values.length}`;
+  figures.push(
+    { key: 'approval_to_actuation_p50', value: a2e.p50, unit: 'ms', note: `approval publish → simulator button-down, ${n(lat.approvalToEdge)}` },
+    { key: 'approval_to_actuation_p99', value: a2e.p99, unit: 'ms', target: 50, note: 'verify 2 signatures, journal, re-read router, HTTP to the relay' },
+    { key: 'request_to_pending_p50', value: round(percentile(lat.requestToPending, 50)), unit: 'ms', target: 200, note: `request publish → simulator update-requested, ${n(lat.requestToPending)}` },
+    { key: 'detect_observed_pending_p50', value: round(percentile(lat.detectObserved, 50)), unit: 'ms', target: DEFAULT_POLL_MS + 100, note: `update-requested → challenge received, poll ${DEFAULT_POLL_MS} ms, ${n(lat.detectObserved)}` },
+    { key: 'e2e_overhead_p50', value: round(percentile(lat.e2eOverhead, 50)), unit: 'ms', target: 1500, note: `request → final "done" minus off and boot time (simulator events), ${n(lat.e2eOverhead)}` },
+  );
+
+  log('press length with every core busy');
+  const press = await pressSamples(plan.presses, log);
+  const routerP99 = round(percentile(press.routerErrors, 99));
+  const edgeP99 = round(percentile(press.edgeErrors, 99));
+  figures.push({
+    key: 'press_duration_error_p99',
+    value: Math.max(routerP99, edgeP99),
+    unit: 'ms',
+    target: 10,
+    note: `${press.busyThreads} spinning threads; simulator events p99 ${routerP99}, ActionReport edges p99 ${edgeP99}, ${n(press.routerErrors)}`,
+  });
+
+  const broker = new Mosquitto({ persistence: false });
+  await broker.start();
+  try {
+    log(`idle agent process: startup, then ${plan.idleS} s at 1 s polling`);
+    const idle = await idleAgent(broker.url, plan.idleS, log);
+    figures.push(
+      { key: 'agent_rss_idle_mb', value: round(idle.rssMb), unit: 'MB', target: 60, note: `VmRSS max over the window, ${idle.runner}` },
+      { key: 'agent_cpu_idle_pct', value: round(idle.cpuPct, 2), unit: '%', target: 1, note: `/proc utime+stime over ${round(idle.windowS)} s, one core` },
+      { key: 'agent_startup_ms', value: Math.round(idle.startupReadyMs), unit: 'ms', target: 1500, note: `spawn → first router state (online status at ${Math.round(idle.startupOnlineMs)} ms)` },
+    );
+
+    log(`fleet: ${plan.fleet} agents in ${plan.fleetProcs} processes, poll ${plan.fleetPollMs} ms, one power cycle each`);
+    const fleet = await runFleet(broker.url, plan.fleet, plan.fleetProcs, plan.fleetPollMs, log);
+    for (const f of fleet.failures) log(`  fleet failure: ${f}`);
+    figures.push(
+      { key: 'fleet_agents', value: fleet.agents, unit: '', atLeast: quick ? 1 : 500, note: `${fleet.ready} ready` },
+      { key: 'fleet_ops_ok', value: fleet.ok, unit: '', atLeast: fleet.agents, note: `all answered in ${Math.round(fleet.opsWallMs)} ms; ${fleet.failed} failed` },
+      { key: 'fleet_ops_lost', value: fleet.lost, unit: '', target: 0, note: 'orders with no final answer' },
+      { key: 'fleet_status_ms', value: Math.round(fleet.statusMs), unit: 'ms', note: `dmconfirm status --json, spawn → exit; ${fleet.statusAgents} agents listed done` },
+    );
+  } finally {
+    await broker.dispose();
+  }
+
+  log('');
+  log(renderTable(figures));
+  const missed = shortfalls(figures);
+  log(missed.length === 0 ? '\nall targets met' : `\n${missed.join('\n')}`);
+  console.log(JSON.stringify(Object.fromEntries(figures.map((f) => [f.key, Number.isNaN(f.value) ? null : f.value]))));
+}
+
+await main();
