@@ -1,0 +1,91 @@
+// `dmconfirm actuator test` through serial PDUs on real socat pty pairs: the installer's
+// command drives each driver against its simulated device, byte for byte.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+import { ApcDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-pdu-'));
+writeFileSync(join(dir, 'router.pw'), 'pw\n');
+writeFileSync(join(dir, 'pdu.pw'), 'apc\n');
+writeFileSync(join(dir, 'trust.json'), '{}');
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+const noSocat = spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed';
+
+function configFor(actuator: string): string {
+  const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    `agent: { id: a1, site: s1, trustRoot: trust.json }
+mqtt: { url: "mqtt://127.0.0.1:1883" }
+routers:
+  - name: r1
+    host: 127.0.0.1
+    username: admin
+    password: { file: router.pw }
+    methods: [power]
+    actuators:
+      power: ${actuator}
+`,
+  );
+  return file;
+}
+
+function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), ...args]);
+  children.add(proc);
+  proc.stdin.end();
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+}
+
+async function withDevice(name: string, device: SerialDevice, run: (hostPath: string) => Promise<void>): Promise<void> {
+  const host = join(dir, `${name}-host`);
+  const dev = join(dir, `${name}-dev`);
+  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
+  children.add(socat);
+  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
+  const port = new SerialPort({ path: dev, baudRate: 9600 });
+  device.output = (data) => port.write(data);
+  port.on('data', (chunk: Buffer) => device.receive(chunk));
+  try {
+    await run(host);
+  } finally {
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+    socat.kill();
+  }
+}
+
+void test('CLI: a power cycle through a WTI PDU (plug by name, /OFF then /ON)', { skip: noSocat }, async () => {
+  const pdu = new WtiDevice();
+  await withDevice('wti', pdu, async (host) => {
+    const file = configFor(`{ driver: wti, path: ${host}, plug: router, method: off-on, timing: { offMs: 2000 } }`);
+    const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--yes']);
+    assert.equal(run.code, 0, run.err + run.out);
+    assert.match(run.out, /done: power-cycle of 2000 ms/);
+    const plug2 = pdu.events.filter((e) => e.outlet === '2').map((e) => e.on);
+    assert.deepEqual(plug2.slice(-2), [false, true], JSON.stringify(pdu.events));
+    assert.ok(pdu.events.every((e) => e.outlet === '2'), 'only the router plug was switched');
+  });
+});
+
+void test('CLI: a power cycle through an APC PDU with a login, checking E000', { skip: noSocat }, async () => {
+  const pdu = new ApcDevice({ login: { user: 'apc', password: 'apc' } });
+  await withDevice('apc', pdu, async (host) => {
+    const file = configFor(`{ driver: apc, path: ${host}, outlet: 3, username: apc, password: { file: pdu.pw }, timing: { offMs: 2000 } }`);
+    const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--yes']);
+    assert.equal(run.code, 0, run.err + run.out);
+    assert.deepEqual(pdu.events.filter((e) => e.outlet === '3').map((e) => e.on).slice(-2), [false, true]);
+  });
+});
