@@ -60,6 +60,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   private closedWith: RouterError | undefined;
   private socketClosed: Promise<void> | undefined;
   private loginTrap: string | undefined;
+  private loginRows = 0;
   private tlsFailure: RouterTlsError | undefined;
   private socketError: Error | undefined;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
@@ -262,6 +263,12 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     const connector = this.connector;
     if ((reply !== '!re' && reply !== '!done' && reply !== '!trap') || tag === undefined || !connector?.receiver.tags.has(tag)) {
       this.log.warn({ words: words.slice(0, 3) }, 'dropping a reply node-routeros cannot route');
+      return;
+    }
+    if (this.state === 'connecting' && reply === '!re' && ++this.loginRows > 1) {
+      // node-routeros 1.6.9 takes a login answered with two or more rows as a success and
+      // leaves a rejected promise unhandled, which ends the process. A real login has none.
+      this.abortWith(new RouterProtocolError('the login was answered with several rows; not a RouterOS login reply', this.host));
       return;
     }
     if (reply === '!re' || (reply === '!done' && words.some((w) => w.startsWith('=')))) {
