@@ -300,7 +300,8 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     const connector = this.connector;
     if (this.state !== 'open' || !connector) return;
     const channel: RosChannel = new Channel(connector as never);
-    const timer = setTimeout(() => channel.close(true), 2000);
+    // unref: this best-effort cleanup must not keep a stopping process alive.
+    const timer = setTimeout(() => channel.close(true), 2000).unref();
     channel.write(['/cancel', `=tag=${tag}`]).then(
       () => clearTimeout(timer),
       () => clearTimeout(timer),

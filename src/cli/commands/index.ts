@@ -5,6 +5,7 @@ import { registerAudit } from './audit.js';
 import { registerConfig } from './config.js';
 import { registerDoctor } from './doctor.js';
 import { registerPair } from './pair.js';
+import { registerDemo } from './demo.js';
 import { registerSim } from './sim.js';
 import { registerOperatorCommands } from './operator.js';
 import { registerTrustCommands } from './trust/index.js';
@@ -20,4 +21,5 @@ export const commands: Array<(program: Command) => void> = [
   registerActuator,
   registerDoctor,
   registerPair,
+  registerDemo,
 ];
