@@ -56,7 +56,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   ) {
     super();
     const logger = deps.logger;
-    this.client = new RouterClient(config, { logger, backoff: { initialMs: 500, maxMs: 15_000 } });
+    // A reboot we caused must be noticed quickly: a reconnect attempt is one cheap TCP connect.
+    this.client = new RouterClient(config, { logger, backoff: { initialMs: 250, maxMs: 3000 } });
     this.#watcher = new DeviceModeWatcher(config, { client: this.client, intervalMs: config.pollIntervalMs, logger });
     for (const role of ['button', 'power'] as const) {
       const actuatorConfig = config.actuators[role];
