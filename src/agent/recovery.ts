@@ -1,5 +1,5 @@
 import type { ExpectedDeviceMode } from './decisions.js';
-import type { OperationRecord } from './journal.js';
+import { deadlineSchema, monotonicNowMs, monotonicRemainingMs, type OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { RouterContext } from './router-context.js';
 import { verify } from './flows/actuate-and-verify.js';
@@ -29,17 +29,34 @@ export async function recoverOperation(ctx: RouterContext, record: OperationReco
     await op.note({ actuatorEngaged: false });
     await op.to('rebooting', 'agent restarted mid-action; actuator released at start-up; waiting for the router');
   }
+  // When the action began in this boot of the host, the router's uptime tells whether it
+  // rebooted since: a crash between journaling and the first edge is "not confirmed", not
+  // a device-mode mismatch. Otherwise whether it rebooted is unknown and the read-back decides.
+  const engagedMono = engagedMonotonicMs(record);
+  let rebooted: boolean | undefined;
   if (op.state === 'rebooting') {
-    const back = await waitForReboot(ctx.client, { timeoutMs: ctx.config.bootTimeoutMs, signal: ctx.signal });
+    const back = await waitForReboot(ctx.client, {
+      timeoutMs: ctx.config.bootTimeoutMs,
+      signal: ctx.signal,
+      ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono }, now: monotonicNowMs }),
+    });
     if (!back.back) {
       await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `router not back after restart recovery: ${back.lastError}`, operationId: record.id });
       await op.to('failed', 'router did not come back', { code: 'router-not-back', message: back.lastError });
       return;
     }
+    if (engagedMono !== undefined) rebooted = back.rebooted;
     await op.to('verifying', 'router answers after agent restart; reading device-mode back');
   }
   const expected = record.expected as ExpectedDeviceMode | undefined;
   const expectAttemptCount = record.expectAttemptCount as number | undefined;
-  // Whether it rebooted is unknown across our restart; the read-back decides.
-  await verify(ctx, op, { expected, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) }, undefined);
+  const before = record.before as ExpectedDeviceMode | undefined;
+  await verify(ctx, op, { expected, before, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) }, rebooted);
+}
+
+/** CLOCK_MONOTONIC ms when the actuator was engaged, if journaled in this boot of the host. */
+function engagedMonotonicMs(record: OperationRecord): number | undefined {
+  const parsed = deadlineSchema.safeParse(record.engagedAt);
+  if (!parsed.success || parsed.data.monotonicMs === undefined) return undefined;
+  return monotonicRemainingMs(parsed.data) === undefined ? undefined : parsed.data.monotonicMs;
 }

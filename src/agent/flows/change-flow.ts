@@ -96,5 +96,5 @@ export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<Ch
     await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
     return;
   }
-  await actuateAndVerify(ctx, op, { method: message.method, expected, expectAttemptCount: 0 });
+  await actuateAndVerify(ctx, op, { method: message.method, expected, expectAttemptCount: 0, before: expectedAfter(before, {}) });
 }

@@ -102,7 +102,12 @@ export async function runObservedPending(
       await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
       return;
     }
-    await actuateAndVerify(ctx, op, { method: approval.method, expected: expectedAfter(observed.before, approval.expect), expectAttemptCount: 0 });
+    await actuateAndVerify(ctx, op, {
+      method: approval.method,
+      expected: expectedAfter(observed.before, approval.expect),
+      expectAttemptCount: 0,
+      before: expectedAfter(observed.before, {}),
+    });
   } finally {
     register(undefined);
     ctx.publisher.clearChallenge(ctx.name);

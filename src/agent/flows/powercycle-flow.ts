@@ -23,9 +23,6 @@ export async function runPowerCycle(ctx: RouterContext, accepted: Accepted<Power
   if (before && before.attemptCount > 0 && message.reason !== 'reset-attempt-count') {
     ctx.logger.warn({ attemptCount: before.attemptCount }, 'power cycle with unconfirmed attempts: a pending change would be confirmed');
   }
-  await actuateAndVerify(ctx, op, {
-    method: 'power',
-    expected: before ? { mode: before.mode, features: before.features, flagged: before.flagged } : undefined,
-    expectAttemptCount: 0,
-  });
+  const unchanged = before ? { mode: before.mode, features: before.features, flagged: before.flagged } : undefined;
+  await actuateAndVerify(ctx, op, { method: 'power', expected: unchanged, expectAttemptCount: 0, before: unchanged });
 }
