@@ -99,6 +99,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await this.checkPairing();
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
+    this.#watcher.on('stalled', () => this.onStall());
     this.#watcher.on('unreachable', () => this.#state.reachable(false));
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
     if (journaled) this.run(() => recoverOperation(this.context, journaled));
@@ -172,6 +173,21 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     const before = this.#last ?? sample.deviceMode;
     this.run(() =>
       runObservedPending(this.context, { attemptCount: to, previousAttemptCount: from, before }, (waiter) => {
+        this.#waiter = waiter;
+      }),
+    );
+  }
+
+  /**
+   * Some RouterOS versions stop answering other sessions while a change is pending, so
+   * attempt-count cannot be seen to rise: with no operation of ours, a stalled read is the
+   * sign that someone else requested a change (one more attempt than last seen).
+   */
+  private onStall(): void {
+    const last = this.#last;
+    if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
+    this.run(() =>
+      runObservedPending(this.context, { attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true }, (waiter) => {
         this.#waiter = waiter;
       }),
     );

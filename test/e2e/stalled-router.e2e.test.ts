@@ -35,3 +35,22 @@ void test('a router that sends progress sentences while a change is pending: the
   await e2e.start({ router: { progressWhilePending: true } });
   await requestVerified(e2e, 'power');
 });
+
+void test('someone else requests a change on a router that stalls other sessions: the stall raises a challenge; approved, verified', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { stallOthersWhilePending: true } });
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const open = await e2e.challenge();
+  assert.equal(open.challenge.observed?.attemptCount, 1);
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('"attempt-count-rose"'), 'alarm');
+  const approval = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'power' });
+  const requestId = e2e.requestIdOf(approval);
+  await e2e.publish('approval', approval);
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  const state = e2e.site.router.state();
+  assert.equal(state.deviceMode.features.container, true);
+  assert.equal(state.attemptCount, 0);
+  assert.equal(e2e.powerCuts, 1);
+});

@@ -29,7 +29,10 @@ export class ApprovalWaiter {
 }
 
 export interface ObservedPending {
+  /** What attempt-count shows now, or (stalled) what it must show with one more request. */
   attemptCount: number;
+  /** Reads stalled instead of showing attempt-count: RouterOS versions that stall other sessions while a change is pending. */
+  stalled?: boolean;
   previousAttemptCount: number;
   before: DeviceModeState | undefined;
 }
@@ -52,7 +55,9 @@ export async function runObservedPending(
     ctx.services,
     { router: ctx.name, kind: 'observed', attemptCountBefore: observed.previousAttemptCount, deadline },
     'pending-observed',
-    `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`,
+    observed.stalled
+      ? `reads stall with no request of ours: presumably a change is pending (attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount})`
+      : `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`,
   );
   await ctx.alarm({ code: 'attempt-count-rose', message: `someone requested a device-mode change (attempt-count ${observed.attemptCount}); waiting for approval`, operationId: op.record.id });
   if (!observed.before) {
