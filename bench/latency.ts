@@ -9,6 +9,8 @@ import { percentile, round, sleep } from './stats.js';
 
 export interface LatencyResult {
   approvalToEdge: number[];
+  /** Approval → the agent's "actuating" answer received: the part before the relay is driven. */
+  approvalToActuatingAnswer: number[];
   detectObserved: number[];
   requestToPending: number[];
   e2eOverhead: number[];
@@ -95,7 +97,9 @@ async function observedOnce(e2e: E2E, t: Timeline, change: { enable?: string[]; 
   const edge = t.firstRouter('button', sent, (d) => d.down === true);
   if (final.data.state !== 'done' || edge === undefined) throw new Error(`${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
   out.approvalToEdge.push(edge - sent);
-  log(`detect ${round(challengeSeen.at - (requested ?? NaN))} ms, approval→press ${round(edge - sent)} ms`);
+  const actuating = t.arrivals.find((a) => a.at >= sent && a.topic === topics.progress(requestId) && a.payload.includes('"state":"actuating"'));
+  if (actuating) out.approvalToActuatingAnswer.push(actuating.at - sent);
+  log(`detect ${round(challengeSeen.at - (requested ?? NaN))} ms, approval→"actuating" answer ${round((actuating?.at ?? NaN) - sent)} ms, approval→press ${round(edge - sent)} ms`);
   // The agent must see attempt-count back at 0 after the reboot before the next update: one
   // within the same poll interval would look like no rise at all (see README, Benchmarks).
   await t.arrival((topic, p) => topic === topics.routerState('hap1') && p.includes('"attemptCount":0') && p.includes('"operation":null'), final.arrivedAt, 'attempt-count 0 after reboot');
