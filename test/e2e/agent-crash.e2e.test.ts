@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { agentKeyFromSecret } from '../../src/audit/checkpointer.js';
 import { verifyAuditFile } from '../../src/audit/verify.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { AgentProcess, E2E } from './harness.js';
@@ -39,8 +40,17 @@ async function assertRecovered(e2e: E2E, requestId: string): Promise<void> {
   assert.deepEqual(state.faults, []);
   assert.equal(state.deviceMode.features.container, true);
   assert.equal(state.attemptCount, 0);
-  const audit = await verifyAuditFile(join(e2e.site.dir, 'state', 'audit.jsonl'));
+  const file = join(e2e.site.dir, 'state', 'audit.jsonl');
+  const audit = await verifyAuditFile(file);
   assert.ok(audit.ok, JSON.stringify(audit.problems));
+  // Every checkpoint signed before and after the kill still matches the file.
+  const publicKey = agentKeyFromSecret(e2e.site.config.agent.key!, 'pi-demo');
+  const checkpoints = e2e.observer.seen.filter((m) => m.topic === e2e.topics.checkpoint);
+  assert.ok(checkpoints.length >= 2);
+  for (const checkpoint of checkpoints) {
+    const report = await verifyAuditFile(file, { publicKey, checkpoint: checkpoint.payload });
+    assert.ok(report.ok, JSON.stringify(report.problems));
+  }
 }
 
 async function requestPowerCycle(e2e: E2E): Promise<string> {
