@@ -1,4 +1,5 @@
 /** End-to-end harness: real mosquitto, the RouterOS simulator, the real agent, signed orders over MQTT. */
+import { rmSync } from 'node:fs';
 import { Agent } from '../../src/agent/agent.js';
 import { silentLogger, createLogger, type Logger } from '../../src/log/logger.js';
 import { agentTopics, messageDigest, type AgentResponse, type ChallengeMessage } from '../../src/mqtt/contract.js';
@@ -119,6 +120,8 @@ export class E2E {
     await this.observer?.close().catch(() => undefined);
     await this.site?.stop().catch(() => undefined);
     await this.broker.dispose().catch(() => undefined);
+    // Keep the site (config, state, audit log) for inspection when E2E_KEEP is set.
+    if (this.site?.dir && !process.env.E2E_KEEP) rmSync(this.site.dir, { recursive: true, force: true });
   }
 }
 
