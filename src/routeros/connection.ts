@@ -212,8 +212,6 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   }
 
   private attachSocket(socket: Socket | TLSSocket): void {
-    // Small request/answer sentences: Nagle's delay would cost ~40 ms per command.
-    socket.setNoDelay(true);
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => this.shutdown(new RouterClosedError(`connection to ${this.host} closed${this.socketError ? `: ${describe(this.socketError)}` : ''}`, this.host)));
     socket.on('error', (error: Error) => {
@@ -266,7 +264,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       this.log.warn({ words: words.slice(0, 3) }, 'dropping a reply node-routeros cannot route');
       return;
     }
-    if (false) {
+    if (this.state === 'connecting' && (reply === '!re' || words.slice(1).some((w) => w.startsWith('!')))) {
       // node-routeros 1.6.9 takes a login answered with two or more rows as a success and
       // leaves a rejected promise unhandled, which ends the process. A real login answers
       // with one !done (or !trap) and never with rows.
