@@ -95,7 +95,8 @@ function faultyPorts(device: FaultyDevice): PortFactory {
     device.port = port;
     port.on('open', () => {
       const binding = port.port as unknown as MockPortBinding;
-      device.output = (data) => binding.emitData(data);
+      // A late (split) answer to a port closed meanwhile is lost, as on the wire.
+      device.output = (data) => port.isOpen && binding.emitData(data);
       const write = binding.write.bind(binding);
       binding.write = async (buffer: Buffer) => {
         await write(buffer);
