@@ -154,7 +154,7 @@ void test('fuzz RouterConnection: login and one command against random replies e
       }
       await within(2000, 'close', connection.close());
     }),
-    params(slowRuns(30, 20), { examples: LOGIN_WITH_ROWS.map((example) => [example]) }),
+    params(slowRuns(30, 50), { examples: LOGIN_WITH_ROWS.map((example) => [example]) }),
   );
 });
 
@@ -171,7 +171,7 @@ void test('fuzz RouterClient: readDeviceMode against random replies ends typed; 
       }
       await within(3000, 'stop', client.stop());
     }),
-    params(slowRuns(15, 20)),
+    params(slowRuns(15, 50)),
   );
 });
 

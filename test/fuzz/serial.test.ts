@@ -130,7 +130,7 @@ void test('fuzz Numato: faulty answers fail typed, and the relay ends released',
       assert.notEqual(board.relays.get('B'), true, 'relay left energized');
       MockBinding.reset();
     }),
-    params(slowRuns(15, 50)),
+    params(slowRuns(15, 100)),
   );
 });
 
@@ -150,7 +150,7 @@ for (const kind of ['wti', 'apc'] as const) {
         assert.notEqual(pdu.events.at(-1)?.on, false, `outlet left off: ${JSON.stringify(pdu.events)}`);
         MockBinding.reset();
       }),
-      params(slowRuns(10, 50)),
+      params(slowRuns(10, 100)),
     );
   });
 }
@@ -169,7 +169,7 @@ void test('fuzz LCUS: bytes the board should never send are ignored; every press
       assert.equal(board.relays.get(1), false);
       MockBinding.reset();
     }),
-    params(slowRuns(10, 50)),
+    params(slowRuns(10, 100)),
   );
 });
 
