@@ -2,23 +2,16 @@
 // private mount namespace where a fake sysfs stands in for /sys/class/gpio.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeSysfs, PI_GENERATIONS } from './fixtures/fake-sysfs.js';
+import { canBindSysClass, cliCommand } from './fixtures/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-gpio-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function canBindSysClass(): boolean {
-  const probe = mkdtempSync(join(tmpdir(), 'dmconfirm-probe-'));
-  try {
-    return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /sys/class', probe]).status === 0;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 const noNamespace = canBindSysClass() ? false : 'needs root (CAP_SYS_ADMIN) for `unshare -m` + `mount --bind` over /sys/class';
 
 void test('CLI: a press through an active-low NO relay on BCM 27 (Pi 4, kernel 6.6: sysfs 539)', { skip: noNamespace }, async (t) => {
@@ -41,7 +34,7 @@ routers:
       button: { driver: gpio, pin: 27, activeLow: true, wiring: normally-open, backend: sysfs, timing: { pressMs: 300 } }
 `,
   );
-  const cli = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'actuator', 'test', '--config', config, '--router', 'r1', '--press', '--yes'];
+  const cli = cliCommand(['actuator', 'test', '--config', config, '--router', 'r1', '--press', '--yes']);
   const proc = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /sys/class && exec "$@"', sysfs.classDir, ...cli]);
   t.after(() => proc.kill('SIGKILL'));
   let out = '';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { ApcDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
+import { runCli } from './fixtures/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-pdu-'));
 writeFileSync(join(dir, 'router.pw'), 'pw\n');
@@ -39,15 +40,8 @@ routers:
   return file;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), ...args]);
-  children.add(proc);
-  proc.stdin.end();
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+function cli(args: string[]): ReturnType<typeof runCli> {
+  return runCli(args, children);
 }
 
 async function withDevice(name: string, device: SerialDevice, run: (hostPath: string) => Promise<void>): Promise<void> {

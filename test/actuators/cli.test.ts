@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { capabilitiesOf, planActuatorTest } from '../../src/actuators/plan.js';
 import { LcusDevice } from './fixtures/serial-devices.js';
+import { runCli } from './fixtures/cli-run.js';
 import { SerialPort } from 'serialport';
 import { SimulatedRouter } from '../../src/sim/index.js';
 
@@ -72,15 +73,8 @@ void test('plan: PDU wording and a missing actuator', () => {
   assert.throws(() => planActuatorTest(wti, 'press', undefined), /no button actuator/);
 });
 
-function cli(args: string[], input = ''): Promise<{ code: number | null; out: string; err: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), ...args]);
-  children.add(proc);
-  proc.stdin.end(input);
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => proc.on('exit', (code) => resolve({ code, out, err })));
+function cli(args: string[], input = ''): ReturnType<typeof runCli> {
+  return runCli(args, children, input);
 }
 
 void test('CLI: --dry-run prints the plan and touches nothing; without --yes and no "yes" nothing happens', async () => {

@@ -1,23 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FakeSysfs, PI_GENERATIONS } from './fixtures/fake-sysfs.js';
+import { canBindSysClass } from './fixtures/cli-run.js';
 import { mapBcmPin, readGpioChips } from '../../src/actuators/gpio-chips.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures', 'gpio-child.ts');
-/** Can this process bind a directory over /sys/class in a private mount namespace? */
-function canBindSysClass(): boolean {
-  const probe = mkdtempSync(join(tmpdir(), 'dmconfirm-probe-'));
-  try {
-    return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /sys/class', probe]).status === 0;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 const noNamespace = canBindSysClass() ? false : 'needs root (CAP_SYS_ADMIN) for `unshare -m` + `mount --bind` over /sys/class';
 
 const children = new Set<ChildProcessWithoutNullStreams>();
