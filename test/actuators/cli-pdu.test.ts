@@ -2,13 +2,12 @@
 // command drives each driver against its simulated device, byte for byte.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
 import { ApcDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
-import { runCli } from './fixtures/cli-run.js';
+import { NO_SOCAT, runCli, withPtyDevice } from './fixtures/cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-pdu-'));
 writeFileSync(join(dir, 'router.pw'), 'pw\n');
@@ -19,7 +18,6 @@ after(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-const noSocat = spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed';
 
 function configFor(actuator: string): string {
   const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
@@ -44,24 +42,11 @@ function cli(args: string[]): ReturnType<typeof runCli> {
   return runCli(args, children);
 }
 
-async function withDevice(name: string, device: SerialDevice, run: (hostPath: string) => Promise<void>): Promise<void> {
-  const host = join(dir, `${name}-host`);
-  const dev = join(dir, `${name}-dev`);
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
-  children.add(socat);
-  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
-  const port = new SerialPort({ path: dev, baudRate: 9600 });
-  device.output = (data) => port.write(data);
-  port.on('data', (chunk: Buffer) => device.receive(chunk));
-  try {
-    await run(host);
-  } finally {
-    await new Promise<void>((resolve) => port.close(() => resolve()));
-    socat.kill();
-  }
+function withDevice(name: string, device: SerialDevice, run: (hostPath: string) => Promise<void>): Promise<void> {
+  return withPtyDevice(dir, name, device, children, run);
 }
 
-void test('CLI: a power cycle through a WTI PDU (plug by name, /OFF then /ON)', { skip: noSocat }, async () => {
+void test('CLI: a power cycle through a WTI PDU (plug by name, /OFF then /ON)', { skip: NO_SOCAT }, async () => {
   const pdu = new WtiDevice();
   await withDevice('wti', pdu, async (host) => {
     const file = configFor(`{ driver: wti, path: ${host}, plug: router, method: off-on, timing: { offMs: 2000 } }`);
@@ -74,7 +59,7 @@ void test('CLI: a power cycle through a WTI PDU (plug by name, /OFF then /ON)', 
   });
 });
 
-void test('CLI: a power cycle through an APC PDU with a login, checking E000', { skip: noSocat }, async () => {
+void test('CLI: a power cycle through an APC PDU with a login, checking E000', { skip: NO_SOCAT }, async () => {
   const pdu = new ApcDevice({ login: { user: 'apc', password: 'apc' } });
   await withDevice('apc', pdu, async (host) => {
     const file = configFor(`{ driver: apc, path: ${host}, outlet: 3, username: apc, password: { file: pdu.pw }, timing: { offMs: 2000 } }`);

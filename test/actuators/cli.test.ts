@@ -1,14 +1,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/load.js';
 import { capabilitiesOf, planActuatorTest } from '../../src/actuators/plan.js';
 import { LcusDevice } from './fixtures/serial-devices.js';
-import { runCli } from './fixtures/cli-run.js';
-import { SerialPort } from 'serialport';
+import { NO_SOCAT, runCli, withPtyDevice } from './fixtures/cli-run.js';
 import { SimulatedRouter } from '../../src/sim/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-'));
@@ -94,16 +93,9 @@ void test('CLI: --dry-run prints the plan and touches nothing; without --yes and
   assert.doesNotMatch(declined.out, /starting/);
 });
 
-void test('CLI: one real power cycle through an LCUS board on a socat pty, edges printed', { skip: spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed' }, async () => {
-  const host = join(dir, 'lcus-host');
-  const dev = join(dir, 'lcus-dev');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
-  children.add(socat);
-  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
+void test('CLI: one real power cycle through an LCUS board on a socat pty, edges printed', { skip: NO_SOCAT }, async () => {
   const board = new LcusDevice();
-  const port = new SerialPort({ path: dev, baudRate: 9600 });
-  port.on('data', (chunk: Buffer) => board.receive(chunk));
-  try {
+  await withPtyDevice(dir, 'lcus', board, children, async (host) => {
     const file = join(dir, 'lcus.yaml');
     writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
     const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--ms', '2000', '--yes']);
@@ -111,10 +103,7 @@ void test('CLI: one real power cycle through an LCUS board on a socat pty, edges
     assert.match(run.out, /Z {2}power-off\n.*Z {2}power-on\n/);
     assert.match(run.out, /done: power-cycle of 2000 ms, measured \d+ ms/);
     assert.deepEqual(board.events.map((e) => e.on), [false, true, false, false]); // start, off, on, stop
-  } finally {
-    await new Promise<void>((resolve) => port.close(() => resolve()));
-    socat.kill();
-  }
+  });
 });
 
 void test('capabilities follow the wiring and the driver', () => {
@@ -124,16 +113,9 @@ void test('capabilities follow the wiring and the driver', () => {
   assert.deepEqual(capabilitiesOf(r.actuators.button), { press: true, powerCycle: false });
 });
 
-void test('CLI: Ctrl-C during a power cycle lets the release finish before exiting', { skip: spawnSync('socat', ['-V']).status === 0 ? false : 'socat not installed' }, async () => {
-  const host = join(dir, 'int-host');
-  const dev = join(dir, 'int-dev');
-  const socat = spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${dev}`], { stdio: 'ignore' });
-  children.add(socat);
-  for (let i = 0; i < 200 && !(existsSync(host) && existsSync(dev)); i++) await new Promise((r) => setTimeout(r, 20));
+void test('CLI: Ctrl-C during a power cycle lets the release finish before exiting', { skip: NO_SOCAT }, async () => {
   const board = new LcusDevice();
-  const port = new SerialPort({ path: dev, baudRate: 9600 });
-  port.on('data', (chunk: Buffer) => board.receive(chunk));
-  try {
+  await withPtyDevice(dir, 'int', board, children, async (host) => {
     const file = join(dir, 'int.yaml');
     writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
     const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'actuator', 'test', '--config', file, '--router', 'r1', '--ms', '3000', '--yes']);
@@ -149,10 +131,7 @@ void test('CLI: Ctrl-C during a power cycle lets the release finish before exiti
     assert.match(out, /Ctrl-C: finishing the release first/);
     assert.match(out, /power-on/);
     assert.equal(board.relays.get(1), false, 'released: router powered');
-  } finally {
-    await new Promise<void>((resolve) => port.close(() => resolve()));
-    socat.kill();
-  }
+  });
 });
 
 void test('CLI: press through the simulator, and a power cycle through a simulated PoE switch', async () => {
