@@ -31,7 +31,8 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 /**
  * The physical world over loopback HTTP, for people and for processes that cannot hold a
  * SimulatedRouter object: GET /state, POST /power {"on"}, POST /button {"ms"} | {"down"},
- * POST /poe {"port", "poeOut"} | {"port", "powerCycleMs"} on switch profiles.
+ * POST /poe {"port", "poeOut"} | {"port", "powerCycleMs"} on switch profiles, and TEST ONLY
+ * POST /faults (see faults()).
  */
 export class ControlServer {
   private server: Server | undefined;
@@ -72,6 +73,7 @@ export class ControlServer {
       '/power': { POST: async () => this.power(await readJson(req)) },
       '/button': { POST: async () => this.button(await readJson(req)) },
       '/poe': { POST: async () => this.poe(await readJson(req)) },
+      '/faults': { POST: async () => this.faults(await readJson(req)) },
     };
     const route = routes[path];
     if (!route) return this.send(res, 404, { error: `no such endpoint ${path}` });
@@ -97,6 +99,35 @@ export class ControlServer {
       throw new BadRequest(`expected {"ms": 1..${MAX_PRESS_MS}} or {"down": true|false}`);
     }
     await this.router.pressButton(ms);
+  }
+
+  /**
+   * TEST ONLY faults: {"dropSessions": true}, {"refuseLogins": bool}, {"hangBoot": bool},
+   * {"dropOn": {"command", "when"?: "before"|"after", "times"?: n|"unlimited"}}, {"clearRules": true}.
+   */
+  private faults(body: Record<string, unknown>): void {
+    const known = ['dropSessions', 'refuseLogins', 'hangBoot', 'dropOn', 'clearRules'];
+    const keys = Object.keys(body);
+    if (keys.length === 0 || keys.some((k) => !known.includes(k))) throw new BadRequest(`expected one or more of ${known.join(', ')}`);
+    const { dropSessions, refuseLogins, hangBoot, dropOn, clearRules } = body;
+    if (dropSessions !== undefined && dropSessions !== true) throw new BadRequest('"dropSessions" must be true');
+    if (clearRules !== undefined && clearRules !== true) throw new BadRequest('"clearRules" must be true');
+    if (refuseLogins !== undefined && typeof refuseLogins !== 'boolean') throw new BadRequest('"refuseLogins" must be true or false');
+    if (hangBoot !== undefined && typeof hangBoot !== 'boolean') throw new BadRequest('"hangBoot" must be true or false');
+    let rule: { command: string; when?: 'before' | 'after'; times?: number } | undefined;
+    if (dropOn !== undefined) {
+      const r = dropOn as Record<string, unknown>;
+      const valid = typeof dropOn === 'object' && dropOn !== null && typeof r.command === 'string' && r.command !== ''
+        && (r.when === undefined || r.when === 'before' || r.when === 'after')
+        && (r.times === undefined || r.times === 'unlimited' || (typeof r.times === 'number' && Number.isInteger(r.times) && r.times > 0));
+      if (!valid) throw new BadRequest('expected "dropOn": {"command": "/menu/cmd" or "*", "when"?: "before"|"after", "times"?: integer > 0 or "unlimited"}');
+      rule = { command: r.command as string, ...(r.when ? { when: r.when as 'before' | 'after' } : {}), ...(r.times === undefined ? {} : { times: r.times === 'unlimited' ? Infinity : (r.times as number) }) };
+    }
+    if (clearRules) this.router.injected.clearRules();
+    if (typeof refuseLogins === 'boolean') this.router.refuseApiLogins(refuseLogins);
+    if (typeof hangBoot === 'boolean') this.router.hangBoots(hangBoot);
+    if (rule) this.router.dropOn(rule);
+    if (dropSessions) this.router.dropApiSessions();
   }
 
   private poe(body: Record<string, unknown>): void {

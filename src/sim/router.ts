@@ -9,6 +9,7 @@ import type { CommandTable, Row } from './commands/types.js';
 import { DeviceModeEngine, MAX_ATTEMPTS, type DeviceModeEvent, type DeviceModeInit } from './device-mode-engine.js';
 import { ApiListener } from './api-listener.js';
 import { ControlServer } from './control-http.js';
+import { InjectedFaults, type DropRule, type DropRuleInput } from './faults.js';
 import { bootActionFor, DEFAULT_TIMING, type Fault, type Phase, type PhysicalTiming } from './physical.js';
 import { PoePorts } from './poe.js';
 import { factoryMode, profileFor, versionAtLeast, type ModelProfile } from './profiles.js';
@@ -73,6 +74,8 @@ export class SimulatedRouter extends EventEmitter {
   readonly systemId: string;
   readonly poe: PoePorts | undefined;
   readonly faults: Fault[] = [];
+  /** TEST ONLY: network and boot faults switched on by tests (see faults.ts). */
+  readonly injected = new InjectedFaults();
   identity: string;
   tlsFingerprint256: string | undefined;
 
@@ -178,6 +181,32 @@ export class SimulatedRouter extends EventEmitter {
     let row = this.settingsMenus.get(menu);
     if (!row) this.settingsMenus.set(menu, (row = {}));
     return row;
+  }
+
+  /** TEST ONLY: resets every open API connection now (TCP RST); returns how many. */
+  dropApiSessions(): number {
+    const open = [...this.sessions];
+    for (const s of open) s.resetConnection();
+    return open.length;
+  }
+
+  /** TEST ONLY: resets the connection that sends the next command(s) matching the rule. */
+  dropOn(rule: DropRuleInput): DropRule {
+    return this.injected.dropOn(rule);
+  }
+
+  /** TEST ONLY: while on, every API login is answered with a TCP reset. */
+  refuseApiLogins(on: boolean): void {
+    this.injected.refuseLogins = on;
+  }
+
+  /**
+   * TEST ONLY: while on, a boot never finishes (powered, `booting`, API port closed): a
+   * router that does not come back. Switched off, a boot that was held finishes at once.
+   */
+  hangBoots(on: boolean): void {
+    this.injected.hangBoot = on;
+    if (!on && this.phaseNow === 'booting' && this.phaseTimer === undefined && !this.bootHold) void this.finishBoot();
   }
 
   /** RouterOS flags tampering at boot: the next boot comes up flagged (if flagging is enabled). */
@@ -291,7 +320,7 @@ export class SimulatedRouter extends EventEmitter {
   }
 
   private async finishBoot(): Promise<void> {
-    if (this.phaseNow !== 'booting') return;
+    if (this.phaseNow !== 'booting' || this.injected.hangBoot) return;
     try {
       await this.openListeners();
     } catch (error) {

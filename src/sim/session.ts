@@ -19,6 +19,8 @@ export class ApiSession {
   private readonly running = new Map<string, { controller: AbortController; answered: Promise<void> }>();
   private writeChain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Set by an injected fault: nothing more is written before the reset. */
+  private muted = false;
   private untagged = 0;
 
   constructor(
@@ -40,6 +42,18 @@ export class ApiSession {
   drop(): void {
     this.finish('device');
     this.socket.destroy();
+  }
+
+  /**
+   * TEST ONLY fault: a TCP reset, as a network fault would cut the connection. The router
+   * sees its client gone (what that does to a pending update is `abandonedUpdate`).
+   */
+  resetConnection(): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.router.injected.drops += 1;
+    this.muted = true;
+    this.socket.resetAndDestroy();
+    this.finish('client');
   }
 
   /** Abort reason 'device' (reboot, power) lets handlers tell it from a client leaving. */
@@ -89,6 +103,10 @@ export class ApiSession {
       return;
     }
     if (command === '/login') {
+      if (this.router.injected.refuseLogins) {
+        this.resetConnection();
+        return;
+      }
       if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '')) {
         this.loggedIn = true;
         reply('!done');
@@ -102,6 +120,17 @@ export class ApiSession {
       reply('!trap', { message: 'not logged in' });
       reply('!done');
       return;
+    }
+    const dropRule = this.router.injected.take(command);
+    if (dropRule?.when === 'before') {
+      this.resetConnection();
+      return;
+    }
+    if (dropRule?.when === 'after') {
+      // The command starts (an update is then pending), its answer never goes out, and the
+      // connection is reset once the handler has run its first step.
+      this.muted = true;
+      setImmediate(() => this.resetConnection());
     }
     if (command === '/cancel') {
       await this.cancel(attrs.tag, reply);
@@ -198,7 +227,7 @@ export class ApiSession {
   }
 
   private send(words: string[]): void {
-    if (this.closed || this.socket.destroyed) return;
+    if (this.closed || this.muted || this.socket.destroyed) return;
     const bytes = encodeSentence(words);
     const split = this.router.options.splitReplies;
     if (!split) {

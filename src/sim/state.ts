@@ -1,5 +1,6 @@
 import type { DeviceModeFeature } from '../routeros/device-mode.js';
 import type { SimChange } from './device-mode-engine.js';
+import type { InjectedFaultsState } from './faults.js';
 import type { Fault, Phase } from './physical.js';
 import type { SimulatedRouter } from './router.js';
 import { formatRosDuration } from './time.js';
@@ -26,6 +27,8 @@ export interface SimState {
   };
   attemptCount: number;
   faults: Fault[];
+  /** TEST ONLY faults switched on (POST /faults). */
+  injected: InjectedFaultsState;
   ports: { api?: number; apiSsl?: number };
   tlsFingerprint256?: string;
   poe?: Record<string, { poeOut: string; status: string; powering?: string }>;
@@ -54,6 +57,7 @@ export function snapshot(r: SimulatedRouter): SimState {
     deviceMode: { mode: dm.mode, features: dm.features, flagged: dm.flagged, flaggingEnabled: dm.flaggingEnabled, attemptCount: dm.attemptCount },
     attemptCount: dm.attemptCount,
     faults: [...r.faults],
+    injected: r.injected.state(),
     ports,
     ...(r.tlsFingerprint256 ? { tlsFingerprint256: r.tlsFingerprint256 } : {}),
     ...(r.poe ? { poe: r.poe.summary() } : {}),
