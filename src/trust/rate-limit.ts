@@ -1,46 +1,73 @@
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from './monotonic.js';
 import { SerialQueue } from './serial-queue.js';
 
 const HOUR_MS = 3600_000;
 
+/** One accepted operation: wall time (for people) and monotonic time (what the window counts). */
+interface Taken {
+  at: number;
+  mono: number;
+}
+
+interface StoredFile extends Partial<Timeline> {
+  /** v1 files held wall times only; v2 entries carry a monotonic stamp on the file's timeline. */
+  routers?: Record<string, Array<number | Taken>>;
+}
+
 /**
  * Operations accepted per router in the last hour, persisted so a restart does not reset
- * the budget. Times are wall-clock: entries that look like they are in the future (the
- * clock went back) still count, which errs on the side of refusing.
+ * the budget. The hour is measured in monotonic time, so a wall clock stepped forward does
+ * not refill the budget and one stepped back does not make it last forever. Across a reboot
+ * the time the host was down is unknown and counts as none: an entry then counts for at
+ * most one more hour of uptime, which errs on the side of refusing.
  */
 export class RateLimiter {
   readonly #path: string | undefined;
+  readonly #monotonic: Monotonic;
   readonly #queue = new SerialQueue();
-  #events = new Map<string, number[]>();
+  #events = new Map<string, Taken[]>();
 
-  constructor(path?: string) {
+  constructor(path?: string, options: { monotonic?: Monotonic } = {}) {
     this.#path = path;
+    this.#monotonic = options.monotonic ?? systemMonotonic();
   }
 
   async load(): Promise<void> {
     if (!this.#path) return;
-    const stored = await readJsonFile<{ routers?: Record<string, number[]> }>(this.#path);
-    this.#events = new Map(Object.entries(stored?.routers ?? {}));
+    const stored = await readJsonFile<StoredFile>(this.#path);
+    const offset = rebaseOffset(stored ?? undefined, this.#monotonic);
+    this.#events = new Map(
+      Object.entries(stored?.routers ?? {}).map(([router, list]) => [
+        router,
+        list.map((value): Taken => (typeof value === 'number' ? { at: value, mono: offset } : { at: value.at, mono: value.mono + offset })),
+      ]),
+    );
   }
 
-  #recent(router: string, now: number): number[] {
-    return (this.#events.get(router) ?? []).filter((t) => now - t < HOUR_MS);
+  /** Entries younger than an hour by the monotonic clock; a stamp ahead of it (cannot happen) counts. */
+  #recent(router: string, mono: number): Taken[] {
+    return (this.#events.get(router) ?? []).filter((e) => !(mono - e.mono >= HOUR_MS));
   }
 
-  /** How long until another operation fits, 0 when one fits now. */
-  waitMs(router: string, maxPerHour: number, now: number): number {
-    const recent = this.#recent(router, now).sort((a, b) => a - b);
+  /** How long until another operation fits, 0 when one fits now. `now` (wall) is not used for the window. */
+  waitMs(router: string, maxPerHour: number, _now?: number): number {
+    const mono = this.#monotonic.nowMs();
+    const recent = this.#recent(router, mono).sort((a, b) => a.mono - b.mono);
     if (recent.length < maxPerHour) return 0;
-    return Math.max(1, recent[recent.length - maxPerHour]! + HOUR_MS - now);
+    return Math.max(1, Math.min(HOUR_MS, recent[recent.length - maxPerHour]!.mono + HOUR_MS - mono));
   }
 
-  /** Takes one operation from the budget; false when none is left. */
+  /** Takes one operation from the budget; false when none is left. `now` (wall) is recorded for people. */
   take(router: string, maxPerHour: number, now: number): Promise<boolean> {
     return this.#queue.run(async () => {
-      const recent = this.#recent(router, now);
+      const mono = this.#monotonic.nowMs();
+      const recent = this.#recent(router, mono);
       if (recent.length >= maxPerHour) return false;
-      this.#events.set(router, [...recent, now]);
-      if (this.#path) await writeJsonAtomic(this.#path, { routers: Object.fromEntries(this.#events) });
+      const next = new Map(this.#events).set(router, [...recent, { at: now, mono }]);
+      // Written first, then current: a failed write changes nothing.
+      if (this.#path) await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), routers: Object.fromEntries(next) });
+      this.#events = next;
       return true;
     });
   }

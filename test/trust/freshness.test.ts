@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/trust/clock.js';
 import { buildApproval, buildPowerCycle } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
 import type { Challenge } from '../../src/trust/messages.js';
+import { manualMonotonic } from '../../src/trust/monotonic.js';
 import { NonceStore } from '../../src/trust/nonce-store.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from '../../src/trust/verify.js';
@@ -139,9 +140,11 @@ void test('nonces survive a restart and are single-use across it', async (t) => 
 });
 
 void test('the replay store is bounded: oldest out beyond capacity, expiry only with a synced clock', async () => {
-  const store = new ReplayStore(undefined, { capacity: 3, retentionMs: 1000 });
+  const monotonic = manualMonotonic();
+  const store = new ReplayStore(undefined, { capacity: 3, retentionMs: 1000, monotonic });
   for (const id of ['a', 'b', 'c', 'd']) await store.remember(id, 0, false);
   assert.deepEqual(['a', 'b', 'c', 'd'].map((id) => store.has(id)), [false, true, true, true]);
+  monotonic.advance(10_000); // expiry needs monotonic time too (test/trust/clock-jumps.test.ts)
   await store.remember('e', 10_000, false);
   assert.equal(store.has('c'), true, 'unsynced: nothing expires by wall time');
   await store.remember('f', 10_000, true);
