@@ -129,6 +129,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     };
     client.on('connect', (connack) => {
       this.#attempt = 0;
+      // An order or an answer is one small packet: Nagle would hold it ~40 ms behind an unacknowledged one.
+      setNoDelay(client.stream);
       client.options.reconnectPeriod = nextBackoffMs(0, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
       this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
       this.publishPresence('online');
@@ -284,4 +286,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new MqttLinkError(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** TCP_NODELAY on the transport when it is a TCP or TLS socket (not a WebSocket). */
+export function setNoDelay(stream: unknown): void {
+  if (stream && typeof (stream as { setNoDelay?: unknown }).setNoDelay === 'function') (stream as { setNoDelay(on: boolean): void }).setNoDelay(true);
 }

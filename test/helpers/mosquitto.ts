@@ -78,6 +78,7 @@ export class Mosquitto {
         `log_dest file ${join(this.dir, 'mosquitto.log')}`,
         'log_type all',
         'per_listener_settings false',
+        'set_tcp_nodelay true',
         `listener ${this.#port} 127.0.0.1`,
         ...this.extraConfig,
         '',

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { MqttLinkSettings } from '../../src/mqtt/connection.js';
+import { setNoDelay, type MqttLinkSettings } from '../../src/mqtt/connection.js';
 import { waitFor } from './mosquitto.js';
 import { reapOnExit } from './child-reaper.js';
 
@@ -20,6 +20,9 @@ export class Observer {
 
   static async connect(url: string, subscriptions: string[] = [], options: mqtt.IClientOptions = {}): Promise<Observer> {
     const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, ...options });
+    // Like the operator tools (MqttLink): each order leaves at once, not behind Nagle.
+    setNoDelay(client.stream);
+    client.on('connect', () => setNoDelay(client.stream));
     const observer = new Observer(client);
     if (subscriptions.length > 0) await client.subscribeAsync(subscriptions, { qos: 1 });
     return observer;
