@@ -2,6 +2,8 @@ import type { RouterResource } from '../routeros/parse.js';
 
 export interface UptimeReader {
   readResource(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RouterResource>;
+  /** Skip the rest of a reconnect backoff: we expect the router back and poll for it ourselves. */
+  retryNow?(): void;
 }
 
 export interface RebootWaitOptions {
@@ -33,7 +35,7 @@ const UPTIME_SLACK_S = 1.5;
 export async function waitForReboot(reader: UptimeReader, options: RebootWaitOptions): Promise<RebootWaitResult> {
   const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const pollMs = options.pollMs ?? 500;
+  const pollMs = options.pollMs ?? 250;
   const start = now();
   let lastError = 'no answer yet';
   let sawDown = false;
@@ -52,6 +54,8 @@ export async function waitForReboot(reader: UptimeReader, options: RebootWaitOpt
     } catch (error) {
       sawDown = true;
       lastError = error instanceof Error ? error.message : String(error);
+      // The client's backoff grew while the router was off; our own poll paces the attempts.
+      reader.retryNow?.();
     }
     await sleep(pollMs);
   }

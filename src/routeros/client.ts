@@ -113,6 +113,15 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     });
   }
 
+  /**
+   * Ends a backoff wait now: the next connect attempt starts at once. For a caller that
+   * expects the router back shortly (after a reboot it caused), so the router is not found
+   * seconds late because the backoff grew while it was away.
+   */
+  retryNow(): void {
+    if (this.running && !this.connection?.isOpen && !this.attempt) this.wake?.();
+  }
+
   /** Drops the current session (e.g. a half-open one); the client reconnects as usual. */
   async recycle(): Promise<void> {
     await this.connection?.close();

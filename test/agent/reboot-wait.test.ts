@@ -39,3 +39,12 @@ void test('never answering is "not back"', async () => {
   const result = await waitForReboot(r.reader, { uptimeBefore: { seconds: 100, atMonoMs: 0 }, timeoutMs: 10_000, now: r.now, sleep: r.sleep });
   assert.equal(result.back, false);
 });
+
+void test('each failed poll asks the client to retry now instead of waiting out its backoff', async () => {
+  const r = scripted((t) => (t < 2000 ? undefined : t / 1000 - 2));
+  let retries = 0;
+  const reader = { ...r.reader, retryNow: () => void retries++ };
+  const result = await waitForReboot(reader, { uptimeBefore: { seconds: 100, atMonoMs: 0 }, timeoutMs: 30_000, pollMs: 250, now: r.now, sleep: r.sleep });
+  assert.ok(result.back && result.rebooted);
+  assert.equal(retries, 8, 'one per failed poll (t = 0, 250, ..., 1750)');
+});

@@ -108,6 +108,23 @@ void describe('RouterClient', () => {
     assert.equal((await c.readDeviceMode()).mode, 'home');
   });
 
+  void test('retryNow() ends a long backoff: a router expected back is found at once', async () => {
+    const r = await router({ timing: { bootMs: 100 } });
+    const c = client(endpointFor(r, { timeoutMs: 2000 }), { backoff: { initialMs: 60_000, maxMs: 60_000 }, random: () => 1 });
+    await c.start();
+    const failed = new Promise((resolve) => c.once('connect-failed', resolve));
+    r.powerOff();
+    await within(5000, 'a failed reconnect', failed);
+    r.powerOn();
+    await until('router booted', () => r.booted);
+    // The client now sleeps 60 s; without retryNow this test would time out.
+    await assert.rejects(c.readResource(), (e: unknown) => e instanceof RouterUnreachableError && (e.retryInMs ?? 0) > 10_000);
+    const connected = new Promise<void>((resolve) => c.once('connected', () => resolve()));
+    c.retryNow();
+    await within(10_000, 'reconnected after retryNow', connected);
+    assert.ok((await c.readResource()).uptimeSeconds < 30);
+  });
+
   void test('stop() during the first connect attempt does not leave start() hanging', async () => {
     const { createServer } = await import('node:net');
     // Accepts TCP, never answers the login: the first attempt lasts the whole timeout.
