@@ -30,6 +30,7 @@ export class EmbeddedBroker {
     const broker = await Aedes.createBroker();
     const server = createServer((socket) => {
       this.#sockets.add(socket);
+      socket.setNoDelay(true); // as set_tcp_nodelay in the mosquitto configs
       socket.once('close', () => this.#sockets.delete(socket));
       broker.handle(socket);
     });
