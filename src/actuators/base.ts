@@ -45,6 +45,11 @@ export abstract class BaseActuator implements Actuator {
     return this.channel.run('power-cycle', offMs, plan, this.powerSteps(), options);
   }
 
+  /** See PulseChannel.released: waits out a background restore after a failed release. */
+  released(): Promise<boolean> {
+    return this.channel.released();
+  }
+
   #logPlan(action: string, requestedMs: number | undefined, plan: PulsePlan): void {
     if (plan.clamped) this.logger.warn({ action, requestedMs, effectiveMs: plan.effectiveMs }, 'duration clamped to safe bounds');
     else this.logger.info({ action, effectiveMs: plan.effectiveMs }, 'actuating');

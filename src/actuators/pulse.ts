@@ -68,6 +68,8 @@ export class PulseChannel {
   #closed = false;
   #inflight: Promise<unknown> | undefined;
   #backgroundRestore: Promise<void> | undefined;
+  /** The restore loop now running, resolving true once released, false if given up at close. */
+  #restoring: Promise<boolean> | undefined;
   readonly #busyAfterMs: number;
   readonly #attempts: number;
   readonly #retryMs: number;
@@ -146,7 +148,12 @@ export class PulseChannel {
       }
       if (!restored) {
         this.#busy = true; // stays busy: the background loop owns the output until it is released
-        this.#backgroundRestore = this.#restoreForever(steps);
+        const restoring = this.#restoreForever(steps);
+        this.#restoring = restoring;
+        void restoring.finally(() => {
+          if (this.#restoring === restoring) this.#restoring = undefined;
+        });
+        this.#backgroundRestore = restoring.then(() => undefined);
         throw new RestoreFailedError(this.name, { cause: failure });
       }
       if (failure !== undefined) throw failure;
@@ -171,8 +178,17 @@ export class PulseChannel {
     return false;
   }
 
+  /**
+   * Resolves when the output is in its released/powered state: at once normally; after a
+   * failed release, when the background loop finally restores it (true) or gives up
+   * because the channel was closed (false).
+   */
+  released(): Promise<boolean> {
+    return this.#restoring ?? Promise.resolve(true);
+  }
+
   /** Never gives up while the agent runs: a router left unpowered is the worst outcome. */
-  async #restoreForever(steps: PulseSteps): Promise<void> {
+  async #restoreForever(steps: PulseSteps): Promise<boolean> {
     let delay = this.#retryMs;
     for (let attempt = 1; ; attempt++) {
       await this.clock.sleep(delay);
@@ -180,14 +196,14 @@ export class PulseChannel {
         await steps.release();
         this.logger.warn({ output: this.name, attempt }, 'released/powered state restored after failures');
         this.#busy = false;
-        return;
+        return true;
       } catch (error) {
         this.logger.fatal({ err: error, output: this.name, attempt }, 'ROUTER MAY BE LEFT UNPOWERED/PRESSED: restore still failing');
         delay = Math.min(delay * 2, 10_000);
       }
       if (this.#closed) {
         this.logger.fatal({ output: this.name }, 'shutting down with the output NOT released');
-        return;
+        return false;
       }
     }
   }

@@ -34,6 +34,12 @@ export interface Actuator {
   stop(): Promise<void>;
   press(ms?: number, options?: ActionOptions): Promise<ActionReport>;
   powerCycle(offMs?: number, options?: ActionOptions): Promise<ActionReport>;
+  /**
+   * Resolves true once the output is released/powered: at once normally; after a release
+   * that failed (RestoreFailedError), when the background retries finally succeed; false if
+   * the actuator was stopped first.
+   */
+  released?(): Promise<boolean>;
 }
 
 /** Time sources, injectable so tests need no real waiting where it does not matter. */

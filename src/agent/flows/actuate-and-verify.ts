@@ -1,4 +1,4 @@
-import type { ActionReport } from '../../actuators/index.js';
+import { ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../journal.js';
 import type { Operation } from '../operation.js';
@@ -42,16 +42,19 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
   await op.note({ actuatorEngaged: true, expected: plan.expected, expectAttemptCount: plan.expectAttemptCount, before: plan.before, engagedAt: deadlineIn(0, ctx.services.now()) });
   await op.to('actuating', `${plan.method === 'button' ? 'pressing the button' : 'cutting the power'} via ${actuator.kind}`);
   let report: ActionReport;
+  let detail: string;
+  const edges: ActionEdge[] = [];
   try {
-    report = plan.method === 'button' ? await actuator.press() : await actuator.powerCycle();
+    const options = { onEdge: (edge: ActionEdge) => edges.push(edge) };
+    report = plan.method === 'button' ? await actuator.press(undefined, options) : await actuator.powerCycle(undefined, options);
+    detail = `${report.action} done (${report.effectiveMs} ms)`;
   } catch (error) {
-    await op.note({ actuatorEngaged: false });
-    await ctx.alarm({ code: 'actuator-failed', message: `${actuator.kind}: ${errorText(error)}`, operationId: op.record.id, severity: 'critical' });
-    await op.to('failed', `actuator failed: ${errorText(error)}`, { code: 'actuator-failed', message: errorText(error) });
-    return;
+    const outcome = await actuatorFailed(ctx, op, plan, actuator, edges, error);
+    if (outcome === 'ended') return;
+    ({ report, detail } = outcome);
   }
   await op.note({ actuatorEngaged: false }, 'actuation', { report });
-  await op.to('rebooting', `${report.action} done (${report.effectiveMs} ms); waiting for the router`);
+  await op.to('rebooting', `${detail}; waiting for the router`);
   const back = await waitForReboot(ctx.client, {
     ...(uptimeBefore ? { uptimeBefore } : {}),
     timeoutMs: ctx.config.bootTimeoutMs,
@@ -64,6 +67,78 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
   }
   await op.to('verifying', back.rebooted ? 'router rebooted; reading device-mode back' : 'router answers; reading device-mode back');
   await verify(ctx, op, plan, back.rebooted);
+}
+
+/**
+ * The action threw. Before its first edge nothing reached the router: fail closed (code
+ * `actuator-unavailable` when the device is gone, e.g. an unplugged serial adapter). After
+ * it, the router was cut or the button went down, and only the release failed (a device
+ * unplugged mid-pulse): the driver keeps retrying in the background. The router may now be
+ * changing, so a final answer waits for what really happened: for a power cut, the power
+ * restored (the router cannot come back before), then the usual reboot wait and read-back;
+ * for a press, the read-back straight away (the press reached the router; a relay board
+ * that lost its USB power drops its relay, and one still held shows in the boot).
+ * Returns the report to continue with, or 'ended' when the operation ended (or must be
+ * left to crash recovery because the agent is stopping).
+ */
+async function actuatorFailed(
+  ctx: RouterContext,
+  op: Operation,
+  plan: ActuationPlan,
+  actuator: Actuator,
+  edges: ActionEdge[],
+  error: unknown,
+): Promise<{ report: ActionReport; detail: string } | 'ended'> {
+  const cause = error instanceof RestoreFailedError && error.cause !== undefined ? error.cause : error;
+  if (edges.length === 0) {
+    const unavailable = cause instanceof ActuatorUnavailableError;
+    const text = `${errorText(cause)}; nothing was switched`;
+    await op.note({ actuatorEngaged: false });
+    await ctx.alarm({ code: 'actuator-failed', message: `${actuator.kind}: ${text}`, operationId: op.record.id, severity: 'critical' });
+    await op.to('failed', `actuator failed before acting: ${text}`, { code: unavailable ? 'actuator-unavailable' : 'actuator-failed', message: text });
+    return 'ended';
+  }
+  const what = plan.method === 'power' ? 'restoring power' : 'releasing the button';
+  const engagedMono = edges[0]!.monoMs;
+  await ctx.alarm({
+    code: 'actuator-failed',
+    severity: 'critical',
+    message: `${actuator.kind}: ${what} FAILED after the ${edges[0]!.edge} edge (${errorText(error)}); retrying until the device answers`,
+    operationId: op.record.id,
+  });
+  await op.note({}, 'actuation-release-failed', { edges, error: errorText(error) });
+  if (plan.method === 'power') {
+    const restored = await untilReleased(actuator, ctx.signal);
+    if (restored !== true) {
+      if (restored === 'stopping') return 'ended'; // journaled as engaged: crash recovery finishes it
+      await op.note({ actuatorEngaged: false });
+      await op.to('failed', `power could not be restored: ${errorText(error)}`, { code: 'actuator-failed', message: errorText(error) });
+      return 'ended';
+    }
+    const offMs = Math.round(performance.now() - engagedMono);
+    ctx.logger.warn({ offMs }, 'power restored after the device came back');
+    const report: ActionReport = { action: 'power-cycle', requestedMs: undefined, effectiveMs: offMs, clamped: false, edges };
+    return { report, detail: `power restored after ${Math.round(offMs / 1000)} s off (the power actuator failed and came back)` };
+  }
+  // How long the button was held is unknown: the board stopped answering while it was down.
+  const report: ActionReport = { action: 'press', requestedMs: undefined, effectiveMs: 0, clamped: false, edges };
+  return { report, detail: `button pressed; its release FAILED (${errorText(cause)}); the device-mode read-back decides` };
+}
+
+/** true once the actuator is released; false if it cannot tell; 'stopping' when the agent stops first. */
+async function untilReleased(actuator: Actuator, signal: AbortSignal): Promise<boolean | 'stopping'> {
+  if (!actuator.released) return false;
+  if (signal.aborted) return 'stopping';
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'stopping'>((resolve) => {
+    onAbort = () => resolve('stopping');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([actuator.released(), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Reads device-mode back and compares; used by the tail and by crash recovery. */
