@@ -1,0 +1,178 @@
+// Fault injection, end to end: the serial devices the agent drives are pulled out at the
+// dangerous moments. A real agent writes real bytes through serialport into a pty pair
+// (socat) whose other end is a simulated APC PDU feeding the simulated router's supply
+// and a simulated LCUS relay board across its button.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyAuditFile } from '../../src/audit/verify.js';
+import type { SimulatedSite } from '../../src/demo/site.js';
+import { E2E } from './harness.js';
+import { SerialPlug } from './serial-plug.js';
+import { NO_SOCAT } from '../actuators/fixtures/cli-run.js';
+
+interface SerialSite {
+  e2e: E2E;
+  pdu: SerialPlug;
+  board: SerialPlug;
+}
+
+async function startSerialSite(t: TestContext): Promise<SerialSite> {
+  const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-unplug-'));
+  const e2e = new E2E();
+  const router = () => (e2e.site as SimulatedSite | undefined)?.router;
+  const pdu = new SerialPlug({ dir, name: 'pdu', kind: 'apc', outlet: '1', router });
+  const board = new SerialPlug({ dir, name: 'board', kind: 'lcus', outlet: '1', router });
+  t.after(async () => {
+    await e2e.stop();
+    await pdu.stop();
+    await board.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await pdu.plug();
+  await board.plug();
+  await e2e.start({
+    routerConfig: {
+      actuators: {
+        power: { driver: 'apc', path: pdu.path, outlet: 1, method: 'off-on', timeoutMs: 1000, timing: { offMs: 2500, offMinMs: 2000 } },
+        button: { driver: 'lcus', path: board.path, channel: 1, wiring: 'normally-open', timeoutMs: 1000, timing: { pressMs: 300 } },
+      },
+    },
+  });
+  // Start-up forced both outputs released, through the devices.
+  assert.deepEqual(pdu.switches(), [true]);
+  assert.deepEqual(board.switches(), [false]);
+  return { e2e, pdu, board };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function changeRequest(e2e: E2E, method: 'power' | 'button', feature: 'container' | 'fetch' | 'scheduler'): Promise<string> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: [feature] }, method, activationTimeoutSeconds: 120 });
+  await e2e.publish('request', jws);
+  return e2e.requestIdOf(jws);
+}
+
+/** Exactly one final answer, even after a pause in which a second one would have shown. */
+async function assertOneFinal(e2e: E2E, requestId: string): Promise<void> {
+  await sleep(1000);
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, `one final answer: ${JSON.stringify(e2e.answers(requestId))}`);
+}
+
+async function assertAuditVerifies(e2e: E2E): Promise<void> {
+  const audit = await verifyAuditFile(join(e2e.site.dir, 'state', 'audit.jsonl'));
+  assert.ok(audit.ok, JSON.stringify(audit.problems));
+}
+
+function criticalActuatorAlarms(e2e: E2E): Array<{ code: string; message: string }> {
+  return e2e.observer.seen
+    .filter((m) => m.topic === e2e.topics.events)
+    .map((m) => JSON.parse(m.payload) as { code: string; type: string; severity: string; message: string })
+    .filter((e) => e.code === 'actuator-failed' && e.severity === 'critical');
+}
+
+void test('PDU unplugged while the outlet is off: critical alarm, power restored once it is back, verified, one answer', { skip: NO_SOCAT }, async (t) => {
+  const { e2e, pdu } = await startSerialSite(t);
+  const requestId = await changeRequest(e2e, 'power', 'container');
+  // The outlet went off: pull the PDU's serial cable while the router is unpowered.
+  await until(() => pdu.switches().length === 2, 'outlet off');
+  assert.equal(e2e.site.router.state().power, 'off');
+  await pdu.unplug();
+
+  await until(() => criticalActuatorAlarms(e2e).length > 0, 'critical actuator alarm');
+  // Still unplugged: the agent keeps trying and has not given an answer it would regret.
+  await sleep(3000);
+  assert.equal(e2e.site.router.state().power, 'off');
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no final answer while power is not restored');
+
+  const replugged = Date.now();
+  await pdu.plug();
+  await until(() => e2e.site.router.state().power === 'on', 'power restored after replug', 20_000);
+  assert.ok(Date.now() - replugged < 15_000, `power restored ${Date.now() - replugged} ms after replug`);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  await assertOneFinal(e2e, requestId);
+  assert.equal(e2e.powerCuts, 1, 'cut once');
+  assert.deepEqual(pdu.switches(), [true, false, true]);
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on');
+  assert.equal(state.deviceMode.features.container, true);
+  assert.equal(state.attemptCount, 0);
+  assert.deepEqual(state.faults, []);
+  await assertAuditVerifies(e2e);
+});
+
+void test('PDU unplugged before the first edge: fails closed, nothing switched; works again once plugged back', { skip: NO_SOCAT }, async (t) => {
+  const { e2e, pdu } = await startSerialSite(t);
+  await pdu.unplug();
+  await sleep(500); // gone a while before the order arrives
+  const order = await e2e.site.team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
+  await e2e.publish('powercycle', order);
+  const orderId = e2e.requestIdOf(order);
+  const failed = await e2e.finalAnswer(orderId, 30_000);
+  assert.equal(failed.data.state, 'failed', JSON.stringify(failed));
+  assert.equal(failed.error?.code, 'actuator-unavailable', JSON.stringify(failed));
+  await assertOneFinal(e2e, orderId);
+  assert.equal(e2e.powerCuts, 0, 'no actuation');
+  assert.equal(e2e.site.router.state().power, 'on');
+  assert.deepEqual(pdu.switches(), [true]);
+
+  // Plugged back in at the same path: the agent first makes sure the outlet is on (it
+  // could not tell whether its last command got through), then the next order works.
+  await pdu.plug();
+  await until(() => pdu.switches().length === 2, 'outlet re-asserted on after replug', 20_000);
+  assert.deepEqual(pdu.switches(), [true, true]);
+  const requestId = await changeRequest(e2e, 'power', 'scheduler');
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  await assertOneFinal(e2e, requestId);
+  assert.equal(e2e.powerCuts, 1);
+  assert.equal(pdu.switches().filter((on) => !on).length, 1, 'one outlet-off in all');
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on');
+  assert.equal(state.deviceMode.features.scheduler, true);
+  assert.deepEqual(state.faults, []);
+  await assertAuditVerifies(e2e);
+});
+
+void test('LCUS board unplugged while pressing: the relay drops with it, the press is reported and verified, never repeated', { skip: NO_SOCAT }, async (t) => {
+  const { e2e, board } = await startSerialSite(t);
+  const requestId = await changeRequest(e2e, 'button', 'fetch');
+  await until(() => board.switches().length === 2, 'relay energized');
+  // Mid-press: the USB board loses power and its relay drops (the button comes up).
+  await board.unplug();
+  assert.equal(e2e.site.router.state().button.down, false);
+
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.ok(criticalActuatorAlarms(e2e).length > 0, 'the failed release is a critical alarm');
+  await assertOneFinal(e2e, requestId);
+  assert.equal(e2e.presses, 1, 'pressed once');
+  let state = e2e.site.router.state();
+  assert.equal(state.deviceMode.features.fetch, true);
+  assert.equal(state.attemptCount, 0);
+  assert.deepEqual(state.faults, []);
+
+  // Plugged back in: the agent releases it (never presses on its own), then presses again only when asked.
+  await board.plug();
+  await until(() => board.switches().length === 3, 'released after replug', 20_000);
+  assert.deepEqual(board.switches(), [false, true, false]);
+  assert.equal(e2e.presses, 1, 'replugging pressed nothing');
+  const next = await changeRequest(e2e, 'button', 'scheduler');
+  assert.equal((await e2e.finalAnswer(next, 60_000)).data.state, 'done', JSON.stringify(e2e.answers(next)));
+  await assertOneFinal(e2e, next);
+  assert.equal(e2e.presses, 2);
+  state = e2e.site.router.state();
+  assert.equal(state.button.down, false);
+  assert.deepEqual(state.faults, []);
+  await assertAuditVerifies(e2e);
+});
