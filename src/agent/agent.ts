@@ -16,6 +16,7 @@ import { InboundDispatcher } from './inbound.js';
 import { PairingStore } from './pairing.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
+import { StateHealth } from './state-health.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -42,6 +43,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   readonly gate: TrustGate;
   readonly link: MqttLink;
   readonly publisher: Publisher;
+  readonly health: StateHealth;
   readonly supervisors = new Map<string, RouterSupervisor>();
   #checkpointer: AuditCheckpointer | undefined;
   #auditOpen = false;
@@ -76,7 +78,12 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       },
     );
     this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
-    const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now };
+    this.health = new StateHealth({ stateDir: agent.stateDir, publisher: this.publisher, audit: this.audit, logger: log.child({ component: 'state' }), now: this.#now });
+    // Writable again: journal records left by operations that finished meanwhile are cleared.
+    this.health.on('recovered', () => {
+      for (const supervisor of this.supervisors.values()) void supervisor.stateRecovered().catch((error: unknown) => log.error({ err: error }, 'journal cleanup failed'));
+    });
+    const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now, health: this.health };
     config.routers.forEach((router, index) => {
       const supervisor = new RouterSupervisor(router, {
         gate: this.gate,
@@ -111,6 +118,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       publisher: this.publisher,
       audit: this.audit,
       logger: log.child({ component: 'inbound' }),
+      health: this.health,
     });
     // Routers first: actuators are forced released before any message can arrive.
     for (const supervisor of this.supervisors.values()) {
@@ -157,6 +165,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     const steps: Array<[string, () => Promise<unknown>]> = [
       ...routers.map((r): [string, () => Promise<unknown>] => [`router ${r.name}`, () => r.stop()]),
       ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
+      ['state probe', () => Promise.resolve(this.health.stop())],
       ['mqtt', () => (linkStarted ? this.link.stop() : Promise.resolve())],
       [
         'audit log',

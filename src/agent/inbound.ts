@@ -5,7 +5,9 @@ import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
 import type { RouterRef } from '../trust/messages.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { StateWriteError } from '../store/state-error.js';
 import type { Publisher } from './publisher.js';
+import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
 const SECURITY_REASONS = new Set(['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
@@ -31,6 +33,8 @@ export class InboundDispatcher {
       publisher: Publisher;
       audit: AuditLog;
       logger: Logger;
+      /** Told when an order cannot be recorded (the critical state-unwritable alarm). */
+      health?: StateHealth;
     },
   ) {}
 
@@ -45,23 +49,52 @@ export class InboundDispatcher {
       await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const pending = this.dispatch(kind, message.payload, digest);
+    const pending = this.dispatch(kind, message.payload, digest).catch((error: unknown) => this.unrecorded(error, kind, requestId));
     this.remember(digest, pending);
     const verdict = await pending;
     if (verdict.ok) return;
-    await this.deps.audit.append('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message });
+    await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);
-    this.deps.publisher.event({
-      type: security ? 'security' : 'info',
-      severity: security ? 'critical' : 'warning',
-      code: verdict.code,
-      message: `refused ${kind}: ${verdict.message}`,
-      ...(requestId ? { requestId } : {}),
-      data: { digest },
-    });
+    // state-unwritable has its own critical alarm (StateHealth), naming the path and errno.
+    if (verdict.code !== STATE_UNWRITABLE || !this.deps.health) {
+      this.deps.publisher.event({
+        type: security ? 'security' : 'info',
+        severity: security ? 'critical' : 'warning',
+        code: verdict.code,
+        message: `refused ${kind}: ${verdict.message}`,
+        ...(requestId ? { requestId } : {}),
+        data: { digest },
+      });
+    }
     if (requestId) {
       this.deps.publisher.progress(requestId, { state: 'failed', final: true, inReplyTo: digest, detail: verdict.message }, { code: verdict.code, message: verdict.message });
+    }
+  }
+
+  /**
+   * Verifying an order records its request id, nonce and rate budget, and accepting it is
+   * audited: when the state directory refuses any of that, the order is refused (nothing
+   * was actuated: an approval that cannot be recorded as used could be replayed after a
+   * crash). Any other error is a bug and propagates.
+   */
+  private unrecorded(error: unknown, kind: InboundKind, requestId: string | undefined): StartVerdict {
+    if (!(error instanceof StateWriteError)) throw error;
+    this.deps.health?.report(error, { what: `record the ${kind}`, requestId });
+    return {
+      ok: false,
+      code: STATE_UNWRITABLE,
+      message: `the ${kind} could not be recorded (${error.code} on ${error.path}); nothing was actuated; send a new signed ${kind} once the agent's state directory is writable`,
+    };
+  }
+
+  /** An audit entry that is not worth refusing over (the answer goes out regardless). */
+  private async record(type: string, data: Record<string, unknown>, requestId: string | undefined): Promise<void> {
+    try {
+      await this.deps.audit.append(type, data);
+    } catch (error) {
+      if (!(error instanceof StateWriteError)) throw error;
+      this.deps.health?.report(error, { what: `append ${type} to the audit log`, requestId });
     }
   }
 
@@ -101,7 +134,7 @@ export class InboundDispatcher {
   private async answerDuplicate(verdict: StartVerdict, requestId: string | undefined, digest: string): Promise<void> {
     const last = this.deps.publisher.lastAnswer(digest);
     this.deps.logger.info({ digest, requestId, answered: last?.data.state }, 'duplicate delivery: not acted on again');
-    await this.deps.audit.append('duplicate', { requestId, digest, ok: verdict.ok, answered: last?.data.state });
+    await this.record('duplicate', { requestId, digest, ok: verdict.ok, answered: last?.data.state }, requestId);
     if (!last) return;
     const detail = `duplicate delivery, already handled${last.data.detail ? `: ${last.data.detail}` : ''}`;
     this.deps.publisher.progress(last.requestId, { ...last.data, detail }, last.error, { repeat: true });

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
 import type { ErrorInfo } from '../mqtt/contract.js';
+import { StateWriteError } from '../store/state-error.js';
 import { withState, type OperationJournal, type OperationRecord } from './journal.js';
 import { assertTransition, isFinal, type OperationState } from './operation-state.js';
 import type { Publisher } from './publisher.js';
+import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 
 export interface OperationServices {
   journal: OperationJournal;
@@ -14,6 +16,10 @@ export interface OperationServices {
   now: () => Date;
   /** Called after every state change so the router's retained state follows. */
   onChange: (record: OperationRecord) => void;
+  /** Told when a state write fails (alarm, probing). */
+  health: StateHealth;
+  /** Told of every operation created or resumed, so a state-write failure can end it. */
+  track?: (operation: Operation) => void;
 }
 
 export type OperationInit = Pick<
@@ -26,15 +32,24 @@ export type OperationInit = Pick<
  * transitions, journaled (durably, before anything acts on it), appended to the audit log,
  * and published as progress: the journal is what a restart trusts, the audit log what an
  * operator trusts, MQTT what an operator watches.
+ *
+ * When the state directory fails (read-only, full): before the actuator is told to act, a
+ * write that fails throws a StateWriteError and the operation ends `failed` with code
+ * `state-unwritable` (abandon): an approval that cannot be recorded must not be acted on.
+ * Once 'actuating' is recorded (the actuator acts next), and for any final state, failed writes
+ * are reported to StateHealth and the operation goes on: the button is released, the power
+ * restored, the router verified and the outcome published even if none of it is recorded.
  */
 export class Operation {
   #record: OperationRecord;
+  #mustFinish = false;
 
   private constructor(
     private readonly services: OperationServices,
     record: OperationRecord,
   ) {
     this.#record = record;
+    services.track?.(this);
   }
 
   static async begin(services: OperationServices, init: OperationInit, first?: OperationState, detail?: string): Promise<Operation> {
@@ -52,7 +67,7 @@ export class Operation {
     };
     const operation = new Operation(services, record);
     if (first) await operation.to(first, detail);
-    else await services.journal.save(record);
+    else await operation.note({});
     return operation;
   }
 
@@ -73,22 +88,70 @@ export class Operation {
     return isFinal(this.#record.state);
   }
 
+  /**
+   * The actuator may have acted (crash recovery): from now on the operation finishes whatever
+   * the disk does. Entering 'actuating' sets this too, once that state is recorded.
+   */
+  mustFinish(): void {
+    this.#mustFinish = true;
+  }
+
   /** Records facts (attempt-count, deadline, actuator engaged) durably without a state change. */
   async note(facts: Partial<OperationRecord>, auditType?: string, auditData?: Record<string, unknown>): Promise<void> {
     this.#record = { ...this.#record, ...facts, updatedAt: this.services.now().toISOString() };
-    await this.services.journal.save(this.#record);
-    if (auditType) await this.services.audit.append(auditType, { operationId: this.#record.id, router: this.#record.router, ...auditData });
+    await this.write('journal the operation', () => this.services.journal.save(this.#record));
+    if (auditType) await this.log(auditType, auditData);
+  }
+
+  /** Appends an audit entry about this operation (same failure rules as note). */
+  async log(auditType: string, auditData?: Record<string, unknown>): Promise<void> {
+    await this.write('append to the audit log', () => this.services.audit.append(auditType, { operationId: this.#record.id, router: this.#record.router, ...auditData }));
   }
 
   async to(state: OperationState, detail?: string, error?: ErrorInfo): Promise<void> {
     assertTransition(this.#record.state, state);
+    await this.enter(state, detail, error);
+  }
+
+  /**
+   * The state directory failed before anything was actuated: end `failed` with code
+   * `state-unwritable` (published even though it cannot be recorded). An operation whose
+   * first record could not be written never left idle, and ends the same way.
+   */
+  async abandon(error: StateWriteError): Promise<void> {
+    const { id, router, requestId } = this.#record;
+    this.services.health.report(error, { what: 'record the operation', router, operationId: id, requestId });
+    if (this.final) return;
+    this.#record = { ...this.#record, actuatorEngaged: false };
+    const detail = `state directory not writable (${error.code} on ${error.path}): refused before acting, nothing was actuated`;
+    await this.enter('failed', detail, { code: STATE_UNWRITABLE, message: detail });
+  }
+
+  /**
+   * Runs one state write. A StateWriteError is reported; it stops the operation (rethrown)
+   * only while nothing has been actuated and the operation is not ending anyway.
+   */
+  private async write(what: string, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof StateWriteError)) throw error;
+      const { id, router, requestId } = this.#record;
+      this.services.health.report(error, { what, router, operationId: id, requestId });
+      if (!this.#mustFinish && !this.final) throw error;
+    }
+  }
+
+  private async enter(state: OperationState, detail?: string, error?: ErrorInfo): Promise<void> {
     const final = isFinal(state);
     this.#record = withState(this.#record, state, this.services.now(), detail);
     if (final) this.#record = { ...this.#record, outcomeReported: true };
-    await this.services.journal.save(this.#record);
+    await this.write('journal the operation', () => this.services.journal.save(this.#record));
     const { id, router, kind, requestId, requestDigest } = this.#record;
-    await this.services.audit.append('operation', { operationId: id, router, kind, requestId, state, detail, error });
+    await this.write('append to the audit log', () => this.services.audit.append('operation', { operationId: id, router, kind, requestId, state, detail, error }));
     this.services.logger.info({ operationId: id, router, kind, requestId, state, detail, error }, `operation ${state}`);
+    // 'actuating' is on disk: the actuator acts next, and the operation must finish from here on.
+    if (state === 'actuating') this.#mustFinish = true;
     if (requestId) {
       const data = { state, router, operationId: id, final, ...(requestDigest ? { inReplyTo: requestDigest } : {}), ...(detail ? { detail } : {}) };
       this.services.publisher.progress(requestId, data, error);
@@ -104,6 +167,6 @@ export class Operation {
       ...(requestId ? { requestId } : {}),
     });
     this.services.onChange(this.#record);
-    if (final) await this.services.journal.clear(router);
+    if (final) await this.write('clear the operation journal', () => this.services.journal.clear(router));
   }
 }

@@ -17,8 +17,10 @@ export async function recoverOperation(ctx: RouterContext, record: OperationReco
     await ctx.services.journal.clear(ctx.name);
     return;
   }
-  await ctx.services.audit.append('recovery', { operationId: record.id, router: ctx.name, state: record.state, actuatorEngaged: record.actuatorEngaged });
   const acted = record.actuatorEngaged || ['actuating', 'rebooting', 'verifying'].includes(record.state);
+  // An action that may have happened is waited for and verified, whatever the disk does.
+  if (acted) op.mustFinish();
+  await op.log('recovery', { state: record.state, actuatorEngaged: record.actuatorEngaged });
   if (!acted) {
     if (record.kind === 'observed') ctx.publisher.clearChallenge(ctx.name);
     await op.to('cancelled', 'agent restarted before acting; nothing was actuated');

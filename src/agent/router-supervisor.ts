@@ -10,12 +10,13 @@ import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
 import type { Refusal } from '../trust/refusal.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import type { Accepted, RouterIdentity } from '../trust/verify.js';
+import { StateWriteError } from '../store/state-error.js';
 import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
 import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
 import type { OperationRecord } from './journal.js';
-import type { OperationServices } from './operation.js';
+import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from './pairing.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
@@ -46,6 +47,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   readonly #stopping = new AbortController();
   readonly #state: RouterStateReporter;
   #active: Promise<void> | undefined;
+  /** The operation the active flow created or resumed, if any. */
+  #operation: Operation | undefined;
   #waiter: ApprovalWaiter | undefined;
   #quarantine: string | undefined;
   #last: DeviceModeState | undefined;
@@ -84,7 +87,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       gate: this.deps.gate,
       policy: this.deps.policy,
       publisher: this.deps.publisher,
-      services: { ...this.deps.services, onChange: (record) => this.#state.operation(record) },
+      services: {
+        ...this.deps.services,
+        onChange: (record) => this.#state.operation(record),
+        track: (operation) => (this.#operation = operation),
+      },
       logger: this.deps.logger,
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
@@ -143,11 +150,36 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   }
 
   private run(flow: () => Promise<void>): void {
+    this.#operation = undefined;
     this.#active = flow()
+      .catch((error: unknown) => (error instanceof StateWriteError ? this.stateFailed(error) : this.fail(error)))
       .catch((error: unknown) => this.fail(error))
       .finally(() => {
         this.#active = undefined;
+        this.#operation = undefined;
       });
+  }
+
+  /**
+   * A flow could not record a step before acting (the operation rethrows only then): the
+   * operation ends failed with `state-unwritable`, published, and the agent keeps running.
+   */
+  private async stateFailed(error: StateWriteError): Promise<void> {
+    const operation = this.#operation;
+    if (operation) await operation.abandon(error);
+    else this.deps.services.health.report(error, { what: 'start an operation', router: this.name });
+  }
+
+  /**
+   * The state directory takes writes again: with no operation running, a journal record
+   * left behind (its final write or clear failed) belongs to a finished operation.
+   */
+  async stateRecovered(): Promise<void> {
+    if (this.#active) return;
+    await this.deps.services.journal.clear(this.name).catch((error: unknown) => {
+      if (!(error instanceof StateWriteError)) throw error;
+      this.deps.services.health.report(error, { what: 'clear the operation journal', router: this.name });
+    });
   }
 
   private fail(error: unknown): void {
@@ -210,8 +242,15 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     }
     this.#quarantine = undefined;
     if (verdict.firstContact) {
-      await this.deps.pairing.record(this.name, verdict.record);
-      await this.deps.services.audit.append('paired', { router: this.name, ...verdict.record });
+      try {
+        await this.deps.pairing.record(this.name, verdict.record);
+        await this.deps.services.audit.append('paired', { router: this.name, ...verdict.record });
+      } catch (error) {
+        if (!(error instanceof StateWriteError)) throw error;
+        // Unrecorded, the unit is not paired: orders stay refused; tried again when it is next seen.
+        this.deps.services.health.report(error, { what: 'record the pairing', router: this.name });
+        return;
+      }
     }
     // The trust gate finds routers by these fields: fill them from what was paired.
     this.deps.identity.serial = verdict.record.serial;
@@ -221,7 +260,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   async alarm(alarm: AlarmInput): Promise<void> {
     const entry = { router: this.name, ...alarm, severity: alarm.severity ?? 'warning', type: alarm.type ?? 'alarm' };
     this.deps.logger.warn(entry, `alarm ${alarm.code}`);
-    await this.deps.services.audit.append('alarm', entry);
+    // An alarm is published even when it cannot be recorded.
+    await this.deps.services.audit.append('alarm', entry).catch((error: unknown) => {
+      if (!(error instanceof StateWriteError)) throw error;
+      this.deps.services.health.report(error, { what: `append alarm ${alarm.code} to the audit log`, router: this.name, operationId: alarm.operationId, requestId: alarm.requestId });
+    });
     this.deps.publisher.event({
       type: entry.type,
       severity: entry.severity,

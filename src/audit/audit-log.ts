@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { stateWriteError } from '../store/state-error.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -44,6 +45,10 @@ export class AuditLog {
   #handle: FileHandle | undefined;
   #head: AuditHead = { count: 0, head: GENESIS };
   #queue: Promise<unknown> = Promise.resolve();
+  /** Bytes of whole entries in the file; a failed append is cut back to this. */
+  #size = 0;
+  /** A failed append may have left part of its line behind: cut it before the next one. */
+  #dirty = false;
 
   constructor(
     readonly path: string,
@@ -89,12 +94,18 @@ export class AuditLog {
       recovery = { kind: 'damaged', file: aside, reason: problem, bytes: Buffer.byteLength(text), sha256: lineHash(text) };
     }
     this.#handle = await open(this.path, 'a', 0o600);
+    this.#size = (await this.#handle.stat()).size;
     if (recovery?.kind === 'torn-tail') await this.append('audit-torn-tail-dropped', { bytes: recovery.bytes, sha256: recovery.sha256 });
     if (recovery?.kind === 'damaged') await this.append('audit-log-damaged', { ...recovery });
     return recovery;
   }
 
-  /** Appends one entry and resolves once it is on disk. Appends run one at a time, in call order. */
+  /**
+   * Appends one entry and resolves once it is on disk. Appends run one at a time, in call
+   * order. A write that fails (read-only, disk full: a StateWriteError) leaves no part of
+   * its line: the file is cut back to its last whole entry, so the chain stays intact and
+   * the next append that can be written continues it.
+   */
   append(type: string, data: unknown = {}): Promise<AuditEntry> {
     const next = this.#queue.then(() => this.write(type, data));
     this.#queue = next.catch(() => undefined);
@@ -113,10 +124,31 @@ export class AuditLog {
     if (!handle) throw new AuditLogError('audit log is not open');
     const entry: AuditEntry = { seq: this.#head.count, at: this.now().toISOString(), type, data, prev: this.#head.head };
     const line = JSON.stringify(entry);
-    await handle.write(line + '\n');
-    await handle.datasync();
+    const bytes = Buffer.from(line + '\n');
+    try {
+      if (this.#dirty) await this.cutBack(handle);
+      // A full disk can take part of a line (the file's last page had room) without an error.
+      for (let done = 0; done < bytes.length; ) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
+        if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
+        done += bytesWritten;
+      }
+      await handle.datasync();
+    } catch (error) {
+      this.#dirty = true;
+      await this.cutBack(handle).catch(() => undefined);
+      throw stateWriteError(this.path, error);
+    }
+    this.#size += bytes.length;
     this.#head = { count: this.#head.count + 1, head: lineHash(line) };
     return entry;
+  }
+
+  /** Cuts whatever a failed append left after the last whole entry. */
+  private async cutBack(handle: FileHandle): Promise<void> {
+    await handle.truncate(this.#size);
+    await handle.datasync();
+    this.#dirty = false;
   }
 }
 

@@ -193,7 +193,7 @@ export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;
 export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
-  'policy-refused', 'actuator-failed',
+  'policy-refused', 'actuator-failed', 'state-unwritable',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 

@@ -1,13 +1,19 @@
 import { open, rename, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writingState } from './state-error.js';
 
 /**
  * Replaces `path` with `data` so that a crash at any moment leaves either the old file or
  * the new one, never a torn one: write a temporary file beside it, fsync it, rename it over
- * the old one, then fsync the directory so the rename itself is durable.
+ * the old one, then fsync the directory so the rename itself is durable. A failure (read-only,
+ * disk full) rejects with a StateWriteError naming the path and errno, and leaves the old file.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  return writingState(path, () => replaceFile(path, data, mode));
+}
+
+async function replaceFile(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);

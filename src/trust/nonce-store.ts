@@ -36,10 +36,11 @@ export class NonceStore {
   issue(challengeId: string, now: number): Promise<string> {
     return this.#queue.run(async () => {
       const nonce = this.#random();
-      this.#entries.delete(challengeId);
-      this.#entries.set(challengeId, { nonce, issuedAt: now });
-      while (this.#entries.size > this.#maxPending) this.#entries.delete(this.#entries.keys().next().value!);
-      await this.#persist();
+      const next = new Map(this.#entries);
+      next.delete(challengeId);
+      next.set(challengeId, { nonce, issuedAt: now });
+      while (next.size > this.#maxPending) next.delete(next.keys().next().value!);
+      await this.#persist(next);
       return nonce;
     });
   }
@@ -47,8 +48,7 @@ export class NonceStore {
   /** Registers a nonce issued elsewhere (offline verification of a saved challenge). */
   remember(challengeId: string, nonce: string, now: number): Promise<void> {
     return this.#queue.run(async () => {
-      this.#entries.set(challengeId, { nonce, issuedAt: now });
-      await this.#persist();
+      await this.#persist(new Map(this.#entries).set(challengeId, { nonce, issuedAt: now }));
     });
   }
 
@@ -60,8 +60,9 @@ export class NonceStore {
   consume(challengeId: string, nonce: string): Promise<boolean> {
     return this.#queue.run(async () => {
       if (!this.isCurrent(challengeId, nonce)) return false;
-      this.#entries.delete(challengeId);
-      await this.#persist();
+      const next = new Map(this.#entries);
+      next.delete(challengeId);
+      await this.#persist(next);
       return true;
     });
   }
@@ -69,11 +70,16 @@ export class NonceStore {
   /** Forgets a challenge (the pending operation ended some other way). */
   discard(challengeId: string): Promise<void> {
     return this.#queue.run(async () => {
-      if (this.#entries.delete(challengeId)) await this.#persist();
+      if (!this.#entries.has(challengeId)) return;
+      const next = new Map(this.#entries);
+      next.delete(challengeId);
+      await this.#persist(next);
     });
   }
 
-  async #persist(): Promise<void> {
-    if (this.#path) await writeJsonAtomic(this.#path, { nonces: Object.fromEntries(this.#entries) });
+  /** Writes `next`, then makes it current: a failed write (StateWriteError) changes nothing. */
+  async #persist(next: Map<string, NonceEntry>): Promise<void> {
+    if (this.#path) await writeJsonAtomic(this.#path, { nonces: Object.fromEntries(next) });
+    this.#entries = next;
   }
 }

@@ -1,0 +1,154 @@
+// The agent's state directory fails for real (a full tmpfs, a read-only mount) under the
+// real daemon: orders it cannot record are refused with no actuation and a critical alarm,
+// the daemon keeps running and recovers by itself; an operation that has already cut the
+// power still restores it, verifies and reports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyAuditFile } from '../../src/audit/verify.js';
+import type { AgentResponse } from '../../src/mqtt/contract.js';
+import { waitFor } from '../helpers/mosquitto.js';
+import { E2E } from './harness.js';
+import { NO_MOUNT_NAMESPACE, NamespacedDaemon } from './fixtures/state-dir.js';
+
+interface SeenEvent {
+  type: string;
+  severity: string;
+  code: string;
+  message: string;
+  requestId?: string;
+  operationId?: string;
+  data?: { path?: string; errno?: string };
+}
+
+function eventsSince(e2e: E2E, from: number, code: string): SeenEvent[] {
+  return e2e.observer.seen
+    .slice(from)
+    .filter((m) => m.topic === e2e.topics.events)
+    .map((m) => JSON.parse(m.payload) as SeenEvent)
+    .filter((e) => e.code === code);
+}
+
+/** A site whose daemon runs on its own tmpfs state directory. */
+async function site(t: { after: (fn: () => Promise<void> | void) => void }, options: { offMs?: number } = {}): Promise<{ e2e: E2E; daemon: NamespacedDaemon; stateDir: string }> {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start(options); // the in-process agent pairs and writes the initial state
+  await e2e.stopAgent();
+  const stateDir = join(e2e.site.dir, 'state');
+  const daemon = new NamespacedDaemon(e2e.site.configFile, stateDir);
+  t.after(async () => {
+    daemon.kill('SIGTERM');
+    await Promise.race([daemon.exited(), sleep(20_000)]);
+    daemon.kill('SIGKILL');
+  });
+  const seen = e2e.observer.seen.length;
+  daemon.start();
+  await e2e.observer.waitFor(
+    (m) => e2e.observer.seen.indexOf(m) >= seen && m.topic === e2e.topics.status && m.payload.includes('"online"'),
+    `daemon online\n${daemon.output}`,
+    30_000,
+  );
+  return { e2e, daemon, stateDir };
+}
+
+async function powerChange(e2e: E2E, feature: string): Promise<string> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: [feature] }, method: 'power', activationTimeoutSeconds: 120 });
+  await e2e.publish('request', jws);
+  return e2e.requestIdOf(jws);
+}
+
+/** The audit log in the daemon's tmpfs: an intact chain, no line torn by a failed append. */
+async function assertAuditIntact(daemon: NamespacedDaemon, stateDir: string): Promise<string> {
+  const file = daemon.inside(join(stateDir, 'audit.jsonl'));
+  const text = readFileSync(file, 'utf8');
+  assert.ok(text.endsWith('\n'), 'no torn last line');
+  const report = await verifyAuditFile(file);
+  assert.ok(report.ok, JSON.stringify(report.problems));
+  return text;
+}
+
+async function refusedThenRecovered(t: { after: (fn: () => Promise<void> | void) => void }, fault: 'full' | 'read-only'): Promise<void> {
+  const { e2e, daemon, stateDir } = await site(t);
+  if (fault === 'full') daemon.fill();
+  else daemon.readOnly();
+  const from = e2e.observer.seen.length;
+  const refusedId = await powerChange(e2e, 'container');
+  const refused = await e2e.finalAnswer(refusedId, 30_000);
+  assert.equal(refused.data.state, 'failed', JSON.stringify(refused));
+  assert.equal(refused.status, 'error');
+  assert.equal(refused.error?.code, 'state-unwritable', JSON.stringify(refused));
+  assert.match(refused.error?.message ?? '', /nothing was actuated/);
+  const alarm = await waitFor(() => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId), 'state-unwritable alarm');
+  assert.equal(alarm.type, 'alarm');
+  assert.equal(alarm.severity, 'critical');
+  assert.equal(alarm.data?.errno, fault === 'full' ? 'ENOSPC' : 'EROFS', JSON.stringify(alarm));
+  assert.ok(alarm.data?.path?.startsWith(stateDir), `names a path in the state directory: ${JSON.stringify(alarm)}`);
+  assert.ok(alarm.message.includes(alarm.data.path ?? '?') && alarm.message.includes(alarm.data.errno ?? '?'), alarm.message);
+  await sleep(1500); // an actuation or a late answer would show by now
+  assert.equal(e2e.answers(refusedId).length, 1, `one answer: ${JSON.stringify(e2e.answers(refusedId))}`);
+  assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
+  assert.equal(e2e.site.router.state().power, 'on');
+  assert.ok(daemon.running, `the daemon keeps running\n${daemon.output}`);
+
+  // The directory takes writes again: the daemon notices by itself, and a new signed request works.
+  const beforeFix = e2e.observer.seen.length;
+  if (fault === 'full') daemon.unfill();
+  else daemon.writable();
+  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+  const requestId = await powerChange(e2e, 'fetch');
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.powerCuts, 1);
+  assert.equal(e2e.site.router.state().deviceMode.features.fetch, true);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, false, 'the refused request was never applied');
+  const audit = await assertAuditIntact(daemon, stateDir);
+  assert.match(audit, /"type":"state-unwritable-episode"/);
+  assert.ok(daemon.running);
+}
+
+const skip = NO_MOUNT_NAMESPACE;
+
+void test('state directory full before a request: refused (state-unwritable), critical alarm, nothing actuated; space freed, a new request works', { skip }, async (t) => {
+  await refusedThenRecovered(t, 'full');
+});
+
+void test('state directory read-only before a request: refused (state-unwritable), critical alarm, nothing actuated; writable again, a new request works', { skip }, async (t) => {
+  await refusedThenRecovered(t, 'read-only');
+});
+
+void test('state directory full while the power is cut: power restored, router verified, outcome reported, alarm raised', { skip }, async (t) => {
+  const { e2e, daemon, stateDir } = await site(t, { offMs: 4000 });
+  const from = e2e.observer.seen.length;
+  const requestId = await powerChange(e2e, 'container');
+  await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
+  daemon.fill();
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.deepEqual(
+    e2e.answers(requestId).map((a: AgentResponse) => a.data.state),
+    ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done'],
+  );
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on', 'power restored');
+  assert.equal(state.deviceMode.features.container, true);
+  assert.equal(state.attemptCount, 0);
+  assert.deepEqual(state.faults, []);
+  assert.equal(e2e.powerCuts, 1, 'acted once');
+  const alarm = eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === requestId);
+  assert.ok(alarm, 'alarm for the operation');
+  assert.equal(alarm.severity, 'critical');
+  assert.equal(alarm.data?.errno, 'ENOSPC');
+  assert.ok(daemon.running, daemon.output);
+
+  // Space again: the stale journal record (its last writes failed) is cleared; nothing is redone.
+  const beforeFix = e2e.observer.seen.length;
+  daemon.unfill();
+  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+  await waitFor(() => (existsSync(daemon.inside(join(stateDir, 'operations', 'hap1.json'))) ? undefined : true), 'journal cleared', 10_000);
+  await assertAuditIntact(daemon, stateDir);
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, 'outcome reported once');
+  assert.equal(e2e.powerCuts, 1);
+});
