@@ -15,6 +15,8 @@ export interface DropRuleInput {
   when?: 'before' | 'after';
   /** How many matching commands to drop; default 1, Infinity until cleared. */
   times?: number;
+  /** In process only: the rule applies only while this says so (e.g. after the next boot). */
+  onlyIf?: () => boolean;
 }
 
 export interface DropRule {
@@ -24,6 +26,7 @@ export interface DropRule {
   remaining: number;
   /** Connections this rule has dropped so far. */
   hits: number;
+  readonly onlyIf: (() => boolean) | undefined;
 }
 
 export interface InjectedFaultsState {
@@ -45,14 +48,14 @@ export class InjectedFaults {
   dropOn(input: DropRuleInput): DropRule {
     const times = input.times ?? 1;
     if (!(times > 0)) throw new RangeError('times must be > 0');
-    const rule: DropRule = { command: input.command, when: input.when ?? 'before', remaining: times, hits: 0 };
+    const rule: DropRule = { command: input.command, when: input.when ?? 'before', remaining: times, hits: 0, onlyIf: input.onlyIf };
     this.rules.push(rule);
     return rule;
   }
 
   /** The rule that takes this command, counted as used. */
   take(command: string): DropRule | undefined {
-    const rule = this.rules.find((r) => r.remaining > 0 && (r.command === '*' || r.command === command));
+    const rule = this.rules.find((r) => r.remaining > 0 && (r.command === '*' || r.command === command) && (r.onlyIf?.() ?? true));
     if (!rule) return undefined;
     rule.remaining -= 1;
     rule.hits += 1;

@@ -2,6 +2,7 @@ import { ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type Act
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../journal.js';
 import type { Operation } from '../operation.js';
+import { readDeviceModeBack } from '../read-back.js';
 import { waitForReboot } from '../reboot-wait.js';
 import type { RouterContext } from '../router-context.js';
 
@@ -145,8 +146,11 @@ async function untilReleased(actuator: Actuator, signal: AbortSignal): Promise<b
 export async function verify(ctx: RouterContext, op: Operation, plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'>, rebooted: boolean | undefined): Promise<void> {
   let state;
   try {
-    state = await ctx.client.readDeviceMode({ timeoutMs: 5000 });
+    // A cut read is retried: it says nothing about the change (never a mismatch, never a verdict).
+    state = await readDeviceModeBack(ctx);
   } catch (error) {
+    // Acted, and the result is unknown: that needs a person.
+    await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `device-mode could not be read back after the action: ${errorText(error)}`, operationId: op.record.id });
     await op.to('failed', `could not read device-mode back: ${errorText(error)}`, { code: 'router-not-back', message: errorText(error) });
     return;
   }

@@ -1,0 +1,51 @@
+// The device-mode read-back after an action, against a simulated router whose connections
+// are cut: cut reads are retried until the router answers, within bootTimeoutMs.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { readDeviceModeBack } from '../../src/agent/read-back.js';
+import type { RouterConfig } from '../../src/config/router-schema.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { RouterClient } from '../../src/routeros/client.js';
+import { RouterClosedError, RouterUnreachableError } from '../../src/routeros/errors.js';
+import { endpointFor, startRouter } from '../routeros/support.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function setup(bootTimeoutMs: number) {
+  const router = await startRouter();
+  cleanups.push(() => router.stop());
+  const client = new RouterClient(endpointFor(router), { backoff: { initialMs: 50, maxMs: 200 } });
+  cleanups.push(() => client.stop());
+  await client.start();
+  const stopping = new AbortController();
+  const ctx = { client, config: { bootTimeoutMs } as RouterConfig, logger: silentLogger(), signal: stopping.signal };
+  return { router, ctx, stopping };
+}
+
+void test('reads cut mid-call are retried until one answers', async () => {
+  const { router, ctx } = await setup(30_000);
+  const rule = router.dropOn({ command: '/system/device-mode/print', when: 'after', times: 3 });
+  const state = await readDeviceModeBack(ctx);
+  assert.equal(state.mode, 'home');
+  assert.equal(rule.hits, 3);
+});
+
+void test('gives up with the last error once bootTimeoutMs has passed', async () => {
+  const { router, ctx } = await setup(1500);
+  router.dropOn({ command: '/system/device-mode/print', times: Infinity });
+  const began = performance.now();
+  await assert.rejects(readDeviceModeBack(ctx), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
+  assert.ok(performance.now() - began < 15_000, 'bounded');
+  assert.ok(router.injected.drops >= 2, 'retried');
+});
+
+void test('stops retrying when the agent stops', async () => {
+  const { router, ctx, stopping } = await setup(60_000);
+  router.dropOn({ command: '/system/device-mode/print', times: Infinity });
+  const reading = readDeviceModeBack(ctx);
+  setTimeout(() => stopping.abort(), 300);
+  await assert.rejects(reading);
+});

@@ -1,0 +1,125 @@
+// Fault injection on the router side (issue #6): API connections reset mid-call (the update
+// itself, a read before acting, the watcher's poll, the read-back after the reboot) and a
+// router that never comes back after the action. In every case: exactly one final answer
+// with a clear state and code, no second actuation, none without approval, power on and
+// button up at the end, and the agent still serves the next request once the router is
+// healthy. The simulator resets real TCP connections under the real client.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AgentResponse } from '../../src/mqtt/contract.js';
+import { waitFor } from '../helpers/mosquitto.js';
+import { E2E } from './harness.js';
+
+const DEVICE_MODE_PRINT = '/system/device-mode/print';
+
+/** Publishes a signed change request and returns its final answer. */
+async function request(
+  e2e: E2E,
+  change: { enable: Array<'container' | 'fetch' | 'scheduler'> },
+  method: 'button' | 'power',
+  activationTimeoutSeconds = 120,
+): Promise<{ requestId: string; final: AgentResponse }> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change, method, activationTimeoutSeconds });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  return { requestId, final: await e2e.finalAnswer(requestId, 90_000) };
+}
+
+function states(e2e: E2E, requestId: string): string[] {
+  return e2e.answers(requestId).map((a) => a.data.state);
+}
+
+/** The physical end state every case must leave: powered, button up, no boot faults, actuated exactly `acted` times. */
+function assertLeftSafe(e2e: E2E, acted: { powerCuts: number; presses: number }): void {
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on', 'never left unpowered');
+  assert.equal(state.button.down, false, 'button released');
+  assert.deepEqual(state.faults, []);
+  assert.deepEqual({ powerCuts: e2e.powerCuts, presses: e2e.presses }, acted);
+}
+
+/** Exactly one final answer per request, ever. */
+function assertOneFinal(e2e: E2E, requestId: string): void {
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, JSON.stringify(e2e.answers(requestId)));
+}
+
+/** Until the agent's latest retained state for the router says it is reachable. */
+async function routerReachable(e2e: E2E): Promise<void> {
+  const topic = e2e.topics.routerState('hap1');
+  await waitFor(() => {
+    const last = e2e.observer.seen.filter((m) => m.topic === topic).at(-1);
+    return last && (JSON.parse(last.payload) as { reachable: boolean }).reachable ? true : undefined;
+  }, 'agent sees the router reachable', 30_000);
+}
+
+/** The next request on a healthy router ends verified: the agent kept serving. */
+async function nextRequestVerified(e2e: E2E, acted: { powerCuts: number; presses: number }): Promise<void> {
+  await waitFor(() => e2e.site.router.state().pending === null || undefined, 'no change pending on the router', 60_000);
+  await routerReachable(e2e);
+  const { requestId, final } = await request(e2e, { enable: ['fetch'] }, 'button');
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.site.router.state().deviceMode.features.fetch, true);
+  assertLeftSafe(e2e, { powerCuts: acted.powerCuts, presses: acted.presses + 1 });
+}
+
+void test('the read-back after the reboot is cut, again and again: the agent keeps reading and ends verified, no alarm, acted once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const router = e2e.site.router;
+  let rebooted = false;
+  router.once('booted', () => (rebooted = true));
+  // Once the router is back, every device-mode print has its connection reset mid-call.
+  router.dropOn({ command: DEVICE_MODE_PRINT, when: 'after', times: Infinity, onlyIf: () => rebooted });
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"verifying"'), 'verifying', 60_000);
+  // The read-back went out right after "verifying" was published; let several more be cut.
+  const dropsAtVerifying = router.injected.drops;
+  await waitFor(() => router.injected.drops >= dropsAtVerifying + 3 || undefined, 'read-backs cut', 30_000);
+  assert.ok(!e2e.answers(requestId).some((a) => a.data.final), `no verdict from a cut read: ${JSON.stringify(e2e.answers(requestId))}`);
+  router.injected.clearRules();
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.deepEqual(states(e2e, requestId), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.deepEqual(e2e.events('device-mode-mismatch'), []);
+  assert.deepEqual(e2e.events('router-not-back'), []);
+  assert.equal(router.state().deviceMode.features.container, true);
+  assertLeftSafe(e2e, { powerCuts: 1, presses: 0 });
+  await nextRequestVerified(e2e, { powerCuts: 1, presses: 0 });
+  assertOneFinal(e2e, requestId);
+});
+
+for (const method of ['power', 'button'] as const) {
+  void test(`a router that never comes back after the ${method === 'power' ? 'power cut' : 'button press'}: router-not-back alarm, failed once, power on; served again once it boots`, async (t) => {
+    const e2e = new E2E();
+    t.after(() => e2e.stop());
+    await e2e.start({ routerConfig: { bootTimeoutMs: 10_000 } });
+    const router = e2e.site.router;
+    router.hangBoots(true);
+    const { requestId, final } = await request(e2e, { enable: ['container'] }, method);
+    assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+    assert.equal(final.error?.code, 'router-not-back');
+    assert.deepEqual(states(e2e, requestId), ['requesting', 'pending', 'actuating', 'rebooting', 'failed']);
+    const alarms = e2e.events('router-not-back').filter((e) => e.type === 'alarm');
+    assert.equal(alarms.length, 1, JSON.stringify(alarms));
+    assert.equal(router.state().phase, 'booting', 'still hanging: the agent did not cycle it again');
+    const acted = method === 'power' ? { powerCuts: 1, presses: 0 } : { powerCuts: 0, presses: 1 };
+    assertLeftSafe(e2e, acted);
+
+    // Asked again while it still hangs: refused at once, nothing actuated.
+    const again = await request(e2e, { enable: ['scheduler'] }, method);
+    assert.equal(again.final.data.state, 'failed', JSON.stringify(e2e.answers(again.requestId)));
+    assert.equal(again.final.error?.code, 'router-unreachable');
+    assertLeftSafe(e2e, acted);
+
+    // Someone fixes it: the boot finishes (the first change was confirmed by that action).
+    router.hangBoots(false);
+    await waitFor(() => router.booted || undefined, 'router booted');
+    await nextRequestVerified(e2e, acted);
+    assert.equal(router.state().deviceMode.features.container, true);
+    assertOneFinal(e2e, requestId);
+    assertOneFinal(e2e, again.requestId);
+  });
+}
