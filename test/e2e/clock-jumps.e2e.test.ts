@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { verifyAuditFile } from '../../src/audit/verify.js';
 import type { AgentResponse } from '../../src/mqtt/contract.js';
 import { buildApproval, buildChange, buildChangeRequest, type ChangeOptions } from '../../src/trust/drafts.js';
 import { TYP, type Challenge } from '../../src/trust/messages.js';
@@ -109,6 +111,20 @@ function assertStampedAt(answer: AgentResponse, offsetMs: number, what: string):
   assert.ok(Math.abs(off - offsetMs) < MINUTE, `${what}: the daemon stamped ${answer.at}, ${Math.round(off / 1000)} s from real time, expected ${Math.round(offsetMs / 1000)} s`);
 }
 
+/** SIGTERM: a clean stop (exit 0) after the jumps, then the audit log checks out and tells what happened. */
+async function stopAndReadAudit(e2e: E2E, child: ChildProcess): Promise<Array<{ type: string; data: Record<string, unknown> }>> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, 'clean stop');
+  const file = join(e2e.site.dir, 'state', 'audit.jsonl');
+  const report = await verifyAuditFile(file);
+  assert.ok(report.ok, JSON.stringify(report.problems));
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+}
+
 function assertRouterSafe(e2e: E2E): void {
   const state = e2e.site.router.state();
   assert.equal(state.power, 'on', 'never left unpowered');
@@ -123,7 +139,7 @@ void test('the clock steps 40 days ahead and back: a request accepted before the
   await e2e.stopAgent();
   const clock = new FakeClock(e2e.site.dir);
   checkNodeSeesFakeTime(clock);
-  await daemon(e2e, clock, t);
+  const child = await daemon(e2e, clock, t);
 
   const first = await changeRequest(e2e, { enable: ['container'] }, Date.now(), 'clock-jump-before');
   await e2e.publish('request', first);
@@ -157,6 +173,9 @@ void test('the clock steps 40 days ahead and back: a request accepted before the
   assert.equal(e2e.powerCuts, 2, 'acted once per accepted request');
   assert.equal(e2e.site.router.state().deviceMode.features.container, false);
   assertRouterSafe(e2e);
+  const audit = await stopAndReadAudit(e2e, child);
+  assert.deepEqual(audit.filter((e) => e.type === 'accepted').map((e) => e.data.requestId), ['clock-jump-before', 'clock-jump-during']);
+  assert.deepEqual(audit.filter((e) => e.type === 'refused').map((e) => [e.data.requestId, e.data.code]), [['clock-jump-before', 'replayed']]);
 });
 
 void test('the clock jumps while a challenge is open and while the router reboots: the window follows monotonic time both ways', async (t) => {
@@ -165,7 +184,7 @@ void test('the clock jumps while a challenge is open and while the router reboot
   await e2e.start({ routerConfig: { observedActivationTimeoutSeconds: 20 } });
   await e2e.stopAgent();
   const clock = new FakeClock(e2e.site.dir);
-  await daemon(e2e, clock, t);
+  const child = await daemon(e2e, clock, t);
 
   // Someone requests a change; while the challenge is open the clock steps 10 min ahead,
   // past the challenge's 20 s window by wall time. The window is monotonic: still open.
@@ -215,4 +234,6 @@ void test('the clock jumps while a challenge is open and while the router reboot
   assert.equal(e2e.presses, 1, 'nothing pressed after the window closed');
   assert.equal(e2e.powerCuts, 0);
   assertRouterSafe(e2e);
+  const audit = await stopAndReadAudit(e2e, child);
+  assert.deepEqual(audit.filter((e) => e.type === 'operation' && ['done', 'expired'].includes(e.data.state as string)).map((e) => e.data.state), ['done', 'expired']);
 });
