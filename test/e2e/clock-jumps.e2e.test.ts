@@ -237,3 +237,48 @@ void test('the clock jumps while a challenge is open and while the router reboot
   const audit = await stopAndReadAudit(e2e, child);
   assert.deepEqual(audit.filter((e) => e.type === 'operation' && ['done', 'expired'].includes(e.data.state as string)).map((e) => e.data.state), ['done', 'expired']);
 });
+
+void test('a Pi without RTC starts in 1970: requests are refused until NTP steps the clock; a challenge opened in 1970 is approved after the step, once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  await e2e.stopAgent();
+  const clock = new FakeClock(e2e.site.dir);
+  const bootedAt = DAY; // 1970-01-02
+  clock.set(bootedAt - Date.now());
+  const child = await daemon(e2e, clock, t);
+
+  // Time says 1970: a request signed today is "from the future", refused, nothing acts.
+  const early = await changeRequest(e2e, { enable: ['container'] }, Date.now(), 'clock-jump-1970');
+  await e2e.publish('request', early);
+  const refused = await e2e.finalAnswer('clock-jump-1970');
+  assert.equal(refused.error?.code, 'issued-in-future', JSON.stringify(refused));
+  assertStampedAt(refused, bootedAt - Date.now(), 'before NTP');
+
+  // Someone requests a change while it is still 1970: the challenge carries 1970 times.
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const open = await e2e.challenge();
+  assert.match(open.challenge.issuedAt, /^1970-01-02T/);
+  // NTP steps the clock 56 years ahead; the approval quotes the 1970 challenge; its nonce decides.
+  clock.set(0);
+  const approved = await approval(e2e, open.challenge, { enable: ['container'] }, Date.now());
+  const requestId = e2e.requestIdOf(approved);
+  await e2e.publish('approval', approved);
+  const done = await e2e.finalAnswer(requestId);
+  assert.equal(done.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assertStampedAt(done, 0, 'after NTP');
+  // The same approval again, re-serialized: the nonce is spent and the id remembered.
+  const digest = await e2e.publish('approval', JSON.stringify(JSON.parse(approved), null, 1));
+  const again = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(requestId) && (JSON.parse(m.payload) as AgentResponse).data.inReplyTo === digest,
+    'answer to the second approval',
+    30_000,
+  );
+  assert.equal((JSON.parse(again.payload) as AgentResponse).status, 'error');
+  await sleep(1000);
+  assert.equal(e2e.presses, 1);
+  assert.equal(e2e.powerCuts, 0);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+  assertRouterSafe(e2e);
+  await stopAndReadAudit(e2e, child);
+});
