@@ -9,6 +9,7 @@ import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { writingState } from '../store/state-error.js';
 import { OPERATION_STATES } from './operation-state.js';
 
 /**
@@ -115,23 +116,25 @@ export class OperationJournal {
     await this.serialize(parsed.router, () => writeJsonAtomic(path, parsed));
   }
 
-  /** Removes a router's record once its outcome is reported. */
+  /** Removes a router's record once its outcome is reported (a failure is a StateWriteError). */
   async clear(router: string): Promise<void> {
     const path = this.file(router);
-    await this.serialize(router, async () => {
-      try {
-        await unlink(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      const dir = await open(this.dir, 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
-    });
+    await this.serialize(router, () =>
+      writingState(path, async () => {
+        try {
+          await unlink(path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          throw error;
+        }
+        const dir = await open(this.dir, 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+      }),
+    );
   }
 
   private serialize(router: string, write: () => Promise<void>): Promise<void> {
