@@ -35,14 +35,18 @@ async function startSerialSite(t: TestContext): Promise<SerialSite> {
   await pdu.plug();
   await board.plug();
   await e2e.start({
+    // Room for a loaded machine: the unplug must land inside the off time and the press, and
+    // the relay's release travels through the device process before the router reboots.
+    router: { timing: { bootMs: 2000, shutdownMs: 2000, minOffMs: 1500 } },
     routerConfig: {
       actuators: {
-        power: { driver: 'apc', path: pdu.path, outlet: 1, method: 'off-on', timeoutMs: 1000, timing: { offMs: 2500, offMinMs: 2000 } },
-        button: { driver: 'lcus', path: board.path, channel: 1, wiring: 'normally-open', timeoutMs: 1000, timing: { pressMs: 300 } },
+        power: { driver: 'apc', path: pdu.path, outlet: 1, method: 'off-on', timeoutMs: 1000, timing: { offMs: 3000, offMinMs: 2000 } },
+        button: { driver: 'lcus', path: board.path, channel: 1, wiring: 'normally-open', timeoutMs: 1000, timing: { pressMs: 800 } },
       },
     },
   });
   // Start-up forced both outputs released, through the devices.
+  await until(() => pdu.switches().length > 0 && board.switches().length > 0, 'start-up switches');
   assert.deepEqual(pdu.switches(), [true]);
   assert.deepEqual(board.switches(), [false]);
   return { e2e, pdu, board };
@@ -173,6 +177,35 @@ void test('LCUS board unplugged while pressing: the relay drops with it, the pre
   assert.equal(e2e.presses, 2);
   state = e2e.site.router.state();
   assert.equal(state.button.down, false);
+  assert.deepEqual(state.faults, []);
+  await assertAuditVerifies(e2e);
+});
+
+void test('agent stopped while the PDU is unplugged with the outlet off: no answer yet; restarted with it back, it powers the router and verifies once', { skip: NO_SOCAT }, async (t) => {
+  const { e2e, pdu } = await startSerialSite(t);
+  const requestId = await changeRequest(e2e, 'power', 'container');
+  await until(() => pdu.switches().length === 2, 'outlet off');
+  await pdu.unplug();
+  await until(() => criticalActuatorAlarms(e2e).length > 0, 'critical actuator alarm');
+
+  // A stop (SIGTERM) while power cannot be restored ends without claiming an outcome.
+  const stopping = Date.now();
+  await e2e.stopAgent();
+  assert.ok(Date.now() - stopping < 20_000, `stopped in ${Date.now() - stopping} ms`);
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no final answer from a stopped agent');
+  assert.equal(e2e.site.router.state().power, 'off');
+
+  // Plugged back in; the restarted agent forces the outlet on at start-up and recovers the operation.
+  await pdu.plug();
+  await e2e.startAgent();
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  await assertOneFinal(e2e, requestId);
+  assert.equal(e2e.powerCuts, 1, 'cut once');
+  assert.deepEqual(pdu.switches(), [true, false, true]);
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on');
+  assert.equal(state.deviceMode.features.container, true);
   assert.deepEqual(state.faults, []);
   await assertAuditVerifies(e2e);
 });
