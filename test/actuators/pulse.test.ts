@@ -136,6 +136,26 @@ void test('failed releases are retried; when they keep failing the output stays 
   await power.stop();
 });
 
+void test('released() resolves at once when released, after the background restore when a release failed, false when stopped first', async () => {
+  const output = new RecordingOutput();
+  const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
+  await power.start();
+  assert.equal(await power.released(), true);
+  output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
+  await assert.rejects(power.powerCycle(60), RestoreFailedError);
+  assert.equal(output.energized, true);
+  assert.equal(await power.released(), true);
+  assert.equal(output.energized, false, 'resolved only once the output was released');
+  assert.equal(await power.released(), true);
+
+  output.failReleases = Number.POSITIVE_INFINITY; // never comes back
+  await assert.rejects(power.powerCycle(60), RestoreFailedError);
+  const released = power.released();
+  await power.stop();
+  assert.equal(await released, false);
+  assert.equal(output.energized, true);
+});
+
 void test('wiring decides what a relay can do', async () => {
   const { relay } = await button();
   await assert.rejects(relay.powerCycle(), UnsupportedActionError);
