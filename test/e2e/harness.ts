@@ -1,6 +1,6 @@
 /** End-to-end harness: real mosquitto, the RouterOS simulator, the real agent, signed orders over MQTT. */
 import { rmSync } from 'node:fs';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import { silentLogger, createLogger, type Logger } from '../../src/log/logger.js';
 import { agentTopics, messageDigest, type AgentResponse, type ChallengeMessage } from '../../src/mqtt/contract.js';
 import { buildChange, type ChangeOptions } from '../../src/trust/drafts.js';
@@ -22,6 +22,8 @@ export class E2E {
   powerCuts = 0;
   /** Button presses the simulated router saw. */
   presses = 0;
+  /** Extra options for the in-process agent (e.g. an actuator clock), set before start(). */
+  agentOptions: Partial<AgentOptions> = {};
   readonly #others: AbortController[] = [];
 
   async start(site: Omit<SiteOptions, 'brokerUrl' | 'protocolVersion'> = {}): Promise<void> {
@@ -52,7 +54,7 @@ export class E2E {
   }
 
   async startAgent(): Promise<Agent> {
-    const agent = await Agent.create(this.site.config, { logger: testLogger(), checkpointIntervalMs: 60_000 });
+    const agent = await Agent.create(this.site.config, { logger: testLogger(), checkpointIntervalMs: 60_000, ...this.agentOptions });
     this.agent = agent;
     await agent.start();
     // Paired: the trust gate can now find the router by its serial.
@@ -130,11 +132,15 @@ export class AgentProcess {
   child: import('node:child_process').ChildProcess | undefined;
   output = '';
 
-  constructor(readonly configFile: string) {}
+  /** `nodeArgs` go before the entry point (e.g. `--import` of a test-only preload). */
+  constructor(
+    readonly configFile: string,
+    readonly nodeArgs: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--config', this.configFile], {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'agent', '--config', this.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NOTIFY_SOCKET: '' },
     });
