@@ -152,3 +152,35 @@ void test('state directory full while the power is cut: power restored, router v
   assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, 'outcome reported once');
   assert.equal(e2e.powerCuts, 1);
 });
+
+void test('an approval arriving while the state directory is read-only is refused (its nonce use cannot be recorded); the challenge stays open and a new approval works once writable', { skip }, async (t) => {
+  const { e2e, daemon, stateDir } = await site(t);
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const open = await e2e.challenge();
+  daemon.readOnly();
+  const from = e2e.observer.seen.length;
+  const refused = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'power' });
+  const refusedId = e2e.requestIdOf(refused);
+  await e2e.publish('approval', refused);
+  const answer = await e2e.finalAnswer(refusedId, 30_000);
+  assert.equal(answer.data.state, 'failed');
+  assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
+  const alarm = await waitFor(() => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId), 'state-unwritable alarm');
+  assert.equal(alarm.data?.errno, 'EROFS');
+  assert.match(alarm.data?.path ?? '', /nonces\.json$/);
+  await sleep(1000);
+  assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
+  assert.ok(!e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''), 'the challenge is still open');
+
+  const beforeFix = e2e.observer.seen.length;
+  daemon.writable();
+  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+  const approval = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'power' });
+  const requestId = e2e.requestIdOf(approval);
+  await e2e.publish('approval', approval);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.powerCuts, 1);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+  await assertAuditIntact(daemon, stateDir);
+});
