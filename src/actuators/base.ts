@@ -45,6 +45,10 @@ export abstract class BaseActuator implements Actuator {
     return this.channel.run('power-cycle', offMs, plan, this.powerSteps(), options);
   }
 
+  get busy(): boolean {
+    return this.channel.busy;
+  }
+
   /** See PulseChannel.released: waits out a background restore after a failed release. */
   released(): Promise<boolean> {
     return this.channel.released();

@@ -40,6 +40,8 @@ export interface Actuator {
    * the actuator was stopped first.
    */
   released?(): Promise<boolean>;
+  /** An operation is running, or a failed release is still being retried: a new one gets ActuatorBusyError. */
+  readonly busy?: boolean;
 }
 
 /** Time sources, injectable so tests need no real waiting where it does not matter. */

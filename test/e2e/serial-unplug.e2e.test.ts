@@ -130,6 +130,15 @@ void test('PDU unplugged before the first edge: fails closed, nothing switched; 
   assert.equal(e2e.site.router.state().power, 'on');
   assert.deepEqual(pdu.switches(), [true]);
 
+  // Still unplugged: the driver keeps re-trying "outlet on" (it cannot tell whether its last
+  // command got through), and a change request is refused before anything is asked of the router.
+  const early = await changeRequest(e2e, 'power', 'fetch');
+  const refused = await e2e.finalAnswer(early, 30_000);
+  assert.equal(refused.data.state, 'failed', JSON.stringify(refused));
+  assert.equal(refused.error?.code, 'actuator-busy', JSON.stringify(refused));
+  assert.equal(e2e.site.router.state().pending, null, 'no update of ours left pending');
+  assert.equal(e2e.site.router.state().attemptCount, 0);
+
   // Plugged back in at the same path: the agent first makes sure the outlet is on (it
   // could not tell whether its last command got through), then the next order works.
   await pdu.plug();

@@ -33,6 +33,14 @@ export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<Ch
     'requesting',
     `approved by ${accepted.approverNames.join(', ')}; requesting the update on the router`,
   );
+  // An actuator still retrying a failed release (a device unplugged) cannot act: refuse
+  // before the update is requested, so no change of ours is left pending on the router.
+  const actuator = message.method === 'button' ? ctx.actuators.button : ctx.actuators.power;
+  if (actuator?.busy) {
+    const text = `the ${message.method} actuator (${actuator.kind}) is busy: still restoring its released state after a failure`;
+    await op.to('failed', `${text}; nothing was requested`, { code: 'actuator-busy', message: text });
+    return;
+  }
   let before;
   try {
     before = await ctx.client.readDeviceMode({ timeoutMs: 5000 });
@@ -83,6 +91,15 @@ export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<Ch
       await op.to('failed', `router not readable before acting: ${String(error)}`, { code: 'router-unreachable', message: String(error) });
       return;
     }
+  }
+  if (update.phases.some((p) => p.phase === 'connection-dropped')) {
+    // The update's own session was cut before we acted: whether the router still holds our
+    // change is unknown (RouterOS may drop an abandoned update). Fail closed, no action; the
+    // answer waits for what the router then shows (requestUpdate follows it after the drop).
+    const outcome = await update.outcome;
+    const text = 'message' in outcome ? outcome.message : 'reason' in outcome ? outcome.reason : outcome.phase;
+    await op.to(outcome.phase === 'cancelled' ? 'cancelled' : 'failed', `the update's connection was cut before acting; nothing actuated: ${text}`, { code: `update-${outcome.phase}`, message: text });
+    return;
   }
   const ended = update.phases.find((p) => ['cancelled', 'rejected', 'failed', 'aborted', 'confirmed'].includes(p.phase));
   if (ended) {
