@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { commands } from './commands/index.js';
+import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
 
 const program = new Command();
@@ -11,7 +11,8 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of commands) register(program);
+// Only the command being run is loaded (see commandsFor); help and unknown names load all.
+for (const register of await commandsFor(process.argv.slice(2))) register(program);
 
 try {
   await program.parseAsync(process.argv);

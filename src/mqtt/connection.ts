@@ -233,6 +233,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       connectTimeout: 30_000,
       resubscribe: true,
       rejectUnauthorized: true,
+      // mqtt-packet's number cache is 65,536 small Buffers (~7 MB of heap) to save an
+      // allocation per packet: the wrong trade for a daemon that sends a few packets a minute.
+      writeCache: false,
     };
     // MQTT 5 ends a session at disconnect unless the expiry is above zero, clean:false or not.
     if (s.protocolVersion === 5) options.properties = { sessionExpiryInterval: persistent ? s.sessionExpirySeconds : 0 };

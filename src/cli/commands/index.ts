@@ -1,25 +1,28 @@
 import type { Command } from 'commander';
-import { registerActuator } from './actuator.js';
-import { registerAgent } from './agent.js';
-import { registerAudit } from './audit.js';
-import { registerConfig } from './config.js';
-import { registerDoctor } from './doctor.js';
-import { registerPair } from './pair.js';
-import { registerDemo } from './demo.js';
-import { registerSim } from './sim.js';
-import { registerOperatorCommands } from './operator.js';
-import { registerTrustCommands } from './trust/index.js';
 
-/** Every subcommand registers itself here; one line per command file. */
-export const commands: Array<(program: Command) => void> = [
-  registerConfig,
-  registerAgent,
-  registerSim,
-  registerAudit,
-  registerTrustCommands,
-  registerOperatorCommands,
-  registerActuator,
-  registerDoctor,
-  registerPair,
-  registerDemo,
+type Register = (program: Command) => void;
+
+/**
+ * Every subcommand group, by the top-level names it registers, loaded on demand: the
+ * daemon (`dmconfirm agent`) then never loads the simulator, the demo's broker or the
+ * operator tools, which would cost it memory for as long as it runs.
+ */
+export const commandGroups: Array<{ names: readonly string[]; load: () => Promise<Register> }> = [
+  { names: ['config'], load: async () => (await import('./config.js')).registerConfig },
+  { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
+  { names: ['sim'], load: async () => (await import('./sim.js')).registerSim },
+  { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
+  { names: ['keys', 'trust', 'request', 'cosign', 'approve', 'verify'], load: async () => (await import('./trust/index.js')).registerTrustCommands },
+  { names: ['powercycle', 'publish', 'status'], load: async () => (await import('./operator.js')).registerOperatorCommands },
+  { names: ['actuator'], load: async () => (await import('./actuator.js')).registerActuator },
+  { names: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor },
+  { names: ['pair'], load: async () => (await import('./pair.js')).registerPair },
+  { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
 ];
+
+/** The registrations for this command line: only the named group when there is one, else all (help, typos). */
+export async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const group = commandGroups.find((g) => name !== undefined && g.names.includes(name));
+  return Promise.all((group ? [group] : commandGroups).map((g) => g.load()));
+}
