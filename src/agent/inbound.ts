@@ -12,6 +12,9 @@ import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
 const SECURITY_REASONS = new Set(['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
 
+/** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
+const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);
+
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
 
@@ -53,6 +56,9 @@ export class InboundDispatcher {
     this.remember(digest, pending);
     const verdict = await pending;
     if (verdict.ok) return;
+    // Refused only because of what the clock says now: the same bytes sent again once the
+    // clock is right (NTP synced, a step corrected) are verified again, not answered from memory.
+    if (CLOCK_REASONS.has(verdict.code) && this.#handled.get(digest) === pending) this.#handled.delete(digest);
     await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);

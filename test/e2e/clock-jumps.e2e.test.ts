@@ -249,7 +249,7 @@ void test('a Pi without RTC starts in 1970: requests are refused until NTP steps
   const child = await daemon(e2e, clock, t);
 
   // Time says 1970: a request signed today is "from the future", refused, nothing acts.
-  const early = await changeRequest(e2e, { enable: ['container'] }, Date.now(), 'clock-jump-1970');
+  const early = await changeRequest(e2e, { enable: ['fetch'] }, Date.now(), 'clock-jump-1970');
   await e2e.publish('request', early);
   const refused = await e2e.finalAnswer('clock-jump-1970');
   assert.equal(refused.error?.code, 'issued-in-future', JSON.stringify(refused));
@@ -279,6 +279,26 @@ void test('a Pi without RTC starts in 1970: requests are refused until NTP steps
   assert.equal(e2e.presses, 1);
   assert.equal(e2e.powerCuts, 0);
   assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+
+  // The request refused in 1970, sent again byte for byte now that the clock is right: it
+  // was refused for the clock alone, so it is verified again (not answered from memory) and
+  // carried out, once.
+  const before = e2e.answers('clock-jump-1970').length;
+  await e2e.publish('request', early);
+  const later = await e2e.observer.waitFor(
+    (m) =>
+      m.topic === e2e.topics.progress('clock-jump-1970') &&
+      e2e.observer.seen.filter((s) => s.topic === m.topic).indexOf(m) >= before &&
+      (JSON.parse(m.payload) as AgentResponse).data.final,
+    'the re-sent request carried out',
+    60_000,
+  );
+  const outcome = JSON.parse(later.payload) as AgentResponse;
+  assert.equal(outcome.data.state, 'done', JSON.stringify(e2e.answers('clock-jump-1970')));
+  assert.equal(e2e.powerCuts, 1);
+  assert.equal(e2e.site.router.state().deviceMode.features.fetch, true);
   assertRouterSafe(e2e);
-  await stopAndReadAudit(e2e, child);
+  const audit = await stopAndReadAudit(e2e, child);
+  assert.deepEqual(audit.filter((e) => e.type === 'refused' && e.data.requestId === 'clock-jump-1970').map((e) => e.data.code), ['issued-in-future']);
+  assert.equal(audit.filter((e) => e.type === 'accepted' && e.data.requestId === 'clock-jump-1970').length, 1);
 });
