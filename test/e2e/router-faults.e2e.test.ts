@@ -123,3 +123,77 @@ for (const method of ['power', 'button'] as const) {
     assertOneFinal(e2e, again.requestId);
   });
 }
+
+for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
+  void test(`the update call's connection is reset once the router took it (abandoned update ${abandonedUpdate}): failed update-failed, nothing actuated; served again`, async (t) => {
+    const e2e = new E2E();
+    t.after(() => e2e.stop());
+    await e2e.start({ router: { abandonedUpdate } });
+    const router = e2e.site.router;
+    const rule = router.dropOn({ command: '/system/device-mode/update', when: 'after' });
+    // A short activation timeout: a change left pending on the router ends by itself soon.
+    const { requestId, final } = await request(e2e, { enable: ['container'] }, 'power', 20);
+    assert.equal(rule.hits, 1);
+    assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+    assert.equal(final.error?.code, 'update-failed');
+    assert.ok(!states(e2e, requestId).includes('actuating'), 'no action on an update whose session is gone');
+    assert.deepEqual(e2e.events('device-mode-mismatch'), []);
+    assert.equal(router.state().deviceMode.features.container, false);
+    assert.equal(router.state().attemptCount, 1);
+    assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
+    await nextRequestVerified(e2e, { powerCuts: 0, presses: 0 });
+    assertOneFinal(e2e, requestId);
+  });
+}
+
+void test('every read before acting is cut while our update is pending: failed router-unreachable, nothing actuated; served again', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ routerConfig: { observedActivationTimeoutSeconds: 20 } });
+  const router = e2e.site.router;
+  router.dropOn({ command: DEVICE_MODE_PRINT, when: 'after', times: Infinity, onlyIf: () => router.deviceMode.pending !== undefined });
+  const { requestId, final } = await request(e2e, { enable: ['container'] }, 'power', 10);
+  assert.ok(router.injected.drops >= 1);
+  assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(final.error?.code, 'router-unreachable');
+  assert.deepEqual(states(e2e, requestId), ['requesting', 'pending', 'failed']);
+  assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
+  // Our update stays pending on the router until its 10 s activation timeout, unseen by the
+  // agent (every read cut). The first read after that shows attempt-count up by one with no
+  // operation running: the agent cannot tell its own abandoned update from someone else's,
+  // so it raises attempt-count-rose and a challenge, and acts on nothing unapproved.
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('"attempt-count-rose"'), 'attempt-count-rose alarm', 60_000);
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('"operation-expired"'), 'the unapproved challenge expires', 60_000);
+  assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
+  router.injected.clearRules();
+  await nextRequestVerified(e2e, { powerCuts: 0, presses: 0 });
+  assert.equal(router.state().deviceMode.features.container, false);
+  assertOneFinal(e2e, requestId);
+});
+
+void test('the watcher\'s polls are cut while idle, then logins are refused: no operation, no alarm, no action; a request meanwhile fails router-unreachable; served again', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const router = e2e.site.router;
+  const stateTopic = e2e.topics.routerState('hap1');
+  const reachability = () => e2e.observer.seen.filter((m) => m.topic === stateTopic).map((m) => (JSON.parse(m.payload) as { reachable: boolean }).reachable);
+  const rule = router.dropOn({ command: DEVICE_MODE_PRINT, when: 'after', times: 3 });
+  await waitFor(() => rule.remaining === 0 || undefined, 'three polls cut');
+  await waitFor(() => reachability().lastIndexOf(false) >= 0 || undefined, 'agent saw the router unreachable');
+  await routerReachable(e2e);
+
+  // Now it refuses every login, and the open session is reset.
+  router.refuseApiLogins(true);
+  router.dropApiSessions();
+  await waitFor(() => reachability().at(-1) === false || undefined, 'agent sees the router unreachable');
+  const { requestId, final } = await request(e2e, { enable: ['container'] }, 'power');
+  assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(final.error?.code, 'router-unreachable');
+  assert.deepEqual(e2e.events().filter((e) => e.type === 'alarm' || e.type === 'security'), []);
+  assert.equal(router.state().attemptCount, 0, 'nothing was requested on the router');
+  assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
+  router.refuseApiLogins(false);
+  await nextRequestVerified(e2e, { powerCuts: 0, presses: 0 });
+  assertOneFinal(e2e, requestId);
+});
