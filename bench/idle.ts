@@ -14,6 +14,11 @@ export interface IdleResult {
   startupOnlineMs: number;
   startupReadyMs: number;
   rssMb: number;
+  /** At the end of the window (smaps_rollup): memory only this process has, and node's own shared file pages. */
+  privateMb: number;
+  sharedMb: number;
+  /** A bare `node` idling, read the same way: the floor under any Node daemon. */
+  bareNodeRssMb: number;
   cpuPct: number;
   windowS: number;
   runner: string;
@@ -36,6 +41,25 @@ function cpuTicks(pid: number): number {
 function rssKb(pid: number): number {
   const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? NaN);
+}
+
+/** Private (dirty + clean) and shared resident kB from /proc/PID/smaps_rollup. */
+function residentKb(pid: number): { privateKb: number; sharedKb: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { privateKb: field('Private_Dirty') + field('Private_Clean'), sharedKb: field('Shared_Dirty') + field('Shared_Clean') };
+}
+
+/** VmRSS of `node` doing nothing but a timer, after a second. */
+async function bareNodeRssKb(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  reapOnExit(child);
+  try {
+    await sleep(1500);
+    return rssKb(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -69,7 +93,11 @@ export async function idleAgent(brokerUrl: string, windowS: number, log: (line: 
     }
     const cpuS = (cpuTicks(pid) - ticks0) / TICKS_PER_SECOND;
     const elapsedS = (performance.now() - t0) / 1000;
+    const resident = residentKb(pid);
     return {
+      privateMb: resident.privateKb / 1024,
+      sharedMb: resident.sharedKb / 1024,
+      bareNodeRssMb: (await bareNodeRssKb()) / 1024,
       startupOnlineMs: onlineAt - started,
       startupReadyMs: readyAt - started,
       rssMb: rssMax / 1024,

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     log(`idle agent process: startup, then ${plan.idleS} s at 1 s polling`);
     const idle = await idleAgent(broker.url, plan.idleS, log);
     figures.push(
-      { key: 'agent_rss_idle_mb', value: round(idle.rssMb), unit: 'MB', target: 60, note: `VmRSS max over the window, ${idle.runner}` },
+      { key: 'agent_rss_idle_mb', value: round(idle.rssMb), unit: 'MB', target: 60, note: `VmRSS max over the window, ${idle.runner}; at the end ${round(idle.privateMb)} MB private + ${round(idle.sharedMb)} MB shared (node's own code pages); bare node ${round(idle.bareNodeRssMb)} MB` },
+      { key: 'agent_private_idle_mb', value: round(idle.privateMb), unit: 'MB', note: 'Private_Dirty + Private_Clean (smaps_rollup): what this agent costs beyond the node binary' },
       { key: 'agent_cpu_idle_pct', value: round(idle.cpuPct, 2), unit: '%', target: 1, note: `/proc utime+stime over ${round(idle.windowS)} s, one core` },
       { key: 'agent_startup_ms', value: Math.round(idle.startupReadyMs), unit: 'ms', target: 1500, note: `spawn → first router state (online status at ${Math.round(idle.startupOnlineMs)} ms)` },
     );
