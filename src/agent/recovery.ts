@@ -2,6 +2,7 @@ import type { ExpectedDeviceMode } from './decisions.js';
 import { deadlineSchema, monotonicNowMs, monotonicRemainingMs, type OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { RouterContext } from './router-context.js';
+import type { ObservedPending } from './flows/observed-flow.js';
 import { verify } from './flows/actuate-and-verify.js';
 import { waitForReboot } from './reboot-wait.js';
 
@@ -9,9 +10,10 @@ import { waitForReboot } from './reboot-wait.js';
  * After a crash or restart, a journaled operation is finished without acting again: the
  * actuators were already forced released by start-up. If we may have acted, wait for the
  * router and verify; if we had not acted yet, the approval's moment is gone (its nonce was
- * consumed, its deadline measured by a process that no longer exists): cancel.
+ * consumed, its deadline measured by a process that no longer exists): cancel. A change
+ * still pending on the router then is returned, to be challenged afresh.
  */
-export async function recoverOperation(ctx: RouterContext, record: OperationRecord): Promise<void> {
+export async function recoverOperation(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   const op = Operation.resume(ctx.services, record);
   if (op.final) {
     await ctx.services.journal.clear(ctx.name);
@@ -24,7 +26,7 @@ export async function recoverOperation(ctx: RouterContext, record: OperationReco
   if (!acted) {
     if (record.kind === 'observed') ctx.publisher.clearChallenge(ctx.name);
     await op.to('cancelled', 'agent restarted before acting; nothing was actuated');
-    return;
+    return stillPending(ctx, record);
   }
   if (['idle', 'pending', 'challenged', 'actuating'].includes(op.state)) {
     if (op.state !== 'actuating') await op.to('actuating', 'agent restarted while engaging the actuator');
@@ -61,4 +63,22 @@ function engagedMonotonicMs(record: OperationRecord): number | undefined {
   const parsed = deadlineSchema.safeParse(record.engagedAt);
   if (!parsed.success || parsed.data.monotonicMs === undefined) return undefined;
   return monotonicRemainingMs(parsed.data) === undefined ? undefined : parsed.data.monotonicMs;
+}
+
+/**
+ * The change an unacted operation saw (our own update, or someone else's) may still wait on
+ * the router: nothing can withdraw it before its activation timeout, and its approval was
+ * spent with the process that held it. Handled as an observed change, it gets a new
+ * challenge, so it can still be approved, instead of waiting unseen (the watcher starts
+ * from the raised attempt-count and would never see it rise).
+ */
+async function stillPending(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+  if (record.attemptCountBefore === undefined) return undefined;
+  const deadline = deadlineSchema.safeParse(record.deadline);
+  const wall = deadline.success && deadline.data.wall ? Date.parse(deadline.data.wall) - ctx.services.now().getTime() : undefined;
+  const remainingMs = (deadline.success ? monotonicRemainingMs(deadline.data) : undefined) ?? wall;
+  if (remainingMs !== undefined && remainingMs <= 0) return undefined;
+  const now = await ctx.client.readDeviceMode({ timeoutMs: 5000 }).catch(() => undefined);
+  if (!now || now.attemptCount <= record.attemptCountBefore) return undefined;
+  return { attemptCount: now.attemptCount, previousAttemptCount: record.attemptCountBefore, before: now, afterRestart: true, ...(remainingMs === undefined ? {} : { timeoutMs: remainingMs }) };
 }

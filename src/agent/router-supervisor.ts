@@ -109,7 +109,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#watcher.on('stalled', () => this.onStall());
     this.#watcher.on('unreachable', () => this.#state.reachable(false));
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
-    if (journaled) this.run(() => recoverOperation(this.context, journaled));
+    if (journaled) {
+      this.run(async () => {
+        const still = await recoverOperation(this.context, journaled);
+        if (still && !this.#quarantine && !this.#stopping.signal.aborted) {
+          await runObservedPending(this.context, still, (waiter) => {
+            this.#waiter = waiter;
+          });
+        }
+      });
+    }
     await this.#watcher.start();
   }
 

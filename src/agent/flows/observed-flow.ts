@@ -35,6 +35,10 @@ export interface ObservedPending {
   stalled?: boolean;
   previousAttemptCount: number;
   before: DeviceModeState | undefined;
+  /** Still pending after a restart cancelled the unacted operation that saw it. */
+  afterRestart?: boolean;
+  /** Time left to confirm it when known (a journaled deadline); otherwise observedActivationTimeoutSeconds. */
+  timeoutMs?: number;
 }
 
 /**
@@ -49,13 +53,15 @@ export async function runObservedPending(
 ): Promise<void> {
   const observedMono = monotonicNowMs();
   const observedAt = ctx.services.now();
-  const timeoutMs = ctx.config.observedActivationTimeoutSeconds * 1000;
+  const timeoutMs = observed.timeoutMs ?? ctx.config.observedActivationTimeoutSeconds * 1000;
   const deadline = deadlineIn(timeoutMs, observedAt, undefined, observedMono);
   const op = await Operation.begin(
     ctx.services,
     { router: ctx.name, kind: 'observed', attemptCountBefore: observed.previousAttemptCount, deadline },
     'pending-observed',
-    observed.stalled
+    observed.afterRestart
+      ? `a change is still pending after the agent restarted (attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount}); the approval it had is spent: a new one is needed`
+      : observed.stalled
       ? `reads stall with no request of ours: presumably a change is pending (attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount})`
       : `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`,
   );
