@@ -58,7 +58,11 @@ export class InboundDispatcher {
     if (verdict.ok) return;
     // Refused only because of what the clock says now: the same bytes sent again once the
     // clock is right (NTP synced, a step corrected) are verified again, not answered from memory.
-    if (CLOCK_REASONS.has(verdict.code) && this.#handled.get(digest) === pending) this.#handled.delete(digest);
+    // Likewise for an order that could not be recorded: the stores changed nothing, so the
+    // same bytes sent once the state directory is writable are verified again (an id or nonce
+    // that did get recorded before the failure makes that a `replayed` or `nonce-stale`).
+    const retryable = CLOCK_REASONS.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
+    if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
     await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);
@@ -90,7 +94,7 @@ export class InboundDispatcher {
     return {
       ok: false,
       code: STATE_UNWRITABLE,
-      message: `the ${kind} could not be recorded (${error.code} on ${error.path}); nothing was actuated; send a new signed ${kind} once the agent's state directory is writable`,
+      message: `the ${kind} could not be recorded (${error.code} on ${error.path}); nothing was actuated; send it again once the agent's state directory is writable`,
     };
   }
 
