@@ -103,6 +103,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   async start(): Promise<void> {
     const { agent } = this.config;
     const log = this.options.logger;
+    // Outputs released before anything that needs the state directory (see releaseActuators).
+    for (const supervisor of this.supervisors.values()) {
+      this.#routersStarted.push(supervisor);
+      await supervisor.releaseActuators();
+    }
     const recovery = await this.audit.open();
     this.#auditOpen = true;
     await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
@@ -121,10 +126,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       health: this.health,
     });
     // Routers first: actuators are forced released before any message can arrive.
-    for (const supervisor of this.supervisors.values()) {
-      this.#routersStarted.push(supervisor);
-      await supervisor.start(journaled.get(supervisor.name));
-    }
+    for (const supervisor of this.supervisors.values()) await supervisor.start(journaled.get(supervisor.name));
     this.link.onMessage((message) => dispatcher.handle(message));
     this.#linkStarted = true;
     await this.link.start({ wait: false });

@@ -51,6 +51,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #operation: Operation | undefined;
   #waiter: ApprovalWaiter | undefined;
   #quarantine: string | undefined;
+  #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
 
   constructor(
@@ -99,9 +100,20 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     };
   }
 
+  /**
+   * Forces every output to its released level (button up, power on). The agent does this
+   * before it touches its state directory: a restart after a crash mid-power-cut restores
+   * the power even if the directory has since gone read-only and the agent cannot start.
+   */
+  async releaseActuators(): Promise<void> {
+    if (this.#actuatorsStarted) return;
+    this.#actuatorsStarted = true;
+    for (const actuator of Object.values(this.#actuators)) await actuator.start();
+  }
+
   /** Releases every output first, then connects, pairs, recovers and starts watching. */
   async start(journaled: OperationRecord | undefined): Promise<void> {
-    for (const actuator of Object.values(this.#actuators)) await actuator.start();
+    await this.releaseActuators();
     await this.client.start();
     await this.checkPairing();
     this.#watcher.on('state', (sample) => this.onSample(sample));
