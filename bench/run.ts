@@ -66,10 +66,12 @@ async function main(): Promise<void> {
   const edgeP99 = round(percentile(press.edgeErrors, 99));
   figures.push({
     key: 'press_duration_error_p99',
-    value: Math.max(routerP99, edgeP99),
+    value: routerP99,
     unit: 'ms',
     target: 10,
-    note: `${press.busyThreads} spinning threads; simulator events p99 ${routerP99}, ActionReport edges p99 ${edgeP99}, ${n(press.routerErrors)}`,
+    // The simulated router's own button events are the hardware's view. ActionReport edges are
+    // stamped when each step's answer comes back, so they also carry the control call's latency.
+    note: `${press.busyThreads} spinning threads; simulated router's button events, ${n(press.routerErrors)}; ActionReport edges (answer times) p99 ${edgeP99}`,
   });
 
   const broker = new Mosquitto({ persistence: false });

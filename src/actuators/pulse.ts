@@ -136,10 +136,11 @@ export class PulseChannel {
     let restored = false;
     try {
       try {
+        const sentAt = this.clock.mono();
         await steps.engage(plan.effectiveMs);
         mark(steps.engagedEdge);
         if (steps.hold) await steps.hold(plan.effectiveMs, mark);
-        else await this.clock.sleep(plan.effectiveMs);
+        else await this.clock.sleep(holdMs(action, plan.effectiveMs, this.clock.mono() - sentAt));
       } catch (error) {
         failure = error instanceof Error ? error : new ActuatorError('failed', String(error));
         this.logger.error({ err: error, output: this.name, action }, 'actuator step failed; releasing');
@@ -212,4 +213,16 @@ export class PulseChannel {
   get restoring(): Promise<void> | undefined {
     return this.#backgroundRestore;
   }
+}
+
+/**
+ * How long to wait between the engage step's answer and sending the release. The edge
+ * happened somewhere during the engage step, and the release takes about as long to land.
+ * A press is timed from sending the engage, so it lasts about the requested time and
+ * never longer by a round trip (too long a press can start another button function). A
+ * power cut is timed from the answer, so it is never shorter than planned (too short a cut
+ * is not a cold boot).
+ */
+export function holdMs(action: ActionReport['action'], effectiveMs: number, engageTookMs: number): number {
+  return action === 'press' ? Math.max(0, effectiveMs - engageTookMs) : effectiveMs;
 }
