@@ -203,3 +203,22 @@ void test('an approval arriving while the state directory is read-only is refuse
   assert.equal(e2e.site.router.state().deviceMode.features.container, true);
   await assertAuditIntact(daemon, stateDir);
 });
+
+void test('killed with the power cut and restarted on a read-only state directory: the agent cannot start, but restores the power first', { skip }, async (t) => {
+  const { e2e, daemon, stateDir } = await site(t, { offMs: 15_000 });
+  const requestId = await powerChange(e2e, 'container');
+  await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
+  daemon.copyOut(); // the journal says: actuator engaged
+  daemon.kill('SIGKILL');
+  await daemon.exited();
+  assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
+  const second = new NamespacedDaemon(e2e.site.configFile, stateDir, { readOnlyAtStart: true });
+  t.after(() => second.kill('SIGKILL'));
+  second.start();
+  const exit = await Promise.race([second.exited(), sleep(30_000).then(() => undefined)]);
+  assert.deepEqual(exit, { code: 1, signal: null }, second.output);
+  assert.match(second.output, /EROFS/);
+  assert.match(second.output, /audit\.jsonl/);
+  assert.equal(e2e.site.router.state().power, 'on', `power restored before giving up\n${second.output}`);
+  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no outcome claimed');
+});
