@@ -212,3 +212,28 @@ void test('the uptime read right before the button press is cut: the agent still
   assertLeftSafe(e2e, { powerCuts: 0, presses: 1 });
   assertOneFinal(e2e, requestId);
 });
+
+void test('a hung router (every login reset) power-cycled on a signed order never finishes booting: router-not-back, cut once, power on; served again once it boots', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ routerConfig: { bootTimeoutMs: 10_000 } });
+  const router = e2e.site.router;
+  // Hung: the API resets every login. The power cycle ends that, but the boot hangs.
+  router.refuseApiLogins(true);
+  router.dropApiSessions();
+  router.once('power', () => router.refuseApiLogins(false));
+  router.hangBoots(true);
+  const order = await e2e.site.team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
+  const requestId = e2e.requestIdOf(order);
+  await e2e.publish('powercycle', order);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(final.error?.code, 'router-not-back');
+  assert.deepEqual(states(e2e, requestId), ['actuating', 'rebooting', 'failed']);
+  assert.equal(e2e.events('router-not-back').filter((e) => e.type === 'alarm').length, 1);
+  assertLeftSafe(e2e, { powerCuts: 1, presses: 0 });
+  router.hangBoots(false);
+  await waitFor(() => router.booted || undefined, 'router booted');
+  await nextRequestVerified(e2e, { powerCuts: 1, presses: 0 });
+  assertOneFinal(e2e, requestId);
+});
