@@ -122,6 +122,9 @@ export class Operation {
     const { id, router, requestId } = this.#record;
     this.services.health.report(error, { what: 'record the operation', router, operationId: id, requestId });
     if (this.final) return;
+    // Past 'actuating' the operation's own writes never throw: this came from elsewhere, and
+    // "nothing was actuated" would be false. Left to the supervisor (fatal: crash recovery verifies).
+    if (this.#mustFinish) throw error;
     this.#record = { ...this.#record, actuatorEngaged: false };
     const detail = `state directory not writable (${error.code} on ${error.path}): refused before acting, nothing was actuated`;
     await this.enter('failed', detail, { code: STATE_UNWRITABLE, message: detail });
