@@ -7,7 +7,7 @@ import type { RouterConfig } from '../../src/config/router-schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { RouterClient } from '../../src/routeros/client.js';
 import { RouterClosedError, RouterUnreachableError } from '../../src/routeros/errors.js';
-import { endpointFor, startRouter } from '../routeros/support.js';
+import { endpointFor, startRouter, within } from '../routeros/support.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -36,9 +36,7 @@ void test('reads cut mid-call are retried until one answers', async () => {
 void test('gives up with the last error once bootTimeoutMs has passed', async () => {
   const { router, ctx } = await setup(1500);
   router.dropOn({ command: '/system/device-mode/print', times: Infinity });
-  const began = performance.now();
-  await assert.rejects(readDeviceModeBack(ctx), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
-  assert.ok(performance.now() - began < 15_000, 'bounded');
+  await assert.rejects(within(30_000, 'the read-back gives up', readDeviceModeBack(ctx)), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
   assert.ok(router.injected.drops >= 2, 'retried');
 });
 
