@@ -15,7 +15,7 @@ import { realClock } from '../../src/actuators/types.js';
 import type { OperationState } from '../../src/agent/operation-state.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
-import { assertAuditIntact, assertPhysicalSafe, finalsOf, journaled, onCommand, operationAnswers } from './fault-matrix.js';
+import { assertAuditIntact, assertPhysicalSafe, distinctAnswers, finalsOf, journaled, onCommand, operationAnswers } from './fault-matrix.js';
 
 interface BrokerCase {
   state: OperationState;
@@ -117,7 +117,7 @@ for (const c of CASES) {
     assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
     operationId ??= final.data.operationId;
     assert.ok(operationId);
-    assert.deepEqual(e2e.answers(requestId).map((a) => a.data.state), STATES[c.flow], 'every answer, in order, once');
+    assert.deepEqual(distinctAnswers(e2e, requestId).map((a) => a.data.state), STATES[c.flow], 'every answer, in order, once');
 
     // The order again after the outage (what a QoS 1 redelivery would be): answered, not acted on.
     const from = e2e.observer.seen.length;

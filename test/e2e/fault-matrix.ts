@@ -64,18 +64,31 @@ interface EventSeen {
   requestId?: string;
 }
 
+/**
+ * Distinct payloads seen on a topic, in order. QoS 1 is at-least-once: a message in flight
+ * when the broker stops is sent again, byte for byte, once it is back; a consumer drops the
+ * copy. A second report of anything carries its own `at`, so it is still counted.
+ */
+function distinct(e2e: E2E, topic: string): string[] {
+  return [...new Set(e2e.observer.seen.filter((m) => m.topic === topic && m.payload !== '').map((m) => m.payload))];
+}
+
+/** The answers on progress/<requestId>, each once. */
+export function distinctAnswers(e2e: E2E, requestId: string): AgentResponse[] {
+  return distinct(e2e, e2e.topics.progress(requestId)).map((p) => JSON.parse(p) as AgentResponse);
+}
+
 /** Every final state the agent reported for one operation, from `events` (orders with and without a request id). */
 export function finalsOf(e2e: E2E, operationId: string): string[] {
-  return e2e.observer.seen
-    .filter((m) => m.topic === e2e.topics.events)
-    .map((m) => JSON.parse(m.payload) as EventSeen)
+  return distinct(e2e, e2e.topics.events)
+    .map((p) => JSON.parse(p) as EventSeen)
     .filter((e) => e.type === 'progress' && e.operationId === operationId && e.state !== undefined && FINAL.includes(e.state))
     .map((e) => e.state!);
 }
 
 /** Final answers on progress/<requestId> that come from the operation itself (a refusal carries no operation id). */
 export function operationAnswers(e2e: E2E, requestId: string): AgentResponse[] {
-  return e2e.answers(requestId).filter((a) => a.data.final && a.data.operationId !== undefined);
+  return distinctAnswers(e2e, requestId).filter((a) => a.data.final && a.data.operationId !== undefined);
 }
 
 /** Sends `jws` again and expects a refusal that names it and acts on nothing. */
