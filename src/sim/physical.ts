@@ -35,6 +35,12 @@ export interface PhysicalTiming {
    * (brown-out) but confirms nothing: a pending change is discarded, attempt-count kept.
    */
   minOffMs: number;
+  /**
+   * After a confirming button press the router may keep answering for a moment before it
+   * goes down (unconfirmed on real hardware; the agent must not take such an answer for
+   * "back"). Default 0: down at once.
+   */
+  answersAfterPressMs?: number;
 }
 
 export const DEFAULT_TIMING: PhysicalTiming = { bootMs: 3000, shutdownMs: 1000, minOffMs: 3000 };

@@ -226,6 +226,20 @@ export class SimulatedRouter extends EventEmitter {
   reboot(reason: 'soft' | 'confirmed'): void {
     if (this.phaseNow !== 'running') return;
     if (reason === 'soft') this.deviceMode.cancel('reboot');
+    const answersMs = reason === 'confirmed' ? (this.timing.answersAfterPressMs ?? 0) : 0;
+    if (answersMs > 0) {
+      // Still running (and answering) for a moment; a power cut meanwhile clears the timer.
+      if (this.phaseTimer !== undefined) return;
+      this.phaseTimer = this.clock.setTimeout(() => {
+        this.phaseTimer = undefined;
+        if (this.phaseNow === 'running') this.shutDown(reason);
+      }, answersMs);
+      return;
+    }
+    this.shutDown(reason);
+  }
+
+  private shutDown(reason: 'soft' | 'confirmed'): void {
     this.goDown('shutting-down');
     this.emit('shutdown', { reason });
     this.phaseTimer = this.clock.setTimeout(() => this.beginBoot(false), this.timing.shutdownMs);

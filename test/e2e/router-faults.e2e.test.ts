@@ -198,16 +198,19 @@ void test('the watcher\'s polls are cut while idle, then logins are refused: no 
   assertOneFinal(e2e, requestId);
 });
 
-void test('the uptime read right before the button press is cut: the agent still waits for the reboot it caused and ends verified', async (t) => {
+void test('the uptime read right before the button press is cut, and the router answers 3 s more after the press: the agent waits for the reboot it caused and ends verified', async (t) => {
   const e2e = new E2E();
   t.after(() => e2e.stop());
-  await e2e.start();
+  // Without an uptime from before the press, an answer from the router still up after it
+  // must not count as "back" (it would read device-mode back before the change applied).
+  await e2e.start({ router: { timing: { bootMs: 2000, shutdownMs: 1000, minOffMs: 1500, answersAfterPressMs: 3000 } } });
   const router = e2e.site.router;
   // Every uptime read while our update is pending has its connection reset mid-call.
   router.dropOn({ command: '/system/resource/print', when: 'after', times: Infinity, onlyIf: () => router.deviceMode.pending !== undefined });
   const { requestId, final } = await request(e2e, { enable: ['container'] }, 'button');
   assert.ok(router.injected.drops >= 1);
   assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.deepEqual(states(e2e, requestId), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
   assert.equal(router.state().deviceMode.features.container, true);
   assertLeftSafe(e2e, { powerCuts: 0, presses: 1 });
   assertOneFinal(e2e, requestId);

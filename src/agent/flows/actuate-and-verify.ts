@@ -36,7 +36,9 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
     const resource = await ctx.client.readResource({ timeoutMs: 2000 });
     uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: performance.now() };
   } catch {
-    // A stalled or hung router: the reboot is then judged by the router coming back at all.
+    // A stalled, hung or cut read: no uptime from before. The moment of the action stands in
+    // (below): a router that rebooted since shows an uptime shorter than the time since; one
+    // still up from before (routers may answer a moment after a press) does not.
   }
   // Journal "engaged" before the first edge: a crash from here on means release and verify.
   // engagedAt lets a restarted agent tell whether the router rebooted after this moment.
@@ -45,6 +47,7 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
   let report: ActionReport;
   let detail: string;
   const edges: ActionEdge[] = [];
+  const actedAtMonoMs = performance.now();
   try {
     const options = { onEdge: (edge: ActionEdge) => edges.push(edge) };
     report = plan.method === 'button' ? await actuator.press(undefined, options) : await actuator.powerCycle(undefined, options);
@@ -57,7 +60,7 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
   await op.note({ actuatorEngaged: false }, 'actuation', { report });
   await op.to('rebooting', `${detail}; waiting for the router`);
   const back = await waitForReboot(ctx.client, {
-    ...(uptimeBefore ? { uptimeBefore } : {}),
+    uptimeBefore: uptimeBefore ?? { seconds: 0, atMonoMs: actedAtMonoMs },
     timeoutMs: ctx.config.bootTimeoutMs,
     signal: ctx.signal,
   });
