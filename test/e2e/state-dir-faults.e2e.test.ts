@@ -41,7 +41,7 @@ async function site(t: { after: (fn: () => Promise<void> | void) => void }, opti
   const daemon = new NamespacedDaemon(e2e.site.configFile, stateDir);
   t.after(async () => {
     daemon.kill('SIGTERM');
-    await Promise.race([daemon.exited(), sleep(20_000)]);
+    await Promise.race([daemon.exited(), sleep(20_000, undefined, { ref: false })]);
     daemon.kill('SIGKILL');
   });
   const seen = e2e.observer.seen.length;
@@ -215,7 +215,7 @@ void test('killed with the power cut and restarted on a read-only state director
   const second = new NamespacedDaemon(e2e.site.configFile, stateDir, { readOnlyAtStart: true });
   t.after(() => second.kill('SIGKILL'));
   second.start();
-  const exit = await Promise.race([second.exited(), sleep(30_000).then(() => undefined)]);
+  const exit = await Promise.race([second.exited(), sleep(30_000, undefined, { ref: false }).then(() => undefined)]);
   assert.deepEqual(exit, { code: 1, signal: null }, second.output);
   assert.match(second.output, /EROFS/);
   assert.match(second.output, /audit\.jsonl/);
