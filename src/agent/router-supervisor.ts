@@ -213,11 +213,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#last = sample.deviceMode;
     this.#state.sample(sample);
     if (sample.deviceMode.flagged && !previous?.flagged) {
-      void this.alarm({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
+      this.alarmInBackground({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
     }
     if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
-      void this.alarm({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
+      this.alarmInBackground({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
     }
+  }
+
+  /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */
+  private alarmInBackground(alarm: AlarmInput): void {
+    this.alarm(alarm).catch((error: unknown) => this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'));
   }
 
   private onAttemptRise(from: number, to: number, sample: WatchSample): void {
