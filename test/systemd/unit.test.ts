@@ -34,6 +34,8 @@ void test('the unit agrees with the code: notify from a child, watchdog, state d
   assert.equal(one('NoNewPrivileges'), 'yes');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { dmconfirm: string } };
   assert.ok(one('ExecStart')?.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} agent --config /etc/dmconfirm/agent.yaml`));
+  // Whatever ended the daemon, the actuators are released right after it (see actuator release).
+  assert.ok(one('ExecStopPost')?.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} actuator release --config /etc/dmconfirm/agent.yaml`));
   // Every credential the example config names is loaded by the unit.
   const example = readFileSync(join(root, 'config', 'agent.example.yaml'), 'utf8');
   const named = new Set<string>();

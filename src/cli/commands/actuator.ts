@@ -5,6 +5,7 @@ import { createLogger } from '../../log/logger.js';
 import { createActuator } from '../../actuators/index.js';
 import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
+import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
 
 interface TestOptions {
@@ -83,6 +84,25 @@ async function runTest(options: TestOptions): Promise<void> {
   }
 }
 
+async function runRelease(options: { config: string; router?: string }): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(options.config);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const routers = loaded.config.routers.filter((r) => options.router === undefined || r.name === options.router);
+  if (routers.length === 0) throw new CliError(`no router "${options.router}" in ${loaded.file}`, 2);
+  const logger = createLogger({ level: 'warn', pretty: false, destination: process.stderr });
+  const results = await releaseAll({ ...loaded.config, routers }, logger);
+  for (const r of results) {
+    const state = r.role === 'button' ? 'button released' : 'power on';
+    console.log(r.released ? `ok      ${r.router}/${r.role} (${r.kind}): ${state}` : `FAILED  ${r.router}/${r.role} (${r.kind}): ${r.error ?? 'unknown error'}`);
+  }
+  if (results.some((r) => !r.released)) throw new CliError('some actuators could not be released', 1);
+}
+
 export function registerActuator(program: Command): void {
   const actuator = program.command('actuator').description('Installer tools for the button and power actuators');
   actuator
@@ -96,4 +116,10 @@ export function registerActuator(program: Command): void {
     .option('--yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan, touch nothing')
     .action((options: TestOptions) => runTest(options));
+  actuator
+    .command('release')
+    .description('Force every actuator released (button up, power on), as the agent does at start-up; for systemd ExecStopPost. Run only while the agent is stopped')
+    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .option('--router <name>', 'only this router binding')
+    .action((options: { config: string; router?: string }) => runRelease(options));
 }
