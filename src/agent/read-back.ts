@@ -1,6 +1,7 @@
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { RouterClosedError, RouterTimeoutError, RouterUnreachableError } from '../routeros/errors.js';
 import type { RouterContext } from './router-context.js';
+import { pause } from '../time/pause.js';
 
 /** Pause between read-back attempts. */
 const RETRY_MS = 500;
@@ -27,16 +28,4 @@ export async function readDeviceModeBack(ctx: Pick<RouterContext, 'client' | 'co
       await pause(RETRY_MS, ctx.signal);
     }
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -7,6 +7,7 @@ import { RouterConnection, type Row } from './connection.js';
 import type { RouterEndpoint } from './endpoint.js';
 import { RouterAbortedError, RouterClosedError, RouterTimeoutError, RouterTrapError } from './errors.js';
 import { changeApplied, updateWords, type RouterResource } from './parse.js';
+import { pause } from '../time/pause.js';
 
 /**
  * How we know the router accepted the request and holds it pending (RouterOS has no field
@@ -209,7 +210,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       } catch {
         // A stalled or failed read is itself a sign that something is pending; keep waiting.
       }
-      await sleep(pollMs, stop);
+      await pause(pollMs, stop);
     }
   }
 
@@ -221,7 +222,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
   private async watchForReboot(reader: RouterClient, rebootedSince: (r: RouterResource) => boolean, stop: AbortSignal, onReboot: () => void): Promise<void> {
     const everyMs = Math.max((this.options.pollMs ?? 500) * 2, 1000);
     while (!stop.aborted) {
-      await sleep(everyMs, stop);
+      await pause(everyMs, stop);
       if (stop.aborted) return;
       try {
         if (rebootedSince(await reader.readResource({ timeoutMs: 2000, signal: stop }))) {
@@ -274,20 +275,8 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         // cut (no FIN) would stay silent for ever: drop it once the port is gone.
         if (error instanceof RouterTimeoutError && !(await reader.portAnswers(1000))) await reader.recycle();
       }
-      await sleep(pollMs, this.options.signal);
+      await pause(pollMs, this.options.signal);
     }
     this.push({ phase: 'failed', reason: 'router did not come back in time', ...(last ? { state: last } : {}), mayStillBePending: true });
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

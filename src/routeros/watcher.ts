@@ -6,6 +6,7 @@ import { RouterClient } from './client.js';
 import type { RouterEndpoint } from './endpoint.js';
 import { isRouterError, RouterTimeoutError, RouterUnreachableError, type RouterError } from './errors.js';
 import { sameConfiguration } from './parse.js';
+import { pause } from '../time/pause.js';
 
 export interface WatchSample {
   deviceMode: DeviceModeState;
@@ -103,7 +104,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
       const began = performance.now();
       await this.pollOnce();
       const wait = Math.max(0, this.intervalMs - (performance.now() - began));
-      await sleep(wait, this.stopping.signal);
+      await pause(wait, this.stopping.signal);
     }
   }
 
@@ -187,17 +188,4 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
       this.emit('device-mode-changed', { from: before.deviceMode, to: sample.deviceMode });
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

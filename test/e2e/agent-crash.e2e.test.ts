@@ -5,21 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { agentKeyFromSecret } from '../../src/audit/checkpointer.js';
 import { verifyAuditFile } from '../../src/audit/verify.js';
 import { waitFor } from '../helpers/mosquitto.js';
-import { AgentProcess, E2E } from './harness.js';
-
-/** The real daemon in place of the in-process agent, serving hap1. */
-async function daemon(e2e: E2E, t: { after: (fn: () => void) => void }): Promise<AgentProcess> {
-  const child = new AgentProcess(e2e.site.configFile);
-  t.after(() => child.kill('SIGKILL'));
-  const seen = e2e.observer.seen.length;
-  await child.start();
-  await e2e.observer.waitFor(
-    (m) => e2e.observer.seen.indexOf(m) >= seen && m.topic === e2e.topics.status && m.payload.includes('"online"'),
-    'daemon online',
-    30_000,
-  );
-  return child;
-}
+import { daemon } from './fault-matrix.js';
+import { type AgentProcess, E2E } from './harness.js';
 
 async function killAt(e2e: E2E, child: AgentProcess, when: () => boolean, what: string): Promise<void> {
   await waitFor(() => (when() ? true : undefined), what, 30_000);

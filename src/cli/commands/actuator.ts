@@ -32,17 +32,21 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function runTest(options: TestOptions): Promise<void> {
-  if (options.press && options.powerCycle) throw new CliError('choose one of --press and --power-cycle', 2);
-  const ms = options.ms === undefined ? undefined : Number(options.ms);
-  if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
-  let loaded;
+/** The agent's configuration, or exit code 2 with the reason. */
+function loadForCli(file: string): ReturnType<typeof loadConfig> {
   try {
-    loaded = loadConfig(options.config);
+    return loadConfig(file);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;
   }
+}
+
+async function runTest(options: TestOptions): Promise<void> {
+  if (options.press && options.powerCycle) throw new CliError('choose one of --press and --power-cycle', 2);
+  const ms = options.ms === undefined ? undefined : Number(options.ms);
+  if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
+  const loaded = loadForCli(options.config);
   const router = loaded.config.routers.find((r) => r.name === options.router);
   if (!router) throw new CliError(`no router "${options.router}" in ${loaded.file} (have: ${loaded.config.routers.map((r) => r.name).join(', ')})`, 2);
   const requested: TestAction | undefined = options.press ? 'press' : options.powerCycle ? 'power-cycle' : undefined;
@@ -85,13 +89,7 @@ async function runTest(options: TestOptions): Promise<void> {
 }
 
 async function runRelease(options: { config: string; router?: string }): Promise<void> {
-  let loaded;
-  try {
-    loaded = loadConfig(options.config);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message, 2);
-    throw error;
-  }
+  const loaded = loadForCli(options.config);
   const routers = loaded.config.routers.filter((r) => options.router === undefined || r.name === options.router);
   if (routers.length === 0) throw new CliError(`no router "${options.router}" in ${loaded.file}`, 2);
   const logger = createLogger({ level: 'warn', pretty: false, destination: process.stderr });
