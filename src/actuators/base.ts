@@ -69,6 +69,8 @@ export interface RelayOutput {
   deenergize(): Promise<void>;
   /** De-energizes (best effort) and closes. */
   close(): Promise<void>;
+  /** Commands written to the device so far, when the output can tell (serial boards). */
+  commandsSent?(): number;
 }
 
 export type Wiring = 'normally-closed' | 'normally-open';
@@ -119,6 +121,13 @@ export class RelayActuator extends BaseActuator {
 
   #steps(engagedEdge: string, releasedEdge: string): PulseSteps {
     if (!this.#started) throw new ActuatorError('not-started', `${this.name}: start() must run first (it forces the released state)`);
-    return { engagedEdge, releasedEdge, engage: () => this.output.energize(), release: () => this.output.deenergize() };
+    const output = this.output;
+    return {
+      engagedEdge,
+      releasedEdge,
+      engage: () => output.energize(),
+      release: () => output.deenergize(),
+      ...(output.commandsSent ? { commandsSent: () => output.commandsSent!() } : {}),
+    };
   }
 }

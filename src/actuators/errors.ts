@@ -1,5 +1,12 @@
 /** Base of every actuator failure; `code` is stable for the agent and the MQTT error payload. */
 export class ActuatorError extends Error {
+  /**
+   * Set by the pulse core on an engage step that failed before the driver wrote any command
+   * to the device (it could not even open it): certainly nothing was switched. Unset means
+   * unknown: the command may have reached the device before the failure.
+   */
+  nothingSent?: boolean;
+
   constructor(
     readonly code: string,
     message: string,

@@ -25,6 +25,10 @@ export class LcusOutput implements RelayOutput {
     private readonly options: LcusOptions,
   ) {}
 
+  commandsSent(): number {
+    return this.line.writesStarted;
+  }
+
   get description(): string {
     return `LCUS relay ${this.options.channel} on ${this.line.path}${this.options.inverted ? ' (inverted)' : ''}`;
   }

@@ -22,6 +22,10 @@ export class NumatoOutput implements RelayOutput {
     private readonly relay: number,
   ) {}
 
+  commandsSent(): number {
+    return this.line.writesStarted;
+  }
+
   get description(): string {
     return `Numato relay ${numatoRelayId(this.relay)} on ${this.line.path}`;
   }

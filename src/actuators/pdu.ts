@@ -49,13 +49,14 @@ export class PduActuator extends BaseActuator {
 
   protected powerSteps(): PulseSteps {
     if (this.method === 'off-on') {
-      return { engagedEdge: 'power-off', releasedEdge: 'power-on', engage: () => this.outlet.off(), release: () => this.outlet.on() };
+      return { engagedEdge: 'power-off', releasedEdge: 'power-on', engage: () => this.outlet.off(), release: () => this.outlet.on(), commandsSent: () => this.line.writesStarted };
     }
     return {
       engagedEdge: 'reboot-sent',
       releasedEdge: 'power-on-confirmed',
       engage: () => this.outlet.reboot(),
       release: () => this.outlet.on(),
+      commandsSent: () => this.line.writesStarted,
     };
   }
 }

@@ -48,6 +48,8 @@ export interface PulseSteps {
   releasedEdge: string;
   /** Waits while engaged; defaults to sleeping the effective time. Extra edges go through `mark`. */
   hold?(ms: number, mark: (edge: string) => void): Promise<void>;
+  /** Commands written to the device so far, if the driver can tell: tells "never sent" from "unknown" when engage fails. */
+  commandsSent?(): number;
 }
 
 export interface PulseChannelOptions {
@@ -134,15 +136,20 @@ export class PulseChannel {
     };
     let failure: Error | undefined;
     let restored = false;
+    let commandsBefore: number | undefined;
     try {
       try {
         const sentAt = this.clock.mono();
+        commandsBefore = steps.commandsSent?.();
         await steps.engage(plan.effectiveMs);
         mark(steps.engagedEdge);
         if (steps.hold) await steps.hold(plan.effectiveMs, mark);
         else await this.clock.sleep(holdMs(action, plan.effectiveMs, this.clock.mono() - sentAt));
       } catch (error) {
         failure = error instanceof Error ? error : new ActuatorError('failed', String(error));
+        if (failure instanceof ActuatorError && edges.length === 0 && commandsBefore !== undefined && steps.commandsSent?.() === commandsBefore) {
+          failure.nothingSent = true;
+        }
         this.logger.error({ err: error, output: this.name, action }, 'actuator step failed; releasing');
       } finally {
         restored = await this.#release(steps, mark);

@@ -27,6 +27,7 @@ interface Waiter {
  * the next operation, and every read waits with a deadline, never forever.
  */
 export class SerialLine {
+  #writesStarted = 0;
   #port: SerialPortStream | undefined;
   #buffer = '';
   #waiter: Waiter | undefined;
@@ -61,10 +62,16 @@ export class SerialLine {
     this.#buffer = '';
   }
 
+  /** Writes begun on an open port since construction: once it moves, bytes may have reached the device. */
+  get writesStarted(): number {
+    return this.#writesStarted;
+  }
+
   async write(data: string | Buffer, timeoutMs: number): Promise<void> {
     await this.ensureOpen();
     const port = this.#port;
     if (!port) throw new ActuatorUnavailableError(`serial port ${this.options.path} is not open`);
+    this.#writesStarted++;
     try {
       await withTimeout(
         new Promise<void>((resolve, reject) => {

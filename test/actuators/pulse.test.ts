@@ -6,6 +6,7 @@ import { holdMs, planPowerOff, planPress, PulseChannel } from '../../src/actuato
 import { RelayActuator } from '../../src/actuators/base.js';
 import {
   ActionAbortedError,
+  ActuatorError,
   ActuatorBusyError,
   PressTooLongError,
   RestoreFailedError,
@@ -187,4 +188,28 @@ void test('a press is timed from sending the engage step, a power cut from its a
   // round trip too long); the cut lasts 200 ms from the answer, never shorter.
   assert.deepEqual(releasedAt, { press: 1200, 'power-cycle': 1280 });
   assert.equal(holdMs('press', 200, 500), 0, 'an engage slower than the press releases at once');
+});
+
+void test('an engage step that wrote nothing is marked nothingSent; one that wrote and then failed is not', async () => {
+  for (const wrote of [false, true]) {
+    let sent = 0;
+    const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
+    const error = await channel
+      .run('power-cycle', 60, { effectiveMs: 60, clamped: false }, {
+        engagedEdge: 'off',
+        releasedEdge: 'on',
+        commandsSent: () => sent,
+        engage: () => {
+          if (wrote) sent++;
+          return Promise.reject(new ActuatorError('unavailable', 'device gone'));
+        },
+        release: () => Promise.resolve(),
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof ActuatorError);
+    assert.equal(error.nothingSent, wrote ? undefined : true, `wrote ${wrote}`);
+  }
 });

@@ -1,4 +1,4 @@
-import { ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
+import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../journal.js';
 import type { Operation } from '../operation.js';
@@ -53,7 +53,7 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
     report = plan.method === 'button' ? await actuator.press(undefined, options) : await actuator.powerCycle(undefined, options);
     detail = `${report.action} done (${report.effectiveMs} ms)`;
   } catch (error) {
-    const outcome = await actuatorFailed(ctx, op, plan, actuator, edges, error);
+    const outcome = await actuatorFailed(ctx, op, plan, actuator, edges, error, actedAtMonoMs);
     if (outcome === 'ended') return;
     ({ report, detail } = outcome);
   }
@@ -92,9 +92,12 @@ async function actuatorFailed(
   actuator: Actuator,
   edges: ActionEdge[],
   error: unknown,
+  actedAtMonoMs: number,
 ): Promise<{ report: ActionReport; detail: string } | 'ended'> {
   const cause = error instanceof RestoreFailedError && error.cause !== undefined ? error.cause : error;
-  if (edges.length === 0) {
+  // Only a driver that wrote nothing can say nothing was switched. An engage step that failed
+  // after writing (the device vanished before it answered) may well have cut or pressed.
+  if (edges.length === 0 && cause instanceof ActuatorError && cause.nothingSent === true) {
     const unavailable = cause instanceof ActuatorUnavailableError;
     const text = `${errorText(cause)}; nothing was switched`;
     await op.note({ actuatorEngaged: false });
@@ -102,12 +105,15 @@ async function actuatorFailed(
     await op.to('failed', `actuator failed before acting: ${text}`, { code: unavailable ? 'actuator-unavailable' : 'actuator-failed', message: text });
     return 'ended';
   }
-  const what = plan.method === 'power' ? 'restoring power' : 'releasing the button';
-  const engagedMono = edges[0]!.monoMs;
+  const first = edges[0];
+  const engagedMono = first?.monoMs ?? actedAtMonoMs;
+  const releaseFailed = error instanceof RestoreFailedError;
+  const what = releaseFailed ? `${plan.method === 'power' ? 'restoring power' : 'releasing the button'} FAILED` : 'released';
+  const after = first ? `after the ${first.edge} edge` : `after a ${plan.method === 'power' ? 'cut' : 'press'} that may have reached the device (it failed before answering)`;
   await ctx.alarm({
     code: 'actuator-failed',
     severity: 'critical',
-    message: `${actuator.kind}: ${what} FAILED after the ${edges[0]!.edge} edge (${errorText(error)}); retrying until the device answers`,
+    message: `${actuator.kind}: ${what} ${after} (${errorText(error)}); ${releaseFailed ? 'retrying until the device answers' : 'the read-back decides'}`,
     operationId: op.record.id,
   });
   await op.note({}, 'actuation-release-failed', { edges, error: errorText(error) });
@@ -126,7 +132,8 @@ async function actuatorFailed(
   }
   // How long the button was held is unknown: the board stopped answering while it was down.
   const report: ActionReport = { action: 'press', requestedMs: undefined, effectiveMs: 0, clamped: false, edges };
-  return { report, detail: `button pressed; its release FAILED (${errorText(cause)}); the device-mode read-back decides` };
+  const pressed = first ? 'button pressed' : 'press possibly delivered';
+  return { report, detail: `${pressed}; ${releaseFailed ? 'its release FAILED' : 'released'} (${errorText(cause)}); the device-mode read-back decides` };
 }
 
 /** true once the actuator is released; false if it cannot tell; 'stopping' when the agent stops first. */
