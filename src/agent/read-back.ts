@@ -29,3 +29,27 @@ export async function readDeviceModeBack(ctx: Pick<RouterContext, 'client' | 'co
     }
   }
 }
+
+/** Tries for a read right before acting: enough to ride out one cut connection, short next to any activation timeout. */
+const BEFORE_ACTING_ATTEMPTS = 3;
+const BEFORE_ACTING_RETRY_MS = 250;
+
+/**
+ * The read right before acting. A cut or refused connection is tried again a few times (the
+ * client reconnects at once after a drop), so one flaky moment does not waste a signed
+ * request whose update is already pending. A timeout is not retried: on routers that stall
+ * other sessions while a change is pending it is itself the answer, and the caller decides.
+ */
+export async function readDeviceModeBeforeActing(ctx: Pick<RouterContext, 'client' | 'logger' | 'signal'>): Promise<DeviceModeState> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.client.readDeviceMode({ timeoutMs: 2000 });
+    } catch (error) {
+      const cut = error instanceof RouterClosedError || error instanceof RouterUnreachableError;
+      if (!cut || attempt >= BEFORE_ACTING_ATTEMPTS || ctx.signal.aborted) throw error;
+      ctx.logger.warn({ err: error.message, attempt }, 'read before acting failed; retrying');
+      ctx.client.retryNow();
+      await pause(BEFORE_ACTING_RETRY_MS, ctx.signal);
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // are cut: cut reads are retried until the router answers, within bootTimeoutMs.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { readDeviceModeBack } from '../../src/agent/read-back.js';
+import { readDeviceModeBack, readDeviceModeBeforeActing } from '../../src/agent/read-back.js';
 import type { RouterConfig } from '../../src/config/router-schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { RouterClient } from '../../src/routeros/client.js';
@@ -46,4 +46,15 @@ void test('stops retrying when the agent stops', async () => {
   const reading = readDeviceModeBack(ctx);
   setTimeout(() => stopping.abort(), 300);
   await assert.rejects(reading);
+});
+
+void test('the read before acting rides out a cut connection, and gives up after three tries', async () => {
+  const { router, ctx } = await setup(30_000);
+  const once = router.dropOn({ command: '/system/device-mode/print', when: 'after', times: 1 });
+  assert.equal((await readDeviceModeBeforeActing(ctx)).mode, 'home');
+  assert.equal(once.hits, 1);
+  const always = router.dropOn({ command: '/system/device-mode/print', times: Infinity });
+  await assert.rejects(within(30_000, 'gives up', readDeviceModeBeforeActing(ctx)), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
+  // Three tries at most; one may fail on the reconnect itself rather than on the command.
+  assert.ok(always.hits >= 2 && always.hits <= 3, `tries that reached the router: ${always.hits}`);
 });

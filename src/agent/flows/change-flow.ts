@@ -7,6 +7,7 @@ import { deadlineIn, monotonicNowMs } from '../journal.js';
 import { Operation } from '../operation.js';
 import { timingOf, type RouterContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
+import { readDeviceModeBeforeActing } from '../read-back.js';
 
 /** RouterOS refuses updates after this many unconfirmed attempts. */
 export const ATTEMPT_LIMIT = 3;
@@ -77,7 +78,7 @@ export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<Ch
 
   // Right before acting: exactly our own attempt, and still in time.
   try {
-    const now = await ctx.client.readDeviceMode({ timeoutMs: 2000 });
+    const now = await readDeviceModeBeforeActing(ctx);
     const check = checkAttemptCount(before.attemptCount + 1, now.attemptCount);
     if (!check.ok) {
       await ctx.alarm({ code: 'attempt-count-changed', type: 'security', severity: 'critical', message: check.detail, operationId: op.record.id, requestId: message.requestId });
