@@ -24,11 +24,21 @@ export interface IdleResult {
   runner: string;
 }
 
-/** dist when built (what systemd runs), tsx otherwise (slower start: it compiles on load). */
-export function cliCommand(): { args: string[]; runner: string } {
+/** The node flags the systemd unit starts the agent with (between `node` and the script). */
+export function unitNodeFlags(unitText = readFileSync('systemd/dmconfirm-agent.service', 'utf8')): string[] {
+  const execStart = /^ExecStart=(.*)$/m.exec(unitText)?.[1] ?? '';
+  const words = execStart.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  const script = words.findIndex((w) => w.endsWith('/dist/cli/main.js'));
+  return node >= 0 && script > node ? words.slice(node + 1, script) : [];
+}
+
+/** dist when built (what systemd runs; for the daemon, with the unit's node flags), tsx otherwise (slower start: it compiles on load). */
+export function cliCommand(options: { asTheUnit?: boolean } = {}): { args: string[]; runner: string } {
+  const flags = options.asTheUnit ? unitNodeFlags() : [];
   return existsSync('dist/cli/main.js')
-    ? { args: ['dist/cli/main.js'], runner: 'node dist/cli/main.js' }
-    : { args: ['--import', 'tsx', 'src/cli/main.ts'], runner: 'node --import tsx src/cli/main.ts' };
+    ? { args: [...flags, 'dist/cli/main.js'], runner: ['node', ...flags, 'dist/cli/main.js'].join(' ') }
+    : { args: [...flags, '--import', 'tsx', 'src/cli/main.ts'], runner: ['node', ...flags, '--import tsx src/cli/main.ts'].join(' ') };
 }
 
 function cpuTicks(pid: number): number {
@@ -69,7 +79,7 @@ export async function idleAgent(brokerUrl: string, windowS: number, log: (line: 
   await site.start();
   const topics = agentTopics('dmconfirm/v1', site.siteName, site.agentId);
   const observer = await Observer.connect(brokerUrl, [topics.status, topics.routerState('hap1')]);
-  const { args, runner } = cliCommand();
+  const { args, runner } = cliCommand({ asTheUnit: true });
   const started = performance.now();
   const child = spawn(process.execPath, [...args, 'agent', '--config', site.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
   reapOnExit(child);
