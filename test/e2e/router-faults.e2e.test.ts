@@ -171,6 +171,28 @@ void test('every read before acting is cut while our update is pending: failed r
   assertOneFinal(e2e, requestId);
 });
 
+void test('someone else\'s change, approved, then every read before acting is cut: failed router-unreachable, nothing actuated (not acted on unchecked)', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const router = e2e.site.router;
+  e2e.otherClientUpdate({ enable: ['fetch'] }, 15);
+  const open = await e2e.challenge();
+  // From now on every device-mode read is cut, the agent's re-check before acting included.
+  router.dropOn({ command: DEVICE_MODE_PRINT, when: 'after', times: Infinity });
+  const approval = await e2e.site.team.approval(open.challenge, { expect: { enable: ['fetch'] }, method: 'button' });
+  const requestId = e2e.requestIdOf(approval);
+  await e2e.publish('approval', approval);
+  const final = await e2e.finalAnswer(requestId, 30_000);
+  assert.equal(final.data.state, 'failed', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(final.error?.code, 'router-unreachable');
+  assert.ok(router.injected.drops >= 3, 'the read was tried again before giving up');
+  assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
+  assertOneFinal(e2e, requestId);
+  router.injected.clearRules();
+  await nextRequestVerified(e2e, { powerCuts: 0, presses: 0 });
+});
+
 void test('the watcher\'s polls are cut while idle, then logins are refused: no operation, no alarm, no action; a request meanwhile fails router-unreachable; served again', async (t) => {
   const e2e = new E2E();
   t.after(() => e2e.stop());

@@ -6,6 +6,8 @@ import { deadlineIn, monotonicNowMs } from '../journal.js';
 import { Operation } from '../operation.js';
 import { timingOf, type RouterContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
+import { readDeviceModeBeforeActing } from '../read-back.js';
+import { RouterTimeoutError } from '../../routeros/errors.js';
 
 /** Approvals for the open challenge reach the flow through this. */
 export class ApprovalWaiter {
@@ -99,7 +101,18 @@ export async function runObservedPending(
       'approval-accepted',
       { approvers: result.approval.approverNames },
     );
-    const current = await ctx.client.readDeviceMode({ timeoutMs: 2000 }).catch(() => undefined);
+    // Right before acting: attempt-count still shows exactly the change that was approved. A
+    // read that times out is tolerated (routers that stall other sessions while a change is
+    // pending: the stall is itself the evidence); a cut one is retried, then fails closed.
+    let current: DeviceModeState | undefined;
+    try {
+      current = await readDeviceModeBeforeActing(ctx);
+    } catch (error) {
+      if (!(error instanceof RouterTimeoutError)) {
+        await op.to('failed', `router not readable before acting: ${String(error)}`, { code: 'router-unreachable', message: String(error) });
+        return;
+      }
+    }
     if (current) {
       const check = checkAttemptCount(observed.attemptCount, current.attemptCount);
       if (!check.ok) {
