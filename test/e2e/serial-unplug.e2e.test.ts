@@ -53,6 +53,20 @@ async function startSerialSite(t: TestContext, pduOptions: ConsoleOptions = {}):
   return { e2e, pdu, board };
 }
 
+/** The power request ended done, reported once, with one cut and the outlet back on: power on, container enabled, no faults, audit intact. */
+async function assertCutOnceAndVerified(e2e: E2E, pdu: SerialPlug, requestId: string): Promise<void> {
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  await assertOneFinal(e2e, requestId);
+  assert.equal(e2e.powerCuts, 1, 'cut once');
+  assert.deepEqual(pdu.switches(), [true, false, true]);
+  const state = e2e.site.router.state();
+  assert.equal(state.power, 'on');
+  assert.equal(state.deviceMode.features.container, true);
+  assert.deepEqual(state.faults, []);
+  await assertAuditVerifies(e2e);
+}
+
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -103,17 +117,8 @@ void test('PDU unplugged while the outlet is off: critical alarm, power restored
   await pdu.plug();
   await until(() => e2e.site.router.state().power === 'on', 'power restored after replug', 20_000);
   assert.ok(Date.now() - replugged < 15_000, `power restored ${Date.now() - replugged} ms after replug`);
-  const final = await e2e.finalAnswer(requestId, 60_000);
-  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-  await assertOneFinal(e2e, requestId);
-  assert.equal(e2e.powerCuts, 1, 'cut once');
-  assert.deepEqual(pdu.switches(), [true, false, true]);
-  const state = e2e.site.router.state();
-  assert.equal(state.power, 'on');
-  assert.equal(state.deviceMode.features.container, true);
-  assert.equal(state.attemptCount, 0);
-  assert.deepEqual(state.faults, []);
-  await assertAuditVerifies(e2e);
+  await assertCutOnceAndVerified(e2e, pdu, requestId);
+  assert.equal(e2e.site.router.state().attemptCount, 0);
 });
 
 // The race CI once hit by timing: the outlet went off, then the link died before the PDU's
@@ -130,16 +135,7 @@ void test('PDU switches the outlet off and vanishes before answering: not "nothi
   assert.equal(e2e.site.router.state().power, 'off');
 
   await pdu.plug();
-  const final = await e2e.finalAnswer(requestId, 60_000);
-  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-  await assertOneFinal(e2e, requestId);
-  assert.equal(e2e.powerCuts, 1, 'cut once');
-  assert.deepEqual(pdu.switches(), [true, false, true]);
-  const state = e2e.site.router.state();
-  assert.equal(state.power, 'on');
-  assert.equal(state.deviceMode.features.container, true);
-  assert.deepEqual(state.faults, []);
-  await assertAuditVerifies(e2e);
+  await assertCutOnceAndVerified(e2e, pdu, requestId);
 });
 
 void test('PDU unplugged before the first edge: fails closed, nothing switched; works again once plugged back', { skip: NO_SOCAT }, async (t) => {
@@ -234,14 +230,5 @@ void test('agent stopped while the PDU is unplugged with the outlet off: no answ
   // Plugged back in; the restarted agent forces the outlet on at start-up and recovers the operation.
   await pdu.plug();
   await e2e.startAgent();
-  const final = await e2e.finalAnswer(requestId, 60_000);
-  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-  await assertOneFinal(e2e, requestId);
-  assert.equal(e2e.powerCuts, 1, 'cut once');
-  assert.deepEqual(pdu.switches(), [true, false, true]);
-  const state = e2e.site.router.state();
-  assert.equal(state.power, 'on');
-  assert.equal(state.deviceMode.features.container, true);
-  assert.deepEqual(state.faults, []);
-  await assertAuditVerifies(e2e);
+  await assertCutOnceAndVerified(e2e, pdu, requestId);
 });
