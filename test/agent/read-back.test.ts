@@ -1,18 +1,15 @@
 // The device-mode read-back after an action, against a simulated router whose connections
 // are cut: cut reads are retried until the router answers, within bootTimeoutMs.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { readDeviceModeBack, readDeviceModeBeforeActing } from '../../src/agent/read-back.js';
 import type { RouterConfig } from '../../src/config/router-schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { RouterClient } from '../../src/routeros/client.js';
 import { RouterClosedError, RouterUnreachableError } from '../../src/routeros/errors.js';
-import { endpointFor, startRouter, within } from '../routeros/support.js';
+import { cleanupList, endpointFor, startRouter, within } from '../routeros/support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
 async function setup(bootTimeoutMs: number) {
   const router = await startRouter();

@@ -127,23 +127,12 @@ export class E2E {
   }
 }
 
-/** The real daemon as a child process (`dmconfirm agent --config F`), for signal and crash tests. */
-export class AgentProcess {
+/** A daemon child process: its output collected, its exit awaited, signals sent. */
+export class DaemonChild {
   child: import('node:child_process').ChildProcess | undefined;
   output = '';
 
-  /** `nodeArgs` go before the entry point (e.g. `--import` of a test-only preload). */
-  constructor(
-    readonly configFile: string,
-    readonly nodeArgs: string[] = [],
-  ) {}
-
-  async start(): Promise<void> {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'agent', '--config', this.configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '' },
-    });
+  protected attach(child: import('node:child_process').ChildProcess): void {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child = child;
@@ -158,5 +147,25 @@ export class AgentProcess {
 
   kill(signal: NodeJS.Signals): void {
     this.child?.kill(signal);
+  }
+}
+
+/** The real daemon as a child process (`dmconfirm agent --config F`), for signal and crash tests. */
+export class AgentProcess extends DaemonChild {
+  /** `nodeArgs` go before the entry point (e.g. `--import` of a test-only preload). */
+  constructor(
+    readonly configFile: string,
+    readonly nodeArgs: string[] = [],
+  ) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'agent', '--config', this.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NOTIFY_SOCKET: '' },
+    });
+    this.attach(child);
   }
 }

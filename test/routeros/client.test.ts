@@ -1,23 +1,15 @@
 // RouterClient against the simulated router: typed reads, typed failures, and reconnecting
 // with exponential backoff when the router goes away and comes back.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Secret } from '../../src/config/secret.js';
 import { backoffDelay, RouterClient } from '../../src/routeros/client.js';
 import { RouterAuthError, RouterUnreachableError, type RouterError } from '../../src/routeros/errors.js';
-import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, startRouter, until, within } from './support.js';
+import { cleanupList, endpointFor, routerStarter, until, within } from './support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
-async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
-  const r = await startRouter(options);
-  cleanups.push(() => r.stop());
-  return r;
-}
+const router = routerStarter(cleanups);
 
 function client(...args: ConstructorParameters<typeof RouterClient>): RouterClient {
   const c = new RouterClient(...args);

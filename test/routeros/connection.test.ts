@@ -3,7 +3,7 @@
 // with its fix disabled.
 import assert from 'node:assert/strict';
 import { Socket } from 'node:net';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Secret } from '../../src/config/secret.js';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import {
@@ -13,19 +13,11 @@ import {
 import { parseDeviceMode, updateWords } from '../../src/routeros/parse.js';
 import { wordText } from '../../src/routeros/sentence-framer.js';
 import { encodeSentence } from '../../src/routeros/wire.js';
-import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
+import { cleanupList, endpointFor, routerStarter, sleep, TapProxy, until, within } from './support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
-async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
-  const r = await startRouter(options);
-  cleanups.push(() => r.stop());
-  return r;
-}
+const router = routerStarter(cleanups);
 
 async function connect(endpoint: ReturnType<typeof endpointFor>): Promise<RouterConnection> {
   const c = new RouterConnection(endpoint);

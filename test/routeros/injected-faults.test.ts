@@ -3,27 +3,18 @@
 // error, the client heals, and a dropped update session is never taken for a confirmation.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RouterClient } from '../../src/routeros/client.js';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import { RouterClosedError, RouterUnreachableError } from '../../src/routeros/errors.js';
 import { requestUpdate, type UpdatePhase } from '../../src/routeros/update-request.js';
 import { DeviceModeWatcher } from '../../src/routeros/watcher.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, startRouter, until, within } from './support.js';
+import { cleanupList, endpointFor, FAST_TIMING, routerStarter, until, within } from './support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
-const FAST = { bootMs: 300, shutdownMs: 200, minOffMs: 200 };
-
-async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
-  const r = await startRouter({ timing: FAST, ...options });
-  cleanups.push(() => r.stop());
-  return r;
-}
+const router = routerStarter(cleanups, { timing: FAST_TIMING });
 
 async function client(r: SimulatedRouter): Promise<RouterClient> {
   const c = new RouterClient(endpointFor(r), { backoff: { initialMs: 50, maxMs: 200 } });
@@ -95,7 +86,7 @@ void describe('injected router faults', () => {
     r.hangBoots(true);
     r.setPower(false);
     r.setPower(true);
-    await new Promise((resolve) => setTimeout(resolve, FAST.bootMs * 3));
+    await new Promise((resolve) => setTimeout(resolve, FAST_TIMING.bootMs * 3));
     assert.equal(r.state().phase, 'booting');
     assert.equal(r.state().power, 'on');
     const closed = new RouterConnection(endpointFor(r, { timeoutMs: 2000 }));

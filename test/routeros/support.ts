@@ -2,6 +2,7 @@
 // TCP tap between client and router that records what the client sends and can inject
 // bytes or reset the connection (things the simulator itself never does).
 import { once } from 'node:events';
+import { after } from 'node:test';
 import { createServer, Socket, type Server } from 'node:net';
 import { Secret } from '../../src/config/secret.js';
 import type { RouterEndpoint } from '../../src/routeros/endpoint.js';
@@ -9,6 +10,27 @@ import { SentenceDecoder } from '../../src/routeros/wire.js';
 import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
 
 export const PASSWORD = 'test-password';
+
+/** Short physical times for tests that power-cycle a simulated router. */
+export const FAST_TIMING = { bootMs: 300, shutdownMs: 200, minOffMs: 200 };
+
+/** Stops pushed here run after the file's tests, last first; a failing one does not stop the rest. */
+export function cleanupList(): (() => Promise<unknown>)[] {
+  const list: (() => Promise<unknown>)[] = [];
+  after(async () => {
+    for (const c of list.reverse()) await c().catch(() => undefined);
+  });
+  return list;
+}
+
+/** A started simulated router (on `defaults`, then `options`), stopped with `cleanups`. */
+export function routerStarter(cleanups: (() => Promise<unknown>)[], defaults: SimulatedRouterOptions = {}) {
+  return async (options: SimulatedRouterOptions = {}): Promise<SimulatedRouter> => {
+    const r = await startRouter({ ...defaults, ...options });
+    cleanups.push(() => r.stop());
+    return r;
+  };
+}
 
 export async function startRouter(options: SimulatedRouterOptions = {}): Promise<SimulatedRouter> {
   const router = new SimulatedRouter({ user: 'dmconfirm', password: PASSWORD, ...options });

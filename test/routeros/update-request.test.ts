@@ -2,26 +2,18 @@
 // power cycle, cancelled at the activation timeout or by a parallel update, rejected for
 // invalid input; under both unconfirmed RouterOS behaviours and with split replies.
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { requestUpdate, type RequestUpdateOptions, type UpdatePhase } from '../../src/routeros/update-request.js';
 import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
 import { RouterClient } from '../../src/routeros/client.js';
-import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
+import { cleanupList, endpointFor, FAST_TIMING, routerStarter, sleep, TapProxy, until, within } from './support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
-const FAST = { bootMs: 300, shutdownMs: 200, minOffMs: 200 };
 const QUICK: RequestUpdateOptions = { pollMs: 100, acceptWindowMs: 1500, comeBackTimeoutMs: 20_000 };
 
-async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
-  const r = await startRouter({ timing: FAST, ...options });
-  cleanups.push(() => r.stop());
-  return r;
-}
+const router = routerStarter(cleanups, { timing: FAST_TIMING });
 
 /**
  * A reboot shows as an uptime lower than expected, at RouterOS's 1 s resolution; a router
@@ -80,7 +72,7 @@ void describe('requestUpdate', () => {
   });
 
   void test('a power blip too short to confirm: rebooted without the change', async () => {
-    const r = await upForAWhile(await router({ timing: { ...FAST, minOffMs: 5000 } }));
+    const r = await upForAWhile(await router({ timing: { ...FAST_TIMING, minOffMs: 5000 } }));
     const phases = await run(r, { features: { fetch: true } }, 300, async () => {
       r.powerOff();
       await sleep(100);

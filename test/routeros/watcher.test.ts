@@ -1,25 +1,16 @@
 // DeviceModeWatcher against the simulated router: each event from a real cause.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import { updateWords } from '../../src/routeros/parse.js';
 import { DeviceModeWatcher, type DeviceModeWatcherEvents } from '../../src/routeros/watcher.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
-import { endpointFor, sleep, startRouter, TapProxy, until, within } from './support.js';
+import { cleanupList, endpointFor, FAST_TIMING, routerStarter, sleep, TapProxy, until, within } from './support.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-});
+const cleanups = cleanupList();
 
-const FAST = { bootMs: 300, shutdownMs: 200, minOffMs: 200 };
-
-async function router(options: Parameters<typeof startRouter>[0] = {}): Promise<SimulatedRouter> {
-  const r = await startRouter({ timing: FAST, ...options });
-  cleanups.push(() => r.stop());
-  return r;
-}
+const router = routerStarter(cleanups, { timing: FAST_TIMING });
 
 /** A started watcher and a log of every event it emitted, in order. */
 async function watch(r: SimulatedRouter, options: ConstructorParameters<typeof DeviceModeWatcher>[1] = {}) {
