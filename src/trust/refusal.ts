@@ -1,3 +1,5 @@
+import { SSH_REFUSAL_REASONS } from './ssh/reasons.js';
+
 /**
  * Every way a signed message or trust root can be refused. The code is for machines
  * (agent events, tests, exit reasons); the detail says to a human exactly what failed.
@@ -42,6 +44,7 @@ export const REFUSAL_REASONS = [
   'root-version-gap',
   'root-version-conflict',
   'key-file',
+  ...SSH_REFUSAL_REASONS,
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
