@@ -2,6 +2,8 @@ import { FlattenedSign, flattenedVerify } from 'jose';
 import { z } from 'zod';
 import type { PublicKeyInfo, SigningKey } from './keys.js';
 import { refuse } from './refusal.js';
+import { SSHSIG_ALG, verifySshEntry } from './ssh/jws-ssh.js';
+import type { SkEvidence } from './ssh/sshsig-verify.js';
 
 /**
  * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only, an
@@ -11,6 +13,8 @@ import { refuse } from './refusal.js';
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_SIGNATURES = 16;
 const ALGORITHMS = ['EdDSA', 'Ed25519'];
+/** Header algorithms: Ed25519, and SSHSIG for SSH keys only (see ssh/jws-ssh.ts). */
+const HEADER_ALGORITHMS = [...ALGORITHMS, SSHSIG_ALG];
 const ALLOWED_HEADER_FIELDS = new Set(['alg', 'typ', 'kid']);
 
 const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -85,8 +89,8 @@ export function checkHeader(protectedB64: string, expectedTyp: string, index: nu
   const at = `signature ${index + 1}`;
   if ('b64' in h) refuse('b64-forbidden', `${at}: the "b64" header is not allowed (payload must be base64url)`);
   if ('crit' in h) refuse('crit-forbidden', `${at}: the "crit" header is not allowed`);
-  if (typeof h.alg !== 'string' || !ALGORITHMS.includes(h.alg)) {
-    refuse('bad-alg', `${at}: algorithm ${JSON.stringify(h.alg ?? null)} is not allowed; only Ed25519 (EdDSA)`);
+  if (typeof h.alg !== 'string' || !HEADER_ALGORITHMS.includes(h.alg)) {
+    refuse('bad-alg', `${at}: algorithm ${JSON.stringify(h.alg ?? null)} is not allowed; only Ed25519 (EdDSA), or SSHSIG by an SSH key`);
   }
   if (h.typ !== expectedTyp) {
     refuse('bad-typ', `${at}: typ is ${JSON.stringify(h.typ ?? null)}, expected "${expectedTyp}"`);
@@ -102,6 +106,8 @@ export interface VerifiedEnvelope {
   payload: Uint8Array;
   /** One entry per signature, in order: the locally computed key id of the verifying key. */
   signers: PublicKeyInfo[];
+  /** What each security-key signature proved (counter, flags); the caller checks the counters. */
+  skEvidence: SkEvidence[];
 }
 
 /**
@@ -117,24 +123,25 @@ export async function verifyEnvelope(
   if (envelope.signatures.length === 0) refuse('too-few-approvers', 'the message carries no signatures');
   const headers = envelope.signatures.map((s, i) => checkHeader(s.protected, expectedTyp, i));
   const signers: PublicKeyInfo[] = [];
-  let payload: Uint8Array | undefined;
+  const skEvidence: SkEvidence[] = [];
   for (const [i, entry] of envelope.signatures.entries()) {
-    const kid = headers[i]!.kid;
+    const { kid, alg } = headers[i]!;
     const key = lookup(kid);
     if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
-    try {
-      const result = await flattenedVerify(
-        { protected: entry.protected, payload: envelope.payload, signature: entry.signature },
-        key.key,
-        { algorithms: ALGORITHMS },
-      );
-      payload = result.payload;
-    } catch {
-      refuse('bad-signature', `signature ${i + 1} (key "${key.name}" ${kid}) does not verify: wrong key or tampered message`);
+    if (key.ssh) {
+      const evidence = await verifySshEntry(entry, envelope.payload, alg, key.ssh, `signature ${i + 1} (key "${key.name}" ${kid})`);
+      if (evidence) skEvidence.push(evidence);
+    } else {
+      if (alg === SSHSIG_ALG) refuse('bad-alg', `signature ${i + 1}: key "${key.name}" ${kid} is no SSH key and cannot sign as ${SSHSIG_ALG}`);
+      try {
+        await flattenedVerify({ protected: entry.protected, payload: envelope.payload, signature: entry.signature }, key.key, { algorithms: ALGORITHMS });
+      } catch {
+        refuse('bad-signature', `signature ${i + 1} (key "${key.name}" ${kid}) does not verify: wrong key or tampered message`);
+      }
     }
     signers.push(key);
   }
-  return { payload: payload!, signers };
+  return { payload: Buffer.from(envelope.payload, 'base64url'), signers, skEvidence };
 }
 
 /** Decodes the payload of an envelope without verifying it (drafts, display). */
@@ -156,12 +163,17 @@ export async function signPayload(payload: unknown, typ: string, key?: SigningKe
   return { payload: flat.payload, signatures: [{ protected: flat.protected!, signature: flat.signature }] };
 }
 
-/** Adds one signature over the exact payload already in the envelope. */
-export async function cosignEnvelope(envelope: Envelope, typ: string, key: SigningKey): Promise<Envelope> {
+/** Refuses a co-signature by a key that has already signed (checking every header on the way). */
+export function assertNotSigned(envelope: Envelope, typ: string, key: { keyId: string; name: string }): void {
   for (const [i, s] of envelope.signatures.entries()) {
     const header = checkHeader(s.protected, typ, i);
     if (header.kid === key.keyId) refuse('duplicate-signer', `key "${key.name}" (${key.keyId}) has already signed this`);
   }
+}
+
+/** Adds one signature over the exact payload already in the envelope. */
+export async function cosignEnvelope(envelope: Envelope, typ: string, key: SigningKey): Promise<Envelope> {
+  assertNotSigned(envelope, typ, key);
   const bytes = Buffer.from(envelope.payload, 'base64url');
   const flat = await signFlattened(bytes, typ, key);
   if (flat.payload !== envelope.payload) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');

@@ -4,6 +4,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { refuse } from './refusal.js';
+import type { TrustedSshKey } from './ssh/jws-ssh.js';
 
 /** An Ed25519 public key as the trust root lists it. */
 export interface PublicKeyInfo {
@@ -13,6 +14,8 @@ export interface PublicKeyInfo {
   /** base64url of the raw 32 key bytes. */
   publicKey: string;
   key: KeyObject;
+  /** SSH keys (issue 14): verified as SSH signatures, by the key's type (src/trust/ssh/jws-ssh.ts). */
+  ssh?: TrustedSshKey;
 }
 
 export interface SigningKey extends PublicKeyInfo {
