@@ -14,6 +14,8 @@ import type { RateLimiter } from './rate-limit.js';
 import { asVerdict, refuse } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import type { ReplayStore } from './replay-store.js';
+import type { SkCounterStore } from './ssh/sk-counters.js';
+import type { SkEvidence } from './ssh/sshsig-verify.js';
 import { countApprovers, requiredApprovals } from './approvers.js';
 import type { Requirement } from './approvers.js';
 import type { TrustRoot } from './trust-root.js';
@@ -33,6 +35,8 @@ export interface VerifyContext {
   clock: WallClock;
   policy: Policy;
   replayStore: ReplayStore;
+  /** Last accepted counter per security key; a counter that does not rise is refused. */
+  skCounters: SkCounterStore;
   nonceStore?: NonceStore;
   /** When given, each accepted message takes one operation of policy.maxOperationsPerHour. */
   rateLimiter?: RateLimiter;
@@ -78,7 +82,9 @@ export function checkTarget(message: { agent: string; router: RouterRef }, ctx: 
 
 async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: VerifyContext): Promise<VerifiedEnvelope> {
   const root = ctx.trustRoot;
-  return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
+  const verified = await verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
+  verified.skEvidence.forEach((e, i) => ctx.skCounters.check(e, `security-key signature ${i + 1}`));
+  return verified;
 }
 
 function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
@@ -91,12 +97,13 @@ function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: Verifi
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
-async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockReading): Promise<void> {
+async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockReading, skEvidence: SkEvidence[]): Promise<void> {
   if (ctx.rateLimiter) {
     const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
     if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
   }
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
+  await ctx.skCounters.advance(skEvidence);
   if (message.challenge) {
     if (!(await ctx.nonceStore?.consume(message.challenge.challengeId, message.challenge.nonce))) {
       refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce was used meanwhile`);
@@ -132,7 +139,7 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }
@@ -148,7 +155,7 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }
@@ -175,7 +182,7 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }

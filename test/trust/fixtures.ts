@@ -15,6 +15,7 @@ import type { SigningKey } from '../../src/trust/keys.js';
 import { TYP } from '../../src/trust/messages.js';
 import { NonceStore } from '../../src/trust/nonce-store.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
+import { SkCounterStore } from '../../src/trust/ssh/sk-counters.js';
 import { initRoot } from '../../src/trust/root-edit.js';
 import type { RootPayload } from '../../src/trust/trust-root.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
@@ -92,6 +93,7 @@ export function context(trustRoot: TrustRoot, overrides: Partial<VerifyContext> 
     clock: fixedClock(NOW, true),
     policy,
     replayStore: new ReplayStore(),
+    skCounters: new SkCounterStore(),
     nonceStore: new NonceStore(),
     ...overrides,
   };

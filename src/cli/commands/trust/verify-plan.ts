@@ -5,6 +5,7 @@ import { createWallClock, fixedClock } from '../../../time/wall-clock.js';
 import type { RouterRef } from '../../../trust/messages.js';
 import { NonceStore } from '../../../trust/nonce-store.js';
 import { ReplayStore } from '../../../trust/replay-store.js';
+import { SkCounterStore } from '../../../trust/ssh/sk-counters.js';
 import type { TrustRoot } from '../../../trust/trust-root.js';
 import type { VerifyContext } from '../../../trust/verify.js';
 import { CliError } from '../../cli-error.js';
@@ -67,6 +68,8 @@ export function offlineContext(
     clock: offlineClock(o),
     policy: PERMISSIVE_POLICY,
     replayStore: new ReplayStore(),
+    // No memory offline: the counters are checked by the agent (docs/hardware-keys.md).
+    skCounters: new SkCounterStore(),
     nonceStore: new NonceStore(),
   };
   return { ctx, unchecked };
