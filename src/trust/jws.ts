@@ -2,7 +2,8 @@ import { FlattenedSign, flattenedVerify } from 'jose';
 import { z } from 'zod';
 import type { PublicKeyInfo, SigningKey } from './keys.js';
 import { refuse } from './refusal.js';
-import { SSHSIG_ALG, verifySshEntry } from './ssh/jws-ssh.js';
+import { sshSignatureEntry, SSHSIG_ALG, verifySshEntry } from './ssh/jws-ssh.js';
+import type { SshSigningKey } from './ssh/ssh-sign.js';
 import type { SkEvidence } from './ssh/sshsig-verify.js';
 
 /**
@@ -149,18 +150,22 @@ export function unverifiedPayload(envelope: Envelope): unknown {
   return decodeJson(envelope.payload, 'payload');
 }
 
-async function signFlattened(payload: Uint8Array, typ: string, key: SigningKey) {
-  return new FlattenedSign(payload)
+/** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */
+export type Signer = SigningKey | SshSigningKey;
+
+async function makeSignatureEntry(payloadB64: string, typ: string, key: Signer): Promise<{ protected: string; signature: string }> {
+  if ('sshSigner' in key) return sshSignatureEntry(payloadB64, typ, key.sshSigner);
+  const flat = await new FlattenedSign(Buffer.from(payloadB64, 'base64url'))
     .setProtectedHeader({ alg: 'EdDSA', typ, kid: key.keyId })
     .sign(key.privateKey);
+  if (flat.payload !== payloadB64) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
+  return { protected: flat.protected!, signature: flat.signature };
 }
 
 /** A new envelope; with no key it is a draft for co-signers. */
-export async function signPayload(payload: unknown, typ: string, key?: SigningKey): Promise<Envelope> {
-  const bytes = new TextEncoder().encode(JSON.stringify(payload));
-  if (!key) return { payload: Buffer.from(bytes).toString('base64url'), signatures: [] };
-  const flat = await signFlattened(bytes, typ, key);
-  return { payload: flat.payload, signatures: [{ protected: flat.protected!, signature: flat.signature }] };
+export async function signPayload(payload: unknown, typ: string, key?: Signer): Promise<Envelope> {
+  const payloadB64 = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  return { payload: payloadB64, signatures: key ? [await makeSignatureEntry(payloadB64, typ, key)] : [] };
 }
 
 /** Refuses a co-signature by a key that has already signed (checking every header on the way). */
@@ -172,10 +177,7 @@ export function assertNotSigned(envelope: Envelope, typ: string, key: { keyId: s
 }
 
 /** Adds one signature over the exact payload already in the envelope. */
-export async function cosignEnvelope(envelope: Envelope, typ: string, key: SigningKey): Promise<Envelope> {
+export async function cosignEnvelope(envelope: Envelope, typ: string, key: Signer): Promise<Envelope> {
   assertNotSigned(envelope, typ, key);
-  const bytes = Buffer.from(envelope.payload, 'base64url');
-  const flat = await signFlattened(bytes, typ, key);
-  if (flat.payload !== envelope.payload) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
-  return { payload: envelope.payload, signatures: [...envelope.signatures, { protected: flat.protected!, signature: flat.signature }] };
+  return { payload: envelope.payload, signatures: [...envelope.signatures, await makeSignatureEntry(envelope.payload, typ, key)] };
 }

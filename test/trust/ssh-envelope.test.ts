@@ -7,7 +7,7 @@ import type { Envelope } from '../../src/trust/jws.js';
 import { generateSigningKey } from '../../src/trust/keys.js';
 import type { PublicKeyInfo } from '../../src/trust/keys.js';
 import { SshAgentClient } from '../../src/trust/ssh/agent.js';
-import { cosignWithSsh } from '../../src/trust/ssh/ssh-sign.js';
+import { sshSigningKey } from '../../src/trust/ssh/ssh-sign.js';
 import { keyMaterial, sshKeyEntry, sshKeyInfo } from '../../src/trust/ssh/trusted-key.js';
 import { tempDir } from './fixtures.js';
 import { pubLine, plainBlob, readPub, skBlob, skEntry, sshAdd, sshKeygenKey, startSshAgent, testKey, UP, UV } from './ssh-fixtures.js';
@@ -28,13 +28,13 @@ void test('one envelope signed by a dmconfirm key, an ssh-agent key and a securi
   const bob = sshKeyInfo(sshKeyEntry(readPub(bobPath)), 'bob');
   const carolInfo = sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol');
   let envelope: Envelope = await signPayload({ hello: 'world' }, typ, alice);
-  envelope = await cosignWithSsh(envelope, typ, await new SshAgentClient(socket).signer());
+  envelope = await cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer()));
   envelope = { ...envelope, signatures: [...envelope.signatures, skEntry(carol, envelope.payload, typ, { flags: UP | UV, counter: 12 })] };
   const verified = await verifyEnvelope(envelope, typ, lookupOf([alice, bob, carolInfo]), 'test root');
   assert.deepEqual(verified.signers.map((s) => s.name), ['alice', 'bob', 'carol']);
   assert.deepEqual(verified.skEvidence, [{ fingerprint: carolInfo.keyId, counter: 12, flags: UP | UV }]);
   assert.deepEqual(JSON.parse(Buffer.from(verified.payload).toString()), { hello: 'world' });
-  await assert.rejects(cosignWithSsh(envelope, typ, await new SshAgentClient(socket).signer()), { reason: 'duplicate-signer' });
+  await assert.rejects(cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer())), { reason: 'duplicate-signer' });
 });
 
 void test('adversarial entries: SSHSIG by a dmconfirm key, EdDSA by a security key, no PIN where required, tampered payload', async () => {

@@ -1,12 +1,13 @@
-import { assertNotSigned } from '../jws.js';
-import type { Envelope } from '../jws.js';
 import type { SshSigner } from './agent.js';
-import { sshSignatureEntry } from './jws-ssh.js';
 
-/** Adds a signature by an SSH key (ssh-agent or ssh-keygen) over the exact payload in the envelope. */
-export async function cosignWithSsh(envelope: Envelope, typ: string, signer: SshSigner): Promise<Envelope> {
+/** An SSH key as a JWS signer (see Signer in ../jws.ts): its fingerprint is the `kid`. */
+export interface SshSigningKey {
+  keyId: string;
+  name: string;
+  sshSigner: SshSigner;
+}
+
+export function sshSigningKey(signer: SshSigner, name?: string): SshSigningKey {
   const key = signer.publicKey;
-  assertNotSigned(envelope, typ, { keyId: key.fingerprint, name: key.comment || key.fingerprint });
-  const entry = await sshSignatureEntry(envelope.payload, typ, signer);
-  return { payload: envelope.payload, signatures: [...envelope.signatures, entry] };
+  return { keyId: key.fingerprint, name: name ?? (key.comment || key.fingerprint), sshSigner: signer };
 }
