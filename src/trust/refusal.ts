@@ -21,6 +21,7 @@ export const REFUSAL_REASONS = [
   'digest-mismatch',
   'requester-signature-missing',
   'requester-cannot-approve',
+  'requester-unknown',
   'too-few-approvers',
   'clock-unsynced',
   'not-yet-valid',
@@ -41,6 +42,7 @@ export const REFUSAL_REASONS = [
   'root-rollback',
   'root-version-gap',
   'root-version-conflict',
+  'root-outdated',
   'key-file',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
