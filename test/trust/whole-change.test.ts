@@ -14,7 +14,7 @@ import { AGENT, NOW, SERIAL, context, keys, policy, refused, requestPayload, roo
 import { forgeSimple } from './forger.js';
 
 const signers = [keys.noc, keys.alice, keys.bob];
-const request = (change: object) => forgeSimple(JSON.stringify(requestPayload({}, change as never)), TYP.request, signers);
+const request = (change: object) => forgeSimple(JSON.stringify(requestPayload({}, change)), TYP.request, signers);
 
 void test('every mode: each feature it enables must be allowed by local policy', async () => {
   const root = await trustRootV1();
@@ -55,7 +55,7 @@ void test("the trust root's feature rules count the features a mode enables", as
   const p = rootPayload();
   const lenient = TrustRoot.fromEnvelopeText(await signedRoot({ ...p, thresholds: { ...p.thresholds, approver: 1 } }, [keys.alice, keys.bob]));
   const open = { ...policy, allowedModes: [...DEVICE_MODES], allowedFeatures: [...DEVICE_MODE_FEATURES] };
-  const one = (change: object) => forgeSimple(JSON.stringify(requestPayload({}, change as never)), TYP.request, [keys.noc, keys.alice]);
+  const one = (change: object) => forgeSimple(JSON.stringify(requestPayload({}, change)), TYP.request, [keys.noc, keys.alice]);
   refused(await verifyChangeRequest(one({ mode: 'advanced' }), context(lenient, { policy: open })), 'too-few-approvers', /socks needs 2/);
   assert.equal((await verifyChangeRequest(one({ mode: 'advanced', features: { socks: false } }), context(lenient, { policy: open }))).ok, true);
 });
