@@ -6,8 +6,9 @@ import { buildApproval, buildChange, buildChangeRequest, buildPowerCycle, type C
 import type { RouterRef } from '../trust/messages.js';
 
 /**
- * A small operator team for the demo and end-to-end tests: two root keys (2-of-2 to rotate
- * the trust root), three approvers (2-of-3), and a requester whose key never counts as an
+ * A small operator team for the demo and end-to-end tests: two root holders (2-of-2 to
+ * rotate the trust root), three approvers (2-of-3), and the automation ops-bot, an identity
+ * with the requester role only: it signs requests, and no key of it ever counts as an
  * approval. Messages are built and signed with the same code the operator CLI uses.
  */
 export class OperatorTeam {
@@ -20,7 +21,8 @@ export class OperatorTeam {
   async trustRootText(): Promise<string> {
     const payload = initRoot({
       rootKeys: this.roots,
-      approverKeys: [...this.approvers, this.requester],
+      approverKeys: this.approvers,
+      requesterKeys: [this.requester],
       rootThreshold: 2,
       approverThreshold: 2,
       suggestedRules: true,
@@ -55,7 +57,6 @@ export class OperatorTeam {
 
   async approval(challenge: Challenge, options: { expect: ChangeOptions; method: 'button' | 'power'; approvers?: SigningKey[] }): Promise<string> {
     const payload = buildApproval(challenge, {
-      requester: { name: this.approvers[0]!.name },
       now: Date.now(),
       expect: buildChange(options.expect),
       method: options.method,

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { challengeSchema as signedChallengeSchema } from '../trust/messages.js';
+import { parseStrict, StrictJsonError } from '../trust/strict-json.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
 export * from './topics.js';
@@ -69,20 +70,17 @@ export class ContractError extends Error {
   }
 }
 
-/** Parses JSON bytes against a schema; a typed error names the topic and the first problem. */
+/**
+ * Parses a payload against a schema with the one strict parser the trust code uses too
+ * (src/trust/strict-json.ts); a typed error names the topic and the first problem.
+ */
 export function parsePayload<S extends z.ZodType>(schema: S, topic: string, payload: Uint8Array | string): z.infer<S> {
-  let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-  } catch {
-    throw new ContractError('payload is not JSON', topic);
+    return parseStrict(schema, payload);
+  } catch (error) {
+    if (error instanceof StrictJsonError) throw new ContractError(error.message, topic);
+    throw error;
   }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new ContractError(`${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`, topic);
-  }
-  return result.data;
 }
 
 export function encodePayload(value: unknown): string {

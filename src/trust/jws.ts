@@ -5,6 +5,7 @@ import { refuse } from './refusal.js';
 import { sshSignatureEntry, SSHSIG_ALG, verifySshEntry } from './ssh/jws-ssh.js';
 import type { SshSigningKey } from './ssh/ssh-sign.js';
 import type { SkEvidence } from './ssh/sshsig-verify.js';
+import { strictJsonOrRefuse } from './strict-json.js';
 
 /**
  * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only, an
@@ -35,32 +36,15 @@ export interface SignatureHeader {
   kid: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function decodeJson(b64: string, what: string): unknown {
-  try {
-    return JSON.parse(utf8.decode(Buffer.from(b64, 'base64url'))) as unknown;
-  } catch {
-    return refuse('malformed', `${what} is not base64url-encoded UTF-8 JSON`);
-  }
+  return strictJsonOrRefuse(Buffer.from(b64, 'base64url'), 'malformed', what);
 }
 
 /** Parses the envelope without trusting anything in it yet. */
 export function parseEnvelope(input: Uint8Array | string): Envelope {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > MAX_MESSAGE_BYTES) refuse('too-large', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-  let text: string;
-  try {
-    text = typeof input === 'string' ? input : utf8.decode(input);
-  } catch {
-    return refuse('malformed', 'message is not UTF-8');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return refuse('malformed', 'message is not JSON');
-  }
+  const json = strictJsonOrRefuse(input, 'malformed', 'message');
   if (json !== null && typeof json === 'object' && Array.isArray((json as { signatures?: unknown }).signatures)) {
     const sigs = (json as { signatures: unknown[] }).signatures;
     if (sigs.some((s) => s !== null && typeof s === 'object' && 'header' in s)) {

@@ -23,6 +23,7 @@ export const REFUSAL_REASONS = [
   'digest-mismatch',
   'requester-signature-missing',
   'requester-cannot-approve',
+  'requester-unknown',
   'too-few-approvers',
   'clock-unsynced',
   'not-yet-valid',
@@ -43,6 +44,7 @@ export const REFUSAL_REASONS = [
   'root-rollback',
   'root-version-gap',
   'root-version-conflict',
+  'root-outdated',
   'key-file',
   ...SSH_REFUSAL_REASONS,
 ] as const;

@@ -29,8 +29,8 @@ export function targetOptions(command: Command): Command {
     .requiredOption('--agent <id>', 'the agent that must act')
     .option('--router-serial <serial>', 'the router by its routerboard serial number')
     .option('--router-system-id <id>', 'the router by its license system id (CHR)')
-    .option('--key <key>', 'sign as the requester with this private key (its signature never counts as an approval)')
-    .option('--requester <name>', 'requester name for an unsigned draft that approvers co-sign')
+    .option('--key <key>', 'sign as the requester with this private key (no key of the requester ever counts as an approval)')
+    .option('--requester <name>', 'the requester identity in the trust root (default: the key\'s name); without --key: an unsigned draft')
     .option('--not-before <time>', 'window start (ISO time or +30m); needs a synchronized agent clock')
     .option('--not-after <time>', 'window end (ISO time or +2h); needs a synchronized agent clock')
     .option('--out <file>', 'where to write the message (default: print it)')
@@ -69,7 +69,9 @@ export async function emit(typ: string, payload: Record<string, unknown>, key: S
   }
   await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
   console.log(`wrote ${o.out}: ${describeMessage(payload)}`);
-  console.log(key ? `  signed by requester "${key.name}" (does not count as an approval)` : '  unsigned draft');
+  const requester = (payload.requester as { name?: string } | undefined)?.name;
+  if (key) console.log(`  signed by "${key.name}"${requester ? ' as the requester (never counts as an approval)' : ''}`);
+  else console.log(requester ? `  unsigned draft: requester ${requester} must sign it too (dmconfirm cosign ${o.out} --key K)` : '  unsigned draft');
   console.log(`  approvers add their signatures with: dmconfirm cosign ${o.out} --key K`);
 }
 

@@ -4,17 +4,25 @@ import type { DeviceMode, DeviceModeFeature } from '../../../routeros/device-mod
 import { cosignEnvelope, signPayload } from '../../../trust/jws.js';
 import { loadPublicKey } from '../../../trust/keys.js';
 import { TYP } from '../../../trust/messages.js';
-import { addKey, editedVersion, initRoot, removeKey, setThreshold } from '../../../trust/root-edit.js';
+import { addKey, editedVersion, initRoot, migrateLegacy, removeKey, setThreshold } from '../../../trust/root-edit.js';
 import type { ThresholdTarget } from '../../../trust/root-edit.js';
 import { TrustError } from '../../../trust/refusal.js';
 import { TrustRoot, validatePayload, verifyRotation, verifySelfSigned } from '../../../trust/trust-root.js';
-import type { RoleName, RootPayload } from '../../../trust/trust-root.js';
+import { ROLES } from '../../../trust/root-schema.js';
+import type { CountedRole, RoleName, RootPayload } from '../../../trust/root-schema.js';
 import { CliError } from '../../cli-error.js';
+import { showRoot } from './show-root.js';
 import { cliAction, collect, EXIT_INPUT, EXIT_REFUSED, loadKeyOption, readEnvelopeFile, readText, writeEnvelope } from './io.js';
 
 function role(value: string): RoleName {
-  if (value !== 'root' && value !== 'approver') throw new CliError(`role must be root or approver, not "${value}"`, EXIT_INPUT);
-  return value;
+  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(`role must be ${ROLES.join(', ')}, not "${value}"`, EXIT_INPUT);
+  return value as RoleName;
+}
+
+function countedRole(value: string): CountedRole {
+  const r = role(value);
+  if (r === 'requester') throw new CliError('a requester never counts, so it has no threshold', EXIT_INPUT);
+  return r;
 }
 
 function positive(value: string): number {
@@ -33,26 +41,10 @@ async function saveDraft(file: string, before: { payload: RootPayload; signed: b
   const versioned = editedVersion(next, before.signed);
   await writeEnvelope(out ?? file, await signPayload(versioned, TYP.root), { overwrite: true });
   console.log(`${out ?? file}: trust root v${versioned.version}, unsigned draft`);
-  console.log(`  sign with ${versioned.roles.root.threshold} of its root keys (dmconfirm trust sign ${out ?? file} --key K)`);
+  console.log(`  sign with the keys of ${versioned.thresholds.root} of its root holders (dmconfirm trust sign ${out ?? file} --key K)`);
   if (versioned.version > 1 && before.signed) {
-    console.log(`  and, to replace v${before.payload.version}, with ${before.payload.roles.root.threshold} of the root keys of v${before.payload.version}`);
+    console.log(`  and, to replace v${before.payload.version}, by ${before.payload.thresholds.root} of the root holders of v${before.payload.version}`);
   }
-}
-
-function showRoot(payload: RootPayload): void {
-  console.log(`trust root v${payload.version}`);
-  for (const [id, key] of Object.entries(payload.keys)) {
-    const roles = (['root', 'approver'] as const).filter((r) => payload.roles[r].keyIds.includes(id));
-    console.log(`  key ${key.name.padEnd(12)} ${id}  ${roles.join(', ') || '(no role: may only request)'}`);
-  }
-  for (const r of ['root', 'approver'] as const) {
-    console.log(`  ${r}: ${payload.roles[r].threshold} of ${payload.roles[r].keyIds.length}`);
-  }
-  const rules = payload.rules ?? {};
-  for (const [f, n] of Object.entries(rules.features ?? {})) console.log(`  rule: turning on ${f} needs ${n}`);
-  for (const [m, n] of Object.entries(rules.modes ?? {})) console.log(`  rule: mode ${m} needs ${n}`);
-  if (rules.flaggedClear) console.log(`  rule: flagged=no needs ${rules.flaggedClear}`);
-  if (rules.powerCycle) console.log(`  rule: power cycle needs ${rules.powerCycle}`);
 }
 
 export function registerTrust(program: Command): void {
@@ -64,16 +56,18 @@ export function registerTrust(program: Command): void {
     .requiredOption('--out <file>', 'trust root to write (never overwritten)')
     .option('--root <pub>', 'public key of a root-role member (repeatable)', collect, [])
     .option('--approver <pub>', 'public key of an approver (repeatable)', collect, [])
+    .option('--requester <pub>', 'public key of a requester, e.g. an automation like ops-bot (repeatable)', collect, [])
     .option('--root-threshold <n>', 'root signatures needed', positive, 1)
     .option('--approver-threshold <n>', 'approvals needed for any operation', positive, 1)
     .option('--no-suggested-rules', 'leave out the stricter rules (socks, traffic-gen, install-any-version, flagged=no need 2)')
     .option('--key <key>', 'sign right away with this private key (repeatable)', collect, [])
     .action(
-      cliAction(async (o: { out: string; root: string[]; approver: string[]; rootThreshold: number; approverThreshold: number; suggestedRules: boolean; key: string[] }) => {
+      cliAction(async (o: { out: string; root: string[]; approver: string[]; requester: string[]; rootThreshold: number; approverThreshold: number; suggestedRules: boolean; key: string[] }) => {
         if (o.root.length === 0 || o.approver.length === 0) throw new CliError('give at least one --root and one --approver public key', EXIT_INPUT);
         const payload = initRoot({
           rootKeys: await Promise.all(o.root.map(loadPublicKey)),
           approverKeys: await Promise.all(o.approver.map(loadPublicKey)),
+          requesterKeys: await Promise.all(o.requester.map(loadPublicKey)),
           rootThreshold: o.rootThreshold,
           approverThreshold: o.approverThreshold,
           suggestedRules: o.suggestedRules,
@@ -82,7 +76,7 @@ export function registerTrust(program: Command): void {
         for (const k of o.key) envelope = await cosignEnvelope(envelope, TYP.root, await loadKeyOption(k));
         await writeEnvelope(o.out, envelope, { overwrite: false });
         showRoot(payload);
-        console.log(`wrote ${o.out} with ${envelope.signatures.length} signature(s); ${payload.roles.root.threshold} root signature(s) make it valid`);
+        console.log(`wrote ${o.out} with ${envelope.signatures.length} signature(s); signatures of ${payload.thresholds.root} root holder(s) make it valid`);
       }),
     );
 
@@ -90,15 +84,18 @@ export function registerTrust(program: Command): void {
 
   editOut(trust.command('add-key').argument('<file>').description('Add a key (and its roles); starts the next version if FILE was signed'))
     .requiredOption('--pub <pub>', 'the public key file')
-    .option('--role <role>', 'root or approver (repeatable)', collect, [])
+    .option('--role <role>', 'root, approver or requester (repeatable)', collect, [])
+    .option('--identity <name>', 'the person (or automation) the key belongs to (default: the key\'s name)')
+    .option('--same-person', 'the identity exists already and this key belongs to that same person')
     .action(
-      cliAction(async (file: string, o: { pub: string; role: string[]; out?: string }) => {
+      cliAction(async (file: string, o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; out?: string }) => {
         const before = await readRoot(file);
-        await saveDraft(file, before, addKey(before.payload, await loadPublicKey(o.pub), o.role.map(role)), o.out);
+        const options = { ...(o.identity ? { identity: o.identity } : {}), samePerson: o.samePerson === true };
+        await saveDraft(file, before, addKey(before.payload, await loadPublicKey(o.pub), o.role.map(role), options), o.out);
       }),
     );
 
-  editOut(trust.command('remove-key').argument('<file>').argument('<key>', 'key id or name').description('Remove (revoke) a key everywhere'))
+  editOut(trust.command('remove-key').argument('<file>').argument('<key>', 'a key id, or an identity name (all its keys)').description('Remove (revoke) a key or a whole identity'))
     .action(
       cliAction(async (file: string, key: string, o: { out?: string }) => {
         const before = await readRoot(file);
@@ -108,7 +105,7 @@ export function registerTrust(program: Command): void {
 
   editOut(trust.command('set-threshold').argument('<file>').argument('<n>', 'how many signatures (0 removes a rule)', positive))
     .description('Set a role threshold, or a rule for a feature, a mode, flagged=no or power cycles')
-    .option('--role <role>', 'root or approver')
+    .option('--role <role>', 'root or approver (thresholds count people)')
     .option('--feature <feature>', `turning on this feature (${DEVICE_MODE_FEATURES.join(', ')})`)
     .option('--mode <mode>', `setting this mode (${DEVICE_MODES.join(', ')})`)
     .option('--flagged-clear', 'setting flagged=no')
@@ -116,7 +113,7 @@ export function registerTrust(program: Command): void {
     .action(
       cliAction(async (file: string, n: number, o: { role?: string; feature?: string; mode?: string; flaggedClear?: boolean; powerCycle?: boolean; out?: string }) => {
         const targets: ThresholdTarget[] = [];
-        if (o.role) targets.push({ role: role(o.role) });
+        if (o.role) targets.push({ role: countedRole(o.role) });
         if (o.feature) {
           if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(o.feature)) throw new CliError(`unknown feature "${o.feature}"`, EXIT_INPUT);
           targets.push({ feature: o.feature as DeviceModeFeature });
@@ -146,13 +143,32 @@ export function registerTrust(program: Command): void {
     );
 
   trust
+    .command('migrate')
+    .argument('<file>', 'a signed schema-1 trust root')
+    .requiredOption('--out <file>', 'the schema-2 successor to write (an unsigned draft)')
+    .description('Turn a schema-1 root (keys) into its schema-2 successor (identities); keys sharing a name become one person')
+    .action(
+      cliAction(async (file: string, o: { out: string }) => {
+        const { payload } = await readEnvelopeFile(file);
+        const next = migrateLegacy(payload);
+        await writeEnvelope(o.out, await signPayload(next, TYP.root), { overwrite: false });
+        showRoot(next);
+        console.log(`${o.out}: trust root v${next.version}, unsigned draft; keys without a role became requesters`);
+        console.log(`  check it, add the requester role where needed (trust add-key ... --same-person --role requester),`);
+        console.log(`  then sign with ${next.thresholds.root} of its root holders and the root keys of v${next.version - 1}`);
+      }),
+    );
+
+  trust
     .command('show')
     .argument('<file>')
     .description('Print keys, roles, thresholds and rules')
     .action(
       cliAction(async (file: string) => {
-        const { envelope, payload } = await readEnvelopeFile(file);
-        showRoot(validatePayload(payload));
+        const { envelope, text } = await readEnvelopeFile(file);
+        const root = TrustRoot.fromEnvelopeText(text);
+        if (root.schema === 1) console.log('  (schema 1: shown as identities; convert it with dmconfirm trust migrate)');
+        showRoot({ version: root.version, ...root.model });
         console.log(`  signatures: ${envelope.signatures.length} (check them with dmconfirm trust verify)`);
       }),
     );
@@ -174,7 +190,7 @@ export function registerTrust(program: Command): void {
             const outcome = await verifyRotation(previous, candidate);
             console.log(`OK: ${file} v${candidate.version} ${outcome === 'rotated' ? `may replace v${previous.version}` : 'is the same root'}`);
           } else {
-            console.log(`OK: ${file} v${candidate.version} is signed by ${candidate.threshold('root')} or more of its root keys`);
+            console.log(`OK: ${file} v${candidate.version} is signed by ${candidate.threshold('root')} or more of its root holders`);
           }
         } catch (error) {
           if (error instanceof TrustError) throw new CliError(`REFUSED ${error.reason}: ${error.detail}`, EXIT_REFUSED);
