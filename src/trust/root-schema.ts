@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import { refuse } from './refusal.js';
+import { sshKeyEntrySchema } from './ssh/trusted-key.js';
 
 /**
  * The trust root payload, schema 2: people, not keys. Each identity (a person or an
@@ -22,13 +23,16 @@ export type CountedRole = Exclude<RoleName, 'requester'>;
 export const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const identityName = z.string().regex(IDENTITY_NAME, 'an identity name is 1-64 letters, digits or . _ @ - (starting with a letter or digit)');
 
-/** One key of an identity. `kind` leaves room for other key kinds (e.g. SSH keys, issue 14). */
-export const keyEntrySchema = z.strictObject({
-  kind: z.literal('ed25519'),
-  /** base64url SHA-256 of the raw key bytes; recomputed and checked on every load. */
-  keyId: z.string().min(1).max(128),
-  publicKey: z.string().min(1).max(1024),
-});
+/** One key of an identity: a dmconfirm Ed25519 key, or an SSH key (ssh/trusted-key.ts, issue 14). */
+export const keyEntrySchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('ed25519'),
+    /** base64url SHA-256 of the raw key bytes; recomputed and checked on every load. */
+    keyId: z.string().min(1).max(128),
+    publicKey: z.string().min(1).max(1024),
+  }),
+  sshKeyEntrySchema,
+]);
 export type KeyEntry = z.infer<typeof keyEntrySchema>;
 
 export const identitySchema = z.strictObject({

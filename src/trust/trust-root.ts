@@ -1,6 +1,7 @@
 import { checkHeader, parseEnvelope, verifyEnvelope } from './jws.js';
 import type { Envelope } from './jws.js';
 import { publicKeyFromRaw } from './keys.js';
+import { keyMaterial, sshKeyInfo } from './ssh/trusted-key.js';
 import type { PublicKeyInfo } from './keys.js';
 import { TYP } from './messages.js';
 import { refuse, TrustError } from './refusal.js';
@@ -42,6 +43,9 @@ export class TrustRoot {
       const person: Person = { name: identity.name, roles: new Set(identity.roles), keyIds: new Set(identity.keys.map((k) => k.keyId)) };
       people.push(person);
       for (const info of keysOf(identity)) {
+        // The same key bytes under two kinds (Ed25519 and SSH, plain and security key) would count twice.
+        const twin = [...keys.values()].find((k) => keyMaterial(k) === keyMaterial(info));
+        if (twin) refuse('root-invalid', `keys ${twin.keyId} (${twin.name}) and ${info.keyId} (${info.name}) are the same key bytes`);
         keys.set(info.keyId, info);
         this.#owner.set(info.keyId, person);
       }
@@ -101,7 +105,7 @@ function keysOf(identity: Identity): PublicKeyInfo[] {
   return identity.keys.map((entry) => {
     let info: PublicKeyInfo;
     try {
-      info = publicKeyFromRaw(entry.publicKey, identity.name);
+      info = entry.kind === 'ssh' ? sshKeyInfo(entry, identity.name) : publicKeyFromRaw(entry.publicKey, identity.name);
     } catch (error) {
       return refuse('root-invalid', error instanceof TrustError ? error.detail : String(error));
     }

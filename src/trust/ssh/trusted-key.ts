@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { loadPublicKey } from '../keys.js';
 import type { PublicKeyInfo } from '../keys.js';
 import { refuse } from '../refusal.js';
 import type { TrustedSshKey } from './jws-ssh.js';
@@ -51,4 +53,26 @@ export function sshKeyEntry(pubLine: string, options: { verifyRequired?: boolean
 export function keyMaterial(info: PublicKeyInfo): string {
   const jwk = info.key.export({ format: 'jwk' });
   return typeof jwk.x === 'string' ? jwk.x : info.keyId;
+}
+
+/**
+ * A public key file for the trust root: a dmconfirm NAME.pub, or an SSH .pub line
+ * (`ssh-ed25519 ...`, `sk-ssh-ed25519@openssh.com ...`) whose comment names its holder
+ * unless `--identity` does.
+ */
+export async function loadTrustKeyFile(path: string, options: { verifyRequired?: boolean } = {}): Promise<PublicKeyInfo> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return refuse('key-file', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!/^\s*(ssh-|sk-)/.test(text)) {
+    if (options.verifyRequired) refuse('key-file', `${path}: --verify-required is for security keys (${SK_SSH_ED25519})`);
+    return loadPublicKey(path);
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 1) refuse('key-file', `${path}: expected one SSH public key line, found ${lines.length}`);
+  const key = parseSshPublicKey(lines[0]!);
+  return sshKeyInfo(sshKeyEntry(lines[0]!, options), key.comment.trim() || key.fingerprint);
 }

@@ -5,7 +5,8 @@ import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
-import { cliAction, collect, EXIT_INPUT, loadKeyOption } from './io.js';
+import { cliAction, collect, EXIT_INPUT } from './io.js';
+import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import { emit } from './request.js';
 import type { TargetOptions } from './request.js';
 
@@ -20,7 +21,7 @@ interface ApproveOptions extends Omit<TargetOptions, 'agent' | 'requester'>, Pub
 }
 
 export function registerApprove(program: Command): void {
-  publishOptions(program.command('approve'))
+  sshSignerOptions(publishOptions(program.command('approve')))
     .description('Approve a change someone else requested, as observed in the agent\'s challenge')
     .requiredOption('--challenge <file|json>', 'the challenge the agent published')
     .option('--expect <spec>', 'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)')
@@ -29,7 +30,7 @@ export function registerApprove(program: Command): void {
     .option('--mode <mode>', 'expected afterwards: this mode')
     .option('--flagged-no', 'expected afterwards: flagged cleared')
     .option('--method <method>', 'how the agent confirms: button or power')
-    .option('--key <key>', 'sign with this private key (without it: an unsigned draft that approvers co-sign)')
+    .option('--key <key>', 'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)')
     .option('--not-after <time>', 'optional expiry (needs a synchronized agent clock; the nonce alone needs none)')
     .option('--out <file>', 'where to write the approval (default: print it)')
     .option('--force', 'overwrite --out')
@@ -38,7 +39,7 @@ export function registerApprove(program: Command): void {
         const challenge = await readChallenge(o.challenge);
         if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
         const target = { ...o, agent: challenge.agent };
-        const key = o.key ? await loadKeyOption(o.key) : undefined;
+        const key = await loadSigner(o);
         const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
         const mode = o.mode ?? spec.mode;
         const expect = buildChange({

@@ -3,17 +3,22 @@ import { cosignEnvelope } from '../../../trust/jws.js';
 import { readAnyMessage } from '../../../trust/message-read.js';
 import { MESSAGE_KINDS, TYP } from '../../../trust/messages.js';
 import { validatePayload } from '../../../trust/root-schema.js';
-import { cliAction, describeSigned, loadKeyOption, readEnvelopeFile, writeEnvelope } from './io.js';
+import { CliError } from '../../cli-error.js';
+import { cliAction, describeSigned, EXIT_INPUT, readEnvelopeFile, writeEnvelope } from './io.js';
+import { loadSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
 
 export function registerCosign(program: Command): void {
-  program
-    .command('cosign')
-    .argument('<file>', 'a request, approval or power cycle message')
-    .description('Add your approval signature to a message (prints what you sign)')
-    .requiredOption('--key <key>', 'your private key')
+  sshSignerOptions(
+    program
+      .command('cosign')
+      .argument('<file>', 'a request, approval or power cycle message')
+      .description('Add your approval signature to a message (prints what you sign)')
+      .option('--key <key>', 'your private key (or sign with --ssh-agent / --ssh-keygen)'),
+  )
     .option('--out <file>', 'write here instead of in place')
     .action(
-      cliAction(async (file: string, o: { key: string; out?: string }) => {
+      cliAction(async (file: string, o: SignerOptions & { out?: string }) => {
         const { envelope, payload, payloadBytes } = await readEnvelopeFile(file);
         // What is shown is the agent's own reading; a payload it would refuse is never signed.
         let typ: string;
@@ -26,7 +31,8 @@ export function registerCosign(program: Command): void {
           typ = MESSAGE_KINDS[message.kind].typ;
           what = describeSigned(message);
         }
-        const key = await loadKeyOption(o.key);
+        const key = await loadSigner(o);
+        if (!key) throw new CliError('sign with --key FILE, --ssh-agent [--ssh-key FINGERPRINT] or --ssh-keygen KEYFILE', EXIT_INPUT);
         const signed = await cosignEnvelope(envelope, typ, key);
         await writeEnvelope(o.out ?? file, signed, { overwrite: true });
         console.log(`signed: ${what}`);

@@ -2,19 +2,20 @@ import type { Command } from 'commander';
 import { buildChange, buildChangeRequest, buildPowerCycle, parseDurationSeconds, routerRef } from '../../../trust/drafts.js';
 import type { CommonOptions } from '../../../trust/drafts.js';
 import { signPayload } from '../../../trust/jws.js';
-import type { SigningKey } from '../../../trust/keys.js';
+import type { Signer } from '../../../trust/jws.js';
 import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
-import { cliAction, collect, describeMessage, EXIT_INPUT, loadKeyOption, writeEnvelope } from './io.js';
+import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
+import { loadSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
 
-export interface TargetOptions {
+export interface TargetOptions extends SignerOptions {
   agent: string;
   routerSerial?: string;
   routerSystemId?: string;
-  key?: string;
   requester?: string;
   notBefore?: string;
   notAfter?: string;
@@ -25,7 +26,7 @@ export interface TargetOptions {
 
 /** Options every signed operator message shares (a `--broker` option joins here later). */
 export function targetOptions(command: Command): Command {
-  return command
+  return sshSignerOptions(command)
     .requiredOption('--agent <id>', 'the agent that must act')
     .option('--router-serial <serial>', 'the router by its routerboard serial number')
     .option('--router-system-id <id>', 'the router by its license system id (CHR)')
@@ -38,9 +39,9 @@ export function targetOptions(command: Command): Command {
 }
 
 /** Resolves who requests: a signing key, or only a name for a draft. */
-export async function requesterOf(o: TargetOptions): Promise<{ key?: SigningKey; requester: CommonOptions['requester'] }> {
-  if (o.key) {
-    const key = await loadKeyOption(o.key);
+export async function requesterOf(o: TargetOptions): Promise<{ key?: Signer; requester: CommonOptions['requester'] }> {
+  const key = await loadSigner(o, o.requester);
+  if (key) {
     return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
   }
   if (!o.requester) throw new CliError('give --key to sign as requester, or --requester NAME to write an unsigned draft', EXIT_INPUT);
@@ -60,7 +61,7 @@ export async function commonOf(o: TargetOptions, requester: CommonOptions['reque
 }
 
 /** Writes (or prints) a message and says what it is and who still has to sign. */
-export async function emit(typ: string, payload: Record<string, unknown>, key: SigningKey | undefined, o: TargetOptions): Promise<void> {
+export async function emit(typ: string, payload: Record<string, unknown>, key: Signer | undefined, o: TargetOptions): Promise<void> {
   const envelope = await signPayload(payload, typ, key);
   const json = JSON.stringify(envelope, null, 2) + '\n';
   if (!o.out) {

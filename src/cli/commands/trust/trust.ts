@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../../../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeFeature } from '../../../routeros/device-mode.js';
 import { cosignEnvelope, signPayload } from '../../../trust/jws.js';
-import { loadPublicKey } from '../../../trust/keys.js';
+import { loadTrustKeyFile } from '../../../trust/ssh/trusted-key.js';
 import { TYP } from '../../../trust/messages.js';
 import { addKey, editedVersion, initRoot, migrateLegacy, removeKey, setThreshold } from '../../../trust/root-edit.js';
 import type { ThresholdTarget } from '../../../trust/root-edit.js';
@@ -65,9 +65,9 @@ export function registerTrust(program: Command): void {
       cliAction(async (o: { out: string; root: string[]; approver: string[]; requester: string[]; rootThreshold: number; approverThreshold: number; suggestedRules: boolean; key: string[] }) => {
         if (o.root.length === 0 || o.approver.length === 0) throw new CliError('give at least one --root and one --approver public key', EXIT_INPUT);
         const payload = initRoot({
-          rootKeys: await Promise.all(o.root.map(loadPublicKey)),
-          approverKeys: await Promise.all(o.approver.map(loadPublicKey)),
-          requesterKeys: await Promise.all(o.requester.map(loadPublicKey)),
+          rootKeys: await Promise.all(o.root.map((p) => loadTrustKeyFile(p))),
+          approverKeys: await Promise.all(o.approver.map((p) => loadTrustKeyFile(p))),
+          requesterKeys: await Promise.all(o.requester.map((p) => loadTrustKeyFile(p))),
           rootThreshold: o.rootThreshold,
           approverThreshold: o.approverThreshold,
           suggestedRules: o.suggestedRules,
@@ -83,15 +83,17 @@ export function registerTrust(program: Command): void {
   const editOut = (c: Command) => c.option('--out <file>', 'write the edited root here instead of in place');
 
   editOut(trust.command('add-key').argument('<file>').description('Add a key (and its roles); starts the next version if FILE was signed'))
-    .requiredOption('--pub <pub>', 'the public key file')
+    .requiredOption('--pub <pub>', 'the public key file: a dmconfirm NAME.pub, or an SSH .pub (ssh-ed25519, sk-ssh-ed25519@openssh.com)')
+    .option('--verify-required', 'security keys: refuse any signature made without the PIN (user verification)')
     .option('--role <role>', 'root, approver or requester (repeatable)', collect, [])
     .option('--identity <name>', 'the person (or automation) the key belongs to (default: the key\'s name)')
     .option('--same-person', 'the identity exists already and this key belongs to that same person')
     .action(
-      cliAction(async (file: string, o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; out?: string }) => {
+      cliAction(async (file: string, o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; verifyRequired?: boolean; out?: string }) => {
         const before = await readRoot(file);
         const options = { ...(o.identity ? { identity: o.identity } : {}), samePerson: o.samePerson === true };
-        await saveDraft(file, before, addKey(before.payload, await loadPublicKey(o.pub), o.role.map(role), options), o.out);
+        const key = await loadTrustKeyFile(o.pub, { verifyRequired: o.verifyRequired === true });
+        await saveDraft(file, before, addKey(before.payload, key, o.role.map(role), options), o.out);
       }),
     );
 
