@@ -121,8 +121,8 @@ export function readPub(path: string): string {
 }
 
 /** A JWS signature entry by a (test-built) security key: alg SSHSIG over the signing input. */
-export function skEntry(k: TestKey, payloadB64: string, typ: string, o: SkOptions & { alg?: string } = {}): { protected: string; signature: string } {
-  const kid = `SHA256:${createHash('sha256').update(skBlob(k, o.application ?? 'ssh:')).digest('base64').replace(/=+$/, '')}`;
+export function skEntry(k: TestKey, payloadB64: string, typ: string, o: SkOptions & { alg?: string; kid?: string } = {}): { protected: string; signature: string } {
+  const kid = o.kid ?? `SHA256:${createHash('sha256').update(skBlob(k, o.application ?? 'ssh:')).digest('base64').replace(/=+$/, '')}`;
   const protectedB64 = Buffer.from(JSON.stringify({ alg: o.alg ?? 'SSHSIG', typ, kid })).toString('base64url');
   const sig = skSshSig(k, Buffer.from(`${protectedB64}.${payloadB64}`), o);
   return { protected: protectedB64, signature: sig.toString('base64url') };
