@@ -66,7 +66,10 @@ void test('security-key counters: replayed or lower refused; a message refused f
   await counters.load();
   const ctx = context(s.root, { skCounters: counters });
   const carolId = [...s.root.person('carol')!.keyIds][0]!;
-  assert.equal((await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 5 }), ctx)).ok, true);
+  const first = await request(s, { flags: UP | UV, counter: 5 });
+  assert.equal((await verifyChangeRequest(first, ctx)).ok, true);
+  // The same message again is a replay first (the clearer reason), whatever its counters.
+  refused(await verifyChangeRequest(first, ctx), 'replayed');
   refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 5 }), ctx), 'sk-counter-replayed', /counter 5 is not above 5/);
   refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 4 }), ctx), 'sk-counter-replayed');
   // Refused for its target: counter 9 is not remembered, so the good message with 9 passes.
