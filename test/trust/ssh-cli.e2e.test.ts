@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateKeyFiles } from '../../src/trust/keys.js';
 import { TARGET, fails, ok } from './cli-harness.js';
 import { tempDir } from './fixtures.js';
-import { keygenFingerprint, pubLine, skBlob, sshAdd, sshKeygenKey, startSshAgent, testKey } from './ssh-fixtures.js';
+import { keygenFingerprint, plainBlob, pubLine, skBlob, sshAdd, sshKeygenKey, startSshAgent, testKey } from './ssh-fixtures.js';
 
 void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign requests, approvals and co-signatures', async (t) => {
   const d = tempDir(t);
@@ -52,11 +52,15 @@ void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign re
   await fails(d, ['cosign', 'req.json', '--ssh-agent', '--ssh-key', keygenFingerprint(`${dave}.pub`)], 2, /holds no ssh-ed25519 key/);
 
   // A security key joins with --verify-required; a plain key cannot.
-  writeFileSync(join(d, 'carol_sk.pub'), `${pubLine(skBlob(testKey()), 'carol yubikey')}\n`);
+  const carol = testKey();
+  writeFileSync(join(d, 'carol_sk.pub'), `${pubLine(skBlob(carol), 'carol yubikey')}\n`);
   await ok(d, ['trust', 'add-key', 'trust.json', '--pub', 'carol_sk.pub', '--identity', 'carol', '--role', 'approver', '--verify-required', '--out', 'v2.json']);
   const v2 = JSON.parse(Buffer.from((JSON.parse(readFileSync(join(d, 'v2.json'), 'utf8')) as { payload: string }).payload, 'base64url').toString()) as {
     identities: Array<{ name: string; keys: Array<{ kind: string; verifyRequired?: boolean }> }>;
   };
   assert.deepEqual(v2.identities.find((i) => i.name === 'carol')?.keys.map((k) => [k.kind, k.verifyRequired]), [['ssh', true]]);
+  // The same key bytes as a plain key too would count twice: refused when editing.
+  writeFileSync(join(d, 'carol_plain.pub'), `${pubLine(plainBlob(carol), 'carol plain')}\n`);
+  await fails(d, ['trust', 'add-key', 'v2.json', '--pub', 'carol_plain.pub', '--identity', 'mallory', '--role', 'approver'], 2, /same key bytes/);
   await fails(d, ['trust', 'add-key', 'trust.json', '--pub', 'dave.pub', '--identity', 'erin', '--role', 'approver', '--verify-required', '--out', 'v3.json'], 2, /for security keys/);
 });

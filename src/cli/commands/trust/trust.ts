@@ -39,7 +39,10 @@ async function readRoot(file: string): Promise<{ payload: RootPayload; signed: b
 /** Saves an edited root as an unsigned draft and says who has to sign it now. */
 async function saveDraft(file: string, before: { payload: RootPayload; signed: boolean }, next: RootPayload, out?: string): Promise<void> {
   const versioned = editedVersion(next, before.signed);
-  await writeEnvelope(out ?? file, await signPayload(versioned, TYP.root), { overwrite: true });
+  const draft = await signPayload(versioned, TYP.root);
+  // Read back as the agent will (key bytes, ids, one key under two kinds) before it is written.
+  TrustRoot.fromEnvelopeText(JSON.stringify(draft));
+  await writeEnvelope(out ?? file, draft, { overwrite: true });
   console.log(`${out ?? file}: trust root v${versioned.version}, unsigned draft`);
   console.log(`  sign with the keys of ${versioned.thresholds.root} of its root holders (dmconfirm trust sign ${out ?? file} --key K)`);
   if (versioned.version > 1 && before.signed) {
