@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { refuse } from '../refusal.js';
 import type { SshSigner } from './agent.js';
 import { parseSshPublicKey } from './public-key.js';
@@ -7,16 +9,13 @@ import { dearmorSshSig, DMCONFIRM_SSHSIG_NAMESPACE } from './sshsig.js';
 import { verifySshSig } from './sshsig-verify.js';
 
 
-function run(command: string, args: string[], input: Uint8Array): Promise<{ code: number | null; stdout: Buffer }> {
+function run(command: string, args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    // stderr goes straight to the user: a security key asks "Confirm user presence" there.
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    const out: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    // The terminal stays ssh-keygen's: a security key asks there for the touch and the PIN,
+    // an encrypted key file for its passphrase (which is why the data goes in a file, not stdin).
+    const child = spawn(command, args, { stdio: 'inherit' });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out) }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(Buffer.from(input));
+    child.on('close', resolve);
   });
 }
 
@@ -40,14 +39,21 @@ export async function sshKeygenSigner(keyFile: string, options: { sshKeygen?: st
     publicKey,
     alg: 'SSHSIG',
     async sign(data: Uint8Array): Promise<Buffer> {
-      const args = ['-Y', 'sign', '-n', DMCONFIRM_SSHSIG_NAMESPACE, '-f', keyFile];
-      const result = await run(command, args, data).catch((error: unknown) =>
-        refuse('key-file', `cannot run ${command}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`),
-      );
-      if (result.code !== 0) {
-        refuse('key-file', `${command} -Y sign with ${keyFile} failed (exit ${result.code}; its message is above)`);
+      const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-sshsig-'));
+      let armored: string;
+      try {
+        const input = join(dir, 'signing-input');
+        await writeFile(input, data, { mode: 0o600 });
+        const args = ['-Y', 'sign', '-n', DMCONFIRM_SSHSIG_NAMESPACE, '-f', keyFile, input];
+        const code = await run(command, args).catch((error: unknown) =>
+          refuse('key-file', `cannot run ${command}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`),
+        );
+        if (code !== 0) refuse('key-file', `${command} -Y sign with ${keyFile} failed (exit ${code}; its message is above)`);
+        armored = await readFile(`${input}.sig`, 'utf8');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
       }
-      const blob = dearmorSshSig(result.stdout.toString('utf8'));
+      const blob = dearmorSshSig(armored);
       verifySshSig(blob, data, publicKey, { namespace: DMCONFIRM_SSHSIG_NAMESPACE, at: `the signature ${command} made` });
       return blob;
     },
