@@ -148,7 +148,7 @@ async function makeSignatureEntry(payloadB64: string, typ: string, key: Signer):
 
 /** A new envelope; with no key it is a draft for co-signers. */
 export async function signPayload(payload: unknown, typ: string, key?: Signer): Promise<Envelope> {
-  const payloadB64 = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  const payloadB64 = Buffer.from(new TextEncoder().encode(JSON.stringify(payload))).toString('base64url');
   return { payload: payloadB64, signatures: key ? [await makeSignatureEntry(payloadB64, typ, key)] : [] };
 }
 
