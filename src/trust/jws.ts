@@ -8,8 +8,8 @@ import type { SkEvidence } from './ssh/sshsig-verify.js';
 import { strictJsonOrRefuse } from './strict-json.js';
 
 /**
- * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only, an
- * explicit `typ`, `kid` in the protected header, no unprotected headers, no `b64`/`crit`.
+ * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only (EdDSA,
+ * or an SSHSIG by an SSH key the trust root lists: ssh/jws-ssh.ts), an explicit `typ`, `kid` in the protected header, no unprotected headers, no `b64`/`crit`.
  * Signatures are checked over the exact bytes received; nothing is re-serialized.
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024;

@@ -20,8 +20,12 @@ void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign re
   const bob = sshKeygenKey(d, 'bob');
   const dave = sshKeygenKey(d, 'dave');
   sshAdd(socket, bob);
-  await ok(d, ['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub', '--approver', 'alice.pub,bob.pub,dave.pub', '--approver-threshold', '2',
-    '--requester', 'noc.pub,bob.pub', '--key', 'alice']);
+  await ok(d, ['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub,bob.pub', '--root-threshold', '2', '--approver', 'alice.pub,bob.pub,dave.pub',
+    '--approver-threshold', '2', '--requester', 'noc.pub,bob.pub', '--key', 'alice']);
+  await fails(d, ['trust', 'verify', 'trust.json'], 1, /root-threshold/);
+  // bob holds the root role with his ssh-agent key: the second root signature.
+  await ok(d, ['trust', 'sign', 'trust.json', '--ssh-agent'], /signed by "bob@test" \(2 signature\(s\)\)/);
+  await ok(d, ['trust', 'verify', 'trust.json']);
   const root = readFileSync(join(d, 'trust.json'), 'utf8');
   const identities = (JSON.parse(Buffer.from((JSON.parse(root) as { payload: string }).payload, 'base64url').toString()) as {
     identities: Array<{ name: string; keys: Array<{ kind: string; keyId: string }> }>;

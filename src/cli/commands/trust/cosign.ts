@@ -3,9 +3,8 @@ import { cosignEnvelope } from '../../../trust/jws.js';
 import { readAnyMessage } from '../../../trust/message-read.js';
 import { MESSAGE_KINDS, TYP } from '../../../trust/messages.js';
 import { validatePayload } from '../../../trust/root-schema.js';
-import { CliError } from '../../cli-error.js';
-import { cliAction, describeSigned, EXIT_INPUT, readEnvelopeFile, writeEnvelope } from './io.js';
-import { loadSigner, sshSignerOptions } from './ssh-options.js';
+import { cliAction, describeSigned, readEnvelopeFile, writeEnvelope } from './io.js';
+import { requireSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
 
 export function registerCosign(program: Command): void {
@@ -31,8 +30,7 @@ export function registerCosign(program: Command): void {
           typ = MESSAGE_KINDS[message.kind].typ;
           what = describeSigned(message);
         }
-        const key = await loadSigner(o);
-        if (!key) throw new CliError('sign with --key FILE, --ssh-agent [--ssh-key FINGERPRINT] or --ssh-keygen KEYFILE', EXIT_INPUT);
+        const key = await requireSigner(o);
         const signed = await cosignEnvelope(envelope, typ, key);
         await writeEnvelope(o.out ?? file, signed, { overwrite: true });
         console.log(`signed: ${what}`);

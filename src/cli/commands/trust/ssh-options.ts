@@ -35,3 +35,10 @@ export async function loadSigner(o: SignerOptions, name?: string): Promise<Signe
   if (o.sshKeygen !== undefined) return sshSigningKey(await sshKeygenSigner(o.sshKeygen), name);
   return undefined;
 }
+
+/** The signer for a command that only signs (cosign, trust sign): one option is required. */
+export async function requireSigner(o: SignerOptions): Promise<Signer> {
+  const key = await loadSigner(o);
+  if (!key) throw new CliError('sign with --key FILE, --ssh-agent [--ssh-key FINGERPRINT] or --ssh-keygen KEYFILE', EXIT_INPUT);
+  return key;
+}

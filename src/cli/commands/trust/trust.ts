@@ -12,6 +12,8 @@ import { ROLES } from '../../../trust/root-schema.js';
 import type { CountedRole, RoleName, RootPayload } from '../../../trust/root-schema.js';
 import { CliError } from '../../cli-error.js';
 import { showRoot } from './show-root.js';
+import { requireSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
 import { cliAction, collect, EXIT_INPUT, EXIT_REFUSED, loadKeyOption, readEnvelopeFile, readText, writeEnvelope } from './io.js';
 
 function role(value: string): RoleName {
@@ -135,13 +137,13 @@ export function registerTrust(program: Command): void {
       }),
     );
 
-  editOut(trust.command('sign').argument('<file>').description('Add your signature to a trust root'))
-    .requiredOption('--key <key>', 'your private key')
+  sshSignerOptions(editOut(trust.command('sign').argument('<file>').description('Add your signature to a trust root')))
+    .option('--key <key>', 'your private key (or sign with --ssh-agent / --ssh-keygen)')
     .action(
-      cliAction(async (file: string, o: { key: string; out?: string }) => {
+      cliAction(async (file: string, o: SignerOptions & { out?: string }) => {
         const { envelope, payload } = await readEnvelopeFile(file);
         const root = validatePayload(payload);
-        const key = await loadKeyOption(o.key);
+        const key = await requireSigner(o);
         await writeEnvelope(o.out ?? file, await cosignEnvelope(envelope, TYP.root, key), { overwrite: true });
         console.log(`${o.out ?? file}: trust root v${root.version} signed by "${key.name}" (${envelope.signatures.length + 1} signature(s))`);
       }),
