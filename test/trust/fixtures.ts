@@ -38,7 +38,7 @@ export const keys = {
  * noc first, as the CLI does (signExactly leaves that out).
  */
 export async function sign(payload: unknown, typ: string, signers: SigningKey[]): Promise<Envelope> {
-  const byNoc = (payload as { requester?: { name?: string } }).requester?.name === 'noc' && !signers.includes(keys.noc);
+  const byNoc = (payload as { requester?: { name?: string } } | null | undefined)?.requester?.name === 'noc' && !signers.includes(keys.noc);
   return signExactly(payload, typ, byNoc ? [keys.noc, ...signers] : signers);
 }
 
