@@ -123,7 +123,7 @@ export async function verifyEnvelope(
 
 /** Decodes the payload of an envelope without verifying it (drafts, display). */
 export function unverifiedPayload(envelope: Envelope): unknown {
-  return decodeJson(envelope.payload, 'payload');
+  return strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'bad-payload', 'payload');
 }
 
 async function signFlattened(payload: Uint8Array, typ: string, key: SigningKey) {
