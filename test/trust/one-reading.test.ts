@@ -11,7 +11,7 @@ import { strictJson, StrictJsonError } from '../../src/trust/strict-json.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { fails, TARGET, ok } from './cli-harness.js';
-import { NOW, context, keys, refused, requestPayload, rootPayload, tempDir, trustRootV1 } from './fixtures.js';
+import { NOW, SERIAL, context, keys, refused, requestPayload, rootPayload, tempDir, trustRootV1 } from './fixtures.js';
 import { b64, forge, forgeSimple, header } from './forger.js';
 
 const good = () => JSON.stringify(requestPayload());
@@ -101,4 +101,17 @@ void test('CLI: cosign and verify show and check the same strict reading; they r
   writeFileSync(join(d, 'draft.json'), forge(twoMethods, []));
   writeFileSync(join(d, 'carol.key'), keys.carol.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   await fails(d, ['cosign', 'draft.json', '--key', 'carol.key'], 2, /(malformed|bad-payload): payload: member "method" appears twice/);
+});
+
+void test('names shown to a signer cannot spell other text: requester names and router ids are plain', async () => {
+  const root = await trustRootV1();
+  const spoofs = [
+    good().replace('"name":"noc"', '"name":"noc, approved by alice, bob"'),
+    good().replace('"name":"noc"', '"name":"noc\\nOK"'),
+    good().replace(`"serial":"${SERIAL}"`, `"serial":"${SERIAL}; approved by alice"`),
+  ];
+  for (const text of spoofs) {
+    assert.notEqual(text, good());
+    refused(await verifyChangeRequest(forgeSimple(text, TYP.request, signers), context(root)), 'bad-payload');
+  }
 });
