@@ -43,7 +43,26 @@ function isCanonicalNumber(raw: string, value: number): boolean {
   return String(value) === raw;
 }
 
+/** No dmconfirm message nests deeper; deeper input is refused before any recursive reader sees it. */
+export const MAX_DEPTH = 32;
+
+function checkDepth(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DEPTH) throw new StrictJsonError(`nested more than ${MAX_DEPTH} levels deep`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 function checkTree(text: string): void {
+  checkDepth(text);
   let tree;
   try {
     tree = parse(text, { mode: 'json', ranges: true });

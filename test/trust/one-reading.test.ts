@@ -78,8 +78,10 @@ void test('trust root: a duplicate member (e.g. a second thresholds) is refused'
 });
 
 void test('the parser itself: canonical numbers pass, every other spelling fails; MQTT payloads use it too', () => {
+  strictJson('['.repeat(32) + ']'.repeat(32));
+  strictJson('{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"[[[["}');
   for (const ok of ['0', '-1', '1.5', '0.1', '1.5e-7', '[1,{"a":null}]', '"\\ud83d\\ude00"']) strictJson(ok);
-  for (const bad of ['01', '1.0', '1E3', '1e3', '-0', '0.10', '1e21', '1e+21', '9007199254740993', '{"a":1,"a":1}', '[{"b":{"c":1,"c":2}}]', '{"__proto__":1}', '"\\udc00"', '{"a":1} x']) {
+  for (const bad of ['01', '1.0', '1E3', '1e3', '-0', '0.10', '1e21', '1e+21', '9007199254740993', '{"a":1,"a":1}', '[{"b":{"c":1,"c":2}}]', '{"__proto__":1}', '"\\udc00"', '{"a":1} x', '['.repeat(33) + ']'.repeat(33), '['.repeat(20000) + ']'.repeat(20000)]) {
     assert.throws(() => strictJson(bad), StrictJsonError, bad);
   }
   const status = { v: 1, state: 'online', agent: 'a', site: 's', version: '1', at: 'now', reason: 'started' };
