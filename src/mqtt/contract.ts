@@ -102,7 +102,8 @@ export function encodePayload(value: unknown): string {
 export const REFUSAL_CODES = [
   'too-large', 'malformed', 'unprotected-header', 'bad-alg', 'bad-typ', 'b64-forbidden', 'crit-forbidden', 'bad-header',
   'unknown-key', 'bad-signature', 'duplicate-signer', 'bad-payload', 'wrong-kind', 'wrong-agent', 'wrong-router',
-  'digest-mismatch', 'requester-signature-missing', 'requester-cannot-approve', 'requester-unknown', 'too-few-approvers',
+  'digest-mismatch', 'requester-signature-missing', 'requester-cannot-approve', 'requester-unknown',
+  'too-few-approvers',
   'clock-unsynced', 'not-yet-valid', 'expired', 'window-too-long', 'issued-in-future', 'wrong-challenge', 'nonce-stale',
   'replayed', 'policy-feature', 'policy-mode', 'policy-flagged', 'policy-method', 'rate-limited',
   'root-invalid', 'root-threshold', 'root-rotation-threshold', 'root-rollback', 'root-version-gap',
@@ -122,14 +123,16 @@ export type AlarmCode = (typeof ALARM_CODES)[number];
 export const OPERATION_CODES = [
   'busy', 'actuator-busy', 'actuator-failed', 'actuator-unavailable', 'router-unreachable', 'no-baseline',
   'not-confirmed', 'identity-changed', 'identity-unknown', 'state-unwritable',
-  'update-pending', 'update-sent', 'update-progress', 'update-confirmed', 'update-cancelled', 'update-rejected', 'update-failed',
-  'update-aborted', 'update-connection-dropped',
+  'update-pending', 'update-sent', 'update-progress', 'update-confirmed', 'update-cancelled', 'update-rejected',
+  'update-failed', 'update-aborted', 'update-connection-dropped',
 ] as const;
 
 /** `operation-<state>`: the code of a progress event without an error. */
 export const PROGRESS_CODES = OPERATION_STATES.map((state) => `operation-${state}` as const);
 
-export const REASON_CODES = [...new Set([...REFUSAL_CODES, ...ALARM_CODES, ...OPERATION_CODES, ...PROGRESS_CODES])] as [ReasonCode, ...ReasonCode[]];
+export const REASON_CODES = [
+  ...new Set([...REFUSAL_CODES, ...ALARM_CODES, ...OPERATION_CODES, ...PROGRESS_CODES]),
+] as [ReasonCode, ...ReasonCode[]];
 export type ReasonCode = RefusalCode | AlarmCode | (typeof OPERATION_CODES)[number] | (typeof PROGRESS_CODES)[number];
 
 export function isReasonCode(code: unknown): code is ReasonCode {

@@ -32,7 +32,8 @@ function emittedCodes(): Array<{ code: string; where: string; prefix?: true }> {
     if (['sim', 'routeros', 'config'].some((dir) => file.startsWith(join(SRC, dir)))) continue;
     const text = readFileSync(file, 'utf8');
     for (const [pattern, prefix] of patterns) {
-      for (const m of text.matchAll(pattern)) found.push({ code: m[1]!, where: file.slice(SRC.length + 1), ...(prefix ? { prefix: true as const } : {}) });
+      for (const m of text.matchAll(pattern))
+        found.push({ code: m[1]!, where: file.slice(SRC.length + 1), ...(prefix ? { prefix: true as const } : {}) });
     }
   }
   return found;
@@ -42,12 +43,15 @@ void test('every code the source emits is in the contract', () => {
   const codes = emittedCodes();
   assert.ok(codes.length > 40, `the scan found too few codes (${codes.length}); is the pattern still right?`);
   const known = new Set<string>(REASON_CODES);
-  const unknown = codes.filter(({ code, prefix }) => (prefix ? !REASON_CODES.some((c) => c.startsWith(code)) : !known.has(code)));
+  const unknown = codes.filter(({ code, prefix }) =>
+    prefix ? !REASON_CODES.some((c) => c.startsWith(code)) : !known.has(code),
+  );
   assert.deepEqual(unknown, [], 'codes emitted but not listed in src/mqtt/contract.ts');
 });
 
 void test('refusal and alarm codes are part of the vocabulary; answers and events refuse anything else', () => {
-  for (const code of [...REFUSAL_CODES, ...ALARM_CODES]) assert.ok((REASON_CODES as readonly string[]).includes(code), code);
+  for (const code of [...REFUSAL_CODES, ...ALARM_CODES])
+    assert.ok((REASON_CODES as readonly string[]).includes(code), code);
   assert.equal(new Set(REASON_CODES).size, REASON_CODES.length);
   assert.equal(errorInfoSchema.safeParse({ code: 'requester-unknown', message: 'x' }).success, true);
   assert.equal(errorInfoSchema.safeParse({ code: 'made-up-code', message: 'x' }).success, false);
@@ -60,7 +64,13 @@ void test('refusal and alarm codes are part of the vocabulary; answers and event
 void test('the trust model docs name every refusal code', () => {
   const docs = ['docs/trust-model.md', 'README.md']
     .map((p) => fileURLToPath(new URL(`../../${p}`, import.meta.url)))
-    .filter((p) => { try { return statSync(p).isFile(); } catch { return false; } })
+    .filter((p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    })
     .map((p) => readFileSync(p, 'utf8'))
     .join('\n');
   const missing = REFUSAL_CODES.filter((code) => !docs.includes(`\`${code}\``));

@@ -24,7 +24,8 @@ async function loadTrust(path: string): Promise<TrustRoot> {
     await verifySelfSigned(root);
     return root;
   } catch (error) {
-    if (error instanceof TrustError) throw new CliError(`trust root ${path} is not valid: ${error.reason}: ${error.detail}`, EXIT_INPUT);
+    if (error instanceof TrustError)
+      throw new CliError(`trust root ${path} is not valid: ${error.reason}: ${error.detail}`, EXIT_INPUT);
     throw error;
   }
 }
@@ -44,8 +45,13 @@ export function revocationWarnings(verdict: Accepted<SignedMessage>, root: Trust
     const person = root.ownerOf(keyId);
     const now = newer.ownerOf(keyId);
     const who = `key ${keyId} of ${person?.name ?? '?'}`;
-    if (!now) warnings.push(`WARNING: ${who} is revoked in trust root v${newer.version}; the agent refuses this message once it has v${newer.version}`);
-    else if (person?.roles.has('approver') && !now.roles.has('approver')) warnings.push(`WARNING: ${who} is no longer an approver in trust root v${newer.version}`);
+    if (!now)
+      warnings.push(
+        `WARNING: ${who} is revoked in trust root v${newer.version}; ` +
+          `the agent refuses this message once it has v${newer.version}`,
+      );
+    else if (person?.roles.has('approver') && !now.roles.has('approver'))
+      warnings.push(`WARNING: ${who} is no longer an approver in trust root v${newer.version}`);
   }
   return warnings;
 }
@@ -68,7 +74,8 @@ export function registerVerify(program: Command): void {
         const root = await loadTrust(o.trust);
         console.log(`trust root: v${root.version} (${o.trust})`);
         const newer = o.newer ? await loadTrust(o.newer) : undefined;
-        if (newer && newer.version <= root.version) throw new CliError(`--newer ${o.newer} is v${newer.version}, not newer than v${root.version}`, EXIT_INPUT);
+        if (newer && newer.version <= root.version)
+          throw new CliError(`--newer ${o.newer} is v${newer.version}, not newer than v${root.version}`, EXIT_INPUT);
         const { text, payloadBytes } = await readEnvelopeFile(file).catch(refused);
         let message: SignedMessage;
         try {
@@ -82,7 +89,8 @@ export function registerVerify(program: Command): void {
         // The challenge's nonce is what the agent would hold as current for it.
         if (challenge) await ctx.nonceStore!.remember(challenge.challengeId, challenge.nonce, ctx.clock.now());
         if (message.kind === 'approval') {
-          if (!challenge) throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
+          if (!challenge)
+            throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
           verdict = await verifyApproval(text, challenge, ctx);
         } else if (message.kind === 'power-cycle') {
           verdict = await verifyPowerCycle(text, ctx);
@@ -91,12 +99,17 @@ export function registerVerify(program: Command): void {
         }
         if (!verdict.ok) throw new CliError(`REFUSED ${verdict.reason}: ${verdict.detail}`, EXIT_REFUSED);
         console.log(`OK: ${describeSigned(verdict.message)}`);
-        console.log(`  approved by ${verdict.approverNames.join(', ')} (${verdict.approverNames.length} of ${verdict.requirement.required} people needed: ${verdict.requirement.because.join(', ')}) under trust root v${root.version}`);
+        console.log(
+          `  approved by ${verdict.approverNames.join(', ')} ` +
+            `(${verdict.approverNames.length} of ${verdict.requirement.required} people needed: ` +
+            `${verdict.requirement.because.join(', ')}) under trust root v${root.version}`,
+        );
         console.log(`  not checked offline: ${unchecked.join('; ')}`);
         if (newer) {
           const warnings = revocationWarnings(verdict, root, newer);
           for (const w of warnings) console.log(w);
-          if (warnings.length === 0) console.log(`  every key it relies on is still valid in trust root v${newer.version} (${o.newer})`);
+          if (warnings.length === 0)
+            console.log(`  every key it relies on is still valid in trust root v${newer.version} (${o.newer})`);
         }
       }),
     );
