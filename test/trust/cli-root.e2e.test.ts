@@ -73,4 +73,13 @@ void test('CLI: rotation needs old AND new root keys, rollback and revoked keys 
     ),
     fails(d, ['cosign', 'req.json', '--key', 'carol.key', '--out', 'again.json'], 2, /mode 0644.*chmod 600/),
   ]);
+
+  // --newer: the next version must be a valid rotation; an unsigned or under-signed one is refused.
+  await ok(d, ['trust', 'set-threshold', 'trust2.json', '1', '--power-cycle', '--out', 'trust3.json'], /v3, unsigned draft/);
+  await ok(d, ['trust', 'sign', 'trust3.json', '--key', 'dave']);
+  await Promise.all([
+    fails(d, ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust.json', ...TARGET], 2, /not newer than v1/),
+    fails(d, ['verify', 'req.json', '--trust', 'trust2.json', '--newer', 'trust3.json', ...TARGET], 2, /trust3\.json/),
+    ok(d, ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust2.json', ...TARGET], /WARNING: key \S+ of carol is revoked in trust root v2/),
+  ]);
 });

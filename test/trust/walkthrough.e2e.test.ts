@@ -37,6 +37,7 @@ void test('docs/trust-model.md walkthrough runs as written', async (t) => {
     /trust root: v1[\s\S]*?OK: change request .* requested by ops-bot\n {2}approved by alice, bob \(2 of 2 people needed/,
     /an identity named "alice" exists; if this key belongs to the same person add --same-person/,
     /OK: trust2\.json v2 may replace v1/,
+    /newer trust root: v2 \(trust2\.json\), a valid rotation of v1/,
     /approved by carol, bob[\s\S]*WARNING: key \S+ of carol is revoked in trust root v2/,
   ];
   let rest = out;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readAnyMessage } from '../../../trust/message-read.js';
-import { TrustRoot, verifySelfSigned } from '../../../trust/trust-root.js';
+import { TrustRoot, verifyRotation, verifySelfSigned } from '../../../trust/trust-root.js';
 import { TrustError } from '../../../trust/refusal.js';
 import type { Refusal } from '../../../trust/refusal.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from '../../../trust/verify.js';
@@ -56,6 +56,23 @@ export function revocationWarnings(verdict: Accepted<SignedMessage>, root: Trust
   return warnings;
 }
 
+/** The next version is checked as the agent would rotate to it; a later one only on its own. */
+async function checkNewer(root: TrustRoot, newer: TrustRoot, path: string): Promise<void> {
+  if (newer.version !== root.version + 1) {
+    console.log(`newer trust root: v${newer.version} (${path}), self-signed; the versions between are not checked`);
+    return;
+  }
+  try {
+    await verifyRotation(root, newer);
+  } catch (error) {
+    if (error instanceof TrustError) {
+      throw new CliError(`--newer ${path} may not replace v${root.version}: ${error.reason}: ${error.detail}`, EXIT_INPUT);
+    }
+    throw error;
+  }
+  console.log(`newer trust root: v${newer.version} (${path}), a valid rotation of v${root.version}`);
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -76,6 +93,7 @@ export function registerVerify(program: Command): void {
         const newer = o.newer ? await loadTrust(o.newer) : undefined;
         if (newer && newer.version <= root.version)
           throw new CliError(`--newer ${o.newer} is v${newer.version}, not newer than v${root.version}`, EXIT_INPUT);
+        if (newer) await checkNewer(root, newer, o.newer!);
         const { text, payloadBytes } = await readEnvelopeFile(file).catch(refused);
         let message: SignedMessage;
         try {
