@@ -1,4 +1,4 @@
-import { initRoot } from '../trust/root-edit.js';
+import { addKey, initRoot } from '../trust/root-edit.js';
 import { cosignEnvelope, signPayload } from '../trust/jws.js';
 import { generateSigningKey, type SigningKey } from '../trust/keys.js';
 import { TYP, type Challenge } from '../trust/messages.js';
@@ -15,11 +15,13 @@ export class OperatorTeam {
   readonly roots = [generateSigningKey('root-1'), generateSigningKey('root-2')];
   readonly approvers = [generateSigningKey('alice'), generateSigningKey('bob'), generateSigningKey('carol')];
   readonly requester = generateSigningKey('ops-bot');
+  /** A second key of alice (a backup key): the same person, so it never makes her count twice. */
+  readonly aliceBackup = generateSigningKey('alice-backup');
   /** Not in the trust root: what an attacker with broker access has. */
   readonly mallory = generateSigningKey('mallory');
 
   async trustRootText(): Promise<string> {
-    const payload = initRoot({
+    const team = initRoot({
       rootKeys: this.roots,
       approverKeys: this.approvers,
       requesterKeys: [this.requester],
@@ -27,6 +29,7 @@ export class OperatorTeam {
       approverThreshold: 2,
       suggestedRules: true,
     });
+    const payload = addKey(team, this.aliceBackup, [], { identity: this.approvers[0]!.name, samePerson: true });
     let envelope = await signPayload(payload, TYP.root, this.roots[0]);
     envelope = await cosignEnvelope(envelope, TYP.root, this.roots[1]!);
     return JSON.stringify(envelope);

@@ -13,7 +13,10 @@ export interface Requirement {
 }
 
 /** Approvals (people) needed: the approver threshold, raised by any rule the subject triggers. */
-export function requiredApprovals(root: TrustRoot, subject: { change: DeviceModeChange } | { powerCycle: true }): Requirement {
+export function requiredApprovals(
+  root: TrustRoot,
+  subject: { change: DeviceModeChange } | { powerCycle: true },
+): Requirement {
   const base = root.threshold('approver');
   const reasons: Array<[number, string]> = [[base, `approver threshold ${base}`]];
   const rules = root.model.rules ?? {};
@@ -43,15 +46,23 @@ export function requiredApprovals(root: TrustRoot, subject: { change: DeviceMode
 export function checkRequester(root: TrustRoot, verified: VerifiedEnvelope, requester: Requester): Person {
   const person = root.person(requester.name);
   if (!person?.roles.has('requester')) {
-    refuse('requester-unknown', `requester "${requester.name}" is not an identity with the requester role in trust root v${root.version}`);
+    refuse(
+      'requester-unknown',
+      `requester "${requester.name}" is not an identity with the requester role in trust root v${root.version}`,
+    );
   }
   if (requester.keyId !== undefined && !person.keyIds.has(requester.keyId)) {
     refuse('requester-unknown', `key ${requester.keyId} is not a key of requester ${person.name}`);
   }
-  const signed = verified.signers.some((s) => (requester.keyId === undefined ? person.keyIds.has(s.keyId) : s.keyId === requester.keyId));
+  const signed = verified.signers.some((s) =>
+    requester.keyId === undefined ? person.keyIds.has(s.keyId) : s.keyId === requester.keyId,
+  );
   if (!signed) {
     const which = requester.keyId === undefined ? 'any key of' : `key ${requester.keyId} of`;
-    refuse('requester-signature-missing', `the message names requester ${person.name} but carries no valid signature by ${which} it`);
+    refuse(
+      'requester-signature-missing',
+      `the message names requester ${person.name} but carries no valid signature by ${which} it`,
+    );
   }
   return person;
 }
@@ -61,7 +72,12 @@ export function checkRequester(root: TrustRoot, verified: VerifiedEnvelope, requ
  * requester ever counts, and a person counts once however many of their keys signed; the
  * refusal names who did not count and why.
  */
-export function countApprovers(root: TrustRoot, signers: PublicKeyInfo[], requester: Person | undefined, need: Requirement): string[] {
+export function countApprovers(
+  root: TrustRoot,
+  signers: PublicKeyInfo[],
+  requester: Person | undefined,
+  need: Requirement,
+): string[] {
   const counted = new Set<string>();
   const notes = new Set<string>();
   let duplicate = false;
@@ -86,7 +102,8 @@ export function countApprovers(root: TrustRoot, signers: PublicKeyInfo[], reques
     `${counted.size} of ${need.required} approvals (${need.because.join(', ')}); ` +
     `counted: ${[...counted].join(', ') || 'none'}` +
     (notes.size > 0 ? `; not counted: ${[...notes].join(', ')}` : '');
-  if (requesterApproves && counted.size + 1 >= need.required) refuse('requester-cannot-approve', `the requester's own signature never counts: ${detail}`);
+  if (requesterApproves && counted.size + 1 >= need.required)
+    refuse('requester-cannot-approve', `the requester's own signature never counts: ${detail}`);
   if (duplicate) refuse('duplicate-signer', `a person counts once however many keys sign: ${detail}`);
   return refuse('too-few-approvers', detail);
 }

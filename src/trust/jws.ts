@@ -131,7 +131,7 @@ export async function verifyEnvelope(
 
 /** Decodes the payload of an envelope without verifying it (drafts, display). */
 export function unverifiedPayload(envelope: Envelope): unknown {
-  return decodeJson(envelope.payload, 'payload');
+  return strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'bad-payload', 'payload');
 }
 
 /** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */

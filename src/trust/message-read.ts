@@ -16,7 +16,12 @@ import { parseStrictOrRefuse, strictJsonOrRefuse } from './strict-json.js';
  * schema of its kind. What a signer is shown is exactly what the agent acts on.
  */
 export function readMessage<K extends MessageKind>(kind: K, payload: Uint8Array | string): MessageOf[K] {
-  return parseStrictOrRefuse(MESSAGE_KINDS[kind].schema as z.ZodType, payload, 'bad-payload', 'payload') as MessageOf[K];
+  return parseStrictOrRefuse(
+    MESSAGE_KINDS[kind].schema as z.ZodType,
+    payload,
+    'bad-payload',
+    'payload',
+  ) as MessageOf[K];
 }
 
 export function isMessageKind(kind: unknown): kind is MessageKind {

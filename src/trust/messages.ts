@@ -14,9 +14,12 @@ const id = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'must be 8-128 letters, 
 const agentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an agent id');
 const timestamp = z.iso.datetime({ offset: true });
 
+/** Serials and system ids are shown to signers: plain characters only, nothing that could spell other text. */
+const routerKey = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits or _.:-');
+
 /** A router by its routerboard serial or (CHR) license system id: exactly one of them. */
 export const routerRefSchema = z
-  .strictObject({ serial: z.string().min(1).max(64).optional(), systemId: z.string().min(1).max(64).optional() })
+  .strictObject({ serial: routerKey.optional(), systemId: routerKey.optional() })
   .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), { message: 'give exactly one of serial, systemId' });
 export type RouterRef = z.infer<typeof routerRefSchema>;
 

@@ -45,7 +45,11 @@ export function initRoot(options: InitOptions): RootPayload {
       return;
     }
     if (existing.keys[0]!.keyId !== key.keyId) {
-      refuse('root-invalid', `two different keys are named "${key.name}"; add the second with "trust add-key --same-person" if it is the same person, or rename it`);
+      refuse(
+        'root-invalid',
+        `two different keys are named "${key.name}"; add the second with "trust add-key --same-person" ` +
+          'if it is the same person, or rename it',
+      );
     }
     if (!existing.roles.includes(role)) existing.roles.push(role);
   };
@@ -82,7 +86,12 @@ export interface AddKeyOptions {
  * Adds a key. Under a new name it is a new identity with `roles`; under an existing name
  * it joins that identity only with `samePerson` (roles then add to the person's roles).
  */
-export function addKey(payload: RootPayload, key: PublicKeyInfo, roles: RoleName[], options: AddKeyOptions = {}): RootPayload {
+export function addKey(
+  payload: RootPayload,
+  key: PublicKeyInfo,
+  roles: RoleName[],
+  options: AddKeyOptions = {},
+): RootPayload {
   const name = options.identity ?? key.name;
   const next = structuredClone(payload);
   const holder = next.identities.find((i) => i.keys.some((k) => k.keyId === key.keyId));
@@ -100,7 +109,8 @@ export function addKey(payload: RootPayload, key: PublicKeyInfo, roles: RoleName
     for (const role of roles) if (!existing.roles.includes(role)) existing.roles.push(role);
   } else {
     if (options.samePerson === true) refuse('root-invalid', `--same-person: there is no identity named "${name}" yet`);
-    if (roles.length === 0) refuse('root-invalid', 'a new identity needs at least one role (root, approver, requester)');
+    if (roles.length === 0)
+      refuse('root-invalid', 'a new identity needs at least one role (root, approver, requester)');
     next.identities.push({ name, roles: [...new Set(roles)], keys: [keyEntry(key)] });
   }
   return validatePayload(next);

@@ -21,7 +21,9 @@ export type CountedRole = Exclude<RoleName, 'requester'>;
  * that no name can spell a comma, a space or a look-alike list of other names.
  */
 export const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-export const identityName = z.string().regex(IDENTITY_NAME, 'an identity name is 1-64 letters, digits or . _ @ - (starting with a letter or digit)');
+export const identityName = z
+  .string()
+  .regex(IDENTITY_NAME, 'an identity name is 1-64 letters, digits or . _ @ - (starting with a letter or digit)');
 
 /** One key of an identity: a dmconfirm Ed25519 key, or an SSH key (ssh/trusted-key.ts, issue 14). */
 export const keyEntrySchema = z.discriminatedUnion('kind', [
@@ -56,7 +58,11 @@ export const rulesSchema = z.strictObject({
 export const rootPayloadSchema = z.strictObject({
   type: z.literal('dmconfirm-trust-root'),
   schema: z.literal(ROOT_SCHEMA),
-  version: z.number().int().min(1).max(2 ** 31),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31),
   identities: z.array(identitySchema).min(1).max(64),
   thresholds: z.strictObject({ root: thresholdValue, approver: thresholdValue }),
   rules: rulesSchema.optional(),
@@ -67,7 +73,11 @@ export type RootPayload = z.infer<typeof rootPayloadSchema>;
 const legacyRole = z.strictObject({ keyIds: z.array(z.string().min(1)).min(1), threshold: z.number().int().min(1) });
 export const legacyPayloadSchema = z.strictObject({
   type: z.literal('dmconfirm-trust-root'),
-  version: z.number().int().min(1).max(2 ** 31),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31),
   keys: z.record(z.string(), z.strictObject({ name: z.string().min(1).max(64), publicKey: z.string() })),
   roles: z.strictObject({ root: legacyRole, approver: legacyRole }),
   rules: rulesSchema.optional(),
@@ -87,7 +97,10 @@ export function sameName(a: string, b: string): boolean {
 /** Checks the schema and every cross-field rule; does not look at key bytes (see TrustRoot). */
 export function validatePayload(raw: unknown): RootPayload {
   if (raw !== null && typeof raw === 'object' && !('schema' in raw) && 'keys' in raw) {
-    refuse('root-outdated', 'this trust root is in the schema-1 format (keys, not identities); convert it with "dmconfirm trust migrate"');
+    refuse(
+      'root-outdated',
+      'this trust root is in the schema-1 format (keys, not identities); convert it with "dmconfirm trust migrate"',
+    );
   }
   const parsed = rootPayloadSchema.safeParse(raw);
   if (!parsed.success) return refuse('root-invalid', `trust root: ${issueText(parsed.error)}`);
@@ -96,12 +109,18 @@ export function validatePayload(raw: unknown): RootPayload {
   const keyOwners = new Map<string, string>();
   for (const identity of payload.identities) {
     const clash = names.find((n) => sameName(n, identity.name));
-    if (clash !== undefined) refuse('root-invalid', `two identities are named "${clash}" and "${identity.name}"; one name is one person`);
+    if (clash !== undefined)
+      refuse('root-invalid', `two identities are named "${clash}" and "${identity.name}"; one name is one person`);
     names.push(identity.name);
-    if (new Set(identity.roles).size !== identity.roles.length) refuse('root-invalid', `identity ${identity.name} lists a role twice`);
+    if (new Set(identity.roles).size !== identity.roles.length)
+      refuse('root-invalid', `identity ${identity.name} lists a role twice`);
     for (const key of identity.keys) {
       const owner = keyOwners.get(key.keyId);
-      if (owner !== undefined) refuse('root-invalid', `key ${key.keyId} is listed under ${owner} and under ${identity.name}; a key belongs to one identity`);
+      if (owner !== undefined)
+        refuse(
+          'root-invalid',
+          `key ${key.keyId} is listed under ${owner} and under ${identity.name}; a key belongs to one identity`,
+        );
       keyOwners.set(key.keyId, identity.name);
     }
   }
@@ -112,9 +131,15 @@ export function validatePayload(raw: unknown): RootPayload {
   }
   const approvers = payload.identities.filter((i) => i.roles.includes('approver')).length;
   const rules = payload.rules ?? {};
-  const ruleValues = [...Object.values(rules.features ?? {}), ...Object.values(rules.modes ?? {}), rules.flaggedClear, rules.powerCycle];
+  const ruleValues = [
+    ...Object.values(rules.features ?? {}),
+    ...Object.values(rules.modes ?? {}),
+    rules.flaggedClear,
+    rules.powerCycle,
+  ];
   for (const value of ruleValues) {
-    if (value !== undefined && value > approvers) refuse('root-invalid', `a rule needs ${value} approvers but only ${approvers} people approve`);
+    if (value !== undefined && value > approvers)
+      refuse('root-invalid', `a rule needs ${value} approvers but only ${approvers} people approve`);
   }
   return payload;
 }
@@ -132,7 +157,8 @@ export function identitiesOfLegacy(legacy: LegacyPayload): Pick<RootPayload, 'id
     let identity = identities.find((i) => sameName(i.name, name));
     if (!identity) identities.push((identity = { name, roles: [], keys: [] }));
     identity.keys.push({ kind: 'ed25519', keyId, publicKey: entry.publicKey });
-    for (const role of roles.length > 0 ? roles : (['requester'] as const)) if (!identity.roles.includes(role)) identity.roles.push(role);
+    for (const role of roles.length > 0 ? roles : (['requester'] as const))
+      if (!identity.roles.includes(role)) identity.roles.push(role);
   }
   return { identities, thresholds: { root: legacy.roles.root.threshold, approver: legacy.roles.approver.threshold } };
 }

@@ -43,7 +43,27 @@ function isCanonicalNumber(raw: string, value: number): boolean {
   return String(value) === raw;
 }
 
+/** No dmconfirm message nests deeper; deeper input is refused before any recursive reader sees it. */
+export const MAX_DEPTH = 32;
+
+function checkDepth(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DEPTH) throw new StrictJsonError(`nested more than ${MAX_DEPTH} levels deep`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 function checkTree(text: string): void {
+  checkDepth(text);
   let tree;
   try {
     tree = parse(text, { mode: 'json', ranges: true });
@@ -62,7 +82,8 @@ function checkTree(text: string): void {
       }
     } else if (node.type === 'Number') {
       const raw = text.slice(node.range![0], node.range![1]);
-      if (!isCanonicalNumber(raw, node.value)) throw new StrictJsonError(`number ${raw} is not in canonical form (write ${String(node.value)})`);
+      if (!isCanonicalNumber(raw, node.value))
+        throw new StrictJsonError(`number ${raw} is not in canonical form (write ${String(node.value)})`);
     } else if (node.type === 'String' && LONE_SURROGATE.test(node.value)) {
       throw new StrictJsonError('a string contains an unpaired surrogate');
     }
@@ -108,7 +129,12 @@ export function strictJsonOrRefuse(input: Uint8Array | string, reason: RefusalRe
 }
 
 /** parseStrict for the trust code: a failure is a refusal with this reason. */
-export function parseStrictOrRefuse<S extends z.ZodType>(schema: S, input: Uint8Array | string, reason: RefusalReason, what: string): z.infer<S> {
+export function parseStrictOrRefuse<S extends z.ZodType>(
+  schema: S,
+  input: Uint8Array | string,
+  reason: RefusalReason,
+  what: string,
+): z.infer<S> {
   try {
     return parseStrict(schema, input);
   } catch (error) {

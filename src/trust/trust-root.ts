@@ -40,7 +40,11 @@ export class TrustRoot {
     const keys = new Map<string, PublicKeyInfo>();
     const people: Person[] = [];
     for (const identity of model.identities) {
-      const person: Person = { name: identity.name, roles: new Set(identity.roles), keyIds: new Set(identity.keys.map((k) => k.keyId)) };
+      const person: Person = {
+        name: identity.name,
+        roles: new Set(identity.roles),
+        keyIds: new Set(identity.keys.map((k) => k.keyId)),
+      };
       people.push(person);
       for (const info of keysOf(identity)) {
         // The same key bytes under two kinds (Ed25519 and SSH, plain and security key) would count twice.
@@ -60,7 +64,13 @@ export class TrustRoot {
     const raw = strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'root-invalid', 'trust root payload');
     if (raw !== null && typeof raw === 'object' && !('schema' in raw)) {
       const legacy = parseLegacy(raw);
-      return new TrustRoot(1, legacy.version, { ...identitiesOfLegacy(legacy), ...(legacy.rules ? { rules: legacy.rules } : {}) }, text, envelope);
+      return new TrustRoot(
+        1,
+        legacy.version,
+        { ...identitiesOfLegacy(legacy), ...(legacy.rules ? { rules: legacy.rules } : {}) },
+        text,
+        envelope,
+      );
     }
     const payload = validatePayload(raw);
     return new TrustRoot(2, payload.version, payload, text, envelope);
@@ -109,7 +119,11 @@ function keysOf(identity: Identity): PublicKeyInfo[] {
     } catch (error) {
       return refuse('root-invalid', error instanceof TrustError ? error.detail : String(error));
     }
-    if (info.keyId !== entry.keyId) refuse('root-invalid', `a key of "${identity.name}" is listed as ${entry.keyId} but its bytes give ${info.keyId}`);
+    if (info.keyId !== entry.keyId)
+      refuse(
+        'root-invalid',
+        `a key of "${identity.name}" is listed as ${entry.keyId} but its bytes give ${info.keyId}`,
+      );
     return info;
   });
 }
@@ -128,8 +142,11 @@ async function verifiedSigners(candidate: TrustRoot, previous?: TrustRoot): Prom
   // Signatures by keys neither root knows are ignored rather than refused: a rotated
   // root legitimately carries signatures that only an older root can check.
   const lookup = (kid: string) => candidate.lookup(kid) ?? previous?.lookup(kid);
-  const known = candidate.envelope.signatures.filter((s, i) => lookup(checkHeader(s.protected, TYP.root, i).kid) !== undefined);
-  if (known.length === 0) refuse('root-threshold', `trust root v${candidate.version} carries no signature by a known root key`);
+  const known = candidate.envelope.signatures.filter(
+    (s, i) => lookup(checkHeader(s.protected, TYP.root, i).kid) !== undefined,
+  );
+  if (known.length === 0)
+    refuse('root-threshold', `trust root v${candidate.version} carries no signature by a known root key`);
   const { signers } = await verifyEnvelope(
     { payload: candidate.envelope.payload, signatures: known },
     TYP.root,
@@ -140,13 +157,15 @@ async function verifiedSigners(candidate: TrustRoot, previous?: TrustRoot): Prom
 }
 
 function describeCount(root: TrustRoot, counted: Set<string>): string {
-  return `${counted.size} of ${root.threshold('root')} root holders of v${root.version} (${[...counted].join(', ') || 'none'})`;
+  const names = [...counted].join(', ') || 'none';
+  return `${counted.size} of ${root.threshold('root')} root holders of v${root.version} (${names})`;
 }
 
 /** Checks a root on its own: a threshold of its own root holders signed it. */
 export async function verifySelfSigned(candidate: TrustRoot): Promise<void> {
   const counted = countPeople(candidate, await verifiedSigners(candidate), 'root');
-  if (counted.size < candidate.threshold('root')) refuse('root-threshold', `trust root v${candidate.version} is signed by ${describeCount(candidate, counted)}`);
+  if (counted.size < candidate.threshold('root'))
+    refuse('root-threshold', `trust root v${candidate.version} is signed by ${describeCount(candidate, counted)}`);
 }
 
 /**
@@ -163,13 +182,19 @@ export async function verifyRotation(current: TrustRoot, candidate: TrustRoot): 
     refuse('root-version-conflict', `a different trust root claims the accepted version ${current.version}`);
   }
   if (candidate.version !== current.version + 1) {
-    refuse('root-version-gap', `trust root v${candidate.version} skips versions after v${current.version}; apply each in turn`);
+    refuse(
+      'root-version-gap',
+      `trust root v${candidate.version} skips versions after v${current.version}; apply each in turn`,
+    );
   }
-  if (candidate.schema < current.schema) refuse('root-outdated', `trust root v${candidate.version} goes back to the schema-1 format`);
+  if (candidate.schema < current.schema)
+    refuse('root-outdated', `trust root v${candidate.version} goes back to the schema-1 format`);
   const signers = await verifiedSigners(candidate, current);
   const oldCount = countPeople(current, signers, 'root');
   const newCount = countPeople(candidate, signers, 'root');
-  if (oldCount.size < current.threshold('root')) refuse('root-rotation-threshold', `v${candidate.version} is signed by ${describeCount(current, oldCount)}`);
-  if (newCount.size < candidate.threshold('root')) refuse('root-threshold', `v${candidate.version} is signed by ${describeCount(candidate, newCount)}`);
+  if (oldCount.size < current.threshold('root'))
+    refuse('root-rotation-threshold', `v${candidate.version} is signed by ${describeCount(current, oldCount)}`);
+  if (newCount.size < candidate.threshold('root'))
+    refuse('root-threshold', `v${candidate.version} is signed by ${describeCount(candidate, newCount)}`);
   return 'rotated';
 }

@@ -68,7 +68,10 @@ export class TrustStore {
       else if (result.outcome === 'rotated') notes.push(`configured trust root v${result.root.version} applied`);
     }
     if (this.current.schema === 1) {
-      notes.push(`trust root v${this.current.version} is in the schema-1 format: every order is refused (root-outdated) until its schema-2 successor (dmconfirm trust migrate) is applied`);
+      notes.push(
+        `trust root v${this.current.version} is in the schema-1 format: every order is refused (root-outdated) ` +
+          'until its schema-2 successor (dmconfirm trust migrate) is applied',
+      );
     }
     return { root: this.current, notes };
   }

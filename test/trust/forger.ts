@@ -13,7 +13,11 @@ export interface ForgerKey {
 export function forgerKey(): ForgerKey {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
-  return { privateKey, publicKey: raw.toString('base64url'), keyId: createHash('sha256').update(raw).digest('base64url') };
+  return {
+    privateKey,
+    publicKey: raw.toString('base64url'),
+    keyId: createHash('sha256').update(raw).digest('base64url'),
+  };
 }
 
 export const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
@@ -35,6 +39,13 @@ export function header(typ: string, kid: string): string {
 }
 
 /** Signs with well-formed headers for each key. */
-export function forgeSimple(payloadText: string, typ: string, keys: Array<{ privateKey: KeyObject; keyId: string }>): string {
-  return forge(payloadText, keys.map((key) => ({ key, header: header(typ, key.keyId) })));
+export function forgeSimple(
+  payloadText: string,
+  typ: string,
+  keys: Array<{ privateKey: KeyObject; keyId: string }>,
+): string {
+  return forge(
+    payloadText,
+    keys.map((key) => ({ key, header: header(typ, key.keyId) })),
+  );
 }

@@ -2,14 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { REFUSAL_REASONS, TrustError } from '../../src/trust/refusal.js';
+import { REFUSAL_CODES } from '../../src/mqtt/contract.js';
+import { TrustError } from '../../src/trust/refusal.js';
 import { parseSshPublicKey, parseSshPublicKeyBlob } from '../../src/trust/ssh/public-key.js';
 import { dearmorSshSig, decodeSshSig, decodeSshSignature } from '../../src/trust/ssh/sshsig.js';
 import { verifySshSig } from '../../src/trust/ssh/sshsig-verify.js';
 import { params } from '../fuzz/support.js';
 import { NS, plainBlob, plainSshSig, pubLine, skBlob, skSshSig, testKey, UP } from './ssh-fixtures.js';
 
-const known = new Set<string>(REFUSAL_REASONS);
+const known = new Set<string>(REFUSAL_CODES);
 
 function refusedOrValue(fn: () => unknown): void {
   try {

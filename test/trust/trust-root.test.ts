@@ -19,7 +19,9 @@ const erin = generateSigningKey('erin');
 function v2Payload() {
   let p = addKey(rootPayload(), dave, ['root']);
   p = addKey(p, erin, ['root']);
-  const identities = p.identities.map((i) => (i.name === 'dave' || i.name === 'erin' ? i : { ...i, roles: i.roles.filter((r) => r !== 'root') }));
+  const identities = p.identities.map((i) =>
+    i.name === 'dave' || i.name === 'erin' ? i : { ...i, roles: i.roles.filter((r) => r !== 'root') },
+  );
   return { ...p, identities, thresholds: { ...p.thresholds, root: 2 }, version: 2 };
 }
 
@@ -32,15 +34,30 @@ async function rejects(promise: Promise<unknown>, reason: string): Promise<void>
 
 void test('a root is valid only with a threshold of its own root keys', async () => {
   await verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.bob])));
-  await rejects(verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice]))), 'root-threshold');
-  await rejects(verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.carol]))), 'root-threshold');
+  await rejects(
+    verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice]))),
+    'root-threshold',
+  );
+  await rejects(
+    verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.carol]))),
+    'root-threshold',
+  );
 });
 
 void test('a key listed under an id that its bytes do not give is refused', () => {
   const p = rootPayload();
   const [first, ...rest] = p.identities;
-  const forged = { ...p, identities: [{ ...first!, keys: [{ ...first!.keys[0]!, publicKey: keys.mallory.publicKey }] }, ...rest] };
-  assert.throws(() => TrustRoot.fromEnvelopeText(JSON.stringify({ payload: Buffer.from(JSON.stringify(forged)).toString('base64url'), signatures: [] })), { reason: 'root-invalid' });
+  const forged = {
+    ...p,
+    identities: [{ ...first!, keys: [{ ...first!.keys[0]!, publicKey: keys.mallory.publicKey }] }, ...rest],
+  };
+  assert.throws(
+    () =>
+      TrustRoot.fromEnvelopeText(
+        JSON.stringify({ payload: Buffer.from(JSON.stringify(forged)).toString('base64url'), signatures: [] }),
+      ),
+    { reason: 'root-invalid' },
+  );
 });
 
 void test('unsatisfiable thresholds and rules are refused', () => {
@@ -98,9 +115,18 @@ void test('an empty store refuses a configured root that is not validly signed',
 void test('a schema-1 root authorizes nothing but can be migrated and rotated to schema 2', async (t) => {
   const entry = (k: typeof keys.alice) => ({ name: k.name, publicKey: k.publicKey });
   const legacy = {
-    type: 'dmconfirm-trust-root', version: 4,
-    keys: { [keys.alice.keyId]: entry(keys.alice), [keys.bob.keyId]: entry(keys.bob), [keys.carol.keyId]: entry(keys.carol), [keys.noc.keyId]: entry(keys.noc) },
-    roles: { root: { keyIds: [keys.alice.keyId, keys.bob.keyId], threshold: 2 }, approver: { keyIds: [keys.alice.keyId, keys.bob.keyId, keys.carol.keyId], threshold: 2 } },
+    type: 'dmconfirm-trust-root',
+    version: 4,
+    keys: {
+      [keys.alice.keyId]: entry(keys.alice),
+      [keys.bob.keyId]: entry(keys.bob),
+      [keys.carol.keyId]: entry(keys.carol),
+      [keys.noc.keyId]: entry(keys.noc),
+    },
+    roles: {
+      root: { keyIds: [keys.alice.keyId, keys.bob.keyId], threshold: 2 },
+      approver: { keyIds: [keys.alice.keyId, keys.bob.keyId, keys.carol.keyId], threshold: 2 },
+    },
   };
   const v4Text = await signedRoot(legacy as never, [keys.alice, keys.bob]);
   const v4 = TrustRoot.fromEnvelopeText(v4Text);
@@ -112,10 +138,17 @@ void test('a schema-1 root authorizes nothing but can be migrated and rotated to
 
   const v5 = migrateLegacy(legacy);
   assert.equal(v5.version, 5);
-  assert.deepEqual(v5.identities.find((i) => i.name === 'noc')?.roles, ['requester'], 'a key without a role could only request');
+  assert.deepEqual(
+    v5.identities.find((i) => i.name === 'noc')?.roles,
+    ['requester'],
+    'a key without a role could only request',
+  );
   const store = new TrustStore(tempDir(t));
   await store.load(v4Text);
-  await rejects(verifyRotation(v4, TrustRoot.fromEnvelopeText(await signedRoot(v5, [keys.alice]))), 'root-rotation-threshold');
+  await rejects(
+    verifyRotation(v4, TrustRoot.fromEnvelopeText(await signedRoot(v5, [keys.alice]))),
+    'root-rotation-threshold',
+  );
   const rotated = await store.update(await signedRoot(v5, [keys.alice, keys.bob]));
   assert.equal(rotated.ok && rotated.outcome, 'rotated');
   assert.equal((await verifyChangeRequest(message, context(store.current))).ok, true);

@@ -22,9 +22,12 @@ interface ApproveOptions extends Omit<TargetOptions, 'agent' | 'requester'>, Pub
 
 export function registerApprove(program: Command): void {
   sshSignerOptions(publishOptions(program.command('approve')))
-    .description('Approve a change someone else requested, as observed in the agent\'s challenge')
+    .description("Approve a change someone else requested, as observed in the agent's challenge")
     .requiredOption('--challenge <file|json>', 'the challenge the agent published')
-    .option('--expect <spec>', 'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)')
+    .option(
+      '--expect <spec>',
+      'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)',
+    )
     .option('--enable <feature>', 'expected afterwards: feature on (repeatable)', collect, [])
     .option('--disable <feature>', 'expected afterwards: feature off (repeatable)', collect, [])
     .option('--mode <mode>', 'expected afterwards: this mode')
@@ -37,7 +40,8 @@ export function registerApprove(program: Command): void {
     .action(
       cliAction(async (o: ApproveOptions) => {
         const challenge = await readChallenge(o.challenge);
-        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
+        if (o.method !== 'button' && o.method !== 'power')
+          throw new CliError('--method is button or power', EXIT_INPUT);
         const target = { ...o, agent: challenge.agent };
         const key = await loadSigner(o);
         const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
@@ -55,7 +59,9 @@ export function registerApprove(program: Command): void {
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
         });
         // An approval has no requester: the change was asked for on the router; every signer approves.
-        await (wantsPublish(o) ? signAndPublish(TYP.approval, payload, key, target) : emit(TYP.approval, payload, key, target));
+        await (wantsPublish(o)
+          ? signAndPublish(TYP.approval, payload, key, target)
+          : emit(TYP.approval, payload, key, target));
       }),
     );
 }

@@ -28,7 +28,13 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
 
 /** Repeatable option values; "a,b" counts as two. */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 export async function readText(path: string): Promise<string> {
@@ -39,12 +45,20 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
-export async function readEnvelopeFile(path: string): Promise<{ text: string; envelope: Envelope; payload: Record<string, unknown>; payloadBytes: Buffer }> {
+export async function readEnvelopeFile(
+  path: string,
+): Promise<{ text: string; envelope: Envelope; payload: Record<string, unknown>; payloadBytes: Buffer }> {
   const text = await readText(path);
   const envelope = parseEnvelope(text);
   const payload = unverifiedPayload(envelope);
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new CliError(`${path}: payload is not an object`, EXIT_INPUT);
-  return { text, envelope, payload: payload as Record<string, unknown>, payloadBytes: Buffer.from(envelope.payload, 'base64url') };
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw new CliError(`${path}: payload is not an object`, EXIT_INPUT);
+  return {
+    text,
+    envelope,
+    payload: payload as Record<string, unknown>,
+    payloadBytes: Buffer.from(envelope.payload, 'base64url'),
+  };
 }
 
 export async function exists(path: string): Promise<boolean> {
@@ -56,7 +70,8 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Writes an envelope (pretty JSON; signatures cover the base64url strings inside, not the layout). */
 export async function writeEnvelope(path: string, envelope: Envelope, options: { overwrite: boolean }): Promise<void> {
-  if (!options.overwrite && (await exists(path))) throw new CliError(`${path} already exists; refusing to overwrite`, EXIT_INPUT);
+  if (!options.overwrite && (await exists(path)))
+    throw new CliError(`${path} already exists; refusing to overwrite`, EXIT_INPUT);
   await writeFileAtomic(path, JSON.stringify(envelope, null, 2) + '\n', 0o644);
 }
 
@@ -68,13 +83,21 @@ export async function loadKeyOption(path: string): Promise<SigningKey> {
 
 /** What a message asks for, in the words an operator checks before signing; from the agent's own reading. */
 export function describeSigned(m: SignedMessage): string {
-  const target = `agent ${m.agent}, router ${m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`}`;
+  const router = m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`;
+  const target = `agent ${m.agent}, router ${router}`;
   const when = m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '';
   switch (m.kind) {
     case 'change-request':
-      return `change request ${m.requestId}: ${describeChange(m.change)} by ${m.method} on ${target}${when}; requested by ${m.requester.name}`;
+      return (
+        `change request ${m.requestId}: ${describeChange(m.change)} by ${m.method} on ${target}${when}; ` +
+        `requested by ${m.requester.name}`
+      );
     case 'approval':
-      return `approval ${m.requestId} of challenge ${m.challenge.challengeId} (attempt-count ${m.challenge.observed.attemptCount}): expect ${describeChange(m.expect)} by ${m.method} on ${target}${when}`;
+      return (
+        `approval ${m.requestId} of challenge ${m.challenge.challengeId} ` +
+        `(attempt-count ${m.challenge.observed.attemptCount}): expect ${describeChange(m.expect)} by ${m.method} ` +
+        `on ${target}${when}`
+      );
     case 'power-cycle':
       return `power cycle ${m.requestId} (${m.reason}) on ${target}${when}; requested by ${m.requester.name}`;
   }

@@ -12,7 +12,9 @@ export function showRoot(payload: Pick<RootPayload, 'version' | 'identities' | '
     console.log(`  ${role}: ${payload.thresholds[role]} of ${holders} people`);
   }
   const requesters = payload.identities.filter((i) => i.roles.includes('requester'));
-  console.log(`  requesters (their signatures never count as approvals): ${requesters.map((i) => i.name).join(', ') || 'none'}`);
+  console.log(
+    `  requesters (their signatures never count as approvals): ${requesters.map((i) => i.name).join(', ') || 'none'}`,
+  );
   const rules = payload.rules ?? {};
   for (const [f, n] of Object.entries(rules.features ?? {})) console.log(`  rule: turning on ${f} needs ${n}`);
   for (const [m, n] of Object.entries(rules.modes ?? {})) console.log(`  rule: mode ${m} needs ${n}`);

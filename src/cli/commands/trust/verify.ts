@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readAnyMessage } from '../../../trust/message-read.js';
-import { TrustRoot, verifySelfSigned } from '../../../trust/trust-root.js';
+import { TrustRoot, verifyRotation, verifySelfSigned } from '../../../trust/trust-root.js';
 import { TrustError } from '../../../trust/refusal.js';
 import type { Refusal } from '../../../trust/refusal.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from '../../../trust/verify.js';
@@ -24,7 +24,8 @@ async function loadTrust(path: string): Promise<TrustRoot> {
     await verifySelfSigned(root);
     return root;
   } catch (error) {
-    if (error instanceof TrustError) throw new CliError(`trust root ${path} is not valid: ${error.reason}: ${error.detail}`, EXIT_INPUT);
+    if (error instanceof TrustError)
+      throw new CliError(`trust root ${path} is not valid: ${error.reason}: ${error.detail}`, EXIT_INPUT);
     throw error;
   }
 }
@@ -44,10 +45,32 @@ export function revocationWarnings(verdict: Accepted<SignedMessage>, root: Trust
     const person = root.ownerOf(keyId);
     const now = newer.ownerOf(keyId);
     const who = `key ${keyId} of ${person?.name ?? '?'}`;
-    if (!now) warnings.push(`WARNING: ${who} is revoked in trust root v${newer.version}; the agent refuses this message once it has v${newer.version}`);
-    else if (person?.roles.has('approver') && !now.roles.has('approver')) warnings.push(`WARNING: ${who} is no longer an approver in trust root v${newer.version}`);
+    if (!now)
+      warnings.push(
+        `WARNING: ${who} is revoked in trust root v${newer.version}; ` +
+          `the agent refuses this message once it has v${newer.version}`,
+      );
+    else if (person?.roles.has('approver') && !now.roles.has('approver'))
+      warnings.push(`WARNING: ${who} is no longer an approver in trust root v${newer.version}`);
   }
   return warnings;
+}
+
+/** The next version is checked as the agent would rotate to it; a later one only on its own. */
+async function checkNewer(root: TrustRoot, newer: TrustRoot, path: string): Promise<void> {
+  if (newer.version !== root.version + 1) {
+    console.log(`newer trust root: v${newer.version} (${path}), self-signed; the versions between are not checked`);
+    return;
+  }
+  try {
+    await verifyRotation(root, newer);
+  } catch (error) {
+    if (error instanceof TrustError) {
+      throw new CliError(`--newer ${path} may not replace v${root.version}: ${error.reason}: ${error.detail}`, EXIT_INPUT);
+    }
+    throw error;
+  }
+  console.log(`newer trust root: v${newer.version} (${path}), a valid rotation of v${root.version}`);
 }
 
 export function registerVerify(program: Command): void {
@@ -68,7 +91,9 @@ export function registerVerify(program: Command): void {
         const root = await loadTrust(o.trust);
         console.log(`trust root: v${root.version} (${o.trust})`);
         const newer = o.newer ? await loadTrust(o.newer) : undefined;
-        if (newer && newer.version <= root.version) throw new CliError(`--newer ${o.newer} is v${newer.version}, not newer than v${root.version}`, EXIT_INPUT);
+        if (newer && newer.version <= root.version)
+          throw new CliError(`--newer ${o.newer} is v${newer.version}, not newer than v${root.version}`, EXIT_INPUT);
+        if (newer) await checkNewer(root, newer, o.newer!);
         const { text, payloadBytes } = await readEnvelopeFile(file).catch(refused);
         let message: SignedMessage;
         try {
@@ -82,7 +107,8 @@ export function registerVerify(program: Command): void {
         // The challenge's nonce is what the agent would hold as current for it.
         if (challenge) await ctx.nonceStore!.remember(challenge.challengeId, challenge.nonce, ctx.clock.now());
         if (message.kind === 'approval') {
-          if (!challenge) throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
+          if (!challenge)
+            throw new CliError('an approval is checked against its challenge: give --challenge', EXIT_INPUT);
           verdict = await verifyApproval(text, challenge, ctx);
         } else if (message.kind === 'power-cycle') {
           verdict = await verifyPowerCycle(text, ctx);
@@ -91,12 +117,17 @@ export function registerVerify(program: Command): void {
         }
         if (!verdict.ok) throw new CliError(`REFUSED ${verdict.reason}: ${verdict.detail}`, EXIT_REFUSED);
         console.log(`OK: ${describeSigned(verdict.message)}`);
-        console.log(`  approved by ${verdict.approverNames.join(', ')} (${verdict.approverNames.length} of ${verdict.requirement.required} people needed: ${verdict.requirement.because.join(', ')}) under trust root v${root.version}`);
+        console.log(
+          `  approved by ${verdict.approverNames.join(', ')} ` +
+            `(${verdict.approverNames.length} of ${verdict.requirement.required} people needed: ` +
+            `${verdict.requirement.because.join(', ')}) under trust root v${root.version}`,
+        );
         console.log(`  not checked offline: ${unchecked.join('; ')}`);
         if (newer) {
           const warnings = revocationWarnings(verdict, root, newer);
           for (const w of warnings) console.log(w);
-          if (warnings.length === 0) console.log(`  every key it relies on is still valid in trust root v${newer.version} (${o.newer})`);
+          if (warnings.length === 0)
+            console.log(`  every key it relies on is still valid in trust root v${newer.version} (${o.newer})`);
         }
       }),
     );
