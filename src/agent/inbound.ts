@@ -12,7 +12,8 @@ import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
 const SECURITY_REASONS = new Set<string>([
-  ...['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
+  ...['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
+  ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
   // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
   ...SSH_REFUSAL_REASONS,
 ]);

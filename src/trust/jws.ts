@@ -9,7 +9,8 @@ import { strictJsonOrRefuse } from './strict-json.js';
 
 /**
  * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only (EdDSA,
- * or an SSHSIG by an SSH key the trust root lists: ssh/jws-ssh.ts), an explicit `typ`, `kid` in the protected header, no unprotected headers, no `b64`/`crit`.
+ * or an SSHSIG by an SSH key the trust root lists: ssh/jws-ssh.ts), an explicit `typ`, `kid`
+ * in the protected header, no unprotected headers, no `b64`/`crit`.
  * Signatures are checked over the exact bytes received; nothing is re-serialized.
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -75,7 +76,8 @@ export function checkHeader(protectedB64: string, expectedTyp: string, index: nu
   if ('b64' in h) refuse('b64-forbidden', `${at}: the "b64" header is not allowed (payload must be base64url)`);
   if ('crit' in h) refuse('crit-forbidden', `${at}: the "crit" header is not allowed`);
   if (typeof h.alg !== 'string' || !HEADER_ALGORITHMS.includes(h.alg)) {
-    refuse('bad-alg', `${at}: algorithm ${JSON.stringify(h.alg ?? null)} is not allowed; only Ed25519 (EdDSA), or SSHSIG by an SSH key`);
+    const alg = JSON.stringify(h.alg ?? null);
+    refuse('bad-alg', `${at}: algorithm ${alg} is not allowed; only Ed25519 (EdDSA), or SSHSIG by an SSH key`);
   }
   if (h.typ !== expectedTyp) {
     refuse('bad-typ', `${at}: typ is ${JSON.stringify(h.typ ?? null)}, expected "${expectedTyp}"`);
@@ -114,14 +116,17 @@ export async function verifyEnvelope(
     const key = lookup(kid);
     if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
     if (key.ssh) {
-      const evidence = await verifySshEntry(entry, envelope.payload, alg, key.ssh, `signature ${i + 1} (key "${key.name}" ${kid})`);
+      const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
+      const evidence = await verifySshEntry(entry, envelope.payload, alg, key.ssh, at);
       if (evidence) skEvidence.push(evidence);
     } else {
-      if (alg === SSHSIG_ALG) refuse('bad-alg', `signature ${i + 1}: key "${key.name}" ${kid} is no SSH key and cannot sign as ${SSHSIG_ALG}`);
+      const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
+      if (alg === SSHSIG_ALG) refuse('bad-alg', `${at}: no SSH key, it cannot sign as ${SSHSIG_ALG}`);
+      const flat = { protected: entry.protected, payload: envelope.payload, signature: entry.signature };
       try {
-        await flattenedVerify({ protected: entry.protected, payload: envelope.payload, signature: entry.signature }, key.key, { algorithms: ALGORITHMS });
+        await flattenedVerify(flat, key.key, { algorithms: ALGORITHMS });
       } catch {
-        refuse('bad-signature', `signature ${i + 1} (key "${key.name}" ${kid}) does not verify: wrong key or tampered message`);
+        refuse('bad-signature', `${at} does not verify: wrong key or tampered message`);
       }
     }
     signers.push(key);
@@ -137,12 +142,18 @@ export function unverifiedPayload(envelope: Envelope): unknown {
 /** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */
 export type Signer = SigningKey | SshSigningKey;
 
-async function makeSignatureEntry(payloadB64: string, typ: string, key: Signer): Promise<{ protected: string; signature: string }> {
+async function makeSignatureEntry(
+  payloadB64: string,
+  typ: string,
+  key: Signer,
+): Promise<{ protected: string; signature: string }> {
   if ('sshSigner' in key) return sshSignatureEntry(payloadB64, typ, key.sshSigner);
   const flat = await new FlattenedSign(Buffer.from(payloadB64, 'base64url'))
     .setProtectedHeader({ alg: 'EdDSA', typ, kid: key.keyId })
     .sign(key.privateKey);
-  if (flat.payload !== payloadB64) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
+  if (flat.payload !== payloadB64) {
+    refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
+  }
   return { protected: flat.protected!, signature: flat.signature };
 }
 
@@ -163,5 +174,6 @@ export function assertNotSigned(envelope: Envelope, typ: string, key: { keyId: s
 /** Adds one signature over the exact payload already in the envelope. */
 export async function cosignEnvelope(envelope: Envelope, typ: string, key: Signer): Promise<Envelope> {
   assertNotSigned(envelope, typ, key);
-  return { payload: envelope.payload, signatures: [...envelope.signatures, await makeSignatureEntry(envelope.payload, typ, key)] };
+  const entry = await makeSignatureEntry(envelope.payload, typ, key);
+  return { payload: envelope.payload, signatures: [...envelope.signatures, entry] };
 }

@@ -27,7 +27,13 @@ export interface InitOptions {
 }
 
 function keyEntry(key: PublicKeyInfo): KeyEntry {
-  if (key.ssh) return { kind: 'ssh', keyId: key.keyId, publicKey: key.publicKey, ...(key.ssh.verifyRequired ? { verifyRequired: true } : {}) };
+  if (key.ssh)
+    return {
+      kind: 'ssh',
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      ...(key.ssh.verifyRequired ? { verifyRequired: true } : {}),
+    };
   return { kind: 'ed25519', keyId: key.keyId, publicKey: key.publicKey };
 }
 

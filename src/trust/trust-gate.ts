@@ -50,7 +50,8 @@ export class TrustGate {
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
-    await Promise.all([this.replayStore.load(), this.nonceStore.load(), this.rateLimiter.load(), this.skCounters.load()]);
+    const stores = [this.replayStore, this.nonceStore, this.rateLimiter, this.skCounters];
+    await Promise.all(stores.map((store) => store.load()));
     return notes;
   }
 

@@ -49,7 +49,11 @@ export class TrustRoot {
       for (const info of keysOf(identity)) {
         // The same key bytes under two kinds (Ed25519 and SSH, plain and security key) would count twice.
         const twin = [...keys.values()].find((k) => keyMaterial(k) === keyMaterial(info));
-        if (twin) refuse('root-invalid', `keys ${twin.keyId} (${twin.name}) and ${info.keyId} (${info.name}) are the same key bytes`);
+        if (twin)
+          refuse(
+            'root-invalid',
+            `keys ${twin.keyId} (${twin.name}) and ${info.keyId} (${info.name}) are the same key bytes`,
+          );
         keys.set(info.keyId, info);
         this.#owner.set(info.keyId, person);
       }

@@ -101,7 +101,12 @@ function approvers<M extends SignedMessage>(
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
-async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockReading, skEvidence: SkEvidence[]): Promise<void> {
+async function commit(
+  message: SignedMessage,
+  ctx: VerifyContext,
+  clock: ClockReading,
+  skEvidence: SkEvidence[],
+): Promise<void> {
   if (ctx.rateLimiter) {
     const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
     if (wait > 0)

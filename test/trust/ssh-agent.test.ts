@@ -10,12 +10,23 @@ import { jwsSigningInput, sshSignatureEntry, verifySshEntry } from '../../src/tr
 import { sshKeygenSigner } from '../../src/trust/ssh/keygen.js';
 import { parseSshPublicKey } from '../../src/trust/ssh/public-key.js';
 import { tempDir } from './fixtures.js';
-import { keygenFingerprint, pubLine, readPub, skBlob, skSshSig, sshAdd, sshKeygenKey, startSshAgent, testKey, UP } from './ssh-fixtures.js';
+import {
+  keygenFingerprint,
+  pubLine,
+  readPub,
+  skBlob,
+  skSshSig,
+  sshAdd,
+  sshKeygenKey,
+  startSshAgent,
+  testKey,
+  UP,
+} from './ssh-fixtures.js';
 
 const payload = Buffer.from(JSON.stringify({ type: 'approval', n: 1 })).toString('base64url');
 const typ = 'dmconfirm-approval+jws';
 
-void test('ssh-agent keys are listed with ssh-keygen fingerprints; its signature is an EdDSA JWS signature jose verifies', async (t) => {
+void test('ssh-agent: keys listed by fingerprint; its signature is an EdDSA JWS signature jose verifies', async (t) => {
   const dir = tempDir(t);
   const { socket } = await startSshAgent(t, dir);
   const alice = sshKeygenKey(dir, 'alice');
@@ -25,7 +36,10 @@ void test('ssh-agent keys are listed with ssh-keygen fingerprints; its signature
   const client = new SshAgentClient(socket);
   const listed = (await client.list()).map((k) => k.fingerprint).sort();
   assert.deepEqual(listed, [keygenFingerprint(`${alice}.pub`), keygenFingerprint(`${bob}.pub`)].sort());
-  await assert.rejects(client.signer(), { reason: 'key-file', message: /holds 2 ssh-ed25519 keys.*--ssh-key FINGERPRINT/ });
+  await assert.rejects(client.signer(), {
+    reason: 'key-file',
+    message: /holds 2 ssh-ed25519 keys.*--ssh-key FINGERPRINT/,
+  });
   const signer = await client.signer(keygenFingerprint(`${bob}.pub`));
   assert.equal(signer.alg, 'EdDSA');
   const entry = await sshSignatureEntry(payload, typ, signer);
@@ -60,7 +74,9 @@ void test('ssh-keygen -Y sign with only the public key file signs through ssh-ag
   assert.equal((JSON.parse(Buffer.from(entry.protected, 'base64url').toString()) as { alg: string }).alg, 'SSHSIG');
   assert.equal(await verifySshEntry(entry, payload, 'SSHSIG', { key: signer.publicKey }, 'signature 1'), undefined);
   // An SSHSIG is no EdDSA signature: relabelled, it fails.
-  await assert.rejects(verifySshEntry(entry, payload, 'EdDSA', { key: signer.publicKey }, 'signature 1'), { reason: 'bad-signature' });
+  await assert.rejects(verifySshEntry(entry, payload, 'EdDSA', { key: signer.publicKey }, 'signature 1'), {
+    reason: 'bad-signature',
+  });
 });
 
 void test('agent problems are named: no socket, agent gone, no key, unknown fingerprint', async (t) => {
@@ -74,7 +90,10 @@ void test('agent problems are named: no socket, agent gone, no key, unknown fing
   await assert.rejects(client.signer(), { reason: 'key-file', message: /holds 0 ssh-ed25519 keys/ });
   const dave = sshKeygenKey(dir, 'dave');
   const unknown = keygenFingerprint(`${dave}.pub`);
-  await assert.rejects(client.signer(unknown), { reason: 'key-file', message: /holds no ssh-ed25519 key SHA256:.*security keys/ });
+  await assert.rejects(client.signer(unknown), {
+    reason: 'key-file',
+    message: /holds no ssh-ed25519 key SHA256:.*security keys/,
+  });
   await assert.rejects(client.signer('dave'), { reason: 'key-file', message: /not an SSH SHA256 fingerprint/ });
   sshAdd(socket, dave);
   const signer = await client.signer();
@@ -84,17 +103,28 @@ void test('agent problems are named: no socket, agent gone, no key, unknown fing
   await assert.rejects(client.list(), { reason: 'key-file', message: /ssh-agent at .*agent.sock/ });
 });
 
-void test('SSH entries: a security key signs only as SSHSIG over the signing input; EdDSA for it and other algs are refused', async () => {
+void test('SSH entries: a security key signs only as SSHSIG; EdDSA for it and other algs are refused', async () => {
   const k = testKey();
   const trusted = { key: parseSshPublicKey(pubLine(skBlob(k))) };
-  const protectedB64 = Buffer.from(JSON.stringify({ alg: 'SSHSIG', typ, kid: trusted.key.fingerprint })).toString('base64url');
+  const protectedB64 = Buffer.from(JSON.stringify({ alg: 'SSHSIG', typ, kid: trusted.key.fingerprint })).toString(
+    'base64url',
+  );
   const sig = skSshSig(k, jwsSigningInput(protectedB64, payload), { counter: 9 });
   const entry = { protected: protectedB64, signature: sig.toString('base64url') };
-  assert.deepEqual(await verifySshEntry(entry, payload, 'SSHSIG', trusted, 'signature 1'), { fingerprint: trusted.key.fingerprint, counter: 9, flags: UP });
-  await assert.rejects(verifySshEntry(entry, payload, 'EdDSA', trusted, 'signature 1'), { reason: 'ssh-key-type-mismatch', message: /security keys sign as "SSHSIG"/ });
+  assert.deepEqual(await verifySshEntry(entry, payload, 'SSHSIG', trusted, 'signature 1'), {
+    fingerprint: trusted.key.fingerprint,
+    counter: 9,
+    flags: UP,
+  });
+  await assert.rejects(verifySshEntry(entry, payload, 'EdDSA', trusted, 'signature 1'), {
+    reason: 'ssh-key-type-mismatch',
+    message: /security keys sign as "SSHSIG"/,
+  });
   await assert.rejects(verifySshEntry(entry, payload, 'ES256', trusted, 'signature 1'), { reason: 'bad-alg' });
   const other = Buffer.from(JSON.stringify({ hello: 2 })).toString('base64url');
   await assert.rejects(verifySshEntry(entry, other, 'SSHSIG', trusted, 'signature 1'), { reason: 'bad-signature' });
   const strict = { ...trusted, verifyRequired: true };
-  await assert.rejects(verifySshEntry(entry, payload, 'SSHSIG', strict, 'signature 1'), { reason: 'sk-verification-missing' });
+  await assert.rejects(verifySshEntry(entry, payload, 'SSHSIG', strict, 'signature 1'), {
+    reason: 'sk-verification-missing',
+  });
 });

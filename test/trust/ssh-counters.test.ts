@@ -14,7 +14,10 @@ void test('a counter must rise above the last accepted one, per key; replayed an
   const store = new SkCounterStore();
   store.check(ev(A, 0), 'sig');
   await store.advance([ev(A, 5)]);
-  assert.throws(() => store.check(ev(A, 5), 'signature 2'), { reason: 'sk-counter-replayed', message: /signature 2: .*counter 5 is not above 5/ });
+  assert.throws(() => store.check(ev(A, 5), 'signature 2'), {
+    reason: 'sk-counter-replayed',
+    message: /signature 2: .*counter 5 is not above 5/,
+  });
   assert.throws(() => store.check(ev(A, 4), 'sig'), { reason: 'sk-counter-replayed' });
   store.check(ev(A, 6), 'sig');
   store.check(ev(B, 1), 'sig');
@@ -48,7 +51,7 @@ void test('two messages with the same counter verified at once: only one advance
   assert.equal(store.last(A), 7);
 });
 
-void test('a failed write changes nothing in memory; a corrupt counter file is an error, not an empty memory', async (t) => {
+void test('a failed write changes nothing in memory; a corrupt counter file is an error, not empty', async (t) => {
   const dir = tempDir(t);
   const blocked = join(dir, 'file');
   writeFileSync(blocked, 'not a directory');

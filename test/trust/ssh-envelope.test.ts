@@ -10,7 +10,19 @@ import { SshAgentClient } from '../../src/trust/ssh/agent.js';
 import { sshSigningKey } from '../../src/trust/ssh/ssh-sign.js';
 import { keyMaterial, sshKeyEntry, sshKeyInfo } from '../../src/trust/ssh/trusted-key.js';
 import { tempDir } from './fixtures.js';
-import { pubLine, plainBlob, readPub, skBlob, skEntry, sshAdd, sshKeygenKey, startSshAgent, testKey, UP, UV } from './ssh-fixtures.js';
+import {
+  pubLine,
+  plainBlob,
+  readPub,
+  skBlob,
+  skEntry,
+  sshAdd,
+  sshKeygenKey,
+  startSshAgent,
+  testKey,
+  UP,
+  UV,
+} from './ssh-fixtures.js';
 
 const typ = 'dmconfirm-approval+jws';
 
@@ -18,7 +30,7 @@ function lookupOf(keys: PublicKeyInfo[]): (kid: string) => PublicKeyInfo | undef
   return (kid) => keys.find((k) => k.keyId === kid);
 }
 
-void test('one envelope signed by a dmconfirm key, an ssh-agent key and a security key verifies; the sk counter is reported', async (t) => {
+void test('a dmconfirm key, an ssh-agent key and a security key sign one envelope; sk counter reported', async (t) => {
   const dir = tempDir(t);
   const { socket } = await startSshAgent(t, dir);
   const bobPath = sshKeygenKey(dir, 'bob');
@@ -29,15 +41,23 @@ void test('one envelope signed by a dmconfirm key, an ssh-agent key and a securi
   const carolInfo = sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol');
   let envelope: Envelope = await signPayload({ hello: 'world' }, typ, alice);
   envelope = await cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer()));
-  envelope = { ...envelope, signatures: [...envelope.signatures, skEntry(carol, envelope.payload, typ, { flags: UP | UV, counter: 12 })] };
+  envelope = {
+    ...envelope,
+    signatures: [...envelope.signatures, skEntry(carol, envelope.payload, typ, { flags: UP | UV, counter: 12 })],
+  };
   const verified = await verifyEnvelope(envelope, typ, lookupOf([alice, bob, carolInfo]), 'test root');
-  assert.deepEqual(verified.signers.map((s) => s.name), ['alice', 'bob', 'carol']);
+  assert.deepEqual(
+    verified.signers.map((s) => s.name),
+    ['alice', 'bob', 'carol'],
+  );
   assert.deepEqual(verified.skEvidence, [{ fingerprint: carolInfo.keyId, counter: 12, flags: UP | UV }]);
   assert.deepEqual(JSON.parse(Buffer.from(verified.payload).toString()), { hello: 'world' });
-  await assert.rejects(cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer())), { reason: 'duplicate-signer' });
+  await assert.rejects(cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer())), {
+    reason: 'duplicate-signer',
+  });
 });
 
-void test('adversarial entries: SSHSIG by a dmconfirm key, EdDSA by a security key, no PIN where required, tampered payload', async () => {
+void test('adversarial: SSHSIG by a dmconfirm key, EdDSA by a security key, no PIN, tampering', async () => {
   const alice = generateSigningKey('alice');
   const carol = testKey();
   const carolInfo = sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol');
@@ -48,25 +68,47 @@ void test('adversarial entries: SSHSIG by a dmconfirm key, EdDSA by a security k
   const aliceSshsig = { ...(await cosignEnvelope(base, typ, alice)).signatures[0]! };
   aliceSshsig.protected = Buffer.from(JSON.stringify({ alg: 'SSHSIG', typ, kid: alice.keyId })).toString('base64url');
   await assert.rejects(verifyWith(aliceSshsig), { reason: 'bad-alg', message: /no SSH key/ });
-  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, alg: 'EdDSA' })), { reason: 'ssh-key-type-mismatch' });
-  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP })), { reason: 'sk-verification-missing' });
+  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, alg: 'EdDSA' })), {
+    reason: 'ssh-key-type-mismatch',
+  });
+  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP })), {
+    reason: 'sk-verification-missing',
+  });
   await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UV })), { reason: 'sk-presence-missing' });
   const other = (await signPayload({ n: 2 }, typ)).payload;
-  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV }), other), { reason: 'bad-signature' });
-  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, namespace: 'git' })), { reason: 'ssh-wrong-namespace' });
-  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, alg: 'ES256' })), { reason: 'bad-alg' });
+  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV }), other), {
+    reason: 'bad-signature',
+  });
+  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, namespace: 'git' })), {
+    reason: 'ssh-wrong-namespace',
+  });
+  await assert.rejects(verifyWith(skEntry(carol, base.payload, typ, { flags: UP | UV, alg: 'ES256' })), {
+    reason: 'bad-alg',
+  });
 });
 
-void test('trust-root SSH entries: the fingerprint is recomputed, verifyRequired only for security keys, one key bytes = one material', () => {
+void test('trust-root SSH entries: fingerprint recomputed, verifyRequired for security keys only, key material', () => {
   const k = testKey();
   const plain = sshKeyEntry(pubLine(plainBlob(k)));
   const sk = sshKeyEntry(pubLine(skBlob(k)));
   assert.deepEqual(Object.keys(plain).sort(), ['keyId', 'kind', 'publicKey']);
   assert.ok(!plain.publicKey.includes('test'), 'the comment is dropped');
-  assert.throws(() => sshKeyEntry(pubLine(plainBlob(k)), { verifyRequired: true }), { reason: 'key-file', message: /for security keys/ });
-  assert.throws(() => sshKeyInfo({ ...plain, keyId: sk.keyId }, 'x'), { reason: 'key-file', message: /listed as .* but its bytes give/ });
-  assert.throws(() => sshKeyInfo({ ...plain, verifyRequired: false }, 'x'), { reason: 'key-file', message: /verifyRequired is for security keys/ });
-  assert.throws(() => sshKeyInfo({ ...plain, publicKey: `${plain.publicKey} laptop` }, 'x'), { reason: 'key-file', message: /comment/ });
+  assert.throws(() => sshKeyEntry(pubLine(plainBlob(k)), { verifyRequired: true }), {
+    reason: 'key-file',
+    message: /for security keys/,
+  });
+  assert.throws(() => sshKeyInfo({ ...plain, keyId: sk.keyId }, 'x'), {
+    reason: 'key-file',
+    message: /listed as .* but its bytes give/,
+  });
+  assert.throws(() => sshKeyInfo({ ...plain, verifyRequired: false }, 'x'), {
+    reason: 'key-file',
+    message: /verifyRequired is for security keys/,
+  });
+  assert.throws(() => sshKeyInfo({ ...plain, publicKey: `${plain.publicKey} laptop` }, 'x'), {
+    reason: 'key-file',
+    message: /comment/,
+  });
   const a = sshKeyInfo(plain, 'a');
   const b = sshKeyInfo(sk, 'b');
   assert.notEqual(a.keyId, b.keyId);

@@ -66,23 +66,52 @@ export function skSshSig(k: TestKey, message: Uint8Array, o: SkOptions = {}): Bu
   const hash = o.hash ?? 'sha512';
   const flags = o.flags ?? UP;
   const counter = o.counter ?? 1;
-  const signedData = Buffer.concat([Buffer.from('SSHSIG'), str(namespace), str(''), str(hash), str(sha(hash, message))]);
-  const u2f = Buffer.concat([sha('sha256', Buffer.from(o.signApplication ?? application)), Buffer.from([flags]), u32(counter), sha('sha256', signedData)]);
+  const signedData = Buffer.concat([
+    Buffer.from('SSHSIG'),
+    str(namespace),
+    str(''),
+    str(hash),
+    str(sha(hash, message)),
+  ]);
+  const u2f = Buffer.concat([
+    sha('sha256', Buffer.from(o.signApplication ?? application)),
+    Buffer.from([flags]),
+    u32(counter),
+    sha('sha256', signedData),
+  ]);
   const sig = sign(null, u2f, k.privateKey);
   const sigBlob = Buffer.concat([str('sk-ssh-ed25519@openssh.com'), str(sig), Buffer.from([flags]), u32(counter)]);
   return sshSigBlob(o.embedded ?? skBlob(k, application), namespace, hash, sigBlob);
 }
 
 /** A plain ssh-ed25519 SSHSIG built by hand (for keys the tests hold in memory). */
-export function plainSshSig(k: TestKey, message: Uint8Array, o: { namespace?: string; embedded?: Buffer } = {}): Buffer {
+export function plainSshSig(
+  k: TestKey,
+  message: Uint8Array,
+  o: { namespace?: string; embedded?: Buffer } = {},
+): Buffer {
   const namespace = o.namespace ?? NS;
-  const signedData = Buffer.concat([Buffer.from('SSHSIG'), str(namespace), str(''), str('sha512'), str(sha('sha512', message))]);
+  const signedData = Buffer.concat([
+    Buffer.from('SSHSIG'),
+    str(namespace),
+    str(''),
+    str('sha512'),
+    str(sha('sha512', message)),
+  ]);
   const sigBlob = Buffer.concat([str('ssh-ed25519'), str(sign(null, signedData, k.privateKey))]);
   return sshSigBlob(o.embedded ?? plainBlob(k), namespace, 'sha512', sigBlob);
 }
 
 export function sshSigBlob(publicKey: Buffer, namespace: string, hash: string, signature: Buffer): Buffer {
-  return Buffer.concat([Buffer.from('SSHSIG'), u32(1), str(publicKey), str(namespace), str(''), str(hash), str(signature)]);
+  return Buffer.concat([
+    Buffer.from('SSHSIG'),
+    u32(1),
+    str(publicKey),
+    str(namespace),
+    str(''),
+    str(hash),
+    str(signature),
+  ]);
 }
 
 export function armor(blob: Buffer): string {
@@ -103,7 +132,10 @@ export function keygenFingerprint(pubPath: string): string {
 }
 
 /** A real ssh-agent in the foreground on a socket in `dir`; killed after the test. */
-export async function startSshAgent(t: { after(fn: () => void): void }, dir: string): Promise<{ socket: string; child: ChildProcess }> {
+export async function startSshAgent(
+  t: { after(fn: () => void): void },
+  dir: string,
+): Promise<{ socket: string; child: ChildProcess }> {
   const socket = join(dir, 'agent.sock');
   const child = reapOnExit(spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' }));
   t.after(() => child.kill('SIGKILL'));
@@ -121,8 +153,18 @@ export function readPub(path: string): string {
 }
 
 /** A JWS signature entry by a (test-built) security key: alg SSHSIG over the signing input. */
-export function skEntry(k: TestKey, payloadB64: string, typ: string, o: SkOptions & { alg?: string; kid?: string } = {}): { protected: string; signature: string } {
-  const kid = o.kid ?? `SHA256:${createHash('sha256').update(skBlob(k, o.application ?? 'ssh:')).digest('base64').replace(/=+$/, '')}`;
+export function skEntry(
+  k: TestKey,
+  payloadB64: string,
+  typ: string,
+  o: SkOptions & { alg?: string; kid?: string } = {},
+): { protected: string; signature: string } {
+  const kid =
+    o.kid ??
+    `SHA256:${createHash('sha256')
+      .update(skBlob(k, o.application ?? 'ssh:'))
+      .digest('base64')
+      .replace(/=+$/, '')}`;
   const protectedB64 = Buffer.from(JSON.stringify({ alg: o.alg ?? 'SSHSIG', typ, kid })).toString('base64url');
   const sig = skSshSig(k, Buffer.from(`${protectedB64}.${payloadB64}`), o);
   return { protected: protectedB64, signature: sig.toString('base64url') };

@@ -28,7 +28,7 @@ void test('an ssh-ed25519 key from ssh-keygen: type, comment, 32 key bytes, the 
   assert.equal(key.key.asymmetricKeyType, 'ed25519');
 });
 
-void test('an sk-ssh-ed25519 key keeps its application (default ssh:), and ssh-keygen agrees on the fingerprint', (t) => {
+void test('an sk-ssh-ed25519 key keeps its application (default ssh:); ssh-keygen agrees on the fingerprint', (t) => {
   const dir = tempDir(t);
   for (const application of ['ssh:', 'ssh:dmconfirm']) {
     const line = pubLine(skBlob(testKey(), application), 'yubikey');
@@ -54,7 +54,10 @@ void test('other key types are refused by name (rsa, ecdsa from ssh-keygen)', (t
   const dir = tempDir(t);
   for (const type of ['rsa', 'ecdsa']) {
     const line = readPub(sshKeygenKey(dir, type, type));
-    assert.throws(() => parseSshPublicKey(line), { reason: 'key-file', message: /not supported; use ssh-ed25519 or sk-ssh-ed25519/ });
+    assert.throws(() => parseSshPublicKey(line), {
+      reason: 'key-file',
+      message: /not supported; use ssh-ed25519 or sk-ssh-ed25519/,
+    });
   }
 });
 
@@ -73,12 +76,16 @@ void test('malformed key blobs and lines are refused, never guessed', () => {
   }
   const good = Buffer.concat([str('ssh-ed25519'), str(k.raw)]).toString('base64');
   const sk = skBlob(k).toString('base64');
-  assert.throws(() => parseSshPublicKey(`${SK_SSH_ED25519} ${good}`), { message: /says sk-ssh-ed25519.*inside is ssh-ed25519/ });
+  assert.throws(() => parseSshPublicKey(`${SK_SSH_ED25519} ${good}`), {
+    message: /says sk-ssh-ed25519.*inside is ssh-ed25519/,
+  });
   assert.throws(() => parseSshPublicKey(`ssh-ed25519 ${sk}`), { message: /says ssh-ed25519.*inside is sk-ssh/ });
   assert.ok(sk.endsWith('='));
   assert.throws(() => parseSshPublicKey(`${SK_SSH_ED25519} ${sk.replace(/=+$/, '')}`), { message: /canonical base64/ });
   assert.throws(() => parseSshPublicKey('ssh-ed25519'), { message: /not an SSH public key line/ });
-  assert.throws(() => parseSshPublicKey('verify-required ssh-ed25519 AAAA'), { message: /not an SSH public key line|not supported/ });
+  assert.throws(() => parseSshPublicKey('verify-required ssh-ed25519 AAAA'), {
+    message: /not an SSH public key line|not supported/,
+  });
 });
 
 void test('fingerprints as the user types them: SHA256:..., with or without padding; anything else refused', (t) => {
@@ -86,6 +93,9 @@ void test('fingerprints as the user types them: SHA256:..., with or without padd
   const fp = keygenFingerprint(`${path}.pub`);
   assert.equal(normalizeFingerprint(fp), fp);
   assert.equal(normalizeFingerprint(` ${fp}= `), fp);
-  assert.throws(() => normalizeFingerprint('MD5:aa:bb'), { reason: 'key-file', message: /not an SSH SHA256 fingerprint/ });
+  assert.throws(() => normalizeFingerprint('MD5:aa:bb'), {
+    reason: 'key-file',
+    message: /not an SSH SHA256 fingerprint/,
+  });
   assert.throws(() => normalizeFingerprint(fp.slice(0, -1)), { reason: 'key-file' });
 });

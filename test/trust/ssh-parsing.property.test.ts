@@ -31,7 +31,8 @@ void test('property: random bytes and text as keys, SSHSIGs and signatures give 
         () => parseSshPublicKey(text),
         () => dearmorSshSig(text),
         () => dearmorSshSig(`-----BEGIN SSH SIGNATURE-----\n${text}\n-----END SSH SIGNATURE-----`),
-      ]) refusedOrValue(fn);
+      ])
+        refusedOrValue(fn);
     }),
     params(300),
   );
@@ -50,9 +51,12 @@ void test('property: any change to a valid SSHSIG (plain or security key) is ref
       const { sig, key } = cases[which ? 1 : 0]!;
       const mutated = Buffer.from(sig);
       mutated[at % mutated.length]! ^= 1 << bit;
-      assert.throws(() => verifySshSig(mutated, message, key, { namespace: NS, at: 'mutated' }), (error: unknown) => {
-        return error instanceof TrustError && known.has(error.reason);
-      });
+      assert.throws(
+        () => verifySshSig(mutated, message, key, { namespace: NS, at: 'mutated' }),
+        (error: unknown) => {
+          return error instanceof TrustError && known.has(error.reason);
+        },
+      );
     }),
     params(300),
   );

@@ -14,7 +14,19 @@ import { sshKeyEntry, sshKeyInfo } from '../../src/trust/ssh/trusted-key.js';
 import { TrustRoot, verifySelfSigned } from '../../src/trust/trust-root.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { context, keys, refused, requestPayload, sign, tempDir, text } from './fixtures.js';
-import { plainBlob, pubLine, readPub, skBlob, skEntry, sshAdd, sshKeygenKey, startSshAgent, testKey, UP, UV } from './ssh-fixtures.js';
+import {
+  plainBlob,
+  pubLine,
+  readPub,
+  skBlob,
+  skEntry,
+  sshAdd,
+  sshKeygenKey,
+  startSshAgent,
+  testKey,
+  UP,
+  UV,
+} from './ssh-fixtures.js';
 import type { SkOptions, TestKey } from './ssh-fixtures.js';
 
 interface Site {
@@ -23,7 +35,10 @@ interface Site {
   carol: TestKey;
 }
 
-/** alice: Ed25519 (root, approver); bob: ssh-agent key (root, approver); carol: security key, verify-required (approver); noc requests. */
+/**
+ * alice: Ed25519 (root, approver); bob: ssh-agent key (root, approver); carol: security key,
+ * verify-required (approver); noc requests.
+ */
 async function site(t: { after(fn: () => void): void }): Promise<Site> {
   const dir = tempDir(t);
   const { socket } = await startSshAgent(t, dir);
@@ -31,9 +46,18 @@ async function site(t: { after(fn: () => void): void }): Promise<Site> {
   sshAdd(socket, bobPath);
   const bob = await new SshAgentClient(socket).signer();
   const carol = testKey();
-  let payload = initRoot({ rootKeys: [keys.alice], approverKeys: [keys.alice], requesterKeys: [keys.noc], rootThreshold: 1, approverThreshold: 1, suggestedRules: false });
+  let payload = initRoot({
+    rootKeys: [keys.alice],
+    approverKeys: [keys.alice],
+    requesterKeys: [keys.noc],
+    rootThreshold: 1,
+    approverThreshold: 1,
+    suggestedRules: false,
+  });
   payload = addKey(payload, sshKeyInfo(sshKeyEntry(readPub(bobPath)), 'bob'), ['root', 'approver']);
-  payload = addKey(payload, sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol'), ['approver']);
+  payload = addKey(payload, sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol'), [
+    'approver',
+  ]);
   payload = { ...payload, thresholds: { root: 2, approver: 2 } };
   let envelope = await sign(payload, TYP.root, [keys.alice]);
   envelope = await cosignEnvelope(envelope, TYP.root, sshSigningKey(bob, 'bob'));
@@ -45,13 +69,20 @@ async function site(t: { after(fn: () => void): void }): Promise<Site> {
 async function request(s: Site, sk: SkOptions | undefined, overrides: Record<string, unknown> = {}): Promise<string> {
   let envelope: Envelope = await sign(requestPayload(overrides), TYP.request, []);
   envelope = await cosignEnvelope(envelope, TYP.request, sshSigningKey(s.bob, 'bob'));
-  if (sk) envelope = { ...envelope, signatures: [...envelope.signatures, skEntry(s.carol, envelope.payload, TYP.request, sk)] };
+  if (sk)
+    envelope = {
+      ...envelope,
+      signatures: [...envelope.signatures, skEntry(s.carol, envelope.payload, TYP.request, sk)],
+    };
   return text(envelope);
 }
 
-void test('an ssh-agent approver and a security-key approver make 2 of 2; the root lists both under identities', async (t) => {
+void test('an ssh-agent approver and a security-key approver make 2 of 2, listed under identities', async (t) => {
   const s = await site(t);
-  assert.deepEqual(s.root.people.map((p) => p.name), ['alice', 'noc', 'bob', 'carol']);
+  assert.deepEqual(
+    s.root.people.map((p) => p.name),
+    ['alice', 'noc', 'bob', 'carol'],
+  );
   const verdict = await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 5 }), context(s.root));
   assert.equal(verdict.ok, true, JSON.stringify(verdict));
   if (verdict.ok) assert.deepEqual([...verdict.approverNames].sort(), ['bob', 'carol']);
@@ -59,7 +90,7 @@ void test('an ssh-agent approver and a security-key approver make 2 of 2; the ro
   refused(await verifyChangeRequest(await request(s, undefined), context(s.root)), 'too-few-approvers');
 });
 
-void test('security-key counters: replayed or lower refused; a message refused for another reason burns none; kept across restarts', async (t) => {
+void test('sk counters: replayed or lower refused; a refused message burns none; kept across restarts', async (t) => {
   const s = await site(t);
   const path = join(tempDir(t), 'sk-counters.json');
   const counters = new SkCounterStore(path);
@@ -70,10 +101,17 @@ void test('security-key counters: replayed or lower refused; a message refused f
   assert.equal((await verifyChangeRequest(first, ctx)).ok, true);
   // The same message again is a replay first (the clearer reason), whatever its counters.
   refused(await verifyChangeRequest(first, ctx), 'replayed');
-  refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 5 }), ctx), 'sk-counter-replayed', /counter 5 is not above 5/);
+  refused(
+    await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 5 }), ctx),
+    'sk-counter-replayed',
+    /counter 5 is not above 5/,
+  );
   refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 4 }), ctx), 'sk-counter-replayed');
   // Refused for its target: counter 9 is not remembered, so the good message with 9 passes.
-  refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 9 }, { agent: 'other-pi' }), ctx), 'wrong-agent');
+  refused(
+    await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 9 }, { agent: 'other-pi' }), ctx),
+    'wrong-agent',
+  );
   assert.equal(counters.last(carolId), 5);
   assert.equal((await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 9 }), ctx)).ok, true);
   // After a restart the memory is read back from disk.
@@ -85,21 +123,52 @@ void test('security-key counters: replayed or lower refused; a message refused f
   assert.equal((await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 10 }), fresh)).ok, true);
 });
 
-void test('the touch and the PIN: missing presence or (verify-required) verification refused, with the reason', async (t) => {
+void test('the touch and the PIN: missing presence or (verify-required) verification refused', async (t) => {
   const s = await site(t);
-  refused(await verifyChangeRequest(await request(s, { flags: UV, counter: 1 }), context(s.root)), 'sk-presence-missing');
-  refused(await verifyChangeRequest(await request(s, { flags: UP, counter: 2 }), context(s.root)), 'sk-verification-missing');
-  refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 3, namespace: 'git' }), context(s.root)), 'ssh-wrong-namespace');
-  refused(await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 4, alg: 'EdDSA' } as SkOptions), context(s.root)), 'ssh-key-type-mismatch');
+  refused(
+    await verifyChangeRequest(await request(s, { flags: UV, counter: 1 }), context(s.root)),
+    'sk-presence-missing',
+  );
+  refused(
+    await verifyChangeRequest(await request(s, { flags: UP, counter: 2 }), context(s.root)),
+    'sk-verification-missing',
+  );
+  refused(
+    await verifyChangeRequest(await request(s, { flags: UP | UV, counter: 3, namespace: 'git' }), context(s.root)),
+    'ssh-wrong-namespace',
+  );
+  refused(
+    await verifyChangeRequest(
+      await request(s, { flags: UP | UV, counter: 4, alg: 'EdDSA' } as SkOptions),
+      context(s.root),
+    ),
+    'ssh-key-type-mismatch',
+  );
 });
 
-void test('one key cannot count twice: the same key bytes as an Ed25519 key and an SSH key, or as plain and security key, are refused', async () => {
+void test('one key cannot count twice: the same bytes as Ed25519 and SSH key, or plain and sk, refused', async () => {
   const k = testKey();
-  const base = initRoot({ rootKeys: [keys.alice], approverKeys: [keys.alice, keys.bob], rootThreshold: 1, approverThreshold: 1, suggestedRules: false });
+  const base = initRoot({
+    rootKeys: [keys.alice],
+    approverKeys: [keys.alice, keys.bob],
+    rootThreshold: 1,
+    approverThreshold: 1,
+    suggestedRules: false,
+  });
   const asPlain = addKey(base, sshKeyInfo(sshKeyEntry(pubLine(plainBlob(k))), 'dave'), ['approver']);
   const twice = addKey(asPlain, sshKeyInfo(sshKeyEntry(pubLine(skBlob(k))), 'erin'), ['approver']);
-  await assert.rejects(async () => TrustRoot.fromEnvelopeText(text(await sign(twice, TYP.root, [keys.alice]))), { reason: 'root-invalid', message: /same key bytes/ });
+  await assert.rejects(async () => TrustRoot.fromEnvelopeText(text(await sign(twice, TYP.root, [keys.alice]))), {
+    reason: 'root-invalid',
+    message: /same key bytes/,
+  });
   const aliceRaw = Buffer.from(keys.alice.publicKey, 'base64url');
-  const aliceAsSsh = addKey(base, sshKeyInfo(sshKeyEntry(pubLine(Buffer.concat([plainBlob({ raw: aliceRaw } as TestKey)]))), 'mallory'), ['approver']);
-  await assert.rejects(async () => TrustRoot.fromEnvelopeText(text(await sign(aliceAsSsh, TYP.root, [keys.alice]))), { reason: 'root-invalid', message: /same key bytes/ });
+  const aliceAsSsh = addKey(
+    base,
+    sshKeyInfo(sshKeyEntry(pubLine(Buffer.concat([plainBlob({ raw: aliceRaw } as TestKey)]))), 'mallory'),
+    ['approver'],
+  );
+  await assert.rejects(async () => TrustRoot.fromEnvelopeText(text(await sign(aliceAsSsh, TYP.root, [keys.alice]))), {
+    reason: 'root-invalid',
+    message: /same key bytes/,
+  });
 });

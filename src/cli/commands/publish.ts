@@ -130,7 +130,10 @@ export async function signAndPublish(
   key: Signer | undefined,
   o: PublishOptions & { out?: string; force?: boolean; agent?: string },
 ): Promise<void> {
-  if (!key) throw new CliError('--broker needs a signed message: give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)', 2);
+  if (!key) {
+    const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then publish it)';
+    throw new CliError(`--broker needs a signed message: ${how}`, 2);
+  }
   const envelope = await signPayload(payload, typ, key);
   if (o.out && !o.dryRun) {
     await writeEnvelope(o.out, envelope, { overwrite: o.force === true });

@@ -18,7 +18,8 @@ interface AgentIdentity {
   parsed: ParsedKey;
 }
 
-const SK_HINT = 'security keys (sk-ssh-ed25519) sign through ssh-keygen (--ssh-keygen KEYFILE), so they can ask for the touch';
+const SK_HINT =
+  'security keys (sk-ssh-ed25519) sign through ssh-keygen (--ssh-keygen KEYFILE), so they can ask for the touch';
 
 /**
  * Talks to ssh-agent over SSH_AUTH_SOCK through ssh2's OpenSSHAgent (the agent protocol,
@@ -29,7 +30,8 @@ export class SshAgentClient {
   readonly #agent: ssh2.OpenSSHAgent;
 
   constructor(readonly socketPath: string | undefined = process.env.SSH_AUTH_SOCK) {
-    if (!socketPath) refuse('key-file', 'no ssh-agent: SSH_AUTH_SOCK is not set (start one with "eval $(ssh-agent)" and "ssh-add")');
+    if (!socketPath)
+      refuse('key-file', 'no ssh-agent: SSH_AUTH_SOCK is not set (start one with "eval $(ssh-agent)" and "ssh-add")');
     this.#agent = new ssh2.OpenSSHAgent(socketPath);
   }
 
@@ -55,10 +57,14 @@ export class SshAgentClient {
     if (fingerprint !== undefined) {
       const wanted = normalizeFingerprint(fingerprint);
       chosen = identities.find((i) => i.key.fingerprint === wanted);
-      if (!chosen) refuse('key-file', `ssh-agent holds no ssh-ed25519 key ${wanted} (it holds: ${listing}); ${SK_HINT}`);
+      if (!chosen)
+        refuse('key-file', `ssh-agent holds no ssh-ed25519 key ${wanted} (it holds: ${listing}); ${SK_HINT}`);
     } else {
       if (identities.length !== 1) {
-        refuse('key-file', `ssh-agent holds ${identities.length} ssh-ed25519 keys (${listing}); choose one with --ssh-key FINGERPRINT`);
+        refuse(
+          'key-file',
+          `ssh-agent holds ${identities.length} ssh-ed25519 keys (${listing}); choose one with --ssh-key FINGERPRINT`,
+        );
       }
       chosen = identities[0]!;
     }
@@ -73,8 +79,15 @@ export class SshAgentClient {
       alg: 'EdDSA',
       async sign(data: Uint8Array): Promise<Buffer> {
         const signature = await new Promise<Buffer>((resolve, reject) => {
-          agent.sign(parsed, Buffer.from(data), (error, sig) => (error || !sig ? reject(error ?? new Error('no signature')) : resolve(sig)));
-        }).catch((error: unknown) => refuse('key-file', `ssh-agent at ${socketPath} did not sign with ${key.fingerprint}: ${(error as Error).message}`));
+          agent.sign(parsed, Buffer.from(data), (error, sig) =>
+            error || !sig ? reject(error ?? new Error('no signature')) : resolve(sig),
+          );
+        }).catch((error: unknown) =>
+          refuse(
+            'key-file',
+            `ssh-agent at ${socketPath} did not sign with ${key.fingerprint}: ${(error as Error).message}`,
+          ),
+        );
         // ssh2 strips the signature type; checking it here means a wrong answer never leaves this machine.
         if (signature.length !== 64 || !verifySignature(null, data, key.key, signature)) {
           refuse('bad-signature', `ssh-agent returned a signature that ${key.fingerprint} does not verify`);

@@ -41,7 +41,11 @@ export function jwsSigningInput(protectedB64: string, payloadB64: string): Buffe
 }
 
 /** One signature entry over the (base64url) payload by an SSH key. */
-export async function sshSignatureEntry(payloadB64: string, typ: string, signer: SshSigner): Promise<JwsSignatureEntry> {
+export async function sshSignatureEntry(
+  payloadB64: string,
+  typ: string,
+  signer: SshSigner,
+): Promise<JwsSignatureEntry> {
   const header = { alg: signer.alg, typ, kid: signer.publicKey.fingerprint };
   const protectedB64 = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
   const signature = await signer.sign(jwsSigningInput(protectedB64, payloadB64));
@@ -68,12 +72,18 @@ export async function verifySshEntry(
       at,
     });
   }
-  if (!EDDSA_ALGS.includes(alg)) return refuse('bad-alg', `${at}: algorithm ${JSON.stringify(alg)} is not allowed for SSH key ${key.fingerprint}`);
+  if (!EDDSA_ALGS.includes(alg))
+    return refuse('bad-alg', `${at}: algorithm ${JSON.stringify(alg)} is not allowed for SSH key ${key.fingerprint}`);
   if (key.type === SK_SSH_ED25519) {
-    refuse('ssh-key-type-mismatch', `${at}: a plain EdDSA signature for security key ${key.fingerprint}; security keys sign as "${SSHSIG_ALG}"`);
+    refuse(
+      'ssh-key-type-mismatch',
+      `${at}: a plain EdDSA signature for security key ${key.fingerprint}; security keys sign as "${SSHSIG_ALG}"`,
+    );
   }
   try {
-    await flattenedVerify({ protected: entry.protected, payload: payloadB64, signature: entry.signature }, key.key, { algorithms: EDDSA_ALGS });
+    await flattenedVerify({ protected: entry.protected, payload: payloadB64, signature: entry.signature }, key.key, {
+      algorithms: EDDSA_ALGS,
+    });
   } catch {
     refuse('bad-signature', `${at} (SSH key ${key.fingerprint}) does not verify: wrong key or tampered message`);
   }

@@ -8,7 +8,6 @@ import { parseSshPublicKey } from './public-key.js';
 import { dearmorSshSig, DMCONFIRM_SSHSIG_NAMESPACE } from './sshsig.js';
 import { verifySshSig } from './sshsig-verify.js';
 
-
 function run(command: string, args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
     // The terminal stays ssh-keygen's: a security key asks there for the touch and the PIN,
@@ -31,7 +30,10 @@ export async function sshKeygenSigner(keyFile: string, options: { sshKeygen?: st
   try {
     line = await readFile(pubPath, 'utf8');
   } catch (error) {
-    return refuse('key-file', `cannot read the SSH public key ${pubPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return refuse(
+      'key-file',
+      `cannot read the SSH public key ${pubPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const publicKey = parseSshPublicKey(line);
   const command = options.sshKeygen ?? 'ssh-keygen';
@@ -48,13 +50,17 @@ export async function sshKeygenSigner(keyFile: string, options: { sshKeygen?: st
         const code = await run(command, args).catch((error: unknown) =>
           refuse('key-file', `cannot run ${command}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`),
         );
-        if (code !== 0) refuse('key-file', `${command} -Y sign with ${keyFile} failed (exit ${code}; its message is above)`);
+        if (code !== 0)
+          refuse('key-file', `${command} -Y sign with ${keyFile} failed (exit ${code}; its message is above)`);
         armored = await readFile(`${input}.sig`, 'utf8');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
       const blob = dearmorSshSig(armored);
-      verifySshSig(blob, data, publicKey, { namespace: DMCONFIRM_SSHSIG_NAMESPACE, at: `the signature ${command} made` });
+      verifySshSig(blob, data, publicKey, {
+        namespace: DMCONFIRM_SSHSIG_NAMESPACE,
+        at: `the signature ${command} made`,
+      });
       return blob;
     },
   };

@@ -39,7 +39,13 @@ export function sshPublicKeyBlob(type: SshKeyType, raw: Uint8Array, application?
   return Buffer.concat(parts);
 }
 
-function build(type: SshKeyType, raw: Buffer, application: string | undefined, blob: Buffer, comment: string): SshPublicKey {
+function build(
+  type: SshKeyType,
+  raw: Buffer,
+  application: string | undefined,
+  blob: Buffer,
+  comment: string,
+): SshPublicKey {
   const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
   const info: SshPublicKey = { type, raw, blob, fingerprint: sshFingerprint(blob), comment, key };
   if (application !== undefined) info.application = application;
@@ -54,14 +60,16 @@ export function parseSshPublicKeyBlob(blob: Uint8Array, comment = ''): SshPublic
   try {
     const reader = new WireReader(blob, 'SSH public key');
     const type = reader.text();
-    if (!isSshKeyType(type)) return refuse('key-file', `SSH key type "${type}" is not supported; use ${SSH_ED25519} or ${SK_SSH_ED25519}`);
+    if (!isSshKeyType(type))
+      return refuse('key-file', `SSH key type "${type}" is not supported; use ${SSH_ED25519} or ${SK_SSH_ED25519}`);
     const raw = reader.string();
     if (raw.length !== 32) return refuse('key-file', `${type} key is ${raw.length} bytes, not 32`);
     let application: string | undefined;
     if (type === SK_SSH_ED25519) {
       application = reader.text();
       // OpenSSH only makes ssh: credentials; any other application is a web (WebAuthn) site's.
-      if (!application.startsWith('ssh:')) refuse('key-file', `security key application "${application}" does not start with "ssh:"`);
+      if (!application.startsWith('ssh:'))
+        refuse('key-file', `security key application "${application}" does not start with "ssh:"`);
     }
     reader.end();
     return build(type, raw, application, Buffer.from(blob), comment);
@@ -79,7 +87,8 @@ export function parseSshPublicKey(line: string): SshPublicKey {
   const match = /^([A-Za-z0-9@.-]+) +([A-Za-z0-9+/]+={0,2})(?: +(.*))?$/.exec(line.trim());
   if (!match) return refuse('key-file', 'not an SSH public key line ("TYPE BASE64 [comment]")');
   const [, type, b64, comment] = match;
-  if (!isSshKeyType(type!)) return refuse('key-file', `SSH key type "${type}" is not supported; use ${SSH_ED25519} or ${SK_SSH_ED25519}`);
+  if (!isSshKeyType(type!))
+    return refuse('key-file', `SSH key type "${type}" is not supported; use ${SSH_ED25519} or ${SK_SSH_ED25519}`);
   const blob = Buffer.from(b64!, 'base64');
   if (blob.toString('base64') !== b64) return refuse('key-file', 'SSH public key is not canonical base64');
   const key = parseSshPublicKeyBlob(blob, comment ?? '');

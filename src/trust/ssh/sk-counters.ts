@@ -46,7 +46,8 @@ export class SkCounterStore {
     if (last !== undefined && evidence.counter <= last) {
       refuse(
         'sk-counter-replayed',
-        `${at}: security key ${evidence.fingerprint} signature counter ${evidence.counter} is not above ${last}, the last accepted: ` +
+        `${at}: security key ${evidence.fingerprint} signature counter ${evidence.counter} ` +
+          `is not above ${last}, the last accepted: ` +
           'a replayed signature (or a cloned key)',
       );
     }
@@ -60,7 +61,8 @@ export class SkCounterStore {
       evidence.forEach((e, i) => this.check(e, `security-key signature ${i + 1}`));
       const next = new Map(this.#counters);
       for (const e of evidence) next.set(e.fingerprint, Math.max(e.counter, next.get(e.fingerprint) ?? 0));
-      if (this.#path) await writeJsonAtomic(this.#path, { v: 1, counters: Object.fromEntries(next) } satisfies StoredCounters);
+      if (this.#path)
+        await writeJsonAtomic(this.#path, { v: 1, counters: Object.fromEntries(next) } satisfies StoredCounters);
       this.#counters = next;
     });
   }

@@ -38,18 +38,32 @@ function describe(key: SshPublicKey): string {
  * and for security keys the user-presence flag (and user verification when required).
  * The counter is returned, not judged: the caller checks it against its durable memory.
  */
-export function verifySshSig(blob: Uint8Array, message: Uint8Array, trusted: SshPublicKey, expect: SshSigExpectation): SkEvidence | undefined {
+export function verifySshSig(
+  blob: Uint8Array,
+  message: Uint8Array,
+  trusted: SshPublicKey,
+  expect: SshSigExpectation,
+): SkEvidence | undefined {
   const { at } = expect;
   const sig = decodeSshSig(blob);
   const embedded = parseSshPublicKeyBlob(sig.publicKey);
   if (!embedded.raw.equals(trusted.raw)) {
-    refuse('ssh-key-mismatch', `${at}: the SSH signature carries key ${embedded.fingerprint}, not ${trusted.fingerprint}`);
+    refuse(
+      'ssh-key-mismatch',
+      `${at}: the SSH signature carries key ${embedded.fingerprint}, not ${trusted.fingerprint}`,
+    );
   }
   if (embedded.type !== trusted.type) {
-    refuse('ssh-key-type-mismatch', `${at}: signed as a ${describe(embedded)}, but the trust root lists a ${describe(trusted)}`);
+    refuse(
+      'ssh-key-type-mismatch',
+      `${at}: signed as a ${describe(embedded)}, but the trust root lists a ${describe(trusted)}`,
+    );
   }
   if (embedded.application !== trusted.application) {
-    refuse('ssh-wrong-application', `${at}: security key application "${embedded.application}", the trust root lists "${trusted.application}"`);
+    refuse(
+      'ssh-wrong-application',
+      `${at}: security key application "${embedded.application}", the trust root lists "${trusted.application}"`,
+    );
   }
   if (sig.namespace !== expect.namespace) {
     refuse('ssh-wrong-namespace', `${at}: SSH signature namespace "${sig.namespace}", expected "${expect.namespace}"`);
@@ -63,17 +77,26 @@ export function verifySshSig(blob: Uint8Array, message: Uint8Array, trusted: Ssh
     refuse('ssh-key-type-mismatch', `${at}: a ${signature.type} signature for a ${describe(trusted)}`);
   }
   const data = sshSigSignedData(sig.namespace, sig.hash as SshSigHash, message);
-  const signed = signature.type === SK_SSH_ED25519 ? skSignedData(trusted.application!, signature.flags!, signature.counter!, data) : data;
+  const signed =
+    signature.type === SK_SSH_ED25519
+      ? skSignedData(trusted.application!, signature.flags!, signature.counter!, data)
+      : data;
   if (!verifySignature(null, signed, trusted.key, signature.bytes)) {
     refuse('bad-signature', `${at} (SSH key ${trusted.fingerprint}) does not verify: wrong key or tampered message`);
   }
   if (signature.type !== SK_SSH_ED25519) return undefined;
   const flags = signature.flags!;
   if ((flags & SK_USER_PRESENT) === 0) {
-    refuse('sk-presence-missing', `${at}: the security key ${trusted.fingerprint} signed without a touch (user-presence flag not set)`);
+    refuse(
+      'sk-presence-missing',
+      `${at}: the security key ${trusted.fingerprint} signed without a touch (user-presence flag not set)`,
+    );
   }
   if (expect.requireUserVerification && (flags & SK_USER_VERIFIED) === 0) {
-    refuse('sk-verification-missing', `${at}: the security key ${trusted.fingerprint} signed without PIN verification, which the trust root requires`);
+    refuse(
+      'sk-verification-missing',
+      `${at}: the security key ${trusted.fingerprint} signed without PIN verification, which the trust root requires`,
+    );
   }
   return { fingerprint: trusted.fingerprint, counter: signature.counter!, flags };
 }

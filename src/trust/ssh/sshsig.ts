@@ -104,7 +104,8 @@ export function decodeSshSignature(blob: Uint8Array): SshSignature {
   return wireErrors(() => {
     const reader = new WireReader(blob, 'SSH signature');
     const type = reader.text();
-    if (type !== SSH_ED25519 && type !== SK_SSH_ED25519) return refuse('bad-alg', `SSH signature type "${type}" is not supported`);
+    if (type !== SSH_ED25519 && type !== SK_SSH_ED25519)
+      return refuse('bad-alg', `SSH signature type "${type}" is not supported`);
     const bytes = reader.string();
     if (bytes.length !== 64) refuse('malformed', `${type} signature is ${bytes.length} bytes, not 64`);
     const out: SshSignature = { type, bytes };
@@ -137,6 +138,7 @@ export function dearmorSshSig(text: string): Buffer {
   }
   const b64 = trimmed.slice(ARMOR_BEGIN.length, -ARMOR_END.length).replace(/\s+/g, '');
   const blob = Buffer.from(b64, 'base64');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || blob.toString('base64') !== b64) refuse('malformed', 'armored SSH signature is not base64');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || blob.toString('base64') !== b64)
+    refuse('malformed', 'armored SSH signature is not base64');
   return blob;
 }

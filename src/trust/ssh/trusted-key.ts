@@ -29,10 +29,15 @@ export interface SshKeyInfo extends PublicKeyInfo {
 /** Builds the verification key of an entry; a key id that is not the key's fingerprint is refused. */
 export function sshKeyInfo(entry: SshKeyEntry, name: string): SshKeyInfo {
   const key = parseSshPublicKey(entry.publicKey);
-  if (key.comment !== '') refuse('key-file', `the SSH key of "${name}" carries a comment ("${key.comment}"); list "TYPE BASE64" only`);
-  if (key.fingerprint !== entry.keyId) refuse('key-file', `an SSH key of "${name}" is listed as ${entry.keyId} but its bytes give ${key.fingerprint}`);
+  if (key.comment !== '')
+    refuse('key-file', `the SSH key of "${name}" carries a comment ("${key.comment}"); list "TYPE BASE64" only`);
+  if (key.fingerprint !== entry.keyId)
+    refuse('key-file', `an SSH key of "${name}" is listed as ${entry.keyId} but its bytes give ${key.fingerprint}`);
   if (entry.verifyRequired !== undefined && key.type !== SK_SSH_ED25519) {
-    refuse('key-file', `verifyRequired is for security keys (${SK_SSH_ED25519}); the key ${key.fingerprint} of "${name}" is ${key.type}`);
+    refuse(
+      'key-file',
+      `verifyRequired is for security keys (${SK_SSH_ED25519}); the key ${key.fingerprint} of "${name}" is ${key.type}`,
+    );
   }
   const ssh: TrustedSshKey = entry.verifyRequired ? { key, verifyRequired: true } : { key };
   return { keyId: key.fingerprint, name, publicKey: entry.publicKey, key: key.key, ssh };
@@ -41,9 +46,14 @@ export function sshKeyInfo(entry: SshKeyEntry, name: string): SshKeyInfo {
 /** The trust-root entry for a key read from its .pub file (the comment is dropped). */
 export function sshKeyEntry(pubLine: string, options: { verifyRequired?: boolean } = {}): SshKeyEntry {
   const key = parseSshPublicKey(pubLine);
-  const entry: SshKeyEntry = { kind: 'ssh', keyId: key.fingerprint, publicKey: `${key.type} ${key.blob.toString('base64')}` };
+  const entry: SshKeyEntry = {
+    kind: 'ssh',
+    keyId: key.fingerprint,
+    publicKey: `${key.type} ${key.blob.toString('base64')}`,
+  };
   if (options.verifyRequired) {
-    if (key.type !== SK_SSH_ED25519) refuse('key-file', `--verify-required is for security keys (${SK_SSH_ED25519}); this key is ${key.type}`);
+    if (key.type !== SK_SSH_ED25519)
+      refuse('key-file', `--verify-required is for security keys (${SK_SSH_ED25519}); this key is ${key.type}`);
     entry.verifyRequired = true;
   }
   return entry;
@@ -60,7 +70,10 @@ export function keyMaterial(info: PublicKeyInfo): string {
  * (`ssh-ed25519 ...`, `sk-ssh-ed25519@openssh.com ...`) whose comment names its holder
  * unless `--identity` does.
  */
-export async function loadTrustKeyFile(path: string, options: { verifyRequired?: boolean } = {}): Promise<PublicKeyInfo> {
+export async function loadTrustKeyFile(
+  path: string,
+  options: { verifyRequired?: boolean } = {},
+): Promise<PublicKeyInfo> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -68,7 +81,8 @@ export async function loadTrustKeyFile(path: string, options: { verifyRequired?:
     return refuse('key-file', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   if (!/^\s*(ssh-|sk-)/.test(text)) {
-    if (options.verifyRequired) refuse('key-file', `${path}: --verify-required is for security keys (${SK_SSH_ED25519})`);
+    if (options.verifyRequired)
+      refuse('key-file', `${path}: --verify-required is for security keys (${SK_SSH_ED25519})`);
     return loadPublicKey(path);
   }
   const lines = text.split('\n').filter((l) => l.trim() !== '');

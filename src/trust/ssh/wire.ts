@@ -53,7 +53,8 @@ export class WireReader {
   }
 
   end(): void {
-    if (this.#pos !== this.buf.length) throw new WireError(`${this.what} has ${this.buf.length - this.#pos} trailing bytes`);
+    if (this.#pos !== this.buf.length)
+      throw new WireError(`${this.what} has ${this.buf.length - this.#pos} trailing bytes`);
   }
 }
 

@@ -33,7 +33,10 @@ export function registerApprove(program: Command): void {
     .option('--mode <mode>', 'expected afterwards: this mode')
     .option('--flagged-no', 'expected afterwards: flagged cleared')
     .option('--method <method>', 'how the agent confirms: button or power')
-    .option('--key <key>', 'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)')
+    .option(
+      '--key <key>',
+      'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)',
+    )
     .option('--not-after <time>', 'optional expiry (needs a synchronized agent clock; the nonce alone needs none)')
     .option('--out <file>', 'where to write the approval (default: print it)')
     .option('--force', 'overwrite --out')

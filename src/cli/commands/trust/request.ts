@@ -57,7 +57,10 @@ export async function requesterOf(o: TargetOptions): Promise<{ key?: Signer; req
     return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
   }
   if (!o.requester)
-    throw new CliError('give --key (or --ssh-agent / --ssh-keygen) to sign as requester, or --requester NAME to write an unsigned draft', EXIT_INPUT);
+    throw new CliError(
+      'give --key (or --ssh-agent / --ssh-keygen) to sign as requester, or --requester NAME to write an unsigned draft',
+      EXIT_INPUT,
+    );
   return { requester: { name: o.requester } };
 }
 

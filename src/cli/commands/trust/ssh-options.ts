@@ -21,7 +21,8 @@ export function sshSignerOptions(command: Command): Command {
     .option('--ssh-key <fingerprint>', 'with --ssh-agent: which key, SHA256:... as "ssh-add -l" prints it')
     .option(
       '--ssh-keygen <keyfile>',
-      'sign with "ssh-keygen -Y sign": a FIDO security key (asks for its touch), a key file, or a .pub whose key is in ssh-agent',
+      'sign with "ssh-keygen -Y sign": a FIDO security key (asks for its touch), a key file, ' +
+        'or a .pub whose key is in ssh-agent',
     );
 }
 
@@ -29,7 +30,8 @@ export function sshSignerOptions(command: Command): Command {
 export async function loadSigner(o: SignerOptions, name?: string): Promise<Signer | undefined> {
   const given = [o.key !== undefined, o.sshAgent === true, o.sshKeygen !== undefined].filter(Boolean).length;
   if (given > 1) throw new CliError('sign with one of --key, --ssh-agent or --ssh-keygen', EXIT_INPUT);
-  if (o.sshKey !== undefined && o.sshAgent !== true) throw new CliError('--ssh-key picks a key of --ssh-agent; give --ssh-agent too', EXIT_INPUT);
+  if (o.sshKey !== undefined && o.sshAgent !== true)
+    throw new CliError('--ssh-key picks a key of --ssh-agent; give --ssh-agent too', EXIT_INPUT);
   if (o.key !== undefined) return loadKeyOption(o.key);
   if (o.sshAgent === true) return sshSigningKey(await new SshAgentClient().signer(o.sshKey), name);
   if (o.sshKeygen !== undefined) return sshSigningKey(await sshKeygenSigner(o.sshKeygen), name);
@@ -39,6 +41,7 @@ export async function loadSigner(o: SignerOptions, name?: string): Promise<Signe
 /** The signer for a command that only signs (cosign, trust sign): one option is required. */
 export async function requireSigner(o: SignerOptions): Promise<Signer> {
   const key = await loadSigner(o);
-  if (!key) throw new CliError('sign with --key FILE, --ssh-agent [--ssh-key FINGERPRINT] or --ssh-keygen KEYFILE', EXIT_INPUT);
+  if (!key)
+    throw new CliError('sign with --key FILE, --ssh-agent [--ssh-key FINGERPRINT] or --ssh-keygen KEYFILE', EXIT_INPUT);
   return key;
 }

@@ -130,7 +130,7 @@ export function registerTrust(program: Command): void {
       .argument('<file>')
       .description('Add a key (and its roles); starts the next version if FILE was signed'),
   )
-    .requiredOption('--pub <pub>', 'the public key file: a dmconfirm NAME.pub, or an SSH .pub (ssh-ed25519, sk-ssh-ed25519)')
+    .requiredOption('--pub <pub>', 'the public key file: a dmconfirm NAME.pub, or an SSH .pub (ssh-ed25519, sk-...)')
     .option('--verify-required', 'security keys: refuse any signature made without the PIN (user verification)')
     .option('--role <role>', 'root, approver or requester (repeatable)', collect, [])
     .option('--identity <name>', "the person (or automation) the key belongs to (default: the key's name)")
@@ -139,7 +139,9 @@ export function registerTrust(program: Command): void {
       cliAction(
         async (
           file: string,
-          o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; verifyRequired?: boolean; out?: string },
+          o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; verifyRequired?: boolean } & {
+            out?: string;
+          },
         ) => {
           const before = await readRoot(file);
           const options = { ...(o.identity ? { identity: o.identity } : {}), samePerson: o.samePerson === true };

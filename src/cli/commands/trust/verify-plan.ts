@@ -47,7 +47,7 @@ export function offlineContext(
   message: { agent?: unknown; router?: unknown },
   o: OfflineOptions,
 ): { ctx: VerifyContext; unchecked: string[] } {
-  const unchecked = ['local policy and rate limit of the agent', 'the agent\'s replay memory (and security-key counters)'];
+  const unchecked = ['local policy and rate limit of the agent', "the agent's replay memory and security-key counters"];
   const claimed = (message.router ?? {}) as RouterRef;
   let agentId = o.agent;
   if (agentId === undefined) {
