@@ -3,15 +3,8 @@ import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
 import { changeDigest, deviceModeChangeSchema } from './change.js';
 import { approvalSchema, changeRequestSchema, powerCycleSchema } from './messages.js';
-import type {
-  Approval,
-  ChangeRequest,
-  Challenge,
-  PowerCycle,
-  Requester,
-  RouterRef,
-  SignedMessage,
-} from './messages.js';
+import type { Approval, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
+import type { SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
@@ -53,16 +46,11 @@ function asFeature(name: string): DeviceModeFeature {
 
 /** "mode=rose,container=yes,socks=no,flagged=no" (the form `describeChange` prints). */
 export function parseChangeSpec(spec: string): ChangeOptions {
-  const options: Required<Omit<ChangeOptions, 'mode'>> & { mode?: string } = {
-    enable: [],
-    disable: [],
-    flaggedNo: false,
-  };
+  const options: Required<Omit<ChangeOptions, 'mode'>> & { mode?: string } = { enable: [], disable: [], flaggedNo: false };
   for (const part of spec.split(/[,\s]+/).filter(Boolean)) {
     const [key, value] = part.split('=', 2);
     const on = value === 'yes' || value === 'true';
-    if (!key || (!on && value !== 'no' && value !== 'false' && key !== 'mode'))
-      refuse('bad-payload', `"${part}" is not feature=yes|no, mode=M or flagged=no`);
+    if (!key || (!on && value !== 'no' && value !== 'false' && key !== 'mode')) refuse('bad-payload', `"${part}" is not feature=yes|no, mode=M or flagged=no`);
     if (key === 'mode') options.mode = value;
     else if (key === 'flagged') {
       if (on) refuse('bad-payload', 'flagged can only be set to no');
@@ -81,8 +69,7 @@ export function buildChange(options: ChangeOptions): DeviceModeChange {
   }
   const change: DeviceModeChange = {};
   if (options.mode !== undefined) {
-    if (!(DEVICE_MODES as readonly string[]).includes(options.mode))
-      refuse('bad-payload', `unknown mode "${options.mode}" (known: ${DEVICE_MODES.join(', ')})`);
+    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `unknown mode "${options.mode}" (known: ${DEVICE_MODES.join(', ')})`);
     change.mode = options.mode as DeviceMode;
   }
   if (Object.keys(features).length > 0) change.features = features;
@@ -112,20 +99,9 @@ export interface CommonOptions {
 }
 
 /** The reference a request or power cycle carries to a challenge of the same agent and router. */
-export function bindChallenge(
-  challenge: Challenge,
-  agent: string,
-  router: RouterRef,
-): { challengeId: string; nonce: string } {
-  if (
-    challenge.agent !== agent ||
-    challenge.router.serial !== router.serial ||
-    challenge.router.systemId !== router.systemId
-  ) {
-    refuse(
-      'wrong-challenge',
-      `challenge ${challenge.challengeId} is for agent ${challenge.agent}, router ${JSON.stringify(challenge.router)}`,
-    );
+export function bindChallenge(challenge: Challenge, agent: string, router: RouterRef): { challengeId: string; nonce: string } {
+  if (challenge.agent !== agent || challenge.router.serial !== router.serial || challenge.router.systemId !== router.systemId) {
+    refuse('wrong-challenge', `challenge ${challenge.challengeId} is for agent ${challenge.agent}, router ${JSON.stringify(challenge.router)}`);
   }
   return { challengeId: challenge.challengeId, nonce: challenge.nonce };
 }
@@ -156,16 +132,7 @@ function challengeRef(options: CommonOptions) {
   return options.challenge ? { challenge: bindChallenge(options.challenge, options.agent, options.router) } : {};
 }
 
-function validated<T>(
-  schema: {
-    safeParse(
-      v: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
-  },
-  value: unknown,
-): T {
+function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -196,8 +163,7 @@ export function buildApproval(
     method: 'button' | 'power';
   },
 ): Approval {
-  if (!challenge.observed)
-    refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
+  if (!challenge.observed) refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
   return validated(approvalSchema, {
     ...target({ ...options, agent: challenge.agent, router: challenge.router }),
     kind: 'approval',
@@ -208,9 +174,7 @@ export function buildApproval(
   });
 }
 
-export function buildPowerCycle(
-  options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string },
-): PowerCycle {
+export function buildPowerCycle(options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string }): PowerCycle {
   return validated(powerCycleSchema, {
     ...common(options),
     kind: 'power-cycle',

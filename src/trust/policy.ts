@@ -18,11 +18,7 @@ export interface RouterPolicy {
 
 export function checkMethod(method: Method, router: RouterPolicy): void {
   if (!router.methods.includes(method)) {
-    refuse(
-      'policy-method',
-      `router ${router.name} does not allow confirmation by ${method} ` +
-        `(allowed: ${router.methods.join(', ') || 'none'})`,
-    );
+    refuse('policy-method', `router ${router.name} does not allow confirmation by ${method} (allowed: ${router.methods.join(', ') || 'none'})`);
   }
 }
 
@@ -35,25 +31,19 @@ export function checkMethod(method: Method, router: RouterPolicy): void {
 export function checkChange(change: DeviceModeChange, router: RouterPolicy): void {
   const { policy } = router;
   if (change.mode !== undefined && !policy.allowedModes.includes(change.mode)) {
-    refuse(
-      'policy-mode',
-      `local policy does not allow mode ${change.mode} (allowed: ${policy.allowedModes.join(', ') || 'none'})`,
-    );
+    refuse('policy-mode', `local policy does not allow mode ${change.mode} (allowed: ${policy.allowedModes.join(', ') || 'none'})`);
   }
   const forbidden = featuresTurnedOn(change).filter((f) => !policy.allowedFeatures.includes(f));
   if (forbidden.length > 0) {
     const via = change.mode ? ` (mode ${change.mode} replaces the whole configuration and enables them)` : '';
+    const allowed = policy.allowedFeatures.join(', ') || 'none';
     refuse(
       'policy-feature',
-      `local policy does not allow turning on ${forbidden.join(', ')}${via} ` +
-        `(allowed: ${policy.allowedFeatures.join(', ') || 'none'})`,
+      `local policy does not allow turning on ${forbidden.join(', ')}${via} (allowed: ${allowed})`,
     );
   }
   if (change.flagged === false && !policy.allowFlaggedClear) {
-    refuse(
-      'policy-flagged',
-      'local policy does not allow clearing flagged (set policy.allowFlaggedClear after a full audit)',
-    );
+    refuse('policy-flagged', 'local policy does not allow clearing flagged (set policy.allowFlaggedClear after a full audit)');
   }
 }
 

@@ -56,24 +56,14 @@ export interface Accepted<M extends SignedMessage> {
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
-export function checkTarget(
-  message: { agent: string; router: RouterRef },
-  ctx: Pick<VerifyContext, 'agentId' | 'router'>,
-): void {
-  if (message.agent !== ctx.agentId)
-    refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
+export function checkTarget(message: { agent: string; router: RouterRef }, ctx: Pick<VerifyContext, 'agentId' | 'router'>): void {
+  if (message.agent !== ctx.agentId) refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
   const { serial, systemId } = message.router;
   if (serial !== undefined && serial !== ctx.router.serial) {
-    refuse(
-      'wrong-router',
-      `addressed to router serial ${serial}; router ${ctx.router.name} has serial ${ctx.router.serial ?? '(unknown)'}`,
-    );
+    refuse('wrong-router', `addressed to router serial ${serial}; router ${ctx.router.name} has serial ${ctx.router.serial ?? '(unknown)'}`);
   }
   if (systemId !== undefined && systemId !== ctx.router.systemId) {
-    refuse(
-      'wrong-router',
-      `addressed to system id ${systemId}; router ${ctx.router.name} has ${ctx.router.systemId ?? '(unknown)'}`,
-    );
+    refuse('wrong-router', `addressed to system id ${systemId}; router ${ctx.router.name} has ${ctx.router.systemId ?? '(unknown)'}`);
   }
 }
 
@@ -83,21 +73,11 @@ async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: Verify
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
 }
 
-function approvers<M extends SignedMessage>(
-  ctx: VerifyContext,
-  verified: VerifiedEnvelope,
-  message: M,
-  need: Requirement,
-): Accepted<M> {
+function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
   const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
   const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
-  return {
-    ok: true,
-    message,
-    approverNames: names,
-    signerKeyIds: verified.signers.map((s) => s.keyId),
-    requirement: need,
-  };
+  const signerKeyIds = verified.signers.map((s) => s.keyId);
+  return { ok: true, message, approverNames: names, signerKeyIds, requirement: need };
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
@@ -109,15 +89,9 @@ async function commit(
 ): Promise<void> {
   if (ctx.rateLimiter) {
     const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
-    if (wait > 0)
-      refuse(
-        'rate-limited',
-        `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; ` +
-          `next in ${Math.ceil(wait / 60_000)} min`,
-      );
+    if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
   }
-  if (ctx.replayStore.has(message.requestId))
-    refuse('replayed', `request id ${message.requestId} was already accepted`);
+  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   // Security-key counters must rise (checked and stored in one step); after the replay check,
   // so a message seen before is called `replayed`, and before the nonce, so a refusal uses none.
   await ctx.skCounters.advance(skEvidence);
@@ -136,16 +110,14 @@ async function commit(
 
 /** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
 async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
-  if (ctx.replayStore.has(message.requestId))
-    refuse('replayed', `request id ${message.requestId} was already accepted`);
+  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
   checkFreshness(message, ctx, clock);
   return clock;
 }
 
 function checkDigest(message: { digest: string }, computed: string): void {
-  if (message.digest !== computed)
-    refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
+  if (message.digest !== computed) refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
 }
 
 /** 1. A change request dmconfirm will issue itself and then confirm. */
@@ -164,11 +136,7 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
 }
 
 /** 2. Approval of a change someone else requested, bound to the agent's current challenge. */
-export function verifyApproval(
-  bytes: Uint8Array | string,
-  challenge: Challenge,
-  ctx: VerifyContext,
-): Promise<Verdict<Approval>> {
+export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge, ctx: VerifyContext): Promise<Verdict<Approval>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.approval, ctx);
     const message = readMessage('approval', verified.payload);
@@ -192,13 +160,8 @@ function checkChallenge(message: Approval, challenge: Challenge): void {
     message.router.systemId === challenge.router.systemId &&
     quoted.observed.attemptCount === challenge.observed?.attemptCount &&
     quoted.observed.at === challenge.observed?.at;
-  if (!same)
-    refuse(
-      'wrong-challenge',
-      `the approval quotes challenge ${quoted.challengeId}, not the pending ${challenge.challengeId} as observed`,
-    );
-  if (quoted.nonce !== challenge.nonce)
-    refuse('nonce-stale', `the approval's nonce is not the one of challenge ${challenge.challengeId}`);
+  if (!same) refuse('wrong-challenge', `the approval quotes challenge ${quoted.challengeId}, not the pending ${challenge.challengeId} as observed`);
+  if (quoted.nonce !== challenge.nonce) refuse('nonce-stale', `the approval's nonce is not the one of challenge ${challenge.challengeId}`);
 }
 
 /** 3. A plain power cycle of a hung router (or to reset attempt-count). */

@@ -15,32 +15,14 @@ import { NonceStore } from '../../src/trust/nonce-store.js';
 import { RateLimiter } from '../../src/trust/rate-limit.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
 import { verifyApproval, verifyChangeRequest } from '../../src/trust/verify.js';
-import {
-  AGENT,
-  NOW,
-  SERIAL,
-  context,
-  keys,
-  policy,
-  refused,
-  requestPayload,
-  sign,
-  tempDir,
-  text,
-  trustRootV1,
-} from './fixtures.js';
+import { AGENT, NOW, SERIAL, context, keys, policy, refused, requestPayload, sign, tempDir, text, trustRootV1 } from './fixtures.js';
 
 const DAY = 86_400_000;
 const HOUR = 3600_000;
 
 /** A change request signed by alice and bob, issued at `issuedAt`. */
 async function request(issuedAt: number, requestId: string): Promise<string> {
-  return text(
-    await sign(requestPayload({ issuedAt: new Date(issuedAt).toISOString(), requestId }), TYP.request, [
-      keys.alice,
-      keys.bob,
-    ]),
-  );
+  return text(await sign(requestPayload({ issuedAt: new Date(issuedAt).toISOString(), requestId }), TYP.request, [keys.alice, keys.bob]));
 }
 
 void test('a forward jump that would expire the replay memory, then the correction back: the old request is still a replay', async (t) => {
@@ -65,10 +47,7 @@ void test('a forward jump that would expire the replay memory, then the correcti
   clock.set(NOW + 60_000);
   refused(await verifyChangeRequest(old, context(root, { replayStore: store, clock })), 'replayed');
   // Also after a restart, and after a reboot (another monotonic timeline) during the jump.
-  for (const restarted of [
-    new ReplayStore(path, { monotonic }),
-    new ReplayStore(path, { monotonic: manualMonotonic(0, 'next-boot') }),
-  ]) {
+  for (const restarted of [new ReplayStore(path, { monotonic }), new ReplayStore(path, { monotonic: manualMonotonic(0, 'next-boot') })]) {
     await restarted.load();
     refused(await verifyChangeRequest(old, context(root, { replayStore: restarted, clock })), 'replayed');
   }
@@ -84,11 +63,7 @@ void test('replay ids expire only when wall time and monotonic time both say so,
   await store.remember('c', NOW + 31 * DAY, false);
   assert.equal(store.has('a'), true, 'an unsynchronized clock forgets nothing');
   await store.remember('d', NOW + 31 * DAY, true);
-  assert.deepEqual(
-    ['a', 'b', 'c', 'd'].map((id) => store.has(id)),
-    [false, true, true, true],
-    'both agree: forgotten',
-  );
+  assert.deepEqual(['a', 'b', 'c', 'd'].map((id) => store.has(id)), [false, true, true, true], 'both agree: forgotten');
 });
 
 void test('the replay memory across reboots: downtime counts as none, so ids are kept longer, never shorter', async (t) => {
@@ -114,15 +89,8 @@ void test('a replay file written before monotonic stamps (v1) keeps every id, ag
   const store = new ReplayStore(path, { retentionMs: 30 * DAY, monotonic });
   await store.load();
   await store.remember('new', NOW, true);
-  assert.deepEqual(
-    ['old', 'older', 'new'].map((id) => store.has(id)),
-    [true, true, true],
-  );
-  const written = JSON.parse(readFileSync(path, 'utf8')) as {
-    v: number;
-    boot: string;
-    seen: Record<string, { at: number; mono: number }>;
-  };
+  assert.deepEqual(['old', 'older', 'new'].map((id) => store.has(id)), [true, true, true]);
+  const written = JSON.parse(readFileSync(path, 'utf8')) as { v: number; boot: string; seen: Record<string, { at: number; mono: number }> };
   assert.equal(written.v, 2);
   assert.equal(written.boot, 'boot-x');
   assert.deepEqual(written.seen.older, { at: NOW - 40 * DAY, mono: 123 });
@@ -165,11 +133,7 @@ void test('the rate limit across a reboot: downtime counts as none (one more hou
   const bootTwo = manualMonotonic(3000, 'boot-2');
   const rebooted = new RateLimiter(path, { monotonic: bootTwo });
   await rebooted.load();
-  assert.equal(
-    rebooted.waitMs('core', 1, 0),
-    HOUR,
-    'the time since the last save and the downtime are unknown: one more hour at most',
-  );
+  assert.equal(rebooted.waitMs('core', 1, 0), HOUR, 'the time since the last save and the downtime are unknown: one more hour at most');
   assert.equal(await rebooted.take('core', 1, NOW + 365 * DAY), false);
   bootTwo.advance(HOUR);
   assert.equal(await rebooted.take('core', 1, 0), true);
@@ -204,11 +168,7 @@ void test('an approval between signing and arrival: a jump either way refuses it
   const nonceStore = new NonceStore();
   const challenge = challengeFor(await nonceStore.issue('chal-jump', NOW), NOW);
   const approval = text(
-    await sign(
-      buildApproval(challenge, { now: NOW + 5000, expect: { features: { container: true } }, method: 'button' }),
-      TYP.approval,
-      [keys.bob, keys.carol],
-    ),
+    await sign(buildApproval(challenge, { now: NOW + 5000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
   );
   const clock = fixedClock(NOW + 25 * HOUR, true);
   const ctx = context(root, { nonceStore, clock });
@@ -234,17 +194,9 @@ void test('a challenge nonce has no wall-time expiry: a Pi booted in 1970 issues
   const restarted = new NonceStore(path);
   await restarted.load();
   const approval = text(
-    await sign(
-      buildApproval(challenge, { now: NOW - 1000, expect: { features: { container: true } }, method: 'button' }),
-      TYP.approval,
-      [keys.bob, keys.carol],
-    ),
+    await sign(buildApproval(challenge, { now: NOW - 1000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
   );
-  assert.equal(
-    (await verifyApproval(approval, challenge, context(root, { nonceStore: restarted, clock: fixedClock(NOW, true) })))
-      .ok,
-    true,
-  );
+  assert.equal((await verifyApproval(approval, challenge, context(root, { nonceStore: restarted, clock: fixedClock(NOW, true) }))).ok, true);
   assert.equal(restarted.isCurrent('chal-jump', challenge.nonce), false);
 });
 
@@ -252,15 +204,7 @@ void test('activation deadlines follow monotonic time: a wall-clock jump neither
   const deadline = deadlineIn(120_000, new Date(NOW), 'boot-1', 1_000_000);
   // However the wall clock moved meanwhile, 100 s of monotonic time leaves 20 s.
   assert.equal(monotonicRemainingMs(deadline, 'boot-1', 1_100_000), 20_000);
-  assert.equal(
-    monotonicRemainingMs(deadline, 'boot-2', 1_100_000),
-    undefined,
-    'another boot: unknown, never guessed from wall time',
-  );
+  assert.equal(monotonicRemainingMs(deadline, 'boot-2', 1_100_000), undefined, 'another boot: unknown, never guessed from wall time');
   assert.equal(checkTimeLeft(1_100_000, deadline.monotonicMs!, 300, 15_000).ok, true);
-  assert.equal(
-    checkTimeLeft(1_110_000, deadline.monotonicMs!, 300, 15_000).ok,
-    false,
-    'too late by monotonic time: nothing is pressed',
-  );
+  assert.equal(checkTimeLeft(1_110_000, deadline.monotonicMs!, 300, 15_000).ok, false, 'too late by monotonic time: nothing is pressed');
 });

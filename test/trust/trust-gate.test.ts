@@ -6,20 +6,7 @@ import { buildApproval } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';
 import type { TrustGateOptions } from '../../src/trust/trust-gate.js';
-import {
-  AGENT,
-  NOW,
-  SERIAL,
-  keys,
-  policy,
-  refused,
-  requestPayload,
-  rootPayload,
-  sign,
-  signedRoot,
-  tempDir,
-  text,
-} from './fixtures.js';
+import { AGENT, NOW, SERIAL, keys, policy, refused, requestPayload, rootPayload, sign, signedRoot, tempDir, text } from './fixtures.js';
 
 async function gate(stateDir: string, initialTrustRoot: string): Promise<TrustGate> {
   const options: TrustGateOptions = {
@@ -45,16 +32,9 @@ void test('the gate routes by router identity and remembers across a restart', a
   const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
   const accepted = await first.verifyChangeRequest(message);
   assert.equal(accepted.ok, true, JSON.stringify(accepted));
-  const elsewhere = text(
-    await sign(requestPayload({ router: { serial: 'NOT-OURS' } }), TYP.request, [keys.alice, keys.bob]),
-  );
+  const elsewhere = text(await sign(requestPayload({ router: { serial: 'NOT-OURS' } }), TYP.request, [keys.alice, keys.bob]));
   refused(await first.verifyChangeRequest(elsewhere), 'wrong-router', /does not serve/);
-  const chr = text(
-    await sign(requestPayload({ router: { systemId: 'CHR-1' }, method: 'button' }), TYP.request, [
-      keys.alice,
-      keys.bob,
-    ]),
-  );
+  const chr = text(await sign(requestPayload({ router: { systemId: 'CHR-1' }, method: 'button' }), TYP.request, [keys.alice, keys.bob]));
   refused(await first.verifyChangeRequest(chr), 'policy-method', /router chr/);
   const restarted = await gate(dir, root);
   refused(await restarted.verifyChangeRequest(message), 'replayed');
@@ -67,13 +47,7 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const old = await g.issueChallenge(router, observed, 'chal-core-1');
   const current = await g.issueChallenge(router, observed, 'chal-core-1');
   const approve = async (challenge: typeof old) =>
-    text(
-      await sign(
-        buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }),
-        TYP.approval,
-        [keys.bob, keys.carol],
-      ),
-    );
+    text(await sign(buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
   refused(await g.verifyApproval(await approve(old), router, old), 'nonce-stale');
   const message = await approve(current);
   assert.equal((await g.verifyApproval(message, router, current)).ok, true);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey } from '../../src/trust/keys.js';
 import { addKey, migrateLegacy, removeKey, setThreshold } from '../../src/trust/root-edit.js';
+import { checkTrustRoot } from '../../src/doctor/local-checks.js';
 import { TYP } from '../../src/trust/messages.js';
 import { validatePayload } from '../../src/trust/root-schema.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
@@ -136,6 +137,10 @@ void test('a schema-1 root authorizes nothing but can be migrated and rotated to
   assert.equal(verdict.ok ? 'ok' : verdict.reason, 'root-outdated');
   assert.throws(() => validatePayload(legacy), { reason: 'root-outdated', detail: /trust migrate/ });
 
+  const doctor = await checkTrustRoot({ configured: { path: 'trust.json', text: v4Text }, stored: { path: 's', error: 'ENOENT' } });
+  assert.equal(doctor.status, 'fail');
+  assert.match(`${doctor.detail} ${doctor.fix ?? ''}`, /schema-1.*root-outdated.*trust migrate/);
+
   const v5 = migrateLegacy(legacy);
   assert.equal(v5.version, 5);
   assert.deepEqual(
@@ -152,4 +157,7 @@ void test('a schema-1 root authorizes nothing but can be migrated and rotated to
   const rotated = await store.update(await signedRoot(v5, [keys.alice, keys.bob]));
   assert.equal(rotated.ok && rotated.outcome, 'rotated');
   assert.equal((await verifyChangeRequest(message, context(store.current))).ok, true);
+  const v5Text = await signedRoot(v5, [keys.alice, keys.bob]);
+  const afterMigration = await checkTrustRoot({ configured: { path: 'trust.json', text: v5Text }, stored: { path: 's', text: v4Text } });
+  assert.equal(afterMigration.status, 'ok', afterMigration.detail);
 });
