@@ -87,7 +87,10 @@ void test('agent problems are named: no socket, agent gone, no key, unknown fing
   assert.throws(() => new SshAgentClient(), { reason: 'key-file', message: /SSH_AUTH_SOCK is not set/ });
   const { socket, child } = await startSshAgent(t, dir);
   const client = new SshAgentClient(socket);
-  await assert.rejects(client.signer(), { reason: 'key-file', message: /holds 0 ssh-ed25519 keys/ });
+  await assert.rejects(client.signer(), {
+    reason: 'key-file',
+    message: /holds no ssh-ed25519 key \(add one with ssh-add\); security keys/,
+  });
   const dave = sshKeygenKey(dir, 'dave');
   const unknown = keygenFingerprint(`${dave}.pub`);
   await assert.rejects(client.signer(unknown), {

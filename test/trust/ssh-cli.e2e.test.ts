@@ -51,6 +51,11 @@ void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign re
   // bob holds the root role with his ssh-agent key: the second root signature.
   await ok(d, ['trust', 'sign', 'trust.json', '--ssh-agent'], /signed by "bob@test" \(2 signature\(s\)\)/);
   await ok(d, ['trust', 'verify', 'trust.json']);
+  await ok(
+    d,
+    ['trust', 'show', 'trust.json'],
+    new RegExp(`key ssh ${keygenFingerprint(`${bob}.pub`).replace(/[+/]/g, '\\$&')}`),
+  );
   const root = readFileSync(join(d, 'trust.json'), 'utf8');
   const identities = (
     JSON.parse(Buffer.from((JSON.parse(root) as { payload: string }).payload, 'base64url').toString()) as {
@@ -172,6 +177,7 @@ void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign re
     '--out',
     'v2.json',
   ]);
+  await ok(d, ['trust', 'show', 'v2.json'], /carol .*\n +key ssh SHA256:\S+ \(security key\) verify-required/);
   const v2 = JSON.parse(
     Buffer.from(
       (JSON.parse(readFileSync(join(d, 'v2.json'), 'utf8')) as { payload: string }).payload,

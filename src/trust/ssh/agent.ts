@@ -63,7 +63,10 @@ export class SshAgentClient {
       if (identities.length !== 1) {
         refuse(
           'key-file',
-          `ssh-agent holds ${identities.length} ssh-ed25519 keys (${listing}); choose one with --ssh-key FINGERPRINT`,
+          identities.length === 0
+            ? `ssh-agent holds no ssh-ed25519 key (add one with ssh-add); ${SK_HINT}`
+            : `ssh-agent holds ${identities.length} ssh-ed25519 keys (${listing}); ` +
+              'choose one with --ssh-key FINGERPRINT',
         );
       }
       chosen = identities[0]!;

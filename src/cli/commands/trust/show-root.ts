@@ -5,7 +5,11 @@ export function showRoot(payload: Pick<RootPayload, 'version' | 'identities' | '
   console.log(`trust root v${payload.version}`);
   for (const identity of payload.identities) {
     console.log(`  ${identity.name.padEnd(12)} ${identity.roles.join(', ')}`);
-    for (const key of identity.keys) console.log(`    key ${key.kind} ${key.keyId}`);
+    for (const key of identity.keys) {
+      const sk = key.kind === 'ssh' && key.publicKey.startsWith('sk-') ? ' (security key)' : '';
+      const pin = key.kind === 'ssh' && key.verifyRequired ? ' verify-required' : '';
+      console.log(`    key ${key.kind} ${key.keyId}${sk}${pin}`);
+    }
   }
   for (const role of ['root', 'approver'] as const) {
     const holders = payload.identities.filter((i) => i.roles.includes(role)).length;
