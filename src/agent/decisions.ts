@@ -12,10 +12,12 @@ export interface ExpectedDeviceMode {
   mode: DeviceMode;
   features: Record<DeviceModeFeature, boolean>;
   flagged: boolean;
+  /** dmconfirm never changes flagging-enabled; absent in records written before it was checked. */
+  flaggingEnabled?: boolean;
 }
 
 export function expectedAfter(before: DeviceModeState, change: DeviceModeChange): ExpectedDeviceMode {
-  return applyChange(before, change);
+  return { ...applyChange(before, change), flaggingEnabled: before.flaggingEnabled };
 }
 
 export interface Difference {
@@ -32,6 +34,9 @@ export function compareDeviceMode(expected: ExpectedDeviceMode, actual: DeviceMo
   const differences: Difference[] = [];
   if (expected.mode !== actual.mode) differences.push({ field: 'mode', expected: expected.mode, actual: actual.mode });
   if (expected.flagged !== actual.flagged) differences.push({ field: 'flagged', expected: expected.flagged, actual: actual.flagged });
+  if (expected.flaggingEnabled !== undefined && expected.flaggingEnabled !== actual.flaggingEnabled) {
+    differences.push({ field: 'flagging-enabled', expected: expected.flaggingEnabled, actual: actual.flaggingEnabled });
+  }
   for (const feature of DEVICE_MODE_FEATURES) {
     if (expected.features[feature] !== actual.features[feature]) {
       differences.push({ field: feature, expected: expected.features[feature], actual: actual.features[feature] });

@@ -4,13 +4,19 @@ import type { InboundMessage } from '../mqtt/connection.js';
 import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
 import type { RouterRef } from '../trust/messages.js';
 import type { TrustGate } from '../trust/trust-gate.js';
+import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { StateWriteError } from '../store/state-error.js';
 import type { Publisher } from './publisher.js';
 import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
-const SECURITY_REASONS = new Set(['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
+const SECURITY_REASONS = new Set<string>([
+  ...['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
+  ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
+  // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
+  ...SSH_REFUSAL_REASONS,
+]);
 
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
 const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);

@@ -21,6 +21,7 @@ import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
+import type { ReasonCode } from '../mqtt/contract.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
@@ -33,7 +34,7 @@ export interface SupervisorDeps {
   actuatorDeps?: Partial<CreateActuatorDeps>;
 }
 
-export type StartVerdict = { ok: true } | { ok: false; code: string; message: string };
+export type StartVerdict = { ok: true } | { ok: false; code: ReasonCode; message: string };
 
 /**
  * One router: its read session, watcher, actuators, pairing, and at most one operation.

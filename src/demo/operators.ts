@@ -1,4 +1,4 @@
-import { initRoot } from '../trust/root-edit.js';
+import { addKey, initRoot } from '../trust/root-edit.js';
 import { cosignEnvelope, signPayload } from '../trust/jws.js';
 import { generateSigningKey, type SigningKey } from '../trust/keys.js';
 import { TYP, type Challenge } from '../trust/messages.js';
@@ -6,25 +6,30 @@ import { buildApproval, buildChange, buildChangeRequest, buildPowerCycle, type C
 import type { RouterRef } from '../trust/messages.js';
 
 /**
- * A small operator team for the demo and end-to-end tests: two root keys (2-of-2 to rotate
- * the trust root), three approvers (2-of-3), and a requester whose key never counts as an
+ * A small operator team for the demo and end-to-end tests: two root holders (2-of-2 to
+ * rotate the trust root), three approvers (2-of-3), and the automation ops-bot, an identity
+ * with the requester role only: it signs requests, and no key of it ever counts as an
  * approval. Messages are built and signed with the same code the operator CLI uses.
  */
 export class OperatorTeam {
   readonly roots = [generateSigningKey('root-1'), generateSigningKey('root-2')];
   readonly approvers = [generateSigningKey('alice'), generateSigningKey('bob'), generateSigningKey('carol')];
   readonly requester = generateSigningKey('ops-bot');
+  /** A second key of alice (a backup key): the same person, so it never makes her count twice. */
+  readonly aliceBackup = generateSigningKey('alice-backup');
   /** Not in the trust root: what an attacker with broker access has. */
   readonly mallory = generateSigningKey('mallory');
 
   async trustRootText(): Promise<string> {
-    const payload = initRoot({
+    const team = initRoot({
       rootKeys: this.roots,
-      approverKeys: [...this.approvers, this.requester],
+      approverKeys: this.approvers,
+      requesterKeys: [this.requester],
       rootThreshold: 2,
       approverThreshold: 2,
       suggestedRules: true,
     });
+    const payload = addKey(team, this.aliceBackup, [], { identity: this.approvers[0]!.name, samePerson: true });
     let envelope = await signPayload(payload, TYP.root, this.roots[0]);
     envelope = await cosignEnvelope(envelope, TYP.root, this.roots[1]!);
     return JSON.stringify(envelope);
@@ -55,7 +60,6 @@ export class OperatorTeam {
 
   async approval(challenge: Challenge, options: { expect: ChangeOptions; method: 'button' | 'power'; approvers?: SigningKey[] }): Promise<string> {
     const payload = buildApproval(challenge, {
-      requester: { name: this.approvers[0]!.name },
       now: Date.now(),
       expect: buildChange(options.expect),
       method: options.method,

@@ -19,6 +19,8 @@ export interface SiteOptions {
   dir?: string;
   offMs?: number;
   pressMs?: number;
+  /** Another trust root than the team's default one (e.g. with SSH keys). */
+  trustRoot?: (team: OperatorTeam) => Promise<string>;
 }
 
 /**
@@ -48,7 +50,8 @@ export class SimulatedSite {
     this.router = new SimulatedRouter({ model: 'hAP-ax3', password: 'router-secret', timing: { bootMs: 2000, shutdownMs: 1000, minOffMs: 1500 }, ...this.options.router });
     await this.router.start();
     await writeFile(join(this.dir, 'router.password'), 'router-secret\n', { mode: 0o600 });
-    await writeFile(join(this.dir, 'trust.json'), await this.team.trustRootText());
+    const trustRoot = await (this.options.trustRoot?.(this.team) ?? this.team.trustRootText());
+    await writeFile(join(this.dir, 'trust.json'), trustRoot);
     const agentKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' });
     await writeFile(join(this.dir, 'agent.key'), agentKey, { mode: 0o600 });
     this.configFile = join(this.dir, 'agent.yaml');

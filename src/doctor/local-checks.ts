@@ -142,14 +142,20 @@ export async function trustRootFacts(configuredPath: string, stateDir: string): 
   return { configured: await readOptional(configuredPath), stored: await readOptional(join(stateDir, TRUST_ROOT_FILE)) };
 }
 
-async function validRoot(text: string): Promise<{ version: number } | { error: string }> {
+async function validRoot(text: string): Promise<{ version: number; schema: 1 | 2 } | { error: string }> {
   try {
     const root = TrustRoot.fromEnvelopeText(text);
     await verifySelfSigned(root);
-    return { version: root.version };
+    return { version: root.version, schema: root.schema };
   } catch (error) {
     return { error: (error as Error).message };
   }
+}
+
+/** A schema-1 root authorizes no order (issue 10): say how to move on. */
+function outdated(name: string, version: number, configuredPath: string): CheckResult {
+  const fix = `run "dmconfirm trust migrate" on the operator side, have the root holders sign it, copy it to ${configuredPath}`;
+  return fail(name, `trust root v${version} is in the schema-1 format: every order is refused (root-outdated)`, fix);
 }
 
 /** The agent uses the stored root when there is one, else bootstraps from the configured file. */
@@ -160,6 +166,8 @@ export async function checkTrustRoot(facts: TrustRootFacts): Promise<CheckResult
   if (stored.text !== undefined) {
     const verdict = await validRoot(stored.text);
     if ('error' in verdict) return fail(name, `stored ${stored.path} is invalid: ${verdict.error}`, `move it away and restore a valid root; ${make} ${configured.path}`);
+    const next = verdict.schema === 1 && configured.text !== undefined ? await validRoot(configured.text) : undefined;
+    if (verdict.schema === 1 && !(next && 'schema' in next && next.schema === 2)) return outdated(name, verdict.version, configured.path);
     if (configured.text === undefined) {
       return warn(name, `v${verdict.version} from ${stored.path}; configured ${configured.path} is missing (${configured.error ?? ''})`, `copy the current trust.json to ${configured.path}`);
     }
@@ -171,5 +179,6 @@ export async function checkTrustRoot(facts: TrustRootFacts): Promise<CheckResult
   }
   const verdict = await validRoot(configured.text);
   if ('error' in verdict) return fail(name, `${configured.path} is invalid: ${verdict.error}`, `${make} ${configured.path} again`);
+  if (verdict.schema === 1) return outdated(name, verdict.version, configured.path);
   return pass(name, `v${verdict.version} from ${configured.path} (stored at first start)`);
 }

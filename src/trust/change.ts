@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES, modeDefaults } from '../routeros/device-mode.js';
 import type { DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
 
-/** A device-mode change as signed messages carry it: strict, and never empty. */
+/**
+ * A device-mode change as signed messages carry it: strict, and never empty. There is no
+ * member for `flagging-enabled` (or `allowed-versions`): dmconfirm never changes them, a
+ * message naming them is refused, and the read-back after a confirmation checks that
+ * flagging-enabled did not change.
+ */
 export const deviceModeChangeSchema = z
   .strictObject({
     mode: z.enum(DEVICE_MODES).optional(),
@@ -32,8 +37,9 @@ export function changeDigest(change: DeviceModeChange): string {
 
 /**
  * Every feature the change may leave enabled that it names or that its mode enables.
- * A mode replaces the whole configuration, so all of that mode's features count: this is
- * deliberately conservative for per-feature approval rules.
+ * A mode replaces the whole configuration, so all of that mode's features count. This is
+ * the one answer to "what can this change turn on", used by local policy and by the trust
+ * root's feature rules alike.
  */
 export function featuresTurnedOn(change: DeviceModeChange): DeviceModeFeature[] {
   const on = new Set<DeviceModeFeature>();
@@ -45,11 +51,6 @@ export function featuresTurnedOn(change: DeviceModeChange): DeviceModeFeature[] 
     else if (enabled === false) on.delete(f as DeviceModeFeature);
   }
   return DEVICE_MODE_FEATURES.filter((f) => on.has(f));
-}
-
-/** Features the change names explicitly as enabled (what local policy must allow). */
-export function featuresExplicitlyEnabled(change: DeviceModeChange): DeviceModeFeature[] {
-  return DEVICE_MODE_FEATURES.filter((f) => change.features?.[f] === true);
 }
 
 /** One line for humans: "mode=rose container=yes flagged=no". */

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
 import { changeDigest, deviceModeChangeSchema } from './change.js';
-import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
-import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import { approvalSchema, changeRequestSchema, powerCycleSchema } from './messages.js';
+import type { Approval, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
+import type { SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
@@ -88,7 +89,7 @@ export function routerRef(options: { routerSerial?: string; routerSystemId?: str
 export interface CommonOptions {
   agent: string;
   router: RouterRef;
-  requester: { name: string; keyId?: string };
+  requester: Requester;
   now: number;
   notBefore?: string;
   notAfter?: string;
@@ -105,7 +106,7 @@ export function bindChallenge(challenge: Challenge, agent: string, router: Route
   return { challengeId: challenge.challengeId, nonce: challenge.nonce };
 }
 
-function common(options: CommonOptions) {
+function target(options: Omit<CommonOptions, 'requester'>) {
   const window =
     options.notBefore || options.notAfter
       ? {
@@ -118,10 +119,13 @@ function common(options: CommonOptions) {
     requestId: options.requestId ?? newRequestId(),
     agent: options.agent,
     router: options.router,
-    requester: options.requester,
     issuedAt: new Date(options.now).toISOString(),
     ...(window ? { window } : {}),
   };
+}
+
+function common(options: CommonOptions) {
+  return { ...target(options), requester: options.requester };
 }
 
 function challengeRef(options: CommonOptions) {
@@ -154,11 +158,14 @@ export function buildChangeRequest(
 /** An approval quoting the challenge exactly as the agent published it. */
 export function buildApproval(
   challenge: Challenge,
-  options: Omit<CommonOptions, 'agent' | 'router' | 'challenge'> & { expect: DeviceModeChange; method: 'button' | 'power' },
+  options: Omit<CommonOptions, 'agent' | 'router' | 'challenge' | 'requester'> & {
+    expect: DeviceModeChange;
+    method: 'button' | 'power';
+  },
 ): Approval {
   if (!challenge.observed) refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
   return validated(approvalSchema, {
-    ...common({ ...options, agent: challenge.agent, router: challenge.router }),
+    ...target({ ...options, agent: challenge.agent, router: challenge.router }),
     kind: 'approval',
     challenge: { challengeId: challenge.challengeId, nonce: challenge.nonce, observed: challenge.observed },
     expect: options.expect,
@@ -175,22 +182,6 @@ export function buildPowerCycle(options: CommonOptions & { reason: 'hung' | 'res
     ...(options.note ? { note: options.note } : {}),
     ...challengeRef(options),
   });
-}
-
-/** The JWS typ that goes with a payload kind. */
-export function typForKind(kind: unknown): string {
-  switch (kind) {
-    case 'change-request':
-      return TYP.request;
-    case 'approval':
-      return TYP.approval;
-    case 'power-cycle':
-      return TYP.powerCycle;
-    case 'dmconfirm-trust-root':
-      return TYP.root;
-    default:
-      return refuse('bad-payload', `unknown message kind ${JSON.stringify(kind)}`);
-  }
 }
 
 export type { SignedMessage };

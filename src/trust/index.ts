@@ -16,7 +16,7 @@ export { ReplayStore } from './replay-store.js';
 export { RateLimiter } from './rate-limit.js';
 export { TrustStore } from './trust-store.js';
 export { TrustRoot } from './trust-root.js';
-export { REFUSAL_REASONS, TrustError } from './refusal.js';
+export { TrustError } from './refusal.js';
 export type { Refusal, RefusalReason } from './refusal.js';
 export { generateSigningKey, loadSigningKey, signingKeyFrom } from './keys.js';
 export type { PublicKeyInfo, SigningKey } from './keys.js';

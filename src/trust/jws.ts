@@ -2,15 +2,22 @@ import { FlattenedSign, flattenedVerify } from 'jose';
 import { z } from 'zod';
 import type { PublicKeyInfo, SigningKey } from './keys.js';
 import { refuse } from './refusal.js';
+import { sshSignatureEntry, SSHSIG_ALG, verifySshEntry } from './ssh/jws-ssh.js';
+import type { SshSigningKey } from './ssh/ssh-sign.js';
+import type { SkEvidence } from './ssh/sshsig-verify.js';
+import { strictJsonOrRefuse } from './strict-json.js';
 
 /**
- * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only, an
- * explicit `typ`, `kid` in the protected header, no unprotected headers, no `b64`/`crit`.
+ * JWS JSON general serialization, restricted to what dmconfirm needs: Ed25519 only (EdDSA,
+ * or an SSHSIG by an SSH key the trust root lists: ssh/jws-ssh.ts), an explicit `typ`, `kid`
+ * in the protected header, no unprotected headers, no `b64`/`crit`.
  * Signatures are checked over the exact bytes received; nothing is re-serialized.
  */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_SIGNATURES = 16;
 const ALGORITHMS = ['EdDSA', 'Ed25519'];
+/** Header algorithms: Ed25519, and SSHSIG for SSH keys only (see ssh/jws-ssh.ts). */
+const HEADER_ALGORITHMS = [...ALGORITHMS, SSHSIG_ALG];
 const ALLOWED_HEADER_FIELDS = new Set(['alg', 'typ', 'kid']);
 
 const b64url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
@@ -30,32 +37,15 @@ export interface SignatureHeader {
   kid: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function decodeJson(b64: string, what: string): unknown {
-  try {
-    return JSON.parse(utf8.decode(Buffer.from(b64, 'base64url'))) as unknown;
-  } catch {
-    return refuse('malformed', `${what} is not base64url-encoded UTF-8 JSON`);
-  }
+  return strictJsonOrRefuse(Buffer.from(b64, 'base64url'), 'malformed', what);
 }
 
 /** Parses the envelope without trusting anything in it yet. */
 export function parseEnvelope(input: Uint8Array | string): Envelope {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > MAX_MESSAGE_BYTES) refuse('too-large', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-  let text: string;
-  try {
-    text = typeof input === 'string' ? input : utf8.decode(input);
-  } catch {
-    return refuse('malformed', 'message is not UTF-8');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return refuse('malformed', 'message is not JSON');
-  }
+  const json = strictJsonOrRefuse(input, 'malformed', 'message');
   if (json !== null && typeof json === 'object' && Array.isArray((json as { signatures?: unknown }).signatures)) {
     const sigs = (json as { signatures: unknown[] }).signatures;
     if (sigs.some((s) => s !== null && typeof s === 'object' && 'header' in s)) {
@@ -85,8 +75,9 @@ export function checkHeader(protectedB64: string, expectedTyp: string, index: nu
   const at = `signature ${index + 1}`;
   if ('b64' in h) refuse('b64-forbidden', `${at}: the "b64" header is not allowed (payload must be base64url)`);
   if ('crit' in h) refuse('crit-forbidden', `${at}: the "crit" header is not allowed`);
-  if (typeof h.alg !== 'string' || !ALGORITHMS.includes(h.alg)) {
-    refuse('bad-alg', `${at}: algorithm ${JSON.stringify(h.alg ?? null)} is not allowed; only Ed25519 (EdDSA)`);
+  if (typeof h.alg !== 'string' || !HEADER_ALGORITHMS.includes(h.alg)) {
+    const alg = JSON.stringify(h.alg ?? null);
+    refuse('bad-alg', `${at}: algorithm ${alg} is not allowed; only Ed25519 (EdDSA), or SSHSIG by an SSH key`);
   }
   if (h.typ !== expectedTyp) {
     refuse('bad-typ', `${at}: typ is ${JSON.stringify(h.typ ?? null)}, expected "${expectedTyp}"`);
@@ -102,6 +93,8 @@ export interface VerifiedEnvelope {
   payload: Uint8Array;
   /** One entry per signature, in order: the locally computed key id of the verifying key. */
   signers: PublicKeyInfo[];
+  /** What each security-key signature proved (counter, flags); the caller checks the counters. */
+  skEvidence: SkEvidence[];
 }
 
 /**
@@ -117,53 +110,70 @@ export async function verifyEnvelope(
   if (envelope.signatures.length === 0) refuse('too-few-approvers', 'the message carries no signatures');
   const headers = envelope.signatures.map((s, i) => checkHeader(s.protected, expectedTyp, i));
   const signers: PublicKeyInfo[] = [];
-  let payload: Uint8Array | undefined;
+  const skEvidence: SkEvidence[] = [];
   for (const [i, entry] of envelope.signatures.entries()) {
-    const kid = headers[i]!.kid;
+    const { kid, alg } = headers[i]!;
     const key = lookup(kid);
     if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
-    try {
-      const result = await flattenedVerify(
-        { protected: entry.protected, payload: envelope.payload, signature: entry.signature },
-        key.key,
-        { algorithms: ALGORITHMS },
-      );
-      payload = result.payload;
-    } catch {
-      refuse('bad-signature', `signature ${i + 1} (key "${key.name}" ${kid}) does not verify: wrong key or tampered message`);
+    if (key.ssh) {
+      const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
+      const evidence = await verifySshEntry(entry, envelope.payload, alg, key.ssh, at);
+      if (evidence) skEvidence.push(evidence);
+    } else {
+      const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
+      if (alg === SSHSIG_ALG) refuse('bad-alg', `${at}: no SSH key, it cannot sign as ${SSHSIG_ALG}`);
+      const flat = { protected: entry.protected, payload: envelope.payload, signature: entry.signature };
+      try {
+        await flattenedVerify(flat, key.key, { algorithms: ALGORITHMS });
+      } catch {
+        refuse('bad-signature', `${at} does not verify: wrong key or tampered message`);
+      }
     }
     signers.push(key);
   }
-  return { payload: payload!, signers };
+  return { payload: Buffer.from(envelope.payload, 'base64url'), signers, skEvidence };
 }
 
 /** Decodes the payload of an envelope without verifying it (drafts, display). */
 export function unverifiedPayload(envelope: Envelope): unknown {
-  return decodeJson(envelope.payload, 'payload');
+  return strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'bad-payload', 'payload');
 }
 
-async function signFlattened(payload: Uint8Array, typ: string, key: SigningKey) {
-  return new FlattenedSign(payload)
+/** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */
+export type Signer = SigningKey | SshSigningKey;
+
+async function makeSignatureEntry(
+  payloadB64: string,
+  typ: string,
+  key: Signer,
+): Promise<{ protected: string; signature: string }> {
+  if ('sshSigner' in key) return sshSignatureEntry(payloadB64, typ, key.sshSigner);
+  const flat = await new FlattenedSign(Buffer.from(payloadB64, 'base64url'))
     .setProtectedHeader({ alg: 'EdDSA', typ, kid: key.keyId })
     .sign(key.privateKey);
+  if (flat.payload !== payloadB64) {
+    refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
+  }
+  return { protected: flat.protected!, signature: flat.signature };
 }
 
 /** A new envelope; with no key it is a draft for co-signers. */
-export async function signPayload(payload: unknown, typ: string, key?: SigningKey): Promise<Envelope> {
-  const bytes = new TextEncoder().encode(JSON.stringify(payload));
-  if (!key) return { payload: Buffer.from(bytes).toString('base64url'), signatures: [] };
-  const flat = await signFlattened(bytes, typ, key);
-  return { payload: flat.payload, signatures: [{ protected: flat.protected!, signature: flat.signature }] };
+export async function signPayload(payload: unknown, typ: string, key?: Signer): Promise<Envelope> {
+  const payloadB64 = Buffer.from(new TextEncoder().encode(JSON.stringify(payload))).toString('base64url');
+  return { payload: payloadB64, signatures: key ? [await makeSignatureEntry(payloadB64, typ, key)] : [] };
 }
 
-/** Adds one signature over the exact payload already in the envelope. */
-export async function cosignEnvelope(envelope: Envelope, typ: string, key: SigningKey): Promise<Envelope> {
+/** Refuses a co-signature by a key that has already signed (checking every header on the way). */
+export function assertNotSigned(envelope: Envelope, typ: string, key: { keyId: string; name: string }): void {
   for (const [i, s] of envelope.signatures.entries()) {
     const header = checkHeader(s.protected, typ, i);
     if (header.kid === key.keyId) refuse('duplicate-signer', `key "${key.name}" (${key.keyId}) has already signed this`);
   }
-  const bytes = Buffer.from(envelope.payload, 'base64url');
-  const flat = await signFlattened(bytes, typ, key);
-  if (flat.payload !== envelope.payload) refuse('malformed', 'payload is not canonical base64url; refusing to co-sign different bytes');
-  return { payload: envelope.payload, signatures: [...envelope.signatures, { protected: flat.protected!, signature: flat.signature }] };
+}
+
+/** Adds one signature over the exact payload already in the envelope. */
+export async function cosignEnvelope(envelope: Envelope, typ: string, key: Signer): Promise<Envelope> {
+  assertNotSigned(envelope, typ, key);
+  const entry = await makeSignatureEntry(envelope.payload, typ, key);
+  return { payload: envelope.payload, signatures: [...envelope.signatures, entry] };
 }

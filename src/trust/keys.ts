@@ -4,6 +4,8 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { refuse } from './refusal.js';
+import type { TrustedSshKey } from './ssh/jws-ssh.js';
+import { parseStrict } from './strict-json.js';
 
 /** An Ed25519 public key as the trust root lists it. */
 export interface PublicKeyInfo {
@@ -13,6 +15,8 @@ export interface PublicKeyInfo {
   /** base64url of the raw 32 key bytes. */
   publicKey: string;
   key: KeyObject;
+  /** SSH keys (issue 14): verified as SSH signatures, by the key's type (src/trust/ssh/jws-ssh.ts). */
+  ssh?: TrustedSshKey;
 }
 
 export interface SigningKey extends PublicKeyInfo {
@@ -53,7 +57,7 @@ export type PublicKeyFile = z.infer<typeof publicKeyFileSchema>;
 export async function loadPublicKey(path: string): Promise<PublicKeyInfo> {
   let parsed: PublicKeyFile;
   try {
-    parsed = publicKeyFileSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+    parsed = parseStrict(publicKeyFileSchema, await readFile(path, 'utf8'));
   } catch (error) {
     return refuse('key-file', `${path}: not a dmconfirm public key file (${(error as Error).message.split('\n')[0]})`);
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deviceModeChangeSchema } from './change.js';
+import { identityName } from './root-schema.js';
 
 /** Each message kind has its own JWS `typ`, so a signature for one kind never passes as another. */
 export const TYP = {
@@ -13,9 +14,12 @@ const id = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'must be 8-128 letters, 
 const agentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an agent id');
 const timestamp = z.iso.datetime({ offset: true });
 
+/** Serials and system ids are shown to signers: plain characters only, nothing that could spell other text. */
+const routerKey = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits or _.:-');
+
 /** A router by its routerboard serial or (CHR) license system id: exactly one of them. */
 export const routerRefSchema = z
-  .strictObject({ serial: z.string().min(1).max(64).optional(), systemId: z.string().min(1).max(64).optional() })
+  .strictObject({ serial: routerKey.optional(), systemId: routerKey.optional() })
   .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), { message: 'give exactly one of serial, systemId' });
 export type RouterRef = z.infer<typeof routerRefSchema>;
 
@@ -27,26 +31,32 @@ export const windowSchema = z
   });
 export type Window = z.infer<typeof windowSchema>;
 
+/**
+ * Who asks: an identity of the trust root holding the `requester` role. The message must
+ * carry a valid signature by one of that identity's keys, and no signature by any of its
+ * keys ever counts toward approval. `keyId`, when given, names which key must have signed.
+ */
 export const requesterSchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  /** When present, a valid signature by this key must be on the message; it never counts as an approval. */
+  name: identityName,
   keyId: z.string().min(1).max(128).optional(),
 });
+export type Requester = z.infer<typeof requesterSchema>;
 
 /** Binds a message to one challenge the agent issued (freshness without wall time). */
 export const challengeRefSchema = z.strictObject({ challengeId: id, nonce: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/) });
 
 const observedSchema = z.strictObject({ attemptCount: z.number().int().min(0).max(1000), at: timestamp });
 
-const common = {
+const target = {
   v: z.literal(1),
   requestId: id,
   agent: agentId,
   router: routerRefSchema,
-  requester: requesterSchema,
   issuedAt: timestamp,
   window: windowSchema.optional(),
 };
+/** Orders someone in the trust root asks for: a change request, a power cycle. */
+const common = { ...target, requester: requesterSchema };
 
 /** 1. dmconfirm itself issues this update on the router, then confirms it. */
 export const changeRequestSchema = z.strictObject({
@@ -62,7 +72,8 @@ export type ChangeRequest = z.infer<typeof changeRequestSchema>;
 
 /** 2. Someone else requested a change; approvers confirm the one the agent observed. */
 export const approvalSchema = z.strictObject({
-  ...common,
+  // No requester: someone outside the trust root asked the router; every signer approves.
+  ...target,
   kind: z.literal('approval'),
   challenge: challengeRefSchema.extend({ observed: observedSchema }),
   /** The change the approvers believe is pending; the agent checks the read-back against it. */
@@ -97,3 +108,11 @@ export const challengeSchema = z.strictObject({
   issuedAt: timestamp,
 });
 export type Challenge = z.infer<typeof challengeSchema>;
+
+/** The schema and JWS typ of each signed message kind. */
+export const MESSAGE_KINDS = {
+  'change-request': { schema: changeRequestSchema, typ: TYP.request },
+  approval: { schema: approvalSchema, typ: TYP.approval },
+  'power-cycle': { schema: powerCycleSchema, typ: TYP.powerCycle },
+} as const;
+export type MessageKind = keyof typeof MESSAGE_KINDS;

@@ -1,6 +1,6 @@
 import type { Policy } from '../config/policy-schema.js';
 import type { DeviceModeChange } from '../routeros/device-mode.js';
-import { featuresExplicitlyEnabled } from './change.js';
+import { featuresTurnedOn } from './change.js';
 import { refuse } from './refusal.js';
 
 export type Method = 'button' | 'power';
@@ -22,15 +22,25 @@ export function checkMethod(method: Method, router: RouterPolicy): void {
   }
 }
 
-/** Features, mode and flagged clearing the local policy allows for a change. */
+/**
+ * Features, mode and flagged clearing the local policy allows for a change. The features
+ * are all those the change can leave enabled: the ones it names and, because `mode=`
+ * replaces the whole configuration, every feature its mode enables (install-any-version
+ * included, whichever way it is reached).
+ */
 export function checkChange(change: DeviceModeChange, router: RouterPolicy): void {
   const { policy } = router;
-  const forbidden = featuresExplicitlyEnabled(change).filter((f) => !policy.allowedFeatures.includes(f));
-  if (forbidden.length > 0) {
-    refuse('policy-feature', `local policy does not allow turning on ${forbidden.join(', ')} (allowed: ${policy.allowedFeatures.join(', ') || 'none'})`);
-  }
   if (change.mode !== undefined && !policy.allowedModes.includes(change.mode)) {
     refuse('policy-mode', `local policy does not allow mode ${change.mode} (allowed: ${policy.allowedModes.join(', ') || 'none'})`);
+  }
+  const forbidden = featuresTurnedOn(change).filter((f) => !policy.allowedFeatures.includes(f));
+  if (forbidden.length > 0) {
+    const via = change.mode ? ` (mode ${change.mode} replaces the whole configuration and enables them)` : '';
+    const allowed = policy.allowedFeatures.join(', ') || 'none';
+    refuse(
+      'policy-feature',
+      `local policy does not allow turning on ${forbidden.join(', ')}${via} (allowed: ${allowed})`,
+    );
   }
   if (change.flagged === false && !policy.allowFlaggedClear) {
     refuse('policy-flagged', 'local policy does not allow clearing flagged (set policy.allowFlaggedClear after a full audit)');

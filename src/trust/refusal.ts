@@ -1,49 +1,11 @@
+import type { RefusalCode } from '../mqtt/contract.js';
+
 /**
- * Every way a signed message or trust root can be refused. The code is for machines
+ * Every way a signed message or trust root can be refused: the REFUSAL_CODES of the MQTT
+ * contract (src/mqtt/contract.ts), the one list of reason codes. The code is for machines
  * (agent events, tests, exit reasons); the detail says to a human exactly what failed.
  */
-export const REFUSAL_REASONS = [
-  'too-large',
-  'malformed',
-  'unprotected-header',
-  'bad-alg',
-  'bad-typ',
-  'b64-forbidden',
-  'crit-forbidden',
-  'bad-header',
-  'unknown-key',
-  'bad-signature',
-  'duplicate-signer',
-  'bad-payload',
-  'wrong-kind',
-  'wrong-agent',
-  'wrong-router',
-  'digest-mismatch',
-  'requester-signature-missing',
-  'requester-cannot-approve',
-  'too-few-approvers',
-  'clock-unsynced',
-  'not-yet-valid',
-  'expired',
-  'window-too-long',
-  'issued-in-future',
-  'wrong-challenge',
-  'nonce-stale',
-  'replayed',
-  'policy-feature',
-  'policy-mode',
-  'policy-flagged',
-  'policy-method',
-  'rate-limited',
-  'root-invalid',
-  'root-threshold',
-  'root-rotation-threshold',
-  'root-rollback',
-  'root-version-gap',
-  'root-version-conflict',
-  'key-file',
-] as const;
-export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export type RefusalReason = RefusalCode;
 
 export interface Refusal {
   ok: false;

@@ -1,8 +1,8 @@
 import type { DeviceMode, DeviceModeFeature } from '../routeros/device-mode.js';
 import type { PublicKeyInfo } from './keys.js';
 import { refuse } from './refusal.js';
-import { validatePayload } from './trust-root.js';
-import type { RoleName, RootPayload } from './trust-root.js';
+import { identitiesOfLegacy, parseLegacy, ROOT_SCHEMA, sameName, validatePayload } from './root-schema.js';
+import type { CountedRole, Identity, KeyEntry, RoleName, RootPayload } from './root-schema.js';
 
 /**
  * Pure edits of a trust root payload for `dmconfirm trust ...`. Each returns a new,
@@ -19,36 +19,61 @@ export const SUGGESTED_RULES = {
 export interface InitOptions {
   rootKeys: PublicKeyInfo[];
   approverKeys: PublicKeyInfo[];
+  /** Keys of identities that may ask for orders (people or automations such as ops-bot). */
+  requesterKeys?: PublicKeyInfo[];
   rootThreshold: number;
   approverThreshold: number;
   suggestedRules: boolean;
 }
 
-function keyEntry(key: PublicKeyInfo) {
-  return { name: key.name, publicKey: key.publicKey };
+function keyEntry(key: PublicKeyInfo): KeyEntry {
+  if (key.ssh)
+    return {
+      kind: 'ssh',
+      keyId: key.keyId,
+      publicKey: key.publicKey,
+      ...(key.ssh.verifyRequired ? { verifyRequired: true } : {}),
+    };
+  return { kind: 'ed25519', keyId: key.keyId, publicKey: key.publicKey };
 }
 
+/**
+ * Version 1 of a root. Each key file's name is its holder's identity; one key may be given
+ * for several roles. Two different keys under one name are refused here: whether they are
+ * the same person is said explicitly afterwards with `add-key --same-person`.
+ */
 export function initRoot(options: InitOptions): RootPayload {
-  const keys: RootPayload['keys'] = {};
-  for (const key of [...options.rootKeys, ...options.approverKeys]) keys[key.keyId] = keyEntry(key);
+  const identities: Identity[] = [];
+  const add = (key: PublicKeyInfo, role: RoleName) => {
+    const existing = identities.find((i) => sameName(i.name, key.name));
+    if (!existing) {
+      identities.push({ name: key.name, roles: [role], keys: [keyEntry(key)] });
+      return;
+    }
+    if (existing.keys[0]!.keyId !== key.keyId) {
+      refuse(
+        'root-invalid',
+        `two different keys are named "${key.name}"; add the second with "trust add-key --same-person" ` +
+          'if it is the same person, or rename it',
+      );
+    }
+    if (!existing.roles.includes(role)) existing.roles.push(role);
+  };
+  for (const key of options.rootKeys) add(key, 'root');
+  for (const key of options.approverKeys) add(key, 'approver');
+  for (const key of options.requesterKeys ?? []) add(key, 'requester');
   const payload: RootPayload = {
     type: 'dmconfirm-trust-root',
+    schema: ROOT_SCHEMA,
     version: 1,
-    keys,
-    roles: {
-      root: { keyIds: unique(options.rootKeys.map((k) => k.keyId)), threshold: options.rootThreshold },
-      approver: { keyIds: unique(options.approverKeys.map((k) => k.keyId)), threshold: options.approverThreshold },
-    },
+    identities,
+    thresholds: { root: options.rootThreshold, approver: options.approverThreshold },
   };
   // Rules above the number of approvers could never be met; they are left out then.
-  if (options.suggestedRules && payload.roles.approver.keyIds.length >= 2) {
+  if (options.suggestedRules && identities.filter((i) => i.roles.includes('approver')).length >= 2) {
     payload.rules = { features: { ...SUGGESTED_RULES.features }, flaggedClear: SUGGESTED_RULES.flaggedClear };
   }
   return validatePayload(payload);
-}
-
-function unique(ids: string[]): string[] {
-  return [...new Set(ids)];
 }
 
 /** The version an edit produces: the same for an unsigned draft, the next one otherwise. */
@@ -56,27 +81,63 @@ export function editedVersion(payload: RootPayload, signed: boolean): RootPayloa
   return signed ? { ...payload, version: payload.version + 1 } : payload;
 }
 
-export function addKey(payload: RootPayload, key: PublicKeyInfo, roles: RoleName[]): RootPayload {
-  if (roles.length === 0) refuse('root-invalid', 'give at least one role (root, approver)');
+export interface AddKeyOptions {
+  /** The identity the key belongs to; default: the key's own name. */
+  identity?: string;
+  /** Required to add a key to an identity that already exists: it is the same person. */
+  samePerson?: boolean;
+}
+
+/**
+ * Adds a key. Under a new name it is a new identity with `roles`; under an existing name
+ * it joins that identity only with `samePerson` (roles then add to the person's roles).
+ */
+export function addKey(
+  payload: RootPayload,
+  key: PublicKeyInfo,
+  roles: RoleName[],
+  options: AddKeyOptions = {},
+): RootPayload {
+  const name = options.identity ?? key.name;
   const next = structuredClone(payload);
-  next.keys[key.keyId] = keyEntry(key);
-  for (const role of roles) next.roles[role].keyIds = unique([...next.roles[role].keyIds, key.keyId]);
+  const holder = next.identities.find((i) => i.keys.some((k) => k.keyId === key.keyId));
+  const existing = next.identities.find((i) => sameName(i.name, name));
+  if (holder && holder !== existing) refuse('root-invalid', `key ${key.keyId} already belongs to ${holder.name}`);
+  if (existing) {
+    if (!holder && options.samePerson !== true) {
+      refuse(
+        'root-invalid',
+        `an identity named "${existing.name}" exists; if this key belongs to the same person add --same-person, ` +
+          'otherwise give the key holder their own name (--identity NAME)',
+      );
+    }
+    if (!holder) existing.keys.push(keyEntry(key));
+    for (const role of roles) if (!existing.roles.includes(role)) existing.roles.push(role);
+  } else {
+    if (options.samePerson === true) refuse('root-invalid', `--same-person: there is no identity named "${name}" yet`);
+    if (roles.length === 0)
+      refuse('root-invalid', 'a new identity needs at least one role (root, approver, requester)');
+    next.identities.push({ name, roles: [...new Set(roles)], keys: [keyEntry(key)] });
+  }
   return validatePayload(next);
 }
 
-/** Removes (revokes) a key everywhere, by key id or name. */
+/** Removes (revokes) one key by its id, or a whole identity (all its keys) by its name. */
 export function removeKey(payload: RootPayload, idOrName: string): RootPayload {
-  const matches = Object.entries(payload.keys).filter(([id, k]) => id === idOrName || k.name === idOrName);
-  if (matches.length !== 1) refuse('root-invalid', matches.length === 0 ? `no key ${idOrName}` : `name ${idOrName} is ambiguous; use the key id`);
-  const [id] = matches[0]!;
   const next = structuredClone(payload);
-  delete next.keys[id];
-  for (const role of ['root', 'approver'] as const) next.roles[role].keyIds = next.roles[role].keyIds.filter((k) => k !== id);
+  const byName = next.identities.find((i) => i.name === idOrName);
+  if (byName) next.identities = next.identities.filter((i) => i !== byName);
+  else {
+    const holder = next.identities.find((i) => i.keys.some((k) => k.keyId === idOrName));
+    if (!holder) return refuse('root-invalid', `no identity or key id ${idOrName}`);
+    holder.keys = holder.keys.filter((k) => k.keyId !== idOrName);
+    if (holder.keys.length === 0) next.identities = next.identities.filter((i) => i !== holder);
+  }
   return validatePayload(next);
 }
 
 export type ThresholdTarget =
-  | { role: RoleName }
+  | { role: CountedRole }
   | { feature: DeviceModeFeature }
   | { mode: DeviceMode }
   | { flaggedClear: true }
@@ -87,7 +148,7 @@ export function setThreshold(payload: RootPayload, target: ThresholdTarget, valu
   const next = structuredClone(payload);
   if ('role' in target) {
     if (value < 1) refuse('root-invalid', 'a role threshold is at least 1');
-    next.roles[target.role].threshold = value;
+    next.thresholds[target.role] = value;
     return validatePayload(next);
   }
   const rules = (next.rules ??= {});
@@ -97,4 +158,20 @@ export function setThreshold(payload: RootPayload, target: ThresholdTarget, valu
   else if ('flaggedClear' in target) rules.flaggedClear = v;
   else rules.powerCycle = v;
   return validatePayload(JSON.parse(JSON.stringify(next)));
+}
+
+/**
+ * The schema-2 successor of a schema-1 root: keys that shared a name become one identity,
+ * keys without a role become requesters; same thresholds and rules, the next version.
+ * The root holders of the old root and of this one must sign it (the rotation rule).
+ */
+export function migrateLegacy(raw: unknown): RootPayload {
+  const legacy = parseLegacy(raw);
+  return validatePayload({
+    type: 'dmconfirm-trust-root',
+    schema: ROOT_SCHEMA,
+    version: legacy.version + 1,
+    ...identitiesOfLegacy(legacy),
+    ...(legacy.rules ? { rules: legacy.rules } : {}),
+  });
 }

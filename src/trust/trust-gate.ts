@@ -10,6 +10,7 @@ import { RateLimiter } from './rate-limit.js';
 import { refuse, TrustError } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import { ReplayStore } from './replay-store.js';
+import { SkCounterStore } from './ssh/sk-counters.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
@@ -35,19 +36,22 @@ export class TrustGate {
   readonly replayStore: ReplayStore;
   readonly nonceStore: NonceStore;
   readonly rateLimiter: RateLimiter;
+  readonly skCounters: SkCounterStore;
 
   constructor(private readonly options: TrustGateOptions) {
     this.trustStore = new TrustStore(options.stateDir);
     this.replayStore = new ReplayStore(join(options.stateDir, 'replay.json'));
     this.nonceStore = new NonceStore(join(options.stateDir, 'nonces.json'));
     this.rateLimiter = new RateLimiter(join(options.stateDir, 'rate.json'));
+    this.skCounters = new SkCounterStore(join(options.stateDir, 'sk-counters.json'));
     if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
   }
 
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
-    await Promise.all([this.replayStore.load(), this.nonceStore.load(), this.rateLimiter.load()]);
+    const stores = [this.replayStore, this.nonceStore, this.rateLimiter, this.skCounters];
+    await Promise.all(stores.map((store) => store.load()));
     return notes;
   }
 
@@ -66,6 +70,7 @@ export class TrustGate {
       clock: this.options.clock,
       policy: this.options.policy,
       replayStore: this.replayStore,
+      skCounters: this.skCounters,
       nonceStore: this.nonceStore,
       rateLimiter: this.rateLimiter,
     };

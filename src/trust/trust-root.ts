@@ -1,141 +1,156 @@
-import { z } from 'zod';
-import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import { checkHeader, parseEnvelope, verifyEnvelope } from './jws.js';
 import type { Envelope } from './jws.js';
 import { publicKeyFromRaw } from './keys.js';
+import { keyMaterial, sshKeyInfo } from './ssh/trusted-key.js';
 import type { PublicKeyInfo } from './keys.js';
 import { TYP } from './messages.js';
 import { refuse, TrustError } from './refusal.js';
+import { identitiesOfLegacy, parseLegacy, validatePayload } from './root-schema.js';
+import type { CountedRole, Identity, RoleName, RootPayload } from './root-schema.js';
+import { strictJsonOrRefuse } from './strict-json.js';
 
-const roleSchema = z.strictObject({
-  keyIds: z.array(z.string().min(1)).min(1),
-  threshold: z.number().int().min(1),
-});
-const thresholdValue = z.number().int().min(1).max(16);
+export { validatePayload } from './root-schema.js';
+export type { CountedRole, Identity, RoleName, RootPayload } from './root-schema.js';
+
+/** One identity as the verifier uses it: its roles and the ids of all its keys. */
+export interface Person {
+  name: string;
+  roles: ReadonlySet<RoleName>;
+  keyIds: ReadonlySet<string>;
+}
 
 /**
- * The trust root (TUF-like): keys, the `root` role that signs trust roots and the
- * `approver` role that approves operations, each with a threshold, plus optional stricter
- * rules for risky features. It is a JWS itself, signed by the root role.
+ * A structurally valid trust root: identities with roles and keys, thresholds that count
+ * identities, optional stricter rules. It is a JWS itself, signed by the root role.
+ * `schema` 1 roots are read only to be rotated away from (they authorize nothing).
  */
-export const rootPayloadSchema = z.strictObject({
-  type: z.literal('dmconfirm-trust-root'),
-  version: z.number().int().min(1),
-  keys: z.record(z.string(), z.strictObject({ name: z.string().min(1).max(64), publicKey: z.string() })),
-  roles: z.strictObject({ root: roleSchema, approver: roleSchema }),
-  rules: z
-    .strictObject({
-      /** Approvals needed when a change can turn this feature on. */
-      features: z.partialRecord(z.enum(DEVICE_MODE_FEATURES), thresholdValue).optional(),
-      /** Approvals needed to set this mode. */
-      modes: z.partialRecord(z.enum(DEVICE_MODES), thresholdValue).optional(),
-      flaggedClear: thresholdValue.optional(),
-      powerCycle: thresholdValue.optional(),
-    })
-    .optional(),
-});
-export type RootPayload = z.infer<typeof rootPayloadSchema>;
-export type RoleName = keyof RootPayload['roles'];
-
-/** A structurally valid trust root; whether its signatures suffice is checked separately. */
 export class TrustRoot {
   readonly keys: ReadonlyMap<string, PublicKeyInfo>;
+  readonly people: readonly Person[];
+  readonly #owner = new Map<string, Person>();
 
   private constructor(
-    readonly payload: RootPayload,
+    readonly schema: 1 | 2,
+    readonly version: number,
+    readonly model: Pick<RootPayload, 'identities' | 'thresholds' | 'rules'>,
     /** The envelope exactly as received; stored byte for byte. */
     readonly text: string,
     readonly envelope: Envelope,
-    keys: Map<string, PublicKeyInfo>,
   ) {
+    const keys = new Map<string, PublicKeyInfo>();
+    const people: Person[] = [];
+    for (const identity of model.identities) {
+      const person: Person = {
+        name: identity.name,
+        roles: new Set(identity.roles),
+        keyIds: new Set(identity.keys.map((k) => k.keyId)),
+      };
+      people.push(person);
+      for (const info of keysOf(identity)) {
+        // The same key bytes under two kinds (Ed25519 and SSH, plain and security key) would count twice.
+        const twin = [...keys.values()].find((k) => keyMaterial(k) === keyMaterial(info));
+        if (twin)
+          refuse(
+            'root-invalid',
+            `keys ${twin.keyId} (${twin.name}) and ${info.keyId} (${info.name}) are the same key bytes`,
+          );
+        keys.set(info.keyId, info);
+        this.#owner.set(info.keyId, person);
+      }
+    }
     this.keys = keys;
+    this.people = people;
   }
 
-  get version(): number {
-    return this.payload.version;
-  }
-
-  /** Validates keys, roles and thresholds; does not look at signatures. */
+  /** Validates identities, keys, roles and thresholds; does not look at signatures. */
   static fromEnvelopeText(text: string): TrustRoot {
     const envelope = parseEnvelope(text);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(Buffer.from(envelope.payload, 'base64url').toString('utf8'));
-    } catch {
-      return refuse('root-invalid', 'trust root payload is not JSON');
+    const raw = strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'root-invalid', 'trust root payload');
+    if (raw !== null && typeof raw === 'object' && !('schema' in raw)) {
+      const legacy = parseLegacy(raw);
+      return new TrustRoot(
+        1,
+        legacy.version,
+        { ...identitiesOfLegacy(legacy), ...(legacy.rules ? { rules: legacy.rules } : {}) },
+        text,
+        envelope,
+      );
     }
     const payload = validatePayload(raw);
-    return new TrustRoot(payload, text, envelope, buildKeys(payload));
+    return new TrustRoot(2, payload.version, payload, text, envelope);
   }
 
   lookup(kid: string): PublicKeyInfo | undefined {
     return this.keys.get(kid);
   }
 
-  roleKeyIds(role: RoleName): ReadonlySet<string> {
-    return new Set(this.payload.roles[role].keyIds);
+  /** The identity a key belongs to. */
+  ownerOf(keyId: string): Person | undefined {
+    return this.#owner.get(keyId);
   }
 
-  threshold(role: RoleName): number {
-    return this.payload.roles[role].threshold;
+  /** The identity with exactly this name. */
+  person(name: string): Person | undefined {
+    return this.people.find((p) => p.name === name);
   }
 
-  nameOf(keyId: string): string {
-    return this.keys.get(keyId)?.name ?? keyId;
+  threshold(role: CountedRole): number {
+    return this.model.thresholds[role];
+  }
+
+  holders(role: RoleName): Person[] {
+    return this.people.filter((p) => p.roles.has(role));
+  }
+
+  /** Schema-1 roots can still be rotated away from, but authorize no order. */
+  requireCurrentSchema(): void {
+    if (this.schema !== 2) {
+      refuse(
+        'root-outdated',
+        `trust root v${this.version} is in the schema-1 format, which has no identities or requesters; ` +
+          'the root holders must sign its successor made by "dmconfirm trust migrate" before any order is accepted',
+      );
+    }
   }
 }
 
-export function validatePayload(raw: unknown): RootPayload {
-  const parsed = rootPayloadSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse('root-invalid', `trust root: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  const payload = parsed.data;
-  buildKeys(payload);
-  for (const role of ['root', 'approver'] as const) {
-    const { keyIds, threshold } = payload.roles[role];
-    if (new Set(keyIds).size !== keyIds.length) refuse('root-invalid', `role ${role} lists a key twice`);
-    for (const id of keyIds) if (!payload.keys[id]) refuse('root-invalid', `role ${role} names key ${id}, which is not in keys`);
-    if (threshold > keyIds.length) refuse('root-invalid', `role ${role} needs ${threshold} signatures but has ${keyIds.length} keys`);
-  }
-  const approvers = payload.roles.approver.keyIds.length;
-  const rules = payload.rules ?? {};
-  const ruleValues = [...Object.values(rules.features ?? {}), ...Object.values(rules.modes ?? {}), rules.flaggedClear, rules.powerCycle];
-  for (const value of ruleValues) {
-    if (value !== undefined && value > approvers) refuse('root-invalid', `a rule needs ${value} approvers but only ${approvers} exist`);
-  }
-  return payload;
-}
-
-function buildKeys(payload: RootPayload): Map<string, PublicKeyInfo> {
-  const keys = new Map<string, PublicKeyInfo>();
-  for (const [id, entry] of Object.entries(payload.keys)) {
+/** Every key of an identity; the id is recomputed from the bytes and must match the listed one. */
+function keysOf(identity: Identity): PublicKeyInfo[] {
+  return identity.keys.map((entry) => {
     let info: PublicKeyInfo;
     try {
-      info = publicKeyFromRaw(entry.publicKey, entry.name);
+      info = entry.kind === 'ssh' ? sshKeyInfo(entry, identity.name) : publicKeyFromRaw(entry.publicKey, identity.name);
     } catch (error) {
       return refuse('root-invalid', error instanceof TrustError ? error.detail : String(error));
     }
-    // The id is recomputed from the bytes; a root that claims another id for a key is refused.
-    if (info.keyId !== id) refuse('root-invalid', `key "${entry.name}" is listed as ${id} but its bytes give ${info.keyId}`);
-    keys.set(id, info);
-  }
-  return keys;
+    if (info.keyId !== entry.keyId)
+      refuse(
+        'root-invalid',
+        `a key of "${identity.name}" is listed as ${entry.keyId} but its bytes give ${info.keyId}`,
+      );
+    return info;
+  });
 }
 
-/** Distinct verified key ids of `role` among the signers. */
-function countRole(root: TrustRoot, signers: PublicKeyInfo[], role: RoleName): Set<string> {
-  const members = root.roleKeyIds(role);
-  return new Set(signers.map((s) => s.keyId).filter((id) => members.has(id)));
+/** Distinct identities of `root` holding `role` among the verified signers. */
+export function countPeople(root: TrustRoot, signers: PublicKeyInfo[], role: CountedRole): Set<string> {
+  const names = new Set<string>();
+  for (const signer of signers) {
+    const person = root.ownerOf(signer.keyId);
+    if (person?.roles.has(role)) names.add(person.name);
+  }
+  return names;
 }
 
 async function verifiedSigners(candidate: TrustRoot, previous?: TrustRoot): Promise<PublicKeyInfo[]> {
   // Signatures by keys neither root knows are ignored rather than refused: a rotated
   // root legitimately carries signatures that only an older root can check.
   const lookup = (kid: string) => candidate.lookup(kid) ?? previous?.lookup(kid);
-  const known = candidate.envelope.signatures.filter((s, i) => lookup(checkHeader(s.protected, TYP.root, i).kid) !== undefined);
-  if (known.length === 0) refuse('root-threshold', `trust root v${candidate.version} carries no signature by a known root key`);
+  const known = candidate.envelope.signatures.filter(
+    (s, i) => lookup(checkHeader(s.protected, TYP.root, i).kid) !== undefined,
+  );
+  if (known.length === 0)
+    refuse('root-threshold', `trust root v${candidate.version} carries no signature by a known root key`);
   const { signers } = await verifyEnvelope(
     { payload: candidate.envelope.payload, signatures: known },
     TYP.root,
@@ -145,17 +160,22 @@ async function verifiedSigners(candidate: TrustRoot, previous?: TrustRoot): Prom
   return signers;
 }
 
-/** Checks a root on its own: a threshold of its own root keys signed it. */
+function describeCount(root: TrustRoot, counted: Set<string>): string {
+  const names = [...counted].join(', ') || 'none';
+  return `${counted.size} of ${root.threshold('root')} root holders of v${root.version} (${names})`;
+}
+
+/** Checks a root on its own: a threshold of its own root holders signed it. */
 export async function verifySelfSigned(candidate: TrustRoot): Promise<void> {
-  const signers = await verifiedSigners(candidate);
-  const count = countRole(candidate, signers, 'root').size;
-  const need = candidate.threshold('root');
-  if (count < need) refuse('root-threshold', `trust root v${candidate.version} has ${count} of ${need} root signatures`);
+  const counted = countPeople(candidate, await verifiedSigners(candidate), 'root');
+  if (counted.size < candidate.threshold('root'))
+    refuse('root-threshold', `trust root v${candidate.version} is signed by ${describeCount(candidate, counted)}`);
 }
 
 /**
  * Whether `candidate` may replace `current`: exactly the next version, signed by a
- * threshold of the old root keys AND of the new ones. Same version and bytes is a no-op.
+ * threshold of the old root holders AND of the new ones (people, each counted once).
+ * Same version and bytes is a no-op.
  */
 export async function verifyRotation(current: TrustRoot, candidate: TrustRoot): Promise<'unchanged' | 'rotated'> {
   if (candidate.version < current.version) {
@@ -166,19 +186,19 @@ export async function verifyRotation(current: TrustRoot, candidate: TrustRoot): 
     refuse('root-version-conflict', `a different trust root claims the accepted version ${current.version}`);
   }
   if (candidate.version !== current.version + 1) {
-    refuse('root-version-gap', `trust root v${candidate.version} skips versions after v${current.version}; apply each in turn`);
-  }
-  const signers = await verifiedSigners(candidate, current);
-  const newCount = countRole(candidate, signers, 'root').size;
-  const oldCount = countRole(current, signers, 'root').size;
-  if (oldCount < current.threshold('root')) {
     refuse(
-      'root-rotation-threshold',
-      `v${candidate.version} has ${oldCount} of ${current.threshold('root')} signatures from the root keys of v${current.version}`,
+      'root-version-gap',
+      `trust root v${candidate.version} skips versions after v${current.version}; apply each in turn`,
     );
   }
-  if (newCount < candidate.threshold('root')) {
-    refuse('root-threshold', `v${candidate.version} has ${newCount} of ${candidate.threshold('root')} signatures from its own root keys`);
-  }
+  if (candidate.schema < current.schema)
+    refuse('root-outdated', `trust root v${candidate.version} goes back to the schema-1 format`);
+  const signers = await verifiedSigners(candidate, current);
+  const oldCount = countPeople(current, signers, 'root');
+  const newCount = countPeople(candidate, signers, 'root');
+  if (oldCount.size < current.threshold('root'))
+    refuse('root-rotation-threshold', `v${candidate.version} is signed by ${describeCount(current, oldCount)}`);
+  if (newCount.size < candidate.threshold('root'))
+    refuse('root-threshold', `v${candidate.version} is signed by ${describeCount(candidate, newCount)}`);
   return 'rotated';
 }

@@ -61,12 +61,17 @@ export class TrustStore {
       await writeFileAtomic(this.#path, initialText, 0o644);
       this.#current = root;
       notes.push(`trust root v${root.version} bootstrapped from configuration`);
-      return { root, notes };
     }
-    if (initialText !== undefined) {
+    if (initialText !== undefined && stored !== undefined) {
       const result = await this.update(initialText);
       if (!result.ok) notes.push(`configured trust root not applied: ${result.reason}: ${result.detail}`);
       else if (result.outcome === 'rotated') notes.push(`configured trust root v${result.root.version} applied`);
+    }
+    if (this.current.schema === 1) {
+      notes.push(
+        `trust root v${this.current.version} is in the schema-1 format: every order is refused (root-outdated) ` +
+          'until its schema-2 successor (dmconfirm trust migrate) is applied',
+      );
     }
     return { root: this.current, notes };
   }

@@ -5,7 +5,8 @@ import { checkFreshness } from './freshness.js';
 import type { ClockReading } from './freshness.js';
 import { parseEnvelope, verifyEnvelope } from './jws.js';
 import type { VerifiedEnvelope } from './jws.js';
-import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
+import { TYP } from './messages.js';
+import { readMessage } from './message-read.js';
 import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
 import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
@@ -14,7 +15,9 @@ import type { RateLimiter } from './rate-limit.js';
 import { asVerdict, refuse } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import type { ReplayStore } from './replay-store.js';
-import { countApprovers, requiredApprovals } from './approvers.js';
+import type { SkCounterStore } from './ssh/sk-counters.js';
+import type { SkEvidence } from './ssh/sshsig-verify.js';
+import { checkRequester, countApprovers, requiredApprovals } from './approvers.js';
 import type { Requirement } from './approvers.js';
 import type { TrustRoot } from './trust-root.js';
 
@@ -33,6 +36,8 @@ export interface VerifyContext {
   clock: WallClock;
   policy: Policy;
   replayStore: ReplayStore;
+  /** Last accepted counter per security key; a counter that does not rise is refused. */
+  skCounters: SkCounterStore;
   nonceStore?: NonceStore;
   /** When given, each accepted message takes one operation of policy.maxOperationsPerHour. */
   rateLimiter?: RateLimiter;
@@ -43,27 +48,13 @@ export interface VerifyContext {
 export interface Accepted<M extends SignedMessage> {
   ok: true;
   message: M;
-  /** Distinct approver key ids that counted, computed locally from key bytes. */
-  approvers: string[];
+  /** Distinct approver identities (people) that counted, found from locally computed key ids. */
   approverNames: string[];
+  /** Key ids of every valid signature (requester's included), e.g. to check against a newer root. */
+  signerKeyIds: string[];
   requirement: Requirement;
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
-
-function parsePayload<T>(verified: VerifiedEnvelope, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(verified.payload));
-  } catch {
-    return refuse('bad-payload', 'payload is not UTF-8 JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse('bad-payload', `payload ${issue?.path.map(String).join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
-}
 
 export function checkTarget(message: { agent: string; router: RouterRef }, ctx: Pick<VerifyContext, 'agentId' | 'router'>): void {
   if (message.agent !== ctx.agentId) refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
@@ -78,25 +69,32 @@ export function checkTarget(message: { agent: string; router: RouterRef }, ctx: 
 
 async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: VerifyContext): Promise<VerifiedEnvelope> {
   const root = ctx.trustRoot;
+  root.requireCurrentSchema();
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
 }
 
 function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
-  const { requester } = message;
-  if (requester.keyId !== undefined && !verified.signers.some((s) => s.keyId === requester.keyId)) {
-    refuse('requester-signature-missing', `the message names requester key ${requester.keyId} but carries no valid signature by it`);
-  }
-  const ids = countApprovers(ctx.trustRoot, verified.signers, requester.keyId, need);
-  return { ok: true, message, approvers: ids, approverNames: ids.map((id) => ctx.trustRoot.nameOf(id)), requirement: need };
+  const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
+  const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
+  const signerKeyIds = verified.signers.map((s) => s.keyId);
+  return { ok: true, message, approverNames: names, signerKeyIds, requirement: need };
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
-async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockReading): Promise<void> {
+async function commit(
+  message: SignedMessage,
+  ctx: VerifyContext,
+  clock: ClockReading,
+  skEvidence: SkEvidence[],
+): Promise<void> {
   if (ctx.rateLimiter) {
     const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
     if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
   }
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
+  // Security-key counters must rise (checked and stored in one step); after the replay check,
+  // so a message seen before is called `replayed`, and before the nonce, so a refusal uses none.
+  await ctx.skCounters.advance(skEvidence);
   if (message.challenge) {
     if (!(await ctx.nonceStore?.consume(message.challenge.challengeId, message.challenge.nonce))) {
       refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce was used meanwhile`);
@@ -126,13 +124,13 @@ function checkDigest(message: { digest: string }, computed: string): void {
 export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<ChangeRequest>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.request, ctx);
-    const message = parsePayload(verified, changeRequestSchema);
+    const message = readMessage('change-request', verified.payload);
     checkDigest(message, changeDigest(message.change));
     checkTarget(message, ctx);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }
@@ -141,14 +139,14 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
 export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge, ctx: VerifyContext): Promise<Verdict<Approval>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.approval, ctx);
-    const message = parsePayload(verified, approvalSchema);
+    const message = readMessage('approval', verified.payload);
     checkDigest(message, changeDigest(message.expect));
     checkTarget(message, ctx);
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }
@@ -170,12 +168,12 @@ function checkChallenge(message: Approval, challenge: Challenge): void {
 export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<PowerCycle>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
-    const message = parsePayload(verified, powerCycleSchema);
+    const message = readMessage('power-cycle', verified.payload);
     checkTarget(message, ctx);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
+    await commit(message, ctx, clock, verified.skEvidence);
     return accepted;
   });
 }

@@ -5,10 +5,10 @@ import { createHmac } from 'node:crypto';
 import { MAX_MESSAGE_BYTES } from '../../src/trust/jws.js';
 import type { Envelope } from '../../src/trust/jws.js';
 import { TYP } from '../../src/trust/messages.js';
-import { removeKey } from '../../src/trust/root-edit.js';
+import { addKey, removeKey } from '../../src/trust/root-edit.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
-import { b64json, context, keys, refused, requestPayload, rootPayload, sign, signedRoot, text, trustRootV1 } from './fixtures.js';
+import { b64json, context, keys, refused, requestPayload, rootPayload, sign, signedRoot, signExactly, text, trustRootV1 } from './fixtures.js';
 
 async function goodEnvelope(payload = requestPayload()): Promise<Envelope> {
   return sign(payload, TYP.request, [keys.alice, keys.bob]);
@@ -48,16 +48,21 @@ void test('too few approvers: one signature where two are needed', async () => {
 });
 
 void test('the same approver twice counts once', async () => {
-  const once = await sign(requestPayload(), TYP.request, [keys.alice]);
-  const twice = { ...once, signatures: [once.signatures[0]!, once.signatures[0]!] };
+  const once = await signExactly(requestPayload(), TYP.request, [keys.noc, keys.alice]);
+  const twice = { ...once, signatures: [...once.signatures, once.signatures[1]!] };
   refused(await verifyChangeRequest(text(twice), context(await trustRootV1())), 'duplicate-signer', /alice \(again\)/);
 });
+
+/** v1 where alice also holds the requester role (people may both request and approve). */
+async function aliceRequests(): Promise<TrustRoot> {
+  return TrustRoot.fromEnvelopeText(await signedRoot(addKey(rootPayload(), keys.alice, ['requester']), [keys.alice, keys.bob]));
+}
 
 void test('the requester approving its own request does not count', async () => {
   const payload = requestPayload({ requester: { name: 'alice', keyId: keys.alice.keyId } });
   const envelope = await sign(payload, TYP.request, [keys.alice, keys.bob]);
-  refused(await verifyChangeRequest(text(envelope), context(await trustRootV1())), 'requester-cannot-approve', /alice \(the requester\)/);
-  const ok = await verifyChangeRequest(text(await sign(payload, TYP.request, [keys.alice, keys.bob, keys.carol])), context(await trustRootV1()));
+  refused(await verifyChangeRequest(text(envelope), context(await aliceRequests())), 'requester-cannot-approve', /alice \(the requester\)/);
+  const ok = await verifyChangeRequest(text(await sign(payload, TYP.request, [keys.alice, keys.bob, keys.carol])), context(await aliceRequests()));
   assert.equal(ok.ok, true);
   if (ok.ok) assert.deepEqual(ok.approverNames.sort(), ['bob', 'carol']);
 });
@@ -65,7 +70,9 @@ void test('the requester approving its own request does not count', async () => 
 void test('a named requester must have signed', async () => {
   const payload = requestPayload({ requester: { name: 'alice', keyId: keys.alice.keyId } });
   const envelope = await sign(payload, TYP.request, [keys.bob, keys.carol]);
-  refused(await verifyChangeRequest(text(envelope), context(await trustRootV1())), 'requester-signature-missing');
+  refused(await verifyChangeRequest(text(envelope), context(await aliceRequests())), 'requester-signature-missing');
+  const unnamedKey = await signExactly(requestPayload(), TYP.request, [keys.bob, keys.carol]);
+  refused(await verifyChangeRequest(text(unnamedKey), context(await trustRootV1())), 'requester-signature-missing', /any key of/);
 });
 
 void test('tampered payload: a feature added after signing', async () => {
@@ -140,7 +147,7 @@ void test('wrong agent and wrong router serial are refused', async () => {
 
 void test('a per-feature rule raises the count: socks needs 2 even when approvers need 1', async () => {
   const payload = rootPayload();
-  const lenient = TrustRoot.fromEnvelopeText(await signedRoot({ ...payload, roles: { ...payload.roles, approver: { ...payload.roles.approver, threshold: 1 } } }, [keys.alice, keys.bob]));
+  const lenient = TrustRoot.fromEnvelopeText(await signedRoot({ ...payload, thresholds: { ...payload.thresholds, approver: 1 } }, [keys.alice, keys.bob]));
   const container = await sign(requestPayload(), TYP.request, [keys.alice]);
   assert.equal((await verifyChangeRequest(text(container), context(lenient))).ok, true);
   const req = requestPayload({}, { features: { socks: true } });

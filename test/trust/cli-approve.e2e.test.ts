@@ -9,8 +9,9 @@ import { tempDir } from './fixtures.js';
 
 void test('CLI: approve against a challenge (no wall time needed), challenge-bound power cycles, no self-approval', async (t) => {
   const d = tempDir(t);
-  for (const name of ['alice', 'bob', 'carol']) await generateKeyFiles(join(d, name));
-  await ok(d, ['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub', '--approver', 'alice.pub,bob.pub,carol.pub', '--approver-threshold', '2', '--key', 'alice']);
+  for (const name of ['alice', 'bob', 'carol', 'noc']) await generateKeyFiles(join(d, name));
+  await ok(d, ['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub', '--approver', 'alice.pub,bob.pub,carol.pub', '--approver-threshold', '2',
+    '--requester', 'noc.pub,alice.pub', '--key', 'alice']);
   const challenge = {
     v: 1, kind: 'challenge', challengeId: 'chal-0001', nonce: 'n'.repeat(43), agent: 'site1', router: { serial: 'HF123' },
     observed: { attemptCount: 1, at: new Date().toISOString() }, issuedAt: new Date().toISOString(),
@@ -25,6 +26,7 @@ void test('CLI: approve against a challenge (no wall time needed), challenge-bou
   ]);
 
   await ok(d, ['request', ...TARGET, '--power-cycle', 'hung', '--challenge', 'challenge.json', '--requester', 'noc', '--out', 'pc.json']);
+  await ok(d, ['cosign', 'pc.json', '--key', 'noc']);
   await ok(d, ['cosign', 'pc.json', '--key', 'alice']);
   await ok(d, ['cosign', 'pc.json', '--key', 'carol']);
   await Promise.all([
@@ -33,7 +35,7 @@ void test('CLI: approve against a challenge (no wall time needed), challenge-bou
   ]);
 
   // The requester's own signature never counts.
-  await ok(d, ['request', ...TARGET, '--enable', 'container', '--method', 'power', '--key', 'alice', '--out', 'self.json'], /signed by requester "alice"/);
+  await ok(d, ['request', ...TARGET, '--enable', 'container', '--method', 'power', '--key', 'alice', '--out', 'self.json'], /signed by "alice" as the requester/);
   await ok(d, ['cosign', 'self.json', '--key', 'bob']);
   await fails(d, ['verify', 'self.json', '--trust', 'trust.json', ...TARGET], 1, /requester-cannot-approve/);
 });

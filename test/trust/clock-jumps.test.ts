@@ -168,7 +168,7 @@ void test('an approval between signing and arrival: a jump either way refuses it
   const nonceStore = new NonceStore();
   const challenge = challengeFor(await nonceStore.issue('chal-jump', NOW), NOW);
   const approval = text(
-    await sign(buildApproval(challenge, { requester: { name: 'noc' }, now: NOW + 5000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
+    await sign(buildApproval(challenge, { now: NOW + 5000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
   );
   const clock = fixedClock(NOW + 25 * HOUR, true);
   const ctx = context(root, { nonceStore, clock });
@@ -194,7 +194,7 @@ void test('a challenge nonce has no wall-time expiry: a Pi booted in 1970 issues
   const restarted = new NonceStore(path);
   await restarted.load();
   const approval = text(
-    await sign(buildApproval(challenge, { requester: { name: 'noc' }, now: NOW - 1000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
+    await sign(buildApproval(challenge, { now: NOW - 1000, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]),
   );
   assert.equal((await verifyApproval(approval, challenge, context(root, { nonceStore: restarted, clock: fixedClock(NOW, true) }))).ok, true);
   assert.equal(restarted.isCurrent('chal-jump', challenge.nonce), false);

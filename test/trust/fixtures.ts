@@ -15,6 +15,7 @@ import type { SigningKey } from '../../src/trust/keys.js';
 import { TYP } from '../../src/trust/messages.js';
 import { NonceStore } from '../../src/trust/nonce-store.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
+import { SkCounterStore } from '../../src/trust/ssh/sk-counters.js';
 import { initRoot } from '../../src/trust/root-edit.js';
 import type { RootPayload } from '../../src/trust/trust-root.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
@@ -29,9 +30,20 @@ export const keys = {
   bob: generateSigningKey('bob'),
   carol: generateSigningKey('carol'),
   mallory: generateSigningKey('mallory'),
+  /** The requester identity (requester role only) of the fixture root. */
+  noc: generateSigningKey('noc'),
 };
 
+/**
+ * Signs as given, except that a request or power cycle naming requester noc is signed by
+ * noc first, as the CLI does (signExactly leaves that out).
+ */
 export async function sign(payload: unknown, typ: string, signers: SigningKey[]): Promise<Envelope> {
+  const byNoc = (payload as { requester?: { name?: string } } | null | undefined)?.requester?.name === 'noc' && !signers.includes(keys.noc);
+  return signExactly(payload, typ, byNoc ? [keys.noc, ...signers] : signers);
+}
+
+export async function signExactly(payload: unknown, typ: string, signers: SigningKey[]): Promise<Envelope> {
   let envelope = await signPayload(payload, typ, signers[0]);
   for (const key of signers.slice(1)) envelope = await cosignEnvelope(envelope, typ, key);
   return envelope;
@@ -39,12 +51,13 @@ export async function sign(payload: unknown, typ: string, signers: SigningKey[])
 
 export const text = (value: unknown) => JSON.stringify(value);
 
-/** v1: alice+bob are root keys (threshold 2), alice, bob, carol approve (threshold 2). */
+/** v1: alice+bob hold root (threshold 2), alice, bob, carol approve (threshold 2), noc requests. */
 export function rootPayload(overrides: Partial<RootPayload> = {}): RootPayload {
   return {
     ...initRoot({
       rootKeys: [keys.alice, keys.bob],
       approverKeys: [keys.alice, keys.bob, keys.carol],
+      requesterKeys: [keys.noc],
       rootThreshold: 2,
       approverThreshold: 2,
       suggestedRules: true,
@@ -92,6 +105,7 @@ export function context(trustRoot: TrustRoot, overrides: Partial<VerifyContext> 
     clock: fixedClock(NOW, true),
     policy,
     replayStore: new ReplayStore(),
+    skCounters: new SkCounterStore(),
     nonceStore: new NonceStore(),
     ...overrides,
   };

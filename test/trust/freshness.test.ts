@@ -28,7 +28,6 @@ async function pendingChallenge(nonces: NonceStore, id = 'chal-0001'): Promise<C
 
 function approvalFor(challenge: Challenge, extra: { notAfter?: string } = {}) {
   return buildApproval(challenge, {
-    requester: { name: 'noc' },
     now: NOW - 1000,
     expect: { features: { container: true } },
     method: 'button',

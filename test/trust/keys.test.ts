@@ -42,3 +42,11 @@ void test('a public key file whose id does not match its bytes is refused', asyn
   writeFileSync(path, JSON.stringify({ type: 'dmconfirm-public-key', name: 'dave', keyId: 'somebody-else', publicKey: info.publicKey }));
   await assert.rejects(loadPublicKey(path), { reason: 'key-file', message: /does not match/ });
 });
+
+void test('a public key file is read strictly: a second name or key in it is refused', async (t) => {
+  const base = join(tempDir(t), 'dave');
+  await generateKeyFiles(base);
+  const text = readFileSync(`${base}.pub`, 'utf8');
+  writeFileSync(`${base}.pub`, text.replace('"name": "dave"', '"name": "alice",\n  "name": "dave"'));
+  await assert.rejects(loadPublicKey(`${base}.pub`), { reason: 'key-file', detail: /"name" appears twice/ });
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TYP } from '../../src/trust/messages.js';
-import { REFUSAL_REASONS } from '../../src/trust/refusal.js';
+import { REFUSAL_CODES as REFUSAL_REASONS } from '../../src/mqtt/contract.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { b64json, context, keys, requestPayload, sign, text, trustRootV1 } from './fixtures.js';
 

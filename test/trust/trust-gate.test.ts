@@ -47,7 +47,7 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const old = await g.issueChallenge(router, observed, 'chal-core-1');
   const current = await g.issueChallenge(router, observed, 'chal-core-1');
   const approve = async (challenge: typeof old) =>
-    text(await sign(buildApproval(challenge, { requester: { name: 'noc' }, now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
+    text(await sign(buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
   refused(await g.verifyApproval(await approve(old), router, old), 'nonce-stale');
   const message = await approve(current);
   assert.equal((await g.verifyApproval(message, router, current)).ok, true);

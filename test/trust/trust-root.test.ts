@@ -4,10 +4,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKey } from '../../src/trust/keys.js';
-import { addKey, removeKey, setThreshold } from '../../src/trust/root-edit.js';
+import { addKey, migrateLegacy, removeKey, setThreshold } from '../../src/trust/root-edit.js';
+import { checkTrustRoot } from '../../src/doctor/local-checks.js';
+import { TYP } from '../../src/trust/messages.js';
+import { validatePayload } from '../../src/trust/root-schema.js';
+import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { TrustRoot, verifyRotation, verifySelfSigned } from '../../src/trust/trust-root.js';
 import { TRUST_ROOT_FILE, TrustStore } from '../../src/trust/trust-store.js';
-import { keys, rootPayload, signedRoot, tempDir } from './fixtures.js';
+import { context, keys, requestPayload, rootPayload, sign, signedRoot, tempDir, text } from './fixtures.js';
 
 const dave = generateSigningKey('dave');
 const erin = generateSigningKey('erin');
@@ -16,8 +20,10 @@ const erin = generateSigningKey('erin');
 function v2Payload() {
   let p = addKey(rootPayload(), dave, ['root']);
   p = addKey(p, erin, ['root']);
-  p = { ...p, roles: { ...p.roles, root: { keyIds: [dave.keyId, erin.keyId], threshold: 2 } }, version: 2 };
-  return p;
+  const identities = p.identities.map((i) =>
+    i.name === 'dave' || i.name === 'erin' ? i : { ...i, roles: i.roles.filter((r) => r !== 'root') },
+  );
+  return { ...p, identities, thresholds: { ...p.thresholds, root: 2 }, version: 2 };
 }
 
 async function rejects(promise: Promise<unknown>, reason: string): Promise<void> {
@@ -29,15 +35,30 @@ async function rejects(promise: Promise<unknown>, reason: string): Promise<void>
 
 void test('a root is valid only with a threshold of its own root keys', async () => {
   await verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.bob])));
-  await rejects(verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice]))), 'root-threshold');
-  await rejects(verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.carol]))), 'root-threshold');
+  await rejects(
+    verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice]))),
+    'root-threshold',
+  );
+  await rejects(
+    verifySelfSigned(TrustRoot.fromEnvelopeText(await signedRoot(rootPayload(), [keys.alice, keys.carol]))),
+    'root-threshold',
+  );
 });
 
 void test('a key listed under an id that its bytes do not give is refused', () => {
   const p = rootPayload();
-  const [id, entry] = Object.entries(p.keys)[0]!;
-  const forged = { ...p, keys: { ...p.keys, [id]: { ...entry, publicKey: keys.mallory.publicKey } } };
-  assert.throws(() => TrustRoot.fromEnvelopeText(JSON.stringify({ payload: Buffer.from(JSON.stringify(forged)).toString('base64url'), signatures: [] })), { reason: 'root-invalid' });
+  const [first, ...rest] = p.identities;
+  const forged = {
+    ...p,
+    identities: [{ ...first!, keys: [{ ...first!.keys[0]!, publicKey: keys.mallory.publicKey }] }, ...rest],
+  };
+  assert.throws(
+    () =>
+      TrustRoot.fromEnvelopeText(
+        JSON.stringify({ payload: Buffer.from(JSON.stringify(forged)).toString('base64url'), signatures: [] }),
+      ),
+    { reason: 'root-invalid' },
+  );
 });
 
 void test('unsatisfiable thresholds and rules are refused', () => {
@@ -90,4 +111,53 @@ void test('the store keeps the newest root, survives restarts and never goes bac
 void test('an empty store refuses a configured root that is not validly signed', async (t) => {
   const store = new TrustStore(tempDir(t));
   await rejects(store.load(await signedRoot(rootPayload(), [keys.alice])), 'root-threshold');
+});
+
+void test('a schema-1 root authorizes nothing but can be migrated and rotated to schema 2', async (t) => {
+  const entry = (k: typeof keys.alice) => ({ name: k.name, publicKey: k.publicKey });
+  const legacy = {
+    type: 'dmconfirm-trust-root',
+    version: 4,
+    keys: {
+      [keys.alice.keyId]: entry(keys.alice),
+      [keys.bob.keyId]: entry(keys.bob),
+      [keys.carol.keyId]: entry(keys.carol),
+      [keys.noc.keyId]: entry(keys.noc),
+    },
+    roles: {
+      root: { keyIds: [keys.alice.keyId, keys.bob.keyId], threshold: 2 },
+      approver: { keyIds: [keys.alice.keyId, keys.bob.keyId, keys.carol.keyId], threshold: 2 },
+    },
+  };
+  const v4Text = await signedRoot(legacy as never, [keys.alice, keys.bob]);
+  const v4 = TrustRoot.fromEnvelopeText(v4Text);
+  await verifySelfSigned(v4);
+  const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
+  const verdict = await verifyChangeRequest(message, context(v4));
+  assert.equal(verdict.ok ? 'ok' : verdict.reason, 'root-outdated');
+  assert.throws(() => validatePayload(legacy), { reason: 'root-outdated', detail: /trust migrate/ });
+
+  const doctor = await checkTrustRoot({ configured: { path: 'trust.json', text: v4Text }, stored: { path: 's', error: 'ENOENT' } });
+  assert.equal(doctor.status, 'fail');
+  assert.match(`${doctor.detail} ${doctor.fix ?? ''}`, /schema-1.*root-outdated.*trust migrate/);
+
+  const v5 = migrateLegacy(legacy);
+  assert.equal(v5.version, 5);
+  assert.deepEqual(
+    v5.identities.find((i) => i.name === 'noc')?.roles,
+    ['requester'],
+    'a key without a role could only request',
+  );
+  const store = new TrustStore(tempDir(t));
+  await store.load(v4Text);
+  await rejects(
+    verifyRotation(v4, TrustRoot.fromEnvelopeText(await signedRoot(v5, [keys.alice]))),
+    'root-rotation-threshold',
+  );
+  const rotated = await store.update(await signedRoot(v5, [keys.alice, keys.bob]));
+  assert.equal(rotated.ok && rotated.outcome, 'rotated');
+  assert.equal((await verifyChangeRequest(message, context(store.current))).ok, true);
+  const v5Text = await signedRoot(v5, [keys.alice, keys.bob]);
+  const afterMigration = await checkTrustRoot({ configured: { path: 'trust.json', text: v5Text }, stored: { path: 's', text: v4Text } });
+  assert.equal(afterMigration.status, 'ok', afterMigration.detail);
 });

@@ -8,7 +8,7 @@ import { describePlan, planSend, SendPlanError } from '../../operator/send-plan.
 import { sendAndFollow } from '../../operator/send.js';
 import { parseDurationSeconds } from '../../trust/drafts.js';
 import { signPayload } from '../../trust/jws.js';
-import type { SigningKey } from '../../trust/keys.js';
+import type { Signer } from '../../trust/jws.js';
 import { CliError } from '../cli-error.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
@@ -127,10 +127,13 @@ export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { 
 export async function signAndPublish(
   typ: string,
   payload: Record<string, unknown>,
-  key: SigningKey | undefined,
+  key: Signer | undefined,
   o: PublishOptions & { out?: string; force?: boolean; agent?: string },
 ): Promise<void> {
-  if (!key) throw new CliError('--broker needs a signed message: give --key (or write a draft with --out, co-sign it, then dmconfirm publish)', 2);
+  if (!key) {
+    const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then publish it)';
+    throw new CliError(`--broker needs a signed message: ${how}`, 2);
+  }
   const envelope = await signPayload(payload, typ, key);
   if (o.out && !o.dryRun) {
     await writeEnvelope(o.out, envelope, { overwrite: o.force === true });

@@ -6,10 +6,11 @@ import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, EXIT_INPUT } from './io.js';
-import { emit, requesterOf } from './request.js';
+import { loadSigner, sshSignerOptions } from './ssh-options.js';
+import { emit } from './request.js';
 import type { TargetOptions } from './request.js';
 
-interface ApproveOptions extends Omit<TargetOptions, 'agent'>, PublishOptions {
+interface ApproveOptions extends Omit<TargetOptions, 'agent' | 'requester'>, PublishOptions {
   challenge: string;
   expect?: string;
   enable: string[];
@@ -20,26 +21,32 @@ interface ApproveOptions extends Omit<TargetOptions, 'agent'>, PublishOptions {
 }
 
 export function registerApprove(program: Command): void {
-  publishOptions(program.command('approve'))
-    .description('Approve a change someone else requested, as observed in the agent\'s challenge')
+  sshSignerOptions(publishOptions(program.command('approve')))
+    .description("Approve a change someone else requested, as observed in the agent's challenge")
     .requiredOption('--challenge <file|json>', 'the challenge the agent published')
-    .option('--expect <spec>', 'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)')
+    .option(
+      '--expect <spec>',
+      'expected afterwards, e.g. "container=yes,socks=no" or "mode=rose" (or use the options below)',
+    )
     .option('--enable <feature>', 'expected afterwards: feature on (repeatable)', collect, [])
     .option('--disable <feature>', 'expected afterwards: feature off (repeatable)', collect, [])
     .option('--mode <mode>', 'expected afterwards: this mode')
     .option('--flagged-no', 'expected afterwards: flagged cleared')
     .option('--method <method>', 'how the agent confirms: button or power')
-    .option('--key <key>', 'sign with this private key')
-    .option('--requester <name>', 'name for an unsigned draft that approvers co-sign')
+    .option(
+      '--key <key>',
+      'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)',
+    )
     .option('--not-after <time>', 'optional expiry (needs a synchronized agent clock; the nonce alone needs none)')
     .option('--out <file>', 'where to write the approval (default: print it)')
     .option('--force', 'overwrite --out')
     .action(
       cliAction(async (o: ApproveOptions) => {
         const challenge = await readChallenge(o.challenge);
-        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
+        if (o.method !== 'button' && o.method !== 'power')
+          throw new CliError('--method is button or power', EXIT_INPUT);
         const target = { ...o, agent: challenge.agent };
-        const { key, requester } = await requesterOf(target);
+        const key = await loadSigner(o);
         const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
         const mode = o.mode ?? spec.mode;
         const expect = buildChange({
@@ -49,15 +56,15 @@ export function registerApprove(program: Command): void {
           flaggedNo: o.flaggedNo === true || spec.flaggedNo === true,
         });
         const payload = buildApproval(challenge, {
-          requester,
           now: Date.now(),
           expect,
           method: o.method,
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
         });
-        // The approver's own signature counts: it is not marked as the requester's.
-        const approval = key ? { ...payload, requester: { name: requester.name } } : payload;
-        await (wantsPublish(o) ? signAndPublish(TYP.approval, approval, key, target) : emit(TYP.approval, approval, key, target));
+        // An approval has no requester: the change was asked for on the router; every signer approves.
+        await (wantsPublish(o)
+          ? signAndPublish(TYP.approval, payload, key, target)
+          : emit(TYP.approval, payload, key, target));
       }),
     );
 }

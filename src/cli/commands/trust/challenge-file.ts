@@ -1,21 +1,16 @@
 import { challengeSchema } from '../../../trust/messages.js';
 import type { Challenge } from '../../../trust/messages.js';
+import { parseStrict, StrictJsonError } from '../../../trust/strict-json.js';
 import { CliError } from '../../cli-error.js';
 import { EXIT_INPUT, readText } from './io.js';
 
-/** A challenge given as a file or inline JSON. */
+/** A challenge given as a file or inline JSON, read by the same strict parser as the agent's messages. */
 export async function readChallenge(value: string): Promise<Challenge> {
   const text = value.trim().startsWith('{') ? value : await readText(value);
-  let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    throw new CliError('the challenge is not JSON', EXIT_INPUT);
+    return parseStrict(challengeSchema, text);
+  } catch (error) {
+    if (error instanceof StrictJsonError) throw new CliError(`not a dmconfirm challenge: ${error.message}`, EXIT_INPUT);
+    throw error;
   }
-  const parsed = challengeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliError(`not a dmconfirm challenge: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? ''}`, EXIT_INPUT);
-  }
-  return parsed.data;
 }

@@ -1,22 +1,39 @@
 import type { Command } from 'commander';
-import { typForKind } from '../../../trust/drafts.js';
 import { cosignEnvelope } from '../../../trust/jws.js';
-import { cliAction, describeMessage, loadKeyOption, readEnvelopeFile, writeEnvelope } from './io.js';
+import { readAnyMessage } from '../../../trust/message-read.js';
+import { MESSAGE_KINDS, TYP } from '../../../trust/messages.js';
+import { validatePayload } from '../../../trust/root-schema.js';
+import { cliAction, describeSigned, readEnvelopeFile, writeEnvelope } from './io.js';
+import { requireSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
 
 export function registerCosign(program: Command): void {
-  program
-    .command('cosign')
-    .argument('<file>', 'a request, approval or power cycle message')
-    .description('Add your approval signature to a message (prints what you sign)')
-    .requiredOption('--key <key>', 'your private key')
+  sshSignerOptions(
+    program
+      .command('cosign')
+      .argument('<file>', 'a request, approval or power cycle message')
+      .description('Add your approval signature to a message (prints what you sign)')
+      .option('--key <key>', 'your private key (or sign with --ssh-agent / --ssh-keygen)'),
+  )
     .option('--out <file>', 'write here instead of in place')
     .action(
-      cliAction(async (file: string, o: { key: string; out?: string }) => {
-        const { envelope, payload } = await readEnvelopeFile(file);
-        const key = await loadKeyOption(o.key);
-        const signed = await cosignEnvelope(envelope, typForKind(payload.kind), key);
+      cliAction(async (file: string, o: SignerOptions & { out?: string }) => {
+        const { envelope, payload, payloadBytes } = await readEnvelopeFile(file);
+        // What is shown is the agent's own reading; a payload it would refuse is never signed.
+        let typ: string;
+        let what: string;
+        if (payload.type === 'dmconfirm-trust-root') {
+          typ = TYP.root;
+          what = `trust root v${validatePayload(payload).version}`;
+        } else {
+          const message = readAnyMessage(payloadBytes);
+          typ = MESSAGE_KINDS[message.kind].typ;
+          what = describeSigned(message);
+        }
+        const key = await requireSigner(o);
+        const signed = await cosignEnvelope(envelope, typ, key);
         await writeEnvelope(o.out ?? file, signed, { overwrite: true });
-        console.log(`signed: ${describeMessage(payload)}`);
+        console.log(`signed: ${what}`);
         console.log(`${o.out ?? file}: now ${signed.signatures.length} signature(s), the latest by "${key.name}"`);
       }),
     );

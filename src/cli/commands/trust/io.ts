@@ -6,6 +6,8 @@ import type { Envelope } from '../../../trust/jws.js';
 import { loadSigningKey } from '../../../trust/keys.js';
 import type { SigningKey } from '../../../trust/keys.js';
 import { TrustError } from '../../../trust/refusal.js';
+import { readAnyMessage } from '../../../trust/message-read.js';
+import type { SignedMessage } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
 
 /** Exit codes of the trust commands: 1 refused by verification, 2 bad input or usage. */
@@ -26,7 +28,13 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
 
 /** Repeatable option values; "a,b" counts as two. */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 export async function readText(path: string): Promise<string> {
@@ -37,12 +45,20 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
-export async function readEnvelopeFile(path: string): Promise<{ text: string; envelope: Envelope; payload: Record<string, unknown> }> {
+export async function readEnvelopeFile(
+  path: string,
+): Promise<{ text: string; envelope: Envelope; payload: Record<string, unknown>; payloadBytes: Buffer }> {
   const text = await readText(path);
   const envelope = parseEnvelope(text);
   const payload = unverifiedPayload(envelope);
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new CliError(`${path}: payload is not an object`, EXIT_INPUT);
-  return { text, envelope, payload: payload as Record<string, unknown> };
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw new CliError(`${path}: payload is not an object`, EXIT_INPUT);
+  return {
+    text,
+    envelope,
+    payload: payload as Record<string, unknown>,
+    payloadBytes: Buffer.from(envelope.payload, 'base64url'),
+  };
 }
 
 export async function exists(path: string): Promise<boolean> {
@@ -54,7 +70,8 @@ export async function exists(path: string): Promise<boolean> {
 
 /** Writes an envelope (pretty JSON; signatures cover the base64url strings inside, not the layout). */
 export async function writeEnvelope(path: string, envelope: Envelope, options: { overwrite: boolean }): Promise<void> {
-  if (!options.overwrite && (await exists(path))) throw new CliError(`${path} already exists; refusing to overwrite`, EXIT_INPUT);
+  if (!options.overwrite && (await exists(path)))
+    throw new CliError(`${path} already exists; refusing to overwrite`, EXIT_INPUT);
   await writeFileAtomic(path, JSON.stringify(envelope, null, 2) + '\n', 0o644);
 }
 
@@ -64,27 +81,30 @@ export async function loadKeyOption(path: string): Promise<SigningKey> {
   return loadSigningKey(path);
 }
 
-/** What a message asks for, in the words an operator checks before signing. */
-export function describeMessage(payload: Record<string, unknown>): string {
-  const router = payload.router as { serial?: string; systemId?: string } | undefined;
-  const target = `agent ${String(payload.agent)}, router ${router?.serial ? `serial ${router.serial}` : `system-id ${router?.systemId ?? '?'}`}`;
-  const window = payload.window as { notBefore?: string; notAfter?: string } | undefined;
-  const when = window ? ` window ${window.notBefore ?? '…'} .. ${window.notAfter ?? '…'}` : '';
-  const requester = payload.requester as { name?: string } | undefined;
-  const by = ` requested by ${requester?.name ?? '?'}`;
-  switch (payload.kind) {
+/** What a message asks for, in the words an operator checks before signing; from the agent's own reading. */
+export function describeSigned(m: SignedMessage): string {
+  const router = m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`;
+  const target = `agent ${m.agent}, router ${router}`;
+  const when = m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '';
+  switch (m.kind) {
     case 'change-request':
-      return `change request ${String(payload.requestId)}: ${describeChange(payload.change as never)} by ${String(payload.method)} on ${target}${when};${by}`;
-    case 'approval': {
-      const challenge = payload.challenge as { challengeId?: string; observed?: { attemptCount?: number } };
-      return `approval ${String(payload.requestId)} of challenge ${challenge.challengeId} (attempt-count ${challenge.observed?.attemptCount}): expect ${describeChange(payload.expect as never)} by ${String(payload.method)} on ${target}${when};${by}`;
-    }
+      return (
+        `change request ${m.requestId}: ${describeChange(m.change)} by ${m.method} on ${target}${when}; ` +
+        `requested by ${m.requester.name}`
+      );
+    case 'approval':
+      return (
+        `approval ${m.requestId} of challenge ${m.challenge.challengeId} ` +
+        `(attempt-count ${m.challenge.observed.attemptCount}): expect ${describeChange(m.expect)} by ${m.method} ` +
+        `on ${target}${when}`
+      );
     case 'power-cycle':
-      return `power cycle ${String(payload.requestId)} (${String(payload.reason)}) on ${target}${when};${by}`;
-    case undefined:
-      if (payload.type === 'dmconfirm-trust-root') return `trust root v${String(payload.version)}`;
-      return 'unknown message';
-    default:
-      return `unknown message kind ${JSON.stringify(payload.kind)}`;
+      return `power cycle ${m.requestId} (${m.reason}) on ${target}${when}; requested by ${m.requester.name}`;
   }
+}
+
+/** A payload as built or read: a trust root, or a signed message read by the one parser. */
+export function describeMessage(payload: Record<string, unknown>): string {
+  if (payload.type === 'dmconfirm-trust-root') return `trust root v${String(payload.version)}`;
+  return describeSigned(readAnyMessage(JSON.stringify(payload)));
 }

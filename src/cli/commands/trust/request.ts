@@ -1,20 +1,27 @@
 import type { Command } from 'commander';
-import { buildChange, buildChangeRequest, buildPowerCycle, parseDurationSeconds, routerRef } from '../../../trust/drafts.js';
+import {
+  buildChange,
+  buildChangeRequest,
+  buildPowerCycle,
+  parseDurationSeconds,
+  routerRef,
+} from '../../../trust/drafts.js';
 import type { CommonOptions } from '../../../trust/drafts.js';
 import { signPayload } from '../../../trust/jws.js';
-import type { SigningKey } from '../../../trust/keys.js';
+import type { Signer } from '../../../trust/jws.js';
 import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
-import { cliAction, collect, describeMessage, EXIT_INPUT, loadKeyOption, writeEnvelope } from './io.js';
+import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
+import { loadSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
 
-export interface TargetOptions {
+export interface TargetOptions extends SignerOptions {
   agent: string;
   routerSerial?: string;
   routerSystemId?: string;
-  key?: string;
   requester?: string;
   notBefore?: string;
   notAfter?: string;
@@ -25,12 +32,18 @@ export interface TargetOptions {
 
 /** Options every signed operator message shares (a `--broker` option joins here later). */
 export function targetOptions(command: Command): Command {
-  return command
+  return sshSignerOptions(command)
     .requiredOption('--agent <id>', 'the agent that must act')
     .option('--router-serial <serial>', 'the router by its routerboard serial number')
     .option('--router-system-id <id>', 'the router by its license system id (CHR)')
-    .option('--key <key>', 'sign as the requester with this private key (its signature never counts as an approval)')
-    .option('--requester <name>', 'requester name for an unsigned draft that approvers co-sign')
+    .option(
+      '--key <key>',
+      'sign as the requester with this private key (no key of the requester ever counts as an approval)',
+    )
+    .option(
+      '--requester <name>',
+      "the requester identity in the trust root (default: the key's name); without --key: an unsigned draft",
+    )
     .option('--not-before <time>', 'window start (ISO time or +30m); needs a synchronized agent clock')
     .option('--not-after <time>', 'window end (ISO time or +2h); needs a synchronized agent clock')
     .option('--out <file>', 'where to write the message (default: print it)')
@@ -38,16 +51,24 @@ export function targetOptions(command: Command): Command {
 }
 
 /** Resolves who requests: a signing key, or only a name for a draft. */
-export async function requesterOf(o: TargetOptions): Promise<{ key?: SigningKey; requester: CommonOptions['requester'] }> {
-  if (o.key) {
-    const key = await loadKeyOption(o.key);
+export async function requesterOf(o: TargetOptions): Promise<{ key?: Signer; requester: CommonOptions['requester'] }> {
+  const key = await loadSigner(o, o.requester);
+  if (key) {
     return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
   }
-  if (!o.requester) throw new CliError('give --key to sign as requester, or --requester NAME to write an unsigned draft', EXIT_INPUT);
+  if (!o.requester)
+    throw new CliError(
+      'give --key (or --ssh-agent / --ssh-keygen) to sign as requester, or --requester NAME to write an unsigned draft',
+      EXIT_INPUT,
+    );
   return { requester: { name: o.requester } };
 }
 
-export async function commonOf(o: TargetOptions, requester: CommonOptions['requester'], now: number): Promise<CommonOptions> {
+export async function commonOf(
+  o: TargetOptions,
+  requester: CommonOptions['requester'],
+  now: number,
+): Promise<CommonOptions> {
   return {
     ...(o.challenge ? { challenge: await readChallenge(o.challenge) } : {}),
     agent: o.agent,
@@ -60,7 +81,12 @@ export async function commonOf(o: TargetOptions, requester: CommonOptions['reque
 }
 
 /** Writes (or prints) a message and says what it is and who still has to sign. */
-export async function emit(typ: string, payload: Record<string, unknown>, key: SigningKey | undefined, o: TargetOptions): Promise<void> {
+export async function emit(
+  typ: string,
+  payload: Record<string, unknown>,
+  key: Signer | undefined,
+  o: TargetOptions,
+): Promise<void> {
   const envelope = await signPayload(payload, typ, key);
   const json = JSON.stringify(envelope, null, 2) + '\n';
   if (!o.out) {
@@ -69,7 +95,15 @@ export async function emit(typ: string, payload: Record<string, unknown>, key: S
   }
   await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
   console.log(`wrote ${o.out}: ${describeMessage(payload)}`);
-  console.log(key ? `  signed by requester "${key.name}" (does not count as an approval)` : '  unsigned draft');
+  const requester = (payload.requester as { name?: string } | undefined)?.name;
+  if (key)
+    console.log(`  signed by "${key.name}"${requester ? ' as the requester (never counts as an approval)' : ''}`);
+  else
+    console.log(
+      requester
+        ? `  unsigned draft: requester ${requester} must sign it too (dmconfirm cosign ${o.out} --key K)`
+        : '  unsigned draft',
+    );
   console.log(`  approvers add their signatures with: dmconfirm cosign ${o.out} --key K`);
 }
 
@@ -95,20 +129,37 @@ export function registerRequest(program: Command): void {
     .option('--timeout <duration>', 'activation timeout of the update (10s..1d)', '5m')
     .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
     .option('--note <text>', 'power cycle: why, for the audit log')
-    .option('--challenge <file|json>', 'bind to a challenge the agent published (valid without a synchronized agent clock)')
+    .option(
+      '--challenge <file|json>',
+      'bind to a challenge the agent published (valid without a synchronized agent clock)',
+    )
     .action(
       cliAction(async (o: RequestOptions) => {
         const { key, requester } = await requesterOf(o);
         const common = await commonOf(o, requester, Date.now());
         if (o.powerCycle) {
-          if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count') throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);
+          if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count')
+            throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);
           const payload = buildPowerCycle({ ...common, reason: o.powerCycle, ...(o.note ? { note: o.note } : {}) });
-          await (wantsPublish(o) ? signAndPublish(TYP.powerCycle, payload, key, o) : emit(TYP.powerCycle, payload, key, o));
+          await (wantsPublish(o)
+            ? signAndPublish(TYP.powerCycle, payload, key, o)
+            : emit(TYP.powerCycle, payload, key, o));
           return;
         }
-        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
-        const change = buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}), flaggedNo: o.flaggedNo === true });
-        const payload = buildChangeRequest({ ...common, change, method: o.method, activationTimeoutSeconds: parseDurationSeconds(o.timeout) });
+        if (o.method !== 'button' && o.method !== 'power')
+          throw new CliError('--method is button or power', EXIT_INPUT);
+        const change = buildChange({
+          enable: o.enable,
+          disable: o.disable,
+          ...(o.mode ? { mode: o.mode } : {}),
+          flaggedNo: o.flaggedNo === true,
+        });
+        const payload = buildChangeRequest({
+          ...common,
+          change,
+          method: o.method,
+          activationTimeoutSeconds: parseDurationSeconds(o.timeout),
+        });
         await (wantsPublish(o) ? signAndPublish(TYP.request, payload, key, o) : emit(TYP.request, payload, key, o));
       }),
     );

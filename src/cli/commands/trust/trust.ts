@@ -2,19 +2,37 @@ import type { Command } from 'commander';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../../../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeFeature } from '../../../routeros/device-mode.js';
 import { cosignEnvelope, signPayload } from '../../../trust/jws.js';
-import { loadPublicKey } from '../../../trust/keys.js';
+import { loadTrustKeyFile } from '../../../trust/ssh/trusted-key.js';
 import { TYP } from '../../../trust/messages.js';
 import { addKey, editedVersion, initRoot, removeKey, setThreshold } from '../../../trust/root-edit.js';
 import type { ThresholdTarget } from '../../../trust/root-edit.js';
-import { TrustError } from '../../../trust/refusal.js';
-import { TrustRoot, validatePayload, verifyRotation, verifySelfSigned } from '../../../trust/trust-root.js';
-import type { RoleName, RootPayload } from '../../../trust/trust-root.js';
+import { TrustRoot, validatePayload } from '../../../trust/trust-root.js';
+import { ROLES } from '../../../trust/root-schema.js';
+import type { CountedRole, RoleName, RootPayload } from '../../../trust/root-schema.js';
 import { CliError } from '../../cli-error.js';
-import { cliAction, collect, EXIT_INPUT, EXIT_REFUSED, loadKeyOption, readEnvelopeFile, readText, writeEnvelope } from './io.js';
+import { showRoot } from './show-root.js';
+import { requireSigner, sshSignerOptions } from './ssh-options.js';
+import type { SignerOptions } from './ssh-options.js';
+import { registerTrustInspect } from './trust-inspect.js';
+import {
+  cliAction,
+  collect,
+  EXIT_INPUT,
+  loadKeyOption,
+  readEnvelopeFile,
+  writeEnvelope,
+} from './io.js';
 
 function role(value: string): RoleName {
-  if (value !== 'root' && value !== 'approver') throw new CliError(`role must be root or approver, not "${value}"`, EXIT_INPUT);
-  return value;
+  if (!(ROLES as readonly string[]).includes(value))
+    throw new CliError(`role must be ${ROLES.join(', ')}, not "${value}"`, EXIT_INPUT);
+  return value as RoleName;
+}
+
+function countedRole(value: string): CountedRole {
+  const r = role(value);
+  if (r === 'requester') throw new CliError('a requester never counts, so it has no threshold', EXIT_INPUT);
+  return r;
 }
 
 function positive(value: string): number {
@@ -29,30 +47,28 @@ async function readRoot(file: string): Promise<{ payload: RootPayload; signed: b
 }
 
 /** Saves an edited root as an unsigned draft and says who has to sign it now. */
-async function saveDraft(file: string, before: { payload: RootPayload; signed: boolean }, next: RootPayload, out?: string): Promise<void> {
+async function saveDraft(
+  file: string,
+  before: { payload: RootPayload; signed: boolean },
+  next: RootPayload,
+  out?: string,
+): Promise<void> {
   const versioned = editedVersion(next, before.signed);
-  await writeEnvelope(out ?? file, await signPayload(versioned, TYP.root), { overwrite: true });
+  const draft = await signPayload(versioned, TYP.root);
+  // Read back as the agent will (key bytes, ids, one key under two kinds) before it is written.
+  TrustRoot.fromEnvelopeText(JSON.stringify(draft));
+  await writeEnvelope(out ?? file, draft, { overwrite: true });
   console.log(`${out ?? file}: trust root v${versioned.version}, unsigned draft`);
-  console.log(`  sign with ${versioned.roles.root.threshold} of its root keys (dmconfirm trust sign ${out ?? file} --key K)`);
+  console.log(
+    `  sign with the keys of ${versioned.thresholds.root} of its root holders ` +
+      `(dmconfirm trust sign ${out ?? file} --key K)`,
+  );
   if (versioned.version > 1 && before.signed) {
-    console.log(`  and, to replace v${before.payload.version}, with ${before.payload.roles.root.threshold} of the root keys of v${before.payload.version}`);
+    console.log(
+      `  and, to replace v${before.payload.version}, by ${before.payload.thresholds.root} ` +
+        `of the root holders of v${before.payload.version}`,
+    );
   }
-}
-
-function showRoot(payload: RootPayload): void {
-  console.log(`trust root v${payload.version}`);
-  for (const [id, key] of Object.entries(payload.keys)) {
-    const roles = (['root', 'approver'] as const).filter((r) => payload.roles[r].keyIds.includes(id));
-    console.log(`  key ${key.name.padEnd(12)} ${id}  ${roles.join(', ') || '(no role: may only request)'}`);
-  }
-  for (const r of ['root', 'approver'] as const) {
-    console.log(`  ${r}: ${payload.roles[r].threshold} of ${payload.roles[r].keyIds.length}`);
-  }
-  const rules = payload.rules ?? {};
-  for (const [f, n] of Object.entries(rules.features ?? {})) console.log(`  rule: turning on ${f} needs ${n}`);
-  for (const [m, n] of Object.entries(rules.modes ?? {})) console.log(`  rule: mode ${m} needs ${n}`);
-  if (rules.flaggedClear) console.log(`  rule: flagged=no needs ${rules.flaggedClear}`);
-  if (rules.powerCycle) console.log(`  rule: power cycle needs ${rules.powerCycle}`);
 }
 
 export function registerTrust(program: Command): void {
@@ -64,122 +80,155 @@ export function registerTrust(program: Command): void {
     .requiredOption('--out <file>', 'trust root to write (never overwritten)')
     .option('--root <pub>', 'public key of a root-role member (repeatable)', collect, [])
     .option('--approver <pub>', 'public key of an approver (repeatable)', collect, [])
+    .option('--requester <pub>', 'public key of a requester, e.g. an automation like ops-bot (repeatable)', collect, [])
     .option('--root-threshold <n>', 'root signatures needed', positive, 1)
     .option('--approver-threshold <n>', 'approvals needed for any operation', positive, 1)
-    .option('--no-suggested-rules', 'leave out the stricter rules (socks, traffic-gen, install-any-version, flagged=no need 2)')
+    .option(
+      '--no-suggested-rules',
+      'leave out the stricter rules (socks, traffic-gen, install-any-version, flagged=no need 2)',
+    )
     .option('--key <key>', 'sign right away with this private key (repeatable)', collect, [])
     .action(
-      cliAction(async (o: { out: string; root: string[]; approver: string[]; rootThreshold: number; approverThreshold: number; suggestedRules: boolean; key: string[] }) => {
-        if (o.root.length === 0 || o.approver.length === 0) throw new CliError('give at least one --root and one --approver public key', EXIT_INPUT);
-        const payload = initRoot({
-          rootKeys: await Promise.all(o.root.map(loadPublicKey)),
-          approverKeys: await Promise.all(o.approver.map(loadPublicKey)),
-          rootThreshold: o.rootThreshold,
-          approverThreshold: o.approverThreshold,
-          suggestedRules: o.suggestedRules,
-        });
-        let envelope = await signPayload(payload, TYP.root);
-        for (const k of o.key) envelope = await cosignEnvelope(envelope, TYP.root, await loadKeyOption(k));
-        await writeEnvelope(o.out, envelope, { overwrite: false });
-        showRoot(payload);
-        console.log(`wrote ${o.out} with ${envelope.signatures.length} signature(s); ${payload.roles.root.threshold} root signature(s) make it valid`);
-      }),
+      cliAction(
+        async (o: {
+          out: string;
+          root: string[];
+          approver: string[];
+          requester: string[];
+          rootThreshold: number;
+          approverThreshold: number;
+          suggestedRules: boolean;
+          key: string[];
+        }) => {
+          if (o.root.length === 0 || o.approver.length === 0)
+            throw new CliError('give at least one --root and one --approver public key', EXIT_INPUT);
+          const payload = initRoot({
+            rootKeys: await Promise.all(o.root.map((p) => loadTrustKeyFile(p))),
+            approverKeys: await Promise.all(o.approver.map((p) => loadTrustKeyFile(p))),
+            requesterKeys: await Promise.all(o.requester.map((p) => loadTrustKeyFile(p))),
+            rootThreshold: o.rootThreshold,
+            approverThreshold: o.approverThreshold,
+            suggestedRules: o.suggestedRules,
+          });
+          let envelope = await signPayload(payload, TYP.root);
+          for (const k of o.key) envelope = await cosignEnvelope(envelope, TYP.root, await loadKeyOption(k));
+          await writeEnvelope(o.out, envelope, { overwrite: false });
+          showRoot(payload);
+          console.log(
+            `wrote ${o.out} with ${envelope.signatures.length} signature(s); ` +
+              `signatures of ${payload.thresholds.root} root holder(s) make it valid`,
+          );
+        },
+      ),
     );
 
   const editOut = (c: Command) => c.option('--out <file>', 'write the edited root here instead of in place');
 
-  editOut(trust.command('add-key').argument('<file>').description('Add a key (and its roles); starts the next version if FILE was signed'))
-    .requiredOption('--pub <pub>', 'the public key file')
-    .option('--role <role>', 'root or approver (repeatable)', collect, [])
+  editOut(
+    trust
+      .command('add-key')
+      .argument('<file>')
+      .description('Add a key (and its roles); starts the next version if FILE was signed'),
+  )
+    .requiredOption('--pub <pub>', 'the public key file: a dmconfirm NAME.pub, or an SSH .pub (ssh-ed25519, sk-...)')
+    .option('--verify-required', 'security keys: refuse any signature made without the PIN (user verification)')
+    .option('--role <role>', 'root, approver or requester (repeatable)', collect, [])
+    .option('--identity <name>', "the person (or automation) the key belongs to (default: the key's name)")
+    .option('--same-person', 'the identity exists already and this key belongs to that same person')
     .action(
-      cliAction(async (file: string, o: { pub: string; role: string[]; out?: string }) => {
-        const before = await readRoot(file);
-        await saveDraft(file, before, addKey(before.payload, await loadPublicKey(o.pub), o.role.map(role)), o.out);
-      }),
+      cliAction(
+        async (
+          file: string,
+          o: { pub: string; role: string[]; identity?: string; samePerson?: boolean; verifyRequired?: boolean } & {
+            out?: string;
+          },
+        ) => {
+          const before = await readRoot(file);
+          const options = { ...(o.identity ? { identity: o.identity } : {}), samePerson: o.samePerson === true };
+          const key = await loadTrustKeyFile(o.pub, { verifyRequired: o.verifyRequired === true });
+          await saveDraft(file, before, addKey(before.payload, key, o.role.map(role), options), o.out);
+        },
+      ),
     );
 
-  editOut(trust.command('remove-key').argument('<file>').argument('<key>', 'key id or name').description('Remove (revoke) a key everywhere'))
-    .action(
-      cliAction(async (file: string, key: string, o: { out?: string }) => {
-        const before = await readRoot(file);
-        await saveDraft(file, before, removeKey(before.payload, key), o.out);
-      }),
-    );
+  editOut(
+    trust
+      .command('remove-key')
+      .argument('<file>')
+      .argument('<key>', 'a key id, or an identity name (all its keys)')
+      .description('Remove (revoke) a key or a whole identity'),
+  ).action(
+    cliAction(async (file: string, key: string, o: { out?: string }) => {
+      const before = await readRoot(file);
+      await saveDraft(file, before, removeKey(before.payload, key), o.out);
+    }),
+  );
 
-  editOut(trust.command('set-threshold').argument('<file>').argument('<n>', 'how many signatures (0 removes a rule)', positive))
+  editOut(
+    trust
+      .command('set-threshold')
+      .argument('<file>')
+      .argument('<n>', 'how many signatures (0 removes a rule)', positive),
+  )
     .description('Set a role threshold, or a rule for a feature, a mode, flagged=no or power cycles')
-    .option('--role <role>', 'root or approver')
+    .option('--role <role>', 'root or approver (thresholds count people)')
     .option('--feature <feature>', `turning on this feature (${DEVICE_MODE_FEATURES.join(', ')})`)
     .option('--mode <mode>', `setting this mode (${DEVICE_MODES.join(', ')})`)
     .option('--flagged-clear', 'setting flagged=no')
     .option('--power-cycle', 'plain power cycles')
     .action(
-      cliAction(async (file: string, n: number, o: { role?: string; feature?: string; mode?: string; flaggedClear?: boolean; powerCycle?: boolean; out?: string }) => {
-        const targets: ThresholdTarget[] = [];
-        if (o.role) targets.push({ role: role(o.role) });
-        if (o.feature) {
-          if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(o.feature)) throw new CliError(`unknown feature "${o.feature}"`, EXIT_INPUT);
-          targets.push({ feature: o.feature as DeviceModeFeature });
-        }
-        if (o.mode) {
-          if (!(DEVICE_MODES as readonly string[]).includes(o.mode)) throw new CliError(`unknown mode "${o.mode}"`, EXIT_INPUT);
-          targets.push({ mode: o.mode as DeviceMode });
-        }
-        if (o.flaggedClear) targets.push({ flaggedClear: true });
-        if (o.powerCycle) targets.push({ powerCycle: true });
-        if (targets.length !== 1) throw new CliError('give exactly one of --role, --feature, --mode, --flagged-clear, --power-cycle', EXIT_INPUT);
-        const before = await readRoot(file);
-        await saveDraft(file, before, setThreshold(before.payload, targets[0]!, n), o.out);
-      }),
+      cliAction(
+        async (
+          file: string,
+          n: number,
+          o: {
+            role?: string;
+            feature?: string;
+            mode?: string;
+            flaggedClear?: boolean;
+            powerCycle?: boolean;
+            out?: string;
+          },
+        ) => {
+          const targets: ThresholdTarget[] = [];
+          if (o.role) targets.push({ role: countedRole(o.role) });
+          if (o.feature) {
+            if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(o.feature))
+              throw new CliError(`unknown feature "${o.feature}"`, EXIT_INPUT);
+            targets.push({ feature: o.feature as DeviceModeFeature });
+          }
+          if (o.mode) {
+            if (!(DEVICE_MODES as readonly string[]).includes(o.mode))
+              throw new CliError(`unknown mode "${o.mode}"`, EXIT_INPUT);
+            targets.push({ mode: o.mode as DeviceMode });
+          }
+          if (o.flaggedClear) targets.push({ flaggedClear: true });
+          if (o.powerCycle) targets.push({ powerCycle: true });
+          if (targets.length !== 1)
+            throw new CliError(
+              'give exactly one of --role, --feature, --mode, --flagged-clear, --power-cycle',
+              EXIT_INPUT,
+            );
+          const before = await readRoot(file);
+          await saveDraft(file, before, setThreshold(before.payload, targets[0]!, n), o.out);
+        },
+      ),
     );
 
-  editOut(trust.command('sign').argument('<file>').description('Add your signature to a trust root'))
-    .requiredOption('--key <key>', 'your private key')
+  sshSignerOptions(editOut(trust.command('sign').argument('<file>').description('Add your signature to a trust root')))
+    .option('--key <key>', 'your private key (or sign with --ssh-agent / --ssh-keygen)')
     .action(
-      cliAction(async (file: string, o: { key: string; out?: string }) => {
+      cliAction(async (file: string, o: SignerOptions & { out?: string }) => {
         const { envelope, payload } = await readEnvelopeFile(file);
         const root = validatePayload(payload);
-        const key = await loadKeyOption(o.key);
+        const key = await requireSigner(o);
         await writeEnvelope(o.out ?? file, await cosignEnvelope(envelope, TYP.root, key), { overwrite: true });
-        console.log(`${o.out ?? file}: trust root v${root.version} signed by "${key.name}" (${envelope.signatures.length + 1} signature(s))`);
+        console.log(
+          `${o.out ?? file}: trust root v${root.version} signed by "${key.name}" ` +
+            `(${envelope.signatures.length + 1} signature(s))`,
+        );
       }),
     );
 
-  trust
-    .command('show')
-    .argument('<file>')
-    .description('Print keys, roles, thresholds and rules')
-    .action(
-      cliAction(async (file: string) => {
-        const { envelope, payload } = await readEnvelopeFile(file);
-        showRoot(validatePayload(payload));
-        console.log(`  signatures: ${envelope.signatures.length} (check them with dmconfirm trust verify)`);
-      }),
-    );
-
-  trust
-    .command('verify')
-    .argument('<file>')
-    .option('--previous <file>', 'the accepted root it replaces: check the rotation rule too')
-    .description('Check a trust root the way the agent does')
-    .action(
-      cliAction(async (file: string, o: { previous?: string }) => {
-        try {
-          const candidate = TrustRoot.fromEnvelopeText(await readText(file));
-          // With a previous root the rotation rule checks old and new signatures together.
-          if (!o.previous) await verifySelfSigned(candidate);
-          if (o.previous) {
-            const previous = TrustRoot.fromEnvelopeText(await readText(o.previous));
-            await verifySelfSigned(previous);
-            const outcome = await verifyRotation(previous, candidate);
-            console.log(`OK: ${file} v${candidate.version} ${outcome === 'rotated' ? `may replace v${previous.version}` : 'is the same root'}`);
-          } else {
-            console.log(`OK: ${file} v${candidate.version} is signed by ${candidate.threshold('root')} or more of its root keys`);
-          }
-        } catch (error) {
-          if (error instanceof TrustError) throw new CliError(`REFUSED ${error.reason}: ${error.detail}`, EXIT_REFUSED);
-          throw error;
-        }
-      }),
-    );
+  registerTrustInspect(trust);
 }

@@ -5,6 +5,7 @@ import { createWallClock, fixedClock } from '../../../time/wall-clock.js';
 import type { RouterRef } from '../../../trust/messages.js';
 import { NonceStore } from '../../../trust/nonce-store.js';
 import { ReplayStore } from '../../../trust/replay-store.js';
+import { SkCounterStore } from '../../../trust/ssh/sk-counters.js';
 import type { TrustRoot } from '../../../trust/trust-root.js';
 import type { VerifyContext } from '../../../trust/verify.js';
 import { CliError } from '../../cli-error.js';
@@ -46,7 +47,7 @@ export function offlineContext(
   message: { agent?: unknown; router?: unknown },
   o: OfflineOptions,
 ): { ctx: VerifyContext; unchecked: string[] } {
-  const unchecked = ['local policy and rate limit of the agent', 'the agent\'s replay memory'];
+  const unchecked = ['local policy and rate limit of the agent', "the agent's replay memory and security-key counters"];
   const claimed = (message.router ?? {}) as RouterRef;
   let agentId = o.agent;
   if (agentId === undefined) {
@@ -67,6 +68,8 @@ export function offlineContext(
     clock: offlineClock(o),
     policy: PERMISSIVE_POLICY,
     replayStore: new ReplayStore(),
+    // No memory offline: the counters are checked by the agent (docs/hardware-keys.md).
+    skCounters: new SkCounterStore(),
     nonceStore: new NonceStore(),
   };
   return { ctx, unchecked };
