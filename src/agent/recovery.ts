@@ -2,7 +2,7 @@ import { monotonicRemainingMs } from '../time/deadline.js';
 import { monotonicNowMs } from '../time/monotonic.js';
 import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
-import type { RouterContext } from './router-context.js';
+import type { FlowContext } from './router-context.js';
 import type { ObservedPending } from './flows/observed-flow.js';
 import { verify } from './flows/actuate-and-verify.js';
 import { waitForReboot } from './reboot-wait.js';
@@ -14,7 +14,7 @@ import { waitForReboot } from './reboot-wait.js';
  * consumed, its deadline measured by a process that no longer exists): cancel. A change
  * still pending on the router then is returned, to be challenged afresh.
  */
-export async function recoverOperation(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+export async function recoverOperation(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   const op = Operation.resume(ctx.services, record);
   if (op.final) {
     await ctx.services.journal.clear(ctx.name);
@@ -70,7 +70,7 @@ function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined 
  * challenge, so it can still be approved, instead of waiting unseen (the watcher starts
  * from the raised attempt-count and would never see it rise).
  */
-async function stillPending(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+async function stillPending(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   if (record.attemptCountBefore === undefined) return undefined;
   const { deadline } = record;
   const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.services.now().getTime() : undefined;
