@@ -33,8 +33,8 @@ export interface AgentOptions {
 /**
  * The composition root: config in, running parts out. Constructing does nothing; start()
  * brings parts up in dependency order, stop() takes them down in reverse and keeps going
- * when one part fails. A router supervisor that hits a bug emits `fatal`; the launcher
- * exits and systemd restarts us into crash recovery.
+ * when one part fails. A router supervisor or the inbound handler that hits a bug emits
+ * `fatal`; the launcher exits and systemd restarts us into crash recovery.
  */
 export class Agent extends EventEmitter<{ fatal: [Error] }> {
   readonly audit: AuditLog;
@@ -77,6 +77,9 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         logger: log.child({ component: 'mqtt' }),
       },
     );
+    // Crash-only inbound: a bug on the inbound path ends the process (the launcher stops and
+    // exits; systemd restarts into recovery) and the unacknowledged message comes again.
+    this.link.on('handler-failed', (error) => this.emit('fatal', error));
     this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
     this.health = new StateHealth({ stateDir: agent.stateDir, publisher: this.publisher, audit: this.audit, logger: log.child({ component: 'state' }), now: this.#now });
     // Writable again: journal records left by operations that finished meanwhile are cleared.

@@ -9,10 +9,24 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import { writingState } from '../store/state-error.js';
+import { DEVICE_MODE_FEATURES, DEVICE_MODES } from '../routeros/device-mode.js';
 import { deadlineSchema } from '../time/deadline.js';
+import type { ExpectedDeviceMode } from './decisions.js';
 import { OPERATION_STATES } from './operation-state.js';
 
-export const operationRecordSchema = z.looseObject({
+/** A device-mode as the journal keeps it: the mode, every feature, and the flag. */
+export const expectedDeviceModeSchema = z.strictObject({
+  mode: z.enum(DEVICE_MODES),
+  features: z.record(z.enum(DEVICE_MODE_FEATURES), z.boolean()),
+  flagged: z.boolean(),
+}) satisfies z.ZodType<ExpectedDeviceMode>;
+
+/**
+ * Strict: the journal is the one record a restart trusts, so every field recovery reads is
+ * declared and checked here, and a record with anything else is refused (inspect it) rather
+ * than half-understood.
+ */
+export const operationRecordSchema = z.strictObject({
   v: z.literal(1),
   id: z.string().min(1),
   router: z.string().min(1),
@@ -29,6 +43,14 @@ export const operationRecordSchema = z.looseObject({
   deadline: deadlineSchema.optional(),
   /** True from just before the actuator is engaged until it is known released. */
   actuatorEngaged: z.boolean().default(false),
+  /** When the actuator was engaged (its monotonic part tells a restart in the same boot whether the router rebooted since). */
+  engagedAt: deadlineSchema.optional(),
+  /** The device-mode the router must come back with; absent: nothing to compare (a hung router). */
+  expected: expectedDeviceModeSchema.optional(),
+  /** The device-mode before the action: coming back exactly so means nothing was confirmed. */
+  before: expectedDeviceModeSchema.optional(),
+  /** The attempt-count expected after the reboot (0 after a confirmed change or a power cycle). */
+  expectAttemptCount: z.number().int().min(0).optional(),
   outcomeReported: z.boolean().default(false),
   detail: z.string().optional(),
   history: z.array(z.strictObject({ state: z.enum(OPERATION_STATES), at: z.string() })).default([]),

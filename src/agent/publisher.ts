@@ -28,7 +28,7 @@ export class Publisher {
   readonly #answers = new Map<string, { requestId: string; data: ProgressData; error: ErrorInfo | undefined }>();
 
   constructor(
-    private readonly link: MqttLink,
+    private readonly link: Pick<MqttLink, 'publish'>,
     private readonly topics: AgentTopics,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),

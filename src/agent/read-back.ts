@@ -1,5 +1,6 @@
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { RouterClosedError, RouterTimeoutError, RouterUnreachableError } from '../routeros/errors.js';
+import type { RouterPort } from './ports.js';
 import type { RouterContext } from './router-context.js';
 import { pause } from '../time/pause.js';
 
@@ -17,7 +18,7 @@ function transient(error: unknown): boolean {
  * nothing about the change: it is retried, for up to `bootTimeoutMs`, until the router
  * answers. Stops retrying when the agent stops. Throws the last error when it gives up.
  */
-export async function readDeviceModeBack(ctx: Pick<RouterContext, 'client' | 'config' | 'logger' | 'signal'>): Promise<DeviceModeState> {
+export async function readDeviceModeBack(ctx: Pick<RouterContext, 'config' | 'logger' | 'signal'> & { client: Pick<RouterPort, 'readDeviceMode'> }): Promise<DeviceModeState> {
   const giveUpAt = performance.now() + ctx.config.bootTimeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -40,7 +41,9 @@ const BEFORE_ACTING_RETRY_MS = 250;
  * request whose update is already pending. A timeout is not retried: on routers that stall
  * other sessions while a change is pending it is itself the answer, and the caller decides.
  */
-export async function readDeviceModeBeforeActing(ctx: Pick<RouterContext, 'client' | 'logger' | 'signal'>): Promise<DeviceModeState> {
+export async function readDeviceModeBeforeActing(
+  ctx: Pick<RouterContext, 'logger' | 'signal'> & { client: Pick<RouterPort, 'readDeviceMode' | 'retryNow'> },
+): Promise<DeviceModeState> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await ctx.client.readDeviceMode({ timeoutMs: 2000 });

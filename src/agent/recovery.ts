@@ -1,9 +1,8 @@
-import type { ExpectedDeviceMode } from './decisions.js';
-import { deadlineSchema, monotonicRemainingMs } from '../time/deadline.js';
+import { monotonicRemainingMs } from '../time/deadline.js';
 import { monotonicNowMs } from '../time/monotonic.js';
 import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
-import type { RouterContext } from './router-context.js';
+import type { FlowContext } from './router-context.js';
 import type { ObservedPending } from './flows/observed-flow.js';
 import { verify } from './flows/actuate-and-verify.js';
 import { waitForReboot } from './reboot-wait.js';
@@ -15,7 +14,7 @@ import { waitForReboot } from './reboot-wait.js';
  * consumed, its deadline measured by a process that no longer exists): cancel. A change
  * still pending on the router then is returned, to be challenged afresh.
  */
-export async function recoverOperation(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+export async function recoverOperation(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   const op = Operation.resume(ctx.services, record);
   if (op.final) {
     await ctx.services.journal.clear(ctx.name);
@@ -54,17 +53,14 @@ export async function recoverOperation(ctx: RouterContext, record: OperationReco
     if (engagedMono !== undefined) rebooted = back.rebooted;
     await op.to('verifying', 'router answers after agent restart; reading device-mode back');
   }
-  const expected = record.expected as ExpectedDeviceMode | undefined;
-  const expectAttemptCount = record.expectAttemptCount as number | undefined;
-  const before = record.before as ExpectedDeviceMode | undefined;
+  const { expected, before, expectAttemptCount } = record;
   await verify(ctx, op, { expected, before, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) }, rebooted);
 }
 
 /** CLOCK_MONOTONIC ms when the actuator was engaged, if journaled in this boot of the host. */
-function engagedMonotonicMs(record: OperationRecord): number | undefined {
-  const parsed = deadlineSchema.safeParse(record.engagedAt);
-  if (!parsed.success || parsed.data.monotonicMs === undefined) return undefined;
-  return monotonicRemainingMs(parsed.data) === undefined ? undefined : parsed.data.monotonicMs;
+function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined {
+  if (engagedAt?.monotonicMs === undefined) return undefined;
+  return monotonicRemainingMs(engagedAt) === undefined ? undefined : engagedAt.monotonicMs;
 }
 
 /**
@@ -74,11 +70,11 @@ function engagedMonotonicMs(record: OperationRecord): number | undefined {
  * challenge, so it can still be approved, instead of waiting unseen (the watcher starts
  * from the raised attempt-count and would never see it rise).
  */
-async function stillPending(ctx: RouterContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+async function stillPending(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   if (record.attemptCountBefore === undefined) return undefined;
-  const deadline = deadlineSchema.safeParse(record.deadline);
-  const wall = deadline.success && deadline.data.wall ? Date.parse(deadline.data.wall) - ctx.services.now().getTime() : undefined;
-  const remainingMs = (deadline.success ? monotonicRemainingMs(deadline.data) : undefined) ?? wall;
+  const { deadline } = record;
+  const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.services.now().getTime() : undefined;
+  const remainingMs = (deadline ? monotonicRemainingMs(deadline) : undefined) ?? wall;
   if (remainingMs !== undefined && remainingMs <= 0) return undefined;
   const now = await ctx.client.readDeviceMode({ timeoutMs: 5000 }).catch(() => undefined);
   if (!now || now.attemptCount <= record.attemptCountBefore) return undefined;

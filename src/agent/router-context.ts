@@ -1,13 +1,12 @@
-import type { Actuator } from '../actuators/index.js';
 import type { RouterConfig } from '../config/router-schema.js';
 import type { Policy } from '../config/policy-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { AlarmCode } from '../mqtt/contract.js';
-import type { RouterClient } from '../routeros/client.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import type { RouterBinding } from '../trust/verify.js';
 import type { OperationServices } from './operation.js';
+import type { ActuatorPort, RouterPort } from './ports.js';
 import type { Publisher } from './publisher.js';
 
 export interface AlarmInput {
@@ -24,8 +23,9 @@ export interface AlarmInput {
 export interface RouterContext {
   name: string;
   config: RouterConfig;
-  client: RouterClient;
-  actuators: { button?: Actuator | undefined; power?: Actuator | undefined };
+  /** The router (ports.ts): reads, uptime, updates. */
+  client: RouterPort;
+  actuators: { button?: ActuatorPort | undefined; power?: ActuatorPort | undefined };
   identity: RouterBinding;
   gate: TrustGate;
   policy: Policy;
@@ -38,6 +38,9 @@ export interface RouterContext {
   /** Aborted when the agent stops: waits end, a started pulse still completes its release. */
   signal: AbortSignal;
 }
+
+/** What the flows that act need (change, power cycle, the common tail, recovery): no trust gate. */
+export type FlowContext = Omit<RouterContext, 'gate' | 'identity'>;
 
 /** Press and off times of a router's actuators, for the time-left check. */
 export function timingOf(ctx: Pick<RouterContext, 'config'>, method: 'button' | 'power'): { pressMs: number; offMs: number } {

@@ -20,6 +20,7 @@ import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
+import { routerPort } from './ports.js';
 import { RouterStateReporter } from './router-state.js';
 import type { ReasonCode } from '../mqtt/contract.js';
 
@@ -83,7 +84,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     return {
       name: this.config.name,
       config: this.config,
-      client: this.client,
+      client: routerPort(this.config, this.client),
       actuators: this.#actuators,
       identity: this.deps.identity,
       gate: this.deps.gate,

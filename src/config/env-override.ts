@@ -1,5 +1,5 @@
 import { parse as parseYamlValue } from 'yaml';
-import type { ConfigProblem } from './load.js';
+import type { ConfigProblem } from './problems.js';
 
 export const ENV_PREFIX = 'DMCONFIRM__';
 

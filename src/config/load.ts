@@ -1,44 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { applyEnvOverrides } from './env-override.js';
+import { ConfigError, problemsFrom } from './problems.js';
 import { withSecretContext } from './secret.js';
 
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
-
-/** Every problem in a configuration at once; the daemon refuses to start on any. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: ConfigProblem[],
-  ) {
-    super(`${file}: ${problems.length} problem(s)\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-/** `['routers', 0, 'actuator', 'pin']` → `routers[0].actuator.pin`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += (out ? '.' : '') + String(part);
-  }
-  return out || '(root)';
-}
-
-export function problemsFrom(error: z.ZodError): ConfigProblem[] {
-  return error.issues.map((issue) => {
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
-    return { path: formatPath(issue.path), message };
-  });
-}
+// What loadConfig throws; the problem types live apart so env-override.ts reports them without importing the loader.
+export { ConfigError, type ConfigProblem } from './problems.js';
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;

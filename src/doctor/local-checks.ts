@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfigProblem } from '../config/load.js';
+import type { ConfigProblem } from '../config/problems.js';
 import type { Secret } from '../config/secret.js';
 import type { ClockMode } from '../time/wall-clock.js';
 import { TrustRoot, verifySelfSigned } from '../trust/trust-root.js';

@@ -65,6 +65,8 @@ interface LinkEvents {
   connected: [sessionPresent: boolean];
   disconnected: [];
   error: [error: Error];
+  /** The message handler threw (a bug): the message was not acknowledged; the owner should restart. */
+  'handler-failed': [error: Error, topic: string];
 }
 
 /**
@@ -109,21 +111,34 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const client = mqtt.connect(this.settings.url, this.clientOptions());
     this.#client = client;
     client.handleMessage = (packet: IPublishPacket, done: (error?: Error) => void) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        done(error);
+      };
       // A handler that never settles would hold every later packet (pings too) and turn
       // into a reconnect loop redelivering the same message: ack it late, loudly, instead.
       const limit = this.options.handlerTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
         this.log.error({ topic: packet.topic, limitMs: limit }, 'message handler did not finish in time; acknowledging anyway');
-        done();
+        settle();
       }, limit);
+      // Crash-only: a handler that throws has a bug. The message is not acknowledged (mqtt.js
+      // sends no PUBACK when done gets an error), so the broker keeps it in our persistent
+      // session and delivers it again after the restart that `handler-failed` asks for.
       this.deliver(packet).then(
-        () => {
-          clearTimeout(timer);
-          done();
-        },
-        () => {
-          clearTimeout(timer);
-          done();
+        () => settle(),
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          if (settled) {
+            this.log.error({ err: failure, topic: packet.topic }, 'message handler failed after it was acknowledged');
+          } else {
+            this.log.error({ err: failure, topic: packet.topic }, 'message handler failed; not acknowledged');
+            settle(failure);
+          }
+          this.emit('handler-failed', failure, packet.topic);
         },
       );
     };
@@ -275,11 +290,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       return;
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
-    try {
-      await handler({ topic: packet.topic, payload, retain: packet.retain, duplicate: packet.dup });
-    } catch (error) {
-      this.log.error({ err: error, topic: packet.topic }, 'message handler failed');
-    }
+    await handler({ topic: packet.topic, payload, retain: packet.retain, duplicate: packet.dup });
   }
 }
 

@@ -178,6 +178,41 @@ void test('a handler that never finishes is acknowledged late instead of stallin
   await operator.close();
 });
 
+for (const protocolVersion of [5, 4] as const) {
+  void test(`v${protocolVersion}: a handler that throws is not acknowledged: the owner is told, and the message comes again after a restart`, async () => {
+    const topic = `t/crash-only${protocolVersion}/request`;
+    const settings = linkSettings(broker.url, `agent-crash-only-${protocolVersion}`, { protocolVersion });
+    const first = new MqttLink(settings, { subscriptions: [topic] });
+    const tries: string[] = [];
+    first.onMessage((m) => {
+      tries.push(m.payload.toString());
+      if (m.payload.toString() === 'order') throw new Error('a bug on the inbound path');
+    });
+    const failed = new Promise<[Error, string]>((resolve) => first.once('handler-failed', (error, on) => resolve([error, on])));
+    await first.start();
+    const operator = await Observer.connect(broker.url);
+    await operator.client.publishAsync(topic, 'order', { qos: 1 });
+    const [error, on] = await failed;
+    assert.match(error.message, /a bug on the inbound path/);
+    assert.equal(on, topic);
+    // The link stays usable while its owner stops (acks of later messages, its own publishes).
+    await operator.client.publishAsync(topic, 'later', { qos: 1 });
+    await waitFor(() => tries.find((p) => p === 'later'), 'the message after the failed one');
+    await first.stop();
+    assert.deepEqual(tries, ['order', 'later']);
+
+    const second = new MqttLink(settings, { subscriptions: [topic] });
+    const got = collect(second);
+    await second.start();
+    const again = await waitFor(() => got.find((m) => m.payload.toString() === 'order'), 'the unacknowledged message, again');
+    assert.equal(again.duplicate, true);
+    await sleep(300);
+    assert.deepEqual(got.map((m) => m.payload.toString()), ['order'], 'only the unacknowledged one comes again');
+    await second.stop();
+    await operator.close();
+  });
+}
+
 void test('stop while the broker is down does not wait for acknowledgements that cannot come', async () => {
   const own = new Mosquitto();
   await own.start();

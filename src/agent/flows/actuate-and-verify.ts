@@ -1,10 +1,11 @@
-import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
+import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport } from '../../actuators/index.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
+import type { ActuatorPort } from '../ports.js';
 import { readDeviceModeBack } from '../read-back.js';
 import { waitForReboot } from '../reboot-wait.js';
-import type { RouterContext } from '../router-context.js';
+import type { FlowContext } from '../router-context.js';
 
 export interface ActuationPlan {
   method: 'button' | 'power';
@@ -25,7 +26,7 @@ function errorText(error: unknown): string {
  * its device-mode back. A difference is a security alarm (we may have confirmed someone
  * else's change), never a retry.
  */
-export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: ActuationPlan): Promise<void> {
+export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: ActuationPlan): Promise<void> {
   const actuator = plan.method === 'button' ? ctx.actuators.button : ctx.actuators.power;
   if (!actuator) {
     await op.to('failed', `no ${plan.method} actuator configured`, { code: 'policy-refused', message: `no ${plan.method} actuator` });
@@ -86,10 +87,10 @@ export async function actuateAndVerify(ctx: RouterContext, op: Operation, plan: 
  * left to crash recovery because the agent is stopping).
  */
 async function actuatorFailed(
-  ctx: RouterContext,
+  ctx: FlowContext,
   op: Operation,
   plan: ActuationPlan,
-  actuator: Actuator,
+  actuator: ActuatorPort,
   edges: ActionEdge[],
   error: unknown,
   actedAtMonoMs: number,
@@ -137,7 +138,7 @@ async function actuatorFailed(
 }
 
 /** true once the actuator is released; false if it cannot tell; 'stopping' when the agent stops first. */
-async function untilReleased(actuator: Actuator, signal: AbortSignal): Promise<boolean | 'stopping'> {
+async function untilReleased(actuator: ActuatorPort, signal: AbortSignal): Promise<boolean | 'stopping'> {
   if (!actuator.released) return false;
   if (signal.aborted) return 'stopping';
   let onAbort: (() => void) | undefined;
@@ -153,7 +154,7 @@ async function untilReleased(actuator: Actuator, signal: AbortSignal): Promise<b
 }
 
 /** Reads device-mode back and compares; used by the tail and by crash recovery. */
-export async function verify(ctx: RouterContext, op: Operation, plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'>, rebooted: boolean | undefined): Promise<void> {
+export async function verify(ctx: FlowContext, op: Operation, plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'>, rebooted: boolean | undefined): Promise<void> {
   let state;
   try {
     // A cut read is retried: it says nothing about the change (never a mismatch, never a verdict).

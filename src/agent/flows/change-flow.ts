@@ -1,12 +1,13 @@
 import type { Accepted } from '../../trust/verify.js';
 import type { ChangeRequest } from '../../trust/messages.js';
-import { requestUpdate, type UpdatePhase, type UpdateRequest } from '../../routeros/update-request.js';
+import type { UpdatePhase } from '../../routeros/update-request.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
 import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
 import { monotonicNowMs } from '../../time/monotonic.js';
 import { Operation } from '../operation.js';
-import { timingOf, type RouterContext } from '../router-context.js';
+import type { UpdateSession } from '../ports.js';
+import { timingOf, type FlowContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
 import { readDeviceModeBeforeActing } from '../read-back.js';
 
@@ -15,7 +16,7 @@ export const ATTEMPT_LIMIT = 3;
 
 
 /** The first phase that says pending, or the outcome if the update ended before that. */
-async function untilPendingOrOutcome(update: UpdateRequest): Promise<UpdatePhase> {
+async function untilPendingOrOutcome(update: UpdateSession): Promise<UpdatePhase> {
   for await (const phase of update) {
     if (phase.phase === 'pending') return phase;
     if (['confirmed', 'cancelled', 'rejected', 'failed', 'aborted'].includes(phase.phase)) return phase;
@@ -27,7 +28,7 @@ async function untilPendingOrOutcome(update: UpdateRequest): Promise<UpdatePhase
  * A signed change request: dmconfirm issues the update itself on a dedicated connection,
  * checks that attempt-count rose by exactly its own request, and confirms it in time.
  */
-export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<ChangeRequest>, digest: string): Promise<void> {
+export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<ChangeRequest>, digest: string): Promise<void> {
   const message = accepted.message;
   const op = await Operation.begin(
     ctx.services,
@@ -66,7 +67,7 @@ export async function runChangeRequest(ctx: RouterContext, accepted: Accepted<Ch
   const sentMono = monotonicNowMs();
   const deadline = deadlineIn(timeoutMs, ctx.services.now(), undefined, sentMono);
   await op.note({ attemptCountBefore: before.attemptCount, deadline, expected }, 'update-requested', { change: message.change, activationTimeoutSeconds: message.activationTimeoutSeconds });
-  const update = requestUpdate(ctx.config, message.change, message.activationTimeoutSeconds, { reader: ctx.client, logger: ctx.logger, signal: ctx.signal });
+  const update = ctx.client.requestUpdate(message.change, message.activationTimeoutSeconds, { logger: ctx.logger, signal: ctx.signal });
   // The update session ends by itself (reboot or timeout); its outcome is logged, never awaited blindly.
   update.outcome.then((outcome) => ctx.logger.info({ outcome: outcome.phase }, 'update session ended'), () => undefined);
   const first = await untilPendingOrOutcome(update);

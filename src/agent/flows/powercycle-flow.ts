@@ -1,7 +1,7 @@
 import type { PowerCycle } from '../../trust/messages.js';
 import type { Accepted } from '../../trust/verify.js';
 import { Operation } from '../operation.js';
-import type { RouterContext } from '../router-context.js';
+import type { FlowContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
 
 /**
@@ -9,7 +9,7 @@ import { actuateAndVerify } from './actuate-and-verify.js';
  * A power cut confirms whatever change is pending, and nothing shows what that is: so the
  * router must come back with exactly the device-mode it had, or the alarm goes off.
  */
-export async function runPowerCycle(ctx: RouterContext, accepted: Accepted<PowerCycle>, digest: string): Promise<void> {
+export async function runPowerCycle(ctx: FlowContext, accepted: Accepted<PowerCycle>, digest: string): Promise<void> {
   const message = accepted.message;
   const before = (await ctx.client.readDeviceMode({ timeoutMs: 3000 }).catch(() => undefined)) ?? ctx.lastState();
   const op = await Operation.begin(ctx.services, {

@@ -1,0 +1,196 @@
+// The flows behind their ports, state by state, on fakes (test/agent/fakes.ts): the change
+// request, the power cycle, the common tail (act, wait for the reboot, read back) and crash
+// recovery. The e2e suites keep the wiring; these pin each branch of the flows themselves.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ActuatorUnavailableError } from '../../src/actuators/errors.js';
+import { runChangeRequest } from '../../src/agent/flows/change-flow.js';
+import { runPowerCycle } from '../../src/agent/flows/powercycle-flow.js';
+import type { OperationRecord } from '../../src/agent/journal.js';
+import { recoverOperation } from '../../src/agent/recovery.js';
+import type { UpdateSession } from '../../src/agent/ports.js';
+import { modeDefaults } from '../../src/routeros/device-mode.js';
+import type { UpdateOutcome, UpdatePhase } from '../../src/routeros/update-request.js';
+import { deadlineIn } from '../../src/time/deadline.js';
+import { monotonicNowMs } from '../../src/time/monotonic.js';
+import type { ChangeRequest, PowerCycle } from '../../src/trust/messages.js';
+import type { Accepted } from '../../src/trust/verify.js';
+import { FakeRouter, flowRig, homeState } from './fakes.js';
+
+const common = { v: 1 as const, agent: 'pi', router: { serial: 'HF0001' }, requester: { name: 'ops' }, issuedAt: new Date().toISOString() };
+
+function accepted<M extends ChangeRequest | PowerCycle>(message: M): Accepted<M> {
+  return { ok: true, message, approvers: ['k1'], approverNames: ['alice'], requirement: { required: 1, because: ['approver threshold 1'] } };
+}
+
+function powerCycle(reason: PowerCycle['reason'] = 'hung'): Accepted<PowerCycle> {
+  return accepted({ ...common, requestId: 'req-power-1', kind: 'power-cycle', reason });
+}
+
+function changeRequest(method: 'button' | 'power' = 'button'): Accepted<ChangeRequest> {
+  const change = { features: { container: true } };
+  return accepted({ ...common, requestId: 'req-change-1', kind: 'change-request', change, digest: 'd1', method, activationTimeoutSeconds: 300 });
+}
+
+/** An update session that shows the given phases, then its outcome (never, if none). */
+function scriptedUpdate(phases: UpdatePhase[], outcome?: UpdateOutcome): UpdateSession {
+  return {
+    phases,
+    outcome: outcome ? Promise.resolve(outcome) : new Promise<UpdateOutcome>(() => undefined),
+    async *[Symbol.asyncIterator]() {
+      for (const phase of phases) yield await Promise.resolve(phase);
+    },
+  };
+}
+
+void test('power cycle: actuating, rebooting, verifying, done; acted once, journal cleared', async (t) => {
+  const rig = await flowRig(t);
+  await runPowerCycle(rig.ctx, powerCycle(), 'digest-1');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'done']);
+  assert.deepEqual(rig.power.acts, ['power-cycle']);
+  assert.equal(rig.router.boots, 1);
+  assert.deepEqual(rig.alarms, []);
+  assert.equal((await rig.journal.load()).size, 0, 'a finished operation leaves no journal record');
+  const engaged = rig.saved.find((r) => r.actuatorEngaged);
+  assert.ok(engaged?.engagedAt && engaged.expected, 'engaged, with what to verify, journaled before the first edge');
+});
+
+void test('power cycle: a router that comes back different is a security alarm, failed device-mode-mismatch', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
+  await runPowerCycle(rig.ctx, powerCycle(), 'digest-2');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'device-mode-mismatch');
+  assert.deepEqual(rig.alarms.map((a) => [a.code, a.type]), [['device-mode-mismatch', 'security']]);
+});
+
+void test('power cycle: a router that does not come back fails router-not-back with a critical alarm', async (t) => {
+  const rig = await flowRig(t);
+  rig.power.fail = undefined;
+  const power = rig.power;
+  // The cut goes out, and the router stays away.
+  rig.ctx.actuators.power = {
+    kind: power.kind,
+    busy: false,
+    released: () => power.released(),
+    press: (ms, o) => power.press(ms, o),
+    powerCycle: async (ms, o) => {
+      const report = await power.powerCycle(ms, o);
+      rig.router.down = true;
+      return report;
+    },
+  };
+  await runPowerCycle(rig.ctx, powerCycle(), 'digest-3');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'failed']);
+  assert.equal(rig.finalCode(), 'router-not-back');
+  assert.deepEqual(rig.alarms.map((a) => [a.code, a.severity]), [['router-not-back', 'critical']]);
+});
+
+void test('power cycle: an actuator that fails before sending anything fails closed, nothing switched, not engaged', async (t) => {
+  const rig = await flowRig(t);
+  const error = new ActuatorUnavailableError('serial adapter unplugged');
+  error.nothingSent = true;
+  rig.power.fail = { error, edgeFirst: false };
+  await runPowerCycle(rig.ctx, powerCycle(), 'digest-4');
+  assert.deepEqual(rig.states(), ['actuating', 'failed']);
+  assert.equal(rig.finalCode(), 'actuator-unavailable');
+  assert.equal(rig.router.boots, 0);
+  assert.equal(rig.saved.at(-1)?.actuatorEngaged, false);
+  assert.deepEqual(rig.alarms.map((a) => a.code), ['actuator-failed']);
+});
+
+void test('power cycle: uptime that keeps counting means the action did not reach the router: not-confirmed, no alarm', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.boot = () => undefined; // the relay clicks, the router never notices
+  await runPowerCycle(rig.ctx, powerCycle(), 'digest-5');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'not-confirmed');
+  assert.deepEqual(rig.alarms, []);
+});
+
+void test('change request: requesting, pending, then the tail to done with exactly the approved device-mode', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.update = scriptedUpdate([{ phase: 'sent', attemptCountBefore: 0 }, { phase: 'pending', evidence: 'attempt-count', attemptCount: 1 }]);
+  // The update is pending on the router: attempt-count rose by ours; a boot applies it.
+  const requestUpdate = rig.router.requestUpdate.bind(rig.router);
+  rig.router.requestUpdate = (change, seconds) => {
+    rig.router.state = { ...rig.router.state, attemptCount: 1 };
+    rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
+    return requestUpdate(change, seconds);
+  };
+  await runChangeRequest(rig.ctx, changeRequest('button'), 'digest-7');
+  assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.deepEqual(rig.router.updates.map((u) => u.change), [{ features: { container: true } }]);
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.deepEqual(rig.power.acts, []);
+  assert.equal(rig.router.state.features.container, true);
+});
+
+void test('change request: someone else\'s attempt on top of ours is a security alarm; nothing actuated', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.update = scriptedUpdate([{ phase: 'pending', evidence: 'attempt-count', attemptCount: 2 }]);
+  const requestUpdate = rig.router.requestUpdate.bind(rig.router);
+  rig.router.requestUpdate = (change, seconds) => {
+    rig.router.state = { ...rig.router.state, attemptCount: 2 };
+    return requestUpdate(change, seconds);
+  };
+  await runChangeRequest(rig.ctx, changeRequest(), 'digest-8');
+  assert.deepEqual(rig.states(), ['requesting', 'pending', 'failed']);
+  assert.deepEqual(rig.alarms.map((a) => [a.code, a.type]), [['attempt-count-changed', 'security']]);
+  assert.deepEqual(rig.button.acts, []);
+});
+
+void test('change request: a router that does not hold the update fails with its phase; nothing actuated', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.update = scriptedUpdate([{ phase: 'rejected', message: 'not allowed by device-mode' }], { phase: 'rejected', message: 'not allowed by device-mode' });
+  await runChangeRequest(rig.ctx, changeRequest(), 'digest-9');
+  assert.deepEqual(rig.states(), ['requesting', 'failed']);
+  assert.equal(rig.finalCode(), 'update-rejected');
+  assert.deepEqual(rig.button.acts, []);
+});
+
+void test('change request: refused before the update when the router is flagged, or its attempts are exhausted', async (t) => {
+  for (const [state, code] of [[homeState({ flagged: true }), 'router-flagged'], [homeState({ attemptCount: 3 }), 'attempts-exhausted']] as const) {
+    const rig = await flowRig(t, new FakeRouter(state));
+    await runChangeRequest(rig.ctx, changeRequest(), `digest-${code}`);
+    assert.deepEqual(rig.states(), ['requesting', 'failed'], code);
+    assert.equal(rig.finalCode(), code);
+    assert.deepEqual(rig.router.updates, [], `${code}: no update requested`);
+  }
+});
+
+void test('change request: a busy actuator refuses before anything is requested', async (t) => {
+  const rig = await flowRig(t);
+  rig.button.busy = true;
+  await runChangeRequest(rig.ctx, changeRequest('button'), 'digest-10');
+  assert.deepEqual(rig.states(), ['requesting', 'failed']);
+  assert.equal(rig.finalCode(), 'actuator-busy');
+  assert.deepEqual(rig.router.updates, []);
+});
+
+function journaled(state: OperationRecord['state'], extra: Partial<OperationRecord> = {}): OperationRecord {
+  const at = new Date().toISOString();
+  return {
+    v: 1, id: 'op-1', router: 'r1', kind: 'powercycle', state, createdAt: at, updatedAt: at, requestId: 'req-recover-1', method: 'power',
+    actuatorEngaged: false, outcomeReported: false, history: [], ...extra,
+  };
+}
+
+void test('recovery: an operation that had not acted is cancelled, nothing actuated', async (t) => {
+  const rig = await flowRig(t);
+  const pending = await recoverOperation(rig.ctx, journaled('pending', { attemptCountBefore: 0 }));
+  assert.equal(pending, undefined);
+  assert.deepEqual(rig.states(), ['cancelled']);
+  assert.deepEqual(rig.power.acts, []);
+});
+
+void test('recovery: an operation caught mid-reboot is waited for and verified without acting again', async (t) => {
+  const rig = await flowRig(t);
+  const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false };
+  const record = journaled('rebooting', { actuatorEngaged: true, expected: unchanged, before: unchanged, expectAttemptCount: 0, engagedAt: deadlineIn(0, new Date(), undefined, monotonicNowMs() - 10_000) });
+  rig.router.boot(); // engaged 10 s ago; it rebooted while the agent was away
+  await recoverOperation(rig.ctx, record);
+  assert.deepEqual(rig.states(), ['verifying', 'done']);
+  assert.deepEqual(rig.power.acts, []);
+  assert.equal((await rig.journal.load()).size, 0);
+});
