@@ -66,9 +66,9 @@ export function encodeWord(word: string | Buffer): Buffer {
   return Buffer.concat([encodeLength(body.length), body]);
 }
 
-/** A whole sentence: its words then the terminating zero-length word. */
-export function encodeSentence(words: readonly string[]): Buffer {
-  return Buffer.concat([...words.map((w) => encodeWord(w)), Buffer.from([0])]);
+/** A whole sentence: its words then the terminating zero-length word ('latin1' sends one byte per char). */
+export function encodeSentence(words: readonly string[], encoding: BufferEncoding = 'utf8'): Buffer {
+  return Buffer.concat([...words.map((w) => encodeWord(Buffer.from(w, encoding))), Buffer.from([0])]);
 }
 
 /**
@@ -80,7 +80,8 @@ export class SentenceDecoder {
   private words: string[] = [];
   private failed: WireFormatError | undefined;
 
-  constructor(private readonly maxWordLength = MAX_WORD_LENGTH) {}
+  /** `encoding` 'latin1' keeps every byte as one char (the simulator is byte-transparent like RouterOS). */
+  constructor(private readonly maxWordLength = MAX_WORD_LENGTH, private readonly encoding: BufferEncoding = 'utf8') {}
 
   push(chunk: Buffer): string[][] {
     if (this.failed) throw this.failed;
@@ -101,7 +102,7 @@ export class SentenceDecoder {
           sentences.push(this.words);
           this.words = [];
         } else {
-          this.words.push(this.buffer.toString('utf8', start, offset));
+          this.words.push(this.buffer.toString(this.encoding, start, offset));
         }
       }
     } catch (error) {

@@ -27,6 +27,9 @@ export const simDeviceSchema = z.object({
   progressWhilePending: z.boolean().default(false),
   stallOthers: z.boolean().default(false),
   abandonedUpdate: z.enum(['stays-pending', 'cancels']).default('stays-pending'),
+  attemptCountRises: z.enum(['at-request', 'at-end']).default('at-request'),
+  emptyReplies: z.boolean().optional().describe('default: RouterOS 7.18 and later'),
+  rebootReply: z.enum(['drops', 'done']).default('drops'),
   mode: z.enum(DEVICE_MODES).optional().describe('initial device-mode instead of the factory one'),
   flagged: z.boolean().default(false),
   poweredBy: z.object({ switch: z.string(), port: z.string() }).optional()
@@ -63,6 +66,9 @@ export function routerOptionsFor(device: SimDeviceConfig, timeScale: number, bas
     progressWhilePending: device.progressWhilePending,
     stallOthersWhilePending: device.stallOthers,
     abandonedUpdate: device.abandonedUpdate,
+    attemptCountRises: device.attemptCountRises,
+    ...(device.emptyReplies === undefined ? {} : { emptyReplies: device.emptyReplies }),
+    rebootReply: device.rebootReply,
     deviceMode: { ...(device.mode ? { mode: device.mode } : {}), flagged: device.flagged },
   };
 }
