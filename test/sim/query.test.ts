@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { compileQuery } from '../../src/sim/commands/query.js';
 import { attrs, loginTo, startRouter } from './raw-client.js';
 
-const rows = [
+const rows: Array<Record<string, string>> = [
   { '.id': '*1', name: 'a', 'on-event': 'x', interval: '10' },
   { '.id': '*2', name: 'b', 'on-event': 'y', interval: '2' },
   { '.id': '*3', name: 'c', interval: '30', comment: 'note' },
