@@ -10,6 +10,7 @@ import type { CommandDevice, CommandTable, Row } from './commands/types.js';
 import { DeviceModeEngine, MAX_ATTEMPTS, type DeviceModeEvent, type DeviceModeInit } from './device-mode-engine.js';
 import { ApiListener } from './api-listener.js';
 import { ControlServer } from './control-http.js';
+import { challengeResponse } from './login.js';
 import { InjectedFaults, type DropRule, type DropRuleInput } from './faults.js';
 import { bootActionFor, DEFAULT_TIMING, type Fault, type Phase, type PhysicalTiming } from './physical.js';
 import { PoePorts } from './poe.js';
@@ -173,8 +174,10 @@ export class SimulatedRouter extends EventEmitter {
     this.started = false;
   }
 
-  checkLogin(name: string, password: string): boolean {
-    return name === toWireText(this.settings.user ?? 'admin') && password === toWireText(this.settings.password ?? '');
+  checkLogin(name: string, password: string, challenge?: { challenge: string; response: string }): boolean {
+    const secret = toWireText(this.settings.password ?? '');
+    if (name !== toWireText(this.settings.user ?? 'admin')) return false;
+    return challenge ? challengeResponse(secret, challenge.challenge) === challenge.response : password === secret;
   }
 
   /** Storage for the simulated list menus (scheduler, container). */

@@ -6,6 +6,7 @@ import type { CommandContext, CommandDevice, CommandHandler, CommandReply, Comma
 import type { DeviceModeEngine } from './device-mode-engine.js';
 import { ConnectionDropped, RosFatal, RosTrap, TRAP_CATEGORY } from './errors.js';
 import type { InjectedFaults } from './faults.js';
+import { answersWithChallenge, newChallenge } from './login.js';
 
 export type SplitReplies = false | 'bytes' | 'random';
 
@@ -17,7 +18,8 @@ export interface SessionHost {
   readonly splitReplies: SplitReplies;
   /** The device as command handlers see it. */
   readonly device: CommandDevice;
-  checkLogin(name: string, password: string): boolean;
+  /** With `challenge`, `response` is checked instead of the password (pre-6.45.1 login). */
+  checkLogin(name: string, password: string, challenge?: { challenge: string; response: string }): boolean;
 }
 
 class Interrupted extends Error {}
@@ -36,6 +38,8 @@ export class ApiSession {
   /** Set by an injected fault: nothing more is written before the reset. */
   private muted = false;
   private untagged = 0;
+  /** The challenge of a pre-6.45.1 login in progress (see login.ts). */
+  private challenge: string | undefined;
 
   constructor(
     readonly id: number,
@@ -122,7 +126,14 @@ export class ApiSession {
         this.resetConnection();
         return;
       }
-      if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '')) {
+      if (answersWithChallenge(this.router.device.routerosVersion, attrs)) {
+        this.challenge = newChallenge();
+        reply('!done', { ret: this.challenge });
+        return;
+      }
+      const response = attrs.response !== undefined && this.challenge !== undefined
+        ? { challenge: this.challenge, response: attrs.response } : undefined;
+      if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '', response)) {
         this.loggedIn = true;
         reply('!done');
       } else {
@@ -156,11 +167,8 @@ export class ApiSession {
 
   private async cancel(tag: string | undefined, reply: (type: string, fields?: Record<string, string>) => void): Promise<void> {
     const targets = tag === undefined ? [...this.running.values()] : [this.running.get(tag)].filter((r) => r !== undefined);
-    if (tag !== undefined && targets.length === 0) {
-      reply('!trap', { message: 'no such command or it is already finished' });
-      reply('!done');
-      return;
-    }
+    // Nothing to cancel (unknown or finished tag): a bare `!done`. Old clients (mikronode) send
+    // `/cancel` after every finished command and would crash on an untagged `!trap` here.
     // The interrupted commands answer (!trap, !done) first, then /cancel its own !done.
     for (const r of targets) r.controller.abort();
     await Promise.all(targets.map((r) => r.answered));
