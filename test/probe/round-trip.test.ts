@@ -1,0 +1,56 @@
+// The round trip: for every behaviour option of the simulator, start it that way, probe it
+// with the update run, check the report names exactly that behaviour; then start a twin from
+// the report and probe again: the same report.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { probeRouter } from '../../src/probe/probe.js';
+import { comparable, type ProbeReport } from '../../src/probe/report.js';
+import { twinOptions } from '../../src/probe/twin.js';
+import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
+import { BEHAVIOUR_NAMES, defaultBehaviour, type RouterBehaviour } from '../../src/sim/behaviour.js';
+
+const SCALE = 0.2;
+
+async function probe(t: TestContext, options: SimulatedRouterOptions): Promise<ProbeReport> {
+  const router = new SimulatedRouter({ controlPort: false, timeScale: SCALE, password: 'pw', ...options });
+  await router.start();
+  t.after(() => router.stop());
+  return probeRouter({ host: '127.0.0.1', port: router.apiPort, user: 'admin', password: 'pw' },
+    { withUpdate: true, timeScale: SCALE });
+}
+
+type Case = { name: string; options: Partial<RouterBehaviour>; routerosVersion?: string; unobserved?: string[] };
+const CASES: Case[] = [
+  { name: 'the defaults', options: {}, unobserved: ['abandonedUpdate'] },
+  { name: 'progress while pending', options: { progressWhilePending: true }, unobserved: ['abandonedUpdate'] },
+  { name: 'stalling, update stays pending', options: { stallOthersWhilePending: true } },
+  { name: 'stalling, /cancel cancels', options: { stallOthersWhilePending: true, abandonedUpdate: 'cancels' } },
+  { name: 'attempt-count at the end, stays pending', options: { attemptCountRises: 'at-end' } },
+  { name: 'attempt-count at the end, /cancel cancels', options: { attemptCountRises: 'at-end', abandonedUpdate: 'cancels' } },
+  { name: '/cancel cancels, nothing shows it', options: { abandonedUpdate: 'cancels' }, unobserved: ['abandonedUpdate'] },
+  { name: 'no !empty on 7.22', options: { emptyReplies: false } },
+  { name: '!empty on 7.17', options: { emptyReplies: true }, routerosVersion: '7.17' },
+  { name: 'reboot answers !done first (never probed)', options: { rebootReply: 'done' } },
+];
+
+for (const c of CASES) {
+  void test(`round trip: ${c.name}`, async (t) => {
+    const version = c.routerosVersion ?? '7.22';
+    const report = await probe(t, { ...c.options, routerosVersion: version });
+    const expected = { ...defaultBehaviour(version), ...c.options };
+    for (const name of BEHAVIOUR_NAMES) {
+      const f = report.behaviours[name];
+      if (name === 'rebootReply' || c.unobserved?.includes(name)) {
+        assert.equal(f.status, 'unobserved', `${name}: ${JSON.stringify(f)}`);
+      } else {
+        assert.deepEqual(f.status === 'observed' ? f.value : f, expected[name], `${name}: ${JSON.stringify(f)}`);
+      }
+    }
+    assert.equal(report.router.routerosVersion, version);
+    assert.equal(report.router.simulatorProfile, 'hAP-ax3');
+    assert.equal(report.protocol.tagPlacement, 'after-reply-word');
+    assert.equal(report.update?.raisedAttemptCountBy, 1);
+    const again = await probe(t, twinOptions(report));
+    assert.deepEqual(comparable(again), comparable(report));
+  });
+}
