@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeSentence, MAX_WORD_LENGTH, parseAttributes, SentenceDecoder, WireFormatError } from '../routeros/wire.js';
+import { encodeWord, parseAttributes, SentenceFramer, WireFormatError } from '../routeros/wire.js';
 import { compileQuery, selectRows } from './commands/query.js';
 import type { CommandContext, CommandDevice, CommandHandler, CommandReply, CommandTable } from './commands/types.js';
 import type { DeviceModeEngine } from './device-mode-engine.js';
@@ -30,7 +30,7 @@ class Interrupted extends Error {}
  */
 export class ApiSession {
   /** Byte-transparent like RouterOS: words keep their bytes (UTF-8, cp1252, ...) one char per byte. */
-  private readonly decoder = new SentenceDecoder(MAX_WORD_LENGTH, 'latin1');
+  private readonly decoder = new SentenceFramer();
   private loggedIn = false;
   private readonly running = new Map<string, { controller: AbortController; answered: Promise<void> }>();
   private writeChain: Promise<void> = Promise.resolve();
@@ -86,7 +86,7 @@ export class ApiSession {
   private onData(chunk: Buffer): void {
     let sentences: string[][];
     try {
-      sentences = this.decoder.push(chunk);
+      sentences = this.decoder.push(chunk).map((s) => s.words);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
       this.fatal(`malformed sentence: ${error.message}`);
@@ -260,7 +260,7 @@ export class ApiSession {
 
   private send(words: string[]): void {
     if (this.closed || this.muted || this.socket.destroyed) return;
-    const bytes = encodeSentence(words, 'latin1');
+    const bytes = Buffer.concat([...words.map((w) => encodeWord(Buffer.from(w, 'latin1'))), Buffer.from([0])]);
     const split = this.router.splitReplies;
     if (!split) {
       this.socket.write(bytes);

@@ -4,7 +4,7 @@ import type { InjectedFaults, InjectedFaultsState } from './faults.js';
 import type { Fault, Phase } from './physical.js';
 import type { PoePorts } from './poe.js';
 import type { ModelProfile } from './profiles.js';
-import { formatRosDuration } from './time.js';
+import { formatRosDuration } from '../routeros/duration.js';
 import { displayWireText } from './wire-text.js';
 
 /** What `GET /state` and `router.state()` report: the physical world and device-mode in one view. */
