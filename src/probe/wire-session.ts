@@ -130,7 +130,10 @@ export class WireSession {
   }
 }
 
-/** Passwords never go into a report. */
+/** Passwords never go into a report; long words are cut (their length kept). */
 function redact(words: Sentence): Sentence {
-  return words.map((w) => (w.startsWith('=password=') ? '=password=(redacted)' : w));
+  return words.map((w) => {
+    if (w.startsWith('=password=')) return '=password=(redacted)';
+    return w.length > 200 ? `${w.slice(0, 60)}...(${w.length} chars)` : w;
+  });
 }

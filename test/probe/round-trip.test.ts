@@ -1,11 +1,13 @@
 // The round trip: for every behaviour option of the simulator, start it that way, probe it
 // with the update run, check the report names exactly that behaviour; then start a twin from
 // the report and probe again: the same report.
+// Regenerate the shipped defaults after a deliberate change: see docs/simulator.md.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { probeRouter } from '../../src/probe/probe.js';
 import { comparable, type ProbeReport } from '../../src/probe/report.js';
 import { twinOptions } from '../../src/probe/twin.js';
+import { loadShippedReports } from '../../src/probe/known-behaviours.js';
 import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
 import { BEHAVIOUR_NAMES, defaultBehaviour, type RouterBehaviour } from '../../src/sim/behaviour.js';
 
@@ -57,3 +59,9 @@ for (const c of CASES) {
     assert.deepEqual(comparable(again), comparable(report));
   });
 }
+
+void test('the shipped config/behaviours/simulator-defaults.json is what probing the default simulator reports', async (t) => {
+  const shipped = loadShippedReports().find((r) => r.file === 'simulator-defaults.json')!.report;
+  const fresh = await probe(t, {});
+  assert.deepEqual(comparable({ ...fresh, source: 'simulator' }), comparable(shipped));
+});

@@ -8,7 +8,7 @@ import { CliError } from '../cli-error.js';
 
 interface ProbeFlags {
   host: string; port?: string; tls?: boolean; fingerprint?: string; user: string; passwordFile: string;
-  withUpdate?: boolean; yes?: boolean; out: string; timeScale: string;
+  withUpdate?: boolean; yes?: boolean; out: string; timeScale: string; source: 'router' | 'simulator';
 }
 
 /** Flags → the target (pure; the password file is read by the caller). */
@@ -47,6 +47,8 @@ export function registerProbe(program: Command): void {
     .option('--yes', 'do not ask before the update run')
     .option('--out <file>', 'where the JSON report goes', 'dmconfirm-probe-report.json')
     .addOption(new Option('--time-scale <x>', 'TEST ONLY: the simulator\'s time scale').default('1').hideHelp())
+    .addOption(new Option('--source <what>', 'simulator: regenerating config/behaviours/simulator-defaults.json')
+      .choices(['router', 'simulator']).default('router').hideHelp())
     .action(async (flags: ProbeFlags) => {
       let password: string;
       try {
@@ -64,7 +66,9 @@ export function registerProbe(program: Command): void {
       }
       let report;
       try {
-        report = await probeRouter(target, { withUpdate: Boolean(flags.withUpdate), timeScale, say: (l) => console.log(l) });
+        report = await probeRouter(target, {
+          withUpdate: Boolean(flags.withUpdate), timeScale, source: flags.source, say: (l) => console.log(l),
+        });
       } catch (error) {
         if (error instanceof ProbeError) throw new CliError(error.message, 1);
         throw error;
