@@ -1,5 +1,5 @@
 import { DEVICE_MODES, type DeviceMode } from '../routeros/device-mode.js';
-import type { SimulatedRouterOptions } from '../sim/router.js';
+import type { SimulatedRouterOptions } from '../sim/options.js';
 import { observedBehaviour, type ProbeReport } from './report.js';
 
 /**

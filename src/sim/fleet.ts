@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { DEVICE_MODES } from '../routeros/device-mode.js';
 import { MODEL_NAMES } from './profiles.js';
-import { SimulatedRouter, type SimulatedRouterOptions } from './router.js';
+import type { SimulatedRouterOptions } from './options.js';
+import { SimulatedRouter } from './router.js';
 
 const port = z.number().int().min(0).max(65535);
 
