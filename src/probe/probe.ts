@@ -46,10 +46,10 @@ export async function probeRouter(target: ProbeTarget, options: ProbeOptions): P
         throw new ProbeError(`attempt-count is ${ro.attemptCount}: one more attempt may lock device-mode updates until a `
           + 'power cycle or button press; the update run is refused (read-only: run without --with-update)');
       }
-      say(`update run: one update (mode=${ro.mode}, activation-timeout=10s), /cancel halfway; never confirmed`);
+      say(`update run: one update (${ro.noChange.slice(1)}, as it is; activation-timeout=10s), /cancel halfway; never confirmed`);
       const b = await WireSession.open(target, 'b', evidence, started);
       sessions.push(b);
-      const seen = await observeUpdate(a, b, ro.mode, ro.attemptCount, options.timeScale ?? 1);
+      const seen = await observeUpdate(a, b, ro.noChange, ro.attemptCount, options.timeScale ?? 1);
       Object.assign(behaviours, seen.findings);
       update = {
         attemptCountBefore: ro.attemptCount, attemptCountAfter: seen.attemptCountAfter,

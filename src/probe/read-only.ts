@@ -43,6 +43,8 @@ export interface ReadOnlyResult {
   emptyReplies: boolean;
   attemptCount: number;
   mode: string;
+  /** An update word that asks for the value already set. */
+  noChange: string;
 }
 
 /** Everything the probe reads without changing anything on the router. */
@@ -103,5 +105,6 @@ export async function readOnlyChecks(a: WireSession): Promise<ReadOnlyResult> {
     emptyReplies: empty.some((s) => s[0] === '!empty'),
     attemptCount: Number(dm['attempt-count'] ?? 'NaN'),
     mode: dm.mode ?? '',
+    noChange: `=flagging-enabled=${dm['flagging-enabled'] === 'false' || dm['flagging-enabled'] === 'no' ? 'no' : 'yes'}`,
   };
 }

@@ -34,16 +34,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const attemptOf = (words: string[] | undefined) => Number(parseAttributes(words ?? [])['attempt-count'] ?? 'NaN');
 
 /**
- * One update (the current mode again, so even a stray press would change nothing) with the
+ * One update that asks for what is already set (`flagging-enabled` at its current value: even a
+ * stray press during the run would change nothing; `mode=` would drop feature overrides) with the
  * shortest activation timeout; `/cancel` halfway. Session a requests it and also asks
  * device-mode on the side; session b asks from outside. Never presses, cuts or confirms.
  */
-export async function observeUpdate(a: WireSession, b: WireSession, mode: string, before: number, scale = 1): Promise<UpdateObservation> {
+export async function observeUpdate(a: WireSession, b: WireSession, noChange: string, before: number, scale = 1): Promise<UpdateObservation> {
   const t = (ms: number) => ms * scale;
   const at = (since: number) => Date.now() - since;
   const timeoutMs = t(ACTIVATION_TIMEOUT_S * 1000);
   const start = Date.now();
-  const update = a.send(['/system/device-mode/update', `=mode=${mode}`, `=activation-timeout=${ACTIVATION_TIMEOUT_S}s`]);
+  const update = a.send(['/system/device-mode/update', noChange, `=activation-timeout=${ACTIVATION_TIMEOUT_S}s`]);
   await sleep(t(UPDATE_TIMING.askAfterMs));
   if (a.finished(update)) {
     const trap = a.repliesTo(update).map((r) => parseAttributes(r.words).message).find(Boolean);

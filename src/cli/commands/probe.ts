@@ -21,7 +21,7 @@ export function probeTarget(f: ProbeFlags, password: string): ProbeTarget {
 }
 
 async function confirmUpdateRun(host: string): Promise<boolean> {
-  console.log(`--with-update: dmconfirm asks ${host} for ONE device-mode update (its current mode, activation-timeout=10s)`);
+  console.log(`--with-update: dmconfirm asks ${host} for ONE device-mode update (flagging-enabled as it is, activation-timeout=10s)`);
   console.log('and cancels it; nothing is pressed, cut or confirmed, and nothing changes, but attempt-count rises by one.');
   console.log(`It refuses when attempt-count is already ${REFUSE_AT_ATTEMPTS} or more. Use lab routers only.`);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
