@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ActuatorConfig } from '../config/actuator-schema.js';
 import type { Config } from '../config/schema.js';
+import { judgeBehaviours, loadShippedReports } from '../probe/known-behaviours.js';
 import { judgePairing, PairingStore } from '../pairing/paired-unit.js';
 import { probeSystemClockSync, type SyncProbes } from '../time/wall-clock.js';
 import { fail, pass, warn, type CheckResult } from './check.js';
@@ -78,6 +79,8 @@ export async function runDoctor(file: string, options: DoctorOptions = {}): Prom
       else if (verdict.firstContact) add(warn(name, 'not paired yet', `dmconfirm pair --config ${loaded.file}`));
       else add(pass(name, `matches the paired unit (since ${verdict.record.pairedAt})`));
     }
+    const version = pairing.get(router.name)?.routerosVersion ?? probe.identity?.version;
+    if (version) add(judgeBehaviours(router.name, version, loadShippedReports()));
   }
   add(await checkBroker(config, options.brokerTimeoutMs ?? 5000));
   return results;

@@ -72,8 +72,11 @@ export async function runPairing(config: Config, options: PairOptions): Promise<
           audit = new AuditLog(join(config.agent.stateDir, 'audit.jsonl'), now);
           await audit.open();
         }
-        await store.record(router.name, plan.record);
+        await store.record(router.name, { ...plan.record, routerosVersion: unit.identity.version });
         await audit.append(entry.type, entry.data);
+      }
+      if (plan.action === 'unchanged' && plan.record.routerosVersion !== unit.identity.version) {
+        await store.record(router.name, { ...plan.record, routerosVersion: unit.identity.version }); // upgraded since
       }
       options.print(plan.message);
       outcomes.push({ router: router.name, action: plan.action, message: plan.message });

@@ -10,6 +10,8 @@ export interface UnitIdentity {
 
 export interface PairingRecord extends UnitIdentity {
   pairedAt: string;
+  /** RouterOS version seen at the last `dmconfirm pair` (doctor: which behaviours are known for it). */
+  routerosVersion?: string | undefined;
 }
 
 export type PairingVerdict =

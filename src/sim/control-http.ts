@@ -1,6 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SimulatedRouter } from './router.js';
+import type { DropRuleInput, InjectedFaults } from './faults.js';
+import type { PoePorts } from './poe.js';
+import type { SimState } from './state.js';
+
+/** The physical world the endpoint drives (the simulated router implements it). */
+export interface PhysicalControls {
+  readonly poe: PoePorts | undefined;
+  readonly injected: InjectedFaults;
+  state(): SimState;
+  setPower(on: boolean): void;
+  pressButtonDown(): void;
+  releaseButton(): void;
+  pressButton(ms: number): Promise<void>;
+  refuseApiLogins(on: boolean): void;
+  hangBoots(on: boolean): void;
+  dropOn(rule: DropRuleInput): unknown;
+  dropApiSessions(): number;
+}
 
 class BadRequest extends Error {}
 
@@ -37,7 +54,7 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 export class ControlServer {
   private server: Server | undefined;
 
-  constructor(private readonly router: SimulatedRouter, private readonly host = '127.0.0.1', private readonly wantedPort = 0) {}
+  constructor(private readonly router: PhysicalControls, private readonly host = '127.0.0.1', private readonly wantedPort = 0) {}
 
   get port(): number {
     if (!this.server) throw new Error('control server not started');

@@ -112,6 +112,8 @@ export class DeviceModeEngine {
     factoryMode: DeviceMode,
     init: DeviceModeInit,
     private readonly emit: (event: DeviceModeEvent) => void,
+    /** 'at-end': an attempt counts when it ends unconfirmed (timeout, cancel, reboot), not at the request. */
+    private readonly attemptsRise: 'at-request' | 'at-end' = 'at-request',
   ) {
     this.mode = init.mode ?? factoryMode;
     this.modeExplicit = init.mode !== undefined;
@@ -160,11 +162,12 @@ export class DeviceModeEngine {
   /** Starts a pending change; resolves when it ends. Refusals (attempt limit) throw at once. */
   request(change: SimChange, timeoutMs: number, sessionId: number): Promise<UpdateOutcome> {
     if (this.attemptCount >= MAX_ATTEMPTS) throw new RosTrap('too many unsuccessful attempts', TRAP_CATEGORY.general);
-    this.attemptCount += 1;
+    if (this.attemptsRise === 'at-request') this.attemptCount += 1;
     const info: PendingUpdate = { id: this.nextId++, change, sessionId, requestedAt: this.clock.now(), timeoutMs };
     this.emit({ type: 'update-requested', pending: info, attemptCount: this.attemptCount });
     if (this.pendingUpdate) {
       // Two updates at once: RouterOS cancels both.
+      if (this.attemptsRise === 'at-end') this.attemptCount += 1;
       this.cancel('conflict');
       this.emit({ type: 'update-canceled', pending: info, reason: 'conflict' });
       return Promise.resolve('canceled');
@@ -180,6 +183,7 @@ export class DeviceModeEngine {
     const p = this.pendingUpdate;
     if (!p) return;
     this.clear();
+    if (this.attemptsRise === 'at-end') this.attemptCount += 1;
     this.emit({ type: 'update-canceled', pending: p.info, reason });
     p.settle(reason === 'reboot' || reason === 'power-loss' ? 'dropped' : 'canceled');
   }

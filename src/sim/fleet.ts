@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { DEVICE_MODES } from '../routeros/device-mode.js';
 import { MODEL_NAMES } from './profiles.js';
-import { SimulatedRouter, type SimulatedRouterOptions } from './router.js';
+import type { SimulatedRouterOptions } from './options.js';
+import { SimulatedRouter } from './router.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -27,6 +28,9 @@ export const simDeviceSchema = z.object({
   progressWhilePending: z.boolean().default(false),
   stallOthers: z.boolean().default(false),
   abandonedUpdate: z.enum(['stays-pending', 'cancels']).default('stays-pending'),
+  attemptCountRises: z.enum(['at-request', 'at-end']).default('at-request'),
+  emptyReplies: z.boolean().optional().describe('default: RouterOS 7.18 and later'),
+  rebootReply: z.enum(['drops', 'done']).default('drops'),
   mode: z.enum(DEVICE_MODES).optional().describe('initial device-mode instead of the factory one'),
   flagged: z.boolean().default(false),
   poweredBy: z.object({ switch: z.string(), port: z.string() }).optional()
@@ -63,6 +67,9 @@ export function routerOptionsFor(device: SimDeviceConfig, timeScale: number, bas
     progressWhilePending: device.progressWhilePending,
     stallOthersWhilePending: device.stallOthers,
     abandonedUpdate: device.abandonedUpdate,
+    attemptCountRises: device.attemptCountRises,
+    ...(device.emptyReplies === undefined ? {} : { emptyReplies: device.emptyReplies }),
+    rebootReply: device.rebootReply,
     deviceMode: { ...(device.mode ? { mode: device.mode } : {}), flagged: device.flagged },
   };
 }

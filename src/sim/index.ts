@@ -1,5 +1,6 @@
 /** The RouterOS simulator: importable in-process (tests, demo) and runnable from the CLI. */
-export { SimulatedRouter, type SimulatedRouterOptions } from './router.js';
+export { SimulatedRouter } from './router.js';
+export type { SimulatedRouterOptions } from './options.js';
 export type { SimState } from './state.js';
 export type { Fault, BootAction, Phase, PhysicalTiming } from './physical.js';
 export { DEFAULT_TIMING } from './physical.js';

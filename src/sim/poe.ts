@@ -1,13 +1,28 @@
-import type { SimulatedRouter } from './router.js';
+import type { SimClock } from './time.js';
 
 export const POE_OUT_VALUES = ['off', 'auto-on', 'forced-on'] as const;
 export type PoeOut = (typeof POE_OUT_VALUES)[number];
 export type PoeStatus = 'off' | 'powered-on' | 'waiting-for-load' | 'power-cycle';
 
+/** The switch the ports belong to: its clock and its own power. */
+export interface PoeHost {
+  readonly clock: SimClock;
+  readonly powered: boolean;
+  on(event: 'power', listener: () => void): unknown;
+}
+
+/** A device a port can power (another simulated router). */
+export interface PoweredDevice {
+  readonly powered: boolean;
+  setPower(on: boolean): void;
+  /** For the summary: a readable name. */
+  readonly displayName: string;
+}
+
 interface PortState {
   poeOut: PoeOut;
   cycleTimer: NodeJS.Timeout | undefined;
-  load: SimulatedRouter | undefined;
+  load: PoweredDevice | undefined;
 }
 
 /**
@@ -18,7 +33,7 @@ interface PortState {
 export class PoePorts {
   private readonly ports = new Map<string, PortState>();
 
-  constructor(private readonly owner: SimulatedRouter, names: readonly string[]) {
+  constructor(private readonly owner: PoeHost, names: readonly string[]) {
     for (const name of names) this.ports.set(name, { poeOut: 'auto-on', cycleTimer: undefined, load: undefined });
     owner.on('power', () => this.refreshAll());
   }
@@ -32,7 +47,7 @@ export class PoePorts {
   }
 
   /** Connects a powered device: from now on it has power exactly when this port delivers it. */
-  attach(name: string, load: SimulatedRouter): void {
+  attach(name: string, load: PoweredDevice): void {
     this.port(name).load = load;
     this.refresh(name);
   }
@@ -64,14 +79,14 @@ export class PoePorts {
     return this.port(name).poeOut;
   }
 
-  load(name: string): SimulatedRouter | undefined {
+  load(name: string): PoweredDevice | undefined {
     return this.port(name).load;
   }
 
   summary(): Record<string, { poeOut: string; status: string; powering?: string }> {
     return Object.fromEntries(this.names.map((n) => {
       const load = this.port(n).load;
-      return [n, { poeOut: this.poeOut(n), status: this.status(n), ...(load ? { powering: load.identity } : {}) }];
+      return [n, { poeOut: this.poeOut(n), status: this.status(n), ...(load ? { powering: load.displayName } : {}) }];
     }));
   }
 

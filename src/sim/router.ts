@@ -4,57 +4,22 @@ import type { Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import type { Logger } from 'pino';
 import { silentLogger } from '../log/logger.js';
+import { defaultBehaviour, type RouterBehaviour } from './behaviour.js';
 import { commandsFor } from './commands/index.js';
-import type { CommandTable, Row } from './commands/types.js';
-import { DeviceModeEngine, MAX_ATTEMPTS, type DeviceModeEvent, type DeviceModeInit } from './device-mode-engine.js';
+import type { CommandDevice, CommandTable, Row } from './commands/types.js';
+import { DeviceModeEngine, MAX_ATTEMPTS, type DeviceModeEvent } from './device-mode-engine.js';
 import { ApiListener } from './api-listener.js';
 import { ControlServer } from './control-http.js';
+import { challengeResponse } from './login.js';
 import { InjectedFaults, type DropRule, type DropRuleInput } from './faults.js';
 import { bootActionFor, DEFAULT_TIMING, type Fault, type Phase, type PhysicalTiming } from './physical.js';
 import { PoePorts } from './poe.js';
-import { factoryMode, profileFor, versionAtLeast, type ModelProfile } from './profiles.js';
+import { factoryMode, profileFor, type ModelProfile } from './profiles.js';
 import { ApiSession, type SplitReplies } from './session.js';
 import { snapshot, type SimState } from './state.js';
+import type { SimulatedRouterOptions } from './options.js';
 import { SimClock } from './time.js';
-
-export interface SimulatedRouterOptions {
-  /** Profile name (see profiles.ts), default `hAP-ax3`. */
-  model?: string;
-  routerosVersion?: string;
-  identity?: string;
-  user?: string;
-  password?: string;
-  host?: string;
-  /** 0 = ephemeral. */
-  apiPort?: number;
-  /** api-ssl with a generated self-signed certificate. */
-  tls?: boolean;
-  apiSslPort?: number;
-  /** Loopback HTTP control endpoint; 0 = ephemeral, false = none. Default 0. */
-  controlPort?: number | false;
-  timing?: Partial<PhysicalTiming>;
-  /** TEST ONLY: simulated ms × scale = real ms (0.01 makes 5 min last 3 s). Default 1. */
-  timeScale?: number;
-  /** Cut every reply sentence into several TCP writes ('random') or single bytes ('bytes'). */
-  splitReplies?: SplitReplies | true;
-  /** Unconfirmed RouterOS behaviour: `!re` progress sentences while an update is pending. */
-  progressWhilePending?: boolean;
-  /** Unconfirmed RouterOS behaviour: other sessions get no answer while an update is pending. */
-  stallOthersWhilePending?: boolean;
-  /** What `/cancel` or a closed connection does to a pending update (unconfirmed; default it stays pending). */
-  abandonedUpdate?: 'stays-pending' | 'cancels';
-  deviceMode?: DeviceModeInit;
-  serialNumber?: string;
-  systemId?: string;
-  logger?: Logger;
-}
-
-export interface ResolvedOptions {
-  splitReplies: SplitReplies;
-  progressWhilePending: boolean;
-  stallOthersWhilePending: boolean;
-  abandonedUpdate: 'stays-pending' | 'cancels';
-}
+import { displayWireText, toWireText } from './wire-text.js';
 
 /**
  * A RouterOS device: binary API (and api-ssl), device-mode with physical confirmation,
@@ -68,7 +33,9 @@ export class SimulatedRouter extends EventEmitter {
   readonly clock: SimClock;
   readonly deviceMode: DeviceModeEngine;
   readonly commands: CommandTable;
-  readonly options: ResolvedOptions;
+  /** Where RouterOS behaviour may differ (see behaviour.ts): what this device does. */
+  readonly behaviour: RouterBehaviour;
+  readonly splitReplies: SplitReplies;
   readonly timing: PhysicalTiming;
   readonly serialNumber: string;
   readonly systemId: string;
@@ -76,6 +43,7 @@ export class SimulatedRouter extends EventEmitter {
   readonly faults: Fault[] = [];
   /** TEST ONLY: network and boot faults switched on by tests (see faults.ts). */
   readonly injected = new InjectedFaults();
+  /** As received over the API: one char per byte (see wire-text.ts). */
   identity: string;
   tlsFingerprint256: string | undefined;
 
@@ -103,19 +71,20 @@ export class SimulatedRouter extends EventEmitter {
     this.routerosVersion = settings.routerosVersion ?? '7.22';
     this.clock = new SimClock(settings.timeScale ?? 1);
     this.timing = { ...DEFAULT_TIMING, ...settings.timing };
-    this.identity = settings.identity ?? 'MikroTik';
+    this.identity = toWireText(settings.identity ?? 'MikroTik');
     this.serialNumber = settings.serialNumber ?? randomBytes(6).toString('hex').toUpperCase();
     this.systemId = settings.systemId ?? randomBytes(8).toString('base64url');
     this.log = (settings.logger ?? silentLogger()).child({ component: 'sim', model: this.modelName });
     const split = settings.splitReplies;
-    this.options = {
-      splitReplies: split === true ? 'random' : (split ?? false),
-      progressWhilePending: settings.progressWhilePending ?? false,
-      stallOthersWhilePending: settings.stallOthersWhilePending ?? false,
-      abandonedUpdate: settings.abandonedUpdate ?? 'stays-pending',
-    };
+    this.splitReplies = split === true ? 'random' : (split ?? false);
+    const given = Object.fromEntries(Object.entries({
+      progressWhilePending: settings.progressWhilePending, stallOthersWhilePending: settings.stallOthersWhilePending,
+      abandonedUpdate: settings.abandonedUpdate, attemptCountRises: settings.attemptCountRises,
+      emptyReplies: settings.emptyReplies, rebootReply: settings.rebootReply,
+    }).filter(([, v]) => v !== undefined));
+    this.behaviour = { ...defaultBehaviour(this.routerosVersion), ...given };
     this.deviceMode = new DeviceModeEngine(this.clock, factoryMode(this.profile, this.routerosVersion), settings.deviceMode ?? {},
-      (e: DeviceModeEvent) => this.emit(e.type, e));
+      (e: DeviceModeEvent) => this.emit(e.type, e), this.behaviour.attemptCountRises);
     this.commands = commandsFor(this.profile);
     this.poe = this.profile.poePorts ? new PoePorts(this, this.profile.poePorts) : undefined;
   }
@@ -124,8 +93,10 @@ export class SimulatedRouter extends EventEmitter {
   get powered(): boolean { return this.phaseNow !== 'off'; }
   get booted(): boolean { return this.phaseNow === 'running'; }
   get buttonDown(): boolean { return this.buttonDownAt !== undefined; }
-  /** Since 7.18 a command without data answers `!empty` before `!done`. */
-  get emptyReplies(): boolean { return versionAtLeast(this.routerosVersion, '7.18'); }
+  /** The device as command handlers see it. */
+  get device(): CommandDevice { return this; }
+  /** The identity for people (and PoE summaries). */
+  get displayName(): string { return displayWireText(this.identity); }
   get apiPort(): number { return this.requireListener(this.api).port; }
   get apiSslPort(): number { return this.requireListener(this.apiSsl).port; }
   get controlPort(): number {
@@ -142,7 +113,7 @@ export class SimulatedRouter extends EventEmitter {
     const host = this.settings.host ?? '127.0.0.1';
     this.api = new ApiListener(host, this.settings.apiPort ?? 0, (s) => this.accept(s));
     if (this.settings.tls) {
-      const pems = await generate([{ name: 'commonName', value: this.identity }], { keySize: 2048, algorithm: 'sha256' });
+      const pems = await generate([{ name: 'commonName', value: this.displayName }], { keySize: 2048, algorithm: 'sha256' });
       this.tlsFingerprint256 = new X509Certificate(pems.cert).fingerprint256;
       this.apiSsl = new ApiListener(host, this.settings.apiSslPort ?? 0, (s) => this.accept(s), { key: pems.private, cert: pems.cert });
     }
@@ -166,8 +137,10 @@ export class SimulatedRouter extends EventEmitter {
     this.started = false;
   }
 
-  checkLogin(name: string, password: string): boolean {
-    return name === (this.settings.user ?? 'admin') && password === (this.settings.password ?? '');
+  checkLogin(name: string, password: string, challenge?: { challenge: string; response: string }): boolean {
+    const secret = toWireText(this.settings.password ?? '');
+    if (name !== toWireText(this.settings.user ?? 'admin')) return false;
+    return challenge ? challengeResponse(secret, challenge.challenge) === challenge.response : password === secret;
   }
 
   /** Storage for the simulated list menus (scheduler, container). */

@@ -1,11 +1,26 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeSentence, parseAttributes, SentenceDecoder, WireFormatError } from '../routeros/wire.js';
-import { selectRows, type CommandContext, type CommandReply } from './commands/types.js';
+import { encodeWord, parseAttributes, SentenceFramer, WireFormatError } from '../routeros/wire.js';
+import { compileQuery, selectRows } from './commands/query.js';
+import type { CommandContext, CommandDevice, CommandHandler, CommandReply, CommandTable } from './commands/types.js';
+import type { DeviceModeEngine } from './device-mode-engine.js';
 import { ConnectionDropped, RosFatal, RosTrap, TRAP_CATEGORY } from './errors.js';
-import type { SimulatedRouter } from './router.js';
+import type { InjectedFaults } from './faults.js';
+import { answersWithChallenge, newChallenge } from './login.js';
 
 export type SplitReplies = false | 'bytes' | 'random';
+
+/** What an API session needs of the device (the simulated router implements it). */
+export interface SessionHost {
+  readonly commands: CommandTable;
+  readonly deviceMode: DeviceModeEngine;
+  readonly injected: InjectedFaults;
+  readonly splitReplies: SplitReplies;
+  /** The device as command handlers see it. */
+  readonly device: CommandDevice;
+  /** With `challenge`, `response` is checked instead of the password (pre-6.45.1 login). */
+  checkLogin(name: string, password: string, challenge?: { challenge: string; response: string }): boolean;
+}
 
 class Interrupted extends Error {}
 
@@ -14,7 +29,8 @@ class Interrupted extends Error {}
  * `.tag`), `/cancel` interrupts them, and replies go out whole or deliberately cut.
  */
 export class ApiSession {
-  private readonly decoder = new SentenceDecoder();
+  /** Byte-transparent like RouterOS: words keep their bytes (UTF-8, cp1252, ...) one char per byte. */
+  private readonly decoder = new SentenceFramer();
   private loggedIn = false;
   private readonly running = new Map<string, { controller: AbortController; answered: Promise<void> }>();
   private writeChain: Promise<void> = Promise.resolve();
@@ -22,11 +38,13 @@ export class ApiSession {
   /** Set by an injected fault: nothing more is written before the reset. */
   private muted = false;
   private untagged = 0;
+  /** The challenge of a pre-6.45.1 login in progress (see login.ts). */
+  private challenge: string | undefined;
 
   constructor(
     readonly id: number,
     private readonly socket: Socket,
-    private readonly router: SimulatedRouter,
+    private readonly router: SessionHost,
     private readonly log: Logger,
     private readonly onClose: (session: ApiSession) => void,
   ) {}
@@ -68,7 +86,7 @@ export class ApiSession {
   private onData(chunk: Buffer): void {
     let sentences: string[][];
     try {
-      sentences = this.decoder.push(chunk);
+      sentences = this.decoder.push(chunk).map((s) => s.words);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
       this.fatal(`malformed sentence: ${error.message}`);
@@ -87,13 +105,14 @@ export class ApiSession {
     if (command === undefined || this.closed) return;
     const tag = rest.find((w) => w.startsWith('.tag='))?.slice(5);
     const tagged = tag === undefined ? [] : [`.tag=${tag}`];
+    // `.tag` directly after the reply word, as real routers send it (clients rely on that).
     const reply = (type: string, fields: Record<string, string> = {}) =>
-      this.send([type, ...Object.entries(fields).map(([k, v]) => `=${k}=${v}`), ...tagged]);
+      this.send([type, ...tagged, ...Object.entries(fields).map(([k, v]) => `=${k}=${v}`)]);
     const attrs = parseAttributes(rest);
 
     // Optional behaviour: while a change is pending, other sessions get no answer at all.
     const engine = this.router.deviceMode;
-    while (this.router.options.stallOthersWhilePending && engine.pending && engine.pending.sessionId !== this.id) {
+    while (this.router.device.behaviour.stallOthersWhilePending && engine.pending && engine.pending.sessionId !== this.id) {
       await engine.whenIdle();
       if (this.closed) return;
     }
@@ -107,7 +126,14 @@ export class ApiSession {
         this.resetConnection();
         return;
       }
-      if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '')) {
+      if (answersWithChallenge(this.router.device.routerosVersion, attrs)) {
+        this.challenge = newChallenge();
+        reply('!done', { ret: this.challenge });
+        return;
+      }
+      const response = attrs.response !== undefined && this.challenge !== undefined
+        ? { challenge: this.challenge, response: attrs.response } : undefined;
+      if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '', response)) {
         this.loggedIn = true;
         reply('!done');
       } else {
@@ -141,11 +167,8 @@ export class ApiSession {
 
   private async cancel(tag: string | undefined, reply: (type: string, fields?: Record<string, string>) => void): Promise<void> {
     const targets = tag === undefined ? [...this.running.values()] : [this.running.get(tag)].filter((r) => r !== undefined);
-    if (tag !== undefined && targets.length === 0) {
-      reply('!trap', { message: 'no such command or it is already finished' });
-      reply('!done');
-      return;
-    }
+    // Nothing to cancel (unknown or finished tag): a bare `!done`. Old clients (mikronode) send
+    // `/cancel` after every finished command and would crash on an untagged `!trap` here.
     // The interrupted commands answer (!trap, !done) first, then /cancel its own !done.
     for (const r of targets) r.controller.abort();
     await Promise.all(targets.map((r) => r.answered));
@@ -159,7 +182,7 @@ export class ApiSession {
     tag: string | undefined,
     reply: (type: string, fields?: Record<string, string>) => void,
   ): Promise<void> {
-    const handler = this.router.commands[command];
+    const handler = this.handlerFor(command);
     if (!handler) {
       reply('!trap', { message: this.unknownCommandMessage(command) });
       reply('!done');
@@ -175,7 +198,7 @@ export class ApiSession {
     });
     interrupted.catch(() => undefined);
     const ctx: CommandContext = {
-      router: this.router, sessionId: this.id, command, attrs, queries, signal: controller.signal,
+      router: this.router.device, sessionId: this.id, command, attrs, queries, signal: controller.signal,
       progress: (row) => { if (!controller.signal.aborted) reply('!re', row); },
     };
     try {
@@ -200,11 +223,20 @@ export class ApiSession {
     }
   }
 
+  /** `getall` is the older name of `print`, still answered wherever `print` exists. */
+  private handlerFor(command: string): CommandHandler | undefined {
+    const own = this.router.commands[command];
+    if (own || !command.endsWith('/getall')) return own;
+    return this.router.commands[`${command.slice(0, -'getall'.length)}print`];
+  }
+
   private answer(result: CommandReply, attrs: Record<string, string>, queries: string[], reply: (type: string, fields?: Record<string, string>) => void): void {
-    if (result.rows) {
+    if (result.rows && attrs['count-only'] !== undefined) {
+      reply('!done', { ret: String(result.rows.filter(compileQuery(queries)).length) });
+    } else if (result.rows) {
       const rows = selectRows(result.rows, queries, attrs['.proplist']);
       for (const row of rows) reply('!re', row);
-      if (rows.length === 0 && this.router.emptyReplies) reply('!empty');
+      if (rows.length === 0 && this.router.device.behaviour.emptyReplies) reply('!empty');
       reply('!done');
     } else if (result.ret !== undefined) {
       reply('!done', { ret: result.ret });
@@ -228,8 +260,8 @@ export class ApiSession {
 
   private send(words: string[]): void {
     if (this.closed || this.muted || this.socket.destroyed) return;
-    const bytes = encodeSentence(words);
-    const split = this.router.options.splitReplies;
+    const bytes = Buffer.concat([...words.map((w) => encodeWord(Buffer.from(w, 'latin1'))), Buffer.from([0])]);
+    const split = this.router.splitReplies;
     if (!split) {
       this.socket.write(bytes);
       return;

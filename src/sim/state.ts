@@ -1,9 +1,11 @@
 import type { DeviceModeFeature } from '../routeros/device-mode.js';
-import type { SimChange } from './device-mode-engine.js';
-import type { InjectedFaultsState } from './faults.js';
+import type { DeviceModeEngine, SimChange } from './device-mode-engine.js';
+import type { InjectedFaults, InjectedFaultsState } from './faults.js';
 import type { Fault, Phase } from './physical.js';
-import type { SimulatedRouter } from './router.js';
+import type { PoePorts } from './poe.js';
+import type { ModelProfile } from './profiles.js';
 import { formatRosDuration } from '../routeros/duration.js';
+import { displayWireText } from './wire-text.js';
 
 /** What `GET /state` and `router.state()` report: the physical world and device-mode in one view. */
 export interface SimState {
@@ -34,7 +36,27 @@ export interface SimState {
   poe?: Record<string, { poeOut: string; status: string; powering?: string }>;
 }
 
-export function snapshot(r: SimulatedRouter): SimState {
+/** What a snapshot reads of the device (the simulated router implements it). */
+export interface StateSource {
+  readonly modelName: string;
+  readonly profile: ModelProfile;
+  readonly identity: string;
+  readonly routerosVersion: string;
+  readonly powered: boolean;
+  readonly phase: Phase;
+  readonly booted: boolean;
+  readonly uptimeMs: number;
+  readonly buttonDown: boolean;
+  readonly deviceMode: DeviceModeEngine;
+  readonly faults: readonly Fault[];
+  readonly injected: InjectedFaults;
+  readonly apiPort: number;
+  readonly apiSslPort: number;
+  readonly tlsFingerprint256: string | undefined;
+  readonly poe: PoePorts | undefined;
+}
+
+export function snapshot(r: StateSource): SimState {
   const dm = r.deviceMode;
   const pending = dm.pending;
   const ports: SimState['ports'] = {};
@@ -43,7 +65,7 @@ export function snapshot(r: SimulatedRouter): SimState {
   return {
     model: r.modelName,
     boardName: r.profile.boardName,
-    identity: r.identity,
+    identity: displayWireText(r.identity),
     routerosVersion: r.routerosVersion,
     power: r.powered ? 'on' : 'off',
     phase: r.phase,

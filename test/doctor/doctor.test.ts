@@ -57,11 +57,14 @@ void test('doctor: a good site passes every check; each breakage fails the right
       'hap1 API',
       'hap1 device-mode',
       'hap1 pairing',
+      'hap1 RouterOS 7.22 behaviour',
       'MQTT broker',
     ],
   );
   assert.match(byName(good).get('hap1 API')?.detail ?? '', new RegExp(`serial ${site.serial}`));
   assert.match(byName(good).get('hap1 device-mode')?.detail ?? '', /mode home, attempt-count 0, flagged no/);
+  // The version `dmconfirm pair` recorded; only the simulator's defaults ship, so nothing is proven yet.
+  assert.match(byName(good).get('hap1 RouterOS 7.22 behaviour')?.detail ?? '', /^known: none; unproven: progressWhilePending, /);
 
   // Wrong router password: the API check says "login refused" and points at the credentials.
   const passwordFile = join(site.dir, 'router.password');

@@ -30,6 +30,7 @@ void test('pair: records first contact, refuses a swapped unit, re-pairs it with
   const store = new PairingStore(stateDir);
   await store.load();
   assert.equal(store.get('hap1')?.serial, site.serial);
+  assert.equal(store.get('hap1')?.routerosVersion, '7.22 (stable)', 'pair records the version');
 
   assert.deepEqual((await pair(false)).outcomes.map((o) => o.action), ['unchanged']);
 

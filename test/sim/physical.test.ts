@@ -74,20 +74,25 @@ void test('a power blip shorter than minOffMs reboots but confirms nothing', asy
   assert.equal(router.state().pending, null);
 });
 
-void test('/system/reboot is a soft reboot: it answers, drops the pending change, and confirms nothing', async (t) => {
-  const router = await startRouter(t);
-  const requester = await pending(t, router);
-  const admin = await loginTo(t, router);
-  const canceled = once(router, 'update-canceled');
-  assert.deepEqual(await admin.call(['/system/reboot']), [['!done']]);
-  assert.equal(((await canceled) as [{ reason: string }])[0].reason, 'reboot');
-  await Promise.all([requester.waitClosed(), admin.waitClosed()]);
-  await once(router, 'booted');
-  const fresh = await loginTo(t, router);
-  const row = attrs((await fresh.call([`${DM}/print`]))[0]);
-  assert.equal(row.mode, 'home');
-  assert.equal(row['attempt-count'], '1');
-});
+for (const rebootReply of ['drops', 'done'] as const) {
+  void test(`/system/reboot (rebootReply=${rebootReply}) is a soft reboot: drops the pending change, confirms nothing`, async (t) => {
+    const router = await startRouter(t, { rebootReply });
+    const requester = await pending(t, router);
+    const admin = await loginTo(t, router);
+    const canceled = once(router, 'update-canceled');
+    admin.send(['/system/reboot', '.tag=r']);
+    // A real router drops the session without an answer; the old simulator answered `!done` first.
+    await admin.waitClosed();
+    assert.deepEqual(admin.tagged('r'), rebootReply === 'done' ? [['!done', '.tag=r']] : []);
+    assert.equal(((await canceled) as [{ reason: string }])[0].reason, 'reboot');
+    await Promise.all([requester.waitClosed(), admin.waitClosed()]);
+    await once(router, 'booted');
+    const fresh = await loginTo(t, router);
+    const row = attrs((await fresh.call([`${DM}/print`]))[0]);
+    assert.equal(row.mode, 'home');
+    assert.equal(row['attempt-count'], '1');
+  });
+}
 
 void test('a button still held when the router boots is a fault with its boot action', async (t) => {
   // A slower clock here: hold lengths decide the boot action, and a loaded machine must not shift them.

@@ -17,6 +17,7 @@ export const commandGroups: Array<{ names: readonly string[]; load: () => Promis
   { names: ['actuator'], load: async () => (await import('./actuator.js')).registerActuator },
   { names: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor },
   { names: ['pair'], load: async () => (await import('./pair.js')).registerPair },
+  { names: ['probe'], load: async () => (await import('./probe.js')).registerProbe },
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
 ];
 

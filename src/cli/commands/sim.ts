@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   describeRouter, fleetBaseDir, FleetConfigError, loadFleetConfig, simDeviceSchema, startFleet,
@@ -5,6 +6,8 @@ import {
 } from '../../sim/fleet.js';
 import type { SimulatedRouter } from '../../sim/router.js';
 import { MODEL_NAMES } from '../../sim/profiles.js';
+import { parseReport } from '../../probe/report.js';
+import { twinOptions } from '../../probe/twin.js';
 import { CliError } from '../cli-error.js';
 
 interface RouterFlags {
@@ -12,6 +15,30 @@ interface RouterFlags {
   tls?: boolean; apiSslPort: string; user: string; passwordFile?: string; bootSeconds: string;
   shutdownSeconds: string; minOffSeconds: string; splitReplies?: string | boolean; progressWhilePending?: boolean;
   stallOthers?: boolean; abandonedUpdate: string; mode?: string; flagged?: boolean; timeScale: string;
+  attemptCountRises?: string; emptyReplies?: string; rebootReply?: string; behaviour?: string;
+}
+
+/** `--behaviour report.json`: model, version, device-mode and every observed behaviour from a probe report. */
+export function flagsFromReport(f: RouterFlags, file: string): RouterFlags {
+  let twin;
+  try {
+    twin = twinOptions(parseReport(JSON.parse(readFileSync(file, 'utf8')) as unknown, file));
+  } catch (error) {
+    // Unreadable, not JSON, not a report, or a model without a simulator profile: all the user's input.
+    throw new CliError(`--behaviour: ${(error as Error).message}`, 2);
+  }
+  return {
+    ...f,
+    model: twin.model ?? f.model,
+    routeros: twin.routerosVersion ?? f.routeros,
+    ...(twin.deviceMode?.mode ? { mode: twin.deviceMode.mode } : {}),
+    ...(twin.progressWhilePending === undefined ? {} : { progressWhilePending: twin.progressWhilePending }),
+    ...(twin.stallOthersWhilePending === undefined ? {} : { stallOthers: twin.stallOthersWhilePending }),
+    ...(twin.abandonedUpdate === undefined ? {} : { abandonedUpdate: twin.abandonedUpdate }),
+    ...(twin.attemptCountRises === undefined ? {} : { attemptCountRises: twin.attemptCountRises }),
+    ...(twin.emptyReplies === undefined ? {} : { emptyReplies: twin.emptyReplies ? 'yes' : 'no' }),
+    ...(twin.rebootReply === undefined ? {} : { rebootReply: twin.rebootReply }),
+  };
 }
 
 /** Flags → the same validated shape a fleet file has (pure, so it is testable line by line). */
@@ -24,6 +51,8 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
     splitReplies: f.splitReplies === undefined ? false : f.splitReplies === true ? 'random' : f.splitReplies,
     progressWhilePending: Boolean(f.progressWhilePending), stallOthers: Boolean(f.stallOthers),
     abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),
+    attemptCountRises: f.attemptCountRises, rebootReply: f.rebootReply,
+    ...(f.emptyReplies === undefined ? {} : { emptyReplies: f.emptyReplies === 'yes' ? true : f.emptyReplies === 'no' ? false : f.emptyReplies }),
   });
   if (!device.success) {
     const flag = (key: PropertyKey | undefined) => String(key ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -80,11 +109,15 @@ export function registerSim(program: Command): void {
     .option('--progress-while-pending', 'send !re progress while an update is pending (unconfirmed behaviour)')
     .option('--stall-others', 'other sessions get no answer while an update is pending (unconfirmed behaviour)')
     .option('--abandoned-update <what>', 'stays-pending | cancels: effect of /cancel or disconnect on a pending update', 'stays-pending')
+    .option('--attempt-count-rises <when>', 'at-request | at-end: when an update attempt counts', 'at-request')
+    .option('--empty-replies <yes|no>', '!empty for commands without data (default: RouterOS 7.18+)')
+    .option('--reboot-reply <what>', 'drops | done: /system/reboot drops the session (as routers do) or answers first', 'drops')
+    .option('--behaviour <report.json>', 'behave as a probed router: model, version, mode and every observed behaviour')
     .option('--mode <mode>', 'initial device-mode instead of the model\'s factory mode')
     .option('--flagged', 'start in the flagged state')
     .option('--time-scale <x>', 'TEST ONLY: real ms per simulated ms (0.01 = 100x faster)', '1')
     .action(async (flags: RouterFlags) => {
-      await runUntilSignal(fleetFromFlags(flags), process.cwd());
+      await runUntilSignal(fleetFromFlags(flags.behaviour ? flagsFromReport(flags, flags.behaviour) : flags), process.cwd());
     });
 
   sim

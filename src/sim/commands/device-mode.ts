@@ -29,7 +29,7 @@ async function update(ctx: CommandContext): Promise<CommandReply> {
     // Whether /cancel or a closed connection cancels the change is unconfirmed on real
     // routers; by default the change stays pending (the more dangerous case to test).
     const byClient = ctx.signal.reason !== 'device';
-    if (byClient && router.options.abandonedUpdate === 'cancels' && pendingId !== undefined && router.deviceMode.pending?.id === pendingId) {
+    if (byClient && router.behaviour.abandonedUpdate === 'cancels' && pendingId !== undefined && router.deviceMode.pending?.id === pendingId) {
       router.deviceMode.cancel('abandoned');
     }
   }, { once: true });
@@ -40,7 +40,7 @@ async function update(ctx: CommandContext): Promise<CommandReply> {
     ctx.progress({ status: 'waiting for confirmation', remaining: formatRosDuration(remaining) });
     progress = router.clock.setTimeout(tick, PROGRESS_EVERY_MS);
   };
-  if (router.options.progressWhilePending && pendingId !== undefined) tick();
+  if (router.behaviour.progressWhilePending && pendingId !== undefined) tick();
   try {
     const result = await outcome;
     if (result === 'canceled') throw new RosTrap('update canceled');

@@ -1,5 +1,6 @@
 import type { DeviceModeFeature } from '../../routeros/device-mode.js';
 import { RosTrap } from '../errors.js';
+import { listMenu } from './list-menu.js';
 import type { CommandContext, CommandHandler, CommandTable, Row } from './types.js';
 
 /** Features a flagged router refuses outright (reference: bandwidth-test, traffic generator, sniffer). */
@@ -21,30 +22,6 @@ function enables(attrs: Record<string, string>): boolean {
   return attrs.enabled === 'yes' || attrs.enabled === 'true' || attrs.disabled === 'no' || attrs.disabled === 'false';
 }
 
-/** A minimal list menu (scheduler, container) with add/print/remove/disable gated by a feature. */
-function listMenu(menu: string, feature: DeviceModeFeature, fields: (attrs: Record<string, string>) => Row): CommandTable {
-  return {
-    [`${menu}/print`]: (ctx) => ({ rows: ctx.router.items(menu).map((r) => ({ ...r })) }),
-    [`${menu}/add`]: (ctx) => {
-      requireFeature(ctx, feature, true);
-      const items = ctx.router.items(menu);
-      const id = `*${(items.length + 1).toString(16).toUpperCase()}`;
-      items.push({ '.id': id, ...fields(ctx.attrs), disabled: 'false' });
-      return { ret: id };
-    },
-    [`${menu}/remove`]: (ctx) => {
-      const items = ctx.router.items(menu);
-      const ids = new Set((ctx.attrs.numbers ?? '').split(','));
-      const kept = items.filter((r) => !ids.has(r['.id'] ?? '') && !ids.has(r.name ?? ''));
-      items.splice(0, items.length, ...kept);
-    },
-    [`${menu}/disable`]: (ctx) => {
-      const ids = new Set((ctx.attrs.numbers ?? '').split(','));
-      for (const r of ctx.router.items(menu)) if (ids.has(r['.id'] ?? '') || ids.has(r.name ?? '')) r.disabled = 'true';
-    },
-  };
-}
-
 /** A settings menu (socks, proxy) whose `set enabled=yes` is gated by a feature. */
 function settingsMenu(menu: string, feature: DeviceModeFeature): CommandTable {
   return {
@@ -64,8 +41,14 @@ const tool = (feature: DeviceModeFeature, result: (ctx: CommandContext) => Row):
 
 /** Representative commands behind device-mode features, enough to prove gating. */
 export const featureCommands: CommandTable = {
-  ...listMenu('/system/scheduler', 'scheduler', (a) => ({ name: a.name ?? 'schedule1', 'on-event': a['on-event'] ?? '', interval: a.interval ?? '0s' })),
-  ...listMenu('/container', 'container', (a) => ({ name: a.name ?? 'container1', 'remote-image': a['remote-image'] ?? '' })),
+  ...listMenu('/system/scheduler', {
+    guard: (ctx, creates) => requireFeature(ctx, 'scheduler', creates),
+    fields: (a) => ({ name: a.name ?? 'schedule1', 'on-event': a['on-event'] ?? '', interval: a.interval ?? '0s' }),
+  }),
+  ...listMenu('/container', {
+    guard: (ctx, creates) => requireFeature(ctx, 'container', creates),
+    fields: (a) => ({ name: a.name ?? 'container1', 'remote-image': a['remote-image'] ?? '' }),
+  }),
   ...settingsMenu('/ip/socks', 'socks'),
   ...settingsMenu('/ip/proxy', 'proxy'),
   '/tool/bandwidth-test': tool('bandwidth-test', (ctx) => ({ status: 'done testing', address: ctx.attrs.address ?? '', 'tx-current': '0', 'rx-current': '0' })),

@@ -1,6 +1,7 @@
 import type { ModelProfile } from '../profiles.js';
 import { deviceModeCommands } from './device-mode.js';
 import { featureCommands } from './features.js';
+import { networkCommands } from './network.js';
 import { poeCommands } from './poe.js';
 import { systemCommands } from './system.js';
 import type { CommandTable } from './types.js';
@@ -11,6 +12,7 @@ export function commandsFor(profile: ModelProfile): CommandTable {
     ...systemCommands(profile.routerboard),
     ...deviceModeCommands,
     ...featureCommands,
+    ...networkCommands,
     ...(profile.poePorts ? poeCommands : {}),
   };
 }

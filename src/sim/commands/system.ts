@@ -1,4 +1,4 @@
-import { RosTrap, TRAP_CATEGORY } from '../errors.js';
+import { ConnectionDropped, RosTrap, TRAP_CATEGORY } from '../errors.js';
 import { formatRosDuration } from '../../routeros/duration.js';
 import type { CommandContext, CommandTable, Row } from './types.js';
 
@@ -55,7 +55,13 @@ export function systemCommands(hasRouterboard: boolean): CommandTable {
       ctx.router.identity = name;
     },
     '/system/reboot': (ctx) => {
-      ctx.router.scheduleSoftReboot();
+      if (ctx.router.behaviour.rebootReply === 'done') {
+        ctx.router.scheduleSoftReboot();
+        return;
+      }
+      // A real router goes down at once: the session drops without `!done`.
+      ctx.router.reboot('soft');
+      throw new ConnectionDropped('reboot');
     },
   };
   if (hasRouterboard) {

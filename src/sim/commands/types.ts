@@ -1,9 +1,34 @@
-import type { SimulatedRouter } from '../router.js';
+import type { RouterBehaviour } from '../behaviour.js';
+import type { DeviceModeEngine } from '../device-mode-engine.js';
+import type { PoePorts } from '../poe.js';
+import type { ModelProfile } from '../profiles.js';
+import type { SimClock } from '../time.js';
 
 export type Row = Record<string, string>;
 
+/** What command handlers may see of the device and do to it (the simulated router implements it). */
+export interface CommandDevice {
+  readonly profile: ModelProfile;
+  readonly routerosVersion: string;
+  readonly serialNumber: string;
+  readonly systemId: string;
+  readonly uptimeMs: number;
+  readonly clock: SimClock;
+  readonly deviceMode: DeviceModeEngine;
+  readonly behaviour: RouterBehaviour;
+  readonly poe: PoePorts | undefined;
+  /** As received over the API: one char per byte (see wire-text.ts). */
+  identity: string;
+  /** Storage for the simulated list menus (scheduler, container). */
+  items(menu: string): Row[];
+  settingsOf(menu: string): Row;
+  /** Answers first, then reboots (soft: never confirms a pending change). */
+  scheduleSoftReboot(): void;
+  reboot(reason: 'soft'): void;
+}
+
 export interface CommandContext {
-  readonly router: SimulatedRouter;
+  readonly router: CommandDevice;
   readonly sessionId: number;
   readonly command: string;
   readonly attrs: Record<string, string>;
@@ -30,21 +55,4 @@ export type CommandTable = Record<string, CommandHandler>;
 /** `=numbers=` lists items by name or id, comma-separated. */
 export function listNumbers(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** Applies `?key=value` / `?key` / `?-key` queries (ANDed) and `=.proplist=` to print rows. */
-export function selectRows(rows: Row[], queries: readonly string[], proplist: string | undefined): Row[] {
-  const tests = queries.map((q) => {
-    const body = q.slice(1);
-    if (body.startsWith('-')) return (r: Row) => !(body.slice(1) in r);
-    const eq = body.indexOf('=');
-    if (eq < 0) return (r: Row) => body in r;
-    const key = body.slice(0, eq);
-    const value = body.slice(eq + 1);
-    return (r: Row) => r[key] === value;
-  }).filter((_, i) => !(queries[i] ?? '').startsWith('?#'));
-  const keep = proplist ? new Set(proplist.split(',').map((s) => s.trim())) : undefined;
-  return rows
-    .filter((r) => tests.every((t) => t(r)))
-    .map((r) => (keep ? Object.fromEntries(Object.entries(r).filter(([k]) => keep.has(k))) : r));
 }
