@@ -2,6 +2,8 @@ import { actuatorCapabilities, type ActuatorConfig } from '../config/actuator-sc
 import type { RouterConfig } from '../config/router-schema.js';
 import { planPowerOff, planPress } from './pulse.js';
 import { ActuatorError } from './errors.js';
+import { outletIndex, SNMP_MIBS } from './snmp-mibs.js';
+import { ifAgentDies } from './timed-by.js';
 
 export type TestAction = 'press' | 'power-cycle';
 
@@ -29,6 +31,8 @@ export function describeActuator(config: ActuatorConfig): string {
       return `APC PDU outlet ${config.outlet} on ${config.path} (${config.method === 'reboot' ? 'olReboot' : 'olOff then olOn'})`;
     case 'routeros-poe':
       return `PoE port ${config.interface} of switch ${config.switch.host} (${config.method})`;
+    case 'snmp':
+      return `${SNMP_MIBS[config.mib].title} outlet ${outletIndex(config.mib, config.outlet, config.unit)} at ${config.host}:${config.port}, SNMP v${config.snmp.version}`;
     case 'sim':
       return `simulated router at ${config.url}`;
   }
@@ -42,6 +46,11 @@ function engageWords(config: ActuatorConfig, action: TestAction): [string, strin
   if (config.driver === 'apc' && config.method === 'reboot') return [`olReboot ${config.outlet}`, `olOn ${config.outlet} to confirm power`];
   if (config.driver === 'wti') return [`/OFF ${config.plug},y: router power OFF`, `/ON ${config.plug},y: router power ON`];
   if (config.driver === 'apc') return [`olOff ${config.outlet}: router power OFF`, `olOn ${config.outlet}: router power ON`];
+  if (config.driver === 'snmp' && config.method === 'reboot') {
+    const duration = SNMP_MIBS[config.mib].rebootSecondsOid ? 'set the outlet\'s reboot duration, ' : '';
+    return [`${duration}send the outlet reboot command (the PDU times the off period); read the outlet back until the PDU switched it on`, 'read the outlet back (switch it on if the PDU did not)'];
+  }
+  if (config.driver === 'snmp') return ['outlet off command: router power OFF', 'outlet on command, read back: router power ON'];
   if (config.driver === 'routeros-poe' && config.method === 'power-cycle') return [`/interface/ethernet/poe/power-cycle ${config.interface}`, 'check poe-out-status is powered-on'];
   if (config.driver === 'routeros-poe') return [`poe-out=off on ${config.interface}`, `poe-out=${config.poeOutOn}, check poe-out-status`];
   return ['power OFF', 'power ON'];
@@ -74,6 +83,7 @@ export function planActuatorTest(router: RouterConfig, requested: TestAction | u
       wait,
       `${release} (always, even on error or Ctrl-C)`,
       'stop: release and close',
+      `if the agent dies mid-${action === 'press' ? 'press' : 'cut'}: ${ifAgentDies(config).explain}`,
     ],
   };
 }

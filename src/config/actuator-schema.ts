@@ -98,6 +98,34 @@ export const poeActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+const v2c = z.strictObject({ version: z.literal('2c'), community: secretRef.describe('Write community') });
+const v3 = z.strictObject({
+  version: z.literal('3'),
+  username: z.string().min(1),
+  authProtocol: z.enum(['sha', 'sha224', 'sha256', 'sha384', 'sha512', 'md5']).default('sha'),
+  authKey: secretRef,
+  privProtocol: z.enum(['aes', 'aes256b', 'aes256r', 'des']).default('aes'),
+  privKey: secretRef,
+});
+
+export const snmpActuatorSchema = z.strictObject({
+  driver: z.literal('snmp'),
+  host: z.string().min(1).describe('The PDU\'s address'),
+  port: z.number().int().min(1).max(65535).default(161),
+  mib: z.enum(['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton']).describe('Which outlet-control MIB the PDU speaks'),
+  outlet: z.number().int().min(1).describe('Outlet number feeding the router'),
+  unit: z.number().int().min(0).default(0).describe('Eaton only: the daisy-chain unit (strapping index)'),
+  method: z
+    .enum(['reboot', 'off-on'])
+    .default('reboot')
+    .describe('reboot: the PDU times the cut (power returns even if the agent dies); off-on: timed here'),
+  snmp: z.discriminatedUnion('version', [v2c, v3]).describe('SNMP v2c (community) or v3 authPriv; keys and community are secrets'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(2000),
+  retries: z.number().int().min(0).max(5).default(1),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the PDU times the cut'),
+  timing: timingSchema,
+});
+
 export const simActuatorSchema = z.strictObject({
   driver: z.literal('sim'),
   url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
@@ -111,6 +139,7 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
   wtiActuatorSchema,
   apcActuatorSchema,
   poeActuatorSchema,
+  snmpActuatorSchema,
   simActuatorSchema,
 ]);
 

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { judgePairing, PairingStore } from '../agent/pairing.js';
 import { probeSystemClockSync, type SyncProbes } from '../trust/clock.js';
 import { fail, pass, warn, type CheckResult } from './check.js';
-import { checkSimActuator, gpioFacts, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
+import { checkNetworkActuator, checkSimActuator, gpioFacts, withDeathBehaviour, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
 import {
   checkTrustRoot,
   inspectAgentKey,
@@ -67,7 +67,7 @@ export async function runDoctor(file: string, options: DoctorOptions = {}): Prom
   for (const [index, router] of config.routers.entries()) {
     for (const role of ['power', 'button'] as const) {
       const actuator = router.actuators[role];
-      if (actuator) add(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio));
+      if (actuator) add(withDeathBehaviour(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio), actuator));
     }
     const probe = await probeRouter(`${router.name}`, router, `routers[${index}]`);
     for (const result of probe.results) add(result);
@@ -105,6 +105,6 @@ async function actuatorCheck(name: string, actuator: ActuatorConfig, gpio: GpioP
       return login ? { ...login, name } : fail(name, 'no answer', 'check the switch');
     }
     default:
-      return fail(name, `driver ${actuator.driver} is not known to doctor`, 'report this');
+      return checkNetworkActuator(name, actuator);
   }
 }

@@ -7,6 +7,8 @@ import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
 import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
+import { SnmpPduSim } from '../../actuators/snmp-pdu-sim.js';
+import { SNMP_MIB_NAMES } from '../../actuators/snmp-mibs.js';
 
 interface TestOptions {
   config: string;
@@ -79,6 +81,11 @@ async function runTest(options: TestOptions): Promise<void> {
     const [first, last] = [report.edges[0], report.edges.at(-1)];
     const held = first && last ? Math.round(last.monoMs - first.monoMs) : 0;
     console.log(`done: ${report.action} of ${report.effectiveMs} ms${report.clamped ? ' (clamped)' : ''}, measured ${held} ms between first and last edge`);
+    const device = report.device;
+    if (device) {
+      const late = device.onTime ? '' : ' (LATE: switched on from here)';
+      console.log(`the PDU timed the cut: planned ${device.plannedOffMs} ms, read back on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`);
+    }
   } catch (error) {
     if (error instanceof ActuatorError) throw new CliError(`${error.name}: ${error.message}`, 1);
     throw error;
@@ -120,4 +127,38 @@ export function registerActuator(program: Command): void {
     .requiredOption('--config <file>', 'agent configuration (YAML)')
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
+  actuator
+    .command('simulate-pdu')
+    .description('Run a simulated SNMP PDU (a real SNMP agent on UDP) for `actuator test`, the demo and tests; Ctrl-C stops it')
+    .requiredOption('--mib <name>', 'apc-rpdu, apc-spdu, cyberpower or eaton')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'UDP port (0: any free port)', '1161')
+    .option('--community <name>', 'v2c community', 'private')
+    .option('--reboot-seconds <n>', 'outlet reboot duration before anyone sets it', '5')
+    .action((options: SimulateOptions) => runSimulatePdu(options));
+}
+
+interface SimulateOptions {
+  mib: string;
+  host: string;
+  port: string;
+  community: string;
+  rebootSeconds: string;
+}
+
+async function runSimulatePdu(options: SimulateOptions): Promise<void> {
+  const mib = SNMP_MIB_NAMES.find((m) => m === options.mib);
+  if (!mib) throw new CliError(`--mib must be one of ${SNMP_MIB_NAMES.join(', ')}`, 2);
+  const sim = new SnmpPduSim({
+    mib,
+    host: options.host,
+    port: Number(options.port),
+    community: options.community,
+    rebootSeconds: Number(options.rebootSeconds),
+    onSwitch: (outlet, on) => console.log(`${new Date().toISOString()}  outlet ${outlet} ${on ? 'ON' : 'OFF'}`),
+  });
+  const port = await sim.start();
+  console.log(`simulated ${mib} PDU on udp ${options.host}:${port}, community ${options.community}`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  await sim.stop();
 }
