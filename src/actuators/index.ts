@@ -14,7 +14,8 @@ import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
-export type { Actuator, ActionReport, ActionEdge, ActionOptions, Clock } from './types.js';
+export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
+export type { Clock } from '../time/clock.js';
 export * from './errors.js';
 export { capabilitiesOf, describeActuator } from './plan.js';
 
