@@ -12,6 +12,7 @@ import { SimActuator } from './sim.js';
 import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
 import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
+import { TasmotaOutlet } from './tasmota.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
 export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
@@ -75,6 +76,8 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
       const timedBy = config.method === 'reboot' ? 'device' : 'host';
       return new NetworkOutletActuator('snmp', name, networkOutlet(config)!, { timedBy, pollMs: config.pollMs }, config.timing, deps);
     }
+    case 'tasmota':
+      return new NetworkOutletActuator('tasmota', name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
     case 'sim':
       return new SimActuator(name, config.url, config.timing, deps);
   }
@@ -85,6 +88,8 @@ export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefine
   switch (config.driver) {
     case 'snmp':
       return new SnmpOutlet(config);
+    case 'tasmota':
+      return new TasmotaOutlet(config);
     default:
       return undefined;
   }

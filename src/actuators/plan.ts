@@ -33,6 +33,8 @@ export function describeActuator(config: ActuatorConfig): string {
       return `PoE port ${config.interface} of switch ${config.switch.host} (${config.method})`;
     case 'snmp':
       return `${SNMP_MIBS[config.mib].title} outlet ${outletIndex(config.mib, config.outlet, config.unit)} at ${config.host}:${config.port}, SNMP v${config.snmp.version}`;
+    case 'tasmota':
+      return `Tasmota ${config.topic} relay ${config.relay} (${config.wiring}) on ${config.broker.url}`;
     case 'sim':
       return `simulated router at ${config.url}`;
   }
@@ -51,6 +53,12 @@ function engageWords(config: ActuatorConfig, action: TestAction): [string, strin
     return [`${duration}send the outlet reboot command (the PDU times the off period); read the outlet back until the PDU switched it on`, 'read the outlet back (switch it on if the PDU did not)'];
   }
   if (config.driver === 'snmp') return ['outlet off command: router power OFF', 'outlet on command, read back: router power ON'];
+  if (config.driver === 'tasmota' && config.wiring === 'outlet') {
+    return [`Backlog Power${config.relay} 0; Delay; Power${config.relay} 1 (the plug times the off period); read back until it is on`, 'read the relay back (switch it on if the plug did not)'];
+  }
+  if (config.driver === 'tasmota') {
+    return [`PulseTime${config.relay} then Power${config.relay} 1: relay energized, router OFF (the relay drops after the pulse time); read back`, 'read the relay back (drop it if it did not)'];
+  }
   if (config.driver === 'routeros-poe' && config.method === 'power-cycle') return [`/interface/ethernet/poe/power-cycle ${config.interface}`, 'check poe-out-status is powered-on'];
   if (config.driver === 'routeros-poe') return [`poe-out=off on ${config.interface}`, `poe-out=${config.poeOutOn}, check poe-out-status`];
   return ['power OFF', 'power ON'];

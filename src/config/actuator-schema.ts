@@ -126,6 +126,27 @@ export const snmpActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+export const tasmotaActuatorSchema = z.strictObject({
+  driver: z.literal('tasmota'),
+  broker: z
+    .strictObject({
+      url: z.string().regex(/^mqtts?:\/\//, 'must be mqtt:// or mqtts://'),
+      username: z.string().optional(),
+      password: secretRef.optional(),
+      ca: z.string().optional().describe('CA certificate (PEM file) for mqtts'),
+    })
+    .describe('The broker the Tasmota device is on (often the site broker)'),
+  topic: z.string().regex(/^[^#+/\s]+$/, 'the device\'s %topic%, without wildcards or slashes'),
+  relay: z.number().int().min(1).max(32).default(1).describe('POWER<n>'),
+  wiring: z
+    .enum(['outlet', 'normally-closed'])
+    .describe('outlet: a smart plug (relay on = router powered; cut by Backlog + Delay); normally-closed: relay on = router off (cut by PulseTime)'),
+  prefix: z.strictObject({ cmnd: z.string().default('cmnd'), stat: z.string().default('stat') }).default({ cmnd: 'cmnd', stat: 'stat' }),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+  timing: timingSchema,
+});
+
 export const simActuatorSchema = z.strictObject({
   driver: z.literal('sim'),
   url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
@@ -140,6 +161,7 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
   apcActuatorSchema,
   poeActuatorSchema,
   snmpActuatorSchema,
+  tasmotaActuatorSchema,
   simActuatorSchema,
 ]);
 
