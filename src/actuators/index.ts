@@ -13,6 +13,7 @@ import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
 import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
 import { TasmotaOutlet } from './tasmota.js';
+import { ShellyOutlet } from './shelly.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
 export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
@@ -77,7 +78,8 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
       return new NetworkOutletActuator('snmp', name, networkOutlet(config)!, { timedBy, pollMs: config.pollMs }, config.timing, deps);
     }
     case 'tasmota':
-      return new NetworkOutletActuator('tasmota', name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
+    case 'shelly':
+      return new NetworkOutletActuator(config.driver, name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
     case 'sim':
       return new SimActuator(name, config.url, config.timing, deps);
   }
@@ -90,6 +92,8 @@ export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefine
       return new SnmpOutlet(config);
     case 'tasmota':
       return new TasmotaOutlet(config);
+    case 'shelly':
+      return new ShellyOutlet(config);
     default:
       return undefined;
   }

@@ -35,6 +35,8 @@ export function describeActuator(config: ActuatorConfig): string {
       return `${SNMP_MIBS[config.mib].title} outlet ${outletIndex(config.mib, config.outlet, config.unit)} at ${config.host}:${config.port}, SNMP v${config.snmp.version}`;
     case 'tasmota':
       return `Tasmota ${config.topic} relay ${config.relay} (${config.wiring}) on ${config.broker.url}`;
+    case 'shelly':
+      return `Shelly switch ${config.switchId} (${config.wiring}) at ${config.url}`;
     case 'sim':
       return `simulated router at ${config.url}`;
   }
@@ -58,6 +60,10 @@ function engageWords(config: ActuatorConfig, action: TestAction): [string, strin
   }
   if (config.driver === 'tasmota') {
     return [`PulseTime${config.relay} then Power${config.relay} 1: relay energized, router OFF (the relay drops after the pulse time); read back`, 'read the relay back (drop it if it did not)'];
+  }
+  if (config.driver === 'shelly') {
+    const output = config.wiring === 'outlet' ? 'false' : 'true';
+    return [`Switch.Set {id: ${config.switchId}, on: ${output}, toggle_after} (the switch times the off period); read back until it flipped back`, 'read the switch back (flip it if the device did not)'];
   }
   if (config.driver === 'routeros-poe' && config.method === 'power-cycle') return [`/interface/ethernet/poe/power-cycle ${config.interface}`, 'check poe-out-status is powered-on'];
   if (config.driver === 'routeros-poe') return [`poe-out=off on ${config.interface}`, `poe-out=${config.poeOutOn}, check poe-out-status`];

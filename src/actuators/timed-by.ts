@@ -31,6 +31,8 @@ export function ifAgentDies(config: ActuatorConfig): DeathBehaviour {
       return config.method === 'reboot' ? device('the PDU\'s outlet reboot timer') : host('the outlet stays off');
     case 'tasmota':
       return device(config.wiring === 'outlet' ? 'the plug\'s own Backlog (Power 0; Delay; Power 1)' : 'the relay\'s PulseTime');
+    case 'shelly':
+      return device('the switch\'s toggle_after timer');
     case 'routeros-poe':
       return config.method === 'power-cycle' ? device('the switch\'s PoE power-cycle timer') : host('the PoE port stays off');
     case 'sim':

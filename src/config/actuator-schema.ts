@@ -147,6 +147,17 @@ export const tasmotaActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+export const shellyActuatorSchema = z.strictObject({
+  driver: z.literal('shelly'),
+  url: z.url().describe('The device, e.g. http://192.0.2.60 (its RPC is POST /rpc)'),
+  password: secretRef.optional().describe('The device password (user admin), when authentication is on'),
+  switchId: z.number().int().min(0).max(15).default(0),
+  wiring: z.enum(['outlet', 'normally-closed']).describe('outlet: output on = router powered; normally-closed: output on = router off'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+  timing: timingSchema,
+});
+
 export const simActuatorSchema = z.strictObject({
   driver: z.literal('sim'),
   url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
@@ -162,6 +173,7 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
   poeActuatorSchema,
   snmpActuatorSchema,
   tasmotaActuatorSchema,
+  shellyActuatorSchema,
   simActuatorSchema,
 ]);
 
