@@ -14,6 +14,8 @@ import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
 import { TasmotaOutlet } from './tasmota.js';
 import { ShellyOutlet } from './shelly.js';
+import { RaritanOutlet } from './raritan.js';
+import { NetioOutlet } from './netio.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
 export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
@@ -79,6 +81,8 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
     }
     case 'tasmota':
     case 'shelly':
+    case 'raritan':
+    case 'netio':
       return new NetworkOutletActuator(config.driver, name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
     case 'sim':
       return new SimActuator(name, config.url, config.timing, deps);
@@ -94,6 +98,10 @@ export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefine
       return new TasmotaOutlet(config);
     case 'shelly':
       return new ShellyOutlet(config);
+    case 'raritan':
+      return new RaritanOutlet(config);
+    case 'netio':
+      return new NetioOutlet(config);
     default:
       return undefined;
   }

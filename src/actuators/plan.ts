@@ -37,6 +37,10 @@ export function describeActuator(config: ActuatorConfig): string {
       return `Tasmota ${config.topic} relay ${config.relay} (${config.wiring}) on ${config.broker.url}`;
     case 'shelly':
       return `Shelly switch ${config.switchId} (${config.wiring}) at ${config.url}`;
+    case 'raritan':
+      return `Raritan PX outlet ${config.outlet} at ${config.url}${config.fingerprint ? ' (pinned)' : ''}`;
+    case 'netio':
+      return `Netio output ${config.output} at ${config.url}${config.fingerprint ? ' (pinned)' : ''}`;
     case 'sim':
       return `simulated router at ${config.url}`;
   }
@@ -65,6 +69,8 @@ function engageWords(config: ActuatorConfig, action: TestAction): [string, strin
     const output = config.wiring === 'outlet' ? 'false' : 'true';
     return [`Switch.Set {id: ${config.switchId}, on: ${output}, toggle_after} (the switch times the off period); read back until it flipped back`, 'read the switch back (flip it if the device did not)'];
   }
+  if (config.driver === 'raritan') return ['set cycleDelay, cyclePowerState (the PDU times the off period); getState until it is on', 'getState (setPowerState on if the PDU did not)'];
+  if (config.driver === 'netio') return [`Output ${config.output} Action 2 "short off" with Delay (the PDU times it); read back until on`, 'read back (Action 1 on if the PDU did not)'];
   if (config.driver === 'routeros-poe' && config.method === 'power-cycle') return [`/interface/ethernet/poe/power-cycle ${config.interface}`, 'check poe-out-status is powered-on'];
   if (config.driver === 'routeros-poe') return [`poe-out=off on ${config.interface}`, `poe-out=${config.poeOutOn}, check poe-out-status`];
   return ['power OFF', 'power ON'];

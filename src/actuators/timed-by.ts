@@ -33,6 +33,10 @@ export function ifAgentDies(config: ActuatorConfig): DeathBehaviour {
       return device(config.wiring === 'outlet' ? 'the plug\'s own Backlog (Power 0; Delay; Power 1)' : 'the relay\'s PulseTime');
     case 'shelly':
       return device('the switch\'s toggle_after timer');
+    case 'raritan':
+      return device('the PDU\'s cyclePowerState (cycleDelay)');
+    case 'netio':
+      return device('the PDU\'s "short off" delay');
     case 'routeros-poe':
       return config.method === 'power-cycle' ? device('the switch\'s PoE power-cycle timer') : host('the PoE port stays off');
     case 'sim':

@@ -158,6 +158,36 @@ export const shellyActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+const pinnedHttp = {
+  fingerprint: z
+    .string()
+    .regex(/^(sha256:)?([0-9a-fA-F]{2}:?){32}$/, 'must be a SHA-256 fingerprint (64 hex digits, colons optional)')
+    .optional()
+    .describe('Pinned SHA-256 fingerprint of the device certificate (https); checked before anything is sent'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+};
+
+export const raritanActuatorSchema = z.strictObject({
+  driver: z.literal('raritan'),
+  url: z.url().describe('The PDU, e.g. https://192.0.2.70'),
+  username: z.string().min(1),
+  password: secretRef,
+  outlet: z.number().int().min(1).describe('Outlet number as printed (1-based)'),
+  ...pinnedHttp,
+  timing: timingSchema,
+});
+
+export const netioActuatorSchema = z.strictObject({
+  driver: z.literal('netio'),
+  url: z.url().describe('The PDU, e.g. https://192.0.2.71 (JSON API at /netio.json)'),
+  username: z.string().min(1).optional().describe('The JSON API read-write user'),
+  password: secretRef.optional(),
+  output: z.number().int().min(1),
+  ...pinnedHttp,
+  timing: timingSchema,
+});
+
 export const simActuatorSchema = z.strictObject({
   driver: z.literal('sim'),
   url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
@@ -174,6 +204,8 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
   snmpActuatorSchema,
   tasmotaActuatorSchema,
   shellyActuatorSchema,
+  raritanActuatorSchema,
+  netioActuatorSchema,
   simActuatorSchema,
 ]);
 
