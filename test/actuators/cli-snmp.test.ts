@@ -69,7 +69,7 @@ void test('a real run: one reboot command, the PDU restores the power, the CLI r
   const run = await runCli(['actuator', 'test', '--config', configFor(snmpActuator(sim.port)), '--router', 'r1', '--power-cycle', '--yes'], children);
   assert.equal(run.code, 0, run.err + run.out);
   assert.match(run.out, /cycle-sent\n.*outlet-off-read-back\n.*outlet-on-by-device-after-\d+ms\n.*outlet-on-confirmed/);
-  assert.match(run.out, /the PDU timed the cut: planned 2000 ms, read back on after \d+ ms/);
+  assert.match(run.out, /the device timed the cut: planned 2000 ms, read back on after \d+ ms/);
   assert.deepEqual(sim.commands.map((c) => c.command), ['reboot']);
   assert.deepEqual(sim.switches.map((s) => [s.on, s.by]), [[false, 'command'], [true, 'timer']]);
 });

@@ -84,7 +84,7 @@ async function runTest(options: TestOptions): Promise<void> {
     const device = report.device;
     if (device) {
       const late = device.onTime ? '' : ' (LATE: switched on from here)';
-      console.log(`the PDU timed the cut: planned ${device.plannedOffMs} ms, read back on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`);
+      console.log(`the device timed the cut: planned ${device.plannedOffMs} ms, read back on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`);
     }
   } catch (error) {
     if (error instanceof ActuatorError) throw new CliError(`${error.name}: ${error.message}`, 1);
