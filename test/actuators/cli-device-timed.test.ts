@@ -4,28 +4,16 @@
 // restores the power at the planned time, with no `actuator release`.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from './fixtures/cli-run.js';
+import { cliScratch, runCli, until } from './fixtures/cli-run.js';
 import { TasmotaSim } from '../../src/actuators/tasmota-sim.js';
 import { ShellySim } from '../../src/actuators/shelly-sim.js';
 import { JsonPduSim } from '../../src/actuators/json-pdu-sim.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-device-'));
-writeFileSync(join(dir, 'router.pw'), 'pw\n');
-writeFileSync(join(dir, 'pdu.pw'), 'pdu-pw\n');
-writeFileSync(join(dir, 'trust.json'), '{}');
-const children = new Set<ChildProcess>();
+const { children, configFor } = cliScratch('dmconfirm-cli-device-', after, { 'pdu.pw': 'pdu-pw\n' });
 const broker = new Mosquitto();
 before(() => broker.start());
-after(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await broker.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => broker.dispose());
 
 const OFF_MS = 2000;
 const TIMING = `timing: { offMs: ${OFF_MS}, offMinMs: 1000 }`;
@@ -83,33 +71,6 @@ const devices: Record<string, () => Promise<Device>> = {
     };
   },
 };
-
-function configFor(actuator: string): string {
-  const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(
-    file,
-    `agent: { id: a1, site: s1, trustRoot: trust.json }
-mqtt: { url: "mqtt://127.0.0.1:1883" }
-routers:
-  - name: r1
-    host: 127.0.0.1
-    username: admin
-    password: { file: router.pw }
-    methods: [power]
-    actuators:
-      power: ${actuator}
-`,
-  );
-  return file;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const [kind, make] of Object.entries(devices)) {
   void test(`${kind}: dry run says device-timed; a real run reports the device's timing`, async (t) => {

@@ -3,49 +3,10 @@
 // the cut, and a CLI SIGKILLed mid-cut leaves nothing dark: the PDU's timer restores power.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from './fixtures/cli-run.js';
+import { cliScratch, runCli, until } from './fixtures/cli-run.js';
 import { SnmpPduSim } from '../../src/actuators/snmp-pdu-sim.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-snmp-'));
-writeFileSync(join(dir, 'router.pw'), 'pw\n');
-writeFileSync(join(dir, 'community'), 'private\n');
-writeFileSync(join(dir, 'trust.json'), '{}');
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function configFor(actuator: string): string {
-  const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(
-    file,
-    `agent: { id: a1, site: s1, trustRoot: trust.json }
-mqtt: { url: "mqtt://127.0.0.1:1883" }
-routers:
-  - name: r1
-    host: 127.0.0.1
-    username: admin
-    password: { file: router.pw }
-    methods: [power]
-    actuators:
-      power: ${actuator}
-`,
-  );
-  return file;
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const { children, configFor } = cliScratch('dmconfirm-cli-snmp-', after, { community: 'private\n' });
 
 const snmpActuator = (port: number, method = 'reboot') =>
   `{ driver: snmp, host: 127.0.0.1, port: ${port}, mib: apc-rpdu, outlet: 2, method: ${method}, snmp: { version: "2c", community: { file: community } }, timing: { offMs: 2000 } }`;
