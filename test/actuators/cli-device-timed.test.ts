@@ -25,6 +25,8 @@ interface Device {
   powered(): boolean;
   /** Switches so far: [powered, by the device's own timer]. */
   history(): Array<[boolean, boolean]>;
+  /** The load unpowered, behind the driver's back. */
+  cutByHand(): void;
 }
 
 const devices: Record<string, () => Promise<Device>> = {
@@ -37,6 +39,7 @@ const devices: Record<string, () => Promise<Device>> = {
       stop: () => sim.stop(),
       powered: () => sim.relays[0] === true,
       history: () => sim.switches.map((s) => [s.on, s.by === 'device']),
+      cutByHand: () => void (sim.relays[0] = false),
     };
   },
   async shelly() {
@@ -48,6 +51,7 @@ const devices: Record<string, () => Promise<Device>> = {
       stop: () => sim.stop(),
       powered: () => sim.outputs[0] === true,
       history: () => sim.switches.map((s) => [s.output, s.by === 'device']),
+      cutByHand: () => void (sim.outputs[0] = false),
     };
   },
   async raritan() {
@@ -58,6 +62,7 @@ const devices: Record<string, () => Promise<Device>> = {
       stop: () => sim.stop(),
       powered: () => sim.outlets[1]!.on,
       history: () => sim.switches.map((s) => [s.on, s.by === 'device']),
+      cutByHand: () => void (sim.outlets[1]!.on = false),
     };
   },
   async netio() {
@@ -68,6 +73,7 @@ const devices: Record<string, () => Promise<Device>> = {
       stop: () => sim.stop(),
       powered: () => sim.outlets[1]!.on,
       history: () => sim.switches.map((s) => [s.on, s.by === 'device']),
+      cutByHand: () => void (sim.outlets[1]!.on = false),
     };
   },
 };
@@ -102,3 +108,16 @@ for (const [kind, make] of Object.entries(devices)) {
     assert.deepEqual(device.history(), [[false, false], [true, true]], 'restored by the device itself');
   });
 }
+
+void test('actuator release switches every kind of network outlet back on, reading it back', async (t) => {
+  for (const [kind, make] of Object.entries(devices)) {
+    const device = await make();
+    t.after(() => device.stop());
+    device.cutByHand(); // as a dead agent with a host-timed method would have left it
+    assert.equal(device.powered(), false);
+    const release = await runCli(['actuator', 'release', '--config', configFor(device.actuator)], children);
+    assert.equal(release.code, 0, `${kind}: ${release.out}${release.err}`);
+    assert.match(release.out, new RegExp(`ok {6}r1/power \\(${kind}\\): power on`));
+    assert.equal(device.powered(), true, kind);
+  }
+});
