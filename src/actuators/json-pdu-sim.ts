@@ -12,6 +12,8 @@ import { generate } from 'selfsigned';
 export interface JsonPduSimOptions {
   kind: 'raritan' | 'netio';
   outlets?: number;
+  host?: string;
+  port?: number;
   username: string;
   password: string;
   /** The PDU's default cycle delay in seconds (Raritan), before anyone sets it. */
@@ -46,7 +48,7 @@ export class JsonPduSim {
     this.fingerprint256 = new X509Certificate(pems.cert).fingerprint256;
     const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => void this.#handle(req, res));
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export interface ShellySimOptions {
   switches?: number;
   password?: string;
+  host?: string;
+  port?: number;
   /** Every output switch (a wired load follows it). */
   onSwitch?: (id: number, output: boolean) => void;
 }
@@ -36,7 +38,7 @@ export class ShellySim {
   async start(): Promise<void> {
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
   }
 
   async stop(): Promise<void> {

@@ -7,8 +7,8 @@ import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
 import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
-import { SnmpPduSim } from '../../actuators/snmp-pdu-sim.js';
-import { SNMP_MIB_NAMES } from '../../actuators/snmp-mibs.js';
+import { readFileSync } from 'node:fs';
+import { SIMULATED_DEVICES, startSimulator } from '../../actuators/simulators.js';
 
 interface TestOptions {
   config: string;
@@ -128,37 +128,49 @@ export function registerActuator(program: Command): void {
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
   actuator
-    .command('simulate-pdu')
-    .description('Run a simulated SNMP PDU (a real SNMP agent on UDP) for `actuator test`, the demo and tests; Ctrl-C stops it')
-    .requiredOption('--mib <name>', 'apc-rpdu, apc-spdu, cyberpower or eaton')
+    .command('simulate')
+    .description('Run a simulated network power device (snmp, tasmota, shelly, raritan, netio) for `actuator test` and the demo; Ctrl-C stops it')
+    .argument('<kind>', SIMULATED_DEVICES.join(', '))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'UDP port (0: any free port)', '1161')
-    .option('--community <name>', 'v2c community', 'private')
-    .option('--reboot-seconds <n>', 'outlet reboot duration before anyone sets it', '5')
-    .action((options: SimulateOptions) => runSimulatePdu(options));
+    .option('--port <n>', 'port (snmp: UDP, default 1161; others TCP, default any free port)')
+    .option('--mib <name>', 'snmp: apc-rpdu, apc-spdu, cyberpower or eaton', 'apc-rpdu')
+    .option('--community <name>', 'snmp: v2c community', 'private')
+    .option('--broker <url>', 'tasmota: the MQTT broker the device is on')
+    .option('--topic <name>', 'tasmota: the device topic', 'tasmota-sim')
+    .option('--username <name>', 'raritan, netio: basic auth user', 'admin')
+    .option('--password-file <file>', 'shelly, raritan, netio: file holding the device password')
+    .option('--reboot-seconds <n>', 'snmp, raritan: the off time before the agent sets one', '5')
+    .action((kind: string, options: SimulateOptions) => runSimulate(kind, options));
 }
 
 interface SimulateOptions {
-  mib: string;
   host: string;
-  port: string;
+  port?: string;
+  mib: string;
   community: string;
+  broker?: string;
+  topic: string;
+  username: string;
+  passwordFile?: string;
   rebootSeconds: string;
 }
 
-async function runSimulatePdu(options: SimulateOptions): Promise<void> {
-  const mib = SNMP_MIB_NAMES.find((m) => m === options.mib);
-  if (!mib) throw new CliError(`--mib must be one of ${SNMP_MIB_NAMES.join(', ')}`, 2);
-  const sim = new SnmpPduSim({
-    mib,
-    host: options.host,
-    port: Number(options.port),
-    community: options.community,
-    rebootSeconds: Number(options.rebootSeconds),
-    onSwitch: (outlet, on) => console.log(`${new Date().toISOString()}  outlet ${outlet} ${on ? 'ON' : 'OFF'}`),
-  });
-  const port = await sim.start();
-  console.log(`simulated ${mib} PDU on udp ${options.host}:${port}, community ${options.community}`);
+async function runSimulate(kind: string, options: SimulateOptions): Promise<void> {
+  const device = SIMULATED_DEVICES.find((k) => k === kind);
+  if (!device) throw new CliError(`kind must be one of ${SIMULATED_DEVICES.join(', ')}`, 2);
+  const password = options.passwordFile ? readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '') : undefined;
+  let sim;
+  try {
+    sim = await startSimulator(device, {
+      ...options,
+      port: Number(options.port ?? (device === 'snmp' ? 1161 : 0)),
+      rebootSeconds: Number(options.rebootSeconds),
+      ...(password ? { password } : {}),
+    }, (line) => console.log(line));
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+  console.log(`simulated ${sim.reach}`);
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
   await sim.stop();
 }
