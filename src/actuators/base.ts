@@ -4,6 +4,7 @@ import { PulseChannel, planPowerOff, planPress, type PulseChannelOptions, type P
 import { realClock, type Clock } from '../time/clock.js';
 import type { ActionOptions, ActionReport, Actuator, ActuatorDeps } from './types.js';
 import { ActuatorError, UnsupportedActionError } from './errors.js';
+import type { TimedPulse } from './gpio-pulse.js';
 
 /**
  * The part every driver shares: clamping, the per-output lock and the pulse that always
@@ -72,6 +73,8 @@ export interface RelayOutput {
   close(): Promise<void>;
   /** Commands written to the device so far, when the output can tell (serial boards). */
   commandsSent?(): number;
+  /** Energize, hold `ms` and de-energize, timed by a child process rather than the event loop (GPIO). */
+  timedPulse?(ms: number): TimedPulse;
 }
 
 export type Wiring = 'normally-closed' | 'normally-open';
@@ -113,7 +116,29 @@ export class RelayActuator extends BaseActuator {
   }
 
   protected pressSteps(): PulseSteps {
-    return this.#steps('button-down', 'button-up');
+    const steps = this.#steps('button-down', 'button-up');
+    const output = this.output;
+    if (!output.timedPulse) return steps;
+    // The press length is timed by a child that holds the line; the release below re-asserts it.
+    let pulse: TimedPulse | undefined;
+    return {
+      ...steps,
+      engage: async (ms) => {
+        pulse = output.timedPulse!(ms);
+        await pulse.started;
+      },
+      hold: async (ms) => {
+        // A child that overruns is stopped; the release step then sets the line itself.
+        const overrun = new AbortController();
+        const timeout = this.clock.sleep(ms + 2000).then(() => overrun.signal.aborted || pulse?.kill());
+        try {
+          await pulse?.done;
+        } finally {
+          overrun.abort();
+          void timeout;
+        }
+      },
+    };
   }
 
   protected powerSteps(): PulseSteps {

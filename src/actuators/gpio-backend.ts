@@ -1,4 +1,5 @@
 import type { RelayOutput } from './base.js';
+import type { TimedPulse } from './gpio-pulse.js';
 import { SysfsGpioOutput, sysfsUnavailableReason, type SysfsGpioOptions } from './gpio.js';
 import { GpiosetOutput } from './gpioset.js';
 
@@ -35,6 +36,12 @@ export class GpioBackendOutput implements RelayOutput {
 
   async close(): Promise<void> {
     await this.#inner?.close();
+  }
+
+  timedPulse(ms: number): TimedPulse {
+    const inner = this.#require();
+    if (!inner.timedPulse) throw new Error(`${this.description} cannot time a pulse itself`);
+    return inner.timedPulse(ms);
   }
 
   #choose(): RelayOutput {

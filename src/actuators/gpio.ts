@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Gpio } from 'onoff';
 import type { Logger } from '../log/logger.js';
 import type { RelayOutput } from './base.js';
+import { runChildPulse, sysfsPulseCommand, type TimedPulse } from './gpio-pulse.js';
 import { ActuatorUnavailableError } from './errors.js';
 import { SYSFS_GPIO_ROOT, mapBcmPin, readGpioChips, type PinMapping } from './gpio-chips.js';
 
@@ -79,6 +80,13 @@ export class SysfsGpioOutput implements RelayOutput {
 
   async deenergize(): Promise<void> {
     await this.#require().write(0);
+  }
+
+  /** A press timed by a shell writing the value file (see gpio-pulse.ts), not by Node. */
+  timedPulse(ms: number): TimedPulse {
+    this.#require();
+    const valueFile = join(SYSFS_GPIO_ROOT, `gpio${this.#mapping!.sysfs}`, 'value');
+    return runChildPulse(sysfsPulseCommand(valueFile, ms), this.description);
   }
 
   /** Leaves the pin exported and driven released: unexporting would let it float. */

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { RelayOutput } from './base.js';
 import { ActuatorUnavailableError } from './errors.js';
 import { PI_HEADER_LABELS } from './gpio-chips.js';
+import { gpiosetPulseCommand, runChildPulse, type TimedPulse } from './gpio-pulse.js';
 
 const run = promisify(execFile);
 
@@ -83,6 +84,14 @@ export class GpiosetOutput implements RelayOutput {
 
   async close(): Promise<void> {
     if (this.#version) await this.deenergize();
+  }
+
+  /** A press timed by gpioset itself (v2 toggle period, v1 --mode=time), not by Node. */
+  timedPulse(ms: number): TimedPulse {
+    if (!this.#version || !this.#chip) throw new ActuatorUnavailableError(`${this.description} is not open`);
+    const tool = this.options.toolDir ? `${this.options.toolDir}/gpioset` : 'gpioset';
+    const active = this.options.activeLow ? 0 : 1;
+    return runChildPulse(gpiosetPulseCommand(this.#version, tool, this.#chip, this.options.pin, active, ms), this.description);
   }
 
   async #set(level: 0 | 1): Promise<void> {

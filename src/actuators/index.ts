@@ -10,6 +10,12 @@ import { WtiOutlet, wtiDialect } from './wti.js';
 import { ApcOutlet, apcDialect } from './apc.js';
 import { SimActuator } from './sim.js';
 import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
+import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
+import { SnmpOutlet } from './snmp-pdu.js';
+import { TasmotaOutlet } from './tasmota.js';
+import { ShellyOutlet } from './shelly.js';
+import { RaritanOutlet } from './raritan.js';
+import { NetioOutlet } from './netio.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
 export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
@@ -69,7 +75,34 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
     }
     case 'routeros-poe':
       return createPoeActuator(config, name, deps);
+    case 'snmp': {
+      const timedBy = config.method === 'reboot' ? 'device' : 'host';
+      return new NetworkOutletActuator('snmp', name, networkOutlet(config)!, { timedBy, pollMs: config.pollMs }, config.timing, deps);
+    }
+    case 'tasmota':
+    case 'shelly':
+    case 'raritan':
+    case 'netio':
+      return new NetworkOutletActuator(config.driver, name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
     case 'sim':
       return new SimActuator(name, config.url, config.timing, deps);
+  }
+}
+
+/** The outlet client of a network-switched outlet configuration (read-only use: doctor). */
+export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefined {
+  switch (config.driver) {
+    case 'snmp':
+      return new SnmpOutlet(config);
+    case 'tasmota':
+      return new TasmotaOutlet(config);
+    case 'shelly':
+      return new ShellyOutlet(config);
+    case 'raritan':
+      return new RaritanOutlet(config);
+    case 'netio':
+      return new NetioOutlet(config);
+    default:
+      return undefined;
   }
 }

@@ -16,6 +16,21 @@ export interface ActionReport {
   effectiveMs: number;
   clamped: boolean;
   edges: ActionEdge[];
+  /** Set when the device itself timed the cut (PDU reboot, PulseTime, toggle_after): what it did. */
+  device?: DeviceTiming;
+}
+
+/** The device's own timing of a cut, as read back from the outlet during it. */
+export interface DeviceTiming {
+  timedBy: 'device';
+  /** The off time the device was told to apply (rounded to what it can time). */
+  plannedOffMs: number;
+  /** From the cycle command's answer to the first read that showed the outlet on again. */
+  observedOffMs: number;
+  /** Read-back interval: observedOffMs is late by at most this much. */
+  resolutionMs: number;
+  /** false: the device was late and the agent switched the outlet on itself. */
+  onTime: boolean;
 }
 
 export interface ActionOptions {

@@ -98,6 +98,96 @@ export const poeActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+const v2c = z.strictObject({ version: z.literal('2c'), community: secretRef.describe('Write community') });
+const v3 = z.strictObject({
+  version: z.literal('3'),
+  username: z.string().min(1),
+  authProtocol: z.enum(['sha', 'sha224', 'sha256', 'sha384', 'sha512', 'md5']).default('sha'),
+  authKey: secretRef,
+  privProtocol: z.enum(['aes', 'aes256b', 'aes256r', 'des']).default('aes'),
+  privKey: secretRef,
+});
+
+export const snmpActuatorSchema = z.strictObject({
+  driver: z.literal('snmp'),
+  host: z.string().min(1).describe('The PDU\'s address'),
+  port: z.number().int().min(1).max(65535).default(161),
+  mib: z.enum(['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton']).describe('Which outlet-control MIB the PDU speaks'),
+  outlet: z.number().int().min(1).describe('Outlet number feeding the router'),
+  unit: z.number().int().min(0).default(0).describe('Eaton only: the daisy-chain unit (strapping index)'),
+  method: z
+    .enum(['reboot', 'off-on'])
+    .default('reboot')
+    .describe('reboot: the PDU times the cut (power returns even if the agent dies); off-on: timed here'),
+  snmp: z.discriminatedUnion('version', [v2c, v3]).describe('SNMP v2c (community) or v3 authPriv; keys and community are secrets'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(2000),
+  retries: z.number().int().min(0).max(5).default(1),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the PDU times the cut'),
+  timing: timingSchema,
+});
+
+export const tasmotaActuatorSchema = z.strictObject({
+  driver: z.literal('tasmota'),
+  broker: z
+    .strictObject({
+      url: z.string().regex(/^mqtts?:\/\//, 'must be mqtt:// or mqtts://'),
+      username: z.string().optional(),
+      password: secretRef.optional(),
+      ca: z.string().optional().describe('CA certificate (PEM file) for mqtts'),
+    })
+    .describe('The broker the Tasmota device is on (often the site broker)'),
+  topic: z.string().regex(/^[^#+/\s]+$/, 'the device\'s %topic%, without wildcards or slashes'),
+  relay: z.number().int().min(1).max(32).default(1).describe('POWER<n>'),
+  wiring: z
+    .enum(['outlet', 'normally-closed'])
+    .describe('outlet: a smart plug (relay on = router powered; cut by Backlog + Delay); normally-closed: relay on = router off (cut by PulseTime)'),
+  prefix: z.strictObject({ cmnd: z.string().default('cmnd'), stat: z.string().default('stat') }).default({ cmnd: 'cmnd', stat: 'stat' }),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+  timing: timingSchema,
+});
+
+export const shellyActuatorSchema = z.strictObject({
+  driver: z.literal('shelly'),
+  url: z.url().describe('The device, e.g. http://192.0.2.60 (its RPC is POST /rpc)'),
+  password: secretRef.optional().describe('The device password (user admin), when authentication is on'),
+  switchId: z.number().int().min(0).max(15).default(0),
+  wiring: z.enum(['outlet', 'normally-closed']).describe('outlet: output on = router powered; normally-closed: output on = router off'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+  timing: timingSchema,
+});
+
+const pinnedHttp = {
+  fingerprint: z
+    .string()
+    .regex(/^(sha256:)?([0-9a-fA-F]{2}:?){32}$/, 'must be a SHA-256 fingerprint (64 hex digits, colons optional)')
+    .optional()
+    .describe('Pinned SHA-256 fingerprint of the device certificate (https); checked before anything is sent'),
+  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+};
+
+export const raritanActuatorSchema = z.strictObject({
+  driver: z.literal('raritan'),
+  url: z.url().describe('The PDU, e.g. https://192.0.2.70'),
+  username: z.string().min(1),
+  password: secretRef,
+  outlet: z.number().int().min(1).describe('Outlet number as printed (1-based)'),
+  ...pinnedHttp,
+  timing: timingSchema,
+});
+
+export const netioActuatorSchema = z.strictObject({
+  driver: z.literal('netio'),
+  url: z.url().describe('The PDU, e.g. https://192.0.2.71 (JSON API at /netio.json)'),
+  username: z.string().min(1).optional().describe('The JSON API read-write user'),
+  password: secretRef.optional(),
+  output: z.number().int().min(1),
+  ...pinnedHttp,
+  timing: timingSchema,
+});
+
 export const simActuatorSchema = z.strictObject({
   driver: z.literal('sim'),
   url: z.url().describe('Control endpoint of `dmconfirm sim router`, e.g. http://127.0.0.1:8780'),
@@ -111,6 +201,11 @@ export const actuatorSchema = z.discriminatedUnion('driver', [
   wtiActuatorSchema,
   apcActuatorSchema,
   poeActuatorSchema,
+  snmpActuatorSchema,
+  tasmotaActuatorSchema,
+  shellyActuatorSchema,
+  raritanActuatorSchema,
+  netioActuatorSchema,
   simActuatorSchema,
 ]);
 

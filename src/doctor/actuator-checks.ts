@@ -5,7 +5,9 @@ import type { ActuatorConfig } from '../config/actuator-schema.js';
 import { describeActuator } from '../actuators/plan.js';
 import { sysfsUnavailableReason } from '../actuators/gpio.js';
 import { mapBcmPin, readGpioChips, SYSFS_GPIO_ROOT } from '../actuators/gpio-chips.js';
-import { fail, pass, type CheckResult } from './check.js';
+import { fail, pass, warn, type CheckResult } from './check.js';
+import { ifAgentDies } from '../actuators/timed-by.js';
+import { networkOutlet } from '../actuators/index.js';
 
 type GpioConfig = Extract<ActuatorConfig, { driver: 'gpio' }>;
 type SerialConfig = Extract<ActuatorConfig, { driver: 'lcus' | 'numato' | 'wti' | 'apc' }>;
@@ -123,3 +125,23 @@ export function serialConfig(config: ActuatorConfig): SerialConfig | undefined {
   return config.driver === 'lcus' || config.driver === 'numato' || config.driver === 'wti' || config.driver === 'apc' ? config : undefined;
 }
 
+/** Adds what happens if the agent dies mid-cut (device-timed or host-timed) to an actuator's line. */
+export function withDeathBehaviour(result: CheckResult, config: ActuatorConfig): CheckResult {
+  return { ...result, detail: `${result.detail}; if the agent dies mid-cut: ${ifAgentDies(config).explain}` };
+}
+
+/** A network outlet answers and reads its state; nothing is switched. */
+export async function checkNetworkActuator(name: string, config: ActuatorConfig): Promise<CheckResult> {
+  const what = describeActuator(config);
+  const outlet = networkOutlet(config);
+  if (!outlet) return fail(name, `driver ${config.driver} is not known to doctor`, 'report this');
+  try {
+    const state = await outlet.read();
+    if (state !== 'on') return warn(name, `${what}: outlet reads ${state}`, 'dmconfirm actuator release --config <file> switches it on (with the agent stopped)');
+    return pass(name, `${what}: answers, outlet on`);
+  } catch (error) {
+    return fail(name, `${what}: ${(error as Error).message}`, 'check host, port, credentials and that the device allows this client');
+  } finally {
+    await outlet.close().catch(() => undefined);
+  }
+}

@@ -6,7 +6,7 @@ import { judgeBehaviours, loadShippedReports } from '../probe/known-behaviours.j
 import { judgePairing, PairingStore } from '../pairing/paired-unit.js';
 import { probeSystemClockSync, type SyncProbes } from '../time/wall-clock.js';
 import { fail, pass, warn, type CheckResult } from './check.js';
-import { checkSimActuator, gpioFacts, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
+import { checkNetworkActuator, checkSimActuator, gpioFacts, withDeathBehaviour, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
 import {
   checkTrustRoot,
   inspectAgentKey,
@@ -68,7 +68,7 @@ export async function runDoctor(file: string, options: DoctorOptions = {}): Prom
   for (const [index, router] of config.routers.entries()) {
     for (const role of ['power', 'button'] as const) {
       const actuator = router.actuators[role];
-      if (actuator) add(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio));
+      if (actuator) add(withDeathBehaviour(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio), actuator));
     }
     const probe = await probeRouter(`${router.name}`, router, `routers[${index}]`);
     for (const result of probe.results) add(result);
@@ -108,6 +108,6 @@ async function actuatorCheck(name: string, actuator: ActuatorConfig, gpio: GpioP
       return login ? { ...login, name } : fail(name, 'no answer', 'check the switch');
     }
     default:
-      return fail(name, `driver ${actuator.driver} is not known to doctor`, 'report this');
+      return checkNetworkActuator(name, actuator);
   }
 }

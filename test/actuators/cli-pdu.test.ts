@@ -2,41 +2,10 @@
 // command drives each driver against its simulated device, byte for byte.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApcDevice, WtiDevice, type SerialDevice } from './fixtures/serial-devices.js';
-import { NO_SOCAT, runCli, withPtyDevice } from './fixtures/cli-run.js';
+import { cliScratch, NO_SOCAT, runCli, withPtyDevice } from './fixtures/cli-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-pdu-'));
-writeFileSync(join(dir, 'router.pw'), 'pw\n');
-writeFileSync(join(dir, 'pdu.pw'), 'apc\n');
-writeFileSync(join(dir, 'trust.json'), '{}');
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function configFor(actuator: string): string {
-  const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(
-    file,
-    `agent: { id: a1, site: s1, trustRoot: trust.json }
-mqtt: { url: "mqtt://127.0.0.1:1883" }
-routers:
-  - name: r1
-    host: 127.0.0.1
-    username: admin
-    password: { file: router.pw }
-    methods: [power]
-    actuators:
-      power: ${actuator}
-`,
-  );
-  return file;
-}
+const { dir, children, configFor } = cliScratch('dmconfirm-cli-pdu-', after, { 'pdu.pw': 'apc\n' });
 
 function cli(args: string[]): ReturnType<typeof runCli> {
   return runCli(args, children);

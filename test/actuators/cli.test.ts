@@ -9,6 +9,8 @@ import { capabilitiesOf, planActuatorTest } from '../../src/actuators/plan.js';
 import { LcusDevice } from './fixtures/serial-devices.js';
 import { NO_SOCAT, runCli, withPtyDevice } from './fixtures/cli-run.js';
 import { SimulatedRouter } from '../../src/sim/index.js';
+import { actuatorSchema } from '../../src/config/actuator-schema.js';
+import { ifAgentDies } from '../../src/actuators/timed-by.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-cli-'));
 writeFileSync(join(dir, 'router.pw'), 'pw\n');
@@ -53,6 +55,7 @@ void test('plan: power cycle through an NC GPIO relay, default off time', () => 
     'wait 8000 ms (bounds 2000..60000 ms)',
     'de-energize relay: router power ON (always, even on error or Ctrl-C)',
     'stop: release and close',
+    'if the agent dies mid-cut: host-timed: the relay stays energized (router unpowered); needs `dmconfirm actuator release` (systemd ExecStopPost runs it)',
   ]);
 });
 
@@ -179,4 +182,22 @@ void test('config: a PDU as the button or a normally-open relay as the power cut
       /routers\[0\]\.actuators\.button: driver apc cannot press a button/.test(error.message) &&
       /routers\[0\]\.actuators\.power: driver gpio cannot cut power/.test(error.message),
   );
+});
+
+void test('every driver says whether power comes back by itself if the agent dies mid-cut', () => {
+  const cases: Array<[Record<string, unknown>, 'device-timed' | 'host-timed']> = [
+    [{ driver: 'gpio', pin: 17, wiring: 'normally-closed' }, 'host-timed'],
+    [{ driver: 'lcus', path: '/dev/x', wiring: 'normally-open' }, 'host-timed'],
+    [{ driver: 'numato', path: '/dev/x', wiring: 'normally-closed' }, 'host-timed'],
+    [{ driver: 'wti', path: '/dev/x', plug: 1, method: 'boot' }, 'device-timed'],
+    [{ driver: 'wti', path: '/dev/x', plug: 1, method: 'off-on' }, 'host-timed'],
+    [{ driver: 'apc', path: '/dev/x', outlet: 1, method: 'reboot' }, 'device-timed'],
+    [{ driver: 'apc', path: '/dev/x', outlet: 1, method: 'off-on' }, 'host-timed'],
+    [{ driver: 'sim', url: 'http://127.0.0.1:1' }, 'host-timed'],
+  ];
+  for (const [config, expected] of cases) {
+    const parsed = actuatorSchema.parse(config);
+    assert.equal(ifAgentDies(parsed).timedBy, expected, JSON.stringify(config));
+    assert.match(ifAgentDies(parsed).explain, expected === 'device-timed' ? /restores the power by itself/ : /needs `dmconfirm actuator release`/);
+  }
 });

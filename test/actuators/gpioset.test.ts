@@ -8,6 +8,7 @@ import { createActuator } from '../../src/actuators/index.js';
 import { actuatorSchema } from '../../src/config/actuator-schema.js';
 import { gpiosetArgs, parseLibgpiodVersion, pickChip } from '../../src/actuators/gpioset.js';
 import { ActuatorUnavailableError } from '../../src/actuators/errors.js';
+import { gpiosetPulseCommand, sysfsPulseCommand } from '../../src/actuators/gpio-pulse.js';
 
 /** Fake libgpiod tools that log each call with a timestamp (ms since the epoch). */
 function fakeTools(version: string, detect: string): { dir: string; calls: () => Array<{ at: number; args: string }> } {
@@ -16,6 +17,12 @@ function fakeTools(version: string, detect: string): { dir: string; calls: () =>
   const gpioset = `#!/bin/sh
 if [ "$1" = "--version" ]; then echo "gpioset (libgpiod) ${version}"; exit 0; fi
 echo "$(date +%s%3N) $*" >> "${log}"
+# Hold like the real tools: v1 --mode=time --usec=N; v2 -t MSms,0 toggles the line after MS and exits.
+case "$1" in --mode=time) sleep "$(awk "BEGIN { print \${2#--usec=} / 1000000 }")" ;; esac
+if [ "$3" = "-t" ] && [ "$4" != "0" ]; then
+  sleep "$(awk "BEGIN { print \${4%%ms,0} / 1000 }")"
+  echo "$(date +%s%3N) toggled $5" >> "${log}"
+fi
 `;
   writeFileSync(join(dir, 'gpioset'), gpioset);
   writeFileSync(join(dir, 'gpiodetect'), `#!/bin/sh\nprintf '%s\\n' "${detect}"\n`);
@@ -46,11 +53,13 @@ void test('libgpiod version, chip and command lines for v1 and v2', () => {
   assert.deepEqual(gpiosetArgs(2, 'gpiochip4', 17, 0), ['-c', 'gpiochip4', '-t0', '17=0']);
 });
 
-for (const [version, expectOn, expectOff] of [
-  ['v1.6.3', '--mode=exit gpiochip0 17=0', '--mode=exit gpiochip0 17=1'],
-  ['v2.1', '-c gpiochip0 -t0 17=0', '-c gpiochip0 -t0 17=1'],
+for (const [version, expectOn, expectUp, expectOff] of [
+  ['v1.6.3', '--mode=time --usec=300000 gpiochip0 17=0', '--mode=exit gpiochip0 17=1', '--mode=exit gpiochip0 17=1'],
+  ['v2.1', '-c gpiochip0 -t 300ms,0 17=0', 'toggled 17=0', '-c gpiochip0 -t0 17=1'],
 ] as const) {
-  void test(`gpioset ${version}: released at start, press energizes (active-low: 0) then releases`, async () => {
+  // The press is timed by the child holding the line (gpioset's own sleep), not by Node's event
+  // loop; the driver then re-asserts the released level as after any pulse.
+  void test(`gpioset ${version}: released at start, a press held and released by gpioset itself, then re-asserted`, async () => {
     const tools = fakeTools(version, 'gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)');
     try {
       const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
@@ -60,7 +69,7 @@ for (const [version, expectOn, expectOff] of [
       assert.deepEqual(tools.calls().map((c) => c.args), [expectOff]);
       await actuator.press(300);
       const calls = tools.calls();
-      assert.deepEqual(calls.map((c) => c.args), [expectOff, expectOn, expectOff]);
+      assert.deepEqual(calls.map((c) => c.args), [expectOff, expectOn, expectUp, expectOff]);
       const held = (calls[2]?.at ?? 0) - (calls[1]?.at ?? 0);
       assert.ok(held >= 250 && held < 3000, `held ${held} ms`);
       await actuator.stop();
@@ -87,4 +96,29 @@ void test('the real gpioset explains a host without gpiochips, and why sysfs was
   const actuator = createActuator(config, { logger: silentLogger() });
   // In a container without /dev/gpiochip*, gpiodetect lists nothing: the error must say so.
   await assert.rejects(actuator.start(), (error: Error) => error instanceof ActuatorUnavailableError && /gpiochip/.test(error.message) && /sysfs/.test(error.message));
+});
+
+void test('timed press command lines: v2 one gpioset with a toggle period, v1 a shell chaining hold and release, sysfs a shell', () => {
+  assert.deepEqual(gpiosetPulseCommand(2, '/usr/bin/gpioset', 'gpiochip4', 17, 0, 250), { file: '/usr/bin/gpioset', args: ['-c', 'gpiochip4', '-t', '250ms,0', '17=0'] });
+  const v1 = gpiosetPulseCommand(1, 'gpioset', 'gpiochip0', 27, 1, 300);
+  assert.equal(v1.file, 'sh');
+  assert.deepEqual(v1.args.slice(2), ['gpioset', '300000', 'gpiochip0', '27', '1', '0']);
+  assert.deepEqual(sysfsPulseCommand('/sys/class/gpio/gpio529/value', 120).args.slice(2), ['/sys/class/gpio/gpio529/value', '0.120']);
+});
+
+void test('a timed-press child that fails or hangs: the press fails, and the line is released by the driver', async () => {
+  const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
+  try {
+    // This gpioset holds far too long on a timed press (it would keep the button down).
+    const gpioset = join(tools.dir, 'gpioset');
+    writeFileSync(gpioset, readFileSync(gpioset, 'utf8').replace('if [ "$3" = "-t" ]', 'if [ "$4" = "200ms,0" ]; then sleep 60; fi\nif [ "$3" = "-t" ]'));
+    const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+    const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
+    await actuator.start();
+    await assert.rejects(actuator.press(200), /timed press child exited SIGKILL/);
+    assert.equal(tools.calls().at(-1)?.args, '-c gpiochip0 -t0 17=1', 'released by the driver after killing the child');
+    await actuator.stop();
+  } finally {
+    rmSync(tools.dir, { recursive: true, force: true });
+  }
 });

@@ -28,7 +28,10 @@ async function provideSecrets(text: string, dir: string): Promise<string> {
 const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort();
 
 void test('there is an example for every actuator kind', () => {
-  assert.deepEqual(files, ['apc.yaml', 'gpio-relays.yaml', 'lcus.yaml', 'numato.yaml', 'routeros-poe.yaml', 'sim.yaml', 'wti.yaml']);
+  assert.deepEqual(files, [
+    'apc.yaml', 'gpio-relays.yaml', 'lcus.yaml', 'netio.yaml', 'numato.yaml', 'raritan.yaml',
+    'routeros-poe.yaml', 'shelly.yaml', 'sim.yaml', 'snmp.yaml', 'tasmota.yaml', 'wti.yaml',
+  ]);
 });
 
 for (const file of files) {

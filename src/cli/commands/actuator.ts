@@ -7,6 +7,8 @@ import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
 import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
+import { readFileSync } from 'node:fs';
+import { SIMULATED_DEVICES, startSimulator } from '../../actuators/simulators.js';
 
 interface TestOptions {
   config: string;
@@ -79,6 +81,11 @@ async function runTest(options: TestOptions): Promise<void> {
     const [first, last] = [report.edges[0], report.edges.at(-1)];
     const held = first && last ? Math.round(last.monoMs - first.monoMs) : 0;
     console.log(`done: ${report.action} of ${report.effectiveMs} ms${report.clamped ? ' (clamped)' : ''}, measured ${held} ms between first and last edge`);
+    const device = report.device;
+    if (device) {
+      const late = device.onTime ? '' : ' (LATE: switched on from here)';
+      console.log(`the device timed the cut: planned ${device.plannedOffMs} ms, read back on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`);
+    }
   } catch (error) {
     if (error instanceof ActuatorError) throw new CliError(`${error.name}: ${error.message}`, 1);
     throw error;
@@ -120,4 +127,50 @@ export function registerActuator(program: Command): void {
     .requiredOption('--config <file>', 'agent configuration (YAML)')
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
+  actuator
+    .command('simulate')
+    .description('Run a simulated network power device (snmp, tasmota, shelly, raritan, netio) for `actuator test` and the demo; Ctrl-C stops it')
+    .argument('<kind>', SIMULATED_DEVICES.join(', '))
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (snmp: UDP, default 1161; others TCP, default any free port)')
+    .option('--mib <name>', 'snmp: apc-rpdu, apc-spdu, cyberpower or eaton', 'apc-rpdu')
+    .option('--community <name>', 'snmp: v2c community', 'private')
+    .option('--broker <url>', 'tasmota: the MQTT broker the device is on')
+    .option('--topic <name>', 'tasmota: the device topic', 'tasmota-sim')
+    .option('--username <name>', 'raritan, netio: basic auth user', 'admin')
+    .option('--password-file <file>', 'shelly, raritan, netio: file holding the device password')
+    .option('--reboot-seconds <n>', 'snmp, raritan: the off time before the agent sets one', '5')
+    .action((kind: string, options: SimulateOptions) => runSimulate(kind, options));
+}
+
+interface SimulateOptions {
+  host: string;
+  port?: string;
+  mib: string;
+  community: string;
+  broker?: string;
+  topic: string;
+  username: string;
+  passwordFile?: string;
+  rebootSeconds: string;
+}
+
+async function runSimulate(kind: string, options: SimulateOptions): Promise<void> {
+  const device = SIMULATED_DEVICES.find((k) => k === kind);
+  if (!device) throw new CliError(`kind must be one of ${SIMULATED_DEVICES.join(', ')}`, 2);
+  const password = options.passwordFile ? readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '') : undefined;
+  let sim;
+  try {
+    sim = await startSimulator(device, {
+      ...options,
+      port: Number(options.port ?? (device === 'snmp' ? 1161 : 0)),
+      rebootSeconds: Number(options.rebootSeconds),
+      ...(password ? { password } : {}),
+    }, (line) => console.log(line));
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
+  }
+  console.log(`simulated ${sim.reach}`);
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+  await sim.stop();
 }

@@ -1,0 +1,76 @@
+// End to end with a smart plug on the site broker: a simulated Tasmota plug, on the same
+// mosquitto the agent uses, feeds the simulated router. The plug times the cut itself
+// (Backlog Power 0; Delay; Power 1): a signed request ends verified, and a daemon SIGKILLed
+// mid-cut leaves the power to the plug, which restores it at the planned time.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TasmotaSim } from '../../src/actuators/tasmota-sim.js';
+import type { SimulatedSite } from '../../src/demo/site.js';
+import { daemon } from './fault-matrix.js';
+import { E2E } from './harness.js';
+
+const OFF_MS = 3000;
+
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function startPlugSite(t: TestContext): Promise<{ e2e: E2E; plug: TasmotaSim }> {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  // The plug must be on the broker before the agent starts (start-up reads it back and forces
+  // it on); the harness starts the broker itself, so it is started here once, ahead of it.
+  await e2e.broker.start();
+  e2e.broker.start = () => Promise.resolve();
+  const plug = new TasmotaSim({ brokerUrl: e2e.broker.url, topic: 'plug-hap1', onSwitch: (_relay, on) => (e2e.site as SimulatedSite | undefined)?.router.setPower(on) });
+  t.after(() => plug.stop());
+  await plug.start();
+  plug.relays[0] = true; // plugged in and on
+  await e2e.start({
+    router: { timing: { bootMs: 2000, shutdownMs: 2000, minOffMs: 1500 } },
+    routerConfig: {
+      methods: ['power'],
+      actuators: {
+        power: { driver: 'tasmota', broker: { url: e2e.broker.url }, topic: 'plug-hap1', wiring: 'outlet', timing: { offMs: OFF_MS, offMinMs: 2000 } },
+      },
+    },
+  });
+  return { e2e, plug };
+}
+
+async function changeRequest(e2e: E2E): Promise<string> {
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  await e2e.publish('request', jws);
+  return e2e.requestIdOf(jws);
+}
+
+void test('Tasmota plug on the site broker: signed request, the plug times the cut, verified', async (t) => {
+  const { e2e, plug } = await startPlugSite(t);
+  const requestId = await changeRequest(e2e);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.powerCuts, 1);
+  assert.deepEqual(plug.switches.map((s) => [s.on, s.by]), [[false, 'command'], [true, 'device']]);
+  assert.deepEqual(plug.commands.filter((c) => c.payload !== '').map((c) => c.command), ['Backlog']);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+});
+
+void test('Tasmota plug: the daemon SIGKILLed mid-cut; the plug restores the power at the planned time, no release', async (t) => {
+  const { e2e, plug } = await startPlugSite(t);
+  await e2e.stopAgent();
+  const child = await daemon(e2e, t);
+  await changeRequest(e2e);
+  await until(() => e2e.site.router.state().power === 'off', 'power cut');
+  child.kill('SIGKILL');
+  assert.equal((await child.exited()).signal, 'SIGKILL');
+  await until(() => e2e.site.router.state().power === 'on', 'power restored by the plug', 15_000);
+  const [off, on] = plug.switches;
+  assert.equal(on?.by, 'device');
+  assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
+  assert.equal(e2e.powerCuts, 1);
+});
