@@ -7,6 +7,7 @@ import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
 import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
+import { agentConfigOption } from '../agent-config-option.js';
 
 interface TestOptions {
   config: string;
@@ -106,7 +107,7 @@ export function registerActuator(program: Command): void {
   actuator
     .command('test')
     .description('Perform one real press or power cycle, step by step, after an interactive "yes"')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .requiredOption('--router <name>', 'router binding to act on')
     .option('--press', 'press the button (button actuator)')
     .option('--power-cycle', 'cut and restore the power (power actuator)')
@@ -117,7 +118,7 @@ export function registerActuator(program: Command): void {
   actuator
     .command('release')
     .description('Force every actuator released (button up, power on), as the agent does at start-up; for systemd ExecStopPost. Run only while the agent is stopped')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
 }

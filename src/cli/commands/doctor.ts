@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { doctorExitCode, formatCheck, formatSummary } from '../../doctor/check.js';
 import { runDoctor } from '../../doctor/run.js';
+import { agentConfigOption } from '../agent-config-option.js';
 
 interface DoctorFlags {
   config: string;
@@ -13,7 +14,7 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('Check an installation (config, state, clock, keys, trust root, GPIO/serial, routers, broker); exit 1 if any check fails')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .option('--credentials <dir>', 'where {credential: NAME} secrets are, outside systemd (sets $CREDENTIALS_DIRECTORY)')
     .option('--timeout <ms>', 'how long the broker may take to accept the connection', '5000')
     .option('--json', 'print the results as JSON')
