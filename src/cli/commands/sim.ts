@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import {
   describeRouter, fleetBaseDir, FleetConfigError, loadFleetConfig, simDeviceSchema, startFleet,
@@ -34,9 +35,29 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
   return { timeScale, devices: [device.data] };
 }
 
+/** A port someone else holds is one clear line naming the option, not a listen stack. */
+async function checkPortsFree(config: FleetConfig): Promise<void> {
+  const wanted = config.devices.flatMap((d) => [
+    { port: d.apiPort, what: 'API', option: '--api-port', key: 'apiPort' },
+    ...(d.tls ? [{ port: d.apiSslPort, what: 'api-ssl', option: '--api-ssl-port', key: 'apiSslPort' }] : []),
+    ...(d.controlPort === false ? [] : [{ port: d.controlPort, what: 'control endpoint', option: '--control-port', key: 'controlPort' }]),
+  ].filter((p) => p.port !== 0).map((p) => ({ ...p, host: d.host, name: d.name })));
+  for (const p of wanted) {
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', resolve);
+      server.listen(p.port, p.host, () => server.close(() => resolve(undefined)));
+    });
+    if (error?.code === 'EADDRINUSE') {
+      throw new CliError(`${p.host}:${p.port} (the ${p.what} of "${p.name}") is already in use, by another simulator or service; choose a free one with ${p.option} (0 = any; in a fleet file: ${p.key})`, 2);
+    }
+  }
+}
+
 async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<void> {
   let routers: Map<string, SimulatedRouter>;
   try {
+    await checkPortsFree(config);
     routers = await startFleet(config, baseDir);
   } catch (error) {
     if (error instanceof FleetConfigError || (error as NodeJS.ErrnoException).code !== undefined) {
@@ -45,7 +66,9 @@ async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<voi
     throw error;
   }
   for (const device of config.devices) {
-    for (const line of describeRouter(device.name, routers.get(device.name)!, device.host)) console.log(line);
+    const router = routers.get(device.name)!;
+    for (const line of describeRouter(device.name, router, device.host)) console.log(line);
+    console.log(`  serial   ${router.serialNumber}   system id ${router.systemId}`);
   }
   if (config.timeScale !== 1) console.log(`time scale ${config.timeScale} (test only)`);
   console.log('ready; Ctrl-C stops');
@@ -90,7 +113,7 @@ export function registerSim(program: Command): void {
   sim
     .command('fleet')
     .description('Run several simulated routers and PoE switches from one YAML file')
-    .requiredOption('--config <file>', 'fleet file (devices: [...], see README)')
+    .requiredOption('--config <file>', 'fleet file (devices: [...], see docs/simulator.md)')
     .action(async (opts: { config: string }) => {
       let config: FleetConfig;
       try {
