@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
+import { applyOperatorSettings } from './operator-defaults.js';
 
 const program = new Command();
 program
@@ -13,6 +14,7 @@ program
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
 conciseUsageErrors(program);
+applyOperatorSettings(program);
 
 try {
   await program.parseAsync(process.argv);

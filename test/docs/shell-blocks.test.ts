@@ -40,6 +40,9 @@ npm() { case "$*" in ci|"run build") return 0;; esac; command npm "$@"; }
 dmconfirm() { node --import "${fileURLToPath(import.meta.resolve('tsx'))}" "${join(ROOT, 'src', 'cli', 'main.ts')}" "$@"; }
 `;
 
+/** The user's own operator settings and overrides stay out of it. */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMCONFIRM') && k !== 'XDG_CONFIG_HOME'));
+
 const backgrounded = (code: string) => code.split('\n').filter((l) => /[^&]&\s*(#.*)?$/.test(l.replace(/\s+#.*$/, ''))).length;
 
 for (const file of [...new Set(blocks.filter((b) => b.marker?.kind === 'doc-test').map((b) => b.file))]) {
@@ -55,7 +58,7 @@ for (const file of [...new Set(blocks.filter((b) => b.marker?.kind === 'doc-test
     // Background commands (the simulator, mosquitto, the agent) must still run at the end.
     const script = `${PREAMBLE}${code}\nsleep 3\nrunning=$(jobs -r | wc -l)\n[ "$running" -eq ${backgrounded(code)} ] || { echo "background jobs running: $running of ${backgrounded(code)}" >&2; jobs >&2; exit 1; }\n`;
     const child = spawn('unshare', ['-n', '-p', '-f', '--mount-proc', 'bash', '-c', script], {
-      cwd: work, env: { ...process.env, HOME: home, XDG_CONFIG_HOME: '', DMCONFIRM_BROKER: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: work, env: { ...cleanEnv, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

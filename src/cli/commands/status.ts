@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { showStatus } from '../../operator/status.js';
 import { CliError } from '../cli-error.js';
-import { brokerOf, connectionOptions, seconds } from './publish.js';
+import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
 interface StatusCommandOptions extends PublishOptions {
-  broker: string;
   watch?: boolean;
   json?: boolean;
   settle: string;
@@ -16,11 +15,13 @@ export function registerStatus(program: Command): void {
     program
       .command('status')
       .description('Show every agent and router the broker knows of: online, device-mode, attempt-count, operation, last result')
-      .requiredOption('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
+      .option('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
       .option('--watch', 'keep redrawing on every change until Ctrl-C')
       .option('--json', 'print the model as JSON (one document per change with --watch)')
       .option('--settle <ms>', 'the first look is complete when no retained message came for this long', '300'),
   ).action(async (o: StatusCommandOptions) => {
+    if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
+    const broker = o.broker;
     const quietMs = Number(o.settle);
     if (!Number.isInteger(quietMs) || quietMs < 10) throw new CliError('--settle is a number of milliseconds (at least 10)', 2);
     // Watching ends on Ctrl-C with the connection closed cleanly; a single look ends by itself.
@@ -30,7 +31,7 @@ export function registerStatus(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     }
-    const result = await showStatus(brokerOf(o, 'status'), {
+    const result = await showStatus(brokerOf({ ...o, broker }, 'status'), {
       base: o.base,
       json: o.json === true,
       watch: o.watch === true,
