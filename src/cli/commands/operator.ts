@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerFollow } from './follow.js';
 import { registerPowerCycle } from './powercycle.js';
 import { registerPublish } from './publish.js';
 import { registerStatus } from './status.js';
@@ -8,4 +9,5 @@ export function registerOperatorCommands(program: Command): void {
   registerPowerCycle(program);
   registerPublish(program);
   registerStatus(program);
+  registerFollow(program);
 }

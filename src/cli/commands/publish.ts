@@ -10,6 +10,7 @@ import { parseDurationSeconds } from '../../trust/drafts.js';
 import { signPayload } from '../../trust/jws.js';
 import type { SigningKey } from '../../trust/keys.js';
 import { CliError } from '../cli-error.js';
+import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
 /** Options that connect a signing command to the agents: `--broker URL --site S [--wait]`. */
@@ -122,11 +123,14 @@ export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { 
     return;
   }
   const settings = brokerOf({ ...o, broker: o.broker }, 'publish');
+  const interrupt = onInterrupt();
   const result = await sendAndFollow(plan, settings, {
     connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
     out: process.stdout,
     err: process.stderr,
-  });
+    until: interrupt.until,
+    followHint: followCommand(plan.requestId, o, DEFAULT_BASE_TOPIC),
+  }).finally(interrupt.release);
   if (result.code !== EXIT.done) throw new CliError(result.summary, result.code);
   console.log(result.summary);
 }

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { DEFAULT_OFFLINE_AFTER } from '../../operator/settings.js';
 import { showStatus } from '../../operator/status.js';
 import { CliError } from '../cli-error.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
 interface StatusCommandOptions extends PublishOptions {
+  wide?: boolean;
+  offlineAfter: string;
   watch?: boolean;
   json?: boolean;
   settle: string;
@@ -18,7 +21,9 @@ export function registerStatus(program: Command): void {
       .option('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
       .option('--watch', 'keep redrawing on every change until Ctrl-C')
       .option('--json', 'print the model as JSON (one document per change with --watch)')
-      .option('--settle <ms>', 'the first look is complete when no retained message came for this long', '300'),
+      .option('--settle <ms>', 'the first look is complete when no retained message came for this long', '300')
+      .option('--wide', 'every column, however wide (default: fit the terminal, 80 columns in a pipe)')
+      .option('--offline-after <duration>', 'list agents offline for longer apart, below the table', DEFAULT_OFFLINE_AFTER),
   ).action(async (o: StatusCommandOptions) => {
     if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
     const broker = o.broker;
@@ -41,6 +46,11 @@ export function registerStatus(program: Command): void {
       out: process.stdout,
       err: process.stderr,
       until,
+      layout: {
+        wide: o.wide === true,
+        width: process.stdout.isTTY ? Math.max(40, process.stdout.columns) : 80,
+        offlineAfterMs: seconds(o.offlineAfter, '--offline-after') * 1000,
+      },
     });
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
