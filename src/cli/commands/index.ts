@@ -18,6 +18,7 @@ export const commandGroups: Array<{ names: readonly string[]; load: () => Promis
   { names: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor },
   { names: ['pair'], load: async () => (await import('./pair.js')).registerPair },
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
+  { names: ['completion'], load: async () => (await import('./completion.js')).registerCompletion },
 ];
 
 /** The registrations for this command line: only the named group when there is one, else all (help, typos). */
