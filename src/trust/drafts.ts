@@ -5,6 +5,7 @@ import { changeDigest, deviceModeChangeSchema } from './change.js';
 import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
 import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
+import { parseRosDuration } from '../routeros/duration.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
 
@@ -12,12 +13,11 @@ export function newRequestId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** "90s", "5m", "2h", "1d" or plain seconds. */
+/** "90s", "5m", "1h30m", "1d" or plain seconds: the one duration grammar (src/routeros/duration.ts), whole seconds. */
 export function parseDurationSeconds(text: string): number {
-  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
-  if (!match) refuse('bad-payload', `"${text}" is not a duration (like 90s, 5m, 2h, 1d)`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
+  const ms = parseRosDuration(text);
+  if (ms === undefined || ms % 1000 !== 0) refuse('bad-payload', `"${text}" is not a duration in whole seconds (like 90s, 5m, 1h30m, 1d)`);
+  return ms / 1000;
 }
 
 /** An absolute ISO time, or "+30m" relative to now. */

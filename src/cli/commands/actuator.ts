@@ -7,6 +7,7 @@ import { ActuatorError } from '../../actuators/errors.js';
 import { planActuatorTest, type TestAction } from '../../actuators/plan.js';
 import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
 import { agentConfigOption } from '../agent-config-option.js';
 
 interface TestOptions {
@@ -45,7 +46,7 @@ function loadForCli(file: string): ReturnType<typeof loadConfig> {
 
 async function runTest(options: TestOptions): Promise<void> {
   if (options.press && options.powerCycle) throw new CliError('choose one of --press and --power-cycle', 2);
-  const ms = options.ms === undefined ? undefined : Number(options.ms);
+  const ms = options.ms === undefined ? undefined : durationMs(options.ms, '--ms', 'ms');
   if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
   const loaded = loadForCli(options.config);
   const router = loaded.config.routers.find((r) => r.name === options.router);

@@ -6,10 +6,10 @@ import type { BrokerOptions } from '../../operator/broker.js';
 import { EXIT } from '../../operator/progress.js';
 import { describePlan, planSend, SendPlanError } from '../../operator/send-plan.js';
 import { sendAndFollow } from '../../operator/send.js';
-import { parseDurationSeconds } from '../../trust/drafts.js';
 import { signPayload } from '../../trust/jws.js';
 import type { SigningKey } from '../../trust/keys.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
 import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
@@ -61,13 +61,9 @@ export function publishOptions(command: Command): Command {
   );
 }
 
-/** A duration option in seconds; bad input is a usage error (exit 2). */
+/** A duration option in seconds (500ms, 10s, 5m, ...; a bare number is seconds); bad input exits 2. */
 export function seconds(text: string, what: string): number {
-  try {
-    return parseDurationSeconds(text);
-  } catch {
-    throw new CliError(`${what} "${text}" is not a duration (like 90s, 5m, 2h)`, 2);
-  }
+  return durationMs(text, what, 's') / 1000;
 }
 
 export function brokerOf(o: PublishOptions & { broker: string }, role: string) {

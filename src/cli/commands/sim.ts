@@ -7,6 +7,7 @@ import {
 import type { SimulatedRouter } from '../../sim/router.js';
 import { MODEL_NAMES } from '../../sim/profiles.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
 
 interface RouterFlags {
   name: string; model: string; routeros: string; host: string; apiPort: string; controlPort: string;
@@ -21,7 +22,8 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
     name: f.name, model: f.model, routeros: f.routeros, host: f.host,
     apiPort: Number(f.apiPort), controlPort: f.controlPort === 'off' ? false : Number(f.controlPort),
     tls: Boolean(f.tls), apiSslPort: Number(f.apiSslPort), user: f.user, passwordFile: f.passwordFile,
-    bootSeconds: Number(f.bootSeconds), shutdownSeconds: Number(f.shutdownSeconds), minOffSeconds: Number(f.minOffSeconds),
+    bootSeconds: durationMs(f.bootSeconds, '--boot-seconds') / 1000, shutdownSeconds: durationMs(f.shutdownSeconds, '--shutdown-seconds') / 1000,
+    minOffSeconds: durationMs(f.minOffSeconds, '--min-off-seconds') / 1000,
     splitReplies: f.splitReplies === undefined ? false : f.splitReplies === true ? 'random' : f.splitReplies,
     progressWhilePending: Boolean(f.progressWhilePending), stallOthers: Boolean(f.stallOthers),
     abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_OFFLINE_AFTER } from '../../operator/settings.js';
 import { showStatus } from '../../operator/status.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
@@ -21,14 +22,14 @@ export function registerStatus(program: Command): void {
       .option('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
       .option('--watch', 'keep redrawing on every change until Ctrl-C')
       .option('--json', 'print the model as JSON (one document per change with --watch)')
-      .option('--settle <ms>', 'the first look is complete when no retained message came for this long', '300')
+      .option('--settle <duration>', 'the first look is complete when no retained message came for this long (a bare number is ms)', '300ms')
       .option('--wide', 'every column, however wide (default: fit the terminal, 80 columns in a pipe)')
       .option('--offline-after <duration>', 'list agents offline for longer apart, below the table', DEFAULT_OFFLINE_AFTER),
   ).action(async (o: StatusCommandOptions) => {
     if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
     const broker = o.broker;
-    const quietMs = Number(o.settle);
-    if (!Number.isInteger(quietMs) || quietMs < 10) throw new CliError('--settle is a number of milliseconds (at least 10)', 2);
+    const quietMs = durationMs(o.settle, '--settle', 'ms');
+    if (quietMs < 10) throw new CliError('--settle: at least 10ms', 2);
     // Watching ends on Ctrl-C with the connection closed cleanly; a single look ends by itself.
     let stop: () => void = () => undefined;
     const until = new Promise<void>((resolve) => (stop = resolve));
