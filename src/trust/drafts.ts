@@ -6,6 +6,7 @@ import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './me
 import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
 import { parseRosDuration } from '../routeros/duration.js';
+import { notOneOf } from '../cli/did-you-mean.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
 
@@ -38,7 +39,7 @@ export interface ChangeOptions {
 
 function asFeature(name: string): DeviceModeFeature {
   if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(name)) {
-    refuse('bad-payload', `unknown feature "${name}" (known: ${DEVICE_MODE_FEATURES.join(', ')})`);
+    refuse('bad-payload', notOneOf(name, 'a device-mode feature', DEVICE_MODE_FEATURES));
   }
   return name as DeviceModeFeature;
 }
@@ -68,7 +69,7 @@ export function buildChange(options: ChangeOptions): DeviceModeChange {
   }
   const change: DeviceModeChange = {};
   if (options.mode !== undefined) {
-    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `unknown mode "${options.mode}" (known: ${DEVICE_MODES.join(', ')})`);
+    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `--mode: ${notOneOf(options.mode, 'a device-mode', DEVICE_MODES)}`);
     change.mode = options.mode as DeviceMode;
   }
   if (Object.keys(features).length > 0) change.features = features;

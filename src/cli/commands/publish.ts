@@ -10,6 +10,7 @@ import { signPayload } from '../../trust/jws.js';
 import type { SigningKey } from '../../trust/keys.js';
 import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
+import { refuseClosedWindow } from '../signing-checks.js';
 import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
@@ -142,6 +143,7 @@ export async function signAndPublish(
   o: PublishOptions & { out?: string; force?: boolean; agent?: string },
 ): Promise<void> {
   if (!key) throw new CliError('--broker needs a signed message: give --key (or write a draft with --out, co-sign it, then dmconfirm publish)', 2);
+  refuseClosedWindow(payload, Date.now());
   const envelope = await signPayload(payload, typ, key);
   if (o.out && !o.dryRun) {
     await writeEnvelope(o.out, envelope, { overwrite: o.force === true });

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { buildApproval, buildChange, parseChangeSpec } from '../../../trust/drafts.js';
 import { TYP } from '../../../trust/messages.js';
-import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
-import { cliAction, collect, EXIT_INPUT } from './io.js';
+import { cliAction, collect } from './io.js';
 import { emit, requesterOf } from './request.js';
 import type { TargetOptions } from './request.js';
+import { methodOf } from '../../signing-checks.js';
 
 interface ApproveOptions extends Omit<TargetOptions, 'agent'>, PublishOptions {
   challenge: string;
@@ -37,7 +37,7 @@ export function registerApprove(program: Command): void {
     .action(
       cliAction(async (o: ApproveOptions) => {
         const challenge = await readChallenge(o.challenge);
-        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
+        const method = methodOf(o.method);
         const target = { ...o, agent: challenge.agent };
         const { key, requester } = await requesterOf(target);
         const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
@@ -52,7 +52,7 @@ export function registerApprove(program: Command): void {
           requester,
           now: Date.now(),
           expect,
-          method: o.method,
+          method,
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
         });
         // The approver's own signature counts: it is not marked as the requester's.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { typForKind } from '../../../trust/drafts.js';
 import { cosignEnvelope } from '../../../trust/jws.js';
 import { cliAction, describeMessage, loadKeyOption, readEnvelopeFile, writeEnvelope } from './io.js';
+import { refuseClosedWindow } from '../../signing-checks.js';
 
 export function registerCosign(program: Command): void {
   program
@@ -14,6 +15,7 @@ export function registerCosign(program: Command): void {
       cliAction(async (file: string, o: { key: string; out?: string }) => {
         const { envelope, payload } = await readEnvelopeFile(file);
         const key = await loadKeyOption(o.key);
+        refuseClosedWindow(payload, Date.now());
         const signed = await cosignEnvelope(envelope, typForKind(payload.kind), key);
         await writeEnvelope(o.out ?? file, signed, { overwrite: true });
         console.log(`signed: ${describeMessage(payload)}`);

@@ -18,7 +18,8 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
     try {
       await body(...args);
     } catch (error) {
-      if (error instanceof TrustError) throw new CliError(`${error.reason}: ${error.detail}`, EXIT_INPUT);
+      // Bad input is said in the user's terms; other refusals keep their reason code.
+      if (error instanceof TrustError) throw new CliError(error.reason === 'bad-payload' ? error.detail : `${error.reason}: ${error.detail}`, EXIT_INPUT);
       throw error;
     }
   };

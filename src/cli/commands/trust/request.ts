@@ -9,6 +9,7 @@ import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, loadKeyOption, writeEnvelope } from './io.js';
+import { methodOf, refuseClosedWindow, signatureNote } from '../../signing-checks.js';
 
 export interface TargetOptions {
   agent: string;
@@ -61,6 +62,7 @@ export async function commonOf(o: TargetOptions, requester: CommonOptions['reque
 
 /** Writes (or prints) a message and says what it is and who still has to sign. */
 export async function emit(typ: string, payload: Record<string, unknown>, key: SigningKey | undefined, o: TargetOptions): Promise<void> {
+  if (key) refuseClosedWindow(payload, Date.now());
   const envelope = await signPayload(payload, typ, key);
   const json = JSON.stringify(envelope, null, 2) + '\n';
   if (!o.out) {
@@ -69,7 +71,7 @@ export async function emit(typ: string, payload: Record<string, unknown>, key: S
   }
   await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
   console.log(`wrote ${o.out}: ${describeMessage(payload)}`);
-  console.log(key ? `  signed by requester "${key.name}" (does not count as an approval)` : '  unsigned draft');
+  console.log(signatureNote(payload, key));
   console.log(`  approvers add their signatures with: dmconfirm cosign ${o.out} --key K`);
 }
 
@@ -106,9 +108,9 @@ export function registerRequest(program: Command): void {
           await (wantsPublish(o) ? signAndPublish(TYP.powerCycle, payload, key, o) : emit(TYP.powerCycle, payload, key, o));
           return;
         }
-        if (o.method !== 'button' && o.method !== 'power') throw new CliError('--method is button or power', EXIT_INPUT);
+        const method = methodOf(o.method);
         const change = buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}), flaggedNo: o.flaggedNo === true });
-        const payload = buildChangeRequest({ ...common, change, method: o.method, activationTimeoutSeconds: parseDurationSeconds(o.timeout) });
+        const payload = buildChangeRequest({ ...common, change, method, activationTimeoutSeconds: parseDurationSeconds(o.timeout) });
         await (wantsPublish(o) ? signAndPublish(TYP.request, payload, key, o) : emit(TYP.request, payload, key, o));
       }),
     );
