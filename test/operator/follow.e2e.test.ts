@@ -46,6 +46,15 @@ async function retainRouterState(state: RouterStateMessage): Promise<void> {
   await client.endAsync();
 }
 
+/** The CLI as a running child, its output collected as it comes. */
+function running(args: string[]) {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = { child, out: '', err: '', exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
+  child.stdout.on('data', (d: Buffer) => (run.out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (run.err += d.toString()));
+  return run;
+}
+
 const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
 
 void test('an order for an agent that never published a status is refused at once, naming the agents there are', async () => {
@@ -65,16 +74,11 @@ void test('an order for an agent that never published a status is refused at onc
 void test('Ctrl-C during --wait stops following only, and says how to follow again', async () => {
   responder.script = () => [{ state: 'requesting' }];
   const { file, requestId } = await requestFile('pi1');
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor(() => (out.includes('requesting') ? true : undefined), 'the first answer', 60_000);
-  child.kill('SIGINT');
-  assert.equal(await exited, 130, err);
-  assert.match(err, new RegExp(`stopped following \\(last state: requesting\\); the operation goes on at the agent\\. Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`));
+  const run = running(['publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m']);
+  await waitFor(() => (run.out.includes('requesting') ? true : undefined), 'the first answer', 60_000);
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 130, run.err);
+  assert.match(run.err, new RegExp(`stopped following \\(last state: requesting\\); the operation goes on at the agent\\. Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`));
 });
 
 void test('follow re-attaches to a running operation and reads it to its end', async () => {
@@ -87,18 +91,13 @@ void test('follow re-attaches to a running operation and reads it to its end', a
   // As the agent does: the running operation in the router's retained state.
   const operation = { id: 'op-1', kind: 'change' as const, state: 'actuating' as const, since: new Date().toISOString(), requestId };
   await retainRouterState(routerState('main', { operation }));
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'follow', file, '--broker', broker.url, '--wait', '5m'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await waitFor(() => (err.includes('now actuating since') ? true : undefined), 'follow attached', 60_000);
-  assert.match(err, /now actuating since .* on router main of lab\/pi1/);
+  const run = running(['follow', file, '--broker', broker.url, '--wait', '5m']);
+  await waitFor(() => (run.err.includes('now actuating since') ? true : undefined), 'follow attached', 60_000);
+  assert.match(run.err, /now actuating since .* on router main of lab\/pi1/);
   release();
-  assert.equal(await exited, 0, err);
-  assert.match(out, /done +router main {2}verified/);
-  assert.match(out, /^done: verified$/m);
+  assert.equal(await run.exited, 0, run.err);
+  assert.match(run.out, /done +router main {2}verified/);
+  assert.match(run.out, /^done: verified$/m);
 });
 
 void test('follow of an operation that already ended says how it ended, from the retained router state', async () => {
