@@ -59,3 +59,10 @@ void test('bad enum values are echoed with a suggestion, under the option\'s nam
     assert.doesNotMatch(r.stderr, /bad-payload/);
   }
 });
+
+void test('an unreadable key file is said plainly, without the internal key-file code', async (t) => {
+  const { cli } = await workspace(t);
+  const r = await cli(['keys', 'show', 'nope.pub']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^dmconfirm: nope\.pub: not a dmconfirm public key file/);
+});
