@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { missingLine, missingPackages, TEST_PATH } from './preflight.mjs';
 
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -10,6 +11,12 @@ function find(dir) {
     if (statSync(path).isDirectory()) return name === 'fixtures' ? [] : find(path);
     return name.endsWith('.test.ts') ? [path] : [];
   });
+}
+
+const missing = missingPackages();
+if (missing.length > 0) {
+  console.error(missingLine(missing));
+  process.exit(1);
 }
 
 const filter = process.argv.slice(2);
@@ -26,6 +33,6 @@ const timeoutMs = process.env.TEST_TIMEOUT_MS ?? '600000';
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, PATH: TEST_PATH } },
 );
 process.exit(result.status ?? 1);

@@ -2,23 +2,25 @@
 import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
+import { conciseUsageErrors, exitCodeOf } from './usage.js';
+import { applyOperatorSettings } from './operator-defaults.js';
 
 const program = new Command();
 program
   .name('dmconfirm')
   .description('Confirm MikroTik RouterOS device-mode changes at unattended sites, only with signed approval')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
+  .version('0.1.0');
 
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
+conciseUsageErrors(program);
+applyOperatorSettings(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode;
+    process.exitCode = exitCodeOf(error);
   } else if (error instanceof CliError) {
     console.error(`dmconfirm: ${error.message}`);
     process.exitCode = error.exitCode;

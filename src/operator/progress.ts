@@ -12,6 +12,8 @@ export const EXIT = {
   refused: 2,
   timeout: 3,
   unreachable: 4,
+  /** The operator stopped following (Ctrl-C; 128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

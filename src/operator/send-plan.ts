@@ -36,6 +36,9 @@ export interface SendInput {
 
 export interface SendPlan {
   topic: string;
+  /** The base topic and site the order goes under: who is there is checked before sending. */
+  base: string;
+  site: string;
   progressTopic: string;
   kind: InboundKind;
   agent: string;
@@ -87,6 +90,8 @@ export function planSend(input: SendInput): SendPlan {
   }
   return {
     topic: topics[messageKind],
+    base: input.base,
+    site: input.site,
     progressTopic,
     kind: messageKind,
     agent: messageAgent,

@@ -2,12 +2,14 @@
  * The one place where publishing a signed order and following its answers touches the
  * world: broker connection, clock, terminal. Decisions live in send-plan.ts and progress.ts.
  */
-import { parsePayload, responseSchema } from '../mqtt/contract.js';
 import type { MqttLinkSettings } from '../mqtt/connection.js';
 import { BrokerUnreachableError, connectOperator } from './broker.js';
-import { EXIT, foldAnswer, formatDuration, isOver, outcome, renderStep, startFollowing, summary } from './progress.js';
+import { EXIT } from './progress.js';
 import type { ExitCode, Following } from './progress.js';
+import { ProgressReader } from './progress-reader.js';
+import { waitForEnd } from './wait.js';
 import type { SendPlan } from './send-plan.js';
+import { AgentPresence } from './presence.js';
 import { Terminal } from './terminal.js';
 import type { Output } from './terminal.js';
 
@@ -22,6 +24,10 @@ export interface SendOptions {
   out: Output;
   /** Notes on ignored answers and connection trouble. */
   err: Output;
+  /** Resolves on Ctrl-C: we stop following; the operation goes on at the agent. */
+  until?: Promise<unknown> | undefined;
+  /** The command that follows this operation again, said when we stop early. */
+  followHint?: string | undefined;
 }
 
 export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, options: SendOptions): Promise<SendResult> {
@@ -30,39 +36,17 @@ export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, 
     if (term.interactive) term.line(text);
     else options.err.write(`${text}\n`);
   };
-  let following = startFollowing(plan.requestId, plan.digest, Date.now());
-  let sent = false;
-  let finish: () => void = () => undefined;
-  const over = new Promise<void>((resolve) => (finish = resolve));
-
-  // QoS 1 may deliver an answer twice; the same bytes are the same step.
-  const seen = new Set<string>();
+  const reader = new ProgressReader(plan.requestId, plan.digest, term, note);
+  const presence = new AgentPresence(plan.base, plan.site, plan.agent);
   const onMessage = ({ topic, payload }: { topic: string; payload: Buffer }) => {
-    if (!sent || topic !== plan.progressTopic) return;
-    const text = payload.toString('utf8');
-    if (seen.has(text)) return;
-    seen.add(text);
-    let answer;
-    try {
-      answer = parsePayload(responseSchema, topic, payload);
-    } catch (error) {
-      note(`ignored a malformed answer on ${topic}: ${error instanceof Error ? error.message : String(error)}`);
-      return;
-    }
-    const folded = foldAnswer(following, answer, Date.now());
-    following = folded.following;
-    if (!folded.step) {
-      note(`ignored an answer (${answer.status} ${answer.data.state}): ${folded.why ?? ''}`);
-      return;
-    }
-    term.line(renderStep(folded.step, following.sentAt));
-    if (isOver(following)) finish();
+    if (presence.observe(topic, payload)) return;
+    if (topic === plan.progressTopic) reader.read(topic, payload);
   };
 
   let link;
   try {
     link = await connectOperator(settings, {
-      subscriptions: plan.wait ? [plan.progressTopic] : [],
+      subscriptions: [...(plan.wait ? [plan.progressTopic] : []), ...presence.subscriptions],
       onMessage,
       timeoutMs: options.connectTimeoutMs,
     });
@@ -72,9 +56,11 @@ export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, 
   link.on('disconnected', () => note('connection to the broker lost; reconnecting (answers sent meanwhile are lost)'));
 
   try {
+    const there = await presence.settle();
+    if (!there.known) return { code: EXIT.refused, summary: there.message };
+    if (there.status.state === 'offline') note(`agent ${plan.agent} is offline (${there.status.reason}, ${there.status.at}); the broker keeps the order until it expires`);
     // Subscribed before publishing (connectOperator waits for the SUBACK): no answer can slip past.
-    following = startFollowing(plan.requestId, plan.digest, Date.now());
-    sent = true;
+    reader.start();
     try {
       await link.publish(plan.topic, plan.bytes, { qos: plan.qos, retain: plan.retain, expirySeconds: plan.expirySeconds });
     } catch (error) {
@@ -83,18 +69,7 @@ export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, 
     term.line(`sent ${plan.kind} ${plan.requestId} to ${plan.topic}`);
     if (!plan.wait) return { code: EXIT.done, summary: `published; answers appear on ${plan.progressTopic}` };
 
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, plan.timeoutMs)));
-    term.spin(() => {
-      const last = following.steps.at(-1);
-      const elapsed = formatDuration(Date.now() - following.sentAt);
-      return last ? `${last.state} … ${elapsed}` : `waiting for agent ${plan.agent} … ${elapsed}`;
-    });
-    await Promise.race([over, timedOut]);
-    clearTimeout(timer);
-    term.stop();
-    const code = outcome(following);
-    return { code, summary: summary(following, code, plan.timeoutMs), following };
+    return await waitForEnd(reader, term, { timeoutMs: plan.timeoutMs, agent: plan.agent, until: options.until, followHint: options.followHint });
   } catch (error) {
     term.stop();
     if (error instanceof BrokerUnreachableError) return { code: EXIT.unreachable, summary: error.message };

@@ -11,6 +11,7 @@ import type { Fleet } from './fleet.js';
 import { clockTime, EXIT } from './progress.js';
 import type { ExitCode } from './progress.js';
 import type { Output } from './terminal.js';
+import { renderNarrow } from './fleet-fit.js';
 
 export interface StatusOptions {
   base: string;
@@ -25,6 +26,7 @@ export interface StatusOptions {
   err: Output;
   /** Watching ends when this resolves (Ctrl-C in the CLI). */
   until?: Promise<unknown>;
+  layout?: Layout;
 }
 
 export interface StatusResult {
@@ -33,9 +35,19 @@ export interface StatusResult {
   fleet: Fleet;
 }
 
+/** How a table look is laid out: every column (`--wide`), or fitted to a width. */
+export interface Layout {
+  wide: boolean;
+  width: number;
+  offlineAfterMs: number;
+}
+
+export const DEFAULT_LAYOUT: Layout = { wide: true, width: 80, offlineAfterMs: Number.POSITIVE_INFINITY };
+
 /** The text of one look at the fleet: a table, or the JSON model. */
-export function renderFleet(fleet: Fleet, now: number, json: boolean): string {
+export function renderFleet(fleet: Fleet, now: number, json: boolean, layout: Layout = DEFAULT_LAYOUT): string {
   if (json) return JSON.stringify(fleetJson(fleet));
+  if (!layout.wide) return renderNarrow(fleet, now, layout);
   const rows = fleetRows(fleet, now);
   return rows.length === 0 ? '(no agents seen)' : renderTable(rows).join('\n');
 }
@@ -64,7 +76,7 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
     while (!settled(subscribedAt, lastMessageAt, Date.now(), o.quietMs, o.maxSettleMs)) await sleep(Math.min(50, o.quietMs));
     reportMalformed(fleet, o.err);
     if (!o.watch) {
-      o.out.write(`${renderFleet(fleet, Date.now(), o.json)}\n`);
+      o.out.write(`${renderFleet(fleet, Date.now(), o.json, o.layout)}\n`);
       return Object.keys(fleet.agents).length === 0
         ? { code: EXIT.timeout, message: `no agent has published under ${o.base}/`, fleet }
         : { code: EXIT.done, fleet };
@@ -81,7 +93,7 @@ async function watch(o: StatusOptions, current: () => Fleet, setOnChange: (redra
   const tty = o.out.isTTY === true;
   const draw = () => {
     const now = Date.now();
-    const text = renderFleet(current(), now, o.json);
+    const text = renderFleet(current(), now, o.json, o.layout);
     if (o.json) o.out.write(`${text}\n`);
     else if (tty) o.out.write(`\x1b[H\x1b[2J${clockTime(now)}  ${o.base}/  (Ctrl-C to stop)\n\n${text}\n`);
     else o.out.write(`--- ${clockTime(now)}\n${text}\n`);

@@ -6,6 +6,8 @@ import { approvalSchema, changeRequestSchema, powerCycleSchema } from './message
 import type { Approval, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
 import type { SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
+import { parseRosDuration } from '../routeros/duration.js';
+import { notOneOf } from '../cli/did-you-mean.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
 
@@ -13,12 +15,11 @@ export function newRequestId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** "90s", "5m", "2h", "1d" or plain seconds. */
+/** "90s", "5m", "1h30m", "1d" or plain seconds: the one duration grammar (src/routeros/duration.ts), whole seconds. */
 export function parseDurationSeconds(text: string): number {
-  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
-  if (!match) refuse('bad-payload', `"${text}" is not a duration (like 90s, 5m, 2h, 1d)`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
+  const ms = parseRosDuration(text);
+  if (ms === undefined || ms % 1000 !== 0) refuse('bad-payload', `"${text}" is not a duration in whole seconds (like 90s, 5m, 1h30m, 1d)`);
+  return ms / 1000;
 }
 
 /** An absolute ISO time, or "+30m" relative to now. */
@@ -39,7 +40,7 @@ export interface ChangeOptions {
 
 function asFeature(name: string): DeviceModeFeature {
   if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(name)) {
-    refuse('bad-payload', `unknown feature "${name}" (known: ${DEVICE_MODE_FEATURES.join(', ')})`);
+    refuse('bad-payload', notOneOf(name, 'a device-mode feature', DEVICE_MODE_FEATURES));
   }
   return name as DeviceModeFeature;
 }
@@ -69,7 +70,7 @@ export function buildChange(options: ChangeOptions): DeviceModeChange {
   }
   const change: DeviceModeChange = {};
   if (options.mode !== undefined) {
-    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `unknown mode "${options.mode}" (known: ${DEVICE_MODES.join(', ')})`);
+    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) refuse('bad-payload', `--mode: ${notOneOf(options.mode, 'a device-mode', DEVICE_MODES)}`);
     change.mode = options.mode as DeviceMode;
   }
   if (Object.keys(features).length > 0) change.features = features;

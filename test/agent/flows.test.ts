@@ -20,7 +20,7 @@ import { FakeRouter, flowRig, homeState } from './fakes.js';
 const common = { v: 1 as const, agent: 'pi', router: { serial: 'HF0001' }, requester: { name: 'ops' }, issuedAt: new Date().toISOString() };
 
 function accepted<M extends ChangeRequest | PowerCycle>(message: M): Accepted<M> {
-  return { ok: true, message, approvers: ['k1'], approverNames: ['alice'], requirement: { required: 1, because: ['approver threshold 1'] } };
+  return { ok: true, message, approverNames: ['alice'], signerKeyIds: ['k1'], requirement: { required: 1, because: ['approver threshold 1'] } };
 }
 
 function powerCycle(reason: PowerCycle['reason'] = 'hung'): Accepted<PowerCycle> {

@@ -2,7 +2,7 @@
 // with contract-conformant messages (parsed with the contract's schema before sending),
 // following whatever script the test sets.
 import mqtt, { type MqttClient } from 'mqtt';
-import { agentTopics, encodePayload, inboundCorrelation, PUBLISH_RULES, responseSchema } from '../../src/mqtt/contract.js';
+import { agentTopics, encodePayload, inboundCorrelation, PUBLISH_RULES, responseSchema, statusSchema } from '../../src/mqtt/contract.js';
 import type { AgentResponse, OperationState } from '../../src/mqtt/contract.js';
 import { sleep } from '../helpers/mosquitto.js';
 
@@ -25,6 +25,10 @@ export interface Step {
   inReplyTo?: string;
   /** Publish the same bytes twice, as a QoS 1 redelivery would. */
   twice?: boolean;
+  /** Wait this long before answering (default 30 ms). */
+  delayMs?: number;
+  /** And until this settles (the test lets the agent go on). */
+  after?: Promise<unknown>;
 }
 
 export type Script = (received: Received) => Step[];
@@ -48,13 +52,17 @@ export class Responder {
       void responder.answer(received);
     });
     await client.subscribeAsync([...topics.inbound], { qos: 1 });
+    // Like the agent: a retained online status, so operators know someone is there.
+    const status = statusSchema.parse({ v: 1, state: 'online', agent, site, version: '0.0.0', at: new Date().toISOString(), reason: 'started' });
+    await client.publishAsync(topics.status, encodePayload(status), { qos: 1, retain: true });
     return responder;
   }
 
   private async answer(received: Received): Promise<void> {
     if (!received.requestId) return;
     for (const step of this.script(received)) {
-      await sleep(30);
+      await sleep(step.delayMs ?? 30);
+      await step.after;
       const status = step.status ?? 'ok';
       const message: AgentResponse = responseSchema.parse({
         v: 1,

@@ -57,8 +57,8 @@ after(async () => {
   await broker.dispose();
 });
 
-void test('status prints one row per router of every agent the broker holds retained state for', async () => {
-  const r = await cli(['status', '--broker', broker.url]);
+void test('status --wide prints one row per router of every agent the broker holds retained state for', async () => {
+  const r = await cli(['status', '--broker', broker.url, '--wide']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
     'SITE   AGENT  AGENT STATUS                   ROUTER  REACHABLE  MODE  ATTEMPTS  FLAGGED  OPERATION            LAST RESULT  CHALLENGE',
@@ -67,6 +67,22 @@ void test('status prints one row per router of every agent the broker holds reta
     'lab    pi1    online 2h                      main    yes        home  1         no       change actuating 5m  done 3h ago  -',
   ]);
   assert.match(r.stderr, /ignored dmconfirm\/v1\/junk\/pi3\/status: /);
+});
+
+void test('status fits 80 columns by merging columns; agents offline longer than --offline-after are listed apart', async () => {
+  const r = await cli(['status', '--broker', broker.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  for (const line of lines) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
+  assert.match(lines[0]!, /^AGENT +STATUS +ROUTER +MODE +ATT +NOW$/);
+  assert.match(r.stdout, /^depot\/pi2 +offline 10m \(lost\) +gw +home FLAGGED +3 +challenge open, 4m/m);
+  assert.match(r.stdout, /^lab\/pi1 +online 2h +edge +\? +\? +UNREACHABLE; -$/m);
+  assert.match(r.stdout, /^lab\/pi1 +online 2h +main +home +1 +change actuating 5m$/m);
+  const apart = await cli(['status', '--broker', broker.url, '--offline-after', '5m']);
+  assert.equal(apart.code, 0, apart.stderr);
+  const [table, gone] = apart.stdout.split('\n\n');
+  assert.doesNotMatch(table!, /depot/);
+  assert.match(gone!, /^offline for longer than 5m \(dmconfirm forget --agent ID clears one\):\n {2}depot\/pi2 {2}offline 10m \(connection-lost\)$/m);
 });
 
 void test('status --json gives the contract messages themselves', async () => {

@@ -22,7 +22,7 @@ void test('durations and times', () => {
 void test('changes from options', () => {
   assert.deepEqual(buildChange({ enable: ['container'], disable: ['socks'] }), { features: { container: true, socks: false } });
   assert.deepEqual(buildChange({ mode: 'rose', flaggedNo: true }), { mode: 'rose', flagged: false });
-  assert.throws(() => buildChange({ enable: ['teleport'] }), { reason: 'bad-payload', message: /unknown feature/ });
+  assert.throws(() => buildChange({ enable: ['teleport'] }), { reason: 'bad-payload', message: /"teleport" is not a device-mode feature/ });
   assert.throws(() => buildChange({ enable: ['socks'], disable: ['socks'] }), { message: /both enabled and disabled/ });
   assert.throws(() => buildChange({}), { message: /must set a mode, a feature or flagged=no/ });
   assert.throws(() => routerRef({}), { message: /exactly one/ });

@@ -9,6 +9,8 @@ import { releaseAll } from '../../actuators/release-all.js';
 import { CliError } from '../cli-error.js';
 import { readFileSync } from 'node:fs';
 import { SIMULATED_DEVICES, startSimulator } from '../../actuators/simulators.js';
+import { durationMs } from '../duration.js';
+import { agentConfigOption } from '../agent-config-option.js';
 
 interface TestOptions {
   config: string;
@@ -46,7 +48,7 @@ function loadForCli(file: string): ReturnType<typeof loadConfig> {
 
 async function runTest(options: TestOptions): Promise<void> {
   if (options.press && options.powerCycle) throw new CliError('choose one of --press and --power-cycle', 2);
-  const ms = options.ms === undefined ? undefined : Number(options.ms);
+  const ms = options.ms === undefined ? undefined : durationMs(options.ms, '--ms', 'ms');
   if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
   const loaded = loadForCli(options.config);
   const router = loaded.config.routers.find((r) => r.name === options.router);
@@ -113,7 +115,7 @@ export function registerActuator(program: Command): void {
   actuator
     .command('test')
     .description('Perform one real press or power cycle, step by step, after an interactive "yes"')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .requiredOption('--router <name>', 'router binding to act on')
     .option('--press', 'press the button (button actuator)')
     .option('--power-cycle', 'cut and restore the power (power actuator)')
@@ -124,7 +126,7 @@ export function registerActuator(program: Command): void {
   actuator
     .command('release')
     .description('Force every actuator released (button up, power on), as the agent does at start-up; for systemd ExecStopPost. Run only while the agent is stopped')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
   actuator

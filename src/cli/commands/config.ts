@@ -4,6 +4,24 @@ import { z } from 'zod';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { CliError } from '../cli-error.js';
+import { DEFAULT_BASE_TOPIC } from '../../mqtt/contract.js';
+import { DEFAULT_OFFLINE_AFTER, resolveSettings } from '../../operator/settings.js';
+import { loadSettingsFile } from '../operator-defaults.js';
+
+/** What the operator commands use when no option is given, and where each value comes from. */
+function showOperatorSettings(): void {
+  const file = loadSettingsFile();
+  if (file instanceof Error) throw new CliError(file.message, 2);
+  console.log(`# operator settings: command line > environment > ${file.file}${file.exists ? '' : ' (no such file)'} > default`);
+  const defaults = { base: DEFAULT_BASE_TOPIC, protocol: '5', 'connect-timeout': '10s', 'offline-after': DEFAULT_OFFLINE_AFTER };
+  const rows = resolveSettings(file, process.env, defaults);
+  const width = Math.max(...rows.map((r) => r.name.length));
+  const valueWidth = Math.max(...rows.map((r) => (r.value ?? '-').length));
+  for (const r of rows) {
+    const from = r.source === 'environment' ? `environment ${r.from}` : r.source === 'settings file' ? 'settings file' : r.source;
+    console.log(`${r.name.padEnd(width)}  ${(r.value ?? '-').padEnd(valueWidth)}  ${from}`);
+  }
+}
 
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('Validate and inspect agent configuration');
@@ -24,6 +42,15 @@ export function registerConfig(program: Command): void {
         if (error instanceof ConfigError) throw new CliError(error.message, 2);
         throw error;
       }
+    });
+
+  config
+    .command('show')
+    .description('Show settings: --operator for the operator commands\' defaults (broker, site, TLS files) and their sources')
+    .option('--operator', 'the operator settings (environment DMCONFIRM_*, ~/.config/dmconfirm/operator.yaml)')
+    .action((o: { operator?: boolean }) => {
+      if (!o.operator) throw new CliError('config show needs --operator (for an agent configuration: dmconfirm config check FILE)', 2);
+      showOperatorSettings();
     });
 
   config

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { doctorExitCode, formatCheck, formatSummary } from '../../doctor/check.js';
 import { runDoctor } from '../../doctor/run.js';
+import { durationMs } from '../duration.js';
+import { agentConfigOption } from '../agent-config-option.js';
 
 interface DoctorFlags {
   config: string;
@@ -13,9 +15,9 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description('Check an installation (config, state, clock, keys, trust root, GPIO/serial, routers, broker); exit 1 if any check fails')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .option('--credentials <dir>', 'where {credential: NAME} secrets are, outside systemd (sets $CREDENTIALS_DIRECTORY)')
-    .option('--timeout <ms>', 'how long the broker may take to accept the connection', '5000')
+    .option('--timeout <duration>', 'how long the broker may take to accept the connection (500ms, 5s; a bare number is ms)', '5s')
     .option('--json', 'print the results as JSON')
     .action(async (flags: DoctorFlags) => {
       const env = flags.credentials ? { ...process.env, CREDENTIALS_DIRECTORY: flags.credentials } : process.env;
@@ -24,7 +26,7 @@ export function registerDoctor(program: Command): void {
       };
       const results = await runDoctor(flags.config, {
         env,
-        brokerTimeoutMs: Number(flags.timeout) || 5000,
+        brokerTimeoutMs: durationMs(flags.timeout, '--timeout', 'ms'),
         onResult: (result) => print(formatCheck(result)),
       });
       if (flags.json) console.log(JSON.stringify(results, null, 2));

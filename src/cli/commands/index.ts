@@ -13,12 +13,13 @@ export const commandGroups: Array<{ names: readonly string[]; load: () => Promis
   { names: ['sim'], load: async () => (await import('./sim.js')).registerSim },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
   { names: ['keys', 'trust', 'request', 'cosign', 'approve', 'verify'], load: async () => (await import('./trust/index.js')).registerTrustCommands },
-  { names: ['powercycle', 'publish', 'status'], load: async () => (await import('./operator.js')).registerOperatorCommands },
+  { names: ['powercycle', 'publish', 'status', 'follow', 'forget'], load: async () => (await import('./operator.js')).registerOperatorCommands },
   { names: ['actuator'], load: async () => (await import('./actuator.js')).registerActuator },
   { names: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor },
   { names: ['pair'], load: async () => (await import('./pair.js')).registerPair },
   { names: ['probe'], load: async () => (await import('./probe.js')).registerProbe },
   { names: ['demo'], load: async () => (await import('./demo.js')).registerDemo },
+  { names: ['completion'], load: async () => (await import('./completion.js')).registerCompletion },
 ];
 
 /** The registrations for this command line: only the named group when there is one, else all (help, typos). */

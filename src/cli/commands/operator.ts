@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerFollow } from './follow.js';
+import { registerForget } from './forget.js';
 import { registerPowerCycle } from './powercycle.js';
 import { registerPublish } from './publish.js';
 import { registerStatus } from './status.js';
@@ -8,4 +10,6 @@ export function registerOperatorCommands(program: Command): void {
   registerPowerCycle(program);
   registerPublish(program);
   registerStatus(program);
+  registerFollow(program);
+  registerForget(program);
 }

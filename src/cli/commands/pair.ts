@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { runPairing } from '../../pairing/pair.js';
 import { CliError } from '../cli-error.js';
+import { agentConfigOption } from '../agent-config-option.js';
 
 export function registerPair(program: Command): void {
   program
     .command('pair')
     .description('Read each configured router, show its identity and device-mode, and record it as the paired unit (stop the agent first)')
-    .requiredOption('--config <file>', 'agent configuration (YAML)')
+    .addOption(agentConfigOption())
     .option('--accept', 're-pair a router whose unit differs from the recorded one (a replaced router); audited')
     .action(async (flags: { config: string; accept?: boolean }) => {
       let config;

@@ -6,10 +6,12 @@ import type { BrokerOptions } from '../../operator/broker.js';
 import { EXIT } from '../../operator/progress.js';
 import { describePlan, planSend, SendPlanError } from '../../operator/send-plan.js';
 import { sendAndFollow } from '../../operator/send.js';
-import { parseDurationSeconds } from '../../trust/drafts.js';
 import { signPayload } from '../../trust/jws.js';
 import type { Signer } from '../../trust/jws.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
+import { refuseClosedWindow } from '../signing-checks.js';
+import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
 /** Options that connect a signing command to the agents: `--broker URL --site S [--wait]`. */
@@ -26,9 +28,14 @@ export interface PublishOptions {
   cert?: string;
   clientKey?: string;
   protocol: string;
+  /** Set by applyOperatorSettings: --broker was typed, not a standing default. */
+  explicitBroker?: boolean;
+  publish?: boolean;
 }
 
 export const DEFAULT_WAIT = '10m';
+
+export const NO_BROKER = '--broker is required (or DMCONFIRM_BROKER, or broker: in the operator settings: dmconfirm config show --operator)';
 
 /** Connection to the broker; `--client-key` because `--key` is the signing key. */
 export function connectionOptions(command: Command): Command {
@@ -48,19 +55,16 @@ export function publishOptions(command: Command): Command {
   return connectionOptions(
     command
       .option('--broker <url>', 'publish the signed message to the agent through this broker (mqtt://, mqtts://)')
+      .option('--publish', 'publish through the standing broker (DMCONFIRM_BROKER or the operator settings file)')
       .option('--site <site>', 'the agent\'s site (topic level under --base); needed with --broker')
       .option('--wait [duration]', `follow the agent's progress until done (default up to ${DEFAULT_WAIT}); exit 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable`)
       .option('--dry-run', 'with --broker: print what would be published, publish nothing'),
   );
 }
 
-/** A duration option in seconds; bad input is a usage error (exit 2). */
+/** A duration option in seconds (500ms, 10s, 5m, ...; a bare number is seconds); bad input exits 2. */
 export function seconds(text: string, what: string): number {
-  try {
-    return parseDurationSeconds(text);
-  } catch {
-    throw new CliError(`${what} "${text}" is not a duration (like 90s, 5m, 2h)`, 2);
-  }
+  return durationMs(text, what, 's') / 1000;
 }
 
 export function brokerOf(o: PublishOptions & { broker: string }, role: string) {
@@ -81,11 +85,16 @@ export function brokerOf(o: PublishOptions & { broker: string }, role: string) {
   }
 }
 
-/** True when the command should also publish (checks the options that go with --broker). */
+/**
+ * True when a signing command should also publish: --broker typed, or --publish, --wait or
+ * --dry-run asked for it. A standing default broker (environment, settings file) alone never
+ * publishes: writing a draft must stay a draft.
+ */
 export function wantsPublish(o: PublishOptions): boolean {
+  const asked = o.explicitBroker === true || o.publish === true || o.wait !== undefined || o.dryRun === true;
+  if (!asked) return false;
   if (o.broker === undefined) {
-    if (o.wait !== undefined || o.dryRun) throw new CliError('--wait and --dry-run need --broker', 2);
-    return false;
+    throw new CliError('--publish, --wait and --dry-run need a broker: --broker URL, DMCONFIRM_BROKER, or broker: in the operator settings (dmconfirm config show --operator)', 2);
   }
   return true;
 }
@@ -95,8 +104,8 @@ export function wantsPublish(o: PublishOptions): boolean {
  * answers. Sets the exit code scripts rely on; never returns normally on failure.
  */
 export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { agent?: string; kind?: string } = {}): Promise<void> {
-  if (o.broker === undefined) throw new CliError('--broker is required', 2);
-  if (o.site === undefined) throw new CliError('--site is required with --broker (the topic is <base>/<site>/<agent>/...)', 2);
+  if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
+  if (o.site === undefined) throw new CliError('--site is required with a broker (the topic is <base>/<site>/<agent>/...); or DMCONFIRM_SITE, or site: in the operator settings', 2);
   const wait = o.wait !== undefined && o.wait !== false;
   const timeoutMs = seconds(typeof o.wait === 'string' ? o.wait : DEFAULT_WAIT, '--wait') * 1000;
   let plan;
@@ -111,11 +120,14 @@ export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { 
     return;
   }
   const settings = brokerOf({ ...o, broker: o.broker }, 'publish');
+  const interrupt = onInterrupt();
   const result = await sendAndFollow(plan, settings, {
     connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
     out: process.stdout,
     err: process.stderr,
-  });
+    until: interrupt.until,
+    followHint: followCommand(plan.requestId, o, DEFAULT_BASE_TOPIC),
+  }).finally(interrupt.release);
   if (result.code !== EXIT.done) throw new CliError(result.summary, result.code);
   console.log(result.summary);
 }
@@ -131,9 +143,10 @@ export async function signAndPublish(
   o: PublishOptions & { out?: string; force?: boolean; agent?: string },
 ): Promise<void> {
   if (!key) {
-    const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then publish it)';
+    const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)';
     throw new CliError(`--broker needs a signed message: ${how}`, 2);
   }
+  refuseClosedWindow(payload, Date.now());
   const envelope = await signPayload(payload, typ, key);
   if (o.out && !o.dryRun) {
     await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
@@ -157,7 +170,7 @@ export function registerPublish(program: Command): void {
       .option('--agent <id>', 'check that the message is for this agent')
       .option('--kind <kind>', 'check that the message is a request, approval or powercycle'),
   ).action(async (file: string, o: PublishCommandOptions) => {
-    if (o.broker === undefined) throw new CliError('--broker is required', 2);
+    if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import {
   describeRouter, fleetBaseDir, FleetConfigError, loadFleetConfig, simDeviceSchema, startFleet,
@@ -9,6 +10,7 @@ import { MODEL_NAMES } from '../../sim/profiles.js';
 import { parseReport } from '../../probe/report.js';
 import { twinOptions } from '../../probe/twin.js';
 import { CliError } from '../cli-error.js';
+import { durationMs } from '../duration.js';
 
 interface RouterFlags {
   name: string; model: string; routeros: string; host: string; apiPort: string; controlPort: string;
@@ -47,7 +49,8 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
     name: f.name, model: f.model, routeros: f.routeros, host: f.host,
     apiPort: Number(f.apiPort), controlPort: f.controlPort === 'off' ? false : Number(f.controlPort),
     tls: Boolean(f.tls), apiSslPort: Number(f.apiSslPort), user: f.user, passwordFile: f.passwordFile,
-    bootSeconds: Number(f.bootSeconds), shutdownSeconds: Number(f.shutdownSeconds), minOffSeconds: Number(f.minOffSeconds),
+    bootSeconds: durationMs(f.bootSeconds, '--boot-seconds') / 1000, shutdownSeconds: durationMs(f.shutdownSeconds, '--shutdown-seconds') / 1000,
+    minOffSeconds: durationMs(f.minOffSeconds, '--min-off-seconds') / 1000,
     splitReplies: f.splitReplies === undefined ? false : f.splitReplies === true ? 'random' : f.splitReplies,
     progressWhilePending: Boolean(f.progressWhilePending), stallOthers: Boolean(f.stallOthers),
     abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),
@@ -63,9 +66,29 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
   return { timeScale, devices: [device.data] };
 }
 
+/** A port someone else holds is one clear line naming the option, not a listen stack. */
+async function checkPortsFree(config: FleetConfig): Promise<void> {
+  const wanted = config.devices.flatMap((d) => [
+    { port: d.apiPort, what: 'API', option: '--api-port', key: 'apiPort' },
+    ...(d.tls ? [{ port: d.apiSslPort, what: 'api-ssl', option: '--api-ssl-port', key: 'apiSslPort' }] : []),
+    ...(d.controlPort === false ? [] : [{ port: d.controlPort, what: 'control endpoint', option: '--control-port', key: 'controlPort' }]),
+  ].filter((p) => p.port !== 0).map((p) => ({ ...p, host: d.host, name: d.name })));
+  for (const p of wanted) {
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const server = createServer();
+      server.once('error', resolve);
+      server.listen(p.port, p.host, () => server.close(() => resolve(undefined)));
+    });
+    if (error?.code === 'EADDRINUSE') {
+      throw new CliError(`${p.host}:${p.port} (the ${p.what} of "${p.name}") is already in use, by another simulator or service; choose a free one with ${p.option} (0 = any; in a fleet file: ${p.key})`, 2);
+    }
+  }
+}
+
 async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<void> {
   let routers: Map<string, SimulatedRouter>;
   try {
+    await checkPortsFree(config);
     routers = await startFleet(config, baseDir);
   } catch (error) {
     if (error instanceof FleetConfigError || (error as NodeJS.ErrnoException).code !== undefined) {
@@ -74,7 +97,9 @@ async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<voi
     throw error;
   }
   for (const device of config.devices) {
-    for (const line of describeRouter(device.name, routers.get(device.name)!, device.host)) console.log(line);
+    const router = routers.get(device.name)!;
+    for (const line of describeRouter(device.name, router, device.host)) console.log(line);
+    console.log(`  serial   ${router.serialNumber}   system id ${router.systemId}`);
   }
   if (config.timeScale !== 1) console.log(`time scale ${config.timeScale} (test only)`);
   console.log('ready; Ctrl-C stops');
@@ -123,7 +148,7 @@ export function registerSim(program: Command): void {
   sim
     .command('fleet')
     .description('Run several simulated routers and PoE switches from one YAML file')
-    .requiredOption('--config <file>', 'fleet file (devices: [...], see README)')
+    .requiredOption('--config <file>', 'fleet file (devices: [...], see docs/simulator.md)')
     .action(async (opts: { config: string }) => {
       let config: FleetConfig;
       try {

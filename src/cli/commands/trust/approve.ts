@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { buildApproval, buildChange, parseChangeSpec } from '../../../trust/drafts.js';
 import { TYP } from '../../../trust/messages.js';
-import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { readChallenge } from './challenge-file.js';
-import { cliAction, collect, EXIT_INPUT } from './io.js';
+import { cliAction, collect } from './io.js';
 import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import { emit } from './request.js';
 import type { TargetOptions } from './request.js';
+import { methodOf } from '../../signing-checks.js';
 
 interface ApproveOptions extends Omit<TargetOptions, 'agent' | 'requester'>, PublishOptions {
   challenge: string;
@@ -43,8 +43,7 @@ export function registerApprove(program: Command): void {
     .action(
       cliAction(async (o: ApproveOptions) => {
         const challenge = await readChallenge(o.challenge);
-        if (o.method !== 'button' && o.method !== 'power')
-          throw new CliError('--method is button or power', EXIT_INPUT);
+        const method = methodOf(o.method);
         const target = { ...o, agent: challenge.agent };
         const key = await loadSigner(o);
         const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
@@ -58,7 +57,7 @@ export function registerApprove(program: Command): void {
         const payload = buildApproval(challenge, {
           now: Date.now(),
           expect,
-          method: o.method,
+          method,
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
         });
         // An approval has no requester: the change was asked for on the router; every signer approves.

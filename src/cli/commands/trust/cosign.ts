@@ -6,6 +6,7 @@ import { validatePayload } from '../../../trust/root-schema.js';
 import { cliAction, describeSigned, readEnvelopeFile, writeEnvelope } from './io.js';
 import { requireSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
+import { refuseClosedWindow } from '../../signing-checks.js';
 
 export function registerCosign(program: Command): void {
   sshSignerOptions(
@@ -29,6 +30,7 @@ export function registerCosign(program: Command): void {
           const message = readAnyMessage(payloadBytes);
           typ = MESSAGE_KINDS[message.kind].typ;
           what = describeSigned(message);
+          refuseClosedWindow(payload, Date.now());
         }
         const key = await requireSigner(o);
         const signed = await cosignEnvelope(envelope, typ, key);

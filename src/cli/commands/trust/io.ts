@@ -15,12 +15,16 @@ export const EXIT_REFUSED = 1;
 export const EXIT_INPUT = 2;
 
 /** Runs a command body; trust errors become one clear line with an exit code. */
+/** Reasons that are about the operator's input (options, files): the detail alone says it. */
+const INPUT_REASONS = new Set(['bad-payload', 'key-file']);
+
 export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await body(...args);
     } catch (error) {
-      if (error instanceof TrustError) throw new CliError(`${error.reason}: ${error.detail}`, EXIT_INPUT);
+      // Bad input is said in the user's terms; other refusals keep their reason code.
+      if (error instanceof TrustError) throw new CliError(INPUT_REASONS.has(error.reason) ? error.detail : `${error.reason}: ${error.detail}`, EXIT_INPUT);
       throw error;
     }
   };

@@ -17,6 +17,7 @@ import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
 import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
+import { methodOf, refuseClosedWindow, signatureNote } from '../../signing-checks.js';
 
 export interface TargetOptions extends SignerOptions {
   agent: string;
@@ -87,6 +88,7 @@ export async function emit(
   key: Signer | undefined,
   o: TargetOptions,
 ): Promise<void> {
+  if (key) refuseClosedWindow(payload, Date.now());
   const envelope = await signPayload(payload, typ, key);
   const json = JSON.stringify(envelope, null, 2) + '\n';
   if (!o.out) {
@@ -96,8 +98,7 @@ export async function emit(
   await writeEnvelope(o.out, envelope, { overwrite: o.force === true });
   console.log(`wrote ${o.out}: ${describeMessage(payload)}`);
   const requester = (payload.requester as { name?: string } | undefined)?.name;
-  if (key)
-    console.log(`  signed by "${key.name}"${requester ? ' as the requester (never counts as an approval)' : ''}`);
+  if (key) console.log(signatureNote(payload, key));
   else
     console.log(
       requester
@@ -146,8 +147,7 @@ export function registerRequest(program: Command): void {
             : emit(TYP.powerCycle, payload, key, o));
           return;
         }
-        if (o.method !== 'button' && o.method !== 'power')
-          throw new CliError('--method is button or power', EXIT_INPUT);
+        const method = methodOf(o.method);
         const change = buildChange({
           enable: o.enable,
           disable: o.disable,
@@ -157,7 +157,7 @@ export function registerRequest(program: Command): void {
         const payload = buildChangeRequest({
           ...common,
           change,
-          method: o.method,
+          method,
           activationTimeoutSeconds: parseDurationSeconds(o.timeout),
         });
         await (wantsPublish(o) ? signAndPublish(TYP.request, payload, key, o) : emit(TYP.request, payload, key, o));

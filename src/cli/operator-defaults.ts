@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { operatorSettingsFile, OPERATOR_SETTINGS, OperatorSettingsError, readSettingsFile } from '../operator/settings.js';
+import type { FileSettings } from '../operator/settings.js';
+import { CliError } from './cli-error.js';
+import { closest } from './did-you-mean.js';
+
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function walk(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(walk)];
+}
+
+/** The settings file, read once; a broken one is reported only by a command that uses it. */
+export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSettings | OperatorSettingsError {
+  try {
+    return readSettingsFile(operatorSettingsFile(env), closest);
+  } catch (error) {
+    if (error instanceof OperatorSettingsError) return error;
+    throw error;
+  }
+}
+
+/**
+ * Gives every registered command's operator options (`--broker`, `--site`, TLS files, ...)
+ * their environment variable and the settings file's value, so the command line wins over
+ * the environment, which wins over the file, which wins over the built-in default. Records
+ * whether --broker was typed (`explicitBroker`): a standing default broker alone never makes
+ * a signing command publish.
+ */
+export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv = process.env): void {
+  const users = walk(program).filter((c) => c.options.some((o) => OPERATOR_SETTINGS.some((s) => o.long === `--${s.name}`)));
+  if (users.length === 0) return;
+  const file = loadSettingsFile(env);
+  for (const command of users) {
+    if (file instanceof OperatorSettingsError) {
+      command.hook('preAction', () => {
+        throw new CliError(file.message, 2);
+      });
+      continue;
+    }
+    for (const setting of OPERATOR_SETTINGS) {
+      const option = command.options.find((o) => o.long === `--${setting.name}`);
+      if (!option) continue;
+      // Commander listens for an option's variable only when it is set before the option is
+      // added; these options exist already, so listen here (commander still decides priority).
+      option.env(setting.env);
+      command.on(`optionEnv:${option.name()}`, (value: string) => command.setOptionValueWithSource(camel(setting.name), value, 'env'));
+      const value = file.values.get(setting.name);
+      if (value !== undefined) command.setOptionValueWithSource(camel(setting.name), value, 'config');
+    }
+    command.hook('preAction', (_, action) => {
+      action.setOptionValue('explicitBroker', action.getOptionValueSource('broker') === 'cli');
+    });
+  }
+}

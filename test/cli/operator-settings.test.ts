@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './fixtures/run-cli.js';
+
+// Standing defaults for the operator commands: command line > DMCONFIRM_* > the settings file
+// (XDG) > built-in default, shown by `config show --operator`; a default broker alone never
+// makes a signing command publish.
+async function workspace(t: { after: (fn: () => Promise<void>) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-opset-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'xdg', 'dmconfirm'), { recursive: true });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: join(dir, 'home'), XDG_CONFIG_HOME: join(dir, 'xdg') };
+  const settings = (text: string) => writeFile(join(dir, 'xdg', 'dmconfirm', 'operator.yaml'), text);
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(args, { cwd: dir, env: { ...env, ...extra } });
+  return { dir, settings, cli };
+}
+
+void test('config show --operator: each value and where it comes from', async (t) => {
+  const { dir, settings, cli } = await workspace(t);
+  await settings('broker: mqtts://broker.example:8883\nsite: north\nca: tls/ca.pem\n');
+  const r = await cli(['config', 'show', '--operator'], { DMCONFIRM_SITE: 'south' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^# operator settings: .*${join(dir, 'xdg', 'dmconfirm', 'operator.yaml')}`, 'm'));
+  assert.match(r.stdout, /^broker +mqtts:\/\/broker\.example:8883 +settings file$/m);
+  assert.match(r.stdout, /^site +south +environment DMCONFIRM_SITE$/m);
+  assert.match(r.stdout, new RegExp(`^ca +${join(dir, 'xdg', 'dmconfirm', 'tls', 'ca.pem')} +settings file$`, 'm'));
+  assert.match(r.stdout, /^base +dmconfirm\/v1 +default$/m);
+  assert.match(r.stdout, /^username +- +not set$/m);
+});
+
+void test('publish takes broker and site from the file, the environment over it, the command line over both', async (t) => {
+  const { settings, cli } = await workspace(t);
+  assert.equal((await cli(['keys', 'generate', '--out', 'alice'])).code, 0);
+  const made = await cli(['request', '--agent', 'pi1', '--router-serial', 'HF1234567', '--enable', 'container', '--method', 'power', '--key', 'alice.key', '--out', 'req.json']);
+  assert.equal(made.code, 0, made.stderr);
+  await settings('broker: mqtt://from-file:1883\nsite: filesite\n');
+  const fromFile = await cli(['publish', 'req.json', '--dry-run']);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.match(fromFile.stdout, /mqtt:\/\/from-file:1883/);
+  assert.match(fromFile.stdout, /dmconfirm\/v1\/filesite\/pi1\/request/);
+  const fromEnv = await cli(['publish', 'req.json', '--dry-run'], { DMCONFIRM_BROKER: 'mqtt://from-env:1883' });
+  assert.match(fromEnv.stdout, /mqtt:\/\/from-env:1883/);
+  const fromCli = await cli(['publish', 'req.json', '--dry-run', '--broker', 'mqtt://typed:1883', '--site', 'typedsite'], { DMCONFIRM_BROKER: 'mqtt://from-env:1883' });
+  assert.match(fromCli.stdout, /mqtt:\/\/typed:1883/);
+  assert.match(fromCli.stdout, /dmconfirm\/v1\/typedsite\/pi1\/request/);
+});
+
+void test('a standing broker never makes request publish; --publish does', async (t) => {
+  const { settings, cli } = await workspace(t);
+  await settings('broker: mqtt://127.0.0.1:9\nsite: lab\n');
+  const draft = await cli(['request', '--agent', 'pi1', '--router-serial', 'HF1234567', '--enable', 'container', '--method', 'power', '--requester', 'noc', '--out', 'draft.json']);
+  assert.equal(draft.code, 0, draft.stderr);
+  assert.match(draft.stdout, /unsigned draft/);
+  const asked = await cli(['request', '--agent', 'pi1', '--router-serial', 'HF1234567', '--enable', 'container', '--method', 'power', '--requester', 'noc', '--publish']);
+  assert.equal(asked.code, 2);
+  assert.match(asked.stderr, /needs a signed message/);
+});
+
+void test('a broken settings file is one line for the commands that use it, and no other', async (t) => {
+  const { settings, cli } = await workspace(t);
+  await settings('brokr: mqtt://x\n');
+  const r = await cli(['status']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /operator\.yaml: "brokr" is not a setting; did you mean "broker"\?/);
+  assert.equal((await cli(['keys', 'generate', '--out', 'bob'])).code, 0);
+});
