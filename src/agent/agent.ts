@@ -26,6 +26,8 @@ export interface AgentOptions {
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
+  /** How often the online status and router states are published again with a fresh time (default 60 s). */
+  heartbeatMs?: number;
   /** Contents of the configured trust.json (Agent.create reads it). */
   trustRootText?: string | undefined;
 }
@@ -48,6 +50,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #checkpointer: AuditCheckpointer | undefined;
   #auditOpen = false;
   #linkStarted = false;
+  #stopRequested = false;
+  #heartbeat: NodeJS.Timeout | undefined;
   #routersStarted: RouterSupervisor[] = [];
   readonly #now: () => Date;
   readonly #identities: RouterIdentity[];
@@ -78,6 +82,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       },
     );
     this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
+    // A broker restarted without persistence forgot every retained topic: give them all back.
+    this.link.on('connected', () => this.publisher.republish());
     this.health = new StateHealth({ stateDir: agent.stateDir, publisher: this.publisher, audit: this.audit, logger: log.child({ component: 'state' }), now: this.#now });
     // Writable again: journal records left by operations that finished meanwhile are cleared.
     this.health.on('recovered', () => {
@@ -108,6 +114,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       this.#routersStarted.push(supervisor);
       await supervisor.releaseActuators();
     }
+    if (this.#stopRequested) return;
     const recovery = await this.audit.open();
     this.#auditOpen = true;
     await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
@@ -126,7 +133,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       health: this.health,
     });
     // Routers first: actuators are forced released before any message can arrive.
-    for (const supervisor of this.supervisors.values()) await supervisor.start(journaled.get(supervisor.name));
+    for (const supervisor of this.supervisors.values()) {
+      if (this.#stopRequested) return;
+      await supervisor.start(journaled.get(supervisor.name));
+    }
+    if (this.#stopRequested) return;
     this.link.onMessage((message) => dispatcher.handle(message));
     this.#linkStarted = true;
     await this.link.start({ wait: false });
@@ -147,15 +158,35 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       this.#checkpointer = checkpointer;
       await checkpointer.start().catch((error: unknown) => log.warn({ err: error }, 'first checkpoint not published yet'));
     }
+    this.#heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 60_000);
+    this.#heartbeat.unref();
     log.info({ routers: [...this.supervisors.keys()] }, 'agent started');
   }
 
   /**
+   * The heartbeat: the online status and every router state again, with the time of now, so
+   * a reader can tell when the agent was last seen after its last will replaced the status.
+   */
+  private beat(): void {
+    if (!this.link.connected) return;
+    void this.link.publishPresence('online');
+    for (const supervisor of this.supervisors.values()) supervisor.heartbeat();
+  }
+
+  /** Every output to its released level now, whatever else is still running (the launcher's last resort). */
+  async forceRelease(): Promise<void> {
+    await Promise.all([...this.supervisors.values()].map((s) => s.forceRelease()));
+  }
+
+  /**
    * Routers first (operations end, actuators release, while MQTT can still report it),
-   * then the final signed checkpoint, the retained offline status, and the audit log.
-   * Every part gets its turn even if one fails.
+   * then `agent-stop` and the final signed checkpoint that covers it, the retained offline
+   * status, and the audit log. Every part gets its turn even if one fails; none waits on an
+   * unreachable broker.
    */
   async stop(): Promise<void> {
+    this.#stopRequested = true;
+    clearInterval(this.#heartbeat);
     const routers = this.#routersStarted.reverse();
     const checkpointer = this.#checkpointer;
     const linkStarted = this.#linkStarted;
@@ -166,17 +197,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.#auditOpen = false;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ...routers.map((r): [string, () => Promise<unknown>] => [`router ${r.name}`, () => r.stop()]),
-      ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
       ['state probe', () => Promise.resolve(this.health.stop())],
+      ['agent-stop', () => (auditOpen ? this.audit.append('agent-stop', {}) : Promise.resolve())],
+      ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
       ['mqtt', () => (linkStarted ? this.link.stop() : Promise.resolve())],
-      [
-        'audit log',
-        async () => {
-          if (!auditOpen) return;
-          await this.audit.append('agent-stop', {});
-          await this.audit.close();
-        },
-      ],
+      ['audit log', () => (auditOpen ? this.audit.close() : Promise.resolve())],
     ];
     for (const [name, step] of steps) {
       try {

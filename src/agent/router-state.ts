@@ -55,6 +55,13 @@ export class RouterStateReporter {
     this.publish();
   }
 
+  /** Publishes the current state again even if unchanged (fresh `at`), once something was published. */
+  refresh(): void {
+    if (this.#lastPublished === '') return;
+    this.#lastPublished = '';
+    this.publish();
+  }
+
   private publish(): void {
     const mode = this.#sample?.deviceMode;
     const state = {

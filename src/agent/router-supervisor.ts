@@ -146,6 +146,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await this.client.stop();
   }
 
+  /** Publishes the router state again with a fresh time (the agent's heartbeat). */
+  heartbeat(): void {
+    this.#state.refresh();
+  }
+
+  /** Releases every output now, without waiting for the flow (the launcher's last resort at stop). */
+  async forceRelease(): Promise<void> {
+    await Promise.all(Object.values(this.#actuators).map((a) => a.stop().catch((error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed'))));
+  }
+
   startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
     return this.begin(() => runChangeRequest(this.context, accepted, digest));
   }

@@ -127,13 +127,20 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         },
       );
     };
+    // The first packet we ever send: orders queued for us while we were down are answered
+    // after it (mqtt.js sends what was queued before the first connect in order, and holds
+    // back what is published while it does), so nobody sees an answer under an offline status.
+    const presence = this.options.presence;
+    if (presence) {
+      this.publish(presence.topic, presence.online(), { retain: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not publish online status'));
+    }
     client.on('connect', (connack) => {
       this.#attempt = 0;
       // An order or an answer is one small packet: Nagle would hold it ~40 ms behind an unacknowledged one.
       setNoDelay(client.stream);
       client.options.reconnectPeriod = nextBackoffMs(0, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
       this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
-      this.publishPresence('online');
+      void this.publishPresence('online');
       this.emit('connected', connack.sessionPresent);
     });
     // Each attempt lengthens the wait before the next one, with jitter, up to the maximum.
@@ -248,10 +255,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     return options;
   }
 
-  private publishPresence(state: 'online'): void {
+  /** Publishes the online status now (also a heartbeat); resolves when the broker has it or it failed. */
+  async publishPresence(state: 'online'): Promise<void> {
     const presence = this.options.presence;
-    if (!presence) return;
-    this.publish(presence.topic, presence[state](), { retain: true }).catch((error: unknown) =>
+    if (!presence || !this.#client?.connected) return;
+    await this.publish(presence.topic, presence[state](), { retain: true }).catch((error: unknown) =>
       this.log.warn({ err: error }, 'could not publish online status'),
     );
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { waitFor } from '../helpers/mosquitto.js';
 import { join } from 'node:path';
 import { AgentProcess, E2E } from './harness.js';
 
@@ -36,4 +37,29 @@ void test('an invalid configuration is refused with every problem and exit code 
   assert.match(daemon.output, /agent\.id/);
   assert.match(daemon.output, /mqtt\.url/);
   assert.match(daemon.output, /routers: must list at least one router/);
+});
+
+void test('with the broker unreachable, SIGTERM and SIGINT still end the daemon well inside TimeoutStopSec, agent-stop recorded', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  await e2e.stopAgent();
+  await e2e.broker.stop();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const daemon = new AgentProcess(e2e.site.configFile);
+    t.after(() => daemon.kill('SIGKILL'));
+    await daemon.start();
+    // Up and retrying the broker (it used to hang in start, waiting for the first checkpoint's PUBACK).
+    await waitFor(() => (daemon.output.includes('mqtt offline') || daemon.output.includes('ECONNREFUSED') ? true : undefined), 'retrying the broker', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const sent = performance.now();
+    daemon.kill(signal);
+    const killer = setTimeout(() => daemon.kill('SIGKILL'), 60_000);
+    const exit = await daemon.exited();
+    clearTimeout(killer);
+    assert.equal(exit.code, 0, `${signal}: ${daemon.output.slice(-2000)}`);
+    assert.ok(performance.now() - sent < 30_000, `${signal}: the unit's TimeoutStopSec is 30 s`);
+    const lines = readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8').trim().split('\n');
+    assert.equal((JSON.parse(lines.at(-1)!) as { type: string }).type, 'agent-stop', signal);
+  }
 });
