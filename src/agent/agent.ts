@@ -99,6 +99,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         pairing: this.pairing,
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
+        stateDir: agent.stateDir,
         ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));

@@ -1,4 +1,6 @@
-import type { LastResult, OperationSummary } from '../mqtt/contract.js';
+import type { Logger } from '../log/logger.js';
+import { lastResultSchema, type LastResult, type OperationSummary } from '../mqtt/contract.js';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import type { WatchSample } from '../routeros/watcher.js';
 import type { OperationRecord } from './journal.js';
 import { isFinal } from './operation-state.js';
@@ -18,7 +20,20 @@ export class RouterStateReporter {
   constructor(
     private readonly router: string,
     private readonly publisher: Publisher,
+    /** Where the last result is kept, so a restarted agent still shows it (none: memory only). */
+    private readonly store?: { file: string; logger: Logger },
   ) {}
+
+  /** The last result a previous run recorded; an unreadable file is logged and ignored (it is a report, not a record). */
+  async load(): Promise<void> {
+    if (!this.store || this.#lastResult) return;
+    try {
+      const saved = await readJsonFile<unknown>(this.store.file);
+      if (saved !== undefined) this.#lastResult = lastResultSchema.parse(saved);
+    } catch (error) {
+      this.store.logger.warn({ err: error, file: this.store.file }, 'last result not readable; ignored');
+    }
+  }
 
   sample(sample: WatchSample): void {
     this.#sample = sample;
@@ -42,6 +57,7 @@ export class RouterStateReporter {
         ...(record.requestId ? { requestId: record.requestId } : {}),
         ...(record.detail ? { detail: record.detail } : {}),
       };
+      this.save(this.#lastResult);
     } else {
       this.#operation = {
         id: record.id,
@@ -53,6 +69,12 @@ export class RouterStateReporter {
       };
     }
     this.publish();
+  }
+
+  private save(result: LastResult): void {
+    const store = this.store;
+    if (!store) return;
+    writeJsonAtomic(store.file, result).catch((error: unknown) => store.logger.warn({ err: error, file: store.file }, 'last result not saved'));
   }
 
   /** Publishes the current state again even if unchanged (fresh `at`), once something was published. */

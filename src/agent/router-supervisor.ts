@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { createActuator, type Actuator, type CreateActuatorDeps } from '../actuators/index.js';
 import type { RouterConfig } from '../config/router-schema.js';
 import type { Policy } from '../config/policy-schema.js';
@@ -31,6 +32,8 @@ export interface SupervisorDeps {
   services: Omit<OperationServices, 'onChange'>;
   logger: Logger;
   actuatorDeps?: Partial<CreateActuatorDeps>;
+  /** The agent's state directory: the router's last result is kept there across restarts. */
+  stateDir?: string;
 }
 
 export type StartVerdict = { ok: true } | { ok: false; code: string; message: string };
@@ -67,7 +70,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       const actuatorConfig = config.actuators[role];
       if (actuatorConfig) this.#actuators[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps.actuatorDeps });
     }
-    this.#state = new RouterStateReporter(config.name, deps.publisher);
+    const store = deps.stateDir ? { file: join(deps.stateDir, 'results', `${config.name}.json`), logger } : undefined;
+    this.#state = new RouterStateReporter(config.name, deps.publisher, store);
   }
 
   get name(): string {
@@ -114,6 +118,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** Releases every output first, then connects, pairs, recovers and starts watching. */
   async start(journaled: OperationRecord | undefined): Promise<void> {
     await this.releaseActuators();
+    await this.#state.load();
     await this.client.start();
     await this.checkPairing();
     this.#watcher.on('state', (sample) => this.onSample(sample));

@@ -73,3 +73,36 @@ void test('orders queued while the agent was down are answered only after it pub
   const firstAnswer = after.findIndex((m) => m.topic === e2e.topics.progress(requestId));
   assert.ok(online >= 0 && online < firstAnswer, `online at ${online}, first answer at ${firstAnswer}`);
 });
+
+void test('the last result survives an agent restart', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
+  await e2e.stopAgent();
+  const before = e2e.observer.seen.length;
+  await e2e.startAgent();
+  const seen = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.routerState('hap1') && e2e.observer.seen.indexOf(m) >= before && m.payload.includes('"reachable":true'),
+    'router state after the restart',
+  );
+  const state = JSON.parse(seen.payload) as { lastResult: { state: string; requestId?: string } | null };
+  assert.equal(state.lastResult?.state, 'done', seen.payload);
+  assert.equal(state.lastResult?.requestId, requestId);
+});
+
+void test('the heartbeat publishes the online status and router states again with a fresh time', async (t) => {
+  const e2e = new E2E();
+  e2e.agentOptions = { heartbeatMs: 300 };
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const before = e2e.observer.seen.length;
+  const fresh = (topic: string) => e2e.observer.waitFor((m) => m.topic === topic && e2e.observer.seen.indexOf(m) >= before, topic);
+  const status = JSON.parse((await fresh(e2e.topics.status)).payload) as { state: string; at: string };
+  const state = JSON.parse((await fresh(e2e.topics.routerState('hap1'))).payload) as { at: string };
+  assert.equal(status.state, 'online');
+  for (const at of [status.at, state.at]) assert.ok(Date.now() - Date.parse(at) < 10_000, at);
+});
