@@ -1,10 +1,12 @@
 import type { Logger } from '../log/logger.js';
-import { lastResultSchema, type LastResult, type OperationSummary } from '../mqtt/contract.js';
+import { lastResultSchema, type LastResult, type OperationSummary, type RouterStateMessage } from '../mqtt/contract.js';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import type { WatchSample } from '../routeros/watcher.js';
 import type { OperationRecord } from './journal.js';
 import { isFinal } from './operation-state.js';
 import type { Publisher } from './publisher.js';
+
+type RouterProblem = NonNullable<RouterStateMessage['problem']>;
 
 /**
  * Keeps the retained per-router state topic current: what the watcher reads and what the
@@ -15,6 +17,7 @@ export class RouterStateReporter {
   #sample: WatchSample | undefined;
   #operation: OperationSummary | null = null;
   #lastResult: LastResult | null = null;
+  #problem: RouterProblem | null = null;
   #lastPublished = '';
 
   constructor(
@@ -38,6 +41,15 @@ export class RouterStateReporter {
   sample(sample: WatchSample): void {
     this.#sample = sample;
     this.#reachable = true;
+    this.publish();
+  }
+
+  /** Why the router cannot be reached (null once a connection succeeds); the time is kept while the cause stays. */
+  problem(problem: Omit<RouterProblem, 'since'> | null, now: Date): void {
+    if (problem === null) this.#problem = null;
+    else if (problem.cause !== this.#problem?.cause) this.#problem = { ...problem, since: now.toISOString() };
+    else this.#problem = { ...this.#problem, message: problem.message };
+    if (problem) this.#reachable = false;
     this.publish();
   }
 
@@ -94,6 +106,7 @@ export class RouterStateReporter {
       flagged: mode?.flagged ?? null,
       operation: this.#operation,
       lastResult: this.#lastResult,
+      problem: this.#problem,
     };
     const key = JSON.stringify(state);
     if (key === this.#lastPublished) return;

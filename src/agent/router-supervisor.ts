@@ -22,6 +22,9 @@ import { judgePairing, type PairingStore } from './pairing.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
+import { PROBLEM_HINTS, problemCause } from './router-problem.js';
+import type { RouterProblemCause } from '../mqtt/contract.js';
+import type { RouterError } from '../routeros/errors.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
@@ -56,6 +59,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
+  /** Causes already alarmed since the last good connection: one alarm per cause, not one per retry. */
+  readonly #problemsAlarmed = new Set<RouterProblemCause>();
 
   constructor(
     readonly config: RouterConfig,
@@ -64,7 +69,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     super();
     const logger = deps.logger;
     // A reboot we caused must be noticed quickly: a reconnect attempt is one cheap TCP connect.
-    this.client = new RouterClient(config, { logger, backoff: { initialMs: 250, maxMs: 3000 } });
+    // Logins back off 500 ms doubling to 30 s (a router's own login protection counts failures); a
+    // reboot we caused or an order that needs the router skips the wait (retryNow, connectNow).
+    this.client = new RouterClient(config, { logger });
     this.#watcher = new DeviceModeWatcher(config, { client: this.client, intervalMs: config.pollIntervalMs, logger });
     for (const role of ['button', 'power'] as const) {
       const actuatorConfig = config.actuators[role];
@@ -121,6 +128,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await this.#state.load();
     await this.client.start();
     await this.checkPairing();
+    this.client.on('connect-failed', (error) => this.onConnectFailed(error));
+    this.client.on('connected', () => {
+      this.#problemsAlarmed.clear();
+      this.#state.problem(null, this.deps.services.now());
+    });
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
@@ -181,7 +193,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private begin(flow: () => Promise<void>): StartVerdict {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
     if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress` };
-    this.run(flow);
+    // The order needs the router: reconnect at once rather than after the rest of a backoff.
+    this.run(async () => {
+      await this.client.connectNow();
+      await flow();
+    });
     return { ok: true };
   }
 
@@ -233,6 +249,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
       this.alarmInBackground({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
     }
+  }
+
+  private onConnectFailed(error: RouterError): void {
+    const cause = problemCause(error);
+    this.#state.problem({ cause, message: error.message }, this.deps.services.now());
+    if (this.#problemsAlarmed.has(cause) || this.#stopping.signal.aborted) return;
+    this.#problemsAlarmed.add(cause);
+    const severity = cause === 'tls-fingerprint-mismatch' ? 'critical' : 'warning';
+    const type = cause === 'tls-fingerprint-mismatch' ? 'security' : 'alarm';
+    this.alarmInBackground({ code: 'router-connection-problem', severity, type, message: `${PROBLEM_HINTS[cause]} (${error.message})`, data: { cause } });
   }
 
   /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */

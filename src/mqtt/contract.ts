@@ -152,6 +152,10 @@ export const lastResultSchema = z.strictObject({
 });
 export type LastResult = z.infer<typeof lastResultSchema>;
 
+/** Why the agent cannot talk to a router, in the router state and its alarm. */
+export const ROUTER_PROBLEM_CAUSES = ['authentication-refused', 'connection-refused', 'timeout', 'tls-fingerprint-mismatch', 'unreachable'] as const;
+export type RouterProblemCause = (typeof ROUTER_PROBLEM_CAUSES)[number];
+
 export const routerStateSchema = z.strictObject({
   v: z.literal(CONTRACT_VERSION),
   router: z.string(),
@@ -165,6 +169,7 @@ export const routerStateSchema = z.strictObject({
   flagged: z.boolean().nullable(),
   operation: operationSummarySchema.nullable(),
   lastResult: lastResultSchema.nullable(),
+  problem: z.strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime }).nullable().optional(),
 });
 export type RouterStateMessage = z.infer<typeof routerStateSchema>;
 
@@ -194,6 +199,7 @@ export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable',
+  'router-connection-problem',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 

@@ -84,7 +84,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     private readonly options: RequestUpdateOptions = {},
   ) {
     super();
-    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-update', router: endpoint.host });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-update', host: endpoint.host });
     this.outcome = new Promise((resolve) => (this.settle = resolve));
   }
 

@@ -67,7 +67,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     private readonly options: DeviceModeWatcherOptions = {},
   ) {
     super();
-    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-watcher', router: endpoint.host });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-watcher', host: endpoint.host });
     this.ownsClient = !options.client;
     this.client = options.client ?? new RouterClient(endpoint, { logger: this.log });
     this.intervalMs = options.intervalMs ?? 1000;
