@@ -188,6 +188,7 @@ export const challengeMessageSchema = z.strictObject({
   operationId: z.string(),
   challenge: signedChallengeSchema,
   expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it'),
+  endAssumed: z.boolean().optional().describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
   methods: z.array(z.enum(['button', 'power'])),
 });
 export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;

@@ -133,7 +133,8 @@ export function challengeCell(challenge: ChallengeMessage | undefined, now: numb
   if (!challenge.expiresAt) return `open ${challenge.operationId}`;
   const left = Date.parse(challenge.expiresAt) - now;
   if (Number.isNaN(left)) return `open ${challenge.operationId}`;
-  return left <= 0 ? `expired ${challenge.operationId}` : `open ${challenge.operationId}, ${span(left)} left`;
+  // endAssumed: the router ends someone else's change at a timeout the agent cannot see.
+  return left <= 0 ? `expired ${challenge.operationId}` : `open ${challenge.operationId}, ${challenge.endAssumed ? 'up to ' : ''}${span(left)} left`;
 }
 
 /**

@@ -55,6 +55,7 @@ void test('cells: ages, agent status, device-mode, operation, last result, chall
   assert.equal(challengeCell(undefined, T0), '-');
   assert.equal(challengeCell(challenge('main'), T0), 'open op-7');
   assert.equal(challengeCell(challenge('main', '2026-05-01T12:04:00Z'), T0), 'open op-7, 4m left');
+  assert.equal(challengeCell({ ...challenge('main', '2026-05-01T12:04:00Z'), endAssumed: true }, T0), 'open op-7, up to 4m left');
   assert.equal(challengeCell(challenge('main', '2026-05-01T11:59:00Z'), T0), 'expired op-7');
 });
 
