@@ -6,12 +6,13 @@ import { Agent } from '../../src/agent/agent.js';
 import type { Config } from '../../src/config/schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { freePort } from '../helpers/mosquitto.js';
+import { createLogger } from '../../src/log/logger.js';
 import { E2E, testLogger } from './harness.js';
 
-async function agentWith(e2e: E2E, change: (router: Config['routers'][number]) => Config['routers'][number]): Promise<Agent> {
+async function agentWith(e2e: E2E, change: (router: Config['routers'][number]) => Config['routers'][number], logger = testLogger()): Promise<Agent> {
   await e2e.stopAgent();
   const config = { ...e2e.site.config, routers: e2e.site.config.routers.map(change) };
-  const agent = await Agent.create(config, { logger: testLogger(), checkpointIntervalMs: 60_000 });
+  const agent = await Agent.create(config, { logger, checkpointIntervalMs: 60_000 });
   e2e.agent = agent;
   await agent.start();
   return agent;
@@ -53,10 +54,17 @@ void test('nothing listening on the API port: connection-refused, and the cause 
   t.after(() => e2e.stop());
   await e2e.start();
   const port = await freePort();
-  await agentWith(e2e, (r) => ({ ...r, port }));
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  await agentWith(e2e, (r) => ({ ...r, port }), logger);
   await problemState(e2e, 'connection-refused');
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'), 'alarm');
   assert.equal(e2e.events('router-connection-problem').length, 1);
+  // Log lines keep the router's configured name; the address has its own field.
+  const failed = lines.filter((l) => l.msg === 'cannot connect to router');
+  assert.ok(failed.length > 0);
+  for (const line of failed) assert.equal(line.router, 'hap1', JSON.stringify(line));
+  assert.equal(failed[0]!.host, e2e.site.config.routers[0]!.host);
   await e2e.stopAgent();
   const before = e2e.observer.seen.length;
   await e2e.startAgent();
