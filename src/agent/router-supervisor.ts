@@ -10,7 +10,7 @@ import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
 import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
 import type { Refusal } from '../trust/refusal.js';
 import type { TrustGate } from '../trust/trust-gate.js';
-import type { Accepted, RouterIdentity } from '../trust/verify.js';
+import type { Accepted, RouterBinding } from '../trust/verify.js';
 import { StateWriteError } from '../store/state-error.js';
 import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
@@ -18,7 +18,7 @@ import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
 import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
-import { judgePairing, type PairingStore } from './pairing.js';
+import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
@@ -28,7 +28,7 @@ import type { RouterError } from '../routeros/errors.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
-  identity: RouterIdentity;
+  identity: RouterBinding;
   policy: Policy;
   publisher: Publisher;
   pairing: PairingStore;

@@ -1,6 +1,6 @@
 import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
-import { deadlineIn } from '../journal.js';
+import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
 import { readDeviceModeBack } from '../read-back.js';
 import { waitForReboot } from '../reboot-wait.js';
