@@ -7,6 +7,7 @@ import type { RouterEndpoint } from './endpoint.js';
 import { isRouterError, RouterTimeoutError, RouterUnreachableError, type RouterError } from './errors.js';
 import { sameConfiguration } from './parse.js';
 import { pause } from '../time/pause.js';
+import { rebootedSince } from './reboot.js';
 
 export interface WatchSample {
   deviceMode: DeviceModeState;
@@ -114,9 +115,10 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     const call = { signal: this.stopping.signal, ...(this.options.pollTimeoutMs ? { timeoutMs: this.options.pollTimeoutMs } : {}) };
     try {
       const deviceMode = await this.client.readDeviceMode(call);
+      const sentAtMs = performance.now();
       const { uptimeSeconds } = await this.client.readResource(call);
       clearTimeout(stallTimer);
-      this.onSample({ deviceMode, uptimeSeconds, at: Date.now() });
+      this.onSample({ deviceMode, uptimeSeconds, at: Date.now() }, sentAtMs);
     } catch (error) {
       clearTimeout(stallTimer);
       if (!this.running) return;
@@ -155,7 +157,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('unreachable', { error });
   }
 
-  private onSample(sample: WatchSample): void {
+  private onSample(sample: WatchSample, sentAtMs?: number): void {
     const now = performance.now();
     if (this.downSince !== undefined) {
       const downForMs = Math.round(now - this.downSince);
@@ -172,9 +174,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('state', sample);
     if (!previous) return;
     const before = previous.sample;
-    const elapsedS = (now - previous.mono) / 1000;
-    // Uptime only grows; lower than expected (1 s resolution, 2 s slack) means a restart.
-    if (sample.uptimeSeconds < before.uptimeSeconds || sample.uptimeSeconds + 2 < before.uptimeSeconds + elapsedS) {
+    if (rebootedSince({ uptimeSeconds: before.uptimeSeconds, atMs: previous.mono }, { uptimeSeconds: sample.uptimeSeconds, sentAtMs: sentAtMs ?? now })) {
       this.emit('rebooted', { previousUptimeSeconds: before.uptimeSeconds, uptimeSeconds: sample.uptimeSeconds });
     }
     const from = before.deviceMode.attemptCount;
