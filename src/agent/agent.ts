@@ -26,6 +26,8 @@ export interface AgentOptions {
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
+  /** A router away this long raises router-connection-problem (default 120 s; a wrong password or certificate at once). */
+  routerOutageAlarmMs?: number;
   /** How often the online status and router states are published again with a fresh time (default 60 s). */
   heartbeatMs?: number;
   /** Contents of the configured trust.json (Agent.create reads it). */
@@ -100,6 +102,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
         stateDir: agent.stateDir,
+        ...(options.routerOutageAlarmMs === undefined ? {} : { outageAlarmMs: options.routerOutageAlarmMs }),
         ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));

@@ -37,6 +37,8 @@ export interface SupervisorDeps {
   actuatorDeps?: Partial<CreateActuatorDeps>;
   /** The agent's state directory: the router's last result is kept there across restarts. */
   stateDir?: string;
+  /** A router away this long (no operation of ours running) raises its alarm; default 120 s. */
+  outageAlarmMs?: number;
 }
 
 export type StartVerdict = { ok: true } | { ok: false; code: string; message: string };
@@ -61,6 +63,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #last: DeviceModeState | undefined;
   /** Causes already alarmed since the last good connection: one alarm per cause, not one per retry. */
   readonly #problemsAlarmed = new Set<RouterProblemCause>();
+  /** performance.now() of the first failed connect since the last good one. */
+  #awaySince: number | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -131,6 +135,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.client.on('connect-failed', (error) => this.onConnectFailed(error));
     this.client.on('connected', () => {
       this.#problemsAlarmed.clear();
+      this.#awaySince = undefined;
       this.#state.problem(null, this.deps.services.now());
     });
     this.#watcher.on('state', (sample) => this.onSample(sample));
@@ -251,10 +256,19 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     }
   }
 
+  /**
+   * The cause is always in the router state. An alarm comes once per cause: at once for a
+   * configuration or security problem (login refused, certificate not the pinned one); for a
+   * router that is merely away only when no operation of ours explains it and it stayed away
+   * for `outageAlarmMs` (a reboot is not an alarm: false alarms teach people to ignore them).
+   */
   private onConnectFailed(error: RouterError): void {
     const cause = problemCause(error);
     this.#state.problem({ cause, message: error.message }, this.deps.services.now());
+    this.#awaySince ??= performance.now();
     if (this.#problemsAlarmed.has(cause) || this.#stopping.signal.aborted) return;
+    const configuration = cause === 'authentication-refused' || cause === 'tls-fingerprint-mismatch';
+    if (!configuration && (this.#active || performance.now() - this.#awaySince < (this.deps.outageAlarmMs ?? 120_000))) return;
     this.#problemsAlarmed.add(cause);
     const severity = cause === 'tls-fingerprint-mismatch' ? 'critical' : 'warning';
     const type = cause === 'tls-fingerprint-mismatch' ? 'security' : 'alarm';

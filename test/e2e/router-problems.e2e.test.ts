@@ -9,10 +9,10 @@ import { freePort } from '../helpers/mosquitto.js';
 import { createLogger } from '../../src/log/logger.js';
 import { E2E, testLogger } from './harness.js';
 
-async function agentWith(e2e: E2E, change: (router: Config['routers'][number]) => Config['routers'][number], logger = testLogger()): Promise<Agent> {
+async function agentWith(e2e: E2E, change: (router: Config['routers'][number]) => Config['routers'][number], logger = testLogger(), outageAlarmMs?: number): Promise<Agent> {
   await e2e.stopAgent();
   const config = { ...e2e.site.config, routers: e2e.site.config.routers.map(change) };
-  const agent = await Agent.create(config, { logger, checkpointIntervalMs: 60_000 });
+  const agent = await Agent.create(config, { logger, checkpointIntervalMs: 60_000, ...(outageAlarmMs ? { routerOutageAlarmMs: outageAlarmMs } : {}) });
   e2e.agent = agent;
   await agent.start();
   return agent;
@@ -49,15 +49,16 @@ void test('a wrong router password: authentication-refused in the router state, 
   assert.match(alarms[0]!.message, /user name and password/);
 });
 
-void test('nothing listening on the API port: connection-refused, and the cause clears once the router answers', async (t) => {
+void test('nothing listening on the API port: connection-refused at once in the state, an alarm once it lasts, cleared when the router answers', async (t) => {
   const e2e = new E2E();
   t.after(() => e2e.stop());
   await e2e.start();
   const port = await freePort();
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
-  await agentWith(e2e, (r) => ({ ...r, port }), logger);
+  await agentWith(e2e, (r) => ({ ...r, port }), logger, 3000);
   await problemState(e2e, 'connection-refused');
+  assert.equal(e2e.events('router-connection-problem').length, 0, 'a router away for a moment (rebooting) is no alarm');
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'), 'alarm');
   assert.equal(e2e.events('router-connection-problem').length, 1);
   // Log lines keep the router's configured name; the address has its own field.
