@@ -6,6 +6,8 @@ import type { OperationRecord } from './journal.js';
 import { isFinal } from './operation-state.js';
 import type { Publisher } from './publisher.js';
 
+const ACTING_STATES: ReadonlySet<string> = new Set(['actuating', 'rebooting', 'verifying']);
+
 type RouterProblem = NonNullable<RouterStateMessage['problem']>;
 
 /**
@@ -19,6 +21,9 @@ export class RouterStateReporter {
   #lastResult: LastResult | null = null;
   #problem: RouterProblem | null = null;
   #lastPublished = '';
+  /** From the action until the outcome: what the watcher read before the reboot is history. */
+  #acting = false;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly router: string,
@@ -39,7 +44,7 @@ export class RouterStateReporter {
   }
 
   sample(sample: WatchSample): void {
-    this.#sample = sample;
+    if (!this.#acting) this.#sample = sample;
     this.#reachable = true;
     this.publish();
   }
@@ -60,6 +65,14 @@ export class RouterStateReporter {
 
   operation(record: OperationRecord): void {
     const since = record.history.at(-1)?.at ?? record.updatedAt;
+    // Acting: the device-mode shown is unknown until the watcher reads it after the outcome, so
+    // `done` never stands next to the device-mode from before the reboot.
+    if (ACTING_STATES.has(record.state)) {
+      this.#acting = true;
+      this.#sample = undefined;
+    } else if (isFinal(record.state)) {
+      this.#acting = false;
+    }
     if (isFinal(record.state)) {
       this.#operation = null;
       this.#lastResult = {
@@ -86,7 +99,14 @@ export class RouterStateReporter {
   private save(result: LastResult): void {
     const store = this.store;
     if (!store) return;
-    writeJsonAtomic(store.file, result).catch((error: unknown) => store.logger.warn({ err: error, file: store.file }, 'last result not saved'));
+    this.#saving = this.#saving
+      .then(() => writeJsonAtomic(store.file, result))
+      .catch((error: unknown) => store.logger.warn({ err: error, file: store.file }, 'last result not saved'));
+  }
+
+  /** Waits for the last result's write (at stop: a restart right after must find it). */
+  flushed(): Promise<void> {
+    return this.#saving;
   }
 
   /** Publishes the current state again even if unchanged (fresh `at`), once something was published. */

@@ -166,6 +166,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       await actuator.stop().catch((error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed'));
     }
     await this.client.stop();
+    await this.#state.flushed();
   }
 
   /** Publishes the router state again with a fresh time (the agent's heartbeat). */

@@ -106,3 +106,26 @@ void test('the heartbeat publishes the online status and router states again wit
   assert.equal(status.state, 'online');
   for (const at of [status.at, state.at]) assert.ok(Date.now() - Date.parse(at) < 10_000, at);
 });
+
+void test('the router state never shows the device-mode from before the reboot next to done', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  // A slow poll: the watcher's last reading before the outcome is from before the reboot.
+  await e2e.start({ routerConfig: { pollIntervalMs: 8000 } });
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
+  const withContainer = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.routerState('hap1') && m.payload.includes('"container":true') && m.payload.includes('"state":"done"'),
+    'the state read after the reboot, next to done',
+    30_000,
+  );
+  type State = { deviceMode: { features: Record<string, boolean> } | null; lastResult: { requestId?: string; state: string } | null };
+  const states = e2e.observer.seen.filter((m) => m.topic === e2e.topics.routerState('hap1') && e2e.observer.seen.indexOf(m) <= e2e.observer.seen.indexOf(withContainer));
+  for (const m of states) {
+    const state = JSON.parse(m.payload) as State;
+    if (state.lastResult?.requestId !== requestId) continue;
+    assert.notEqual(state.deviceMode?.features.container, false, `pre-reboot device-mode next to done: ${m.payload}`);
+  }
+});
