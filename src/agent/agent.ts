@@ -53,6 +53,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #auditOpen = false;
   #linkStarted = false;
   #stopRequested = false;
+  /** Why start() failed: the stop publishes it in the retained status (reason start-failed). */
+  #startFailure: string | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #routersStarted: RouterSupervisor[] = [];
   readonly #now: () => Date;
@@ -73,8 +75,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
     this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
-    const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string =>
-      encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at: this.#now().toISOString(), reason } satisfies AgentStatus);
+    const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string => {
+      const detail = reason === 'start-failed' ? this.#startFailure : undefined;
+      const at = this.#now().toISOString();
+      return encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason, ...(detail ? { detail } : {}) } satisfies AgentStatus);
+    };
     this.link = new MqttLink(
       { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },
       {
@@ -204,7 +209,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       ['state probe', () => Promise.resolve(this.health.stop())],
       ['agent-stop', () => (auditOpen ? this.audit.append('agent-stop', {}) : Promise.resolve())],
       ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
-      ['mqtt', () => (linkStarted ? this.link.stop() : Promise.resolve())],
+      ['mqtt', () => this.stopLink(linkStarted)],
       ['audit log', () => (auditOpen ? this.audit.close() : Promise.resolve())],
     ];
     for (const [name, step] of steps) {
@@ -214,6 +219,22 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         this.options.logger.error({ err: error, part: name }, 'stop failed; continuing');
       }
     }
+  }
+
+  /** Records why start() failed; stop() then says so in the retained status before the process exits. */
+  startFailed(error: unknown): void {
+    this.#startFailure = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  }
+
+  /**
+   * Offline, retained. After a failed start the reason goes with it, on a link started for
+   * that alone (no online status) when start() failed before it connected: the fleet view
+   * then shows why, not just "offline". Bounded: a stop never waits long on a broker.
+   */
+  private async stopLink(linkStarted: boolean): Promise<void> {
+    if (this.#startFailure === undefined) return linkStarted ? this.link.stop() : undefined;
+    if (!linkStarted) await this.link.start({ wait: true, timeoutMs: 5000, online: false }).catch(() => undefined);
+    await this.link.stop({ reason: 'start-failed' });
   }
 
   /** Reads the configured trust.json (absent is fine once a root is stored) and builds the agent. */

@@ -90,6 +90,7 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
     (error: unknown) => {
       if (stopping) return;
       logger.fatal({ err: error }, 'start failed');
+      agent.startFailed(error);
       shutdown(EXIT_CODES.failed, 'start failed');
     },
   );

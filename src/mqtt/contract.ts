@@ -127,7 +127,8 @@ export const statusSchema = z.strictObject({
   site: z.string(),
   version: z.string(),
   at: isoTime.describe('When composed; for the last will that is connection time'),
-  reason: z.enum(['started', 'stopped', 'connection-lost']),
+  reason: z.enum(['started', 'stopped', 'connection-lost', 'start-failed']),
+  detail: z.string().optional().describe('With start-failed: why the agent could not start'),
 });
 export type AgentStatus = z.infer<typeof statusSchema>;
 
