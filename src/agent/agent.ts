@@ -17,6 +17,7 @@ import { PairingStore } from '../pairing/paired-unit.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
+import { AgentRunningError, acquireRunLock } from './run-lock.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -55,6 +56,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #stopRequested = false;
   /** Why start() failed: the stop publishes it in the retained status (reason start-failed). */
   #startFailure: string | undefined;
+  #unlock: (() => Promise<void>) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #routersStarted: RouterSupervisor[] = [];
   readonly #now: () => Date;
@@ -124,6 +126,13 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       await supervisor.releaseActuators();
     }
     if (this.#stopRequested) return;
+    // One agent per state directory; `pair --accept` checks it too. Advisory: a directory we
+    // cannot write fails just below, at the audit log, with its own error.
+    this.#unlock = await acquireRunLock(agent.stateDir).catch((error: unknown) => {
+      if (error instanceof AgentRunningError) throw error;
+      log.warn({ err: error }, 'run lock not taken');
+      return undefined;
+    });
     const recovery = await this.audit.open();
     this.#auditOpen = true;
     await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
@@ -211,6 +220,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
       ['mqtt', () => this.stopLink(linkStarted)],
       ['audit log', () => (auditOpen ? this.audit.close() : Promise.resolve())],
+      ['run lock', () => this.#unlock?.() ?? Promise.resolve()],
     ];
     for (const [name, step] of steps) {
       try {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { waitFor } from '../helpers/mosquitto.js';
 import { join } from 'node:path';
 import { AgentProcess, E2E } from './harness.js';
@@ -62,4 +64,30 @@ void test('with the broker unreachable, SIGTERM and SIGINT still end the daemon 
     const lines = readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8').trim().split('\n');
     assert.equal((JSON.parse(lines.at(-1)!) as { type: string }).type, 'agent-stop', signal);
   }
+});
+
+const execFileAsync = promisify(execFile);
+
+void test('pair --accept refuses while the agent runs (both write the audit log), and works once it stopped', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  await e2e.stopAgent();
+  const before = e2e.observer.seen.length;
+  const daemon = new AgentProcess(e2e.site.configFile);
+  t.after(() => daemon.kill('SIGKILL'));
+  await daemon.start();
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.status && e2e.observer.seen.indexOf(m) >= before && m.payload.includes('"online"'), 'daemon online', 30_000);
+  // Not spawnSync: the simulated router lives in this process and must keep answering.
+  const pair = () => execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'pair', '--accept', '--config', e2e.site.configFile], { encoding: 'utf8', timeout: 60_000 })
+    .then(({ stdout, stderr }) => ({ status: 0, stdout, stderr }), (error: { code?: number; stdout?: string; stderr?: string }) => ({ status: error.code ?? -1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+  const auditBefore = readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8');
+  const refused = await pair();
+  assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stdout + refused.stderr, /the agent is running \(pid \d+\)/, JSON.stringify(readdirSync(join(e2e.site.dir, 'state'))));
+  assert.equal(readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8'), auditBefore, 'nothing written');
+  daemon.kill('SIGTERM');
+  assert.equal((await daemon.exited()).code, 0);
+  const after = await pair();
+  assert.equal(after.status, 0, after.stdout + after.stderr);
 });
