@@ -65,6 +65,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   readonly #problemsAlarmed = new Set<RouterProblemCause>();
   /** performance.now() of the first failed connect since the last good one. */
   #awaySince: number | undefined;
+  /** The active operation read device-mode back: a rise from here on is not ours. */
+  #rebased = false;
+  #deferredRise: { from: number; to: number; sample: WatchSample } | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -111,6 +114,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       logger: this.deps.logger,
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
+      verified: (state) => this.rebase(state),
       signal: this.#stopping.signal,
     };
   }
@@ -215,6 +219,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       .finally(() => {
         this.#active = undefined;
         this.#operation = undefined;
+        this.#rebased = false;
+        const rise = this.#deferredRise;
+        this.#deferredRise = undefined;
+        if (rise) this.onAttemptRise(rise.from, rise.to, rise.sample);
       });
   }
 
@@ -281,7 +289,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.alarm(alarm).catch((error: unknown) => this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'));
   }
 
+  /** The read-back after our action is the watcher's new baseline (#15: a change requested right after a reboot). */
+  private rebase(state: DeviceModeState): void {
+    this.#last = state;
+    this.#watcher.rebase(state);
+    this.#rebased = true;
+  }
+
   private onAttemptRise(from: number, to: number, sample: WatchSample): void {
+    // A rise over the verified read-back is someone else's, even while our operation ends.
+    if (this.#active && this.#rebased) this.#deferredRise = { from, to, sample };
     // Our own request raises attempt-count too; flows check that rise themselves.
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
     const before = this.#last ?? sample.deviceMode;

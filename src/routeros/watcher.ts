@@ -100,6 +100,16 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     if (this.ownsClient) await this.client.stop();
   }
 
+  /**
+   * Rebases the comparison on a device-mode read elsewhere and known to be current (the
+   * verified read-back after a reboot): the next poll compares against it, so an attempt
+   * requested right after the reboot shows as a rise even when the last poll before the
+   * reboot showed the same attempt-count (our own pending update).
+   */
+  rebase(deviceMode: DeviceModeState): void {
+    if (this.last) this.last = { ...this.last, sample: { ...this.last.sample, deviceMode } };
+  }
+
   private async pollLoop(): Promise<void> {
     while (this.running) {
       const began = performance.now();

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
 
 void test('someone else requests a change: challenge, signed approval, power cut, verified, challenge cleared', async (t) => {
@@ -48,4 +49,29 @@ void test('an approval for a change the router already ended: the challenge said
   assert.doesNotMatch(final.data.detail ?? '', /did not reach it \(/);
   assert.equal(e2e.presses, 1);
   assert.equal(e2e.site.router.state().deviceMode.features.container, false);
+});
+
+void test('a change someone requests right after our verified reboot is seen, though the last poll before it showed the same attempt-count', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  // Fast polls: the watcher's last reading before the reboot shows our own pending update (attempt-count 1).
+  await e2e.start({ routerConfig: { pollIntervalMs: 300 } });
+  const router = e2e.site.router;
+  // From the read-back until someone else's request, the watcher gets no reading: its next one
+  // shows attempt-count 1 again, the same number as its last one before the reboot.
+  let blocked = false;
+  router.dropOn({ command: '/system/resource/print', when: 'before', times: Infinity, onlyIf: () => blocked });
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"verifying"'), 'verifying');
+  blocked = true;
+  assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
+  const before = e2e.observer.seen.length;
+  // Someone else's request (WinBox, say) reaches the router while the watcher gets no reading.
+  void router.deviceMode.request({ features: { fetch: true } }, 120_000, 9999).catch(() => undefined);
+  await waitFor(() => (router.state().attemptCount === 1 ? true : undefined), 'someone else’s request pending');
+  blocked = false;
+  const open = await e2e.challenge(before);
+  assert.equal(open.challenge.observed?.attemptCount, 1);
 });

@@ -169,6 +169,7 @@ export async function verify(
     await op.to('failed', `could not read device-mode back: ${errorText(error)}`, { code: 'router-not-back', message: errorText(error) });
     return;
   }
+  ctx.verified?.(state);
   if (rebooted === false) {
     // Uptime kept counting. Device-mode only changes at a boot, so what differs is the
     // unconfirmed change: no alarm. A power cut that did not reboot the router did not reach
