@@ -61,9 +61,7 @@ void test('a change someone requests right after our verified reboot is seen, th
   // shows attempt-count 1 again, the same number as its last one before the reboot.
   let blocked = false;
   router.dropOn({ command: '/system/resource/print', when: 'before', times: Infinity, onlyIf: () => blocked });
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  const requestId = e2e.requestIdOf(jws);
-  await e2e.publish('request', jws);
+  const requestId = await e2e.publishContainerChange();
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"verifying"'), 'verifying');
   blocked = true;
   assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');

@@ -61,9 +61,7 @@ void test('orders queued while the agent was down are answered only after it pub
   t.after(() => e2e.stop());
   await e2e.start();
   await e2e.stopAgent();
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  const requestId = e2e.requestIdOf(jws);
-  await e2e.publish('request', jws);
+  const requestId = await e2e.publishContainerChange();
   const before = e2e.observer.seen.length;
   await e2e.startAgent();
   const final = await e2e.finalAnswer(requestId);
@@ -78,9 +76,7 @@ void test('the last result survives an agent restart', async (t) => {
   const e2e = new E2E();
   t.after(() => e2e.stop());
   await e2e.start();
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  const requestId = e2e.requestIdOf(jws);
-  await e2e.publish('request', jws);
+  const requestId = await e2e.publishContainerChange();
   assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
   await e2e.stopAgent();
   const before = e2e.observer.seen.length;
@@ -112,9 +108,7 @@ void test('the router state never shows the device-mode from before the reboot n
   t.after(() => e2e.stop());
   // A slow poll: the watcher's last reading before the outcome is from before the reboot.
   await e2e.start({ routerConfig: { pollIntervalMs: 8000 } });
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  const requestId = e2e.requestIdOf(jws);
-  await e2e.publish('request', jws);
+  const requestId = await e2e.publishContainerChange();
   assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
   const withContainer = await e2e.observer.waitFor(
     (m) => m.topic === e2e.topics.routerState('hap1') && m.payload.includes('"container":true') && m.payload.includes('"state":"done"'),

@@ -82,9 +82,7 @@ void test('an order just after a router outage reconnects at once instead of fai
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.routerState('hap1') && m.payload.includes('"reachable":false'), 'unreachable');
   await sleep(8000); // the read session's backoff has grown to seconds
   e2e.site.router.refuseApiLogins(false);
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  const requestId = e2e.requestIdOf(jws);
-  await e2e.publish('request', jws);
+  const requestId = await e2e.publishContainerChange();
   const final = await e2e.finalAnswer(requestId);
   assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
 });
