@@ -23,6 +23,7 @@ import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
 import { PROBLEM_HINTS, problemCause } from './router-problem.js';
+import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
 import type { RouterProblemCause } from '../mqtt/contract.js';
 import type { RouterError } from '../routeros/errors.js';
 
@@ -68,6 +69,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** The active operation read device-mode back: a rise from here on is not ours. */
   #rebased = false;
   #deferredRise: { from: number; to: number; sample: WatchSample } | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  /** RouterOS version read at pairing: what it is known to do while a change is pending. */
+  #version: string | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -145,6 +149,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
+    this.#watcher.on('stall-ended', () => clearTimeout(this.#stallTimer));
     this.#watcher.on('unreachable', () => this.#state.reachable(false));
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
     if (journaled) {
@@ -163,6 +168,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** Stops waiting, lets a started pulse release, then releases and closes everything. */
   async stop(): Promise<void> {
     this.#stopping.abort();
+    clearTimeout(this.#stallTimer);
     this.#waiter?.close();
     await this.#watcher.stop();
     await this.#active?.catch(() => undefined);
@@ -311,10 +317,22 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
 
   /**
    * Some RouterOS versions stop answering other sessions while a change is pending, so
-   * attempt-count cannot be seen to rise: with no operation of ours, a stalled read is the
-   * sign that someone else requested a change (one more attempt than last seen).
+   * attempt-count cannot be seen to rise. A stall alone is also what a merely slow router
+   * does: it counts as someone else's change (one more attempt than last seen) only with a
+   * second signal, the stall lasting stallConfirmMs, and never on a version known to keep
+   * answering while a change is pending (router-behaviour.ts).
    */
   private onStall(): void {
+    if (stallsOthersWhilePending(this.#version) === false) {
+      this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending, so this is a slow router');
+      return;
+    }
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => this.stallConfirmed(), stallConfirmMs(this.#watcher.stallAfterMs));
+    this.#stallTimer.unref();
+  }
+
+  private stallConfirmed(): void {
     const last = this.#last;
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
     this.run(() =>
@@ -331,6 +349,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     } catch {
       return; // not reachable yet: checked again when it comes back
     }
+    this.#version = seen.version;
     const verdict = judgePairing(seen, this.config.identity, this.deps.pairing.get(this.name), this.deps.services.now());
     if (!verdict.ok) {
       if (this.#quarantine !== verdict.detail) {

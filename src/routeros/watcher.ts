@@ -55,7 +55,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   private readonly ownsClient: boolean;
   private readonly log: Logger;
   private readonly intervalMs: number;
-  private readonly stallAfterMs: number;
+  readonly stallAfterMs: number;
   private last: { sample: WatchSample; mono: number } | undefined;
   private downSince: number | undefined;
   private stalledSince: number | undefined;
