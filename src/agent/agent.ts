@@ -27,7 +27,7 @@ export interface AgentOptions {
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
-  /** A router away this long raises router-connection-problem (default 120 s; a wrong password or certificate at once). */
+  /** A router away this long raises router-connection-problem (default 120 s; a bad password or certificate: at once). */
   routerOutageAlarmMs?: number;
   /** How often the online status and router states are published again with a fresh time (default 60 s). */
   heartbeatMs?: number;
@@ -80,7 +80,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string => {
       const detail = reason === 'start-failed' ? this.#startFailure : undefined;
       const at = this.#now().toISOString();
-      return encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason, ...(detail ? { detail } : {}) } satisfies AgentStatus);
+      const message: AgentStatus = { v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason };
+      return encodePayload(detail ? { ...message, detail } : message);
     };
     this.link = new MqttLink(
       { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },

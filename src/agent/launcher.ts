@@ -84,7 +84,8 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
   // Not awaited: a start that waits on something (a router, the state directory) must not keep a stop from ending us.
   void agent.start().then(
     async () => {
-      await notifier.ready(`watching ${config.routers.length} router(s)`).catch((error: unknown) => logger.warn({ err: error }, 'sd_notify failed'));
+      const status = `watching ${config.routers.length} router(s)`;
+      await notifier.ready(status).catch((error: unknown) => logger.warn({ err: error }, 'sd_notify failed'));
       notifier.startWatchdog(() => !stopping);
     },
     (error: unknown) => {

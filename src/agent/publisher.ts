@@ -24,6 +24,8 @@ import type { Logger } from '../log/logger.js';
 /** Answers kept per inbound digest, so a redelivered order can be answered again. */
 const REMEMBERED_ANSWERS = 256;
 
+type SendOptions = { qos: 0 | 1; retain: boolean; expirySeconds?: number };
+
 /** The latest retained message on one topic, kept to publish again after a (re)connect. */
 interface Retained {
   payload: string;
@@ -109,7 +111,8 @@ export class Publisher {
         this.#retained.delete(topic); // the broker has dropped it by now too
         continue;
       }
-      this.sendRaw(topic, entry.payload, { ...entry.options, ...(left === undefined ? {} : { expirySeconds: left }) }, { remember: false });
+      const options = left === undefined ? entry.options : { ...entry.options, expirySeconds: left };
+      this.sendRaw(topic, entry.payload, options, { remember: false });
     }
   }
 
@@ -117,16 +120,17 @@ export class Publisher {
     this.sendRaw(topic, encodePayload(value), options);
   }
 
-  private sendRaw(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }, { remember = true } = {}): void {
+  private sendRaw(topic: string, payload: string, options: SendOptions, { remember = true } = {}): void {
     if (remember) this.remember(topic, payload, options);
     this.link.publish(topic, payload, options).catch((error: unknown) => {
       this.logger.warn({ err: error, topic }, 'publish failed; the audit log keeps the record');
     });
   }
 
-  private remember(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }): void {
+  private remember(topic: string, payload: string, options: SendOptions): void {
     if (!options.retain) return;
     const { expirySeconds, ...rest } = options;
-    this.#retained.set(topic, { payload, options: rest, ...(expirySeconds === undefined ? {} : { expiresAt: performance.now() + expirySeconds * 1000 }) });
+    const expiresAt = expirySeconds === undefined ? undefined : performance.now() + expirySeconds * 1000;
+    this.#retained.set(topic, { payload, options: rest, ...(expiresAt === undefined ? {} : { expiresAt }) });
   }
 }

@@ -45,7 +45,8 @@ export async function waitForReboot(reader: UptimeReader, options: RebootWaitOpt
       const resource = await reader.readResource({ timeoutMs: Math.max(pollMs * 4, 2000), ...(options.signal ? { signal: options.signal } : {}) });
       const before = options.uptimeBefore;
       if (!before) return { back: true, rebooted: sawDown ? true : undefined, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
-      if (rebootedSince({ uptimeSeconds: before.seconds, atMs: before.atMonoMs }, { uptimeSeconds: resource.uptimeSeconds, sentAtMs })) {
+      const baseline = { uptimeSeconds: before.seconds, atMs: before.atMonoMs };
+      if (rebootedSince(baseline, { uptimeSeconds: resource.uptimeSeconds, sentAtMs })) {
         return { back: true, rebooted: true, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
       }
       answered = resource.uptimeSeconds;

@@ -32,7 +32,7 @@ export class RouterStateReporter {
     private readonly store?: { file: string; logger: Logger },
   ) {}
 
-  /** The last result a previous run recorded; an unreadable file is logged and ignored (it is a report, not a record). */
+  /** The last result a previous run recorded; an unreadable file is logged and ignored (a report, not a record). */
   async load(): Promise<void> {
     if (!this.store || this.#lastResult) return;
     try {

@@ -22,10 +22,8 @@ import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
-import { PROBLEM_HINTS, problemCause } from './router-problem.js';
+import { ProblemWatch } from './router-problem.js';
 import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
-import type { RouterProblemCause } from '../mqtt/contract.js';
-import type { RouterError } from '../routeros/errors.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
@@ -62,10 +60,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
-  /** Causes already alarmed since the last good connection: one alarm per cause, not one per retry. */
-  readonly #problemsAlarmed = new Set<RouterProblemCause>();
-  /** performance.now() of the first failed connect since the last good one. */
-  #awaySince: number | undefined;
+  readonly #problems: ProblemWatch;
   /** The active operation read device-mode back: a rise from here on is not ours. */
   #rebased = false;
   #deferredRise: { from: number; to: number; sample: WatchSample } | undefined;
@@ -90,6 +85,12 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     }
     const store = deps.stateDir ? { file: join(deps.stateDir, 'results', `${config.name}.json`), logger } : undefined;
     this.#state = new RouterStateReporter(config.name, deps.publisher, store);
+    this.#problems = new ProblemWatch({
+      show: (problem) => this.#state.problem(problem, deps.services.now()),
+      alarm: (alarm) => this.alarmInBackground(alarm),
+      busy: () => this.#active !== undefined,
+      outageAlarmMs: deps.outageAlarmMs,
+    });
   }
 
   get name(): string {
@@ -140,12 +141,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await this.#state.load();
     await this.client.start();
     await this.checkPairing();
-    this.client.on('connect-failed', (error) => this.onConnectFailed(error));
-    this.client.on('connected', () => {
-      this.#problemsAlarmed.clear();
-      this.#awaySince = undefined;
-      this.#state.problem(null, this.deps.services.now());
+    this.client.on('connect-failed', (error) => {
+      if (!this.#stopping.signal.aborted) this.#problems.failed(error);
     });
+    this.client.on('connected', () => this.#problems.connected());
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
@@ -186,7 +185,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
 
   /** Releases every output now, without waiting for the flow (the launcher's last resort at stop). */
   async forceRelease(): Promise<void> {
-    await Promise.all(Object.values(this.#actuators).map((a) => a.stop().catch((error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed'))));
+    const failed = (error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed');
+    await Promise.all(Object.values(this.#actuators).map((a) => a.stop().catch(failed)));
   }
 
   startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
@@ -271,25 +271,6 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     }
   }
 
-  /**
-   * The cause is always in the router state. An alarm comes once per cause: at once for a
-   * configuration or security problem (login refused, certificate not the pinned one); for a
-   * router that is merely away only when no operation of ours explains it and it stayed away
-   * for `outageAlarmMs` (a reboot is not an alarm: false alarms teach people to ignore them).
-   */
-  private onConnectFailed(error: RouterError): void {
-    const cause = problemCause(error);
-    this.#state.problem({ cause, message: error.message }, this.deps.services.now());
-    this.#awaySince ??= performance.now();
-    if (this.#problemsAlarmed.has(cause) || this.#stopping.signal.aborted) return;
-    const configuration = cause === 'authentication-refused' || cause === 'tls-fingerprint-mismatch';
-    if (!configuration && (this.#active || performance.now() - this.#awaySince < (this.deps.outageAlarmMs ?? 120_000))) return;
-    this.#problemsAlarmed.add(cause);
-    const severity = cause === 'tls-fingerprint-mismatch' ? 'critical' : 'warning';
-    const type = cause === 'tls-fingerprint-mismatch' ? 'security' : 'alarm';
-    this.alarmInBackground({ code: 'router-connection-problem', severity, type, message: `${PROBLEM_HINTS[cause]} (${error.message})`, data: { cause } });
-  }
-
   /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */
   private alarmInBackground(alarm: AlarmInput): void {
     this.alarm(alarm).catch((error: unknown) => this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'));
@@ -324,7 +305,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    */
   private onStall(): void {
     if (stallsOthersWhilePending(this.#version) === false) {
-      this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending, so this is a slow router');
+      this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending: a slow router');
       return;
     }
     clearTimeout(this.#stallTimer);

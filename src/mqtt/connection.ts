@@ -106,7 +106,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
    * `timeoutMs` (operator tools) it gives up after that long, stops, and rejects with the
    * last connection error; without it (the agent) it keeps trying until stop().
    */
-  async start({ wait = true, timeoutMs, online = true }: { wait?: boolean; timeoutMs?: number; online?: boolean } = {}): Promise<void> {
+  async start(
+    { wait = true, timeoutMs, online = true }: { wait?: boolean; timeoutMs?: number; online?: boolean } = {},
+  ): Promise<void> {
     if (this.#client) throw new MqttLinkError('already started');
     const client = mqtt.connect(this.settings.url, this.clientOptions());
     this.#client = client;
@@ -134,7 +136,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     // back what is published while it does), so nobody sees an answer under an offline status.
     const presence = online ? this.options.presence : undefined;
     if (presence) {
-      this.publish(presence.topic, presence.online(), { retain: true }).catch((error: unknown) => this.log.warn({ err: error }, 'could not publish online status'));
+      const failed = (error: unknown) => this.log.warn({ err: error }, 'could not publish online status');
+      this.publish(presence.topic, presence.online(), { retain: true }).catch(failed);
     }
     this.#announce = online;
     client.on('connect', (connack) => {

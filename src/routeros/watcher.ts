@@ -184,7 +184,8 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('state', sample);
     if (!previous) return;
     const before = previous.sample;
-    if (rebootedSince({ uptimeSeconds: before.uptimeSeconds, atMs: previous.mono }, { uptimeSeconds: sample.uptimeSeconds, sentAtMs: sentAtMs ?? now })) {
+    const baseline = { uptimeSeconds: before.uptimeSeconds, atMs: previous.mono };
+    if (rebootedSince(baseline, { uptimeSeconds: sample.uptimeSeconds, sentAtMs: sentAtMs ?? now })) {
       this.emit('rebooted', { previousUptimeSeconds: before.uptimeSeconds, uptimeSeconds: sample.uptimeSeconds });
     }
     const from = before.deviceMode.attemptCount;

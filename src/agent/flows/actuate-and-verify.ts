@@ -178,8 +178,8 @@ export async function verify(
     const text = `uptime kept counting; mode ${state.mode}, attempt-count ${state.attemptCount}`;
     const why =
       plan.method === 'button'
-        ? 'button pressed, and the router did not reboot: no change was pending any more (RouterOS ends a pending change at its ' +
-          'own activation timeout, which the agent cannot see), or the press did not reach the button'
+        ? 'button pressed, and the router did not reboot: no change was pending any more (RouterOS ends a pending ' +
+          'change at its own activation timeout, which the agent cannot see), or the press did not reach the button'
         : 'router did not reboot: the action did not reach it';
     await op.to('failed', `${why} (${text})`, { code: 'not-confirmed', message: text });
     return;

@@ -80,7 +80,14 @@ export async function runObservedPending(
     const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
     ctx.publisher.challenge(
       // Someone else chose the activation timeout: the router may end the change earlier, and says nothing.
-      { router: ctx.name, operationId: op.record.id, challenge, expiresAt, endAssumed: observed.timeoutMs === undefined, methods: ctx.config.methods },
+      {
+        router: ctx.name,
+        operationId: op.record.id,
+        challenge,
+        expiresAt,
+        endAssumed: observed.timeoutMs === undefined,
+        methods: ctx.config.methods,
+      },
       Math.max(1, Math.floor(timeoutMs / 1000)),
     );
     await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
