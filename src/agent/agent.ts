@@ -17,6 +17,7 @@ import { PairingStore } from '../pairing/paired-unit.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
+import { AgentRunningError, acquireRunLock } from './run-lock.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -26,6 +27,10 @@ export interface AgentOptions {
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
+  /** A router away this long raises router-connection-problem (default 120 s; a bad password or certificate: at once). */
+  routerOutageAlarmMs?: number;
+  /** How often the online status and router states are published again with a fresh time (default 60 s). */
+  heartbeatMs?: number;
   /** Contents of the configured trust.json (Agent.create reads it). */
   trustRootText?: string | undefined;
 }
@@ -48,6 +53,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #checkpointer: AuditCheckpointer | undefined;
   #auditOpen = false;
   #linkStarted = false;
+  #stopRequested = false;
+  /** Why start() failed: the stop publishes it in the retained status (reason start-failed). */
+  #startFailure: string | undefined;
+  #unlock: (() => Promise<void>) | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
   #routersStarted: RouterSupervisor[] = [];
   readonly #now: () => Date;
   readonly #identities: RouterBinding[];
@@ -67,8 +77,12 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
     this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
-    const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string =>
-      encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at: this.#now().toISOString(), reason } satisfies AgentStatus);
+    const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string => {
+      const detail = reason === 'start-failed' ? this.#startFailure : undefined;
+      const at = this.#now().toISOString();
+      const message: AgentStatus = { v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason };
+      return encodePayload(detail ? { ...message, detail } : message);
+    };
     this.link = new MqttLink(
       { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },
       {
@@ -81,6 +95,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     // exits; systemd restarts into recovery) and the unacknowledged message comes again.
     this.link.on('handler-failed', (error) => this.emit('fatal', error));
     this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
+    // A broker restarted without persistence forgot every retained topic: give them all back.
+    this.link.on('connected', () => this.publisher.republish());
     this.health = new StateHealth({ stateDir: agent.stateDir, publisher: this.publisher, audit: this.audit, logger: log.child({ component: 'state' }), now: this.#now });
     // Writable again: journal records left by operations that finished meanwhile are cleared.
     this.health.on('recovered', () => {
@@ -96,6 +112,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         pairing: this.pairing,
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
+        stateDir: agent.stateDir,
+        ...(options.routerOutageAlarmMs === undefined ? {} : { outageAlarmMs: options.routerOutageAlarmMs }),
         ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));
@@ -111,6 +129,14 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       this.#routersStarted.push(supervisor);
       await supervisor.releaseActuators();
     }
+    if (this.#stopRequested) return;
+    // One agent per state directory; `pair --accept` checks it too. Advisory: a directory we
+    // cannot write fails just below, at the audit log, with its own error.
+    this.#unlock = await acquireRunLock(agent.stateDir).catch((error: unknown) => {
+      if (error instanceof AgentRunningError) throw error;
+      log.warn({ err: error }, 'run lock not taken');
+      return undefined;
+    });
     const recovery = await this.audit.open();
     this.#auditOpen = true;
     await this.audit.append('agent-start', { agent: agent.id, site: agent.site, version: AGENT_VERSION });
@@ -129,7 +155,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       health: this.health,
     });
     // Routers first: actuators are forced released before any message can arrive.
-    for (const supervisor of this.supervisors.values()) await supervisor.start(journaled.get(supervisor.name));
+    for (const supervisor of this.supervisors.values()) {
+      if (this.#stopRequested) return;
+      await supervisor.start(journaled.get(supervisor.name));
+    }
+    if (this.#stopRequested) return;
     this.link.onMessage((message) => dispatcher.handle(message));
     this.#linkStarted = true;
     await this.link.start({ wait: false });
@@ -150,15 +180,35 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       this.#checkpointer = checkpointer;
       await checkpointer.start().catch((error: unknown) => log.warn({ err: error }, 'first checkpoint not published yet'));
     }
+    this.#heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 60_000);
+    this.#heartbeat.unref();
     log.info({ routers: [...this.supervisors.keys()] }, 'agent started');
   }
 
   /**
+   * The heartbeat: the online status and every router state again, with the time of now, so
+   * a reader can tell when the agent was last seen after its last will replaced the status.
+   */
+  private beat(): void {
+    if (!this.link.connected) return;
+    void this.link.publishPresence('online');
+    for (const supervisor of this.supervisors.values()) supervisor.heartbeat();
+  }
+
+  /** Every output to its released level now, whatever else is still running (the launcher's last resort). */
+  async forceRelease(): Promise<void> {
+    await Promise.all([...this.supervisors.values()].map((s) => s.forceRelease()));
+  }
+
+  /**
    * Routers first (operations end, actuators release, while MQTT can still report it),
-   * then the final signed checkpoint, the retained offline status, and the audit log.
-   * Every part gets its turn even if one fails.
+   * then `agent-stop` and the final signed checkpoint that covers it, the retained offline
+   * status, and the audit log. Every part gets its turn even if one fails; none waits on an
+   * unreachable broker.
    */
   async stop(): Promise<void> {
+    this.#stopRequested = true;
+    clearInterval(this.#heartbeat);
     const routers = this.#routersStarted.reverse();
     const checkpointer = this.#checkpointer;
     const linkStarted = this.#linkStarted;
@@ -169,17 +219,12 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.#auditOpen = false;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ...routers.map((r): [string, () => Promise<unknown>] => [`router ${r.name}`, () => r.stop()]),
-      ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
       ['state probe', () => Promise.resolve(this.health.stop())],
-      ['mqtt', () => (linkStarted ? this.link.stop() : Promise.resolve())],
-      [
-        'audit log',
-        async () => {
-          if (!auditOpen) return;
-          await this.audit.append('agent-stop', {});
-          await this.audit.close();
-        },
-      ],
+      ['agent-stop', () => (auditOpen ? this.audit.append('agent-stop', {}) : Promise.resolve())],
+      ['checkpointer', () => checkpointer?.stop() ?? Promise.resolve()],
+      ['mqtt', () => this.stopLink(linkStarted)],
+      ['audit log', () => (auditOpen ? this.audit.close() : Promise.resolve())],
+      ['run lock', () => this.#unlock?.() ?? Promise.resolve()],
     ];
     for (const [name, step] of steps) {
       try {
@@ -188,6 +233,22 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         this.options.logger.error({ err: error, part: name }, 'stop failed; continuing');
       }
     }
+  }
+
+  /** Records why start() failed; stop() then says so in the retained status before the process exits. */
+  startFailed(error: unknown): void {
+    this.#startFailure = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+  }
+
+  /**
+   * Offline, retained. After a failed start the reason goes with it, on a link started for
+   * that alone (no online status) when start() failed before it connected: the fleet view
+   * then shows why, not just "offline". Bounded: a stop never waits long on a broker.
+   */
+  private async stopLink(linkStarted: boolean): Promise<void> {
+    if (this.#startFailure === undefined) return linkStarted ? this.link.stop() : undefined;
+    if (!linkStarted) await this.link.start({ wait: true, timeoutMs: 5000, online: false }).catch(() => undefined);
+    await this.link.stop({ reason: 'start-failed' });
   }
 
   /** Reads the configured trust.json (absent is fine once a root is stored) and builds the agent. */

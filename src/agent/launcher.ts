@@ -14,8 +14,13 @@ export const EXIT_CODES = {
   software: 70,
 } as const;
 
-/** How long a stop may take before we give up waiting (a started pulse has released by then). */
-const STOP_TIMEOUT_MS = 25_000;
+/**
+ * How long a stop may take before we give up waiting (a started pulse has released by then);
+ * with FORCED_RELEASE_MS on top it stays inside the unit's TimeoutStopSec=30.
+ */
+export const STOP_TIMEOUT_MS = 25_000;
+/** After a stop that took too long: the outputs are forced released for at most this long, then we exit. */
+const FORCED_RELEASE_MS = 3_000;
 
 /**
  * The daemon's launcher: configuration, logger, systemd readiness and watchdog, signals,
@@ -49,8 +54,8 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
     stopping = true;
     logger.info({ why }, 'stopping');
     const timer = setTimeout(() => {
-      logger.error('stop took too long; exiting anyway');
-      finish(EXIT_CODES.failed);
+      logger.error('stop took too long; releasing the actuators and exiting anyway');
+      void withDeadline(agent.forceRelease(), FORCED_RELEASE_MS).finally(() => finish(EXIT_CODES.failed));
     }, STOP_TIMEOUT_MS);
     timer.unref();
     void notifier
@@ -76,14 +81,20 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
     shutdown(EXIT_CODES.failed, 'a part failed');
   });
 
-  try {
-    await agent.start();
-    await notifier.ready(`watching ${config.routers.length} router(s)`).catch((error: unknown) => logger.warn({ err: error }, 'sd_notify failed'));
-    notifier.startWatchdog(() => !stopping);
-  } catch (error) {
-    logger.fatal({ err: error }, 'start failed');
-    shutdown(EXIT_CODES.failed, 'start failed');
-  }
+  // Not awaited: a start that waits on something (a router, the state directory) must not keep a stop from ending us.
+  void agent.start().then(
+    async () => {
+      const status = `watching ${config.routers.length} router(s)`;
+      await notifier.ready(status).catch((error: unknown) => logger.warn({ err: error }, 'sd_notify failed'));
+      notifier.startWatchdog(() => !stopping);
+    },
+    (error: unknown) => {
+      if (stopping) return;
+      logger.fatal({ err: error }, 'start failed');
+      agent.startFailed(error);
+      shutdown(EXIT_CODES.failed, 'start failed');
+    },
+  );
   const code = await done;
   notifier.stopWatchdog();
   logger.info({ code }, 'stopped');
@@ -91,6 +102,14 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
   return code;
 }
 
+/** Flushes the log, but never waits on it for long: the process must end. */
 function flush(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+  return withDeadline(new Promise<void>((resolve) => logger.flush(() => resolve())), 1000);
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise.then(() => undefined, () => undefined), deadline]).finally(() => clearTimeout(timer));
 }

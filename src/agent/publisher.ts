@@ -24,11 +24,23 @@ import type { Logger } from '../log/logger.js';
 /** Answers kept per inbound digest, so a redelivered order can be answered again. */
 const REMEMBERED_ANSWERS = 256;
 
+type SendOptions = { qos: 0 | 1; retain: boolean; expirySeconds?: number };
+
+/** The latest retained message on one topic, kept to publish again after a (re)connect. */
+interface Retained {
+  payload: string;
+  options: { qos: 0 | 1; retain: boolean };
+  /** Monotonic ms when the broker should drop it (MQTT 5 expiry), if it has one. */
+  expiresAt?: number;
+}
+
 export class Publisher {
+  /** Every retained topic's latest payload: a broker restarted without persistence gets them all back. */
+  readonly #retained = new Map<string, Retained>();
   readonly #answers = new Map<string, { requestId: string; data: ProgressData; error: ErrorInfo | undefined }>();
 
   constructor(
-    private readonly link: Pick<MqttLink, 'publish'>,
+    private readonly link: Pick<MqttLink, 'publish' | 'connected'>,
     private readonly topics: AgentTopics,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -74,18 +86,51 @@ export class Publisher {
     this.sendRaw(this.topics.challenge(router), '', PUBLISH_RULES.challenge);
   }
 
+  /**
+   * Resolves once the broker has it, or at once while disconnected: the checkpoint is kept
+   * and published again on the next connect (see republish), so nobody waits on a broker.
+   */
   checkpoint(jws: string): Promise<void> {
     const message: CheckpointMessage = { v: CONTRACT_VERSION, jws };
-    return this.link.publish(this.topics.checkpoint, encodePayload(message), PUBLISH_RULES.checkpoint);
+    const payload = encodePayload(message);
+    this.remember(this.topics.checkpoint, payload, PUBLISH_RULES.checkpoint);
+    if (!this.link.connected) return Promise.resolve();
+    return this.link.publish(this.topics.checkpoint, payload, PUBLISH_RULES.checkpoint);
+  }
+
+  /**
+   * Publishes every retained topic's latest payload again (router states, challenges with
+   * their remaining expiry, cleared challenges, the checkpoint). Called on every connect:
+   * a broker that lost its retained store (restarted without persistence) gets it back.
+   */
+  republish(): void {
+    const now = performance.now();
+    for (const [topic, entry] of this.#retained) {
+      const left = entry.expiresAt === undefined ? undefined : (entry.expiresAt - now) / 1000;
+      if (left !== undefined && left <= 0) {
+        this.#retained.delete(topic); // the broker has dropped it by now too
+        continue;
+      }
+      const options = left === undefined ? entry.options : { ...entry.options, expirySeconds: left };
+      this.sendRaw(topic, entry.payload, options, { remember: false });
+    }
   }
 
   private send(topic: string, value: unknown, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }): void {
     this.sendRaw(topic, encodePayload(value), options);
   }
 
-  private sendRaw(topic: string, payload: string, options: { qos: 0 | 1; retain: boolean; expirySeconds?: number }): void {
+  private sendRaw(topic: string, payload: string, options: SendOptions, { remember = true } = {}): void {
+    if (remember) this.remember(topic, payload, options);
     this.link.publish(topic, payload, options).catch((error: unknown) => {
       this.logger.warn({ err: error, topic }, 'publish failed; the audit log keeps the record');
     });
+  }
+
+  private remember(topic: string, payload: string, options: SendOptions): void {
+    if (!options.retain) return;
+    const { expirySeconds, ...rest } = options;
+    const expiresAt = expirySeconds === undefined ? undefined : performance.now() + expirySeconds * 1000;
+    this.#retained.set(topic, { payload, options: rest, ...(expiresAt === undefined ? {} : { expiresAt }) });
   }
 }

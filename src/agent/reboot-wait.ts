@@ -1,4 +1,5 @@
 import type { RouterResource } from '../routeros/parse.js';
+import { rebootedSince } from '../routeros/reboot.js';
 
 export interface UptimeReader {
   readResource(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RouterResource>;
@@ -21,9 +22,6 @@ export type RebootWaitResult =
   | { back: true; rebooted: boolean | undefined; uptimeSeconds: number; waitedMs: number }
   | { back: false; waitedMs: number; lastError: string };
 
-/** RouterOS reports uptime in whole seconds; this absorbs that and the read latency. */
-const UPTIME_SLACK_S = 1.5;
-
 /**
  * Waits until the router answers again after an action, and tells whether it rebooted: its
  * uptime is smaller than it would be had it kept running. A router may keep answering for
@@ -43,11 +41,12 @@ export async function waitForReboot(reader: UptimeReader, options: RebootWaitOpt
   while (now() - start < options.timeoutMs) {
     if (options.signal?.aborted) break;
     try {
+      const sentAtMs = now();
       const resource = await reader.readResource({ timeoutMs: Math.max(pollMs * 4, 2000), ...(options.signal ? { signal: options.signal } : {}) });
       const before = options.uptimeBefore;
       if (!before) return { back: true, rebooted: sawDown ? true : undefined, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
-      const ranSince = before.seconds + (now() - before.atMonoMs) / 1000;
-      if (resource.uptimeSeconds + UPTIME_SLACK_S < ranSince) {
+      const baseline = { uptimeSeconds: before.seconds, atMs: before.atMonoMs };
+      if (rebootedSince(baseline, { uptimeSeconds: resource.uptimeSeconds, sentAtMs })) {
         return { back: true, rebooted: true, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
       }
       answered = resource.uptimeSeconds;

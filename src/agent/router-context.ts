@@ -35,6 +35,8 @@ export interface RouterContext {
   /** Latest device-mode the watcher read, if any. */
   lastState: () => DeviceModeState | undefined;
   alarm: (alarm: AlarmInput) => Promise<void>;
+  /** The device-mode read back after an action: what the watcher compares against from now on. */
+  verified?: (state: DeviceModeState) => void;
   /** Aborted when the agent stops: waits end, a started pulse still completes its release. */
   signal: AbortSignal;
 }

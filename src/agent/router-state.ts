@@ -1,8 +1,14 @@
-import type { LastResult, OperationSummary } from '../mqtt/contract.js';
+import type { Logger } from '../log/logger.js';
+import { lastResultSchema, type LastResult, type OperationSummary, type RouterStateMessage } from '../mqtt/contract.js';
+import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import type { WatchSample } from '../routeros/watcher.js';
 import type { OperationRecord } from './journal.js';
 import { isFinal } from './operation-state.js';
 import type { Publisher } from './publisher.js';
+
+const ACTING_STATES: ReadonlySet<string> = new Set(['actuating', 'rebooting', 'verifying']);
+
+type RouterProblem = NonNullable<RouterStateMessage['problem']>;
 
 /**
  * Keeps the retained per-router state topic current: what the watcher reads and what the
@@ -13,16 +19,42 @@ export class RouterStateReporter {
   #sample: WatchSample | undefined;
   #operation: OperationSummary | null = null;
   #lastResult: LastResult | null = null;
+  #problem: RouterProblem | null = null;
   #lastPublished = '';
+  /** From the action until the outcome: what the watcher read before the reboot is history. */
+  #acting = false;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly router: string,
     private readonly publisher: Publisher,
+    /** Where the last result is kept, so a restarted agent still shows it (none: memory only). */
+    private readonly store?: { file: string; logger: Logger },
   ) {}
 
+  /** The last result a previous run recorded; an unreadable file is logged and ignored (a report, not a record). */
+  async load(): Promise<void> {
+    if (!this.store || this.#lastResult) return;
+    try {
+      const saved = await readJsonFile<unknown>(this.store.file);
+      if (saved !== undefined) this.#lastResult = lastResultSchema.parse(saved);
+    } catch (error) {
+      this.store.logger.warn({ err: error, file: this.store.file }, 'last result not readable; ignored');
+    }
+  }
+
   sample(sample: WatchSample): void {
-    this.#sample = sample;
+    if (!this.#acting) this.#sample = sample;
     this.#reachable = true;
+    this.publish();
+  }
+
+  /** Why the router cannot be reached (null once a connection succeeds); the time is kept while the cause stays. */
+  problem(problem: Omit<RouterProblem, 'since'> | null, now: Date): void {
+    if (problem === null) this.#problem = null;
+    else if (problem.cause !== this.#problem?.cause) this.#problem = { ...problem, since: now.toISOString() };
+    else this.#problem = { ...this.#problem, message: problem.message };
+    if (problem) this.#reachable = false;
     this.publish();
   }
 
@@ -33,6 +65,14 @@ export class RouterStateReporter {
 
   operation(record: OperationRecord): void {
     const since = record.history.at(-1)?.at ?? record.updatedAt;
+    // Acting: the device-mode shown is unknown until the watcher reads it after the outcome, so
+    // `done` never stands next to the device-mode from before the reboot.
+    if (ACTING_STATES.has(record.state)) {
+      this.#acting = true;
+      this.#sample = undefined;
+    } else if (isFinal(record.state)) {
+      this.#acting = false;
+    }
     if (isFinal(record.state)) {
       this.#operation = null;
       this.#lastResult = {
@@ -42,6 +82,7 @@ export class RouterStateReporter {
         ...(record.requestId ? { requestId: record.requestId } : {}),
         ...(record.detail ? { detail: record.detail } : {}),
       };
+      this.save(this.#lastResult);
     } else {
       this.#operation = {
         id: record.id,
@@ -55,6 +96,26 @@ export class RouterStateReporter {
     this.publish();
   }
 
+  private save(result: LastResult): void {
+    const store = this.store;
+    if (!store) return;
+    this.#saving = this.#saving
+      .then(() => writeJsonAtomic(store.file, result))
+      .catch((error: unknown) => store.logger.warn({ err: error, file: store.file }, 'last result not saved'));
+  }
+
+  /** Waits for the last result's write (at stop: a restart right after must find it). */
+  flushed(): Promise<void> {
+    return this.#saving;
+  }
+
+  /** Publishes the current state again even if unchanged (fresh `at`), once something was published. */
+  refresh(): void {
+    if (this.#lastPublished === '') return;
+    this.#lastPublished = '';
+    this.publish();
+  }
+
   private publish(): void {
     const mode = this.#sample?.deviceMode;
     const state = {
@@ -65,6 +126,7 @@ export class RouterStateReporter {
       flagged: mode?.flagged ?? null,
       operation: this.#operation,
       lastResult: this.#lastResult,
+      problem: this.#problem,
     };
     const key = JSON.stringify(state);
     if (key === this.#lastPublished) return;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { createActuator, type Actuator, type CreateActuatorDeps } from '../actuators/index.js';
 import type { RouterConfig } from '../config/router-schema.js';
 import type { Policy } from '../config/policy-schema.js';
@@ -23,6 +24,8 @@ import type { AlarmInput, RouterContext } from './router-context.js';
 import { routerPort } from './ports.js';
 import { RouterStateReporter } from './router-state.js';
 import type { ReasonCode } from '../mqtt/contract.js';
+import { ProblemWatch } from './router-problem.js';
+import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
@@ -33,6 +36,10 @@ export interface SupervisorDeps {
   services: Omit<OperationServices, 'onChange'>;
   logger: Logger;
   actuatorDeps?: Partial<CreateActuatorDeps>;
+  /** The agent's state directory: the router's last result is kept there across restarts. */
+  stateDir?: string;
+  /** A router away this long (no operation of ours running) raises its alarm; default 120 s. */
+  outageAlarmMs?: number;
 }
 
 export type StartVerdict = { ok: true } | { ok: false; code: ReasonCode; message: string };
@@ -55,6 +62,13 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
+  readonly #problems: ProblemWatch;
+  /** The active operation read device-mode back: a rise from here on is not ours. */
+  #rebased = false;
+  #deferredRise: { from: number; to: number; sample: WatchSample } | undefined;
+  #stallTimer: NodeJS.Timeout | undefined;
+  /** RouterOS version read at pairing: what it is known to do while a change is pending. */
+  #version: string | undefined;
 
   constructor(
     readonly config: RouterConfig,
@@ -63,13 +77,22 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     super();
     const logger = deps.logger;
     // A reboot we caused must be noticed quickly: a reconnect attempt is one cheap TCP connect.
-    this.client = new RouterClient(config, { logger, backoff: { initialMs: 250, maxMs: 3000 } });
+    // Logins back off 500 ms doubling to 30 s (a router's own login protection counts failures); a
+    // reboot we caused or an order that needs the router skips the wait (retryNow, connectNow).
+    this.client = new RouterClient(config, { logger });
     this.#watcher = new DeviceModeWatcher(config, { client: this.client, intervalMs: config.pollIntervalMs, logger });
     for (const role of ['button', 'power'] as const) {
       const actuatorConfig = config.actuators[role];
       if (actuatorConfig) this.#actuators[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps.actuatorDeps });
     }
-    this.#state = new RouterStateReporter(config.name, deps.publisher);
+    const store = deps.stateDir ? { file: join(deps.stateDir, 'results', `${config.name}.json`), logger } : undefined;
+    this.#state = new RouterStateReporter(config.name, deps.publisher, store);
+    this.#problems = new ProblemWatch({
+      show: (problem) => this.#state.problem(problem, deps.services.now()),
+      alarm: (alarm) => this.alarmInBackground(alarm),
+      busy: () => this.#active !== undefined,
+      outageAlarmMs: deps.outageAlarmMs,
+    });
   }
 
   get name(): string {
@@ -98,6 +121,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       logger: this.deps.logger,
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
+      verified: (state) => this.rebase(state),
       signal: this.#stopping.signal,
     };
   }
@@ -116,11 +140,17 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** Releases every output first, then connects, pairs, recovers and starts watching. */
   async start(journaled: OperationRecord | undefined): Promise<void> {
     await this.releaseActuators();
+    await this.#state.load();
     await this.client.start();
     await this.checkPairing();
+    this.client.on('connect-failed', (error) => {
+      if (!this.#stopping.signal.aborted) this.#problems.failed(error);
+    });
+    this.client.on('connected', () => this.#problems.connected());
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
+    this.#watcher.on('stall-ended', () => clearTimeout(this.#stallTimer));
     this.#watcher.on('unreachable', () => this.#state.reachable(false));
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
     if (journaled) {
@@ -139,6 +169,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** Stops waiting, lets a started pulse release, then releases and closes everything. */
   async stop(): Promise<void> {
     this.#stopping.abort();
+    clearTimeout(this.#stallTimer);
     this.#waiter?.close();
     await this.#watcher.stop();
     await this.#active?.catch(() => undefined);
@@ -146,6 +177,18 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       await actuator.stop().catch((error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed'));
     }
     await this.client.stop();
+    await this.#state.flushed();
+  }
+
+  /** Publishes the router state again with a fresh time (the agent's heartbeat). */
+  heartbeat(): void {
+    this.#state.refresh();
+  }
+
+  /** Releases every output now, without waiting for the flow (the launcher's last resort at stop). */
+  async forceRelease(): Promise<void> {
+    const failed = (error: unknown) => this.deps.logger.error({ err: error }, 'actuator stop failed');
+    await Promise.all(Object.values(this.#actuators).map((a) => a.stop().catch(failed)));
   }
 
   startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
@@ -168,7 +211,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private begin(flow: () => Promise<void>): StartVerdict {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
     if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress` };
-    this.run(flow);
+    // The order needs the router: reconnect at once rather than after the rest of a backoff.
+    this.run(async () => {
+      await this.client.connectNow();
+      await flow();
+    });
     return { ok: true };
   }
 
@@ -180,6 +227,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       .finally(() => {
         this.#active = undefined;
         this.#operation = undefined;
+        this.#rebased = false;
+        const rise = this.#deferredRise;
+        this.#deferredRise = undefined;
+        if (rise) this.onAttemptRise(rise.from, rise.to, rise.sample);
       });
   }
 
@@ -227,7 +278,16 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.alarm(alarm).catch((error: unknown) => this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'));
   }
 
+  /** The read-back after our action is the watcher's new baseline (#15: a change requested right after a reboot). */
+  private rebase(state: DeviceModeState): void {
+    this.#last = state;
+    this.#watcher.rebase(state);
+    this.#rebased = true;
+  }
+
   private onAttemptRise(from: number, to: number, sample: WatchSample): void {
+    // A rise over the verified read-back is someone else's, even while our operation ends.
+    if (this.#active && this.#rebased) this.#deferredRise = { from, to, sample };
     // Our own request raises attempt-count too; flows check that rise themselves.
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
     const before = this.#last ?? sample.deviceMode;
@@ -240,10 +300,22 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
 
   /**
    * Some RouterOS versions stop answering other sessions while a change is pending, so
-   * attempt-count cannot be seen to rise: with no operation of ours, a stalled read is the
-   * sign that someone else requested a change (one more attempt than last seen).
+   * attempt-count cannot be seen to rise. A stall alone is also what a merely slow router
+   * does: it counts as someone else's change (one more attempt than last seen) only with a
+   * second signal, the stall lasting stallConfirmMs, and never on a version known to keep
+   * answering while a change is pending (router-behaviour.ts).
    */
   private onStall(): void {
+    if (stallsOthersWhilePending(this.#version) === false) {
+      this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending: a slow router');
+      return;
+    }
+    clearTimeout(this.#stallTimer);
+    this.#stallTimer = setTimeout(() => this.stallConfirmed(), stallConfirmMs(this.#watcher.stallAfterMs));
+    this.#stallTimer.unref();
+  }
+
+  private stallConfirmed(): void {
     const last = this.#last;
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
     this.run(() =>
@@ -260,6 +332,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     } catch {
       return; // not reachable yet: checked again when it comes back
     }
+    this.#version = seen.version;
     const verdict = judgePairing(seen, this.config.identity, this.deps.pairing.get(this.name), this.deps.services.now());
     if (!verdict.ok) {
       if (this.#quarantine !== verdict.detail) {

@@ -71,9 +71,16 @@ export class AuditCheckpointer {
     return run;
   }
 
-  async stop(): Promise<void> {
+  /** Signs the final head; waits for its publication at most `timeoutMs` (a stop must not hang on a broker). */
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.checkpoint().catch((error: unknown) => (this.options.logger ?? silentLogger()).warn({ err: error }, 'final audit checkpoint failed'));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const final = this.checkpoint().then(
+      () => undefined,
+      (error: unknown) => (this.options.logger ?? silentLogger()).warn({ err: error }, 'final audit checkpoint failed'),
+    );
+    await Promise.race([final, late]).finally(() => clearTimeout(timer));
   }
 }

@@ -29,7 +29,7 @@ export interface MqttLinkSettings {
 export interface Presence {
   topic: string;
   online: () => string;
-  offline: (reason: 'stopped' | 'connection-lost') => string;
+  offline: (reason: 'stopped' | 'connection-lost' | 'start-failed') => string;
 }
 
 export interface InboundMessage {
@@ -79,6 +79,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   #handler: MessageHandler | undefined;
   #attempt = 0;
   readonly #subscriptions: string[];
+  /** false for a link started only to say why the agent could not start. */
+  #announce = true;
 
   constructor(
     private readonly settings: MqttLinkSettings,
@@ -106,7 +108,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
    * `timeoutMs` (operator tools) it gives up after that long, stops, and rejects with the
    * last connection error; without it (the agent) it keeps trying until stop().
    */
-  async start({ wait = true, timeoutMs }: { wait?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async start(
+    { wait = true, timeoutMs, online = true }: { wait?: boolean; timeoutMs?: number; online?: boolean } = {},
+  ): Promise<void> {
     if (this.#client) throw new MqttLinkError('already started');
     const client = mqtt.connect(this.settings.url, this.clientOptions());
     this.#client = client;
@@ -142,13 +146,22 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         },
       );
     };
+    // The first packet we ever send: orders queued for us while we were down are answered
+    // after it (mqtt.js sends what was queued before the first connect in order, and holds
+    // back what is published while it does), so nobody sees an answer under an offline status.
+    const presence = online ? this.options.presence : undefined;
+    if (presence) {
+      const failed = (error: unknown) => this.log.warn({ err: error }, 'could not publish online status');
+      this.publish(presence.topic, presence.online(), { retain: true }).catch(failed);
+    }
+    this.#announce = online;
     client.on('connect', (connack) => {
       this.#attempt = 0;
       // An order or an answer is one small packet: Nagle would hold it ~40 ms behind an unacknowledged one.
       setNoDelay(client.stream);
       client.options.reconnectPeriod = reconnectDelay(this.settings, 0);
       this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
-      this.publishPresence('online');
+      if (this.#announce) void this.publishPresence('online');
       this.emit('connected', connack.sessionPresent);
     });
     // Each attempt lengthens the wait before the next one, with jitter, up to the maximum.
@@ -214,12 +227,12 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   }
 
   /** Publishes offline (retained) while still connected, then disconnects; never throws. */
-  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+  async stop({ timeoutMs = 5000, reason = 'stopped' }: { timeoutMs?: number; reason?: 'stopped' | 'start-failed' } = {}): Promise<void> {
     const client = this.#client;
     if (!client) return;
     const presence = this.options.presence;
     if (presence && client.connected) {
-      await withTimeout(this.publish(presence.topic, presence.offline('stopped'), { retain: true }), timeoutMs).catch((error: unknown) =>
+      await withTimeout(this.publish(presence.topic, presence.offline(reason), { retain: true }), timeoutMs).catch((error: unknown) =>
         this.log.warn({ err: error }, 'could not publish offline status'),
       );
     }
@@ -263,10 +276,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     return options;
   }
 
-  private publishPresence(state: 'online'): void {
+  /** Publishes the online status now (also a heartbeat); resolves when the broker has it or it failed. */
+  async publishPresence(state: 'online'): Promise<void> {
     const presence = this.options.presence;
-    if (!presence) return;
-    this.publish(presence.topic, presence[state](), { retain: true }).catch((error: unknown) =>
+    if (!presence || !this.#client?.connected) return;
+    await this.publish(presence.topic, presence[state](), { retain: true }).catch((error: unknown) =>
       this.log.warn({ err: error }, 'could not publish online status'),
     );
   }

@@ -118,7 +118,7 @@ export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
-  'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable',
+  'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
@@ -180,7 +180,8 @@ export const statusSchema = z.strictObject({
   site: z.string(),
   version: z.string(),
   at: isoTime.describe('When composed; for the last will that is connection time'),
-  reason: z.enum(['started', 'stopped', 'connection-lost']),
+  reason: z.enum(['started', 'stopped', 'connection-lost', 'start-failed']),
+  detail: z.string().optional().describe('With start-failed: why the agent could not start'),
 });
 export type AgentStatus = z.infer<typeof statusSchema>;
 
@@ -205,6 +206,10 @@ export const lastResultSchema = z.strictObject({
 });
 export type LastResult = z.infer<typeof lastResultSchema>;
 
+/** Why the agent cannot talk to a router, in the router state and its alarm. */
+export const ROUTER_PROBLEM_CAUSES = ['authentication-refused', 'connection-refused', 'timeout', 'tls-fingerprint-mismatch', 'unreachable'] as const;
+export type RouterProblemCause = (typeof ROUTER_PROBLEM_CAUSES)[number];
+
 export const routerStateSchema = z.strictObject({
   v: z.literal(CONTRACT_VERSION),
   router: z.string(),
@@ -218,6 +223,7 @@ export const routerStateSchema = z.strictObject({
   flagged: z.boolean().nullable(),
   operation: operationSummarySchema.nullable(),
   lastResult: lastResultSchema.nullable(),
+  problem: z.strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime }).nullable().optional(),
 });
 export type RouterStateMessage = z.infer<typeof routerStateSchema>;
 
@@ -236,6 +242,7 @@ export const challengeMessageSchema = z.strictObject({
   operationId: z.string(),
   challenge: signedChallengeSchema,
   expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it'),
+  endAssumed: z.boolean().optional().describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
   methods: z.array(z.enum(['button', 'power'])),
 });
 export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;

@@ -97,9 +97,15 @@ export function span(ms: number): string {
 
 const yesNo = (value: boolean | null | undefined) => (value === true ? 'yes' : value === false ? 'no' : '?');
 
-export function agentStatusCell(status: AgentStatus | undefined, now: number): string {
+/**
+ * "online 2h", "offline 10m (connection-lost)". A last will carries the time the agent
+ * connected: for it, the age counts from `seenAt` (lastSeen) when that is later.
+ */
+export function agentStatusCell(status: AgentStatus | undefined, now: number, seenAt?: string): string {
   if (!status) return '?';
-  const since = `${status.state} ${age(status.at, now)}`;
+  const lost = status.state === 'offline' && status.reason === 'connection-lost';
+  const from = lost && seenAt !== undefined && Date.parse(seenAt) > Date.parse(status.at) ? seenAt : status.at;
+  const since = `${status.state} ${age(from, now)}`;
   return status.state === 'offline' && status.reason !== 'stopped' ? `${since} (${status.reason})` : since;
 }
 
@@ -127,14 +133,26 @@ export function challengeCell(challenge: ChallengeMessage | undefined, now: numb
   if (!challenge.expiresAt) return `open ${challenge.operationId}`;
   const left = Date.parse(challenge.expiresAt) - now;
   if (Number.isNaN(left)) return `open ${challenge.operationId}`;
-  return left <= 0 ? `expired ${challenge.operationId}` : `open ${challenge.operationId}, ${span(left)} left`;
+  // endAssumed: the router ends someone else's change at a timeout the agent cannot see.
+  return left <= 0 ? `expired ${challenge.operationId}` : `open ${challenge.operationId}, ${challenge.endAssumed ? 'up to ' : ''}${span(left)} left`;
+}
+
+/**
+ * When the agent was last heard from: its newest router state or status. The agent publishes
+ * both again every heartbeat, while its last will carries only the time it connected.
+ */
+export function lastSeen(view: AgentView): string | undefined {
+  const times = [view.status?.state === 'online' ? view.status.at : undefined, ...Object.values(view.routers).map((r) => r.state?.at)];
+  return times.filter((t): t is string => t !== undefined).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
 }
 
 /** One row per router, or one row for an agent that reported no router yet; sorted. */
 export function fleetRows(fleet: Fleet, now: number): Row[] {
   const rows: Row[] = [];
   for (const view of Object.values(fleet.agents).sort((a, b) => `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`))) {
-    const common = { SITE: view.site, AGENT: view.agent, 'AGENT STATUS': agentStatusCell(view.status, now) };
+    // An offline agent vouches for nothing: its routers' last state is history, not reachability.
+    const offline = view.status?.state === 'offline';
+    const common = { SITE: view.site, AGENT: view.agent, 'AGENT STATUS': agentStatusCell(view.status, now, lastSeen(view)) };
     const routers = Object.values(view.routers).sort((a, b) => a.router.localeCompare(b.router));
     if (routers.length === 0) {
       rows.push({ ...common, ROUTER: '-', REACHABLE: '', MODE: '', ATTEMPTS: '', FLAGGED: '', OPERATION: '', 'LAST RESULT': '', CHALLENGE: '' });
@@ -143,7 +161,7 @@ export function fleetRows(fleet: Fleet, now: number): Row[] {
       rows.push({
         ...common,
         ROUTER: r.router,
-        REACHABLE: r.state ? yesNo(r.state.reachable) : '?',
+        REACHABLE: r.state && !offline ? yesNo(r.state.reachable) : '?',
         MODE: deviceModeCell(r.state),
         ATTEMPTS: r.state?.attemptCount != null ? String(r.state.attemptCount) : '?',
         FLAGGED: yesNo(r.state?.flagged),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { PairingStore } from './paired-unit.js';
+import { runningAgent } from '../agent/run-lock.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { RouterClient } from '../routeros/client.js';
@@ -40,6 +41,12 @@ async function readUnit(router: Config['routers'][number]): Promise<{ identity: 
  */
 export async function runPairing(config: Config, options: PairOptions): Promise<{ outcomes: PairOutcome[]; exitCode: 0 | 1 }> {
   const now = options.now ?? (() => new Date());
+  const agentPid = options.accept ? await runningAgent(config.agent.stateDir) : undefined;
+  if (agentPid !== undefined) {
+    // Both write the audit log and the agent reads pairing.json only at start: stop it first.
+    options.print(`refused: the agent is running (pid ${agentPid}); stop it first (systemctl stop dmconfirm-agent), then pair --accept, then start it`);
+    return { outcomes: [], exitCode: 1 };
+  }
   const store = new PairingStore(config.agent.stateDir);
   await store.load();
   const outcomes: PairOutcome[] = [];

@@ -47,7 +47,7 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     options: RouterClientOptions = {},
   ) {
     super();
-    this.log = (options.logger ?? silentLogger()).child({ component: 'router-client', router: endpoint.host });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'router-client', host: endpoint.host });
     this.backoff = { initialMs: 500, maxMs: 30_000, factor: 2, ...options.backoff };
     this.random = options.random ?? Math.random;
   }
@@ -106,6 +106,24 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
    */
   retryNow(): void {
     if (this.running && !this.connection?.isOpen && !this.attempt) this.wake?.();
+  }
+
+  /**
+   * For an order that needs the router now: ends any backoff wait and waits for that one
+   * connect attempt (at most `timeoutMs`), so the order is not refused `router-unreachable`
+   * only because the read session was still waiting to retry after an outage.
+   */
+  async connectNow(timeoutMs = this.endpoint.timeoutMs ?? 5000): Promise<void> {
+    if (!this.running || this.connection?.isOpen) return;
+    if (!this.attempt) {
+      this.wake?.();
+      await new Promise((resolve) => setImmediate(resolve)); // the loop starts its attempt
+    }
+    const attempt = this.attempt;
+    if (!attempt) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([attempt.then(() => undefined, () => undefined), late]).finally(() => clearTimeout(timer));
   }
 
   /** Drops the current session (e.g. a half-open one); the client reconnects as usual. */

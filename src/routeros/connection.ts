@@ -59,7 +59,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     logger: Logger = silentLogger(),
   ) {
     super();
-    this.log = logger.child({ router: endpoint.host, port: endpointPort(endpoint) });
+    this.log = logger.child({ host: endpoint.host, port: endpointPort(endpoint) });
   }
 
   get isOpen(): boolean {

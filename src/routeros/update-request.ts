@@ -8,6 +8,7 @@ import type { RouterEndpoint } from './endpoint.js';
 import { RouterAbortedError, RouterClosedError, RouterTimeoutError, RouterTrapError } from './errors.js';
 import { changeApplied, updateWords, type RouterResource } from './parse.js';
 import { pause } from '../time/pause.js';
+import { rebootedSince, type UptimeSample } from './reboot.js';
 
 /**
  * How we know the router accepted the request and holds it pending (RouterOS has no field
@@ -84,7 +85,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     private readonly options: RequestUpdateOptions = {},
   ) {
     super();
-    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-update', router: endpoint.host });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-update', host: endpoint.host });
     this.outcome = new Promise((resolve) => (this.settle = resolve));
   }
 
@@ -145,9 +146,8 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       return;
     }
     const sentAt = performance.now();
-    const rebootedSince = (resource: RouterResource) =>
-      // Uptime lower than it would be without a restart (2 s for rounding and polling).
-      resource.uptimeSeconds + 2 < resourceBefore.uptimeSeconds + (performance.now() - baselineAt) / 1000;
+    const baseline = { uptimeSeconds: resourceBefore.uptimeSeconds, atMs: baselineAt };
+    const rebooted = (sample: UptimeSample) => rebootedSince(baseline, sample);
     let pending = false;
     const markPending = (evidence: PendingEvidence, attemptCount?: number) => {
       if (pending) return;
@@ -168,7 +168,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     this.push({ phase: 'sent', attemptCountBefore: before.attemptCount });
     const acceptTimer = setTimeout(() => markPending('no-immediate-trap'), this.options.acceptWindowMs ?? 2000);
     void this.watchAttemptCount(reader, before.attemptCount, stopWatching.signal, markPending);
-    void this.watchForReboot(reader, rebootedSince, stopWatching.signal, () => connection.destroy('the router rebooted while this session stayed silent'));
+    void this.watchForReboot(reader, rebooted, stopWatching.signal, () => connection.destroy('the router rebooted while this session stayed silent'));
     try {
       await call;
       // An update that returns without a reboot: believe only what the router reads back.
@@ -185,7 +185,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         this.push({ phase: 'aborted', mayStillBePending: true });
       } else if (error instanceof RouterClosedError) {
         this.push({ phase: 'connection-dropped', reason: error.message });
-        await this.afterDrop(reader, before, rebootedSince);
+        await this.afterDrop(reader, before, rebooted);
       } else {
         this.push({ phase: 'failed', reason: String(error), mayStillBePending: true });
       }
@@ -219,13 +219,15 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
    * FIN, and the update's session sends nothing (on purpose), so without this it would sit
    * on a dead socket until the activation timeout.
    */
-  private async watchForReboot(reader: RouterClient, rebootedSince: (r: RouterResource) => boolean, stop: AbortSignal, onReboot: () => void): Promise<void> {
+  private async watchForReboot(reader: RouterClient, rebooted: (r: UptimeSample) => boolean, stop: AbortSignal, onReboot: () => void): Promise<void> {
     const everyMs = Math.max((this.options.pollMs ?? 500) * 2, 1000);
     while (!stop.aborted) {
       await pause(everyMs, stop);
       if (stop.aborted) return;
       try {
-        if (rebootedSince(await reader.readResource({ timeoutMs: 2000, signal: stop }))) {
+        const sentAtMs = performance.now();
+        const { uptimeSeconds } = await reader.readResource({ timeoutMs: 2000, signal: stop });
+        if (rebooted({ uptimeSeconds, sentAtMs })) {
           this.log.warn('router rebooted while the update session stayed silent; dropping it');
           onReboot();
           return;
@@ -237,7 +239,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
   }
 
   /** After the update's session dropped: wait for the router and judge by what it reads back. */
-  private async afterDrop(reader: RouterClient, before: DeviceModeState, rebootedSince: (r: RouterResource) => boolean): Promise<void> {
+  private async afterDrop(reader: RouterClient, before: DeviceModeState, rebootedSince: (r: UptimeSample) => boolean): Promise<void> {
     const droppedAt = performance.now();
     const deadline = droppedAt + (this.options.comeBackTimeoutMs ?? 180_000);
     const graceUntil = droppedAt + (this.options.dropGraceMs ?? 15_000);
@@ -249,10 +251,11 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         return;
       }
       try {
-        const resource = await reader.readResource({ timeoutMs: 2000 });
+        const sentAtMs = performance.now();
+        const { uptimeSeconds } = await reader.readResource({ timeoutMs: 2000 });
         const state = await reader.readDeviceMode({ timeoutMs: 2000 });
         last = state;
-        const rebooted = rebootedSince(resource);
+        const rebooted = rebootedSince({ uptimeSeconds, sentAtMs });
         if (changeApplied(before, this.change, state)) {
           this.push({ phase: 'confirmed', state, rebooted });
           return;

@@ -7,6 +7,7 @@ import type { RouterEndpoint } from './endpoint.js';
 import { isRouterError, RouterTimeoutError, RouterUnreachableError, type RouterError } from './errors.js';
 import { sameConfiguration } from './parse.js';
 import { pause } from '../time/pause.js';
+import { rebootedSince } from './reboot.js';
 
 export interface WatchSample {
   deviceMode: DeviceModeState;
@@ -54,7 +55,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   private readonly ownsClient: boolean;
   private readonly log: Logger;
   private readonly intervalMs: number;
-  private readonly stallAfterMs: number;
+  readonly stallAfterMs: number;
   private last: { sample: WatchSample; mono: number } | undefined;
   private downSince: number | undefined;
   private stalledSince: number | undefined;
@@ -67,7 +68,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     private readonly options: DeviceModeWatcherOptions = {},
   ) {
     super();
-    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-watcher', router: endpoint.host });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'device-mode-watcher', host: endpoint.host });
     this.ownsClient = !options.client;
     this.client = options.client ?? new RouterClient(endpoint, { logger: this.log });
     this.intervalMs = options.intervalMs ?? 1000;
@@ -99,6 +100,16 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     if (this.ownsClient) await this.client.stop();
   }
 
+  /**
+   * Rebases the comparison on a device-mode read elsewhere and known to be current (the
+   * verified read-back after a reboot): the next poll compares against it, so an attempt
+   * requested right after the reboot shows as a rise even when the last poll before the
+   * reboot showed the same attempt-count (our own pending update).
+   */
+  rebase(deviceMode: DeviceModeState): void {
+    if (this.last) this.last = { ...this.last, sample: { ...this.last.sample, deviceMode } };
+  }
+
   private async pollLoop(): Promise<void> {
     while (this.running) {
       const began = performance.now();
@@ -114,9 +125,10 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     const call = { signal: this.stopping.signal, ...(this.options.pollTimeoutMs ? { timeoutMs: this.options.pollTimeoutMs } : {}) };
     try {
       const deviceMode = await this.client.readDeviceMode(call);
+      const sentAtMs = performance.now();
       const { uptimeSeconds } = await this.client.readResource(call);
       clearTimeout(stallTimer);
-      this.onSample({ deviceMode, uptimeSeconds, at: Date.now() });
+      this.onSample({ deviceMode, uptimeSeconds, at: Date.now() }, sentAtMs);
     } catch (error) {
       clearTimeout(stallTimer);
       if (!this.running) return;
@@ -155,7 +167,7 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('unreachable', { error });
   }
 
-  private onSample(sample: WatchSample): void {
+  private onSample(sample: WatchSample, sentAtMs?: number): void {
     const now = performance.now();
     if (this.downSince !== undefined) {
       const downForMs = Math.round(now - this.downSince);
@@ -172,9 +184,8 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
     this.emit('state', sample);
     if (!previous) return;
     const before = previous.sample;
-    const elapsedS = (now - previous.mono) / 1000;
-    // Uptime only grows; lower than expected (1 s resolution, 2 s slack) means a restart.
-    if (sample.uptimeSeconds < before.uptimeSeconds || sample.uptimeSeconds + 2 < before.uptimeSeconds + elapsedS) {
+    const baseline = { uptimeSeconds: before.uptimeSeconds, atMs: previous.mono };
+    if (rebootedSince(baseline, { uptimeSeconds: sample.uptimeSeconds, sentAtMs: sentAtMs ?? now })) {
       this.emit('rebooted', { previousUptimeSeconds: before.uptimeSeconds, uptimeSeconds: sample.uptimeSeconds });
     }
     const from = before.deviceMode.attemptCount;

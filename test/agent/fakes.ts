@@ -129,6 +129,7 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
   const config = { ...parsed, bootTimeoutMs: 1500 };
   const published: Array<{ topic: string; payload: string }> = [];
   const link = {
+    connected: true,
     publish: (topic: string, payload: string | Buffer) => {
       published.push({ topic, payload: payload.toString() });
       return Promise.resolve();

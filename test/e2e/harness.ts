@@ -72,6 +72,13 @@ export class E2E {
     return messageDigest(jws);
   }
 
+  /** A signed request to enable container by a power cycle, published; its request id. */
+  async publishContainerChange(): Promise<string> {
+    const jws = await this.site.team.changeRequest({ agent: 'pi-demo', router: this.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+    await this.publish('request', jws);
+    return this.requestIdOf(jws);
+  }
+
   requestIdOf(jws: string): string {
     const envelope = JSON.parse(jws) as { payload: string };
     return (JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { requestId: string }).requestId;

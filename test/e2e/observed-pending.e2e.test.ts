@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
 
 void test('someone else requests a change: challenge, signed approval, power cut, verified, challenge cleared', async (t) => {
@@ -29,4 +30,46 @@ void test('someone else requests a change: challenge, signed approval, power cut
   assert.equal(e2e.powerCuts, 1);
   // The retained challenge is gone: an empty retained payload removed it.
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === '', 'challenge cleared');
+});
+
+void test('an approval for a change the router already ended: the challenge said its end was assumed, the outcome says pressed and no reboot', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const update = e2e.otherClientUpdate({ enable: ['container'] }, 10); // the router ends it after 10 s; the agent assumes longer
+  const open = await e2e.challenge();
+  assert.equal(open.endAssumed, true, 'the agent cannot see the end of someone else’s change');
+  await update.outcome.catch(() => undefined); // "update canceled": nothing is pending any more
+  const approval = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'button' });
+  const requestId = e2e.requestIdOf(approval);
+  await e2e.publish('approval', approval);
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'failed', JSON.stringify(final));
+  assert.match(final.data.detail ?? '', /button pressed, and the router did not reboot: no change was pending any more/);
+  assert.doesNotMatch(final.data.detail ?? '', /did not reach it \(/);
+  assert.equal(e2e.presses, 1);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, false);
+});
+
+void test('a change someone requests right after our verified reboot is seen, though the last poll before it showed the same attempt-count', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  // Fast polls: the watcher's last reading before the reboot shows our own pending update (attempt-count 1).
+  await e2e.start({ routerConfig: { pollIntervalMs: 300 } });
+  const router = e2e.site.router;
+  // From the read-back until someone else's request, the watcher gets no reading: its next one
+  // shows attempt-count 1 again, the same number as its last one before the reboot.
+  let blocked = false;
+  router.dropOn({ command: '/system/resource/print', when: 'before', times: Infinity, onlyIf: () => blocked });
+  const requestId = await e2e.publishContainerChange();
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"verifying"'), 'verifying');
+  blocked = true;
+  assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
+  const before = e2e.observer.seen.length;
+  // Someone else's request (WinBox, say) reaches the router while the watcher gets no reading.
+  void router.deviceMode.request({ features: { fetch: true } }, 120_000, 9999).catch(() => undefined);
+  await waitFor(() => (router.state().attemptCount === 1 ? true : undefined), 'someone else’s request pending');
+  blocked = false;
+  const open = await e2e.challenge(before);
+  assert.equal(open.challenge.observed?.attemptCount, 1);
 });

@@ -54,3 +54,25 @@ void test('someone else requests a change on a router that stalls other sessions
   assert.equal(state.attemptCount, 0);
   assert.equal(e2e.powerCuts, 1);
 });
+
+void test('a merely slow router (its sessions stall 3.5 s, nothing pending) opens no challenge: a stall needs a second signal', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { stallOthersWhilePending: true }, routerConfig: { pollIntervalMs: 500 } });
+  const engine = e2e.site.router.deviceMode;
+  // Slow, not pending: other sessions get no answer for a while, attempt-count unchanged.
+  let slowUntil = 0;
+  const proto = Object.getPrototypeOf(engine) as object;
+  const realPending = (Object.getOwnPropertyDescriptor(proto, 'pending')!.get as (this: typeof engine) => typeof engine.pending).bind(engine);
+  const realIdle = engine.whenIdle.bind(engine);
+  Object.defineProperty(engine, 'pending', { get: () => (performance.now() < slowUntil ? { sessionId: -1 } : realPending()), configurable: true });
+  engine.whenIdle = () => (performance.now() < slowUntil ? new Promise((resolve) => setTimeout(resolve, slowUntil - performance.now())) : realIdle());
+  slowUntil = performance.now() + 3500;
+  await new Promise((resolve) => setTimeout(resolve, 9000));
+  assert.deepEqual(e2e.events('attempt-count-rose'), []);
+  assert.equal(e2e.observer.seen.filter((m) => m.topic === e2e.topics.challenge('hap1') && m.payload !== '').length, 0, 'no challenge');
+  // Still watching: a real change by someone else is challenged (the stall lasts).
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const open = await e2e.challenge(0, 30_000);
+  assert.equal(open.router, 'hap1');
+});

@@ -3,6 +3,7 @@
 // the daemon keeps running and recovers by itself; an operation that has already cut the
 // power still restores it, verifies and reports.
 import { test } from 'node:test';
+import { Observer } from '../helpers/mqtt-clients.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -221,4 +222,13 @@ void test('killed with the power cut and restarted on a read-only state director
   assert.match(second.output, /audit\.jsonl/);
   assert.equal(e2e.site.router.state().power, 'on', `power restored before giving up\n${second.output}`);
   assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no outcome claimed');
+  // The fleet view shows why: a retained offline status with the reason, never "online".
+  const status = await e2e.observer.waitFor((m) => m.topic === e2e.topics.status && m.payload.includes('"start-failed"'), 'start-failed status');
+  const parsed = JSON.parse(status.payload) as { state: string; detail?: string };
+  assert.equal(parsed.state, 'offline');
+  assert.match(parsed.detail ?? '', /EROFS|read-only/);
+  const reader = await Observer.connect(e2e.broker.url, [e2e.topics.status], { clientId: `reader-${process.pid}` });
+  t.after(() => reader.close());
+  const retained = await reader.waitFor((m) => m.retain, 'retained status');
+  assert.match(retained.payload, /"start-failed"/);
 });

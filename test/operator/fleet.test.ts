@@ -43,6 +43,8 @@ void test('cells: ages, agent status, device-mode, operation, last result, chall
   assert.equal(agentStatusCell(status('lab', 'pi1', 'online', '2026-05-01T11:00:00Z'), T0), 'online 1h');
   assert.equal(agentStatusCell(status('lab', 'pi1', 'offline', '2026-05-01T11:50:00Z', 'connection-lost'), T0), 'offline 10m (connection-lost)');
   assert.equal(agentStatusCell(status('lab', 'pi1', 'offline', '2026-05-01T11:50:00Z', 'stopped'), T0), 'offline 10m');
+  // A last will's time is when the agent connected: the heartbeat after it says when it was last seen.
+  assert.equal(agentStatusCell(status('lab', 'pi1', 'offline', '2026-05-01T10:00:00Z', 'connection-lost'), T0, '2026-05-01T11:59:00Z'), 'offline 1m (connection-lost)');
   assert.equal(deviceModeCell(routerState('main')), 'home');
   assert.equal(deviceModeCell(routerState('main', { deviceMode: { mode: 'home', features: { container: true, scheduler: false }, flaggingEnabled: true, allowedVersions: '' } })), 'home (container)');
   assert.equal(deviceModeCell(routerState('main', { deviceMode: null })), '?');
@@ -53,6 +55,7 @@ void test('cells: ages, agent status, device-mode, operation, last result, chall
   assert.equal(challengeCell(undefined, T0), '-');
   assert.equal(challengeCell(challenge('main'), T0), 'open op-7');
   assert.equal(challengeCell(challenge('main', '2026-05-01T12:04:00Z'), T0), 'open op-7, 4m left');
+  assert.equal(challengeCell({ ...challenge('main', '2026-05-01T12:04:00Z'), endAssumed: true }, T0), 'open op-7, up to 4m left');
   assert.equal(challengeCell(challenge('main', '2026-05-01T11:59:00Z'), T0), 'expired op-7');
 });
 
@@ -64,6 +67,9 @@ void test('fleetRows: one row per router, sorted; an agent without routers gets 
   });
   assert.equal(fleetRows(fold(main), T0)[0]?.['AGENT STATUS'], '?');
   assert.deepEqual(fleetRows(emptyFleet(), T0), []);
+  // An offline agent vouches for nothing: its routers show as unknown, not as reachable.
+  const gone = fold(main, msg('lab/pi1/status', status('lab', 'pi1', 'offline', '2026-05-01T11:00:00Z', 'connection-lost')));
+  assert.equal(fleetRows(gone, T0)[0]?.REACHABLE, '?');
 });
 
 void test('renderTable pads columns under their headers', () => {

@@ -62,7 +62,7 @@ void test('status --wide prints one row per router of every agent the broker hol
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
     'SITE   AGENT  AGENT STATUS                   ROUTER  REACHABLE  MODE  ATTEMPTS  FLAGGED  OPERATION            LAST RESULT  CHALLENGE',
-    'depot  pi2    offline 10m (connection-lost)  gw      yes        home  3         yes      -                    -            open op-3, 4m left',
+    'depot  pi2    offline 10m (connection-lost)  gw      ?          home  3         yes      -                    -            open op-3, 4m left',
     'lab    pi1    online 2h                      edge    no         ?     ?         ?        -                    -            -',
     'lab    pi1    online 2h                      main    yes        home  1         no       change actuating 5m  done 3h ago  -',
   ]);

@@ -154,7 +154,12 @@ async function untilReleased(actuator: ActuatorPort, signal: AbortSignal): Promi
 }
 
 /** Reads device-mode back and compares; used by the tail and by crash recovery. */
-export async function verify(ctx: FlowContext, op: Operation, plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'>, rebooted: boolean | undefined): Promise<void> {
+export async function verify(
+  ctx: FlowContext,
+  op: Operation,
+  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'> & { method?: ActuationPlan['method'] },
+  rebooted: boolean | undefined,
+): Promise<void> {
   let state;
   try {
     // A cut read is retried: it says nothing about the change (never a mismatch, never a verdict).
@@ -165,11 +170,19 @@ export async function verify(ctx: FlowContext, op: Operation, plan: Pick<Actuati
     await op.to('failed', `could not read device-mode back: ${errorText(error)}`, { code: 'router-not-back', message: errorText(error) });
     return;
   }
+  ctx.verified?.(state);
   if (rebooted === false) {
-    // Uptime kept counting: the relay, outlet or port did not reach the router (wiring?).
-    // Device-mode only changes at a boot, so what differs is the unconfirmed change: no alarm.
+    // Uptime kept counting. Device-mode only changes at a boot, so what differs is the
+    // unconfirmed change: no alarm. A power cut that did not reboot the router did not reach
+    // it (wiring?). A press only reboots a router with a change pending: the press happened,
+    // and either nothing was pending any more or it did not reach the button.
     const text = `uptime kept counting; mode ${state.mode}, attempt-count ${state.attemptCount}`;
-    await op.to('failed', `router did not reboot: the action did not reach it (${text})`, { code: 'not-confirmed', message: text });
+    const why =
+      plan.method === 'button'
+        ? 'button pressed, and the router did not reboot: no change was pending any more (RouterOS ends a pending ' +
+          'change at its own activation timeout, which the agent cannot see), or the press did not reach the button'
+        : 'router did not reboot: the action did not reach it';
+    await op.to('failed', `${why} (${text})`, { code: 'not-confirmed', message: text });
     return;
   }
   const differences = plan.expected ? compareDeviceMode(plan.expected, state) : [];

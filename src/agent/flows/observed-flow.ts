@@ -79,7 +79,15 @@ export async function runObservedPending(
   try {
     const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
     ctx.publisher.challenge(
-      { router: ctx.name, operationId: op.record.id, challenge, expiresAt, methods: ctx.config.methods },
+      // Someone else chose the activation timeout: the router may end the change earlier, and says nothing.
+      {
+        router: ctx.name,
+        operationId: op.record.id,
+        challenge,
+        expiresAt,
+        endAssumed: observed.timeoutMs === undefined,
+        methods: ctx.config.methods,
+      },
       Math.max(1, Math.floor(timeoutMs / 1000)),
     );
     await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
