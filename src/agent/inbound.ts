@@ -10,7 +10,8 @@ import type { Publisher } from './publisher.js';
 import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
-const SECURITY_REASONS = new Set(['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
+const RETAINED_ORDER = 'retained-order';
+const SECURITY_REASONS = new Set([RETAINED_ORDER, 'bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed', 'nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden']);
 
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
 const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);
@@ -44,9 +45,15 @@ export class InboundDispatcher {
   async handle(message: InboundMessage): Promise<void> {
     const parsed = parseTopic(this.deps.baseTopic, message.topic);
     if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
-    if (message.retain) return; // orders are never retained; a retained one is someone's mistake or a trap
     const kind = parsed.kind as InboundKind;
     const { requestId, digest } = inboundCorrelation(message.payload);
+    if (message.retain) {
+      // Orders are never retained: a retained one replays to every subscriber that comes
+      // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
+      const text = 'the order was published retained; orders must be sent live (not retained), nothing was verified';
+      await this.refused(kind, requestId, digest, { code: RETAINED_ORDER, message: text });
+      return;
+    }
     const earlier = this.#handled.get(digest);
     if (earlier) {
       await this.answerDuplicate(await earlier, requestId, digest);
@@ -63,6 +70,11 @@ export class InboundDispatcher {
     // that did get recorded before the failure makes that a `replayed` or `nonce-stale`).
     const retryable = CLOCK_REASONS.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
     if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
+    await this.refused(kind, requestId, digest, verdict);
+  }
+
+  /** Audits, logs, raises the event for and answers one refused order. */
+  private async refused(kind: InboundKind, requestId: string | undefined, digest: string, verdict: { code: string; message: string }): Promise<void> {
     await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);

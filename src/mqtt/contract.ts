@@ -194,6 +194,7 @@ export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable',
+  'retained-order',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
