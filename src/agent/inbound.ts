@@ -120,21 +120,18 @@ export class InboundDispatcher {
     }
   }
 
+  /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
   private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
-    if (kind === 'approval') {
-      const supervisor = this.routerOf(payload);
-      if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the approval names no router of this agent' };
-      const verdict = await supervisor.offerApproval(payload, digest);
-      return verdict.ok ? { ok: true } : { ok: false, code: verdict.reason, message: verdict.detail };
-    }
-    const verdict = kind === 'request' ? await this.deps.gate.verifyChangeRequest(payload) : await this.deps.gate.verifyPowerCycle(payload);
+    const gate = this.deps.gate;
+    const verdict =
+      kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload) : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.routerOf(payload);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
-    return verdict.message.kind === 'change-request'
-      ? supervisor.startChange({ ...verdict, message: verdict.message }, digest)
-      : supervisor.startPowerCycle({ ...verdict, message: verdict.message }, digest);
+    const message = verdict.message;
+    if (message.kind === 'approval') return supervisor.deliverApproval({ ...verdict, message }, digest);
+    return message.kind === 'change-request' ? supervisor.startChange({ ...verdict, message }, digest) : supervisor.startPowerCycle({ ...verdict, message }, digest);
   }
 
   private routerOf(payload: Buffer): RouterSupervisor | undefined {

@@ -7,7 +7,6 @@ import { RouterClient } from '../routeros/client.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
 import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
-import type { Refusal } from '../trust/refusal.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import type { Accepted, RouterIdentity } from '../trust/verify.js';
 import { StateWriteError } from '../store/state-error.js';
@@ -154,13 +153,15 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     return this.begin(() => runPowerCycle(this.context, accepted, digest));
   }
 
-  /** Verifies an approval against this router's open challenge; accepted ones wake the flow. */
-  async offerApproval(bytes: Buffer, digest: string): Promise<Accepted<Approval> | Refusal> {
+  /** A verified approval: wakes the flow waiting on the challenge it quotes. */
+  deliverApproval(accepted: Accepted<Approval>, digest: string): StartVerdict {
     const waiter = this.#waiter;
-    if (!waiter) return { ok: false, reason: 'wrong-challenge', detail: `router ${this.name} has no open challenge` };
-    const verdict = await this.deps.gate.verifyApproval(bytes, this.deps.identity, waiter.challenge);
-    if (verdict.ok) waiter.accept(verdict, digest);
-    return verdict;
+    const quoted = accepted.message.challenge.challengeId;
+    if (!waiter || waiter.challenge.challengeId !== quoted) {
+      return { ok: false, code: 'wrong-challenge', message: `router ${this.name} is not waiting on challenge ${quoted}` };
+    }
+    waiter.accept(accepted, digest);
+    return { ok: true };
   }
 
   private begin(flow: () => Promise<void>): StartVerdict {

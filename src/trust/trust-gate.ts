@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Policy } from '../config/policy-schema.js';
 import type { Clock } from './clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
 import { parseEnvelope, unverifiedPayload } from './jws.js';
+import { ChallengeBook } from './challenge-book.js';
 import type { Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
 import { NonceStore } from './nonce-store.js';
 import { RateLimiter } from './rate-limit.js';
@@ -34,12 +34,14 @@ export class TrustGate {
   readonly trustStore: TrustStore;
   readonly replayStore: ReplayStore;
   readonly nonceStore: NonceStore;
+  readonly challenges: ChallengeBook;
   readonly rateLimiter: RateLimiter;
 
   constructor(private readonly options: TrustGateOptions) {
     this.trustStore = new TrustStore(options.stateDir);
     this.replayStore = new ReplayStore(join(options.stateDir, 'replay.json'));
     this.nonceStore = new NonceStore(join(options.stateDir, 'nonces.json'));
+    this.challenges = new ChallengeBook(this.nonceStore, options.agentId, options.clock);
     this.rateLimiter = new RateLimiter(join(options.stateDir, 'rate.json'));
     if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
   }
@@ -47,7 +49,7 @@ export class TrustGate {
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
-    await Promise.all([this.replayStore.load(), this.nonceStore.load(), this.rateLimiter.load()]);
+    await Promise.all([this.replayStore.load(), this.challenges.start(), this.rateLimiter.load()]);
     return notes;
   }
 
@@ -67,6 +69,7 @@ export class TrustGate {
       policy: this.options.policy,
       replayStore: this.replayStore,
       nonceStore: this.nonceStore,
+      challenges: this.challenges,
       rateLimiter: this.rateLimiter,
     };
   }
@@ -99,32 +102,27 @@ export class TrustGate {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
   }
 
-  /** An approval for the pending challenge of `router`; the nonce is consumed on success. */
-  verifyApproval(bytes: Uint8Array | string, router: RouterIdentity, challenge: Challenge): Promise<Verdict<Approval>> {
-    return verifyApproval(bytes, challenge, this.#context(router));
+  /**
+   * An approval of an observed change: the gate finds the open challenge it quotes (by id,
+   * read before verifying; verification then checks the signed quote against it), and the
+   * nonce is consumed on success.
+   */
+  verifyApproval(bytes: Uint8Array | string): Promise<Verdict<Approval>> {
+    return this.#guard(bytes, (router) => {
+      const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)?.challenge;
+      const id = quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
+      const open = id === undefined ? undefined : this.challenges.find(id);
+      if (!open) {
+        const detail = `the approval quotes challenge ${String(id)}, which is not open here (already used, closed or never issued)`;
+        return Promise.resolve({ ok: false, reason: 'nonce-stale', detail } as const);
+      }
+      return verifyApproval(bytes, open.challenge, this.#context(router));
+    });
   }
 
-  /**
-   * A new challenge for a pending operation on `router`; any earlier challenge with the
-   * same id stops being valid. Publish it; approvals must quote it exactly.
-   */
-  async issueChallenge(router: RouterIdentity, observed: Challenge['observed'], challengeId = `chal-${randomBytes(9).toString('base64url')}`): Promise<Challenge> {
-    if (router.serial === undefined && router.systemId === undefined) {
-      throw new Error(`router ${router.name} has no known serial or system id; pair it before issuing challenges`);
-    }
-    const now = this.options.clock.now();
-    const nonce = await this.nonceStore.issue(challengeId, now);
-    const ref: RouterRef = router.serial !== undefined ? { serial: router.serial } : { systemId: router.systemId! };
-    return {
-      v: 1,
-      kind: 'challenge',
-      challengeId,
-      nonce,
-      agent: this.options.agentId,
-      router: ref,
-      ...(observed ? { observed } : {}),
-      issuedAt: new Date(now).toISOString(),
-    };
+  /** A new challenge for the approval of an observed change on `router`; publish it. */
+  issueChallenge(router: RouterIdentity, observed: Challenge['observed']): Promise<Challenge> {
+    return this.challenges.open(router, 'approval', observed);
   }
 
   /** Applies a new trust root (the next version, signed by old and new root keys). */

@@ -7,6 +7,7 @@ import { parseEnvelope, verifyEnvelope } from './jws.js';
 import type { VerifiedEnvelope } from './jws.js';
 import { approvalSchema, changeRequestSchema, powerCycleSchema, TYP } from './messages.js';
 import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import type { ChallengeBook } from './challenge-book.js';
 import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
 import type { Method } from './policy.js';
@@ -34,6 +35,8 @@ export interface VerifyContext {
   policy: Policy;
   replayStore: ReplayStore;
   nonceStore?: NonceStore;
+  /** The agent's open challenges: a quoted challenge must have been issued for this message's use and router. */
+  challenges?: Pick<ChallengeBook, 'check'>;
   /** When given, each accepted message takes one operation of policy.maxOperationsPerHour. */
   rateLimiter?: RateLimiter;
   maxAgeMs?: number;
@@ -129,6 +132,7 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     const message = parsePayload(verified, changeRequestSchema);
     checkDigest(message, changeDigest(message.change));
     checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
@@ -144,6 +148,7 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     const message = parsePayload(verified, approvalSchema);
     checkDigest(message, changeDigest(message.expect));
     checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
@@ -172,6 +177,7 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
     const message = parsePayload(verified, powerCycleSchema);
     checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);

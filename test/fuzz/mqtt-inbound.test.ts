@@ -45,7 +45,7 @@ class Recorder {
     name: 'main',
     startChange: () => (this.started++, { ok: true }),
     startPowerCycle: () => (this.started++, { ok: true }),
-    offerApproval: () => Promise.resolve({ ok: false, reason: 'no-challenge', detail: 'no challenge is open' }),
+    deliverApproval: () => ({ ok: false, code: 'wrong-challenge', message: 'no challenge is open' }),
   } as unknown as RouterSupervisor;
 }
 

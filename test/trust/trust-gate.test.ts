@@ -44,12 +44,12 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
   const router = g.routerFor({ serial: SERIAL })!;
   const observed = { attemptCount: 1, at: new Date(NOW).toISOString() };
-  const old = await g.issueChallenge(router, observed, 'chal-core-1');
-  const current = await g.issueChallenge(router, observed, 'chal-core-1');
+  const old = await g.issueChallenge(router, observed);
+  const current = await g.issueChallenge(router, observed);
   const approve = async (challenge: typeof old) =>
     text(await sign(buildApproval(challenge, { requester: { name: 'noc' }, now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
-  refused(await g.verifyApproval(await approve(old), router, old), 'nonce-stale');
+  refused(await g.verifyApproval(await approve(old)), 'nonce-stale');
   const message = await approve(current);
-  assert.equal((await g.verifyApproval(message, router, current)).ok, true);
-  refused(await g.verifyApproval(await approve(current), router, current), 'nonce-stale');
+  assert.equal((await g.verifyApproval(message)).ok, true);
+  refused(await g.verifyApproval(await approve(current)), 'nonce-stale');
 });

@@ -135,6 +135,7 @@ export async function runObservedPending(
   } finally {
     register(undefined);
     ctx.publisher.clearChallenge(ctx.name);
+    await ctx.gate.challenges.close(challenge.challengeId);
   }
 }
 
