@@ -16,6 +16,12 @@ const SECURITY_REASONS = new Set([RETAINED_ORDER, 'bad-signature', 'unknown-key'
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
 const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);
 
+/**
+ * Refusals before acting: the order used nothing (nonce, id, rate budget), so the same bytes
+ * are verified again once the cause is gone, not answered from memory.
+ */
+const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable']);
+
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
 
@@ -68,7 +74,7 @@ export class InboundDispatcher {
     // Likewise for an order that could not be recorded: the stores changed nothing, so the
     // same bytes sent once the state directory is writable are verified again (an id or nonce
     // that did get recorded before the failure makes that a `replayed` or `nonce-stale`).
-    const retryable = CLOCK_REASONS.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
+    const retryable = CLOCK_REASONS.has(verdict.code) || NOTHING_USED.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
     if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
     await this.refused(kind, requestId, digest, verdict);
   }

@@ -14,6 +14,7 @@ import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
 import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
+import { actuatorFree, beforeChange, commitOrder, type Prepared } from './flows/before-start.js';
 import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from './pairing.js';
@@ -145,30 +146,53 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await this.client.stop();
   }
 
-  startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
-    return this.begin(() => runChangeRequest(this.context, accepted, digest));
+  startChange(accepted: Accepted<ChangeRequest>, digest: string): Promise<StartVerdict> {
+    return this.begin(accepted, () => beforeChange(this.context, accepted.message), (before) => runChangeRequest(this.context, accepted, digest, before));
   }
 
-  startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): StartVerdict {
-    return this.begin(() => runPowerCycle(this.context, accepted, digest));
+  startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
+    return this.begin(accepted, () => Promise.resolve(actuatorFree(this.context, 'power')), () => runPowerCycle(this.context, accepted, digest));
   }
 
-  /** A verified approval: wakes the flow waiting on the challenge it quotes. */
-  deliverApproval(accepted: Accepted<Approval>, digest: string): StartVerdict {
+  /**
+   * A verified approval: recorded as used (nonce, id, rate budget) when the flow waiting on
+   * the challenge it quotes takes it, then that flow wakes. Refused with nothing used when
+   * no flow waits on that challenge; a StateWriteError propagates (the challenge stays open).
+   */
+  async deliverApproval(accepted: Accepted<Approval>, digest: string): Promise<StartVerdict> {
     const waiter = this.#waiter;
     const quoted = accepted.message.challenge.challengeId;
-    if (!waiter || waiter.challenge.challengeId !== quoted) {
-      return { ok: false, code: 'wrong-challenge', message: `router ${this.name} is not waiting on challenge ${quoted}` };
+    if (!waiter || waiter.challenge.challengeId !== quoted || !waiter.open) {
+      return { ok: false, code: 'wrong-challenge', message: `router ${this.name} is not waiting on challenge ${quoted} (closed, or another approval was taken)` };
     }
-    waiter.accept(accepted, digest);
+    const committed = await commitOrder(accepted);
+    if (!committed.ok) return committed;
+    if (!waiter.accept(accepted, digest)) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
     return { ok: true };
   }
 
-  private begin(flow: () => Promise<void>): StartVerdict {
+  /**
+   * Starts an order only when it can really start: not quarantined or busy, its checks
+   * passed, its nonce, id and rate budget recorded. A refusal before that has used nothing,
+   * so the same bytes work once the cause is gone. Nothing else starts while it checks.
+   */
+  private async begin<P>(accepted: Pick<Accepted<ChangeRequest>, 'commit'>, check: () => Promise<Prepared<P>>, flow: (value: P) => Promise<void>): Promise<StartVerdict> {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
-    if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress` };
-    this.run(flow);
-    return { ok: true };
+    if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress; nothing was done, send the order again later` };
+    let release: () => void = () => undefined;
+    const checking = new Promise<void>((resolve) => (release = resolve));
+    this.#active = checking;
+    try {
+      const prepared = await check();
+      if (!prepared.ok) return prepared;
+      const committed = await commitOrder(accepted);
+      if (!committed.ok) return committed;
+      this.run(() => flow(prepared.value));
+      return { ok: true };
+    } finally {
+      if (this.#active === checking) this.#active = undefined;
+      release();
+    }
   }
 
   private run(flow: () => Promise<void>): void {

@@ -70,6 +70,8 @@ export class TrustGate {
       replayStore: this.replayStore,
       nonceStore: this.nonceStore,
       challenges: this.challenges,
+      // The supervisor commits (nonce, id, rate budget) only when the operation really starts.
+      deferCommit: true,
       rateLimiter: this.rateLimiter,
     };
   }

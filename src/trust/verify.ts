@@ -41,6 +41,12 @@ export interface VerifyContext {
   rateLimiter?: RateLimiter;
   maxAgeMs?: number;
   maxFutureSkewMs?: number;
+  /**
+   * Verify only: the accepted verdict's `commit` consumes the nonce, remembers the id and
+   * takes the rate budget (one durable write each), called when the operation really starts,
+   * so an order refused before acting (busy, unreachable, unwritable) has used nothing.
+   */
+  deferCommit?: boolean;
 }
 
 export interface Accepted<M extends SignedMessage> {
@@ -50,6 +56,8 @@ export interface Accepted<M extends SignedMessage> {
   approvers: string[];
   approverNames: string[];
   requirement: Requirement;
+  /** Records the nonce, id and rate budget as used (already done unless ctx.deferCommit); refuses on a race. */
+  commit: () => Promise<void>;
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
@@ -90,7 +98,8 @@ function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: Verifi
     refuse('requester-signature-missing', `the message names requester key ${requester.keyId} but carries no valid signature by it`);
   }
   const ids = countApprovers(ctx.trustRoot, verified.signers, requester.keyId, need);
-  return { ok: true, message, approvers: ids, approverNames: ids.map((id) => ctx.trustRoot.nameOf(id)), requirement: need };
+  const names = ids.map((id) => ctx.trustRoot.nameOf(id));
+  return { ok: true, message, approvers: ids, approverNames: names, requirement: need, commit: () => Promise.resolve() };
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
@@ -111,6 +120,17 @@ async function commit(message: SignedMessage, ctx: VerifyContext, clock: ClockRe
   if (ctx.rateLimiter && !(await ctx.rateLimiter.take(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now))) {
     refuse('rate-limited', `router ${ctx.router.name} has no operations left this hour`);
   }
+}
+
+/** Commits now, or (ctx.deferCommit) checks the rate budget and hands the commit to the caller. */
+async function settle<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext, clock: ClockReading): Promise<Accepted<M>> {
+  if (!ctx.deferCommit) {
+    await commit(accepted.message, ctx, clock);
+    return accepted;
+  }
+  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
+  if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
+  return { ...accepted, commit: () => commit(accepted.message, ctx, clock) };
 }
 
 /** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
@@ -136,8 +156,7 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
-    return accepted;
+    return settle(accepted, ctx, clock);
   });
 }
 
@@ -153,8 +172,7 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
-    return accepted;
+    return settle(accepted, ctx, clock);
   });
 }
 
@@ -181,7 +199,6 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock);
-    return accepted;
+    return settle(accepted, ctx, clock);
   });
 }

@@ -73,7 +73,9 @@ void test('an order challenge: any order for its router may use it once; not ano
   refused(await g.verifyApproval(await signed(approvalQuoting(chrObserved, { observed: { ...observed, attemptCount: 2 } }, { systemId: 'CHR-1' }), TYP.approval)), 'wrong-challenge');
   // Its own use: accepted once, without wall time.
   const good = await signed(powerCycle({ serial: SERIAL }, ref(coreOrder)), TYP.powerCycle);
-  assert.equal((await g.verifyPowerCycle(good)).ok, true);
+  const accepted = await g.verifyPowerCycle(good);
+  assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  if (accepted.ok) await accepted.commit(); // the operation starts: the nonce is used
   refused(await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(coreOrder) }), TYP.request)), 'nonce-stale');
 });
 
