@@ -49,6 +49,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #auditOpen = false;
   #linkStarted = false;
   #routersStarted: RouterSupervisor[] = [];
+  /** Whether the clock could be believed at start (published in the online status). */
+  #clockSynced: boolean | undefined;
   readonly #now: () => Date;
   readonly #identities: RouterIdentity[];
 
@@ -68,7 +70,10 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
     const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string =>
-      encodePayload({ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at: this.#now().toISOString(), reason } satisfies AgentStatus);
+      encodePayload({
+        ...{ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at: this.#now().toISOString(), reason },
+        ...(this.#clockSynced === undefined ? {} : { clockSynced: this.#clockSynced }),
+      } satisfies AgentStatus);
     this.link = new MqttLink(
       { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },
       {
@@ -128,6 +133,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     // Routers first: actuators are forced released before any message can arrive.
     for (const supervisor of this.supervisors.values()) await supervisor.start(journaled.get(supervisor.name));
     this.link.onMessage((message) => dispatcher.handle(message));
+    this.#clockSynced = await this.gate.clockSynced(); // in the online status: operators' tools then bind orders to a challenge
     this.#linkStarted = true;
     await this.link.start({ wait: false });
     if (recovery?.kind === 'damaged') {

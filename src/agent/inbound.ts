@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { inboundCorrelation, parseTopic, type InboundKind } from '../mqtt/contract.js';
+import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
 import type { RouterRef } from '../trust/messages.js';
@@ -50,6 +50,10 @@ export class InboundDispatcher {
 
   async handle(message: InboundMessage): Promise<void> {
     const parsed = parseTopic(this.deps.baseTopic, message.topic);
+    if (parsed?.kind === 'challengeRequest') {
+      if (!message.retain) await this.challengeAsked(message.payload);
+      return;
+    }
     if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
     const { requestId, digest } = inboundCorrelation(message.payload);
@@ -77,6 +81,21 @@ export class InboundDispatcher {
     const retryable = CLOCK_REASONS.has(verdict.code) || NOTHING_USED.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
     if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
     await this.refused(kind, requestId, digest, verdict);
+  }
+
+  /** An unsigned ask for a fresh order challenge; anything malformed or for no router of ours is dropped. */
+  private async challengeAsked(payload: Buffer): Promise<void> {
+    let ask;
+    try {
+      ask = parsePayload(challengeRequestSchema, 'challenge-request', payload);
+    } catch (error) {
+      this.deps.logger.info({ err: error instanceof Error ? error.message : String(error) }, 'malformed challenge request dropped');
+      return;
+    }
+    const identity = this.deps.gate.routerFor(ask.router);
+    const supervisor = identity ? this.deps.supervisors.get(identity.name) : undefined;
+    if (!supervisor || (identity?.serial === undefined && identity?.systemId === undefined)) return;
+    await supervisor.offerOrderChallenge(await this.deps.gate.clockSynced());
   }
 
   /** Audits, logs, raises the event for and answers one refused order. */

@@ -53,6 +53,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
+  /** When #last was read: wall time for people, monotonic for the age. */
+  #lastAt: { wall: Date; mono: number } | undefined;
+  #reachable = false;
+  /** Monotonic times of recent order-challenge publications (rate limit). */
+  #challengeAsks: number[] = [];
 
   constructor(
     readonly config: RouterConfig,
@@ -119,7 +124,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
-    this.#watcher.on('unreachable', () => this.#state.reachable(false));
+    this.#watcher.on('unreachable', () => {
+      this.#reachable = false;
+      this.#state.reachable(false);
+    });
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
     if (journaled) {
       this.run(async () => {
@@ -152,6 +160,27 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
 
   startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
     return this.begin(accepted, () => Promise.resolve(actuatorFree(this.context, 'power')), () => runPowerCycle(this.context, accepted, digest));
+  }
+
+  /**
+   * Someone asked for a fresh challenge (unsigned): publishes this router's open order
+   * challenge, opening one if none is, with what the agent last read from the router. At
+   * most 5 publications per 10 s per router; more asks are dropped. Never touches the
+   * challenge of an observed change.
+   */
+  async offerOrderChallenge(clockSynced: boolean): Promise<void> {
+    const now = performance.now();
+    this.#challengeAsks = this.#challengeAsks.filter((t) => now - t < 10_000);
+    if (this.#challengeAsks.length >= 5) return;
+    this.#challengeAsks.push(now);
+    const book = this.deps.gate.challenges;
+    const challenge = book.openOrderChallenge(this.name) ?? (await book.open(this.deps.identity, 'order'));
+    const last = this.#last;
+    const at = this.#lastAt;
+    const lastRead = last && at
+      ? { at: at.wall.toISOString(), secondsAgo: Math.floor((now - at.mono) / 1000), mode: last.mode, features: last.features, attemptCount: last.attemptCount, flagged: last.flagged }
+      : null;
+    this.deps.publisher.orderChallenge({ router: this.name, challenge, clockSynced, reachable: this.#reachable, lastRead });
   }
 
   /**
@@ -236,6 +265,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private onSample(sample: WatchSample): void {
     const previous = this.#last;
     this.#last = sample.deviceMode;
+    this.#lastAt = { wall: this.deps.services.now(), mono: performance.now() };
+    this.#reachable = true;
     this.#state.sample(sample);
     if (sample.deviceMode.flagged && !previous?.flagged) {
       this.alarmInBackground({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });

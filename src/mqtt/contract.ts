@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { challengeSchema as signedChallengeSchema } from '../trust/messages.js';
+import { challengeSchema as signedChallengeSchema, routerRefSchema } from '../trust/messages.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
 export * from './topics.js';
@@ -128,6 +128,7 @@ export const statusSchema = z.strictObject({
   version: z.string(),
   at: isoTime.describe('When composed; for the last will that is connection time'),
   reason: z.enum(['started', 'stopped', 'connection-lost']),
+  clockSynced: z.boolean().optional().describe('Whether the agent trusted its wall clock when it came online; false: send orders bound to a fresh challenge'),
 });
 export type AgentStatus = z.infer<typeof statusSchema>;
 
@@ -186,6 +187,38 @@ export const challengeMessageSchema = z.strictObject({
   methods: z.array(z.enum(['button', 'power'])),
 });
 export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;
+
+/* ---------- challenge on demand: request (inbound, unsigned) and order challenge (retained) ---------- */
+
+/** challenge-request: "publish a fresh order challenge for this router". Unsigned; rate-limited by the agent. */
+export const challengeRequestSchema = z.strictObject({ v: z.literal(CONTRACT_VERSION), router: routerRefSchema });
+export type ChallengeRequest = z.infer<typeof challengeRequestSchema>;
+
+/** What the agent last read from the router, for approvers deciding on a power cycle. */
+export const lastReadSchema = z.strictObject({
+  at: isoTime,
+  secondsAgo: z.number().int().min(0).describe('By the agent\'s monotonic clock: right even when wall time is not'),
+  mode: z.string(),
+  features: z.record(z.string(), z.boolean()),
+  attemptCount: z.number().int().min(0),
+  flagged: z.boolean(),
+});
+export type LastRead = z.infer<typeof lastReadSchema>;
+
+/**
+ * routers/<router>/order-challenge: a challenge any change request or power cycle for that
+ * router may quote (freshness without wall time), once. Separate from the challenge of an
+ * observed change, which it never disturbs.
+ */
+export const orderChallengeMessageSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  router: z.string(),
+  challenge: signedChallengeSchema,
+  clockSynced: z.boolean(),
+  reachable: z.boolean(),
+  lastRead: lastReadSchema.nullable(),
+});
+export type OrderChallengeMessage = z.infer<typeof orderChallengeMessageSchema>;
 
 /* ---------- outbound: events stream ---------- */
 

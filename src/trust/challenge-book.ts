@@ -12,8 +12,13 @@ import type { RouterIdentity } from './verify.js';
  */
 export type ChallengeUse = 'approval' | 'order';
 
+/** An order challenge nobody used is closed after this long (monotonic time). */
+export const ORDER_CHALLENGE_TTL_MS = 3600_000;
+
 export interface OpenChallenge {
   challenge: Challenge;
+  /** performance.now() when issued: order challenges expire by monotonic time. */
+  openedMono: number;
   /** The binding name of the router it was issued for. */
   router: string;
   use: ChallengeUse;
@@ -69,14 +74,15 @@ export class ChallengeBook {
       ...(observed ? { observed } : {}),
       issuedAt: new Date(now).toISOString(),
     };
-    this.#open.set(challengeId, { challenge, router: router.name, use });
+    this.#open.set(challengeId, { challenge, openedMono: performance.now(), router: router.name, use });
     return challenge;
   }
 
   /** The open challenge with this id whose nonce is still unused. */
   find(challengeId: string): OpenChallenge | undefined {
     const open = this.#open.get(challengeId);
-    if (open && !this.nonces.isCurrent(challengeId, open.challenge.nonce)) {
+    const stale = open?.use === 'order' && performance.now() - open.openedMono > ORDER_CHALLENGE_TTL_MS;
+    if (open && (stale || !this.nonces.isCurrent(challengeId, open.challenge.nonce))) {
       this.#open.delete(challengeId);
       return undefined;
     }

@@ -127,6 +127,11 @@ export class TrustGate {
     return this.challenges.open(router, 'approval', observed);
   }
 
+  /** Whether wall time can be believed now (orders without a challenge need it). */
+  clockSynced(): Promise<boolean> {
+    return this.options.clock.isSynchronized();
+  }
+
   /** Applies a new trust root (the next version, signed by old and new root keys). */
   updateTrustRoot(text: string): Promise<RootUpdate | Refusal> {
     return this.trustStore.update(text);
