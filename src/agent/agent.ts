@@ -14,6 +14,7 @@ import type { CreateActuatorDeps } from '../actuators/index.js';
 import { OperationJournal } from './journal.js';
 import { InboundDispatcher } from './inbound.js';
 import { PairingStore } from './pairing.js';
+import { VerifiedBaseline } from './verified-baseline.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
@@ -40,6 +41,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   readonly audit: AuditLog;
   readonly journal: OperationJournal;
   readonly pairing: PairingStore;
+  readonly verified: VerifiedBaseline;
   readonly gate: TrustGate;
   readonly link: MqttLink;
   readonly publisher: Publisher;
@@ -66,6 +68,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.audit = new AuditLog(join(agent.stateDir, 'audit.jsonl'), this.#now);
     this.journal = new OperationJournal(agent.stateDir);
     this.pairing = new PairingStore(agent.stateDir);
+    this.verified = new VerifiedBaseline(agent.stateDir);
     this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
     this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
@@ -96,6 +99,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         policy: config.policy,
         publisher: this.publisher,
         pairing: this.pairing,
+        verified: this.verified,
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
         ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
@@ -120,6 +124,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     const notes = await this.gate.start(); // refuses to start without a valid trust root
     for (const note of notes) log.info(note);
     await this.pairing.load();
+    await this.verified.load();
     const journaled = await this.journal.load();
     const dispatcher = new InboundDispatcher({
       baseTopic: this.config.mqtt.baseTopic,

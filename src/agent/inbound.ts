@@ -20,7 +20,7 @@ const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-va
  * Refusals before acting: the order used nothing (nonce, id, rate budget), so the same bytes
  * are verified again once the cause is gone, not answered from memory.
  */
-const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable']);
+const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable', 'pending-change', 'no-baseline']);
 
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;

@@ -14,7 +14,10 @@ import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
 import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
-import { actuatorFree, beforeChange, commitOrder, type Prepared } from './flows/before-start.js';
+import { beforeChange, beforePowerCycle, commitOrder, type Prepared } from './flows/before-start.js';
+import type { VerifiedBaseline } from './verified-baseline.js';
+import { OrderChallengeDesk } from './order-challenge.js';
+import type { ExpectedDeviceMode } from './decisions.js';
 import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from './pairing.js';
@@ -28,6 +31,8 @@ export interface SupervisorDeps {
   policy: Policy;
   publisher: Publisher;
   pairing: PairingStore;
+  /** Last verified device-mode per router (what a power cycle must bring back). */
+  verified: VerifiedBaseline;
   services: Omit<OperationServices, 'onChange'>;
   logger: Logger;
   actuatorDeps?: Partial<CreateActuatorDeps>;
@@ -53,11 +58,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
-  /** When #last was read: wall time for people, monotonic for the age. */
-  #lastAt: { wall: Date; mono: number } | undefined;
-  #reachable = false;
-  /** Monotonic times of recent order-challenge publications (rate limit). */
-  #challengeAsks: number[] = [];
+  readonly #orders: OrderChallengeDesk;
 
   constructor(
     readonly config: RouterConfig,
@@ -73,6 +74,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       if (actuatorConfig) this.#actuators[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps.actuatorDeps });
     }
     this.#state = new RouterStateReporter(config.name, deps.publisher);
+    this.#orders = new OrderChallengeDesk(config.name, deps);
   }
 
   get name(): string {
@@ -95,7 +97,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       publisher: this.deps.publisher,
       services: {
         ...this.deps.services,
-        onChange: (record) => this.#state.operation(record),
+        onChange: (record) => {
+          if (record.state === 'done') this.operationVerified(record);
+          this.#state.operation(record);
+        },
         track: (operation) => (this.#operation = operation),
       },
       logger: this.deps.logger,
@@ -119,13 +124,20 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** Releases every output first, then connects, pairs, recovers and starts watching. */
   async start(journaled: OperationRecord | undefined): Promise<void> {
     await this.releaseActuators();
+    // A router paired before is addressable at once, also while it does not answer (a hung
+    // router after the Pi restarted can still be power-cycled); checkPairing re-checks it.
+    const paired = this.deps.pairing.get(this.name);
+    if (paired && this.deps.identity.serial === undefined && this.deps.identity.systemId === undefined) {
+      this.deps.identity.serial = paired.serial;
+      this.deps.identity.systemId = paired.systemId;
+    }
     await this.client.start();
     await this.checkPairing();
     this.#watcher.on('state', (sample) => this.onSample(sample));
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
     this.#watcher.on('unreachable', () => {
-      this.#reachable = false;
+      this.#orders.unreachable();
       this.#state.reachable(false);
     });
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
@@ -159,28 +171,13 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   }
 
   startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
-    return this.begin(accepted, () => Promise.resolve(actuatorFree(this.context, 'power')), () => runPowerCycle(this.context, accepted, digest));
+    const check = () => beforePowerCycle(this.context, accepted.message, this.deps.verified.get(this.name));
+    return this.begin(accepted, check, (plan) => runPowerCycle(this.context, accepted, digest, plan));
   }
 
-  /**
-   * Someone asked for a fresh challenge (unsigned): publishes this router's open order
-   * challenge, opening one if none is, with what the agent last read from the router. At
-   * most 5 publications per 10 s per router; more asks are dropped. Never touches the
-   * challenge of an observed change.
-   */
-  async offerOrderChallenge(clockSynced: boolean): Promise<void> {
-    const now = performance.now();
-    this.#challengeAsks = this.#challengeAsks.filter((t) => now - t < 10_000);
-    if (this.#challengeAsks.length >= 5) return;
-    this.#challengeAsks.push(now);
-    const book = this.deps.gate.challenges;
-    const challenge = book.openOrderChallenge(this.name) ?? (await book.open(this.deps.identity, 'order'));
-    const last = this.#last;
-    const at = this.#lastAt;
-    const lastRead = last && at
-      ? { at: at.wall.toISOString(), secondsAgo: Math.floor((now - at.mono) / 1000), mode: last.mode, features: last.features, attemptCount: last.attemptCount, flagged: last.flagged }
-      : null;
-    this.deps.publisher.orderChallenge({ router: this.name, challenge, clockSynced, reachable: this.#reachable, lastRead });
+  /** Someone asked for a fresh challenge (unsigned): see OrderChallengeDesk. */
+  offerOrderChallenge(clockSynced: boolean): Promise<void> {
+    return this.#orders.offer(clockSynced);
   }
 
   /**
@@ -265,8 +262,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private onSample(sample: WatchSample): void {
     const previous = this.#last;
     this.#last = sample.deviceMode;
-    this.#lastAt = { wall: this.deps.services.now(), mono: performance.now() };
-    this.#reachable = true;
+    const at = this.deps.services.now();
+    this.#orders.read(sample.deviceMode, at);
+    if (!this.#active) this.recordVerified(this.deps.verified.observe(this.name, sample.deviceMode, at));
     this.#state.sample(sample);
     if (sample.deviceMode.flagged && !previous?.flagged) {
       this.alarmInBackground({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
@@ -274,6 +272,23 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
       this.alarmInBackground({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
     }
+  }
+
+  /** The operation's read-back matched what it expected: that device-mode is verified now. */
+  private operationVerified(record: OperationRecord): void {
+    const last = this.#last;
+    // Every operation expects attempt-count 0 after its reboot (journal: loosely typed, see recovery.ts).
+    const expected = record.expected as ExpectedDeviceMode | undefined;
+    const state = expected && last ? { ...last, ...expected, attemptCount: 0 } : undefined;
+    this.recordVerified(this.deps.verified.operationVerified(this.name, state, this.deps.services.now()));
+  }
+
+  /** A baseline write in the background: a full or read-only state directory is reported, anything else is a bug. */
+  private recordVerified(write: Promise<void>): void {
+    write.catch((error: unknown) => {
+      if (!(error instanceof StateWriteError)) return this.fail(error);
+      this.deps.services.health.report(error, { what: 'record the verified device-mode', router: this.name });
+    });
   }
 
   /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */

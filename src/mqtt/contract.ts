@@ -228,6 +228,9 @@ export const ALARM_CODES = [
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable',
   'retained-order',
+  'revert-request',
+  'pending-change',
+  'no-baseline',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 

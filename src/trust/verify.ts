@@ -194,10 +194,16 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
     const message = parsePayload(verified, powerCycleSchema);
+    const pending = message.acceptPending?.expect;
+    if (pending) checkDigest({ digest: message.acceptPending?.digest ?? '' }, changeDigest(pending));
     checkTarget(message, ctx);
     ctx.challenges?.check(message, ctx.router);
-    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
+    const need = requiredApprovals(ctx.trustRoot, { powerCycle: true });
+    // Accepting a pending change is approving that change: its own rules and policy apply too.
+    const needChange = pending ? requiredApprovals(ctx.trustRoot, { change: pending }) : need;
+    const accepted = approvers(ctx, verified, message, needChange.required > need.required ? needChange : need);
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
+    if (pending) checkChangePolicy(pending, 'power', { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
     return settle(accepted, ctx, clock);
   });

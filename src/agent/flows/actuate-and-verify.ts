@@ -1,4 +1,5 @@
 import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
+import type { DeviceModeState } from '../../routeros/device-mode.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../journal.js';
 import type { Operation } from '../operation.js';
@@ -14,6 +15,8 @@ export interface ActuationPlan {
   expectAttemptCount?: number;
   /** The device-mode before the action: coming back exactly so means nothing was confirmed. */
   before?: ExpectedDeviceMode | undefined;
+  /** Told after the mismatch alarm what came back instead (a power cycle publishes a revert). */
+  onMismatch?: ((back: DeviceModeState) => Promise<void>) | undefined;
 }
 
 function errorText(error: unknown): string {
@@ -153,7 +156,12 @@ async function untilReleased(actuator: Actuator, signal: AbortSignal): Promise<b
 }
 
 /** Reads device-mode back and compares; used by the tail and by crash recovery. */
-export async function verify(ctx: RouterContext, op: Operation, plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'>, rebooted: boolean | undefined): Promise<void> {
+export async function verify(
+  ctx: RouterContext,
+  op: Operation,
+  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch'>,
+  rebooted: boolean | undefined,
+): Promise<void> {
   let state;
   try {
     // A cut read is retried: it says nothing about the change (never a mismatch, never a verdict).
@@ -185,6 +193,7 @@ export async function verify(ctx: RouterContext, op: Operation, plan: Pick<Actua
   if (differences.length > 0) {
     const text = differences.map((d) => `${d.field}: expected ${String(d.expected)}, got ${String(d.actual)}`).join('; ');
     await ctx.alarm({ code: 'device-mode-mismatch', type: 'security', severity: 'critical', message: `router came back different from what was approved: ${text}`, operationId: op.record.id, data: { differences } });
+    await plan.onMismatch?.(state);
     await op.to('failed', `device-mode differs from the approval: ${text}`, { code: 'device-mode-mismatch', message: text });
     return;
   }
