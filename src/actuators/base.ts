@@ -1,7 +1,8 @@
 import type { Logger } from '../log/logger.js';
 import type { ActuatorTiming } from '../config/actuator-schema.js';
 import { PulseChannel, planPowerOff, planPress, type PulseChannelOptions, type PulsePlan, type PulseSteps } from './pulse.js';
-import { realClock, type ActionOptions, type ActionReport, type Actuator, type ActuatorDeps, type Clock } from './types.js';
+import { realClock, type Clock } from '../time/clock.js';
+import type { ActionOptions, ActionReport, Actuator, ActuatorDeps } from './types.js';
 import { ActuatorError, UnsupportedActionError } from './errors.js';
 
 /**

@@ -12,7 +12,8 @@ import { SimActuator } from './sim.js';
 import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
 import type { Actuator, ActuatorDeps } from './types.js';
 
-export type { Actuator, ActionReport, ActionEdge, ActionOptions, Clock } from './types.js';
+export type { Actuator, ActionReport, ActionEdge, ActionOptions } from './types.js';
+export type { Clock } from '../time/clock.js';
 export * from './errors.js';
 export { capabilitiesOf, describeActuator } from './plan.js';
 

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { ActuatorTiming } from '../config/actuator-schema.js';
-import type { ActionEdge, ActionOptions, ActionReport, Clock } from './types.js';
+import type { Clock } from '../time/clock.js';
+import type { ActionEdge, ActionOptions, ActionReport } from './types.js';
 import {
   ActionAbortedError,
   ActuatorBusyError,

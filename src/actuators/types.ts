@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { Clock } from '../time/clock.js';
 
 /** One timestamped edge of an action, for the audit log. */
 export interface ActionEdge {
@@ -43,19 +44,6 @@ export interface Actuator {
   /** An operation is running, or a failed release is still being retried: a new one gets ActuatorBusyError. */
   readonly busy?: boolean;
 }
-
-/** Time sources, injectable so tests need no real waiting where it does not matter. */
-export interface Clock {
-  wall(): Date;
-  mono(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  wall: () => new Date(),
-  mono: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export interface ActuatorDeps {
   logger: Logger;

@@ -7,13 +7,13 @@ import { AuditLog } from '../audit/audit-log.js';
 import { AuditCheckpointer, agentKeyFromSecret } from '../audit/checkpointer.js';
 import { MqttLink } from '../mqtt/connection.js';
 import { CONTRACT_VERSION, agentTopics, encodePayload, type AgentStatus } from '../mqtt/contract.js';
-import { createClock, type Clock } from '../trust/clock.js';
+import { createWallClock, type WallClock } from '../time/wall-clock.js';
 import { TrustGate } from '../trust/trust-gate.js';
-import type { RouterIdentity } from '../trust/verify.js';
+import type { RouterBinding } from '../trust/verify.js';
 import type { CreateActuatorDeps } from '../actuators/index.js';
 import { OperationJournal } from './journal.js';
 import { InboundDispatcher } from './inbound.js';
-import { PairingStore } from './pairing.js';
+import { PairingStore } from '../pairing/paired-unit.js';
 import { VerifiedBaseline } from './verified-baseline.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
@@ -23,7 +23,7 @@ export const AGENT_VERSION = '0.1.0';
 
 export interface AgentOptions {
   logger: Logger;
-  clock?: Clock;
+  clock?: WallClock;
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
@@ -54,7 +54,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   /** Whether the clock could be believed at start (published in the online status). */
   #clockSynced: boolean | undefined;
   readonly #now: () => Date;
-  readonly #identities: RouterIdentity[];
+  readonly #identities: RouterBinding[];
 
   constructor(
     readonly config: Config,
@@ -64,7 +64,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     const { agent, mqtt } = config;
     const log = options.logger;
     this.#now = options.now ?? (() => new Date());
-    const clock = options.clock ?? createClock(agent.clock);
+    const clock = options.clock ?? createWallClock(agent.clock);
     this.audit = new AuditLog(join(agent.stateDir, 'audit.jsonl'), this.#now);
     this.journal = new OperationJournal(agent.stateDir);
     this.pairing = new PairingStore(agent.stateDir);

@@ -4,24 +4,13 @@
  * loads it, releases the actuator if the record says it may be engaged, verifies, and
  * reports the outcome once (`outcomeReported`), then clears the record.
  */
-import { readFileSync } from 'node:fs';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import { writingState } from '../store/state-error.js';
+import { deadlineSchema } from '../time/deadline.js';
 import { OPERATION_STATES } from './operation-state.js';
-
-/**
- * A deadline both ways: wall time (meaningful to people, wrong until the clock syncs) and
- * CLOCK_MONOTONIC (right, but only within the boot that wrote it: hence the boot id).
- */
-export const deadlineSchema = z.strictObject({
-  wall: z.string().optional(),
-  monotonicMs: z.number().optional(),
-  bootId: z.string().optional(),
-});
-export type Deadline = z.infer<typeof deadlineSchema>;
 
 export const operationRecordSchema = z.looseObject({
   v: z.literal(1),
@@ -51,29 +40,6 @@ export class JournalError extends Error {
     super(message);
     this.name = 'JournalError';
   }
-}
-
-/** CLOCK_MONOTONIC in ms (system-wide since boot on Linux, so valid across agent restarts). */
-export function monotonicNowMs(): number {
-  return Number(process.hrtime.bigint() / 1_000_000n);
-}
-
-export function currentBootId(): string | undefined {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-export function deadlineIn(ms: number, now: Date, bootId = currentBootId(), monotonic = monotonicNowMs()): Deadline {
-  return { wall: new Date(now.getTime() + ms).toISOString(), monotonicMs: monotonic + ms, ...(bootId ? { bootId } : {}) };
-}
-
-/** Milliseconds left by the monotonic clock; undefined when written in another boot (unknown). */
-export function monotonicRemainingMs(deadline: Deadline, bootId = currentBootId(), monotonic = monotonicNowMs()): number | undefined {
-  if (deadline.monotonicMs === undefined || !deadline.bootId || deadline.bootId !== bootId) return undefined;
-  return deadline.monotonicMs - monotonic;
 }
 
 export class OperationJournal {

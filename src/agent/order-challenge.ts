@@ -1,7 +1,7 @@
 import type { LastRead } from '../mqtt/contract.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { TrustGate } from '../trust/trust-gate.js';
-import type { RouterIdentity } from '../trust/verify.js';
+import type { RouterBinding } from '../trust/verify.js';
 import type { Publisher } from './publisher.js';
 
 /** At most this many order-challenge publications per router per window; more asks are dropped. */
@@ -20,7 +20,7 @@ export class OrderChallengeDesk {
 
   constructor(
     private readonly router: string,
-    private readonly deps: { gate: TrustGate; identity: RouterIdentity; publisher: Publisher },
+    private readonly deps: { gate: TrustGate; identity: RouterBinding; publisher: Publisher },
   ) {}
 
   read(state: DeviceModeState, wall: Date): void {

@@ -1,5 +1,7 @@
 import type { ExpectedDeviceMode } from './decisions.js';
-import { deadlineSchema, monotonicNowMs, monotonicRemainingMs, type OperationRecord } from './journal.js';
+import { deadlineSchema, monotonicRemainingMs } from '../time/deadline.js';
+import { monotonicNowMs } from '../time/monotonic.js';
+import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { RouterContext } from './router-context.js';
 import type { ObservedPending } from './flows/observed-flow.js';

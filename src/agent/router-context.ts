@@ -6,7 +6,7 @@ import type { AlarmCode } from '../mqtt/contract.js';
 import type { RouterClient } from '../routeros/client.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { TrustGate } from '../trust/trust-gate.js';
-import type { RouterIdentity } from '../trust/verify.js';
+import type { RouterBinding } from '../trust/verify.js';
 import type { OperationServices } from './operation.js';
 import type { Publisher } from './publisher.js';
 
@@ -26,7 +26,7 @@ export interface RouterContext {
   config: RouterConfig;
   client: RouterClient;
   actuators: { button?: Actuator | undefined; power?: Actuator | undefined };
-  identity: RouterIdentity;
+  identity: RouterBinding;
   gate: TrustGate;
   policy: Policy;
   publisher: Publisher;

@@ -8,7 +8,7 @@ import type { DeviceModeState } from '../routeros/device-mode.js';
 import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
 import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
 import type { TrustGate } from '../trust/trust-gate.js';
-import type { Accepted, RouterIdentity } from '../trust/verify.js';
+import type { Accepted, RouterBinding } from '../trust/verify.js';
 import { StateWriteError } from '../store/state-error.js';
 import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
@@ -20,14 +20,14 @@ import { OrderChallengeDesk } from './order-challenge.js';
 import type { ExpectedDeviceMode } from './decisions.js';
 import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
-import { judgePairing, type PairingStore } from './pairing.js';
+import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
 import type { AlarmInput, RouterContext } from './router-context.js';
 import { RouterStateReporter } from './router-state.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
-  identity: RouterIdentity;
+  identity: RouterBinding;
   policy: Policy;
   publisher: Publisher;
   pairing: PairingStore;

@@ -4,7 +4,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigProblem } from '../config/load.js';
 import type { Secret } from '../config/secret.js';
-import type { ClockMode } from '../trust/clock.js';
+import type { ClockMode } from '../time/wall-clock.js';
 import { TrustRoot, verifySelfSigned } from '../trust/trust-root.js';
 import { TRUST_ROOT_FILE } from '../trust/trust-store.js';
 import { fail, octalMode, pass, warn, type CheckResult } from './check.js';

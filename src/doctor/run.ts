@@ -2,8 +2,8 @@ import { stat } from 'node:fs/promises';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ActuatorConfig } from '../config/actuator-schema.js';
 import type { Config } from '../config/schema.js';
-import { judgePairing, PairingStore } from '../agent/pairing.js';
-import { probeSystemClockSync, type SyncProbes } from '../trust/clock.js';
+import { judgePairing, PairingStore } from '../pairing/paired-unit.js';
+import { probeSystemClockSync, type SyncProbes } from '../time/wall-clock.js';
 import { fail, pass, warn, type CheckResult } from './check.js';
 import { checkSimActuator, gpioFacts, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
 import {

@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { Secret } from '../config/secret.js';
-import { nextBackoffMs } from './backoff.js';
+import { backoffDelay } from '../time/backoff.js';
 
 /** What the link needs from the `mqtt` config block (a parsed MqttConfig fits). */
 export interface MqttLinkSettings {
@@ -131,7 +131,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.#attempt = 0;
       // An order or an answer is one small packet: Nagle would hold it ~40 ms behind an unacknowledged one.
       setNoDelay(client.stream);
-      client.options.reconnectPeriod = nextBackoffMs(0, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+      client.options.reconnectPeriod = reconnectDelay(this.settings, 0);
       this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
       this.publishPresence('online');
       this.emit('connected', connack.sessionPresent);
@@ -139,7 +139,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     // Each attempt lengthens the wait before the next one, with jitter, up to the maximum.
     client.on('reconnect', () => {
       this.#attempt += 1;
-      client.options.reconnectPeriod = nextBackoffMs(this.#attempt, this.settings.reconnectMinMs, this.settings.reconnectMaxMs);
+      client.options.reconnectPeriod = reconnectDelay(this.settings, this.#attempt);
     });
     client.on('offline', () => {
       this.log.warn('mqtt offline; reconnecting');
@@ -229,7 +229,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       clientId: s.clientId,
       clean: !persistent,
       keepalive: s.keepaliveSeconds,
-      reconnectPeriod: nextBackoffMs(0, s.reconnectMinMs, s.reconnectMaxMs),
+      reconnectPeriod: reconnectDelay(s, 0),
       connectTimeout: 30_000,
       resubscribe: true,
       rejectUnauthorized: true,
@@ -284,6 +284,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.log.error({ err: error, topic: packet.topic }, 'message handler failed');
     }
   }
+}
+
+/** Reconnect delay before attempt `attempt` (0 = first), from the configured bounds. */
+function reconnectDelay(s: MqttLinkSettings, attempt: number): number {
+  return backoffDelay(attempt, { initialMs: s.reconnectMinMs, maxMs: s.reconnectMaxMs });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PairingStore } from '../agent/pairing.js';
+import { PairingStore } from './paired-unit.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/schema.js';
 import { RouterClient } from '../routeros/client.js';

@@ -1,4 +1,4 @@
-import { judgePairing, type PairingRecord, type UnitIdentity } from '../agent/pairing.js';
+import { judgePairing, type PairingRecord, type UnitIdentity } from './paired-unit.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { RouterIdentity } from '../routeros/parse.js';
 

@@ -2,20 +2,12 @@ import { EventEmitter } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { backoffDelay, type BackoffOptions } from '../time/backoff.js';
 import type { DeviceModeState } from './device-mode.js';
 import { RouterAuthError, RouterClosedError, RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
 import { RouterConnection, type CommandOptions, type Row } from './connection.js';
 import { endpointPort, type RouterEndpoint } from './endpoint.js';
 import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError, type RouterIdentity, type RouterResource } from './parse.js';
-
-export interface BackoffOptions {
-  /** First retry delay; default 500 ms. */
-  initialMs: number;
-  /** Cap; default 30 s. */
-  maxMs: number;
-  /** Growth per failed attempt; default 2. */
-  factor: number;
-}
 
 export interface RouterClientOptions {
   logger?: Logger;
@@ -30,12 +22,6 @@ export interface RouterClientEvents {
   'connect-failed': [RouterError, { attempt: number; retryInMs: number }];
 }
 
-/** Delay before retry number `attempt` (1-based): exponential, capped, with equal jitter. */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
-  const ceiling = Math.min(options.maxMs, options.initialMs * options.factor ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
 /**
  * A long-lived, self-healing session with one router for reads. After start() it keeps a
  * connection: when it drops it reconnects at once, then with exponential backoff and
@@ -46,7 +32,7 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
  */
 export class RouterClient extends EventEmitter<RouterClientEvents> {
   private readonly log: Logger;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Required<BackoffOptions>;
   private readonly random: () => number;
   private connection: RouterConnection | undefined;
   private attempt: Promise<RouterConnection> | undefined;
@@ -183,7 +169,7 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
         this.attempt = undefined;
         if (!this.running) return;
         failures += 1;
-        const retryInMs = backoffDelay(failures, this.backoff, this.random);
+        const retryInMs = backoffDelay(failures - 1, this.backoff, this.random);
         this.lastError = error as RouterError;
         this.retryAt = Date.now() + retryInMs;
         this.log.warn({ err: describeError(error), attempt: failures, retryInMs }, 'cannot connect to router');

@@ -1,18 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { TLSSocket, TlsOptions } from 'node:tls';
-import routeros from 'node-routeros';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import {
   RouterAbortedError, RouterAuthError, RouterClosedError, RouterProtocolError, RouterTimeoutError,
   RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError,
 } from './errors.js';
-import { SentenceFramer, sentenceAttributes, sentenceTag, trapDetails, type FramedSentence } from './sentence-framer.js';
+import { startRosSession, type RosSession } from './node-routeros.js';
+import { sentenceAttributes, sentenceTag, trapDetails } from './reply-words.js';
+import { SentenceFramer, type FramedSentence } from './wire.js';
 import { normalizeFingerprint, type RouterEndpoint, endpointPort } from './endpoint.js';
-
-const { RouterOSAPI, Channel } = routeros;
-type RosChannel = InstanceType<typeof Channel>;
 
 /** One reply row: the `=key=value` attributes of a `!re` (or of a `!done` that carries data). */
 export type Row = Record<string, string>;
@@ -23,14 +21,6 @@ export interface CommandOptions {
   signal?: AbortSignal;
   /** Each `!re` as it arrives, e.g. progress while a device-mode update is pending. */
   onRow?: (row: Row) => void;
-}
-
-/** The parts of node-routeros 1.6.9 we reach into; they are private in its typings. */
-interface ConnectorInternals {
-  socket: Socket | TLSSocket;
-  /** Set by node-routeros once TCP (and TLS) is up, before the login is sent. */
-  connected: boolean;
-  receiver: { processRawData(data: Buffer): void; tags: Map<string, unknown> };
 }
 
 /**
@@ -50,8 +40,7 @@ interface ConnectorInternals {
  * A connection is single-use: after close, make a new one (node-routeros cannot reconnect).
  */
 export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
-  private api: InstanceType<typeof RouterOSAPI> | undefined;
-  private connector: ConnectorInternals | undefined;
+  private session: RosSession | undefined;
   private readonly framer = new SentenceFramer();
   private readonly traps = new Map<string, { message: string; category: number | undefined }>();
   /** Rows per command tag, decoded by us (node-routeros reads every byte as Windows-1252). */
@@ -87,22 +76,20 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     this.state = 'connecting';
     const { host } = this.endpoint;
     const port = endpointPort(this.endpoint);
-    const api = new RouterOSAPI({
+    const login = {
       host,
       port,
       user: this.endpoint.username,
       password: this.endpoint.password.reveal(),
-      timeout: connectTimeoutMs / 1000,
-      keepalive: false,
+      connectTimeoutMs,
       ...(this.endpoint.tls?.enabled ? { tls: this.tlsOptions() } : {}),
-    });
-    this.api = api;
-    // Without this listener an idle timeout or a reset after login throws from an emitter.
-    api.on('error', (error: unknown) => this.shutdown(new RouterClosedError(`connection failed: ${describe(error)}`, host, { cause: error })));
-    const connecting = api.connect();
-    const connector = (api as unknown as { connector: ConnectorInternals }).connector;
-    this.connector = connector;
-    this.attachSocket(connector.socket);
+    };
+    const session = startRosSession(login, (error: unknown) =>
+      this.shutdown(new RouterClosedError(`connection failed: ${describe(error)}`, host, { cause: error })),
+    );
+    this.session = session;
+    const connecting = session.login;
+    this.attachSocket(session.socket);
 
     let timer: NodeJS.Timeout | undefined;
     let onClose: ((error: RouterError) => void) | undefined;
@@ -118,7 +105,6 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
         }),
       ]);
     } catch (error) {
-      connecting.catch(() => undefined);
       const typed = this.connectError(error, port);
       this.abortWith(typed);
       throw typed;
@@ -129,7 +115,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     // The session may have ended between the login's answer and this line.
     if (this.closedWith) throw this.connectError(this.closedWith, port);
     // node-routeros keeps the connect-phase idle timeout; a quiet session is legitimate.
-    connector.socket.setTimeout(0);
+    session.socket.setTimeout(0);
     this.state = 'open';
     this.log.debug('logged in');
   }
@@ -137,13 +123,12 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   /** Runs one command; resolves with its rows or rejects with a typed RouterError. */
   command(words: readonly string[], options: CommandOptions = {}): Promise<Row[]> {
     const name = words[0] ?? '(empty)';
-    const connector = this.connector;
-    if (this.state !== 'open' || !connector) {
+    const session = this.session;
+    if (this.state !== 'open' || !session) {
       return Promise.reject(this.closedWith ?? new RouterClosedError(`${name}: connection is not open`, this.host));
     }
     const timeoutMs = options.timeoutMs ?? this.endpoint.timeoutMs ?? 5000;
-    const channel: RosChannel = new Channel(connector as never);
-    const tag = channel.Id;
+    let tag = '';
     return new Promise<Row[]>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       let settled = false;
@@ -176,8 +161,10 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
         }, timeoutMs);
       }
       const reply = { rows: [] as Row[], onRow: options.onRow };
+      const sent = session.run(words);
+      tag = sent.tag;
       this.replies.set(tag, reply);
-      channel.write([...words]).then(
+      sent.written.then(
         () => finish(undefined, reply.rows),
         (error: unknown) => {
           const trap = this.traps.get(tag);
@@ -189,7 +176,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
 
   /** Closes the session; pending commands reject with RouterClosedError. Never hangs. */
   async close(): Promise<void> {
-    const socket = this.connector?.socket;
+    const socket = this.session?.socket;
     this.shutdown(new RouterClosedError('connection closed by us', this.host));
     if (socket && !socket.destroyed) {
       socket.end();
@@ -219,8 +206,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     socket.on('error', (error: Error) => {
       this.socketError = error;
     });
-    // Replace node-routeros's chunk-driven parser input with whole sentences.
-    socket.removeAllListeners('data');
+    // node-routeros's chunk-driven parser input is detached (node-routeros.ts): whole sentences only.
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     const pin = this.endpoint.tls?.enabled ? this.endpoint.tls.fingerprint : undefined;
     if (pin) {
@@ -261,8 +247,8 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       return;
     }
     const tag = sentenceTag(words);
-    const connector = this.connector;
-    if ((reply !== '!re' && reply !== '!done' && reply !== '!trap') || tag === undefined || !connector?.receiver.tags.has(tag)) {
+    const session = this.session;
+    if ((reply !== '!re' && reply !== '!done' && reply !== '!trap') || tag === undefined || !session?.knowsTag(tag)) {
       this.log.warn({ words: words.slice(0, 3) }, 'dropping a reply node-routeros cannot route');
       return;
     }
@@ -291,7 +277,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       if (this.state === 'connecting') this.loginTrap = details.message;
     }
     try {
-      connector.receiver.processRawData(raw);
+      session.feed(raw);
     } catch (error) {
       this.abortWith(new RouterProtocolError(`reply parser failed: ${describe(error)}`, this.host, { cause: error }));
     }
@@ -299,12 +285,12 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
 
   /** Best effort: asks the router to stop a command we gave up on. */
   private cancelTag(tag: string): void {
-    const connector = this.connector;
-    if (this.state !== 'open' || !connector) return;
-    const channel: RosChannel = new Channel(connector as never);
+    const session = this.session;
+    if (this.state !== 'open' || !session) return;
+    const cancel = session.run(['/cancel', `=tag=${tag}`]);
     // unref: this best-effort cleanup must not keep a stopping process alive.
-    const timer = setTimeout(() => channel.close(true), 2000).unref();
-    channel.write(['/cancel', `=tag=${tag}`]).then(
+    const timer = setTimeout(() => cancel.close(), 2000).unref();
+    cancel.written.then(
       () => clearTimeout(timer),
       () => clearTimeout(timer),
     );
@@ -312,7 +298,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
 
   private abortWith(error: RouterError): void {
     this.shutdown(error);
-    this.connector?.socket.destroy();
+    this.session?.socket.destroy();
   }
 
   private shutdown(error: RouterError): void {
@@ -330,7 +316,7 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     const host = this.endpoint.host;
     if (this.tlsFailure) return this.tlsFailure;
     if (error instanceof RouterUnreachableError) {
-      if (this.connector?.connected) {
+      if (this.session?.transportUp) {
         error.loginStalled = true;
         error.message = `${error.message} (connected, but the login got no answer)`;
       }

@@ -3,6 +3,7 @@ import {
   type DeviceMode, type DeviceModeChange, type DeviceModeFeature, type DeviceModeState,
 } from './device-mode.js';
 import type { Row } from './connection.js';
+import { parseRosDuration } from './duration.js';
 
 /** A reply the router sent that does not mean what we expect; the text says which field. */
 export class RouterReplyError extends Error {
@@ -75,21 +76,11 @@ export function sameConfiguration(a: DeviceModeState, b: DeviceModeState): boole
   return a.mode === b.mode && DEVICE_MODE_FEATURES.every((f) => a.features[f] === b.features[f]);
 }
 
-const UNIT_SECONDS: Record<string, number> = { w: 604_800, d: 86_400, h: 3_600, m: 60, s: 1, ms: 0.001 };
-
-/** RouterOS durations: `1w2d3h4m5s`, `45s`, `500ms`, `1d02:03:04`, `02:03:04`. Returns seconds. */
-export function parseRosDuration(text: string): number {
-  const t = text.trim();
-  const clock = /^(?:(\d+)d)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$/.exec(t);
-  if (clock) {
-    const [, d, h, m, s] = clock;
-    return Number(d ?? 0) * 86_400 + Number(h) * 3_600 + Number(m) * 60 + Number(s);
-  }
-  if (/^\d+$/.test(t)) return Number(t);
-  if (!/^(\d+(ms|w|d|h|m|s))+$/.test(t)) throw new RouterReplyError(`not a RouterOS duration: "${text}"`);
-  let seconds = 0;
-  for (const part of t.matchAll(/(\d+)(ms|w|d|h|m|s)/g)) seconds += Number(part[1]) * (UNIT_SECONDS[part[2] ?? 's'] ?? 0);
-  return seconds;
+/** A RouterOS duration in a reply, in seconds (uptimes). */
+function durationSeconds(text: string): number {
+  const ms = parseRosDuration(text);
+  if (ms === undefined) throw new RouterReplyError(`not a RouterOS duration: "${text}"`);
+  return ms / 1000;
 }
 
 export interface RouterResource {
@@ -103,7 +94,7 @@ export interface RouterResource {
 export function parseResource(row: Row): RouterResource {
   if (row.uptime === undefined) throw new RouterReplyError('resource: no uptime');
   return {
-    uptimeSeconds: parseRosDuration(row.uptime),
+    uptimeSeconds: durationSeconds(row.uptime),
     version: row.version ?? '',
     boardName: row['board-name'] ?? '',
     architecture: row['architecture-name'] ?? '',

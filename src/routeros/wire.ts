@@ -71,54 +71,94 @@ export function encodeSentence(words: readonly string[]): Buffer {
   return Buffer.concat([...words.map((w) => encodeWord(w)), Buffer.from([0])]);
 }
 
+/** One complete sentence: its exact bytes and its words, one char per byte (latin1). */
+export interface FramedSentence {
+  raw: Buffer;
+  words: string[];
+}
+
 /**
- * Streaming decoder: feed it TCP chunks cut anywhere, get back whole sentences.
- * A malformed prefix throws WireFormatError; the stream cannot be resynchronised after that.
+ * The one stream decoder: feed it TCP chunks cut anywhere, get back whole sentences with
+ * their original bytes. A malformed prefix throws WireFormatError; the stream cannot be
+ * resynchronised after that.
+ *
+ * The client hands each whole sentence to node-routeros (see node-routeros.ts): its
+ * Receiver decides where a sentence ends from TCP chunk boundaries, so a sentence split
+ * across chunks would reach it in pieces (the tail then parses as an unknown reply and
+ * throws). The raw bytes are kept rather than re-encoded so that a router's non-UTF-8
+ * bytes reach node-routeros unchanged; our own reading of the words is in reply-words.ts.
  */
-export class SentenceDecoder {
+export class SentenceFramer {
   private buffer: Buffer = Buffer.alloc(0);
+  private sentenceStart = 0;
+  private scan = 0;
   private words: string[] = [];
   private failed: WireFormatError | undefined;
 
   constructor(private readonly maxWordLength = MAX_WORD_LENGTH) {}
 
-  push(chunk: Buffer): string[][] {
+  push(chunk: Buffer): FramedSentence[] {
     if (this.failed) throw this.failed;
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    const sentences: string[][] = [];
-    let offset = 0;
+    const out: FramedSentence[] = [];
     try {
       for (;;) {
-        const prefix = decodeLength(this.buffer, offset);
+        const prefix = decodeLength(this.buffer, this.scan);
         if (!prefix) break;
         if (prefix.length > this.maxWordLength) {
           throw new WireFormatError(`word of ${prefix.length} bytes exceeds limit ${this.maxWordLength}`);
         }
-        if (offset + prefix.size + prefix.length > this.buffer.length) break;
-        const start = offset + prefix.size;
-        offset = start + prefix.length;
+        const start = this.scan + prefix.size;
+        const end = start + prefix.length;
+        if (end > this.buffer.length) break;
+        this.scan = end;
         if (prefix.length === 0) {
-          sentences.push(this.words);
+          out.push({ raw: Buffer.from(this.buffer.subarray(this.sentenceStart, end)), words: this.words });
           this.words = [];
+          this.sentenceStart = end;
         } else {
-          this.words.push(this.buffer.toString('utf8', start, offset));
+          this.words.push(this.buffer.toString('latin1', start, end));
         }
       }
     } catch (error) {
       this.failed = error as WireFormatError;
       throw error;
     }
-    this.buffer = this.buffer.subarray(offset);
-    return sentences;
+    // Keep only the unfinished sentence.
+    this.buffer = this.buffer.subarray(this.sentenceStart);
+    this.scan -= this.sentenceStart;
+    this.sentenceStart = 0;
+    return out;
   }
 
-  /** Bytes (and words) received that do not yet form a complete sentence. */
+  /** Bytes received that do not yet form a complete sentence. */
   get pendingBytes(): number {
     return this.buffer.length;
   }
 
   get hasPartialSentence(): boolean {
-    return this.buffer.length > 0 || this.words.length > 0;
+    return this.buffer.length > 0;
+  }
+}
+
+/** The framer for peers that speak UTF-8 (the simulator, test clients): words as UTF-8 text. */
+export class SentenceDecoder {
+  private readonly framer: SentenceFramer;
+
+  constructor(maxWordLength = MAX_WORD_LENGTH) {
+    this.framer = new SentenceFramer(maxWordLength);
+  }
+
+  push(chunk: Buffer): string[][] {
+    return this.framer.push(chunk).map((s) => s.words.map((w) => Buffer.from(w, 'latin1').toString('utf8')));
+  }
+
+  get pendingBytes(): number {
+    return this.framer.pendingBytes;
+  }
+
+  get hasPartialSentence(): boolean {
+    return this.framer.hasPartialSentence;
   }
 }
 

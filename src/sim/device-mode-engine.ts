@@ -3,7 +3,8 @@ import {
   type DeviceMode, type DeviceModeFeature,
 } from '../routeros/device-mode.js';
 import { RosTrap, TRAP_CATEGORY } from './errors.js';
-import { formatRosDuration, parseRosDuration, type SimClock } from './time.js';
+import { formatRosDuration, parseRosDuration } from '../routeros/duration.js';
+import type { SimClock } from './time.js';
 
 /** A requested device-mode change as the simulator stores it until confirmation. */
 export interface SimChange {

@@ -5,4 +5,4 @@ export type { Fault, BootAction, Phase, PhysicalTiming } from './physical.js';
 export { DEFAULT_TIMING } from './physical.js';
 export { PROFILES, MODEL_NAMES, type ModelName, type ModelProfile } from './profiles.js';
 export { ControlServer } from './control-http.js';
-export { parseRosDuration, formatRosDuration } from './time.js';
+export { parseRosDuration, formatRosDuration } from '../routeros/duration.js';

@@ -3,7 +3,7 @@ import type { SimChange } from './device-mode-engine.js';
 import type { InjectedFaultsState } from './faults.js';
 import type { Fault, Phase } from './physical.js';
 import type { SimulatedRouter } from './router.js';
-import { formatRosDuration } from './time.js';
+import { formatRosDuration } from '../routeros/duration.js';
 
 /** What `GET /state` and `router.state()` report: the physical world and device-mode in one view. */
 export interface SimState {

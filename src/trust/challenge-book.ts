@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from './clock.js';
+import type { WallClock as Clock } from '../time/wall-clock.js';
 import type { Challenge, RouterRef, SignedMessage } from './messages.js';
 import type { NonceStore } from './nonce-store.js';
 import { refuse } from './refusal.js';
-import type { RouterIdentity } from './verify.js';
+import type { RouterBinding } from './verify.js';
 
 /**
  * What a challenge may be quoted by: `approval` (an observed change, by the approval of
@@ -54,7 +54,7 @@ export class ChallengeBook {
    * A new challenge for `router`; `observed` for the approval of an observed change (one
    * operation), none for an order challenge. Publish it; messages must quote it exactly.
    */
-  async open(router: RouterIdentity, use: ChallengeUse, observed?: Challenge['observed']): Promise<Challenge> {
+  async open(router: RouterBinding, use: ChallengeUse, observed?: Challenge['observed']): Promise<Challenge> {
     if (router.serial === undefined && router.systemId === undefined) {
       throw new Error(`router ${router.name} has no known serial or system id; pair it before issuing challenges`);
     }
@@ -99,7 +99,7 @@ export class ChallengeBook {
    * Refuses a message that quotes a challenge it may not use: not open (`nonce-stale`), or
    * issued for another router, agent, kind of message or observation (`wrong-challenge`).
    */
-  check(message: SignedMessage, router: RouterIdentity): void {
+  check(message: SignedMessage, router: RouterBinding): void {
     const quoted = message.challenge;
     if (!quoted) return;
     const open = this.find(quoted.challengeId);

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { WallClock } from '../time/wall-clock.js';
 import type { NonceStore } from './nonce-store.js';
 import { refuse } from './refusal.js';
 
@@ -14,7 +14,7 @@ export interface FreshnessInput {
 }
 
 export interface FreshnessOptions {
-  clock: Clock;
+  clock: WallClock;
   nonceStore?: NonceStore;
   maxAgeMs?: number;
   maxFutureSkewMs?: number;

@@ -5,9 +5,9 @@
 export { TrustGate } from './trust-gate.js';
 export type { TrustGateOptions } from './trust-gate.js';
 export { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
-export type { Accepted, RouterIdentity, Verdict, VerifyContext } from './verify.js';
-export { createClock, probeSystemClockSync } from './clock.js';
-export type { Clock, ClockMode } from './clock.js';
+export type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
+export { createWallClock, probeSystemClockSync } from '../time/wall-clock.js';
+export type { WallClock, ClockMode } from '../time/wall-clock.js';
 export { changeDigest, describeChange, featuresTurnedOn } from './change.js';
 export { challengeSchema, TYP } from './messages.js';
 export type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';

@@ -1,5 +1,5 @@
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
-import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from './monotonic.js';
+import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from '../time/monotonic.js';
 import { SerialQueue } from './serial-queue.js';
 
 const HOUR_MS = 3600_000;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Policy } from '../config/policy-schema.js';
-import type { Clock } from './clock.js';
+import type { WallClock } from '../time/wall-clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
 import { parseEnvelope, unverifiedPayload } from './jws.js';
 import { ChallengeBook } from './challenge-book.js';
@@ -13,16 +13,16 @@ import { ReplayStore } from './replay-store.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
-import type { RouterIdentity, Verdict, VerifyContext } from './verify.js';
+import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 export interface TrustGateOptions {
   stateDir: string;
   /** Contents of the configured trust.json (bootstraps the store; never rolls it back). */
   initialTrustRoot: string | undefined;
   agentId: string;
-  clock: Clock;
+  clock: WallClock;
   policy: Policy;
-  routers: RouterIdentity[];
+  routers: RouterBinding[];
 }
 
 /**
@@ -54,13 +54,13 @@ export class TrustGate {
   }
 
   /** The binding a router reference names, by serial or system id. */
-  routerFor(ref: RouterRef): RouterIdentity | undefined {
+  routerFor(ref: RouterRef): RouterBinding | undefined {
     return this.options.routers.find(
       (r) => (ref.serial !== undefined && r.serial === ref.serial) || (ref.systemId !== undefined && r.systemId === ref.systemId),
     );
   }
 
-  #context(router: RouterIdentity): VerifyContext {
+  #context(router: RouterBinding): VerifyContext {
     return {
       trustRoot: this.trustStore.current,
       agentId: this.options.agentId,
@@ -77,7 +77,7 @@ export class TrustGate {
   }
 
   /** Picks the router from the unverified payload; verification then checks it for real. */
-  #routerOf(bytes: Uint8Array | string): RouterIdentity {
+  #routerOf(bytes: Uint8Array | string): RouterBinding {
     const payload = unverifiedPayload(parseEnvelope(bytes)) as { router?: RouterRef } | null;
     const ref = payload?.router;
     const router = ref && typeof ref === 'object' ? this.routerFor(ref) : undefined;
@@ -85,8 +85,8 @@ export class TrustGate {
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterIdentity) => Promise<Verdict<M>>): Promise<Verdict<M>> {
-    let router: RouterIdentity;
+  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<Verdict<M>> {
+    let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
     } catch (error) {
@@ -123,7 +123,7 @@ export class TrustGate {
   }
 
   /** A new challenge for the approval of an observed change on `router`; publish it. */
-  issueChallenge(router: RouterIdentity, observed: Challenge['observed']): Promise<Challenge> {
+  issueChallenge(router: RouterBinding, observed: Challenge['observed']): Promise<Challenge> {
     return this.challenges.open(router, 'approval', observed);
   }
 

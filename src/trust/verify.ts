@@ -1,6 +1,6 @@
 import type { Policy } from '../config/policy-schema.js';
 import { changeDigest } from './change.js';
-import type { Clock } from './clock.js';
+import type { WallClock } from '../time/wall-clock.js';
 import { checkFreshness } from './freshness.js';
 import type { ClockReading } from './freshness.js';
 import { parseEnvelope, verifyEnvelope } from './jws.js';
@@ -20,7 +20,7 @@ import type { Requirement } from './approvers.js';
 import type { TrustRoot } from './trust-root.js';
 
 /** This router as the agent knows it: binding name, identity, allowed methods. */
-export interface RouterIdentity {
+export interface RouterBinding {
   name: string;
   serial?: string;
   systemId?: string;
@@ -30,8 +30,8 @@ export interface RouterIdentity {
 export interface VerifyContext {
   trustRoot: TrustRoot;
   agentId: string;
-  router: RouterIdentity;
-  clock: Clock;
+  router: RouterBinding;
+  clock: WallClock;
   policy: Policy;
   replayStore: ReplayStore;
   nonceStore?: NonceStore;

@@ -12,7 +12,7 @@ import {
   RestoreFailedError,
   UnsupportedActionError,
 } from '../../src/actuators/errors.js';
-import { realClock } from '../../src/actuators/types.js';
+import { realClock } from '../../src/time/clock.js';
 import { RecordingOutput, delay, fastTiming } from './helpers.js';
 
 const logger = silentLogger();

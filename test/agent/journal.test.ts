@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  OperationJournal, JournalError, withState, deadlineIn, monotonicRemainingMs, currentBootId, type OperationRecord,
-} from '../../src/agent/journal.js';
+import { OperationJournal, JournalError, withState, type OperationRecord } from '../../src/agent/journal.js';
+import { deadlineIn, monotonicRemainingMs } from '../../src/time/deadline.js';
+import { currentBootId } from '../../src/time/monotonic.js';
 
 function stateDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-journal-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { actuatorCapabilities } from '../../src/config/actuator-schema.js';
 
-// The README's configuration examples: each must stay loadable, so the docs cannot rot.
+// The configuration examples in docs/configuration.md: each must stay loadable, so the docs cannot rot.
 const ROOT = join(import.meta.dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'config', 'examples');
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ for (const file of files) {
         assert.ok(actuator && actuatorCapabilities(actuator)[method === 'button' ? 'press' : 'powerCycle'], `${file}: ${router.name} ${method}`);
       }
     }
-    // And exactly as the README tells users to check it.
+    // And exactly as docs/configuration.md tells users to check it.
     const cli = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'config', 'check', copy], {
       env: { ...process.env, CREDENTIALS_DIRECTORY: credentials },
       encoding: 'utf8',
@@ -69,10 +69,10 @@ void test('the gpio example has a normally-closed power relay and a normally-ope
   assert.equal(actuators.button?.driver === 'gpio' && actuators.button.wiring, 'normally-open');
 });
 
-void test('every YAML snippet in the README\'s "Configuration examples" is part of an example file', async () => {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+void test('every YAML snippet in docs/configuration.md "Configuration examples" is part of an example file', async () => {
+  const readme = await readFile(join(ROOT, 'docs', 'configuration.md'), 'utf8');
   const start = readme.indexOf('## Configuration examples\n');
-  assert.ok(start >= 0, 'README has a "Configuration examples" section');
+  assert.ok(start >= 0, 'docs/configuration.md has a "Configuration examples" section');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
   const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
   assert.ok(snippets.length >= files.length);

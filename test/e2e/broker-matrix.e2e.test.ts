@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { realClock } from '../../src/actuators/types.js';
+import { realClock } from '../../src/time/clock.js';
 import type { OperationState } from '../../src/agent/operation-state.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';

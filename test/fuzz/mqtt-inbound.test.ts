@@ -15,7 +15,7 @@ import type { Policy } from '../../src/config/policy-schema.js';
 import { OperatorTeam } from '../../src/demo/operators.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { CONTRACT_VERSION, eventSchema, responseSchema, type AgentEvent } from '../../src/mqtt/contract.js';
-import { createClock } from '../../src/trust/clock.js';
+import { createWallClock } from '../../src/time/wall-clock.js';
 import { TYP } from '../../src/trust/messages.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';
 import { guardProcess, mutateText, params, slowRuns } from './support.js';
@@ -56,7 +56,7 @@ async function setup() {
     stateDir,
     initialTrustRoot: await team.trustRootText(),
     agentId: AGENT,
-    clock: createClock('assume-synced'),
+    clock: createWallClock('assume-synced'),
     policy,
     routers: [{ name: 'main', serial: SERIAL, methods: ['button', 'power'] }],
   });

@@ -14,9 +14,10 @@ import { RouterClient } from '../../src/routeros/client.js';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import type { RouterEndpoint } from '../../src/routeros/endpoint.js';
 import { RouterError } from '../../src/routeros/errors.js';
-import { parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError } from '../../src/routeros/parse.js';
-import { SentenceFramer, sentenceAttributes, trapDetails } from '../../src/routeros/sentence-framer.js';
-import { encodeLength, encodeSentence, encodeWord, SentenceDecoder, WireFormatError } from '../../src/routeros/wire.js';
+import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError } from '../../src/routeros/parse.js';
+import { parseRosDuration } from '../../src/routeros/duration.js';
+import { sentenceAttributes, trapDetails } from '../../src/routeros/reply-words.js';
+import { encodeLength, encodeSentence, encodeWord, SentenceDecoder, SentenceFramer, WireFormatError } from '../../src/routeros/wire.js';
 import { guardProcess, params, slowRuns, within } from './support.js';
 
 guardProcess();

@@ -13,7 +13,7 @@ import { apcDialect } from '../../src/actuators/apc.js';
 import { wtiDialect } from '../../src/actuators/wti.js';
 import { PromptSession } from '../../src/actuators/prompt-session.js';
 import { SerialLine, type PortFactory } from '../../src/actuators/serial-line.js';
-import type { Clock } from '../../src/actuators/types.js';
+import type { Clock } from '../../src/time/clock.js';
 import { apcActuatorSchema, lcusActuatorSchema, numatoActuatorSchema, wtiActuatorSchema } from '../../src/config/actuator-schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { silentLogger } from '../../src/log/logger.js';

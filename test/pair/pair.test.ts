@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PairingStore } from '../../src/agent/pairing.js';
+import { PairingStore } from '../../src/pairing/paired-unit.js';
 import { verifyAuditFile } from '../../src/audit/verify.js';
 import { SimulatedSite } from '../../src/demo/site.js';
 import { runPairing } from '../../src/pairing/pair.js';

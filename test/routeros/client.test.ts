@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Secret } from '../../src/config/secret.js';
-import { backoffDelay, RouterClient } from '../../src/routeros/client.js';
+import { RouterClient } from '../../src/routeros/client.js';
 import { RouterAuthError, RouterUnreachableError, type RouterError } from '../../src/routeros/errors.js';
 import { cleanupList, endpointFor, routerStarter, until, within } from './support.js';
 
@@ -16,12 +16,6 @@ function client(...args: ConstructorParameters<typeof RouterClient>): RouterClie
   cleanups.push(() => c.stop());
   return c;
 }
-
-void test('backoff grows exponentially, is capped, and jitters within [ceiling/2, ceiling]', () => {
-  const options = { initialMs: 100, maxMs: 1000, factor: 2 };
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, options, () => 1)), [100, 200, 400, 800, 1000, 1000]);
-  assert.deepEqual([1, 2, 3].map((n) => backoffDelay(n, options, () => 0)), [50, 100, 200]);
-});
 
 void describe('RouterClient', () => {
   void test('typed reads: device-mode, resource, identity (routerboard)', async () => {

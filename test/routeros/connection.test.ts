@@ -11,7 +11,7 @@ import {
   RouterUnreachableError,
 } from '../../src/routeros/errors.js';
 import { parseDeviceMode, updateWords } from '../../src/routeros/parse.js';
-import { wordText } from '../../src/routeros/sentence-framer.js';
+import { wordText } from '../../src/routeros/reply-words.js';
 import { encodeSentence } from '../../src/routeros/wire.js';
 import { cleanupList, endpointFor, routerStarter, sleep, TapProxy, until, within } from './support.js';
 

@@ -2,19 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { modeDefaults } from '../../src/routeros/device-mode.js';
 import {
-  apiWords, changeApplied, parseDeviceMode, parseIdentity, parseResource, parseRosDuration, RouterReplyError, updateWords,
+  apiWords, changeApplied, parseDeviceMode, parseIdentity, parseResource, RouterReplyError, updateWords,
 } from '../../src/routeros/parse.js';
 
-void test('durations as RouterOS prints them', () => {
-  assert.equal(parseRosDuration('1w2d3h4m5s'), 604_800 + 2 * 86_400 + 3 * 3600 + 4 * 60 + 5);
-  assert.equal(parseRosDuration('45s'), 45);
-  assert.equal(parseRosDuration('0s'), 0);
-  assert.equal(parseRosDuration('500ms'), 0.5);
-  assert.equal(parseRosDuration('3m10s500ms'), 190.5);
-  assert.equal(parseRosDuration('02:03:04'), 7384);
-  assert.equal(parseRosDuration('1d02:03:04'), 86_400 + 7384);
-  assert.equal(parseRosDuration('12'), 12);
-  for (const bad of ['', 'soon', '5x', '1h 2m', '-1s']) assert.throws(() => parseRosDuration(bad), RouterReplyError, bad);
+void test('an uptime that is not a RouterOS duration is a RouterReplyError', () => {
+  assert.equal(parseResource({ uptime: '3m10s500ms' }).uptimeSeconds, 190.5);
+  for (const bad of ['', 'soon', '5x', '1h 2m', '-1s']) assert.throws(() => parseResource({ uptime: bad }), RouterReplyError, bad);
 });
 
 void test('device-mode accepts true/false and yes/no, and enterprise as advanced', () => {

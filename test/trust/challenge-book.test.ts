@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { changeDigest } from '../../src/trust/change.js';
-import { fixedClock } from '../../src/trust/clock.js';
+import { fixedClock } from '../../src/time/wall-clock.js';
 import { buildPowerCycle } from '../../src/trust/drafts.js';
 import { TYP, type Challenge } from '../../src/trust/messages.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';

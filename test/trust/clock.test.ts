@@ -2,8 +2,8 @@
 // every failure means unsynchronized, and the assume-* modes never probe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TIMESYNCD_FLAG, createClock, probeSystemClockSync } from '../../src/trust/clock.js';
-import type { SyncProbes } from '../../src/trust/clock.js';
+import { TIMESYNCD_FLAG, createWallClock, probeSystemClockSync } from '../../src/time/wall-clock.js';
+import type { SyncProbes } from '../../src/time/wall-clock.js';
 
 function probes(files: string[], outputs: Record<string, string | undefined>): SyncProbes & { calls: string[] } {
   const calls: string[] = [];
@@ -35,9 +35,9 @@ void test('no, not synchronised, missing tools or errors all mean unsynchronized
 
 void test('assume-synced and assume-unsynced never probe; systemd mode uses the probes', async () => {
   const p = probes([], { timedatectl: 'yes' });
-  assert.equal(await createClock('assume-synced', { probes: p }).isSynchronized(), true);
-  assert.equal(await createClock('assume-unsynced', { probes: p }).isSynchronized(), false);
+  assert.equal(await createWallClock('assume-synced', { probes: p }).isSynchronized(), true);
+  assert.equal(await createWallClock('assume-unsynced', { probes: p }).isSynchronized(), false);
   assert.deepEqual(p.calls, []);
-  assert.equal(await createClock('systemd', { probes: p, now: () => 42 }).isSynchronized(), true);
-  assert.equal(createClock('systemd', { now: () => 42 }).now(), 42);
+  assert.equal(await createWallClock('systemd', { probes: p, now: () => 42 }).isSynchronized(), true);
+  assert.equal(createWallClock('systemd', { now: () => 42 }).now(), 42);
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Policy } from '../../src/config/policy-schema.js';
 import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
 import type { Refusal } from '../../src/trust/refusal.js';
-import { fixedClock } from '../../src/trust/clock.js';
+import { fixedClock } from '../../src/time/wall-clock.js';
 import { buildChangeRequest } from '../../src/trust/drafts.js';
 import { cosignEnvelope, signPayload } from '../../src/trust/jws.js';
 import type { Envelope } from '../../src/trust/jws.js';

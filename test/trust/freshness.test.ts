@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fixedClock } from '../../src/trust/clock.js';
+import { fixedClock } from '../../src/time/wall-clock.js';
 import { buildApproval, buildPowerCycle } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
 import type { Challenge } from '../../src/trust/messages.js';
-import { manualMonotonic } from '../../src/trust/monotonic.js';
+import { manualMonotonic } from '../../src/time/monotonic.js';
 import { NonceStore } from '../../src/trust/nonce-store.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from '../../src/trust/verify.js';

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fixedClock } from '../../src/trust/clock.js';
+import { fixedClock } from '../../src/time/wall-clock.js';
 import { TYP } from '../../src/trust/messages.js';
-import { manualMonotonic } from '../../src/trust/monotonic.js';
+import { manualMonotonic } from '../../src/time/monotonic.js';
 import { RateLimiter } from '../../src/trust/rate-limit.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { NOW, context, keys, policy, refused, requestPayload, sign, tempDir, text, trustRootV1 } from './fixtures.js';

@@ -1,7 +1,7 @@
 // The agent's door: stores in the state directory, router selection, challenges, restarts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixedClock } from '../../src/trust/clock.js';
+import { fixedClock } from '../../src/time/wall-clock.js';
 import { buildApproval } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';

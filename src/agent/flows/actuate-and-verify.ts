@@ -1,7 +1,7 @@
 import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport, type Actuator } from '../../actuators/index.js';
 import type { DeviceModeState } from '../../routeros/device-mode.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
-import { deadlineIn } from '../journal.js';
+import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
 import { readDeviceModeBack } from '../read-back.js';
 import { waitForReboot } from '../reboot-wait.js';

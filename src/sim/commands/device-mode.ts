@@ -1,7 +1,7 @@
 import { parseUpdate } from '../device-mode-engine.js';
 import { ConnectionDropped, RosTrap, TRAP_CATEGORY } from '../errors.js';
 import { versionAtLeast } from '../profiles.js';
-import { formatRosDuration } from '../time.js';
+import { formatRosDuration } from '../../routeros/duration.js';
 import type { CommandContext, CommandReply, CommandTable } from './types.js';
 
 /** Progress sentences while pending (an unconfirmed RouterOS behaviour, off unless asked for). */

@@ -1,6 +1,6 @@
 import { RosTrap, TRAP_CATEGORY } from '../errors.js';
 import { POE_OUT_VALUES, type PoeOut, type PoePorts } from '../poe.js';
-import { parseRosDuration } from '../time.js';
+import { parseRosDuration } from '../../routeros/duration.js';
 import { listNumbers, type CommandContext, type CommandTable, type Row } from './types.js';
 
 const MONITOR_EVERY_MS = 1000;

@@ -1,5 +1,5 @@
 import { RosTrap, TRAP_CATEGORY } from '../errors.js';
-import { formatRosDuration } from '../time.js';
+import { formatRosDuration } from '../../routeros/duration.js';
 import type { CommandContext, CommandTable, Row } from './types.js';
 
 function resourceRow(ctx: CommandContext): Row {

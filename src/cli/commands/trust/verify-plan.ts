@@ -1,7 +1,7 @@
 import type { Policy } from '../../../config/policy-schema.js';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../../../routeros/device-mode.js';
-import type { Clock } from '../../../trust/clock.js';
-import { createClock, fixedClock } from '../../../trust/clock.js';
+import type { WallClock } from '../../../time/wall-clock.js';
+import { createWallClock, fixedClock } from '../../../time/wall-clock.js';
 import type { RouterRef } from '../../../trust/messages.js';
 import { NonceStore } from '../../../trust/nonce-store.js';
 import { ReplayStore } from '../../../trust/replay-store.js';
@@ -31,11 +31,11 @@ export interface OfflineOptions {
   now?: string;
 }
 
-export function offlineClock(o: OfflineOptions): Clock {
+export function offlineClock(o: OfflineOptions): WallClock {
   if (o.clock !== 'systemd' && o.clock !== 'assume-synced' && o.clock !== 'assume-unsynced') {
     throw new CliError('--clock is systemd, assume-synced or assume-unsynced', EXIT_INPUT);
   }
-  if (o.now === undefined) return createClock(o.clock);
+  if (o.now === undefined) return createWallClock(o.clock);
   const at = Date.parse(o.now);
   if (Number.isNaN(at)) throw new CliError(`--now "${o.now}" is not an ISO time`, EXIT_INPUT);
   return fixedClock(at, o.clock !== 'assume-unsynced');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { judgePairing, PairingStore } from '../../src/agent/pairing.js';
+import { judgePairing, PairingStore } from '../../src/pairing/paired-unit.js';
 
 const now = new Date('2026-11-22T00:00:00Z');
 

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nextBackoffMs } from '../../src/mqtt/backoff.js';
+import { backoffDelay } from '../../src/time/backoff.js';
+
+const nextBackoffMs = (retry: number, initialMs: number, maxMs: number, random: () => number) =>
+  backoffDelay(retry, { initialMs, maxMs }, random);
 
 void test('backoff doubles from the minimum and stops at the maximum', () => {
   const top = () => 1;
@@ -21,4 +24,11 @@ void test('backoff with jitter stays within [half, full] of the capped delay', (
       return d >= Math.floor(cap / 2) && d <= cap;
     }),
   );
+});
+
+void test('backoff grows by its factor, is capped, and jitters within [ceiling/2, ceiling]', () => {
+  const options = { initialMs: 100, maxMs: 1000, factor: 2 };
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, options, () => 1)), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([0, 1, 2].map((n) => backoffDelay(n, options, () => 0)), [50, 100, 200]);
+  assert.deepEqual([0, 1, 2].map((n) => backoffDelay(n, { initialMs: 10, maxMs: 10_000, factor: 3 }, () => 1)), [10, 30, 90]);
 });

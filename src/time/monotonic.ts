@@ -13,7 +13,8 @@ export interface Monotonic {
   readonly bootId: string;
 }
 
-function kernelBootId(): string | undefined {
+/** The kernel's boot id; undefined where there is none (not Linux). */
+export function currentBootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
   } catch {
@@ -21,11 +22,16 @@ function kernelBootId(): string | undefined {
   }
 }
 
+/** CLOCK_MONOTONIC in ms (system-wide since boot on Linux, so valid across agent restarts). */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
+}
+
 let system: Monotonic | undefined;
 
 /** CLOCK_MONOTONIC (process.hrtime is system-wide since boot on Linux, so valid across agent restarts). */
 export function systemMonotonic(): Monotonic {
-  system ??= { nowMs: () => Number(process.hrtime.bigint() / 1_000_000n), bootId: kernelBootId() ?? `process-${randomUUID()}` };
+  system ??= { nowMs: monotonicNowMs, bootId: currentBootId() ?? `process-${randomUUID()}` };
   return system;
 }
 

@@ -7,7 +7,7 @@ import { access } from 'node:fs/promises';
  * checked when this says synchronized, and a message that needs wall time is refused
  * otherwise. An unsynchronized clock never extends validity.
  */
-export interface Clock {
+export interface WallClock {
   now(): number;
   isSynchronized(): Promise<boolean>;
 }
@@ -48,7 +48,7 @@ export async function probeSystemClockSync(probes: SyncProbes = realProbes): Pro
   return false;
 }
 
-export function createClock(mode: ClockMode, deps: { now?: () => number; probes?: SyncProbes } = {}): Clock {
+export function createWallClock(mode: ClockMode, deps: { now?: () => number; probes?: SyncProbes } = {}): WallClock {
   const now = deps.now ?? Date.now;
   switch (mode) {
     case 'assume-synced':
@@ -61,7 +61,7 @@ export function createClock(mode: ClockMode, deps: { now?: () => number; probes?
 }
 
 /** A clock for tests and tools: fixed or stepped time, synchronized or not. */
-export function fixedClock(at: number | Date, synchronized: boolean): Clock & { set(ms: number): void } {
+export function fixedClock(at: number | Date, synchronized: boolean): WallClock & { set(ms: number): void } {
   let t = typeof at === 'number' ? at : at.getTime();
   return {
     now: () => t,
