@@ -11,6 +11,7 @@ import { orderChallengeMessageSchema, type OrderChallengeMessage } from '../../s
 import { buildPowerCycle } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
 import { E2E } from './harness.js';
+import { answerWhenIdle } from './when-idle.js';
 
 const unsynced = { now: () => Date.now(), isSynchronized: () => Promise.resolve(false) };
 
@@ -27,8 +28,8 @@ void test('unsynced clock: a power cycle bound to a challenge on demand is carri
   t.after(() => e2e.stop());
   await e2e.start();
   const team = e2e.site.team;
-  const status = e2e.observer.seen.find((m) => m.topic === e2e.topics.status && m.payload.includes('"online"'));
-  assert.match(status?.payload ?? '', /"clockSynced":false/, 'the status says the clock is not synchronized');
+  const status = await e2e.observer.waitFor((m) => m.topic === e2e.topics.status && m.payload.includes('"online"'), 'online status');
+  assert.match(status.payload, /"clockSynced":false/, 'the status says the clock is not synchronized');
 
   // Without a challenge: refused, as before.
   const plain = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'reset-attempt-count' });
@@ -51,8 +52,8 @@ void test('unsynced clock: a power cycle bound to a challenge on demand is carri
   // A power cycle quoting the order challenge: accepted without wall time, once.
   const payload = buildPowerCycle({ agent: 'pi-demo', router: e2e.router, requester: { name: team.requester.name, keyId: team.requester.keyId }, now: Date.now(), reason: 'hung', challenge: asked.challenge });
   const bound = await team.sign(payload, TYP.powerCycle, [team.requester, team.approvers[0]!, team.approvers[2]!]);
-  await e2e.publish('powercycle', bound);
-  assert.equal((await e2e.finalAnswer(e2e.requestIdOf(bound), 90_000)).data.state, 'done');
+  const boundFinal = await answerWhenIdle(e2e, 'powercycle', bound, 90_000);
+  assert.equal(boundFinal.data.state, 'done', JSON.stringify(boundFinal));
   assert.equal(e2e.powerCuts, 1);
   const reused = await team.sign({ ...payload, requestId: `${payload.requestId}-again` }, TYP.powerCycle, [team.requester, team.approvers[0]!, team.approvers[1]!]);
   await e2e.publish('powercycle', reused);

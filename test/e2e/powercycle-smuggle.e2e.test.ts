@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent } from '../../src/agent/agent.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E, testLogger } from './harness.js';
+import { answerWhenIdle } from './when-idle.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -31,8 +32,7 @@ void test('the router answers with attempt-count risen: a plain power cycle is r
   assert.equal(e2e.site.router.state().attemptCount, 1);
 
   const plain = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
-  await e2e.publish('powercycle', plain);
-  const refused = await e2e.finalAnswer(e2e.requestIdOf(plain));
+  const refused = await answerWhenIdle(e2e, 'powercycle', plain);
   assert.equal(refused.error?.code, 'pending-change', JSON.stringify(refused));
   assert.match(refused.error?.message ?? '', /attempt-count is 1 \(last verified .*attempt-count 0\)/);
   assert.equal(e2e.powerCuts, 0);
