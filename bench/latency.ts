@@ -4,6 +4,7 @@
  * where it happens: the publish, the simulator's own events, the observer's arrivals.
  */
 import type { AgentResponse } from '../src/mqtt/contract.js';
+import { fsyncCount } from '../src/store/fsync-count.js';
 import { E2E } from '../test/e2e/harness.js';
 import { percentile, round, sleep } from './stats.js';
 
@@ -11,6 +12,8 @@ export interface LatencyResult {
   approvalToEdge: number[];
   /** Approval → the agent's "actuating" answer received: the part before the relay is driven. */
   approvalToActuatingAnswer: number[];
+  /** fsyncs the agent made between the approval's publish and the first relay edge. */
+  approvalFsyncs: number[];
   detectObserved: number[];
   requestToPending: number[];
   e2eOverhead: number[];
@@ -19,12 +22,12 @@ export interface LatencyResult {
 
 /** Timestamps of what the simulated router did, and of what the observer received. */
 class Timeline {
-  readonly router: Array<{ what: string; at: number; data: Record<string, unknown> }> = [];
+  readonly router: Array<{ what: string; at: number; fsyncs: number; data: Record<string, unknown> }> = [];
   readonly arrivals: Array<{ topic: string; payload: string; at: number }> = [];
 
   constructor(e2e: E2E) {
     for (const what of ['power', 'button', 'update-requested', 'booted'] as const) {
-      e2e.site.router.on(what, (data: Record<string, unknown>) => this.router.push({ what, at: performance.now(), data }));
+      e2e.site.router.on(what, (data: Record<string, unknown>) => this.router.push({ what, at: performance.now(), fsyncs: fsyncCount(), data }));
     }
     e2e.observer.client.on('message', (topic, payload) => this.arrivals.push({ topic, payload: payload.toString(), at: performance.now() }));
   }
@@ -92,11 +95,14 @@ async function observedOnce(e2e: E2E, t: Timeline, change: { enable?: string[]; 
   const approval = await e2e.site.team.approval(open.challenge, { expect: change, method: 'button' });
   const requestId = e2e.requestIdOf(approval);
   const sent = performance.now();
+  const fsyncsBefore = fsyncCount();
   await e2e.publish('approval', approval);
   const final = await finalOf(t, topics.progress(requestId), sent);
   const edge = t.firstRouter('button', sent, (d) => d.down === true);
   if (final.data.state !== 'done' || edge === undefined) throw new Error(`${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
   out.approvalToEdge.push(edge - sent);
+  const down = t.router.find((e) => e.what === 'button' && e.at === edge);
+  if (down) out.approvalFsyncs.push(down.fsyncs - fsyncsBefore);
   const actuating = t.arrivals.find((a) => a.at >= sent && a.topic === topics.progress(requestId) && a.payload.includes('"state":"actuating"'));
   if (actuating) out.approvalToActuatingAnswer.push(actuating.at - sent);
   log(`detect ${round(challengeSeen.at - (requested ?? NaN))} ms, approval→"actuating" answer ${round((actuating?.at ?? NaN) - sent)} ms, approval→press ${round(edge - sent)} ms`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
 
   log('latency: someone else\'s update → challenge → approval → button press (poll 1000 ms)');
-  const lat: LatencyResult = { approvalToEdge: [], approvalToActuatingAnswer: [], detectObserved: [], requestToPending: [], e2eOverhead: [], failures: [] };
+  const lat: LatencyResult = { approvalToEdge: [], approvalToActuatingAnswer: [], approvalFsyncs: [], detectObserved: [], requestToPending: [], e2eOverhead: [], failures: [] };
   await observedPendingSamples(plan.observed, lat, log);
   log('latency: signed change request → pending → power cut → verified');
   await changeRequestSamples(plan.changes, lat, log);
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       target: 50,
       note: `of which approval → "actuating" answer p50 ${round(percentile(lat.approvalToActuatingAnswer, 50))} (verify, journal fsyncs, 2 router reads), the rest the relay HTTP call`,
     },
+    { key: 'approval_fsyncs', value: percentile(lat.approvalFsyncs, 50), unit: 'fsyncs', note: `fsyncs between approval publish and button-down (median), ${n(lat.approvalFsyncs)}` },
     { key: 'request_to_pending_p50', value: round(percentile(lat.requestToPending, 50)), unit: 'ms', target: 200, note: `request publish → simulator update-requested, ${n(lat.requestToPending)}` },
     { key: 'detect_observed_pending_p50', value: round(percentile(lat.detectObserved, 50)), unit: 'ms', target: DEFAULT_POLL_MS + 100, note: `update-requested → challenge received, poll ${DEFAULT_POLL_MS} ms, ${n(lat.detectObserved)}` },
     { key: 'e2e_overhead_p50', value: round(percentile(lat.e2eOverhead, 50)), unit: 'ms', target: 1500, note: `request → final "done" minus off and boot time (simulator events), ${n(lat.e2eOverhead)}` },

@@ -14,6 +14,7 @@ import type { CreateActuatorDeps } from '../actuators/index.js';
 import { OperationJournal } from './journal.js';
 import { InboundDispatcher } from './inbound.js';
 import { PairingStore } from '../pairing/paired-unit.js';
+import { VerifiedBaseline } from './verified-baseline.js';
 import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
@@ -45,6 +46,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   readonly audit: AuditLog;
   readonly journal: OperationJournal;
   readonly pairing: PairingStore;
+  readonly verified: VerifiedBaseline;
   readonly gate: TrustGate;
   readonly link: MqttLink;
   readonly publisher: Publisher;
@@ -59,6 +61,8 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   #unlock: (() => Promise<void>) | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #routersStarted: RouterSupervisor[] = [];
+  /** Whether the clock could be believed at start (published in the online status). */
+  #clockSynced: boolean | undefined;
   readonly #now: () => Date;
   readonly #identities: RouterBinding[];
 
@@ -74,13 +78,17 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.audit = new AuditLog(join(agent.stateDir, 'audit.jsonl'), this.#now);
     this.journal = new OperationJournal(agent.stateDir);
     this.pairing = new PairingStore(agent.stateDir);
+    this.verified = new VerifiedBaseline(agent.stateDir);
     this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
     this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
     const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string => {
       const detail = reason === 'start-failed' ? this.#startFailure : undefined;
       const at = this.#now().toISOString();
-      const message: AgentStatus = { v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason };
+      const message: AgentStatus = {
+        ...{ v: CONTRACT_VERSION, state, agent: agent.id, site: agent.site, version: AGENT_VERSION, at, reason },
+        ...(this.#clockSynced === undefined ? {} : { clockSynced: this.#clockSynced }),
+      };
       return encodePayload(detail ? { ...message, detail } : message);
     };
     this.link = new MqttLink(
@@ -110,6 +118,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         policy: config.policy,
         publisher: this.publisher,
         pairing: this.pairing,
+        verified: this.verified,
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
         stateDir: agent.stateDir,
@@ -144,6 +153,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     const notes = await this.gate.start(); // refuses to start without a valid trust root
     for (const note of notes) log.info(note);
     await this.pairing.load();
+    await this.verified.load();
     const journaled = await this.journal.load();
     const dispatcher = new InboundDispatcher({
       baseTopic: this.config.mqtt.baseTopic,
@@ -161,6 +171,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     }
     if (this.#stopRequested) return;
     this.link.onMessage((message) => dispatcher.handle(message));
+    this.#clockSynced = await this.gate.clockSynced(); // in the online status: operators' tools then bind orders to a challenge
     this.#linkStarted = true;
     await this.link.start({ wait: false });
     if (recovery?.kind === 'damaged') {

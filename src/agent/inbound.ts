@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { inboundCorrelation, parseTopic, type InboundKind } from '../mqtt/contract.js';
+import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
 import type { RouterRef } from '../trust/messages.js';
@@ -11,8 +11,9 @@ import type { Publisher } from './publisher.js';
 import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
 
+const RETAINED_ORDER: ReasonCode = 'retained-order';
 const SECURITY_REASONS = new Set<string>([
-  ...['bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
+  ...[RETAINED_ORDER, 'bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
   ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
   // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
   ...SSH_REFUSAL_REASONS,
@@ -20,6 +21,12 @@ const SECURITY_REASONS = new Set<string>([
 
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
 const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);
+
+/**
+ * Refusals before acting: the order used nothing (nonce, id, rate budget), so the same bytes
+ * are verified again once the cause is gone, not answered from memory.
+ */
+const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable', 'pending-change', 'no-baseline']);
 
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
@@ -49,10 +56,20 @@ export class InboundDispatcher {
 
   async handle(message: InboundMessage): Promise<void> {
     const parsed = parseTopic(this.deps.baseTopic, message.topic);
+    if (parsed?.kind === 'challengeRequest') {
+      if (!message.retain) await this.challengeAsked(message.payload);
+      return;
+    }
     if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
-    if (message.retain) return; // orders are never retained; a retained one is someone's mistake or a trap
     const kind = parsed.kind as InboundKind;
     const { requestId, digest } = inboundCorrelation(message.payload);
+    if (message.retain) {
+      // Orders are never retained: a retained one replays to every subscriber that comes
+      // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
+      const text = 'the order was published retained; orders must be sent live (not retained), nothing was verified';
+      await this.refused(kind, requestId, digest, { code: RETAINED_ORDER, message: text });
+      return;
+    }
     const earlier = this.#handled.get(digest);
     if (earlier) {
       await this.answerDuplicate(await earlier, requestId, digest);
@@ -67,8 +84,28 @@ export class InboundDispatcher {
     // Likewise for an order that could not be recorded: the stores changed nothing, so the
     // same bytes sent once the state directory is writable are verified again (an id or nonce
     // that did get recorded before the failure makes that a `replayed` or `nonce-stale`).
-    const retryable = CLOCK_REASONS.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
+    const retryable = CLOCK_REASONS.has(verdict.code) || NOTHING_USED.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
     if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
+    await this.refused(kind, requestId, digest, verdict);
+  }
+
+  /** An unsigned ask for a fresh order challenge; anything malformed or for no router of ours is dropped. */
+  private async challengeAsked(payload: Buffer): Promise<void> {
+    let ask;
+    try {
+      ask = parsePayload(challengeRequestSchema, 'challenge-request', payload);
+    } catch (error) {
+      this.deps.logger.info({ err: error instanceof Error ? error.message : String(error) }, 'malformed challenge request dropped');
+      return;
+    }
+    const identity = this.deps.gate.routerFor(ask.router);
+    const supervisor = identity ? this.deps.supervisors.get(identity.name) : undefined;
+    if (!supervisor || (identity?.serial === undefined && identity?.systemId === undefined)) return;
+    await supervisor.offerOrderChallenge(await this.deps.gate.clockSynced());
+  }
+
+  /** Audits, logs, raises the event for and answers one refused order. */
+  private async refused(kind: InboundKind, requestId: string | undefined, digest: string, verdict: { code: ReasonCode; message: string }): Promise<void> {
     await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);
@@ -114,21 +151,18 @@ export class InboundDispatcher {
     }
   }
 
+  /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
   private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
-    if (kind === 'approval') {
-      const supervisor = this.routerOf(payload);
-      if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the approval names no router of this agent' };
-      const verdict = await supervisor.offerApproval(payload, digest);
-      return verdict.ok ? { ok: true } : { ok: false, code: verdict.reason, message: verdict.detail };
-    }
-    const verdict = kind === 'request' ? await this.deps.gate.verifyChangeRequest(payload) : await this.deps.gate.verifyPowerCycle(payload);
+    const gate = this.deps.gate;
+    const verdict =
+      kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload) : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.routerOf(payload);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
-    return verdict.message.kind === 'change-request'
-      ? supervisor.startChange({ ...verdict, message: verdict.message }, digest)
-      : supervisor.startPowerCycle({ ...verdict, message: verdict.message }, digest);
+    const message = verdict.message;
+    if (message.kind === 'approval') return supervisor.deliverApproval({ ...verdict, message }, digest);
+    return message.kind === 'change-request' ? supervisor.startChange({ ...verdict, message }, digest) : supervisor.startPowerCycle({ ...verdict, message }, digest);
   }
 
   private routerOf(payload: Buffer): RouterSupervisor | undefined {

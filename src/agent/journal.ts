@@ -19,6 +19,7 @@ export const expectedDeviceModeSchema = z.strictObject({
   mode: z.enum(DEVICE_MODES),
   features: z.record(z.enum(DEVICE_MODE_FEATURES), z.boolean()),
   flagged: z.boolean(),
+  flaggingEnabled: z.boolean().optional(),
 }) satisfies z.ZodType<ExpectedDeviceMode>;
 
 /**

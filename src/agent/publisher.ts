@@ -8,6 +8,7 @@ import {
   type AgentResponse,
   type AgentTopics,
   type ChallengeMessage,
+  type OrderChallengeMessage,
   type CheckpointMessage,
   type ProgressData,
   type RouterStateMessage,
@@ -79,6 +80,10 @@ export class Publisher {
 
   challenge(message: Omit<ChallengeMessage, 'v'>, expirySeconds: number): void {
     this.send(this.topics.challenge(message.router), { v: CONTRACT_VERSION, ...message }, { ...PUBLISH_RULES.challenge, expirySeconds });
+  }
+
+  orderChallenge(message: Omit<OrderChallengeMessage, 'v'>): void {
+    this.send(this.topics.orderChallenge(message.router), { v: CONTRACT_VERSION, ...message }, PUBLISH_RULES.challenge);
   }
 
   /** An empty retained payload removes the retained challenge at the broker. */

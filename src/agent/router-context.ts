@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { AlarmCode } from '../mqtt/contract.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { TrustGate } from '../trust/trust-gate.js';
+import type { Challenge } from '../trust/messages.js';
 import type { RouterBinding } from '../trust/verify.js';
 import type { OperationServices } from './operation.js';
 import type { ActuatorPort, RouterPort } from './ports.js';
@@ -37,6 +38,11 @@ export interface RouterContext {
   alarm: (alarm: AlarmInput) => Promise<void>;
   /** The device-mode read back after an action: what the watcher compares against from now on. */
   verified?: (state: DeviceModeState) => void;
+  /**
+   * The challenge a draft the agent writes (a revert request) must quote: undefined while the
+   * wall clock is synchronized, else the router's open order challenge (opened if none).
+   */
+  draftChallenge: () => Promise<Challenge | undefined>;
   /** Aborted when the agent stops: waits end, a started pulse still completes its release. */
   signal: AbortSignal;
 }

@@ -8,7 +8,6 @@ import { RouterClient } from '../routeros/client.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
 import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
-import type { Refusal } from '../trust/refusal.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import type { Accepted, RouterBinding } from '../trust/verify.js';
 import { StateWriteError } from '../store/state-error.js';
@@ -16,6 +15,9 @@ import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
 import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
 import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
+import { beforeChange, beforePowerCycle, commitOrder, type Prepared } from './flows/before-start.js';
+import type { VerifiedBaseline } from './verified-baseline.js';
+import { OrderChallengeDesk } from './order-challenge.js';
 import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
@@ -33,6 +35,8 @@ export interface SupervisorDeps {
   policy: Policy;
   publisher: Publisher;
   pairing: PairingStore;
+  /** Last verified device-mode per router (what a power cycle must bring back). */
+  verified: VerifiedBaseline;
   services: Omit<OperationServices, 'onChange'>;
   logger: Logger;
   actuatorDeps?: Partial<CreateActuatorDeps>;
@@ -69,6 +73,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #stallTimer: NodeJS.Timeout | undefined;
   /** RouterOS version read at pairing: what it is known to do while a change is pending. */
   #version: string | undefined;
+  readonly #orders: OrderChallengeDesk;
 
   constructor(
     readonly config: RouterConfig,
@@ -93,6 +98,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       busy: () => this.#active !== undefined,
       outageAlarmMs: deps.outageAlarmMs,
     });
+    this.#orders = new OrderChallengeDesk(config.name, deps);
   }
 
   get name(): string {
@@ -115,13 +121,21 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       publisher: this.deps.publisher,
       services: {
         ...this.deps.services,
-        onChange: (record) => this.#state.operation(record),
+        onChange: (record) => {
+          if (record.state === 'done') this.operationVerified(record);
+          this.#state.operation(record);
+        },
         track: (operation) => (this.#operation = operation),
       },
       logger: this.deps.logger,
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
       verified: (state) => this.rebase(state),
+      draftChallenge: async () => {
+        if (await this.deps.gate.clockSynced()) return undefined;
+        const book = this.deps.gate.challenges;
+        return book.openOrderChallenge(this.name) ?? (await book.open(this.deps.identity, 'order'));
+      },
       signal: this.#stopping.signal,
     };
   }
@@ -141,6 +155,13 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   async start(journaled: OperationRecord | undefined): Promise<void> {
     await this.releaseActuators();
     await this.#state.load();
+    // A router paired before is addressable at once, also while it does not answer (a hung
+    // router after the Pi restarted can still be power-cycled); checkPairing re-checks it.
+    const paired = this.deps.pairing.get(this.name);
+    if (paired && this.deps.identity.serial === undefined && this.deps.identity.systemId === undefined) {
+      this.deps.identity.serial = paired.serial;
+      this.deps.identity.systemId = paired.systemId;
+    }
     await this.client.start();
     await this.checkPairing();
     this.client.on('connect-failed', (error) => {
@@ -151,7 +172,10 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#watcher.on('attempt-count-rose', ({ from, to, sample }) => this.onAttemptRise(from, to, sample));
     this.#watcher.on('stalled', () => this.onStall());
     this.#watcher.on('stall-ended', () => clearTimeout(this.#stallTimer));
-    this.#watcher.on('unreachable', () => this.#state.reachable(false));
+    this.#watcher.on('unreachable', () => {
+      this.#orders.unreachable();
+      this.#state.reachable(false);
+    });
     this.#watcher.on('back', () => void this.checkPairing().catch((error: unknown) => this.fail(error)));
     if (journaled) {
       this.run(async () => {
@@ -191,32 +215,61 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     await Promise.all(Object.values(this.#actuators).map((a) => a.stop().catch(failed)));
   }
 
-  startChange(accepted: Accepted<ChangeRequest>, digest: string): StartVerdict {
-    return this.begin(() => runChangeRequest(this.context, accepted, digest));
+  startChange(accepted: Accepted<ChangeRequest>, digest: string): Promise<StartVerdict> {
+    return this.begin(accepted, () => beforeChange(this.context, accepted.message), (before) => runChangeRequest(this.context, accepted, digest, before));
   }
 
-  startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): StartVerdict {
-    return this.begin(() => runPowerCycle(this.context, accepted, digest));
+  startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
+    const check = () => beforePowerCycle(this.context, accepted.message, this.deps.verified.get(this.name));
+    return this.begin(accepted, check, (plan) => runPowerCycle(this.context, accepted, digest, plan));
   }
 
-  /** Verifies an approval against this router's open challenge; accepted ones wake the flow. */
-  async offerApproval(bytes: Buffer, digest: string): Promise<Accepted<Approval> | Refusal> {
+  /** Someone asked for a fresh challenge (unsigned): see OrderChallengeDesk. */
+  offerOrderChallenge(clockSynced: boolean): Promise<void> {
+    return this.#orders.offer(clockSynced);
+  }
+
+  /**
+   * A verified approval: recorded as used (nonce, id, rate budget) when the flow waiting on
+   * the challenge it quotes takes it, then that flow wakes. Refused with nothing used when
+   * no flow waits on that challenge; a StateWriteError propagates (the challenge stays open).
+   */
+  async deliverApproval(accepted: Accepted<Approval>, digest: string): Promise<StartVerdict> {
     const waiter = this.#waiter;
-    if (!waiter) return { ok: false, reason: 'wrong-challenge', detail: `router ${this.name} has no open challenge` };
-    const verdict = await this.deps.gate.verifyApproval(bytes, this.deps.identity, waiter.challenge);
-    if (verdict.ok) waiter.accept(verdict, digest);
-    return verdict;
+    const quoted = accepted.message.challenge.challengeId;
+    if (!waiter || waiter.challenge.challengeId !== quoted || !waiter.open) {
+      return { ok: false, code: 'wrong-challenge', message: `router ${this.name} is not waiting on challenge ${quoted} (closed, or another approval was taken)` };
+    }
+    const committed = await commitOrder(accepted);
+    if (!committed.ok) return committed;
+    if (!waiter.accept(accepted, digest)) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
+    return { ok: true };
   }
 
-  private begin(flow: () => Promise<void>): StartVerdict {
+  /**
+   * Starts an order only when it can really start: not quarantined or busy, its checks
+   * passed, its nonce, id and rate budget recorded. A refusal before that has used nothing,
+   * so the same bytes work once the cause is gone. Nothing else starts while it checks.
+   */
+  private async begin<P>(accepted: Pick<Accepted<ChangeRequest>, 'commit'>, check: () => Promise<Prepared<P>>, flow: (value: P) => Promise<void>): Promise<StartVerdict> {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
-    if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress` };
-    // The order needs the router: reconnect at once rather than after the rest of a backoff.
-    this.run(async () => {
+    if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress; nothing was done, send the order again later` };
+    let release: () => void = () => undefined;
+    const checking = new Promise<void>((resolve) => (release = resolve));
+    this.#active = checking;
+    try {
+      // The order needs the router: reconnect at once rather than after the rest of a backoff.
       await this.client.connectNow();
-      await flow();
-    });
-    return { ok: true };
+      const prepared = await check();
+      if (!prepared.ok) return prepared;
+      const committed = await commitOrder(accepted);
+      if (!committed.ok) return committed;
+      this.run(() => flow(prepared.value));
+      return { ok: true };
+    } finally {
+      if (this.#active === checking) this.#active = undefined;
+      release();
+    }
   }
 
   private run(flow: () => Promise<void>): void {
@@ -264,6 +317,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private onSample(sample: WatchSample): void {
     const previous = this.#last;
     this.#last = sample.deviceMode;
+    const at = this.deps.services.now();
+    this.#orders.read(sample.deviceMode, at);
+    if (!this.#active) this.recordVerified(this.deps.verified.observe(this.name, sample.deviceMode, at));
     this.#state.sample(sample);
     if (sample.deviceMode.flagged && !previous?.flagged) {
       this.alarmInBackground({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
@@ -271,6 +327,23 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
       this.alarmInBackground({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
     }
+  }
+
+  /** The operation's read-back matched what it expected: that device-mode is verified now. */
+  private operationVerified(record: OperationRecord): void {
+    const last = this.#last;
+    // Every operation expects attempt-count 0 after its reboot (journal: loosely typed, see recovery.ts).
+    const expected = record.expected;
+    const state = expected && last ? { ...last, ...expected, attemptCount: 0 } : undefined;
+    this.recordVerified(this.deps.verified.operationVerified(this.name, state, this.deps.services.now()));
+  }
+
+  /** A baseline write in the background: a full or read-only state directory is reported, anything else is a bug. */
+  private recordVerified(write: Promise<void>): void {
+    write.catch((error: unknown) => {
+      if (!(error instanceof StateWriteError)) return this.fail(error);
+      this.deps.services.health.report(error, { what: 'record the verified device-mode', router: this.name });
+    });
   }
 
   /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */

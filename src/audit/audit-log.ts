@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stateWriteError } from '../store/state-error.js';
+import { countFsync } from '../store/fsync-count.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -134,6 +135,7 @@ export class AuditLog {
         done += bytesWritten;
       }
       await handle.datasync();
+      countFsync();
     } catch (error) {
       this.#dirty = true;
       await this.cutBack(handle).catch(() => undefined);

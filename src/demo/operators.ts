@@ -67,13 +67,22 @@ export class OperatorTeam {
     return this.sign(payload, TYP.approval, options.approvers ?? this.approvers.slice(0, 2));
   }
 
-  async powerCycle(options: { agent: string; router: RouterRef; reason: 'hung' | 'reset-attempt-count'; approvers?: SigningKey[] }): Promise<string> {
+  async powerCycle(options: {
+    agent: string;
+    router: RouterRef;
+    reason: 'hung' | 'reset-attempt-count';
+    approvers?: SigningKey[];
+    /** Cut even with a pending change: the device-mode expected afterwards (relative to the last verified one). */
+    acceptPending?: { expect?: ChangeOptions };
+  }): Promise<string> {
+    const pending = options.acceptPending;
     const payload = buildPowerCycle({
       agent: options.agent,
       router: options.router,
       requester: { name: this.requester.name, keyId: this.requester.keyId },
       now: Date.now(),
       reason: options.reason,
+      ...(pending ? { acceptPending: pending.expect ? { expect: buildChange(pending.expect) } : {} } : {}),
     });
     return this.sign(payload, TYP.powerCycle, [this.requester, ...(options.approvers ?? this.approvers.slice(0, 2))]);
   }

@@ -292,7 +292,10 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   private async subscribeTopics(topics: string[]): Promise<void> {
     const client = this.#client;
     if (!client) throw new MqttLinkError('not started');
-    const granted = await client.subscribeAsync(topics, { qos: 1 });
+    // MQTT 5 Retain As Published: a live retained publish keeps its retain flag, so the agent
+    // can refuse retained orders whenever they arrive (MQTT 3.1.1 has no such option).
+    const rap = this.settings.protocolVersion === 5;
+    const granted = await client.subscribeAsync(topics, { qos: 1, ...(rap ? { rap: true } : {}) });
     const refused = granted.filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
     if (refused.length > 0) throw new MqttLinkError(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`);
   }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { challengeSchema as signedChallengeSchema } from '../trust/messages.js';
+import { challengeSchema as signedChallengeSchema, routerRefSchema } from '../trust/messages.js';
 import { parseStrict, StrictJsonError } from '../trust/strict-json.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
@@ -119,6 +119,7 @@ export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
+  'retained-order', 'revert-request', 'pending-change', 'no-baseline',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
@@ -182,6 +183,7 @@ export const statusSchema = z.strictObject({
   at: isoTime.describe('When composed; for the last will that is connection time'),
   reason: z.enum(['started', 'stopped', 'connection-lost', 'start-failed']),
   detail: z.string().optional().describe('With start-failed: why the agent could not start'),
+  clockSynced: z.boolean().optional().describe('Whether the agent trusted its wall clock when it came online; false: send orders bound to a fresh challenge'),
 });
 export type AgentStatus = z.infer<typeof statusSchema>;
 
@@ -246,6 +248,38 @@ export const challengeMessageSchema = z.strictObject({
   methods: z.array(z.enum(['button', 'power'])),
 });
 export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;
+
+/* ---------- challenge on demand: request (inbound, unsigned) and order challenge (retained) ---------- */
+
+/** challenge-request: "publish a fresh order challenge for this router". Unsigned; rate-limited by the agent. */
+export const challengeRequestSchema = z.strictObject({ v: z.literal(CONTRACT_VERSION), router: routerRefSchema });
+export type ChallengeRequest = z.infer<typeof challengeRequestSchema>;
+
+/** What the agent last read from the router, for approvers deciding on a power cycle. */
+export const lastReadSchema = z.strictObject({
+  at: isoTime,
+  secondsAgo: z.number().int().min(0).describe('By the agent\'s monotonic clock: right even when wall time is not'),
+  mode: z.string(),
+  features: z.record(z.string(), z.boolean()),
+  attemptCount: z.number().int().min(0),
+  flagged: z.boolean(),
+});
+export type LastRead = z.infer<typeof lastReadSchema>;
+
+/**
+ * routers/<router>/order-challenge: a challenge any change request or power cycle for that
+ * router may quote (freshness without wall time), once. Separate from the challenge of an
+ * observed change, which it never disturbs.
+ */
+export const orderChallengeMessageSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  router: z.string(),
+  challenge: signedChallengeSchema,
+  clockSynced: z.boolean(),
+  reachable: z.boolean(),
+  lastRead: lastReadSchema.nullable(),
+});
+export type OrderChallengeMessage = z.infer<typeof orderChallengeMessageSchema>;
 
 /* ---------- outbound: events stream ---------- */
 

@@ -8,7 +8,9 @@
  *   events                          stream    progress, alarms, security events
  *   progress/<requestId>            stream    answers to one request, correlated by its id
  *   audit/checkpoint                retained  latest signed audit checkpoint
+ *   routers/<router>/order-challenge retained  the open challenge any order for that router may quote
  *   request | approval | powercycle inbound   signed orders; never retained
+ *   challenge-request               inbound   unsigned, rate-limited: "publish a fresh order challenge"
  */
 
 export const DEFAULT_BASE_TOPIC = 'dmconfirm/v1';
@@ -47,10 +49,13 @@ export interface AgentTopics {
   readonly request: string;
   readonly approval: string;
   readonly powercycle: string;
+  /** Unsigned requests for a fresh order challenge (see contract.ts challengeRequestSchema). */
+  readonly challengeRequest: string;
   /** The subscriptions an agent makes: its inbound command topics, nothing else. */
   readonly inbound: readonly string[];
   routerState(router: string): string;
   challenge(router: string): string;
+  orderChallenge(router: string): string;
   progress(requestId: string): string;
 }
 
@@ -64,9 +69,11 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
     request: `${root}/request`,
     approval: `${root}/approval`,
     powercycle: `${root}/powercycle`,
-    inbound: INBOUND_KINDS.map((kind) => `${root}/${kind}`),
+    challengeRequest: `${root}/challenge-request`,
+    inbound: [...INBOUND_KINDS.map((kind) => `${root}/${kind}`), `${root}/challenge-request`],
     routerState: (router) => `${root}/routers/${topicLevel(router, 'router name')}/state`,
     challenge: (router) => `${root}/routers/${topicLevel(router, 'router name')}/challenge`,
+    orderChallenge: (router) => `${root}/routers/${topicLevel(router, 'router name')}/order-challenge`,
     progress: (requestId) => `${root}/progress/${topicLevel(requestId, 'request id')}`,
   };
 }
@@ -83,8 +90,8 @@ export function agentWatchSubscriptions(topics: AgentTopics): string[] {
 }
 
 export type ParsedTopic =
-  | { kind: 'status' | 'events' | 'checkpoint' | InboundKind; site: string; agent: string }
-  | { kind: 'routerState' | 'challenge'; site: string; agent: string; router: string }
+  | { kind: 'status' | 'events' | 'checkpoint' | 'challengeRequest' | InboundKind; site: string; agent: string }
+  | { kind: 'routerState' | 'challenge' | 'orderChallenge'; site: string; agent: string; router: string }
   | { kind: 'progress'; site: string; agent: string; requestId: string };
 
 /** Reads a topic received through a wildcard subscription; undefined if it is not ours. */
@@ -97,6 +104,7 @@ export function parseTopic(base: string, topic: string): ParsedTopic | undefined
   if (!LEVEL.test(site) || !LEVEL.test(agent)) return undefined;
   if (parts.length === 3) {
     if (first === 'status' || first === 'events') return { kind: first, site, agent };
+    if (first === 'challenge-request') return { kind: 'challengeRequest', site, agent };
     if ((INBOUND_KINDS as readonly string[]).includes(first)) return { kind: first as InboundKind, site, agent };
     return undefined;
   }
@@ -108,6 +116,7 @@ export function parseTopic(base: string, topic: string): ParsedTopic | undefined
   if (parts.length === 5 && first === 'routers' && second !== undefined && LEVEL.test(second)) {
     if (third === 'state') return { kind: 'routerState', site, agent, router: second };
     if (third === 'challenge') return { kind: 'challenge', site, agent, router: second };
+    if (third === 'order-challenge') return { kind: 'orderChallenge', site, agent, router: second };
   }
   return undefined;
 }

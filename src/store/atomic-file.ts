@@ -1,6 +1,7 @@
 import { open, rename, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { countFsync } from './fsync-count.js';
 import { writingState } from './state-error.js';
 
 /**
@@ -21,6 +22,7 @@ async function replaceFile(path: string, data: string | Uint8Array, mode: number
   try {
     await handle.writeFile(data);
     await handle.sync();
+    countFsync();
   } catch (error) {
     await handle.close();
     await unlink(tmp).catch(() => undefined);
@@ -40,6 +42,7 @@ async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
+    countFsync();
   } finally {
     await handle.close();
   }

@@ -175,11 +175,15 @@ export function buildApproval(
   });
 }
 
-export function buildPowerCycle(options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string }): PowerCycle {
+export function buildPowerCycle(
+  options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string; acceptPending?: { expect?: DeviceModeChange } },
+): PowerCycle {
+  const pending = options.acceptPending;
   return validated(powerCycleSchema, {
     ...common(options),
     kind: 'power-cycle',
     reason: options.reason,
+    ...(pending ? { acceptPending: pending.expect ? { expect: pending.expect, digest: changeDigest(pending.expect) } : {} } : {}),
     ...(options.note ? { note: options.note } : {}),
     ...challengeRef(options),
   });

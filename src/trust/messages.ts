@@ -83,11 +83,22 @@ export const approvalSchema = z.strictObject({
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
-/** 3. A plain power cycle: a hung router, or resetting an exhausted attempt-count. */
+/**
+ * 3. A plain power cycle: a hung router, or resetting an exhausted attempt-count. A cold
+ * boot confirms whatever change is pending, so the order states the device-mode approvers
+ * accept afterwards: by default exactly the agent's last verified one. `acceptPending` lets
+ * it cut while attempt-count shows a pending change, expecting that one changed by `expect`
+ * (checked like a change request: policy, thresholds, digest), or unchanged without it.
+ */
 export const powerCycleSchema = z.strictObject({
   ...common,
   kind: z.literal('power-cycle'),
   reason: z.enum(['hung', 'reset-attempt-count']),
+  /** Without `expect`: a pending attempt may be confirmed, but must leave the device-mode as last verified. */
+  acceptPending: z
+    .strictObject({ expect: deviceModeChangeSchema.optional(), digest: z.string().optional() })
+    .refine((a) => (a.expect === undefined) === (a.digest === undefined), { message: 'expect and digest go together' })
+    .optional(),
   note: z.string().max(500).optional(),
   challenge: challengeRefSchema.optional(),
 });

@@ -77,6 +77,13 @@ export class NonceStore {
     });
   }
 
+  /** Forgets every challenge (a restart: the operations they belonged to are gone). */
+  discardAll(): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.#entries.size > 0) await this.#persist(new Map());
+    });
+  }
+
   /** Writes `next`, then makes it current: a failed write (StateWriteError) changes nothing. */
   async #persist(next: Map<string, NonceEntry>): Promise<void> {
     if (this.#path) await writeJsonAtomic(this.#path, { nonces: Object.fromEntries(next) });

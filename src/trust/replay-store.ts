@@ -17,9 +17,10 @@ interface StoredFile extends Partial<Timeline> {
 
 /**
  * Request ids already accepted, kept across restarts so a replayed message is refused.
- * Bounded: the oldest go first beyond the capacity, and an entry expires only when the
- * clock is synchronized AND both wall time and monotonic time say the retention has
- * passed. Wall time alone never forgets an id: a clock stepped forward (a wrong NTP
+ * Never evicted by count: an id is forgotten only when the clock is synchronized AND both
+ * wall time and monotonic time say the retention has passed. The memory is bounded by what
+ * can be accepted (each id took one operation of a router's hourly rate budget), not by
+ * dropping ids whose message could still be valid: see the README (Trust model, Freshness). Wall time alone never forgets an id: a clock stepped forward (a wrong NTP
  * server, an admin's `date`) and then corrected back would otherwise have emptied the
  * memory while the messages it guarded are valid again. Monotonic time between boots is
  * unknown and counts as none (ids are kept longer). The retention must exceed the maximum
@@ -28,15 +29,13 @@ interface StoredFile extends Partial<Timeline> {
  */
 export class ReplayStore {
   readonly #path: string | undefined;
-  readonly #capacity: number;
   readonly #retentionMs: number;
   readonly #monotonic: Monotonic;
   readonly #queue = new SerialQueue();
   #seen = new Map<string, Seen>();
 
-  constructor(path?: string, options: { capacity?: number; retentionMs?: number; monotonic?: Monotonic } = {}) {
+  constructor(path?: string, options: { retentionMs?: number; monotonic?: Monotonic } = {}) {
     this.#path = path;
-    this.#capacity = options.capacity ?? 10_000;
     this.#retentionMs = options.retentionMs ?? DEFAULT_REPLAY_RETENTION_MS;
     this.#monotonic = options.monotonic ?? systemMonotonic();
   }
@@ -52,7 +51,7 @@ export class ReplayStore {
     const entries = Object.entries(stored?.seen ?? {}).map(([id, value]): [string, Seen] =>
       typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { at: value.at, mono: value.mono + offset }],
     );
-    // Oldest first, so capacity drops the oldest; v1 entries keep their wall-time order.
+    // Oldest first (monotonic order), so expiry can stop at the first id still retained.
     this.#seen = new Map(entries.sort(([, a], [, b]) => a.mono - b.mono || a.at - b.at));
   }
 
@@ -69,17 +68,26 @@ export class ReplayStore {
     return this.#queue.run(async () => {
       if (this.#seen.has(id)) return false;
       const mono = this.#monotonic.nowMs();
-      const next = new Map(this.#seen).set(id, { at: now, mono });
-      if (clockSynced) {
-        for (const [key, entry] of next) {
-          if (now - entry.at > this.#retentionMs && mono - entry.mono > this.#retentionMs) next.delete(key);
-        }
-      }
-      while (next.size > this.#capacity) next.delete(next.keys().next().value!);
+      const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
       // Written first, then current: a failed write changes nothing.
-      if (this.#path) await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), seen: Object.fromEntries(next) });
-      this.#seen = next;
+      if (this.#path) {
+        const kept = [...this.#seen].filter(([key]) => !expired.has(key));
+        const seen = Object.fromEntries([...kept, [id, { at: now, mono }]]);
+        await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), seen });
+      }
+      for (const key of expired) this.#seen.delete(key);
+      this.#seen.set(id, { at: now, mono });
       return true;
     });
+  }
+
+  /** Ids past the retention by wall AND monotonic time; scans from the oldest (monotonic order). */
+  #expired(now: number, mono: number): Set<string> {
+    const expired = new Set<string>();
+    for (const [key, entry] of this.#seen) {
+      if (mono - entry.mono <= this.#retentionMs) break;
+      if (now - entry.at > this.#retentionMs) expired.add(key);
+    }
+    return expired;
   }
 }

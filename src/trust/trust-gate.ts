@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Policy } from '../config/policy-schema.js';
 import type { WallClock } from '../time/wall-clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
 import { parseEnvelope, unverifiedPayload } from './jws.js';
+import { ChallengeBook } from './challenge-book.js';
 import type { Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
 import { NonceStore } from './nonce-store.js';
 import { RateLimiter } from './rate-limit.js';
@@ -35,6 +35,7 @@ export class TrustGate {
   readonly trustStore: TrustStore;
   readonly replayStore: ReplayStore;
   readonly nonceStore: NonceStore;
+  readonly challenges: ChallengeBook;
   readonly rateLimiter: RateLimiter;
   readonly skCounters: SkCounterStore;
 
@@ -42,6 +43,7 @@ export class TrustGate {
     this.trustStore = new TrustStore(options.stateDir);
     this.replayStore = new ReplayStore(join(options.stateDir, 'replay.json'));
     this.nonceStore = new NonceStore(join(options.stateDir, 'nonces.json'));
+    this.challenges = new ChallengeBook(this.nonceStore, options.agentId, options.clock);
     this.rateLimiter = new RateLimiter(join(options.stateDir, 'rate.json'));
     this.skCounters = new SkCounterStore(join(options.stateDir, 'sk-counters.json'));
     if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
@@ -50,8 +52,9 @@ export class TrustGate {
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
-    const stores = [this.replayStore, this.nonceStore, this.rateLimiter, this.skCounters];
-    await Promise.all(stores.map((store) => store.load()));
+    const stores = [this.replayStore, this.rateLimiter, this.skCounters];
+    // The challenge book loads the nonce store and then its own open challenges.
+    await Promise.all([...stores.map((store) => store.load()), this.challenges.start()]);
     return notes;
   }
 
@@ -72,6 +75,9 @@ export class TrustGate {
       replayStore: this.replayStore,
       skCounters: this.skCounters,
       nonceStore: this.nonceStore,
+      challenges: this.challenges,
+      // The supervisor commits (nonce, id, rate budget) only when the operation really starts.
+      deferCommit: true,
       rateLimiter: this.rateLimiter,
     };
   }
@@ -104,32 +110,32 @@ export class TrustGate {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
   }
 
-  /** An approval for the pending challenge of `router`; the nonce is consumed on success. */
-  verifyApproval(bytes: Uint8Array | string, router: RouterBinding, challenge: Challenge): Promise<Verdict<Approval>> {
-    return verifyApproval(bytes, challenge, this.#context(router));
+  /**
+   * An approval of an observed change: the gate finds the open challenge it quotes (by id,
+   * read before verifying; verification then checks the signed quote against it), and the
+   * nonce is consumed on success.
+   */
+  verifyApproval(bytes: Uint8Array | string): Promise<Verdict<Approval>> {
+    return this.#guard(bytes, (router) => {
+      const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)?.challenge;
+      const id = quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
+      const open = id === undefined ? undefined : this.challenges.find(id);
+      if (!open) {
+        const detail = `the approval quotes challenge ${String(id)}, which is not open here (already used, closed or never issued)`;
+        return Promise.resolve({ ok: false, reason: 'nonce-stale', detail } as const);
+      }
+      return verifyApproval(bytes, open.challenge, this.#context(router));
+    });
   }
 
-  /**
-   * A new challenge for a pending operation on `router`; any earlier challenge with the
-   * same id stops being valid. Publish it; approvals must quote it exactly.
-   */
-  async issueChallenge(router: RouterBinding, observed: Challenge['observed'], challengeId = `chal-${randomBytes(9).toString('base64url')}`): Promise<Challenge> {
-    if (router.serial === undefined && router.systemId === undefined) {
-      throw new Error(`router ${router.name} has no known serial or system id; pair it before issuing challenges`);
-    }
-    const now = this.options.clock.now();
-    const nonce = await this.nonceStore.issue(challengeId, now);
-    const ref: RouterRef = router.serial !== undefined ? { serial: router.serial } : { systemId: router.systemId! };
-    return {
-      v: 1,
-      kind: 'challenge',
-      challengeId,
-      nonce,
-      agent: this.options.agentId,
-      router: ref,
-      ...(observed ? { observed } : {}),
-      issuedAt: new Date(now).toISOString(),
-    };
+  /** A new challenge for the approval of an observed change on `router`; publish it. */
+  issueChallenge(router: RouterBinding, observed: Challenge['observed']): Promise<Challenge> {
+    return this.challenges.open(router, 'approval', observed);
+  }
+
+  /** Whether wall time can be believed now (orders without a challenge need it). */
+  clockSynced(): Promise<boolean> {
+    return this.options.clock.isSynchronized();
   }
 
   /** Applies a new trust root (the next version, signed by old and new root keys). */

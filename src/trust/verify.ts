@@ -8,6 +8,7 @@ import type { VerifiedEnvelope } from './jws.js';
 import { TYP } from './messages.js';
 import { readMessage } from './message-read.js';
 import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import type { ChallengeBook } from './challenge-book.js';
 import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
 import type { Method } from './policy.js';
@@ -39,10 +40,18 @@ export interface VerifyContext {
   /** Last accepted counter per security key; a counter that does not rise is refused. */
   skCounters: SkCounterStore;
   nonceStore?: NonceStore;
+  /** The agent's open challenges: a quoted challenge must have been issued for this message's use and router. */
+  challenges?: Pick<ChallengeBook, 'check'>;
   /** When given, each accepted message takes one operation of policy.maxOperationsPerHour. */
   rateLimiter?: RateLimiter;
   maxAgeMs?: number;
   maxFutureSkewMs?: number;
+  /**
+   * Verify only: the accepted verdict's `commit` consumes the nonce, remembers the id and
+   * takes the rate budget (one durable write each), called when the operation really starts,
+   * so an order refused before acting (busy, unreachable, unwritable) has used nothing.
+   */
+  deferCommit?: boolean;
 }
 
 export interface Accepted<M extends SignedMessage> {
@@ -53,6 +62,8 @@ export interface Accepted<M extends SignedMessage> {
   /** Key ids of every valid signature (requester's included), e.g. to check against a newer root. */
   signerKeyIds: string[];
   requirement: Requirement;
+  /** Records the nonce, id and rate budget as used (already done unless ctx.deferCommit); refuses on a race. */
+  commit: () => Promise<void>;
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
@@ -77,7 +88,7 @@ function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: Verifi
   const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
   const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
   const signerKeyIds = verified.signers.map((s) => s.keyId);
-  return { ok: true, message, approverNames: names, signerKeyIds, requirement: need };
+  return { ok: true, message, approverNames: names, signerKeyIds, requirement: need, commit: () => Promise.resolve() };
 }
 
 /** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
@@ -108,6 +119,22 @@ async function commit(
   }
 }
 
+/** Commits now, or (ctx.deferCommit) checks the rate budget and hands the commit to the caller. */
+async function settle<M extends SignedMessage>(
+  accepted: Accepted<M>,
+  ctx: VerifyContext,
+  clock: ClockReading,
+  skEvidence: SkEvidence[],
+): Promise<Accepted<M>> {
+  if (!ctx.deferCommit) {
+    await commit(accepted.message, ctx, clock, skEvidence);
+    return accepted;
+  }
+  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
+  if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
+  return { ...accepted, commit: () => commit(accepted.message, ctx, clock, skEvidence) };
+}
+
 /** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
 async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
@@ -127,11 +154,11 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     const message = readMessage('change-request', verified.payload);
     checkDigest(message, changeDigest(message.change));
     checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock, verified.skEvidence);
-    return accepted;
+    return settle(accepted, ctx, clock, verified.skEvidence);
   });
 }
 
@@ -142,12 +169,12 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     const message = readMessage('approval', verified.payload);
     checkDigest(message, changeDigest(message.expect));
     checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock, verified.skEvidence);
-    return accepted;
+    return settle(accepted, ctx, clock, verified.skEvidence);
   });
 }
 
@@ -169,11 +196,17 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
     const message = readMessage('power-cycle', verified.payload);
+    const pending = message.acceptPending?.expect;
+    if (pending) checkDigest({ digest: message.acceptPending?.digest ?? '' }, changeDigest(pending));
     checkTarget(message, ctx);
-    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { powerCycle: true }));
+    ctx.challenges?.check(message, ctx.router);
+    const need = requiredApprovals(ctx.trustRoot, { powerCycle: true });
+    // Accepting a pending change is approving that change: its own rules and policy apply too.
+    const needChange = pending ? requiredApprovals(ctx.trustRoot, { change: pending }) : need;
+    const accepted = approvers(ctx, verified, message, needChange.required > need.required ? needChange : need);
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
+    if (pending) checkChangePolicy(pending, 'power', { ...ctx.router, policy: ctx.policy });
     const clock = await readFresh(message, ctx);
-    await commit(message, ctx, clock, verified.skEvidence);
-    return accepted;
+    return settle(accepted, ctx, clock, verified.skEvidence);
   });
 }

@@ -166,6 +166,7 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
       alarms.push(alarm);
       return Promise.resolve();
     },
+    draftChallenge: () => Promise.resolve(undefined),
     signal: stopping.signal,
   };
   const answers = () =>

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ActuatorUnavailableError } from '../../src/actuators/errors.js';
 import { runChangeRequest } from '../../src/agent/flows/change-flow.js';
 import { runPowerCycle } from '../../src/agent/flows/powercycle-flow.js';
+import { beforeChange, beforePowerCycle } from '../../src/agent/flows/before-start.js';
 import type { OperationRecord } from '../../src/agent/journal.js';
 import { recoverOperation } from '../../src/agent/recovery.js';
 import type { UpdateSession } from '../../src/agent/ports.js';
@@ -20,7 +21,7 @@ import { FakeRouter, flowRig, homeState } from './fakes.js';
 const common = { v: 1 as const, agent: 'pi', router: { serial: 'HF0001' }, requester: { name: 'ops' }, issuedAt: new Date().toISOString() };
 
 function accepted<M extends ChangeRequest | PowerCycle>(message: M): Accepted<M> {
-  return { ok: true, message, approverNames: ['alice'], signerKeyIds: ['k1'], requirement: { required: 1, because: ['approver threshold 1'] } };
+  return { ok: true, message, approverNames: ['alice'], signerKeyIds: ['k1'], requirement: { required: 1, because: ['approver threshold 1'] }, commit: () => Promise.resolve() };
 }
 
 function powerCycle(reason: PowerCycle['reason'] = 'hung'): Accepted<PowerCycle> {
@@ -30,6 +31,21 @@ function powerCycle(reason: PowerCycle['reason'] = 'hung'): Accepted<PowerCycle>
 function changeRequest(method: 'button' | 'power' = 'button'): Accepted<ChangeRequest> {
   const change = { features: { container: true } };
   return accepted({ ...common, requestId: 'req-change-1', kind: 'change-request', change, digest: 'd1', method, activationTimeoutSeconds: 300 });
+}
+
+type Rig = Awaited<ReturnType<typeof flowRig>>;
+
+/** As the supervisor starts a power cycle: its plan checked first (the home state was verified). */
+async function powerCycleOn(rig: Rig, order: Accepted<PowerCycle>, digest: string): Promise<void> {
+  const lastVerified = { deviceMode: homeState(), at: new Date().toISOString() };
+  const plan = await beforePowerCycle(rig.ctx, order.message, lastVerified);
+  assert.ok(plan.ok, plan.ok ? '' : plan.message);
+  await runPowerCycle(rig.ctx, order, digest, plan.value);
+}
+
+/** As the supervisor starts a change request: the router read first, as the baseline. */
+async function changeOn(rig: Rig, order: Accepted<ChangeRequest>, digest: string): Promise<void> {
+  await runChangeRequest(rig.ctx, order, digest, await rig.ctx.client.readDeviceMode());
 }
 
 /** An update session that shows the given phases, then its outcome (never, if none). */
@@ -45,7 +61,7 @@ function scriptedUpdate(phases: UpdatePhase[], outcome?: UpdateOutcome): UpdateS
 
 void test('power cycle: actuating, rebooting, verifying, done; acted once, journal cleared', async (t) => {
   const rig = await flowRig(t);
-  await runPowerCycle(rig.ctx, powerCycle(), 'digest-1');
+  await powerCycleOn(rig, powerCycle(), 'digest-1');
   assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'done']);
   assert.deepEqual(rig.power.acts, ['power-cycle']);
   assert.equal(rig.router.boots, 1);
@@ -58,10 +74,12 @@ void test('power cycle: actuating, rebooting, verifying, done; acted once, journ
 void test('power cycle: a router that comes back different is a security alarm, failed device-mode-mismatch', async (t) => {
   const rig = await flowRig(t);
   rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
-  await runPowerCycle(rig.ctx, powerCycle(), 'digest-2');
+  await powerCycleOn(rig, powerCycle(), 'digest-2');
   assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
   assert.equal(rig.finalCode(), 'device-mode-mismatch');
-  assert.deepEqual(rig.alarms.map((a) => [a.code, a.type]), [['device-mode-mismatch', 'security']]);
+  // ... and a revert back to the last verified device-mode is offered, ready to sign.
+  assert.deepEqual(rig.alarms.map((a) => [a.code, a.type]), [['device-mode-mismatch', 'security'], ['revert-request', 'security']]);
+  assert.deepEqual(rig.alarms[1]?.data?.change, { features: { container: false } });
 });
 
 void test('power cycle: a router that does not come back fails router-not-back with a critical alarm', async (t) => {
@@ -80,7 +98,7 @@ void test('power cycle: a router that does not come back fails router-not-back w
       return report;
     },
   };
-  await runPowerCycle(rig.ctx, powerCycle(), 'digest-3');
+  await powerCycleOn(rig, powerCycle(), 'digest-3');
   assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'failed']);
   assert.equal(rig.finalCode(), 'router-not-back');
   assert.deepEqual(rig.alarms.map((a) => [a.code, a.severity]), [['router-not-back', 'critical']]);
@@ -91,7 +109,7 @@ void test('power cycle: an actuator that fails before sending anything fails clo
   const error = new ActuatorUnavailableError('serial adapter unplugged');
   error.nothingSent = true;
   rig.power.fail = { error, edgeFirst: false };
-  await runPowerCycle(rig.ctx, powerCycle(), 'digest-4');
+  await powerCycleOn(rig, powerCycle(), 'digest-4');
   assert.deepEqual(rig.states(), ['actuating', 'failed']);
   assert.equal(rig.finalCode(), 'actuator-unavailable');
   assert.equal(rig.router.boots, 0);
@@ -102,7 +120,7 @@ void test('power cycle: an actuator that fails before sending anything fails clo
 void test('power cycle: uptime that keeps counting means the action did not reach the router: not-confirmed, no alarm', async (t) => {
   const rig = await flowRig(t);
   rig.router.boot = () => undefined; // the relay clicks, the router never notices
-  await runPowerCycle(rig.ctx, powerCycle(), 'digest-5');
+  await powerCycleOn(rig, powerCycle(), 'digest-5');
   assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
   assert.equal(rig.finalCode(), 'not-confirmed');
   assert.deepEqual(rig.alarms, []);
@@ -118,7 +136,7 @@ void test('change request: requesting, pending, then the tail to done with exact
     rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
     return requestUpdate(change, seconds);
   };
-  await runChangeRequest(rig.ctx, changeRequest('button'), 'digest-7');
+  await changeOn(rig, changeRequest('button'), 'digest-7');
   assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
   assert.deepEqual(rig.router.updates.map((u) => u.change), [{ features: { container: true } }]);
   assert.deepEqual(rig.button.acts, ['press']);
@@ -134,7 +152,7 @@ void test('change request: someone else\'s attempt on top of ours is a security 
     rig.router.state = { ...rig.router.state, attemptCount: 2 };
     return requestUpdate(change, seconds);
   };
-  await runChangeRequest(rig.ctx, changeRequest(), 'digest-8');
+  await changeOn(rig, changeRequest(), 'digest-8');
   assert.deepEqual(rig.states(), ['requesting', 'pending', 'failed']);
   assert.deepEqual(rig.alarms.map((a) => [a.code, a.type]), [['attempt-count-changed', 'security']]);
   assert.deepEqual(rig.button.acts, []);
@@ -143,7 +161,7 @@ void test('change request: someone else\'s attempt on top of ours is a security 
 void test('change request: a router that does not hold the update fails with its phase; nothing actuated', async (t) => {
   const rig = await flowRig(t);
   rig.router.update = scriptedUpdate([{ phase: 'rejected', message: 'not allowed by device-mode' }], { phase: 'rejected', message: 'not allowed by device-mode' });
-  await runChangeRequest(rig.ctx, changeRequest(), 'digest-9');
+  await changeOn(rig, changeRequest(), 'digest-9');
   assert.deepEqual(rig.states(), ['requesting', 'failed']);
   assert.equal(rig.finalCode(), 'update-rejected');
   assert.deepEqual(rig.button.acts, []);
@@ -152,19 +170,19 @@ void test('change request: a router that does not hold the update fails with its
 void test('change request: refused before the update when the router is flagged, or its attempts are exhausted', async (t) => {
   for (const [state, code] of [[homeState({ flagged: true }), 'router-flagged'], [homeState({ attemptCount: 3 }), 'attempts-exhausted']] as const) {
     const rig = await flowRig(t, new FakeRouter(state));
-    await runChangeRequest(rig.ctx, changeRequest(), `digest-${code}`);
+    await changeOn(rig, changeRequest(), `digest-${code}`);
     assert.deepEqual(rig.states(), ['requesting', 'failed'], code);
     assert.equal(rig.finalCode(), code);
     assert.deepEqual(rig.router.updates, [], `${code}: no update requested`);
   }
 });
 
-void test('change request: a busy actuator refuses before anything is requested', async (t) => {
+void test('change request: a busy actuator refuses before anything is requested or recorded', async (t) => {
   const rig = await flowRig(t);
   rig.button.busy = true;
-  await runChangeRequest(rig.ctx, changeRequest('button'), 'digest-10');
-  assert.deepEqual(rig.states(), ['requesting', 'failed']);
-  assert.equal(rig.finalCode(), 'actuator-busy');
+  const prepared = await beforeChange(rig.ctx, changeRequest('button').message);
+  assert.equal(prepared.ok ? 'started' : prepared.code, 'actuator-busy');
+  assert.deepEqual(rig.states(), [], 'no operation began');
   assert.deepEqual(rig.router.updates, []);
 });
 

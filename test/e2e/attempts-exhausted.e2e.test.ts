@@ -18,7 +18,13 @@ void test('attempts exhausted: a request fails with the alarm; a signed power cy
   assert.equal(e2e.site.router.state().attemptCount, 3, 'no update was sent');
 
   const before = e2e.site.router.state().deviceMode;
-  const order = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'reset-attempt-count' });
+  // A cold boot would confirm a pending attempt: a plain order is refused, nothing used.
+  const plain = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'reset-attempt-count' });
+  await e2e.publish('powercycle', plain);
+  assert.match((await e2e.finalAnswer(e2e.requestIdOf(plain))).error?.code ?? '', /^(no-baseline|pending-change)$/);
+  assert.equal(e2e.powerCuts, 0);
+  // Accepting that a pending attempt may be confirmed, with the device-mode unchanged.
+  const order = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'reset-attempt-count', acceptPending: {} });
   const orderId = e2e.requestIdOf(order);
   await e2e.publish('powercycle', order);
   const final = await e2e.finalAnswer(orderId);

@@ -45,7 +45,7 @@ class Recorder {
     name: 'main',
     startChange: () => (this.started++, { ok: true }),
     startPowerCycle: () => (this.started++, { ok: true }),
-    offerApproval: () => Promise.resolve({ ok: false, reason: 'no-challenge', detail: 'no challenge is open' }),
+    deliverApproval: () => ({ ok: false, code: 'wrong-challenge', message: 'no challenge is open' }),
   } as unknown as RouterSupervisor;
 }
 
@@ -154,14 +154,17 @@ void test('fuzz inbound: validly signed requests with random field values never 
   await s.audit.close();
 });
 
-void test('fuzz inbound: foreign topics and retained copies are ignored without a word', async () => {
+void test('fuzz inbound: foreign topics are ignored without a word; retained orders are refused as such', async () => {
   const s = await setup();
   await fc.assert(
     fc.asyncProperty(fc.string(), fc.boolean(), fc.uint8Array({ maxLength: 64 }), async (suffix, retain, bytes) => {
       const before = s.recorder.events.length;
       const name = retain ? topic('request') : `${BASE}/${suffix}`;
       await s.dispatcher.handle({ topic: name, payload: Buffer.from(bytes), retain, duplicate: false });
-      if (retain || !/^[^/]+\/[^/]+\/(request|approval|powercycle)$/.test(suffix)) assert.equal(s.recorder.events.length, before);
+      if (retain) {
+        const added = s.recorder.events.slice(before);
+        assert.deepEqual(added.map((e) => [e.type, e.code]), [['security', 'retained-order']]);
+      } else if (!/^[^/]+\/[^/]+\/(request|approval|powercycle)$/.test(suffix)) assert.equal(s.recorder.events.length, before);
     }),
     params(200),
   );

@@ -21,12 +21,14 @@ void test('every topic of an agent parses back to what built it', () => {
     [t.powercycle, { kind: 'powercycle' }],
     [t.routerState('core-1'), { kind: 'routerState', router: 'core-1' }],
     [t.challenge('core-1'), { kind: 'challenge', router: 'core-1' }],
+    [t.orderChallenge('core-1'), { kind: 'orderChallenge', router: 'core-1' }],
+    [t.challengeRequest, { kind: 'challengeRequest' }],
     [t.progress('req_1:a'), { kind: 'progress', requestId: 'req_1:a' }],
   ];
   for (const [topic, expected] of cases) {
     assert.deepEqual(parseTopic(base, topic), { site: 'berlin', agent: 'pi-1', ...expected }, topic);
   }
-  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle]);
+  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.challengeRequest]);
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {

@@ -32,6 +32,7 @@ void test('the gate routes by router identity and remembers across a restart', a
   const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
   const accepted = await first.verifyChangeRequest(message);
   assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  if (accepted.ok) await accepted.commit();
   const elsewhere = text(await sign(requestPayload({ router: { serial: 'NOT-OURS' } }), TYP.request, [keys.alice, keys.bob]));
   refused(await first.verifyChangeRequest(elsewhere), 'wrong-router', /does not serve/);
   const chr = text(await sign(requestPayload({ router: { systemId: 'CHR-1' }, method: 'button' }), TYP.request, [keys.alice, keys.bob]));
@@ -44,12 +45,26 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
   const router = g.routerFor({ serial: SERIAL })!;
   const observed = { attemptCount: 1, at: new Date(NOW).toISOString() };
-  const old = await g.issueChallenge(router, observed, 'chal-core-1');
-  const current = await g.issueChallenge(router, observed, 'chal-core-1');
+  const old = await g.issueChallenge(router, observed);
+  const current = await g.issueChallenge(router, observed);
   const approve = async (challenge: typeof old) =>
     text(await sign(buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
-  refused(await g.verifyApproval(await approve(old), router, old), 'nonce-stale');
+  refused(await g.verifyApproval(await approve(old)), 'nonce-stale');
   const message = await approve(current);
-  assert.equal((await g.verifyApproval(message, router, current)).ok, true);
-  refused(await g.verifyApproval(await approve(current), router, current), 'nonce-stale');
+  const accepted = await g.verifyApproval(message);
+  assert.equal(accepted.ok, true);
+  if (accepted.ok) await accepted.commit();
+  refused(await g.verifyApproval(await approve(current)), 'nonce-stale');
+});
+
+void test('verifying uses nothing until the operation starts: the same bytes verify again; commit records them once', async (t) => {
+  const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
+  const first = await g.verifyChangeRequest(message);
+  const second = await g.verifyChangeRequest(message);
+  assert.equal(first.ok && second.ok, true, 'a verified order that did not start used nothing');
+  if (!first.ok || !second.ok) return;
+  await first.commit();
+  await assert.rejects(second.commit(), { reason: 'replayed' }, 'a race lost at commit is refused');
+  refused(await g.verifyChangeRequest(message), 'replayed');
 });

@@ -1,4 +1,5 @@
 import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport } from '../../actuators/index.js';
+import type { DeviceModeState } from '../../routeros/device-mode.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
@@ -15,6 +16,8 @@ export interface ActuationPlan {
   expectAttemptCount?: number;
   /** The device-mode before the action: coming back exactly so means nothing was confirmed. */
   before?: ExpectedDeviceMode | undefined;
+  /** Told after the mismatch alarm what came back instead (a power cycle publishes a revert). */
+  onMismatch?: ((back: DeviceModeState) => Promise<void>) | undefined;
 }
 
 function errorText(error: unknown): string {
@@ -157,7 +160,7 @@ async function untilReleased(actuator: ActuatorPort, signal: AbortSignal): Promi
 export async function verify(
   ctx: FlowContext,
   op: Operation,
-  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before'> & { method?: ActuationPlan['method'] },
+  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch'> & { method?: ActuationPlan['method'] },
   rebooted: boolean | undefined,
 ): Promise<void> {
   let state;
@@ -199,6 +202,7 @@ export async function verify(
   if (differences.length > 0) {
     const text = differences.map((d) => `${d.field}: expected ${String(d.expected)}, got ${String(d.actual)}`).join('; ');
     await ctx.alarm({ code: 'device-mode-mismatch', type: 'security', severity: 'critical', message: `router came back different from what was approved: ${text}`, operationId: op.record.id, data: { differences } });
+    await plan.onMismatch?.(state);
     await op.to('failed', `device-mode differs from the approval: ${text}`, { code: 'device-mode-mismatch', message: text });
     return;
   }

@@ -1,3 +1,4 @@
+import type { DeviceModeState } from '../../routeros/device-mode.js';
 import type { Accepted } from '../../trust/verify.js';
 import type { ChangeRequest } from '../../trust/messages.js';
 import type { UpdatePhase } from '../../routeros/update-request.js';
@@ -28,7 +29,7 @@ async function untilPendingOrOutcome(update: UpdateSession): Promise<UpdatePhase
  * A signed change request: dmconfirm issues the update itself on a dedicated connection,
  * checks that attempt-count rose by exactly its own request, and confirms it in time.
  */
-export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<ChangeRequest>, digest: string): Promise<void> {
+export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<ChangeRequest>, digest: string, before: DeviceModeState): Promise<void> {
   const message = accepted.message;
   const op = await Operation.begin(
     ctx.services,
@@ -36,21 +37,6 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
     'requesting',
     `approved by ${accepted.approverNames.join(', ')}; requesting the update on the router`,
   );
-  // An actuator still retrying a failed release (a device unplugged) cannot act: refuse
-  // before the update is requested, so no change of ours is left pending on the router.
-  const actuator = message.method === 'button' ? ctx.actuators.button : ctx.actuators.power;
-  if (actuator?.busy) {
-    const text = `the ${message.method} actuator (${actuator.kind}) is busy: still restoring its released state after a failure`;
-    await op.to('failed', `${text}; nothing was requested`, { code: 'actuator-busy', message: text });
-    return;
-  }
-  let before;
-  try {
-    before = await ctx.client.readDeviceMode({ timeoutMs: 5000 });
-  } catch (error) {
-    await op.to('failed', `router not readable: ${String(error)}`, { code: 'router-unreachable', message: String(error) });
-    return;
-  }
   if (before.flagged && message.change.flagged !== false) {
     await ctx.alarm({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'router is flagged; only an audited flagged=no change may proceed', operationId: op.record.id });
     await op.to('failed', 'router is flagged', { code: 'router-flagged', message: 'router is flagged' });

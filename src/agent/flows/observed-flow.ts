@@ -22,12 +22,22 @@ export class ApprovalWaiter {
     this.result = new Promise((resolve) => (this.#resolve = resolve));
   }
 
-  accept(approval: Accepted<Approval>, digest: string): void {
-    this.#resolve?.({ approval, digest });
+  /** Still waiting: no approval taken, not closed. */
+  get open(): boolean {
+    return this.#resolve !== undefined;
+  }
+
+  /** False when the waiter already has an approval or was closed. */
+  accept(approval: Accepted<Approval>, digest: string): boolean {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    resolve?.({ approval, digest });
+    return resolve !== undefined;
   }
 
   close(): void {
     this.#resolve?.(undefined);
+    this.#resolve = undefined;
   }
 }
 
@@ -144,6 +154,7 @@ export async function runObservedPending(
   } finally {
     register(undefined);
     ctx.publisher.clearChallenge(ctx.name);
+    await ctx.gate.challenges.close(challenge.challengeId);
   }
 }
 

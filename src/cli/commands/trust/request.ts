@@ -13,6 +13,7 @@ import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
 import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
+import { orderChallengeFor } from '../order-challenge.js';
 import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
 import { loadSigner, sshSignerOptions } from './ssh-options.js';
@@ -117,6 +118,7 @@ interface RequestOptions extends TargetOptions, PublishOptions {
   timeout: string;
   powerCycle?: string;
   note?: string;
+  freshChallenge?: boolean;
 }
 
 export function registerRequest(program: Command): void {
@@ -130,14 +132,12 @@ export function registerRequest(program: Command): void {
     .option('--timeout <duration>', 'activation timeout of the update (10s..1d)', '5m')
     .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
     .option('--note <text>', 'power cycle: why, for the audit log')
-    .option(
-      '--challenge <file|json>',
-      'bind to a challenge the agent published (valid without a synchronized agent clock)',
-    )
+    .option('--challenge <file|json>', 'bind to a challenge the agent published (valid without a synchronized agent clock)')
+    .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
     .action(
       cliAction(async (o: RequestOptions) => {
         const { key, requester } = await requesterOf(o);
-        const common = await commonOf(o, requester, Date.now());
+        const common = { ...(await commonOf(o, requester, Date.now())), ...(wantsPublish(o) ? await orderChallengeFor(o) : {}) };
         if (o.powerCycle) {
           if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count')
             throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);
