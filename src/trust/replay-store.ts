@@ -1,4 +1,4 @@
-import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { slotOf, writeStaged, type Staged, type StateSlot } from '../store/state-slot.js';
 import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from '../time/monotonic.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -28,14 +28,15 @@ interface StoredFile extends Partial<Timeline> {
  * accepted anyway.
  */
 export class ReplayStore {
-  readonly #path: string | undefined;
+  readonly #slot: StateSlot | undefined;
   readonly #retentionMs: number;
   readonly #monotonic: Monotonic;
   readonly #queue = new SerialQueue();
   #seen = new Map<string, Seen>();
 
-  constructor(path?: string, options: { retentionMs?: number; monotonic?: Monotonic } = {}) {
-    this.#path = path;
+  /** A path (its own file), a slot (a section of the trust ledger), or nothing (memory only). */
+  constructor(where?: string | StateSlot, options: { retentionMs?: number; monotonic?: Monotonic } = {}) {
+    this.#slot = slotOf(where);
     this.#retentionMs = options.retentionMs ?? DEFAULT_REPLAY_RETENTION_MS;
     this.#monotonic = options.monotonic ?? systemMonotonic();
   }
@@ -45,8 +46,8 @@ export class ReplayStore {
   }
 
   async load(): Promise<void> {
-    if (!this.#path) return;
-    const stored = await readJsonFile<StoredFile>(this.#path);
+    if (!this.#slot) return;
+    const stored = (await this.#slot.read()) as StoredFile | undefined;
     const offset = rebaseOffset(stored ?? undefined, this.#monotonic);
     const entries = Object.entries(stored?.seen ?? {}).map(([id, value]): [string, Seen] =>
       typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { at: value.at, mono: value.mono + offset }],
@@ -66,19 +67,37 @@ export class ReplayStore {
   /** Records the id; false when it was already there. Durable before it resolves true. */
   remember(id: string, now: number, clockSynced: boolean): Promise<boolean> {
     return this.#queue.run(async () => {
-      if (this.#seen.has(id)) return false;
-      const mono = this.#monotonic.nowMs();
-      const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
+      const staged = this.stage(id, now, clockSynced);
+      if (!staged) return false;
       // Written first, then current: a failed write changes nothing.
-      if (this.#path) {
-        const kept = [...this.#seen].filter(([key]) => !expired.has(key));
-        const seen = Object.fromEntries([...kept, [id, { at: now, mono }]]);
-        await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), seen });
-      }
-      for (const key of expired) this.#seen.delete(key);
-      this.#seen.set(id, { at: now, mono });
+      await writeStaged([staged]);
       return true;
     });
+  }
+
+  /**
+   * Runs `task` alone among this store's changes: an order's commit stages the id here and
+   * writes it together with the other stores' changes (one write), with no other id in between.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#queue.run(task);
+  }
+
+  /** The id recorded, not yet written: false when it is already there. Call inside exclusive(). */
+  stage(id: string, now: number, clockSynced: boolean): Staged | false {
+    if (this.#seen.has(id)) return false;
+    const mono = this.#monotonic.nowMs();
+    const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
+    const kept = [...this.#seen].filter(([key]) => !expired.has(key));
+    const seen = Object.fromEntries([...kept, [id, { at: now, mono }]]);
+    return {
+      slot: this.#slot,
+      value: { v: 2, ...timelineNow(this.#monotonic), seen },
+      apply: () => {
+        for (const key of expired) this.#seen.delete(key);
+        this.#seen.set(id, { at: now, mono });
+      },
+    };
   }
 
   /** Ids past the retention by wall AND monotonic time; scans from the oldest (monotonic order). */
