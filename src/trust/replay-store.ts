@@ -8,6 +8,8 @@ export const DEFAULT_REPLAY_RETENTION_MS = 30 * 24 * 3600_000;
 interface Seen {
   at: number;
   mono: number;
+  /** The challenge an approval used: a restart finds which approval an unfinished operation had. */
+  challenge?: string;
 }
 
 interface StoredFile extends Partial<Timeline> {
@@ -50,7 +52,7 @@ export class ReplayStore {
     const stored = (await this.#slot.read()) as StoredFile | undefined;
     const offset = rebaseOffset(stored ?? undefined, this.#monotonic);
     const entries = Object.entries(stored?.seen ?? {}).map(([id, value]): [string, Seen] =>
-      typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { at: value.at, mono: value.mono + offset }],
+      typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { ...value, mono: value.mono + offset }],
     );
     // Oldest first (monotonic order), so expiry can stop at the first id still retained.
     this.#seen = new Map(entries.sort(([, a], [, b]) => a.mono - b.mono || a.at - b.at));
@@ -64,10 +66,16 @@ export class ReplayStore {
     return this.#seen.size;
   }
 
+  /** The request id of the approval that used this challenge, if one did. */
+  acceptedFor(challengeId: string): string | undefined {
+    for (const [id, seen] of this.#seen) if (seen.challenge === challengeId) return id;
+    return undefined;
+  }
+
   /** Records the id; false when it was already there. Durable before it resolves true. */
-  remember(id: string, now: number, clockSynced: boolean): Promise<boolean> {
+  remember(id: string, now: number, clockSynced: boolean, challengeId?: string): Promise<boolean> {
     return this.#queue.run(async () => {
-      const staged = this.stage(id, now, clockSynced);
+      const staged = this.stage(id, now, clockSynced, challengeId);
       if (!staged) return false;
       // Written first, then current: a failed write changes nothing.
       await writeStaged([staged]);
@@ -84,18 +92,19 @@ export class ReplayStore {
   }
 
   /** The id recorded, not yet written: false when it is already there. Call inside exclusive(). */
-  stage(id: string, now: number, clockSynced: boolean): Staged | false {
+  stage(id: string, now: number, clockSynced: boolean, challengeId?: string): Staged | false {
     if (this.#seen.has(id)) return false;
     const mono = this.#monotonic.nowMs();
     const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
     const kept = [...this.#seen].filter(([key]) => !expired.has(key));
-    const seen = Object.fromEntries([...kept, [id, { at: now, mono }]]);
+    const entry: Seen = { at: now, mono, ...(challengeId === undefined ? {} : { challenge: challengeId }) };
+    const seen = Object.fromEntries([...kept, [id, entry]]);
     return {
       slot: this.#slot,
       value: { v: 2, ...timelineNow(this.#monotonic), seen },
       apply: () => {
         for (const key of expired) this.#seen.delete(key);
-        this.#seen.set(id, { at: now, mono });
+        this.#seen.set(id, entry);
       },
     };
   }

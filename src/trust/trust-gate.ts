@@ -139,6 +139,11 @@ export class TrustGate {
     return this.challenges.open(router, 'approval', observed);
   }
 
+  /** The request id of the accepted approval that used this challenge (crash recovery), if any. */
+  acceptedFor(challengeId: string): string | undefined {
+    return this.replayStore.acceptedFor(challengeId);
+  }
+
   /** Whether wall time can be believed now (orders without a challenge need it). */
   clockSynced(): Promise<boolean> {
     return this.options.clock.isSynchronized();

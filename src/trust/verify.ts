@@ -109,7 +109,7 @@ async function commit(
       const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
       if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
     }
-    const id = ctx.replayStore.stage(message.requestId, clock.now, clock.synced);
+    const id = ctx.replayStore.stage(message.requestId, clock.now, clock.synced, message.challenge?.challengeId);
     if (!id) refuse('replayed', `request id ${message.requestId} was already accepted`);
     // Security-key counters must rise; after the replay check, so a message seen before is
     // called `replayed`, and before the nonce, so a refusal uses none.
