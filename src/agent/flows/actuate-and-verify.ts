@@ -53,13 +53,23 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
   let detail: string;
   const edges: ActionEdge[] = [];
   const actedAtMonoMs = performance.now();
-  const options = { onEdge: (edge: ActionEdge) => edges.push(edge) };
+  // The audit entries of the approval and of 'actuating' are appended once the first edge is
+  // out (or the action ended without one), not before: a failure to append is reported, not
+  // thrown, once 'actuating' is recorded; a bug is rethrown below.
+  let audited: Promise<void> | undefined;
+  const audit = (): Promise<void> => {
+    audited ??= op.flushAudit();
+    audited.catch(() => undefined);
+    return audited;
+  };
+  const options = {
+    onEdge: (edge: ActionEdge) => {
+      edges.push(edge);
+      void audit();
+    },
+  };
   const acting = (async () => (plan.method === 'button' ? actuator.press(undefined, options) : actuator.powerCycle(undefined, options)))();
-  // The audit entries of the approval and of 'actuating' are appended while the actuator acts,
-  // not before (a failure to append is reported, not thrown, once 'actuating' is recorded).
-  const audited = op.flushAudit();
-  await Promise.allSettled([acting, audited]);
-  await audited;
+  await acting.then(audit, audit);
   try {
     report = await acting;
     detail = `${report.action} done (${report.effectiveMs} ms)`;
