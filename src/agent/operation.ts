@@ -127,13 +127,16 @@ export class Operation {
    * so a crash that loses it leaves them to the recovery entry (recovery.ts).
    */
   logAfterAction(auditType: string, auditData?: Record<string, unknown>): void {
-    this.#afterAction.push({ type: auditType, data: { operationId: this.#record.id, router: this.#record.router, ...auditData } });
+    const data = { operationId: this.#record.id, router: this.#record.router, ...auditData };
+    this.#afterAction.push({ type: auditType, data });
   }
 
   /** Appends the entries logAfterAction queued, in order. */
   async flushAudit(): Promise<void> {
     const entries = this.#afterAction.splice(0);
-    for (const { type, data } of entries) await this.write('append to the audit log', () => this.services.audit.append(type, data));
+    for (const { type, data } of entries) {
+      await this.write('append to the audit log', () => this.services.audit.append(type, data));
+    }
   }
 
   /** Enters `state`; `facts` are journaled in the same write (e.g. the actuator engaged, with 'actuating'). */

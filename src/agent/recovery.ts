@@ -15,7 +15,10 @@ import { waitForReboot } from './reboot-wait.js';
  * consumed, its deadline measured by a process that no longer exists): cancel. A change
  * still pending on the router then is returned, to be challenged afresh.
  */
-export async function recoverOperation(ctx: FlowContext & { gate?: Pick<TrustGate, 'acceptedFor'> }, journaled: OperationRecord): Promise<ObservedPending | undefined> {
+export async function recoverOperation(
+  ctx: FlowContext & { gate?: Pick<TrustGate, 'acceptedFor'> },
+  journaled: OperationRecord,
+): Promise<ObservedPending | undefined> {
   const record = withApproval(ctx, journaled);
   const op = Operation.resume(ctx.services, record);
   if (op.final) {

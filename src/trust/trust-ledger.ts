@@ -34,7 +34,8 @@ export class TrustLedger implements SharedStateFile {
   async load(): Promise<string[]> {
     const stored = await readJsonFile<Record<string, unknown>>(this.path);
     if (stored !== undefined) {
-      if (stored.v !== 1 || typeof stored !== 'object') throw new Error(`${this.path}: not a trust ledger of version 1`);
+      if (stored.v !== 1 || typeof stored !== 'object')
+        throw new Error(`${this.path}: not a trust ledger of version 1`);
       this.#sections = pick(stored);
       return [];
     }
@@ -47,7 +48,11 @@ export class TrustLedger implements SharedStateFile {
     await this.writeSections(legacy);
     // The ledger is durable: the old files are no longer read (a crash before this is harmless).
     for (const file of Object.values(LEDGER_SECTIONS)) await unlink(join(this.stateDir, file)).catch(() => undefined);
-    return [`converted ${Object.keys(legacy).map((s) => LEDGER_SECTIONS[s as LedgerSection]).join(', ')} into ${TRUST_LEDGER_FILE}`];
+    return [
+      `converted ${Object.keys(legacy)
+        .map((s) => LEDGER_SECTIONS[s as LedgerSection])
+        .join(', ')} into ${TRUST_LEDGER_FILE}`,
+    ];
   }
 
   /** One store's part of the ledger. */

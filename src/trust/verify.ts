@@ -105,16 +105,13 @@ async function commit(
   skEvidence: SkEvidence[],
 ): Promise<void> {
   await ctx.replayStore.exclusive(async () => {
-    if (ctx.rateLimiter) {
-      const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
-      if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
-    }
-    const id = ctx.replayStore.stage(message.requestId, clock.now, clock.synced, message.challenge?.challengeId);
+    checkRateBudget(ctx, clock);
+    const quoted = message.challenge;
+    const id = ctx.replayStore.stage(message.requestId, clock.now, clock.synced, quoted?.challengeId);
     if (!id) refuse('replayed', `request id ${message.requestId} was already accepted`);
     // Security-key counters must rise; after the replay check, so a message seen before is
     // called `replayed`, and before the nonce, so a refusal uses none.
     const counters = ctx.skCounters.stage(skEvidence);
-    const quoted = message.challenge;
     if (quoted && !ctx.nonceStore?.isCurrent(quoted.challengeId, quoted.nonce)) {
       refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
     }
@@ -125,6 +122,16 @@ async function commit(
       refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
     }
   });
+}
+
+/** Refuses when the router's hourly budget is spent. */
+function checkRateBudget(ctx: VerifyContext, clock: ClockReading): void {
+  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
+  if (wait > 0) {
+    const [hourly, minutes] = [ctx.policy.maxOperationsPerHour, Math.ceil(wait / 60_000)];
+    const router = ctx.router.name;
+    refuse('rate-limited', `router ${router} had ${hourly} operations in the last hour; next in ${minutes} min`);
+  }
 }
 
 /** Commits now, or (ctx.deferCommit) checks the rate budget and hands the commit to the caller. */
@@ -138,8 +145,7 @@ async function settle<M extends SignedMessage>(
     await commit(accepted.message, ctx, clock, skEvidence);
     return accepted;
   }
-  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
-  if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
+  checkRateBudget(ctx, clock);
   return { ...accepted, commit: () => commit(accepted.message, ctx, clock, skEvidence) };
 }
 

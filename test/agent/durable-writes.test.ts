@@ -21,10 +21,15 @@ const order: PowerCycle = {
   reason: 'hung',
 };
 
-void test('the first edge comes after one journal write that says actuating AND engaged; its audit entries follow the edge', async (t) => {
+void test('the first edge follows one journal write (actuating, engaged); its audit entries follow it', async (t) => {
   const rig = await flowRig(t);
   const auditPath = rig.ctx.services.audit.path;
-  const entries = () => readFileSync(auditPath, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; data: { state?: string } });
+  const entries = () =>
+    readFileSync(auditPath, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; data: { state?: string } });
   let atEdge: { saved: OperationRecord[]; audited: string[]; fsyncs: number } | undefined;
   let afterFirstRecord = 0;
   const save = rig.journal.save.bind(rig.journal);
@@ -34,10 +39,21 @@ void test('the first edge comes after one journal write that says actuating AND 
   };
   const cut = rig.power.powerCycle.bind(rig.power);
   rig.power.powerCycle = (ms, options) => {
-    atEdge = { saved: structuredClone(rig.saved), audited: entries().map((e) => `${e.type}:${e.data.state ?? ''}`), fsyncs: fsyncCount() };
+    atEdge = {
+      saved: structuredClone(rig.saved),
+      audited: entries().map((e) => `${e.type}:${e.data.state ?? ''}`),
+      fsyncs: fsyncCount(),
+    };
     return cut(ms, options);
   };
-  const accepted = { ok: true as const, message: order, approverNames: ['alice'], signerKeyIds: ['k1'], requirement: { required: 1, because: [] }, commit: () => Promise.resolve() };
+  const accepted = {
+    ok: true as const,
+    message: order,
+    approverNames: ['alice'],
+    signerKeyIds: ['k1'],
+    requirement: { required: 1, because: [] },
+    commit: () => Promise.resolve(),
+  };
   const plan = await beforePowerCycle(rig.ctx, order, { deviceMode: homeState(), at: new Date().toISOString() });
   assert.ok(plan.ok);
   await runPowerCycle(rig.ctx, accepted, 'digest-1', plan.value);
@@ -47,9 +63,21 @@ void test('the first edge comes after one journal write that says actuating AND 
   assert.equal(last.state, 'actuating');
   assert.equal(last.actuatorEngaged, true);
   assert.ok(last.engagedAt && last.expected, 'with what recovery needs: when, and what to verify');
-  assert.deepEqual(atEdge.saved.map((r) => r.state), ['idle', 'actuating'], 'no separate "engaged" write');
-  assert.equal(atEdge.fsyncs - afterFirstRecord, 2, "from the operation's record to the edge: one atomic write (file, directory)");
+  assert.deepEqual(
+    atEdge.saved.map((r) => r.state),
+    ['idle', 'actuating'],
+    'no separate "engaged" write',
+  );
+  assert.equal(
+    atEdge.fsyncs - afterFirstRecord,
+    2,
+    "from the operation's record to the edge: one atomic write (file, directory)",
+  );
   assert.ok(!atEdge.audited.includes('operation:actuating'), 'the audit entry of actuating follows the edge');
   const after = entries().map((e) => `${e.type}:${e.data.state ?? ''}`);
-  assert.ok(after.indexOf('operation:actuating') >= 0 && after.indexOf('operation:actuating') < after.indexOf('operation:rebooting'), after.join(' '));
+  assert.ok(
+    after.indexOf('operation:actuating') >= 0 &&
+      after.indexOf('operation:actuating') < after.indexOf('operation:rebooting'),
+    after.join(' '),
+  );
 });

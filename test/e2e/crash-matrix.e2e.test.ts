@@ -254,7 +254,8 @@ for (const c of CASES) {
 /** Whether the agent's trust ledger records this request id as used (read at the kill, synchronously). */
 function ledgerHolds(e2e: E2E, requestId: string): boolean {
   try {
-    const ledger = JSON.parse(readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8')) as { replay?: { seen?: object } };
+    const text = readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8');
+    const ledger = JSON.parse(text) as { replay?: { seen?: object } };
     return Object.hasOwn(ledger.replay?.seen ?? {}, requestId);
   } catch {
     return false;

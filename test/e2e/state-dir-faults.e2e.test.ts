@@ -174,7 +174,7 @@ void test('state directory full while the power is cut: power restored, router v
   assert.equal(e2e.powerCuts, 1);
 });
 
-void test('an approval arriving while the state directory is read-only is refused (its use cannot be recorded in the trust ledger); the challenge stays open and the approval sent again works once writable', { skip }, async (t) => {
+void test('an approval arriving while the state directory is read-only is refused (its use cannot be recorded); the challenge stays open and the approval sent again works once writable', { skip }, async (t) => {
   const { e2e, daemon, stateDir } = await site(t);
   e2e.otherClientUpdate({ enable: ['container'] });
   const open = await e2e.challenge();

@@ -12,7 +12,20 @@ import { ReplayStore } from '../../src/trust/replay-store.js';
 import { SkCounterStore } from '../../src/trust/ssh/sk-counters.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';
 import { TRUST_LEDGER_FILE } from '../../src/trust/trust-ledger.js';
-import { AGENT, NOW, SERIAL, keys, policy, refused, requestPayload, rootPayload, sign, signedRoot, tempDir, text } from './fixtures.js';
+import {
+  AGENT,
+  NOW,
+  SERIAL,
+  keys,
+  policy,
+  refused,
+  requestPayload,
+  rootPayload,
+  sign,
+  signedRoot,
+  tempDir,
+  text,
+} from './fixtures.js';
 
 async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPerHour = 3): Promise<TrustGate> {
   const g = new TrustGate({
@@ -27,9 +40,10 @@ async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPer
   return g;
 }
 
-const order = async (requestId: string) => text(await sign(requestPayload({ requestId }), TYP.request, [keys.alice, keys.bob]));
+const order = async (requestId: string) =>
+  text(await sign(requestPayload({ requestId }), TYP.request, [keys.alice, keys.bob]));
 
-void test("an order's commit is one atomic write of the ledger: request id and rate budget together, 2 fsyncs", async (t) => {
+void test("an order's commit is one atomic write of the ledger: request id and rate budget, 2 fsyncs", async (t) => {
   const dir = tempDir(t);
   const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
   const g = await gate(dir, root, 2);
@@ -38,10 +52,14 @@ void test("an order's commit is one atomic write of the ledger: request id and r
   const before = fsyncCount();
   await accepted.commit();
   assert.equal(fsyncCount() - before, 2, 'the temporary file and the directory: one write for every store');
-  const ledger = JSON.parse(readFileSync(join(dir, TRUST_LEDGER_FILE), 'utf8')) as Record<string, { seen?: object; routers?: object }>;
+  const ledger = JSON.parse(readFileSync(join(dir, TRUST_LEDGER_FILE), 'utf8')) as Record<
+    string,
+    { seen?: object; routers?: object }
+  >;
   assert.deepEqual(Object.keys(ledger.replay?.seen ?? {}), ['request-1']);
   assert.equal((ledger.rate?.routers as Record<string, unknown[]>).core?.length, 1);
-  for (const old of ['replay.json', 'rate.json', 'sk-counters.json']) assert.equal(existsSync(join(dir, old)), false, old);
+  for (const old of ['replay.json', 'rate.json', 'sk-counters.json'])
+    assert.equal(existsSync(join(dir, old)), false, old);
 
   const restarted = await gate(dir, root, 2);
   refused(await restarted.verifyChangeRequest(await order('request-1')), 'replayed');
@@ -51,7 +69,7 @@ void test("an order's commit is one atomic write of the ledger: request id and r
   refused(await (await gate(dir, root, 2)).verifyChangeRequest(await order('request-3')), 'rate-limited');
 });
 
-void test('a ledger write that fails uses nothing: the same order commits once the directory is writable', async (t) => {
+void test('a ledger write that fails uses nothing: the same order commits once writable', async (t) => {
   const dir = tempDir(t);
   const g = await gate(dir, await signedRoot(rootPayload(), [keys.alice, keys.bob]), 1);
   const accepted = await g.verifyChangeRequest(await order('request-1'));
@@ -66,7 +84,7 @@ void test('a ledger write that fails uses nothing: the same order commits once t
   assert.equal(g.replayStore.has('request-1'), true);
 });
 
-void test('a state directory of the earlier version (one file per store) is converted at start, nothing forgotten', async (t) => {
+void test('state of the earlier version (one file per store) is converted at start, nothing forgotten', async (t) => {
   const dir = tempDir(t);
   const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
   // Written by the stores exactly as the earlier version did, each in its own file.
@@ -78,7 +96,8 @@ void test('a state directory of the earlier version (one file per store) is conv
   await counters.advance([{ fingerprint: 'SHA256:key', counter: 41, flags: 1 }]);
 
   const g = await gate(dir, root, 3);
-  for (const old of ['replay.json', 'rate.json', 'sk-counters.json']) assert.equal(existsSync(join(dir, old)), false, `${old} converted`);
+  for (const old of ['replay.json', 'rate.json', 'sk-counters.json'])
+    assert.equal(existsSync(join(dir, old)), false, `${old} converted`);
   assert.equal(g.skCounters.last('SHA256:key'), 41);
   refused(await g.verifyChangeRequest(await order('request-old')), 'replayed');
   const third = await g.verifyChangeRequest(await order('request-new'));

@@ -47,8 +47,15 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
   // Journal "engaged" with 'actuating', in one write, before the first edge: the one durable
   // write an action needs (docs/agent.md, durable writes); a crash from here on means release
   // and verify. engagedAt lets a restarted agent tell whether the router rebooted after this moment.
-  const engaged = { actuatorEngaged: true, expected: plan.expected, expectAttemptCount: plan.expectAttemptCount, before: plan.before, engagedAt: deadlineIn(0, ctx.services.now()) };
-  await op.to('actuating', `${plan.method === 'button' ? 'pressing the button' : 'cutting the power'} via ${actuator.kind}`, undefined, engaged);
+  const engaged = {
+    actuatorEngaged: true,
+    expected: plan.expected,
+    expectAttemptCount: plan.expectAttemptCount,
+    before: plan.before,
+    engagedAt: deadlineIn(0, ctx.services.now()),
+  };
+  const doing = plan.method === 'button' ? 'pressing the button' : 'cutting the power';
+  await op.to('actuating', `${doing} via ${actuator.kind}`, undefined, engaged);
   let report: ActionReport;
   let detail: string;
   const edges: ActionEdge[] = [];
@@ -68,7 +75,8 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
       void audit();
     },
   };
-  const acting = (async () => (plan.method === 'button' ? actuator.press(undefined, options) : actuator.powerCycle(undefined, options)))();
+  const acting = (async () =>
+    plan.method === 'button' ? actuator.press(undefined, options) : actuator.powerCycle(undefined, options))();
   await acting.then(audit, audit);
   try {
     report = await acting;
