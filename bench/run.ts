@@ -57,10 +57,21 @@ async function main(): Promise<void> {
       key: 'approval_to_actuation_p99',
       value: a2e.p99,
       unit: 'ms',
-      target: 50,
-      note: `of which approval → "actuating" answer p50 ${round(percentile(lat.approvalToActuatingAnswer, 50))} (verify, journal fsyncs, 2 router reads), the rest the relay HTTP call`,
+      target: 20,
+      note:
+        `of which approval → "actuating" answer p50 ${round(percentile(lat.approvalToActuatingAnswer, 50))} ` +
+        '(verify, audit, trust ledger, one journal write, 2 router reads), the rest the relay HTTP call',
     },
-    { key: 'approval_fsyncs', value: percentile(lat.approvalFsyncs, 50), unit: 'fsyncs', note: `fsyncs between approval publish and button-down (median), ${n(lat.approvalFsyncs)}` },
+    {
+      key: 'approval_fsyncs',
+      value: percentile(lat.approvalFsyncs, 50),
+      unit: 'fsyncs',
+      // The path's own are 5 (docs/agent.md); an approval that lands while the challenge's
+      // own writes still run counts those too.
+      note:
+        `fsyncs between approval publish and button-down (median; min ${Math.min(...lat.approvalFsyncs)}), ` +
+        n(lat.approvalFsyncs),
+    },
     { key: 'request_to_pending_p50', value: round(percentile(lat.requestToPending, 50)), unit: 'ms', target: 200, note: `request publish → simulator update-requested, ${n(lat.requestToPending)}` },
     { key: 'detect_observed_pending_p50', value: round(percentile(lat.detectObserved, 50)), unit: 'ms', target: DEFAULT_POLL_MS + 100, note: `update-requested → challenge received, poll ${DEFAULT_POLL_MS} ms, ${n(lat.detectObserved)}` },
     { key: 'e2e_overhead_p50', value: round(percentile(lat.e2eOverhead, 50)), unit: 'ms', target: 1500, note: `request → final "done" minus off and boot time (simulator events), ${n(lat.e2eOverhead)}` },
