@@ -111,10 +111,9 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       for (const supervisor of this.supervisors.values()) void supervisor.stateRecovered().catch((error: unknown) => log.error({ err: error }, 'journal cleanup failed'));
     });
     const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now, health: this.health };
-    config.routers.forEach((router, index) => {
+    for (const router of config.routers) {
       const supervisor = new RouterSupervisor(router, {
-        gate: this.gate,
-        identity: this.#identities[index]!,
+        trust: this.gate.forRouter(router.name),
         policy: config.policy,
         publisher: this.publisher,
         pairing: this.pairing,
@@ -127,7 +126,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));
       this.supervisors.set(router.name, supervisor);
-    });
+    }
   }
 
   async start(): Promise<void> {

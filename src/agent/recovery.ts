@@ -1,5 +1,4 @@
 import { monotonicRemainingMs } from '../time/deadline.js';
-import { monotonicNowMs } from '../time/monotonic.js';
 import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { FlowContext } from './router-context.js';
@@ -37,13 +36,15 @@ export async function recoverOperation(ctx: FlowContext, record: OperationRecord
   // When the action began in this boot of the host, the router's uptime tells whether it
   // rebooted since: a crash between journaling and the first edge is "not confirmed", not
   // a device-mode mismatch. Otherwise whether it rebooted is unknown and the read-back decides.
-  const engagedMono = engagedMonotonicMs(record);
+  const engagedMono = engagedMonotonicMs(record, ctx.clock.mono());
   let rebooted: boolean | undefined;
   if (op.state === 'rebooting') {
     const back = await waitForReboot(ctx.client, {
       timeoutMs: ctx.config.bootTimeoutMs,
       signal: ctx.signal,
-      ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono }, now: monotonicNowMs }),
+      now: () => ctx.clock.mono(),
+      sleep: (ms) => ctx.clock.sleep(ms, ctx.signal),
+      ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono } }),
     });
     if (!back.back) {
       await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `router not back after restart recovery: ${back.lastError}`, operationId: record.id });
@@ -58,9 +59,9 @@ export async function recoverOperation(ctx: FlowContext, record: OperationRecord
 }
 
 /** CLOCK_MONOTONIC ms when the actuator was engaged, if journaled in this boot of the host. */
-function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined {
+function engagedMonotonicMs({ engagedAt }: OperationRecord, monoNow: number): number | undefined {
   if (engagedAt?.monotonicMs === undefined) return undefined;
-  return monotonicRemainingMs(engagedAt) === undefined ? undefined : engagedAt.monotonicMs;
+  return monotonicRemainingMs(engagedAt, undefined, monoNow) === undefined ? undefined : engagedAt.monotonicMs;
 }
 
 /**
@@ -73,8 +74,8 @@ function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined 
 async function stillPending(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   if (record.attemptCountBefore === undefined) return undefined;
   const { deadline } = record;
-  const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.services.now().getTime() : undefined;
-  const remainingMs = (deadline ? monotonicRemainingMs(deadline) : undefined) ?? wall;
+  const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.clock.wall().getTime() : undefined;
+  const remainingMs = (deadline ? monotonicRemainingMs(deadline, undefined, ctx.clock.mono()) : undefined) ?? wall;
   if (remainingMs !== undefined && remainingMs <= 0) return undefined;
   const now = await ctx.client.readDeviceMode({ timeoutMs: 5000 }).catch(() => undefined);
   if (!now || now.attemptCount <= record.attemptCountBefore) return undefined;

@@ -8,11 +8,13 @@ import { RouterClient } from '../routeros/client.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { DeviceModeWatcher, type WatchSample } from '../routeros/watcher.js';
 import type { Approval, ChangeRequest, PowerCycle } from '../trust/messages.js';
-import type { TrustGate } from '../trust/trust-gate.js';
-import type { Accepted, RouterBinding } from '../trust/verify.js';
+import type { RouterTrust } from '../trust/trust-gate.js';
+import type { Accepted } from '../trust/verify.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { StateWriteError } from '../store/state-error.js';
 import { runChangeRequest, ATTEMPT_LIMIT } from './flows/change-flow.js';
-import { ApprovalWaiter, runObservedPending } from './flows/observed-flow.js';
+import { runObservedPending, type ObservedPending } from './flows/observed-flow.js';
+import { ApprovalDesk } from './approval-desk.js';
 import { runPowerCycle } from './flows/powercycle-flow.js';
 import { recoverOperation } from './recovery.js';
 import { beforeChange, beforePowerCycle, commitOrder, type Prepared } from './flows/before-start.js';
@@ -22,7 +24,7 @@ import type { OperationRecord } from './journal.js';
 import type { Operation, OperationServices } from './operation.js';
 import { judgePairing, type PairingStore } from '../pairing/paired-unit.js';
 import type { Publisher } from './publisher.js';
-import type { AlarmInput, RouterContext } from './router-context.js';
+import type { AlarmInput, ObservedContext } from './router-context.js';
 import { routerPort } from './ports.js';
 import { RouterStateReporter } from './router-state.js';
 import type { ReasonCode } from '../mqtt/contract.js';
@@ -30,8 +32,8 @@ import { ProblemWatch } from './router-problem.js';
 import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
 
 export interface SupervisorDeps {
-  gate: TrustGate;
-  identity: RouterBinding;
+  /** This router's challenges and pairing binding (TrustGate.forRouter): nothing else of trust. */
+  trust: RouterTrust;
   policy: Policy;
   publisher: Publisher;
   pairing: PairingStore;
@@ -62,7 +64,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   #active: Promise<void> | undefined;
   /** The operation the active flow created or resumed, if any. */
   #operation: Operation | undefined;
-  #waiter: ApprovalWaiter | undefined;
+  readonly #approvals: ApprovalDesk;
+  readonly #clock: Clock;
   #quarantine: string | undefined;
   #actuatorsStarted = false;
   #last: DeviceModeState | undefined;
@@ -99,6 +102,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       outageAlarmMs: deps.outageAlarmMs,
     });
     this.#orders = new OrderChallengeDesk(config.name, deps);
+    this.#clock = systemClock(deps.services.now);
+    this.#approvals = new ApprovalDesk(config.name, deps.trust, this.#clock);
   }
 
   get name(): string {
@@ -109,14 +114,14 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     return this.#active !== undefined;
   }
 
-  get context(): RouterContext {
+  get context(): ObservedContext {
     return {
       name: this.config.name,
       config: this.config,
       client: routerPort(this.config, this.client),
       actuators: this.#actuators,
-      identity: this.deps.identity,
-      gate: this.deps.gate,
+      approvals: this.#approvals,
+      clock: this.#clock,
       policy: this.deps.policy,
       publisher: this.deps.publisher,
       services: {
@@ -131,11 +136,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
       verified: (state) => this.rebase(state),
-      draftChallenge: async () => {
-        if (await this.deps.gate.clockSynced()) return undefined;
-        const book = this.deps.gate.challenges;
-        return book.openOrderChallenge(this.name) ?? (await book.open(this.deps.identity, 'order'));
-      },
+      draftChallenge: async () => ((await this.deps.trust.clockSynced()) ? undefined : this.deps.trust.orderChallenge()),
       signal: this.#stopping.signal,
     };
   }
@@ -158,10 +159,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     // A router paired before is addressable at once, also while it does not answer (a hung
     // router after the Pi restarted can still be power-cycled); checkPairing re-checks it.
     const paired = this.deps.pairing.get(this.name);
-    if (paired && this.deps.identity.serial === undefined && this.deps.identity.systemId === undefined) {
-      this.deps.identity.serial = paired.serial;
-      this.deps.identity.systemId = paired.systemId;
-    }
+    if (paired && !this.deps.trust.bound) this.deps.trust.bind(paired);
     await this.client.start();
     await this.checkPairing();
     this.client.on('connect-failed', (error) => {
@@ -180,11 +178,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (journaled) {
       this.run(async () => {
         const still = await recoverOperation(this.context, journaled);
-        if (still && !this.#quarantine && !this.#stopping.signal.aborted) {
-          await runObservedPending(this.context, still, (waiter) => {
-            this.#waiter = waiter;
-          });
-        }
+        if (still && !this.#quarantine && !this.#stopping.signal.aborted) await runObservedPending(this.context, still);
       });
     }
     await this.#watcher.start();
@@ -194,7 +188,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   async stop(): Promise<void> {
     this.#stopping.abort();
     clearTimeout(this.#stallTimer);
-    this.#waiter?.close();
+    await this.#approvals.close();
     await this.#watcher.stop();
     await this.#active?.catch(() => undefined);
     for (const actuator of Object.values(this.#actuators)) {
@@ -229,21 +223,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     return this.#orders.offer(clockSynced);
   }
 
-  /**
-   * A verified approval: recorded as used (nonce, id, rate budget) when the flow waiting on
-   * the challenge it quotes takes it, then that flow wakes. Refused with nothing used when
-   * no flow waits on that challenge; a StateWriteError propagates (the challenge stays open).
-   */
-  async deliverApproval(accepted: Accepted<Approval>, digest: string): Promise<StartVerdict> {
-    const waiter = this.#waiter;
-    const quoted = accepted.message.challenge.challengeId;
-    if (!waiter || waiter.challenge.challengeId !== quoted || !waiter.open) {
-      return { ok: false, code: 'wrong-challenge', message: `router ${this.name} is not waiting on challenge ${quoted} (closed, or another approval was taken)` };
-    }
-    const committed = await commitOrder(accepted);
-    if (!committed.ok) return committed;
-    if (!waiter.accept(accepted, digest)) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
-    return { ok: true };
+  /** A verified approval, to the observed flow waiting on the challenge it quotes (ApprovalDesk.deliver). */
+  deliverApproval(accepted: Accepted<Approval>, digest: string): Promise<StartVerdict> {
+    return this.#approvals.deliver(accepted, digest);
   }
 
   /**
@@ -364,11 +346,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     // Our own request raises attempt-count too; flows check that rise themselves.
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
     const before = this.#last ?? sample.deviceMode;
-    this.run(() =>
-      runObservedPending(this.context, { attemptCount: to, previousAttemptCount: from, before }, (waiter) => {
-        this.#waiter = waiter;
-      }),
-    );
+    this.runObserved({ attemptCount: to, previousAttemptCount: from, before });
   }
 
   /**
@@ -391,11 +369,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private stallConfirmed(): void {
     const last = this.#last;
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
-    this.run(() =>
-      runObservedPending(this.context, { attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true }, (waiter) => {
-        this.#waiter = waiter;
-      }),
-    );
+    this.runObserved({ attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true });
+  }
+
+  private runObserved(observed: ObservedPending): void {
+    this.run(() => runObservedPending(this.context, observed));
   }
 
   private async checkPairing(): Promise<void> {
@@ -426,9 +404,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
         return;
       }
     }
-    // The trust gate finds routers by these fields: fill them from what was paired.
-    this.deps.identity.serial = verdict.record.serial;
-    this.deps.identity.systemId = verdict.record.systemId;
+    // Messages naming the paired unit now reach this router.
+    this.deps.trust.bind(verdict.record);
   }
 
   async alarm(alarm: AlarmInput): Promise<void> {

@@ -13,7 +13,6 @@ import type { UpdateSession } from '../../src/agent/ports.js';
 import { modeDefaults } from '../../src/routeros/device-mode.js';
 import type { UpdateOutcome, UpdatePhase } from '../../src/routeros/update-request.js';
 import { deadlineIn } from '../../src/time/deadline.js';
-import { monotonicNowMs } from '../../src/time/monotonic.js';
 import type { ChangeRequest, PowerCycle } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
 import { FakeRouter, flowRig, homeState } from './fakes.js';
@@ -205,7 +204,7 @@ void test('recovery: an operation that had not acted is cancelled, nothing actua
 void test('recovery: an operation caught mid-reboot is waited for and verified without acting again', async (t) => {
   const rig = await flowRig(t);
   const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false };
-  const record = journaled('rebooting', { actuatorEngaged: true, expected: unchanged, before: unchanged, expectAttemptCount: 0, engagedAt: deadlineIn(0, new Date(), undefined, monotonicNowMs() - 10_000) });
+  const record = journaled('rebooting', { actuatorEngaged: true, expected: unchanged, before: unchanged, expectAttemptCount: 0, engagedAt: deadlineIn(0, rig.clock.wall(), undefined, rig.clock.mono() - 10_000) });
   rig.router.boot(); // engaged 10 s ago; it rebooted while the agent was away
   await recoverOperation(rig.ctx, record);
   assert.deepEqual(rig.states(), ['verifying', 'done']);

@@ -45,8 +45,8 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
   const router = g.routerFor({ serial: SERIAL })!;
   const observed = { attemptCount: 1, at: new Date(NOW).toISOString() };
-  const old = await g.issueChallenge(router, observed);
-  const current = await g.issueChallenge(router, observed);
+  const old = await g.forRouter(router.name).openApprovalChallenge(observed);
+  const current = await g.forRouter(router.name).openApprovalChallenge(observed);
   const approve = async (challenge: typeof old) =>
     text(await sign(buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
   refused(await g.verifyApproval(await approve(old)), 'nonce-stale');

@@ -1,45 +1,11 @@
 import type { DeviceModeState } from '../../routeros/device-mode.js';
-import type { Approval, Challenge } from '../../trust/messages.js';
-import type { Accepted } from '../../trust/verify.js';
 import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
-import { monotonicNowMs } from '../../time/monotonic.js';
 import { Operation } from '../operation.js';
-import { timingOf, type RouterContext } from '../router-context.js';
+import { timingOf, type ObservedContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
 import { readDeviceModeBeforeActing } from '../read-back.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
-
-/** Approvals for the open challenge reach the flow through this. */
-export class ApprovalWaiter {
-  #resolve: ((accepted: { approval: Accepted<Approval>; digest: string } | undefined) => void) | undefined;
-  readonly result: Promise<{ approval: Accepted<Approval>; digest: string } | undefined>;
-
-  constructor(
-    readonly challenge: Challenge,
-    readonly operationId: string,
-  ) {
-    this.result = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  /** Still waiting: no approval taken, not closed. */
-  get open(): boolean {
-    return this.#resolve !== undefined;
-  }
-
-  /** False when the waiter already has an approval or was closed. */
-  accept(approval: Accepted<Approval>, digest: string): boolean {
-    const resolve = this.#resolve;
-    this.#resolve = undefined;
-    resolve?.({ approval, digest });
-    return resolve !== undefined;
-  }
-
-  close(): void {
-    this.#resolve?.(undefined);
-    this.#resolve = undefined;
-  }
-}
 
 export interface ObservedPending {
   /** What attempt-count shows now, or (stalled) what it must show with one more request. */
@@ -58,14 +24,11 @@ export interface ObservedPending {
  * Someone else (WinBox, a management system) requested a change: attempt-count rose with
  * no request of ours. Publish a challenge; act only on an approval that quotes it, states
  * the expected device-mode, and arrives while the change can still be confirmed in time.
+ * The approval comes verified through the approval port (inbound → gate → supervisor → here).
  */
-export async function runObservedPending(
-  ctx: RouterContext,
-  observed: ObservedPending,
-  register: (waiter: ApprovalWaiter | undefined) => void,
-): Promise<void> {
-  const observedMono = monotonicNowMs();
-  const observedAt = ctx.services.now();
+export async function runObservedPending(ctx: ObservedContext, observed: ObservedPending): Promise<void> {
+  const observedMono = ctx.clock.mono();
+  const observedAt = ctx.clock.wall();
   const timeoutMs = observed.timeoutMs ?? ctx.config.observedActivationTimeoutSeconds * 1000;
   const deadline = deadlineIn(timeoutMs, observedAt, undefined, observedMono);
   const op = await Operation.begin(
@@ -83,9 +46,7 @@ export async function runObservedPending(
     await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', { code: 'no-baseline', message: 'no baseline' });
     return;
   }
-  const challenge = await ctx.gate.issueChallenge(ctx.identity, { attemptCount: observed.attemptCount, at: observedAt.toISOString() });
-  const waiter = new ApprovalWaiter(challenge, op.record.id);
-  register(waiter);
+  const challenge = await ctx.approvals.open({ attemptCount: observed.attemptCount, at: observedAt.toISOString() });
   try {
     const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
     ctx.publisher.challenge(
@@ -102,14 +63,8 @@ export async function runObservedPending(
     );
     await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
     const minAction = Math.min(...ctx.config.methods.map((m) => actionDurationMs(m, timingOf(ctx, m))));
-    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - monotonicNowMs());
-    const timer = setTimeout(() => waiter.close(), waitMs);
-    const onAbort = () => waiter.close();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const result = await waiter.result;
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onAbort);
-    register(undefined);
+    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - ctx.clock.mono());
+    const result = await ctx.approvals.next(waitMs, ctx.signal);
     if (!result) {
       await op.to(ctx.signal.aborted ? 'cancelled' : 'expired', ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time');
       return;
@@ -140,7 +95,7 @@ export async function runObservedPending(
         return;
       }
     }
-    const time = checkTimeLeft(monotonicNowMs(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
+    const time = checkTimeLeft(ctx.clock.mono(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
     if (!time.ok) {
       await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
       return;
@@ -152,9 +107,8 @@ export async function runObservedPending(
       before: expectedAfter(observed.before, {}),
     });
   } finally {
-    register(undefined);
     ctx.publisher.clearChallenge(ctx.name);
-    await ctx.gate.challenges.close(challenge.challengeId);
+    await ctx.approvals.close();
   }
 }
 
