@@ -16,7 +16,7 @@ import type { Logger } from '../log/logger.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import type { UpdatePhase } from '../routeros/update-request.js';
 import { monotonicNowMs } from '../time/monotonic.js';
-import type { OperationState } from './operation-state.js';
+import type { OperationRecord } from './journal.js';
 import type { ObservedPending } from './flows/observed-flow.js';
 import type { UpdateSession } from './ports.js';
 
@@ -38,6 +38,14 @@ export interface OwnUpdate {
 const FINAL = new Set<UpdatePhase['phase']>(['confirmed', 'cancelled', 'rejected', 'failed', 'aborted']);
 /** How long a cancelled update session may take to settle (a `/cancel` answer or the close). */
 const CANCEL_SETTLE_MS = 3000;
+/** How long the update's follow-up after a dropped session may take to read the router back. */
+const DROP_SETTLE_MS = 5000;
+
+async function settled(update: UpdateSession, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([update.outcome, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 function ended(update: UpdateSession): UpdatePhase | undefined {
   return update.phases.find((p) => FINAL.has(p.phase));
@@ -94,17 +102,25 @@ export class OwnUpdates {
    * still be pending; undefined when it is not (done, ended by the router, cancelled by us
    * on a version known to drop it, or past its deadline).
    */
-  async afterOperation(state: OperationState | undefined, cancelsAbandoned: boolean): Promise<ObservedPending | undefined> {
+  async afterOperation(record: OperationRecord | undefined, cancelsAbandoned: boolean): Promise<ObservedPending | undefined> {
     const own = this.#sent;
     this.#sent = undefined;
     if (!own) return undefined;
-    if (state === 'done') {
+    if (record?.state === 'done') {
       this.forget();
       return undefined;
     }
+    const history = record?.history.map((h) => h.state) ?? [];
+    if (history.includes('rebooting') && !history.includes('verifying')) {
+      // Our action took the router down and it is not back: its boot confirms or ends any pending change.
+      own.cancel();
+      return this.closed({ operationId: own.operationId }, 'the router went down after our action');
+    }
+    // A session cut by a reboot: the update's own follow-up reads the router back and says how it ended.
+    if (!ended(own.update) && own.update.phases.some((p) => p.phase === 'connection-dropped')) await settled(own.update, DROP_SETTLE_MS);
     if (!ended(own.update)) {
       own.cancel();
-      await Promise.race([own.update.outcome, new Promise((resolve) => setTimeout(resolve, CANCEL_SETTLE_MS).unref())]);
+      await settled(own.update, CANCEL_SETTLE_MS);
     }
     const outcome = ended(own.update);
     const log = { operationId: own.operationId, outcome: outcome?.phase };

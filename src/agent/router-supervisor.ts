@@ -233,7 +233,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
 
   /** After a change: our update, if it may still be pending, is cancelled where RouterOS allows it, else challenged. */
   private async closeOwnUpdate(): Promise<void> {
-    const left = await this.#own.afterOperation(this.#operation?.record.state, this.#behaviours.cancelsAbandonedUpdate(this.#version));
+    const left = await this.#own.afterOperation(this.#operation?.record, this.#behaviours.cancelsAbandonedUpdate(this.#version));
     if (!left || this.#quarantine || this.#stopping.signal.aborted) return;
     await runObservedPending(this.context, left, (waiter) => {
       this.#waiter = waiter;

@@ -4,21 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentResponse } from '../../src/mqtt/contract.js';
-import { loadShippedReports, type ShippedReport } from '../../src/probe/known-behaviours.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
+import { reportThatCancels } from './behaviour-reports.js';
 
 const DEVICE_MODE_PRINT = '/system/device-mode/print';
-
-/** A report as if `dmconfirm probe` had measured the simulator's RouterOS 7.22 as a real router that cancels abandoned updates. */
-function reportThatCancels(): ShippedReport[] {
-  const shipped = loadShippedReports().find((r) => r.report.source === 'simulator');
-  assert.ok(shipped, 'the shipped simulator report');
-  const report = structuredClone(shipped.report);
-  report.source = 'router';
-  report.behaviours.abandonedUpdate = { status: 'observed', value: 'cancels', because: 'test: a closed update session dropped the change' };
-  return [{ file: 'lab-7.22.json', report }];
-}
 
 async function request(e2e: E2E, activationTimeoutSeconds: number, feature: 'container' | 'fetch' = 'container'): Promise<{ requestId: string; final: AgentResponse }> {
   const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: [feature] }, method: 'power', activationTimeoutSeconds });
