@@ -29,7 +29,8 @@ import { routerPort } from './ports.js';
 import { RouterStateReporter } from './router-state.js';
 import type { ReasonCode } from '../mqtt/contract.js';
 import { ProblemWatch } from './router-problem.js';
-import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
+import { RouterBehaviours, stallConfirmMs } from './router-behaviour.js';
+import { OwnUpdates } from './own-update.js';
 
 export interface SupervisorDeps {
   /** This router's challenges and pairing binding (TrustGate.forRouter): nothing else of trust. */
@@ -46,6 +47,8 @@ export interface SupervisorDeps {
   stateDir?: string;
   /** A router away this long (no operation of ours running) raises its alarm; default 120 s. */
   outageAlarmMs?: number;
+  /** What RouterOS versions are known to do (probe reports); default the shipped reports. */
+  behaviours?: RouterBehaviours;
 }
 
 export type StartVerdict = { ok: true } | { ok: false; code: ReasonCode; message: string };
@@ -77,6 +80,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** RouterOS version read at pairing: what it is known to do while a change is pending. */
   #version: string | undefined;
   readonly #orders: OrderChallengeDesk;
+  /** Our own update: its rise is ours, and a failed operation's update is closed or challenged. */
+  readonly #own: OwnUpdates;
+  readonly #behaviours: RouterBehaviours;
 
   constructor(
     readonly config: RouterConfig,
@@ -104,6 +110,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#orders = new OrderChallengeDesk(config.name, deps);
     this.#clock = systemClock(deps.services.now);
     this.#approvals = new ApprovalDesk(config.name, deps.trust, this.#clock);
+    this.#own = new OwnUpdates(logger);
+    this.#behaviours = deps.behaviours ?? new RouterBehaviours();
   }
 
   get name(): string {
@@ -136,6 +144,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
       verified: (state) => this.rebase(state),
+      ownUpdate: (own) => this.#own.sent(own),
       draftChallenge: async () => ((await this.deps.trust.clockSynced()) ? undefined : this.deps.trust.orderChallenge()),
       signal: this.#stopping.signal,
     };
@@ -210,7 +219,17 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   }
 
   startChange(accepted: Accepted<ChangeRequest>, digest: string): Promise<StartVerdict> {
-    return this.begin(accepted, () => beforeChange(this.context, accepted.message), (before) => runChangeRequest(this.context, accepted, digest, before));
+    return this.begin(accepted, () => beforeChange(this.context, accepted.message), async (before) => {
+      await runChangeRequest(this.context, accepted, digest, before);
+      await this.closeOwnUpdate();
+    });
+  }
+
+  /** After a change: our update, if it may still be pending, is cancelled where RouterOS allows it, else challenged. */
+  private async closeOwnUpdate(): Promise<void> {
+    const left = await this.#own.afterOperation(this.#operation?.record, this.#behaviours.cancelsAbandonedUpdate(this.#version));
+    if (!left || this.#quarantine || this.#stopping.signal.aborted) return;
+    await runObservedPending(this.context, left);
   }
 
   startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
@@ -235,6 +254,12 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    */
   private async begin<P>(accepted: Pick<Accepted<ChangeRequest>, 'commit'>, check: () => Promise<Prepared<P>>, flow: (value: P) => Promise<void>): Promise<StartVerdict> {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
+    const own = this.#own.mayBePending();
+    if (own) {
+      const message = `our own update of failed operation ${own.operationId} may still be pending on the router for `
+        + `${Math.ceil(own.remainingMs / 1000)} s (a second update would cancel both); nothing was done, send the order again after that`;
+      return { ok: false, code: 'pending-change', message };
+    }
     if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress; nothing was done, send the order again later` };
     let release: () => void = () => undefined;
     const checking = new Promise<void>((resolve) => (release = resolve));
@@ -299,6 +324,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private onSample(sample: WatchSample): void {
     const previous = this.#last;
     this.#last = sample.deviceMode;
+    if (previous && sample.deviceMode.attemptCount < previous.attemptCount) this.#own.forget();
     const at = this.deps.services.now();
     this.#orders.read(sample.deviceMode, at);
     if (!this.#active) this.recordVerified(this.deps.verified.observe(this.name, sample.deviceMode, at));
@@ -338,6 +364,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#last = state;
     this.#watcher.rebase(state);
     this.#rebased = true;
+    this.#own.forget();
   }
 
   private onAttemptRise(from: number, to: number, sample: WatchSample): void {
@@ -345,6 +372,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (this.#active && this.#rebased) this.#deferredRise = { from, to, sample };
     // Our own request raises attempt-count too; flows check that rise themselves.
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
+    if (this.#own.ours(to)) return;
     const before = this.#last ?? sample.deviceMode;
     this.runObserved({ attemptCount: to, previousAttemptCount: from, before });
   }
@@ -357,7 +385,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    * answering while a change is pending (router-behaviour.ts).
    */
   private onStall(): void {
-    if (stallsOthersWhilePending(this.#version) === false) {
+    if (this.#behaviours.stallsOthersWhilePending(this.#version) === false) {
       this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending: a slow router');
       return;
     }
@@ -369,6 +397,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private stallConfirmed(): void {
     const last = this.#last;
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
+    // Our own abandoned update, still pending: a router that stalls other sessions meanwhile.
+    if (this.#own.mayBePending()) return;
     this.runObserved({ attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true });
   }
 
