@@ -33,9 +33,32 @@ export interface ApprovalPort {
 
 export type Delivery = { ok: true } | { ok: false; code: ReasonCode; message: string };
 
+/** The one approval a challenge can take: resolved with it, or with undefined when closed first. */
+interface Waiter {
+  readonly taken: Promise<VerifiedApproval | undefined>;
+  settle: (taken: VerifiedApproval | undefined) => void;
+  /** Still taking: no approval yet, not closed. */
+  open: boolean;
+}
+
+function waiter(): Waiter {
+  let resolve: (taken: VerifiedApproval | undefined) => void = () => undefined;
+  const taken = new Promise<VerifiedApproval | undefined>((r) => (resolve = r));
+  const w: Waiter = {
+    taken,
+    open: true,
+    settle: (value) => {
+      w.open = false;
+      resolve(value);
+    },
+  };
+  return w;
+}
+
 export class ApprovalDesk implements ApprovalPort {
   #challenge: Challenge | undefined;
-  #take: ((taken: VerifiedApproval | undefined) => void) | undefined;
+  /** Set from the moment the challenge is opened (before it is published): nothing that quotes it is lost. */
+  #waiter: Waiter | undefined;
 
   constructor(
     private readonly router: string,
@@ -44,23 +67,29 @@ export class ApprovalDesk implements ApprovalPort {
   ) {}
 
   async open(observed: Challenge['observed']): Promise<Challenge> {
+    this.stopTaking();
     this.#challenge = await this.trust.openApprovalChallenge(observed);
+    this.#waiter = waiter();
     return this.#challenge;
   }
 
   async next(waitMs: number, signal: AbortSignal): Promise<VerifiedApproval | undefined> {
+    const current = this.#waiter;
     if (!this.#challenge) throw new Error('no challenge open');
-    const taken = new Promise<VerifiedApproval | undefined>((resolve) => (this.#take = resolve));
+    if (!current) return undefined;
     const over = new AbortController();
     // Closes the window at once when it ends: an approval delivered after that is refused, not taken.
-    void this.clock.sleep(waitMs, AbortSignal.any([signal, over.signal])).then(() => this.stopTaking());
-    const result = await taken;
+    void this.clock.sleep(waitMs, AbortSignal.any([signal, over.signal])).then(() => {
+      if (current.open) current.settle(undefined);
+    });
+    const result = await current.taken;
     over.abort();
     return result;
   }
 
   async close(): Promise<void> {
     this.stopTaking();
+    this.#waiter = undefined;
     const challenge = this.#challenge;
     this.#challenge = undefined;
     if (challenge) await this.trust.close(challenge.challengeId);
@@ -73,21 +102,18 @@ export class ApprovalDesk implements ApprovalPort {
    */
   async deliver(approval: Accepted<Approval>, digest: string): Promise<Delivery> {
     const quoted = approval.message.challenge.challengeId;
-    if (!this.#take || this.#challenge?.challengeId !== quoted) {
+    const current = this.#waiter;
+    if (!current?.open || this.#challenge?.challengeId !== quoted) {
       return { ok: false, code: 'wrong-challenge', message: `router ${this.router} is not waiting on challenge ${quoted} (closed, or another approval was taken)` };
     }
     const committed = await commitOrder(approval);
     if (!committed.ok) return committed;
-    const take = this.#take;
-    this.#take = undefined;
-    if (!take || this.#challenge?.challengeId !== quoted) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
-    take({ approval, digest });
+    if (!current.open || this.#waiter !== current) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
+    current.settle({ approval, digest });
     return { ok: true };
   }
 
   private stopTaking(): void {
-    const take = this.#take;
-    this.#take = undefined;
-    take?.(undefined);
+    if (this.#waiter?.open) this.#waiter.settle(undefined);
   }
 }

@@ -158,9 +158,7 @@ export class InboundDispatcher {
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
-    const message = verdict.message;
-    if (message.kind === 'approval') return supervisor.deliverApproval({ ...verdict, message }, digest);
-    return message.kind === 'change-request' ? supervisor.startChange({ ...verdict, message }, digest) : supervisor.startPowerCycle({ ...verdict, message }, digest);
+    return supervisor.deliver(verdict, digest);
   }
 
   /**

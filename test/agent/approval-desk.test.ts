@@ -107,3 +107,10 @@ void test('approval desk: a window that closes while the approval is being recor
   const verdict = await delivering;
   assert.equal(verdict.ok ? 'taken' : verdict.code, 'too-late');
 });
+
+void test('approval desk: an approval delivered as soon as the challenge is out, before the flow waits, is taken', async () => {
+  const { desk: d } = desk();
+  const challenge = await d.open(observed);
+  assert.deepEqual(await d.deliver(approvalOf(challenge), 'd1'), { ok: true });
+  assert.equal((await d.next(60_000, never))?.digest, 'd1');
+});
