@@ -8,6 +8,7 @@ import type { Challenge } from '../trust/messages.js';
 import type { RouterBinding } from '../trust/verify.js';
 import type { OperationServices } from './operation.js';
 import type { ActuatorPort, RouterPort } from './ports.js';
+import type { OwnUpdate } from './own-update.js';
 import type { Publisher } from './publisher.js';
 
 export interface AlarmInput {
@@ -36,6 +37,8 @@ export interface RouterContext {
   /** Latest device-mode the watcher read, if any. */
   lastState: () => DeviceModeState | undefined;
   alarm: (alarm: AlarmInput) => Promise<void>;
+  /** A change flow sent its own update: the supervisor attributes it and closes it if the operation fails. */
+  ownUpdate?: (own: OwnUpdate) => void;
   /** The device-mode read back after an action: what the watcher compares against from now on. */
   verified?: (state: DeviceModeState) => void;
   /**

@@ -27,7 +27,8 @@ import { routerPort } from './ports.js';
 import { RouterStateReporter } from './router-state.js';
 import type { ReasonCode } from '../mqtt/contract.js';
 import { ProblemWatch } from './router-problem.js';
-import { stallConfirmMs, stallsOthersWhilePending } from './router-behaviour.js';
+import { RouterBehaviours, stallConfirmMs } from './router-behaviour.js';
+import { OwnUpdates } from './own-update.js';
 
 export interface SupervisorDeps {
   gate: TrustGate;
@@ -44,6 +45,8 @@ export interface SupervisorDeps {
   stateDir?: string;
   /** A router away this long (no operation of ours running) raises its alarm; default 120 s. */
   outageAlarmMs?: number;
+  /** What RouterOS versions are known to do (probe reports); default the shipped reports. */
+  behaviours?: RouterBehaviours;
 }
 
 export type StartVerdict = { ok: true } | { ok: false; code: ReasonCode; message: string };
@@ -74,6 +77,9 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   /** RouterOS version read at pairing: what it is known to do while a change is pending. */
   #version: string | undefined;
   readonly #orders: OrderChallengeDesk;
+  /** Our own update: its rise is ours, and a failed operation's update is closed or challenged. */
+  readonly #own: OwnUpdates;
+  readonly #behaviours: RouterBehaviours;
 
   constructor(
     readonly config: RouterConfig,
@@ -99,6 +105,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       outageAlarmMs: deps.outageAlarmMs,
     });
     this.#orders = new OrderChallengeDesk(config.name, deps);
+    this.#own = new OwnUpdates(logger);
+    this.#behaviours = deps.behaviours ?? new RouterBehaviours();
   }
 
   get name(): string {
@@ -131,6 +139,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       lastState: () => this.#last,
       alarm: (alarm) => this.alarm(alarm),
       verified: (state) => this.rebase(state),
+      ownUpdate: (own) => this.#own.sent(own),
       draftChallenge: async () => {
         if (await this.deps.gate.clockSynced()) return undefined;
         const book = this.deps.gate.challenges;
@@ -216,7 +225,19 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   }
 
   startChange(accepted: Accepted<ChangeRequest>, digest: string): Promise<StartVerdict> {
-    return this.begin(accepted, () => beforeChange(this.context, accepted.message), (before) => runChangeRequest(this.context, accepted, digest, before));
+    return this.begin(accepted, () => beforeChange(this.context, accepted.message), async (before) => {
+      await runChangeRequest(this.context, accepted, digest, before);
+      await this.closeOwnUpdate();
+    });
+  }
+
+  /** After a change: our update, if it may still be pending, is cancelled where RouterOS allows it, else challenged. */
+  private async closeOwnUpdate(): Promise<void> {
+    const left = await this.#own.afterOperation(this.#operation?.record, this.#behaviours.cancelsAbandonedUpdate(this.#version));
+    if (!left || this.#quarantine || this.#stopping.signal.aborted) return;
+    await runObservedPending(this.context, left, (waiter) => {
+      this.#waiter = waiter;
+    });
   }
 
   startPowerCycle(accepted: Accepted<PowerCycle>, digest: string): Promise<StartVerdict> {
@@ -253,6 +274,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    */
   private async begin<P>(accepted: Pick<Accepted<ChangeRequest>, 'commit'>, check: () => Promise<Prepared<P>>, flow: (value: P) => Promise<void>): Promise<StartVerdict> {
     if (this.#quarantine) return { ok: false, code: 'router-identity-changed', message: this.#quarantine };
+    const ownPending = this.#own.refusal();
+    if (ownPending) return ownPending;
     if (this.#active) return { ok: false, code: 'busy', message: `router ${this.name} has an operation in progress; nothing was done, send the order again later` };
     let release: () => void = () => undefined;
     const checking = new Promise<void>((resolve) => (release = resolve));
@@ -317,6 +340,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private onSample(sample: WatchSample): void {
     const previous = this.#last;
     this.#last = sample.deviceMode;
+    if (previous && sample.deviceMode.attemptCount < previous.attemptCount) this.#own.forget();
     const at = this.deps.services.now();
     this.#orders.read(sample.deviceMode, at);
     if (!this.#active) this.recordVerified(this.deps.verified.observe(this.name, sample.deviceMode, at));
@@ -356,6 +380,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#last = state;
     this.#watcher.rebase(state);
     this.#rebased = true;
+    this.#own.forget();
   }
 
   private onAttemptRise(from: number, to: number, sample: WatchSample): void {
@@ -363,6 +388,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (this.#active && this.#rebased) this.#deferredRise = { from, to, sample };
     // Our own request raises attempt-count too; flows check that rise themselves.
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted) return;
+    if (this.#own.ours(to)) return;
     const before = this.#last ?? sample.deviceMode;
     this.run(() =>
       runObservedPending(this.context, { attemptCount: to, previousAttemptCount: from, before }, (waiter) => {
@@ -379,7 +405,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    * answering while a change is pending (router-behaviour.ts).
    */
   private onStall(): void {
-    if (stallsOthersWhilePending(this.#version) === false) {
+    if (this.#behaviours.stallsOthersWhilePending(this.#version) === false) {
       this.deps.logger.warn({ version: this.#version }, 'poll stalled; this version answers while a change is pending: a slow router');
       return;
     }
@@ -391,6 +417,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   private stallConfirmed(): void {
     const last = this.#last;
     if (this.#active || this.#quarantine || this.#stopping.signal.aborted || !last) return;
+    // Our own abandoned update, still pending: a router that stalls other sessions meanwhile.
+    if (this.#own.mayBePending()) return;
     this.run(() =>
       runObservedPending(this.context, { attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true }, (waiter) => {
         this.#waiter = waiter;

@@ -119,7 +119,7 @@ export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
-  'retained-order', 'revert-request', 'pending-change', 'no-baseline',
+  'retained-order', 'revert-request', 'pending-change', 'no-baseline', 'own-update-pending',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 

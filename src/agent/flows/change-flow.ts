@@ -53,7 +53,14 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
   const sentMono = monotonicNowMs();
   const deadline = deadlineIn(timeoutMs, ctx.services.now(), undefined, sentMono);
   await op.note({ attemptCountBefore: before.attemptCount, deadline, expected }, 'update-requested', { change: message.change, activationTimeoutSeconds: message.activationTimeoutSeconds });
-  const update = ctx.client.requestUpdate(message.change, message.activationTimeoutSeconds, { logger: ctx.logger, signal: ctx.signal });
+  // Our own update: the supervisor attributes its rise and closes it if the operation fails (own-update.ts).
+  const cancel = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, cancel.signal]);
+  const update = ctx.client.requestUpdate(message.change, message.activationTimeoutSeconds, { logger: ctx.logger, signal });
+  ctx.ownUpdate?.({
+    operationId: op.record.id, requestId: message.requestId, update, cancel: () => cancel.abort(),
+    attemptCount: before.attemptCount + 1, deadlineMono: sentMono + timeoutMs, before,
+  });
   // The update session ends by itself (reboot or timeout); its outcome is logged, never awaited blindly.
   update.outcome.then((outcome) => ctx.logger.info({ outcome: outcome.phase }, 'update session ended'), () => undefined);
   const first = await untilPendingOrOutcome(update);

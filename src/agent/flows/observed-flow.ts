@@ -52,6 +52,32 @@ export interface ObservedPending {
   afterRestart?: boolean;
   /** Time left to confirm it when known (a journaled deadline); otherwise observedActivationTimeoutSeconds. */
   timeoutMs?: number;
+  /** Our own update, left pending by the failed operation named here (own-update.ts): not someone else's. */
+  own?: { operationId: string; requestId: string };
+}
+
+function described(observed: ObservedPending): string {
+  const counts = `attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount}`;
+  if (observed.own) {
+    return `our own update of failed operation ${observed.own.operationId} (request ${observed.own.requestId}) may still be pending `
+      + `(${counts}); RouterOS is not known to drop it: approve to confirm it, or it ends at its activation timeout`;
+  }
+  if (observed.afterRestart) {
+    return `a change is still pending after the agent restarted (${counts}); the approval it had is spent: a new one is needed`;
+  }
+  if (observed.stalled) return `reads stall with no request of ours: presumably a change is pending (${counts})`;
+  return `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`;
+}
+
+async function alarmFor(ctx: RouterContext, observed: ObservedPending, operationId: string): Promise<void> {
+  if (observed.own) {
+    const message = `our own update (request ${observed.own.requestId}, failed operation ${observed.own.operationId}) may still be pending `
+      + `on the router (attempt-count ${observed.attemptCount}); challenged until its activation timeout`;
+    await ctx.alarm({ code: 'own-update-pending', message, operationId, requestId: observed.own.requestId });
+    return;
+  }
+  const message = `someone requested a device-mode change (attempt-count ${observed.attemptCount}); waiting for approval`;
+  await ctx.alarm({ code: 'attempt-count-rose', message, operationId });
 }
 
 /**
@@ -72,13 +98,9 @@ export async function runObservedPending(
     ctx.services,
     { router: ctx.name, kind: 'observed', attemptCountBefore: observed.previousAttemptCount, deadline },
     'pending-observed',
-    observed.afterRestart
-      ? `a change is still pending after the agent restarted (attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount}); the approval it had is spent: a new one is needed`
-      : observed.stalled
-      ? `reads stall with no request of ours: presumably a change is pending (attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount})`
-      : `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`,
+    described(observed),
   );
-  await ctx.alarm({ code: 'attempt-count-rose', message: `someone requested a device-mode change (attempt-count ${observed.attemptCount}); waiting for approval`, operationId: op.record.id });
+  await alarmFor(ctx, observed, op.record.id);
   if (!observed.before) {
     await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', { code: 'no-baseline', message: 'no baseline' });
     return;
