@@ -109,7 +109,9 @@ export async function runObservedPending(
   const waiter = new ApprovalWaiter(challenge, op.record.id);
   register(waiter);
   try {
-    const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
+    // From the monotonic clock at publishing: a wall-clock step since the observation changes nothing.
+    const expiresInMs = Math.max(0, Math.round(observedMono + timeoutMs - monotonicNowMs()));
+    const expiresAt = new Date(ctx.services.now().getTime() + expiresInMs).toISOString();
     ctx.publisher.challenge(
       // Someone else chose the activation timeout: the router may end the change earlier, and says nothing.
       {
@@ -117,6 +119,7 @@ export async function runObservedPending(
         operationId: op.record.id,
         challenge,
         expiresAt,
+        expiresInMs,
         endAssumed: observed.timeoutMs === undefined,
         methods: ctx.config.methods,
       },
