@@ -12,7 +12,7 @@ export interface OrderStartDeps {
   slot: OperationSlot;
   /** Why orders are refused (not the paired unit), if they are. */
   quarantine: () => string | undefined;
-  own: Pick<OwnUpdates, 'mayBePending'>;
+  own: Pick<OwnUpdates, 'refusal'>;
   /** Reconnect at once rather than after the rest of a backoff: the order needs the router. */
   connectNow: () => Promise<void>;
 }
@@ -21,13 +21,8 @@ export interface OrderStartDeps {
 function refusedNow(deps: OrderStartDeps): StartVerdict | undefined {
   const quarantine = deps.quarantine();
   if (quarantine) return { ok: false, code: 'router-identity-changed', message: quarantine };
-  const own = deps.own.mayBePending();
-  if (own) {
-    const message =
-      `our own update of failed operation ${own.operationId} may still be pending on the router for ` +
-      `${Math.ceil(own.remainingMs / 1000)} s (a second update would cancel both); nothing was done, send the order again after that`;
-    return { ok: false, code: 'pending-change', message };
-  }
+  const ownPending = deps.own.refusal();
+  if (ownPending) return ownPending;
   if (deps.slot.busy) return { ok: false, code: 'busy', message: `router ${deps.router} has an operation in progress; nothing was done, send the order again later` };
   return undefined;
 }

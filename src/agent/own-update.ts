@@ -97,6 +97,15 @@ export class OwnUpdates {
     return remainingMs > 0 ? { operationId: this.#pendingOperation, remainingMs } : undefined;
   }
 
+  /** An order while our abandoned update may be pending: refused, nothing used (a second update would cancel both). */
+  refusal(): { ok: false; code: 'pending-change'; message: string } | undefined {
+    const own = this.mayBePending();
+    if (!own) return undefined;
+    const message = `our own update of failed operation ${own.operationId} may still be pending on the router for `
+      + `${Math.ceil(own.remainingMs / 1000)} s (a second update would cancel both); nothing was done, send the order again after that`;
+    return { ok: false, code: 'pending-change', message };
+  }
+
   /**
    * The operation ended in `state`. Returns what must be challenged when our update may
    * still be pending; undefined when it is not (done, ended by the router, cancelled by us

@@ -195,7 +195,9 @@ export const operationSummarySchema = z.strictObject({
   state: z.enum(OPERATION_STATES),
   since: isoTime,
   requestId: z.string().optional(),
-  deadline: isoTime.optional(),
+  deadline: isoTime.optional().describe('The deadline on the agent\'s wall clock at `at` (wrong while that clock is)'),
+  deadlineInMs: z.number().int().min(0).optional()
+    .describe('Time left at the message\'s `at`, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
 });
 export type OperationSummary = z.infer<typeof operationSummarySchema>;
 
@@ -243,7 +245,9 @@ export const challengeMessageSchema = z.strictObject({
   router: z.string(),
   operationId: z.string(),
   challenge: signedChallengeSchema,
-  expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it'),
+  expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it, on its wall clock'),
+  expiresInMs: z.number().int().min(0).optional()
+    .describe('Time left when published, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
   endAssumed: z.boolean().optional().describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
   methods: z.array(z.enum(['button', 'power'])),
 });

@@ -127,7 +127,7 @@ for (const method of ['power', 'button'] as const) {
 
 for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
   // Known (a probe report) to drop an abandoned update: nothing is left; otherwise challenged (own-update.e2e.test.ts).
-  void test(`the update call's connection is reset once the router took it (abandoned update ${abandonedUpdate}, known): failed update-failed, nothing actuated; served again`, async (t) => {
+  void test(`the update call's connection is reset once the router took it (abandoned update ${abandonedUpdate}${abandonedUpdate === 'cancels' ? ', known' : ''}): failed update-failed, nothing actuated; served again`, async (t) => {
     const e2e = new E2E();
     t.after(() => e2e.stop());
     if (abandonedUpdate === 'cancels') e2e.agentOptions = { behaviourReports: reportThatCancels() };
@@ -143,6 +143,9 @@ for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
     assert.deepEqual(e2e.events('device-mode-mismatch'), []);
     assert.equal(router.state().deviceMode.features.container, false);
     assert.equal(router.state().attemptCount, 1);
+    if (abandonedUpdate === 'stays-pending') {
+      await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('"own-update-pending"'), 'own-update-pending');
+    }
     assert.equal(e2e.events('own-update-pending').length, abandonedUpdate === 'cancels' ? 0 : 1, JSON.stringify(e2e.events()));
     assertLeftSafe(e2e, { powerCuts: 0, presses: 0 });
     await nextRequestVerified(e2e, { powerCuts: 0, presses: 0 });

@@ -70,7 +70,9 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
   }
   const challenge = await ctx.approvals.open({ attemptCount: observed.attemptCount, at: observedAt.toISOString() });
   try {
-    const expiresAt = new Date(observedAt.getTime() + timeoutMs).toISOString();
+    // From the monotonic clock at publishing: a wall-clock step since the observation changes nothing.
+    const expiresInMs = Math.max(0, Math.round(observedMono + timeoutMs - ctx.clock.mono()));
+    const expiresAt = new Date(ctx.clock.wall().getTime() + expiresInMs).toISOString();
     ctx.publisher.challenge(
       // Someone else chose the activation timeout: the router may end the change earlier, and says nothing.
       {
@@ -78,6 +80,7 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
         operationId: op.record.id,
         challenge,
         expiresAt,
+        expiresInMs,
         endAssumed: observed.timeoutMs === undefined,
         methods: ctx.config.methods,
       },
