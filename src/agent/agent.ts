@@ -16,6 +16,8 @@ import { InboundDispatcher } from './inbound.js';
 import { PairingStore } from '../pairing/paired-unit.js';
 import { VerifiedBaseline } from './verified-baseline.js';
 import { Publisher } from './publisher.js';
+import { RouterBehaviours } from './router-behaviour.js';
+import type { ShippedReport } from '../probe/known-behaviours.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
 import { AgentRunningError, acquireRunLock } from './run-lock.js';
@@ -34,6 +36,8 @@ export interface AgentOptions {
   heartbeatMs?: number;
   /** Contents of the configured trust.json (Agent.create reads it). */
   trustRootText?: string | undefined;
+  /** Probe reports of what RouterOS versions do (default: the shipped config/behaviours/). */
+  behaviourReports?: readonly ShippedReport[];
 }
 
 /**
@@ -111,10 +115,10 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       for (const supervisor of this.supervisors.values()) void supervisor.stateRecovered().catch((error: unknown) => log.error({ err: error }, 'journal cleanup failed'));
     });
     const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now, health: this.health };
-    config.routers.forEach((router, index) => {
+    const behaviours = new RouterBehaviours(options.behaviourReports);
+    for (const router of config.routers) {
       const supervisor = new RouterSupervisor(router, {
-        gate: this.gate,
-        identity: this.#identities[index]!,
+        trust: this.gate.forRouter(router.name),
         policy: config.policy,
         publisher: this.publisher,
         pairing: this.pairing,
@@ -122,12 +126,13 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         services: { ...services, logger: log.child({ router: router.name }) },
         logger: log.child({ router: router.name }),
         stateDir: agent.stateDir,
+        behaviours,
         ...(options.routerOutageAlarmMs === undefined ? {} : { outageAlarmMs: options.routerOutageAlarmMs }),
         ...(options.actuatorDeps ? { actuatorDeps: options.actuatorDeps } : {}),
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));
       this.supervisors.set(router.name, supervisor);
-    });
+    }
   }
 
   async start(): Promise<void> {

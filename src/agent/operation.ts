@@ -160,7 +160,7 @@ export class Operation {
     if (this.#mustFinish) throw error;
     this.#record = { ...this.#record, actuatorEngaged: false };
     const detail = `state directory not writable (${error.code} on ${error.path}): refused before acting, nothing was actuated`;
-    await this.enter('failed', detail, { code: STATE_UNWRITABLE, message: detail });
+    await this.to('failed', detail, { code: STATE_UNWRITABLE, message: detail });
   }
 
   /**

@@ -1,9 +1,8 @@
 import { monotonicRemainingMs } from '../time/deadline.js';
-import { monotonicNowMs } from '../time/monotonic.js';
 import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { FlowContext } from './router-context.js';
-import type { TrustGate } from '../trust/trust-gate.js';
+import type { RouterTrust } from '../trust/trust-gate.js';
 import type { ObservedPending } from './flows/observed-flow.js';
 import { verify } from './flows/actuate-and-verify.js';
 import { waitForReboot } from './reboot-wait.js';
@@ -16,7 +15,7 @@ import { waitForReboot } from './reboot-wait.js';
  * still pending on the router then is returned, to be challenged afresh.
  */
 export async function recoverOperation(
-  ctx: FlowContext & { gate?: Pick<TrustGate, 'acceptedFor'> },
+  ctx: FlowContext & { trust?: Pick<RouterTrust, 'acceptedFor'> },
   journaled: OperationRecord,
 ): Promise<ObservedPending | undefined> {
   const record = withApproval(ctx, journaled);
@@ -45,13 +44,15 @@ export async function recoverOperation(
   // When the action began in this boot of the host, the router's uptime tells whether it
   // rebooted since: a crash between journaling and the first edge is "not confirmed", not
   // a device-mode mismatch. Otherwise whether it rebooted is unknown and the read-back decides.
-  const engagedMono = engagedMonotonicMs(record);
+  const engagedMono = engagedMonotonicMs(record, ctx.clock.mono());
   let rebooted: boolean | undefined;
   if (op.state === 'rebooting') {
     const back = await waitForReboot(ctx.client, {
       timeoutMs: ctx.config.bootTimeoutMs,
       signal: ctx.signal,
-      ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono }, now: monotonicNowMs }),
+      now: () => ctx.clock.mono(),
+      sleep: (ms) => ctx.clock.sleep(ms, ctx.signal),
+      ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono } }),
     });
     if (!back.back) {
       await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `router not back after restart recovery: ${back.lastError}`, operationId: record.id });
@@ -71,16 +72,16 @@ export async function recoverOperation(
  * without it; the ledger names the approval that used the operation's challenge, so the
  * approver still gets the final answer ('cancelled').
  */
-function withApproval(ctx: { gate?: Pick<TrustGate, 'acceptedFor'> }, record: OperationRecord): OperationRecord {
+function withApproval(ctx: { trust?: Pick<RouterTrust, 'acceptedFor'> }, record: OperationRecord): OperationRecord {
   if (record.requestId !== undefined || record.challengeId === undefined) return record;
-  const requestId = ctx.gate?.acceptedFor(record.challengeId);
+  const requestId = ctx.trust?.acceptedFor(record.challengeId);
   return requestId === undefined ? record : { ...record, requestId };
 }
 
 /** CLOCK_MONOTONIC ms when the actuator was engaged, if journaled in this boot of the host. */
-function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined {
+function engagedMonotonicMs({ engagedAt }: OperationRecord, monoNow: number): number | undefined {
   if (engagedAt?.monotonicMs === undefined) return undefined;
-  return monotonicRemainingMs(engagedAt) === undefined ? undefined : engagedAt.monotonicMs;
+  return monotonicRemainingMs(engagedAt, undefined, monoNow) === undefined ? undefined : engagedAt.monotonicMs;
 }
 
 /**
@@ -93,8 +94,8 @@ function engagedMonotonicMs({ engagedAt }: OperationRecord): number | undefined 
 async function stillPending(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
   if (record.attemptCountBefore === undefined) return undefined;
   const { deadline } = record;
-  const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.services.now().getTime() : undefined;
-  const remainingMs = (deadline ? monotonicRemainingMs(deadline) : undefined) ?? wall;
+  const wall = deadline?.wall ? Date.parse(deadline.wall) - ctx.clock.wall().getTime() : undefined;
+  const remainingMs = (deadline ? monotonicRemainingMs(deadline, undefined, ctx.clock.mono()) : undefined) ?? wall;
   if (remainingMs !== undefined && remainingMs <= 0) return undefined;
   const now = await ctx.client.readDeviceMode({ timeoutMs: 5000 }).catch(() => undefined);
   if (!now || now.attemptCount <= record.attemptCountBefore) return undefined;

@@ -4,6 +4,7 @@ import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
 import type { WatchSample } from '../routeros/watcher.js';
 import type { OperationRecord } from './journal.js';
 import { isFinal } from './operation-state.js';
+import { monotonicRemainingMs, type Deadline } from '../time/deadline.js';
 import type { Publisher } from './publisher.js';
 
 const ACTING_STATES: ReadonlySet<string> = new Set(['actuating', 'rebooting', 'verifying']);
@@ -18,6 +19,7 @@ export class RouterStateReporter {
   #reachable = false;
   #sample: WatchSample | undefined;
   #operation: OperationSummary | null = null;
+  #deadline: Deadline | undefined;
   #lastResult: LastResult | null = null;
   #problem: RouterProblem | null = null;
   #lastPublished = '';
@@ -30,6 +32,8 @@ export class RouterStateReporter {
     private readonly publisher: Publisher,
     /** Where the last result is kept, so a restarted agent still shows it (none: memory only). */
     private readonly store?: { file: string; logger: Logger },
+    /** The agent's wall clock, for the deadline's wall-clock estimate. */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** The last result a previous run recorded; an unreadable file is logged and ignored (a report, not a record). */
@@ -90,10 +94,25 @@ export class RouterStateReporter {
         state: record.state,
         since,
         ...(record.requestId ? { requestId: record.requestId } : {}),
-        ...(record.deadline?.wall ? { deadline: record.deadline.wall } : {}),
       };
+      this.#deadline = record.deadline;
+      this.#withDeadline();
     }
     this.publish();
+  }
+
+  /** The operation's deadline from the monotonic clock now (a wall-clock step since it began changes nothing). */
+  #withDeadline(): void {
+    const op = this.#operation;
+    if (!op) return;
+    const { deadline: _wall, deadlineInMs: _left, ...rest } = op;
+    const left = this.#deadline ? monotonicRemainingMs(this.#deadline) : undefined;
+    if (left === undefined) {
+      this.#operation = this.#deadline?.wall ? { ...rest, deadline: this.#deadline.wall } : rest;
+      return;
+    }
+    const deadlineInMs = Math.max(0, Math.round(left));
+    this.#operation = { ...rest, deadline: new Date(this.now().getTime() + deadlineInMs).toISOString(), deadlineInMs };
   }
 
   private save(result: LastResult): void {
@@ -113,6 +132,7 @@ export class RouterStateReporter {
   refresh(): void {
     if (this.#lastPublished === '') return;
     this.#lastPublished = '';
+    this.#withDeadline();
     this.publish();
   }
 

@@ -119,7 +119,7 @@ export const ALARM_CODES = [
   'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
-  'retained-order', 'revert-request', 'pending-change', 'no-baseline',
+  'retained-order', 'revert-request', 'pending-change', 'no-baseline', 'own-update-pending',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
@@ -195,7 +195,9 @@ export const operationSummarySchema = z.strictObject({
   state: z.enum(OPERATION_STATES),
   since: isoTime,
   requestId: z.string().optional(),
-  deadline: isoTime.optional(),
+  deadline: isoTime.optional().describe('The deadline on the agent\'s wall clock at `at` (wrong while that clock is)'),
+  deadlineInMs: z.number().int().min(0).optional()
+    .describe('Time left at the message\'s `at`, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
 });
 export type OperationSummary = z.infer<typeof operationSummarySchema>;
 
@@ -243,7 +245,9 @@ export const challengeMessageSchema = z.strictObject({
   router: z.string(),
   operationId: z.string(),
   challenge: signedChallengeSchema,
-  expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it'),
+  expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it, on its wall clock'),
+  expiresInMs: z.number().int().min(0).optional()
+    .describe('Time left when published, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
   endAssumed: z.boolean().optional().describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
   methods: z.array(z.enum(['button', 'power'])),
 });

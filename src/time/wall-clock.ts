@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
 
 /**
  * The wall clock and whether it can be believed. A Raspberry Pi has no RTC: until NTP has
@@ -16,36 +15,54 @@ export type ClockMode = 'systemd' | 'assume-synced' | 'assume-unsynced';
 
 /** The system probes, injectable so tests never depend on the host. */
 export interface SyncProbes {
-  fileExists(path: string): Promise<boolean>;
   run(command: string, args: string[]): Promise<string | undefined>;
 }
 
+/**
+ * systemd-timesyncd's flag file. Deliberately not evidence: it is created at the first
+ * synchronization and stays until reboot, so it survives an admin's `date -s`.
+ */
 export const TIMESYNCD_FLAG = '/run/systemd/timesync/synchronized';
 
+/** STA_UNSYNC in the kernel's adjtimex status (include/uapi/linux/timex.h). */
+export const STA_UNSYNC = 0x0040;
+/** The largest kernel maxerror (µs) systemd still calls synchronized (timedated's rule). */
+const MAX_ERROR_US = 16_000_000;
+
 const realProbes: SyncProbes = {
-  fileExists: (path) =>
-    access(path).then(
-      () => true,
-      () => false,
-    ),
   run: (command, args) =>
     new Promise((resolve) => {
       execFile(command, args, { timeout: 2000, encoding: 'utf8' }, (error, stdout) => resolve(error ? undefined : stdout));
     }),
 };
 
+/** `adjtimex --print`: synchronized when STA_UNSYNC is clear and maxerror is small; undefined when unreadable. */
+export function adjtimexSynchronized(output: string): boolean | undefined {
+  const field = (name: string) => {
+    const m = new RegExp(`^\\s*${name}:\\s*(-?\\d+)\\s*$`, 'm').exec(output);
+    return m ? Number(m[1]) : undefined;
+  };
+  const status = field('status');
+  const maxError = field('maxerror');
+  if (status === undefined || maxError === undefined) return undefined;
+  return (status & STA_UNSYNC) === 0 && maxError < MAX_ERROR_US;
+}
+
 /**
- * True when any time service says the clock is synchronized: systemd-timesyncd's flag
- * file, timedatectl's NTPSynchronized, or chrony tracking with a normal leap status.
- * Every failure (no systemd, no chrony, a timeout) counts as "not synchronized".
+ * Whether the kernel says the clock is synchronized (its adjtimex state), which a manual step
+ * cannot fake: `date -s` (settimeofday, clock_settime) makes the kernel set STA_UNSYNC and the
+ * maximum error to its limit, and only a time service disciplining the clock clears them
+ * again. Read through timedatectl's NTPSynchronized (timedated asks adjtimex), or, without
+ * systemd, `adjtimex --print` (Debian package adjtimex). timesyncd's flag file and chrony's
+ * leap status are not used: both can still say "synchronized" after `date -s`. Every failure
+ * (no tool, no D-Bus, a timeout) counts as "not synchronized".
  */
 export async function probeSystemClockSync(probes: SyncProbes = realProbes): Promise<boolean> {
-  if (await probes.fileExists(TIMESYNCD_FLAG)) return true;
-  const timedatectl = await probes.run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value']);
-  if (timedatectl?.trim() === 'yes') return true;
-  const chrony = await probes.run('chronyc', ['-n', 'tracking']);
-  if (chrony && /^Leap status\s*:\s*Normal\s*$/m.test(chrony)) return true;
-  return false;
+  const timedatectl = (await probes.run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value']))?.trim();
+  if (timedatectl === 'yes') return true;
+  if (timedatectl === 'no') return false;
+  const adjtimex = await probes.run('adjtimex', ['--print']);
+  return (adjtimex !== undefined && adjtimexSynchronized(adjtimex)) === true;
 }
 
 export function createWallClock(mode: ClockMode, deps: { now?: () => number; probes?: SyncProbes } = {}): WallClock {

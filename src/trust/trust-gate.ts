@@ -15,7 +15,30 @@ import { TrustLedger } from './trust-ledger.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
-import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
+import type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
+
+/**
+ * What one router's supervisor may ask of trust, and nothing more: its challenges (an
+ * observed change's, or an order challenge) and, at pairing, which unit it is. The gate
+ * hands one per router (TrustGate.forRouter); nothing outside inbound and the gate holds the gate.
+ */
+export interface RouterTrust {
+  /** Whether the router's unit is known (paired or configured): messages can name it. */
+  readonly bound: boolean;
+  /** The unit is paired: messages naming its serial or system id now reach this router. */
+  bind(unit: { serial?: string | undefined; systemId?: string | undefined }): void;
+  /** A new challenge for the approval of the observed change; supersedes an earlier one. */
+  openApprovalChallenge(observed: Challenge['observed']): Promise<Challenge>;
+  /** The router's open order challenge, or a new one. */
+  orderChallenge(): Promise<Challenge>;
+  close(challengeId: string): Promise<void>;
+  clockSynced(): Promise<boolean>;
+  /** The request id of the accepted approval that used this challenge (crash recovery), if any. */
+  acceptedFor(challengeId: string): string | undefined;
+}
+
+/** A gate verdict: accepted messages say which router of this agent they name. */
+export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle> = (Accepted<M> & { router: string }) | Refusal;
 
 export interface TrustGateOptions {
   stateDir: string;
@@ -97,7 +120,7 @@ export class TrustGate {
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<Verdict<M>> {
+  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<GateVerdict<M>> {
     let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
@@ -105,14 +128,15 @@ export class TrustGate {
       if (error instanceof TrustError) return error.toRefusal();
       throw error;
     }
-    return run(router);
+    const verdict = await run(router);
+    return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
 
-  verifyChangeRequest(bytes: Uint8Array | string): Promise<Verdict<ChangeRequest>> {
+  verifyChangeRequest(bytes: Uint8Array | string): Promise<GateVerdict<ChangeRequest>> {
     return this.#guard(bytes, (router) => verifyChangeRequest(bytes, this.#context(router)));
   }
 
-  verifyPowerCycle(bytes: Uint8Array | string): Promise<Verdict<PowerCycle>> {
+  verifyPowerCycle(bytes: Uint8Array | string): Promise<GateVerdict<PowerCycle>> {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
   }
 
@@ -121,7 +145,7 @@ export class TrustGate {
    * read before verifying; verification then checks the signed quote against it), and the
    * nonce is consumed on success.
    */
-  verifyApproval(bytes: Uint8Array | string): Promise<Verdict<Approval>> {
+  verifyApproval(bytes: Uint8Array | string): Promise<GateVerdict<Approval>> {
     return this.#guard(bytes, (router) => {
       const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)?.challenge;
       const id = quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
@@ -134,9 +158,25 @@ export class TrustGate {
     });
   }
 
-  /** A new challenge for the approval of an observed change on `router`; publish it. */
-  issueChallenge(router: RouterBinding, observed: Challenge['observed']): Promise<Challenge> {
-    return this.challenges.open(router, 'approval', observed);
+  /** The trust one router's supervisor may use (see RouterTrust). */
+  forRouter(name: string): RouterTrust {
+    const binding = this.options.routers.find((r) => r.name === name);
+    if (!binding) throw new Error(`router ${name} is not one of this agent's`);
+    const book = this.challenges;
+    return {
+      get bound() {
+        return binding.serial !== undefined || binding.systemId !== undefined;
+      },
+      bind: (unit) => {
+        binding.serial = unit.serial;
+        binding.systemId = unit.systemId;
+      },
+      openApprovalChallenge: (observed) => book.open(binding, 'approval', observed),
+      orderChallenge: async () => book.openOrderChallenge(name) ?? (await book.open(binding, 'order')),
+      close: (challengeId) => book.close(challengeId),
+      clockSynced: () => this.clockSynced(),
+      acceptedFor: (challengeId) => this.acceptedFor(challengeId),
+    };
   }
 
   /** The request id of the accepted approval that used this challenge (crash recovery), if any. */

@@ -51,25 +51,48 @@ void test('an approval for a change the router already ended: the challenge said
   assert.equal(e2e.site.router.state().deviceMode.features.container, false);
 });
 
-void test('a change someone requests right after our verified reboot is seen, though the last poll before it showed the same attempt-count', async (t) => {
+void test('a change someone requests right after our verified reboot is seen, though the watcher\'s last reading before the reboot showed the same attempt-count', async (t) => {
   const e2e = new E2E();
   t.after(() => e2e.stop());
-  // Fast polls: the watcher's last reading before the reboot shows our own pending update (attempt-count 1).
-  await e2e.start({ routerConfig: { pollIntervalMs: 300 } });
+  // The router answers 3 s more after the press: the watcher (300 ms polls) surely reads our own
+  // pending update (attempt-count 1) as its last reading before the reboot.
+  const timing = { bootMs: 2000, shutdownMs: 1000, minOffMs: 1500, answersAfterPressMs: 3000 };
+  await e2e.start({ routerConfig: { pollIntervalMs: 300 }, router: { timing } });
   const router = e2e.site.router;
-  // From the read-back until someone else's request, the watcher gets no reading: its next one
-  // shows attempt-count 1 again, the same number as its last one before the reboot.
-  let blocked = false;
-  router.dropOn({ command: '/system/resource/print', when: 'before', times: Infinity, onlyIf: () => blocked });
-  const requestId = await e2e.publishContainerChange();
+  // The watcher gets no reading from the reboot until someone else's request, while the flow
+  // reads what it needs: from the shutdown until "verifying" every device-mode print is the
+  // watcher's (the flow reads only uptime then); from "verifying" on, every uptime read is.
+  let phase: 'before' | 'down' | 'verified' | 'open' = 'before';
+  router.on('shutdown', () => {
+    if (phase === 'before') phase = 'down';
+  });
+  // Spies (they never drop): after the press and before the shutdown, only the watcher reads
+  // device-mode; a device-mode print followed by an uptime read is one whole reading of it.
+  let pressed = false;
+  let printed = false;
+  let watcherReadPending = false;
+  router.on('button', (e: { down: boolean }) => (pressed ||= e.down));
+  const spy = (command: string, seen: () => void) => router.dropOn({ command, times: Infinity, onlyIf: () => {
+    if (pressed && phase === 'before') seen();
+    return false;
+  } });
+  spy('/system/device-mode/print', () => (printed = true));
+  spy('/system/resource/print', () => (watcherReadPending ||= printed));
+  router.dropOn({ command: '/system/device-mode/print', when: 'before', times: Infinity, onlyIf: () => phase === 'down' });
+  router.dropOn({ command: '/system/resource/print', when: 'before', times: Infinity, onlyIf: () => phase === 'verified' });
+  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'button', activationTimeoutSeconds: 120 });
+  const requestId = e2e.requestIdOf(jws);
+  await e2e.publish('request', jws);
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"verifying"'), 'verifying');
-  blocked = true;
+  phase = 'verified';
   assert.equal((await e2e.finalAnswer(requestId)).data.state, 'done');
+  assert.ok(watcherReadPending, 'the watcher\'s last reading before the reboot showed attempt-count 1');
   const before = e2e.observer.seen.length;
-  // Someone else's request (WinBox, say) reaches the router while the watcher gets no reading.
+  // Someone else's request (WinBox, say) reaches the router before the watcher's next reading.
   void router.deviceMode.request({ features: { fetch: true } }, 120_000, 9999).catch(() => undefined);
   await waitFor(() => (router.state().attemptCount === 1 ? true : undefined), 'someone else’s request pending');
-  blocked = false;
+  phase = 'open';
   const open = await e2e.challenge(before);
   assert.equal(open.challenge.observed?.attemptCount, 1);
+  assert.equal(e2e.events('attempt-count-rose').length, 1);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { E2E } from './harness.js';
+import { labReport } from './behaviour-reports.js';
 
 async function requestVerified(e2e: E2E, method: 'button' | 'power'): Promise<void> {
   const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method, activationTimeoutSeconds: 120 });
@@ -55,10 +56,8 @@ void test('someone else requests a change on a router that stalls other sessions
   assert.equal(e2e.powerCuts, 1);
 });
 
-void test('a merely slow router (its sessions stall 3.5 s, nothing pending) opens no challenge: a stall needs a second signal', async (t) => {
-  const e2e = new E2E();
-  t.after(() => e2e.stop());
-  await e2e.start({ router: { stallOthersWhilePending: true }, routerConfig: { pollIntervalMs: 500 } });
+/** Makes the simulated router slow (other sessions stall, attempt-count unchanged, nothing pending) for the given time. */
+function slowDown(e2e: E2E): (ms: number) => void {
   const engine = e2e.site.router.deviceMode;
   // Slow, not pending: other sessions get no answer for a while, attempt-count unchanged.
   let slowUntil = 0;
@@ -67,7 +66,17 @@ void test('a merely slow router (its sessions stall 3.5 s, nothing pending) open
   const realIdle = engine.whenIdle.bind(engine);
   Object.defineProperty(engine, 'pending', { get: () => (performance.now() < slowUntil ? { sessionId: -1 } : realPending()), configurable: true });
   engine.whenIdle = () => (performance.now() < slowUntil ? new Promise((resolve) => setTimeout(resolve, slowUntil - performance.now())) : realIdle());
-  slowUntil = performance.now() + 3500;
+  return (ms) => {
+    slowUntil = performance.now() + ms;
+  };
+}
+
+void test('a merely slow router (its sessions stall 3.5 s, nothing pending) opens no challenge: a stall needs a second signal', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ router: { stallOthersWhilePending: true }, routerConfig: { pollIntervalMs: 500 } });
+  const slow = slowDown(e2e);
+  slow(3500);
   await new Promise((resolve) => setTimeout(resolve, 9000));
   assert.deepEqual(e2e.events('attempt-count-rose'), []);
   assert.equal(e2e.observer.seen.filter((m) => m.topic === e2e.topics.challenge('hap1') && m.payload !== '').length, 0, 'no challenge');
@@ -75,4 +84,16 @@ void test('a merely slow router (its sessions stall 3.5 s, nothing pending) open
   e2e.otherClientUpdate({ enable: ['container'] });
   const open = await e2e.challenge(0, 30_000);
   assert.equal(open.router, 'hap1');
+});
+
+void test('a router slow for 8 s on a version the probe reports say keeps answering while a change is pending: never a challenge', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  e2e.agentOptions = { behaviourReports: labReport({ stallOthersWhilePending: false }) };
+  await e2e.start({ router: { stallOthersWhilePending: true }, routerConfig: { pollIntervalMs: 500 } });
+  // Longer than the second signal (a stall lasting 5 s): unknown versions would be challenged.
+  slowDown(e2e)(8000);
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  assert.deepEqual(e2e.events('attempt-count-rose'), []);
+  assert.equal(e2e.observer.seen.filter((m) => m.topic === e2e.topics.challenge('hap1') && m.payload !== '').length, 0, 'no challenge');
 });

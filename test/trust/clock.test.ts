@@ -1,15 +1,15 @@
-// Clock sync detection with injected probes: any one time service saying "synced" is enough,
-// every failure means unsynchronized, and the assume-* modes never probe.
+// Clock sync detection with injected probes: only the kernel's own state counts (timedatectl's
+// NTPSynchronized, or adjtimex without systemd), which `date -s` resets; every failure means
+// unsynchronized, and the assume-* modes never probe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TIMESYNCD_FLAG, createWallClock, probeSystemClockSync } from '../../src/time/wall-clock.js';
+import { adjtimexSynchronized, createWallClock, probeSystemClockSync } from '../../src/time/wall-clock.js';
 import type { SyncProbes } from '../../src/time/wall-clock.js';
 
-function probes(files: string[], outputs: Record<string, string | undefined>): SyncProbes & { calls: string[] } {
+function probes(outputs: Record<string, string | undefined>): SyncProbes & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    fileExists: (path) => Promise.resolve(files.includes(path)),
     run: (command) => {
       calls.push(command);
       return Promise.resolve(outputs[command]);
@@ -17,24 +17,36 @@ function probes(files: string[], outputs: Record<string, string | undefined>): S
   };
 }
 
-void test('systemd-timesyncd flag file means synchronized without running anything', async () => {
-  const p = probes([TIMESYNCD_FLAG], {});
-  assert.equal(await probeSystemClockSync(p), true);
-  assert.deepEqual(p.calls, []);
+/** `adjtimex --print` as the Debian tool prints it. */
+function adjtimexOutput(status: number, maxerror: number): string {
+  return `         mode: 0\n       offset: 0\n    frequency: 0\n     maxerror: ${maxerror}\n     esterror: 0\n`
+    + `       status: ${status}\ntime_constant: 7\n    precision: 1\n return value = 0\n`;
+}
+
+void test('timedatectl NTPSynchronized (the kernel state timedated reads) decides when it answers', async () => {
+  assert.equal(await probeSystemClockSync(probes({ timedatectl: 'yes\n' })), true);
+  // After `date -s` the kernel says unsynchronized: nothing else overrules it.
+  const p = probes({ timedatectl: 'no\n', adjtimex: adjtimexOutput(0, 1000) });
+  assert.equal(await probeSystemClockSync(p), false);
+  assert.deepEqual(p.calls, ['timedatectl']);
 });
 
-void test('timedatectl NTPSynchronized=yes, or chrony with a normal leap status, means synchronized', async () => {
-  assert.equal(await probeSystemClockSync(probes([], { timedatectl: 'yes\n' })), true);
-  assert.equal(await probeSystemClockSync(probes([], { timedatectl: 'no\n', chronyc: 'Reference ID    : C0A80001\nLeap status     : Normal\n' })), true);
+void test('without timedatectl, adjtimex: STA_UNSYNC clear and a small maxerror mean synchronized', async () => {
+  assert.equal(await probeSystemClockSync(probes({ adjtimex: adjtimexOutput(0x2001, 250_000) })), true);
+  // What `date -s` leaves: STA_UNSYNC set, maxerror at its limit.
+  assert.equal(await probeSystemClockSync(probes({ adjtimex: adjtimexOutput(0x0040, 16_000_000) })), false);
+  assert.equal(adjtimexSynchronized(adjtimexOutput(0, 16_000_000)), false, 'maxerror at 16 s is not synchronized');
+  assert.equal(adjtimexSynchronized('garbage'), undefined);
 });
 
-void test('no, not synchronised, missing tools or errors all mean unsynchronized', async () => {
-  assert.equal(await probeSystemClockSync(probes([], { timedatectl: 'no\n', chronyc: 'Leap status     : Not synchronised\n' })), false);
-  assert.equal(await probeSystemClockSync(probes([], {})), false);
+void test('timesyncd\'s flag file and chrony are not evidence: no kernel reading means unsynchronized', async () => {
+  assert.equal(await probeSystemClockSync(probes({ chronyc: 'Leap status     : Normal\n' })), false);
+  assert.equal(await probeSystemClockSync(probes({ timedatectl: 'maybe\n', adjtimex: 'garbage' })), false);
+  assert.equal(await probeSystemClockSync(probes({})), false);
 });
 
 void test('assume-synced and assume-unsynced never probe; systemd mode uses the probes', async () => {
-  const p = probes([], { timedatectl: 'yes' });
+  const p = probes({ timedatectl: 'yes' });
   assert.equal(await createWallClock('assume-synced', { probes: p }).isSynchronized(), true);
   assert.equal(await createWallClock('assume-unsynced', { probes: p }).isSynchronized(), false);
   assert.deepEqual(p.calls, []);

@@ -38,7 +38,7 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
   let uptimeBefore: { seconds: number; atMonoMs: number } | undefined;
   try {
     const resource = await ctx.client.readResource({ timeoutMs: 2000 });
-    uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: performance.now() };
+    uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: ctx.clock.mono() };
   } catch {
     // A stalled, hung or cut read: no uptime from before. The moment of the action stands in
     // (below): a router that rebooted since shows an uptime shorter than the time since; one
@@ -52,14 +52,14 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     expected: plan.expected,
     expectAttemptCount: plan.expectAttemptCount,
     before: plan.before,
-    engagedAt: deadlineIn(0, ctx.services.now()),
+    engagedAt: deadlineIn(0, ctx.clock.wall(), undefined, ctx.clock.mono()),
   };
   const doing = plan.method === 'button' ? 'pressing the button' : 'cutting the power';
   await op.to('actuating', `${doing} via ${actuator.kind}`, undefined, engaged);
   let report: ActionReport;
   let detail: string;
   const edges: ActionEdge[] = [];
-  const actedAtMonoMs = performance.now();
+  const actedAtMonoMs = ctx.clock.mono();
   // The audit entries of the approval and of 'actuating' are appended once the first edge is
   // out (or the action ended without one), not before: a failure to append is reported, not
   // thrown, once 'actuating' is recorded; a bug is rethrown below.
@@ -92,6 +92,8 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     uptimeBefore: uptimeBefore ?? { seconds: 0, atMonoMs: actedAtMonoMs },
     timeoutMs: ctx.config.bootTimeoutMs,
     signal: ctx.signal,
+    now: () => ctx.clock.mono(),
+    sleep: (ms) => ctx.clock.sleep(ms, ctx.signal),
   });
   if (!back.back) {
     await ctx.alarm({ code: 'router-not-back', message: `router not back after ${Math.round(back.waitedMs / 1000)} s: ${back.lastError}`, operationId: op.record.id, severity: 'critical' });
@@ -135,7 +137,6 @@ async function actuatorFailed(
     return 'ended';
   }
   const first = edges[0];
-  const engagedMono = first?.monoMs ?? actedAtMonoMs;
   const releaseFailed = error instanceof RestoreFailedError;
   const what = releaseFailed ? `${plan.method === 'power' ? 'restoring power' : 'releasing the button'} FAILED` : 'released';
   const after = first ? `after the ${first.edge} edge` : `after a ${plan.method === 'power' ? 'cut' : 'press'} that may have reached the device (it failed before answering)`;
@@ -154,7 +155,8 @@ async function actuatorFailed(
       await op.to('failed', `power could not be restored: ${errorText(error)}`, { code: 'actuator-failed', message: errorText(error) });
       return 'ended';
     }
-    const offMs = Math.round(performance.now() - engagedMono);
+    // Counted from the start of the action (edges carry the actuator's own clock): at most a little long.
+    const offMs = Math.round(ctx.clock.mono() - actedAtMonoMs);
     ctx.logger.warn({ offMs }, 'power restored after the device came back');
     const report: ActionReport = { action: 'power-cycle', requestedMs: undefined, effectiveMs: offMs, clamped: false, edges };
     return { report, detail: `power restored after ${Math.round(offMs / 1000)} s off (the power actuator failed and came back)` };

@@ -5,7 +5,6 @@ import type { UpdatePhase } from '../../routeros/update-request.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
 import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
-import { monotonicNowMs } from '../../time/monotonic.js';
 import { Operation } from '../operation.js';
 import type { UpdateSession } from '../ports.js';
 import { timingOf, type FlowContext } from '../router-context.js';
@@ -50,10 +49,17 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
   const expected = expectedAfter(before, message.change);
   const timeoutMs = message.activationTimeoutSeconds * 1000;
   // The deadline counts from before the update is sent: conservative by the send latency.
-  const sentMono = monotonicNowMs();
-  const deadline = deadlineIn(timeoutMs, ctx.services.now(), undefined, sentMono);
+  const sentMono = ctx.clock.mono();
+  const deadline = deadlineIn(timeoutMs, ctx.clock.wall(), undefined, sentMono);
   await op.note({ attemptCountBefore: before.attemptCount, deadline, expected }, 'update-requested', { change: message.change, activationTimeoutSeconds: message.activationTimeoutSeconds });
-  const update = ctx.client.requestUpdate(message.change, message.activationTimeoutSeconds, { logger: ctx.logger, signal: ctx.signal });
+  // Our own update: the supervisor attributes its rise and closes it if the operation fails (own-update.ts).
+  const cancel = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, cancel.signal]);
+  const update = ctx.client.requestUpdate(message.change, message.activationTimeoutSeconds, { logger: ctx.logger, signal });
+  ctx.ownUpdate?.({
+    operationId: op.record.id, requestId: message.requestId, update, cancel: () => cancel.abort(),
+    attemptCount: before.attemptCount + 1, deadlineMono: sentMono + timeoutMs, before,
+  });
   // The update session ends by itself (reboot or timeout); its outcome is logged, never awaited blindly.
   update.outcome.then((outcome) => ctx.logger.info({ outcome: outcome.phase }, 'update session ended'), () => undefined);
   const first = await untilPendingOrOutcome(update);
@@ -96,7 +102,7 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
     return;
   }
   const actionMs = actionDurationMs(message.method, timingOf(ctx, message.method));
-  const time = checkTimeLeft(monotonicNowMs(), sentMono + timeoutMs, actionMs, ctx.policy.minActionMarginMs);
+  const time = checkTimeLeft(ctx.clock.mono(), sentMono + timeoutMs, actionMs, ctx.policy.minActionMarginMs);
   if (!time.ok) {
     await ctx.alarm({ code: 'too-late', message: time.detail, operationId: op.record.id, requestId: message.requestId, severity: 'warning' });
     await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
