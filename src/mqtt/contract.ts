@@ -111,6 +111,8 @@ export const REFUSAL_CODES = [
   // SSH and security-key (FIDO) signatures: docs/hardware-keys.md says when each applies.
   'ssh-key-mismatch', 'ssh-key-type-mismatch', 'ssh-wrong-namespace', 'ssh-wrong-application',
   'sk-presence-missing', 'sk-verification-missing', 'sk-counter-replayed',
+  // Maintenance windows (docs/maintenance-windows.md).
+  'outside-site-window', 'urgent-too-few-approvers', 'not-scheduled', 'schedule-full',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -120,6 +122,7 @@ export const ALARM_CODES = [
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
   'retained-order', 'revert-request', 'pending-change', 'no-baseline',
+  'schedule-clock-unsynced', 'schedule-router-changed',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
@@ -129,6 +132,7 @@ export const OPERATION_CODES = [
   'not-confirmed', 'identity-changed', 'identity-unknown', 'state-unwritable',
   'update-pending', 'update-sent', 'update-progress', 'update-confirmed', 'update-cancelled', 'update-rejected',
   'update-failed', 'update-aborted', 'update-connection-dropped',
+  'order-scheduled', 'schedule-cancelled',
 ] as const;
 
 /** `operation-<state>`: the code of a progress event without an error. */

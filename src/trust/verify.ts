@@ -19,6 +19,7 @@ import type { ReplayStore } from './replay-store.js';
 import type { SkCounterStore } from './ssh/sk-counters.js';
 import type { SkEvidence } from './ssh/sshsig-verify.js';
 import { checkRequester, countApprovers, requiredApprovals } from './approvers.js';
+import { checkSiteWindow } from './site-window-check.js';
 import type { Requirement } from './approvers.js';
 import type { TrustRoot } from './trust-root.js';
 
@@ -52,6 +53,8 @@ export interface VerifyContext {
    * so an order refused before acting (busy, unreachable, unwritable) has used nothing.
    */
   deferCommit?: boolean;
+  /** A change request or power cycle whose window has not opened (or a site window) is accepted with `opensAt`. */
+  schedulable?: boolean;
 }
 
 export interface Accepted<M extends SignedMessage> {
@@ -64,6 +67,8 @@ export interface Accepted<M extends SignedMessage> {
   requirement: Requirement;
   /** Records the nonce, id and rate budget as used (already done unless ctx.deferCommit); refuses on a race. */
   commit: () => Promise<void>;
+  /** Set when the order may not start yet (its window, or the site's): keep it and verify it again then. */
+  opensAt?: number;
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
@@ -126,6 +131,8 @@ async function settle<M extends SignedMessage>(
   clock: ClockReading,
   skEvidence: SkEvidence[],
 ): Promise<Accepted<M>> {
+  // Scheduled: the rate budget is the hour it starts in, checked then (commit uses the clock of then).
+  if (accepted.opensAt !== undefined) return accepted;
   if (!ctx.deferCommit) {
     await commit(accepted.message, ctx, clock, skEvidence);
     return accepted;
@@ -135,12 +142,18 @@ async function settle<M extends SignedMessage>(
   return { ...accepted, commit: () => commit(accepted.message, ctx, clock, skEvidence) };
 }
 
-/** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
-async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
+/**
+ * Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness,
+ * then the site's maintenance windows; `opensAt` when the order must wait (schedulable only).
+ */
+async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
+  const message = accepted.message;
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
-  checkFreshness(message, ctx, clock);
-  return clock;
+  const schedulable = ctx.schedulable === true && message.kind !== 'approval' && message.kind !== 'cancel';
+  const windowOpens = checkFreshness(message, { ...ctx, schedulable }, clock);
+  const opensAt = message.kind === 'cancel' ? undefined : checkSiteWindow(message, accepted, ctx.policy, clock, windowOpens, schedulable);
+  return { clock, accepted: opensAt === undefined ? accepted : { ...accepted, opensAt } };
 }
 
 function checkDigest(message: { digest: string }, computed: string): void {
@@ -157,8 +170,8 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     ctx.challenges?.check(message, ctx.router);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
   });
 }
 
@@ -173,8 +186,8 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
   });
 }
 
@@ -206,7 +219,7 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     const accepted = approvers(ctx, verified, message, needChange.required > need.required ? needChange : need);
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     if (pending) checkChangePolicy(pending, 'power', { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
   });
 }
