@@ -155,8 +155,11 @@ export const errorInfoSchema = z.strictObject({
 });
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
+/** What an answer can say of an order: an operation's state, or `scheduled` (waiting for its window). */
+export const ORDER_STATES = [...OPERATION_STATES, 'scheduled'] as const;
+
 export const progressDataSchema = z.strictObject({
-  state: z.enum(OPERATION_STATES),
+  state: z.enum(ORDER_STATES),
   router: z.string().optional(),
   operationId: z.string().optional(),
   final: z.boolean().describe('True on the last message for this request'),
@@ -285,6 +288,29 @@ export const orderChallengeMessageSchema = z.strictObject({
 });
 export type OrderChallengeMessage = z.infer<typeof orderChallengeMessageSchema>;
 
+/* ---------- outbound: scheduled orders (retained) ---------- */
+
+/**
+ * scheduled: every order of this agent waiting for its window (its own, or the site's),
+ * soonest first; an empty list when none waits. Published again on every change.
+ */
+export const scheduledMessageSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  at: isoTime,
+  orders: z.array(
+    z.strictObject({
+      requestId: z.string(),
+      router: z.string(),
+      kind: z.enum(['request', 'powercycle']),
+      opensAt: isoTime.describe('When the agent acts, if the router still matches and the clock is synchronized'),
+      closesAt: isoTime.describe('The order expires then if it has not started'),
+      scheduledAt: isoTime,
+      urgent: z.boolean().optional(),
+    }),
+  ),
+});
+export type ScheduledMessage = z.infer<typeof scheduledMessageSchema>;
+
 /* ---------- outbound: events stream ---------- */
 
 export const eventSchema = z.strictObject({
@@ -316,6 +342,7 @@ export const PUBLISH_RULES = {
   routerState: { qos: 1, retain: true },
   challenge: { qos: 1, retain: true },
   checkpoint: { qos: 1, retain: true },
+  scheduled: { qos: 1, retain: true },
   events: { qos: 1, retain: false },
   progress: { qos: 1, retain: false },
   inbound: { qos: 1, retain: false },

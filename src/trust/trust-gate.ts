@@ -4,7 +4,7 @@ import type { WallClock } from '../time/wall-clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
 import { parseEnvelope, unverifiedPayload } from './jws.js';
 import { ChallengeBook } from './challenge-book.js';
-import type { Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
+import type { Cancel, Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
 import { NonceStore } from './nonce-store.js';
 import { RateLimiter } from './rate-limit.js';
 import { refuse, TrustError } from './refusal.js';
@@ -13,7 +13,7 @@ import { ReplayStore } from './replay-store.js';
 import { SkCounterStore } from './ssh/sk-counters.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
-import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
+import { verifyApproval, verifyCancel, verifyChangeRequest, verifyPowerCycle } from './verify.js';
 import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 export interface TrustGateOptions {
@@ -79,6 +79,8 @@ export class TrustGate {
       // The supervisor commits (nonce, id, rate budget) only when the operation really starts.
       deferCommit: true,
       rateLimiter: this.rateLimiter,
+      // An order whose window (or the site's) has not opened is accepted with opensAt: the agent schedules it.
+      schedulable: true,
     };
   }
 
@@ -91,7 +93,7 @@ export class TrustGate {
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<Verdict<M>> {
+  async #guard<M extends ChangeRequest | Approval | PowerCycle | Cancel>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<Verdict<M>> {
     let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
@@ -104,6 +106,11 @@ export class TrustGate {
 
   verifyChangeRequest(bytes: Uint8Array | string): Promise<Verdict<ChangeRequest>> {
     return this.#guard(bytes, (router) => verifyChangeRequest(bytes, this.#context(router)));
+  }
+
+  /** A signed cancel of a scheduled order; commit() remembers its id (no rate budget). */
+  verifyCancel(bytes: Uint8Array | string): Promise<Verdict<Cancel>> {
+    return this.#guard(bytes, (router) => verifyCancel(bytes, this.#context(router)));
   }
 
   verifyPowerCycle(bytes: Uint8Array | string): Promise<Verdict<PowerCycle>> {

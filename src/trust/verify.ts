@@ -7,7 +7,7 @@ import { parseEnvelope, verifyEnvelope } from './jws.js';
 import type { VerifiedEnvelope } from './jws.js';
 import { TYP } from './messages.js';
 import { readMessage } from './message-read.js';
-import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import type { Approval, Cancel, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
 import type { ChallengeBook } from './challenge-book.js';
 import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
@@ -221,5 +221,23 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     if (pending) checkChangePolicy(pending, 'power', { ...ctx.router, policy: ctx.policy });
     const fresh = await readFresh(accepted, ctx);
     return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
+  });
+}
+
+/**
+ * 4. A cancel of a scheduled order: approvers' threshold (the base one: it only stops
+ * something), requester never counts, fresh by wall time or an order challenge. It takes
+ * no rate budget; its own id is remembered when the scheduler applies it (commit).
+ */
+export function verifyCancel(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<Cancel>> {
+  return asVerdict(async () => {
+    const verified = await verifySigned(bytes, TYP.cancel, ctx);
+    const message = readMessage('cancel', verified.payload);
+    checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
+    const base = ctx.trustRoot.threshold('approver');
+    const accepted = approvers(ctx, verified, message, { required: base, because: [`approver threshold ${base}`] });
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, { ...ctx, rateLimiter: undefined }, fresh.clock, verified.skEvidence);
   });
 }
