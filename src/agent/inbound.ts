@@ -176,7 +176,8 @@ export class InboundDispatcher {
       return schedule ? schedule.cancel({ ...verdict, message }, digest, supervisor.name) : { ok: false, code: 'not-scheduled', message: 'this agent keeps no scheduled orders' };
     }
     // An id that waits (or waited) for its window is never accepted again under other bytes.
-    if (schedule?.holds(message.requestId)) return { ok: false, code: 'replayed', message: `request id ${message.requestId} was already scheduled here` };
+    const held = schedule?.answerHeld(message.requestId, digest);
+    if (held) return held;
     if (verdict.opensAt !== undefined) {
       if (!schedule) return { ok: false, code: 'not-yet-valid', message: `the window opens at ${new Date(verdict.opensAt).toISOString()}` };
       const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };

@@ -110,6 +110,14 @@ void test('an order sent before its window is scheduled, survives a restart and 
 
   await e2e.stopAgent();
   await e2e.startAgent();
+  // The same bytes again after the restart (a redelivery): answered `scheduled` again, not refused.
+  const seenBefore = e2e.observer.seen.length;
+  await e2e.publish('request', jws);
+  const again2 = await e2e.observer.waitFor(
+    (m) => e2e.observer.seen.indexOf(m) >= seenBefore && m.topic === e2e.topics.progress(requestId) && m.payload.includes(digest),
+    'answer to the redelivery',
+  );
+  assert.equal((JSON.parse(again2.payload) as AgentResponse).data.state, 'scheduled', again2.payload);
   await sleep(500); // several schedule checks: nothing acts before the window
   assert.equal(e2e.powerCuts, 0);
   clock.offset = 10 * MINUTE + 1000;

@@ -77,15 +77,26 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     await this.#checking;
   }
 
-  /** The id belongs to an order scheduled here (waiting or ended): the same id is not accepted again. */
-  holds(requestId: string): boolean {
-    return this.deps.book.get(requestId) !== undefined;
+  /**
+   * An order whose request id was scheduled here: the same bytes again (a redelivery after a
+   * restart) are answered `scheduled` again while they wait; anything else under that id is
+   * `replayed`. Undefined: the id is not held here.
+   */
+  answerHeld(requestId: string, digest: string): StartVerdict | undefined {
+    const held = this.deps.book.get(requestId);
+    if (!held) return undefined;
+    if (held.digest !== digest || held.state !== 'scheduled') {
+      return { ok: false, code: 'replayed', message: `request id ${requestId} was already scheduled here (${held.state})` };
+    }
+    this.deps.publisher.progress(requestId, { state: 'scheduled', router: held.router, final: false, inReplyTo: digest, detail: `already scheduled: acts when the window opens at ${iso(held.opensAt)}` });
+    return { ok: true };
   }
 
   /** Keeps a verified order whose window has not opened (accepted.opensAt), after reading what the router shows. */
   async schedule(kind: 'request' | 'powercycle', accepted: Scheduled, digest: string, payload: Uint8Array, router: ScheduledRouter): Promise<StartVerdict> {
     const message = accepted.message;
-    if (this.holds(message.requestId)) return { ok: false, code: 'replayed', message: `request id ${message.requestId} is already scheduled here` };
+    const held = this.answerHeld(message.requestId, digest);
+    if (held) return held;
     if (this.deps.book.waiting().length >= MAX_SCHEDULED) {
       return { ok: false, code: 'schedule-full', message: `${MAX_SCHEDULED} orders already wait for their windows on this agent; cancel one or send it later` };
     }
@@ -163,6 +174,7 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     }
     const bytes = Buffer.from(order.payload, 'base64url');
     const verdict = order.kind === 'request' ? await this.deps.gate.verifyChangeRequest(bytes) : await this.deps.gate.verifyPowerCycle(bytes);
+    if (!verdict.ok && TRY_AGAIN.has(verdict.reason)) return this.retryLater(order, verdict.detail);
     if (!verdict.ok) return void (await this.end(order, verdict.reason === 'expired' ? 'expired' : 'failed', verdict.detail, verdict.reason));
     if (verdict.opensAt !== undefined) return void (await this.deps.book.postpone(order.requestId, verdict.opensAt));
     const drift = await this.drift(order, router);
