@@ -218,3 +218,22 @@ void test('outside the site windows only an urgent order with the urgent approve
   assert.equal(final.data.state, 'done', JSON.stringify(final));
   assert.equal(e2e.powerCuts, 1);
 });
+
+void test('a router that changed while the order waited (someone requested a change): no action, a security alarm', async (t) => {
+  const { e2e, clock } = await site(t);
+  const opens = Date.now() + 5 * MINUTE;
+  const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 60 * MINUTE } });
+  const digest = await e2e.publish('request', jws);
+  await scheduledAnswer(e2e, requestId);
+  // Someone else asks the router for a change: attempt-count rises (the agent opens a challenge for it).
+  e2e.otherClientUpdate({ enable: ['fetch'] });
+  await e2e.challenge();
+  clock.offset = 5 * MINUTE + 1000;
+  const final = await finalTo(e2e, requestId, digest);
+  assert.equal(final.data.state, 'failed', JSON.stringify(final));
+  assert.equal(final.error?.code, 'schedule-router-changed');
+  assert.match(final.error?.message ?? '', /attempt-count is 1, it was 0/);
+  const alarm = await e2e.observer.waitFor((m) => m.topic === e2e.topics.events && m.payload.includes('"schedule-router-changed"'), 'alarm');
+  assert.match(alarm.payload, /"security"/);
+  assert.equal(e2e.powerCuts, 0);
+});
