@@ -54,8 +54,8 @@ type Scheduled = Accepted<ChangeRequest> | Accepted<PowerCycle>;
 export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
   #timer: NodeJS.Timeout | undefined;
   #checking: Promise<void> | undefined;
-  /** Request ids being opened now: a cancel arriving meanwhile is too late. */
-  readonly #opening = new Set<string>();
+  /** Request ids being opened or cancelled now: one of the two, never both (a cancel then is too late). */
+  readonly #busy = new Set<string>();
   /** Request id → wall ms before which a retry is not tried. */
   readonly #retryAt = new Map<string, number>();
 
@@ -128,15 +128,20 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
   async cancel(accepted: Accepted<Cancel>, digest: string, router: string): Promise<StartVerdict> {
     const target = accepted.message.cancels;
     const order = this.deps.book.get(target);
-    if (order?.state !== 'scheduled' || order.router !== router || this.#opening.has(target)) {
+    if (order?.state !== 'scheduled' || order.router !== router || this.#busy.has(target)) {
       const why = !order || order.router !== router ? 'no such order is scheduled for this router' : order.state === 'scheduled' ? 'it is starting now' : `it has ${order.state}`;
       return { ok: false, code: 'not-scheduled', message: `cannot cancel ${target}: ${why}` };
     }
-    const committed = await commitOrder(accepted);
-    if (!committed.ok) return committed;
-    const names = accepted.approverNames.join(', ');
-    if (!(await this.end(order, 'cancelled', `cancelled by ${names} (cancel ${accepted.message.requestId})`, 'schedule-cancelled'))) {
-      return { ok: false, code: 'not-scheduled', message: `cannot cancel ${target}: it started or ended meanwhile` };
+    this.#busy.add(target);
+    try {
+      const committed = await commitOrder(accepted);
+      if (!committed.ok) return committed;
+      const names = accepted.approverNames.join(', ');
+      if (!(await this.end(order, 'cancelled', `cancelled by ${names} (cancel ${accepted.message.requestId})`, 'schedule-cancelled'))) {
+        return { ok: false, code: 'not-scheduled', message: `cannot cancel ${target}: it started or ended meanwhile` };
+      }
+    } finally {
+      this.#busy.delete(target);
     }
     this.deps.publisher.progress(accepted.message.requestId, { state: 'done', router, final: true, inReplyTo: digest, detail: `scheduled order ${target} cancelled` });
     return { ok: true };
@@ -153,8 +158,10 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
       const now = this.deps.clock.now();
       for (const order of this.deps.book.waiting()) {
         if (order.opensAt > now || (this.#retryAt.get(order.requestId) ?? 0) > now) continue;
-        this.#opening.add(order.requestId);
-        await this.open(order).finally(() => this.#opening.delete(order.requestId));
+        // Read again: a cancel may have ended it while an earlier order was opening.
+        if (this.deps.book.get(order.requestId)?.state !== 'scheduled' || this.#busy.has(order.requestId)) continue;
+        this.#busy.add(order.requestId);
+        await this.open(order).finally(() => this.#busy.delete(order.requestId));
       }
       if (await this.deps.clock.isSynchronized()) await this.deps.book.prune(this.deps.clock.now());
     } catch (error) {
