@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentResponse, ScheduledMessage } from '../../src/mqtt/contract.js';
+import { brokerSettings } from '../../src/operator/broker.js';
+import { showStatus } from '../../src/operator/status.js';
 import type { WallClock } from '../../src/time/wall-clock.js';
 import { buildCancel, buildChange, buildChangeRequest } from '../../src/trust/drafts.js';
 import { TYP } from '../../src/trust/messages.js';
@@ -101,6 +103,14 @@ void test('an order sent before its window is scheduled, survives a restart and 
   assert.match(answer.data.detail ?? '', new RegExp(iso(opens).slice(0, 16)));
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.scheduled && m.retain === false && m.payload.includes(requestId), 'retained scheduled list');
   assert.deepEqual(scheduledList(e2e)?.map((o) => [o.requestId, o.opensAt]), [[requestId, iso(opens)]]);
+  // `dmconfirm status` shows it with its window, from the retained topic.
+  let shown = '';
+  const status = await showStatus(brokerSettings({ broker: e2e.broker.url }, 'test'), {
+    ...{ base: 'dmconfirm/v1', json: false, watch: false, connectTimeoutMs: 10_000, quietMs: 500, maxSettleMs: 10_000 },
+    ...{ out: { write: (text: string) => void (shown += text) }, err: { write: () => undefined } },
+  });
+  assert.equal(status.code, 0, shown);
+  assert.match(shown, new RegExp(`lab/pi-demo {2}hap1 {2}request ${requestId} {2}window ${iso(opens)} \\.\\. `));
 
   // The same request id under other bytes is never scheduled twice.
   const again = await order(e2e, { window: { notBefore: opens, notAfter: opens + 60 * MINUTE }, requestId, enable: 'fetch' });
