@@ -75,6 +75,16 @@ async function scheduledAnswer(e2e: E2E, requestId: string): Promise<AgentRespon
   return JSON.parse(seen.payload) as AgentResponse;
 }
 
+/** A site with an order scheduled to open in five minutes (for an hour), answered `scheduled`. */
+async function scheduledIn5Minutes(t: { after: (fn: () => Promise<void>) => void }) {
+  const { e2e, clock } = await site(t);
+  const opens = Date.now() + 5 * MINUTE;
+  const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 60 * MINUTE } });
+  const digest = await e2e.publish('request', jws);
+  await scheduledAnswer(e2e, requestId);
+  return { e2e, clock, opens, requestId, digest };
+}
+
 /** The final answer to exactly these bytes (the same request id may carry refusals of other bytes). */
 async function finalTo(e2e: E2E, requestId: string, digest: string): Promise<AgentResponse> {
   const seen = await e2e.observer.waitFor((m) => {
@@ -161,11 +171,7 @@ void test('a clock not synchronized when the window opens: nothing happens, an a
 });
 
 void test('a signed cancel removes a scheduled order before it starts; too few approvers cannot', async (t) => {
-  const { e2e, clock } = await site(t);
-  const opens = Date.now() + 5 * MINUTE;
-  const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 60 * MINUTE } });
-  const digest = await e2e.publish('request', jws);
-  await scheduledAnswer(e2e, requestId);
+  const { e2e, clock, opens, requestId, digest } = await scheduledIn5Minutes(t);
 
   const weak = await cancel(e2e, requestId, e2e.site.team.approvers.slice(0, 1));
   const weakAnswer = await e2e.finalAnswer(weak);
@@ -230,11 +236,7 @@ void test('outside the site windows only an urgent order with the urgent approve
 });
 
 void test('a router that changed while the order waited (someone requested a change): no action, a security alarm', async (t) => {
-  const { e2e, clock } = await site(t);
-  const opens = Date.now() + 5 * MINUTE;
-  const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 60 * MINUTE } });
-  const digest = await e2e.publish('request', jws);
-  await scheduledAnswer(e2e, requestId);
+  const { e2e, clock, requestId, digest } = await scheduledIn5Minutes(t);
   // Someone else asks the router for a change: attempt-count rises (the agent opens a challenge for it).
   e2e.otherClientUpdate({ enable: ['fetch'] });
   await e2e.challenge();
