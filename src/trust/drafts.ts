@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
 import { changeDigest, deviceModeChangeSchema } from './change.js';
-import { approvalSchema, changeRequestSchema, powerCycleSchema } from './messages.js';
-import type { Approval, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
+import { approvalSchema, cancelSchema, changeRequestSchema, powerCycleSchema } from './messages.js';
+import type { Approval, Cancel, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
 import type { SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
 import { parseRosDuration } from '../routeros/duration.js';
@@ -97,6 +97,8 @@ export interface CommonOptions {
   requestId?: string;
   /** Bind to a challenge the agent published: freshness without wall time. */
   challenge?: Challenge;
+  /** May act outside the site's maintenance windows (with the site's urgent approver count). */
+  urgent?: boolean;
 }
 
 /** The reference a request or power cycle carries to a challenge of the same agent and router. */
@@ -122,6 +124,7 @@ function target(options: Omit<CommonOptions, 'requester'>) {
     router: options.router,
     issuedAt: new Date(options.now).toISOString(),
     ...(window ? { window } : {}),
+    ...(options.urgent ? { urgent: true as const } : {}),
   };
 }
 
@@ -184,6 +187,17 @@ export function buildPowerCycle(
     kind: 'power-cycle',
     reason: options.reason,
     ...(pending ? { acceptPending: pending.expect ? { expect: pending.expect, digest: changeDigest(pending.expect) } : {} } : {}),
+    ...(options.note ? { note: options.note } : {}),
+    ...challengeRef(options),
+  });
+}
+
+/** A cancel of a scheduled order (by its request id), signed by approvers. */
+export function buildCancel(options: Omit<CommonOptions, 'urgent'> & { cancels: string; note?: string }): Cancel {
+  return validated(cancelSchema, {
+    ...common(options),
+    kind: 'cancel',
+    cancels: options.cancels,
     ...(options.note ? { note: options.note } : {}),
     ...challengeRef(options),
   });

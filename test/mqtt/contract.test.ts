@@ -19,6 +19,8 @@ void test('every topic of an agent parses back to what built it', () => {
     [t.request, { kind: 'request' }],
     [t.approval, { kind: 'approval' }],
     [t.powercycle, { kind: 'powercycle' }],
+    [t.cancel, { kind: 'cancel' }],
+    [t.scheduled, { kind: 'scheduled' }],
     [t.routerState('core-1'), { kind: 'routerState', router: 'core-1' }],
     [t.challenge('core-1'), { kind: 'challenge', router: 'core-1' }],
     [t.orderChallenge('core-1'), { kind: 'orderChallenge', router: 'core-1' }],
@@ -28,7 +30,7 @@ void test('every topic of an agent parses back to what built it', () => {
   for (const [topic, expected] of cases) {
     assert.deepEqual(parseTopic(base, topic), { site: 'berlin', agent: 'pi-1', ...expected }, topic);
   }
-  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.challengeRequest]);
+  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.cancel, t.challengeRequest]);
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {
@@ -43,7 +45,9 @@ void test('values that would reshape a topic are refused', () => {
   assert.throws(() => agentTopics(base, 's', 'a').progress('#'), TopicError);
   assert.throws(() => agentTopics(base, 's', 'a').routerState(''), TopicError);
   assert.throws(() => agentTopics('a/#', 's', 'a'), TopicError);
-  assert.deepEqual(fleetSubscriptions(base), [`${base}/+/+/status`, `${base}/+/+/routers/+/state`, `${base}/+/+/routers/+/challenge`]);
+  assert.deepEqual(fleetSubscriptions(base), [
+    `${base}/+/+/status`, `${base}/+/+/routers/+/state`, `${base}/+/+/routers/+/challenge`, `${base}/+/+/scheduled`,
+  ]);
 });
 
 void test('the correlation of an inbound message: request id from the signed payload, digest of the exact bytes', async () => {

@@ -25,6 +25,7 @@ export function registerPowerCycle(program: Command): void {
       '--accept-pending [spec]',
       'cut even though attempt-count shows a pending change; spec: the device-mode expected afterwards, e.g. "container=yes" (none: unchanged)',
     )
+    .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
     .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
     .action(
       cliAction(async (o: PowerCycleOptions) => {

@@ -38,6 +38,7 @@ export function registerApprove(program: Command): void {
       'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)',
     )
     .option('--not-after <time>', 'optional expiry (needs a synchronized agent clock; the nonce alone needs none)')
+    .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
     .option('--out <file>', 'where to write the approval (default: print it)')
     .option('--force', 'overwrite --out')
     .action(
@@ -59,6 +60,7 @@ export function registerApprove(program: Command): void {
           expect,
           method,
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
+          ...(o.urgent ? { urgent: true } : {}),
         });
         // An approval has no requester: the change was asked for on the router; every signer approves.
         await (wantsPublish(o)

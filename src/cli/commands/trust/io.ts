@@ -89,7 +89,7 @@ export async function loadKeyOption(path: string): Promise<SigningKey> {
 export function describeSigned(m: SignedMessage): string {
   const router = m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`;
   const target = `agent ${m.agent}, router ${router}`;
-  const when = m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '';
+  const when = (m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '') + (m.urgent ? ' URGENT' : '');
   switch (m.kind) {
     case 'change-request':
       return (
@@ -104,6 +104,8 @@ export function describeSigned(m: SignedMessage): string {
       );
     case 'power-cycle':
       return `power cycle ${m.requestId} (${m.reason}) on ${target}${when}; requested by ${m.requester.name}`;
+    case 'cancel':
+      return `cancel ${m.requestId} of scheduled order ${m.cancels} on ${target}${when}; requested by ${m.requester.name}`;
   }
 }
 
