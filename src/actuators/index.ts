@@ -30,6 +30,8 @@ export interface CreateActuatorDeps extends ActuatorDeps, PoeDeps {
   portFactory?: PortFactory;
   /** Where gpioset/gpiodetect live (tests); PATH otherwise. */
   gpioToolDir?: string;
+  /** util-linux chrt for real-time timed presses (tests); `chrt` on PATH otherwise. */
+  chrtTool?: string;
 }
 
 /** Builds the driver a configuration names. No side effects: hardware is touched in start(). */
@@ -44,6 +46,7 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
         chipLabel: config.chipLabel,
         backend: config.backend,
         toolDir: deps.gpioToolDir,
+        chrtTool: deps.chrtTool,
         logger,
       });
       return new RelayActuator('gpio', name, config.wiring, output, config.timing, deps);
