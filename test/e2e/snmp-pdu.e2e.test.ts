@@ -14,7 +14,7 @@ import type { SimulatedSite } from '../../src/demo/site.js';
 import { daemon } from './fault-matrix.js';
 import { E2E } from './harness.js';
 
-const OFF_MS = 3000;
+const OFF_MS = 5000; // APC rPDUOutletConfigRebootDuration: 5..60 s
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -80,7 +80,7 @@ void test('SNMP PDU: signed request, the PDU times the cut, the router comes bac
   assert.equal(state.deviceMode.features.container, true);
   // The audit keeps the PDU's own timing of the cut, as read back.
   const audit = readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8');
-  assert.match(audit, /"device":\{"timedBy":"device","plannedOffMs":3000,"observedOffMs":\d+,"resolutionMs":250,"onTime":true\}/);
+  assert.match(audit, new RegExp(`"device":\\{"timedBy":"device","plannedOffMs":${OFF_MS},"observedOffMs":\\d+,"resolutionMs":250,"onTime":true\\}`));
   assert.match(audit, /outlet-on-by-device-after-\d+ms/);
 });
 
