@@ -57,7 +57,7 @@ for (const mib of ['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton'] as const) {
     assert.equal(report.device?.timedBy, 'device');
     assert.equal(report.device?.onTime, true);
     assert.equal(report.device?.plannedOffMs, plannedS * 1000);
-    assert.ok(report.device.observedOffMs >= plannedS * 1000, `observed ${report.device.observedOffMs} ms`);
+    assert.ok(report.device.observedOffMs >= plannedS * 1000 - 100, `observed ${report.device.observedOffMs} ms`);
     // One reboot command; the power came back by the PDU's timer, not by a command of ours.
     assert.deepEqual(sim.commands, [{ outlet: 3, command: 'reboot' }]);
     assert.deepEqual(sim.switches.map((s) => [s.outlet, s.on, s.by]), [[3, false, 'command'], [3, true, 'timer']]);
@@ -85,7 +85,7 @@ void test('an APC MasterSwitch given 8 s would keep 5 s: the agent sets 10 s and
   const report = await power.powerCycle();
   assert.equal(sim.outlets.get(3)!.rebootSeconds, 10);
   assert.equal(report.device?.plannedOffMs, 10_000);
-  assert.ok(report.device.observedOffMs >= 10_000, `observed ${report.device.observedOffMs} ms`);
+  assert.ok(report.device.observedOffMs >= 10_000 - 100, `observed ${report.device.observedOffMs} ms`);
 });
 
 void test('SNMPv3 authPriv (SHA/AES) drives the outlet; a wrong privacy key gets no answer and switches nothing', async (t) => {
