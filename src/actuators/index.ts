@@ -13,7 +13,8 @@ import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
 import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
 import { TasmotaOutlet } from './tasmota.js';
-import { ShellyOutlet } from './shelly.js';
+import { ShellyHttpRpc, ShellyOutlet } from './shelly.js';
+import { ShellyMqttRpc } from './shelly-mqtt.js';
 import { RaritanOutlet } from './raritan.js';
 import { NetioOutlet } from './netio.js';
 import type { Actuator, ActuatorDeps } from './types.js';
@@ -99,8 +100,12 @@ export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefine
       return new SnmpOutlet(config);
     case 'tasmota':
       return new TasmotaOutlet(config);
-    case 'shelly':
-      return new ShellyOutlet(config);
+    case 'shelly': {
+      const rpc = config.broker
+        ? new ShellyMqttRpc(config.broker, config.topicPrefix!, config.timeoutMs)
+        : new ShellyHttpRpc(config.url!, config.password, config.timeoutMs);
+      return new ShellyOutlet(config, rpc);
+    }
     case 'raritan':
       return new RaritanOutlet(config);
     case 'netio':
