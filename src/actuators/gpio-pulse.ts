@@ -26,7 +26,7 @@ export interface ChildCommand {
 /**
  * SCHED_FIFO priority of the timing child: above every normal task, below the kernel's
  * threaded interrupt handlers (50). Measured (bench/press.ts, every core busy): at normal
- * priority the child's nanosleep wake-up waits behind the busy tasks, 20-35 ms at p99;
+ * priority the child's nanosleep wake-up waits behind the busy tasks, 20-100 ms at p99;
  * at real-time priority it runs at once.
  */
 export const PRESS_RT_PRIORITY = 20;
