@@ -143,7 +143,7 @@ const rtAllowed = ((): boolean => {
 })();
 
 // Measured in bench/press.ts: with every core busy, a timing child at normal priority wakes
-// from its hold 20-60 ms late at p99; at SCHED_FIFO it wakes at once.
+// from its hold 20-100 ms late at p99; at SCHED_FIFO it wakes at once.
 void test('a timed press runs its child at real-time priority (SCHED_FIFO) where allowed', { skip: rtAllowed ? false : 'chrt --fifo not allowed here' }, async () => {
   const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
   const policies = logPolicy(tools.dir);
