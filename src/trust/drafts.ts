@@ -7,7 +7,7 @@ import type { Approval, ChangeRequest, Challenge, PowerCycle, Requester, RouterR
 import type { SignedMessage } from './messages.js';
 import { refuse } from './refusal.js';
 import { parseRosDuration } from '../routeros/duration.js';
-import { notOneOf } from '../cli/did-you-mean.js';
+import { notOneOf } from '../text/did-you-mean.js';
 
 /** Pure builders for the operator CLI: options in, a schema-valid payload out. */
 
