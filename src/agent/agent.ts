@@ -19,8 +19,9 @@ import { Publisher } from './publisher.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
 import { AgentRunningError, acquireRunLock } from './run-lock.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = PACKAGE_VERSION;
 
 export interface AgentOptions {
   logger: Logger;

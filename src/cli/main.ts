@@ -4,12 +4,13 @@ import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
 import { applyOperatorSettings } from './operator-defaults.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 
 const program = new Command();
 program
   .name('dmconfirm')
   .description('Confirm MikroTik RouterOS device-mode changes at unattended sites, only with signed approval')
-  .version('0.1.0');
+  .version(PACKAGE_VERSION);
 
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
