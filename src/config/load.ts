@@ -48,7 +48,7 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   const result = withSecretContext({ baseDir: dirname(path), credentialsDirectory: env.CREDENTIALS_DIRECTORY }, () =>
     configSchema.safeParse(raw),
   );
-  if (!result.success) throw new ConfigError(path, problemsFrom(result.error));
+  if (!result.success) throw new ConfigError(path, problemsFrom(result.error, raw));
   return { config: resolvePaths(result.data, dirname(path)), file: path, envOverrides: applied };
 }
 
