@@ -35,6 +35,7 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: ['request', '--agent', 'pi1', '--router-serial', 'HF1', '--router-system-id', 'X', '--key', 'alice.key', '--method', 'button', '--enable', 'fetch'], option: '--router-serial/--router-system-id' },
   { args: ['request', '--agent', 'pi1', '--router-serial', 'HF1', '--requester', 'no body', '--method', 'button', '--enable', 'fetch'], option: '--requester' },
   { args: [...REQ, '--enable', 'fetch', '--method', 'buton'], option: '--method' },
+  { args: [...REQ, '--enable', 'fetch', '--challenge', '{"v":2}'], option: '--challenge' },
   { args: [...PC, '--note', 'x'.repeat(501)], option: '--note' },
   { args: [...PC, '--accept-pending', 'mode=roze'], option: '--accept-pending' },
   { args: [...PC, '--accept-pending', 'contianer=yes'], option: '--accept-pending' },
