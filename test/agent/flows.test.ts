@@ -204,7 +204,8 @@ void test('recovery: an operation that had not acted is cancelled, nothing actua
 
 void test('recovery: an operation caught mid-reboot is waited for and verified without acting again', async (t) => {
   const rig = await flowRig(t);
-  const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false };
+  // As expectedAfter writes it: flagging-enabled and allowed-versions too (a record without them cannot verify).
+  const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false, flaggingEnabled: true, allowedVersions: '' };
   const record = journaled('rebooting', { actuatorEngaged: true, expected: unchanged, before: unchanged, expectAttemptCount: 0, engagedAt: deadlineIn(0, new Date(), undefined, monotonicNowMs() - 10_000) });
   rig.router.boot(); // engaged 10 s ago; it rebooted while the agent was away
   await recoverOperation(rig.ctx, record);
