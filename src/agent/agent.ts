@@ -23,8 +23,9 @@ import { StateHealth } from './state-health.js';
 import { AgentRunningError, acquireRunLock } from './run-lock.js';
 import { ScheduleBook } from './schedule/schedule-book.js';
 import { Scheduler } from './schedule/scheduler.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = PACKAGE_VERSION;
 
 export interface AgentOptions {
   logger: Logger;

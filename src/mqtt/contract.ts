@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { challengeSchema as signedChallengeSchema, routerRefSchema } from '../trust/messages.js';
-import { parseStrict, StrictJsonError } from '../trust/strict-json.js';
+import { parseStrict, strictJson, StrictJsonError } from '../trust/strict-json.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
 
@@ -49,12 +49,16 @@ export function messageDigest(payload: Uint8Array | string): string {
 
 export function inboundCorrelation(payload: Uint8Array | string): InboundCorrelation {
   const digest = messageDigest(payload);
+  // Read with the one strict parser (src/trust/strict-json.ts), as the verifier will: a message
+  // with two requestIds, or a payload that is not canonical base64url, names no request id
+  // here either, so its answer can never land on another operation's topic.
   try {
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-    const outer = JSON.parse(text) as { payload?: unknown };
-    if (typeof outer.payload !== 'string') return { requestId: undefined, digest };
-    const inner = JSON.parse(Buffer.from(outer.payload, 'base64url').toString('utf8')) as { requestId?: unknown };
-    const id = inner.requestId;
+    const outer = strictJson(payload);
+    const b64 = (outer as { payload?: unknown } | null)?.payload;
+    if (typeof b64 !== 'string' || !/^[A-Za-z0-9_-]+$/.test(b64)) return { requestId: undefined, digest };
+    const bytes = Buffer.from(b64, 'base64url');
+    if (bytes.toString('base64url') !== b64) return { requestId: undefined, digest };
+    const id = (strictJson(bytes) as { requestId?: unknown } | null)?.requestId;
     return { requestId: typeof id === 'string' && correlationId.safeParse(id).success ? id : undefined, digest };
   } catch {
     return { requestId: undefined, digest };

@@ -21,7 +21,12 @@ export const DEFAULT_BASE_TOPIC = 'dmconfirm/v1';
 const LEVEL = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export class TopicError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the bad value is ('base topic', 'site', 'agent id', ...), for callers that name it their way. */
+    readonly what?: string,
+    readonly value?: string,
+  ) {
     super(message);
     this.name = 'TopicError';
   }
@@ -29,13 +34,13 @@ export class TopicError extends Error {
 
 /** Rejects values that would change the shape of a topic (wildcards, separators). */
 export function topicLevel(value: string, what: string): string {
-  if (!LEVEL.test(value)) throw new TopicError(`${what} "${value}" cannot be an MQTT topic level`);
+  if (!LEVEL.test(value)) throw new TopicError(`${what} "${value}" cannot be an MQTT topic level`, what, value);
   return value;
 }
 
 function trimBase(base: string): string {
   const trimmed = base.replace(/\/+$/, '');
-  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`);
+  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`, 'base topic', base);
   return trimmed;
 }
 

@@ -24,6 +24,9 @@ export const routerRefSchema = z
   .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), { message: 'give exactly one of serial, systemId' });
 export type RouterRef = z.infer<typeof routerRefSchema>;
 
+/** RouterOS's own bounds for a device-mode update's activation timeout (10s..1d). */
+export const ACTIVATION_TIMEOUT_SECONDS = { min: 10, max: 86_400 } as const;
+
 export const windowSchema = z
   .strictObject({ notBefore: timestamp.optional(), notAfter: timestamp.optional() })
   .refine((w) => w.notBefore !== undefined || w.notAfter !== undefined, { message: 'a window needs notBefore or notAfter' })
@@ -68,7 +71,7 @@ export const changeRequestSchema = z.strictObject({
   change: deviceModeChangeSchema,
   digest: z.string(),
   method: z.enum(['button', 'power']),
-  activationTimeoutSeconds: z.number().int().min(10).max(86_400),
+  activationTimeoutSeconds: z.number().int().min(ACTIVATION_TIMEOUT_SECONDS.min).max(ACTIVATION_TIMEOUT_SECONDS.max),
   challenge: challengeRefSchema.optional(),
 });
 export type ChangeRequest = z.infer<typeof changeRequestSchema>;

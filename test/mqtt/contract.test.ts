@@ -64,6 +64,24 @@ void test('the correlation of an inbound message: request id from the signed pay
   assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
 });
 
+// The correlation reads a message with the verifier's strict parser: whatever the verifier would
+// read differently (or refuse) names no request id, so no answer lands on another operation's topic.
+void test('the correlation names no request id for a message two parsers could read differently', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64url');
+  const envelope = (payload: string, extra = '') => `{"payload":"${payload}"${extra},"signatures":[]}`;
+  assert.equal(inboundCorrelation(envelope(b64('{"requestId":"abcdefgh-1"}'))).requestId, 'abcdefgh-1');
+  const unread = [
+    envelope(b64('{"requestId":"abcdefgh-1","requestId":"abcdefgh-2"}')), // duplicate member in the payload
+    envelope(b64('{"requestId":"abcdefgh-1"}'), `,"payload":"${b64('{"requestId":"abcdefgh-2"}')}"`), // two payloads
+    envelope(b64('{"__proto__":{},"requestId":"abcdefgh-1"}')),
+    envelope(b64('{"requestId":"abcdefgh-1","n":1.0}')), // a non-canonical number
+    envelope(b64('{"requestId":"abcdefgh-1"}') + '='), // padded: not the base64url the verifier accepts
+    envelope(b64('{"requestId":"abcdefgh-1"}').replace(/^./, '$&.')), // a character base64url does not have
+    `{"__proto__":{"payload":"${b64('{"requestId":"abcdefgh-1"}')}"}}`,
+  ];
+  for (const text of unread) assert.equal(inboundCorrelation(text).requestId, undefined, text);
+});
+
 void test('payloads are parsed with their schema; errors name the field', () => {
   const answer: AgentResponse = {
     v: 1, id: 'req-1', at: new Date(0).toISOString(), status: 'error',
