@@ -111,6 +111,8 @@ export const REFUSAL_CODES = [
   // SSH and security-key (FIDO) signatures: docs/hardware-keys.md says when each applies.
   'ssh-key-mismatch', 'ssh-key-type-mismatch', 'ssh-wrong-namespace', 'ssh-wrong-application',
   'sk-presence-missing', 'sk-verification-missing', 'sk-counter-replayed',
+  // Campaigns and releases (issue 12): docs/rollouts.md.
+  'not-in-campaign', 'release-unauthorized', 'release-mismatch', 'not-released',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 

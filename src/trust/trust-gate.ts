@@ -14,6 +14,8 @@ import { SkCounterStore } from './ssh/sk-counters.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
+import { readCampaignOrder, verifyCampaignOrder } from './campaign/verify.js';
+import type { CampaignVerdict } from './campaign/verify.js';
 import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 export interface TrustGateOptions {
@@ -108,6 +110,19 @@ export class TrustGate {
 
   verifyPowerCycle(bytes: Uint8Array | string): Promise<Verdict<PowerCycle>> {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
+  }
+
+  /** Issue 12: a campaign order (campaign, membership proof, release) for one router of ours. */
+  async verifyCampaignOrder(bytes: Uint8Array | string): Promise<CampaignVerdict> {
+    let router: RouterBinding | undefined;
+    try {
+      router = this.routerFor(readCampaignOrder(bytes).target.router);
+    } catch (error) {
+      if (error instanceof TrustError) return error.toRefusal();
+      throw error;
+    }
+    if (!router) return { ok: false, reason: 'wrong-router', detail: 'the campaign order names a router this agent does not serve' };
+    return verifyCampaignOrder(bytes, this.#context(router));
   }
 
   /**

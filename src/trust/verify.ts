@@ -78,13 +78,13 @@ export function checkTarget(message: { agent: string; router: RouterRef }, ctx: 
   }
 }
 
-async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: VerifyContext): Promise<VerifiedEnvelope> {
+export async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: Pick<VerifyContext, 'trustRoot'>): Promise<VerifiedEnvelope> {
   const root = ctx.trustRoot;
   root.requireCurrentSchema();
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
 }
 
-function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
+export function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
   const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
   const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
   const signerKeyIds = verified.signers.map((s) => s.keyId);
@@ -120,7 +120,7 @@ async function commit(
 }
 
 /** Commits now, or (ctx.deferCommit) checks the rate budget and hands the commit to the caller. */
-async function settle<M extends SignedMessage>(
+export async function settle<M extends SignedMessage>(
   accepted: Accepted<M>,
   ctx: VerifyContext,
   clock: ClockReading,
@@ -136,14 +136,14 @@ async function settle<M extends SignedMessage>(
 }
 
 /** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
-async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
+export async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
   checkFreshness(message, ctx, clock);
   return clock;
 }
 
-function checkDigest(message: { digest: string }, computed: string): void {
+export function checkDigest(message: { digest: string }, computed: string): void {
   if (message.digest !== computed) refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
 }
 
