@@ -1,8 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
-import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
-import type { RouterRef } from '../trust/messages.js';
+import { campaignCorrelation } from '../trust/campaign/correlation.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -15,6 +14,7 @@ const RETAINED_ORDER: ReasonCode = 'retained-order';
 const SECURITY_REASONS = new Set<string>([
   ...[RETAINED_ORDER, 'bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
   ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
+  ...['not-in-campaign', 'release-unauthorized', 'release-mismatch'],
   // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
   ...SSH_REFUSAL_REASONS,
 ]);
@@ -60,9 +60,9 @@ export class InboundDispatcher {
       if (!message.retain) await this.challengeAsked(message.payload);
       return;
     }
-    if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
+    if (!parsed || !['request', 'approval', 'powercycle', 'release'].includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
-    const { requestId, digest } = inboundCorrelation(message.payload);
+    const { requestId, digest } = kind === 'release' ? campaignCorrelation(message.payload) : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -155,24 +155,17 @@ export class InboundDispatcher {
   private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
     const gate = this.deps.gate;
     const verdict =
-      kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload) : await gate.verifyPowerCycle(payload);
+      kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload)
+        : kind === 'release' ? await gate.verifyCampaignOrder(payload) : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
-    const supervisor = this.routerOf(payload);
+    const identity = gate.routerFor(verdict.message.router);
+    const supervisor = identity ? this.deps.supervisors.get(identity.name) : undefined;
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
-    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
+    const campaign = 'campaign' in verdict ? { campaign: verdict.campaign } : {};
+    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames, ...campaign });
     const message = verdict.message;
     if (message.kind === 'approval') return supervisor.deliverApproval({ ...verdict, message }, digest);
     return message.kind === 'change-request' ? supervisor.startChange({ ...verdict, message }, digest) : supervisor.startPowerCycle({ ...verdict, message }, digest);
-  }
-
-  private routerOf(payload: Buffer): RouterSupervisor | undefined {
-    try {
-      const ref = (unverifiedPayload(parseEnvelope(payload)) as { router?: RouterRef } | null)?.router;
-      const identity = ref ? this.deps.gate.routerFor(ref) : undefined;
-      return identity ? this.deps.supervisors.get(identity.name) : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   /**

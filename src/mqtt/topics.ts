@@ -9,7 +9,7 @@
  *   progress/<requestId>            stream    answers to one request, correlated by its id
  *   audit/checkpoint                retained  latest signed audit checkpoint
  *   routers/<router>/order-challenge retained  the open challenge any order for that router may quote
- *   request | approval | powercycle inbound   signed orders; never retained
+ *   request | approval | powercycle | release inbound   signed orders; never retained
  *   challenge-request               inbound   unsigned, rate-limited: "publish a fresh order challenge"
  */
 
@@ -37,7 +37,8 @@ function trimBase(base: string): string {
   return trimmed;
 }
 
-export const INBOUND_KINDS = ['request', 'approval', 'powercycle'] as const;
+/** `release`: a campaign order (campaign, this target's inclusion proof, a release), issue 12. */
+export const INBOUND_KINDS = ['request', 'approval', 'powercycle', 'release'] as const;
 export type InboundKind = (typeof INBOUND_KINDS)[number];
 
 /** Every topic of one agent. */
@@ -49,6 +50,7 @@ export interface AgentTopics {
   readonly request: string;
   readonly approval: string;
   readonly powercycle: string;
+  readonly release: string;
   /** Unsigned requests for a fresh order challenge (see contract.ts challengeRequestSchema). */
   readonly challengeRequest: string;
   /** The subscriptions an agent makes: its inbound command topics, nothing else. */
@@ -69,6 +71,7 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
     request: `${root}/request`,
     approval: `${root}/approval`,
     powercycle: `${root}/powercycle`,
+    release: `${root}/release`,
     challengeRequest: `${root}/challenge-request`,
     inbound: [...INBOUND_KINDS.map((kind) => `${root}/${kind}`), `${root}/challenge-request`],
     routerState: (router) => `${root}/routers/${topicLevel(router, 'router name')}/state`,

@@ -19,6 +19,7 @@ void test('every topic of an agent parses back to what built it', () => {
     [t.request, { kind: 'request' }],
     [t.approval, { kind: 'approval' }],
     [t.powercycle, { kind: 'powercycle' }],
+    [t.release, { kind: 'release' }],
     [t.routerState('core-1'), { kind: 'routerState', router: 'core-1' }],
     [t.challenge('core-1'), { kind: 'challenge', router: 'core-1' }],
     [t.orderChallenge('core-1'), { kind: 'orderChallenge', router: 'core-1' }],
@@ -28,7 +29,7 @@ void test('every topic of an agent parses back to what built it', () => {
   for (const [topic, expected] of cases) {
     assert.deepEqual(parseTopic(base, topic), { site: 'berlin', agent: 'pi-1', ...expected }, topic);
   }
-  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.challengeRequest]);
+  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.release, t.challengeRequest]);
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {
