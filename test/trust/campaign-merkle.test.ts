@@ -2,6 +2,7 @@
 // Certificate Transparency reference vectors, then every proof of many tree shapes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TargetTree } from '../../src/trust/campaign/build.js';
 import { inclusionProof, leafHash, nodeHash, treeRoot, verifyInclusion } from '../../src/trust/campaign/merkle.js';
 
 const unhex = (h: string): Buffer => Buffer.from(h, 'hex');
@@ -67,4 +68,12 @@ void test('an interior node never passes for a leaf (domain separation)', () => 
   assert.ok(!verifyInclusion(inner, 0, 4, [treeRoot(leaves.slice(2))], root));
   assert.ok(!verifyInclusion(leaves[0]!, -1, 4, inclusionProof(leaves, 0), root));
   assert.ok(!verifyInclusion(leaves[0]!, 0, 4, [Buffer.alloc(31), ...inclusionProof(leaves, 0).slice(1)], root));
+});
+
+void test('the target tree gives the same proofs as the reference recursion, for every size up to 40', () => {
+  const targets = Array.from({ length: 40 }, (_, i) => ({ agent: `a${i}`, router: { serial: `S${i}` } }));
+  for (let size = 1; size <= 40; size++) {
+    const tree = new TargetTree(targets.slice(0, size));
+    for (let i = 0; i < size; i++) assert.deepEqual(tree.proof(i).path, inclusionProof(tree.leaves, i).map((p) => p.toString('base64url')));
+  }
 });

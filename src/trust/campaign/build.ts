@@ -3,7 +3,7 @@ import type { DeviceModeChange } from '../../routeros/device-mode.js';
 import { changeDigest } from '../change.js';
 import type { Requester } from '../messages.js';
 import { parseStrictOrRefuse } from '../strict-json.js';
-import { inclusionProof, treeRoot } from './merkle.js';
+import { nodeHash, treeRoot } from './merkle.js';
 import { campaignSchema, releaseSchema, sameTarget, targetLeaf } from './schema.js';
 import type { AbortCriteria, Campaign, CampaignTarget, Release, Wave } from './schema.js';
 
@@ -29,8 +29,42 @@ export class TargetTree {
     return this.targets.findIndex((t) => sameTarget(t, target));
   }
 
+  /** RFC 9162 PATH(m, D[n]) as merkle.ts inclusionProof, with subtree roots kept: thousands of proofs stay cheap. */
   proof(index: number): { index: number; path: string[] } {
-    return { index, path: inclusionProof(this.leaves, index).map((p) => p.toString('base64url')) };
+    if (!Number.isInteger(index) || index < 0 || index >= this.leaves.length) throw new RangeError(`no target ${index}`);
+    const path: Buffer[] = [];
+    let [start, end] = [0, this.leaves.length];
+    const siblings: Buffer[] = [];
+    while (end - start > 1) {
+      let k = 1;
+      while (k * 2 < end - start) k *= 2;
+      if (index < start + k) {
+        siblings.push(this.#range(start + k, end));
+        end = start + k;
+      } else {
+        siblings.push(this.#range(start, start + k));
+        start += k;
+      }
+    }
+    path.push(...siblings.reverse());
+    return { index, path: path.map((p) => p.toString('base64url')) };
+  }
+
+  readonly #ranges = new Map<string, Buffer>();
+
+  #range(start: number, end: number): Buffer {
+    const key = `${start}:${end}`;
+    let hash = this.#ranges.get(key);
+    if (!hash) {
+      if (end - start === 1) hash = this.leaves[start]!;
+      else {
+        let k = 1;
+        while (k * 2 < end - start) k *= 2;
+        hash = nodeHash(this.#range(start, start + k), this.#range(start + k, end));
+      }
+      this.#ranges.set(key, hash);
+    }
+    return hash;
   }
 }
 
