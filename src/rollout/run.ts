@@ -32,23 +32,22 @@ export interface StartOptions {
   until: Promise<void>;
 }
 
-/** A file of the state directory, or the given one copied there (the same bytes if both exist). */
-async function pinned(dir: string, name: string, given: string | undefined, what: string): Promise<string> {
+/** A file of the state directory, or the given one (the same bytes if both exist); `pin` copies it there. */
+async function pinned(dir: string, name: string, given: string | undefined, what: string): Promise<{ text: string; pin: () => Promise<void> }> {
   const path = join(dir, name);
   const kept = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
   const fresh = given === undefined ? undefined : await readFile(given, 'utf8');
   if (kept !== undefined && fresh !== undefined && kept !== fresh) refuse('bad-payload', `${dir} already runs another ${what}; give a new --state-dir`);
   const text = kept ?? fresh;
-  if (text === undefined) refuse('bad-payload', `${dir} holds no ${what} yet: give --${what === 'campaign' ? 'campaign' : 'targets'}`);
-  if (kept === undefined) await writeFile(path, text, { mode: 0o600 });
-  return text;
+  if (text === undefined) refuse('bad-payload', `${dir} holds no ${what} yet: give --${what}`);
+  return { text, pin: () => (kept === undefined ? writeFile(path, text, { mode: 0o600 }) : Promise.resolve()) };
 }
 
 /** Checks everything before the first release: approvals, the coordinator key, the targets against the signed root. */
-export async function prepare(o: Pick<StartOptions, 'dir' | 'campaignFile' | 'targetsFile' | 'trustRootFile' | 'key'>) {
-  await mkdir(o.dir, { recursive: true, mode: 0o700 });
-  const campaignText = await pinned(o.dir, 'campaign.json', o.campaignFile, 'campaign');
-  const targetsText = await pinned(o.dir, 'targets.yaml', o.targetsFile, 'targets');
+export async function prepare(o: Pick<StartOptions, 'dir' | 'campaignFile' | 'targetsFile' | 'trustRootFile' | 'key'>, pin: boolean) {
+  const campaignFile = await pinned(o.dir, 'campaign.json', o.campaignFile, 'campaign');
+  const targetsFile = await pinned(o.dir, 'targets.yaml', o.targetsFile, 'targets');
+  const [campaignText, targetsText] = [campaignFile.text, targetsFile.text];
   const trustRoot = TrustRoot.fromEnvelopeText(await readFile(o.trustRootFile, 'utf8'));
   const campaignEnvelope: Envelope = parseEnvelope(campaignText);
   const { campaign, digest } = await verifyCampaign(campaignEnvelope, { trustRoot });
@@ -61,12 +60,18 @@ export async function prepare(o: Pick<StartOptions, 'dir' | 'campaignFile' | 'ta
   if (tree.root !== campaign.targets.root || targets.length !== campaign.targets.count) {
     refuse('not-in-campaign', `the targets file does not give the campaign's target tree (${targets.length} targets, root ${tree.root}; signed: ${campaign.targets.count}, ${campaign.targets.root})`);
   }
+  // Pinned only once everything checked out: a state directory never holds an unapproved campaign.
+  if (pin) {
+    await mkdir(o.dir, { recursive: true, mode: 0o700 });
+    await campaignFile.pin();
+    await targetsFile.pin();
+  }
   return { campaignEnvelope, campaign, digest, targets, tree };
 }
 
 /** `rollout start`: runs the coordinator until the rollout is finished or `until` resolves. */
 export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
-  const prepared = await prepare(o);
+  const prepared = await prepare(o, true);
   const held: { link?: MqttLink } = {};
   const coordinator = await Coordinator.open({
     ...prepared, dir: o.dir, base: o.base, key: o.key, now: () => Date.now(), logger: o.logger,

@@ -84,7 +84,7 @@ export async function verifySigned(bytes: Uint8Array | string, typ: string, ctx:
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
 }
 
-export function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
+function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
   const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
   const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
   const signerKeyIds = verified.signers.map((s) => s.keyId);

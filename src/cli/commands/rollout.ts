@@ -77,8 +77,9 @@ function registerPlan(rollout: Command): void {
       const targets = await readInventory(o.targets);
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
-      const requesterName = o.requester ?? key?.name;
-      if (requesterName === undefined) throw new CliError('give --key (to sign) or --requester NAME', EXIT_INPUT);
+      // Only showing the plan needs no requester; writing the campaign does.
+      const requesterName = o.requester ?? key?.name ?? (o.out === undefined ? o.coordinator : undefined);
+      if (requesterName === undefined) throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
       const campaign = buildCampaign({
         ...(o.id ? { campaignId: o.id } : {}),
         requester: { name: requesterName, ...(key ? { keyId: key.keyId } : {}) },
@@ -139,7 +140,7 @@ function registerStart(rollout: Command): void {
     cliAction(async (o: StartOptions) => {
       const key = await requireSigner(o);
       if (o.check) {
-        const { campaign } = await prepare({ dir: o.stateDir, campaignFile: o.campaign, targetsFile: o.targets, trustRootFile: o.trustRoot, key });
+        const { campaign } = await prepare({ dir: o.stateDir, campaignFile: o.campaign, targetsFile: o.targets, trustRootFile: o.trustRoot, key }, false);
         console.log(`campaign ${campaign.campaignId}: approved, ${campaign.targets.count} targets match, ${key.name} may release`);
         return;
       }

@@ -7,9 +7,10 @@ import { checkChangePolicy } from '../policy.js';
 import { asVerdict, refuse } from '../refusal.js';
 import type { Refusal } from '../refusal.js';
 import { parseStrictOrRefuse } from '../strict-json.js';
-import { approvers, checkDigest, checkTarget, readFresh, settle, verifySigned } from '../verify.js';
+import { checkDigest, checkTarget, readFresh, settle, verifySigned } from '../verify.js';
 import type { Accepted, VerifyContext } from '../verify.js';
-import { checkRequester, requiredApprovals } from '../approvers.js';
+import { checkRequester, countApprovers, requiredApprovals } from '../approvers.js';
+import type { Requirement } from '../approvers.js';
 import { verifyInclusion } from './merkle.js';
 import {
   campaignOrderSchema, campaignSchema, MAX_ORDER_BYTES, payloadDigest, releaseSchema, sameTarget, targetLeaf,
@@ -32,7 +33,7 @@ export function readCampaignOrder(bytes: Uint8Array | string): CampaignOrder {
 export async function verifyCampaign(
   campaignEnvelope: unknown,
   ctx: Pick<VerifyContext, 'trustRoot'>,
-): Promise<{ campaign: Campaign; digest: string; verified: VerifiedEnvelope }> {
+): Promise<{ campaign: Campaign; digest: string; verified: VerifiedEnvelope; approverNames: string[]; requirement: Requirement }> {
   const verified = await verifySigned(JSON.stringify(campaignEnvelope), TYP.campaign, ctx);
   const campaign = parseStrictOrRefuse(campaignSchema, verified.payload, 'bad-payload', 'campaign');
   checkDigest(campaign, changeDigest(campaign.change));
@@ -44,7 +45,11 @@ export async function verifyCampaign(
   if (campaign.coordinator.keyId !== undefined && !coordinator.keyIds.has(campaign.coordinator.keyId)) {
     refuse('release-unauthorized', `key ${campaign.coordinator.keyId} is not a key of coordinator ${coordinator.name}`);
   }
-  return { campaign, digest: payloadDigest(verified.payload), verified };
+  // Approvers: the root's threshold and rules for this change; the requester's keys never count.
+  const requester = checkRequester(root, verified, campaign.requester);
+  const requirement = requiredApprovals(root, { change: campaign.change });
+  const approverNames = countApprovers(root, verified.signers, requester, requirement);
+  return { campaign, digest: payloadDigest(verified.payload), verified, approverNames, requirement };
 }
 
 /** A release is signed by the campaign's coordinator (its key, when named) and by keys of the root only. */
@@ -92,12 +97,12 @@ function changeRequestOf(campaign: Campaign, target: CampaignOrder['target']): C
 export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyContext): Promise<CampaignVerdict> {
   return asVerdict(async () => {
     const order = readCampaignOrder(bytes);
-    const { campaign, digest, verified } = await verifyCampaign(order.campaign, ctx);
+    // Approvals first (in verifyCampaign): a campaign under threshold is refused as such, whatever else it carries.
+    const { campaign, digest, verified, approverNames, requirement } = await verifyCampaign(order.campaign, ctx);
     checkTarget(order.target, ctx);
     const message = changeRequestOf(campaign, order.target);
-    // Approvers first: a campaign under threshold is refused as such, whatever else it carries.
-    checkRequester(ctx.trustRoot, verified, campaign.requester);
-    const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
+    const signerKeyIds = verified.signers.map((s) => s.keyId);
+    const accepted: Accepted<ChangeRequest> = { ok: true, message, approverNames, signerKeyIds, requirement, commit: () => Promise.resolve() };
     const { index, path } = order.proof;
     const proven = verifyInclusion(targetLeaf(order.target), index, campaign.targets.count, path.map((p) => Buffer.from(p, 'base64url')), Buffer.from(campaign.targets.root, 'base64url'));
     if (!proven) refuse('not-in-campaign', `no proof that agent ${order.target.agent} with router ${JSON.stringify(order.target.router)} is target ${index} of campaign ${campaign.campaignId}`);
