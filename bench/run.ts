@@ -8,9 +8,11 @@
  *   BENCH_FLEET_PROCS shard processes for the fleet (default 3)
  *   BENCH_FLEET_POLL_MS  the fleet agents' poll interval (default 5000)
  *   BENCH_IDLE_S      idle CPU window in seconds (default 60; 10 with --quick)
+ *   BENCH_ROLLOUT=N   rollout targets (default 1000; 100 with --quick)
  */
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 import { runFleet } from './fleet.js';
+import { runRollout } from './rollout.js';
 import { idleAgent } from './idle.js';
 import { changeRequestSamples, observedPendingSamples, summarize, type LatencyResult } from './latency.js';
 import { pressSamples } from './press.js';
@@ -30,6 +32,7 @@ const plan = {
   fleet: intEnv('BENCH_FLEET', quick ? 50 : 500),
   fleetProcs: intEnv('BENCH_FLEET_PROCS', 3),
   fleetPollMs: intEnv('BENCH_FLEET_POLL_MS', 5000),
+  rollout: intEnv('BENCH_ROLLOUT', quick ? 100 : 1000),
 };
 const log = (line: string): void => console.log(line);
 const DEFAULT_POLL_MS = 1000;
@@ -92,6 +95,15 @@ async function main(): Promise<void> {
       { key: 'fleet_ops_ok', value: fleet.ok, unit: '', atLeast: fleet.agents, note: `all answered in ${Math.round(fleet.opsWallMs)} ms; ${fleet.failed} failed` },
       { key: 'fleet_ops_lost', value: fleet.lost, unit: '', target: 0, note: 'orders with no final answer' },
       { key: 'fleet_status_ms', value: Math.round(fleet.statusMs), unit: 'ms', note: `dmconfirm status --json, spawn → exit; ${fleet.statusAgents} agents listed done` },
+    );
+
+    log(`rollout: a campaign of ${plan.rollout} targets in waves, released by the coordinator to simulated agents`);
+    const r = await runRollout(broker.url, plan.rollout, log);
+    figures.push(
+      { key: 'rollout_targets', value: r.targets, unit: '', atLeast: quick ? 1 : 1000, note: `${r.succeeded} succeeded; every order verified by the agent-side verifier` },
+      { key: 'rollout_s', value: round(r.seconds, 2), unit: 's', note: 'coordinator start → every target final (4 waves, 50 ms simulated operations)' },
+      { key: 'rollout_ops_lost', value: r.lost, unit: '', target: 0, note: 'targets with no successful final answer' },
+      { key: 'rollout_abort_overrun', value: r.abortStartedAfter, unit: '', target: 0, note: `targets started after the criterion beyond wave ${r.abortWaveInFlight} in flight; ${r.abortReleased} of ${r.abortTargets} released (${r.why})` },
     );
   } finally {
     await broker.dispose();
