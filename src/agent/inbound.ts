@@ -1,7 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
-import { campaignCorrelation } from '../trust/campaign/correlation.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -62,7 +61,9 @@ export class InboundDispatcher {
     }
     if (!parsed || !['request', 'approval', 'powercycle', 'release'].includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
-    const { requestId, digest } = kind === 'release' ? campaignCorrelation(message.payload) : inboundCorrelation(message.payload);
+    // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
+    const { requestId, digest } =
+      kind === 'release' ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload) : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.

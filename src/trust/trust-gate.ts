@@ -14,7 +14,6 @@ import { SkCounterStore } from './ssh/sk-counters.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
-import { readCampaignOrder, verifyCampaignOrder } from './campaign/verify.js';
 import type { CampaignVerdict } from './campaign/verify.js';
 import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
 
@@ -114,6 +113,8 @@ export class TrustGate {
 
   /** Issue 12: a campaign order (campaign, membership proof, release) for one router of ours. */
   async verifyCampaignOrder(bytes: Uint8Array | string): Promise<CampaignVerdict> {
+    // Loaded on the first campaign order: an idle agent does not carry the campaign code.
+    const { readCampaignOrder, verifyCampaignOrder } = await import('./campaign/verify.js');
     let router: RouterBinding | undefined;
     try {
       router = this.routerFor(readCampaignOrder(bytes).target.router);
