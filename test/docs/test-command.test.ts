@@ -15,7 +15,7 @@ const run = promisify(execFile);
 async function pathWithout(without: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-path-'));
   const which = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`])).stdout.trim();
-  for (const cmd of ['node', 'npm', 'sh', 'dirname', 'id', 'sed', 'socat', 'gpioset', 'python3'].filter((c) => c !== without)) {
+  for (const cmd of ['node', 'npm', 'sh', 'dirname', 'id', 'sed', 'socat', 'gpioset', 'python3', 'ssh-keygen'].filter((c) => c !== without)) {
     await symlink(await which(cmd), join(dir, cmd));
   }
   return dir;

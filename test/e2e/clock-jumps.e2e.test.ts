@@ -228,7 +228,7 @@ void test('the clock jumps while a challenge is open and while the router reboot
   const late = await approval(e2e, second.challenge, { disable: ['container'] }, Date.now() - 2 * 60 * MINUTE);
   await e2e.publish('approval', late);
   const lateAnswer = await e2e.finalAnswer(e2e.requestIdOf(late), 30_000);
-  assert.equal(lateAnswer.error?.code, 'wrong-challenge', JSON.stringify(lateAnswer));
+  assert.equal(lateAnswer.error?.code, 'nonce-stale', JSON.stringify(lateAnswer));
   assertStampedAt(lateAnswer, -2 * 60 * MINUTE, 'after the step back');
   await sleep(1000);
   assert.equal(e2e.presses, 1, 'nothing pressed after the window closed');

@@ -38,7 +38,6 @@ function approvalQuoting(challenge: Challenge, quote: Record<string, unknown>, r
     requestId: `appr-${Math.random().toString(36).slice(2, 12)}`,
     agent: AGENT,
     router,
-    requester: { name: 'noc' },
     issuedAt: new Date(NOW - 1000).toISOString(),
     challenge: { ...ref(challenge), observed: challenge.observed ?? observed, ...quote },
     expect: { features: { container: true } },

@@ -35,7 +35,7 @@ void test('CLI: approve against a challenge (no wall time needed), challenge-bou
   ]);
 
   // The requester's own signature never counts.
-  await ok(d, ['request', ...TARGET, '--enable', 'container', '--method', 'power', '--key', 'alice', '--out', 'self.json'], /signed by "alice" as the requester/);
+  await ok(d, ['request', ...TARGET, '--enable', 'container', '--method', 'power', '--key', 'alice', '--out', 'self.json'], /signed by requester "alice" \(does not count as an approval\)/);
   await ok(d, ['cosign', 'self.json', '--key', 'bob']);
   await fails(d, ['verify', 'self.json', '--trust', 'trust.json', ...TARGET], 1, /requester-cannot-approve/);
 });

@@ -138,7 +138,7 @@ void test('CLI: SSH keys in the trust root; --ssh-agent and --ssh-keygen sign re
       '--out',
       'req.json',
     ],
-    /signed by "bob@test" as the requester/,
+    /signed by requester "bob@test" \(does not count as an approval\)/,
   );
   await ok(d, ['cosign', 'req.json', '--key', 'alice']);
   await ok(d, ['cosign', 'req.json', '--ssh-keygen', dave]);

@@ -67,7 +67,7 @@ async function publishRevert(ctx: FlowContext, order: PowerCycle, verified: Devi
     code: 'revert-request',
     type: 'security',
     severity: 'critical',
-    message: `the power cycle confirmed a change nobody accepted; a revert to the last verified device-mode (mode ${verified.mode}) is ready to sign: save data.draft to a file, dmconfirm cosign FILE --key K, then dmconfirm publish`,
+    message: `the power cycle confirmed a change nobody accepted; a revert to the last verified device-mode (mode ${verified.mode}) is ready to sign: save data.draft to a file; its requester (${order.requester.name}) and the approvers each run dmconfirm cosign FILE --key K; then dmconfirm publish`,
     operationId,
     requestId: order.requestId,
     data: { draft, change },

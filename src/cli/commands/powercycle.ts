@@ -6,7 +6,7 @@ import { CliError } from '../cli-error.js';
 import { cliAction, EXIT_INPUT } from './trust/io.js';
 import { commonOf, emit, requesterOf, targetOptions } from './trust/request.js';
 import type { TargetOptions } from './trust/request.js';
-import { publishOptions, signAndPublish, wantsPublish } from './publish.js';
+import { publishOptions, requireKeyToPublish, signAndPublish, wantsPublish } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
 interface PowerCycleOptions extends TargetOptions, PublishOptions {
@@ -31,6 +31,7 @@ export function registerPowerCycle(program: Command): void {
         if (o.reason !== 'hung' && o.reason !== 'reset-attempt-count') throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
         const publish = wantsPublish(o);
         const { key, requester } = await requesterOf(o);
+        if (publish) requireKeyToPublish(key);
         const common = { ...(await commonOf(o, requester, Date.now())), ...(publish ? await orderChallengeFor(o) : {}) };
         const spec = typeof o.acceptPending === 'string' ? { expect: buildChange(parseChangeSpec(o.acceptPending)) } : {};
         const accept = o.acceptPending === undefined ? {} : { acceptPending: spec };

@@ -14,6 +14,13 @@ import { refuseClosedWindow } from '../signing-checks.js';
 import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
 
+/** Publishing needs a signature: said before anything connects to a broker. */
+export function requireKeyToPublish(key: Signer | undefined): asserts key is Signer {
+  if (key) return;
+  const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)';
+  throw new CliError(`--broker needs a signed message: ${how}`, 2);
+}
+
 /** Options that connect a signing command to the agents: `--broker URL --site S [--wait]`. */
 export interface PublishOptions {
   broker?: string;
@@ -142,10 +149,7 @@ export async function signAndPublish(
   key: Signer | undefined,
   o: PublishOptions & { out?: string; force?: boolean; agent?: string },
 ): Promise<void> {
-  if (!key) {
-    const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)';
-    throw new CliError(`--broker needs a signed message: ${how}`, 2);
-  }
+  requireKeyToPublish(key);
   refuseClosedWindow(payload, Date.now());
   const envelope = await signPayload(payload, typ, key);
   if (o.out && !o.dryRun) {

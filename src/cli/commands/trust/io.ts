@@ -14,10 +14,10 @@ import { CliError } from '../../cli-error.js';
 export const EXIT_REFUSED = 1;
 export const EXIT_INPUT = 2;
 
-/** Runs a command body; trust errors become one clear line with an exit code. */
 /** Reasons that are about the operator's input (options, files): the detail alone says it. */
 const INPUT_REASONS = new Set(['bad-payload', 'key-file']);
 
+/** Runs a command body; trust errors become one clear line with an exit code. */
 export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
