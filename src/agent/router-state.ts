@@ -30,6 +30,8 @@ export class RouterStateReporter {
     private readonly publisher: Publisher,
     /** Where the last result is kept, so a restarted agent still shows it (none: memory only). */
     private readonly store?: { file: string; logger: Logger },
+    /** The paired unit's serial or system id once known: fleet inventories (`rollout plan --broker`) read it. */
+    private readonly identity?: { serial?: string | undefined; systemId?: string | undefined },
   ) {}
 
   /** The last result a previous run recorded; an unreadable file is logged and ignored (a report, not a record). */
@@ -127,6 +129,8 @@ export class RouterStateReporter {
       operation: this.#operation,
       lastResult: this.#lastResult,
       problem: this.#problem,
+      ...(this.identity?.serial !== undefined ? { serial: this.identity.serial } : {}),
+      ...(this.identity?.systemId !== undefined ? { systemId: this.identity.systemId } : {}),
     };
     const key = JSON.stringify(state);
     if (key === this.#lastPublished) return;

@@ -91,7 +91,7 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       if (actuatorConfig) this.#actuators[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps.actuatorDeps });
     }
     const store = deps.stateDir ? { file: join(deps.stateDir, 'results', `${config.name}.json`), logger } : undefined;
-    this.#state = new RouterStateReporter(config.name, deps.publisher, store);
+    this.#state = new RouterStateReporter(config.name, deps.publisher, store, deps.identity);
     this.#problems = new ProblemWatch({
       show: (problem) => this.#state.problem(problem, deps.services.now()),
       alarm: (alarm) => this.alarmInBackground(alarm),

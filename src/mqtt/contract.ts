@@ -228,6 +228,9 @@ export const routerStateSchema = z.strictObject({
   operation: operationSummarySchema.nullable(),
   lastResult: lastResultSchema.nullable(),
   problem: z.strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime }).nullable().optional(),
+  /** The paired unit (routerboard serial, or CHR system id) once known. */
+  serial: z.string().optional(),
+  systemId: z.string().optional(),
 });
 export type RouterStateMessage = z.infer<typeof routerStateSchema>;
 

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { OperatorTeam } from '../../src/demo/operators.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { brokerSettings } from '../../src/operator/broker.js';
+import { inventoryFromBroker } from '../../src/rollout/broker-inventory.js';
 import { runCoordinator } from '../../src/rollout/run.js';
 import { renderStatus } from '../../src/rollout/status-view.js';
 import { SimulatedRouter } from '../../src/sim/index.js';
@@ -63,6 +64,14 @@ void test('a rollout over real agents stops at its abort criterion; unreleased t
   for (let i = 0; i < 5; i++) running.push(await startAgent(dir, i, broker.url, i === 0 || i > 2));
   const targets = Array.from({ length: 5 }, (_, i) => ({ site: `site${i % 2}`, agent: `agent-${i}`, router: { serial: `RSN${i}` } }));
   await writeFile(join(dir, 'targets.yaml'), stringify({ targets }));
+  // The same inventory, read from the agents' retained router states (`rollout plan --broker`), once all are paired.
+  let found = await inventoryFromBroker(brokerSettings({ broker: broker.url }, 'plan'), { base: 'dmconfirm/v1', quietMs: 200, maxMs: 3000, connectTimeoutMs: 5000 });
+  for (let i = 0; i < 40 && found.targets.length < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    found = await inventoryFromBroker(brokerSettings({ broker: broker.url }, 'plan'), { base: 'dmconfirm/v1', quietMs: 200, maxMs: 3000, connectTimeoutMs: 5000 });
+  }
+  const bySite = [...targets].sort((a, b) => `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`));
+  assert.deepEqual(found.targets, bySite);
   const ops = { name: team.requester.name, keyId: team.requester.keyId };
   const campaign = buildCampaign({
     campaignId: 'e2e-rollout-abort', requester: ops, coordinator: { name: team.requester.name }, now: Date.now() - 1000,

@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createLogger } from '../../log/logger.js';
 import { prepare, runCoordinator } from '../../rollout/run.js';
+import { inventoryFromBroker } from '../../rollout/broker-inventory.js';
 import { readInventory, signedPart } from '../../rollout/inventory.js';
+import type { FleetTarget } from '../../rollout/inventory.js';
+import { stringify } from 'yaml';
 import { files, readJournal, writeControl } from '../../rollout/journal.js';
 import { parseWaves, renderPlan } from '../../rollout/plan.js';
 import { renderStatus } from '../../rollout/status-view.js';
@@ -20,8 +23,9 @@ import { cliAction, collect, EXIT_INPUT } from './trust/io.js';
 import { loadSigner, requireSigner, sshSignerOptions } from './trust/ssh-options.js';
 import type { SignerOptions } from './trust/ssh-options.js';
 
-interface PlanOptions extends SignerOptions {
-  targets: string;
+interface PlanOptions extends SignerOptions, PublishOptions {
+  targets?: string;
+  saveTargets?: string;
   id?: string;
   enable: string[];
   disable: string[];
@@ -48,12 +52,28 @@ function count(text: string | undefined, what: string): number | undefined {
   return n;
 }
 
+/** The inventory: a file, or the agents' retained router states on the broker (then saved for `start`). */
+async function inventoryOf(o: PlanOptions): Promise<FleetTarget[]> {
+  if ((o.targets === undefined) === (o.broker === undefined)) throw new CliError('give --targets FILE or --broker URL (the agents\' retained state)', EXIT_INPUT);
+  if (o.targets !== undefined) return readInventory(o.targets);
+  if (o.out !== undefined && o.saveTargets === undefined) throw new CliError('with --broker and --out, give --save-targets FILE: "rollout start" needs the same targets', EXIT_INPUT);
+  const found = await inventoryFromBroker(brokerOf({ ...o, broker: o.broker! }, 'rollout-plan'), {
+    base: o.base, quietMs: 500, maxMs: 20_000, connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+  });
+  for (const name of found.skipped) console.error(`skipped ${name}: its retained state names no serial (not paired yet)`);
+  if (found.targets.length === 0) throw new CliError(`no router with a known serial under ${o.base} on the broker`, EXIT_INPUT);
+  if (o.saveTargets !== undefined) await writeFile(o.saveTargets, stringify({ targets: found.targets }), { flag: 'wx' });
+  return found.targets;
+}
+
 function registerPlan(rollout: Command): void {
-  sshSignerOptions(
+  connectionOptions(sshSignerOptions(
     rollout
       .command('plan')
       .description('Show the waves of a campaign over a fleet inventory; with --out, write the campaign signed by you as requester')
-      .requiredOption('--targets <file>', 'fleet inventory (YAML/JSON): targets: [{site, agent, router: {serial}}], in rollout order')
+      .option('--targets <file>', 'fleet inventory (YAML/JSON): targets: [{site, agent, router: {serial}}], in rollout order')
+      .option('--broker <url>', 'instead of --targets: every paired router in the agents\' retained state, sorted by site/agent')
+      .option('--save-targets <file>', 'with --broker: write the inventory found (rollout start needs it)')
       .option('--id <campaign-id>', 'campaign id (8-64 letters, digits, _.:-; default: generated)')
       .option('--enable <feature>', 'turn a feature on (repeatable, or comma-separated)', collect, [])
       .option('--disable <feature>', 'turn a feature off (repeatable)', collect, [])
@@ -72,9 +92,9 @@ function registerPlan(rollout: Command): void {
       .option('--key <file>', 'your requester key: sign the campaign (with --out)')
       .option('--out <file>', 'write the campaign here, for approvers to "dmconfirm cosign"')
       .option('--full', 'list every target of every wave'),
-  ).action(
+  )).action(
     cliAction(async (o: PlanOptions) => {
-      const targets = await readInventory(o.targets);
+      const targets = await inventoryOf(o);
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
       // Only showing the plan needs no requester; writing the campaign does.
