@@ -53,7 +53,7 @@ async function oneRollout(brokerUrl: string, team: OperatorTeam, n: number, fail
     const coordinator = await runCoordinator({
       dir: join(dir, 'state'), campaignFile: join(dir, 'campaign.json'), targetsFile: join(dir, 'targets.yaml'), trustRootFile: join(dir, 'trust.json'),
       key: team.requester, base: BASE, broker: brokerSettings({ broker: brokerUrl }, 'rollout'), connectTimeoutMs: 10_000, tickMs: 50,
-      targetTimeoutMs: 60_000, releaseValidityMs: 600_000, logger: silentLogger(), until: new Promise(() => undefined),
+      targetTimeoutMs: 120_000, releaseValidityMs: 60_000, logger: silentLogger(), until: new Promise(() => undefined),
     });
     return { journal: coordinator.journal, seconds: (performance.now() - started) / 1000, fleet: fleet.stats };
   } finally {

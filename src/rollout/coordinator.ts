@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { agentTopics, parseTopic, REFUSAL_CODES, responseSchema, routerStateSchema } from '../mqtt/contract.js';
+import { agentTopics, messageDigest, parseTopic, REFUSAL_CODES, responseSchema, routerStateSchema } from '../mqtt/contract.js';
 import { parseStrict } from '../trust/strict-json.js';
 import type { Envelope, Signer } from '../trust/jws.js';
 import type { TargetTree } from '../trust/campaign/build.js';
@@ -23,7 +23,7 @@ export interface CoordinatorOptions {
   key: Signer;
   publish: (topic: string, payload: string, expirySeconds: number) => Promise<void>;
   now: () => number;
-  /** A released target with no final answer after this long is timed out. */
+  /** A released target with no final answer after this long is timed out (at least the release validity: it can no longer start then). */
   targetTimeoutMs: number;
   /** How long each release is valid (and how long the broker may hold the order). */
   releaseValidityMs: number;
@@ -43,6 +43,8 @@ const NOT_AN_OUTCOME = new Set(['replayed']);
  */
 export class Coordinator {
   readonly #byRequest = new Map<string, TargetRecord>();
+  /** Digests of the orders this run sent, per request id: answers must quote one (a restart forgets them). */
+  readonly #sent = new Map<string, Set<string>>();
   #dirty = false;
 
   private constructor(
@@ -53,6 +55,9 @@ export class Coordinator {
   }
 
   static async open(o: CoordinatorOptions): Promise<Coordinator> {
+    if (o.targetTimeoutMs < o.releaseValidityMs) {
+      throw new Error(`the target timeout (${o.targetTimeoutMs / 1000} s) must be at least the release validity (${o.releaseValidityMs / 1000} s): a target timed out must no longer be able to start`);
+    }
     const existing = await readJournal(o.dir);
     if (existing) {
       if (existing.campaignId !== o.campaign.campaignId || existing.campaignDigest !== o.digest) {
@@ -89,8 +94,12 @@ export class Coordinator {
     try {
       if (parsed.kind === 'progress') {
         const target = this.#byRequest.get(parsed.requestId);
-        if (!target || target.agent !== parsed.agent) return;
+        // Only released targets have anything to report; answers are unsigned, so one that
+        // quotes none of the orders we sent (a forgery reusing the id) changes nothing.
+        if (!target || target.agent !== parsed.agent || target.state === 'queued') return;
         const answer = parseStrict(responseSchema, payload);
+        const sent = this.#sent.get(target.requestId);
+        if (sent && (answer.data.inReplyTo === undefined || !sent.has(answer.data.inReplyTo))) return;
         if (!answer.data.final) return this.#set(target, 'in-progress');
         const code = answer.error?.code;
         if (code !== undefined && NOT_AN_OUTCOME.has(code)) return;
@@ -182,6 +191,8 @@ export class Coordinator {
         }
       }
       const order = await campaignOrder({ ...this.o, target, now, validityMs: this.o.releaseValidityMs });
+      const sent = this.#sent.get(target.requestId) ?? new Set<string>();
+      this.#sent.set(target.requestId, sent.add(messageDigest(order)));
       await this.o.publish(agentTopics(this.o.base, target.site, target.agent).release, order, this.o.releaseValidityMs / 1000);
     }
   }

@@ -75,7 +75,7 @@ export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
   const held: { link?: MqttLink } = {};
   const coordinator = await Coordinator.open({
     ...prepared, dir: o.dir, base: o.base, key: o.key, now: () => Date.now(), logger: o.logger,
-    targetTimeoutMs: o.targetTimeoutMs ?? (prepared.campaign.activationTimeoutSeconds + 600) * 1000,
+    targetTimeoutMs: o.targetTimeoutMs ?? o.releaseValidityMs + (prepared.campaign.activationTimeoutSeconds + 600) * 1000,
     releaseValidityMs: o.releaseValidityMs,
     publish: (topic, payload, expirySeconds) => held.link!.publish(topic, payload, { qos: 1, expirySeconds }),
   });

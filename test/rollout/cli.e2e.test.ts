@@ -33,7 +33,7 @@ void test('CLI: plan, cosign, check, start (no agent answers: timed out, aborted
   t.after(() => broker.dispose());
   await broker.start();
   // No agent is listening: both targets of wave 0 time out, which meets the criterion; nothing more is released.
-  const run = await cli(d, ['rollout', 'start', '--state-dir', 'rollout', '--campaign', 'campaign.json', '--targets', 'fleet.yaml', '--trust-root', 'trust.json', '--key', 'ops-bot.key', '--broker', broker.url, '--tick', '100ms', '--target-timeout', '2s']);
+  const run = await cli(d, ['rollout', 'start', '--state-dir', 'rollout', '--campaign', 'campaign.json', '--targets', 'fleet.yaml', '--trust-root', 'trust.json', '--key', 'ops-bot.key', '--broker', broker.url, '--tick', '100ms', '--target-timeout', '2s', '--release-validity', '2s']);
   assert.equal(run.code, 1, run.out);
   assert.match(run.out, /aborted: 2 of 2 executed failed: reached 2 failures/);
   const status = await ok(d, ['rollout', 'status', '--state-dir', 'rollout']);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/log/logger.js';
-import { agentTopics } from '../../src/mqtt/contract.js';
+import { agentTopics, messageDigest } from '../../src/mqtt/contract.js';
 import { Coordinator } from '../../src/rollout/coordinator.js';
 import type { FleetTarget } from '../../src/rollout/inventory.js';
 import { writeControl } from '../../src/rollout/journal.js';
@@ -38,18 +38,18 @@ async function setup(t: { after(fn: () => void): void }, n: number, waves: Wave[
     Coordinator.open({
       dir, base: BASE, campaignEnvelope, campaign, digest, targets, tree, key: keys.noc,
       publish: (topic, payload) => Promise.resolve(void sent.push({ topic, payload })),
-      now: () => clock.now, targetTimeoutMs: 600_000, releaseValidityMs: 3600_000, logger: silentLogger(),
+      now: () => clock.now, targetTimeoutMs: 600_000, releaseValidityMs: 300_000, logger: silentLogger(),
     });
   /** Each agent verifies its order for real; the answer is the verdict's request id and a final state. */
   const verify = async (order: { topic: string; payload: string }) => {
     const agent = order.topic.split('/')[3]!;
     const target = targets.find((x) => x.agent === agent)!;
     const ctx = context(root, { agentId: agent, router: { name: 'r', serial: target.router.serial, methods: ['power'] }, replayStore: replay, clock: fixedClock(clock.now, true) });
-    return { target, verdict: await verifyCampaignOrder(order.payload, ctx) };
+    return { target, verdict: await verifyCampaignOrder(order.payload, ctx), digest: messageDigest(order.payload) };
   };
-  const answer = (c: Coordinator, target: FleetTarget, requestId: string, state: 'done' | 'failed', code?: string) => {
+  const answer = (c: Coordinator, target: FleetTarget, requestId: string, state: 'done' | 'failed', code?: string, inReplyTo?: string) => {
     const topic = agentTopics(BASE, target.site, target.agent).progress(requestId);
-    const body = { v: 1, id: requestId, at: new Date(clock.now).toISOString(), status: state === 'done' ? 'ok' : 'error', data: { state, final: true }, ...(code ? { error: { code, message: code } } : {}) };
+    const body = { v: 1, id: requestId, at: new Date(clock.now).toISOString(), status: state === 'done' ? 'ok' : 'error', data: { state, final: true, ...(inReplyTo ? { inReplyTo } : {}) }, ...(code ? { error: { code, message: code } } : {}) };
     c.onMessage(topic, Buffer.from(JSON.stringify(body)));
   };
   return { targets, sent, open, verify, answer, clock, dir };
@@ -63,19 +63,27 @@ void test('waves are released in order; a failing wave meets the criterion and n
   await c.tick();
   assert.equal(s.sent.length, 2, 'the next wave waits for this one');
   for (const order of s.sent.splice(0)) {
-    const { target, verdict } = await s.verify(order);
+    const { target, verdict, digest } = await s.verify(order);
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
-    if (verdict.ok) s.answer(c, target, verdict.message.requestId, 'done');
+    if (!verdict.ok) continue;
+    // Unsigned answers that quote none of our orders (a forgery reusing the id) change nothing.
+    s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed');
+    s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed', 'forged-digest');
+    s.answer(c, target, verdict.message.requestId, 'done', undefined, digest);
   }
+  // Nor does an answer for a target never released.
+  const queued = c.journal.targets[9]!;
+  s.answer(c, s.targets[9]!, queued.requestId, 'failed', 'not-confirmed');
+  assert.equal(queued.state, 'queued');
   await c.tick();
   assert.equal(s.sent.length, 0, 'wave 1 waits for its 30 s pause');
   s.clock.now += 31_000;
   await c.tick();
   assert.equal(s.sent.length, 3);
   for (const [i, order] of s.sent.splice(0).entries()) {
-    const { target, verdict } = await s.verify(order);
+    const { target, verdict, digest } = await s.verify(order);
     assert.equal(verdict.ok, true);
-    if (verdict.ok) s.answer(c, target, verdict.message.requestId, i < 2 ? 'failed' : 'done', i === 0 ? 'not-confirmed' : 'policy-feature');
+    if (verdict.ok) s.answer(c, target, verdict.message.requestId, i < 2 ? 'failed' : 'done', i === 0 ? 'not-confirmed' : i === 1 ? 'policy-feature' : undefined, digest);
   }
   s.clock.now += 3600_000;
   await c.tick();
@@ -98,8 +106,8 @@ void test('an operator abort stops further releases at once; pause holds them, r
   await c.tick();
   assert.equal(s.sent.length, 2);
   for (const order of s.sent.splice(0)) {
-    const { target, verdict } = await s.verify(order);
-    if (verdict.ok) s.answer(c, target, verdict.message.requestId, 'done');
+    const { target, verdict, digest } = await s.verify(order);
+    if (verdict.ok) s.answer(c, target, verdict.message.requestId, 'done', undefined, digest);
   }
   await writeControl(s.dir, 'abort', NOW, 'wrong firmware on site 2');
   await writeControl(s.dir, 'resume', NOW);
@@ -130,7 +138,7 @@ void test('a restart resumes from the journal: released targets are followed (an
   const again = await s.verify(resent[0]!);
   assert.equal(again.verdict.ok, false);
   if (!verdict.ok) return;
-  s.answer(second, target, verdict.message.requestId, 'failed', 'replayed');
+  s.answer(second, target, verdict.message.requestId, 'failed', 'replayed', again.digest);
   assert.equal(second.journal.targets[0]!.state, 'released');
   const state = { v: 1, router: 'r', at: new Date(NOW).toISOString(), reachable: true, deviceMode: null, attemptCount: 0, flagged: false, operation: null, lastResult: { operationId: 'op-1', requestId: verdict.message.requestId, state: 'done', at: new Date(NOW).toISOString() } };
   second.onMessage(agentTopics(BASE, target.site, target.agent).routerState('r'), Buffer.from(JSON.stringify(state)));

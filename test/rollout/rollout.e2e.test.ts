@@ -84,7 +84,7 @@ void test('a rollout over real agents stops at its abort criterion; unreleased t
   const coordinator = await runCoordinator({
     dir: join(dir, 'rollout'), campaignFile: join(dir, 'campaign.json'), targetsFile: join(dir, 'targets.yaml'), trustRootFile: join(dir, 'trust.json'),
     key: team.requester, base: 'dmconfirm/v1', broker: brokerSettings({ broker: broker.url }, 'rollout'), connectTimeoutMs: 10_000,
-    tickMs: 100, targetTimeoutMs: 90_000, releaseValidityMs: 600_000, logger: silentLogger(), until: new Promise(() => undefined),
+    tickMs: 100, targetTimeoutMs: 90_000, releaseValidityMs: 60_000, logger: silentLogger(), until: new Promise(() => undefined),
   });
   const j = coordinator.journal;
   assert.ok(j.finishedAt);
@@ -104,7 +104,7 @@ void test('a rollout over real agents stops at its abort criterion; unreleased t
   const journalBefore = await readFile(join(dir, 'rollout', 'rollout.json'), 'utf8');
   const again = await runCoordinator({
     dir: join(dir, 'rollout'), trustRootFile: join(dir, 'trust.json'), key: team.requester, base: 'dmconfirm/v1',
-    broker: brokerSettings({ broker: broker.url }, 'rollout'), connectTimeoutMs: 10_000, tickMs: 100, releaseValidityMs: 600_000, logger: silentLogger(), until: new Promise(() => undefined),
+    broker: brokerSettings({ broker: broker.url }, 'rollout'), connectTimeoutMs: 10_000, tickMs: 100, releaseValidityMs: 60_000, logger: silentLogger(), until: new Promise(() => undefined),
   });
   assert.equal(again.journal.releases.length, 2);
   assert.equal(await readFile(join(dir, 'rollout', 'rollout.json'), 'utf8'), journalBefore);

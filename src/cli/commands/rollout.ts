@@ -152,7 +152,7 @@ function registerStart(rollout: Command): void {
         .option('--key <file>', 'the coordinator key (the campaign names its identity)')
         .option('--broker <url>', 'the broker the agents listen on')
         .option('--tick <duration>', 'how often to look at progress and release', '1s')
-        .option('--target-timeout <duration>', 'a released target with no final answer after this long is timed out (default: activation timeout + 10m)')
+        .option('--target-timeout <duration>', 'a released target with no final answer after this long is timed out; at least --release-validity (default: release validity + activation timeout + 10m)')
         .option('--release-validity <duration>', 'how long each release (and its order at the broker) is valid', '1h')
         .option('--check', 'only check the campaign, key and targets, then exit'),
     ),
