@@ -7,7 +7,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Policy } from '../src/config/policy-schema.js';
-import { parseTopic } from '../src/mqtt/contract.js';
+import { messageDigest, parseTopic } from '../src/mqtt/contract.js';
 import { fixedClock } from '../src/time/wall-clock.js';
 import { verifyCampaignOrder } from '../src/trust/campaign/verify.js';
 import { NonceStore } from '../src/trust/nonce-store.js';
@@ -61,10 +61,12 @@ export class SimulatedRolloutFleet {
     }
     this.stats.started.push({ agent: parsed.agent, wave: verdict.campaign.wave, at: Date.now() });
     const id = verdict.message.requestId;
-    await progress(id, { status: 'ok', data: { state: 'requesting', final: false } });
+    // Like the agent: every answer quotes the digest of the order it answers.
+    const inReplyTo = messageDigest(payload);
+    await progress(id, { status: 'ok', data: { state: 'requesting', final: false, inReplyTo } });
     await sleep(this.o.operationMs);
     const fail = this.o.failing.has(parsed.agent);
-    await progress(id, fail ? { status: 'error', data: { state: 'failed', final: true }, error: { code: 'not-confirmed', message: 'simulated failure' } } : { status: 'ok', data: { state: 'done', final: true } });
+    await progress(id, fail ? { status: 'error', data: { state: 'failed', final: true, inReplyTo }, error: { code: 'not-confirmed', message: 'simulated failure' } } : { status: 'ok', data: { state: 'done', final: true, inReplyTo } });
     this.stats.answered++;
   }
 
