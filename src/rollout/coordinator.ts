@@ -43,8 +43,6 @@ const NOT_AN_OUTCOME = new Set(['replayed']);
  */
 export class Coordinator {
   readonly #byRequest = new Map<string, TargetRecord>();
-  /** Digests of the orders this run sent, per request id: answers must quote one (a restart forgets them). */
-  readonly #sent = new Map<string, Set<string>>();
   #dirty = false;
 
   private constructor(
@@ -98,8 +96,8 @@ export class Coordinator {
         // quotes none of the orders we sent (a forgery reusing the id) changes nothing.
         if (!target || target.agent !== parsed.agent || target.state === 'queued') return;
         const answer = parseStrict(responseSchema, payload);
-        const sent = this.#sent.get(target.requestId);
-        if (sent && (answer.data.inReplyTo === undefined || !sent.has(answer.data.inReplyTo))) return;
+        const sent = target.orders;
+        if (sent && (answer.data.inReplyTo === undefined || !sent.includes(answer.data.inReplyTo))) return;
         if (!answer.data.final) return this.#set(target, 'in-progress');
         const code = answer.error?.code;
         if (code !== undefined && NOT_AN_OUTCOME.has(code)) return;
@@ -179,6 +177,15 @@ export class Coordinator {
   }
 
   async #send(targets: TargetRecord[], now: number): Promise<void> {
+    // Every order is signed and its digest journaled first (one write): answers to them are recognised after a restart too.
+    const orders: string[] = [];
+    for (const target of targets) {
+      const order = await campaignOrder({ ...this.o, target, now, validityMs: this.o.releaseValidityMs });
+      target.orders = [...(target.orders ?? []), messageDigest(order)];
+      orders.push(order);
+    }
+    this.#dirty = true;
+    await this.flush();
     for (const [i, target] of targets.entries()) {
       // An operator's abort stops even a wave being sent: the rest of it never gets an order.
       if (i % 25 === 0 && i > 0 && !this.journal.aborted) {
@@ -190,10 +197,7 @@ export class Coordinator {
           return;
         }
       }
-      const order = await campaignOrder({ ...this.o, target, now, validityMs: this.o.releaseValidityMs });
-      const sent = this.#sent.get(target.requestId) ?? new Set<string>();
-      this.#sent.set(target.requestId, sent.add(messageDigest(order)));
-      await this.o.publish(agentTopics(this.o.base, target.site, target.agent).release, order, this.o.releaseValidityMs / 1000);
+      await this.o.publish(agentTopics(this.o.base, target.site, target.agent).release, orders[i]!, this.o.releaseValidityMs / 1000);
     }
   }
 

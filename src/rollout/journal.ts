@@ -13,6 +13,8 @@ export interface TargetRecord {
   requestId: string;
   state: TargetState;
   releasedAt?: string;
+  /** Digests of the orders sent for it: only answers quoting one of them count. */
+  orders?: string[];
   updatedAt?: string;
   code?: string;
   detail?: string;
