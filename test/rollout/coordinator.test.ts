@@ -143,6 +143,9 @@ void test('a restart resumes from the journal: released targets are followed (an
   const state = { v: 1, router: 'r', at: new Date(NOW).toISOString(), reachable: true, deviceMode: null, attemptCount: 0, flagged: false, operation: null, lastResult: { operationId: 'op-1', requestId: verdict.message.requestId, state: 'done', at: new Date(NOW).toISOString() } };
   second.onMessage(agentTopics(BASE, target.site, target.agent).routerState('r'), Buffer.from(JSON.stringify(state)));
   assert.equal(second.journal.targets[0]!.state, 'succeeded');
+  // The order digests survive the restart in the journal: an answer quoting none of them still changes nothing.
+  s.answer(second, s.targets[1]!, second.journal.targets[1]!.requestId, 'done');
+  assert.equal(second.journal.targets[1]!.state, 'released');
   // Target 1 never answers: timed out, which meets maxFailures 1.
   s.clock.now += 601_000;
   await second.tick();
