@@ -3,6 +3,7 @@ import { monotonicNowMs } from '../time/monotonic.js';
 import type { OperationRecord } from './journal.js';
 import { Operation } from './operation.js';
 import type { FlowContext } from './router-context.js';
+import type { TrustGate } from '../trust/trust-gate.js';
 import type { ObservedPending } from './flows/observed-flow.js';
 import { verify } from './flows/actuate-and-verify.js';
 import { waitForReboot } from './reboot-wait.js';
@@ -14,7 +15,11 @@ import { waitForReboot } from './reboot-wait.js';
  * consumed, its deadline measured by a process that no longer exists): cancel. A change
  * still pending on the router then is returned, to be challenged afresh.
  */
-export async function recoverOperation(ctx: FlowContext, record: OperationRecord): Promise<ObservedPending | undefined> {
+export async function recoverOperation(
+  ctx: FlowContext & { gate?: Pick<TrustGate, 'acceptedFor'> },
+  journaled: OperationRecord,
+): Promise<ObservedPending | undefined> {
+  const record = withApproval(ctx, journaled);
   const op = Operation.resume(ctx.services, record);
   if (op.final) {
     await ctx.services.journal.clear(ctx.name);
@@ -23,7 +28,10 @@ export async function recoverOperation(ctx: FlowContext, record: OperationRecord
   const acted = record.actuatorEngaged || ['actuating', 'rebooting', 'verifying'].includes(record.state);
   // An action that may have happened is waited for and verified, whatever the disk does.
   if (acted) op.mustFinish();
-  await op.log('recovery', { state: record.state, actuatorEngaged: record.actuatorEngaged });
+  // Everything the journal knows: audit entries that were to follow the first edge (the
+  // approval, 'actuating') may not have reached the disk before the crash.
+  const { state, actuatorEngaged, requestId, requestDigest, method, history } = record;
+  await op.log('recovery', { state, actuatorEngaged, requestId, requestDigest, method, history });
   if (!acted) {
     if (record.kind === 'observed') ctx.publisher.clearChallenge(ctx.name);
     await op.to('cancelled', 'agent restarted before acting; nothing was actuated');
@@ -55,6 +63,18 @@ export async function recoverOperation(ctx: FlowContext, record: OperationRecord
   }
   const { expected, before, expectAttemptCount } = record;
   await verify(ctx, op, { expected, before, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) }, rebooted);
+}
+
+/**
+ * An observed operation is journaled with its approval only in the 'actuating' record. A
+ * crash between the approval's commit (the trust ledger) and that write leaves the record
+ * without it; the ledger names the approval that used the operation's challenge, so the
+ * approver still gets the final answer ('cancelled').
+ */
+function withApproval(ctx: { gate?: Pick<TrustGate, 'acceptedFor'> }, record: OperationRecord): OperationRecord {
+  if (record.requestId !== undefined || record.challengeId === undefined) return record;
+  const requestId = ctx.gate?.acceptedFor(record.challengeId);
+  return requestId === undefined ? record : { ...record, requestId };
 }
 
 /** CLOCK_MONOTONIC ms when the actuator was engaged, if journaled in this boot of the host. */

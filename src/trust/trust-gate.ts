@@ -11,6 +11,7 @@ import { refuse, TrustError } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import { ReplayStore } from './replay-store.js';
 import { SkCounterStore } from './ssh/sk-counters.js';
+import { TrustLedger } from './trust-ledger.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
@@ -34,6 +35,7 @@ export interface TrustGateOptions {
  */
 export class TrustGate {
   readonly trustStore: TrustStore;
+  readonly ledger: TrustLedger;
   readonly replayStore: ReplayStore;
   readonly nonceStore: NonceStore;
   readonly challenges: ChallengeBook;
@@ -42,17 +44,21 @@ export class TrustGate {
 
   constructor(private readonly options: TrustGateOptions) {
     this.trustStore = new TrustStore(options.stateDir);
-    this.replayStore = new ReplayStore(join(options.stateDir, 'replay.json'));
+    // Replay memory, rate budget and security-key counters share one file: an order's commit
+    // makes all of them durable with one atomic write (docs/agent.md, durable writes).
+    this.ledger = new TrustLedger(options.stateDir);
+    this.replayStore = new ReplayStore(this.ledger.section('replay'));
     this.nonceStore = new NonceStore(join(options.stateDir, 'nonces.json'));
     this.challenges = new ChallengeBook(this.nonceStore, options.agentId, options.clock);
-    this.rateLimiter = new RateLimiter(join(options.stateDir, 'rate.json'));
-    this.skCounters = new SkCounterStore(join(options.stateDir, 'sk-counters.json'));
+    this.rateLimiter = new RateLimiter(this.ledger.section('rate'));
+    this.skCounters = new SkCounterStore(this.ledger.section('sk'));
     if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
   }
 
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
+    notes.push(...(await this.ledger.load()));
     const stores = [this.replayStore, this.rateLimiter, this.skCounters];
     // The challenge book loads the nonce store and then its own open challenges.
     await Promise.all([...stores.map((store) => store.load()), this.challenges.start()]);
@@ -147,6 +153,11 @@ export class TrustGate {
   /** A new challenge for the approval of an observed change on `router`; publish it. */
   issueChallenge(router: RouterBinding, observed: Challenge['observed']): Promise<Challenge> {
     return this.challenges.open(router, 'approval', observed);
+  }
+
+  /** The request id of the accepted approval that used this challenge (crash recovery), if any. */
+  acceptedFor(challengeId: string): string | undefined {
+    return this.replayStore.acceptedFor(challengeId);
   }
 
   /** Whether wall time can be believed now (orders without a challenge need it). */

@@ -44,17 +44,42 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     // (below): a router that rebooted since shows an uptime shorter than the time since; one
     // still up from before (routers may answer a moment after a press) does not.
   }
-  // Journal "engaged" before the first edge: a crash from here on means release and verify.
-  // engagedAt lets a restarted agent tell whether the router rebooted after this moment.
-  await op.note({ actuatorEngaged: true, expected: plan.expected, expectAttemptCount: plan.expectAttemptCount, before: plan.before, engagedAt: deadlineIn(0, ctx.services.now()) });
-  await op.to('actuating', `${plan.method === 'button' ? 'pressing the button' : 'cutting the power'} via ${actuator.kind}`);
+  // Journal "engaged" with 'actuating', in one write, before the first edge: the one durable
+  // write an action needs (docs/agent.md, durable writes); a crash from here on means release
+  // and verify. engagedAt lets a restarted agent tell whether the router rebooted after this moment.
+  const engaged = {
+    actuatorEngaged: true,
+    expected: plan.expected,
+    expectAttemptCount: plan.expectAttemptCount,
+    before: plan.before,
+    engagedAt: deadlineIn(0, ctx.services.now()),
+  };
+  const doing = plan.method === 'button' ? 'pressing the button' : 'cutting the power';
+  await op.to('actuating', `${doing} via ${actuator.kind}`, undefined, engaged);
   let report: ActionReport;
   let detail: string;
   const edges: ActionEdge[] = [];
   const actedAtMonoMs = performance.now();
+  // The audit entries of the approval and of 'actuating' are appended once the first edge is
+  // out (or the action ended without one), not before: a failure to append is reported, not
+  // thrown, once 'actuating' is recorded; a bug is rethrown below.
+  let audited: Promise<void> | undefined;
+  const audit = (): Promise<void> => {
+    audited ??= op.flushAudit();
+    audited.catch(() => undefined);
+    return audited;
+  };
+  const options = {
+    onEdge: (edge: ActionEdge) => {
+      edges.push(edge);
+      void audit();
+    },
+  };
+  const acting = (async () =>
+    plan.method === 'button' ? actuator.press(undefined, options) : actuator.powerCycle(undefined, options))();
+  await acting.then(audit, audit);
   try {
-    const options = { onEdge: (edge: ActionEdge) => edges.push(edge) };
-    report = plan.method === 'button' ? await actuator.press(undefined, options) : await actuator.powerCycle(undefined, options);
+    report = await acting;
     detail = `${report.action} done (${report.effectiveMs} ms)`;
   } catch (error) {
     const outcome = await actuatorFailed(ctx, op, plan, actuator, edges, error, actedAtMonoMs);

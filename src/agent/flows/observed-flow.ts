@@ -100,7 +100,8 @@ export async function runObservedPending(
       },
       Math.max(1, Math.floor(timeoutMs / 1000)),
     );
-    await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
+    const published = `challenge ${challenge.challengeId} published; approvals must quote it`;
+    await op.to('challenged', published, undefined, { challengeId: challenge.challengeId });
     const minAction = Math.min(...ctx.config.methods.map((m) => actionDurationMs(m, timingOf(ctx, m))));
     const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - monotonicNowMs());
     const timer = setTimeout(() => waiter.close(), waitMs);
@@ -115,11 +116,12 @@ export async function runObservedPending(
       return;
     }
     const approval = result.approval.message;
-    await op.note(
-      { requestId: approval.requestId, requestDigest: result.digest, method: approval.method, changeDigest: approval.digest },
-      'approval-accepted',
-      { approvers: result.approval.approverNames },
-    );
+    // Journaled with the next state ('actuating', or how it ended before acting), audited
+    // after the first edge: the trust ledger already holds the approval as used, and a crash
+    // before that write finds its request id there (recovery.ts). See docs/agent.md.
+    const { requestId, method, digest: changeDigest } = approval;
+    op.remember({ requestId, requestDigest: result.digest, method, changeDigest });
+    op.logAfterAction('approval-accepted', { approvers: result.approval.approverNames });
     // Right before acting: attempt-count still shows exactly the change that was approved. A
     // read that times out is tolerated (routers that stall other sessions while a change is
     // pending: the stall is itself the evidence); a cut one is retried, then fails closed.
