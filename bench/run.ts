@@ -10,10 +10,12 @@
  *   BENCH_FLEET_RATE  orders published per second (default 100)
  *   BENCH_FLEET_TOPOLOGY bridged (default: site brokers bridged to a central one) or single
  *   BENCH_IDLE_S      idle CPU window in seconds (default 60; 10 with --quick)
+ *   BENCH_ROLLOUT=N   rollout targets (default 1000; 100 with --quick)
  */
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 import { runFleet } from './fleet.js';
 import { startTopology } from './fleet-topology.js';
+import { runRollout } from './rollout.js';
 import { idleAgent } from './idle.js';
 import { changeRequestSamples, observedPendingSamples, summarize, type LatencyResult } from './latency.js';
 import { pressSamples } from './press.js';
@@ -35,6 +37,7 @@ const plan = {
   fleetPollMs: intEnv('BENCH_FLEET_POLL_MS', 15000),
   fleetRate: intEnv('BENCH_FLEET_RATE', 100),
   fleetTopology: process.env.BENCH_FLEET_TOPOLOGY === 'single' ? 'single' as const : 'bridged' as const,
+  rollout: intEnv('BENCH_ROLLOUT', quick ? 100 : 1000),
 };
 const log = (line: string): void => console.log(line);
 const DEFAULT_POLL_MS = 1000;
@@ -100,6 +103,14 @@ async function main(): Promise<void> {
       { key: 'agent_startup_ms', value: Math.round(idle.startupReadyMs), unit: 'ms', target: 1500, note: `spawn → first router state (online status at ${Math.round(idle.startupOnlineMs)} ms)` },
     );
 
+    log(`rollout: a campaign of ${plan.rollout} targets in waves, released by the coordinator to simulated agents`);
+    const r = await runRollout(broker.url, plan.rollout, log);
+    figures.push(
+      { key: 'rollout_targets', value: r.targets, unit: '', atLeast: quick ? 1 : 1000, note: `${r.succeeded} succeeded; every order verified by the agent-side verifier` },
+      { key: 'rollout_s', value: round(r.seconds, 2), unit: 's', note: 'coordinator start → every target final (4 waves, 50 ms simulated operations)' },
+      { key: 'rollout_ops_lost', value: r.lost, unit: '', target: 0, note: 'targets with no successful final answer' },
+      { key: 'rollout_abort_overrun', value: r.abortStartedAfter, unit: '', target: 0, note: `targets started after the criterion beyond wave ${r.abortWaveInFlight} in flight; ${r.abortReleased} of ${r.abortTargets} released (${r.why})` },
+    );
   } finally {
     await broker.dispose();
   }

@@ -14,6 +14,7 @@ const RETAINED_ORDER: ReasonCode = 'retained-order';
 const SECURITY_REASONS = new Set<string>([
   ...[RETAINED_ORDER, 'bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
   ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
+  ...['not-in-campaign', 'release-unauthorized', 'release-mismatch'],
   // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
   ...SSH_REFUSAL_REASONS,
 ]);
@@ -63,7 +64,9 @@ export class InboundDispatcher {
     }
     if (!parsed || !(INBOUND_KINDS as readonly string[]).includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
-    const { requestId, digest } = inboundCorrelation(message.payload);
+    // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
+    const { requestId, digest } =
+      kind === 'release' ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload) : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -162,11 +165,14 @@ export class InboundDispatcher {
           ? await gate.verifyChangeRequest(payload)
           : kind === 'cancel'
             ? await gate.verifyCancel(payload)
-            : await gate.verifyPowerCycle(payload);
+            : kind === 'release'
+              ? await gate.verifyCampaignOrder(payload)
+              : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
-    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
+    const campaign = 'campaign' in verdict ? { campaign: verdict.campaign } : {};
+    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames, ...campaign });
     const message = verdict.message;
     const schedule = this.deps.schedule;
     if (message.kind === 'cancel') {

@@ -34,6 +34,8 @@ export class RouterStateReporter {
     private readonly store?: { file: string; logger: Logger },
     /** The agent's wall clock, for the deadline's wall-clock estimate. */
     private readonly now: () => Date = () => new Date(),
+    /** The paired unit's serial or system id once known: fleet inventories (`rollout plan --broker`) read it. */
+    private readonly identity?: () => { serial?: string | undefined; systemId?: string | undefined } | undefined,
   ) {}
 
   /** The last result a previous run recorded; an unreadable file is logged and ignored (a report, not a record). */
@@ -147,10 +149,19 @@ export class RouterStateReporter {
       operation: this.#operation,
       lastResult: this.#lastResult,
       problem: this.#problem,
+      ...unitOf(this.identity?.()),
     };
     const key = JSON.stringify(state);
     if (key === this.#lastPublished) return;
     this.#lastPublished = key;
     this.publisher.routerState(state);
   }
+}
+
+/** The paired (or configured) unit's serial and system id, where known. */
+function unitOf(unit: { serial?: string | undefined; systemId?: string | undefined } | undefined): { serial?: string; systemId?: string } {
+  return {
+    ...(unit?.serial !== undefined ? { serial: unit.serial } : {}),
+    ...(unit?.systemId !== undefined ? { systemId: unit.systemId } : {}),
+  };
 }

@@ -101,7 +101,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#actuators = new RouterActuators(config, logger, deps.actuatorDeps);
     this.#alarm = new RouterAlarm(config.name, deps);
     const store = deps.stateDir ? { file: join(deps.stateDir, 'results', `${config.name}.json`), logger } : undefined;
-    this.#state = new RouterStateReporter(config.name, deps.publisher, store, () => deps.services.now());
+    const unit = () => deps.pairing.get(config.name) ?? config.identity;
+    this.#state = new RouterStateReporter(config.name, deps.publisher, store, () => deps.services.now(), unit);
     this.#slot = new OperationSlot({
       unrecorded: (error) => deps.services.health.report(error, { what: 'start an operation', router: this.name }),
       fail: (error) => this.fail(error),

@@ -117,6 +117,8 @@ export const REFUSAL_CODES = [
   'sk-presence-missing', 'sk-verification-missing', 'sk-counter-replayed',
   // Maintenance windows (docs/maintenance-windows.md).
   'outside-site-window', 'urgent-too-few-approvers', 'not-scheduled', 'schedule-full',
+  // Campaigns and releases (issue 12): docs/rollouts.md.
+  'not-in-campaign', 'release-unauthorized', 'release-mismatch', 'not-released',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -239,6 +241,9 @@ export const routerStateSchema = z.strictObject({
   operation: operationSummarySchema.nullable(),
   lastResult: lastResultSchema.nullable(),
   problem: z.strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime }).nullable().optional(),
+  /** The paired unit (routerboard serial, or CHR system id) once known. */
+  serial: z.string().optional(),
+  systemId: z.string().optional(),
 });
 export type RouterStateMessage = z.infer<typeof routerStateSchema>;
 

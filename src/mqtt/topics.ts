@@ -10,7 +10,7 @@
  *   audit/checkpoint                retained  latest signed audit checkpoint
  *   routers/<router>/order-challenge retained  the open challenge any order for that router may quote
  *   scheduled                       retained  orders waiting for their maintenance window
- *   request | approval | powercycle inbound   signed orders; never retained
+ *   request | approval | powercycle | release inbound   signed orders; never retained
  *   cancel                          inbound   signed cancel of a scheduled order; never retained
  *   challenge-request               inbound   unsigned, rate-limited: "publish a fresh order challenge"
  */
@@ -44,7 +44,8 @@ function trimBase(base: string): string {
   return trimmed;
 }
 
-export const INBOUND_KINDS = ['request', 'approval', 'powercycle', 'cancel'] as const;
+/** `release`: a campaign order (campaign, this target's inclusion proof, a release), issue 12. */
+export const INBOUND_KINDS = ['request', 'approval', 'powercycle', 'cancel', 'release'] as const;
 export type InboundKind = (typeof INBOUND_KINDS)[number];
 
 /** Every topic of one agent. */
@@ -59,6 +60,7 @@ export interface AgentTopics {
   readonly cancel: string;
   /** Retained: orders waiting for their window (see contract.ts scheduledMessageSchema). */
   readonly scheduled: string;
+  readonly release: string;
   /** Unsigned requests for a fresh order challenge (see contract.ts challengeRequestSchema). */
   readonly challengeRequest: string;
   /** The subscriptions an agent makes: its inbound command topics, nothing else. */
@@ -81,6 +83,7 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
     powercycle: `${root}/powercycle`,
     cancel: `${root}/cancel`,
     scheduled: `${root}/scheduled`,
+    release: `${root}/release`,
     challengeRequest: `${root}/challenge-request`,
     inbound: [...INBOUND_KINDS.map((kind) => `${root}/${kind}`), `${root}/challenge-request`],
     routerState: (router) => `${root}/routers/${topicLevel(router, 'router name')}/state`,

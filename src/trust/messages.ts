@@ -9,11 +9,14 @@ export const TYP = {
   powerCycle: 'dmconfirm-powercycle+jws',
   cancel: 'dmconfirm-cancel+jws',
   root: 'dmconfirm-root+jws',
+  /** Issue 12: a campaign (approvers, M-of-N) and a release of some of its targets (its coordinator). */
+  campaign: 'dmconfirm-campaign+jws',
+  release: 'dmconfirm-release+jws',
 } as const;
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'must be 8-128 letters, digits or _.:-');
-const agentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an agent id');
-const timestamp = z.iso.datetime({ offset: true });
+export const id = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'must be 8-128 letters, digits or _.:-');
+export const agentId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an agent id');
+export const timestamp = z.iso.datetime({ offset: true });
 
 /** Serials and system ids are shown to signers: plain characters only, nothing that could spell other text. */
 const routerKey = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,63}$/, 'must be 1-64 letters, digits or _.:-');

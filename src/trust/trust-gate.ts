@@ -15,6 +15,7 @@ import { TrustLedger } from './trust-ledger.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyCancel, verifyChangeRequest, verifyPowerCycle } from './verify.js';
+import type { CampaignAccepted } from './campaign/verify.js';
 import type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 /**
@@ -145,6 +146,22 @@ export class TrustGate {
 
   verifyPowerCycle(bytes: Uint8Array | string): Promise<GateVerdict<PowerCycle>> {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
+  }
+
+  /** Issue 12: a campaign order (campaign, membership proof, release) for one router of ours. */
+  async verifyCampaignOrder(bytes: Uint8Array | string): Promise<(CampaignAccepted & { router: string }) | Refusal> {
+    // Loaded on the first campaign order: an idle agent does not carry the campaign code.
+    const { readCampaignOrder, verifyCampaignOrder } = await import('./campaign/verify.js');
+    let router: RouterBinding | undefined;
+    try {
+      router = this.routerFor(readCampaignOrder(bytes).target.router);
+    } catch (error) {
+      if (error instanceof TrustError) return error.toRefusal();
+      throw error;
+    }
+    if (!router) return { ok: false, reason: 'wrong-router', detail: 'the campaign order names a router this agent does not serve' };
+    const verdict = await verifyCampaignOrder(bytes, this.#context(router));
+    return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
 
   /**

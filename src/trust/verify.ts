@@ -84,7 +84,7 @@ export function checkTarget(message: { agent: string; router: RouterRef }, ctx: 
   }
 }
 
-async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: VerifyContext): Promise<VerifiedEnvelope> {
+export async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: Pick<VerifyContext, 'trustRoot'>): Promise<VerifiedEnvelope> {
   const root = ctx.trustRoot;
   root.requireCurrentSchema();
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
@@ -140,7 +140,7 @@ function checkRateBudget(ctx: VerifyContext, clock: ClockReading): void {
 }
 
 /** Commits now, or (ctx.deferCommit) checks the rate budget and hands the commit to the caller. */
-async function settle<M extends SignedMessage>(
+export async function settle<M extends SignedMessage>(
   accepted: Accepted<M>,
   ctx: VerifyContext,
   clock: ClockReading,
@@ -160,7 +160,7 @@ async function settle<M extends SignedMessage>(
  * Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness,
  * then the site's maintenance windows; `opensAt` when the order must wait (schedulable only).
  */
-async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
+export async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
   const message = accepted.message;
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
@@ -170,7 +170,7 @@ async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: Ve
   return { clock, accepted: opensAt === undefined ? accepted : { ...accepted, opensAt } };
 }
 
-function checkDigest(message: { digest: string }, computed: string): void {
+export function checkDigest(message: { digest: string }, computed: string): void {
   if (message.digest !== computed) refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
 }
 

@@ -21,6 +21,7 @@ void test('every topic of an agent parses back to what built it', () => {
     [t.powercycle, { kind: 'powercycle' }],
     [t.cancel, { kind: 'cancel' }],
     [t.scheduled, { kind: 'scheduled' }],
+    [t.release, { kind: 'release' }],
     [t.routerState('core-1'), { kind: 'routerState', router: 'core-1' }],
     [t.challenge('core-1'), { kind: 'challenge', router: 'core-1' }],
     [t.orderChallenge('core-1'), { kind: 'orderChallenge', router: 'core-1' }],
@@ -30,7 +31,7 @@ void test('every topic of an agent parses back to what built it', () => {
   for (const [topic, expected] of cases) {
     assert.deepEqual(parseTopic(base, topic), { site: 'berlin', agent: 'pi-1', ...expected }, topic);
   }
-  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.cancel, t.challengeRequest]);
+  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.cancel, t.release, t.challengeRequest]);
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {

@@ -3,6 +3,7 @@ import { cosignEnvelope } from '../../../trust/jws.js';
 import { readAnyMessage } from '../../../trust/message-read.js';
 import { MESSAGE_KINDS, TYP } from '../../../trust/messages.js';
 import { validatePayload } from '../../../trust/root-schema.js';
+import { describeCampaign } from '../../../trust/campaign/describe.js';
 import { cliAction, describeSigned, readEnvelopeFile, writeEnvelope } from './io.js';
 import { requireSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
@@ -12,7 +13,7 @@ export function registerCosign(program: Command): void {
   sshSignerOptions(
     program
       .command('cosign')
-      .argument('<file>', 'a request, approval or power cycle message')
+      .argument('<file>', 'a request, approval, power cycle or campaign')
       .description('Add your approval signature to a message (prints what you sign)')
       .option('--key <key>', 'your private key (or sign with --ssh-agent / --ssh-keygen)'),
   )
@@ -26,6 +27,10 @@ export function registerCosign(program: Command): void {
         if (payload.type === 'dmconfirm-trust-root') {
           typ = TYP.root;
           what = `trust root v${validatePayload(payload).version}`;
+        } else if (payload.kind === 'campaign') {
+          typ = TYP.campaign;
+          what = describeCampaign(payloadBytes);
+          refuseClosedWindow(payload, Date.now());
         } else {
           const message = readAnyMessage(payloadBytes);
           typ = MESSAGE_KINDS[message.kind].typ;
