@@ -21,7 +21,7 @@ async function startOne(spec: ShardSpec, i: number): Promise<{ agent: Agent; rou
   const timing = { offMs: 1000, offMinMs: 1000, pressMs: 100 };
   const file = join(dir, 'agent.yaml');
   await writeFile(file, stringify({
-    agent: { id: `a${i}`, site: 'fleet', stateDir: 'state', trustRoot: spec.trustFile, key: { file: spec.keyFile }, clock: 'assume-synced' },
+    agent: { id: `a${i}`, site: spec.site, stateDir: 'state', trustRoot: spec.trustFile, key: { file: spec.keyFile }, clock: 'assume-synced' },
     log: { level: 'fatal', pretty: false },
     mqtt: { url: spec.brokerUrl, protocolVersion: 5, reconnectMinMs: 500, reconnectMaxMs: 5000 },
     policy: { allowedFeatures: [], maxOperationsPerHour: 10, minActionMarginMs: 5000 },

@@ -1,7 +1,8 @@
 /**
- * Many agents against one broker: shards of agents (each with its own simulated router)
- * in a few child processes, one signed power cycle order per agent, every answer counted;
- * then `dmconfirm status` over the whole fleet, timed as a user would see it.
+ * Many agents: shards of agents (each with its own simulated router) in a few child
+ * processes, each shard on its own site broker bridged to the central one (or all on one
+ * broker); one signed power cycle order per agent published centrally, every answer
+ * counted there; then `dmconfirm status` over the whole fleet, timed as a user would see it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -13,7 +14,7 @@ import { OperatorTeam } from '../src/demo/operators.js';
 import { agentTopics, type AgentResponse } from '../src/mqtt/contract.js';
 import { reapOnExit } from '../test/helpers/child-reaper.js';
 import { Observer } from '../test/helpers/mqtt-clients.js';
-import { serialOf, type ShardSpec } from './fleet-spec.js';
+import { serialOf, type FleetTopology, type ShardSpec } from './fleet-spec.js';
 import { cliCommand } from './idle.js';
 import { sleep } from './stats.js';
 
@@ -29,7 +30,18 @@ export interface FleetResult {
   failures: string[];
 }
 
-export async function runFleet(brokerUrl: string, agents: number, shards: number, pollIntervalMs: number, log: (line: string) => void): Promise<FleetResult> {
+/**
+ * `ratePerS` paces the orders the way a rollout releases waves: a 2-core machine running
+ * every agent and router cannot power-cycle 2000 simulated routers in the same second.
+ */
+export async function runFleet(
+  topology: FleetTopology,
+  agents: number,
+  shards: number,
+  pollIntervalMs: number,
+  ratePerS: number,
+  log: (line: string) => void,
+): Promise<FleetResult> {
   const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-fleet-'));
   const team = new OperatorTeam();
   const trustFile = join(dir, 'trust.json');
@@ -38,12 +50,20 @@ export async function runFleet(brokerUrl: string, agents: number, shards: number
   await writeFile(trustFile, await team.trustRootText());
   await writeFile(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   await writeFile(passwordFile, 'bench\n', { mode: 0o600 });
-  const observer = await Observer.connect(brokerUrl, ['dmconfirm/v1/fleet/+/routers/+/state', 'dmconfirm/v1/fleet/+/progress/+']);
+  const brokerUrl = topology.operatorUrl;
+  const per = Math.ceil(agents / shards);
+  const siteOf = (i: number) => topology.shard(Math.floor(i / per)).site;
+  const observer = await Observer.connect(brokerUrl, ['dmconfirm/v1/+/+/routers/+/state', 'dmconfirm/v1/+/+/progress/+']);
   const ready = new Set<string>();
+  const doneStates = new Set<string>();
   const finals = new Map<string, AgentResponse>();
   observer.client.on('message', (topic, payload) => {
     const text = payload.toString();
-    if (topic.endsWith('/state') && text.includes('"reachable":true')) ready.add(topic.split('/')[3]!);
+    if (topic.endsWith('/state') && text !== '') {
+      const state = JSON.parse(text) as { reachable: boolean; lastResult: { state: string } | null };
+      if (state.reachable) ready.add(topic.split('/')[3]!);
+      if (state.lastResult?.state === 'done') doneStates.add(topic.split('/')[3]!);
+    }
     else if (topic.includes('/progress/') && text !== '') {
       const answer = JSON.parse(text) as AgentResponse;
       if (answer.data.final) finals.set(answer.id, answer);
@@ -53,10 +73,9 @@ export async function runFleet(brokerUrl: string, agents: number, shards: number
   const result: FleetResult = { agents, ready: 0, ok: 0, failed: 0, lost: agents, opsWallMs: NaN, statusMs: NaN, statusAgents: 0, failures: [] };
   try {
     const started = performance.now();
-    const per = Math.ceil(agents / shards);
     const up: Array<Promise<void>> = [];
     for (let s = 0; s < shards; s++) {
-      const spec: ShardSpec = { brokerUrl, dir, trustFile, keyFile, passwordFile, from: s * per, to: Math.min(agents, (s + 1) * per), pollIntervalMs, startConcurrency: 10 };
+      const spec: ShardSpec = { ...topology.shard(s), dir, trustFile, keyFile, passwordFile, from: s * per, to: Math.min(agents, (s + 1) * per), pollIntervalMs, startConcurrency: 10 };
       if (spec.from >= spec.to) break;
       const child = spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-worker.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
       reapOnExit(child);
@@ -84,7 +103,12 @@ export async function runFleet(brokerUrl: string, agents: number, shards: number
     })));
     const ids = orders.map(({ jws }) => (JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, 'base64url').toString()) as { requestId: string }).requestId);
     const opsStart = performance.now();
-    await Promise.all(orders.map(({ i, jws }) => observer.client.publishAsync(agentTopics('dmconfirm/v1', 'fleet', `a${i}`).powercycle, jws, { qos: 1 })));
+    const batch = Math.max(1, Math.round(ratePerS / 10));
+    for (let k = 0; k < orders.length; k += batch) {
+      const wave = orders.slice(k, k + batch);
+      await Promise.all(wave.map(({ i, jws }) => observer.client.publishAsync(agentTopics('dmconfirm/v1', siteOf(i), `a${i}`).powercycle, jws, { qos: 1 })));
+      await sleep(Math.max(0, opsStart + ((k + batch) / ratePerS) * 1000 - performance.now()));
+    }
     await until(() => ids.every((id) => finals.has(id)), 180_000);
     result.opsWallMs = performance.now() - opsStart;
     for (const [k, id] of ids.entries()) {
@@ -98,10 +122,12 @@ export async function runFleet(brokerUrl: string, agents: number, shards: number
     result.lost = agents - result.ok - result.failed;
     log(`  ${result.ok} power cycles done, ${result.failed} failed, ${result.lost} unanswered, in ${Math.round(result.opsWallMs)} ms`);
 
-    const status = await timedStatus(brokerUrl);
+    // The retained states that say "done" may trail the final answers by a moment; status reads what the broker holds.
+    await until(() => doneStates.size >= result.ok, 30_000);
+    const status = await timedStatus(brokerUrl, new Set(Array.from({ length: shards }, (_, s) => topology.shard(s).site)));
     result.statusMs = status.ms;
     result.statusAgents = status.agents;
-    log(`  dmconfirm status: ${status.agents} fleet agents listed in ${Math.round(status.ms)} ms`);
+    log(`  dmconfirm status: ${status.listed} fleet agents listed (${status.agents} done) in ${Math.round(status.ms)} ms`);
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));
     await observer.close().catch(() => undefined);
@@ -111,7 +137,7 @@ export async function runFleet(brokerUrl: string, agents: number, shards: number
 }
 
 /** `dmconfirm status --json` as a child process, wall time from spawn to exit. */
-async function timedStatus(brokerUrl: string): Promise<{ ms: number; agents: number }> {
+async function timedStatus(brokerUrl: string, sites: Set<string>): Promise<{ ms: number; agents: number; listed: number }> {
   const { args } = cliCommand();
   const started = performance.now();
   const child = spawn(process.execPath, [...args, 'status', '--broker', brokerUrl, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -122,8 +148,9 @@ async function timedStatus(brokerUrl: string): Promise<{ ms: number; agents: num
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`dmconfirm status exited with ${code}`);
   const model = JSON.parse(out) as { agents: Array<{ site: string; routers: Array<{ state: { lastResult: { state: string } | null } | null }> }> };
-  const agents = model.agents.filter((a) => a.site === 'fleet' && a.routers.some((r) => r.state?.lastResult?.state === 'done')).length;
-  return { ms, agents };
+  const fleet = model.agents.filter((a) => sites.has(a.site));
+  const agents = fleet.filter((a) => a.routers.some((r) => r.state?.lastResult?.state === 'done')).length;
+  return { ms, agents, listed: fleet.length };
 }
 
 async function until(done: () => boolean, timeoutMs: number): Promise<void> {

@@ -116,10 +116,9 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     });
     const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now, health: this.health };
     const behaviours = new RouterBehaviours(options.behaviourReports);
-    config.routers.forEach((router, index) => {
+    for (const router of config.routers) {
       const supervisor = new RouterSupervisor(router, {
-        gate: this.gate,
-        identity: this.#identities[index]!,
+        trust: this.gate.forRouter(router.name),
         policy: config.policy,
         publisher: this.publisher,
         pairing: this.pairing,
@@ -133,7 +132,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       });
       supervisor.on('fatal', (error) => this.emit('fatal', error));
       this.supervisors.set(router.name, supervisor);
-    });
+    }
   }
 
   async start(): Promise<void> {

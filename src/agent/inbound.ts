@@ -1,8 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
-import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
-import type { RouterRef } from '../trust/messages.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -157,22 +155,10 @@ export class InboundDispatcher {
     const verdict =
       kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload) : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
-    const supervisor = this.routerOf(payload);
+    const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
-    const message = verdict.message;
-    if (message.kind === 'approval') return supervisor.deliverApproval({ ...verdict, message }, digest);
-    return message.kind === 'change-request' ? supervisor.startChange({ ...verdict, message }, digest) : supervisor.startPowerCycle({ ...verdict, message }, digest);
-  }
-
-  private routerOf(payload: Buffer): RouterSupervisor | undefined {
-    try {
-      const ref = (unverifiedPayload(parseEnvelope(payload)) as { router?: RouterRef } | null)?.router;
-      const identity = ref ? this.deps.gate.routerFor(ref) : undefined;
-      return identity ? this.deps.supervisors.get(identity.name) : undefined;
-    } catch {
-      return undefined;
-    }
+    return supervisor.deliver(verdict, digest);
   }
 
   /**

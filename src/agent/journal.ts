@@ -36,6 +36,8 @@ export const operationRecordSchema = z.strictObject({
   createdAt: z.string(),
   updatedAt: z.string(),
   requestId: z.string().optional(),
+  /** The challenge an observed operation published: the trust ledger names the approval that used it. */
+  challengeId: z.string().optional(),
   /** messageDigest of the exact signed bytes that started or approved this operation. */
   requestDigest: z.string().optional(),
   changeDigest: z.string().optional(),

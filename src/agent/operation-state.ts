@@ -22,7 +22,9 @@ export type OperationState = (typeof OPERATION_STATES)[number];
 export const FINAL_STATES: ReadonlySet<OperationState> = new Set(['done', 'failed', 'cancelled', 'expired']);
 
 const TRANSITIONS: Record<OperationState, readonly OperationState[]> = {
-  idle: ['requesting', 'pending-observed', 'actuating'],
+  // An operation can end before its first step: its first record could not be written
+  // (failed, state-unwritable), or the agent restarted right after writing it (cancelled).
+  idle: ['requesting', 'pending-observed', 'actuating', 'failed', 'cancelled'],
   requesting: ['pending', 'failed', 'cancelled'],
   pending: ['actuating', 'failed', 'cancelled', 'expired'],
   'pending-observed': ['challenged', 'failed', 'cancelled', 'expired'],

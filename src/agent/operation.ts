@@ -43,6 +43,8 @@ export type OperationInit = Pick<
 export class Operation {
   #record: OperationRecord;
   #mustFinish = false;
+  /** Audit entries to append once the action is under way (logAfterAction). */
+  readonly #afterAction: Array<{ type: string; data: Record<string, unknown> }> = [];
 
   private constructor(
     private readonly services: OperationServices,
@@ -98,18 +100,49 @@ export class Operation {
 
   /** Records facts (attempt-count, deadline, actuator engaged) durably without a state change. */
   async note(facts: Partial<OperationRecord>, auditType?: string, auditData?: Record<string, unknown>): Promise<void> {
-    this.#record = { ...this.#record, ...facts, updatedAt: this.services.now().toISOString() };
+    this.remember(facts);
     await this.write('journal the operation', () => this.services.journal.save(this.#record));
     if (auditType) await this.log(auditType, auditData);
   }
 
+  /**
+   * Takes facts into the record without writing it: they become durable with the next
+   * journal write (the approval's request id rides on the 'actuating' record, one write
+   * before the first edge instead of two).
+   */
+  remember(facts: Partial<OperationRecord>): void {
+    this.#record = { ...this.#record, ...facts, updatedAt: this.services.now().toISOString() };
+  }
+
   /** Appends an audit entry about this operation (same failure rules as note). */
   async log(auditType: string, auditData?: Record<string, unknown>): Promise<void> {
+    await this.flushAudit();
     await this.write('append to the audit log', () => this.services.audit.append(auditType, { operationId: this.#record.id, router: this.#record.router, ...auditData }));
   }
 
-  async to(state: OperationState, detail?: string, error?: ErrorInfo): Promise<void> {
+  /**
+   * An audit entry that need not be on disk before the actuator acts: queued, and appended
+   * (fsync) by flushAudit(), right after the first edge is under way, or before any other
+   * write of this operation. Its facts are in the journal record written before the edge,
+   * so a crash that loses it leaves them to the recovery entry (recovery.ts).
+   */
+  logAfterAction(auditType: string, auditData?: Record<string, unknown>): void {
+    const data = { operationId: this.#record.id, router: this.#record.router, ...auditData };
+    this.#afterAction.push({ type: auditType, data });
+  }
+
+  /** Appends the entries logAfterAction queued, in order. */
+  async flushAudit(): Promise<void> {
+    const entries = this.#afterAction.splice(0);
+    for (const { type, data } of entries) {
+      await this.write('append to the audit log', () => this.services.audit.append(type, data));
+    }
+  }
+
+  /** Enters `state`; `facts` are journaled in the same write (e.g. the actuator engaged, with 'actuating'). */
+  async to(state: OperationState, detail?: string, error?: ErrorInfo, facts?: Partial<OperationRecord>): Promise<void> {
     assertTransition(this.#record.state, state);
+    if (facts) this.remember(facts);
     await this.enter(state, detail, error);
   }
 
@@ -127,7 +160,7 @@ export class Operation {
     if (this.#mustFinish) throw error;
     this.#record = { ...this.#record, actuatorEngaged: false };
     const detail = `state directory not writable (${error.code} on ${error.path}): refused before acting, nothing was actuated`;
-    await this.enter('failed', detail, { code: STATE_UNWRITABLE, message: detail });
+    await this.to('failed', detail, { code: STATE_UNWRITABLE, message: detail });
   }
 
   /**
@@ -149,12 +182,19 @@ export class Operation {
     const final = isFinal(state);
     this.#record = withState(this.#record, state, this.services.now(), detail);
     if (final) this.#record = { ...this.#record, outcomeReported: true };
+    if (state !== 'actuating') await this.flushAudit();
     await this.write('journal the operation', () => this.services.journal.save(this.#record));
     const { id, router, kind, requestId, requestDigest } = this.#record;
-    await this.write('append to the audit log', () => this.services.audit.append('operation', { operationId: id, router, kind, requestId, state, detail, error }));
-    this.services.logger.info({ operationId: id, router, kind, requestId, state, detail, error }, `operation ${state}`);
-    // 'actuating' is on disk: the actuator acts next, and the operation must finish from here on.
-    if (state === 'actuating') this.#mustFinish = true;
+    const entry = { operationId: id, router, kind, requestId, state, detail, error };
+    // 'actuating' is on disk: the actuator acts next, and the operation must finish from here
+    // on. Its audit entry follows the first edge (the journal record is what recovery needs).
+    if (state === 'actuating') {
+      this.#mustFinish = true;
+      this.#afterAction.push({ type: 'operation', data: entry });
+    } else {
+      await this.write('append to the audit log', () => this.services.audit.append('operation', entry));
+    }
+    this.services.logger.info(entry, `operation ${state}`);
     if (requestId) {
       const data = { state, router, operationId: id, final, ...(requestDigest ? { inReplyTo: requestDigest } : {}), ...(detail ? { detail } : {}) };
       this.services.publisher.progress(requestId, data, error);

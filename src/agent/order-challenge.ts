@@ -1,7 +1,6 @@
 import type { LastRead } from '../mqtt/contract.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
-import type { TrustGate } from '../trust/trust-gate.js';
-import type { RouterBinding } from '../trust/verify.js';
+import type { RouterTrust } from '../trust/trust-gate.js';
 import type { Publisher } from './publisher.js';
 
 /** At most this many order-challenge publications per router per window; more asks are dropped. */
@@ -20,7 +19,7 @@ export class OrderChallengeDesk {
 
   constructor(
     private readonly router: string,
-    private readonly deps: { gate: TrustGate; identity: RouterBinding; publisher: Publisher },
+    private readonly deps: { trust: Pick<RouterTrust, 'orderChallenge'>; publisher: Publisher },
   ) {}
 
   read(state: DeviceModeState, wall: Date): void {
@@ -44,8 +43,7 @@ export class OrderChallengeDesk {
     this.#asks = this.#asks.filter((t) => now - t < WINDOW_MS);
     if (this.#asks.length >= ASKS_PER_WINDOW) return;
     this.#asks.push(now);
-    const book = this.deps.gate.challenges;
-    const challenge = book.openOrderChallenge(this.router) ?? (await book.open(this.deps.identity, 'order'));
+    const challenge = await this.deps.trust.orderChallenge();
     this.deps.publisher.orderChallenge({ router: this.router, challenge, clockSynced, reachable: this.#reachable, lastRead: this.lastRead() });
   }
 }

@@ -1,8 +1,7 @@
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { RouterClosedError, RouterTimeoutError, RouterUnreachableError } from '../routeros/errors.js';
 import type { RouterPort } from './ports.js';
-import type { RouterContext } from './router-context.js';
-import { pause } from '../time/pause.js';
+import type { FlowContext } from './router-context.js';
 
 /** Pause between read-back attempts. */
 const RETRY_MS = 500;
@@ -18,15 +17,17 @@ function transient(error: unknown): boolean {
  * nothing about the change: it is retried, for up to `bootTimeoutMs`, until the router
  * answers. Stops retrying when the agent stops. Throws the last error when it gives up.
  */
-export async function readDeviceModeBack(ctx: Pick<RouterContext, 'config' | 'logger' | 'signal'> & { client: Pick<RouterPort, 'readDeviceMode'> }): Promise<DeviceModeState> {
-  const giveUpAt = performance.now() + ctx.config.bootTimeoutMs;
+export async function readDeviceModeBack(
+  ctx: Pick<FlowContext, 'config' | 'logger' | 'signal' | 'clock'> & { client: Pick<RouterPort, 'readDeviceMode'> },
+): Promise<DeviceModeState> {
+  const giveUpAt = ctx.clock.mono() + ctx.config.bootTimeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await ctx.client.readDeviceMode({ timeoutMs: 5000 });
     } catch (error) {
-      if (!transient(error) || ctx.signal.aborted || performance.now() + RETRY_MS >= giveUpAt) throw error;
+      if (!transient(error) || ctx.signal.aborted || ctx.clock.mono() + RETRY_MS >= giveUpAt) throw error;
       ctx.logger.warn({ err: error instanceof Error ? error.message : String(error), attempt }, 'device-mode read-back failed; retrying');
-      await pause(RETRY_MS, ctx.signal);
+      await ctx.clock.sleep(RETRY_MS, ctx.signal);
     }
   }
 }
@@ -42,7 +43,7 @@ const BEFORE_ACTING_RETRY_MS = 250;
  * other sessions while a change is pending it is itself the answer, and the caller decides.
  */
 export async function readDeviceModeBeforeActing(
-  ctx: Pick<RouterContext, 'logger' | 'signal'> & { client: Pick<RouterPort, 'readDeviceMode' | 'retryNow'> },
+  ctx: Pick<FlowContext, 'logger' | 'signal' | 'clock'> & { client: Pick<RouterPort, 'readDeviceMode' | 'retryNow'> },
 ): Promise<DeviceModeState> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -52,7 +53,7 @@ export async function readDeviceModeBeforeActing(
       if (!cut || attempt >= BEFORE_ACTING_ATTEMPTS || ctx.signal.aborted) throw error;
       ctx.logger.warn({ err: error.message, attempt }, 'read before acting failed; retrying');
       ctx.client.retryNow();
-      await pause(BEFORE_ACTING_RETRY_MS, ctx.signal);
+      await ctx.clock.sleep(BEFORE_ACTING_RETRY_MS, ctx.signal);
     }
   }
 }

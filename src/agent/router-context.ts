@@ -3,9 +3,9 @@ import type { Policy } from '../config/policy-schema.js';
 import type { Logger } from '../log/logger.js';
 import type { AlarmCode } from '../mqtt/contract.js';
 import type { DeviceModeState } from '../routeros/device-mode.js';
-import type { TrustGate } from '../trust/trust-gate.js';
+import type { Clock } from '../time/clock.js';
 import type { Challenge } from '../trust/messages.js';
-import type { RouterBinding } from '../trust/verify.js';
+import type { ApprovalPort } from './approval-desk.js';
 import type { OperationServices } from './operation.js';
 import type { ActuatorPort, RouterPort } from './ports.js';
 import type { OwnUpdate } from './own-update.js';
@@ -21,19 +21,22 @@ export interface AlarmInput {
   data?: Record<string, unknown>;
 }
 
-/** Everything a flow needs about its router; the supervisor builds it. */
-export interface RouterContext {
+/**
+ * What the flows that act need (change, power cycle, the common tail, recovery): ports and
+ * plain values, no trust. The supervisor builds it; unit tests build it from fakes.
+ */
+export interface FlowContext {
   name: string;
   config: RouterConfig;
   /** The router (ports.ts): reads, uptime, updates. */
   client: RouterPort;
   actuators: { button?: ActuatorPort | undefined; power?: ActuatorPort | undefined };
-  identity: RouterBinding;
-  gate: TrustGate;
   policy: Policy;
   publisher: Publisher;
   services: OperationServices;
   logger: Logger;
+  /** Wall time, monotonic time (CLOCK_MONOTONIC: journaled deadlines compare with it) and sleeping. */
+  clock: Clock;
   /** Latest device-mode the watcher read, if any. */
   lastState: () => DeviceModeState | undefined;
   alarm: (alarm: AlarmInput) => Promise<void>;
@@ -50,11 +53,13 @@ export interface RouterContext {
   signal: AbortSignal;
 }
 
-/** What the flows that act need (change, power cycle, the common tail, recovery): no trust gate. */
-export type FlowContext = Omit<RouterContext, 'gate' | 'identity'>;
+/** The observed flow also waits for approvals: through its approval port, never the trust gate. */
+export interface ObservedContext extends FlowContext {
+  approvals: ApprovalPort;
+}
 
 /** Press and off times of a router's actuators, for the time-left check. */
-export function timingOf(ctx: Pick<RouterContext, 'config'>, method: 'button' | 'power'): { pressMs: number; offMs: number } {
+export function timingOf(ctx: Pick<FlowContext, 'config'>, method: 'button' | 'power'): { pressMs: number; offMs: number } {
   const actuator = method === 'button' ? ctx.config.actuators.button : ctx.config.actuators.power;
   return { pressMs: actuator?.timing.pressMs ?? 300, offMs: actuator?.timing.offMs ?? 8000 };
 }

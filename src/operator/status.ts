@@ -55,6 +55,7 @@ export function renderFleet(fleet: Fleet, now: number, json: boolean, layout: La
 export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): Promise<StatusResult> {
   let fleet = emptyFleet();
   let lastMessageAt: number | undefined;
+  const topics = new Set<string>();
   let onChange: () => void = () => undefined;
   const subscriptions = fleetSubscriptions(o.base);
   let link;
@@ -64,7 +65,10 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
       timeoutMs: o.connectTimeoutMs,
       onMessage: ({ topic, payload }) => {
         fleet = foldFleet(fleet, o.base, { topic, payload });
-        lastMessageAt = Date.now();
+        // The retained burst is one message per topic; a big fleet's heartbeats (known topics
+        // again) never go quiet and must not hold the first look open until maxSettleMs.
+        if (!topics.has(topic)) lastMessageAt = Date.now();
+        topics.add(topic);
         onChange();
       },
     });

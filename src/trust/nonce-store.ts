@@ -56,13 +56,19 @@ export class NonceStore {
     return this.#entries.get(challengeId)?.nonce === nonce;
   }
 
-  /** True only for the current nonce, which is gone (persisted) when this resolves. */
-  consume(challengeId: string, nonce: string): Promise<boolean> {
+  /**
+   * True only for the current nonce, which is gone when this resolves: persisted too, unless
+   * `durable` is false. An order's commit passes false: no nonce outlives a restart (start()
+   * of the challenge book discards them all), so the file only has to catch up with the next
+   * write, and the order's durable record is its request id in the trust ledger.
+   */
+  consume(challengeId: string, nonce: string, { durable = true }: { durable?: boolean } = {}): Promise<boolean> {
     return this.#queue.run(async () => {
       if (!this.isCurrent(challengeId, nonce)) return false;
       const next = new Map(this.#entries);
       next.delete(challengeId);
-      await this.#persist(next);
+      if (durable) await this.#persist(next);
+      else this.#entries = next;
       return true;
     });
   }

@@ -1,4 +1,4 @@
-import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { slotOf, writeStaged, type Staged, type StateSlot } from '../store/state-slot.js';
 import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from '../time/monotonic.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -23,19 +23,20 @@ interface StoredFile extends Partial<Timeline> {
  * most one more hour of uptime, which errs on the side of refusing.
  */
 export class RateLimiter {
-  readonly #path: string | undefined;
+  readonly #slot: StateSlot | undefined;
   readonly #monotonic: Monotonic;
   readonly #queue = new SerialQueue();
   #events = new Map<string, Taken[]>();
 
-  constructor(path?: string, options: { monotonic?: Monotonic } = {}) {
-    this.#path = path;
+  /** A path (its own file), a slot (a section of the trust ledger), or nothing (memory only). */
+  constructor(where?: string | StateSlot, options: { monotonic?: Monotonic } = {}) {
+    this.#slot = slotOf(where);
     this.#monotonic = options.monotonic ?? systemMonotonic();
   }
 
   async load(): Promise<void> {
-    if (!this.#path) return;
-    const stored = await readJsonFile<StoredFile>(this.#path);
+    if (!this.#slot) return;
+    const stored = (await this.#slot.read()) as StoredFile | undefined;
     const offset = rebaseOffset(stored ?? undefined, this.#monotonic);
     this.#events = new Map(
       Object.entries(stored?.routers ?? {}).map(([router, list]) => [
@@ -61,14 +62,27 @@ export class RateLimiter {
   /** Takes one operation from the budget; false when none is left. `now` (wall) is recorded for people. */
   take(router: string, maxPerHour: number, now: number): Promise<boolean> {
     return this.#queue.run(async () => {
-      const mono = this.#monotonic.nowMs();
-      const recent = this.#recent(router, mono);
-      if (recent.length >= maxPerHour) return false;
-      const next = new Map(this.#events).set(router, [...recent, { at: now, mono }]);
+      const staged = this.stage(router, maxPerHour, now);
+      if (!staged) return false;
       // Written first, then current: a failed write changes nothing.
-      if (this.#path) await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), routers: Object.fromEntries(next) });
-      this.#events = next;
+      await writeStaged([staged]);
       return true;
     });
+  }
+
+  /**
+   * One operation taken, not yet written (false when none is left): an order's commit writes
+   * it with the other stores' changes. The caller keeps such commits one at a time.
+   */
+  stage(router: string, maxPerHour: number, now: number): Staged | false {
+    const mono = this.#monotonic.nowMs();
+    const recent = this.#recent(router, mono);
+    if (recent.length >= maxPerHour) return false;
+    const next = new Map(this.#events).set(router, [...recent, { at: now, mono }]);
+    return {
+      slot: this.#slot,
+      value: { v: 2, ...timelineNow(this.#monotonic), routers: Object.fromEntries(next) },
+      apply: () => (this.#events = next),
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { slotOf, writeStaged, type Staged, type StateSlot } from '../store/state-slot.js';
 import { rebaseOffset, systemMonotonic, timelineNow, type Monotonic, type Timeline } from '../time/monotonic.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -8,6 +8,8 @@ export const DEFAULT_REPLAY_RETENTION_MS = 30 * 24 * 3600_000;
 interface Seen {
   at: number;
   mono: number;
+  /** The challenge an approval used: a restart finds which approval an unfinished operation had. */
+  challenge?: string;
 }
 
 interface StoredFile extends Partial<Timeline> {
@@ -28,14 +30,15 @@ interface StoredFile extends Partial<Timeline> {
  * accepted anyway.
  */
 export class ReplayStore {
-  readonly #path: string | undefined;
+  readonly #slot: StateSlot | undefined;
   readonly #retentionMs: number;
   readonly #monotonic: Monotonic;
   readonly #queue = new SerialQueue();
   #seen = new Map<string, Seen>();
 
-  constructor(path?: string, options: { retentionMs?: number; monotonic?: Monotonic } = {}) {
-    this.#path = path;
+  /** A path (its own file), a slot (a section of the trust ledger), or nothing (memory only). */
+  constructor(where?: string | StateSlot, options: { retentionMs?: number; monotonic?: Monotonic } = {}) {
+    this.#slot = slotOf(where);
     this.#retentionMs = options.retentionMs ?? DEFAULT_REPLAY_RETENTION_MS;
     this.#monotonic = options.monotonic ?? systemMonotonic();
   }
@@ -45,11 +48,11 @@ export class ReplayStore {
   }
 
   async load(): Promise<void> {
-    if (!this.#path) return;
-    const stored = await readJsonFile<StoredFile>(this.#path);
+    if (!this.#slot) return;
+    const stored = (await this.#slot.read()) as StoredFile | undefined;
     const offset = rebaseOffset(stored ?? undefined, this.#monotonic);
     const entries = Object.entries(stored?.seen ?? {}).map(([id, value]): [string, Seen] =>
-      typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { at: value.at, mono: value.mono + offset }],
+      typeof value === 'number' ? [id, { at: value, mono: offset }] : [id, { ...value, mono: value.mono + offset }],
     );
     // Oldest first (monotonic order), so expiry can stop at the first id still retained.
     this.#seen = new Map(entries.sort(([, a], [, b]) => a.mono - b.mono || a.at - b.at));
@@ -63,22 +66,47 @@ export class ReplayStore {
     return this.#seen.size;
   }
 
+  /** The request id of the approval that used this challenge, if one did. */
+  acceptedFor(challengeId: string): string | undefined {
+    for (const [id, seen] of this.#seen) if (seen.challenge === challengeId) return id;
+    return undefined;
+  }
+
   /** Records the id; false when it was already there. Durable before it resolves true. */
-  remember(id: string, now: number, clockSynced: boolean): Promise<boolean> {
+  remember(id: string, now: number, clockSynced: boolean, challengeId?: string): Promise<boolean> {
     return this.#queue.run(async () => {
-      if (this.#seen.has(id)) return false;
-      const mono = this.#monotonic.nowMs();
-      const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
+      const staged = this.stage(id, now, clockSynced, challengeId);
+      if (!staged) return false;
       // Written first, then current: a failed write changes nothing.
-      if (this.#path) {
-        const kept = [...this.#seen].filter(([key]) => !expired.has(key));
-        const seen = Object.fromEntries([...kept, [id, { at: now, mono }]]);
-        await writeJsonAtomic(this.#path, { v: 2, ...timelineNow(this.#monotonic), seen });
-      }
-      for (const key of expired) this.#seen.delete(key);
-      this.#seen.set(id, { at: now, mono });
+      await writeStaged([staged]);
       return true;
     });
+  }
+
+  /**
+   * Runs `task` alone among this store's changes: an order's commit stages the id here and
+   * writes it together with the other stores' changes (one write), with no other id in between.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#queue.run(task);
+  }
+
+  /** The id recorded, not yet written: false when it is already there. Call inside exclusive(). */
+  stage(id: string, now: number, clockSynced: boolean, challengeId?: string): Staged | false {
+    if (this.#seen.has(id)) return false;
+    const mono = this.#monotonic.nowMs();
+    const expired = clockSynced ? this.#expired(now, mono) : new Set<string>();
+    const kept = [...this.#seen].filter(([key]) => !expired.has(key));
+    const entry: Seen = { at: now, mono, ...(challengeId === undefined ? {} : { challenge: challengeId }) };
+    const seen = Object.fromEntries([...kept, [id, entry]]);
+    return {
+      slot: this.#slot,
+      value: { v: 2, ...timelineNow(this.#monotonic), seen },
+      apply: () => {
+        for (const key of expired) this.#seen.delete(key);
+        this.#seen.set(id, entry);
+      },
+    };
   }
 
   /** Ids past the retention by wall AND monotonic time; scans from the oldest (monotonic order). */

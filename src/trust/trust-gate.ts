@@ -11,10 +11,34 @@ import { refuse, TrustError } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import { ReplayStore } from './replay-store.js';
 import { SkCounterStore } from './ssh/sk-counters.js';
+import { TrustLedger } from './trust-ledger.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
-import type { RouterBinding, Verdict, VerifyContext } from './verify.js';
+import type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
+
+/**
+ * What one router's supervisor may ask of trust, and nothing more: its challenges (an
+ * observed change's, or an order challenge) and, at pairing, which unit it is. The gate
+ * hands one per router (TrustGate.forRouter); nothing outside inbound and the gate holds the gate.
+ */
+export interface RouterTrust {
+  /** Whether the router's unit is known (paired or configured): messages can name it. */
+  readonly bound: boolean;
+  /** The unit is paired: messages naming its serial or system id now reach this router. */
+  bind(unit: { serial?: string | undefined; systemId?: string | undefined }): void;
+  /** A new challenge for the approval of the observed change; supersedes an earlier one. */
+  openApprovalChallenge(observed: Challenge['observed']): Promise<Challenge>;
+  /** The router's open order challenge, or a new one. */
+  orderChallenge(): Promise<Challenge>;
+  close(challengeId: string): Promise<void>;
+  clockSynced(): Promise<boolean>;
+  /** The request id of the accepted approval that used this challenge (crash recovery), if any. */
+  acceptedFor(challengeId: string): string | undefined;
+}
+
+/** A gate verdict: accepted messages say which router of this agent they name. */
+export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle> = (Accepted<M> & { router: string }) | Refusal;
 
 export interface TrustGateOptions {
   stateDir: string;
@@ -33,6 +57,7 @@ export interface TrustGateOptions {
  */
 export class TrustGate {
   readonly trustStore: TrustStore;
+  readonly ledger: TrustLedger;
   readonly replayStore: ReplayStore;
   readonly nonceStore: NonceStore;
   readonly challenges: ChallengeBook;
@@ -41,17 +66,21 @@ export class TrustGate {
 
   constructor(private readonly options: TrustGateOptions) {
     this.trustStore = new TrustStore(options.stateDir);
-    this.replayStore = new ReplayStore(join(options.stateDir, 'replay.json'));
+    // Replay memory, rate budget and security-key counters share one file: an order's commit
+    // makes all of them durable with one atomic write (docs/agent.md, durable writes).
+    this.ledger = new TrustLedger(options.stateDir);
+    this.replayStore = new ReplayStore(this.ledger.section('replay'));
     this.nonceStore = new NonceStore(join(options.stateDir, 'nonces.json'));
     this.challenges = new ChallengeBook(this.nonceStore, options.agentId, options.clock);
-    this.rateLimiter = new RateLimiter(join(options.stateDir, 'rate.json'));
-    this.skCounters = new SkCounterStore(join(options.stateDir, 'sk-counters.json'));
+    this.rateLimiter = new RateLimiter(this.ledger.section('rate'));
+    this.skCounters = new SkCounterStore(this.ledger.section('sk'));
     if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
   }
 
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
   async start(): Promise<string[]> {
     const { notes } = await this.trustStore.load(this.options.initialTrustRoot);
+    notes.push(...(await this.ledger.load()));
     const stores = [this.replayStore, this.rateLimiter, this.skCounters];
     // The challenge book loads the nonce store and then its own open challenges.
     await Promise.all([...stores.map((store) => store.load()), this.challenges.start()]);
@@ -91,7 +120,7 @@ export class TrustGate {
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<Verdict<M>> {
+  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<GateVerdict<M>> {
     let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
@@ -99,14 +128,15 @@ export class TrustGate {
       if (error instanceof TrustError) return error.toRefusal();
       throw error;
     }
-    return run(router);
+    const verdict = await run(router);
+    return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
 
-  verifyChangeRequest(bytes: Uint8Array | string): Promise<Verdict<ChangeRequest>> {
+  verifyChangeRequest(bytes: Uint8Array | string): Promise<GateVerdict<ChangeRequest>> {
     return this.#guard(bytes, (router) => verifyChangeRequest(bytes, this.#context(router)));
   }
 
-  verifyPowerCycle(bytes: Uint8Array | string): Promise<Verdict<PowerCycle>> {
+  verifyPowerCycle(bytes: Uint8Array | string): Promise<GateVerdict<PowerCycle>> {
     return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
   }
 
@@ -115,7 +145,7 @@ export class TrustGate {
    * read before verifying; verification then checks the signed quote against it), and the
    * nonce is consumed on success.
    */
-  verifyApproval(bytes: Uint8Array | string): Promise<Verdict<Approval>> {
+  verifyApproval(bytes: Uint8Array | string): Promise<GateVerdict<Approval>> {
     return this.#guard(bytes, (router) => {
       const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)?.challenge;
       const id = quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
@@ -128,9 +158,30 @@ export class TrustGate {
     });
   }
 
-  /** A new challenge for the approval of an observed change on `router`; publish it. */
-  issueChallenge(router: RouterBinding, observed: Challenge['observed']): Promise<Challenge> {
-    return this.challenges.open(router, 'approval', observed);
+  /** The trust one router's supervisor may use (see RouterTrust). */
+  forRouter(name: string): RouterTrust {
+    const binding = this.options.routers.find((r) => r.name === name);
+    if (!binding) throw new Error(`router ${name} is not one of this agent's`);
+    const book = this.challenges;
+    return {
+      get bound() {
+        return binding.serial !== undefined || binding.systemId !== undefined;
+      },
+      bind: (unit) => {
+        binding.serial = unit.serial;
+        binding.systemId = unit.systemId;
+      },
+      openApprovalChallenge: (observed) => book.open(binding, 'approval', observed),
+      orderChallenge: async () => book.openOrderChallenge(name) ?? (await book.open(binding, 'order')),
+      close: (challengeId) => book.close(challengeId),
+      clockSynced: () => this.clockSynced(),
+      acceptedFor: (challengeId) => this.acceptedFor(challengeId),
+    };
+  }
+
+  /** The request id of the accepted approval that used this challenge (crash recovery), if any. */
+  acceptedFor(challengeId: string): string | undefined {
+    return this.replayStore.acceptedFor(challengeId);
   }
 
   /** Whether wall time can be believed now (orders without a challenge need it). */

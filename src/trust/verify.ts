@@ -13,6 +13,7 @@ import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
 import type { Method } from './policy.js';
 import type { RateLimiter } from './rate-limit.js';
+import { writeStaged } from '../store/state-slot.js';
 import { asVerdict, refuse } from './refusal.js';
 import type { Refusal } from './refusal.js';
 import type { ReplayStore } from './replay-store.js';
@@ -48,7 +49,7 @@ export interface VerifyContext {
   maxFutureSkewMs?: number;
   /**
    * Verify only: the accepted verdict's `commit` consumes the nonce, remembers the id and
-   * takes the rate budget (one durable write each), called when the operation really starts,
+   * takes the rate budget (one durable write of the trust ledger), called when the operation really starts,
    * so an order refused before acting (busy, unreachable, unwritable) has used nothing.
    */
   deferCommit?: boolean;
@@ -91,31 +92,45 @@ function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: Verifi
   return { ok: true, message, approverNames: names, signerKeyIds, requirement: need, commit: () => Promise.resolve() };
 }
 
-/** Consumes the nonce, remembers the id, takes the rate budget: only after every check. */
+/**
+ * Remembers the id, takes the rate budget, advances security-key counters and consumes the
+ * nonce: only after every check, one commit at a time, and with ONE durable write when the
+ * stores share the trust ledger (the agent's case). The nonce is consumed in memory once
+ * that write is done: no nonce outlives a restart, the request id does.
+ */
 async function commit(
   message: SignedMessage,
   ctx: VerifyContext,
   clock: ClockReading,
   skEvidence: SkEvidence[],
 ): Promise<void> {
-  if (ctx.rateLimiter) {
-    const wait = ctx.rateLimiter.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
-    if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
-  }
-  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
-  // Security-key counters must rise (checked and stored in one step); after the replay check,
-  // so a message seen before is called `replayed`, and before the nonce, so a refusal uses none.
-  await ctx.skCounters.advance(skEvidence);
-  if (message.challenge) {
-    if (!(await ctx.nonceStore?.consume(message.challenge.challengeId, message.challenge.nonce))) {
-      refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce was used meanwhile`);
+  await ctx.replayStore.exclusive(async () => {
+    checkRateBudget(ctx, clock);
+    const quoted = message.challenge;
+    const id = ctx.replayStore.stage(message.requestId, clock.now, clock.synced, quoted?.challengeId);
+    if (!id) refuse('replayed', `request id ${message.requestId} was already accepted`);
+    // Security-key counters must rise; after the replay check, so a message seen before is
+    // called `replayed`, and before the nonce, so a refusal uses none.
+    const counters = ctx.skCounters.stage(skEvidence);
+    if (quoted && !ctx.nonceStore?.isCurrent(quoted.challengeId, quoted.nonce)) {
+      refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
     }
-  }
-  if (!(await ctx.replayStore.remember(message.requestId, clock.now, clock.synced))) {
-    refuse('replayed', `request id ${message.requestId} was already accepted`);
-  }
-  if (ctx.rateLimiter && !(await ctx.rateLimiter.take(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now))) {
-    refuse('rate-limited', `router ${ctx.router.name} has no operations left this hour`);
+    const budget = ctx.rateLimiter?.stage(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now);
+    if (budget === false) refuse('rate-limited', `router ${ctx.router.name} has no operations left this hour`);
+    await writeStaged([id, ...(counters ? [counters] : []), ...(budget ? [budget] : [])]);
+    if (quoted && !(await ctx.nonceStore?.consume(quoted.challengeId, quoted.nonce, { durable: false }))) {
+      refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
+    }
+  });
+}
+
+/** Refuses when the router's hourly budget is spent. */
+function checkRateBudget(ctx: VerifyContext, clock: ClockReading): void {
+  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
+  if (wait > 0) {
+    const [hourly, minutes] = [ctx.policy.maxOperationsPerHour, Math.ceil(wait / 60_000)];
+    const router = ctx.router.name;
+    refuse('rate-limited', `router ${router} had ${hourly} operations in the last hour; next in ${minutes} min`);
   }
 }
 
@@ -130,8 +145,7 @@ async function settle<M extends SignedMessage>(
     await commit(accepted.message, ctx, clock, skEvidence);
     return accepted;
   }
-  const wait = ctx.rateLimiter?.waitMs(ctx.router.name, ctx.policy.maxOperationsPerHour, clock.now) ?? 0;
-  if (wait > 0) refuse('rate-limited', `router ${ctx.router.name} had ${ctx.policy.maxOperationsPerHour} operations in the last hour; next in ${Math.ceil(wait / 60_000)} min`);
+  checkRateBudget(ctx, clock);
   return { ...accepted, commit: () => commit(accepted.message, ctx, clock, skEvidence) };
 }
 

@@ -17,6 +17,51 @@ import { agentTopics } from '../../src/mqtt/topics.js';
 import { modeDefaults, type DeviceModeChange, type DeviceModeState } from '../../src/routeros/device-mode.js';
 import { RouterUnreachableError } from '../../src/routeros/errors.js';
 import type { RouterResource } from '../../src/routeros/parse.js';
+import { realClock, type Clock } from '../../src/time/clock.js';
+
+/**
+ * A clock the test drives. By default sleeping moves it forward at once (after pending I/O
+ * settles), so a flow's waits cost no real time; with `auto` false a sleep lasts until the
+ * test advances the clock past it (or its signal aborts).
+ */
+export class FakeClock implements Clock {
+  #mono = 1_000_000;
+  readonly #wallBase = Date.now();
+  #sleepers: Array<{ until: number; wake: () => void }> = [];
+
+  constructor(public auto = true) {}
+
+  wall(): Date {
+    return new Date(this.#wallBase + this.#mono);
+  }
+
+  mono(): number {
+    return this.#mono;
+  }
+
+  advance(ms: number): void {
+    this.#mono += ms;
+    const due = this.#sleepers.filter((s) => s.until <= this.#mono);
+    this.#sleepers = this.#sleepers.filter((s) => s.until > this.#mono);
+    for (const sleeper of due) sleeper.wake();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    if (this.auto) {
+      this.advance(ms);
+      return new Promise((resolve) => setImmediate(resolve));
+    }
+    return new Promise((resolve) => {
+      const sleeper = { until: this.#mono + ms, wake: () => resolve() };
+      this.#sleepers.push(sleeper);
+      signal?.addEventListener('abort', () => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
 
 export function homeState(overrides: Partial<DeviceModeState> = {}): DeviceModeState {
   return { mode: 'home', features: modeDefaults('home'), flagged: false, flaggingEnabled: true, allowedVersions: '', attemptCount: 0, ...overrides };
@@ -33,7 +78,10 @@ export class FakeRouter implements RouterPort {
   readonly updates: Array<{ change: DeviceModeChange; activationTimeoutSeconds: number }> = [];
   /** The update session requestUpdate returns (set by a test of the change flow). */
   update: UpdateSession | undefined;
-  #bootedAt = performance.now() - 1_000_000;
+  /** Uptime counts on this clock (the rig sets its own). */
+  clock: Pick<Clock, 'mono'> = realClock;
+  /** Up a long time before the test began. */
+  #bootedAt = -1e9;
 
   constructor(state: DeviceModeState = homeState()) {
     this.state = state;
@@ -41,7 +89,7 @@ export class FakeRouter implements RouterPort {
 
   boot(): void {
     this.boots += 1;
-    this.#bootedAt = performance.now();
+    this.#bootedAt = this.clock.mono();
     this.state = this.afterBoot(this.state);
   }
 
@@ -52,7 +100,7 @@ export class FakeRouter implements RouterPort {
 
   readResource(_options?: ReadOptions): Promise<RouterResource> {
     if (this.down) return Promise.reject(new RouterUnreachableError('router away', 'fake'));
-    const uptimeSeconds = Math.floor((performance.now() - this.#bootedAt) / 1000);
+    const uptimeSeconds = Math.floor((this.clock.mono() - this.#bootedAt) / 1000);
     return Promise.resolve({ uptimeSeconds, version: '7.20', boardName: 'fake', architecture: 'arm64' });
   }
 
@@ -102,6 +150,7 @@ export class FakeActuator implements ActuatorPort {
 
 export interface FlowRig {
   ctx: FlowContext;
+  clock: FakeClock;
   router: FakeRouter;
   button: FakeActuator;
   power: FakeActuator;
@@ -150,6 +199,8 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
   const now = () => new Date();
   const health = new StateHealth({ stateDir: dir, publisher, logger, now, audit });
   const alarms: AlarmInput[] = [];
+  const clock = new FakeClock();
+  router.clock = clock;
   const button = new FakeActuator(() => router.boot());
   const power = new FakeActuator(() => router.boot());
   const ctx: FlowContext = {
@@ -161,6 +212,7 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
     publisher,
     services: { journal, audit, publisher, logger, now, onChange: () => undefined, health },
     logger,
+    clock,
     lastState: () => router.state,
     alarm: (alarm) => {
       alarms.push(alarm);
@@ -175,6 +227,7 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
       .map((p) => JSON.parse(p.payload) as { data: { state: string; final: boolean }; error?: { code: string } });
   return {
     ctx,
+    clock,
     router,
     button,
     power,

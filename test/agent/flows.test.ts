@@ -1,19 +1,15 @@
 // The flows behind their ports, state by state, on fakes (test/agent/fakes.ts): the change
-// request, the power cycle, the common tail (act, wait for the reboot, read back) and crash
-// recovery. The e2e suites keep the wiring; these pin each branch of the flows themselves.
+// request, the power cycle and the common tail (act, wait for the reboot, read back); crash
+// recovery in recovery.test.ts, the observed change in observed-flow.test.ts. The e2e suites keep
+// the wiring; these pin each branch of the flows themselves.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ActuatorUnavailableError } from '../../src/actuators/errors.js';
 import { runChangeRequest } from '../../src/agent/flows/change-flow.js';
 import { runPowerCycle } from '../../src/agent/flows/powercycle-flow.js';
 import { beforeChange, beforePowerCycle } from '../../src/agent/flows/before-start.js';
-import type { OperationRecord } from '../../src/agent/journal.js';
-import { recoverOperation } from '../../src/agent/recovery.js';
 import type { UpdateSession } from '../../src/agent/ports.js';
-import { modeDefaults } from '../../src/routeros/device-mode.js';
 import type { UpdateOutcome, UpdatePhase } from '../../src/routeros/update-request.js';
-import { deadlineIn } from '../../src/time/deadline.js';
-import { monotonicNowMs } from '../../src/time/monotonic.js';
 import type { ChangeRequest, PowerCycle } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
 import { FakeRouter, flowRig, homeState } from './fakes.js';
@@ -184,31 +180,4 @@ void test('change request: a busy actuator refuses before anything is requested 
   assert.equal(prepared.ok ? 'started' : prepared.code, 'actuator-busy');
   assert.deepEqual(rig.states(), [], 'no operation began');
   assert.deepEqual(rig.router.updates, []);
-});
-
-function journaled(state: OperationRecord['state'], extra: Partial<OperationRecord> = {}): OperationRecord {
-  const at = new Date().toISOString();
-  return {
-    v: 1, id: 'op-1', router: 'r1', kind: 'powercycle', state, createdAt: at, updatedAt: at, requestId: 'req-recover-1', method: 'power',
-    actuatorEngaged: false, outcomeReported: false, history: [], ...extra,
-  };
-}
-
-void test('recovery: an operation that had not acted is cancelled, nothing actuated', async (t) => {
-  const rig = await flowRig(t);
-  const pending = await recoverOperation(rig.ctx, journaled('pending', { attemptCountBefore: 0 }));
-  assert.equal(pending, undefined);
-  assert.deepEqual(rig.states(), ['cancelled']);
-  assert.deepEqual(rig.power.acts, []);
-});
-
-void test('recovery: an operation caught mid-reboot is waited for and verified without acting again', async (t) => {
-  const rig = await flowRig(t);
-  const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false };
-  const record = journaled('rebooting', { actuatorEngaged: true, expected: unchanged, before: unchanged, expectAttemptCount: 0, engagedAt: deadlineIn(0, new Date(), undefined, monotonicNowMs() - 10_000) });
-  rig.router.boot(); // engaged 10 s ago; it rebooted while the agent was away
-  await recoverOperation(rig.ctx, record);
-  assert.deepEqual(rig.states(), ['verifying', 'done']);
-  assert.deepEqual(rig.power.acts, []);
-  assert.equal((await rig.journal.load()).size, 0);
 });

@@ -6,6 +6,7 @@ import { readDeviceModeBack, readDeviceModeBeforeActing } from '../../src/agent/
 import type { RouterConfig } from '../../src/config/router-schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { RouterClient } from '../../src/routeros/client.js';
+import { realClock } from '../../src/time/clock.js';
 import { RouterClosedError, RouterUnreachableError } from '../../src/routeros/errors.js';
 import { cleanupList, endpointFor, startRouter, within } from '../routeros/support.js';
 
@@ -18,7 +19,7 @@ async function setup(bootTimeoutMs: number) {
   cleanups.push(() => client.stop());
   await client.start();
   const stopping = new AbortController();
-  const ctx = { client, config: { bootTimeoutMs } as RouterConfig, logger: silentLogger(), signal: stopping.signal };
+  const ctx = { client, config: { bootTimeoutMs } as RouterConfig, logger: silentLogger(), signal: stopping.signal, clock: realClock };
   return { router, ctx, stopping };
 }
 

@@ -15,6 +15,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OperationRecord } from '../../src/agent/journal.js';
 import type { OperationState } from '../../src/agent/operation-state.js';
@@ -52,6 +54,8 @@ interface CrashCase {
   holdChallenge?: boolean;
   /** Down time before the restart (systemd's RestartSec is 10 s). */
   restartAfterMs?: number;
+  /** Killed only once the trust ledger holds the order as used (its commit is durable). */
+  afterCommit?: boolean;
 }
 
 const CASES: CrashCase[] = [
@@ -115,6 +119,15 @@ const CASES: CrashCase[] = [
     why: 'killed while waiting for an approval',
   },
   {
+    state: 'challenged',
+    flow: 'observed',
+    method: 'button',
+    trigger: { command: '/system/device-mode/print' },
+    afterCommit: true,
+    outcome: 'cancelled',
+    why: "killed after the approval's commit, before the record that goes with the first edge",
+  },
+  {
     state: 'actuating',
     flow: 'observed',
     method: 'power',
@@ -151,6 +164,7 @@ for (const c of CASES) {
       if (atKill) return;
       const record = journaled(e2e);
       if (record?.state !== c.state) return;
+      if (c.afterCommit && !(order && ledgerHolds(e2e, e2e.requestIdOf(order.jws)))) return;
       atKill = record;
       first.kill('SIGKILL');
     };
@@ -174,8 +188,8 @@ for (const c of CASES) {
       if (c.method) {
         const open = await e2e.challenge();
         const jws = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: c.method });
-        await e2e.publish('approval', jws);
         order = { kind: 'approval', jws };
+        await e2e.publish('approval', jws);
       }
     }
     if ('poll' in trigger) await waitFor(() => (journaled(e2e)?.state === c.state ? true : undefined), c.state, 30_000);
@@ -235,4 +249,15 @@ for (const c of CASES) {
     assert.equal(state.attemptCount, 0);
     await assertAuditIntact(e2e);
   });
+}
+
+/** Whether the agent's trust ledger records this request id as used (read at the kill, synchronously). */
+function ledgerHolds(e2e: E2E, requestId: string): boolean {
+  try {
+    const text = readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8');
+    const ledger = JSON.parse(text) as { replay?: { seen?: object } };
+    return Object.hasOwn(ledger.replay?.seen ?? {}, requestId);
+  } catch {
+    return false;
+  }
 }

@@ -24,10 +24,12 @@ export class E2E {
   presses = 0;
   /** Extra options for the in-process agent (e.g. an actuator clock), set before start(). */
   agentOptions: Partial<AgentOptions> = {};
+  /** Where the observer (the operators' side) connects, when not to the agent's broker (a bridged site). */
+  observerBrokerUrl: string | undefined;
   readonly #others: AbortController[] = [];
 
   async start(site: Omit<SiteOptions, 'brokerUrl' | 'protocolVersion'> = {}): Promise<void> {
-    await this.broker.start();
+    if (this.broker.pid === undefined) await this.broker.start();
     this.site = new SimulatedSite({ brokerUrl: this.broker.url, protocolVersion: 5, ...site });
     await this.site.start();
     this.site.router.on('power', (e: { on: boolean }) => {
@@ -37,7 +39,7 @@ export class E2E {
       if (e.down) this.presses++;
     });
     // A persistent session, like an operator's tool: answers sent while the broker restarts still arrive.
-    this.observer = await Observer.connect(this.broker.url, [`${this.topics.root}/#`], {
+    this.observer = await Observer.connect(this.observerBrokerUrl ?? this.broker.url, [`${this.topics.root}/#`], {
       clientId: `e2e-observer-${process.pid}-${Math.random().toString(36).slice(2)}`,
       clean: false,
       properties: { sessionExpiryInterval: 300 },

@@ -122,10 +122,10 @@ void test('ssh-agent + security key approve 2 of 3 over MQTT; forged or replayed
   const done = await e2e.finalAnswer(e2e.requestIdOf(accepted));
   assert.equal(done.data.state, 'done', JSON.stringify(done));
   assert.equal(e2e.powerCuts, 1);
-  const counters = JSON.parse(readFileSync(join(e2e.site.dir, 'state', 'sk-counters.json'), 'utf8')) as {
-    counters: Record<string, number>;
+  const ledger = JSON.parse(readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8')) as {
+    sk: { counters: Record<string, number> };
   };
-  assert.deepEqual(counters.counters, { [carolKey.keyId]: 100 });
+  assert.deepEqual(ledger.sk.counters, { [carolKey.keyId]: 100 });
 
   // A new pending change: carol's old counter (a replayed or cloned signature) is refused.
   const seen = e2e.observer.seen.length;

@@ -174,7 +174,7 @@ void test('state directory full while the power is cut: power restored, router v
   assert.equal(e2e.powerCuts, 1);
 });
 
-void test('an approval arriving while the state directory is read-only is refused (its nonce use cannot be recorded); the challenge stays open and the approval sent again works once writable', { skip }, async (t) => {
+void test('an approval arriving while the state directory is read-only is refused (its use cannot be recorded); the challenge stays open and the approval sent again works once writable', { skip }, async (t) => {
   const { e2e, daemon, stateDir } = await site(t);
   e2e.otherClientUpdate({ enable: ['container'] });
   const open = await e2e.challenge();
@@ -188,7 +188,7 @@ void test('an approval arriving while the state directory is read-only is refuse
   assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
   const alarm = await waitFor(() => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId), 'state-unwritable alarm');
   assert.equal(alarm.data?.errno, 'EROFS');
-  assert.match(alarm.data?.path ?? '', /nonces\.json$/);
+  assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
   await sleep(1000);
   assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
   assert.ok(!e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''), 'the challenge is still open');

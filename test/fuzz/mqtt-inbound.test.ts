@@ -43,9 +43,8 @@ class Recorder {
   } as unknown as Publisher;
   readonly supervisor = {
     name: 'main',
-    startChange: () => (this.started++, { ok: true }),
-    startPowerCycle: () => (this.started++, { ok: true }),
-    deliverApproval: () => ({ ok: false, code: 'wrong-challenge', message: 'no challenge is open' }),
+    deliver: (order: { message: { kind: string } }) =>
+      order.message.kind === 'approval' ? { ok: false, code: 'wrong-challenge', message: 'no challenge is open' } : (this.started++, { ok: true }),
   } as unknown as RouterSupervisor;
 }
 

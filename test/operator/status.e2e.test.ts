@@ -114,6 +114,24 @@ void test('status --watch redraws when an agent changes state, until stopped', a
   assert.equal(result.fleet.agents['depot/pi2']?.routers.gw?.challenge, undefined);
 });
 
+void test('the first look ends when no new topic comes, however busy a big fleet\'s heartbeats keep the broker', async () => {
+  // Heartbeats republish known retained topics all the time: they must not hold the look open.
+  const beat = encodePayload(statusSchema.parse(status('lab', 'pi1', 'online', ago(1000))));
+  const heartbeats = setInterval(() => void agents.publishAsync(lab.status, beat, { qos: 1, retain: true }).catch(() => undefined), 20);
+  try {
+    const started = Date.now();
+    const result = await showStatus(brokerSettings({ broker: broker.url }, 'test'), {
+      base: 'dmconfirm/v1', json: true, watch: false, connectTimeoutMs: 5000, quietMs: 300, maxSettleMs: 60_000,
+      out: { write: () => undefined }, err: { write: () => undefined },
+    });
+    assert.equal(result.code, 0);
+    assert.deepEqual(Object.keys(result.fleet.agents).sort(), ['depot/pi2', 'lab/pi1']);
+    assert.ok(Date.now() - started < 30_000, `the look waited for the cap: ${Date.now() - started} ms`);
+  } finally {
+    clearInterval(heartbeats);
+  }
+});
+
 void test('status against an unreachable broker exits 4', async () => {
   const r = await cli(['status', '--broker', `mqtt://127.0.0.1:${await freePort()}`, '--connect-timeout', '2s']);
   assert.equal(r.code, 4, r.stdout + r.stderr);

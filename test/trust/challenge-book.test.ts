@@ -49,7 +49,7 @@ function approvalQuoting(challenge: Challenge, quote: Record<string, unknown>, r
 void test('a request or power cycle quoting the challenge of an observed change is wrong-challenge; the challenge stays usable', async (t) => {
   const g = await gate(t, false);
   const core = g.routerFor({ serial: SERIAL })!;
-  const open = await g.issueChallenge(core, observed);
+  const open = await g.forRouter(core.name).openApprovalChallenge(observed);
   refused(await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(open) }), TYP.request)), 'wrong-challenge', /observed change/);
   refused(await g.verifyPowerCycle(await signed(powerCycle({ serial: SERIAL }, ref(open)), TYP.powerCycle)), 'wrong-challenge');
   assert.ok(g.challenges.find(open.challengeId), 'the observed change still has its challenge');
@@ -66,7 +66,7 @@ void test('an order challenge: any order for its router may use it once; not ano
   const approval = approvalQuoting(coreOrder, { observed });
   refused(await g.verifyApproval(await signed(approval, TYP.approval)), 'wrong-challenge');
   // The approval of chr's observed change quoting it while naming core: the challenge is chr's.
-  const chrObserved = await g.issueChallenge(chr, observed);
+  const chrObserved = await g.forRouter(chr.name).openApprovalChallenge(observed);
   refused(await g.verifyApproval(await signed(approvalQuoting(chrObserved, {}, { serial: SERIAL }), TYP.approval)), 'wrong-challenge');
   // An approval quoting an observation other than the agent's.
   refused(await g.verifyApproval(await signed(approvalQuoting(chrObserved, { observed: { ...observed, attemptCount: 2 } }, { systemId: 'CHR-1' }), TYP.approval)), 'wrong-challenge');

@@ -18,6 +18,7 @@ async function gate(stateDir: string, initialTrustRoot: string): Promise<TrustGa
     routers: [
       { name: 'core', serial: SERIAL, methods: ['power', 'button'] },
       { name: 'chr', systemId: 'CHR-1', methods: ['power'] },
+      { name: 'unpaired', methods: ['power'] },
     ],
   };
   const g = new TrustGate(options);
@@ -45,8 +46,8 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
   const router = g.routerFor({ serial: SERIAL })!;
   const observed = { attemptCount: 1, at: new Date(NOW).toISOString() };
-  const old = await g.issueChallenge(router, observed);
-  const current = await g.issueChallenge(router, observed);
+  const old = await g.forRouter(router.name).openApprovalChallenge(observed);
+  const current = await g.forRouter(router.name).openApprovalChallenge(observed);
   const approve = async (challenge: typeof old) =>
     text(await sign(buildApproval(challenge, { now: NOW, expect: { features: { container: true } }, method: 'button' }), TYP.approval, [keys.bob, keys.carol]));
   refused(await g.verifyApproval(await approve(old)), 'nonce-stale');
@@ -67,4 +68,21 @@ void test('verifying uses nothing until the operation starts: the same bytes ver
   await first.commit();
   await assert.rejects(second.commit(), { reason: 'replayed' }, 'a race lost at commit is refused');
   refused(await g.verifyChangeRequest(message), 'replayed');
+});
+
+void test('forRouter: a supervisor binds its paired unit through it, and gets challenges only once bound', async (t) => {
+  const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  assert.throws(() => g.forRouter('elsewhere'), /not one of this agent's/);
+  const trust = g.forRouter('unpaired');
+  assert.equal(trust.bound, false);
+  await assert.rejects(trust.orderChallenge(), /pair it before issuing challenges/);
+  assert.equal(g.routerFor({ serial: 'HF-NEW' }), undefined);
+  trust.bind({ serial: 'HF-NEW', systemId: undefined });
+  assert.equal(trust.bound, true);
+  assert.equal(g.routerFor({ serial: 'HF-NEW' })?.name, 'unpaired', 'messages naming the paired unit now reach it');
+  const order = await trust.orderChallenge();
+  assert.equal((await trust.orderChallenge()).challengeId, order.challengeId, 'the open order challenge, not a new one');
+  const observed = await trust.openApprovalChallenge({ attemptCount: 1, at: new Date(NOW).toISOString() });
+  await trust.close(observed.challengeId);
+  assert.equal(g.challenges.find(observed.challengeId), undefined);
 });

@@ -38,23 +38,48 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
   let uptimeBefore: { seconds: number; atMonoMs: number } | undefined;
   try {
     const resource = await ctx.client.readResource({ timeoutMs: 2000 });
-    uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: performance.now() };
+    uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: ctx.clock.mono() };
   } catch {
     // A stalled, hung or cut read: no uptime from before. The moment of the action stands in
     // (below): a router that rebooted since shows an uptime shorter than the time since; one
     // still up from before (routers may answer a moment after a press) does not.
   }
-  // Journal "engaged" before the first edge: a crash from here on means release and verify.
-  // engagedAt lets a restarted agent tell whether the router rebooted after this moment.
-  await op.note({ actuatorEngaged: true, expected: plan.expected, expectAttemptCount: plan.expectAttemptCount, before: plan.before, engagedAt: deadlineIn(0, ctx.services.now()) });
-  await op.to('actuating', `${plan.method === 'button' ? 'pressing the button' : 'cutting the power'} via ${actuator.kind}`);
+  // Journal "engaged" with 'actuating', in one write, before the first edge: the one durable
+  // write an action needs (docs/agent.md, durable writes); a crash from here on means release
+  // and verify. engagedAt lets a restarted agent tell whether the router rebooted after this moment.
+  const engaged = {
+    actuatorEngaged: true,
+    expected: plan.expected,
+    expectAttemptCount: plan.expectAttemptCount,
+    before: plan.before,
+    engagedAt: deadlineIn(0, ctx.clock.wall(), undefined, ctx.clock.mono()),
+  };
+  const doing = plan.method === 'button' ? 'pressing the button' : 'cutting the power';
+  await op.to('actuating', `${doing} via ${actuator.kind}`, undefined, engaged);
   let report: ActionReport;
   let detail: string;
   const edges: ActionEdge[] = [];
-  const actedAtMonoMs = performance.now();
+  const actedAtMonoMs = ctx.clock.mono();
+  // The audit entries of the approval and of 'actuating' are appended once the first edge is
+  // out (or the action ended without one), not before: a failure to append is reported, not
+  // thrown, once 'actuating' is recorded; a bug is rethrown below.
+  let audited: Promise<void> | undefined;
+  const audit = (): Promise<void> => {
+    audited ??= op.flushAudit();
+    audited.catch(() => undefined);
+    return audited;
+  };
+  const options = {
+    onEdge: (edge: ActionEdge) => {
+      edges.push(edge);
+      void audit();
+    },
+  };
+  const acting = (async () =>
+    plan.method === 'button' ? actuator.press(undefined, options) : actuator.powerCycle(undefined, options))();
+  await acting.then(audit, audit);
   try {
-    const options = { onEdge: (edge: ActionEdge) => edges.push(edge) };
-    report = plan.method === 'button' ? await actuator.press(undefined, options) : await actuator.powerCycle(undefined, options);
+    report = await acting;
     detail = `${report.action} done (${report.effectiveMs} ms)`;
   } catch (error) {
     const outcome = await actuatorFailed(ctx, op, plan, actuator, edges, error, actedAtMonoMs);
@@ -67,6 +92,8 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     uptimeBefore: uptimeBefore ?? { seconds: 0, atMonoMs: actedAtMonoMs },
     timeoutMs: ctx.config.bootTimeoutMs,
     signal: ctx.signal,
+    now: () => ctx.clock.mono(),
+    sleep: (ms) => ctx.clock.sleep(ms, ctx.signal),
   });
   if (!back.back) {
     await ctx.alarm({ code: 'router-not-back', message: `router not back after ${Math.round(back.waitedMs / 1000)} s: ${back.lastError}`, operationId: op.record.id, severity: 'critical' });
@@ -110,7 +137,6 @@ async function actuatorFailed(
     return 'ended';
   }
   const first = edges[0];
-  const engagedMono = first?.monoMs ?? actedAtMonoMs;
   const releaseFailed = error instanceof RestoreFailedError;
   const what = releaseFailed ? `${plan.method === 'power' ? 'restoring power' : 'releasing the button'} FAILED` : 'released';
   const after = first ? `after the ${first.edge} edge` : `after a ${plan.method === 'power' ? 'cut' : 'press'} that may have reached the device (it failed before answering)`;
@@ -129,7 +155,8 @@ async function actuatorFailed(
       await op.to('failed', `power could not be restored: ${errorText(error)}`, { code: 'actuator-failed', message: errorText(error) });
       return 'ended';
     }
-    const offMs = Math.round(performance.now() - engagedMono);
+    // Counted from the start of the action (edges carry the actuator's own clock): at most a little long.
+    const offMs = Math.round(ctx.clock.mono() - actedAtMonoMs);
     ctx.logger.warn({ offMs }, 'power restored after the device came back');
     const report: ActionReport = { action: 'power-cycle', requestedMs: undefined, effectiveMs: offMs, clamped: false, edges };
     return { report, detail: `power restored after ${Math.round(offMs / 1000)} s off (the power actuator failed and came back)` };

@@ -5,7 +5,6 @@ import type { UpdatePhase } from '../../routeros/update-request.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
 import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
-import { monotonicNowMs } from '../../time/monotonic.js';
 import { Operation } from '../operation.js';
 import type { UpdateSession } from '../ports.js';
 import { timingOf, type FlowContext } from '../router-context.js';
@@ -50,8 +49,8 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
   const expected = expectedAfter(before, message.change);
   const timeoutMs = message.activationTimeoutSeconds * 1000;
   // The deadline counts from before the update is sent: conservative by the send latency.
-  const sentMono = monotonicNowMs();
-  const deadline = deadlineIn(timeoutMs, ctx.services.now(), undefined, sentMono);
+  const sentMono = ctx.clock.mono();
+  const deadline = deadlineIn(timeoutMs, ctx.clock.wall(), undefined, sentMono);
   await op.note({ attemptCountBefore: before.attemptCount, deadline, expected }, 'update-requested', { change: message.change, activationTimeoutSeconds: message.activationTimeoutSeconds });
   // Our own update: the supervisor attributes its rise and closes it if the operation fails (own-update.ts).
   const cancel = new AbortController();
@@ -103,7 +102,7 @@ export async function runChangeRequest(ctx: FlowContext, accepted: Accepted<Chan
     return;
   }
   const actionMs = actionDurationMs(message.method, timingOf(ctx, message.method));
-  const time = checkTimeLeft(monotonicNowMs(), sentMono + timeoutMs, actionMs, ctx.policy.minActionMarginMs);
+  const time = checkTimeLeft(ctx.clock.mono(), sentMono + timeoutMs, actionMs, ctx.policy.minActionMarginMs);
   if (!time.ok) {
     await ctx.alarm({ code: 'too-late', message: time.detail, operationId: op.record.id, requestId: message.requestId, severity: 'warning' });
     await op.to('expired', time.detail, { code: 'too-late', message: time.detail });

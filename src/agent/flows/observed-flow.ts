@@ -1,45 +1,11 @@
 import type { DeviceModeState } from '../../routeros/device-mode.js';
-import type { Approval, Challenge } from '../../trust/messages.js';
-import type { Accepted } from '../../trust/verify.js';
 import { actionDurationMs, checkAttemptCount, checkTimeLeft, expectedAfter } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
-import { monotonicNowMs } from '../../time/monotonic.js';
 import { Operation } from '../operation.js';
-import { timingOf, type RouterContext } from '../router-context.js';
+import { timingOf, type FlowContext, type ObservedContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
 import { readDeviceModeBeforeActing } from '../read-back.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
-
-/** Approvals for the open challenge reach the flow through this. */
-export class ApprovalWaiter {
-  #resolve: ((accepted: { approval: Accepted<Approval>; digest: string } | undefined) => void) | undefined;
-  readonly result: Promise<{ approval: Accepted<Approval>; digest: string } | undefined>;
-
-  constructor(
-    readonly challenge: Challenge,
-    readonly operationId: string,
-  ) {
-    this.result = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  /** Still waiting: no approval taken, not closed. */
-  get open(): boolean {
-    return this.#resolve !== undefined;
-  }
-
-  /** False when the waiter already has an approval or was closed. */
-  accept(approval: Accepted<Approval>, digest: string): boolean {
-    const resolve = this.#resolve;
-    this.#resolve = undefined;
-    resolve?.({ approval, digest });
-    return resolve !== undefined;
-  }
-
-  close(): void {
-    this.#resolve?.(undefined);
-    this.#resolve = undefined;
-  }
-}
 
 export interface ObservedPending {
   /** What attempt-count shows now, or (stalled) what it must show with one more request. */
@@ -69,7 +35,7 @@ function described(observed: ObservedPending): string {
   return `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`;
 }
 
-async function alarmFor(ctx: RouterContext, observed: ObservedPending, operationId: string): Promise<void> {
+async function alarmFor(ctx: Pick<FlowContext, 'alarm'>, observed: ObservedPending, operationId: string): Promise<void> {
   if (observed.own) {
     const message = `our own update (request ${observed.own.requestId}, failed operation ${observed.own.operationId}) may still be pending `
       + `on the router (attempt-count ${observed.attemptCount}); challenged until its activation timeout`;
@@ -84,14 +50,11 @@ async function alarmFor(ctx: RouterContext, observed: ObservedPending, operation
  * Someone else (WinBox, a management system) requested a change: attempt-count rose with
  * no request of ours. Publish a challenge; act only on an approval that quotes it, states
  * the expected device-mode, and arrives while the change can still be confirmed in time.
+ * The approval comes verified through the approval port (inbound → gate → supervisor → here).
  */
-export async function runObservedPending(
-  ctx: RouterContext,
-  observed: ObservedPending,
-  register: (waiter: ApprovalWaiter | undefined) => void,
-): Promise<void> {
-  const observedMono = monotonicNowMs();
-  const observedAt = ctx.services.now();
+export async function runObservedPending(ctx: ObservedContext, observed: ObservedPending): Promise<void> {
+  const observedMono = ctx.clock.mono();
+  const observedAt = ctx.clock.wall();
   const timeoutMs = observed.timeoutMs ?? ctx.config.observedActivationTimeoutSeconds * 1000;
   const deadline = deadlineIn(timeoutMs, observedAt, undefined, observedMono);
   const op = await Operation.begin(
@@ -105,13 +68,11 @@ export async function runObservedPending(
     await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', { code: 'no-baseline', message: 'no baseline' });
     return;
   }
-  const challenge = await ctx.gate.issueChallenge(ctx.identity, { attemptCount: observed.attemptCount, at: observedAt.toISOString() });
-  const waiter = new ApprovalWaiter(challenge, op.record.id);
-  register(waiter);
+  const challenge = await ctx.approvals.open({ attemptCount: observed.attemptCount, at: observedAt.toISOString() });
   try {
     // From the monotonic clock at publishing: a wall-clock step since the observation changes nothing.
-    const expiresInMs = Math.max(0, Math.round(observedMono + timeoutMs - monotonicNowMs()));
-    const expiresAt = new Date(ctx.services.now().getTime() + expiresInMs).toISOString();
+    const expiresInMs = Math.max(0, Math.round(observedMono + timeoutMs - ctx.clock.mono()));
+    const expiresAt = new Date(ctx.clock.wall().getTime() + expiresInMs).toISOString();
     ctx.publisher.challenge(
       // Someone else chose the activation timeout: the router may end the change earlier, and says nothing.
       {
@@ -125,26 +86,22 @@ export async function runObservedPending(
       },
       Math.max(1, Math.floor(timeoutMs / 1000)),
     );
-    await op.to('challenged', `challenge ${challenge.challengeId} published; approvals must quote it`);
+    const published = `challenge ${challenge.challengeId} published; approvals must quote it`;
+    await op.to('challenged', published, undefined, { challengeId: challenge.challengeId });
     const minAction = Math.min(...ctx.config.methods.map((m) => actionDurationMs(m, timingOf(ctx, m))));
-    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - monotonicNowMs());
-    const timer = setTimeout(() => waiter.close(), waitMs);
-    const onAbort = () => waiter.close();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const result = await waiter.result;
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onAbort);
-    register(undefined);
+    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - ctx.clock.mono());
+    const result = await ctx.approvals.next(waitMs, ctx.signal);
     if (!result) {
       await op.to(ctx.signal.aborted ? 'cancelled' : 'expired', ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time');
       return;
     }
     const approval = result.approval.message;
-    await op.note(
-      { requestId: approval.requestId, requestDigest: result.digest, method: approval.method, changeDigest: approval.digest },
-      'approval-accepted',
-      { approvers: result.approval.approverNames },
-    );
+    // Journaled with the next state ('actuating', or how it ended before acting), audited
+    // after the first edge: the trust ledger already holds the approval as used, and a crash
+    // before that write finds its request id there (recovery.ts). See docs/agent.md.
+    const { requestId, method, digest: changeDigest } = approval;
+    op.remember({ requestId, requestDigest: result.digest, method, changeDigest });
+    op.logAfterAction('approval-accepted', { approvers: result.approval.approverNames });
     // Right before acting: attempt-count still shows exactly the change that was approved. A
     // read that times out is tolerated (routers that stall other sessions while a change is
     // pending: the stall is itself the evidence); a cut one is retried, then fails closed.
@@ -165,7 +122,7 @@ export async function runObservedPending(
         return;
       }
     }
-    const time = checkTimeLeft(monotonicNowMs(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
+    const time = checkTimeLeft(ctx.clock.mono(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
     if (!time.ok) {
       await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
       return;
@@ -177,9 +134,8 @@ export async function runObservedPending(
       before: expectedAfter(observed.before, {}),
     });
   } finally {
-    register(undefined);
     ctx.publisher.clearChallenge(ctx.name);
-    await ctx.gate.challenges.close(challenge.challengeId);
+    await ctx.approvals.close();
   }
 }
 

@@ -56,7 +56,7 @@ async function publishRevert(ctx: FlowContext, order: PowerCycle, verified: Devi
     agent: order.agent,
     router: order.router,
     requester: { name: order.requester.name },
-    now: ctx.services.now().getTime(),
+    now: ctx.clock.wall().getTime(),
     change,
     method: ctx.config.methods.includes('button') ? 'button' : 'power',
     activationTimeoutSeconds: 300,

@@ -43,7 +43,9 @@ export function registerStatus(program: Command): void {
       watch: o.watch === true,
       connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
       quietMs,
-      maxSettleMs: Math.max(3000, quietMs * 4),
+      // Only new topics keep the first look open, and a fleet has finitely many: the cap is a
+      // guard, long enough for a big fleet's burst on a loaded broker to arrive in full.
+      maxSettleMs: Math.max(30_000, quietMs * 4),
       out: process.stdout,
       err: process.stderr,
       until,
