@@ -2,7 +2,9 @@
  * Press length under load, while worker threads spin on every core.
  *
  * The figure is the GPIO driver's press as the line sees it: the press is timed by a child
- * holding the line (libgpiod gpioset), not by Node's event loop. No Pi here, so gpioset is a
+ * holding the line (libgpiod gpioset), not by Node's event loop, started at real-time
+ * priority (chrt --fifo) so its wake-up does not wait behind the busy cores. The same
+ * presses at normal priority show why: there the child's own nanosleep wake-up is late. No Pi here, so gpioset is a
  * tiny C stand-in with the libgpiod command lines (v2 `-t MSms,0`, v1 `--mode=time`) that
  * stamps each line change with CLOCK_MONOTONIC and holds with nanosleep, as the real tool. For
  * comparison, the sim actuator's presses (timed on the event loop over HTTP) are measured
@@ -16,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { createActuator } from '../src/actuators/index.js';
 import type { Actuator } from '../src/actuators/types.js';
 import { actuatorSchema } from '../src/config/actuator-schema.js';
+import { ChildPriority } from '../src/actuators/gpio-pulse.js';
 import { silentLogger } from '../src/log/logger.js';
 import { SimulatedRouter } from '../src/sim/index.js';
 
@@ -24,6 +27,10 @@ export interface PressResult {
   lineErrors: number[];
   /** The same with libgpiod v1 (a shell chains `--mode=time` and the release: one more exec in the press). */
   v1LineErrors: number[];
+  /** v2 again with the timing child at normal priority (no chrt), for comparison. */
+  normalPriorityLineErrors: number[];
+  /** Whether this machine let the child run at real-time priority (root, CAP_SYS_NICE or RLIMIT_RTPRIO). */
+  realtime: boolean;
   /** The same from the GPIO actuator's ActionReport edges (event-loop times). */
   edgeErrors: number[];
   /** |(up − down) − requested| for the event-loop-timed sim actuator, from the router's events. */
@@ -109,18 +116,19 @@ async function underLoad<T>(run: () => Promise<T>): Promise<{ result: T; busyThr
   }
 }
 
-async function gpioPresses(version: 'v1.6.3' | 'v2.1', samples: number, log: (line: string) => void): Promise<{ line: number[]; edges: number[] }> {
+async function gpioPresses(version: 'v1.6.3' | 'v2.1', realtime: boolean, samples: number, log: (line: string) => void): Promise<{ line: number[]; edges: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-bench-gpio-'));
   const lineLog = fakeLibgpiod(dir, version);
   const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset', timing: TIMING });
-  const actuator = createActuator(config, { logger: silentLogger(), name: 'bench/gpio', gpioToolDir: dir });
+  // /bin/false as chrt: the probe fails and the child runs at normal priority.
+  const actuator = createActuator(config, { logger: silentLogger(), name: 'bench/gpio', gpioToolDir: dir, chrtTool: realtime ? 'chrt' : '/bin/false' });
   const edges: number[] = [];
   try {
     await actuator.start();
     for (let i = 0; i < samples; i++) {
       const requested = REQUESTED[i % REQUESTED.length]!;
       edges.push(...edgeError(await actuator.press(requested), requested));
-      if ((i + 1) % 10 === 0) log(`  gpioset ${version} press ${i + 1}/${samples}: requested ${requested} ms, line held ${heldMs(lineLog).at(-1)?.toFixed(2) ?? '?'} ms`);
+      if ((i + 1) % 10 === 0) log(`  gpioset ${version}${realtime ? '' : ' (normal priority)'} press ${i + 1}/${samples}: requested ${requested} ms, line held ${heldMs(lineLog).at(-1)?.toFixed(2) ?? '?'} ms`);
     }
     await actuator.stop();
     const held = heldMs(lineLog);
@@ -165,9 +173,20 @@ async function simPresses(samples: number): Promise<number[]> {
 }
 
 export async function pressSamples(samples: number, log: (line: string) => void): Promise<PressResult> {
-  const gpio = await underLoad(() => gpioPresses('v2.1', samples, log));
-  const v1 = await underLoad(() => gpioPresses('v1.6.3', samples, log));
+  const realtime = await new ChildPriority(silentLogger()).probe();
+  if (!realtime) log('  chrt --fifo is not allowed here: the timing child runs at normal priority');
+  const gpio = await underLoad(() => gpioPresses('v2.1', true, samples, log));
+  const v1 = await underLoad(() => gpioPresses('v1.6.3', true, samples, log));
+  log('  the same v2 presses with the timing child at normal priority, for comparison');
+  const normal = await underLoad(() => gpioPresses('v2.1', false, samples, log));
   log('  the same presses timed on the event loop (sim actuator over HTTP), for comparison');
   const sim = await underLoad(() => simPresses(samples));
-  return { lineErrors: gpio.result.line, v1LineErrors: v1.result.line, edgeErrors: gpio.result.edges, eventLoopErrors: sim.result, busyThreads: gpio.busyThreads };
+  return {
+    lineErrors: gpio.result.line,
+    v1LineErrors: v1.result.line,
+    normalPriorityLineErrors: normal.result.line,
+    realtime,
+    edgeErrors: gpio.result.edges, eventLoopErrors: sim.result,
+    busyThreads: gpio.busyThreads,
+  };
 }

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     unit: 'ms',
     target: 10,
     // The GPIO line's own timestamps: the press is held and released by gpioset, not by Node.
-    note: `${press.busyThreads} spinning threads; GPIO line held by gpioset (stand-in stamping CLOCK_MONOTONIC), ${n(press.lineErrors)}; ActionReport edges p99 ${round(percentile(press.edgeErrors, 99))}; event-loop-timed sim presses p99 ${round(percentile(press.eventLoopErrors, 99))}`,
+    note: `${press.busyThreads} spinning threads; GPIO line held by gpioset (stand-in stamping CLOCK_MONOTONIC) ${press.realtime ? 'at SCHED_FIFO' : 'at normal priority (chrt refused)'}, ${n(press.lineErrors)}; libgpiod v1 p99 ${round(percentile(press.v1LineErrors, 99))}; child at normal priority p99 ${round(percentile(press.normalPriorityLineErrors, 99))}; ActionReport edges p99 ${round(percentile(press.edgeErrors, 99))}; event-loop-timed sim presses p99 ${round(percentile(press.eventLoopErrors, 99))}`,
   });
 
   const broker = new Mosquitto({ persistence: false });

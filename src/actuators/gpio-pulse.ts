@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { Logger } from '../log/logger.js';
 import type { LibgpiodVersion } from './gpioset.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
 
@@ -20,6 +21,56 @@ export interface TimedPulse {
 export interface ChildCommand {
   file: string;
   args: string[];
+}
+
+/**
+ * SCHED_FIFO priority of the timing child: above every normal task, below the kernel's
+ * threaded interrupt handlers (50). Measured (bench/press.ts, every core busy): at normal
+ * priority the child's nanosleep wake-up waits behind the busy tasks, 20-100 ms at p99;
+ * at real-time priority it runs at once.
+ */
+export const PRESS_RT_PRIORITY = 20;
+
+/**
+ * Starts timing children at real-time priority with util-linux `chrt` when this process may
+ * (root, CAP_SYS_NICE, or an RLIMIT_RTPRIO such as systemd's LimitRTPRIO=, and no
+ * RestrictRealtime=); otherwise at normal priority, with a warning saying how to allow it.
+ */
+export class ChildPriority {
+  #realtime: Promise<boolean> | undefined;
+  #usable = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly tool = 'chrt',
+  ) {}
+
+  /** Probes once (`chrt --fifo N true`); later calls reuse the answer. */
+  async probe(): Promise<boolean> {
+    this.#realtime ??= new Promise<boolean>((resolve) => {
+      execFile(this.tool, ['--fifo', String(PRESS_RT_PRIORITY), 'true'], { timeout: 5000 }, (error, _stdout, stderr) => {
+        if (!error) {
+          this.logger.info({ priority: PRESS_RT_PRIORITY }, 'timed presses run at real-time priority (SCHED_FIFO)');
+          return resolve(true);
+        }
+        const why = (stderr || error.message).trim();
+        this.logger.warn(
+          { why },
+          'timed presses run at normal priority: a busy CPU can stretch a press by the scheduler latency; ' +
+            'allow real-time priority (systemd LimitRTPRIO=' + String(PRESS_RT_PRIORITY) + ' and RestrictRealtime=no, or run as root)',
+        );
+        resolve(false);
+      });
+    });
+    this.#usable = await this.#realtime;
+    return this.#usable;
+  }
+
+  /** The command as run: under `chrt --fifo` when the probe allowed it. */
+  wrap(command: ChildCommand): ChildCommand {
+    if (!this.#usable) return command;
+    return { file: this.tool, args: ['--fifo', String(PRESS_RT_PRIORITY), command.file, ...command.args] };
+  }
 }
 
 /**

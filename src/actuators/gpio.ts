@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Gpio } from 'onoff';
 import type { Logger } from '../log/logger.js';
 import type { RelayOutput } from './base.js';
-import { runChildPulse, sysfsPulseCommand, type TimedPulse } from './gpio-pulse.js';
+import { ChildPriority, runChildPulse, sysfsPulseCommand, type TimedPulse } from './gpio-pulse.js';
 import { ActuatorUnavailableError } from './errors.js';
 import { SYSFS_GPIO_ROOT, mapBcmPin, readGpioChips, type PinMapping } from './gpio-chips.js';
 
@@ -15,6 +15,8 @@ export interface SysfsGpioOptions {
   logger: Logger;
   /** How long udev may take to make a freshly exported pin writable. */
   exportTimeoutMs?: number;
+  /** util-linux chrt, for timed presses at real-time priority; `chrt` on PATH when unset. */
+  chrtTool?: string;
 }
 
 const ERRNO_HINTS: Record<string, string> = {
@@ -39,8 +41,11 @@ export function sysfsUnavailableReason(): string | undefined {
 export class SysfsGpioOutput implements RelayOutput {
   #gpio: Gpio | undefined;
   #mapping: PinMapping | undefined;
+  readonly #priority: ChildPriority;
 
-  constructor(private readonly options: SysfsGpioOptions) {}
+  constructor(private readonly options: SysfsGpioOptions) {
+    this.#priority = new ChildPriority(options.logger, options.chrtTool);
+  }
 
   get description(): string {
     const m = this.#mapping;
@@ -72,6 +77,7 @@ export class SysfsGpioOutput implements RelayOutput {
     if (gpio.direction() === 'in') throw new ActuatorUnavailableError(`${this.description}: could not make the pin an output`);
     // A crash leaves a pin exported as an output at its last value: force released.
     await gpio.write(0);
+    await this.#priority.probe();
   }
 
   async energize(): Promise<void> {
@@ -86,7 +92,7 @@ export class SysfsGpioOutput implements RelayOutput {
   timedPulse(ms: number): TimedPulse {
     this.#require();
     const valueFile = join(SYSFS_GPIO_ROOT, `gpio${this.#mapping!.sysfs}`, 'value');
-    return runChildPulse(sysfsPulseCommand(valueFile, ms), this.description);
+    return runChildPulse(this.#priority.wrap(sysfsPulseCommand(valueFile, ms)), this.description);
   }
 
   /** Leaves the pin exported and driven released: unexporting would let it float. */

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { RelayOutput } from './base.js';
 import { ActuatorUnavailableError } from './errors.js';
 import { PI_HEADER_LABELS } from './gpio-chips.js';
-import { gpiosetPulseCommand, runChildPulse, type TimedPulse } from './gpio-pulse.js';
+import { ChildPriority, gpiosetPulseCommand, runChildPulse, type TimedPulse } from './gpio-pulse.js';
 
 const run = promisify(execFile);
 
@@ -17,6 +17,8 @@ export interface GpiosetOptions {
   toolDir?: string;
   /** Why sysfs was not used (backend auto), added to any error so both reasons show. */
   sysfsReason?: string;
+  /** util-linux chrt, for timed presses at real-time priority; `chrt` on PATH when unset. */
+  chrtTool?: string;
 }
 
 export type LibgpiodVersion = 1 | 2;
@@ -51,8 +53,11 @@ export function gpiosetArgs(version: LibgpiodVersion, chip: string, line: number
 export class GpiosetOutput implements RelayOutput {
   #version: LibgpiodVersion | undefined;
   #chip: string | undefined;
+  readonly #priority: ChildPriority;
 
-  constructor(private readonly options: GpiosetOptions) {}
+  constructor(private readonly options: GpiosetOptions) {
+    this.#priority = new ChildPriority(options.logger, options.chrtTool);
+  }
 
   get description(): string {
     return `GPIO${this.options.pin} via gpioset${this.#chip ? ` on ${this.#chip}` : ''}`;
@@ -71,6 +76,7 @@ export class GpiosetOutput implements RelayOutput {
       }
       this.options.logger.info({ version: this.#version, chip: this.#chip, line: this.options.pin }, 'using libgpiod gpioset');
     }
+    await this.#priority.probe();
     await this.deenergize();
   }
 
@@ -86,12 +92,13 @@ export class GpiosetOutput implements RelayOutput {
     if (this.#version) await this.deenergize();
   }
 
-  /** A press timed by gpioset itself (v2 toggle period, v1 --mode=time), not by Node. */
+  /** A press timed by gpioset itself (v2 toggle period, v1 --mode=time), not by Node, at real-time priority if allowed. */
   timedPulse(ms: number): TimedPulse {
     if (!this.#version || !this.#chip) throw new ActuatorUnavailableError(`${this.description} is not open`);
     const tool = this.options.toolDir ? `${this.options.toolDir}/gpioset` : 'gpioset';
     const active = this.options.activeLow ? 0 : 1;
-    return runChildPulse(gpiosetPulseCommand(this.#version, tool, this.#chip, this.options.pin, active, ms), this.description);
+    const command = gpiosetPulseCommand(this.#version, tool, this.#chip, this.options.pin, active, ms);
+    return runChildPulse(this.#priority.wrap(command), this.description);
   }
 
   async #set(level: 0 | 1): Promise<void> {

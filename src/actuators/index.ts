@@ -13,7 +13,8 @@ import { createPoeActuator, type PoeDeps } from './routeros-poe.js';
 import { NetworkOutletActuator, type SwitchedOutlet } from './outlet.js';
 import { SnmpOutlet } from './snmp-pdu.js';
 import { TasmotaOutlet } from './tasmota.js';
-import { ShellyOutlet } from './shelly.js';
+import { ShellyHttpRpc, ShellyOutlet } from './shelly.js';
+import { ShellyMqttRpc } from './shelly-mqtt.js';
 import { RaritanOutlet } from './raritan.js';
 import { NetioOutlet } from './netio.js';
 import type { Actuator, ActuatorDeps } from './types.js';
@@ -30,6 +31,8 @@ export interface CreateActuatorDeps extends ActuatorDeps, PoeDeps {
   portFactory?: PortFactory;
   /** Where gpioset/gpiodetect live (tests); PATH otherwise. */
   gpioToolDir?: string;
+  /** util-linux chrt for real-time timed presses (tests); `chrt` on PATH otherwise. */
+  chrtTool?: string;
 }
 
 /** Builds the driver a configuration names. No side effects: hardware is touched in start(). */
@@ -44,6 +47,7 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
         chipLabel: config.chipLabel,
         backend: config.backend,
         toolDir: deps.gpioToolDir,
+        chrtTool: deps.chrtTool,
         logger,
       });
       return new RelayActuator('gpio', name, config.wiring, output, config.timing, deps);
@@ -96,8 +100,12 @@ export function networkOutlet(config: ActuatorConfig): SwitchedOutlet | undefine
       return new SnmpOutlet(config);
     case 'tasmota':
       return new TasmotaOutlet(config);
-    case 'shelly':
-      return new ShellyOutlet(config);
+    case 'shelly': {
+      const rpc = config.broker
+        ? new ShellyMqttRpc(config.broker, config.topicPrefix!, config.timeoutMs)
+        : new ShellyHttpRpc(config.url!, config.password, config.timeoutMs);
+      return new ShellyOutlet(config, rpc);
+    }
     case 'raritan':
       return new RaritanOutlet(config);
     case 'netio':

@@ -24,6 +24,8 @@ export interface JsonPduSimOptions {
 interface Outlet {
   on: boolean;
   cycleDelay: number;
+  /** Raritan Outlet.Settings: true (the factory state) = the PDU-wide delay applies, not cycleDelay. */
+  usePduCycleDelay: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -36,7 +38,7 @@ export class JsonPduSim {
   #server: Server | undefined;
 
   constructor(readonly options: JsonPduSimOptions) {
-    this.outlets = Array.from({ length: options.outlets ?? 8 }, () => ({ on: true, cycleDelay: -1, timer: undefined }));
+    this.outlets = Array.from({ length: options.outlets ?? 8 }, () => ({ on: true, cycleDelay: 10, usePduCycleDelay: true, timer: undefined }));
   }
 
   get url(): string {
@@ -103,15 +105,20 @@ export class JsonPduSim {
     const rpc = JSON.parse(body) as { id?: number; method?: string; params?: Record<string, unknown> };
     const ok = (ret: unknown): void => send(200, { jsonrpc: '2.0', id: rpc.id, result: { _ret_: ret } });
     if (!outlet) return send(404, { jsonrpc: '2.0', id: rpc.id, error: { code: -32601, message: 'no such object' } });
-    const delay = outlet.cycleDelay > 0 ? outlet.cycleDelay : (this.options.cycleDelaySeconds ?? 10);
+    const delay = outlet.usePduCycleDelay ? (this.options.cycleDelaySeconds ?? 10) : outlet.cycleDelay;
     switch (rpc.method) {
       case 'getState':
         return ok({ available: true, powerState: outlet.on ? 1 : 0, cycleInProgress: outlet.timer !== undefined });
       case 'getSettings':
-        return ok({ name: `outlet ${index + 1}`, cycleDelay: outlet.cycleDelay, startupState: 2, nonCritical: false });
-      case 'setSettings':
-        outlet.cycleDelay = Number((rpc.params?.settings as { cycleDelay?: unknown } | undefined)?.cycleDelay ?? outlet.cycleDelay);
+        // The fields of pdumodel.Outlet.Settings (Raritan JSON-RPC SDK, idl/Outlet.idl).
+        return ok({ name: `outlet ${index + 1}`, startupState: 3, usePduCycleDelay: outlet.usePduCycleDelay, cycleDelay: outlet.cycleDelay, nonCritical: false, sequenceDelay: 200 });
+      case 'setSettings': {
+        const settings = (rpc.params?.settings ?? {}) as { cycleDelay?: unknown; usePduCycleDelay?: unknown };
+        if (typeof settings.cycleDelay !== 'number' || typeof settings.usePduCycleDelay !== 'boolean') return ok(1); // ERR_INVALID_PARAM
+        outlet.cycleDelay = settings.cycleDelay;
+        outlet.usePduCycleDelay = settings.usePduCycleDelay;
         return ok(0);
+      }
       case 'setPowerState':
         this.#set(index, rpc.params?.pstate === 1, 'command');
         return ok(0);

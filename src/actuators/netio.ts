@@ -10,7 +10,12 @@ interface NetioOutput {
   State: number;
 }
 
-/** Netio JSON actions: 0 off, 1 on, 2 short off (off for Delay ms, then on, timed by the device). */
+/**
+ * Netio JSON API (wiki.netio-products.com "JSON API", protocol JSON Ver 2.x; the vendor's own
+ * `Netio` PyPI client): POST /netio.json `{"Outputs":[{"ID":n,"Action":a,"Delay":ms}]}`, the
+ * reply and GET give `Outputs[].State` 0/1. Actions: 0 off, 1 on, 2 short off (off for Delay
+ * ms, then on, timed by the device), 3 short on, 4 toggle, 5 no change, 6 ignored.
+ */
 const ACTION = { off: 0, on: 1, shortOff: 2 } as const;
 
 /**

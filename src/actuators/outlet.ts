@@ -26,6 +26,14 @@ export interface SwitchedOutlet {
   close(): Promise<void>;
 }
 
+/** The longest a start or `actuator release` waits for a device's timer (systemd TimeoutStopSec is 30 s). */
+export const DEVICE_WAIT_CAP_MS = 20_000;
+
+/** How long to let a device finish a cut it may be timing: the planned off time plus grace, capped. */
+export function deviceWaitMs(offMs: number): number {
+  return Math.min(offMs + Math.max(3000, offMs / 2), DEVICE_WAIT_CAP_MS);
+}
+
 export interface OutletActuatorOptions {
   /** `device`: the outlet's own timer restores power (survives the agent); `host`: off, wait here, on. */
   timedBy: 'device' | 'host';
@@ -56,8 +64,36 @@ export class NetworkOutletActuator extends BaseActuator {
   }
 
   async start(): Promise<void> {
+    if (this.options.timedBy === 'device') await this.#awaitDeviceTimer();
     await this.#ensureOn();
     this.logger.info({ outlet: this.outlet.description, timedBy: this.options.timedBy }, 'outlet forced on');
+  }
+
+  /**
+   * An outlet found off when the agent starts, or when `actuator release` runs from the
+   * unit's ExecStopPost right after the agent died, may be in a cut that the device is
+   * timing. Switching it on at once would shorten that cut to about a second: no cold boot,
+   * and a second power loss for the router when the release lands mid-boot is no better.
+   * So a device-timed outlet gets the device's own timer first: the planned off time plus
+   * the same grace as during a cut, capped at DEVICE_WAIT_CAP_MS (under the unit's 30 s
+   * TimeoutStopSec); then, still off, it is switched on from here. Bounded, so the router
+   * is never left unpowered because of this wait.
+   */
+  async #awaitDeviceTimer(): Promise<void> {
+    const first = await this.outlet.read().catch(() => undefined);
+    if (first === 'on' || first === undefined) return; // unreadable: #ensureOn reports it
+    const limitMs = deviceWaitMs(this.timing.offMs);
+    const since = this.clock.mono();
+    this.logger.warn({ state: first, limitMs }, 'outlet found off: waiting for the device\'s own timer before switching it on');
+    while (this.clock.mono() - since < limitMs) {
+      await this.clock.sleep(Math.min(this.options.pollMs, Math.max(0, limitMs - (this.clock.mono() - since))));
+      const state = await this.outlet.read().catch(() => undefined);
+      if (state === 'on') {
+        this.logger.info({ waitedMs: Math.round(this.clock.mono() - since) }, 'the device restored the power by its own timer');
+        return;
+      }
+    }
+    this.logger.warn({ limitMs }, 'the device did not restore the power in time; switching it on from here');
   }
 
   async stop(): Promise<void> {

@@ -36,7 +36,7 @@ export function describeActuator(config: ActuatorConfig): string {
     case 'tasmota':
       return `Tasmota ${config.topic} relay ${config.relay} (${config.wiring}) on ${config.broker.url}`;
     case 'shelly':
-      return `Shelly switch ${config.switchId} (${config.wiring}) at ${config.url}`;
+      return `Shelly switch ${config.switchId} (${config.wiring}) ${config.broker ? `on ${config.broker.url} (${config.topicPrefix}/rpc)` : `at ${config.url}`}`;
     case 'raritan':
       return `Raritan PX outlet ${config.outlet} at ${config.url}${config.fingerprint ? ' (pinned)' : ''}`;
     case 'netio':

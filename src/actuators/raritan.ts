@@ -7,7 +7,9 @@ import { deviceRequest } from './pinned-http.js';
 export type RaritanConfig = z.infer<typeof raritanActuatorSchema>;
 
 /**
- * A Raritan PX outlet over its JSON-RPC (`/model/outlet/<n-1>`, HTTP basic, HTTPS pinned).
+ * A Raritan PX outlet over its JSON-RPC (`/model/outlet/<n-1>`, HTTP basic, HTTPS pinned);
+ * names as in Raritan's JSON-RPC SDK (idl/Outlet.idl: getState → powerState PS_OFF 0 / PS_ON 1,
+ * cycleInProgress; setPowerState(pstate); cyclePowerState(); get/setSettings; `_ret_` 0 = OK).
  * A cut sets the outlet's `cycleDelay` (seconds, read back), then `cyclePowerState`: the PDU
  * switches the outlet back on by itself.
  */
@@ -41,11 +43,15 @@ export class RaritanOutlet implements SwitchedOutlet {
 
   async cycle(offMs: number): Promise<number> {
     const seconds = Math.max(1, Math.round(offMs / 1000));
+    // pdumodel.Outlet.Settings (Raritan JSON-RPC SDK idl/Outlet.idl): the outlet's own
+    // cycleDelay applies only with usePduCycleDelay false; otherwise the PDU-wide delay does.
     const settings = (await this.#rpc('getSettings', {})) as Record<string, unknown>;
-    if (settings.cycleDelay !== seconds) {
-      await this.#expectZero('setSettings', { settings: { ...settings, cycleDelay: seconds } });
-      const readBack = ((await this.#rpc('getSettings', {})) as Record<string, unknown>).cycleDelay;
-      if (readBack !== seconds) throw new ActuatorProtocolError(`${this.description}: cycleDelay reads ${String(readBack)} after setting ${seconds} s`);
+    if (settings.cycleDelay !== seconds || settings.usePduCycleDelay !== false) {
+      await this.#expectZero('setSettings', { settings: { ...settings, usePduCycleDelay: false, cycleDelay: seconds } });
+      const readBack = (await this.#rpc('getSettings', {})) as Record<string, unknown>;
+      if (readBack.cycleDelay !== seconds || readBack.usePduCycleDelay !== false) {
+        throw new ActuatorProtocolError(`${this.description}: cycleDelay reads ${String(readBack.cycleDelay)} (usePduCycleDelay ${String(readBack.usePduCycleDelay)}) after setting ${seconds} s`);
+      }
     }
     this.#commands++;
     await this.#expectZero('cyclePowerState', {});

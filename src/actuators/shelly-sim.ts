@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import mqtt, { type MqttClient } from 'mqtt';
 
 /**
- * A Shelly Gen2+ switch's HTTP RPC, for tests, `actuator test` and the demo: `Switch.Set`
- * (with `toggle_after`, run by the device's own timer) and `Switch.GetStatus` on `POST /rpc`,
- * with the devices' SHA-256 digest authentication when a password is set.
+ * A Shelly Gen2+ switch's RPC, for tests, `actuator test` and the demo: `Switch.Set` (with
+ * `toggle_after`, run by the device's own timer) and `Switch.GetStatus`, over HTTP (`POST
+ * /rpc`, with the devices' SHA-256 digest authentication when a password is set) or, with
+ * `mqtt`, over MQTT like the real device: requests on `<topicPrefix>/rpc`, each answer on
+ * `<src>/rpc` of the request's `src`, and a `NotifyStatus` on `<topicPrefix>/events/rpc`
+ * when the output changes.
  */
 export interface ShellySimOptions {
   switches?: number;
@@ -14,7 +18,11 @@ export interface ShellySimOptions {
   port?: number;
   /** Every output switch (a wired load follows it). */
   onSwitch?: (id: number, output: boolean) => void;
+  /** RPC over MQTT on this broker instead of HTTP. */
+  mqtt?: { brokerUrl: string; topicPrefix: string };
 }
+
+type Frame = { id?: unknown; src?: unknown; method?: string; params?: Record<string, unknown> };
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const REALM = 'shellyplus1-sim';
@@ -24,6 +32,7 @@ export class ShellySim {
   readonly switches: Array<{ id: number; output: boolean; at: number; by: 'command' | 'device' }> = [];
   readonly calls: Array<{ method: string; params: Record<string, unknown> }> = [];
   #server: Server | undefined;
+  #client: MqttClient | undefined;
   #timers = new Map<number, NodeJS.Timeout>();
   #nonce = randomBytes(8).toString('hex');
 
@@ -36,6 +45,7 @@ export class ShellySim {
   }
 
   async start(): Promise<void> {
+    if (this.options.mqtt) return this.#startMqtt(this.options.mqtt);
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
     await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
@@ -43,6 +53,7 @@ export class ShellySim {
 
   async stop(): Promise<void> {
     for (const timer of this.#timers.values()) clearTimeout(timer);
+    await this.#client?.endAsync(true);
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
@@ -54,6 +65,26 @@ export class ShellySim {
     this.outputs[id] = output;
     this.switches.push({ id, output, at: performance.now(), by });
     this.options.onSwitch?.(id, output);
+    const prefix = this.options.mqtt?.topicPrefix;
+    const status = { src: prefix, dst: `${prefix}/events`, method: 'NotifyStatus', params: { ts: Date.now() / 1000, [`switch:${id}`]: { id, output } } };
+    if (prefix) void this.#client?.publishAsync(`${prefix}/events/rpc`, JSON.stringify(status)).catch(() => undefined);
+  }
+
+  async #startMqtt(options: { brokerUrl: string; topicPrefix: string }): Promise<void> {
+    const client = await mqtt.connectAsync(options.brokerUrl, { clientId: `${options.topicPrefix}-sim`, reconnectPeriod: 1000 });
+    client.on('error', () => undefined);
+    client.on('message', (_topic, payload) => {
+      let frame: Frame;
+      try {
+        frame = JSON.parse(payload.toString()) as Frame;
+      } catch {
+        return; // a real device ignores a frame it cannot parse
+      }
+      if (typeof frame.src !== 'string' || frame.src === '') return; // nowhere to answer
+      void client.publishAsync(`${frame.src}/rpc`, JSON.stringify({ ...this.#rpc(frame), src: options.topicPrefix, dst: frame.src }), { qos: 1 }).catch(() => undefined);
+    });
+    await client.subscribeAsync(`${options.topicPrefix}/rpc`, { qos: 1 });
+    this.#client = client;
   }
 
   #authorized(req: IncomingMessage): boolean {
@@ -76,13 +107,17 @@ export class ShellySim {
     if (!this.#authorized(req)) {
       return reply(401, { code: 401, message: 'Unauthorized' }, { 'www-authenticate': `Digest qop="auth", realm="${REALM}", nonce="${this.#nonce}", algorithm=SHA-256` });
     }
-    const frame = JSON.parse(body) as { id?: number; method?: string; params?: Record<string, unknown> };
+    reply(200, this.#rpc(JSON.parse(body) as Frame));
+  }
+
+  /** One request frame → its response frame (either channel). */
+  #rpc(frame: Frame): object {
     const params = frame.params ?? {};
     this.calls.push({ method: frame.method ?? '', params });
     const id = Number(params.id ?? 0);
-    if (!(id in this.outputs)) return reply(200, { id: frame.id, error: { code: -105, message: `Argument 'id', value ${id} not found!` } });
-    if (frame.method === 'Switch.GetStatus') return reply(200, { id: frame.id, result: { id, output: this.outputs[id] } });
-    if (frame.method !== 'Switch.Set' || typeof params.on !== 'boolean') return reply(200, { id: frame.id, error: { code: -103, message: 'Invalid argument' } });
+    if (!(id in this.outputs)) return { id: frame.id, error: { code: -105, message: `Argument 'id', value ${id} not found!` } };
+    if (frame.method === 'Switch.GetStatus') return { id: frame.id, result: { id, output: this.outputs[id] } };
+    if (frame.method !== 'Switch.Set' || typeof params.on !== 'boolean') return { id: frame.id, error: { code: -103, message: 'Invalid argument' } };
     const wasOn = this.outputs[id];
     this.#set(id, params.on, 'command');
     const toggleAfter = Number(params.toggle_after ?? 0);
@@ -90,6 +125,6 @@ export class ShellySim {
       const back = !params.on;
       this.#timers.set(id, setTimeout(() => this.#set(id, back, 'device'), toggleAfter * 1000));
     }
-    reply(200, { id: frame.id, result: { was_on: wasOn } });
+    return { id: frame.id, result: { was_on: wasOn } };
   }
 }

@@ -15,7 +15,8 @@ export interface SimulatorOptions {
   community: string;
   /** tasmota */
   broker?: string;
-  topic: string;
+  /** tasmota: the device topic; shelly over MQTT: the topic prefix */
+  topic?: string;
   /** shelly, raritan, netio */
   username: string;
   password?: string;
@@ -38,11 +39,18 @@ export async function startSimulator(kind: SimulatedDevice, o: SimulatorOptions,
     }
     case 'tasmota': {
       if (!o.broker) throw new Error('--broker is required (the MQTT broker the device is on)');
-      const sim = new TasmotaSim({ brokerUrl: o.broker, topic: o.topic, onSwitch: switched('relay') });
+      const topic = o.topic ?? 'tasmota-sim';
+      const sim = new TasmotaSim({ brokerUrl: o.broker, topic, onSwitch: switched('relay') });
       await sim.start();
-      return { reach: `Tasmota device on ${o.broker}, topic ${o.topic}`, stop: () => sim.stop() };
+      return { reach: `Tasmota device on ${o.broker}, topic ${topic}`, stop: () => sim.stop() };
     }
     case 'shelly': {
+      if (o.broker) {
+        const topicPrefix = o.topic ?? 'shellyplus1-sim';
+        const sim = new ShellySim({ mqtt: { brokerUrl: o.broker, topicPrefix }, onSwitch: switched('switch') });
+        await sim.start();
+        return { reach: `Shelly RPC over MQTT on ${o.broker}, topicPrefix ${topicPrefix}`, stop: () => sim.stop() };
+      }
       const sim = new ShellySim({ host: o.host, port: o.port, ...(o.password ? { password: o.password } : {}), onSwitch: switched('switch') });
       await sim.start();
       return { reach: `Shelly RPC at ${sim.url}${o.password ? ' (digest auth, user admin)' : ''}`, stop: () => sim.stop() };

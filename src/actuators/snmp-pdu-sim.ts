@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import snmp from 'net-snmp';
-import { outletIndex, SNMP_MIBS, type SnmpMibName } from './snmp-mibs.js';
+import { outletIndex, SNMP_MIBS, type SnmpMib, type SnmpMibName } from './snmp-mibs.js';
 
 /**
  * A switched PDU on SNMP, for tests, `actuator test` and the demo: a real net-snmp agent on
@@ -153,7 +153,7 @@ export class SnmpPduSim {
         // net-snmp runs a set's handler twice: a test pass, then the commit pass that acts.
         if (!request.commitSet) return request.done();
         const value = Number(request.setValue);
-        if (cell.kind === 'duration') outlet.rebootSeconds = value;
+        if (cell.kind === 'duration') outlet.rebootSeconds = keptSeconds(spec, value);
         else if (cell.kind === 'state' || cell.kind === 'command') this.#command(cell.n, value === 1 ? 'on' : value === 2 ? 'off' : 'reboot');
         else this.#command(cell.n, cell.kind);
         return request.done();
@@ -237,4 +237,16 @@ function registerTables(mib: SimMib, name: string, oids: string[], handler: (r: 
     const { entry, column, index } = split(oid);
     raw.setTableSingleCell(entry, column, index.map(Number), value);
   };
+}
+
+/**
+ * What a PDU keeps of a reboot duration written to it: PowerNet-MIB's sPDUOutletRebootDuration
+ * takes a value between its steps as the next lower step (the lowest below it); a range is
+ * clamped. The driver's read-back catches any difference.
+ */
+function keptSeconds(spec: SnmpMib, value: number): number {
+  const range = spec.rebootSeconds;
+  if (!range) return value;
+  const inRange = Math.min(range.max, Math.max(range.min, value));
+  return range.values ? ([...range.values].reverse().find((v) => v <= inRange) ?? range.min) : inRange;
 }

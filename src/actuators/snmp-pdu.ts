@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { snmpActuatorSchema } from '../config/actuator-schema.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
 import type { OutletState, SwitchedOutlet } from './outlet.js';
-import { outletIndex, SNMP_MIBS, type OutletCommand, type SnmpMib } from './snmp-mibs.js';
+import { outletIndex, rebootSecondsFor, SNMP_MIBS, type OutletCommand, type SnmpMib } from './snmp-mibs.js';
 
 export type SnmpConfig = z.infer<typeof snmpActuatorSchema>;
 
@@ -68,12 +68,11 @@ export class SnmpOutlet implements SwitchedOutlet {
   }
 
   /**
-   * Sets the outlet's reboot off time (whole seconds, at least 1) where the MIB lets us and
-   * reads it back, then sends the reboot. Without a writable duration (CyberPower) the PDU
-   * applies its own configured duration, which the read-back during the cut measures.
+   * Sets the outlet's reboot off time (whole seconds the MIB accepts, never shorter than
+   * planned: see rebootSecondsFor) and reads it back, then sends the reboot.
    */
   async cycle(offMs: number): Promise<number> {
-    const seconds = Math.max(1, Math.round(offMs / 1000));
+    const seconds = rebootSecondsFor(this.#mib, offMs);
     const durationOid = this.#mib.rebootSecondsOid?.(this.#index);
     if (durationOid) {
       await this.#set(durationOid, seconds);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import type { tasmotaActuatorSchema } from '../config/actuator-schema.js';
+import { connectDeviceBroker } from './device-broker.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
 import type { OutletState, SwitchedOutlet } from './outlet.js';
 
@@ -130,24 +130,14 @@ export class TasmotaOutlet implements SwitchedOutlet {
   async #connect(): Promise<MqttClient> {
     if (this.#client?.connected) return this.#client;
     await this.close();
-    const { url, username, password, ca } = this.config.broker;
-    try {
-      const client = await mqtt.connectAsync(url, {
-        clientId: `dmconfirm-tasmota-${Math.random().toString(36).slice(2, 10)}`,
-        username,
-        password: password?.reveal(),
-        ca: ca ? readFileSync(ca) : undefined,
-        connectTimeout: this.config.timeoutMs,
-        reconnectPeriod: 0,
-      });
-      client.on('error', () => undefined);
-      client.on('message', (_topic, payload) => this.#deliver(payload));
-      await client.subscribeAsync(`${this.config.prefix.stat}/${this.config.topic}/RESULT`, { qos: 1 });
-      this.#client = client;
-      return client;
-    } catch (error) {
-      throw new ActuatorUnavailableError(`${this.description}: broker: ${(error as Error).message}`, { cause: error });
-    }
+    this.#client = await connectDeviceBroker(this.config.broker, {
+      clientIdPrefix: 'dmconfirm-tasmota',
+      timeoutMs: this.config.timeoutMs,
+      description: this.description,
+      subscribe: `${this.config.prefix.stat}/${this.config.topic}/RESULT`,
+      onMessage: (payload) => this.#deliver(payload),
+    });
+    return this.#client;
   }
 
   #deliver(payload: Buffer): void {

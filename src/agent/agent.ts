@@ -21,8 +21,11 @@ import type { ShippedReport } from '../probe/known-behaviours.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { StateHealth } from './state-health.js';
 import { AgentRunningError, acquireRunLock } from './run-lock.js';
+import { ScheduleBook } from './schedule/schedule-book.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = PACKAGE_VERSION;
 
 export interface AgentOptions {
   logger: Logger;
@@ -38,6 +41,8 @@ export interface AgentOptions {
   trustRootText?: string | undefined;
   /** Probe reports of what RouterOS versions do (default: the shipped config/behaviours/). */
   behaviourReports?: readonly ShippedReport[];
+  /** How often scheduled orders are checked against the wall clock (default 15 s), and retried (default 30 s). */
+  schedule?: { checkMs?: number; retryMs?: number };
 }
 
 /**
@@ -56,6 +61,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
   readonly publisher: Publisher;
   readonly health: StateHealth;
   readonly supervisors = new Map<string, RouterSupervisor>();
+  readonly schedule: Scheduler;
   #checkpointer: AuditCheckpointer | undefined;
   #auditOpen = false;
   #linkStarted = false;
@@ -133,6 +139,9 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       supervisor.on('fatal', (error) => this.emit('fatal', error));
       this.supervisors.set(router.name, supervisor);
     }
+    const book = new ScheduleBook(agent.stateDir);
+    this.schedule = new Scheduler({ book, gate: this.gate, routers: this.supervisors, publisher: this.publisher, audit: this.audit, clock, logger: log.child({ component: 'schedule' }), ...options.schedule });
+    this.schedule.on('fatal', (error) => this.emit('fatal', error));
   }
 
   async start(): Promise<void> {
@@ -168,6 +177,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       audit: this.audit,
       logger: log.child({ component: 'inbound' }),
       health: this.health,
+      schedule: this.schedule,
     });
     // Routers first: actuators are forced released before any message can arrive.
     for (const supervisor of this.supervisors.values()) {
@@ -175,6 +185,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       await supervisor.start(journaled.get(supervisor.name));
     }
     if (this.#stopRequested) return;
+    await this.schedule.start(); // orders kept across the restart wait again (and are published)
     this.link.onMessage((message) => dispatcher.handle(message));
     this.#clockSynced = await this.gate.clockSynced(); // in the online status: operators' tools then bind orders to a challenge
     this.#linkStarted = true;
@@ -234,6 +245,7 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.#linkStarted = false;
     this.#auditOpen = false;
     const steps: Array<[string, () => Promise<unknown>]> = [
+      ['schedule', () => this.schedule.stop()],
       ...routers.map((r): [string, () => Promise<unknown>] => [`router ${r.name}`, () => r.stop()]),
       ['state probe', () => Promise.resolve(this.health.stop())],
       ['agent-stop', () => (auditOpen ? this.audit.append('agent-stop', {}) : Promise.resolve())],

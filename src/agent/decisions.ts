@@ -12,12 +12,17 @@ export interface ExpectedDeviceMode {
   mode: DeviceMode;
   features: Record<DeviceModeFeature, boolean>;
   flagged: boolean;
-  /** dmconfirm never changes flagging-enabled; absent in records written before it was checked. */
+  /**
+   * dmconfirm never changes flagging-enabled or allowed-versions: they must come back as they
+   * were. Absent only in journal records written before they were kept; such a record cannot
+   * tell, so the read-back counts them as different (fail closed).
+   */
   flaggingEnabled?: boolean;
+  allowedVersions?: string;
 }
 
 export function expectedAfter(before: DeviceModeState, change: DeviceModeChange): ExpectedDeviceMode {
-  return { ...applyChange(before, change), flaggingEnabled: before.flaggingEnabled };
+  return { ...applyChange(before, change), flaggingEnabled: before.flaggingEnabled, allowedVersions: before.allowedVersions };
 }
 
 export interface Difference {
@@ -34,8 +39,11 @@ export function compareDeviceMode(expected: ExpectedDeviceMode, actual: DeviceMo
   const differences: Difference[] = [];
   if (expected.mode !== actual.mode) differences.push({ field: 'mode', expected: expected.mode, actual: actual.mode });
   if (expected.flagged !== actual.flagged) differences.push({ field: 'flagged', expected: expected.flagged, actual: actual.flagged });
-  if (expected.flaggingEnabled !== undefined && expected.flaggingEnabled !== actual.flaggingEnabled) {
-    differences.push({ field: 'flagging-enabled', expected: expected.flaggingEnabled, actual: actual.flaggingEnabled });
+  if (expected.flaggingEnabled !== actual.flaggingEnabled) {
+    differences.push({ field: 'flagging-enabled', expected: expected.flaggingEnabled ?? 'not recorded', actual: actual.flaggingEnabled });
+  }
+  if (expected.allowedVersions !== actual.allowedVersions) {
+    differences.push({ field: 'allowed-versions', expected: expected.allowedVersions ?? 'not recorded', actual: actual.allowedVersions });
   }
   for (const feature of DEVICE_MODE_FEATURES) {
     if (expected.features[feature] !== actual.features[feature]) {

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import { challengeRequestSchema, inboundCorrelation, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
+import { challengeRequestSchema, inboundCorrelation, INBOUND_KINDS, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
@@ -8,6 +8,7 @@ import { StateWriteError } from '../store/state-error.js';
 import type { Publisher } from './publisher.js';
 import { STATE_UNWRITABLE, type StateHealth } from './state-health.js';
 import type { RouterSupervisor, StartVerdict } from './router-supervisor.js';
+import type { Scheduler } from './schedule/scheduler.js';
 
 const RETAINED_ORDER: ReasonCode = 'retained-order';
 const SECURITY_REASONS = new Set<string>([
@@ -18,13 +19,13 @@ const SECURITY_REASONS = new Set<string>([
 ]);
 
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
-const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired']);
+const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired', 'outside-site-window']);
 
 /**
  * Refusals before acting: the order used nothing (nonce, id, rate budget), so the same bytes
  * are verified again once the cause is gone, not answered from memory.
  */
-const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable', 'pending-change', 'no-baseline']);
+const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable', 'pending-change', 'no-baseline', 'schedule-full', 'not-scheduled']);
 
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
@@ -49,6 +50,8 @@ export class InboundDispatcher {
       logger: Logger;
       /** Told when an order cannot be recorded (the critical state-unwritable alarm). */
       health?: StateHealth;
+      /** Keeps orders whose window has not opened, and applies cancels. */
+      schedule?: Scheduler;
     },
   ) {}
 
@@ -58,7 +61,7 @@ export class InboundDispatcher {
       if (!message.retain) await this.challengeAsked(message.payload);
       return;
     }
-    if (!parsed || !['request', 'approval', 'powercycle'].includes(parsed.kind)) return;
+    if (!parsed || !(INBOUND_KINDS as readonly string[]).includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
     const { requestId, digest } = inboundCorrelation(message.payload);
     if (message.retain) {
@@ -153,12 +156,35 @@ export class InboundDispatcher {
   private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
     const gate = this.deps.gate;
     const verdict =
-      kind === 'approval' ? await gate.verifyApproval(payload) : kind === 'request' ? await gate.verifyChangeRequest(payload) : await gate.verifyPowerCycle(payload);
+      kind === 'approval'
+        ? await gate.verifyApproval(payload)
+        : kind === 'request'
+          ? await gate.verifyChangeRequest(payload)
+          : kind === 'cancel'
+            ? await gate.verifyCancel(payload)
+            : await gate.verifyPowerCycle(payload);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames });
-    return supervisor.deliver(verdict, digest);
+    const message = verdict.message;
+    const schedule = this.deps.schedule;
+    if (message.kind === 'cancel') {
+      if (!schedule) return { ok: false, code: 'not-scheduled', message: 'this agent keeps no scheduled orders' };
+      return schedule.cancel({ ...verdict, message }, digest, supervisor.name);
+    }
+    if (message.kind !== 'approval') {
+      // An id that waits (or waited) for its window is never accepted again under other bytes.
+      const held = schedule?.answerHeld(message.requestId, digest);
+      if (held) return held;
+      if (verdict.opensAt !== undefined) {
+        if (!schedule) return { ok: false, code: 'not-yet-valid', message: `the window opens at ${new Date(verdict.opensAt).toISOString()}` };
+        const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
+        return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, payload, supervisor);
+      }
+      return supervisor.deliver(message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message }, digest);
+    }
+    return supervisor.deliver({ ...verdict, message }, digest);
   }
 
   /**

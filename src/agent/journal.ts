@@ -14,12 +14,13 @@ import { deadlineSchema } from '../time/deadline.js';
 import type { ExpectedDeviceMode } from './decisions.js';
 import { OPERATION_STATES } from './operation-state.js';
 
-/** A device-mode as the journal keeps it: the mode, every feature, and the flag. */
+/** A device-mode as the journal keeps it: the mode, every feature, the flag, flagging-enabled and allowed-versions. */
 export const expectedDeviceModeSchema = z.strictObject({
   mode: z.enum(DEVICE_MODES),
   features: z.record(z.enum(DEVICE_MODE_FEATURES), z.boolean()),
   flagged: z.boolean(),
   flaggingEnabled: z.boolean().optional(),
+  allowedVersions: z.string().optional(),
 }) satisfies z.ZodType<ExpectedDeviceMode>;
 
 /**

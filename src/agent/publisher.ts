@@ -12,6 +12,7 @@ import {
   type CheckpointMessage,
   type ProgressData,
   type RouterStateMessage,
+  type ScheduledMessage,
   type ErrorInfo,
 } from '../mqtt/contract.js';
 import type { Logger } from '../log/logger.js';
@@ -76,6 +77,10 @@ export class Publisher {
 
   routerState(state: Omit<RouterStateMessage, 'v' | 'at'>): void {
     this.send(this.topics.routerState(state.router), { v: CONTRACT_VERSION, at: this.now().toISOString(), ...state }, PUBLISH_RULES.routerState);
+  }
+
+  scheduled(orders: ScheduledMessage['orders']): void {
+    this.send(this.topics.scheduled, { v: CONTRACT_VERSION, at: this.now().toISOString(), orders }, PUBLISH_RULES.scheduled);
   }
 
   challenge(message: Omit<ChallengeMessage, 'v'>, expirySeconds: number): void {

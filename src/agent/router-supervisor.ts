@@ -30,7 +30,7 @@ import { recoverOperation } from './recovery.js';
 import { RouterActuators } from './router-actuators.js';
 import { RouterAlarm } from './router-alarm.js';
 import { RouterBehaviours } from './router-behaviour.js';
-import type { ObservedContext } from './router-context.js';
+import type { AlarmInput, ObservedContext } from './router-context.js';
 import { RouterPairing } from './router-pairing.js';
 import { ProblemWatch } from './router-problem.js';
 import { RouterStateReporter } from './router-state.js';
@@ -239,6 +239,11 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
    * flow waiting on the challenge it quotes (ApprovalDesk), a change request or a power
    * cycle starts its flow when it can (order-start.ts).
    */
+  /** Raises an alarm about this router (events, audit). */
+  alarm(alarm: AlarmInput): Promise<void> {
+    return this.#alarm.raise(alarm);
+  }
+
   deliver(order: VerifiedOrder, digest: string): Promise<StartVerdict> {
     const message = order.message;
     if (message.kind === 'approval') return this.#approvals.deliver({ ...order, message }, digest);

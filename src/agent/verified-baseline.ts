@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { compareDeviceMode } from './decisions.js';
 
 /** A router's last verified device-mode: what a power cycle must bring back by default. */
 export interface Verified {
@@ -9,8 +10,9 @@ export interface Verified {
   at: string;
 }
 
+/** The same device-mode, everything a change could touch included (flagging-enabled, allowed-versions). */
 function sameMode(a: DeviceModeState, b: DeviceModeState): boolean {
-  return a.mode === b.mode && a.flagged === b.flagged && JSON.stringify(a.features) === JSON.stringify(b.features);
+  return compareDeviceMode(a, b).length === 0;
 }
 
 /**

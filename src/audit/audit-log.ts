@@ -9,16 +9,11 @@ import { mkdir, open, readFile, rename, truncate, type FileHandle } from 'node:f
 import { dirname } from 'node:path';
 import { stateWriteError } from '../store/state-error.js';
 import { countFsync } from '../store/fsync-count.js';
+import { auditLine, readAuditLine, type AuditEntry } from './audit-line.js';
 
 export const GENESIS = '0'.repeat(64);
 
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  type: string;
-  data: unknown;
-  prev: string;
-}
+export type { AuditEntry };
 
 /** Where the chain stands: how many entries, and the hash of the last line. */
 export interface AuditHead {
@@ -124,7 +119,7 @@ export class AuditLog {
     const handle = this.#handle;
     if (!handle) throw new AuditLogError('audit log is not open');
     const entry: AuditEntry = { seq: this.#head.count, at: this.now().toISOString(), type, data, prev: this.#head.head };
-    const line = JSON.stringify(entry);
+    const line = auditLine(entry);
     const bytes = Buffer.from(line + '\n');
     try {
       if (this.#dirty) await this.cutBack(handle);
@@ -155,12 +150,8 @@ export class AuditLog {
 }
 
 function lastEntryProblem(line: string, count: number): string | undefined {
-  let entry: Partial<AuditEntry>;
-  try {
-    entry = JSON.parse(line) as Partial<AuditEntry>;
-  } catch {
-    return 'last line is not JSON';
-  }
+  const entry = readAuditLine(line);
+  if (!entry) return 'last line is not an audit entry (strict JSON {seq, at, type, data, prev})';
   if (entry.seq !== count - 1) return `last entry has seq ${String(entry.seq)} but is line ${count}`;
   return undefined;
 }

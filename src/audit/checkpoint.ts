@@ -7,6 +7,7 @@
 import { CompactSign, compactVerify } from 'jose';
 import { z } from 'zod';
 import { checkHeader } from '../trust/jws.js';
+import { parseStrict } from '../trust/strict-json.js';
 import type { PublicKeyInfo, SigningKey } from '../trust/keys.js';
 import type { AuditHead } from './audit-log.js';
 
@@ -55,7 +56,9 @@ export async function verifyCheckpoint(jws: string, key: PublicKeyInfo): Promise
   } catch {
     throw new CheckpointError(`checkpoint signature does not verify with ${key.name} (${key.keyId})`);
   }
-  const parsed = checkpointSchema.safeParse(JSON.parse(new TextDecoder().decode(payload)));
-  if (!parsed.success) throw new CheckpointError(`checkpoint payload is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
+  try {
+    return parseStrict(checkpointSchema, payload);
+  } catch (error) {
+    throw new CheckpointError(`checkpoint payload is malformed: ${(error as Error).message}`);
+  }
 }

@@ -8,6 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import type { PublicKeyInfo } from '../trust/keys.js';
 import { GENESIS, lineHash } from './audit-log.js';
+import { readAuditLine } from './audit-line.js';
+import { strictJson } from '../trust/strict-json.js';
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 
 export type AuditProblemKind = 'malformed' | 'bad-seq' | 'broken-chain' | 'torn-tail' | 'truncated' | 'checkpoint-mismatch';
@@ -35,13 +37,16 @@ export interface VerifyOptions {
   checkpoint?: string;
 }
 
-const ENTRY_KEYS = ['seq', 'at', 'type', 'data', 'prev'].join(',');
-
 export function checkpointJwsFrom(text: string): string {
   const trimmed = text.trim();
   if (!trimmed.startsWith('{')) return trimmed;
-  const parsed = JSON.parse(trimmed) as { jws?: unknown };
-  if (typeof parsed.jws !== 'string') throw new CheckpointError('checkpoint JSON has no "jws" string');
+  let parsed: { jws?: unknown } | null;
+  try {
+    parsed = strictJson(trimmed) as { jws?: unknown } | null;
+  } catch (error) {
+    throw new CheckpointError(`checkpoint JSON refused: ${(error as Error).message}`);
+  }
+  if (typeof parsed?.jws !== 'string') throw new CheckpointError('checkpoint JSON has no "jws" string');
   return parsed.jws;
 }
 
@@ -64,7 +69,7 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
   let prevSeq = -1;
   lines.forEach((line, index) => {
     const at = index + 1;
-    const entry = parseEntry(line);
+    const entry = readAuditLine(line);
     if (!entry) {
       problems.push({ line: at, kind: 'malformed', message: 'not an audit entry {seq, at, type, data, prev}' });
     } else {
@@ -90,19 +95,4 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
     }
   }
   return { ok: problems.length === 0, entries: lines.length, head: prevHash, problems, ...(checkpoint ? { checkpoint } : {}) };
-}
-
-function parseEntry(line: string): { seq: number; prev: string } | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const e = value as Record<string, unknown>;
-  if (Object.keys(e).join(',') !== ENTRY_KEYS) return undefined;
-  if (!Number.isSafeInteger(e.seq) || typeof e.at !== 'string' || typeof e.type !== 'string') return undefined;
-  if (typeof e.prev !== 'string' || !/^[0-9a-f]{64}$/.test(e.prev)) return undefined;
-  return { seq: e.seq as number, prev: e.prev };
 }

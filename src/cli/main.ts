@@ -2,14 +2,16 @@
 import { Command, CommanderError } from 'commander';
 import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
+import { TopicError } from '../mqtt/topics.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
 import { applyOperatorSettings } from './operator-defaults.js';
+import { PACKAGE_VERSION } from '../package-info.js';
 
 const program = new Command();
 program
   .name('dmconfirm')
   .description('Confirm MikroTik RouterOS device-mode changes at unattended sites, only with signed approval')
-  .version('0.1.0');
+  .version(PACKAGE_VERSION);
 
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
@@ -21,6 +23,12 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = exitCodeOf(error);
+  } else if (error instanceof TopicError) {
+    // A value from an option that would reshape an MQTT topic: say it under the option's name.
+    const option = { 'base topic': '--base', site: '--site', 'agent id': '--agent' }[error.what ?? ''];
+    const rule = error.what === 'base topic' ? 'is not an MQTT topic prefix (no + or #)' : 'cannot be an MQTT topic level (no /, + or #)';
+    console.error(`dmconfirm: ${option ? `${option}: "${error.value}" ${rule}` : error.message}`);
+    process.exitCode = 2;
   } else if (error instanceof CliError) {
     console.error(`dmconfirm: ${error.message}`);
     process.exitCode = error.exitCode;

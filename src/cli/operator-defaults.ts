@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { operatorSettingsFile, OPERATOR_SETTINGS, OperatorSettingsError, readSettingsFile } from '../operator/settings.js';
 import type { FileSettings } from '../operator/settings.js';
 import { CliError } from './cli-error.js';
-import { closest } from './did-you-mean.js';
+import { closest } from '../text/did-you-mean.js';
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 

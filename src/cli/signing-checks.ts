@@ -1,5 +1,5 @@
 import { CliError } from './cli-error.js';
-import { notOneOf } from './did-you-mean.js';
+import { notOneOf } from '../text/did-you-mean.js';
 
 const METHODS = ['button', 'power'] as const;
 

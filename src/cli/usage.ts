@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
-import { notOneOf } from './did-you-mean.js';
+import { notOneOf } from '../text/did-you-mean.js';
 
 /** "dmconfirm trust sign": the words a user types to reach this command. */
 export function commandPath(command: Command): string {

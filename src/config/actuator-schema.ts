@@ -126,16 +126,18 @@ export const snmpActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
+/** The MQTT broker a smart relay (Tasmota, Shelly) is on, often the site broker. */
+const deviceBrokerSchema = z.strictObject({
+  url: z.string().regex(/^mqtts?:\/\//, 'must be mqtt:// or mqtts://'),
+  username: z.string().optional(),
+  password: secretRef.optional(),
+  ca: z.string().optional().describe('CA certificate (PEM file) for mqtts'),
+});
+export type DeviceBrokerConfig = z.infer<typeof deviceBrokerSchema>;
+
 export const tasmotaActuatorSchema = z.strictObject({
   driver: z.literal('tasmota'),
-  broker: z
-    .strictObject({
-      url: z.string().regex(/^mqtts?:\/\//, 'must be mqtt:// or mqtts://'),
-      username: z.string().optional(),
-      password: secretRef.optional(),
-      ca: z.string().optional().describe('CA certificate (PEM file) for mqtts'),
-    })
-    .describe('The broker the Tasmota device is on (often the site broker)'),
+  broker: deviceBrokerSchema.describe('The broker the Tasmota device is on (often the site broker)'),
   topic: z.string().regex(/^[^#+/\s]+$/, 'the device\'s %topic%, without wildcards or slashes'),
   relay: z.number().int().min(1).max(32).default(1).describe('POWER<n>'),
   wiring: z
@@ -147,16 +149,29 @@ export const tasmotaActuatorSchema = z.strictObject({
   timing: timingSchema,
 });
 
-export const shellyActuatorSchema = z.strictObject({
-  driver: z.literal('shelly'),
-  url: z.url().describe('The device, e.g. http://192.0.2.60 (its RPC is POST /rpc)'),
-  password: secretRef.optional().describe('The device password (user admin), when authentication is on'),
-  switchId: z.number().int().min(0).max(15).default(0),
-  wiring: z.enum(['outlet', 'normally-closed']).describe('outlet: output on = router powered; normally-closed: output on = router off'),
-  timeoutMs: z.number().int().min(100).max(30_000).default(3000),
-  pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
-  timing: timingSchema,
-});
+export const shellyActuatorSchema = z
+  .strictObject({
+    driver: z.literal('shelly'),
+    url: z.url().optional().describe('RPC over HTTP: the device, e.g. http://192.0.2.60 (POST /rpc)'),
+    broker: deviceBrokerSchema.optional().describe('RPC over MQTT: the broker the device is on (often the site broker)'),
+    topicPrefix: z
+      .string()
+      .regex(/^[^#+\s]+$/, 'the device\'s MQTT topic prefix, without wildcards')
+      .optional()
+      .describe('RPC over MQTT: the device\'s topic prefix (default its id, e.g. shellyplus1-a8032ab12345); requests go to <prefix>/rpc'),
+    password: secretRef.optional().describe('RPC over HTTP: the device password (user admin), when authentication is on'),
+    switchId: z.number().int().min(0).max(15).default(0),
+    wiring: z.enum(['outlet', 'normally-closed']).describe('outlet: output on = router powered; normally-closed: output on = router off'),
+    timeoutMs: z.number().int().min(100).max(30_000).default(3000),
+    pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+    timing: timingSchema,
+  })
+  .refine((c) => (c.url === undefined) !== (c.broker === undefined), { message: 'give url (RPC over HTTP) or broker and topicPrefix (RPC over MQTT), one of them' })
+  .refine((c) => c.broker === undefined || c.topicPrefix !== undefined, { message: 'RPC over MQTT needs topicPrefix (the device\'s MQTT prefix)', path: ['topicPrefix'] })
+  .refine((c) => c.broker === undefined || c.password === undefined, {
+    message: 'password is for RPC over HTTP; over MQTT the broker\'s credentials and ACL protect the device',
+    path: ['password'],
+  });
 
 const pinnedHttp = {
   fingerprint: z

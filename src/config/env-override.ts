@@ -1,5 +1,5 @@
 import { parse as parseYamlValue } from 'yaml';
-import type { ConfigProblem } from './problems.js';
+import { formatPath, type ConfigProblem } from './problems.js';
 
 export const ENV_PREFIX = 'DMCONFIRM__';
 
@@ -15,19 +15,26 @@ function toKey(segment: string, target: Record<string, unknown>): string {
  * validation, so an override is checked exactly like the file. Values are YAML scalars
  * (`8728` is a number, `true` a boolean, `[a, b]` a list).
  */
-export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { config: unknown; applied: string[]; refused: ConfigProblem[] } {
+export function applyEnvOverrides(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+): { config: unknown; applied: string[]; refused: ConfigProblem[]; sources: Map<string, string> } {
   const root: Record<string, unknown> = isObject(raw) ? structuredClone(raw) : {};
   const applied: string[] = [];
   const refused: ConfigProblem[] = [];
+  /** Which variable set each key path (`routers[0].port`), so a problem there names it. */
+  const sources = new Map<string, string>();
   for (const [name, value] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const segments = name.slice(ENV_PREFIX.length).split('__').filter(Boolean);
     if (segments.length === 0) continue;
     let node: Record<string, unknown> | unknown[] = root;
+    const keys: Array<string | number> = [];
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
       const last = i === segments.length - 1;
       const key: string | number = Array.isArray(node) ? Number(segment) : toKey(segment, node);
+      keys.push(key);
       // A list grows by at most one entry: ROUTERS__99999999 would make a sparse list that
       // validation walks element by element until the process runs out of memory.
       if (Array.isArray(node) && (!/^\d+$/.test(segment) || (key as number) > node.length)) {
@@ -45,6 +52,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { confi
         }
         (node as Record<string | number, unknown>)[key] = parsed;
         applied.push(name);
+        sources.set(formatPath(keys), name);
         break;
       }
       const nextIsIndex = /^\d+$/.test(segments[i + 1]!);
@@ -56,7 +64,7 @@ export function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): { confi
       node = child as Record<string, unknown> | unknown[];
     }
   }
-  return { config: root, applied, refused };
+  return { config: root, applied, refused, sources };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

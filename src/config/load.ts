@@ -43,12 +43,19 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   } catch (error) {
     throw new ConfigError(path, [{ path: '(yaml)', message: error instanceof Error ? error.message : String(error) }]);
   }
-  const { config: raw, applied, refused } = applyEnvOverrides(js, env);
+  const { config: raw, applied, refused, sources } = applyEnvOverrides(js, env);
   if (refused.length > 0) throw new ConfigError(path, refused);
   const result = withSecretContext({ baseDir: dirname(path), credentialsDirectory: env.CREDENTIALS_DIRECTORY }, () =>
     configSchema.safeParse(raw),
   );
-  if (!result.success) throw new ConfigError(path, problemsFrom(result.error));
+  if (!result.success) {
+    // A value from the environment is fixed there: say which variable set it.
+    const problems = problemsFrom(result.error, raw).map((p) => {
+      const from = sources.get(p.path);
+      return from ? { ...p, message: `${p.message} (set by ${from})` } : p;
+    });
+    throw new ConfigError(path, problems);
+  }
   return { config: resolvePaths(result.data, dirname(path)), file: path, envOverrides: applied };
 }
 

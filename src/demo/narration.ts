@@ -2,7 +2,7 @@
  * What the demo says, as pure functions: one line per thing that happened, with the
  * time since the demo began. run-demo.ts decides when; this file decides the words.
  */
-import type { OperationState } from '../mqtt/contract.js';
+import type { ProgressData } from '../mqtt/contract.js';
 import type { ProgressStep } from '../operator/progress.js';
 import { formatDuration } from '../operator/progress.js';
 
@@ -18,7 +18,8 @@ export function heading(text: string): string {
 }
 
 /** What each published operation state means, for someone watching for the first time. */
-const MEANING: Partial<Record<OperationState, string>> = {
+const MEANING: Partial<Record<ProgressData['state'], string>> = {
+  scheduled: 'accepted before its maintenance window: the agent acts when it opens',
   requesting: 'signatures and policy checked; asking the router for the change',
   pending: 'the router holds the change until someone confirms it physically',
   actuating: 'cutting the power (the physical confirmation)',

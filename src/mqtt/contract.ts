@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { challengeSchema as signedChallengeSchema, routerRefSchema } from '../trust/messages.js';
-import { parseStrict, StrictJsonError } from '../trust/strict-json.js';
+import { parseStrict, strictJson, StrictJsonError } from '../trust/strict-json.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
 
@@ -49,12 +49,16 @@ export function messageDigest(payload: Uint8Array | string): string {
 
 export function inboundCorrelation(payload: Uint8Array | string): InboundCorrelation {
   const digest = messageDigest(payload);
+  // Read with the one strict parser (src/trust/strict-json.ts), as the verifier will: a message
+  // with two requestIds, or a payload that is not canonical base64url, names no request id
+  // here either, so its answer can never land on another operation's topic.
   try {
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-    const outer = JSON.parse(text) as { payload?: unknown };
-    if (typeof outer.payload !== 'string') return { requestId: undefined, digest };
-    const inner = JSON.parse(Buffer.from(outer.payload, 'base64url').toString('utf8')) as { requestId?: unknown };
-    const id = inner.requestId;
+    const outer = strictJson(payload);
+    const b64 = (outer as { payload?: unknown } | null)?.payload;
+    if (typeof b64 !== 'string' || !/^[A-Za-z0-9_-]+$/.test(b64)) return { requestId: undefined, digest };
+    const bytes = Buffer.from(b64, 'base64url');
+    if (bytes.toString('base64url') !== b64) return { requestId: undefined, digest };
+    const id = (strictJson(bytes) as { requestId?: unknown } | null)?.requestId;
     return { requestId: typeof id === 'string' && correlationId.safeParse(id).success ? id : undefined, digest };
   } catch {
     return { requestId: undefined, digest };
@@ -111,6 +115,8 @@ export const REFUSAL_CODES = [
   // SSH and security-key (FIDO) signatures: docs/hardware-keys.md says when each applies.
   'ssh-key-mismatch', 'ssh-key-type-mismatch', 'ssh-wrong-namespace', 'ssh-wrong-application',
   'sk-presence-missing', 'sk-verification-missing', 'sk-counter-replayed',
+  // Maintenance windows (docs/maintenance-windows.md).
+  'outside-site-window', 'urgent-too-few-approvers', 'not-scheduled', 'schedule-full',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -120,6 +126,7 @@ export const ALARM_CODES = [
   'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
   'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
   'retained-order', 'revert-request', 'pending-change', 'no-baseline', 'own-update-pending',
+  'schedule-clock-unsynced', 'schedule-router-changed',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
@@ -129,6 +136,7 @@ export const OPERATION_CODES = [
   'not-confirmed', 'identity-changed', 'identity-unknown', 'state-unwritable',
   'update-pending', 'update-sent', 'update-progress', 'update-confirmed', 'update-cancelled', 'update-rejected',
   'update-failed', 'update-aborted', 'update-connection-dropped',
+  'order-scheduled', 'schedule-cancelled',
 ] as const;
 
 /** `operation-<state>`: the code of a progress event without an error. */
@@ -151,8 +159,11 @@ export const errorInfoSchema = z.strictObject({
 });
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
+/** What an answer can say of an order: an operation's state, or `scheduled` (waiting for its window). */
+export const ORDER_STATES = [...OPERATION_STATES, 'scheduled'] as const;
+
 export const progressDataSchema = z.strictObject({
-  state: z.enum(OPERATION_STATES),
+  state: z.enum(ORDER_STATES),
   router: z.string().optional(),
   operationId: z.string().optional(),
   final: z.boolean().describe('True on the last message for this request'),
@@ -285,6 +296,29 @@ export const orderChallengeMessageSchema = z.strictObject({
 });
 export type OrderChallengeMessage = z.infer<typeof orderChallengeMessageSchema>;
 
+/* ---------- outbound: scheduled orders (retained) ---------- */
+
+/**
+ * scheduled: every order of this agent waiting for its window (its own, or the site's),
+ * soonest first; an empty list when none waits. Published again on every change.
+ */
+export const scheduledMessageSchema = z.strictObject({
+  v: z.literal(CONTRACT_VERSION),
+  at: isoTime,
+  orders: z.array(
+    z.strictObject({
+      requestId: z.string(),
+      router: z.string(),
+      kind: z.enum(['request', 'powercycle']),
+      opensAt: isoTime.describe('When the agent acts, if the router still matches and the clock is synchronized'),
+      closesAt: isoTime.describe('The order expires then if it has not started'),
+      scheduledAt: isoTime,
+      urgent: z.boolean().optional(),
+    }),
+  ),
+});
+export type ScheduledMessage = z.infer<typeof scheduledMessageSchema>;
+
 /* ---------- outbound: events stream ---------- */
 
 export const eventSchema = z.strictObject({
@@ -316,6 +350,7 @@ export const PUBLISH_RULES = {
   routerState: { qos: 1, retain: true },
   challenge: { qos: 1, retain: true },
   checkpoint: { qos: 1, retain: true },
+  scheduled: { qos: 1, retain: true },
   events: { qos: 1, retain: false },
   progress: { qos: 1, retain: false },
   inbound: { qos: 1, retain: false },

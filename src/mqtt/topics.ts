@@ -9,7 +9,9 @@
  *   progress/<requestId>            stream    answers to one request, correlated by its id
  *   audit/checkpoint                retained  latest signed audit checkpoint
  *   routers/<router>/order-challenge retained  the open challenge any order for that router may quote
+ *   scheduled                       retained  orders waiting for their maintenance window
  *   request | approval | powercycle inbound   signed orders; never retained
+ *   cancel                          inbound   signed cancel of a scheduled order; never retained
  *   challenge-request               inbound   unsigned, rate-limited: "publish a fresh order challenge"
  */
 
@@ -19,7 +21,12 @@ export const DEFAULT_BASE_TOPIC = 'dmconfirm/v1';
 const LEVEL = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export class TopicError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the bad value is ('base topic', 'site', 'agent id', ...), for callers that name it their way. */
+    readonly what?: string,
+    readonly value?: string,
+  ) {
     super(message);
     this.name = 'TopicError';
   }
@@ -27,17 +34,17 @@ export class TopicError extends Error {
 
 /** Rejects values that would change the shape of a topic (wildcards, separators). */
 export function topicLevel(value: string, what: string): string {
-  if (!LEVEL.test(value)) throw new TopicError(`${what} "${value}" cannot be an MQTT topic level`);
+  if (!LEVEL.test(value)) throw new TopicError(`${what} "${value}" cannot be an MQTT topic level`, what, value);
   return value;
 }
 
 function trimBase(base: string): string {
   const trimmed = base.replace(/\/+$/, '');
-  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`);
+  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`, 'base topic', base);
   return trimmed;
 }
 
-export const INBOUND_KINDS = ['request', 'approval', 'powercycle'] as const;
+export const INBOUND_KINDS = ['request', 'approval', 'powercycle', 'cancel'] as const;
 export type InboundKind = (typeof INBOUND_KINDS)[number];
 
 /** Every topic of one agent. */
@@ -49,6 +56,9 @@ export interface AgentTopics {
   readonly request: string;
   readonly approval: string;
   readonly powercycle: string;
+  readonly cancel: string;
+  /** Retained: orders waiting for their window (see contract.ts scheduledMessageSchema). */
+  readonly scheduled: string;
   /** Unsigned requests for a fresh order challenge (see contract.ts challengeRequestSchema). */
   readonly challengeRequest: string;
   /** The subscriptions an agent makes: its inbound command topics, nothing else. */
@@ -69,6 +79,8 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
     request: `${root}/request`,
     approval: `${root}/approval`,
     powercycle: `${root}/powercycle`,
+    cancel: `${root}/cancel`,
+    scheduled: `${root}/scheduled`,
     challengeRequest: `${root}/challenge-request`,
     inbound: [...INBOUND_KINDS.map((kind) => `${root}/${kind}`), `${root}/challenge-request`],
     routerState: (router) => `${root}/routers/${topicLevel(router, 'router name')}/state`,
@@ -81,7 +93,7 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
 /** Subscriptions for an operator's overview (`dmconfirm status`) of every agent under `base`. */
 export function fleetSubscriptions(base: string): string[] {
   const b = trimBase(base);
-  return [`${b}/+/+/status`, `${b}/+/+/routers/+/state`, `${b}/+/+/routers/+/challenge`];
+  return [`${b}/+/+/status`, `${b}/+/+/routers/+/state`, `${b}/+/+/routers/+/challenge`, `${b}/+/+/scheduled`];
 }
 
 /** Subscriptions for following one agent's event stream and checkpoints. */
@@ -90,7 +102,7 @@ export function agentWatchSubscriptions(topics: AgentTopics): string[] {
 }
 
 export type ParsedTopic =
-  | { kind: 'status' | 'events' | 'checkpoint' | 'challengeRequest' | InboundKind; site: string; agent: string }
+  | { kind: 'status' | 'events' | 'checkpoint' | 'challengeRequest' | 'scheduled' | InboundKind; site: string; agent: string }
   | { kind: 'routerState' | 'challenge' | 'orderChallenge'; site: string; agent: string; router: string }
   | { kind: 'progress'; site: string; agent: string; requestId: string };
 
@@ -103,7 +115,7 @@ export function parseTopic(base: string, topic: string): ParsedTopic | undefined
   if (site === undefined || agent === undefined || first === undefined) return undefined;
   if (!LEVEL.test(site) || !LEVEL.test(agent)) return undefined;
   if (parts.length === 3) {
-    if (first === 'status' || first === 'events') return { kind: first, site, agent };
+    if (first === 'status' || first === 'events' || first === 'scheduled') return { kind: first, site, agent };
     if (first === 'challenge-request') return { kind: 'challengeRequest', site, agent };
     if ((INBOUND_KINDS as readonly string[]).includes(first)) return { kind: first as InboundKind, site, agent };
     return undefined;

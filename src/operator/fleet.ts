@@ -5,6 +5,7 @@
  */
 import { challengeMessageSchema, parsePayload, parseTopic, routerStateSchema, statusSchema } from '../mqtt/contract.js';
 import type { AgentStatus, ChallengeMessage, RouterStateMessage } from '../mqtt/contract.js';
+import { readScheduled, type ScheduledOrders } from './scheduled-view.js';
 
 export interface RouterView {
   router: string;
@@ -17,6 +18,8 @@ export interface AgentView {
   agent: string;
   status?: AgentStatus;
   routers: Record<string, RouterView>;
+  /** Orders waiting for their maintenance window (the retained `scheduled` topic). */
+  scheduled?: ScheduledOrders;
 }
 
 export interface Fleet {
@@ -42,7 +45,7 @@ export interface FleetMessage {
  */
 export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fleet {
   const where = parseTopic(base, message.topic);
-  if (!where || (where.kind !== 'status' && where.kind !== 'routerState' && where.kind !== 'challenge')) return fleet;
+  if (!where || !['status', 'routerState', 'challenge', 'scheduled'].includes(where.kind) || !('agent' in where)) return fleet;
   const key = `${where.site}/${where.agent}`;
   const agent: AgentView = fleet.agents[key] ?? { site: where.site, agent: where.agent, routers: {} };
   const empty = message.payload.length === 0;
@@ -52,6 +55,8 @@ export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fl
     if (where.kind === 'status') {
       const { status: _old, ...rest } = agent;
       next = empty ? rest : { ...agent, status: parsePayload(statusSchema, message.topic, message.payload) };
+    } else if (where.kind === 'scheduled') {
+      next = { ...agent, scheduled: readScheduled(message.topic, message.payload) };
     } else if (where.kind === 'routerState' || where.kind === 'challenge') {
       const router: RouterView = agent.routers[where.router] ?? { router: where.router };
       const field = where.kind === 'routerState' ? 'state' : 'challenge';
@@ -190,6 +195,7 @@ export function fleetJson(fleet: Fleet): unknown {
         site: a.site,
         agent: a.agent,
         status: a.status ?? null,
+        ...(a.scheduled ? { scheduled: a.scheduled } : {}),
         routers: Object.values(a.routers)
           .sort((x, y) => x.router.localeCompare(y.router))
           .map((r) => ({ router: r.router, state: r.state ?? null, challenge: r.challenge ?? null })),

@@ -3,7 +3,7 @@
  * count, when the wait is over and what exit code a script gets. The runner (send.ts)
  * feeds messages in; nothing here touches the network or the terminal.
  */
-import type { AgentResponse, OperationState } from '../mqtt/contract.js';
+import type { AgentResponse, ProgressData } from '../mqtt/contract.js';
 
 /** Exit codes of `--wait`, for scripts. */
 export const EXIT = {
@@ -21,7 +21,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export interface ProgressStep {
   receivedAt: number;
   status: 'ok' | 'error';
-  state: OperationState;
+  state: ProgressData['state'];
   router?: string | undefined;
   operationId?: string | undefined;
   detail?: string | undefined;
@@ -74,8 +74,13 @@ export function foldAnswer(f: Following, answer: AgentResponse, receivedAt: numb
   return { following: { ...f, steps: [...f.steps, step] }, step };
 }
 
+/** The wait is over at the final answer, or when the order was scheduled (it acts when its window opens). */
 export function isOver(f: Following): boolean {
-  return f.steps.some((s) => s.final);
+  return f.steps.some((s) => s.final || scheduledStep(s));
+}
+
+function scheduledStep(s: ProgressStep): boolean {
+  return s.state === 'scheduled' && s.status === 'ok';
 }
 
 /**
@@ -85,7 +90,7 @@ export function isOver(f: Following): boolean {
  */
 export function outcome(f: Following): ExitCode {
   const final = f.steps.find((s) => s.final);
-  if (!final) return EXIT.timeout;
+  if (!final) return f.steps.some(scheduledStep) ? EXIT.done : EXIT.timeout;
   const before = f.steps.slice(0, f.steps.indexOf(final));
   if (final.status === 'error' && !before.some((s) => s.status === 'ok')) return EXIT.refused;
   if (final.status === 'ok' && final.state === 'done') return EXIT.done;
@@ -96,8 +101,10 @@ export function outcome(f: Following): ExitCode {
 export function summary(f: Following, code: ExitCode, timeoutMs: number): string {
   const final = f.steps.find((s) => s.final);
   const reason = final?.error ? `${final.error.code}: ${final.error.message}` : final?.detail;
+  const scheduled = final ? undefined : f.steps.find(scheduledStep);
   switch (code) {
     case EXIT.done:
+      if (scheduled) return `scheduled${scheduled.detail ? `: ${scheduled.detail}` : ''}`;
       return `done${reason ? `: ${reason}` : ''}`;
     case EXIT.refused:
       return `refused${reason ? ` (${reason})` : ''}`;

@@ -19,6 +19,7 @@ const TOPIC_KIND: Record<string, InboundKind> = {
   'change-request': 'request',
   approval: 'approval',
   'power-cycle': 'powercycle',
+  cancel: 'cancel',
 };
 
 export interface SendInput {

@@ -3,6 +3,7 @@
  * first burst settle, and prints (or, watching, redraws) the table. Model and rendering
  * are pure (fleet.ts).
  */
+import { scheduledLines } from './scheduled-view.js';
 import { fleetSubscriptions } from '../mqtt/contract.js';
 import type { MqttLinkSettings } from '../mqtt/connection.js';
 import { connectOperator } from './broker.js';
@@ -47,9 +48,10 @@ export const DEFAULT_LAYOUT: Layout = { wide: true, width: 80, offlineAfterMs: N
 /** The text of one look at the fleet: a table, or the JSON model. */
 export function renderFleet(fleet: Fleet, now: number, json: boolean, layout: Layout = DEFAULT_LAYOUT): string {
   if (json) return JSON.stringify(fleetJson(fleet));
-  if (!layout.wide) return renderNarrow(fleet, now, layout);
+  const waiting = scheduledLines(Object.values(fleet.agents), now);
+  if (!layout.wide) return [renderNarrow(fleet, now, layout), ...waiting].join('\n');
   const rows = fleetRows(fleet, now);
-  return rows.length === 0 ? '(no agents seen)' : renderTable(rows).join('\n');
+  return rows.length === 0 ? '(no agents seen)' : [...renderTable(rows), ...waiting].join('\n');
 }
 
 export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): Promise<StatusResult> {

@@ -24,7 +24,7 @@ export interface OpenChallenge {
   use: ChallengeUse;
 }
 
-const KIND_USE: Record<SignedMessage['kind'], ChallengeUse> = { approval: 'approval', 'change-request': 'order', 'power-cycle': 'order' };
+const KIND_USE: Record<SignedMessage['kind'], ChallengeUse> = { approval: 'approval', 'change-request': 'order', 'power-cycle': 'order', cancel: 'order' };
 
 /**
  * The challenges this agent has open: it issues them, closes them, and says which one a

@@ -19,6 +19,12 @@ export interface FreshnessOptions {
   maxAgeMs?: number;
   maxFutureSkewMs?: number;
   maxWindowMs?: number;
+  /**
+   * A window that has not opened yet makes the order scheduled instead of refused: the
+   * caller keeps it and verifies it again when the window opens. Not for a message bound
+   * to a challenge (its nonce does not wait that long).
+   */
+  schedulable?: boolean;
 }
 
 /** The clock reading used for one whole verification. */
@@ -32,8 +38,9 @@ export interface ClockReading {
  * (window, issuedAt age) run only with a synchronized clock; a message with a window, or
  * with no nonce to stand in for its age, is refused while the clock is unsynchronized.
  * The nonce is only checked here; the caller consumes it once everything else passed.
+ * Returns when the window opens if it has not yet and options.schedulable allows waiting.
  */
-export function checkFreshness(message: FreshnessInput, options: FreshnessOptions, clock: ClockReading): void {
+export function checkFreshness(message: FreshnessInput, options: FreshnessOptions, clock: ClockReading): number | undefined {
   const { now, synced } = clock;
   if (message.window && !synced) {
     refuse('clock-unsynced', 'the message has a time window, but this clock is not synchronized (NTP); it cannot tell whether the window is open');
@@ -55,7 +62,11 @@ export function checkFreshness(message: FreshnessInput, options: FreshnessOption
     if (end - issuedAt > maxWindow) {
       refuse('window-too-long', `valid until ${new Date(end).toISOString()}, more than ${Math.round(maxWindow / 86_400_000)} days after it was issued`);
     }
-    if (notBefore && now < Date.parse(notBefore)) refuse('not-yet-valid', `window opens at ${notBefore} (now ${new Date(now).toISOString()})`);
+    if (notBefore && now < Date.parse(notBefore)) {
+      if (options.schedulable && !message.challenge) return Date.parse(notBefore);
+      const why = message.challenge ? '; an order bound to a challenge cannot wait for its window' : '';
+      refuse('not-yet-valid', `window opens at ${notBefore} (now ${new Date(now).toISOString()})${why}`);
+    }
     if (now > end) {
       refuse('expired', notAfter ? `window closed at ${notAfter} (now ${new Date(now).toISOString()})` : `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`);
     }
@@ -66,4 +77,5 @@ export function checkFreshness(message: FreshnessInput, options: FreshnessOption
       refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce is not the current one (already used, superseded or never issued)`);
     }
   }
+  return undefined;
 }

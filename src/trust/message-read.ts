@@ -1,11 +1,12 @@
 import type { z } from 'zod';
 import { MESSAGE_KINDS } from './messages.js';
-import type { Approval, ChangeRequest, MessageKind, PowerCycle, SignedMessage } from './messages.js';
+import type { Approval, Cancel, ChangeRequest, MessageKind, PowerCycle, SignedMessage } from './messages.js';
 
 interface MessageOf {
   'change-request': ChangeRequest;
   approval: Approval;
   'power-cycle': PowerCycle;
+  cancel: Cancel;
 }
 import { refuse } from './refusal.js';
 import { parseStrictOrRefuse, strictJsonOrRefuse } from './strict-json.js';

@@ -7,6 +7,7 @@ export const TYP = {
   request: 'dmconfirm-request+jws',
   approval: 'dmconfirm-approval+jws',
   powerCycle: 'dmconfirm-powercycle+jws',
+  cancel: 'dmconfirm-cancel+jws',
   root: 'dmconfirm-root+jws',
 } as const;
 
@@ -22,6 +23,9 @@ export const routerRefSchema = z
   .strictObject({ serial: routerKey.optional(), systemId: routerKey.optional() })
   .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), { message: 'give exactly one of serial, systemId' });
 export type RouterRef = z.infer<typeof routerRefSchema>;
+
+/** RouterOS's own bounds for a device-mode update's activation timeout (10s..1d). */
+export const ACTIVATION_TIMEOUT_SECONDS = { min: 10, max: 86_400 } as const;
 
 export const windowSchema = z
   .strictObject({ notBefore: timestamp.optional(), notAfter: timestamp.optional() })
@@ -54,6 +58,8 @@ const target = {
   router: routerRefSchema,
   issuedAt: timestamp,
   window: windowSchema.optional(),
+  /** Outside the site's maintenance windows only urgent orders act, with policy.siteWindows.urgentApprovals people. */
+  urgent: z.literal(true).optional(),
 };
 /** Orders someone in the trust root asks for: a change request, a power cycle. */
 const common = { ...target, requester: requesterSchema };
@@ -65,7 +71,7 @@ export const changeRequestSchema = z.strictObject({
   change: deviceModeChangeSchema,
   digest: z.string(),
   method: z.enum(['button', 'power']),
-  activationTimeoutSeconds: z.number().int().min(10).max(86_400),
+  activationTimeoutSeconds: z.number().int().min(ACTIVATION_TIMEOUT_SECONDS.min).max(ACTIVATION_TIMEOUT_SECONDS.max),
   challenge: challengeRefSchema.optional(),
 });
 export type ChangeRequest = z.infer<typeof changeRequestSchema>;
@@ -104,7 +110,22 @@ export const powerCycleSchema = z.strictObject({
 });
 export type PowerCycle = z.infer<typeof powerCycleSchema>;
 
-export type SignedMessage = ChangeRequest | Approval | PowerCycle;
+/**
+ * 4. Cancels a scheduled order (by its request id) before its window opens: approvers
+ * sign it, M-of-N like any order; the requester's own key never counts.
+ */
+export const cancelSchema = z.strictObject({
+  ...common,
+  kind: z.literal('cancel'),
+  /** Nothing to hurry: a cancel only ever makes the agent do less. */
+  urgent: z.never().optional(),
+  cancels: id,
+  note: z.string().max(500).optional(),
+  challenge: challengeRefSchema.optional(),
+});
+export type Cancel = z.infer<typeof cancelSchema>;
+
+export type SignedMessage = ChangeRequest | Approval | PowerCycle | Cancel;
 
 /** What the agent publishes for a pending operation; approvals must quote it exactly. */
 export const challengeSchema = z.strictObject({
@@ -125,5 +146,6 @@ export const MESSAGE_KINDS = {
   'change-request': { schema: changeRequestSchema, typ: TYP.request },
   approval: { schema: approvalSchema, typ: TYP.approval },
   'power-cycle': { schema: powerCycleSchema, typ: TYP.powerCycle },
+  cancel: { schema: cancelSchema, typ: TYP.cancel },
 } as const;
 export type MessageKind = keyof typeof MESSAGE_KINDS;

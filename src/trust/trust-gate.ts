@@ -4,7 +4,7 @@ import type { WallClock } from '../time/wall-clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
 import { parseEnvelope, unverifiedPayload } from './jws.js';
 import { ChallengeBook } from './challenge-book.js';
-import type { Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
+import type { Cancel, Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
 import { NonceStore } from './nonce-store.js';
 import { RateLimiter } from './rate-limit.js';
 import { refuse, TrustError } from './refusal.js';
@@ -14,7 +14,7 @@ import { SkCounterStore } from './ssh/sk-counters.js';
 import { TrustLedger } from './trust-ledger.js';
 import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
-import { verifyApproval, verifyChangeRequest, verifyPowerCycle } from './verify.js';
+import { verifyApproval, verifyCancel, verifyChangeRequest, verifyPowerCycle } from './verify.js';
 import type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 /**
@@ -38,7 +38,7 @@ export interface RouterTrust {
 }
 
 /** A gate verdict: accepted messages say which router of this agent they name. */
-export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle> = (Accepted<M> & { router: string }) | Refusal;
+export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle | Cancel> = (Accepted<M> & { router: string }) | Refusal;
 
 export interface TrustGateOptions {
   stateDir: string;
@@ -108,6 +108,8 @@ export class TrustGate {
       // The supervisor commits (nonce, id, rate budget) only when the operation really starts.
       deferCommit: true,
       rateLimiter: this.rateLimiter,
+      // An order whose window (or the site's) has not opened is accepted with opensAt: the agent schedules it.
+      schedulable: true,
     };
   }
 
@@ -120,7 +122,7 @@ export class TrustGate {
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<GateVerdict<M>> {
+  async #guard<M extends ChangeRequest | Approval | PowerCycle | Cancel>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<GateVerdict<M>> {
     let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
@@ -134,6 +136,11 @@ export class TrustGate {
 
   verifyChangeRequest(bytes: Uint8Array | string): Promise<GateVerdict<ChangeRequest>> {
     return this.#guard(bytes, (router) => verifyChangeRequest(bytes, this.#context(router)));
+  }
+
+  /** A signed cancel of a scheduled order; commit() remembers its id (no rate budget). */
+  verifyCancel(bytes: Uint8Array | string): Promise<GateVerdict<Cancel>> {
+    return this.#guard(bytes, (router) => verifyCancel(bytes, this.#context(router)));
   }
 
   verifyPowerCycle(bytes: Uint8Array | string): Promise<GateVerdict<PowerCycle>> {

@@ -7,7 +7,7 @@ import { parseEnvelope, verifyEnvelope } from './jws.js';
 import type { VerifiedEnvelope } from './jws.js';
 import { TYP } from './messages.js';
 import { readMessage } from './message-read.js';
-import type { Approval, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
+import type { Approval, Cancel, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
 import type { ChallengeBook } from './challenge-book.js';
 import type { NonceStore } from './nonce-store.js';
 import { checkChangePolicy, checkPowerCyclePolicy } from './policy.js';
@@ -20,6 +20,7 @@ import type { ReplayStore } from './replay-store.js';
 import type { SkCounterStore } from './ssh/sk-counters.js';
 import type { SkEvidence } from './ssh/sshsig-verify.js';
 import { checkRequester, countApprovers, requiredApprovals } from './approvers.js';
+import { checkSiteWindow } from './site-window-check.js';
 import type { Requirement } from './approvers.js';
 import type { TrustRoot } from './trust-root.js';
 
@@ -53,6 +54,8 @@ export interface VerifyContext {
    * so an order refused before acting (busy, unreachable, unwritable) has used nothing.
    */
   deferCommit?: boolean;
+  /** A change request or power cycle whose window has not opened (or a site window) is accepted with `opensAt`. */
+  schedulable?: boolean;
 }
 
 export interface Accepted<M extends SignedMessage> {
@@ -65,6 +68,8 @@ export interface Accepted<M extends SignedMessage> {
   requirement: Requirement;
   /** Records the nonce, id and rate budget as used (already done unless ctx.deferCommit); refuses on a race. */
   commit: () => Promise<void>;
+  /** Set when the order may not start yet (its window, or the site's): keep it and verify it again then. */
+  opensAt?: number;
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
@@ -141,6 +146,8 @@ async function settle<M extends SignedMessage>(
   clock: ClockReading,
   skEvidence: SkEvidence[],
 ): Promise<Accepted<M>> {
+  // Scheduled: the rate budget is the hour it starts in, checked then (commit uses the clock of then).
+  if (accepted.opensAt !== undefined) return accepted;
   if (!ctx.deferCommit) {
     await commit(accepted.message, ctx, clock, skEvidence);
     return accepted;
@@ -149,12 +156,18 @@ async function settle<M extends SignedMessage>(
   return { ...accepted, commit: () => commit(accepted.message, ctx, clock, skEvidence) };
 }
 
-/** Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness. */
-async function readFresh(message: SignedMessage, ctx: VerifyContext): Promise<ClockReading> {
+/**
+ * Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness,
+ * then the site's maintenance windows; `opensAt` when the order must wait (schedulable only).
+ */
+async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
+  const message = accepted.message;
   if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
-  checkFreshness(message, ctx, clock);
-  return clock;
+  const schedulable = ctx.schedulable === true && message.kind !== 'approval' && message.kind !== 'cancel';
+  const windowOpens = checkFreshness(message, { ...ctx, schedulable }, clock);
+  const opensAt = message.kind === 'cancel' ? undefined : checkSiteWindow(message, accepted, ctx.policy, clock, windowOpens, schedulable);
+  return { clock, accepted: opensAt === undefined ? accepted : { ...accepted, opensAt } };
 }
 
 function checkDigest(message: { digest: string }, computed: string): void {
@@ -171,8 +184,8 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
     ctx.challenges?.check(message, ctx.router);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.change }));
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
   });
 }
 
@@ -187,8 +200,8 @@ export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge,
     checkChallenge(message, challenge);
     const accepted = approvers(ctx, verified, message, requiredApprovals(ctx.trustRoot, { change: message.expect }));
     checkChangePolicy(message.expect, message.method, { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
   });
 }
 
@@ -220,7 +233,25 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
     const accepted = approvers(ctx, verified, message, needChange.required > need.required ? needChange : need);
     checkPowerCyclePolicy({ ...ctx.router, policy: ctx.policy });
     if (pending) checkChangePolicy(pending, 'power', { ...ctx.router, policy: ctx.policy });
-    const clock = await readFresh(message, ctx);
-    return settle(accepted, ctx, clock, verified.skEvidence);
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, ctx, fresh.clock, verified.skEvidence);
+  });
+}
+
+/**
+ * 4. A cancel of a scheduled order: approvers' threshold (the base one: it only stops
+ * something), requester never counts, fresh by wall time or an order challenge. It takes
+ * no rate budget; its own id is remembered when the scheduler applies it (commit).
+ */
+export function verifyCancel(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<Cancel>> {
+  return asVerdict(async () => {
+    const verified = await verifySigned(bytes, TYP.cancel, ctx);
+    const message = readMessage('cancel', verified.payload);
+    checkTarget(message, ctx);
+    ctx.challenges?.check(message, ctx.router);
+    const base = ctx.trustRoot.threshold('approver');
+    const accepted = approvers(ctx, verified, message, { required: base, because: [`approver threshold ${base}`] });
+    const fresh = await readFresh(accepted, ctx);
+    return settle(fresh.accepted, { ...ctx, rateLimiter: undefined }, fresh.clock, verified.skEvidence);
   });
 }

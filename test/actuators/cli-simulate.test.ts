@@ -1,11 +1,12 @@
 // `dmconfirm actuator simulate <kind>` runs a device simulator an installer can point
-// `actuator test` at; here for an SNMP PDU and a Raritan PX (pinned HTTPS).
+// `actuator test` at; here for an SNMP PDU, a Raritan PX (pinned HTTPS) and a Shelly over MQTT.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cliCommand, cliScratch, runCli } from './fixtures/cli-run.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
 
 const { dir, children, configFor } = cliScratch('dmconfirm-cli-simulate-', after, { 'pdu.pw': 'pdu-pw\n', community: 'private\n' });
 
@@ -37,6 +38,18 @@ void test('simulate raritan prints its URL and certificate fingerprint; a pinned
   const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--yes'], children);
   assert.equal(run.code, 0, run.out + run.err);
   assert.match(run.out, /outlet-on-by-device-after-\d+ms/);
+});
+
+void test('simulate shelly --broker: RPC over MQTT; actuator test drives it through the broker', async () => {
+  const broker = new Mosquitto();
+  await broker.start();
+  after(() => broker.dispose());
+  const line = await simulate(['shelly', '--broker', broker.url, '--topic', 'shellyplus1-cli']);
+  assert.match(line, /Shelly RPC over MQTT on mqtt:\/\/\S+, topicPrefix shellyplus1-cli/);
+  const config = configFor(`{ driver: shelly, broker: { url: "${broker.url}" }, topicPrefix: shellyplus1-cli, wiring: outlet, timing: { offMs: 1000, offMinMs: 1000 } }`);
+  const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--yes'], children);
+  assert.equal(run.code, 0, run.out + run.err);
+  assert.match(run.out, /the device timed the cut: planned 1000 ms/);
 });
 
 void test('simulate: an unknown kind or a tasmota without a broker exits 2', async () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../src/log/logger.js';
+import { execFileSync } from 'node:child_process';
+import { createLogger, silentLogger } from '../../src/log/logger.js';
 import { createActuator } from '../../src/actuators/index.js';
 import { actuatorSchema } from '../../src/config/actuator-schema.js';
 import { gpiosetArgs, parseLibgpiodVersion, pickChip } from '../../src/actuators/gpioset.js';
@@ -118,6 +119,67 @@ void test('a timed-press child that fails or hangs: the press fails, and the lin
     await assert.rejects(actuator.press(200), /timed press child exited SIGKILL/);
     assert.equal(tools.calls().at(-1)?.args, '-c gpiochip0 -t0 17=1', 'released by the driver after killing the child');
     await actuator.stop();
+  } finally {
+    rmSync(tools.dir, { recursive: true, force: true });
+  }
+});
+
+/** Adds to the fake gpioset a log of the scheduling policy each timed press ran under. */
+function logPolicy(dir: string): () => string[] {
+  const gpioset = join(dir, 'gpioset');
+  const policies = join(dir, 'policy.log');
+  const probe = `if [ "$3" = "-t" ] && [ "$4" != "0" ]; then chrt -p $$ 2>&1 | head -1 >> "${policies}"; fi\n`;
+  writeFileSync(gpioset, readFileSync(gpioset, 'utf8').replace('if [ "$3" = "-t" ]', (hold) => probe + hold));
+  return () => (existsSync(policies) ? readFileSync(policies, 'utf8').trim().split('\n') : []);
+}
+
+const rtAllowed = ((): boolean => {
+  try {
+    execFileSync('chrt', ['--fifo', '20', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// Measured in bench/press.ts: with every core busy, a timing child at normal priority wakes
+// from its hold 20-100 ms late at p99; at SCHED_FIFO it wakes at once.
+void test('a timed press runs its child at real-time priority (SCHED_FIFO) where allowed', { skip: rtAllowed ? false : 'chrt --fifo not allowed here' }, async () => {
+  const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
+  const policies = logPolicy(tools.dir);
+  try {
+    const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+    const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
+    await actuator.start();
+    await actuator.press(100);
+    await actuator.stop();
+    assert.equal(policies().length, 1);
+    assert.match(policies()[0]!, /SCHED_FIFO/);
+  } finally {
+    rmSync(tools.dir, { recursive: true, force: true });
+  }
+});
+
+void test('where real-time priority is refused, presses still work at normal priority and the log says how to allow it', async () => {
+  const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
+  const policies = logPolicy(tools.dir);
+  const chrt = join(tools.dir, 'chrt');
+  writeFileSync(chrt, "#!/bin/sh\necho \"chrt: failed to set pid 0's policy: Operation not permitted\" >&2\nexit 1\n");
+  chmodSync(chrt, 0o755);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+  try {
+    const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+    const actuator = createActuator(config, { logger, gpioToolDir: tools.dir, chrtTool: chrt });
+    await actuator.start();
+    await actuator.press(100);
+    await actuator.stop();
+    assert.equal(policies().length, 1);
+    assert.doesNotMatch(policies()[0]!, /SCHED_FIFO/);
+    const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string; why?: string }).find((l) => l.level === 40 && /normal priority/.test(l.msg));
+    assert.ok(warning, 'warned');
+    assert.match(warning.msg, /LimitRTPRIO=20/);
+    assert.match(warning.why ?? '', /Operation not permitted/);
   } finally {
     rmSync(tools.dir, { recursive: true, force: true });
   }

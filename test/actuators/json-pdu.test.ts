@@ -50,7 +50,10 @@ for (const kind of ['raritan', 'netio'] as const) {
     assert.match(report.edges.map((e) => e.edge).join(' '), /^cycle-sent outlet-(off|cycling)-read-back outlet-on-by-device-after-\d+ms outlet-on-confirmed$/);
     assert.equal(report.device?.plannedOffMs, 1000);
     assert.deepEqual(sim.switches.map((s) => [s.outlet, s.on, s.by]), [[3, false, 'command'], [3, true, 'device']]);
-    if (kind === 'raritan') assert.equal(sim.outlets[2]!.cycleDelay, 1, 'cycleDelay set to offMs');
+    if (kind === 'raritan') {
+      assert.equal(sim.outlets[2]!.cycleDelay, 1, 'cycleDelay set to offMs');
+      assert.equal(sim.outlets[2]!.usePduCycleDelay, false, 'the outlet\'s own delay applies, not the PDU-wide 30 s');
+    }
   });
 
   void test(`${kind}: a certificate that does not match the pin: nothing is sent, not even the credentials`, async (t) => {

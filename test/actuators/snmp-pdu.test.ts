@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createActuator } from '../../src/actuators/index.js';
 import { ActuatorProtocolError, ActuatorUnavailableError, RestoreFailedError } from '../../src/actuators/errors.js';
 import { SnmpPduSim, type SnmpPduSimOptions } from '../../src/actuators/snmp-pdu-sim.js';
+import { rebootSecondsFor, SNMP_MIBS } from '../../src/actuators/snmp-mibs.js';
 import { actuatorSchema } from '../../src/config/actuator-schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Actuator } from '../../src/actuators/types.js';
@@ -41,8 +42,10 @@ function actuator(t: TestContext, sim: SnmpPduSim, extra: Record<string, unknown
 
 for (const mib of ['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton'] as const) {
   void test(`${mib}: reboot is timed by the PDU; the agent reads the cut back and reports the PDU's timing`, async (t) => {
-    // CyberPower's reboot duration lives on the PDU (1 s here); the others are set by the agent (from 30 s).
-    const sim = await pdu(t, { mib, rebootSeconds: mib === 'cyberpower' ? 1 : 30 });
+    // The agent sets the outlet's reboot duration (from 30 s) to what the MIB accepts: APC and
+    // CyberPower take 5 s at least, so the planned 1 s becomes 5 s (never shorter); Eaton takes 1 s.
+    const plannedS = mib === 'eaton' ? 1 : 5;
+    const sim = await pdu(t, { mib, rebootSeconds: 30 });
     const power = actuator(t, sim);
     await power.start();
     const report = await power.powerCycle();
@@ -53,14 +56,37 @@ for (const mib of ['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton'] as const) {
     assert.equal(edges.at(-1), 'outlet-on-confirmed');
     assert.equal(report.device?.timedBy, 'device');
     assert.equal(report.device?.onTime, true);
-    assert.equal(report.device?.plannedOffMs, 1000);
-    assert.ok(report.device.observedOffMs >= 1000, `observed ${report.device.observedOffMs} ms`);
+    assert.equal(report.device?.plannedOffMs, plannedS * 1000);
+    assert.ok(report.device.observedOffMs >= plannedS * 1000 - 100, `observed ${report.device.observedOffMs} ms`);
     // One reboot command; the power came back by the PDU's timer, not by a command of ours.
     assert.deepEqual(sim.commands, [{ outlet: 3, command: 'reboot' }]);
     assert.deepEqual(sim.switches.map((s) => [s.outlet, s.on, s.by]), [[3, false, 'command'], [3, true, 'timer']]);
-    if (mib !== 'cyberpower') assert.equal(sim.outlets.get(3)!.rebootSeconds, 1, 'the agent set the outlet\'s reboot duration');
+    assert.equal(sim.outlets.get(3)!.rebootSeconds, plannedS, 'the agent set the outlet\'s reboot duration');
   });
 }
+
+void test('reboot durations the vendor MIBs accept: never shorter than planned', () => {
+  // PowerNet-MIB sPDUOutletRebootDuration: steps 5..60 s, another value becomes the next LOWER step.
+  assert.equal(rebootSecondsFor(SNMP_MIBS['apc-spdu'], 8000), 10);
+  assert.equal(rebootSecondsFor(SNMP_MIBS['apc-spdu'], 31_000), 45);
+  assert.equal(rebootSecondsFor(SNMP_MIBS['apc-spdu'], 2000), 5);
+  // rPDUOutletConfigRebootDuration and CPS-MIB ePDUOutletConfigRebootDuration: 5..60 s.
+  assert.equal(rebootSecondsFor(SNMP_MIBS['apc-rpdu'], 8200), 9);
+  assert.equal(rebootSecondsFor(SNMP_MIBS.cyberpower, 2000), 5);
+  assert.equal(rebootSecondsFor(SNMP_MIBS.cyberpower, 60_000), 60);
+  // EATON-EPDU-MIB outletControlRebootOffTime: 1..99999 s.
+  assert.equal(rebootSecondsFor(SNMP_MIBS.eaton, 2500), 3);
+});
+
+void test('an APC MasterSwitch given 8 s would keep 5 s: the agent sets 10 s and the cut lasts 10 s', async (t) => {
+  const sim = await pdu(t, { mib: 'apc-spdu' });
+  const power = actuator(t, sim, { timing: { offMs: 8000 } });
+  await power.start();
+  const report = await power.powerCycle();
+  assert.equal(sim.outlets.get(3)!.rebootSeconds, 10);
+  assert.equal(report.device?.plannedOffMs, 10_000);
+  assert.ok(report.device.observedOffMs >= 10_000 - 100, `observed ${report.device.observedOffMs} ms`);
+});
 
 void test('SNMPv3 authPriv (SHA/AES) drives the outlet; a wrong privacy key gets no answer and switches nothing', async (t) => {
   const sim = await pdu(t, { mib: 'apc-rpdu' });

@@ -31,6 +31,24 @@ void test('a mode change drops overrides; any other outcome is listed field by f
   assert.deepEqual(compareDeviceMode(expected, home).map((d) => d.field).slice(0, 1), ['mode']);
 });
 
+// dmconfirm never changes flagging-enabled or allowed-versions: a read-back where either
+// changed is someone else's change confirmed by our action (device-mode-mismatch).
+void test('a read-back with flagging-enabled or allowed-versions changed is a difference', () => {
+  const expected = expectedAfter(home, { features: { container: true } });
+  const approved = { ...home, features: { ...home.features, container: true } };
+  assert.deepEqual(compareDeviceMode(expected, { ...approved, allowedVersions: '7.10+' }), [
+    { field: 'allowed-versions', expected: '7.13+,6.49.8+', actual: '7.10+' },
+  ]);
+  assert.deepEqual(compareDeviceMode(expected, { ...approved, flaggingEnabled: false }), [
+    { field: 'flagging-enabled', expected: true, actual: false },
+  ]);
+  // A journal record from before these were kept cannot vouch for them: fail closed.
+  const { allowedVersions: _a, flaggingEnabled: _f, ...old } = expected;
+  assert.deepEqual(compareDeviceMode(old, approved).map((d) => [d.field, d.expected]), [
+    ['flagging-enabled', 'not recorded'], ['allowed-versions', 'not recorded'],
+  ]);
+});
+
 void test('attempt-count must be exactly the predicted value', () => {
   assert.deepEqual(checkAttemptCount(1, 1), { ok: true });
   assert.equal(checkAttemptCount(1, 2).ok, false);

@@ -10,7 +10,8 @@ import { modeDefaults } from '../../src/routeros/device-mode.js';
 import { deadlineIn } from '../../src/time/deadline.js';
 import { flowRig, type FlowRig } from './fakes.js';
 
-const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false };
+// As expectedAfter writes it: flagging-enabled and allowed-versions too (a record without them cannot verify).
+const unchanged = { mode: 'home' as const, features: modeDefaults('home'), flagged: false, flaggingEnabled: true, allowedVersions: '' };
 const container = { ...unchanged, features: { ...unchanged.features, container: true } };
 
 function journaled(state: OperationRecord['state'], extra: Partial<OperationRecord> = {}): OperationRecord {

@@ -111,3 +111,54 @@ void test('a checkpoint signed by another key, forged or of another type is refu
   await assert.rejects(verifyAuditFile(path, { publicKey: key, checkpoint: wrongTyp }), /typ/);
   await assert.rejects(verifyAuditFile(path, { checkpoint: checkpointAt6 }), /public key/);
 });
+
+// One reading of every line: a line that two JSON readers read differently is not an entry,
+// even with an intact chain (here: re-linked after the edit, past the last checkpoint).
+void test('a line with a member twice, __proto__ or a non-canonical number does not verify', async () => {
+  const edits: Array<(line: string) => string> = [
+    (line) => line.replace('"type":"step"', '"type":"step","type":"agent-stop"'),
+    (line) => line.replace('"i":7', '"i":7,"i":70'),
+    (line) => line.replace('"data":{', '"data":{"__proto__":{"i":70},'),
+    (line) => line.replace('"seq":7', '"seq":7.0'),
+  ];
+  for (const edit of edits) {
+    const path = tampered((l) => {
+      relink(l, 7);
+      l[7] = edit(l[7]!);
+      return l;
+    });
+    const report = await verifyAuditFile(path, { publicKey: key, checkpoint: checkpointAt6 });
+    assert.deepEqual(report.problems.map((p) => [p.line, p.kind]), [[8, 'malformed']], readFileSync(path, 'utf8').split('\n')[7]);
+    // The agent reads its own last line the same way: not an entry, so the file is set aside as evidence.
+    const log = new AuditLog(path);
+    const recovery = await log.open();
+    await log.close();
+    assert.equal(recovery?.kind, 'damaged');
+  }
+});
+
+void test('a retained checkpoint message with "jws" twice is refused', async () => {
+  const path = tampered((l) => l);
+  const twice = `{"v":1,"jws":"x.y.z","jws":"${checkpointAt6}"}`;
+  await assert.rejects(verifyAuditFile(path, { publicKey: key, checkpoint: twice }), CheckpointError);
+  const once = JSON.stringify({ v: 1, jws: checkpointAt6 });
+  assert.deepEqual((await verifyAuditFile(path, { publicKey: key, checkpoint: once })).problems, []);
+});
+
+// What a device or a peer says can end up in the log; whatever it is, the line reads back
+// strictly, so nobody can make the log look damaged by getting a value logged.
+void test('data the strict reader would refuse is written so that it reads back', async (t) => {
+  const path = join(dir, 'odd-data.jsonl');
+  t.after(() => rmSync(path, { force: true }));
+  const log = new AuditLog(path);
+  await log.open();
+  await log.append('router-said', { identity: 'x\uD800y', big: 2 ** 60, proto: JSON.parse('{"__proto__":{"a":1}}') as unknown });
+  await log.append('after', {});
+  await log.close();
+  assert.deepEqual((await verifyAuditFile(path)).problems, []);
+  const reopened = new AuditLog(path);
+  assert.equal(await reopened.open(), undefined);
+  await reopened.close();
+  const line = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as { data: Record<string, unknown> };
+  assert.deepEqual(line.data, { identity: 'x\uFFFDy', big: String(2 ** 60), proto: { ___proto__: { a: 1 } } });
+});

@@ -48,7 +48,7 @@ void test('a window that already closed is refused when signing, drafting or co-
 void test('bad enum values are echoed with a suggestion, under the option\'s name, without internal codes', async (t) => {
   const { cli } = await workspace(t);
   const cases: Array<[string[], RegExp]> = [
-    [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'contianer', '--method', 'power', '--requester', 'noc'], /^dmconfirm: "contianer" is not a device-mode feature; did you mean "container"\?$/],
+    [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'contianer', '--method', 'power', '--requester', 'noc'], /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/],
     [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'container', '--method', 'buton', '--requester', 'noc'], /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/],
     [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--mode', 'roze', '--method', 'power', '--requester', 'noc'], /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/],
   ];

@@ -4,21 +4,12 @@
 // mid-cut leaves the power to the plug, which restores it at the planned time.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TasmotaSim } from '../../src/actuators/tasmota-sim.js';
 import type { SimulatedSite } from '../../src/demo/site.js';
-import { daemon } from './fault-matrix.js';
+import { changeRequest, killMidCut } from './device-timed.js';
 import { E2E } from './harness.js';
 
 const OFF_MS = 3000;
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 async function startPlugSite(t: TestContext): Promise<{ e2e: E2E; plug: TasmotaSim }> {
   const e2e = new E2E();
@@ -43,12 +34,6 @@ async function startPlugSite(t: TestContext): Promise<{ e2e: E2E; plug: TasmotaS
   return { e2e, plug };
 }
 
-async function changeRequest(e2e: E2E): Promise<string> {
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  await e2e.publish('request', jws);
-  return e2e.requestIdOf(jws);
-}
-
 void test('Tasmota plug on the site broker: signed request, the plug times the cut, verified', async (t) => {
   const { e2e, plug } = await startPlugSite(t);
   const requestId = await changeRequest(e2e);
@@ -62,13 +47,7 @@ void test('Tasmota plug on the site broker: signed request, the plug times the c
 
 void test('Tasmota plug: the daemon SIGKILLed mid-cut; the plug restores the power at the planned time, no release', async (t) => {
   const { e2e, plug } = await startPlugSite(t);
-  await e2e.stopAgent();
-  const child = await daemon(e2e, t);
-  await changeRequest(e2e);
-  await until(() => e2e.site.router.state().power === 'off', 'power cut');
-  child.kill('SIGKILL');
-  assert.equal((await child.exited()).signal, 'SIGKILL');
-  await until(() => e2e.site.router.state().power === 'on', 'power restored by the plug', 15_000);
+  await killMidCut(e2e, t, 'plug');
   const [off, on] = plug.switches;
   assert.equal(on?.by, 'device');
   assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);

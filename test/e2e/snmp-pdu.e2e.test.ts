@@ -8,21 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SnmpPduSim } from '../../src/actuators/snmp-pdu-sim.js';
 import type { SimulatedSite } from '../../src/demo/site.js';
-import { daemon } from './fault-matrix.js';
+import { changeRequest, killMidCut } from './device-timed.js';
 import { E2E } from './harness.js';
 
-const OFF_MS = 3000;
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const OFF_MS = 5000; // APC rPDUOutletConfigRebootDuration: 5..60 s
 
 async function startSnmpSite(t: TestContext): Promise<{ e2e: E2E; pdu: SnmpPduSim }> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-snmp-e2e-'));
@@ -60,12 +51,6 @@ async function startSnmpSite(t: TestContext): Promise<{ e2e: E2E; pdu: SnmpPduSi
   return { e2e, pdu };
 }
 
-async function changeRequest(e2e: E2E): Promise<string> {
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
-  await e2e.publish('request', jws);
-  return e2e.requestIdOf(jws);
-}
-
 void test('SNMP PDU: signed request, the PDU times the cut, the router comes back with the approved device-mode', async (t) => {
   const { e2e, pdu } = await startSnmpSite(t);
   const requestId = await changeRequest(e2e);
@@ -80,21 +65,13 @@ void test('SNMP PDU: signed request, the PDU times the cut, the router comes bac
   assert.equal(state.deviceMode.features.container, true);
   // The audit keeps the PDU's own timing of the cut, as read back.
   const audit = readFileSync(join(e2e.site.dir, 'state', 'audit.jsonl'), 'utf8');
-  assert.match(audit, /"device":\{"timedBy":"device","plannedOffMs":3000,"observedOffMs":\d+,"resolutionMs":250,"onTime":true\}/);
+  assert.match(audit, new RegExp(`"device":\\{"timedBy":"device","plannedOffMs":${OFF_MS},"observedOffMs":\\d+,"resolutionMs":250,"onTime":true\\}`));
   assert.match(audit, /outlet-on-by-device-after-\d+ms/);
 });
 
 void test('SNMP PDU: the daemon SIGKILLed mid-cut: power returns at the planned time by the PDU, no release, no agent', async (t) => {
   const { e2e, pdu } = await startSnmpSite(t);
-  await e2e.stopAgent();
-  const child = await daemon(e2e, t);
-  await changeRequest(e2e);
-  await until(() => e2e.site.router.state().power === 'off', 'power cut');
-  child.kill('SIGKILL');
-  assert.equal((await child.exited()).signal, 'SIGKILL');
-  assert.equal(e2e.site.router.state().power, 'off', 'killed mid-cut');
-  // No agent, no `actuator release`: only the PDU's timer.
-  await until(() => e2e.site.router.state().power === 'on', 'power restored by the PDU', 15_000);
+  await killMidCut(e2e, t, 'PDU');
   const [off, on] = pdu.switches;
   assert.equal(on?.by, 'timer');
   assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);

@@ -19,6 +19,8 @@ void test('every topic of an agent parses back to what built it', () => {
     [t.request, { kind: 'request' }],
     [t.approval, { kind: 'approval' }],
     [t.powercycle, { kind: 'powercycle' }],
+    [t.cancel, { kind: 'cancel' }],
+    [t.scheduled, { kind: 'scheduled' }],
     [t.routerState('core-1'), { kind: 'routerState', router: 'core-1' }],
     [t.challenge('core-1'), { kind: 'challenge', router: 'core-1' }],
     [t.orderChallenge('core-1'), { kind: 'orderChallenge', router: 'core-1' }],
@@ -28,7 +30,7 @@ void test('every topic of an agent parses back to what built it', () => {
   for (const [topic, expected] of cases) {
     assert.deepEqual(parseTopic(base, topic), { site: 'berlin', agent: 'pi-1', ...expected }, topic);
   }
-  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.challengeRequest]);
+  assert.deepEqual(t.inbound, [t.request, t.approval, t.powercycle, t.cancel, t.challengeRequest]);
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {
@@ -43,7 +45,9 @@ void test('values that would reshape a topic are refused', () => {
   assert.throws(() => agentTopics(base, 's', 'a').progress('#'), TopicError);
   assert.throws(() => agentTopics(base, 's', 'a').routerState(''), TopicError);
   assert.throws(() => agentTopics('a/#', 's', 'a'), TopicError);
-  assert.deepEqual(fleetSubscriptions(base), [`${base}/+/+/status`, `${base}/+/+/routers/+/state`, `${base}/+/+/routers/+/challenge`]);
+  assert.deepEqual(fleetSubscriptions(base), [
+    `${base}/+/+/status`, `${base}/+/+/routers/+/state`, `${base}/+/+/routers/+/challenge`, `${base}/+/+/scheduled`,
+  ]);
 });
 
 void test('the correlation of an inbound message: request id from the signed payload, digest of the exact bytes', async () => {
@@ -58,6 +62,24 @@ void test('the correlation of an inbound message: request id from the signed pay
   assert.equal(inboundCorrelation('not json').requestId, undefined);
   const evil = { payload: Buffer.from(JSON.stringify({ requestId: 'x/#' })).toString('base64url'), signatures: [] };
   assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
+});
+
+// The correlation reads a message with the verifier's strict parser: whatever the verifier would
+// read differently (or refuse) names no request id, so no answer lands on another operation's topic.
+void test('the correlation names no request id for a message two parsers could read differently', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64url');
+  const envelope = (payload: string, extra = '') => `{"payload":"${payload}"${extra},"signatures":[]}`;
+  assert.equal(inboundCorrelation(envelope(b64('{"requestId":"abcdefgh-1"}'))).requestId, 'abcdefgh-1');
+  const unread = [
+    envelope(b64('{"requestId":"abcdefgh-1","requestId":"abcdefgh-2"}')), // duplicate member in the payload
+    envelope(b64('{"requestId":"abcdefgh-1"}'), `,"payload":"${b64('{"requestId":"abcdefgh-2"}')}"`), // two payloads
+    envelope(b64('{"__proto__":{},"requestId":"abcdefgh-1"}')),
+    envelope(b64('{"requestId":"abcdefgh-1","n":1.0}')), // a non-canonical number
+    envelope(b64('{"requestId":"abcdefgh-1"}') + '='), // padded: not the base64url the verifier accepts
+    envelope(b64('{"requestId":"abcdefgh-1"}').replace(/^./, '$&.')), // a character base64url does not have
+    `{"__proto__":{"payload":"${b64('{"requestId":"abcdefgh-1"}')}"}}`,
+  ];
+  for (const text of unread) assert.equal(inboundCorrelation(text).requestId, undefined, text);
 });
 
 void test('payloads are parsed with their schema; errors name the field', () => {

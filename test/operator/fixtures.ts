@@ -3,7 +3,7 @@ import { buildChangeRequest, buildPowerCycle } from '../../src/trust/drafts.js';
 import { signPayload } from '../../src/trust/jws.js';
 import { generateSigningKey } from '../../src/trust/keys.js';
 import { TYP } from '../../src/trust/messages.js';
-import type { AgentResponse, AgentStatus, ChallengeMessage, OperationState, RouterStateMessage } from '../../src/mqtt/contract.js';
+import type { AgentResponse, AgentStatus, ChallengeMessage, ProgressData, RouterStateMessage } from '../../src/mqtt/contract.js';
 
 export const T0 = Date.parse('2026-05-01T12:00:00Z');
 export const alice = generateSigningKey('alice');
@@ -29,7 +29,7 @@ export async function signedPowerCycle(agent = 'pi1'): Promise<{ bytes: Buffer; 
   return { bytes: Buffer.from(JSON.stringify(envelope)), requestId: payload.requestId };
 }
 
-export function answer(id: string, inReplyTo: string | undefined, state: OperationState, o: Partial<{ status: 'ok' | 'error'; final: boolean; detail: string; code: string }> = {}): AgentResponse {
+export function answer(id: string, inReplyTo: string | undefined, state: ProgressData['state'], o: Partial<{ status: 'ok' | 'error'; final: boolean; detail: string; code: string }> = {}): AgentResponse {
   const status = o.status ?? 'ok';
   // Through unknown: whether or not the contract makes inReplyTo optional, the operator must survive an answer without one.
   const response: unknown = {

@@ -56,3 +56,14 @@ void test('durations, clock times and step lines', () => {
     '12:00:00Z    +0.0s  idle              router main  error replay: seen before',
   );
 });
+
+void test('a scheduled order ends the wait with exit 0 and says when its window opens', () => {
+  const scheduled = answer('req-00000001', 'DIGEST', 'scheduled', { detail: 'scheduled: acts when the window opens at 2026-12-08T00:00:00.000Z' });
+  const f = fold(f0, scheduled);
+  assert.equal(isOver(f), true);
+  assert.equal(outcome(f), EXIT.done);
+  assert.match(summary(f, outcome(f), 60_000), /^scheduled: .*2026-12-08T00:00/);
+  // The final answer when the window opened decides once it is there.
+  const later = fold(f, ok('failed', true));
+  assert.equal(outcome(later), EXIT.failed);
+});

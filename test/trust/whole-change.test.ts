@@ -145,9 +145,9 @@ void test('flagging-enabled: no message may change it, and a read-back that show
   assert.deepEqual(compareDeviceMode(expected, smuggled), [
     { field: 'flagging-enabled', expected: true, actual: false },
   ]);
+  // A journal record written before the field was kept cannot tell: fail closed.
   assert.deepEqual(
     compareDeviceMode({ ...expected, flaggingEnabled: undefined }, { ...smuggled, flaggingEnabled: true }),
-    [],
-    'old journal records without the field',
+    [{ field: 'flagging-enabled', expected: 'not recorded', actual: true }],
   );
 });

@@ -137,8 +137,8 @@ export function registerActuator(program: Command): void {
     .option('--port <n>', 'port (snmp: UDP, default 1161; others TCP, default any free port)')
     .option('--mib <name>', 'snmp: apc-rpdu, apc-spdu, cyberpower or eaton', 'apc-rpdu')
     .option('--community <name>', 'snmp: v2c community', 'private')
-    .option('--broker <url>', 'tasmota: the MQTT broker the device is on')
-    .option('--topic <name>', 'tasmota: the device topic', 'tasmota-sim')
+    .option('--broker <url>', 'tasmota, shelly: the MQTT broker the device is on (shelly: RPC over MQTT instead of HTTP)')
+    .option('--topic <name>', 'tasmota: the device topic (default tasmota-sim); shelly: the topic prefix (default shellyplus1-sim)')
     .option('--username <name>', 'raritan, netio: basic auth user', 'admin')
     .option('--password-file <file>', 'shelly, raritan, netio: file holding the device password')
     .option('--reboot-seconds <n>', 'snmp, raritan: the off time before the agent sets one', '5')
@@ -151,7 +151,7 @@ interface SimulateOptions {
   mib: string;
   community: string;
   broker?: string;
-  topic: string;
+  topic?: string;
   username: string;
   passwordFile?: string;
   rebootSeconds: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { bashCompletion, fishCompletion, zshCompletion } from '../completion.js';
-import { notOneOf } from '../did-you-mean.js';
+import { notOneOf } from '../../text/did-you-mean.js';
 import { commandGroups } from './index.js';
 
 const SHELLS = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion } as const;

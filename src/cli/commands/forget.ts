@@ -3,6 +3,7 @@ import { forgetAgent } from '../../operator/forget.js';
 import { BrokerUnreachableError } from '../../operator/broker.js';
 import { EXIT } from '../../operator/progress.js';
 import { CliError } from '../cli-error.js';
+import { agentTopics } from '../../mqtt/topics.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
@@ -17,6 +18,8 @@ export function registerForget(program: Command): void {
       .option('--force', 'even if the agent says it is online (it will publish again)'),
   ).action(async (o: PublishOptions & { agent: string; force?: boolean }) => {
     if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
+    // Values that cannot be topic levels are bad input, said before any connection is tried.
+    agentTopics(o.base, o.site ?? 'any', o.agent);
     let result;
     try {
       result = await forgetAgent(brokerOf({ ...o, broker: o.broker }, 'forget'), {

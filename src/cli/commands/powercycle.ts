@@ -3,6 +3,7 @@ import { buildChange, buildPowerCycle, parseChangeSpec } from '../../trust/draft
 import { TYP } from '../../trust/messages.js';
 import { orderChallengeFor } from './order-challenge.js';
 import { CliError } from '../cli-error.js';
+import { forOption } from '../option-names.js';
 import { cliAction, EXIT_INPUT } from './trust/io.js';
 import { commonOf, emit, requesterOf, targetOptions } from './trust/request.js';
 import type { TargetOptions } from './trust/request.js';
@@ -25,6 +26,7 @@ export function registerPowerCycle(program: Command): void {
       '--accept-pending [spec]',
       'cut even though attempt-count shows a pending change; spec: the device-mode expected afterwards, e.g. "container=yes" (none: unchanged)',
     )
+    .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
     .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
     .action(
       cliAction(async (o: PowerCycleOptions) => {
@@ -33,7 +35,8 @@ export function registerPowerCycle(program: Command): void {
         const { key, requester } = await requesterOf(o);
         if (publish) requireKeyToPublish(key);
         const common = { ...(await commonOf(o, requester, Date.now())), ...(publish ? await orderChallengeFor(o) : {}) };
-        const spec = typeof o.acceptPending === 'string' ? { expect: buildChange(parseChangeSpec(o.acceptPending)) } : {};
+        const pending = o.acceptPending;
+        const spec = typeof pending === 'string' ? { expect: forOption('--accept-pending', () => buildChange(parseChangeSpec(pending))) } : {};
         const accept = o.acceptPending === undefined ? {} : { acceptPending: spec };
         const payload = buildPowerCycle({ ...common, reason: o.reason, ...(o.note ? { note: o.note } : {}), ...accept });
         if (publish) await signAndPublish(TYP.powerCycle, payload, key, o);

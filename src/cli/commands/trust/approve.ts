@@ -9,6 +9,7 @@ import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import { emit } from './request.js';
 import type { TargetOptions } from './request.js';
 import { methodOf } from '../../signing-checks.js';
+import { forOption } from '../../option-names.js';
 
 interface ApproveOptions extends Omit<TargetOptions, 'agent' | 'requester'>, PublishOptions {
   challenge: string;
@@ -38,6 +39,7 @@ export function registerApprove(program: Command): void {
       'sign with this private key (without it, --ssh-agent or --ssh-keygen: an unsigned draft that approvers co-sign)',
     )
     .option('--not-after <time>', 'optional expiry (needs a synchronized agent clock; the nonce alone needs none)')
+    .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
     .option('--out <file>', 'where to write the approval (default: print it)')
     .option('--force', 'overwrite --out')
     .action(
@@ -46,19 +48,24 @@ export function registerApprove(program: Command): void {
         const method = methodOf(o.method);
         const target = { ...o, agent: challenge.agent };
         const key = await loadSigner(o);
-        const spec = o.expect ? parseChangeSpec(o.expect) : { enable: [], disable: [], flaggedNo: false };
+        const spec = o.expect ? forOption('--expect', () => parseChangeSpec(o.expect!)) : { enable: [], disable: [], flaggedNo: false };
         const mode = o.mode ?? spec.mode;
-        const expect = buildChange({
-          enable: [...o.enable, ...(spec.enable ?? [])],
-          disable: [...o.disable, ...(spec.disable ?? [])],
-          ...(mode ? { mode } : {}),
-          flaggedNo: o.flaggedNo === true || spec.flaggedNo === true,
-        });
+        const build = () =>
+          buildChange({
+            enable: [...o.enable, ...(spec.enable ?? [])],
+            disable: [...o.disable, ...(spec.disable ?? [])],
+            ...(mode ? { mode } : {}),
+            flaggedNo: o.flaggedNo === true || spec.flaggedNo === true,
+          });
+        // What is wrong may come from the spec or from the options: name the ones the user gave.
+        const given = ['--expect', '--enable', '--disable', '--mode'].filter((_, i) => [o.expect, o.enable.length, o.disable.length, o.mode][i]);
+        const expect = o.expect ? forOption(given.join('/'), build) : build();
         const payload = buildApproval(challenge, {
           now: Date.now(),
           expect,
           method,
           ...(o.notAfter ? { notAfter: o.notAfter } : {}),
+          ...(o.urgent ? { urgent: true } : {}),
         });
         // An approval has no requester: the change was asked for on the router; every signer approves.
         await (wantsPublish(o)

@@ -9,6 +9,8 @@ import { TrustError } from '../../../trust/refusal.js';
 import { readAnyMessage } from '../../../trust/message-read.js';
 import type { SignedMessage } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
+import { DraftError } from '../../../trust/drafts.js';
+import { draftErrorLine } from '../../option-names.js';
 
 /** Exit codes of the trust commands: 1 refused by verification, 2 bad input or usage. */
 export const EXIT_REFUSED = 1;
@@ -24,6 +26,7 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
       await body(...args);
     } catch (error) {
       // Bad input is said in the user's terms; other refusals keep their reason code.
+      if (error instanceof DraftError) throw new CliError(draftErrorLine(error), EXIT_INPUT);
       if (error instanceof TrustError) throw new CliError(INPUT_REASONS.has(error.reason) ? error.detail : `${error.reason}: ${error.detail}`, EXIT_INPUT);
       throw error;
     }
@@ -89,7 +92,7 @@ export async function loadKeyOption(path: string): Promise<SigningKey> {
 export function describeSigned(m: SignedMessage): string {
   const router = m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`;
   const target = `agent ${m.agent}, router ${router}`;
-  const when = m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '';
+  const when = (m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '') + (m.urgent ? ' URGENT' : '');
   switch (m.kind) {
     case 'change-request':
       return (
@@ -104,6 +107,8 @@ export function describeSigned(m: SignedMessage): string {
       );
     case 'power-cycle':
       return `power cycle ${m.requestId} (${m.reason}) on ${target}${when}; requested by ${m.requester.name}`;
+    case 'cancel':
+      return `cancel ${m.requestId} of scheduled order ${m.cancels} on ${target}${when}; requested by ${m.requester.name}`;
   }
 }
 

@@ -30,6 +30,7 @@ export interface TargetOptions extends SignerOptions {
   out?: string;
   force?: boolean;
   challenge?: string;
+  urgent?: boolean;
 }
 
 /** Options every signed operator message shares (a `--broker` option joins here later). */
@@ -79,6 +80,7 @@ export async function commonOf(
     now,
     ...(o.notBefore ? { notBefore: o.notBefore } : {}),
     ...(o.notAfter ? { notAfter: o.notAfter } : {}),
+    ...(o.urgent ? { urgent: true } : {}),
   };
 }
 
@@ -133,6 +135,7 @@ export function registerRequest(program: Command): void {
     .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
     .option('--note <text>', 'power cycle: why, for the audit log')
     .option('--challenge <file|json>', 'bind to a challenge the agent published (valid without a synchronized agent clock)')
+    .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
     .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
     .action(
       cliAction(async (o: RequestOptions) => {

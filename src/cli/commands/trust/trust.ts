@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../../../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeFeature } from '../../../routeros/device-mode.js';
 import { cosignEnvelope, signPayload } from '../../../trust/jws.js';
@@ -10,6 +10,7 @@ import { TrustRoot, validatePayload } from '../../../trust/trust-root.js';
 import { ROLES } from '../../../trust/root-schema.js';
 import type { CountedRole, RoleName, RootPayload } from '../../../trust/root-schema.js';
 import { CliError } from '../../cli-error.js';
+import { notOneOf } from '../../../text/did-you-mean.js';
 import { showRoot } from './show-root.js';
 import { requireSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
@@ -24,21 +25,23 @@ import {
 } from './io.js';
 
 function role(value: string): RoleName {
-  if (!(ROLES as readonly string[]).includes(value))
-    throw new CliError(`role must be ${ROLES.join(', ')}, not "${value}"`, EXIT_INPUT);
+  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(`--role: ${notOneOf(value, 'a role', ROLES)}`, EXIT_INPUT);
   return value as RoleName;
 }
 
 function countedRole(value: string): CountedRole {
   const r = role(value);
-  if (r === 'requester') throw new CliError('a requester never counts, so it has no threshold', EXIT_INPUT);
+  if (r === 'requester') throw new CliError('--role: a requester never counts, so it has no threshold', EXIT_INPUT);
   return r;
 }
 
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CliError(`"${value}" is not a whole number`, EXIT_INPUT);
-  return n;
+/** An option-argument parser: commander names the option (or argument) in its error. */
+function atLeast(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`"${value}" is not a whole number of at least ${min}`);
+    return n;
+  };
 }
 
 async function readRoot(file: string): Promise<{ payload: RootPayload; signed: boolean }> {
@@ -81,8 +84,8 @@ export function registerTrust(program: Command): void {
     .option('--root <pub>', 'public key of a root-role member (repeatable)', collect, [])
     .option('--approver <pub>', 'public key of an approver (repeatable)', collect, [])
     .option('--requester <pub>', 'public key of a requester, e.g. an automation like ops-bot (repeatable)', collect, [])
-    .option('--root-threshold <n>', 'root signatures needed', positive, 1)
-    .option('--approver-threshold <n>', 'approvals needed for any operation', positive, 1)
+    .option('--root-threshold <n>', 'root signatures needed', atLeast(1), 1)
+    .option('--approver-threshold <n>', 'approvals needed for any operation', atLeast(1), 1)
     .option(
       '--no-suggested-rules',
       'leave out the stricter rules (socks, traffic-gen, install-any-version, flagged=no need 2)',
@@ -168,7 +171,7 @@ export function registerTrust(program: Command): void {
     trust
       .command('set-threshold')
       .argument('<file>')
-      .argument('<n>', 'how many signatures (0 removes a rule)', positive),
+      .argument('<n>', 'how many signatures (0 removes a rule)', atLeast(0)),
   )
     .description('Set a role threshold, or a rule for a feature, a mode, flagged=no or power cycles')
     .option('--role <role>', 'root or approver (thresholds count people)')
@@ -194,12 +197,12 @@ export function registerTrust(program: Command): void {
           if (o.role) targets.push({ role: countedRole(o.role) });
           if (o.feature) {
             if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(o.feature))
-              throw new CliError(`unknown feature "${o.feature}"`, EXIT_INPUT);
+              throw new CliError(`--feature: ${notOneOf(o.feature, 'a device-mode feature', DEVICE_MODE_FEATURES)}`, EXIT_INPUT);
             targets.push({ feature: o.feature as DeviceModeFeature });
           }
           if (o.mode) {
             if (!(DEVICE_MODES as readonly string[]).includes(o.mode))
-              throw new CliError(`unknown mode "${o.mode}"`, EXIT_INPUT);
+              throw new CliError(`--mode: ${notOneOf(o.mode, 'a device-mode', DEVICE_MODES)}`, EXIT_INPUT);
             targets.push({ mode: o.mode as DeviceMode });
           }
           if (o.flaggedClear) targets.push({ flaggedClear: true });
