@@ -59,8 +59,8 @@ function mayStillBePending(phase: UpdatePhase): boolean {
 export class OwnUpdates {
   /** The running operation's update. */
   #sent: OwnUpdate | undefined;
-  /** attempt-count our last update raised it to, until that rise was seen or a reset. */
-  #attributed: number | undefined;
+  /** attempt-count our last update raised it to (and its operation), until that rise was seen or a reset. */
+  #attributed: { count: number; operationId: string } | undefined;
   /** Our abandoned update may be pending on the router until then (monotonic ms). */
   #pendingUntil: number | undefined;
   #pendingOperation: string | undefined;
@@ -69,16 +69,15 @@ export class OwnUpdates {
 
   sent(own: OwnUpdate): void {
     this.#sent = own;
-    this.#attributed = own.attemptCount;
-    this.#pendingUntil = own.deadlineMono;
-    this.#pendingOperation = own.operationId;
+    this.#attributed = { count: own.attemptCount, operationId: own.operationId };
   }
 
   /** A rise the watcher saw with no operation running: ours when it reaches exactly our update's count (seen once). */
   ours(to: number): boolean {
-    if (this.#attributed === undefined || to !== this.#attributed) return false;
+    const mine = this.#attributed;
+    if (mine === undefined || to !== mine.count) return false;
     this.#attributed = undefined;
-    this.logger.info({ attemptCount: to, operationId: this.#pendingOperation }, 'attempt-count rise is our own update');
+    this.logger.info({ attemptCount: to, operationId: mine.operationId }, 'attempt-count rise is our own update');
     return true;
   }
 
@@ -107,7 +106,7 @@ export class OwnUpdates {
   }
 
   /**
-   * The operation ended in `state`. Returns what must be challenged when our update may
+   * The change operation ended as `record` says. Returns what must be challenged when our update may
    * still be pending; undefined when it is not (done, ended by the router, cancelled by us
    * on a version known to drop it, or past its deadline).
    */
@@ -136,8 +135,10 @@ export class OwnUpdates {
     if (outcome && !mayStillBePending(outcome)) return this.closed(log, 'the router ended it');
     const remainingMs = own.deadlineMono - monotonicNowMs();
     if (remainingMs <= 0) return this.closed(log, 'its activation timeout passed');
-    if (cancelsAbandoned) return this.closed(log, 'cancelled by us: this RouterOS version is known to drop an abandoned update');
+    if (cancelsAbandoned) return this.closed(log, 'this RouterOS version is known to drop an abandoned update (ours was cancelled or its session cut)');
     this.logger.warn({ ...log, remainingMs }, 'our abandoned update may still be pending; challenging it');
+    this.#pendingUntil = own.deadlineMono;
+    this.#pendingOperation = own.operationId;
     return {
       attemptCount: own.attemptCount,
       previousAttemptCount: own.attemptCount - 1,
@@ -148,7 +149,6 @@ export class OwnUpdates {
   }
 
   private closed(log: Record<string, unknown>, why: string): undefined {
-    this.#pendingUntil = undefined;
     this.logger.info(log, `our update is closed: ${why}`);
     return undefined;
   }
