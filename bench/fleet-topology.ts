@@ -14,7 +14,10 @@ export interface RunningTopology extends FleetTopology {
 
 export async function startTopology(kind: 'bridged' | 'single', shards: number): Promise<RunningTopology> {
   if (kind === 'single') {
-    const broker = new Mosquitto({ persistence: false, extraConfig: ['allow_anonymous true', 'max_queued_messages 100000'] });
+    const broker = new Mosquitto({
+      persistence: false,
+      extraConfig: ['allow_anonymous true', 'max_queued_messages 100000'],
+    });
     await broker.start();
     return {
       name: 'one mosquitto',

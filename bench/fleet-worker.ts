@@ -20,18 +20,39 @@ async function startOne(spec: ShardSpec, i: number): Promise<{ agent: Agent; rou
   const control = `http://127.0.0.1:${router.controlPort}`;
   const timing = { offMs: 1000, offMinMs: 1000, pressMs: 100 };
   const file = join(dir, 'agent.yaml');
-  await writeFile(file, stringify({
-    agent: { id: `a${i}`, site: spec.site, stateDir: 'state', trustRoot: spec.trustFile, key: { file: spec.keyFile }, clock: 'assume-synced' },
-    log: { level: 'fatal', pretty: false },
-    mqtt: { url: spec.brokerUrl, protocolVersion: 5, reconnectMinMs: 500, reconnectMaxMs: 5000 },
-    policy: { allowedFeatures: [], maxOperationsPerHour: 10, minActionMarginMs: 5000 },
-    routers: [{
-      name: 'hap1', host: '127.0.0.1', port: router.apiPort, username: 'admin', password: { file: spec.passwordFile },
-      pollIntervalMs: spec.pollIntervalMs, bootTimeoutMs: 30_000, methods: ['power'],
-      actuators: { power: { driver: 'sim', url: control, timing } },
-    }],
-  }));
-  const agent = await Agent.create(loadConfig(file, { env: {} }).config, { logger: silentLogger(), checkpointIntervalMs: 3_600_000 });
+  await writeFile(
+    file,
+    stringify({
+      agent: {
+        id: `a${i}`,
+        site: spec.site,
+        stateDir: 'state',
+        trustRoot: spec.trustFile,
+        key: { file: spec.keyFile },
+        clock: 'assume-synced',
+      },
+      log: { level: 'fatal', pretty: false },
+      mqtt: { url: spec.brokerUrl, protocolVersion: 5, reconnectMinMs: 500, reconnectMaxMs: 5000 },
+      policy: { allowedFeatures: [], maxOperationsPerHour: 10, minActionMarginMs: 5000 },
+      routers: [
+        {
+          name: 'hap1',
+          host: '127.0.0.1',
+          port: router.apiPort,
+          username: 'admin',
+          password: { file: spec.passwordFile },
+          pollIntervalMs: spec.pollIntervalMs,
+          bootTimeoutMs: 30_000,
+          methods: ['power'],
+          actuators: { power: { driver: 'sim', url: control, timing } },
+        },
+      ],
+    }),
+  );
+  const agent = await Agent.create(loadConfig(file, { env: {} }).config, {
+    logger: silentLogger(),
+    checkpointIntervalMs: 3_600_000,
+  });
   agent.on('fatal', (error) => process.stdout.write(`${JSON.stringify({ fatal: `a${i}: ${error.message}` })}\n`));
   await agent.start();
   return { agent, router };
@@ -44,12 +65,16 @@ async function main(): Promise<void> {
   for (let k = 0; k < indices.length; k += spec.startConcurrency) {
     running.push(...(await Promise.all(indices.slice(k, k + spec.startConcurrency).map((i) => startOne(spec, i)))));
   }
-  process.stdout.write(`${JSON.stringify({ ready: running.length, rssMb: Math.round(process.memoryUsage().rss / 1048576) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ready: running.length, rssMb: Math.round(process.memoryUsage().rss / 1048576) })}\n`,
+  );
   const stop = async () => {
-    await Promise.allSettled(running.map(async ({ agent, router }) => {
-      await agent.stop();
-      await router.stop();
-    }));
+    await Promise.allSettled(
+      running.map(async ({ agent, router }) => {
+        await agent.stop();
+        await router.stop();
+      }),
+    );
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

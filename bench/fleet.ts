@@ -48,12 +48,17 @@ export async function runFleet(
   const keyFile = join(dir, 'agent.key');
   const passwordFile = join(dir, 'router.password');
   await writeFile(trustFile, await team.trustRootText());
-  await writeFile(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  await writeFile(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+    mode: 0o600,
+  });
   await writeFile(passwordFile, 'bench\n', { mode: 0o600 });
   const brokerUrl = topology.operatorUrl;
   const per = Math.ceil(agents / shards);
   const siteOf = (i: number) => topology.shard(Math.floor(i / per)).site;
-  const observer = await Observer.connect(brokerUrl, ['dmconfirm/v1/+/+/routers/+/state', 'dmconfirm/v1/+/+/progress/+']);
+  const observer = await Observer.connect(brokerUrl, [
+    'dmconfirm/v1/+/+/routers/+/state',
+    'dmconfirm/v1/+/+/progress/+',
+  ]);
   const ready = new Set<string>();
   const doneStates = new Set<string>();
   const finals = new Map<string, AgentResponse>();
@@ -63,50 +68,86 @@ export async function runFleet(
       const state = JSON.parse(text) as { reachable: boolean; lastResult: { state: string } | null };
       if (state.reachable) ready.add(topic.split('/')[3]!);
       if (state.lastResult?.state === 'done') doneStates.add(topic.split('/')[3]!);
-    }
-    else if (topic.includes('/progress/') && text !== '') {
+    } else if (topic.includes('/progress/') && text !== '') {
       const answer = JSON.parse(text) as AgentResponse;
       if (answer.data.final) finals.set(answer.id, answer);
     }
   });
   const children: ChildProcess[] = [];
-  const result: FleetResult = { agents, ready: 0, ok: 0, failed: 0, lost: agents, opsWallMs: NaN, statusMs: NaN, statusAgents: 0, failures: [] };
+  const result: FleetResult = {
+    agents,
+    ready: 0,
+    ok: 0,
+    failed: 0,
+    lost: agents,
+    opsWallMs: NaN,
+    statusMs: NaN,
+    statusAgents: 0,
+    failures: [],
+  };
   try {
     const started = performance.now();
     const up: Array<Promise<void>> = [];
     for (let s = 0; s < shards; s++) {
-      const spec: ShardSpec = { ...topology.shard(s), dir, trustFile, keyFile, passwordFile, from: s * per, to: Math.min(agents, (s + 1) * per), pollIntervalMs, startConcurrency: 10 };
+      const spec: ShardSpec = {
+        ...topology.shard(s),
+        dir,
+        trustFile,
+        keyFile,
+        passwordFile,
+        from: s * per,
+        to: Math.min(agents, (s + 1) * per),
+        pollIntervalMs,
+        startConcurrency: 10,
+      };
       if (spec.from >= spec.to) break;
-      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-worker.ts', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-worker.ts', JSON.stringify(spec)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       reapOnExit(child);
       children.push(child);
-      up.push(new Promise((resolve, reject) => {
-        createInterface({ input: child.stdout }).on('line', (line) => {
-          const msg = JSON.parse(line) as { ready?: number; rssMb?: number; fatal?: string };
-          if (msg.fatal) result.failures.push(msg.fatal);
-          if (msg.ready !== undefined) {
-            log(`  shard ${s}: ${msg.ready} agents up (process RSS ${msg.rssMb} MB)`);
-            resolve();
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`fleet shard ${s} exited with ${code}`)));
-      }));
+      up.push(
+        new Promise((resolve, reject) => {
+          createInterface({ input: child.stdout }).on('line', (line) => {
+            const msg = JSON.parse(line) as { ready?: number; rssMb?: number; fatal?: string };
+            if (msg.fatal) result.failures.push(msg.fatal);
+            if (msg.ready !== undefined) {
+              log(`  shard ${s}: ${msg.ready} agents up (process RSS ${msg.rssMb} MB)`);
+              resolve();
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`fleet shard ${s} exited with ${code}`)));
+        }),
+      );
     }
     await Promise.all(up);
     await until(() => ready.size >= agents, 120_000);
     result.ready = ready.size;
     log(`  ${ready.size}/${agents} agents ready after ${Math.round(performance.now() - started)} ms`);
 
-    const orders = await Promise.all(Array.from({ length: agents }, async (_, i) => ({
-      i,
-      jws: await team.powerCycle({ agent: `a${i}`, router: { serial: serialOf(i) }, reason: 'hung' }),
-    })));
-    const ids = orders.map(({ jws }) => (JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, 'base64url').toString()) as { requestId: string }).requestId);
+    const orders = await Promise.all(
+      Array.from({ length: agents }, async (_, i) => ({
+        i,
+        jws: await team.powerCycle({ agent: `a${i}`, router: { serial: serialOf(i) }, reason: 'hung' }),
+      })),
+    );
+    const ids = orders.map(
+      ({ jws }) =>
+        (
+          JSON.parse(Buffer.from((JSON.parse(jws) as { payload: string }).payload, 'base64url').toString()) as {
+            requestId: string;
+          }
+        ).requestId,
+    );
     const opsStart = performance.now();
     const batch = Math.max(1, Math.round(ratePerS / 10));
     for (let k = 0; k < orders.length; k += batch) {
       const wave = orders.slice(k, k + batch);
-      await Promise.all(wave.map(({ i, jws }) => observer.client.publishAsync(agentTopics('dmconfirm/v1', siteOf(i), `a${i}`).powercycle, jws, { qos: 1 })));
+      await Promise.all(
+        wave.map(({ i, jws }) =>
+          observer.client.publishAsync(agentTopics('dmconfirm/v1', siteOf(i), `a${i}`).powercycle, jws, { qos: 1 }),
+        ),
+      );
       await sleep(Math.max(0, opsStart + ((k + batch) / ratePerS) * 1000 - performance.now()));
     }
     await until(() => ids.every((id) => finals.has(id)), 180_000);
@@ -116,18 +157,27 @@ export async function runFleet(
       if (final?.data.state === 'done') result.ok++;
       else if (final) {
         result.failed++;
-        if (result.failures.length < 5) result.failures.push(`a${k}: ${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
+        if (result.failures.length < 5)
+          result.failures.push(`a${k}: ${final.data.state} ${final.error?.code ?? ''} ${final.data.detail ?? ''}`);
       }
     }
     result.lost = agents - result.ok - result.failed;
-    log(`  ${result.ok} power cycles done, ${result.failed} failed, ${result.lost} unanswered, in ${Math.round(result.opsWallMs)} ms`);
+    log(
+      `  ${result.ok} power cycles done, ${result.failed} failed, ` +
+        `${result.lost} unanswered, in ${Math.round(result.opsWallMs)} ms`,
+    );
 
     // The retained states that say "done" may trail the final answers by a moment; status reads what the broker holds.
     await until(() => doneStates.size >= result.ok, 30_000);
-    const status = await timedStatus(brokerUrl, new Set(Array.from({ length: shards }, (_, s) => topology.shard(s).site)));
+    const status = await timedStatus(
+      brokerUrl,
+      new Set(Array.from({ length: shards }, (_, s) => topology.shard(s).site)),
+    );
     result.statusMs = status.ms;
     result.statusAgents = status.agents;
-    log(`  dmconfirm status: ${status.listed} fleet agents listed (${status.agents} done) in ${Math.round(status.ms)} ms`);
+    log(
+      `  dmconfirm status: ${status.listed} fleet agents listed (${status.agents} done) in ${Math.round(status.ms)} ms`,
+    );
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));
     await observer.close().catch(() => undefined);
@@ -137,17 +187,24 @@ export async function runFleet(
 }
 
 /** `dmconfirm status --json` as a child process, wall time from spawn to exit. */
-async function timedStatus(brokerUrl: string, sites: Set<string>): Promise<{ ms: number; agents: number; listed: number }> {
+async function timedStatus(
+  brokerUrl: string,
+  sites: Set<string>,
+): Promise<{ ms: number; agents: number; listed: number }> {
   const { args } = cliCommand();
   const started = performance.now();
-  const child = spawn(process.execPath, [...args, 'status', '--broker', brokerUrl, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...args, 'status', '--broker', brokerUrl, '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   reapOnExit(child);
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const ms = performance.now() - started;
   if (code !== 0) throw new Error(`dmconfirm status exited with ${code}`);
-  const model = JSON.parse(out) as { agents: Array<{ site: string; routers: Array<{ state: { lastResult: { state: string } | null } | null }> }> };
+  const model = JSON.parse(out) as {
+    agents: Array<{ site: string; routers: Array<{ state: { lastResult: { state: string } | null } | null }> }>;
+  };
   const fleet = model.agents.filter((a) => sites.has(a.site));
   const agents = fleet.filter((a) => a.routers.some((r) => r.state?.lastResult?.state === 'done')).length;
   return { ms, agents, listed: fleet.length };

@@ -33,12 +33,16 @@ export function unitNodeFlags(unitText = readFileSync('systemd/dmconfirm-agent.s
   return node >= 0 && script > node ? words.slice(node + 1, script) : [];
 }
 
-/** dist when built (what systemd runs; for the daemon, with the unit's node flags), tsx otherwise (slower start: it compiles on load). */
+/** dist when built (what systemd runs; for the daemon, with the unit's node flags), tsx otherwise (slower start: it
+ * compiles on load). */
 export function cliCommand(options: { asTheUnit?: boolean } = {}): { args: string[]; runner: string } {
   const flags = options.asTheUnit ? unitNodeFlags() : [];
   return existsSync('dist/cli/main.js')
     ? { args: [...flags, 'dist/cli/main.js'], runner: ['node', ...flags, 'dist/cli/main.js'].join(' ') }
-    : { args: [...flags, '--import', 'tsx', 'src/cli/main.ts'], runner: ['node', ...flags, '--import tsx src/cli/main.ts'].join(' ') };
+    : {
+        args: [...flags, '--import', 'tsx', 'src/cli/main.ts'],
+        runner: ['node', ...flags, '--import tsx src/cli/main.ts'].join(' '),
+      };
 }
 
 function cpuTicks(pid: number): number {
@@ -57,7 +61,10 @@ function rssKb(pid: number): number {
 function residentKb(pid: number): { privateKb: number; sharedKb: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { privateKb: field('Private_Dirty') + field('Private_Clean'), sharedKb: field('Shared_Dirty') + field('Shared_Clean') };
+  return {
+    privateKb: field('Private_Dirty') + field('Private_Clean'),
+    sharedKb: field('Shared_Dirty') + field('Shared_Clean'),
+  };
 }
 
 /** VmRSS of `node` doing nothing but a timer, after a second. */
@@ -81,17 +88,31 @@ export async function idleAgent(brokerUrl: string, windowS: number, log: (line: 
   const observer = await Observer.connect(brokerUrl, [topics.status, topics.routerState('hap1')]);
   const { args, runner } = cliCommand({ asTheUnit: true });
   const started = performance.now();
-  const child = spawn(process.execPath, [...args, 'agent', '--config', site.configFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: '' } });
+  const child = spawn(process.execPath, [...args, 'agent', '--config', site.configFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NOTIFY_SOCKET: '' },
+  });
   reapOnExit(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
-    const online = await observer.waitFor((m) => m.topic === topics.status && m.payload.includes('"online"'), `agent online (${stderr})`, 30_000);
+    const online = await observer.waitFor(
+      (m) => m.topic === topics.status && m.payload.includes('"online"'),
+      `agent online (${stderr})`,
+      30_000,
+    );
     const onlineAt = performance.now();
     void online;
-    await observer.waitFor((m) => m.topic === topics.routerState('hap1') && m.payload.includes('"reachable":true'), 'first router state', 30_000);
+    await observer.waitFor(
+      (m) => m.topic === topics.routerState('hap1') && m.payload.includes('"reachable":true'),
+      'first router state',
+      30_000,
+    );
     const readyAt = performance.now();
-    log(`  agent (${runner}) online after ${Math.round(onlineAt - started)} ms, router state after ${Math.round(readyAt - started)} ms`);
+    log(
+      `  agent (${runner}) online after ${Math.round(onlineAt - started)} ` +
+        `ms, router state after ${Math.round(readyAt - started)} ms`,
+    );
     await sleep(5000); // startup work (JIT, first checkpoint) is not idle
     const pid = child.pid!;
     const ticks0 = cpuTicks(pid);

@@ -23,7 +23,8 @@ import { silentLogger } from '../src/log/logger.js';
 import { SimulatedRouter } from '../src/sim/index.js';
 
 export interface PressResult {
-  /** |line held − requested| for the GPIO driver with libgpiod v2 (one gpioset times the press), from the line's own timestamps. */
+  /** |line held − requested| for the GPIO driver with libgpiod v2 (one gpioset times the press), from the line's own
+   * timestamps. */
   lineErrors: number[];
   /** The same with libgpiod v1 (a shell chains `--mode=time` and the release: one more exec in the press). */
   v1LineErrors: number[];
@@ -62,7 +63,10 @@ static void hold(long usec) {
   nanosleep(&d, NULL);
 }
 int main(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "--version") == 0) { printf("gpioset (libgpiod) %s\\n", getenv("FAKE_GPIO_VERSION")); return 0; }
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    printf("gpioset (libgpiod) %s\\n", getenv("FAKE_GPIO_VERSION"));
+    return 0;
+  }
   long usec = -1, toggle_ms = 0;
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], "--usec=", 7) == 0) usec = atol(argv[i] + 7);
@@ -95,7 +99,10 @@ function fakeLibgpiod(dir: string, version: 'v1.6.3' | 'v2.1'): string {
 
 /** Press lengths from the line log: an energize (17=0, active-low) to the next release (17=1). */
 function heldMs(log: string): number[] {
-  const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => ({ at: Number(l.split(' ')[0]) * 1000, level: l.split(' ')[1] }));
+  const events = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => ({ at: Number(l.split(' ')[0]) * 1000, level: l.split(' ')[1] }));
   const held: number[] = [];
   for (let i = 0; i < events.length; i++) {
     if (events[i]!.level !== '17=0') continue;
@@ -116,19 +123,39 @@ async function underLoad<T>(run: () => Promise<T>): Promise<{ result: T; busyThr
   }
 }
 
-async function gpioPresses(version: 'v1.6.3' | 'v2.1', realtime: boolean, samples: number, log: (line: string) => void): Promise<{ line: number[]; edges: number[] }> {
+async function gpioPresses(
+  version: 'v1.6.3' | 'v2.1',
+  realtime: boolean,
+  samples: number,
+  log: (line: string) => void,
+): Promise<{ line: number[]; edges: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-bench-gpio-'));
   const lineLog = fakeLibgpiod(dir, version);
-  const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset', timing: TIMING });
+  const config = actuatorSchema.parse({
+    driver: 'gpio',
+    pin: 17,
+    wiring: 'normally-open',
+    backend: 'gpioset',
+    timing: TIMING,
+  });
   // /bin/false as chrt: the probe fails and the child runs at normal priority.
-  const actuator = createActuator(config, { logger: silentLogger(), name: 'bench/gpio', gpioToolDir: dir, chrtTool: realtime ? 'chrt' : '/bin/false' });
+  const actuator = createActuator(config, {
+    logger: silentLogger(),
+    name: 'bench/gpio',
+    gpioToolDir: dir,
+    chrtTool: realtime ? 'chrt' : '/bin/false',
+  });
   const edges: number[] = [];
   try {
     await actuator.start();
     for (let i = 0; i < samples; i++) {
       const requested = REQUESTED[i % REQUESTED.length]!;
       edges.push(...edgeError(await actuator.press(requested), requested));
-      if ((i + 1) % 10 === 0) log(`  gpioset ${version}${realtime ? '' : ' (normal priority)'} press ${i + 1}/${samples}: requested ${requested} ms, line held ${heldMs(lineLog).at(-1)?.toFixed(2) ?? '?'} ms`);
+      if ((i + 1) % 10 === 0)
+        log(
+          `  gpioset ${version}${realtime ? '' : ' (normal priority)'} press ${i + 1}/${samples}: ` +
+            `requested ${requested} ms, line held ${heldMs(lineLog).at(-1)?.toFixed(2) ?? '?'} ms`,
+        );
     }
     await actuator.stop();
     const held = heldMs(lineLog);
@@ -186,7 +213,8 @@ export async function pressSamples(samples: number, log: (line: string) => void)
     v1LineErrors: v1.result.line,
     normalPriorityLineErrors: normal.result.line,
     realtime,
-    edgeErrors: gpio.result.edges, eventLoopErrors: sim.result,
+    edgeErrors: gpio.result.edges,
+    eventLoopErrors: sim.result,
     busyThreads: gpio.busyThreads,
   };
 }

@@ -16,7 +16,13 @@ import { SkCounterStore } from '../src/trust/ssh/sk-counters.js';
 import type { TrustRoot } from '../src/trust/trust-root.js';
 import { sleep } from './stats.js';
 
-const POLICY: Policy = { allowedFeatures: ['container'], allowedModes: [], allowFlaggedClear: false, maxOperationsPerHour: 10, minActionMarginMs: 5000 };
+const POLICY: Policy = {
+  allowedFeatures: ['container'],
+  allowedModes: [],
+  allowFlaggedClear: false,
+  maxOperationsPerHour: 10,
+  minActionMarginMs: 5000,
+};
 
 export interface FleetStats {
   /** Orders the simulated agents accepted (a target started), with the time and the target's wave. */
@@ -36,7 +42,11 @@ export class SimulatedRolloutFleet {
   ) {}
 
   static async start(url: string, o: SimulatedRolloutFleet['o']): Promise<SimulatedRolloutFleet> {
-    const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-rollout-fleet-${process.pid}`, reconnectPeriod: 200 });
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: `bench-rollout-fleet-${process.pid}`,
+      reconnectPeriod: 200,
+    });
     const fleet = new SimulatedRolloutFleet(client, o);
     client.on('message', (topic, payload) => {
       const work = fleet.#handle(topic, payload).finally(() => fleet.#pending.delete(work));
@@ -49,12 +59,24 @@ export class SimulatedRolloutFleet {
   async #handle(topic: string, payload: Buffer): Promise<void> {
     const parsed = parseTopic(this.o.base, topic);
     if (parsed?.kind !== 'release') return;
-    const serial = (JSON.parse(payload.toString()) as { target?: { router?: { serial?: string } } }).target?.router?.serial ?? '';
+    const serial =
+      (JSON.parse(payload.toString()) as { target?: { router?: { serial?: string } } }).target?.router?.serial ?? '';
     const verdict = await verifyCampaignOrder(payload, {
-      trustRoot: this.o.root, agentId: parsed.agent, router: { name: 'hap1', serial, methods: ['power'] }, clock: fixedClock(Date.now(), true),
-      policy: POLICY, replayStore: this.#replay, skCounters: new SkCounterStore(), nonceStore: new NonceStore(),
+      trustRoot: this.o.root,
+      agentId: parsed.agent,
+      router: { name: 'hap1', serial, methods: ['power'] },
+      clock: fixedClock(Date.now(), true),
+      policy: POLICY,
+      replayStore: this.#replay,
+      skCounters: new SkCounterStore(),
+      nonceStore: new NonceStore(),
     });
-    const progress = (id: string, body: object) => this.client.publishAsync(`${this.o.base}/${parsed.site}/${parsed.agent}/progress/${id}`, JSON.stringify({ v: 1, id, at: new Date().toISOString(), ...body }), { qos: 1 });
+    const progress = (id: string, body: object) =>
+      this.client.publishAsync(
+        `${this.o.base}/${parsed.site}/${parsed.agent}/progress/${id}`,
+        JSON.stringify({ v: 1, id, at: new Date().toISOString(), ...body }),
+        { qos: 1 },
+      );
     if (!verdict.ok) {
       this.stats.refused++;
       return;
@@ -66,7 +88,16 @@ export class SimulatedRolloutFleet {
     await progress(id, { status: 'ok', data: { state: 'requesting', final: false, inReplyTo } });
     await sleep(this.o.operationMs);
     const fail = this.o.failing.has(parsed.agent);
-    await progress(id, fail ? { status: 'error', data: { state: 'failed', final: true, inReplyTo }, error: { code: 'not-confirmed', message: 'simulated failure' } } : { status: 'ok', data: { state: 'done', final: true, inReplyTo } });
+    await progress(
+      id,
+      fail
+        ? {
+            status: 'error',
+            data: { state: 'failed', final: true, inReplyTo },
+            error: { code: 'not-confirmed', message: 'simulated failure' },
+          }
+        : { status: 'ok', data: { state: 'done', final: true, inReplyTo } },
+    );
     this.stats.answered++;
   }
 

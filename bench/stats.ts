@@ -42,7 +42,11 @@ export function renderTable(figures: Figure[]): string {
   ]);
   const head = ['FIGURE', 'MEASURED', 'TARGET', 'VERDICT', 'HOW / NOTE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
 
@@ -52,8 +56,12 @@ export function shortfalls(figures: Figure[]): string[] {
     .filter((f) => verdict(f) === 'MISSED')
     .map((f) => {
       const bound = f.target !== undefined ? `target ≤ ${f.target}` : `target ≥ ${f.atLeast ?? '?'}`;
-      const by = f.target !== undefined && !Number.isNaN(f.value) ? ` (over by ${round(f.value - f.target)} ${f.unit})` : '';
-      return `SHORTFALL ${f.key}: ${Number.isNaN(f.value) ? 'not measured' : `${f.value} ${f.unit}`}, ${bound}${by}${f.note ? ` — ${f.note}` : ''}`;
+      const by =
+        f.target !== undefined && !Number.isNaN(f.value) ? ` (over by ${round(f.value - f.target)} ${f.unit})` : '';
+      return (
+        `SHORTFALL ${f.key}: ${Number.isNaN(f.value) ? 'not measured' : `${f.value} ${f.unit}`}, ` +
+        `${bound}${by}${f.note ? ` — ${f.note}` : ''}`
+      );
     });
 }
 

@@ -35,7 +35,8 @@ try {
   const packages = run('npm', ['ls', '--omit=dev', '--all', '--parseable']).trim().split('\n').slice(1);
   for (const dir of packages) {
     cpSync(dir, join(app, relative(ROOT, dir)), {
-      recursive: true, dereference: true,
+      recursive: true,
+      dereference: true,
       filter: (src) => relative(dir, src).split('/')[0] !== 'node_modules',
     });
   }
@@ -59,23 +60,26 @@ try {
   writeFileSync(join(control, 'conffiles'), '/etc/dmconfirm/agent.example.yaml\n');
   const installedKb = Number(run('du', ['-sk', '--exclude=DEBIAN', root]).split('\t')[0]);
   const node = /^>=\s*(\d+(\.\d+)*)/.exec(pkg.engines.node)?.[1] ?? '20';
-  writeFileSync(join(control, 'control'), [
-    'Package: dmconfirm',
-    `Version: ${pkg.version}`,
-    `Architecture: ${arch}`,
-    'Maintainer: dmconfirm maintainers <dmconfirm@localhost>',
-    `Installed-Size: ${installedKb}`,
-    `Depends: nodejs (>= ${node})`,
-    'Recommends: gpiod',
-    'Section: admin',
-    'Priority: optional',
-    `Description: ${pkg.description}`,
-    ' A daemon for a Raspberry Pi next to a MikroTik router: after a signed (M-of-N) approval',
-    ' arrives over MQTT it presses the router\'s mode button or cycles its power, then verifies',
-    ' the router came back with exactly the approved device-mode. Also the operator CLI.',
-    ' The package never starts the agent: configure /etc/dmconfirm/agent.yaml first.',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(control, 'control'),
+    [
+      'Package: dmconfirm',
+      `Version: ${pkg.version}`,
+      `Architecture: ${arch}`,
+      'Maintainer: dmconfirm maintainers <dmconfirm@localhost>',
+      `Installed-Size: ${installedKb}`,
+      `Depends: nodejs (>= ${node})`,
+      'Recommends: gpiod',
+      'Section: admin',
+      'Priority: optional',
+      `Description: ${pkg.description}`,
+      ' A daemon for a Raspberry Pi next to a MikroTik router: after a signed (M-of-N) approval',
+      " arrives over MQTT it presses the router's mode button or cycles its power, then verifies",
+      ' the router came back with exactly the approved device-mode. Also the operator CLI.',
+      ' The package never starts the agent: configure /etc/dmconfirm/agent.yaml first.',
+      '',
+    ].join('\n'),
+  );
 
   // Directories 0755, files 0644 unless executable already; owned by root in the archive.
   const normalize = (dir) => {

@@ -32,7 +32,14 @@ const run = (args) => spawnSync(process.execPath, args, { stdio: 'inherit' }).st
 if (INPUTS.some((path) => newest(path) > builtAt())) {
   // Stamped with the time the build began: a file saved while tsc runs still counts as newer.
   const began = new Date();
-  const built = run(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo']);
+  const built = run([
+    'node_modules/typescript/bin/tsc',
+    '-p',
+    'tsconfig.build.json',
+    '--incremental',
+    '--tsBuildInfoFile',
+    'dist/.tsbuildinfo',
+  ]);
   if (built !== 0) {
     console.error('demo: the build failed (see above)');
     process.exit(built);

@@ -15,7 +15,8 @@ export const INSTALL_COMMAND = 'scripts/install-test-deps.sh';
 export const TEST_PATH = [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(delimiter);
 
 export function readDeps(text = readFileSync(join(ROOT, 'scripts', 'test-deps.list'), 'utf8')) {
-  return text.split('\n')
+  return text
+    .split('\n')
     .map((line) => line.replace(/#.*/, '').trim())
     .filter(Boolean)
     .map((line) => {
@@ -40,7 +41,9 @@ function pathExists(pattern) {
     const re = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
     found = found.flatMap((dir) => {
       try {
-        return readdirSync(dir).filter((name) => re.test(name)).map((name) => join(dir, name));
+        return readdirSync(dir)
+          .filter((name) => re.test(name))
+          .map((name) => join(dir, name));
       } catch {
         return [];
       }
@@ -53,7 +56,12 @@ export function installed({ check }, path = TEST_PATH) {
   if (check.startsWith('/')) return pathExists(check);
   if (check.startsWith('python3:')) {
     // Debian's python3 packages install for /usr/bin/python3, whatever python3 PATH finds first.
-    return spawnSync('/usr/bin/python3', ['-c', `import ${check.slice(8)}`], { stdio: 'ignore', env: { ...process.env, PATH: path } }).status === 0;
+    return (
+      spawnSync('/usr/bin/python3', ['-c', `import ${check.slice(8)}`], {
+        stdio: 'ignore',
+        env: { ...process.env, PATH: path },
+      }).status === 0
+    );
   }
   return path.split(delimiter).some((dir) => dir !== '' && executable(join(dir, check)));
 }
@@ -64,7 +72,9 @@ export function missingLine(missing) {
 }
 
 export function missingPackages(path = TEST_PATH) {
-  return readDeps().filter((dep) => !installed(dep, path)).map((dep) => dep.pkg);
+  return readDeps()
+    .filter((dep) => !installed(dep, path))
+    .map((dep) => dep.pkg);
 }
 
 if (process.argv[1] === SELF) {

@@ -33,7 +33,8 @@ export class ApcOutlet implements OutletProtocol {
   async status(): Promise<string> {
     const output = await this.session.command(`olStatus ${this.outlet}`);
     const match = new RegExp(`^\\s*${this.outlet}:[^\\r\\n]*:\\s*(On|Off)\\b`, 'im').exec(output);
-    if (!match?.[1]) throw new ActuatorProtocolError(`APC olStatus ${this.outlet}: no status line in ${JSON.stringify(output)}`);
+    if (!match?.[1])
+      throw new ActuatorProtocolError(`APC olStatus ${this.outlet}: no status line in ${JSON.stringify(output)}`);
     return match[1];
   }
 

@@ -1,6 +1,13 @@
 import type { Logger } from '../log/logger.js';
 import type { ActuatorTiming } from '../config/actuator-schema.js';
-import { PulseChannel, planPowerOff, planPress, type PulseChannelOptions, type PulsePlan, type PulseSteps } from './pulse.js';
+import {
+  PulseChannel,
+  planPowerOff,
+  planPress,
+  type PulseChannelOptions,
+  type PulsePlan,
+  type PulseSteps,
+} from './pulse.js';
 import { realClock, type Clock } from '../time/clock.js';
 import type { ActionOptions, ActionReport, Actuator, ActuatorDeps } from './types.js';
 import { ActuatorError, UnsupportedActionError } from './errors.js';
@@ -57,7 +64,8 @@ export abstract class BaseActuator implements Actuator {
   }
 
   #logPlan(action: string, requestedMs: number | undefined, plan: PulsePlan): void {
-    if (plan.clamped) this.logger.warn({ action, requestedMs, effectiveMs: plan.effectiveMs }, 'duration clamped to safe bounds');
+    if (plan.clamped)
+      this.logger.warn({ action, requestedMs, effectiveMs: plan.effectiveMs }, 'duration clamped to safe bounds');
     else this.logger.info({ action, effectiveMs: plan.effectiveMs }, 'actuating');
   }
 }
@@ -146,7 +154,8 @@ export class RelayActuator extends BaseActuator {
   }
 
   #steps(engagedEdge: string, releasedEdge: string): PulseSteps {
-    if (!this.#started) throw new ActuatorError('not-started', `${this.name}: start() must run first (it forces the released state)`);
+    if (!this.#started)
+      throw new ActuatorError('not-started', `${this.name}: start() must run first (it forces the released state)`);
     const output = this.output;
     return {
       engagedEdge,

@@ -10,7 +10,13 @@ import { ActuatorUnavailableError } from './errors.js';
  */
 export async function connectDeviceBroker(
   broker: DeviceBrokerConfig,
-  options: { clientIdPrefix: string; timeoutMs: number; description: string; subscribe: string; onMessage: (payload: Buffer) => void },
+  options: {
+    clientIdPrefix: string;
+    timeoutMs: number;
+    description: string;
+    subscribe: string;
+    onMessage: (payload: Buffer) => void;
+  },
 ): Promise<MqttClient> {
   try {
     const client = await mqtt.connectAsync(broker.url, {

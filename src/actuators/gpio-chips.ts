@@ -32,12 +32,19 @@ export async function readGpioChips(root = SYSFS_GPIO_ROOT): Promise<GpioChipInf
   try {
     names = (await readdir(root)).filter((name) => /^gpiochip\d+$/.test(name));
   } catch (error) {
-    throw new ActuatorUnavailableError(`cannot list ${root}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new ActuatorUnavailableError(
+      `cannot list ${root}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { cause: error },
+    );
   }
   const chips: GpioChipInfo[] = [];
   for (const name of names) {
     const dir = join(root, name);
-    const [label, base, ngpio] = await Promise.all([readTrimmed(join(dir, 'label')), readTrimmed(join(dir, 'base')), readTrimmed(join(dir, 'ngpio'))]);
+    const [label, base, ngpio] = await Promise.all([
+      readTrimmed(join(dir, 'label')),
+      readTrimmed(join(dir, 'base')),
+      readTrimmed(join(dir, 'ngpio')),
+    ]);
     chips.push({ name, label, base: Number(base), ngpio: Number(ngpio) });
   }
   return chips.sort((a, b) => a.base - b.base);

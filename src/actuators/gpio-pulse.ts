@@ -48,19 +48,26 @@ export class ChildPriority {
   /** Probes once (`chrt --fifo N true`); later calls reuse the answer. */
   async probe(): Promise<boolean> {
     this.#realtime ??= new Promise<boolean>((resolve) => {
-      execFile(this.tool, ['--fifo', String(PRESS_RT_PRIORITY), 'true'], { timeout: 5000 }, (error, _stdout, stderr) => {
-        if (!error) {
-          this.logger.info({ priority: PRESS_RT_PRIORITY }, 'timed presses run at real-time priority (SCHED_FIFO)');
-          return resolve(true);
-        }
-        const why = (stderr || error.message).trim();
-        this.logger.warn(
-          { why },
-          'timed presses run at normal priority: a busy CPU can stretch a press by the scheduler latency; ' +
-            'allow real-time priority (systemd LimitRTPRIO=' + String(PRESS_RT_PRIORITY) + ' and RestrictRealtime=no, or run as root)',
-        );
-        resolve(false);
-      });
+      execFile(
+        this.tool,
+        ['--fifo', String(PRESS_RT_PRIORITY), 'true'],
+        { timeout: 5000 },
+        (error, _stdout, stderr) => {
+          if (!error) {
+            this.logger.info({ priority: PRESS_RT_PRIORITY }, 'timed presses run at real-time priority (SCHED_FIFO)');
+            return resolve(true);
+          }
+          const why = (stderr || error.message).trim();
+          this.logger.warn(
+            { why },
+            'timed presses run at normal priority: a busy CPU can stretch a press by the scheduler latency; ' +
+              'allow real-time priority (systemd LimitRTPRIO=' +
+              String(PRESS_RT_PRIORITY) +
+              ' and RestrictRealtime=no, or run as root)',
+          );
+          resolve(false);
+        },
+      );
     });
     this.#usable = await this.#realtime;
     return this.#usable;
@@ -78,11 +85,21 @@ export class ChildPriority {
  * v1 has no toggle: a shell runs `--mode=time` (holds for the period, nanosleep) and at
  * once the release, with no Node in between.
  */
-export function gpiosetPulseCommand(version: LibgpiodVersion, tool: string, chip: string, line: number, active: 0 | 1, ms: number): ChildCommand {
+export function gpiosetPulseCommand(
+  version: LibgpiodVersion,
+  tool: string,
+  chip: string,
+  line: number,
+  active: 0 | 1,
+  ms: number,
+): ChildCommand {
   const released = active === 1 ? 0 : 1;
   if (version === 2) return { file: tool, args: ['-c', chip, '-t', `${ms}ms,0`, `${line}=${active}`] };
   const script = '"$0" --mode=time --usec="$1" "$2" "$3=$4"; exec "$0" --mode=exit "$2" "$3=$5"';
-  return { file: 'sh', args: ['-c', script, tool, String(ms * 1000), chip, String(line), String(active), String(released)] };
+  return {
+    file: 'sh',
+    args: ['-c', script, tool, String(ms * 1000), chip, String(line), String(active), String(released)],
+  };
 }
 
 /** sysfs (the value file is logical, onoff set active_low): write 1, sleep, write 0, in one shell. */
@@ -98,12 +115,19 @@ export function runChildPulse(command: ChildCommand, description: string): Timed
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const started = new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
-    child.once('error', (error) => reject(new ActuatorUnavailableError(`${description}: cannot run ${command.file}: ${error.message}`, { cause: error })));
+    child.once('error', (error) =>
+      reject(
+        new ActuatorUnavailableError(`${description}: cannot run ${command.file}: ${error.message}`, { cause: error }),
+      ),
+    );
   });
   const done = new Promise<void>((resolve, reject) => {
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new ActuatorProtocolError(`${description}: timed press child exited ${signal ?? code}: ${stderr.trim()}`));
+      else
+        reject(
+          new ActuatorProtocolError(`${description}: timed press child exited ${signal ?? code}: ${stderr.trim()}`),
+        );
     });
   });
   done.catch(() => undefined); // observed by the caller after started; never an unhandled rejection

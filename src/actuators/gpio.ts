@@ -71,10 +71,14 @@ export class SysfsGpioOutput implements RelayOutput {
     // passes through an energizing level. Physical high releases an active-low relay.
     // reconfigureDirection: false, because re-writing 'out' would drive the pin to 0.
     const releasedDirection = this.options.activeLow ? 'high' : 'low';
-    const gpio = new Gpio(mapping.sysfs, releasedDirection, 'none', { activeLow: this.options.activeLow, reconfigureDirection: false });
+    const gpio = new Gpio(mapping.sysfs, releasedDirection, 'none', {
+      activeLow: this.options.activeLow,
+      reconfigureDirection: false,
+    });
     this.#gpio = gpio;
     // onoff swallows configuration errors on a pin that already existed; check the result.
-    if (gpio.direction() === 'in') throw new ActuatorUnavailableError(`${this.description}: could not make the pin an output`);
+    if (gpio.direction() === 'in')
+      throw new ActuatorUnavailableError(`${this.description}: could not make the pin an output`);
     // A crash leaves a pin exported as an output at its last value: force released.
     await gpio.write(0);
     await this.#priority.probe();
@@ -122,7 +126,9 @@ export class SysfsGpioOutput implements RelayOutput {
       await writeFile(join(SYSFS_GPIO_ROOT, 'export'), String(sysfs));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      throw new ActuatorUnavailableError(`export of gpio${sysfs} failed: ${code} ${ERRNO_HINTS[code] ?? ''}`.trim(), { cause: error });
+      throw new ActuatorUnavailableError(`export of gpio${sysfs} failed: ${code} ${ERRNO_HINTS[code] ?? ''}`.trim(), {
+        cause: error,
+      });
     }
     // udev may need a moment to create the files and fix their permissions; onoff would
     // spin synchronously, this waits without blocking the event loop.

@@ -26,7 +26,8 @@ export type LibgpiodVersion = 1 | 2;
 /** `gpioset (libgpiod) v1.6.3` → 1; `gpioset (libgpiod) v2.1` → 2. */
 export function parseLibgpiodVersion(text: string): LibgpiodVersion {
   const match = /libgpiod\)?\s*v?(\d+)\./.exec(text);
-  if (!match) throw new ActuatorUnavailableError(`cannot tell the libgpiod version from: ${text.trim().split('\n')[0] ?? ''}`);
+  if (!match)
+    throw new ActuatorUnavailableError(`cannot tell the libgpiod version from: ${text.trim().split('\n')[0] ?? ''}`);
   return match[1] === '1' ? 1 : 2;
 }
 
@@ -37,8 +38,13 @@ export function pickChip(gpiodetect: string, chipLabel?: string): string {
     const match = /^(\S+)\s+\[([^\]]*)\]/.exec(line.trim());
     if (match?.[1] && match[2] !== undefined && wanted.includes(match[2])) return match[1];
   }
-  if (!gpiodetect.trim()) throw new ActuatorUnavailableError('gpiodetect lists no gpiochip (no /dev/gpiochip*: not a Pi, or GPIO not passed into this container)');
-  throw new ActuatorUnavailableError(`no gpiochip labelled ${wanted.join(' or ')} in gpiodetect output: ${gpiodetect.trim()}`);
+  if (!gpiodetect.trim())
+    throw new ActuatorUnavailableError(
+      'gpiodetect lists no gpiochip (no /dev/gpiochip*: not a Pi, or GPIO not passed into this container)',
+    );
+  throw new ActuatorUnavailableError(
+    `no gpiochip labelled ${wanted.join(' or ')} in gpiodetect output: ${gpiodetect.trim()}`,
+  );
 }
 
 /** One-shot command line that sets a line and exits (the kernel keeps the level on a Pi). */
@@ -72,9 +78,14 @@ export class GpiosetOutput implements RelayOutput {
         this.#chip = chip;
       } catch (error) {
         if (!this.options.sysfsReason || !(error instanceof ActuatorUnavailableError)) throw error;
-        throw new ActuatorUnavailableError(`GPIO unusable: ${this.options.sysfsReason}; and ${error.message}`, { cause: error });
+        throw new ActuatorUnavailableError(`GPIO unusable: ${this.options.sysfsReason}; and ${error.message}`, {
+          cause: error,
+        });
       }
-      this.options.logger.info({ version: this.#version, chip: this.#chip, line: this.options.pin }, 'using libgpiod gpioset');
+      this.options.logger.info(
+        { version: this.#version, chip: this.#chip, line: this.options.pin },
+        'using libgpiod gpioset',
+      );
     }
     await this.#priority.probe();
     await this.deenergize();
@@ -92,7 +103,8 @@ export class GpiosetOutput implements RelayOutput {
     if (this.#version) await this.deenergize();
   }
 
-  /** A press timed by gpioset itself (v2 toggle period, v1 --mode=time), not by Node, at real-time priority if allowed. */
+  /** A press timed by gpioset itself (v2 toggle period, v1 --mode=time), not by Node, at real-time priority if allowed.
+   * */
   timedPulse(ms: number): TimedPulse {
     if (!this.#version || !this.#chip) throw new ActuatorUnavailableError(`${this.description} is not open`);
     const tool = this.options.toolDir ? `${this.options.toolDir}/gpioset` : 'gpioset';
@@ -113,8 +125,13 @@ export class GpiosetOutput implements RelayOutput {
       return stdout + stderr;
     } catch (error) {
       const e = error as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new ActuatorUnavailableError(`${name} not found: install libgpiod tools (apt-get install gpiod)`, { cause: error });
-      throw new ActuatorUnavailableError(`${name} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim()}`, { cause: error });
+      if (e.code === 'ENOENT')
+        throw new ActuatorUnavailableError(`${name} not found: install libgpiod tools (apt-get install gpiod)`, {
+          cause: error,
+        });
+      throw new ActuatorUnavailableError(`${name} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim()}`, {
+        cause: error,
+      });
     }
   }
 }

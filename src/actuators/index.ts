@@ -53,41 +53,93 @@ export function createActuator(config: ActuatorConfig, deps: CreateActuatorDeps)
       return new RelayActuator('gpio', name, config.wiring, output, config.timing, deps);
     }
     case 'lcus': {
-      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
-      const output = new LcusOutput(line, { channel: config.channel, inverted: config.inverted, timeoutMs: config.timeoutMs });
+      const line = new SerialLine({
+        path: config.path,
+        baudRate: config.baudRate,
+        logger,
+        portFactory: deps.portFactory,
+      });
+      const output = new LcusOutput(line, {
+        channel: config.channel,
+        inverted: config.inverted,
+        timeoutMs: config.timeoutMs,
+      });
       return new RelayActuator('lcus', name, config.wiring, output, config.timing, deps);
     }
     case 'numato': {
-      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
+      const line = new SerialLine({
+        path: config.path,
+        baudRate: config.baudRate,
+        logger,
+        portFactory: deps.portFactory,
+      });
       const session = new PromptSession(line, NUMATO_DIALECT, { timeoutMs: config.timeoutMs, logger });
-      return new RelayActuator('numato', name, config.wiring, new NumatoOutput(line, session, config.relay), config.timing, deps);
+      return new RelayActuator(
+        'numato',
+        name,
+        config.wiring,
+        new NumatoOutput(line, session, config.relay),
+        config.timing,
+        deps,
+      );
     }
     case 'wti':
     case 'apc': {
-      const line = new SerialLine({ path: config.path, baudRate: config.baudRate, logger, portFactory: deps.portFactory });
-      const session = new PromptSession(line, config.driver === 'wti' ? wtiDialect(config.prompt) : apcDialect(config.prompt), {
-        username: config.username,
-        password: config.password,
-        timeoutMs: config.timeoutMs,
+      const line = new SerialLine({
+        path: config.path,
+        baudRate: config.baudRate,
         logger,
+        portFactory: deps.portFactory,
       });
+      const session = new PromptSession(
+        line,
+        config.driver === 'wti' ? wtiDialect(config.prompt) : apcDialect(config.prompt),
+        {
+          username: config.username,
+          password: config.password,
+          timeoutMs: config.timeoutMs,
+          logger,
+        },
+      );
       if (config.driver === 'wti') {
         const method = config.method === 'boot' ? 'reboot' : 'off-on';
         return new PduActuator('wti', name, new WtiOutlet(session, config.plug), method, line, config.timing, deps);
       }
-      return new PduActuator('apc', name, new ApcOutlet(session, config.outlet), config.method, line, config.timing, deps);
+      return new PduActuator(
+        'apc',
+        name,
+        new ApcOutlet(session, config.outlet),
+        config.method,
+        line,
+        config.timing,
+        deps,
+      );
     }
     case 'routeros-poe':
       return createPoeActuator(config, name, deps);
     case 'snmp': {
       const timedBy = config.method === 'reboot' ? 'device' : 'host';
-      return new NetworkOutletActuator('snmp', name, networkOutlet(config)!, { timedBy, pollMs: config.pollMs }, config.timing, deps);
+      return new NetworkOutletActuator(
+        'snmp',
+        name,
+        networkOutlet(config)!,
+        { timedBy, pollMs: config.pollMs },
+        config.timing,
+        deps,
+      );
     }
     case 'tasmota':
     case 'shelly':
     case 'raritan':
     case 'netio':
-      return new NetworkOutletActuator(config.driver, name, networkOutlet(config)!, { timedBy: 'device', pollMs: config.pollMs }, config.timing, deps);
+      return new NetworkOutletActuator(
+        config.driver,
+        name,
+        networkOutlet(config)!,
+        { timedBy: 'device', pollMs: config.pollMs },
+        config.timing,
+        deps,
+      );
     case 'sim':
       return new SimActuator(name, config.url, config.timing, deps);
   }

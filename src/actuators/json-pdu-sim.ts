@@ -38,7 +38,12 @@ export class JsonPduSim {
   #server: Server | undefined;
 
   constructor(readonly options: JsonPduSimOptions) {
-    this.outlets = Array.from({ length: options.outlets ?? 8 }, () => ({ on: true, cycleDelay: 10, usePduCycleDelay: true, timer: undefined }));
+    this.outlets = Array.from({ length: options.outlets ?? 8 }, () => ({
+      on: true,
+      cycleDelay: 10,
+      usePduCycleDelay: true,
+      timer: undefined,
+    }));
   }
 
   get url(): string {
@@ -46,11 +51,16 @@ export class JsonPduSim {
   }
 
   async start(): Promise<void> {
-    const pems = await generate([{ name: 'commonName', value: `${this.options.kind}-sim` }], { keySize: 2048, algorithm: 'sha256' });
+    const pems = await generate([{ name: 'commonName', value: `${this.options.kind}-sim` }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+    });
     this.fingerprint256 = new X509Certificate(pems.cert).fingerprint256;
     const server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => void this.#handle(req, res));
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve),
+    );
   }
 
   async stop(): Promise<void> {
@@ -78,7 +88,8 @@ export class JsonPduSim {
     let body = '';
     for await (const chunk of req) body += String(chunk);
     this.requests.push({ path: req.url ?? '', body });
-    const send = (status: number, payload: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+    const send = (status: number, payload: unknown): void =>
+      void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     const expected = `Basic ${Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return send(401, { error: 'unauthorized' });
     if (this.options.kind === 'netio') return this.#netio(req.method ?? '', req.url ?? '', body, send);
@@ -96,7 +107,16 @@ export class JsonPduSim {
         else if (Action === 2) this.#offFor(index, Delay ?? 5000);
       }
     }
-    send(200, { Agent: { Model: 'NETIO 4All (sim)', JSONVer: '2.1' }, Outputs: this.outlets.map((o, i) => ({ ID: i + 1, Name: `output_${i + 1}`, State: o.on ? 1 : 0, Action: 6, Delay: 5000 })) });
+    send(200, {
+      Agent: { Model: 'NETIO 4All (sim)', JSONVer: '2.1' },
+      Outputs: this.outlets.map((o, i) => ({
+        ID: i + 1,
+        Name: `output_${i + 1}`,
+        State: o.on ? 1 : 0,
+        Action: 6,
+        Delay: 5000,
+      })),
+    });
   }
 
   #raritan(path: string, body: string, send: (status: number, payload: unknown) => void): void {
@@ -111,10 +131,18 @@ export class JsonPduSim {
         return ok({ available: true, powerState: outlet.on ? 1 : 0, cycleInProgress: outlet.timer !== undefined });
       case 'getSettings':
         // The fields of pdumodel.Outlet.Settings (Raritan JSON-RPC SDK, idl/Outlet.idl).
-        return ok({ name: `outlet ${index + 1}`, startupState: 3, usePduCycleDelay: outlet.usePduCycleDelay, cycleDelay: outlet.cycleDelay, nonCritical: false, sequenceDelay: 200 });
+        return ok({
+          name: `outlet ${index + 1}`,
+          startupState: 3,
+          usePduCycleDelay: outlet.usePduCycleDelay,
+          cycleDelay: outlet.cycleDelay,
+          nonCritical: false,
+          sequenceDelay: 200,
+        });
       case 'setSettings': {
         const settings = (rpc.params?.settings ?? {}) as { cycleDelay?: unknown; usePduCycleDelay?: unknown };
-        if (typeof settings.cycleDelay !== 'number' || typeof settings.usePduCycleDelay !== 'boolean') return ok(1); // ERR_INVALID_PARAM
+        // ERR_INVALID_PARAM
+        if (typeof settings.cycleDelay !== 'number' || typeof settings.usePduCycleDelay !== 'boolean') return ok(1);
         outlet.cycleDelay = settings.cycleDelay;
         outlet.usePduCycleDelay = settings.usePduCycleDelay;
         return ok(0);

@@ -59,7 +59,9 @@ export class NetioOutlet implements SwitchedOutlet {
 
   async #act(action: number, delay?: number): Promise<void> {
     this.#commands++;
-    const body = JSON.stringify({ Outputs: [{ ID: this.config.output, Action: action, ...(delay === undefined ? {} : { Delay: delay }) }] });
+    const body = JSON.stringify({
+      Outputs: [{ ID: this.config.output, Action: action, ...(delay === undefined ? {} : { Delay: delay }) }],
+    });
     this.#find(await this.#call('POST', body));
   }
 
@@ -73,8 +75,17 @@ export class NetioOutlet implements SwitchedOutlet {
   async #call(method: 'GET' | 'POST', body?: string): Promise<unknown> {
     const { username, password, fingerprint, timeoutMs } = this.config;
     const basic = username && password ? { username, password: password.reveal() } : undefined;
-    const { status, text } = await deviceRequest(new URL('/netio.json', this.config.url), { method, body, basic, fingerprint, timeoutMs });
-    if (status === 401) throw new ActuatorUnavailableError(`${this.description}: HTTP 401 (username/password; writes need the read-write user)`);
+    const { status, text } = await deviceRequest(new URL('/netio.json', this.config.url), {
+      method,
+      body,
+      basic,
+      fingerprint,
+      timeoutMs,
+    });
+    if (status === 401)
+      throw new ActuatorUnavailableError(
+        `${this.description}: HTTP 401 (username/password; writes need the read-write user)`,
+      );
     if (status !== 200) throw new ActuatorProtocolError(`${this.description}: HTTP ${status} ${text.slice(0, 120)}`);
     try {
       return JSON.parse(text) as unknown;

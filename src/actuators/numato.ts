@@ -56,6 +56,9 @@ export class NumatoOutput implements RelayOutput {
     const reply = await this.session.command(`relay read ${id}`);
     // The reply holds the echoed command, then the state on its own line.
     const read = /^\s*(on|off)\s*$/m.exec(reply.replace(`relay read ${id}`, ''))?.[1];
-    if (read !== state) throw new ActuatorProtocolError(`${this.description}: switched ${state} but reads back ${read ?? JSON.stringify(reply)}`);
+    if (read !== state)
+      throw new ActuatorProtocolError(
+        `${this.description}: switched ${state} but reads back ${read ?? JSON.stringify(reply)}`,
+      );
   }
 }

@@ -84,12 +84,18 @@ export class NetworkOutletActuator extends BaseActuator {
     if (first === 'on' || first === undefined) return; // unreadable: #ensureOn reports it
     const limitMs = deviceWaitMs(this.timing.offMs);
     const since = this.clock.mono();
-    this.logger.warn({ state: first, limitMs }, 'outlet found off: waiting for the device\'s own timer before switching it on');
+    this.logger.warn(
+      { state: first, limitMs },
+      "outlet found off: waiting for the device's own timer before switching it on",
+    );
     while (this.clock.mono() - since < limitMs) {
       await this.clock.sleep(Math.min(this.options.pollMs, Math.max(0, limitMs - (this.clock.mono() - since))));
       const state = await this.outlet.read().catch(() => undefined);
       if (state === 'on') {
-        this.logger.info({ waitedMs: Math.round(this.clock.mono() - since) }, 'the device restored the power by its own timer');
+        this.logger.info(
+          { waitedMs: Math.round(this.clock.mono() - since) },
+          'the device restored the power by its own timer',
+        );
         return;
       }
     }
@@ -98,7 +104,9 @@ export class NetworkOutletActuator extends BaseActuator {
 
   async stop(): Promise<void> {
     await this.channel.close();
-    await this.outlet.close().catch((error: unknown) => this.logger.error({ err: error }, 'closing outlet client failed'));
+    await this.outlet
+      .close()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'closing outlet client failed'));
   }
 
   override async powerCycle(offMs?: number, options: ActionOptions = {}): Promise<ActionReport> {
@@ -115,7 +123,13 @@ export class NetworkOutletActuator extends BaseActuator {
     const commandsSent = (): number => this.outlet.commandsSent();
     const release = (): Promise<void> => this.#ensureOn();
     if (this.options.timedBy === 'host') {
-      return { engagedEdge: 'outlet-off', releasedEdge: 'outlet-on-confirmed', engage: () => this.outlet.off(), release, commandsSent };
+      return {
+        engagedEdge: 'outlet-off',
+        releasedEdge: 'outlet-on-confirmed',
+        engage: () => this.outlet.off(),
+        release,
+        commandsSent,
+      };
     }
     let plannedMs = 0;
     return {
@@ -156,25 +170,47 @@ export class NetworkOutletActuator extends BaseActuator {
         mark(`outlet-on-by-device-after-${observedOffMs}ms`);
         if (observedOffMs + this.options.pollMs < plannedMs) {
           mark('device-off-shorter-than-planned');
-          this.logger.warn({ plannedMs, observedOffMs }, 'the device restored the power before the planned time: check its reboot duration');
+          this.logger.warn(
+            { plannedMs, observedOffMs },
+            'the device restored the power before the planned time: check its reboot duration',
+          );
         }
-        this.#device = { timedBy: 'device', plannedOffMs: plannedMs, observedOffMs, resolutionMs: this.options.pollMs, onTime: true };
+        this.#device = {
+          timedBy: 'device',
+          plannedOffMs: plannedMs,
+          observedOffMs,
+          resolutionMs: this.options.pollMs,
+          onTime: true,
+        };
         this.logger.info({ plannedMs, observedOffMs }, 'device restored the power by its own timer');
         return;
       }
       if (state === 'on' && now - sentAt > Math.min(plannedMs, 2 * this.options.pollMs + 1000)) {
-        throw new ActuatorProtocolError(`${this.outlet.description}: accepted the cycle command but reads on and was never seen off`);
+        throw new ActuatorProtocolError(
+          `${this.outlet.description}: accepted the cycle command but reads on and was never seen off`,
+        );
       }
       if (now >= deadline) break;
       await this.clock.sleep(Math.min(this.options.pollMs, Math.max(0, deadline - now)));
     }
     if (offSeenAt === undefined) {
-      throw new ActuatorProtocolError(`${this.outlet.description}: never read back off during the planned cut`, { cause: lastError });
+      throw new ActuatorProtocolError(`${this.outlet.description}: never read back off during the planned cut`, {
+        cause: lastError,
+      });
     }
     const waitedMs = Math.round(this.clock.mono() - sentAt);
-    this.#device = { timedBy: 'device', plannedOffMs: plannedMs, observedOffMs: waitedMs, resolutionMs: this.options.pollMs, onTime: false };
+    this.#device = {
+      timedBy: 'device',
+      plannedOffMs: plannedMs,
+      observedOffMs: waitedMs,
+      resolutionMs: this.options.pollMs,
+      onTime: false,
+    };
     mark('device-timer-overdue');
-    this.logger.error({ plannedMs, waitedMs }, 'the device did not restore the power in time; switching it on from here');
+    this.logger.error(
+      { plannedMs, waitedMs },
+      'the device did not restore the power in time; switching it on from here',
+    );
   }
 
   /** On, read back: the only state the agent ever leaves an outlet in. */
@@ -182,6 +218,7 @@ export class NetworkOutletActuator extends BaseActuator {
     if ((await this.outlet.read()) === 'on') return;
     await this.outlet.on();
     const state = await this.outlet.read();
-    if (state !== 'on') throw new ActuatorProtocolError(`${this.outlet.description}: reads ${state} after switching it on`);
+    if (state !== 'on')
+      throw new ActuatorProtocolError(`${this.outlet.description}: reads ${state} after switching it on`);
   }
 }

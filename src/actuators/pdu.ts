@@ -49,7 +49,13 @@ export class PduActuator extends BaseActuator {
 
   protected powerSteps(): PulseSteps {
     if (this.method === 'off-on') {
-      return { engagedEdge: 'power-off', releasedEdge: 'power-on', engage: () => this.outlet.off(), release: () => this.outlet.on(), commandsSent: () => this.line.writesStarted };
+      return {
+        engagedEdge: 'power-off',
+        releasedEdge: 'power-on',
+        engage: () => this.outlet.off(),
+        release: () => this.outlet.on(),
+        commandsSent: () => this.line.writesStarted,
+      };
     }
     return {
       engagedEdge: 'reboot-sent',

@@ -20,7 +20,13 @@ export interface PinnedRequest {
 
 /** Opens TLS, checks the pin, and only then hands the socket to the HTTP client. */
 async function pinnedSocket(url: URL, fingerprint: string, timeoutMs: number): Promise<TLSSocket> {
-  const socket = connect({ host: url.hostname, port: Number(url.port || 443), servername: url.hostname, rejectUnauthorized: false, timeout: timeoutMs });
+  const socket = connect({
+    host: url.hostname,
+    port: Number(url.port || 443),
+    servername: url.hostname,
+    rejectUnauthorized: false,
+    timeout: timeoutMs,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', () => resolve());
     socket.once('error', reject);
@@ -29,7 +35,9 @@ async function pinnedSocket(url: URL, fingerprint: string, timeoutMs: number): P
   const actual = socket.getPeerCertificate().fingerprint256 ?? '';
   if (normalizeFingerprint(actual) !== normalizeFingerprint(fingerprint)) {
     socket.destroy();
-    throw new ActuatorUnavailableError(`${url.host}: certificate fingerprint ${actual || '(none)'} does not match the pinned one; nothing sent`);
+    throw new ActuatorUnavailableError(
+      `${url.host}: certificate fingerprint ${actual || '(none)'} does not match the pinned one; nothing sent`,
+    );
   }
   return socket;
 }
@@ -38,26 +46,36 @@ async function pinnedSocket(url: URL, fingerprint: string, timeoutMs: number): P
 export async function deviceRequest(url: URL, options: PinnedRequest): Promise<{ status: number; text: string }> {
   let socket: TLSSocket | undefined;
   try {
-    if (url.protocol === 'https:' && options.fingerprint) socket = await pinnedSocket(url, options.fingerprint, options.timeoutMs);
+    if (url.protocol === 'https:' && options.fingerprint)
+      socket = await pinnedSocket(url, options.fingerprint, options.timeoutMs);
   } catch (error) {
     if (error instanceof ActuatorUnavailableError) throw error;
     throw new ActuatorUnavailableError(`${url.host}: ${(error as Error).message}`, { cause: error });
   }
   const pinned = socket;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.basic) headers.authorization = `Basic ${Buffer.from(`${options.basic.username}:${options.basic.password}`).toString('base64')}`;
+  if (options.basic)
+    headers.authorization =
+      `Basic ` + `${Buffer.from(`${options.basic.username}:${options.basic.password}`).toString('base64')}`;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       // The pinned socket is used as is (no agent: an agent would open its own, verified connection).
-      { method: options.method, headers, timeout: options.timeoutMs, ...(pinned ? { createConnection: () => pinned } : { agent: false }) },
+      {
+        method: options.method,
+        headers,
+        timeout: options.timeoutMs,
+        ...(pinned ? { createConnection: () => pinned } : { agent: false }),
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', (error) => reject(new ActuatorProtocolError(`${url.host}: ${error.message}`, { cause: error })));
+        res.on('error', (error) =>
+          reject(new ActuatorProtocolError(`${url.host}: ${error.message}`, { cause: error })),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));

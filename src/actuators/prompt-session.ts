@@ -66,7 +66,8 @@ export class PromptSession {
         throw new ActuatorUnavailableError(`${this.line.path} asks for a login: configure username and password`);
       }
       if (index === 1) {
-        if (sentUser) throw new ActuatorUnavailableError(`${this.line.path}: login as "${this.options.username}" was refused`);
+        if (sentUser)
+          throw new ActuatorUnavailableError(`${this.line.path}: login as "${this.options.username}" was refused`);
         sentUser = true;
         await this.line.write(this.options.username + EOL, this.options.timeoutMs);
       } else {

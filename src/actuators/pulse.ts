@@ -17,7 +17,8 @@ export interface PulsePlan {
 }
 
 function checkFinite(ms: number): void {
-  if (!Number.isFinite(ms) || ms < 0) throw new ActuatorError('invalid-duration', `duration must be a non-negative number of ms, got ${ms}`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new ActuatorError('invalid-duration', `duration must be a non-negative number of ms, got ${ms}`);
 }
 
 /** A press shorter than the minimum is lengthened; one longer than the maximum is refused. */
@@ -49,7 +50,8 @@ export interface PulseSteps {
   releasedEdge: string;
   /** Waits while engaged; defaults to sleeping the effective time. Extra edges go through `mark`. */
   hold?(ms: number, mark: (edge: string) => void): Promise<void>;
-  /** Commands written to the device so far, if the driver can tell: tells "never sent" from "unknown" when engage fails. */
+  /** Commands written to the device so far, if the driver can tell: tells "never sent" from "unknown" when engage
+   * fails. */
   commandsSent?(): number;
 }
 
@@ -148,7 +150,12 @@ export class PulseChannel {
         else await this.clock.sleep(holdMs(action, plan.effectiveMs, this.clock.mono() - sentAt));
       } catch (error) {
         failure = error instanceof Error ? error : new ActuatorError('failed', String(error));
-        if (failure instanceof ActuatorError && edges.length === 0 && commandsBefore !== undefined && steps.commandsSent?.() === commandsBefore) {
+        if (
+          failure instanceof ActuatorError &&
+          edges.length === 0 &&
+          commandsBefore !== undefined &&
+          steps.commandsSent?.() === commandsBefore
+        ) {
           failure.nothingSent = true;
         }
         this.logger.error({ err: error, output: this.name, action }, 'actuator step failed; releasing');
@@ -207,7 +214,10 @@ export class PulseChannel {
         this.#busy = false;
         return true;
       } catch (error) {
-        this.logger.fatal({ err: error, output: this.name, attempt }, 'ROUTER MAY BE LEFT UNPOWERED/PRESSED: restore still failing');
+        this.logger.fatal(
+          { err: error, output: this.name, attempt },
+          'ROUTER MAY BE LEFT UNPOWERED/PRESSED: restore still failing',
+        );
         delay = Math.min(delay * 2, 10_000);
       }
       if (this.#closed) {

@@ -29,7 +29,8 @@ export class RaritanOutlet implements SwitchedOutlet {
 
   async read(): Promise<OutletState> {
     const state = (await this.#rpc('getState', {})) as { powerState?: unknown; cycleInProgress?: unknown };
-    if (state.powerState !== 0 && state.powerState !== 1) throw new ActuatorProtocolError(`${this.description}: getState has no powerState`);
+    if (state.powerState !== 0 && state.powerState !== 1)
+      throw new ActuatorProtocolError(`${this.description}: getState has no powerState`);
     return state.powerState === 1 ? 'on' : state.cycleInProgress === true ? 'cycling' : 'off';
   }
 
@@ -47,10 +48,15 @@ export class RaritanOutlet implements SwitchedOutlet {
     // cycleDelay applies only with usePduCycleDelay false; otherwise the PDU-wide delay does.
     const settings = (await this.#rpc('getSettings', {})) as Record<string, unknown>;
     if (settings.cycleDelay !== seconds || settings.usePduCycleDelay !== false) {
-      await this.#expectZero('setSettings', { settings: { ...settings, usePduCycleDelay: false, cycleDelay: seconds } });
+      await this.#expectZero('setSettings', {
+        settings: { ...settings, usePduCycleDelay: false, cycleDelay: seconds },
+      });
       const readBack = (await this.#rpc('getSettings', {})) as Record<string, unknown>;
       if (readBack.cycleDelay !== seconds || readBack.usePduCycleDelay !== false) {
-        throw new ActuatorProtocolError(`${this.description}: cycleDelay reads ${String(readBack.cycleDelay)} (usePduCycleDelay ${String(readBack.usePduCycleDelay)}) after setting ${seconds} s`);
+        throw new ActuatorProtocolError(
+          `${this.description}: cycleDelay reads ${String(readBack.cycleDelay)} ` +
+            `(usePduCycleDelay ${String(readBack.usePduCycleDelay)}) after setting ${seconds} s`,
+        );
       }
     }
     this.#commands++;
@@ -76,16 +82,28 @@ export class RaritanOutlet implements SwitchedOutlet {
     const url = new URL(`/model/outlet/${this.config.outlet - 1}`, this.config.url);
     const body = JSON.stringify({ jsonrpc: '2.0', method, params, id: ++this.#id });
     const basic = { username: this.config.username, password: this.config.password.reveal() };
-    const { status, text } = await deviceRequest(url, { method: 'POST', body, basic, fingerprint: this.config.fingerprint, timeoutMs: this.config.timeoutMs });
+    const { status, text } = await deviceRequest(url, {
+      method: 'POST',
+      body,
+      basic,
+      fingerprint: this.config.fingerprint,
+      timeoutMs: this.config.timeoutMs,
+    });
     if (status === 401) throw new ActuatorUnavailableError(`${this.description}: HTTP 401 (username/password)`);
     let reply: { result?: { _ret_?: unknown }; error?: { code?: number; message?: string } };
     try {
       reply = JSON.parse(text) as typeof reply;
     } catch {
-      throw new ActuatorProtocolError(`${this.description}: ${method}: HTTP ${status}, not JSON: ${text.slice(0, 120)}`);
+      throw new ActuatorProtocolError(
+        `${this.description}: ${method}: HTTP ${status}, not JSON: ${text.slice(0, 120)}`,
+      );
     }
-    if (reply.error) throw new ActuatorProtocolError(`${this.description}: ${method}: ${reply.error.code} ${reply.error.message ?? ''}`.trim());
-    if (status !== 200 || !reply.result) throw new ActuatorProtocolError(`${this.description}: ${method}: HTTP ${status}`);
+    if (reply.error)
+      throw new ActuatorProtocolError(
+        `${this.description}: ${method}: ${reply.error.code} ${reply.error.message ?? ''}`.trim(),
+      );
+    if (status !== 200 || !reply.result)
+      throw new ActuatorProtocolError(`${this.description}: ${method}: HTTP ${status}`);
     return reply.result._ret_;
   }
 }

@@ -18,7 +18,11 @@ export interface ReleaseResult {
  * RestartSec. Never touches the state directory, the broker or the routers' API. Each
  * actuator is tried even when another fails.
  */
-export async function releaseAll(config: Config, logger: Logger, deps: Partial<CreateActuatorDeps> = {}): Promise<ReleaseResult[]> {
+export async function releaseAll(
+  config: Config,
+  logger: Logger,
+  deps: Partial<CreateActuatorDeps> = {},
+): Promise<ReleaseResult[]> {
   const results: ReleaseResult[] = [];
   for (const router of config.routers) {
     for (const role of ['button', 'power'] as const) {
@@ -29,9 +33,19 @@ export async function releaseAll(config: Config, logger: Logger, deps: Partial<C
         await actuator.start(); // start() forces the released level
         results.push({ router: router.name, role, kind: actuator.kind, released: true });
       } catch (error) {
-        results.push({ router: router.name, role, kind: actuator.kind, released: false, error: error instanceof Error ? error.message : String(error) });
+        results.push({
+          router: router.name,
+          role,
+          kind: actuator.kind,
+          released: false,
+          error: error instanceof Error ? error.message : String(error),
+        });
       } finally {
-        await actuator.stop().catch((error: unknown) => logger.warn({ err: error, router: router.name, role }, 'actuator stop failed after release'));
+        await actuator
+          .stop()
+          .catch((error: unknown) =>
+            logger.warn({ err: error, router: router.name, role }, 'actuator stop failed after release'),
+          );
       }
     }
   }

@@ -44,7 +44,8 @@ export class RouterOsPoeActuator extends BaseActuator {
     await this.#session(async (api) => {
       const rows = await api.command([`${POE}/print`, `?name=${this.config.interface}`]);
       const row = rows[0];
-      if (!row) throw new ActuatorProtocolError(`${this.config.switch.host}: no PoE port named ${this.config.interface}`);
+      if (!row)
+        throw new ActuatorProtocolError(`${this.config.switch.host}: no PoE port named ${this.config.interface}`);
       if (row['poe-out'] === 'off') {
         this.logger.warn({ port: this.config.interface }, 'PoE port was off at start; switching it on');
         await this.#setPoeOut(api, this.config.poeOutOn);
@@ -90,7 +91,8 @@ export class RouterOsPoeActuator extends BaseActuator {
           }
           await this.#setPoeOut(api, this.config.poeOutOn);
           status = await this.#status(api);
-          if (!POWERED.has(status)) throw new ActuatorProtocolError(`${port}: poe-out-status is ${status} after switching it on`);
+          if (!POWERED.has(status))
+            throw new ActuatorProtocolError(`${port}: poe-out-status is ${status} after switching it on`);
         }),
     };
   }

@@ -44,18 +44,29 @@ export class SerialLine {
 
   async ensureOpen(): Promise<void> {
     if (this.#port?.isOpen) return;
-    const port = (this.options.portFactory ?? openRealPort)({ path: this.options.path, baudRate: this.options.baudRate });
+    const port = (this.options.portFactory ?? openRealPort)({
+      path: this.options.path,
+      baudRate: this.options.baudRate,
+    });
     await new Promise<void>((resolve, reject) => {
       port.open((error) => (error ? reject(error) : resolve()));
     }).catch((error: unknown) => {
-      throw new ActuatorUnavailableError(`cannot open serial port ${this.options.path}: ${(error as Error).message} (unplugged?)`, { cause: error });
+      throw new ActuatorUnavailableError(
+        `cannot open serial port ${this.options.path}: ${(error as Error).message} (unplugged?)`,
+        { cause: error },
+      );
     });
     port.on('data', (chunk: Buffer) => this.#onData(chunk));
-    port.on('error', (error: Error) => this.options.logger.warn({ err: error, path: this.options.path }, 'serial port error'));
+    port.on('error', (error: Error) =>
+      this.options.logger.warn({ err: error, path: this.options.path }, 'serial port error'),
+    );
     port.on('close', (error: Error | null) => {
       if (this.#port === port) this.#port = undefined;
-      if (error) this.options.logger.warn({ err: error, path: this.options.path }, 'serial port disappeared; will reopen');
-      this.#waiter?.reject(new ActuatorUnavailableError(`serial port ${this.options.path} closed while waiting for a reply`));
+      if (error)
+        this.options.logger.warn({ err: error, path: this.options.path }, 'serial port disappeared; will reopen');
+      this.#waiter?.reject(
+        new ActuatorUnavailableError(`serial port ${this.options.path} closed while waiting for a reply`),
+      );
       this.#waiter = undefined;
     });
     this.#port = port;
@@ -87,7 +98,10 @@ export class SerialLine {
       // EIO and friends: the adapter is gone. Drop the port so the next operation reopens it.
       this.#drop(port);
       if (error instanceof ActuatorProtocolError) throw error;
-      throw new ActuatorUnavailableError(`write to ${this.options.path} failed: ${(error as Error).message} (unplugged?)`, { cause: error });
+      throw new ActuatorUnavailableError(
+        `write to ${this.options.path} failed: ${(error as Error).message} (unplugged?)`,
+        { cause: error },
+      );
     }
   }
 
@@ -117,7 +131,9 @@ export class SerialLine {
       () => {
         this.#waiter = undefined;
         const tail = JSON.stringify(this.#buffer.slice(-120));
-        return new ActuatorProtocolError(`no expected reply from ${this.options.path} within ${timeoutMs} ms (received ${tail})`);
+        return new ActuatorProtocolError(
+          `no expected reply from ${this.options.path} within ${timeoutMs} ms (received ${tail})`,
+        );
       },
     );
   }

@@ -41,10 +41,20 @@ export class ShellyMqttRpc implements ShellyRpc {
     const answered = new Promise<Parameters<Pending['resolve']>[0]>((resolve) => this.#pending.set(id, { resolve }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ActuatorUnavailableError(`${what}: no answer within ${this.timeoutMs} ms (device offline, wrong topicPrefix, or the broker's ACL)`)), this.timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new ActuatorUnavailableError(
+              `${what}: no answer within ${this.timeoutMs} ms (device offline, wrong topicPrefix, or the broker's ACL)`,
+            ),
+          ),
+        this.timeoutMs,
+      );
     });
     try {
-      await client.publishAsync(`${this.topicPrefix}/rpc`, JSON.stringify({ id, src: this.#src, method, params }), { qos: 1 });
+      await client.publishAsync(`${this.topicPrefix}/rpc`, JSON.stringify({ id, src: this.#src, method, params }), {
+        qos: 1,
+      });
       return rpcResult(await Promise.race([answered, timeout]), what);
     } finally {
       clearTimeout(timer);

@@ -48,7 +48,9 @@ export class ShellySim {
     if (this.options.mqtt) return this.#startMqtt(this.options.mqtt);
     const server = createServer((req, res) => void this.#handle(req, res));
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve),
+    );
   }
 
   async stop(): Promise<void> {
@@ -66,12 +68,20 @@ export class ShellySim {
     this.switches.push({ id, output, at: performance.now(), by });
     this.options.onSwitch?.(id, output);
     const prefix = this.options.mqtt?.topicPrefix;
-    const status = { src: prefix, dst: `${prefix}/events`, method: 'NotifyStatus', params: { ts: Date.now() / 1000, [`switch:${id}`]: { id, output } } };
+    const status = {
+      src: prefix,
+      dst: `${prefix}/events`,
+      method: 'NotifyStatus',
+      params: { ts: Date.now() / 1000, [`switch:${id}`]: { id, output } },
+    };
     if (prefix) void this.#client?.publishAsync(`${prefix}/events/rpc`, JSON.stringify(status)).catch(() => undefined);
   }
 
   async #startMqtt(options: { brokerUrl: string; topicPrefix: string }): Promise<void> {
-    const client = await mqtt.connectAsync(options.brokerUrl, { clientId: `${options.topicPrefix}-sim`, reconnectPeriod: 1000 });
+    const client = await mqtt.connectAsync(options.brokerUrl, {
+      clientId: `${options.topicPrefix}-sim`,
+      reconnectPeriod: 1000,
+    });
     client.on('error', () => undefined);
     client.on('message', (_topic, payload) => {
       let frame: Frame;
@@ -81,7 +91,13 @@ export class ShellySim {
         return; // a real device ignores a frame it cannot parse
       }
       if (typeof frame.src !== 'string' || frame.src === '') return; // nowhere to answer
-      void client.publishAsync(`${frame.src}/rpc`, JSON.stringify({ ...this.#rpc(frame), src: options.topicPrefix, dst: frame.src }), { qos: 1 }).catch(() => undefined);
+      void client
+        .publishAsync(
+          `${frame.src}/rpc`,
+          JSON.stringify({ ...this.#rpc(frame), src: options.topicPrefix, dst: frame.src }),
+          { qos: 1 },
+        )
+        .catch(() => undefined);
     });
     await client.subscribeAsync(`${options.topicPrefix}/rpc`, { qos: 1 });
     this.#client = client;
@@ -93,7 +109,9 @@ export class ShellySim {
     const field = (name: string): string => new RegExp(`${name}="?([^",]+)"?`, 'i').exec(header)?.[1] ?? '';
     if (field('nonce') !== this.#nonce || field('username') !== 'admin') return false;
     const ha1 = sha256(`admin:${REALM}:${this.options.password}`);
-    const expected = sha256(`${ha1}:${this.#nonce}:${field('nc')}:${field('cnonce')}:auth:${sha256(`${req.method}:${field('uri')}`)}`);
+    const expected = sha256(
+      `${ha1}:${this.#nonce}:${field('nc')}:${field('cnonce')}:auth:${sha256(`${req.method}:${field('uri')}`)}`,
+    );
     return field('response') === expected;
   }
 
@@ -105,7 +123,11 @@ export class ShellySim {
     };
     if (req.method !== 'POST' || req.url !== '/rpc') return reply(404, { error: { code: 404, message: 'not found' } });
     if (!this.#authorized(req)) {
-      return reply(401, { code: 401, message: 'Unauthorized' }, { 'www-authenticate': `Digest qop="auth", realm="${REALM}", nonce="${this.#nonce}", algorithm=SHA-256` });
+      return reply(
+        401,
+        { code: 401, message: 'Unauthorized' },
+        { 'www-authenticate': `Digest qop="auth", realm="${REALM}", nonce="${this.#nonce}", algorithm=SHA-256` },
+      );
     }
     reply(200, this.#rpc(JSON.parse(body) as Frame));
   }
@@ -115,15 +137,20 @@ export class ShellySim {
     const params = frame.params ?? {};
     this.calls.push({ method: frame.method ?? '', params });
     const id = Number(params.id ?? 0);
-    if (!(id in this.outputs)) return { id: frame.id, error: { code: -105, message: `Argument 'id', value ${id} not found!` } };
+    if (!(id in this.outputs))
+      return { id: frame.id, error: { code: -105, message: `Argument 'id', value ${id} not found!` } };
     if (frame.method === 'Switch.GetStatus') return { id: frame.id, result: { id, output: this.outputs[id] } };
-    if (frame.method !== 'Switch.Set' || typeof params.on !== 'boolean') return { id: frame.id, error: { code: -103, message: 'Invalid argument' } };
+    if (frame.method !== 'Switch.Set' || typeof params.on !== 'boolean')
+      return { id: frame.id, error: { code: -103, message: 'Invalid argument' } };
     const wasOn = this.outputs[id];
     this.#set(id, params.on, 'command');
     const toggleAfter = Number(params.toggle_after ?? 0);
     if (toggleAfter > 0) {
       const back = !params.on;
-      this.#timers.set(id, setTimeout(() => this.#set(id, back, 'device'), toggleAfter * 1000));
+      this.#timers.set(
+        id,
+        setTimeout(() => this.#set(id, back, 'device'), toggleAfter * 1000),
+      );
     }
     return { id: frame.id, result: { was_on: wasOn } };
   }

@@ -9,14 +9,23 @@ export type ShellyConfig = z.infer<typeof shellyActuatorSchema>;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** RFC 7616 digest (SHA-256, qop auth), as Shelly Gen2+ devices ask for it (user `admin`). */
-export function digestAuthorization(challenge: string, password: string, method: string, uri: string, cnonce = randomBytes(8).toString('hex')): string {
+export function digestAuthorization(
+  challenge: string,
+  password: string,
+  method: string,
+  uri: string,
+  cnonce = randomBytes(8).toString('hex'),
+): string {
   const field = (name: string): string => new RegExp(`${name}="?([^",]+)"?`, 'i').exec(challenge)?.[1] ?? '';
   const realm = field('realm');
   const nonce = field('nonce');
   const nc = '00000001';
   const ha1 = sha256(`admin:${realm}:${password}`);
   const response = sha256(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${sha256(`${method}:${uri}`)}`);
-  return `Digest username="admin", realm="${realm}", nonce="${nonce}", uri="${uri}", algorithm=SHA-256, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}"`;
+  return (
+    `Digest username="admin", realm="${realm}", nonce="${nonce}", uri="${uri}", ` +
+    `algorithm=SHA-256, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}"`
+  );
 }
 
 /** One Shelly RPC channel (Gen2+ JSON-RPC frames: `{id, src, method, params}` → `{id, result | error}`). */
@@ -28,7 +37,10 @@ export interface ShellyRpc {
 }
 
 /** The `result` of a response frame, or the device's error as an ActuatorProtocolError. */
-export function rpcResult(reply: { result?: unknown; error?: { code?: number; message?: string } }, what: string): unknown {
+export function rpcResult(
+  reply: { result?: unknown; error?: { code?: number; message?: string } },
+  what: string,
+): unknown {
   if (reply.error) throw new ActuatorProtocolError(`${what}: ${reply.error.code} ${reply.error.message ?? ''}`.trim());
   if (reply.result === undefined) throw new ActuatorProtocolError(`${what}: no result`);
   return reply.result;
@@ -59,7 +71,8 @@ export class ShellyOutlet implements SwitchedOutlet {
 
   async read(): Promise<OutletState> {
     const status = (await this.#call('Switch.GetStatus', { id: this.config.switchId })) as { output?: unknown };
-    if (typeof status.output !== 'boolean') throw new ActuatorProtocolError(`${this.description}: Switch.GetStatus has no output`);
+    if (typeof status.output !== 'boolean')
+      throw new ActuatorProtocolError(`${this.description}: Switch.GetStatus has no output`);
     const powered = this.config.wiring === 'outlet' ? status.output : !status.output;
     return powered ? 'on' : 'off';
   }
@@ -85,7 +98,11 @@ export class ShellyOutlet implements SwitchedOutlet {
 
   async #set(output: boolean, toggleAfter?: number): Promise<void> {
     this.#commands++;
-    await this.#call('Switch.Set', { id: this.config.switchId, on: output, ...(toggleAfter ? { toggle_after: toggleAfter } : {}) });
+    await this.#call('Switch.Set', {
+      id: this.config.switchId,
+      on: output,
+      ...(toggleAfter ? { toggle_after: toggleAfter } : {}),
+    });
   }
 
   #call(method: string, params: object): Promise<unknown> {
@@ -113,11 +130,16 @@ export class ShellyHttpRpc implements ShellyRpc {
     let response = await this.#post(url, body, undefined);
     if (response.status === 401 && this.password) {
       const challenge = response.headers.get('www-authenticate') ?? '';
-      response = await this.#post(url, body, digestAuthorization(challenge, this.password.reveal(), 'POST', url.pathname));
+      response = await this.#post(
+        url,
+        body,
+        digestAuthorization(challenge, this.password.reveal(), 'POST', url.pathname),
+      );
     }
     const text = await response.text();
     const what = `Shelly ${this.where}: ${method}`;
-    if (response.status === 401) throw new ActuatorUnavailableError(`${what}: authentication required or refused (password)`);
+    if (response.status === 401)
+      throw new ActuatorUnavailableError(`${what}: authentication required or refused (password)`);
     let reply: { result?: unknown; error?: { code?: number; message?: string } };
     try {
       reply = JSON.parse(text) as typeof reply;
@@ -141,7 +163,9 @@ export class ShellyHttpRpc implements ShellyRpc {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new ActuatorUnavailableError(`Shelly ${this.where}: unreachable: ${(error as Error).message}`, { cause: error });
+      throw new ActuatorUnavailableError(`Shelly ${this.where}: unreachable: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }

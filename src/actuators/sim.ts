@@ -70,10 +70,13 @@ export class SimActuator extends BaseActuator {
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       });
     } catch (error) {
-      throw new ActuatorUnavailableError(`simulator at ${target.origin} unreachable: ${(error as Error).message}`, { cause: error });
+      throw new ActuatorUnavailableError(`simulator at ${target.origin} unreachable: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const text = await response.text();
-    if (!response.ok) throw new ActuatorProtocolError(`simulator ${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    if (!response.ok)
+      throw new ActuatorProtocolError(`simulator ${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
     return text ? (JSON.parse(text) as unknown) : undefined;
   }
 }

@@ -28,12 +28,25 @@ export interface SimulatorOptions {
  * Starts the simulator of a network power device (`dmconfirm actuator simulate`): what
  * `actuator test` and the demo talk to without hardware. Returns how to reach it.
  */
-export async function startSimulator(kind: SimulatedDevice, o: SimulatorOptions, log: (line: string) => void): Promise<{ reach: string; stop(): Promise<void> }> {
-  const switched = (what: string) => (n: number, on: boolean) => log(`${new Date().toISOString()}  ${what} ${n} ${on ? 'ON' : 'OFF'}`);
+export async function startSimulator(
+  kind: SimulatedDevice,
+  o: SimulatorOptions,
+  log: (line: string) => void,
+): Promise<{ reach: string; stop(): Promise<void> }> {
+  const switched = (what: string) => (n: number, on: boolean) =>
+    log(`${new Date().toISOString()}  ${what} ${n} ${on ? 'ON' : 'OFF'}`);
   switch (kind) {
     case 'snmp': {
-      if (!SNMP_MIB_NAMES.includes(o.mib as SnmpMibName)) throw new Error(`--mib must be one of ${SNMP_MIB_NAMES.join(', ')}`);
-      const sim = new SnmpPduSim({ mib: o.mib as SnmpMibName, host: o.host, port: o.port, community: o.community, rebootSeconds: o.rebootSeconds, onSwitch: switched('outlet') });
+      if (!SNMP_MIB_NAMES.includes(o.mib as SnmpMibName))
+        throw new Error(`--mib must be one of ${SNMP_MIB_NAMES.join(', ')}`);
+      const sim = new SnmpPduSim({
+        mib: o.mib as SnmpMibName,
+        host: o.host,
+        port: o.port,
+        community: o.community,
+        rebootSeconds: o.rebootSeconds,
+        onSwitch: switched('outlet'),
+      });
       const port = await sim.start();
       return { reach: `${o.mib} PDU on udp ${o.host}:${port}, community ${o.community}`, stop: () => sim.stop() };
     }
@@ -51,15 +64,34 @@ export async function startSimulator(kind: SimulatedDevice, o: SimulatorOptions,
         await sim.start();
         return { reach: `Shelly RPC over MQTT on ${o.broker}, topicPrefix ${topicPrefix}`, stop: () => sim.stop() };
       }
-      const sim = new ShellySim({ host: o.host, port: o.port, ...(o.password ? { password: o.password } : {}), onSwitch: switched('switch') });
+      const sim = new ShellySim({
+        host: o.host,
+        port: o.port,
+        ...(o.password ? { password: o.password } : {}),
+        onSwitch: switched('switch'),
+      });
       await sim.start();
-      return { reach: `Shelly RPC at ${sim.url}${o.password ? ' (digest auth, user admin)' : ''}`, stop: () => sim.stop() };
+      return {
+        reach: `Shelly RPC at ${sim.url}${o.password ? ' (digest auth, user admin)' : ''}`,
+        stop: () => sim.stop(),
+      };
     }
     case 'raritan':
     case 'netio': {
-      const sim = new JsonPduSim({ kind, host: o.host, port: o.port, username: o.username, password: o.password ?? 'password', cycleDelaySeconds: o.rebootSeconds, onSwitch: switched('outlet') });
+      const sim = new JsonPduSim({
+        kind,
+        host: o.host,
+        port: o.port,
+        username: o.username,
+        password: o.password ?? 'password',
+        cycleDelaySeconds: o.rebootSeconds,
+        onSwitch: switched('outlet'),
+      });
       await sim.start();
-      return { reach: `${kind} PDU at ${sim.url}, user ${o.username}, certificate fingerprint ${sim.fingerprint256}`, stop: () => sim.stop() };
+      return {
+        reach: `${kind} PDU at ${sim.url}, user ${o.username}, certificate fingerprint ${sim.fingerprint256}`,
+        stop: () => sim.stop(),
+      };
     }
   }
 }

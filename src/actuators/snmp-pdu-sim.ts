@@ -55,7 +55,8 @@ export class SnmpPduSim {
   #port = 0;
 
   constructor(readonly options: SnmpPduSimOptions) {
-    for (let n = 1; n <= (options.outlets ?? 8); n++) this.outlets.set(n, { on: true, rebootSeconds: options.rebootSeconds ?? 5, timer: undefined });
+    for (let n = 1; n <= (options.outlets ?? 8); n++)
+      this.outlets.set(n, { on: true, rebootSeconds: options.rebootSeconds ?? 5, timer: undefined });
   }
 
   get port(): number {
@@ -69,18 +70,29 @@ export class SnmpPduSim {
       createSocket: (type: 'udp4' | 'udp6') => {
         const socket = createSocket(type);
         const bind = socket.bind.bind(socket) as (port: number, address?: string) => Socket;
-        (socket as unknown as { bind: (port: number, address?: string) => Socket }).bind = (_port, address) => bind(this.options.port ?? 0, address);
+        (socket as unknown as { bind: (port: number, address?: string) => Socket }).bind = (_port, address) =>
+          bind(this.options.port ?? 0, address);
         this.#socket = socket;
         return socket;
       },
     };
-    const agent = snmp.createAgent({ port: 1, address: host, dgramModule, disableAuthorization: false }, () => undefined) as SimAgent;
+    const agent = snmp.createAgent(
+      { port: 1, address: host, dgramModule, disableAuthorization: false },
+      () => undefined,
+    ) as SimAgent;
     this.#agent = agent;
     const authorizer = agent.getAuthorizer();
     authorizer.addCommunity(this.options.community ?? 'private');
     if (this.options.v3) {
       const { username, authKey, privKey } = this.options.v3;
-      authorizer.addUser({ name: username, level: snmp.SecurityLevel.authPriv, authProtocol: snmp.AuthProtocols.sha, authKey, privProtocol: snmp.PrivProtocols.aes, privKey });
+      authorizer.addUser({
+        name: username,
+        level: snmp.SecurityLevel.authPriv,
+        authProtocol: snmp.AuthProtocols.sha,
+        authKey,
+        privProtocol: snmp.PrivProtocols.aes,
+        privKey,
+      });
     }
     this.#registerTables(agent.getMib());
     const socket = this.#socket!;
@@ -128,7 +140,10 @@ export class SnmpPduSim {
     if (command !== 'reboot') return this.#switch(n, outlet, command === 'on');
     if (this.options.ignoreReboot) return;
     this.#switch(n, outlet, false);
-    outlet.timer = setTimeout(() => this.#switch(n, outlet, true, 'timer'), outlet.rebootSeconds * 1000 + (this.options.lateByMs ?? 0));
+    outlet.timer = setTimeout(
+      () => this.#switch(n, outlet, true, 'timer'),
+      outlet.rebootSeconds * 1000 + (this.options.lateByMs ?? 0),
+    );
   }
 
   /** Registers the vendor's tables; each column's handler reads and writes the outlet state. */
@@ -140,7 +155,8 @@ export class SnmpPduSim {
     for (const n of this.outlets.keys()) {
       cells.set(spec.stateOid(index(n)), { n, kind: 'state' });
       const commands = (['on', 'off', 'reboot'] as const).map((c) => spec.command(index(n), c));
-      if (commands[0]!.oid === commands[1]!.oid) cells.set(commands[0]!.oid, { n, kind: spec.stateOid(index(n)) === commands[0]!.oid ? 'state' : 'command' });
+      if (commands[0]!.oid === commands[1]!.oid)
+        cells.set(commands[0]!.oid, { n, kind: spec.stateOid(index(n)) === commands[0]!.oid ? 'state' : 'command' });
       else (['on', 'off', 'reboot'] as const).forEach((c, i) => cells.set(commands[i]!.oid, { n, kind: c }));
       const duration = spec.rebootSecondsOid?.(index(n));
       if (duration) cells.set(duration, { n, kind: 'duration' });
@@ -154,7 +170,8 @@ export class SnmpPduSim {
         if (!request.commitSet) return request.done();
         const value = Number(request.setValue);
         if (cell.kind === 'duration') outlet.rebootSeconds = keptSeconds(spec, value);
-        else if (cell.kind === 'state' || cell.kind === 'command') this.#command(cell.n, value === 1 ? 'on' : value === 2 ? 'off' : 'reboot');
+        else if (cell.kind === 'state' || cell.kind === 'command')
+          this.#command(cell.n, value === 1 ? 'on' : value === 2 ? 'off' : 'reboot');
         else this.#command(cell.n, cell.kind);
         return request.done();
       }
@@ -199,7 +216,11 @@ function registerTables(mib: SimMib, name: string, oids: string[], handler: (r: 
   const split = (oid: string) => {
     const parts = oid.split('.');
     const index = parts.slice(-indexLength);
-    return { entry: parts.slice(0, -indexLength - 1).join('.'), column: Number(parts[parts.length - indexLength - 1]), index };
+    return {
+      entry: parts.slice(0, -indexLength - 1).join('.'),
+      column: Number(parts[parts.length - indexLength - 1]),
+      index,
+    };
   };
   for (const oid of oids) {
     const { entry, column, index } = split(oid);
@@ -222,7 +243,12 @@ function registerTables(mib: SimMib, name: string, oids: string[], handler: (r: 
       oid: entry,
       maxAccess: snmp.MaxAccess['not-accessible'],
       tableColumns: [
-        ...columns.map((number) => ({ number, name: `${entry}.${number}`, type: snmp.ObjectType.Integer, maxAccess: snmp.MaxAccess['read-write'] })),
+        ...columns.map((number) => ({
+          number,
+          name: `${entry}.${number}`,
+          type: snmp.ObjectType.Integer,
+          maxAccess: snmp.MaxAccess['read-write'],
+        })),
         ...indexColumns,
       ],
       tableIndex: indexColumns.map((c) => ({ columnName: c.name })),

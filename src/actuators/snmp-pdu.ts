@@ -77,7 +77,10 @@ export class SnmpOutlet implements SwitchedOutlet {
     if (durationOid) {
       await this.#set(durationOid, seconds);
       const readBack = await this.#getInt(durationOid);
-      if (readBack !== seconds) throw new ActuatorProtocolError(`${this.description}: reboot duration reads ${readBack} s after setting ${seconds} s`);
+      if (readBack !== seconds)
+        throw new ActuatorProtocolError(
+          `${this.description}: reboot duration reads ${readBack} s after setting ${seconds} s`,
+        );
     }
     await this.#command('reboot');
     return durationOid ? seconds * 1000 : offMs;
@@ -98,9 +101,12 @@ export class SnmpOutlet implements SwitchedOutlet {
   async #getInt(oid: string): Promise<number> {
     const [varbind] = await this.#call<Varbind[]>((s, cb) => s.get([oid], cb));
     if (!varbind || snmp.isVarbindError(varbind)) {
-      throw new ActuatorProtocolError(`${this.description}: ${oid}: ${varbind ? snmp.varbindError(varbind) : 'no answer'}`);
+      throw new ActuatorProtocolError(
+        `${this.description}: ${oid}: ${varbind ? snmp.varbindError(varbind) : 'no answer'}`,
+      );
     }
-    if (typeof varbind.value !== 'number') throw new ActuatorProtocolError(`${this.description}: ${oid} is not an integer`);
+    if (typeof varbind.value !== 'number')
+      throw new ActuatorProtocolError(`${this.description}: ${oid} is not an integer`);
     return varbind.value;
   }
 
@@ -121,7 +127,12 @@ export class SnmpOutlet implements SwitchedOutlet {
       run(session, (error, result) => {
         if (!error) return resolve(result as T);
         if (error.name === 'RequestTimedOutError') {
-          reject(new ActuatorUnavailableError(`${this.description}: no answer (${error.message}); check host, port and credentials`, { cause: error }));
+          reject(
+            new ActuatorUnavailableError(
+              `${this.description}: no answer (${error.message}); check host, port and credentials`,
+              { cause: error },
+            ),
+          );
         } else {
           reject(new ActuatorProtocolError(`${this.description}: ${error.message}`, { cause: error }));
         }

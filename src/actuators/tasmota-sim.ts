@@ -31,7 +31,9 @@ export class TasmotaSim {
   }
 
   async start(): Promise<void> {
-    const client = await mqtt.connectAsync(this.options.brokerUrl, { clientId: `tasmota-sim-${this.options.topic}-${process.pid}` });
+    const client = await mqtt.connectAsync(this.options.brokerUrl, {
+      clientId: `tasmota-sim-${this.options.topic}-${process.pid}`,
+    });
     this.#client = client;
     client.on('message', (topic, payload) => {
       const command = topic.slice(`cmnd/${this.options.topic}/`.length);
@@ -58,14 +60,26 @@ export class TasmotaSim {
     const match = /^(power|pulsetime|backlog)(\d*)$/i.exec(command);
     const verb = match?.[1]?.toLowerCase();
     const index = Number(match?.[2] || 1) - 1;
-    if (verb === 'backlog') return this.#backlog(payload.split(';').map((c) => c.trim()).filter(Boolean));
+    if (verb === 'backlog')
+      return this.#backlog(
+        payload
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     if (!verb || index < 0 || index >= this.relays.length) return this.#publish({ Command: 'Unknown' });
     if (verb === 'pulsetime') {
       if (payload !== '') this.pulseTimes[index] = Number(payload);
       return this.#publish({ [`PulseTime${index + 1}`]: { Set: this.pulseTimes[index], Remaining: 0 } });
     }
     if (payload !== '' && !this.options.stuck) {
-      const on = /^(1|on)$/i.test(payload) ? true : /^(0|off)$/i.test(payload) ? false : /^(2|toggle)$/i.test(payload) ? !this.relays[index] : undefined;
+      const on = /^(1|on)$/i.test(payload)
+        ? true
+        : /^(0|off)$/i.test(payload)
+          ? false
+          : /^(2|toggle)$/i.test(payload)
+            ? !this.relays[index]
+            : undefined;
       if (on !== undefined) this.#set(index, on, by);
     }
     const key = this.relays.length === 1 ? 'POWER' : `POWER${index + 1}`;
@@ -98,6 +112,8 @@ export class TasmotaSim {
   }
 
   #publish(message: object): void {
-    void this.#client?.publishAsync(`stat/${this.options.topic}/RESULT`, JSON.stringify(message), { qos: 1 }).catch(() => undefined);
+    void this.#client
+      ?.publishAsync(`stat/${this.options.topic}/RESULT`, JSON.stringify(message), { qos: 1 })
+      .catch(() => undefined);
   }
 }

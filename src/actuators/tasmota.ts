@@ -34,7 +34,10 @@ export class TasmotaOutlet implements SwitchedOutlet {
   constructor(private readonly config: TasmotaConfig) {}
 
   get description(): string {
-    return `Tasmota ${this.config.topic} relay ${this.config.relay} (${this.config.wiring}) on ${this.config.broker.url}`;
+    return (
+      `Tasmota ${this.config.topic} relay ${this.config.relay} ` +
+      `(${this.config.wiring}) on ${this.config.broker.url}`
+    );
   }
 
   commandsSent(): number {
@@ -57,13 +60,15 @@ export class TasmotaOutlet implements SwitchedOutlet {
     if (this.config.wiring === 'outlet') {
       const tenths = Math.min(3600, Math.max(2, Math.round(offMs / 100)));
       const relay = await this.#request('Backlog', `${this.#power} 0; Delay ${tenths}; ${this.#power} 1`);
-      if (relay !== 'OFF') throw new ActuatorProtocolError(`${this.description}: relay reads ${relay} after the Backlog's Power 0`);
+      if (relay !== 'OFF')
+        throw new ActuatorProtocolError(`${this.description}: relay reads ${relay} after the Backlog's Power 0`);
       return tenths * 100;
     }
     const pulse = pulseTimeFor(offMs);
     const key = `PulseTime${this.config.relay}`;
     const set = await this.#request(key, String(pulse.value), (m) => (m[key] as { Set?: unknown } | undefined)?.Set);
-    if (set !== pulse.value) throw new ActuatorProtocolError(`${this.description}: ${key} reads ${String(set)} after setting ${pulse.value}`);
+    if (set !== pulse.value)
+      throw new ActuatorProtocolError(`${this.description}: ${key} reads ${String(set)} after setting ${pulse.value}`);
     const relay = await this.#request(this.#power, '1');
     if (relay !== 'ON') throw new ActuatorProtocolError(`${this.description}: relay reads ${relay} after Power 1`);
     return pulse.ms;
@@ -86,7 +91,10 @@ export class TasmotaOutlet implements SwitchedOutlet {
 
   async #switchRelay(energized: boolean): Promise<void> {
     const relay = await this.#request(this.#power, energized ? '1' : '0');
-    if (relay !== (energized ? 'ON' : 'OFF')) throw new ActuatorProtocolError(`${this.description}: relay reads ${relay} after ${this.#power} ${energized ? 1 : 0}`);
+    if (relay !== (energized ? 'ON' : 'OFF'))
+      throw new ActuatorProtocolError(
+        `${this.description}: relay reads ${relay} after ${this.#power} ${energized ? 1 : 0}`,
+      );
   }
 
   /** The relay's state from a RESULT: `POWER1`, or `POWER` on a single-relay device. */
@@ -111,7 +119,15 @@ export class TasmotaOutlet implements SwitchedOutlet {
       };
       this.#waiters.add(waiter);
       const timeout = new Promise<never>((_, reject) => {
-        const timer = setTimeout(() => reject(new ActuatorUnavailableError(`${this.description}: no answer to ${command} within ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new ActuatorUnavailableError(
+                `${this.description}: no answer to ${command} within ${this.config.timeoutMs} ms`,
+              ),
+            ),
+          this.config.timeoutMs,
+        );
         void answered.finally(() => clearTimeout(timer));
       });
       try {

@@ -16,30 +16,44 @@ export interface DeathBehaviour {
 const HOST_RELEASE = 'needs `dmconfirm actuator release` (systemd ExecStopPost runs it)';
 
 export function ifAgentDies(config: ActuatorConfig): DeathBehaviour {
-  const device = (how: string): DeathBehaviour => ({ timedBy: 'device-timed', explain: `device-timed: ${how} restores the power by itself at the planned time` });
-  const host = (what: string): DeathBehaviour => ({ timedBy: 'host-timed', explain: `host-timed: ${what}; ${HOST_RELEASE}` });
+  const device = (how: string): DeathBehaviour => ({
+    timedBy: 'device-timed',
+    explain: `device-timed: ${how} restores the power by itself at the planned time`,
+  });
+  const host = (what: string): DeathBehaviour => ({
+    timedBy: 'host-timed',
+    explain: `host-timed: ${what}; ${HOST_RELEASE}`,
+  });
   switch (config.driver) {
     case 'gpio':
     case 'lcus':
     case 'numato':
-      return host(config.wiring === 'normally-closed' ? 'the relay stays energized (router unpowered)' : 'the relay stays energized (button held)');
+      return host(
+        config.wiring === 'normally-closed'
+          ? 'the relay stays energized (router unpowered)'
+          : 'the relay stays energized (button held)',
+      );
     case 'wti':
-      return config.method === 'boot' ? device('the PDU\'s /BOOT timer') : host('the outlet stays off');
+      return config.method === 'boot' ? device("the PDU's /BOOT timer") : host('the outlet stays off');
     case 'apc':
-      return config.method === 'reboot' ? device('the PDU\'s olReboot timer') : host('the outlet stays off');
+      return config.method === 'reboot' ? device("the PDU's olReboot timer") : host('the outlet stays off');
     case 'snmp':
-      return config.method === 'reboot' ? device('the PDU\'s outlet reboot timer') : host('the outlet stays off');
+      return config.method === 'reboot' ? device("the PDU's outlet reboot timer") : host('the outlet stays off');
     case 'tasmota':
-      return device(config.wiring === 'outlet' ? 'the plug\'s own Backlog (Power 0; Delay; Power 1)' : 'the relay\'s PulseTime');
+      return device(
+        config.wiring === 'outlet' ? "the plug's own Backlog (Power 0; Delay; Power 1)" : "the relay's PulseTime",
+      );
     case 'shelly':
-      return device('the switch\'s toggle_after timer');
+      return device("the switch's toggle_after timer");
     case 'raritan':
-      return device('the PDU\'s cyclePowerState (cycleDelay)');
+      return device("the PDU's cyclePowerState (cycleDelay)");
     case 'netio':
       return device('the PDU\'s "short off" delay');
     case 'routeros-poe':
-      return config.method === 'power-cycle' ? device('the switch\'s PoE power-cycle timer') : host('the PoE port stays off');
+      return config.method === 'power-cycle'
+        ? device("the switch's PoE power-cycle timer")
+        : host('the PoE port stays off');
     case 'sim':
-      return host("the simulated button stays down or the power off");
+      return host('the simulated button stays down or the power off');
   }
 }

@@ -33,7 +33,8 @@ export interface AgentOptions {
   now?: () => Date;
   actuatorDeps?: Partial<CreateActuatorDeps>;
   checkpointIntervalMs?: number;
-  /** A router away this long raises router-connection-problem (default 120 s; a bad password or certificate: at once). */
+  /** A router away this long raises router-connection-problem (default 120 s; a bad password or certificate: at once).
+   * */
   routerOutageAlarmMs?: number;
   /** How often the online status and router states are published again with a fresh time (default 60 s). */
   heartbeatMs?: number;
@@ -89,8 +90,20 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.journal = new OperationJournal(agent.stateDir);
     this.pairing = new PairingStore(agent.stateDir);
     this.verified = new VerifiedBaseline(agent.stateDir);
-    this.#identities = config.routers.map((r) => ({ name: r.name, serial: r.identity.serial, systemId: r.identity.systemId, methods: r.methods }));
-    this.gate = new TrustGate({ stateDir: agent.stateDir, initialTrustRoot: options.trustRootText, agentId: agent.id, clock, policy: config.policy, routers: this.#identities });
+    this.#identities = config.routers.map((r) => ({
+      name: r.name,
+      serial: r.identity.serial,
+      systemId: r.identity.systemId,
+      methods: r.methods,
+    }));
+    this.gate = new TrustGate({
+      stateDir: agent.stateDir,
+      initialTrustRoot: options.trustRootText,
+      agentId: agent.id,
+      clock,
+      policy: config.policy,
+      routers: this.#identities,
+    });
     const topics = agentTopics(mqtt.baseTopic, agent.site, agent.id);
     const status = (state: 'online' | 'offline', reason: AgentStatus['reason']): string => {
       const detail = reason === 'start-failed' ? this.#startFailure : undefined;
@@ -104,7 +117,11 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.link = new MqttLink(
       { ...mqtt, clientId: mqtt.clientId ?? `dmconfirm-${agent.site}-${agent.id}`, persistent: true },
       {
-        presence: { topic: topics.status, online: () => status('online', 'started'), offline: (reason) => status('offline', reason) },
+        presence: {
+          topic: topics.status,
+          online: () => status('online', 'started'),
+          offline: (reason) => status('offline', reason),
+        },
         subscriptions: [...topics.inbound],
         logger: log.child({ component: 'mqtt' }),
       },
@@ -115,12 +132,26 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     this.publisher = new Publisher(this.link, topics, log.child({ component: 'publisher' }), this.#now);
     // A broker restarted without persistence forgot every retained topic: give them all back.
     this.link.on('connected', () => this.publisher.republish());
-    this.health = new StateHealth({ stateDir: agent.stateDir, publisher: this.publisher, audit: this.audit, logger: log.child({ component: 'state' }), now: this.#now });
+    this.health = new StateHealth({
+      stateDir: agent.stateDir,
+      publisher: this.publisher,
+      audit: this.audit,
+      logger: log.child({ component: 'state' }),
+      now: this.#now,
+    });
     // Writable again: journal records left by operations that finished meanwhile are cleared.
     this.health.on('recovered', () => {
-      for (const supervisor of this.supervisors.values()) void supervisor.stateRecovered().catch((error: unknown) => log.error({ err: error }, 'journal cleanup failed'));
+      for (const supervisor of this.supervisors.values())
+        void supervisor.stateRecovered().catch((error: unknown) => log.error({ err: error }, 'journal cleanup failed'));
     });
-    const services = { journal: this.journal, audit: this.audit, publisher: this.publisher, logger: log, now: this.#now, health: this.health };
+    const services = {
+      journal: this.journal,
+      audit: this.audit,
+      publisher: this.publisher,
+      logger: log,
+      now: this.#now,
+      health: this.health,
+    };
     const behaviours = new RouterBehaviours(options.behaviourReports);
     for (const router of config.routers) {
       const supervisor = new RouterSupervisor(router, {
@@ -140,7 +171,16 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
       this.supervisors.set(router.name, supervisor);
     }
     const book = new ScheduleBook(agent.stateDir);
-    this.schedule = new Scheduler({ book, gate: this.gate, routers: this.supervisors, publisher: this.publisher, audit: this.audit, clock, logger: log.child({ component: 'schedule' }), ...options.schedule });
+    this.schedule = new Scheduler({
+      book,
+      gate: this.gate,
+      routers: this.supervisors,
+      publisher: this.publisher,
+      audit: this.audit,
+      clock,
+      logger: log.child({ component: 'schedule' }),
+      ...options.schedule,
+    });
     this.schedule.on('fatal', (error) => this.emit('fatal', error));
   }
 
@@ -187,12 +227,18 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
     if (this.#stopRequested) return;
     await this.schedule.start(); // orders kept across the restart wait again (and are published)
     this.link.onMessage((message) => dispatcher.handle(message));
-    this.#clockSynced = await this.gate.clockSynced(); // in the online status: operators' tools then bind orders to a challenge
+    // in the online status: operators' tools then bind orders to a challenge
+    this.#clockSynced = await this.gate.clockSynced();
     this.#linkStarted = true;
     await this.link.start({ wait: false });
     if (recovery?.kind === 'damaged') {
       // Queued until connected (QoS 1): someone or something damaged the log; the old file is kept aside.
-      this.publisher.event({ type: 'security', severity: 'critical', code: 'audit-damaged', message: `audit log damaged (${recovery.reason}); kept as ${recovery.file}` });
+      this.publisher.event({
+        type: 'security',
+        severity: 'critical',
+        code: 'audit-damaged',
+        message: `audit log damaged (${recovery.reason}); kept as ${recovery.file}`,
+      });
     }
     if (agent.key) {
       const key = agentKeyFromSecret(agent.key, agent.id);
@@ -205,7 +251,9 @@ export class Agent extends EventEmitter<{ fatal: [Error] }> {
         logger: log.child({ component: 'audit' }),
       });
       this.#checkpointer = checkpointer;
-      await checkpointer.start().catch((error: unknown) => log.warn({ err: error }, 'first checkpoint not published yet'));
+      await checkpointer
+        .start()
+        .catch((error: unknown) => log.warn({ err: error }, 'first checkpoint not published yet'));
     }
     this.#heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs ?? 60_000);
     this.#heartbeat.unref();

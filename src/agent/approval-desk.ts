@@ -104,11 +104,16 @@ export class ApprovalDesk implements ApprovalPort {
     const quoted = approval.message.challenge.challengeId;
     const current = this.#waiter;
     if (!current?.open || this.#challenge?.challengeId !== quoted) {
-      return { ok: false, code: 'wrong-challenge', message: `router ${this.router} is not waiting on challenge ${quoted} (closed, or another approval was taken)` };
+      return {
+        ok: false,
+        code: 'wrong-challenge',
+        message: `router ${this.router} is not waiting on challenge ${quoted} (closed, or another approval was taken)`,
+      };
     }
     const committed = await commitOrder(approval);
     if (!committed.ok) return committed;
-    if (!current.open || this.#waiter !== current) return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
+    if (!current.open || this.#waiter !== current)
+      return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
     current.settle({ approval, digest });
     return { ok: true };
   }

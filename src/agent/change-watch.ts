@@ -65,10 +65,18 @@ export class ChangeWatch {
     if (!deps.busy()) deps.recordVerified(deps.verified.observe(deps.name, sample.deviceMode, at));
     deps.state.sample(sample);
     if (sample.deviceMode.flagged && !previous?.flagged) {
-      deps.alarm({ code: 'router-flagged', type: 'security', severity: 'critical', message: 'RouterOS flagged this router: signs of tampering at boot' });
+      deps.alarm({
+        code: 'router-flagged',
+        type: 'security',
+        severity: 'critical',
+        message: 'RouterOS flagged this router: signs of tampering at boot',
+      });
     }
     if (sample.deviceMode.attemptCount >= ATTEMPT_LIMIT && (previous?.attemptCount ?? 0) < ATTEMPT_LIMIT) {
-      deps.alarm({ code: 'attempts-exhausted', message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle` });
+      deps.alarm({
+        code: 'attempts-exhausted',
+        message: `attempt-count ${sample.deviceMode.attemptCount}: further updates are refused until a power cycle`,
+      });
     }
   }
 
@@ -130,6 +138,11 @@ export class ChangeWatch {
     if (deps.busy() || deps.halted() || !last) return;
     // Our own abandoned update, still pending: a router that stalls other sessions meanwhile.
     if (deps.own.mayBePending()) return;
-    deps.observed({ attemptCount: last.attemptCount + 1, previousAttemptCount: last.attemptCount, before: last, stalled: true });
+    deps.observed({
+      attemptCount: last.attemptCount + 1,
+      previousAttemptCount: last.attemptCount,
+      before: last,
+      stalled: true,
+    });
   }
 }

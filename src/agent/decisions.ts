@@ -22,7 +22,11 @@ export interface ExpectedDeviceMode {
 }
 
 export function expectedAfter(before: DeviceModeState, change: DeviceModeChange): ExpectedDeviceMode {
-  return { ...applyChange(before, change), flaggingEnabled: before.flaggingEnabled, allowedVersions: before.allowedVersions };
+  return {
+    ...applyChange(before, change),
+    flaggingEnabled: before.flaggingEnabled,
+    allowedVersions: before.allowedVersions,
+  };
 }
 
 export interface Difference {
@@ -38,12 +42,21 @@ export interface Difference {
 export function compareDeviceMode(expected: ExpectedDeviceMode, actual: DeviceModeState): Difference[] {
   const differences: Difference[] = [];
   if (expected.mode !== actual.mode) differences.push({ field: 'mode', expected: expected.mode, actual: actual.mode });
-  if (expected.flagged !== actual.flagged) differences.push({ field: 'flagged', expected: expected.flagged, actual: actual.flagged });
+  if (expected.flagged !== actual.flagged)
+    differences.push({ field: 'flagged', expected: expected.flagged, actual: actual.flagged });
   if (expected.flaggingEnabled !== actual.flaggingEnabled) {
-    differences.push({ field: 'flagging-enabled', expected: expected.flaggingEnabled ?? 'not recorded', actual: actual.flaggingEnabled });
+    differences.push({
+      field: 'flagging-enabled',
+      expected: expected.flaggingEnabled ?? 'not recorded',
+      actual: actual.flaggingEnabled,
+    });
   }
   if (expected.allowedVersions !== actual.allowedVersions) {
-    differences.push({ field: 'allowed-versions', expected: expected.allowedVersions ?? 'not recorded', actual: actual.allowedVersions });
+    differences.push({
+      field: 'allowed-versions',
+      expected: expected.allowedVersions ?? 'not recorded',
+      actual: actual.allowedVersions,
+    });
   }
   for (const feature of DEVICE_MODE_FEATURES) {
     if (expected.features[feature] !== actual.features[feature]) {
@@ -74,13 +87,20 @@ export type TimeCheck = { ok: true; remainingMs: number } | { ok: false; reason:
  * An action may start only if it can finish, with margin, before the activation deadline;
  * a power cut that ends after the change expired would reboot the router for nothing.
  */
-export function checkTimeLeft(nowMonoMs: number, deadlineMonoMs: number, actionMs: number, marginMs: number): TimeCheck {
+export function checkTimeLeft(
+  nowMonoMs: number,
+  deadlineMonoMs: number,
+  actionMs: number,
+  marginMs: number,
+): TimeCheck {
   const remainingMs = Math.floor(deadlineMonoMs - nowMonoMs);
   if (remainingMs >= actionMs + marginMs) return { ok: true, remainingMs };
   return {
     ok: false,
     reason: 'too-late',
-    detail: `${Math.max(remainingMs, 0)} ms of activation time left; the action needs ${actionMs} ms plus ${marginMs} ms margin`,
+    detail:
+      `${Math.max(remainingMs, 0)} ms of activation time left; ` +
+      `the action needs ${actionMs} ms plus ${marginMs} ms margin`,
   };
 }
 

@@ -1,5 +1,13 @@
 import type { Logger } from '../log/logger.js';
-import { challengeRequestSchema, inboundCorrelation, INBOUND_KINDS, parsePayload, parseTopic, type InboundKind, type ReasonCode } from '../mqtt/contract.js';
+import {
+  challengeRequestSchema,
+  inboundCorrelation,
+  INBOUND_KINDS,
+  parsePayload,
+  parseTopic,
+  type InboundKind,
+  type ReasonCode,
+} from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
@@ -12,7 +20,15 @@ import type { Scheduler } from './schedule/scheduler.js';
 
 const RETAINED_ORDER: ReasonCode = 'retained-order';
 const SECURITY_REASONS = new Set<string>([
-  ...[RETAINED_ORDER, 'bad-signature', 'unknown-key', 'bad-alg', 'requester-cannot-approve', 'duplicate-signer', 'replayed'],
+  ...[
+    RETAINED_ORDER,
+    'bad-signature',
+    'unknown-key',
+    'bad-alg',
+    'requester-cannot-approve',
+    'duplicate-signer',
+    'replayed',
+  ],
   ...['nonce-stale', 'wrong-challenge', 'digest-mismatch', 'b64-forbidden', 'crit-forbidden'],
   ...['not-in-campaign', 'release-unauthorized', 'release-mismatch'],
   // Every SSH / security-key refusal: a forged, relabelled, touchless or replayed signature.
@@ -20,13 +36,27 @@ const SECURITY_REASONS = new Set<string>([
 ]);
 
 /** Refusals that depend only on the wall clock's reading at the time (see checkFreshness). */
-const CLOCK_REASONS = new Set(['clock-unsynced', 'issued-in-future', 'not-yet-valid', 'expired', 'outside-site-window']);
+const CLOCK_REASONS = new Set([
+  'clock-unsynced',
+  'issued-in-future',
+  'not-yet-valid',
+  'expired',
+  'outside-site-window',
+]);
 
 /**
  * Refusals before acting: the order used nothing (nonce, id, rate budget), so the same bytes
  * are verified again once the cause is gone, not answered from memory.
  */
-const NOTHING_USED = new Set(['busy', 'actuator-busy', 'router-unreachable', 'pending-change', 'no-baseline', 'schedule-full', 'not-scheduled']);
+const NOTHING_USED = new Set([
+  'busy',
+  'actuator-busy',
+  'router-unreachable',
+  'pending-change',
+  'no-baseline',
+  'schedule-full',
+  'not-scheduled',
+]);
 
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
@@ -66,7 +96,9 @@ export class InboundDispatcher {
     const kind = parsed.kind as InboundKind;
     // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
     const { requestId, digest } =
-      kind === 'release' ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload) : inboundCorrelation(message.payload);
+      kind === 'release'
+        ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload)
+        : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -79,7 +111,9 @@ export class InboundDispatcher {
       await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const pending = this.dispatch(kind, message.payload, digest).catch((error: unknown) => this.unrecorded(error, kind, requestId));
+    const pending = this.dispatch(kind, message.payload, digest).catch((error: unknown) =>
+      this.unrecorded(error, kind, requestId),
+    );
     this.remember(digest, pending);
     const verdict = await pending;
     if (verdict.ok) return;
@@ -88,7 +122,8 @@ export class InboundDispatcher {
     // Likewise for an order that could not be recorded: the stores changed nothing, so the
     // same bytes sent once the state directory is writable are verified again (an id or nonce
     // that did get recorded before the failure makes that a `replayed` or `nonce-stale`).
-    const retryable = CLOCK_REASONS.has(verdict.code) || NOTHING_USED.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
+    const retryable =
+      CLOCK_REASONS.has(verdict.code) || NOTHING_USED.has(verdict.code) || verdict.code === STATE_UNWRITABLE;
     if (retryable && this.#handled.get(digest) === pending) this.#handled.delete(digest);
     await this.refused(kind, requestId, digest, verdict);
   }
@@ -99,7 +134,10 @@ export class InboundDispatcher {
     try {
       ask = parsePayload(challengeRequestSchema, 'challenge-request', payload);
     } catch (error) {
-      this.deps.logger.info({ err: error instanceof Error ? error.message : String(error) }, 'malformed challenge request dropped');
+      this.deps.logger.info(
+        { err: error instanceof Error ? error.message : String(error) },
+        'malformed challenge request dropped',
+      );
       return;
     }
     const identity = this.deps.gate.routerFor(ask.router);
@@ -109,7 +147,12 @@ export class InboundDispatcher {
   }
 
   /** Audits, logs, raises the event for and answers one refused order. */
-  private async refused(kind: InboundKind, requestId: string | undefined, digest: string, verdict: { code: ReasonCode; message: string }): Promise<void> {
+  private async refused(
+    kind: InboundKind,
+    requestId: string | undefined,
+    digest: string,
+    verdict: { code: ReasonCode; message: string },
+  ): Promise<void> {
     await this.record('refused', { kind, requestId, digest, code: verdict.code, message: verdict.message }, requestId);
     const security = SECURITY_REASONS.has(verdict.code);
     this.deps.logger.warn({ kind, requestId, code: verdict.code }, `refused ${kind}: ${verdict.message}`);
@@ -125,7 +168,11 @@ export class InboundDispatcher {
       });
     }
     if (requestId) {
-      this.deps.publisher.progress(requestId, { state: 'failed', final: true, inReplyTo: digest, detail: verdict.message }, { code: verdict.code, message: verdict.message });
+      this.deps.publisher.progress(
+        requestId,
+        { state: 'failed', final: true, inReplyTo: digest, detail: verdict.message },
+        { code: verdict.code, message: verdict.message },
+      );
     }
   }
 
@@ -141,7 +188,9 @@ export class InboundDispatcher {
     return {
       ok: false,
       code: STATE_UNWRITABLE,
-      message: `the ${kind} could not be recorded (${error.code} on ${error.path}); nothing was actuated; send it again once the agent's state directory is writable`,
+      message:
+        `the ${kind} could not be recorded (${error.code} on ${error.path}); nothing ` +
+        `was actuated; send it again once the agent's state directory is writable`,
     };
   }
 
@@ -172,7 +221,14 @@ export class InboundDispatcher {
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     const campaign = 'campaign' in verdict ? { campaign: verdict.campaign } : {};
-    await this.deps.audit.append('accepted', { kind, requestId: verdict.message.requestId, digest, router: supervisor.name, approvers: verdict.approverNames, ...campaign });
+    await this.deps.audit.append('accepted', {
+      kind,
+      requestId: verdict.message.requestId,
+      digest,
+      router: supervisor.name,
+      approvers: verdict.approverNames,
+      ...campaign,
+    });
     const message = verdict.message;
     const schedule = this.deps.schedule;
     if (message.kind === 'cancel') {
@@ -184,11 +240,19 @@ export class InboundDispatcher {
       const held = schedule?.answerHeld(message.requestId, digest);
       if (held) return held;
       if (verdict.opensAt !== undefined) {
-        if (!schedule) return { ok: false, code: 'not-yet-valid', message: `the window opens at ${new Date(verdict.opensAt).toISOString()}` };
+        if (!schedule)
+          return {
+            ok: false,
+            code: 'not-yet-valid',
+            message: `the window opens at ${new Date(verdict.opensAt).toISOString()}`,
+          };
         const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
         return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, payload, supervisor);
       }
-      return supervisor.deliver(message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message }, digest);
+      return supervisor.deliver(
+        message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message },
+        digest,
+      );
     }
     return supervisor.deliver({ ...verdict, message }, digest);
   }

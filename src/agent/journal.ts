@@ -47,7 +47,8 @@ export const operationRecordSchema = z.strictObject({
   deadline: deadlineSchema.optional(),
   /** True from just before the actuator is engaged until it is known released. */
   actuatorEngaged: z.boolean().default(false),
-  /** When the actuator was engaged (its monotonic part tells a restart in the same boot whether the router rebooted since). */
+  /** When the actuator was engaged (its monotonic part tells a restart in the same boot whether the router rebooted
+   * since). */
   engagedAt: deadlineSchema.optional(),
   /** The device-mode the router must come back with; absent: nothing to compare (a hung router). */
   expected: expectedDeviceModeSchema.optional(),
@@ -77,7 +78,8 @@ export class OperationJournal {
   }
 
   private file(router: string): string {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(router)) throw new JournalError(`router name "${router}" cannot be a journal file name`);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(router))
+      throw new JournalError(`router name "${router}" cannot be a journal file name`);
     return join(this.dir, `${router}.json`);
   }
 
@@ -94,7 +96,8 @@ export class OperationJournal {
     for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
       const path = join(this.dir, name);
       const parsed = operationRecordSchema.safeParse(await readJsonFile(path).catch((e: unknown) => e));
-      if (!parsed.success) throw new JournalError(`${path} is not an operation record; inspect it before starting again`);
+      if (!parsed.success)
+        throw new JournalError(`${path} is not an operation record; inspect it before starting again`);
       if (`${parsed.data.router}.json` !== name) throw new JournalError(`${path} holds router "${parsed.data.router}"`);
       records.set(parsed.data.router, parsed.data);
     }
@@ -131,13 +134,27 @@ export class OperationJournal {
 
   private serialize(router: string, write: () => Promise<void>): Promise<void> {
     const next = (this.#writes.get(router) ?? Promise.resolve()).then(write);
-    this.#writes.set(router, next.catch(() => undefined));
+    this.#writes.set(
+      router,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }
 
 /** A new record's state change, with history; pure, so the agent can journal before acting. */
-export function withState(record: OperationRecord, state: OperationRecord['state'], at: Date, detail?: string): OperationRecord {
+export function withState(
+  record: OperationRecord,
+  state: OperationRecord['state'],
+  at: Date,
+  detail?: string,
+): OperationRecord {
   const when = at.toISOString();
-  return { ...record, state, updatedAt: when, history: [...record.history, { state, at: when }], ...(detail !== undefined ? { detail } : {}) };
+  return {
+    ...record,
+    state,
+    updatedAt: when,
+    history: [...record.history, { state, at: when }],
+    ...(detail !== undefined ? { detail } : {}),
+  };
 }

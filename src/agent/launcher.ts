@@ -62,7 +62,10 @@ export async function runAgent(configFile: string, env: NodeJS.ProcessEnv = proc
       .stopping(why)
       .catch(() => undefined)
       .then(() => agent.stop())
-      .then(() => finish(code), () => finish(EXIT_CODES.failed))
+      .then(
+        () => finish(code),
+        () => finish(EXIT_CODES.failed),
+      )
       .finally(() => clearTimeout(timer));
   };
 
@@ -111,5 +114,11 @@ function flush(logger: Logger): Promise<void> {
 function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([promise.then(() => undefined, () => undefined), deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
 }

@@ -54,7 +54,12 @@ export class Operation {
     services.track?.(this);
   }
 
-  static async begin(services: OperationServices, init: OperationInit, first?: OperationState, detail?: string): Promise<Operation> {
+  static async begin(
+    services: OperationServices,
+    init: OperationInit,
+    first?: OperationState,
+    detail?: string,
+  ): Promise<Operation> {
     const at = services.now().toISOString();
     const record: OperationRecord = {
       v: 1,
@@ -117,7 +122,13 @@ export class Operation {
   /** Appends an audit entry about this operation (same failure rules as note). */
   async log(auditType: string, auditData?: Record<string, unknown>): Promise<void> {
     await this.flushAudit();
-    await this.write('append to the audit log', () => this.services.audit.append(auditType, { operationId: this.#record.id, router: this.#record.router, ...auditData }));
+    await this.write('append to the audit log', () =>
+      this.services.audit.append(auditType, {
+        operationId: this.#record.id,
+        router: this.#record.router,
+        ...auditData,
+      }),
+    );
   }
 
   /**
@@ -159,7 +170,8 @@ export class Operation {
     // "nothing was actuated" would be false. Left to the supervisor (fatal: crash recovery verifies).
     if (this.#mustFinish) throw error;
     this.#record = { ...this.#record, actuatorEngaged: false };
-    const detail = `state directory not writable (${error.code} on ${error.path}): refused before acting, nothing was actuated`;
+    const detail =
+      `state directory not writable (${error.code} on ` + `${error.path}): refused before acting, nothing was actuated`;
     await this.to('failed', detail, { code: STATE_UNWRITABLE, message: detail });
   }
 
@@ -196,7 +208,14 @@ export class Operation {
     }
     this.services.logger.info(entry, `operation ${state}`);
     if (requestId) {
-      const data = { state, router, operationId: id, final, ...(requestDigest ? { inReplyTo: requestDigest } : {}), ...(detail ? { detail } : {}) };
+      const data = {
+        state,
+        router,
+        operationId: id,
+        final,
+        ...(requestDigest ? { inReplyTo: requestDigest } : {}),
+        ...(detail ? { detail } : {}),
+      };
       this.services.publisher.progress(requestId, data, error);
     }
     this.services.publisher.event({

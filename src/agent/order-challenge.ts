@@ -35,7 +35,14 @@ export class OrderChallengeDesk {
     const last = this.#last;
     if (!last) return null;
     const { mode, features, attemptCount, flagged } = last.state;
-    return { at: last.wall.toISOString(), secondsAgo: Math.floor((performance.now() - last.mono) / 1000), mode, features, attemptCount, flagged };
+    return {
+      at: last.wall.toISOString(),
+      secondsAgo: Math.floor((performance.now() - last.mono) / 1000),
+      mode,
+      features,
+      attemptCount,
+      flagged,
+    };
   }
 
   async offer(clockSynced: boolean): Promise<void> {
@@ -44,6 +51,12 @@ export class OrderChallengeDesk {
     if (this.#asks.length >= ASKS_PER_WINDOW) return;
     this.#asks.push(now);
     const challenge = await this.deps.trust.orderChallenge();
-    this.deps.publisher.orderChallenge({ router: this.router, challenge, clockSynced, reachable: this.#reachable, lastRead: this.lastRead() });
+    this.deps.publisher.orderChallenge({
+      router: this.router,
+      challenge,
+      clockSynced,
+      reachable: this.#reachable,
+      lastRead: this.lastRead(),
+    });
   }
 }

@@ -23,7 +23,12 @@ function refusedNow(deps: OrderStartDeps): StartVerdict | undefined {
   if (quarantine) return { ok: false, code: 'router-identity-changed', message: quarantine };
   const ownPending = deps.own.refusal();
   if (ownPending) return ownPending;
-  if (deps.slot.busy) return { ok: false, code: 'busy', message: `router ${deps.router} has an operation in progress; nothing was done, send the order again later` };
+  if (deps.slot.busy)
+    return {
+      ok: false,
+      code: 'busy',
+      message: `router ${deps.router} has an operation in progress; nothing was done, send the order again later`,
+    };
   return undefined;
 }
 

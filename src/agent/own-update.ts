@@ -100,8 +100,10 @@ export class OwnUpdates {
   refusal(): { ok: false; code: 'pending-change'; message: string } | undefined {
     const own = this.mayBePending();
     if (!own) return undefined;
-    const message = `our own update of failed operation ${own.operationId} may still be pending on the router for `
-      + `${Math.ceil(own.remainingMs / 1000)} s (a second update would cancel both); nothing was done, send the order again after that`;
+    const message =
+      `our own update of failed operation ${own.operationId} may still be pending on the router for ` +
+      `${Math.ceil(own.remainingMs / 1000)} s (a second update would ` +
+      `cancel both); nothing was done, send the order again after that`;
     return { ok: false, code: 'pending-change', message };
   }
 
@@ -110,7 +112,10 @@ export class OwnUpdates {
    * still be pending; undefined when it is not (done, ended by the router, cancelled by us
    * on a version known to drop it, or past its deadline).
    */
-  async afterOperation(record: OperationRecord | undefined, cancelsAbandoned: boolean): Promise<ObservedPending | undefined> {
+  async afterOperation(
+    record: OperationRecord | undefined,
+    cancelsAbandoned: boolean,
+  ): Promise<ObservedPending | undefined> {
     const own = this.#sent;
     this.#sent = undefined;
     if (!own) return undefined;
@@ -125,7 +130,8 @@ export class OwnUpdates {
       return this.closed({ operationId: own.operationId }, 'the router went down after our action');
     }
     // A session cut by a reboot: the update's own follow-up reads the router back and says how it ended.
-    if (!ended(own.update) && own.update.phases.some((p) => p.phase === 'connection-dropped')) await settled(own.update, DROP_SETTLE_MS);
+    if (!ended(own.update) && own.update.phases.some((p) => p.phase === 'connection-dropped'))
+      await settled(own.update, DROP_SETTLE_MS);
     if (!ended(own.update)) {
       own.cancel();
       await settled(own.update, CANCEL_SETTLE_MS);
@@ -135,7 +141,11 @@ export class OwnUpdates {
     if (outcome && !mayStillBePending(outcome)) return this.closed(log, 'the router ended it');
     const remainingMs = own.deadlineMono - monotonicNowMs();
     if (remainingMs <= 0) return this.closed(log, 'its activation timeout passed');
-    if (cancelsAbandoned) return this.closed(log, 'this RouterOS version is known to drop an abandoned update (ours was cancelled or its session cut)');
+    if (cancelsAbandoned)
+      return this.closed(
+        log,
+        'this RouterOS version is known to drop an abandoned update (ours was cancelled or its session cut)',
+      );
     this.logger.warn({ ...log, remainingMs }, 'our abandoned update may still be pending; challenging it');
     this.#pendingUntil = own.deadlineMono;
     this.#pendingOperation = own.operationId;

@@ -26,7 +26,11 @@ export interface RouterPort extends UptimeReader {
   /** Skip the rest of a reconnect backoff: the router is expected back now. */
   retryNow(): void;
   /** Requests a device-mode update on a dedicated session and follows it. */
-  requestUpdate(change: DeviceModeChange, activationTimeoutSeconds: number, options: { logger: Logger; signal: AbortSignal }): UpdateSession;
+  requestUpdate(
+    change: DeviceModeChange,
+    activationTimeoutSeconds: number,
+    options: { logger: Logger; signal: AbortSignal },
+  ): UpdateSession;
 }
 
 /** What a flow does with an actuator: act once, know when it is released, know when it is busy. */

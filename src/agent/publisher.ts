@@ -49,7 +49,12 @@ export class Publisher {
   ) {}
 
   /** One answer on progress/<requestId>; remembered by its inReplyTo unless it repeats one. */
-  progress(requestId: string, data: ProgressData, error?: ErrorInfo, { repeat = false }: { repeat?: boolean } = {}): void {
+  progress(
+    requestId: string,
+    data: ProgressData,
+    error?: ErrorInfo,
+    { repeat = false }: { repeat?: boolean } = {},
+  ): void {
     const message: AgentResponse = {
       v: CONTRACT_VERSION,
       id: requestId,
@@ -58,7 +63,10 @@ export class Publisher {
       data,
       ...(error ? { error } : {}),
     };
-    this.send(this.topics.progress(requestId), message, { ...PUBLISH_RULES.progress, expirySeconds: DEFAULT_COMMAND_EXPIRY_SECONDS });
+    this.send(this.topics.progress(requestId), message, {
+      ...PUBLISH_RULES.progress,
+      expirySeconds: DEFAULT_COMMAND_EXPIRY_SECONDS,
+    });
     if (data.inReplyTo && !repeat) {
       this.#answers.delete(data.inReplyTo);
       this.#answers.set(data.inReplyTo, { requestId, data, error });
@@ -72,19 +80,35 @@ export class Publisher {
   }
 
   event(event: Omit<AgentEvent, 'v' | 'at'>): void {
-    this.send(this.topics.events, { v: CONTRACT_VERSION, at: this.now().toISOString(), ...event }, PUBLISH_RULES.events);
+    this.send(
+      this.topics.events,
+      { v: CONTRACT_VERSION, at: this.now().toISOString(), ...event },
+      PUBLISH_RULES.events,
+    );
   }
 
   routerState(state: Omit<RouterStateMessage, 'v' | 'at'>): void {
-    this.send(this.topics.routerState(state.router), { v: CONTRACT_VERSION, at: this.now().toISOString(), ...state }, PUBLISH_RULES.routerState);
+    this.send(
+      this.topics.routerState(state.router),
+      { v: CONTRACT_VERSION, at: this.now().toISOString(), ...state },
+      PUBLISH_RULES.routerState,
+    );
   }
 
   scheduled(orders: ScheduledMessage['orders']): void {
-    this.send(this.topics.scheduled, { v: CONTRACT_VERSION, at: this.now().toISOString(), orders }, PUBLISH_RULES.scheduled);
+    this.send(
+      this.topics.scheduled,
+      { v: CONTRACT_VERSION, at: this.now().toISOString(), orders },
+      PUBLISH_RULES.scheduled,
+    );
   }
 
   challenge(message: Omit<ChallengeMessage, 'v'>, expirySeconds: number): void {
-    this.send(this.topics.challenge(message.router), { v: CONTRACT_VERSION, ...message }, { ...PUBLISH_RULES.challenge, expirySeconds });
+    this.send(
+      this.topics.challenge(message.router),
+      { v: CONTRACT_VERSION, ...message },
+      { ...PUBLISH_RULES.challenge, expirySeconds },
+    );
   }
 
   orderChallenge(message: Omit<OrderChallengeMessage, 'v'>): void {

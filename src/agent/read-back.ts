@@ -8,7 +8,9 @@ const RETRY_MS = 500;
 
 /** A connection cut, refused or silent: worth another try. Anything else (a refused login, a bad reply) is not. */
 function transient(error: unknown): boolean {
-  return error instanceof RouterClosedError || error instanceof RouterUnreachableError || error instanceof RouterTimeoutError;
+  return (
+    error instanceof RouterClosedError || error instanceof RouterUnreachableError || error instanceof RouterTimeoutError
+  );
 }
 
 /**
@@ -26,13 +28,17 @@ export async function readDeviceModeBack(
       return await ctx.client.readDeviceMode({ timeoutMs: 5000 });
     } catch (error) {
       if (!transient(error) || ctx.signal.aborted || ctx.clock.mono() + RETRY_MS >= giveUpAt) throw error;
-      ctx.logger.warn({ err: error instanceof Error ? error.message : String(error), attempt }, 'device-mode read-back failed; retrying');
+      ctx.logger.warn(
+        { err: error instanceof Error ? error.message : String(error), attempt },
+        'device-mode read-back failed; retrying',
+      );
       await ctx.clock.sleep(RETRY_MS, ctx.signal);
     }
   }
 }
 
-/** Tries for a read right before acting: enough to ride out one cut connection, short next to any activation timeout. */
+/** Tries for a read right before acting: enough to ride out one cut connection, short next to any activation timeout.
+ * */
 const BEFORE_ACTING_ATTEMPTS = 3;
 const BEFORE_ACTING_RETRY_MS = 250;
 

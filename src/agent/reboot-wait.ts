@@ -42,9 +42,18 @@ export async function waitForReboot(reader: UptimeReader, options: RebootWaitOpt
     if (options.signal?.aborted) break;
     try {
       const sentAtMs = now();
-      const resource = await reader.readResource({ timeoutMs: Math.max(pollMs * 4, 2000), ...(options.signal ? { signal: options.signal } : {}) });
+      const resource = await reader.readResource({
+        timeoutMs: Math.max(pollMs * 4, 2000),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const before = options.uptimeBefore;
-      if (!before) return { back: true, rebooted: sawDown ? true : undefined, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };
+      if (!before)
+        return {
+          back: true,
+          rebooted: sawDown ? true : undefined,
+          uptimeSeconds: resource.uptimeSeconds,
+          waitedMs: now() - start,
+        };
       const baseline = { uptimeSeconds: before.seconds, atMs: before.atMonoMs };
       if (rebootedSince(baseline, { uptimeSeconds: resource.uptimeSeconds, sentAtMs })) {
         return { back: true, rebooted: true, uptimeSeconds: resource.uptimeSeconds, waitedMs: now() - start };

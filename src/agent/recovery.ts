@@ -55,7 +55,12 @@ export async function recoverOperation(
       ...(engagedMono === undefined ? {} : { uptimeBefore: { seconds: 0, atMonoMs: engagedMono } }),
     });
     if (!back.back) {
-      await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `router not back after restart recovery: ${back.lastError}`, operationId: record.id });
+      await ctx.alarm({
+        code: 'router-not-back',
+        severity: 'critical',
+        message: `router not back after restart recovery: ${back.lastError}`,
+        operationId: record.id,
+      });
       await op.to('failed', 'router did not come back', { code: 'router-not-back', message: back.lastError });
       return;
     }
@@ -63,7 +68,12 @@ export async function recoverOperation(
     await op.to('verifying', 'router answers after agent restart; reading device-mode back');
   }
   const { expected, before, expectAttemptCount } = record;
-  await verify(ctx, op, { expected, before, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) }, rebooted);
+  await verify(
+    ctx,
+    op,
+    { expected, before, ...(expectAttemptCount === undefined ? {} : { expectAttemptCount }) },
+    rebooted,
+  );
 }
 
 /**
@@ -99,5 +109,11 @@ async function stillPending(ctx: FlowContext, record: OperationRecord): Promise<
   if (remainingMs !== undefined && remainingMs <= 0) return undefined;
   const now = await ctx.client.readDeviceMode({ timeoutMs: 5000 }).catch(() => undefined);
   if (!now || now.attemptCount <= record.attemptCountBefore) return undefined;
-  return { attemptCount: now.attemptCount, previousAttemptCount: record.attemptCountBefore, before: now, afterRestart: true, ...(remainingMs === undefined ? {} : { timeoutMs: remainingMs }) };
+  return {
+    attemptCount: now.attemptCount,
+    previousAttemptCount: record.attemptCountBefore,
+    before: now,
+    afterRestart: true,
+    ...(remainingMs === undefined ? {} : { timeoutMs: remainingMs }),
+  };
 }

@@ -14,7 +14,8 @@ export class RouterActuators {
   ) {
     for (const role of ['button', 'power'] as const) {
       const actuatorConfig = config.actuators[role];
-      if (actuatorConfig) this.roles[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps });
+      if (actuatorConfig)
+        this.roles[role] = createActuator(actuatorConfig, { logger, name: `${config.name}/${role}`, ...deps });
     }
   }
 
@@ -27,7 +28,8 @@ export class RouterActuators {
 
   /** Stops each in turn (a flow's started pulse has completed its release by then). */
   async stop(): Promise<void> {
-    for (const actuator of Object.values(this.roles)) await actuator.stop().catch((error: unknown) => this.failed(error));
+    for (const actuator of Object.values(this.roles))
+      await actuator.stop().catch((error: unknown) => this.failed(error));
   }
 
   /** Releases every output now, all at once, without waiting for anything. */

@@ -8,7 +8,11 @@ import type { AlarmInput } from './router-context.js';
 export class RouterAlarm {
   constructor(
     private readonly router: string,
-    private readonly deps: { logger: Logger; publisher: Publisher; services: Pick<OperationServices, 'audit' | 'health'> },
+    private readonly deps: {
+      logger: Logger;
+      publisher: Publisher;
+      services: Pick<OperationServices, 'audit' | 'health'>;
+    },
   ) {}
 
   async raise(alarm: AlarmInput): Promise<void> {
@@ -19,7 +23,12 @@ export class RouterAlarm {
     await services.audit.append('alarm', entry).catch((error: unknown) => {
       if (!(error instanceof StateWriteError)) throw error;
       const what = `append alarm ${alarm.code} to the audit log`;
-      services.health.report(error, { what, router: this.router, operationId: alarm.operationId, requestId: alarm.requestId });
+      services.health.report(error, {
+        what,
+        router: this.router,
+        operationId: alarm.operationId,
+        requestId: alarm.requestId,
+      });
     });
     publisher.event({
       type: entry.type,
@@ -33,8 +42,11 @@ export class RouterAlarm {
     });
   }
 
-  /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an unhandled rejection. */
+  /** From an event handler: a failure to record the alarm (e.g. the audit log closing at stop) is logged, never an
+   * unhandled rejection. */
   inBackground(alarm: AlarmInput): void {
-    this.raise(alarm).catch((error: unknown) => this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'));
+    this.raise(alarm).catch((error: unknown) =>
+      this.deps.logger.error({ err: error, code: alarm.code }, 'alarm could not be recorded'),
+    );
   }
 }

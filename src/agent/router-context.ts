@@ -59,7 +59,10 @@ export interface ObservedContext extends FlowContext {
 }
 
 /** Press and off times of a router's actuators, for the time-left check. */
-export function timingOf(ctx: Pick<FlowContext, 'config'>, method: 'button' | 'power'): { pressMs: number; offMs: number } {
+export function timingOf(
+  ctx: Pick<FlowContext, 'config'>,
+  method: 'button' | 'power',
+): { pressMs: number; offMs: number } {
   const actuator = method === 'button' ? ctx.config.actuators.button : ctx.config.actuators.power;
   return { pressMs: actuator?.timing.pressMs ?? 300, offMs: actuator?.timing.offMs ?? 8000 };
 }

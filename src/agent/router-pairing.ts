@@ -58,7 +58,12 @@ export class RouterPairing {
     if (!verdict.ok) {
       if (this.#quarantine !== verdict.detail) {
         this.#quarantine = verdict.detail;
-        await this.deps.alarm({ code: 'router-identity-changed', type: 'security', severity: 'critical', message: `${verdict.detail}; operations refused until re-paired` });
+        await this.deps.alarm({
+          code: 'router-identity-changed',
+          type: 'security',
+          severity: 'critical',
+          message: `${verdict.detail}; operations refused until re-paired`,
+        });
       }
       return;
     }

@@ -1,7 +1,11 @@
 import type { RouterProblemCause } from '../mqtt/contract.js';
 import type { AlarmInput } from './router-context.js';
 import {
-  RouterAuthError, RouterTimeoutError, RouterTlsError, RouterUnreachableError, type RouterError,
+  RouterAuthError,
+  RouterTimeoutError,
+  RouterTlsError,
+  RouterUnreachableError,
+  type RouterError,
 } from '../routeros/errors.js';
 
 /**
@@ -25,9 +29,11 @@ export function problemCause(error: RouterError): RouterProblemCause {
 /** What an operator should check for each cause (the alarm's message). */
 export const PROBLEM_HINTS: Record<RouterProblemCause, string> = {
   'authentication-refused': 'the router refused the login: check the user name and password in the configuration',
-  'connection-refused': 'nothing accepts connections on the API port: is the api (or api-ssl) service enabled on that port?',
+  'connection-refused':
+    'nothing accepts connections on the API port: is the api (or api-ssl) service enabled on that port?',
   timeout: 'the router does not answer in time: is it up, and is the port open on its firewall?',
-  'tls-fingerprint-mismatch': 'the api-ssl certificate is not the pinned one: a replaced certificate, or someone in between',
+  'tls-fingerprint-mismatch':
+    'the api-ssl certificate is not the pinned one: a replaced certificate, or someone in between',
   unreachable: 'the router cannot be reached: check the network path and the host name',
 };
 

@@ -143,7 +143,14 @@ export class RouterStateReporter {
     const state = {
       router: this.router,
       reachable: this.#reachable,
-      deviceMode: mode ? { mode: mode.mode, features: mode.features, flaggingEnabled: mode.flaggingEnabled, allowedVersions: mode.allowedVersions } : null,
+      deviceMode: mode
+        ? {
+            mode: mode.mode,
+            features: mode.features,
+            flaggingEnabled: mode.flaggingEnabled,
+            allowedVersions: mode.allowedVersions,
+          }
+        : null,
       attemptCount: mode?.attemptCount ?? null,
       flagged: mode?.flagged ?? null,
       operation: this.#operation,
@@ -159,7 +166,10 @@ export class RouterStateReporter {
 }
 
 /** The paired (or configured) unit's serial and system id, where known. */
-function unitOf(unit: { serial?: string | undefined; systemId?: string | undefined } | undefined): { serial?: string; systemId?: string } {
+function unitOf(unit: { serial?: string | undefined; systemId?: string | undefined } | undefined): {
+  serial?: string;
+  systemId?: string;
+} {
   return {
     ...(unit?.serial !== undefined ? { serial: unit.serial } : {}),
     ...(unit?.systemId !== undefined ? { systemId: unit.systemId } : {}),

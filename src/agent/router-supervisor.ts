@@ -121,7 +121,13 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     this.#behaviours = deps.behaviours ?? new RouterBehaviours();
     this.#pairing = new RouterPairing(config, { ...deps, alarm: (alarm) => this.#alarm.raise(alarm) });
     this.#changes = new ChangeWatch({
-      ...{ name: config.name, watcher: this.#watcher, own: this.#own, behaviours: this.#behaviours, orders: this.#orders },
+      ...{
+        name: config.name,
+        watcher: this.#watcher,
+        own: this.#own,
+        behaviours: this.#behaviours,
+        orders: this.#orders,
+      },
       ...{ state: this.#state, verified: deps.verified, logger, now: deps.services.now },
       recordVerified: (write) => this.recordVerified(write),
       alarm: (alarm) => this.#alarm.inBackground(alarm),
@@ -170,7 +176,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
       alarm: (alarm) => this.#alarm.raise(alarm),
       verified: (state) => this.#changes.rebase(state),
       ownUpdate: (own) => this.#own.sent(own),
-      draftChallenge: async () => ((await this.deps.trust.clockSynced()) ? undefined : this.deps.trust.orderChallenge()),
+      draftChallenge: async () =>
+        (await this.deps.trust.clockSynced()) ? undefined : this.deps.trust.orderChallenge(),
       signal: this.#stopping.signal,
     };
   }
@@ -207,7 +214,8 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
     if (journaled) {
       this.#slot.run(async () => {
         const still = await recoverOperation({ ...this.context, trust: this.deps.trust }, journaled);
-        if (still && !this.#pairing.quarantine && !this.#stopping.signal.aborted) await runObservedPending(this.context, still);
+        if (still && !this.#pairing.quarantine && !this.#stopping.signal.aborted)
+          await runObservedPending(this.context, still);
       });
     }
     await this.#watcher.start();
@@ -270,15 +278,23 @@ export class RouterSupervisor extends EventEmitter<{ fatal: [Error] }> {
   }
 
   private startChange(accepted: Accepted<ChangeRequest>, digest: string): Promise<StartVerdict> {
-    return startOrder(this.#start, accepted, () => beforeChange(this.context, accepted.message), async (before) => {
-      await runChangeRequest(this.context, accepted, digest, before);
-      await this.closeOwnUpdate();
-    });
+    return startOrder(
+      this.#start,
+      accepted,
+      () => beforeChange(this.context, accepted.message),
+      async (before) => {
+        await runChangeRequest(this.context, accepted, digest, before);
+        await this.closeOwnUpdate();
+      },
+    );
   }
 
   /** After a change: our update, if it may still be pending, is cancelled where RouterOS allows it, else challenged. */
   private async closeOwnUpdate(): Promise<void> {
-    const left = await this.#own.afterOperation(this.#slot.operation?.record, this.#behaviours.cancelsAbandonedUpdate(this.#pairing.version));
+    const left = await this.#own.afterOperation(
+      this.#slot.operation?.record,
+      this.#behaviours.cancelsAbandonedUpdate(this.#pairing.version),
+    );
     if (!left || this.#pairing.quarantine || this.#stopping.signal.aborted) return;
     await runObservedPending(this.context, left);
   }

@@ -60,14 +60,19 @@ export class StateHealth extends EventEmitter<{ recovered: [] }> {
     this.#failing ??= { since: this.deps.now(), first: error, failures: 0, alarmed: new Set() };
     const failing = this.#failing;
     failing.failures++;
-    logger.error({ err: error, path: error.path, errno: error.code, ...context }, `state directory not writable: could not ${context.what}`);
+    logger.error(
+      { err: error, path: error.path, errno: error.code, ...context },
+      `state directory not writable: could not ${context.what}`,
+    );
     if (!started && failing.alarmed.has(key)) return;
     failing.alarmed.add(key);
     publisher.event({
       type: 'alarm',
       severity: 'critical',
       code: STATE_UNWRITABLE,
-      message: `could not ${context.what}: ${error.path}: ${error.code}; nothing is actuated until the state directory (${this.deps.stateDir}) takes writes again`,
+      message:
+        `could not ${context.what}: ${error.path}: ${error.code}; nothing is actuated ` +
+        `until the state directory (${this.deps.stateDir}) takes writes again`,
       ...(context.router ? { router: context.router } : {}),
       ...(context.requestId ? { requestId: context.requestId } : {}),
       ...(context.operationId ? { operationId: context.operationId } : {}),
@@ -104,13 +109,21 @@ export class StateHealth extends EventEmitter<{ recovered: [] }> {
     this.stop();
     this.#failing = undefined;
     const until = this.deps.now();
-    const data = { since: failing.since.toISOString(), until: until.toISOString(), path: failing.first.path, errno: failing.first.code, failures: failing.failures };
+    const data = {
+      since: failing.since.toISOString(),
+      until: until.toISOString(),
+      path: failing.first.path,
+      errno: failing.first.code,
+      failures: failing.failures,
+    };
     this.deps.logger.info(data, 'state directory writable again');
     this.deps.publisher.event({
       type: 'info',
       severity: 'info',
       code: 'state-writable',
-      message: `state directory writable again after ${Math.round((until.getTime() - failing.since.getTime()) / 1000)} s (${failing.failures} failed writes; audit entries of that time are missing)`,
+      message:
+        `state directory writable again after ${Math.round((until.getTime() - failing.since.getTime()) / 1000)} ` +
+        `s (${failing.failures} failed writes; audit entries of that time are missing)`,
       data,
     });
     await this.deps.audit?.append('state-unwritable-episode', data).catch((error: unknown) => {

@@ -33,7 +33,10 @@ function readable(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     Object.defineProperty(out, FORBIDDEN_NAMES.has(k) ? `_${k}` : k.replace(LONE_SURROGATE, '\uFFFD'), {
-      value: readable(v, depth + 1), enumerable: true, writable: true, configurable: true,
+      value: readable(v, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
   }
   return out;

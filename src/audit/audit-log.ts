@@ -87,11 +87,18 @@ export class AuditLog {
     if (problem !== undefined) {
       const aside = `${this.path}.damaged-${this.now().toISOString().replace(/[:.]/g, '-')}`;
       await rename(this.path, aside);
-      recovery = { kind: 'damaged', file: aside, reason: problem, bytes: Buffer.byteLength(text), sha256: lineHash(text) };
+      recovery = {
+        kind: 'damaged',
+        file: aside,
+        reason: problem,
+        bytes: Buffer.byteLength(text),
+        sha256: lineHash(text),
+      };
     }
     this.#handle = await open(this.path, 'a', 0o600);
     this.#size = (await this.#handle.stat()).size;
-    if (recovery?.kind === 'torn-tail') await this.append('audit-torn-tail-dropped', { bytes: recovery.bytes, sha256: recovery.sha256 });
+    if (recovery?.kind === 'torn-tail')
+      await this.append('audit-torn-tail-dropped', { bytes: recovery.bytes, sha256: recovery.sha256 });
     if (recovery?.kind === 'damaged') await this.append('audit-log-damaged', { ...recovery });
     return recovery;
   }
@@ -118,13 +125,19 @@ export class AuditLog {
   private async write(type: string, data: unknown): Promise<AuditEntry> {
     const handle = this.#handle;
     if (!handle) throw new AuditLogError('audit log is not open');
-    const entry: AuditEntry = { seq: this.#head.count, at: this.now().toISOString(), type, data, prev: this.#head.head };
+    const entry: AuditEntry = {
+      seq: this.#head.count,
+      at: this.now().toISOString(),
+      type,
+      data,
+      prev: this.#head.head,
+    };
     const line = auditLine(entry);
     const bytes = Buffer.from(line + '\n');
     try {
       if (this.#dirty) await this.cutBack(handle);
       // A full disk can take part of a line (the file's last page had room) without an error.
-      for (let done = 0; done < bytes.length; ) {
+      for (let done = 0; done < bytes.length;) {
         const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
         if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
         done += bytesWritten;

@@ -49,7 +49,8 @@ export async function verifyCheckpoint(jws: string, key: PublicKeyInfo): Promise
   } catch (error) {
     throw new CheckpointError(`checkpoint header refused: ${(error as Error).message}`);
   }
-  if (kid !== key.keyId) throw new CheckpointError(`checkpoint is signed by key ${kid}, not by ${key.name} (${key.keyId})`);
+  if (kid !== key.keyId)
+    throw new CheckpointError(`checkpoint is signed by key ${kid}, not by ${key.name} (${key.keyId})`);
   let payload: Uint8Array;
   try {
     ({ payload } = await compactVerify(jws.trim(), key.key, { algorithms: ['EdDSA', 'Ed25519'] }));

@@ -49,9 +49,14 @@ export class AuditCheckpointer {
 
   async start(): Promise<void> {
     await this.checkpoint();
-    this.#timer = setInterval(() => {
-      this.checkpoint().catch((error: unknown) => (this.options.logger ?? silentLogger()).error({ err: error }, 'audit checkpoint failed'));
-    }, this.options.intervalMs ?? 15 * 60_000);
+    this.#timer = setInterval(
+      () => {
+        this.checkpoint().catch((error: unknown) =>
+          (this.options.logger ?? silentLogger()).error({ err: error }, 'audit checkpoint failed'),
+        );
+      },
+      this.options.intervalMs ?? 15 * 60_000,
+    );
     this.#timer.unref();
   }
 

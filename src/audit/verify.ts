@@ -12,7 +12,8 @@ import { readAuditLine } from './audit-line.js';
 import { strictJson } from '../trust/strict-json.js';
 import { CheckpointError, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 
-export type AuditProblemKind = 'malformed' | 'bad-seq' | 'broken-chain' | 'torn-tail' | 'truncated' | 'checkpoint-mismatch';
+export type AuditProblemKind =
+  'malformed' | 'bad-seq' | 'broken-chain' | 'torn-tail' | 'truncated' | 'checkpoint-mismatch';
 
 export interface AuditProblem {
   /** 1-based line number in the file (0 for the file as a whole). */
@@ -53,7 +54,7 @@ export function checkpointJwsFrom(text: string): string {
 export async function verifyAuditFile(path: string, options: VerifyOptions = {}): Promise<AuditReport> {
   let checkpoint: Checkpoint | undefined;
   if (options.checkpoint !== undefined) {
-    if (!options.publicKey) throw new CheckpointError('a checkpoint can only be trusted with the agent\'s public key');
+    if (!options.publicKey) throw new CheckpointError("a checkpoint can only be trusted with the agent's public key");
     checkpoint = await verifyCheckpoint(checkpointJwsFrom(options.checkpoint), options.publicKey);
   }
   const text = await readFile(path, 'utf8');
@@ -62,7 +63,11 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
   if (text.length > 0 && !text.endsWith('\n')) {
     const cut = text.lastIndexOf('\n') + 1;
     body = text.slice(0, cut);
-    problems.push({ line: body.split('\n').length, kind: 'torn-tail', message: 'last line has no newline (interrupted write or cut file)' });
+    problems.push({
+      line: body.split('\n').length,
+      kind: 'torn-tail',
+      message: 'last line has no newline (interrupted write or cut file)',
+    });
   }
   const lines = body.length === 0 ? [] : body.slice(0, -1).split('\n');
   let prevHash = GENESIS;
@@ -74,10 +79,18 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
       problems.push({ line: at, kind: 'malformed', message: 'not an audit entry {seq, at, type, data, prev}' });
     } else {
       if (entry.seq !== prevSeq + 1) {
-        problems.push({ line: at, kind: 'bad-seq', message: `seq ${entry.seq} follows ${prevSeq} (entries deleted, inserted or reordered)` });
+        problems.push({
+          line: at,
+          kind: 'bad-seq',
+          message: `seq ${entry.seq} follows ${prevSeq} (entries deleted, inserted or reordered)`,
+        });
       }
       if (entry.prev !== prevHash) {
-        problems.push({ line: at, kind: 'broken-chain', message: 'prev is not the hash of the line before (that line was changed, removed or moved)' });
+        problems.push({
+          line: at,
+          kind: 'broken-chain',
+          message: 'prev is not the hash of the line before (that line was changed, removed or moved)',
+        });
       }
       prevSeq = entry.seq;
     }
@@ -85,14 +98,28 @@ export async function verifyAuditFile(path: string, options: VerifyOptions = {})
   });
   if (checkpoint) {
     if (lines.length < checkpoint.count) {
-      problems.push({ line: 0, kind: 'truncated', message: `file has ${lines.length} entries; the checkpoint of ${checkpoint.at} signed ${checkpoint.count}` });
+      problems.push({
+        line: 0,
+        kind: 'truncated',
+        message: `file has ${lines.length} entries; the checkpoint of ${checkpoint.at} signed ${checkpoint.count}`,
+      });
     } else {
       const signedLine = checkpoint.count === 0 ? undefined : lines[checkpoint.count - 1];
       const hash = signedLine === undefined ? GENESIS : lineHash(signedLine);
       if (hash !== checkpoint.head) {
-        problems.push({ line: checkpoint.count, kind: 'checkpoint-mismatch', message: `entry ${checkpoint.count} is not the one the checkpoint of ${checkpoint.at} signed` });
+        problems.push({
+          line: checkpoint.count,
+          kind: 'checkpoint-mismatch',
+          message: `entry ${checkpoint.count} is not the one the checkpoint of ${checkpoint.at} signed`,
+        });
       }
     }
   }
-  return { ok: problems.length === 0, entries: lines.length, head: prevHash, problems, ...(checkpoint ? { checkpoint } : {}) };
+  return {
+    ok: problems.length === 0,
+    entries: lines.length,
+    head: prevHash,
+    problems,
+    ...(checkpoint ? { checkpoint } : {}),
+  };
 }

@@ -5,7 +5,11 @@
  */
 import type { Command } from 'commander';
 
-interface Node { path: string; subs: string[]; options: string[] }
+interface Node {
+  path: string;
+  subs: string[];
+  options: string[];
+}
 
 function nodes(command: Command, path = ''): Node[] {
   const visible = command.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden);
@@ -18,7 +22,8 @@ function nodes(command: Command, path = ''): Node[] {
 export function bashCompletion(program: Command): string {
   const all = nodes(program);
   // Bash has no empty key: the root's path is the program's name.
-  const entries = (pick: (n: Node) => string[]) => all.map((n) => `    ["${['dmconfirm', n.path].filter(Boolean).join(' ')}"]="${pick(n).join(' ')}"`).join('\n');
+  const entries = (pick: (n: Node) => string[]) =>
+    all.map((n) => `    ["${['dmconfirm', n.path].filter(Boolean).join(' ')}"]="${pick(n).join(' ')}"`).join('\n');
   return `# dmconfirm completion for bash (and zsh through bashcompinit)
 # bash: source <(dmconfirm completion bash), or save it as /etc/bash_completion.d/dmconfirm
 _dmconfirm() {
@@ -54,7 +59,10 @@ ${bashCompletion(program)}`;
 
 export function fishCompletion(program: Command): string {
   const all = nodes(program);
-  const lines = ['# dmconfirm completion for fish: dmconfirm completion fish > ~/.config/fish/completions/dmconfirm.fish', 'complete -c dmconfirm -f'];
+  const lines = [
+    '# dmconfirm completion for fish: dmconfirm completion fish > ~/.config/fish/completions/dmconfirm.fish',
+    'complete -c dmconfirm -f',
+  ];
   for (const n of all) {
     const words = n.path ? n.path.split(' ') : [];
     // At this node: every word of its path typed, and none of its sub-commands yet.
@@ -63,7 +71,11 @@ export function fishCompletion(program: Command): string {
     const condition = words.length === 0 ? ['__fish_use_subcommand'] : [...seen, ...notDeeper];
     const cond = condition.join('; and ');
     if (n.subs.length > 0) lines.push(`complete -c dmconfirm -n '${cond}' -a '${n.subs.join(' ')}'`);
-    for (const option of n.options) lines.push(`complete -c dmconfirm -n '${words.length === 0 ? '__fish_use_subcommand' : seen.join('; and ')}' -l ${option.slice(2)}`);
+    for (const option of n.options)
+      lines.push(
+        `complete -c dmconfirm -n ` +
+          `'${words.length === 0 ? '__fish_use_subcommand' : seen.join('; and ')}' -l ${option.slice(2)}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

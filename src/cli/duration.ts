@@ -9,6 +9,7 @@ import { CliError } from './cli-error.js';
 export function durationMs(text: string, option: string, bareUnit: 'ms' | 's' = 's'): number {
   const t = text.trim();
   const ms = /^\d+(\.\d+)?$/.test(t) ? Number(t) * (bareUnit === 'ms' ? 1 : 1000) : parseRosDuration(t);
-  if (ms === undefined || !Number.isFinite(ms)) throw new CliError(`${option}: "${text}" is not a duration (like 500ms, 10s, 5m, 1h30m)`, 2);
+  if (ms === undefined || !Number.isFinite(ms))
+    throw new CliError(`${option}: "${text}" is not a duration (like 500ms, 10s, 5m, 1h30m)`, 2);
   return Math.round(ms);
 }

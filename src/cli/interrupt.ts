@@ -14,7 +14,11 @@ export function onInterrupt(): { until: Promise<void>; release: () => void } {
 }
 
 /** The command that follows a request again, with the connection options that differ from the defaults. */
-export function followCommand(requestId: string, o: { broker?: string | undefined; base?: string | undefined; explicitBroker?: boolean | undefined }, defaultBase: string): string {
+export function followCommand(
+  requestId: string,
+  o: { broker?: string | undefined; base?: string | undefined; explicitBroker?: boolean | undefined },
+  defaultBase: string,
+): string {
   const parts = ['dmconfirm follow', requestId];
   if (o.broker !== undefined && o.explicitBroker !== false) parts.push(`--broker ${o.broker}`);
   if (o.base !== undefined && o.base !== defaultBase) parts.push(`--base ${o.base}`);

@@ -26,7 +26,10 @@ try {
   } else if (error instanceof TopicError) {
     // A value from an option that would reshape an MQTT topic: say it under the option's name.
     const option = { 'base topic': '--base', site: '--site', 'agent id': '--agent' }[error.what ?? ''];
-    const rule = error.what === 'base topic' ? 'is not an MQTT topic prefix (no + or #)' : 'cannot be an MQTT topic level (no /, + or #)';
+    const rule =
+      error.what === 'base topic'
+        ? 'is not an MQTT topic prefix (no + or #)'
+        : 'cannot be an MQTT topic level (no /, + or #)';
     console.error(`dmconfirm: ${option ? `${option}: "${error.value}" ${rule}` : error.message}`);
     process.exitCode = 2;
   } else if (error instanceof CliError) {

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { operatorSettingsFile, OPERATOR_SETTINGS, OperatorSettingsError, readSettingsFile } from '../operator/settings.js';
+import {
+  operatorSettingsFile,
+  OPERATOR_SETTINGS,
+  OperatorSettingsError,
+  readSettingsFile,
+} from '../operator/settings.js';
 import type { FileSettings } from '../operator/settings.js';
 import { CliError } from './cli-error.js';
 import { closest } from '../text/did-you-mean.js';
@@ -28,7 +33,9 @@ export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSett
  * a signing command publish.
  */
 export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv = process.env): void {
-  const users = walk(program).filter((c) => c.options.some((o) => OPERATOR_SETTINGS.some((s) => o.long === `--${s.name}`)));
+  const users = walk(program).filter((c) =>
+    c.options.some((o) => OPERATOR_SETTINGS.some((s) => o.long === `--${s.name}`)),
+  );
   if (users.length === 0) return;
   const file = loadSettingsFile(env);
   for (const command of users) {
@@ -44,7 +51,9 @@ export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv =
       // Commander listens for an option's variable only when it is set before the option is
       // added; these options exist already, so listen here (commander still decides priority).
       option.env(setting.env);
-      command.on(`optionEnv:${option.name()}`, (value: string) => command.setOptionValueWithSource(camel(setting.name), value, 'env'));
+      command.on(`optionEnv:${option.name()}`, (value: string) =>
+        command.setOptionValueWithSource(camel(setting.name), value, 'env'),
+      );
       const value = file.values.get(setting.name);
       if (value !== undefined) command.setOptionValueWithSource(camel(setting.name), value, 'config');
     }

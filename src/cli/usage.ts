@@ -17,19 +17,30 @@ export function conciseUsageErrors(command: Command): void {
   command.showHelpAfterError(false);
   command.configureOutput({
     outputError: (message, write) => {
-      const line = message.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      const line = message
+        .trim()
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ');
       write(`dmconfirm: ${line}\nhint: ${commandPath(command)} --help shows its usage\n`);
     },
   });
   command.exitOverride();
   // A group (`dmconfirm trust`) without its sub-command: say so in one line, not the whole help.
   if (command.commands.length > 0 && command.parent) {
-    command.usage('[options] <command>').argument('[command]').allowExcessArguments().action((name?: string) => {
-      const names = command.commands.map((c) => c.name());
-      const group = commandPath(command).replace(/^\S+ /, '');
-      command.error(name === undefined ? `${group} needs a command: ${names.join(', ')}`
-        : `${group}: ${notOneOf(name, 'a command', names)}`, { code: 'commander.unknownCommand' });
-    });
+    command
+      .usage('[options] <command>')
+      .argument('[command]')
+      .allowExcessArguments()
+      .action((name?: string) => {
+        const names = command.commands.map((c) => c.name());
+        const group = commandPath(command).replace(/^\S+ /, '');
+        command.error(
+          name === undefined
+            ? `${group} needs a command: ${names.join(', ')}`
+            : `${group}: ${notOneOf(name, 'a command', names)}`,
+          { code: 'commander.unknownCommand' },
+        );
+      });
   }
   for (const sub of command.commands) conciseUsageErrors(sub);
 }

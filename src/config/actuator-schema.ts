@@ -16,12 +16,21 @@ export const timingSchema = z
       .max(2000)
       .default(1000)
       .describe('A longer press is refused; keep it below the time the router takes to start rebooting'),
-    offMs: z.number().int().min(1000).max(120_000).default(8000).describe('Default power-off time (capacitors must drain)'),
+    offMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(120_000)
+      .default(8000)
+      .describe('Default power-off time (capacitors must drain)'),
     offMinMs: z.number().int().min(1000).max(120_000).default(2000),
     offMaxMs: z.number().int().min(1000).max(120_000).default(60_000),
   })
   .default({ pressMs: 300, pressMinMs: 100, pressMaxMs: 1000, offMs: 8000, offMinMs: 2000, offMaxMs: 60_000 })
-  .refine((t) => t.pressMinMs <= t.pressMs && t.pressMs <= t.pressMaxMs, 'pressMs must lie within pressMinMs..pressMaxMs')
+  .refine(
+    (t) => t.pressMinMs <= t.pressMs && t.pressMs <= t.pressMaxMs,
+    'pressMs must lie within pressMinMs..pressMaxMs',
+  )
   .refine((t) => t.offMinMs <= t.offMs && t.offMs <= t.offMaxMs, 'offMs must lie within offMinMs..offMaxMs');
 
 const serialPort = {
@@ -71,10 +80,16 @@ export const wtiActuatorSchema = z.strictObject({
   driver: z.literal('wti'),
   ...serialPort,
   plug: z.union([z.number().int().min(1), z.string().min(1)]).describe('Plug number or name'),
-  method: z.enum(['boot', 'off-on']).default('off-on').describe('/BOOT (PDU times the off period; set offMs to match) or /OFF then /ON'),
+  method: z
+    .enum(['boot', 'off-on'])
+    .default('off-on')
+    .describe('/BOOT (PDU times the off period; set offMs to match) or /OFF then /ON'),
   username: z.string().optional().describe('Login name, when the PDU asks for one'),
   password: secretRef.optional(),
-  prompt: z.string().default('[A-Za-z]{2,8}>\\s*$').describe('Regular expression matching the command prompt at the end of the output'),
+  prompt: z
+    .string()
+    .default('[A-Za-z]{2,8}>\\s*$')
+    .describe('Regular expression matching the command prompt at the end of the output'),
   timing: timingSchema,
 });
 
@@ -82,10 +97,16 @@ export const apcActuatorSchema = z.strictObject({
   driver: z.literal('apc'),
   ...serialPort,
   outlet: z.number().int().min(1),
-  method: z.enum(['reboot', 'off-on']).default('off-on').describe('olReboot (PDU times the off period; set offMs to match) or olOff then olOn'),
+  method: z
+    .enum(['reboot', 'off-on'])
+    .default('off-on')
+    .describe('olReboot (PDU times the off period; set offMs to match) or olOff then olOn'),
   username: z.string().optional().describe('Login name, when the PDU asks for one'),
   password: secretRef.optional(),
-  prompt: z.string().default('apc>\\s*$').describe('Regular expression matching the command prompt at the end of the output'),
+  prompt: z
+    .string()
+    .default('apc>\\s*$')
+    .describe('Regular expression matching the command prompt at the end of the output'),
   timing: timingSchema,
 });
 
@@ -110,7 +131,7 @@ const v3 = z.strictObject({
 
 export const snmpActuatorSchema = z.strictObject({
   driver: z.literal('snmp'),
-  host: z.string().min(1).describe('The PDU\'s address'),
+  host: z.string().min(1).describe("The PDU's address"),
   port: z.number().int().min(1).max(65535).default(161),
   mib: z.enum(['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton']).describe('Which outlet-control MIB the PDU speaks'),
   outlet: z.number().int().min(1).describe('Outlet number feeding the router'),
@@ -119,7 +140,9 @@ export const snmpActuatorSchema = z.strictObject({
     .enum(['reboot', 'off-on'])
     .default('reboot')
     .describe('reboot: the PDU times the cut (power returns even if the agent dies); off-on: timed here'),
-  snmp: z.discriminatedUnion('version', [v2c, v3]).describe('SNMP v2c (community) or v3 authPriv; keys and community are secrets'),
+  snmp: z
+    .discriminatedUnion('version', [v2c, v3])
+    .describe('SNMP v2c (community) or v3 authPriv; keys and community are secrets'),
   timeoutMs: z.number().int().min(100).max(30_000).default(2000),
   retries: z.number().int().min(0).max(5).default(1),
   pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the PDU times the cut'),
@@ -138,12 +161,17 @@ export type DeviceBrokerConfig = z.infer<typeof deviceBrokerSchema>;
 export const tasmotaActuatorSchema = z.strictObject({
   driver: z.literal('tasmota'),
   broker: deviceBrokerSchema.describe('The broker the Tasmota device is on (often the site broker)'),
-  topic: z.string().regex(/^[^#+/\s]+$/, 'the device\'s %topic%, without wildcards or slashes'),
+  topic: z.string().regex(/^[^#+/\s]+$/, "the device's %topic%, without wildcards or slashes"),
   relay: z.number().int().min(1).max(32).default(1).describe('POWER<n>'),
   wiring: z
     .enum(['outlet', 'normally-closed'])
-    .describe('outlet: a smart plug (relay on = router powered; cut by Backlog + Delay); normally-closed: relay on = router off (cut by PulseTime)'),
-  prefix: z.strictObject({ cmnd: z.string().default('cmnd'), stat: z.string().default('stat') }).default({ cmnd: 'cmnd', stat: 'stat' }),
+    .describe(
+      'outlet: a smart plug (relay on = router powered; cut by Backlog + ' +
+        'Delay); normally-closed: relay on = router off (cut by PulseTime)',
+    ),
+  prefix: z
+    .strictObject({ cmnd: z.string().default('cmnd'), stat: z.string().default('stat') })
+    .default({ cmnd: 'cmnd', stat: 'stat' }),
   timeoutMs: z.number().int().min(100).max(30_000).default(3000),
   pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
   timing: timingSchema,
@@ -153,23 +181,43 @@ export const shellyActuatorSchema = z
   .strictObject({
     driver: z.literal('shelly'),
     url: z.url().optional().describe('RPC over HTTP: the device, e.g. http://192.0.2.60 (POST /rpc)'),
-    broker: deviceBrokerSchema.optional().describe('RPC over MQTT: the broker the device is on (often the site broker)'),
+    broker: deviceBrokerSchema
+      .optional()
+      .describe('RPC over MQTT: the broker the device is on (often the site broker)'),
     topicPrefix: z
       .string()
-      .regex(/^[^#+\s]+$/, 'the device\'s MQTT topic prefix, without wildcards')
+      .regex(/^[^#+\s]+$/, "the device's MQTT topic prefix, without wildcards")
       .optional()
-      .describe('RPC over MQTT: the device\'s topic prefix (default its id, e.g. shellyplus1-a8032ab12345); requests go to <prefix>/rpc'),
-    password: secretRef.optional().describe('RPC over HTTP: the device password (user admin), when authentication is on'),
+      .describe(
+        "RPC over MQTT: the device's topic prefix (default its id, " +
+          'e.g. shellyplus1-a8032ab12345); requests go to <prefix>/rpc',
+      ),
+    password: secretRef
+      .optional()
+      .describe('RPC over HTTP: the device password (user admin), when authentication is on'),
     switchId: z.number().int().min(0).max(15).default(0),
-    wiring: z.enum(['outlet', 'normally-closed']).describe('outlet: output on = router powered; normally-closed: output on = router off'),
+    wiring: z
+      .enum(['outlet', 'normally-closed'])
+      .describe('outlet: output on = router powered; normally-closed: output on = router off'),
     timeoutMs: z.number().int().min(100).max(30_000).default(3000),
-    pollMs: z.number().int().min(50).max(2000).default(250).describe('Read-back interval while the device times the cut'),
+    pollMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(2000)
+      .default(250)
+      .describe('Read-back interval while the device times the cut'),
     timing: timingSchema,
   })
-  .refine((c) => (c.url === undefined) !== (c.broker === undefined), { message: 'give url (RPC over HTTP) or broker and topicPrefix (RPC over MQTT), one of them' })
-  .refine((c) => c.broker === undefined || c.topicPrefix !== undefined, { message: 'RPC over MQTT needs topicPrefix (the device\'s MQTT prefix)', path: ['topicPrefix'] })
+  .refine((c) => (c.url === undefined) !== (c.broker === undefined), {
+    message: 'give url (RPC over HTTP) or broker and topicPrefix (RPC over MQTT), one of them',
+  })
+  .refine((c) => c.broker === undefined || c.topicPrefix !== undefined, {
+    message: "RPC over MQTT needs topicPrefix (the device's MQTT prefix)",
+    path: ['topicPrefix'],
+  })
   .refine((c) => c.broker === undefined || c.password === undefined, {
-    message: 'password is for RPC over HTTP; over MQTT the broker\'s credentials and ACL protect the device',
+    message: "password is for RPC over HTTP; over MQTT the broker's credentials and ACL protect the device",
     path: ['password'],
   });
 

@@ -38,7 +38,10 @@ export function applyEnvOverrides(
       // A list grows by at most one entry: ROUTERS__99999999 would make a sparse list that
       // validation walks element by element until the process runs out of memory.
       if (Array.isArray(node) && (!/^\d+$/.test(segment) || (key as number) > node.length)) {
-        refused.push({ path: name, message: `list index ${segment} must be 0..${node.length} (the next free index at most)` });
+        refused.push({
+          path: name,
+          message: `list index ${segment} must be 0..${node.length} (the next free index at most)`,
+        });
         break;
       }
       if (last) {
@@ -47,7 +50,10 @@ export function applyEnvOverrides(
           parsed = parseYamlValue(value) as unknown;
         } catch (error) {
           // `[a`, `*x`: a YAML error in the value names the variable, like a problem in the file.
-          refused.push({ path: name, message: `not a YAML value: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` });
+          refused.push({
+            path: name,
+            message: `not a YAML value: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+          });
           break;
         }
         (node as Record<string | number, unknown>)[key] = parsed;

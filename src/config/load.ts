@@ -27,7 +27,9 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(path, [{ path: '(file)', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }]);
+    throw new ConfigError(path, [
+      { path: '(file)', message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` },
+    ]);
   }
   return parseConfigText(text, path, env);
 }
@@ -35,7 +37,10 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadedConfi
 export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(path, doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })));
+    throw new ConfigError(
+      path,
+      doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0] ?? e.message })),
+    );
   }
   let js: unknown;
   try {
@@ -64,7 +69,11 @@ function resolvePaths(config: Config, baseDir: string): Config {
   const at = (p: string | undefined) => (p === undefined ? undefined : resolve(baseDir, p));
   return {
     ...config,
-    agent: { ...config.agent, stateDir: resolve(baseDir, config.agent.stateDir), trustRoot: resolve(baseDir, config.agent.trustRoot) },
+    agent: {
+      ...config.agent,
+      stateDir: resolve(baseDir, config.agent.stateDir),
+      trustRoot: resolve(baseDir, config.agent.trustRoot),
+    },
     mqtt: { ...config.mqtt, ca: at(config.mqtt.ca), cert: at(config.mqtt.cert) },
   };
 }

@@ -7,7 +7,10 @@ const wallTime = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be HH
 /** Recurring site maintenance windows: outside them only `urgent` orders with more approvers act. */
 export const siteWindowsSchema = z
   .strictObject({
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Riga').describe('The site time zone'),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Riga')
+      .describe('The site time zone'),
     windows: z
       .array(
         z
@@ -52,6 +55,12 @@ export const policySchema = z
       .describe('Never start an action with less activation time left than the action plus this margin'),
     siteWindows: siteWindowsSchema.optional(),
   })
-  .default({ allowedFeatures: [], allowedModes: [], allowFlaggedClear: false, maxOperationsPerHour: 3, minActionMarginMs: 15_000 });
+  .default({
+    allowedFeatures: [],
+    allowedModes: [],
+    allowFlaggedClear: false,
+    maxOperationsPerHour: 3,
+    minActionMarginMs: 15_000,
+  });
 
 export type Policy = z.infer<typeof policySchema>;

@@ -43,7 +43,11 @@ export function problemsFrom(error: z.ZodError, raw?: unknown): ConfigProblem[] 
     let message = issue.message;
     const given = valueAt(raw, issue.path);
     if (issue.code === 'unrecognized_keys') message = `unknown key(s): ${issue.keys.join(', ')}`;
-    else if (issue.code === 'invalid_value' && typeof given === 'string' && issue.values.every((v) => typeof v === 'string')) {
+    else if (
+      issue.code === 'invalid_value' &&
+      typeof given === 'string' &&
+      issue.values.every((v) => typeof v === 'string')
+    ) {
       message = notOneOf(given, 'allowed here', issue.values);
     } else if (issue.code === 'invalid_type' && given === undefined && raw !== undefined) {
       message = `required, but missing (${issue.expected})`;

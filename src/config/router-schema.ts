@@ -16,7 +16,13 @@ export const routerSchema = routerConnectionSchema.extend({
     .default({})
     .describe('Expected identity; recorded at pairing when not given'),
   pollIntervalMs: z.number().int().min(200).max(60_000).default(1000).describe('Device-mode watch interval'),
-  bootTimeoutMs: z.number().int().min(10_000).max(900_000).default(180_000).describe('How long to wait for the router to come back after actuating'),
+  bootTimeoutMs: z
+    .number()
+    .int()
+    .min(10_000)
+    .max(900_000)
+    .default(180_000)
+    .describe('How long to wait for the router to come back after actuating'),
   observedActivationTimeoutSeconds: z
     .number()
     .int()

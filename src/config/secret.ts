@@ -69,7 +69,11 @@ export const secretRef = z
       source = `file ${path}`;
     } else {
       if (!context.credentialsDirectory) {
-        ctx.addIssue({ code: 'custom', message: `credential "${ref.credential}" needs $CREDENTIALS_DIRECTORY (run under systemd with LoadCredential=)` });
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `credential "${ref.credential}" needs $CREDENTIALS_DIRECTORY ` + `(run under systemd with LoadCredential=)`,
+        });
         return z.NEVER;
       }
       path = join(context.credentialsDirectory, ref.credential);

@@ -32,7 +32,9 @@ const MEANING: Partial<Record<ProgressData['state'], string>> = {
 /** An agent answer as it arrives: state, time since the order was sent, and what it means. */
 export function describeStep(step: ProgressStep, sentAt: number): string {
   const since = `+${formatDuration(step.receivedAt - sentAt)}`.padStart(7);
-  const why = step.error ? `refused (${step.error.code}): ${step.error.message}` : (step.detail ?? MEANING[step.state] ?? '');
+  const why = step.error
+    ? `refused (${step.error.code}): ${step.error.message}`
+    : (step.detail ?? MEANING[step.state] ?? '');
   return `${step.state.padEnd(11)}${since}  ${why}`.trimEnd();
 }
 
@@ -50,14 +52,19 @@ export type SimEvent =
 export function describeSimEvent(event: SimEvent): string {
   switch (event.kind) {
     case 'update-requested':
-      return `device-mode update pending (${event.change}), attempt-count ${event.attemptCount}; needs a button press or power cycle within ${formatDuration(event.timeoutMs)}`;
+      return (
+        `device-mode update pending (${event.change}), attempt-count ${event.attemptCount}; ` +
+        `needs a button press or power cycle within ${formatDuration(event.timeoutMs)}`
+      );
     case 'update-confirmed':
       return 'physical confirmation received: the change applies at this boot';
     case 'update-canceled':
       return `pending update canceled (${event.reason})`;
-    case 'power':
+    case 'power': {
       if (!event.on) return 'power cut';
-      return `power back after ${formatDuration(event.offMs ?? 0)}${event.cold ? ' (a cold boot: confirms the pending change)' : ' (too short to count)'}`;
+      const what = event.cold ? ' (a cold boot: confirms the pending change)' : ' (too short to count)';
+      return `power back after ${formatDuration(event.offMs ?? 0)}${what}`;
+    }
     case 'boot':
       return 'booting';
     case 'booted':
@@ -84,6 +91,10 @@ export function summaryLines(checks: DemoCheck[], elapsedMs: number, failure: st
   const passed = failure === undefined && checks.length > 0 && checks.every((c) => c.ok);
   const lines = checks.map(checkLine);
   if (failure !== undefined) lines.push(`FAIL  ${failure}`);
-  lines.push(passed ? `demo passed: everything verified in ${formatDuration(elapsedMs)}` : `demo FAILED after ${formatDuration(elapsedMs)}`);
+  lines.push(
+    passed
+      ? `demo passed: everything verified in ${formatDuration(elapsedMs)}`
+      : `demo FAILED after ${formatDuration(elapsedMs)}`,
+  );
   return lines;
 }

@@ -2,7 +2,13 @@ import { addKey, initRoot } from '../trust/root-edit.js';
 import { cosignEnvelope, signPayload } from '../trust/jws.js';
 import { generateSigningKey, type SigningKey } from '../trust/keys.js';
 import { TYP, type Challenge } from '../trust/messages.js';
-import { buildApproval, buildChange, buildChangeRequest, buildPowerCycle, type ChangeOptions } from '../trust/drafts.js';
+import {
+  buildApproval,
+  buildChange,
+  buildChangeRequest,
+  buildPowerCycle,
+  type ChangeOptions,
+} from '../trust/drafts.js';
 import type { RouterRef } from '../trust/messages.js';
 
 /**
@@ -58,7 +64,10 @@ export class OperatorTeam {
     return this.sign(payload, TYP.request, [this.requester, ...(options.approvers ?? this.approvers.slice(0, 2))]);
   }
 
-  async approval(challenge: Challenge, options: { expect: ChangeOptions; method: 'button' | 'power'; approvers?: SigningKey[] }): Promise<string> {
+  async approval(
+    challenge: Challenge,
+    options: { expect: ChangeOptions; method: 'button' | 'power'; approvers?: SigningKey[] },
+  ): Promise<string> {
     const payload = buildApproval(challenge, {
       now: Date.now(),
       expect: buildChange(options.expect),

@@ -11,7 +11,14 @@ import type { Logger } from '../log/logger.js';
 import { Agent } from '../agent/agent.js';
 import { verifyAuditFile } from '../audit/verify.js';
 import { EmbeddedBroker, EMBEDDED_BROKER_PROTOCOL } from '../mqtt/embedded-broker.js';
-import { agentTopics, inboundCorrelation, parsePayload, responseSchema, routerStateSchema, eventSchema } from '../mqtt/contract.js';
+import {
+  agentTopics,
+  inboundCorrelation,
+  parsePayload,
+  responseSchema,
+  routerStateSchema,
+  eventSchema,
+} from '../mqtt/contract.js';
 import type { AgentEvent, RouterStateMessage } from '../mqtt/contract.js';
 import type { MqttLink, InboundMessage } from '../mqtt/connection.js';
 import { brokerSettings, connectOperator } from '../operator/broker.js';
@@ -21,7 +28,16 @@ import { describeChange } from '../trust/change.js';
 import { buildChange, buildChangeRequest } from '../trust/drafts.js';
 import { TYP } from '../trust/messages.js';
 import { SimulatedSite } from './site.js';
-import { describeSimEvent, describeStep, heading, narrate, summaryLines, type DemoCheck, type SimEvent, type Speaker } from './narration.js';
+import {
+  describeSimEvent,
+  describeStep,
+  heading,
+  narrate,
+  summaryLines,
+  type DemoCheck,
+  type SimEvent,
+  type Speaker,
+} from './narration.js';
 
 export interface DemoOptions {
   say: (line: string) => void;
@@ -122,24 +138,56 @@ class DemoRun {
     await site.start();
     const router = site.router;
     const s = router.state();
-    this.say('router', `simulated ${s.model} (${s.boardName}), RouterOS ${s.routerosVersion}, serial ${router.serialNumber}, API on 127.0.0.1:${router.apiPort}`);
-    this.say('router', `device-mode ${s.deviceMode.mode}, container=${s.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${s.attemptCount}`);
+    this.say(
+      'router',
+      `simulated ${s.model} (${s.boardName}), RouterOS ${s.routerosVersion}, ` +
+        `serial ${router.serialNumber}, API on 127.0.0.1:${router.apiPort}`,
+    );
+    this.say(
+      'router',
+      `device-mode ${s.deviceMode.mode}, ` +
+        `container=${s.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${s.attemptCount}`,
+    );
     this.listenToRouter(router);
     const power = site.config.routers[0]?.actuators.power;
-    this.say('actuator', `simulated power relay and reset button wired to the router (control endpoint http://127.0.0.1:${router.controlPort})`);
-    if (power?.driver === 'sim') this.say('actuator', `a power cycle keeps the power off for ${power.timing.offMs / 1000} s: long enough for a cold boot, which confirms a pending change`);
+    this.say(
+      'actuator',
+      `simulated power relay and reset ` +
+        `button wired to the router ` +
+        `(control endpoint http://127.0.0.1:${router.controlPort})`,
+    );
+    if (power?.driver === 'sim')
+      this.say(
+        'actuator',
+        `a power cycle keeps the power off for ${power.timing.offMs / 1000} ` +
+          `s: long enough for a cold boot, which confirms a pending change`,
+      );
 
     const team = site.team;
     const [root1, root2] = team.roots;
-    this.say('trust', `trust root signed by both root keys, 2 of 2 needed to change it: ${root1?.name} (key ${shortKey(root1?.keyId)}), ${root2?.name} (key ${shortKey(root2?.keyId)})`);
-    this.say('trust', `approvers ${team.approvers.map((k) => k.name).join(', ')}: any 2 of 3 must co-sign; requester ${team.requester.name} signs requests but never counts as an approver`);
-    this.say('trust', `${team.mallory.name} holds a key too (key ${shortKey(team.mallory.keyId)}), but it is not in the trust root`);
+    this.say(
+      'trust',
+      `trust root signed by both root keys, 2 of 2 needed to change it: ${root1?.name} ` +
+        `(key ${shortKey(root1?.keyId)}), ${root2?.name} (key ${shortKey(root2?.keyId)})`,
+    );
+    this.say(
+      'trust',
+      `approvers ${team.approvers.map((k) => k.name).join(', ')}: any 2 of 3 must co-sign; ` +
+        `requester ${team.requester.name} signs requests but never counts as an approver`,
+    );
+    this.say(
+      'trust',
+      `${team.mallory.name} holds a key too (key ${shortKey(team.mallory.keyId)}), but it is not in the trust root`,
+    );
 
-    this.#link = await connectOperator(brokerSettings({ broker: broker.url, protocol: String(EMBEDDED_BROKER_PROTOCOL) }, 'demo'), {
-      subscriptions: [`${this.topics.root}/#`],
-      onMessage: (m) => this.onMessage(m),
-      timeoutMs: 10_000,
-    });
+    this.#link = await connectOperator(
+      brokerSettings({ broker: broker.url, protocol: String(EMBEDDED_BROKER_PROTOCOL) }, 'demo'),
+      {
+        subscriptions: [`${this.topics.root}/#`],
+        onMessage: (m) => this.onMessage(m),
+        timeoutMs: 10_000,
+      },
+    );
 
     const agent = await Agent.create(site.config, { logger: this.options.logger });
     this.#agent = agent;
@@ -149,9 +197,20 @@ class DemoRun {
       for (const waiter of [...this.#waiters]) waiter.reject(`the agent failed (${error.message})`);
     });
     await agent.start();
-    this.say('agent', `agent ${site.agentId} at site ${site.siteName} started from ${site.configFile} (secrets in files beside it)`);
-    const state = await this.waitForState((r) => r.reachable && r.deviceMode !== null, 'the agent to reach the router', AGENT_READY_MS);
-    this.say('agent', `paired with router ${state.router} (serial ${router.serialNumber}); it reports device-mode ${state.deviceMode?.mode}, attempt-count ${state.attemptCount}`);
+    this.say(
+      'agent',
+      `agent ${site.agentId} at site ${site.siteName} started from ${site.configFile} (secrets in files beside it)`,
+    );
+    const state = await this.waitForState(
+      (r) => r.reachable && r.deviceMode !== null,
+      'the agent to reach the router',
+      AGENT_READY_MS,
+    );
+    this.say(
+      'agent',
+      `paired with router ${state.router} (serial ${router.serialNumber}); it reports ` +
+        `device-mode ${state.deviceMode?.mode}, attempt-count ${state.attemptCount}`,
+    );
   }
 
   /** True once the agent gave its final answer (whatever it was). */
@@ -159,36 +218,69 @@ class DemoRun {
     this.options.say(heading('1. A signed request: enable container, confirmed by a power cycle'));
     const site = this.site;
     const change = { enable: ['container'] };
-    const jws = await site.team.changeRequest({ agent: site.agentId, router: { serial: site.serial }, change, method: 'power', activationTimeoutSeconds: 120 });
+    const jws = await site.team.changeRequest({
+      agent: site.agentId,
+      router: { serial: site.serial },
+      change,
+      method: 'power',
+      activationTimeoutSeconds: 120,
+    });
     const approvers = site.team.approvers.slice(0, 2).map((k) => k.name);
-    this.say('operator', `${site.team.requester.name} asks agent ${site.agentId} for ${describeChange(buildChange(change))} on the router with serial ${site.serial}, by power cycle`);
-    this.say('operator', `co-signed by ${approvers.join(' and ')} (2 of 3 approvers); published to ${this.topics.request}`);
+    this.say(
+      'operator',
+      `${site.team.requester.name} asks agent ${site.agentId} for ` +
+        `${describeChange(buildChange(change))} on the router with serial ${site.serial}, by power cycle`,
+    );
+    this.say(
+      'operator',
+      `co-signed by ${approvers.join(' and ')} (2 of 3 approvers); published to ${this.topics.request}`,
+    );
     const timeoutMs = this.options.flowTimeoutMs ?? 30_000;
     const following = await this.follow(jws, timeoutMs);
     const code = outcome(following);
     const states = following.steps.map((s) => s.state).join(' > ');
-    this.check('signed request', code === EXIT.done, `${summary(following, code, timeoutMs)} (${states || 'no answer'})`);
+    this.check(
+      'signed request',
+      code === EXIT.done,
+      `${summary(following, code, timeoutMs)} (${states || 'no answer'})`,
+    );
 
     const after = site.router.state();
-    const routerOk = after.deviceMode.mode === 'home' && after.deviceMode.features.container && after.attemptCount === 0 && after.faults.length === 0 && after.booted;
+    const routerOk =
+      after.deviceMode.mode === 'home' &&
+      after.deviceMode.features.container &&
+      after.attemptCount === 0 &&
+      after.faults.length === 0 &&
+      after.booted;
     this.check(
       'router after the change',
       routerOk,
-      `device-mode ${after.deviceMode.mode}, container=${after.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${after.attemptCount}, ${after.faults.length} faults, ${after.booted ? 'running' : after.phase}`,
+      `device-mode ${after.deviceMode.mode}, container=${after.deviceMode.features.container ? 'yes' : 'no'}, ` +
+        `attempt-count ${after.attemptCount}, ${after.faults.length} faults, ${after.booted ? 'running' : after.phase}`,
     );
     if (code !== EXIT.done) return isOver(following);
     // The retained state catches up with the watcher's next read after the reboot.
     const requestId = following.requestId;
     const reported = await this.waitForState(
-      (r) => r.lastResult?.requestId === requestId && r.lastResult.state === 'done' && r.deviceMode?.features.container === true,
+      (r) =>
+        r.lastResult?.requestId === requestId &&
+        r.lastResult.state === 'done' &&
+        r.deviceMode?.features.container === true,
       'the agent to publish the new device-mode',
       5_000,
     ).catch(() => this.lastState());
-    const published = reported?.lastResult?.requestId === requestId && reported.lastResult.state === 'done' && reported.deviceMode?.features.container === true;
+    const published =
+      reported?.lastResult?.requestId === requestId &&
+      reported.lastResult.state === 'done' &&
+      reported.deviceMode?.features.container === true;
     this.check(
       "agent's published router state",
       published,
-      reported ? `last result ${reported.lastResult?.state ?? 'none'}, container=${reported.deviceMode?.features.container ? 'yes' : 'no'}, attempt-count ${reported.attemptCount}` : 'not published',
+      reported
+        ? `last result ${reported.lastResult?.state ?? 'none'}, ` +
+            `container=${reported.deviceMode?.features.container ? 'yes' : 'no'}, ` +
+            `attempt-count ${reported.attemptCount}`
+        : 'not published',
     );
     return true;
   }
@@ -208,26 +300,50 @@ class DemoRun {
       activationTimeoutSeconds: 120,
     });
     const jws = await team.sign(payload, TYP.request, [team.mallory]);
-    this.say('attacker', `${team.mallory.name} publishes a request for socks=yes that claims to come from ${team.requester.name}, signed with her own key`);
+    this.say(
+      'attacker',
+      `${team.mallory.name} publishes a request for socks=yes that claims ` +
+        `to come from ${team.requester.name}, signed with her own key`,
+    );
     const before = site.router.state();
     const [power, updates] = [this.#power, this.#updates];
     const following = await this.follow(jws, REFUSAL_MS);
     const final = following.steps.find((s) => s.final);
-    this.check('forged request refused', outcome(following) === EXIT.refused && final?.error?.code === 'unknown-key', final?.error ? `${final.error.code}: ${final.error.message}` : summary(following, outcome(following), REFUSAL_MS));
+    this.check(
+      'forged request refused',
+      outcome(following) === EXIT.refused && final?.error?.code === 'unknown-key',
+      final?.error ? `${final.error.code}: ${final.error.message}` : summary(following, outcome(following), REFUSAL_MS),
+    );
 
-    const event = await this.waitFor((m) => m.topic === this.topics.events && m.payload.includes(following.requestId), 'the security event', 3_000)
+    const event = await this.waitFor(
+      (m) => m.topic === this.topics.events && m.payload.includes(following.requestId),
+      'the security event',
+      3_000,
+    )
       .then((text) => parsePayload(eventSchema, this.topics.events, text))
       .catch(() => undefined);
     if (event) this.say('agent', `event ${event.type}/${event.severity}: ${event.code}: ${event.message}`);
-    this.check('security event raised', isSecurity(event), event ? `${event.type} ${event.severity} ${event.code}` : 'none seen');
+    this.check(
+      'security event raised',
+      isSecurity(event),
+      event ? `${event.type} ${event.severity} ${event.code}` : 'none seen',
+    );
 
     await sleep(QUIET_MS);
     const after = site.router.state();
-    const untouched = this.#power === power && this.#updates === updates && after.uptimeMs > before.uptimeMs && after.attemptCount === before.attemptCount && !after.deviceMode.features.socks;
+    const untouched =
+      this.#power === power &&
+      this.#updates === updates &&
+      after.uptimeMs > before.uptimeMs &&
+      after.attemptCount === before.attemptCount &&
+      !after.deviceMode.features.socks;
     this.check(
       'no actuation',
       untouched,
-      `${this.#power - power} power events, ${this.#updates - updates} update requests, uptime kept counting (${(before.uptimeMs / 1000).toFixed(1)} s -> ${(after.uptimeMs / 1000).toFixed(1)} s), attempt-count ${after.attemptCount}, socks=${after.deviceMode.features.socks ? 'yes' : 'no'}`,
+      `${this.#power - power} power events, ${this.#updates - updates} update ` +
+        `requests, uptime kept counting (${(before.uptimeMs / 1000).toFixed(1)} ` +
+        `s -> ${(after.uptimeMs / 1000).toFixed(1)} s), attempt-count ` +
+        `${after.attemptCount}, socks=${after.deviceMode.features.socks ? 'yes' : 'no'}`,
     );
   }
 
@@ -288,15 +404,27 @@ class DemoRun {
         if (error) reject(error);
         else resolve(payload ?? '');
       };
-      const waiter: Waiter = { test, resolve: (p) => settle(undefined, p), reject: (why) => settle(new Error(`${why} while waiting for ${what}`)) };
+      const waiter: Waiter = {
+        test,
+        resolve: (p) => settle(undefined, p),
+        reject: (why) => settle(new Error(`${why} while waiting for ${what}`)),
+      };
       const timer = setTimeout(() => waiter.reject(`gave up after ${timeoutMs / 1000} s`), timeoutMs);
       this.#waiters.add(waiter);
     });
   }
 
-  private async waitForState(test: (r: RouterStateMessage) => boolean, what: string, timeoutMs: number): Promise<RouterStateMessage> {
+  private async waitForState(
+    test: (r: RouterStateMessage) => boolean,
+    what: string,
+    timeoutMs: number,
+  ): Promise<RouterStateMessage> {
     const topic = this.topics.routerState('hap1');
-    const text = await this.waitFor((m) => m.topic === topic && m.payload !== '' && test(parsePayload(routerStateSchema, topic, m.payload)), what, timeoutMs);
+    const text = await this.waitFor(
+      (m) => m.topic === topic && m.payload !== '' && test(parsePayload(routerStateSchema, topic, m.payload)),
+      what,
+      timeoutMs,
+    );
     return parsePayload(routerStateSchema, topic, text);
   }
 
@@ -308,10 +436,18 @@ class DemoRun {
 
   private listenToRouter(router: SimulatedRouter): void {
     const tell = (event: SimEvent) => this.say('router', describeSimEvent(event));
-    router.on('update-requested', (e: { pending: { change: Parameters<typeof describeSim>[0]; timeoutMs: number }; attemptCount: number }) => {
-      this.#updates += 1;
-      tell({ kind: 'update-requested', change: describeSim(e.pending.change), attemptCount: e.attemptCount, timeoutMs: e.pending.timeoutMs });
-    });
+    router.on(
+      'update-requested',
+      (e: { pending: { change: Parameters<typeof describeSim>[0]; timeoutMs: number }; attemptCount: number }) => {
+        this.#updates += 1;
+        tell({
+          kind: 'update-requested',
+          change: describeSim(e.pending.change),
+          attemptCount: e.attemptCount,
+          timeoutMs: e.pending.timeoutMs,
+        });
+      },
+    );
     router.on('update-confirmed', () => tell({ kind: 'update-confirmed' }));
     router.on('update-canceled', (e: { reason: string }) => tell({ kind: 'update-canceled', reason: e.reason }));
     router.on('power', (e: { on: boolean; offMs?: number; cold?: boolean }) => {
@@ -322,9 +458,15 @@ class DemoRun {
     router.on('booted', () => {
       const s = router.state();
       tell({ kind: 'booted' });
-      this.say('router', `device-mode ${s.deviceMode.mode}, container=${s.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${s.attemptCount}`);
+      this.say(
+        'router',
+        `device-mode ${s.deviceMode.mode}, ` +
+          `container=${s.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${s.attemptCount}`,
+      );
     });
-    router.on('applied', (e: { change: Parameters<typeof describeSim>[0] }) => tell({ kind: 'applied', change: describeSim(e.change) }));
+    router.on('applied', (e: { change: Parameters<typeof describeSim>[0] }) =>
+      tell({ kind: 'applied', change: describeSim(e.change) }),
+    );
     router.on('fault', (f: { kind: string }) => tell({ kind: 'fault', fault: f.kind }));
   }
 
@@ -336,7 +478,9 @@ class DemoRun {
     if (agent) {
       await agent.stop();
       this.say('agent', 'stopped (retained status now offline)');
-      await this.auditCheck().catch((error: unknown) => this.check('audit log', false, error instanceof Error ? error.message : String(error)));
+      await this.auditCheck().catch((error: unknown) =>
+        this.check('audit log', false, error instanceof Error ? error.message : String(error)),
+      );
     }
     await this.#link?.stop({ timeoutMs: 2000 }).catch(() => undefined);
     await this.#broker?.stop().catch(() => undefined);
@@ -350,13 +494,20 @@ class DemoRun {
 
   private async auditCheck(): Promise<void> {
     const report = await verifyAuditFile(join(this.site.config.agent.stateDir, 'audit.jsonl'));
-    this.check('audit log', report.ok, report.ok ? `${report.entries} entries, hash chain intact` : report.problems.map((p) => `line ${p.line}: ${p.message}`).join('; '));
+    this.check(
+      'audit log',
+      report.ok,
+      report.ok
+        ? `${report.entries} entries, hash chain intact`
+        : report.problems.map((p) => `line ${p.line}: ${p.message}`).join('; '),
+    );
   }
 }
 
 function describeSim(change: { mode?: string; features?: Record<string, boolean | undefined> }): string {
   const parts = change.mode ? [`mode=${change.mode}`] : [];
-  for (const [feature, on] of Object.entries(change.features ?? {})) if (on !== undefined) parts.push(`${feature}=${on ? 'yes' : 'no'}`);
+  for (const [feature, on] of Object.entries(change.features ?? {}))
+    if (on !== undefined) parts.push(`${feature}=${on ? 'yes' : 'no'}`);
   return parts.join(' ') || 'no change';
 }
 

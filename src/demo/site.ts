@@ -47,7 +47,12 @@ export class SimulatedSite {
   async start(): Promise<void> {
     this.dir = this.options.dir ?? (await mkdtemp(join(tmpdir(), 'dmconfirm-site-')));
     await mkdir(join(this.dir, 'state'), { recursive: true });
-    this.router = new SimulatedRouter({ model: 'hAP-ax3', password: 'router-secret', timing: { bootMs: 2000, shutdownMs: 1000, minOffMs: 1500 }, ...this.options.router });
+    this.router = new SimulatedRouter({
+      model: 'hAP-ax3',
+      password: 'router-secret',
+      timing: { bootMs: 2000, shutdownMs: 1000, minOffMs: 1500 },
+      ...this.options.router,
+    });
     await this.router.start();
     await writeFile(join(this.dir, 'router.password'), 'router-secret\n', { mode: 0o600 });
     const trustRoot = await (this.options.trustRoot?.(this.team) ?? this.team.trustRootText());
@@ -63,10 +68,27 @@ export class SimulatedSite {
     const control = `http://127.0.0.1:${this.router.controlPort}`;
     const timing = { offMs: this.options.offMs ?? 2500, offMinMs: 2000, pressMs: this.options.pressMs ?? 300 };
     return {
-      agent: { id: this.agentId, site: this.siteName, stateDir: 'state', trustRoot: 'trust.json', key: { file: 'agent.key' }, clock: 'assume-synced' },
+      agent: {
+        id: this.agentId,
+        site: this.siteName,
+        stateDir: 'state',
+        trustRoot: 'trust.json',
+        key: { file: 'agent.key' },
+        clock: 'assume-synced',
+      },
       log: { level: 'warn', pretty: false },
-      mqtt: { url: this.options.brokerUrl, protocolVersion: this.options.protocolVersion, reconnectMinMs: 200, reconnectMaxMs: 2000 },
-      policy: { allowedFeatures: ['container', 'fetch', 'scheduler'], maxOperationsPerHour: 20, minActionMarginMs: 5000, ...this.options.policy },
+      mqtt: {
+        url: this.options.brokerUrl,
+        protocolVersion: this.options.protocolVersion,
+        reconnectMinMs: 200,
+        reconnectMaxMs: 2000,
+      },
+      policy: {
+        allowedFeatures: ['container', 'fetch', 'scheduler'],
+        maxOperationsPerHour: 20,
+        minActionMarginMs: 5000,
+        ...this.options.policy,
+      },
       routers: [
         {
           name: 'hap1',

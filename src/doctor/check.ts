@@ -38,7 +38,10 @@ export function formatCheck(result: CheckResult): string[] {
 export function formatSummary(results: readonly CheckResult[]): string {
   const count = (status: CheckStatus) => results.filter((r) => r.status === status).length;
   const failed = count('fail');
-  return `${results.length} checks: ${count('ok')} passed, ${count('warn')} warning(s), ${failed} failed${failed === 0 ? ' — ready to run' : ''}`;
+  return (
+    `${results.length} checks: ${count('ok')} passed, ${count('warn')} ` +
+    `warning(s), ${failed} failed${failed === 0 ? ' — ready to run' : ''}`
+  );
 }
 
 /** Mode bits as `0644`. */

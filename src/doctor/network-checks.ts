@@ -14,36 +14,67 @@ export function judgeRouterError(name: string, endpoint: RouterEndpoint, error: 
   if (!isRouterError(error)) return fail(name, `${at}: ${(error as Error).message}`, 'see the log; this is unexpected');
   switch (error.kind) {
     case 'auth':
-      return fail(name, `${at}: login refused for user "${endpoint.username}"`, `check ${where}.username and the password file or credential it names; on the router: /user print`);
+      return fail(
+        name,
+        `${at}: login refused for user "${endpoint.username}"`,
+        `check ${where}.username and the password file or credential it names; on the router: /user print`,
+      );
     case 'tls':
-      return fail(name, `${at}: ${error.message}`, `check ${where}.tls.fingerprint against the router's api-ssl certificate (/certificate print detail)`);
+      return fail(
+        name,
+        `${at}: ${error.message}`,
+        `check ${where}.tls.fingerprint against the router's api-ssl certificate (/certificate print detail)`,
+      );
     case 'unreachable':
       if ('loginStalled' in error && error.loginStalled) {
-        return fail(name, `${at}: connected but the login got no answer (a pending device-mode change stalls the API)`, 'wait for the change to be confirmed or to expire, then run doctor again');
+        return fail(
+          name,
+          `${at}: connected but the login got no answer (a pending device-mode change stalls the API)`,
+          'wait for the change to be confirmed or to expire, then run doctor again',
+        );
       }
       return fail(
         name,
         `${at}: unreachable (${error.message})`,
-        `check ${where}.host/port, that the router's api${endpoint.tls?.enabled ? '-ssl' : ''} service is enabled (/ip service print) and that a firewall lets this Pi in`,
+        `check ${where}.host/port, that the router's api${endpoint.tls?.enabled ? '-ssl' : ''} service is enabled ` +
+          '(/ip service print) and that a firewall lets this Pi in',
       );
     case 'timeout':
-      return fail(name, `${at}: ${error.message}`, `the router is slow or overloaded; raise ${where}.timeoutMs if it persists`);
+      return fail(
+        name,
+        `${at}: ${error.message}`,
+        `the router is slow or overloaded; raise ${where}.timeoutMs if it persists`,
+      );
     default:
       return fail(name, `${at}: ${error.message}`, 'check that this is a RouterOS 7 API port');
   }
 }
 
 export function describeIdentity(identity: RouterIdentity): string {
-  const unit = identity.serial ? `serial ${identity.serial}` : identity.systemId ? `system-id ${identity.systemId}` : 'no serial or system-id';
+  const unit = identity.serial
+    ? `serial ${identity.serial}`
+    : identity.systemId
+      ? `system-id ${identity.systemId}`
+      : 'no serial or system-id';
   return `"${identity.name}" ${identity.model ?? identity.boardName}, ${unit}, RouterOS ${identity.version}`;
 }
 
 export function judgeDeviceMode(name: string, mode: DeviceModeState): CheckResult {
   const text = `mode ${mode.mode}, attempt-count ${mode.attemptCount}, flagged ${mode.flagged ? 'yes' : 'no'}`;
   if (mode.flagged) {
-    return fail(name, `${text}: RouterOS flagged this router (signs of tampering at boot)`, 'investigate the router before any change; /system/device-mode update flagged=no needs a signed approval and physical confirmation');
+    return fail(
+      name,
+      `${text}: RouterOS flagged this router (signs of tampering at boot)`,
+      'investigate the router before any change; ' +
+        '/system/device-mode update flagged=no needs a signed approval and physical confirmation',
+    );
   }
-  if (mode.attemptCount >= 3) return warn(name, `${text}: attempts exhausted, further updates are refused`, 'power cycle the router to reset attempt-count');
+  if (mode.attemptCount >= 3)
+    return warn(
+      name,
+      `${text}: attempts exhausted, further updates are refused`,
+      'power cycle the router to reset attempt-count',
+    );
   return pass(name, text);
 }
 
@@ -68,13 +99,28 @@ export async function probeRouter(label: string, endpoint: RouterEndpoint, where
     } catch (error) {
       return { results: [judgeRouterError(name, endpoint, error, where)] };
     }
-    const results = [pass(name, `${endpoint.host}:${endpointPort(endpoint)} as "${endpoint.username}": ${describeIdentity(identity)}`)];
+    const results = [
+      pass(name, `${endpoint.host}:${endpointPort(endpoint)} as "${endpoint.username}": ${describeIdentity(identity)}`),
+    ];
     try {
       const deviceMode = await client.readDeviceMode();
       return { identity, deviceMode, results: [...results, judgeDeviceMode(`${label} device-mode`, deviceMode)] };
     } catch (error) {
-      const why = isRouterError(error) && error.kind === 'trap' ? `${error.message} (the user needs read access to /system/device-mode)` : (error as Error).message;
-      return { identity, results: [...results, fail(`${label} device-mode`, why, 'give the RouterOS user a group with the read policy; RouterOS 7.17 or later')] };
+      const why =
+        isRouterError(error) && error.kind === 'trap'
+          ? `${error.message} (the user needs read access to /system/device-mode)`
+          : (error as Error).message;
+      return {
+        identity,
+        results: [
+          ...results,
+          fail(
+            `${label} device-mode`,
+            why,
+            'give the RouterOS user a group with the read policy; RouterOS 7.17 or later',
+          ),
+        ],
+      };
     }
   } finally {
     await client.stop();
@@ -88,15 +134,24 @@ export async function probeRouter(label: string, endpoint: RouterEndpoint, where
 export async function checkBroker(config: Config, timeoutMs: number): Promise<CheckResult> {
   const { mqtt, agent } = config;
   const name = 'MQTT broker';
-  const link = new MqttLink({ ...mqtt, clientId: `dmconfirm-doctor-${agent.site}-${agent.id}-${randomBytes(3).toString('hex')}`, persistent: false });
+  const link = new MqttLink({
+    ...mqtt,
+    clientId: `dmconfirm-doctor-${agent.site}-${agent.id}-${randomBytes(3).toString('hex')}`,
+    persistent: false,
+  });
   try {
     await link.start({ timeoutMs });
-    return pass(name, `connected to ${mqtt.url}${mqtt.username ? ` as "${mqtt.username}"` : ''} (MQTT ${mqtt.protocolVersion === 5 ? '5' : '3.1.1'})`);
+    return pass(
+      name,
+      `connected to ${mqtt.url}${mqtt.username ? ` as "${mqtt.username}"` : ''} ` +
+        `(MQTT ${mqtt.protocolVersion === 5 ? '5' : '3.1.1'})`,
+    );
   } catch (error) {
     return fail(
       name,
       (error as Error).message,
-      'check mqtt.url, that the broker runs and listens there (systemctl status mosquitto), the firewall, and mqtt.username/password/ca/cert',
+      'check mqtt.url, that the broker runs and listens there (systemctl ' +
+        'status mosquitto), the firewall, and mqtt.username/password/ca/cert',
     );
   } finally {
     await link.stop({ timeoutMs: 1000 });

@@ -6,7 +6,17 @@ import { judgeBehaviours, loadShippedReports } from '../probe/known-behaviours.j
 import { judgePairing, PairingStore } from '../pairing/paired-unit.js';
 import { probeSystemClockSync, type SyncProbes } from '../time/wall-clock.js';
 import { fail, pass, warn, type CheckResult } from './check.js';
-import { checkNetworkActuator, checkSimActuator, gpioFacts, withDeathBehaviour, judgeGpio, judgeSerial, serialConfig, serialFacts, type GpioProbe } from './actuator-checks.js';
+import {
+  checkNetworkActuator,
+  checkSimActuator,
+  gpioFacts,
+  withDeathBehaviour,
+  judgeGpio,
+  judgeSerial,
+  serialConfig,
+  serialFacts,
+  type GpioProbe,
+} from './actuator-checks.js';
 import {
   checkTrustRoot,
   inspectAgentKey,
@@ -68,14 +78,26 @@ export async function runDoctor(file: string, options: DoctorOptions = {}): Prom
   for (const [index, router] of config.routers.entries()) {
     for (const role of ['power', 'button'] as const) {
       const actuator = router.actuators[role];
-      if (actuator) add(withDeathBehaviour(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio), actuator));
+      if (actuator)
+        add(
+          withDeathBehaviour(await actuatorCheck(`${router.name} ${role} actuator`, actuator, options.gpio), actuator),
+        );
     }
     const probe = await probeRouter(`${router.name}`, router, `routers[${index}]`);
     for (const result of probe.results) add(result);
     if (probe.identity && pairingLoaded) {
       const verdict = judgePairing(probe.identity, router.identity, pairing.get(router.name), new Date());
       const name = `${router.name} pairing`;
-      if (!verdict.ok) add(fail(name, verdict.detail, `if the unit was swapped on purpose: systemctl stop dmconfirm-agent; dmconfirm pair --config ${loaded.file} --accept`));
+      if (!verdict.ok)
+        add(
+          fail(
+            name,
+            verdict.detail,
+            `if the unit was swapped on ` +
+              `purpose: systemctl stop ` +
+              `dmconfirm-agent; dmconfirm pair --config ${loaded.file} --accept`,
+          ),
+        );
       else if (verdict.firstContact) add(warn(name, 'not paired yet', `dmconfirm pair --config ${loaded.file}`));
       else add(pass(name, `matches the paired unit (since ${verdict.record.pairedAt})`));
     }
@@ -90,11 +112,20 @@ async function agentKeyCheck(config: Config, credentialsDirectory: string | unde
   const secret = config.agent.key;
   if (!secret) return judgeAgentKey(undefined);
   const path = secretPath(secret, credentialsDirectory);
-  const mode = path ? await stat(path).then((s) => s.mode, () => undefined) : undefined;
+  const mode = path
+    ? await stat(path).then(
+        (s) => s.mode,
+        () => undefined,
+      )
+    : undefined;
   return judgeAgentKey(inspectAgentKey(secret, mode), path);
 }
 
-async function actuatorCheck(name: string, actuator: ActuatorConfig, gpio: GpioProbe | undefined): Promise<CheckResult> {
+async function actuatorCheck(
+  name: string,
+  actuator: ActuatorConfig,
+  gpio: GpioProbe | undefined,
+): Promise<CheckResult> {
   const serial = serialConfig(actuator);
   if (serial) return judgeSerial(name, serial, await serialFacts(serial.path));
   switch (actuator.driver) {

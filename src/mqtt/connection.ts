@@ -84,7 +84,12 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   constructor(
     private readonly settings: MqttLinkSettings,
-    private readonly options: { presence?: Presence; subscriptions?: string[]; logger?: Logger; handlerTimeoutMs?: number } = {},
+    private readonly options: {
+      presence?: Presence;
+      subscriptions?: string[];
+      logger?: Logger;
+      handlerTimeoutMs?: number;
+    } = {},
   ) {
     super();
     this.#subscriptions = [...(options.subscriptions ?? [])];
@@ -108,9 +113,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
    * `timeoutMs` (operator tools) it gives up after that long, stops, and rejects with the
    * last connection error; without it (the agent) it keeps trying until stop().
    */
-  async start(
-    { wait = true, timeoutMs, online = true }: { wait?: boolean; timeoutMs?: number; online?: boolean } = {},
-  ): Promise<void> {
+  async start({
+    wait = true,
+    timeoutMs,
+    online = true,
+  }: { wait?: boolean; timeoutMs?: number; online?: boolean } = {}): Promise<void> {
     if (this.#client) throw new MqttLinkError('already started');
     const client = mqtt.connect(this.settings.url, this.clientOptions());
     this.#client = client;
@@ -126,7 +133,10 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       // into a reconnect loop redelivering the same message: ack it late, loudly, instead.
       const limit = this.options.handlerTimeoutMs ?? 30_000;
       const timer = setTimeout(() => {
-        this.log.error({ topic: packet.topic, limitMs: limit }, 'message handler did not finish in time; acknowledging anyway');
+        this.log.error(
+          { topic: packet.topic, limitMs: limit },
+          'message handler did not finish in time; acknowledging anyway',
+        );
         settle();
       }, limit);
       // Crash-only: a handler that throws has a bug. The message is not acknowledged (mqtt.js
@@ -180,7 +190,10 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
     if (!wait) {
-      client.once('connect', () => void this.subscribeAll().catch((error: unknown) => this.log.error({ err: error }, 'subscribe failed')));
+      client.once(
+        'connect',
+        () => void this.subscribeAll().catch((error: unknown) => this.log.error({ err: error }, 'subscribe failed')),
+      );
       return;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -197,7 +210,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
         if (timeoutMs !== undefined) {
           timer = setTimeout(() => {
             const why = lastError ? `: ${lastError.message}` : '';
-            reject(new MqttLinkError(`no connection to ${this.settings.url} within ${timeoutMs} ms${why}`, { cause: lastError }));
+            reject(
+              new MqttLinkError(`no connection to ${this.settings.url} within ${timeoutMs} ms${why}`, {
+                cause: lastError,
+              }),
+            );
           }, timeoutMs);
         }
       });
@@ -223,17 +240,24 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.settings.protocolVersion === 5 && options.expirySeconds !== undefined
         ? { messageExpiryInterval: Math.max(1, Math.ceil(options.expirySeconds)) }
         : undefined;
-    await client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false, ...(properties ? { properties } : {}) });
+    await client.publishAsync(topic, payload, {
+      qos: options.qos ?? 1,
+      retain: options.retain ?? false,
+      ...(properties ? { properties } : {}),
+    });
   }
 
   /** Publishes offline (retained) while still connected, then disconnects; never throws. */
-  async stop({ timeoutMs = 5000, reason = 'stopped' }: { timeoutMs?: number; reason?: 'stopped' | 'start-failed' } = {}): Promise<void> {
+  async stop({
+    timeoutMs = 5000,
+    reason = 'stopped',
+  }: { timeoutMs?: number; reason?: 'stopped' | 'start-failed' } = {}): Promise<void> {
     const client = this.#client;
     if (!client) return;
     const presence = this.options.presence;
     if (presence && client.connected) {
-      await withTimeout(this.publish(presence.topic, presence.offline(reason), { retain: true }), timeoutMs).catch((error: unknown) =>
-        this.log.warn({ err: error }, 'could not publish offline status'),
+      await withTimeout(this.publish(presence.topic, presence.offline(reason), { retain: true }), timeoutMs).catch(
+        (error: unknown) => this.log.warn({ err: error }, 'could not publish offline status'),
       );
     }
     if (client.connected) {
@@ -266,13 +290,20 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       writeCache: false,
     };
     // MQTT 5 ends a session at disconnect unless the expiry is above zero, clean:false or not.
-    if (s.protocolVersion === 5) options.properties = { sessionExpiryInterval: persistent ? s.sessionExpirySeconds : 0 };
+    if (s.protocolVersion === 5)
+      options.properties = { sessionExpiryInterval: persistent ? s.sessionExpirySeconds : 0 };
     if (s.username !== undefined) options.username = s.username;
     if (s.password) options.password = s.password.reveal();
     if (s.ca) options.ca = readFileSync(s.ca);
     if (s.cert) options.cert = readFileSync(s.cert);
     if (s.clientKey) options.key = s.clientKey.reveal();
-    if (presence) options.will = { topic: presence.topic, payload: Buffer.from(presence.offline('connection-lost')), qos: 1, retain: true };
+    if (presence)
+      options.will = {
+        topic: presence.topic,
+        payload: Buffer.from(presence.offline('connection-lost')),
+        qos: 1,
+        retain: true,
+      };
     return options;
   }
 
@@ -297,7 +328,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const rap = this.settings.protocolVersion === 5;
     const granted = await client.subscribeAsync(topics, { qos: 1, ...(rap ? { rap: true } : {}) });
     const refused = granted.filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
-    if (refused.length > 0) throw new MqttLinkError(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`);
+    if (refused.length > 0)
+      throw new MqttLinkError(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`);
   }
 
   private async deliver(packet: IPublishPacket): Promise<void> {
@@ -326,5 +358,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /** TCP_NODELAY on the transport when it is a TCP or TLS socket (not a WebSocket). */
 export function setNoDelay(stream: unknown): void {
-  if (stream && typeof (stream as { setNoDelay?: unknown }).setNoDelay === 'function') (stream as { setNoDelay(on: boolean): void }).setNoDelay(true);
+  if (stream && typeof (stream as { setNoDelay?: unknown }).setNoDelay === 'function')
+    (stream as { setNoDelay(on: boolean): void }).setNoDelay(true);
 }

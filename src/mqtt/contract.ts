@@ -13,7 +13,6 @@ import { challengeSchema as signedChallengeSchema, routerRefSchema } from '../tr
 import { parseStrict, strictJson, StrictJsonError } from '../trust/strict-json.js';
 import { OPERATION_STATES } from '../agent/operation-state.js';
 
-
 export * from './topics.js';
 
 export const CONTRACT_VERSION = 1;
@@ -104,49 +103,129 @@ export function encodePayload(value: unknown): string {
  */
 /** Refusals of a signed message or a trust root (src/trust), before anything is done. */
 export const REFUSAL_CODES = [
-  'too-large', 'malformed', 'unprotected-header', 'bad-alg', 'bad-typ', 'b64-forbidden', 'crit-forbidden', 'bad-header',
-  'unknown-key', 'bad-signature', 'duplicate-signer', 'bad-payload', 'wrong-kind', 'wrong-agent', 'wrong-router',
-  'digest-mismatch', 'requester-signature-missing', 'requester-cannot-approve', 'requester-unknown',
+  'too-large',
+  'malformed',
+  'unprotected-header',
+  'bad-alg',
+  'bad-typ',
+  'b64-forbidden',
+  'crit-forbidden',
+  'bad-header',
+  'unknown-key',
+  'bad-signature',
+  'duplicate-signer',
+  'bad-payload',
+  'wrong-kind',
+  'wrong-agent',
+  'wrong-router',
+  'digest-mismatch',
+  'requester-signature-missing',
+  'requester-cannot-approve',
+  'requester-unknown',
   'too-few-approvers',
-  'clock-unsynced', 'not-yet-valid', 'expired', 'window-too-long', 'issued-in-future', 'wrong-challenge', 'nonce-stale',
-  'replayed', 'policy-feature', 'policy-mode', 'policy-flagged', 'policy-method', 'rate-limited',
-  'root-invalid', 'root-threshold', 'root-rotation-threshold', 'root-rollback', 'root-version-gap',
-  'root-version-conflict', 'root-outdated', 'key-file',
+  'clock-unsynced',
+  'not-yet-valid',
+  'expired',
+  'window-too-long',
+  'issued-in-future',
+  'wrong-challenge',
+  'nonce-stale',
+  'replayed',
+  'policy-feature',
+  'policy-mode',
+  'policy-flagged',
+  'policy-method',
+  'rate-limited',
+  'root-invalid',
+  'root-threshold',
+  'root-rotation-threshold',
+  'root-rollback',
+  'root-version-gap',
+  'root-version-conflict',
+  'root-outdated',
+  'key-file',
   // SSH and security-key (FIDO) signatures: docs/hardware-keys.md says when each applies.
-  'ssh-key-mismatch', 'ssh-key-type-mismatch', 'ssh-wrong-namespace', 'ssh-wrong-application',
-  'sk-presence-missing', 'sk-verification-missing', 'sk-counter-replayed',
+  'ssh-key-mismatch',
+  'ssh-key-type-mismatch',
+  'ssh-wrong-namespace',
+  'ssh-wrong-application',
+  'sk-presence-missing',
+  'sk-verification-missing',
+  'sk-counter-replayed',
   // Maintenance windows (docs/maintenance-windows.md).
-  'outside-site-window', 'urgent-too-few-approvers', 'not-scheduled', 'schedule-full',
+  'outside-site-window',
+  'urgent-too-few-approvers',
+  'not-scheduled',
+  'schedule-full',
   // Campaigns and releases (issue 12): docs/rollouts.md.
-  'not-in-campaign', 'release-unauthorized', 'release-mismatch', 'not-released',
+  'not-in-campaign',
+  'release-unauthorized',
+  'release-mismatch',
+  'not-released',
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
 /** Alarm and security codes the agent raises; operators may alert on them. */
 export const ALARM_CODES = [
-  'router-flagged', 'attempt-count-rose', 'attempts-exhausted', 'router-identity-changed', 'router-not-back',
-  'clock-unsynced', 'device-mode-mismatch', 'attempt-count-changed', 'signature-invalid', 'replay', 'too-late',
-  'policy-refused', 'actuator-failed', 'state-unwritable', 'audit-damaged', 'state-writable', 'router-connection-problem',
-  'retained-order', 'revert-request', 'pending-change', 'no-baseline', 'own-update-pending',
-  'schedule-clock-unsynced', 'schedule-router-changed',
+  'router-flagged',
+  'attempt-count-rose',
+  'attempts-exhausted',
+  'router-identity-changed',
+  'router-not-back',
+  'clock-unsynced',
+  'device-mode-mismatch',
+  'attempt-count-changed',
+  'signature-invalid',
+  'replay',
+  'too-late',
+  'policy-refused',
+  'actuator-failed',
+  'state-unwritable',
+  'audit-damaged',
+  'state-writable',
+  'router-connection-problem',
+  'retained-order',
+  'revert-request',
+  'pending-change',
+  'no-baseline',
+  'own-update-pending',
+  'schedule-clock-unsynced',
+  'schedule-router-changed',
 ] as const;
 export type AlarmCode = (typeof ALARM_CODES)[number];
 
 /** Why an accepted order could not start, or its operation failed or was cancelled. */
 export const OPERATION_CODES = [
-  'busy', 'actuator-busy', 'actuator-failed', 'actuator-unavailable', 'router-unreachable', 'no-baseline',
-  'not-confirmed', 'identity-changed', 'identity-unknown', 'state-unwritable',
-  'update-pending', 'update-sent', 'update-progress', 'update-confirmed', 'update-cancelled', 'update-rejected',
-  'update-failed', 'update-aborted', 'update-connection-dropped',
-  'order-scheduled', 'schedule-cancelled',
+  'busy',
+  'actuator-busy',
+  'actuator-failed',
+  'actuator-unavailable',
+  'router-unreachable',
+  'no-baseline',
+  'not-confirmed',
+  'identity-changed',
+  'identity-unknown',
+  'state-unwritable',
+  'update-pending',
+  'update-sent',
+  'update-progress',
+  'update-confirmed',
+  'update-cancelled',
+  'update-rejected',
+  'update-failed',
+  'update-aborted',
+  'update-connection-dropped',
+  'order-scheduled',
+  'schedule-cancelled',
 ] as const;
 
 /** `operation-<state>`: the code of a progress event without an error. */
 export const PROGRESS_CODES = OPERATION_STATES.map((state) => `operation-${state}` as const);
 
-export const REASON_CODES = [
-  ...new Set([...REFUSAL_CODES, ...ALARM_CODES, ...OPERATION_CODES, ...PROGRESS_CODES]),
-] as [ReasonCode, ...ReasonCode[]];
+export const REASON_CODES = [...new Set([...REFUSAL_CODES, ...ALARM_CODES, ...OPERATION_CODES, ...PROGRESS_CODES])] as [
+  ReasonCode,
+  ...ReasonCode[],
+];
 export type ReasonCode = RefusalCode | AlarmCode | (typeof OPERATION_CODES)[number] | (typeof PROGRESS_CODES)[number];
 
 export function isReasonCode(code: unknown): code is ReasonCode {
@@ -169,7 +248,11 @@ export const progressDataSchema = z.strictObject({
   router: z.string().optional(),
   operationId: z.string().optional(),
   final: z.boolean().describe('True on the last message for this request'),
-  inReplyTo: z.string().min(1).optional().describe('messageDigest of the inbound order this answers; always set when the agent has it'),
+  inReplyTo: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('messageDigest of the inbound order this answers; always set when the agent has it'),
   detail: z.string().optional(),
 });
 export type ProgressData = z.infer<typeof progressDataSchema>;
@@ -196,7 +279,12 @@ export const statusSchema = z.strictObject({
   at: isoTime.describe('When composed; for the last will that is connection time'),
   reason: z.enum(['started', 'stopped', 'connection-lost', 'start-failed']),
   detail: z.string().optional().describe('With start-failed: why the agent could not start'),
-  clockSynced: z.boolean().optional().describe('Whether the agent trusted its wall clock when it came online; false: send orders bound to a fresh challenge'),
+  clockSynced: z
+    .boolean()
+    .optional()
+    .describe(
+      'Whether the agent trusted its wall clock when it came online; false: send orders bound to a fresh challenge',
+    ),
 });
 export type AgentStatus = z.infer<typeof statusSchema>;
 
@@ -208,9 +296,15 @@ export const operationSummarySchema = z.strictObject({
   state: z.enum(OPERATION_STATES),
   since: isoTime,
   requestId: z.string().optional(),
-  deadline: isoTime.optional().describe('The deadline on the agent\'s wall clock at `at` (wrong while that clock is)'),
-  deadlineInMs: z.number().int().min(0).optional()
-    .describe('Time left at the message\'s `at`, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
+  deadline: isoTime.optional().describe("The deadline on the agent's wall clock at `at` (wrong while that clock is)"),
+  deadlineInMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "Time left at the message's `at`, by the agent's monotonic clock: right even while its wall clock is wrong",
+    ),
 });
 export type OperationSummary = z.infer<typeof operationSummarySchema>;
 
@@ -224,7 +318,13 @@ export const lastResultSchema = z.strictObject({
 export type LastResult = z.infer<typeof lastResultSchema>;
 
 /** Why the agent cannot talk to a router, in the router state and its alarm. */
-export const ROUTER_PROBLEM_CAUSES = ['authentication-refused', 'connection-refused', 'timeout', 'tls-fingerprint-mismatch', 'unreachable'] as const;
+export const ROUTER_PROBLEM_CAUSES = [
+  'authentication-refused',
+  'connection-refused',
+  'timeout',
+  'tls-fingerprint-mismatch',
+  'unreachable',
+] as const;
 export type RouterProblemCause = (typeof ROUTER_PROBLEM_CAUSES)[number];
 
 export const routerStateSchema = z.strictObject({
@@ -233,14 +333,22 @@ export const routerStateSchema = z.strictObject({
   at: isoTime,
   reachable: z.boolean(),
   deviceMode: z
-    .strictObject({ mode: z.string(), features: z.record(z.string(), z.boolean()), flaggingEnabled: z.boolean(), allowedVersions: z.string() })
+    .strictObject({
+      mode: z.string(),
+      features: z.record(z.string(), z.boolean()),
+      flaggingEnabled: z.boolean(),
+      allowedVersions: z.string(),
+    })
     .nullable()
     .describe('null until read'),
   attemptCount: z.number().int().min(0).nullable(),
   flagged: z.boolean().nullable(),
   operation: operationSummarySchema.nullable(),
   lastResult: lastResultSchema.nullable(),
-  problem: z.strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime }).nullable().optional(),
+  problem: z
+    .strictObject({ cause: z.enum(ROUTER_PROBLEM_CAUSES), message: z.string(), since: isoTime })
+    .nullable()
+    .optional(),
   /** The paired unit (routerboard serial, or CHR system id) once known. */
   serial: z.string().optional(),
   systemId: z.string().optional(),
@@ -262,9 +370,16 @@ export const challengeMessageSchema = z.strictObject({
   operationId: z.string(),
   challenge: signedChallengeSchema,
   expiresAt: isoTime.optional().describe('End of the activation window as the agent estimates it, on its wall clock'),
-  expiresInMs: z.number().int().min(0).optional()
-    .describe('Time left when published, by the agent\'s monotonic clock: right even while its wall clock is wrong'),
-  endAssumed: z.boolean().optional().describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
+  expiresInMs: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Time left when published, by the agent's monotonic clock: right even while its wall clock is wrong"),
+  endAssumed: z
+    .boolean()
+    .optional()
+    .describe('True when expiresAt is assumed: the router does not tell when it ends a change someone else requested'),
   methods: z.array(z.enum(['button', 'power'])),
 });
 export type ChallengeMessage = z.infer<typeof challengeMessageSchema>;
@@ -278,7 +393,7 @@ export type ChallengeRequest = z.infer<typeof challengeRequestSchema>;
 /** What the agent last read from the router, for approvers deciding on a power cycle. */
 export const lastReadSchema = z.strictObject({
   at: isoTime,
-  secondsAgo: z.number().int().min(0).describe('By the agent\'s monotonic clock: right even when wall time is not'),
+  secondsAgo: z.number().int().min(0).describe("By the agent's monotonic clock: right even when wall time is not"),
   mode: z.string(),
   features: z.record(z.string(), z.boolean()),
   attemptCount: z.number().int().min(0),

@@ -40,7 +40,8 @@ export function topicLevel(value: string, what: string): string {
 
 function trimBase(base: string): string {
   const trimmed = base.replace(/\/+$/, '');
-  if (trimmed.length === 0 || /[+#\0]/.test(trimmed)) throw new TopicError(`base topic "${base}" is not a valid topic prefix`, 'base topic', base);
+  if (trimmed.length === 0 || /[+#\0]/.test(trimmed))
+    throw new TopicError(`base topic "${base}" is not a valid topic prefix`, 'base topic', base);
   return trimmed;
 }
 
@@ -101,11 +102,21 @@ export function fleetSubscriptions(base: string): string[] {
 
 /** Subscriptions for following one agent's event stream and checkpoints. */
 export function agentWatchSubscriptions(topics: AgentTopics): string[] {
-  return [topics.status, `${topics.root}/routers/+/state`, `${topics.root}/routers/+/challenge`, topics.events, topics.checkpoint];
+  return [
+    topics.status,
+    `${topics.root}/routers/+/state`,
+    `${topics.root}/routers/+/challenge`,
+    topics.events,
+    topics.checkpoint,
+  ];
 }
 
 export type ParsedTopic =
-  | { kind: 'status' | 'events' | 'checkpoint' | 'challengeRequest' | 'scheduled' | InboundKind; site: string; agent: string }
+  | {
+      kind: 'status' | 'events' | 'checkpoint' | 'challengeRequest' | 'scheduled' | InboundKind;
+      site: string;
+      agent: string;
+    }
   | { kind: 'routerState' | 'challenge' | 'orderChallenge'; site: string; agent: string; router: string }
   | { kind: 'progress'; site: string; agent: string; requestId: string };
 

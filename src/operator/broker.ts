@@ -37,13 +37,16 @@ function readSecret(path: string, what: string): Secret {
     // One trailing newline is an artefact of `echo > file`, not part of the secret.
     return new Secret(readFileSync(path, 'utf8').replace(/\r?\n$/, ''), path);
   } catch (error) {
-    throw new BrokerOptionError(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new BrokerOptionError(
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
 }
 
 /** Settings for an operator's clean session: the broker forgets us when we leave. */
 export function brokerSettings(o: BrokerOptions, role: string): MqttLinkSettings {
-  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(o.broker)) throw new BrokerOptionError(`--broker ${o.broker}: give a URL like mqtt://host:1883 or mqtts://host:8883`);
+  if (!/^(mqtts?|wss?|tcp|ssl):\/\//.test(o.broker))
+    throw new BrokerOptionError(`--broker ${o.broker}: give a URL like mqtt://host:1883 or mqtts://host:8883`);
   const protocol = o.protocol ?? '5';
   if (protocol !== '4' && protocol !== '5') throw new BrokerOptionError('--protocol is 4 (MQTT 3.1.1) or 5');
   if ((o.cert === undefined) !== (o.key === undefined)) throw new BrokerOptionError('--cert and --key go together');
@@ -79,8 +82,15 @@ export async function connectOperator(
     link.on('error', (error) => {
       // A CONNACK with a reason code (bad credentials, not authorized) will not change on retry.
       if (typeof (error as { code?: unknown }).code === 'number') {
-        const hint = /protocol version/i.test(error.message) && settings.protocolVersion === 5 ? ' (an MQTT 3.1.1 broker: try --protocol 4)' : '';
-        reject(new BrokerUnreachableError(`the broker at ${settings.url} refused us: ${error.message}${hint}`, { cause: error }));
+        const hint =
+          /protocol version/i.test(error.message) && settings.protocolVersion === 5
+            ? ' (an MQTT 3.1.1 broker: try --protocol 4)'
+            : '';
+        reject(
+          new BrokerUnreachableError(`the broker at ${settings.url} refused us: ${error.message}${hint}`, {
+            cause: error,
+          }),
+        );
       }
     });
   });
@@ -93,6 +103,9 @@ export async function connectOperator(
   } catch (error) {
     await link.stop({ timeoutMs: 1000 });
     if (error instanceof BrokerUnreachableError) throw error;
-    throw new BrokerUnreachableError(`cannot reach the broker: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new BrokerUnreachableError(
+      `cannot reach the broker: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

@@ -12,13 +12,19 @@ type NarrowRow = Record<(typeof NARROW_COLUMNS)[number], string>;
 /** One line per router with the columns merged: site/agent, and what is happening now. */
 function narrowRows(views: AgentView[], now: number): NarrowRow[] {
   return views.flatMap((view) => {
-    const common = { AGENT: `${view.site}/${view.agent}`, STATUS: agentStatusCell(view.status, now).replace('(connection-lost)', '(lost)') };
+    const common = {
+      AGENT: `${view.site}/${view.agent}`,
+      STATUS: agentStatusCell(view.status, now).replace('(connection-lost)', '(lost)'),
+    };
     const routers = Object.values(view.routers).sort((a, b) => a.router.localeCompare(b.router));
     if (routers.length === 0) return [{ ...common, ROUTER: '-', MODE: '', ATT: '', NOW: '' }];
     return routers.map((r) => {
       const unreachable = r.state?.reachable === false ? 'UNREACHABLE; ' : '';
-      const activity = r.state?.operation ? operationCell(r.state, now)
-        : r.challenge ? `challenge ${challengeCell(r.challenge, now).replace(` ${r.challenge.operationId}`, '')}` : lastResultCell(r.state, now);
+      const activity = r.state?.operation
+        ? operationCell(r.state, now)
+        : r.challenge
+          ? `challenge ${challengeCell(r.challenge, now).replace(` ${r.challenge.operationId}`, '')}`
+          : lastResultCell(r.state, now);
       return {
         ...common,
         ROUTER: r.router,
@@ -30,7 +36,8 @@ function narrowRows(views: AgentView[], now: number): NarrowRow[] {
   });
 }
 
-const clip = (text: string, width: number) => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
+const clip = (text: string, width: number) =>
+  text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 
 /** The narrow table within `width` columns: the last column gives way first, then the others. */
 export function fitTable(rows: NarrowRow[], width: number): string[] {
@@ -43,7 +50,11 @@ export function fitTable(rows: NarrowRow[], width: number): string[] {
     if (widths[i]! <= cols[i]!.length + 1) break;
     widths[i]! -= 1;
   }
-  const line = (cells: string[]) => cells.map((cell, i) => clip(cell, widths[i]!).padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => clip(cell, widths[i]!).padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(cols), ...rows.map((r) => line(cols.map((c) => r[c])))];
 }
 
@@ -61,13 +72,19 @@ export function isLongOffline(view: AgentView, now: number, offlineAfterMs: numb
 
 /** The text of a narrow look: current agents in a table fitting `width`, long-offline ones below. */
 export function renderNarrow(fleet: Fleet, now: number, o: FitOptions): string {
-  const views = Object.values(fleet.agents).sort((a, b) => `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`));
+  const views = Object.values(fleet.agents).sort((a, b) =>
+    `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`),
+  );
   const current = views.filter((v) => !isLongOffline(v, now, o.offlineAfterMs));
   const gone = views.filter((v) => isLongOffline(v, now, o.offlineAfterMs));
   const lines = current.length > 0 ? fitTable(narrowRows(current, now), o.width) : ['(no agents seen)'];
   if (gone.length > 0) {
-    lines.push('', clip(`offline for longer than ${span(o.offlineAfterMs)} (dmconfirm forget --agent ID clears one):`, o.width));
-    for (const v of gone) lines.push(clip(`  ${v.site}/${v.agent}  offline ${age(v.status!.at, now)} (${v.status!.reason})`, o.width));
+    lines.push(
+      '',
+      clip(`offline for longer than ${span(o.offlineAfterMs)} (dmconfirm forget --agent ID clears one):`, o.width),
+    );
+    for (const v of gone)
+      lines.push(clip(`  ${v.site}/${v.agent}  offline ${age(v.status!.at, now)} (${v.status!.reason})`, o.width));
   }
   return lines.join('\n');
 }

@@ -45,7 +45,8 @@ export interface FleetMessage {
  */
 export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fleet {
   const where = parseTopic(base, message.topic);
-  if (!where || !['status', 'routerState', 'challenge', 'scheduled'].includes(where.kind) || !('agent' in where)) return fleet;
+  if (!where || !['status', 'routerState', 'challenge', 'scheduled'].includes(where.kind) || !('agent' in where))
+    return fleet;
   const key = `${where.site}/${where.agent}`;
   const agent: AgentView = fleet.agents[key] ?? { site: where.site, agent: where.agent, routers: {} };
   const empty = message.payload.length === 0;
@@ -61,7 +62,13 @@ export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fl
       const router: RouterView = agent.routers[where.router] ?? { router: where.router };
       const field = where.kind === 'routerState' ? 'state' : 'challenge';
       const { [field]: _old, ...rest } = router;
-      const value = empty ? undefined : parsePayload(where.kind === 'routerState' ? routerStateSchema : challengeMessageSchema, message.topic, message.payload);
+      const value = empty
+        ? undefined
+        : parsePayload(
+            where.kind === 'routerState' ? routerStateSchema : challengeMessageSchema,
+            message.topic,
+            message.payload,
+          );
       const updated: RouterView = value === undefined ? rest : { ...rest, [field]: value };
       const routers = { ...agent.routers, [where.router]: updated };
       if (updated.state === undefined && updated.challenge === undefined) delete routers[where.router];
@@ -70,7 +77,10 @@ export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fl
       return fleet;
     }
   } catch (error) {
-    return { ...fleet, malformed: { ...malformed, [message.topic]: error instanceof Error ? error.message : String(error) } };
+    return {
+      ...fleet,
+      malformed: { ...malformed, [message.topic]: error instanceof Error ? error.message : String(error) },
+    };
   }
   const agents = { ...fleet.agents, [key]: next };
   if (next.status === undefined && Object.keys(next.routers).length === 0) delete agents[key];
@@ -78,7 +88,17 @@ export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fl
 }
 
 export const COLUMNS = [
-  'SITE', 'AGENT', 'AGENT STATUS', 'ROUTER', 'REACHABLE', 'MODE', 'ATTEMPTS', 'FLAGGED', 'OPERATION', 'LAST RESULT', 'CHALLENGE',
+  'SITE',
+  'AGENT',
+  'AGENT STATUS',
+  'ROUTER',
+  'REACHABLE',
+  'MODE',
+  'ATTEMPTS',
+  'FLAGGED',
+  'OPERATION',
+  'LAST RESULT',
+  'CHALLENGE',
 ] as const;
 export type Column = (typeof COLUMNS)[number];
 export type Row = Record<Column, string>;
@@ -117,7 +137,9 @@ export function agentStatusCell(status: AgentStatus | undefined, now: number, se
 export function deviceModeCell(state: RouterStateMessage | undefined): string {
   const mode = state?.deviceMode;
   if (!mode) return '?';
-  const on = Object.entries(mode.features).filter(([, enabled]) => enabled).map(([name]) => name);
+  const on = Object.entries(mode.features)
+    .filter(([, enabled]) => enabled)
+    .map(([name]) => name);
   return on.length > 0 && on.length <= 3 ? `${mode.mode} (${on.join(',')})` : mode.mode;
 }
 
@@ -139,7 +161,9 @@ export function challengeCell(challenge: ChallengeMessage | undefined, now: numb
   const left = Date.parse(challenge.expiresAt) - now;
   if (Number.isNaN(left)) return `open ${challenge.operationId}`;
   // endAssumed: the router ends someone else's change at a timeout the agent cannot see.
-  return left <= 0 ? `expired ${challenge.operationId}` : `open ${challenge.operationId}, ${challenge.endAssumed ? 'up to ' : ''}${span(left)} left`;
+  return left <= 0
+    ? `expired ${challenge.operationId}`
+    : `open ${challenge.operationId}, ${challenge.endAssumed ? 'up to ' : ''}${span(left)} left`;
 }
 
 /**
@@ -147,20 +171,39 @@ export function challengeCell(challenge: ChallengeMessage | undefined, now: numb
  * both again every heartbeat, while its last will carries only the time it connected.
  */
 export function lastSeen(view: AgentView): string | undefined {
-  const times = [view.status?.state === 'online' ? view.status.at : undefined, ...Object.values(view.routers).map((r) => r.state?.at)];
+  const times = [
+    view.status?.state === 'online' ? view.status.at : undefined,
+    ...Object.values(view.routers).map((r) => r.state?.at),
+  ];
   return times.filter((t): t is string => t !== undefined).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
 }
 
 /** One row per router, or one row for an agent that reported no router yet; sorted. */
 export function fleetRows(fleet: Fleet, now: number): Row[] {
   const rows: Row[] = [];
-  for (const view of Object.values(fleet.agents).sort((a, b) => `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`))) {
+  for (const view of Object.values(fleet.agents).sort((a, b) =>
+    `${a.site}/${a.agent}`.localeCompare(`${b.site}/${b.agent}`),
+  )) {
     // An offline agent vouches for nothing: its routers' last state is history, not reachability.
     const offline = view.status?.state === 'offline';
-    const common = { SITE: view.site, AGENT: view.agent, 'AGENT STATUS': agentStatusCell(view.status, now, lastSeen(view)) };
+    const common = {
+      SITE: view.site,
+      AGENT: view.agent,
+      'AGENT STATUS': agentStatusCell(view.status, now, lastSeen(view)),
+    };
     const routers = Object.values(view.routers).sort((a, b) => a.router.localeCompare(b.router));
     if (routers.length === 0) {
-      rows.push({ ...common, ROUTER: '-', REACHABLE: '', MODE: '', ATTEMPTS: '', FLAGGED: '', OPERATION: '', 'LAST RESULT': '', CHALLENGE: '' });
+      rows.push({
+        ...common,
+        ROUTER: '-',
+        REACHABLE: '',
+        MODE: '',
+        ATTEMPTS: '',
+        FLAGGED: '',
+        OPERATION: '',
+        'LAST RESULT': '',
+        CHALLENGE: '',
+      });
     }
     for (const r of routers) {
       rows.push({
@@ -182,7 +225,11 @@ export function fleetRows(fleet: Fleet, now: number): Row[] {
 /** Left-aligned columns, two spaces apart, header first; no trailing blanks. */
 export function renderTable(rows: Row[], columns: readonly Column[] = COLUMNS): string[] {
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line([...columns]), ...rows.map((r) => line(columns.map((c) => r[c])))];
 }
 
@@ -208,7 +255,13 @@ export function fleetJson(fleet: Fleet): unknown {
  * When the first look is complete: retained messages come right after the SUBACK, so once
  * none has arrived for `quietMs` (or `maxMs` passed) we have what the broker holds.
  */
-export function settled(subscribedAt: number, lastMessageAt: number | undefined, now: number, quietMs: number, maxMs: number): boolean {
+export function settled(
+  subscribedAt: number,
+  lastMessageAt: number | undefined,
+  now: number,
+  quietMs: number,
+  maxMs: number,
+): boolean {
   if (now - subscribedAt >= maxMs) return true;
   return now - Math.max(subscribedAt, lastMessageAt ?? 0) >= quietMs;
 }

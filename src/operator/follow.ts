@@ -55,7 +55,8 @@ export async function followOperation(settings: MqttLinkSettings, o: FollowOptio
     const at = `router ${state.router} of ${parsed.site}/${parsed.agent}`;
     if (state.operation?.requestId === o.requestId) {
       where = at;
-      if (settledAt === undefined) note(`${clockTime(Date.now())}  now ${state.operation.state} since ${state.operation.since} on ${at}`);
+      if (settledAt === undefined)
+        note(`${clockTime(Date.now())}  now ${state.operation.state} since ${state.operation.since} on ${at}`);
     } else if (state.lastResult?.requestId === o.requestId) {
       where = at;
       reader.ended({ ...state.lastResult, router: state.router });
@@ -75,10 +76,17 @@ export async function followOperation(settings: MqttLinkSettings, o: FollowOptio
   }
   try {
     // The retained states arrive first; once they are quiet we know whether anyone has it.
-    while (Date.now() - last < 300 && Date.now() - reader.following.sentAt < 3000) await new Promise((r) => setTimeout(r, 25));
+    while (Date.now() - last < 300 && Date.now() - reader.following.sentAt < 3000)
+      await new Promise((r) => setTimeout(r, 25));
     settledAt = Date.now();
-    if (where === undefined) note(`no agent's retained state mentions request ${o.requestId} (yet); waiting for its answers`);
-    return await waitForEnd(reader, term, { timeoutMs: o.timeoutMs, agent: where ?? 'an agent', until: o.until, followHint: o.followHint });
+    if (where === undefined)
+      note(`no agent's retained state mentions request ${o.requestId} (yet); waiting for its answers`);
+    return await waitForEnd(reader, term, {
+      timeoutMs: o.timeoutMs,
+      agent: where ?? 'an agent',
+      until: o.until,
+      followHint: o.followHint,
+    });
   } finally {
     await link.stop({ timeoutMs: 2000 });
   }

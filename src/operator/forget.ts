@@ -38,14 +38,25 @@ async function retainedUnder(settings: MqttLinkSettings, topic: string, connectT
   return { link, retained };
 }
 
-export async function forgetAgent(settings: MqttLinkSettings, o: ForgetOptions): Promise<{ code: ExitCode; message: string }> {
+export async function forgetAgent(
+  settings: MqttLinkSettings,
+  o: ForgetOptions,
+): Promise<{ code: ExitCode; message: string }> {
   const base = o.base.replace(/\/+$/, '');
   const pattern = `${base}/${o.site ?? '+'}/${o.agent}/#`;
   const { link, retained } = await retainedUnder(settings, pattern, o.connectTimeoutMs);
   try {
-    if (retained.size === 0) return { code: EXIT.timeout, message: `nothing retained for agent ${o.agent}${o.site ? ` at site ${o.site}` : ''} under ${base}` };
+    if (retained.size === 0)
+      return {
+        code: EXIT.timeout,
+        message: `nothing retained for agent ${o.agent}${o.site ? ` at site ${o.site}` : ''} under ${base}`,
+      };
     const sites = new Set([...retained.keys()].map((t) => parseTopic(base, t)?.site));
-    if (sites.size > 1) return { code: EXIT.refused, message: `agent ${o.agent} has retained topics at several sites (${[...sites].join(', ')}): give --site` };
+    if (sites.size > 1)
+      return {
+        code: EXIT.refused,
+        message: `agent ${o.agent} has retained topics at several sites (${[...sites].join(', ')}): give --site`,
+      };
     for (const [topic, payload] of retained) {
       if (parseTopic(base, topic)?.kind !== 'status') continue;
       const status = (() => {
@@ -56,7 +67,12 @@ export async function forgetAgent(settings: MqttLinkSettings, o: ForgetOptions):
         }
       })();
       if (status?.state === 'online' && !o.force) {
-        return { code: EXIT.refused, message: `agent ${o.agent} is online (since ${status.at}): it would publish its state again. Stop it first, or --force` };
+        return {
+          code: EXIT.refused,
+          message:
+            `agent ${o.agent} is online (since ${status.at}): it ` +
+            `would publish its state again. Stop it first, or --force`,
+        };
       }
     }
     for (const topic of [...retained.keys()].sort()) {
@@ -70,8 +86,12 @@ export async function forgetAgent(settings: MqttLinkSettings, o: ForgetOptions):
   await check.link.stop({ timeoutMs: 2000 });
   for (const topic of [...retained.keys()].sort()) if (!check.retained.has(topic)) o.print(`cleared ${topic}`);
   if (check.retained.size > 0) {
-    return { code: EXIT.refused, message: `the broker kept ${check.retained.size} retained topic(s) (${[...check.retained.keys()].join(', ')}): `
-      + 'its ACL does not let this user write them (config/mosquitto-acl.conf: use the fleet-admin user)' };
+    return {
+      code: EXIT.refused,
+      message:
+        `the broker kept ${check.retained.size} retained topic(s) (${[...check.retained.keys()].join(', ')}): ` +
+        'its ACL does not let this user write them (config/mosquitto-acl.conf: use the fleet-admin user)',
+    };
   }
   return { code: EXIT.done, message: `forgot agent ${o.agent}: ${retained.size} retained topic(s) cleared` };
 }

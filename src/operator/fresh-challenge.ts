@@ -40,7 +40,10 @@ function sameRouter(a: RouterRef, b: RouterRef): boolean {
  * The order challenge to bind to, or undefined when the agent's clock is synchronized (and
  * `always` is not set). Throws when the agent does not answer in time.
  */
-export async function freshOrderChallenge(settings: MqttLinkSettings, o: FreshChallengeOptions): Promise<OrderChallengeMessage | undefined> {
+export async function freshOrderChallenge(
+  settings: MqttLinkSettings,
+  o: FreshChallengeOptions,
+): Promise<OrderChallengeMessage | undefined> {
   const topics = agentTopics(o.base, o.site, o.agent);
   let status: AgentStatus | undefined;
   let asked = false;
@@ -67,10 +70,17 @@ export async function freshOrderChallenge(settings: MqttLinkSettings, o: FreshCh
     while (!status && Date.now() < waitedUntil) await new Promise((resolve) => setTimeout(resolve, 50));
     if (!o.always && status?.clockSynced !== false) return undefined;
     asked = true;
-    await link.publish(topics.challengeRequest, encodePayload({ v: CONTRACT_VERSION, router: o.router }), { qos: 1, retain: false });
+    await link.publish(topics.challengeRequest, encodePayload({ v: CONTRACT_VERSION, router: o.router }), {
+      qos: 1,
+      retain: false,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`agent ${o.agent} published no order challenge within ${Math.round(o.timeoutMs / 1000)} s`)), o.timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new Error(`agent ${o.agent} published no order challenge within ${Math.round(o.timeoutMs / 1000)} s`)),
+        o.timeoutMs,
+      );
     });
     try {
       return await Promise.race([answered, timeout]);
@@ -84,14 +94,21 @@ export async function freshOrderChallenge(settings: MqttLinkSettings, o: FreshCh
 
 /** What approvers see before they sign: when the agent last read the router, and what. */
 export function describeOrderChallenge(message: OrderChallengeMessage): string[] {
-  const lines = [`bound to challenge ${message.challenge.challengeId} of agent ${message.challenge.agent} (its clock is ${message.clockSynced ? 'synchronized' : 'NOT synchronized'})`];
+  const lines = [
+    `bound to challenge ${message.challenge.challengeId} of agent ${message.challenge.agent} ` +
+      `(its clock is ${message.clockSynced ? 'synchronized' : 'NOT synchronized'})`,
+  ];
   const read = message.lastRead;
   if (!read) lines.push(`router ${message.router}: never read by the agent since it started`);
   else {
-    const features = Object.entries(read.features).filter(([, on]) => on).map(([name]) => name);
+    const features = Object.entries(read.features)
+      .filter(([, on]) => on)
+      .map(([name]) => name);
     lines.push(
-      `router ${message.router} ${message.reachable ? 'answers' : 'does NOT answer'}; last read ${read.secondsAgo} s ago (${read.at}): ` +
-        `mode ${read.mode}, features ${features.join(',') || 'none'}, attempt-count ${read.attemptCount}${read.flagged ? ', FLAGGED' : ''}`,
+      `router ${message.router} ${message.reachable ? 'answers' : 'does NOT answer'}; ` +
+        `last read ${read.secondsAgo} s ago (${read.at}): ` +
+        `mode ${read.mode}, features ${features.join(',') || 'none'}, ` +
+        `attempt-count ${read.attemptCount}${read.flagged ? ', FLAGGED' : ''}`,
     );
   }
   return lines;

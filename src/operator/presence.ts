@@ -8,9 +8,7 @@ import { parsePayload, statusSchema } from '../mqtt/contract.js';
 import type { AgentStatus } from '../mqtt/contract.js';
 import { agentTopics, parseTopic } from '../mqtt/topics.js';
 
-export type Presence =
-  | { known: true; status: AgentStatus }
-  | { known: false; message: string };
+export type Presence = { known: true; status: AgentStatus } | { known: false; message: string };
 
 export class AgentPresence {
   readonly #statusTopic: string;
@@ -62,11 +60,19 @@ export class AgentPresence {
     if (this.#own) return { known: true, status: this.#own };
     const others = [...this.#known.keys()].sort();
     const here = others.filter((k) => k.startsWith(`${this.site}/`));
-    const list = (keys: string[]) => (keys.length > 8 ? `${keys.slice(0, 8).join(', ')}, ... (${keys.length})` : keys.join(', '));
-    const known = others.length === 0
-      ? `no agent has published a status under ${this.base} on this broker (check --base and --broker)`
-      : here.length > 0 ? `agents at site ${this.site}: ${list(here.map((k) => k.split('/')[1]!))}`
-        : `no agent at site "${this.site}"; agents this broker knows: ${list(others)}`;
-    return { known: false, message: `agent "${this.agent}" at site "${this.site}" has never published a status on this broker (nothing retained on ${this.#statusTopic}); nothing was sent. ${known}` };
+    const list = (keys: string[]) =>
+      keys.length > 8 ? `${keys.slice(0, 8).join(', ')}, ... (${keys.length})` : keys.join(', ');
+    const known =
+      others.length === 0
+        ? `no agent has published a status under ${this.base} on this broker (check --base and --broker)`
+        : here.length > 0
+          ? `agents at site ${this.site}: ${list(here.map((k) => k.split('/')[1]!))}`
+          : `no agent at site "${this.site}"; agents this broker knows: ${list(others)}`;
+    return {
+      known: false,
+      message:
+        `agent "${this.agent}" at site "${this.site}" has never published a status on this ` +
+        `broker (nothing retained on ${this.#statusTopic}); nothing was sent. ${known}`,
+    };
   }
 }

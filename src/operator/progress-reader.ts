@@ -37,9 +37,21 @@ export class ProgressReader {
    * The operation ended without us seeing its final answer (we attached late, or missed it):
    * its retained last result stands in for it.
    */
-  ended(result: { state: ProgressStep['state']; detail?: string | undefined; router?: string | undefined; at: string }): void {
+  ended(result: {
+    state: ProgressStep['state'];
+    detail?: string | undefined;
+    router?: string | undefined;
+    at: string;
+  }): void {
     if (isOver(this.following)) return;
-    const step: ProgressStep = { receivedAt: Date.parse(result.at), status: 'ok', state: result.state, router: result.router, detail: result.detail, final: true };
+    const step: ProgressStep = {
+      receivedAt: Date.parse(result.at),
+      status: 'ok',
+      state: result.state,
+      router: result.router,
+      detail: result.detail,
+      final: true,
+    };
     this.following = { ...this.following, steps: [...this.following.steps, step] };
     this.term.line(renderStep(step, this.following.sentAt));
     this.#finish();
@@ -61,7 +73,9 @@ export class ProgressReader {
     if (this.digest === undefined && answer.id === this.requestId && answer.data.inReplyTo !== undefined) {
       this.digest = answer.data.inReplyTo;
       this.following = { ...this.following, digest: this.digest };
-      this.note('answers are checked against the first one seen (give the message file to check them against its bytes)');
+      this.note(
+        'answers are checked against the first one seen (give the message file to check them against its bytes)',
+      );
     }
     const folded = foldAnswer(this.following, answer, Date.now());
     this.following = folded.following;

@@ -52,13 +52,19 @@ export type Verdict = { accept: true } | { accept: false; why: string };
  */
 export function judgeAnswer(f: Following, answer: AgentResponse): Verdict {
   if (answer.id !== f.requestId) return { accept: false, why: `answer for request ${answer.id}, not ${f.requestId}` };
-  if (answer.data.inReplyTo === undefined) return { accept: false, why: 'answer does not say which message it answers (no inReplyTo)' };
-  if (answer.data.inReplyTo !== f.digest) return { accept: false, why: 'answer to other bytes under our request id (inReplyTo differs)' };
+  if (answer.data.inReplyTo === undefined)
+    return { accept: false, why: 'answer does not say which message it answers (no inReplyTo)' };
+  if (answer.data.inReplyTo !== f.digest)
+    return { accept: false, why: 'answer to other bytes under our request id (inReplyTo differs)' };
   return { accept: true };
 }
 
 /** Folds one parsed answer into the follow state; returns the new state and whether it counted. */
-export function foldAnswer(f: Following, answer: AgentResponse, receivedAt: number): { following: Following; step?: ProgressStep; why?: string } {
+export function foldAnswer(
+  f: Following,
+  answer: AgentResponse,
+  receivedAt: number,
+): { following: Following; step?: ProgressStep; why?: string } {
   const verdict = judgeAnswer(f, answer);
   if (!verdict.accept) return { following: { ...f, ignored: f.ignored + 1 }, why: verdict.why };
   const step: ProgressStep = {
@@ -136,7 +142,11 @@ export function clockTime(ms: number): string {
 
 /** One line per accepted answer: `02:10:03Z  +1.2s  actuating      router main  power cut`. */
 export function renderStep(step: ProgressStep, sentAt: number): string {
-  const parts = [clockTime(step.receivedAt), `+${formatDuration(step.receivedAt - sentAt)}`.padStart(7), step.state.padEnd(16)];
+  const parts = [
+    clockTime(step.receivedAt),
+    `+${formatDuration(step.receivedAt - sentAt)}`.padStart(7),
+    step.state.padEnd(16),
+  ];
   const detail = [
     step.router ? `router ${step.router}` : undefined,
     step.error ? `error ${step.error.code}: ${step.error.message}` : undefined,

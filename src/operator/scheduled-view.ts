@@ -13,15 +13,23 @@ export function readScheduled(topic: string, payload: Buffer | string): Schedule
 }
 
 /** "site/agent  router  request <id>  opens 2026-12-08T00:00:00.000Z (in 4h05m)  until ...". */
-export function scheduledLines(agents: ReadonlyArray<{ site: string; agent: string; scheduled?: ScheduledOrders }>, now: number): string[] {
+export function scheduledLines(
+  agents: ReadonlyArray<{ site: string; agent: string; scheduled?: ScheduledOrders }>,
+  now: number,
+): string[] {
   const lines: string[] = [];
   for (const a of agents) {
     for (const o of a.scheduled ?? []) {
       const left = Date.parse(o.opensAt) - now;
       const when = left > 0 ? `in ${formatDuration(left)}` : 'opening now';
       const urgent = o.urgent ? ', urgent' : '';
-      lines.push(`${a.site}/${a.agent}  ${o.router}  ${o.kind} ${o.requestId}  window ${o.opensAt} .. ${o.closesAt} (${when}${urgent})`);
+      lines.push(
+        `${a.site}/${a.agent}  ${o.router}  ${o.kind} ${o.requestId} ` +
+          ` window ${o.opensAt} .. ${o.closesAt} (${when}${urgent})`,
+      );
     }
   }
-  return lines.length === 0 ? [] : ['', 'scheduled (waiting for their maintenance window):', ...lines.map((l) => `  ${l}`)];
+  return lines.length === 0
+    ? []
+    : ['', 'scheduled (waiting for their maintenance window):', ...lines.map((l) => `  ${l}`)];
 }

@@ -3,7 +3,13 @@
  * request id to follow, which digest answers must quote, how long the broker may hold it.
  * `--dry-run` prints this plan; the runner (send.ts) carries it out.
  */
-import { agentTopics, DEFAULT_COMMAND_EXPIRY_SECONDS, INBOUND_KINDS, messageDigest, PUBLISH_RULES } from '../mqtt/contract.js';
+import {
+  agentTopics,
+  DEFAULT_COMMAND_EXPIRY_SECONDS,
+  INBOUND_KINDS,
+  messageDigest,
+  PUBLISH_RULES,
+} from '../mqtt/contract.js';
 import type { InboundKind } from '../mqtt/contract.js';
 import { parseEnvelope, unverifiedPayload } from '../trust/jws.js';
 
@@ -62,19 +68,28 @@ export function planSend(input: SendInput): SendPlan {
     signatures = envelope.signatures.length;
     payload = unverifiedPayload(envelope) as Record<string, unknown>;
   } catch (error) {
-    throw new SendPlanError(`not a signed dmconfirm message: ${error instanceof Error ? error.message : String(error)}`);
+    throw new SendPlanError(
+      `not a signed dmconfirm message: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-  if (payload === null || typeof payload !== 'object') throw new SendPlanError('not a signed dmconfirm message: payload is not an object');
-  if (signatures === 0) throw new SendPlanError('the message carries no signature; the agent would refuse it (co-sign it first)');
+  if (payload === null || typeof payload !== 'object')
+    throw new SendPlanError('not a signed dmconfirm message: payload is not an object');
+  if (signatures === 0)
+    throw new SendPlanError('the message carries no signature; the agent would refuse it (co-sign it first)');
   const messageKind = TOPIC_KIND[String(payload.kind)];
   if (!messageKind) throw new SendPlanError(`cannot publish a message of kind ${JSON.stringify(payload.kind)}`);
   if (input.kind !== undefined) {
-    if (!(INBOUND_KINDS as readonly string[]).includes(input.kind)) throw new SendPlanError(`--kind is one of ${INBOUND_KINDS.join(', ')}`);
-    if (input.kind !== messageKind) throw new SendPlanError(`--kind ${input.kind} but the message is a ${String(payload.kind)} (goes to ${messageKind})`);
+    if (!(INBOUND_KINDS as readonly string[]).includes(input.kind))
+      throw new SendPlanError(`--kind is one of ${INBOUND_KINDS.join(', ')}`);
+    if (input.kind !== messageKind)
+      throw new SendPlanError(
+        `--kind ${input.kind} but the message is a ${String(payload.kind)} (goes to ${messageKind})`,
+      );
   }
   const messageAgent = typeof payload.agent === 'string' ? payload.agent : undefined;
   if (!messageAgent) throw new SendPlanError('the message names no agent');
-  if (input.agent !== undefined && input.agent !== messageAgent) throw new SendPlanError(`--agent ${input.agent} but the message is for agent ${messageAgent}`);
+  if (input.agent !== undefined && input.agent !== messageAgent)
+    throw new SendPlanError(`--agent ${input.agent} but the message is for agent ${messageAgent}`);
   const requestId = typeof payload.requestId === 'string' ? payload.requestId : undefined;
   if (!requestId) throw new SendPlanError('the message has no requestId');
   let topics;
@@ -128,6 +143,8 @@ export function describePlan(plan: SendPlan, broker: string): string[] {
     `  broker   ${broker}`,
     `  topic    ${plan.topic}  (QoS ${plan.qos}, not retained, expires after ${plan.expirySeconds}s on MQTT 5)`,
     `  digest   ${plan.digest}  (answers must quote it as inReplyTo)`,
-    plan.wait ? `  follow   ${plan.progressTopic} for up to ${Math.round(plan.timeoutMs / 1000)}s` : '  no --wait: exit once the broker has the message',
+    plan.wait
+      ? `  follow   ${plan.progressTopic} for up to ${Math.round(plan.timeoutMs / 1000)}s`
+      : '  no --wait: exit once the broker has the message',
   ];
 }

@@ -30,7 +30,11 @@ export interface SendOptions {
   followHint?: string | undefined;
 }
 
-export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, options: SendOptions): Promise<SendResult> {
+export async function sendAndFollow(
+  plan: SendPlan,
+  settings: MqttLinkSettings,
+  options: SendOptions,
+): Promise<SendResult> {
   const term = new Terminal(options.out);
   const note = (text: string) => {
     if (term.interactive) term.line(text);
@@ -58,18 +62,33 @@ export async function sendAndFollow(plan: SendPlan, settings: MqttLinkSettings, 
   try {
     const there = await presence.settle();
     if (!there.known) return { code: EXIT.refused, summary: there.message };
-    if (there.status.state === 'offline') note(`agent ${plan.agent} is offline (${there.status.reason}, ${there.status.at}); the broker keeps the order until it expires`);
+    if (there.status.state === 'offline')
+      note(
+        `agent ${plan.agent} is offline (${there.status.reason}, ` +
+          `${there.status.at}); the broker keeps the order until it expires`,
+      );
     // Subscribed before publishing (connectOperator waits for the SUBACK): no answer can slip past.
     reader.start();
     try {
-      await link.publish(plan.topic, plan.bytes, { qos: plan.qos, retain: plan.retain, expirySeconds: plan.expirySeconds });
+      await link.publish(plan.topic, plan.bytes, {
+        qos: plan.qos,
+        retain: plan.retain,
+        expirySeconds: plan.expirySeconds,
+      });
     } catch (error) {
-      throw new BrokerUnreachableError(`the broker did not take the message: ${error instanceof Error ? error.message : String(error)}`);
+      throw new BrokerUnreachableError(
+        `the broker did not take the message: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     term.line(`sent ${plan.kind} ${plan.requestId} to ${plan.topic}`);
     if (!plan.wait) return { code: EXIT.done, summary: `published; answers appear on ${plan.progressTopic}` };
 
-    return await waitForEnd(reader, term, { timeoutMs: plan.timeoutMs, agent: plan.agent, until: options.until, followHint: options.followHint });
+    return await waitForEnd(reader, term, {
+      timeoutMs: plan.timeoutMs,
+      agent: plan.agent,
+      until: options.until,
+      followHint: options.followHint,
+    });
   } catch (error) {
     term.stop();
     if (error instanceof BrokerUnreachableError) return { code: EXIT.unreachable, summary: error.message };

@@ -23,7 +23,7 @@ export interface OperatorSetting {
 
 export const OPERATOR_SETTINGS: readonly OperatorSetting[] = [
   { name: 'broker', env: 'DMCONFIRM_BROKER', help: 'broker URL (mqtt://, mqtts://)' },
-  { name: 'site', env: 'DMCONFIRM_SITE', help: 'the agents\' site' },
+  { name: 'site', env: 'DMCONFIRM_SITE', help: "the agents' site" },
   { name: 'base', env: 'DMCONFIRM_BASE', help: 'MQTT base topic' },
   { name: 'username', env: 'DMCONFIRM_USERNAME', help: 'broker user name' },
   { name: 'password-file', env: 'DMCONFIRM_PASSWORD_FILE', path: true, help: 'broker password file' },
@@ -44,7 +44,10 @@ export class OperatorSettingsError extends Error {
 
 export function operatorSettingsFile(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DMCONFIRM_OPERATOR_CONFIG) return resolve(env.DMCONFIRM_OPERATOR_CONFIG);
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/')
+      ? env.XDG_CONFIG_HOME
+      : join(env.HOME ?? homedir(), '.config');
   return join(base, 'dmconfirm', 'operator.yaml');
 }
 
@@ -55,7 +58,10 @@ export interface FileSettings {
 }
 
 /** The settings file's values (paths made absolute); a missing file is no settings, a bad one an error. */
-export function readSettingsFile(file: string, closest: (key: string, names: string[]) => string | undefined): FileSettings {
+export function readSettingsFile(
+  file: string,
+  closest: (key: string, names: string[]) => string | undefined,
+): FileSettings {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -70,16 +76,20 @@ export function readSettingsFile(file: string, closest: (key: string, names: str
     throw new OperatorSettingsError(`${file}: not YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return { file, exists: true, values: new Map() };
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new OperatorSettingsError(`${file}: must be a map of settings (broker: mqtt://..., site: ...)`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new OperatorSettingsError(`${file}: must be a map of settings (broker: mqtt://..., site: ...)`);
   const names = OPERATOR_SETTINGS.map((s) => s.name);
   const values = new Map<string, string>();
   for (const [key, value] of Object.entries(doc)) {
     const setting = OPERATOR_SETTINGS.find((s) => s.name === key);
     if (!setting) {
       const guess = closest(key, names);
-      throw new OperatorSettingsError(`${file}: "${key}" is not a setting; ${guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`}`);
+      throw new OperatorSettingsError(
+        `${file}: "${key}" is not a setting; ${guess ? `did you mean "${guess}"?` : `known: ${names.join(', ')}`}`,
+      );
     }
-    if (typeof value !== 'string' && typeof value !== 'number') throw new OperatorSettingsError(`${file}: ${key} must be a single value`);
+    if (typeof value !== 'string' && typeof value !== 'number')
+      throw new OperatorSettingsError(`${file}: ${key} must be a single value`);
     const text = String(value);
     values.set(key, setting.path ? resolve(dirname(file), text) : text);
   }
@@ -97,13 +107,20 @@ export interface ResolvedSetting {
 }
 
 /** Every setting as a command without options would see it (for `config show --operator`). */
-export function resolveSettings(file: FileSettings, env: NodeJS.ProcessEnv, defaults: Record<string, string>): ResolvedSetting[] {
+export function resolveSettings(
+  file: FileSettings,
+  env: NodeJS.ProcessEnv,
+  defaults: Record<string, string>,
+): ResolvedSetting[] {
   return OPERATOR_SETTINGS.map((s) => {
     const fromEnv = env[s.env];
-    if (fromEnv !== undefined && fromEnv !== '') return { name: s.name, value: fromEnv, source: 'environment', from: s.env };
+    if (fromEnv !== undefined && fromEnv !== '')
+      return { name: s.name, value: fromEnv, source: 'environment', from: s.env };
     const fromFile = file.values.get(s.name);
     if (fromFile !== undefined) return { name: s.name, value: fromFile, source: 'settings file', from: file.file };
     const fallback = defaults[s.name];
-    return fallback === undefined ? { name: s.name, value: undefined, source: 'not set' } : { name: s.name, value: fallback, source: 'default' };
+    return fallback === undefined
+      ? { name: s.name, value: undefined, source: 'not set' }
+      : { name: s.name, value: fallback, source: 'default' };
   });
 }

@@ -79,7 +79,8 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
   }
   try {
     const subscribedAt = Date.now();
-    while (!settled(subscribedAt, lastMessageAt, Date.now(), o.quietMs, o.maxSettleMs)) await sleep(Math.min(50, o.quietMs));
+    while (!settled(subscribedAt, lastMessageAt, Date.now(), o.quietMs, o.maxSettleMs))
+      await sleep(Math.min(50, o.quietMs));
     reportMalformed(fleet, o.err);
     if (!o.watch) {
       o.out.write(`${renderFleet(fleet, Date.now(), o.json, o.layout)}\n`);
@@ -87,7 +88,11 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
         ? { code: EXIT.timeout, message: `no agent has published under ${o.base}/`, fleet }
         : { code: EXIT.done, fleet };
     }
-    await watch(o, () => fleet, (redraw) => (onChange = redraw));
+    await watch(
+      o,
+      () => fleet,
+      (redraw) => (onChange = redraw),
+    );
     return { code: EXIT.done, fleet };
   } finally {
     await link.stop({ timeoutMs: 2000 });

@@ -34,8 +34,9 @@ export async function waitForEnd(
     const last = following.steps.at(-1);
     return {
       code: EXIT.interrupted,
-      summary: `stopped following${last ? ` (last state: ${last.state})` : ''}; the operation goes on at the agent. `
-        + `Follow it again with: ${o.followHint ?? `dmconfirm follow ${reader.requestId}`}`,
+      summary:
+        `stopped following${last ? ` (last state: ${last.state})` : ''}; the operation goes on at the agent. ` +
+        `Follow it again with: ${o.followHint ?? `dmconfirm follow ${reader.requestId}`}`,
       following,
     };
   }

@@ -22,7 +22,9 @@ export interface PairOutcome {
   message: string;
 }
 
-async function readUnit(router: Config['routers'][number]): Promise<{ identity: RouterIdentity; mode: DeviceModeState | undefined }> {
+async function readUnit(
+  router: Config['routers'][number],
+): Promise<{ identity: RouterIdentity; mode: DeviceModeState | undefined }> {
   const client = new RouterClient(router);
   try {
     await client.start();
@@ -39,12 +41,18 @@ async function readUnit(router: Config['routers'][number]): Promise<{ identity: 
  * says (pairing.json, and the audit log for every change). Run it with the agent stopped:
  * the agent reads both files only at start.
  */
-export async function runPairing(config: Config, options: PairOptions): Promise<{ outcomes: PairOutcome[]; exitCode: 0 | 1 }> {
+export async function runPairing(
+  config: Config,
+  options: PairOptions,
+): Promise<{ outcomes: PairOutcome[]; exitCode: 0 | 1 }> {
   const now = options.now ?? (() => new Date());
   const agentPid = options.accept ? await runningAgent(config.agent.stateDir) : undefined;
   if (agentPid !== undefined) {
     // Both write the audit log and the agent reads pairing.json only at start: stop it first.
-    options.print(`refused: the agent is running (pid ${agentPid}); stop it first (systemctl stop dmconfirm-agent), then pair --accept, then start it`);
+    options.print(
+      `refused: the agent is running (pid ${agentPid}); stop it first ` +
+        `(systemctl stop dmconfirm-agent), then pair --accept, then start it`,
+    );
     return { outcomes: [], exitCode: 1 };
   }
   const store = new PairingStore(config.agent.stateDir);
@@ -57,12 +65,15 @@ export async function runPairing(config: Config, options: PairOptions): Promise<
       try {
         unit = await readUnit(router);
       } catch (error) {
-        const message = `${router.name} (${router.host}:${endpointPort(router)}): cannot read the router: ${(error as Error).message}`;
+        const message =
+          `${router.name} (${router.host}:${endpointPort(router)}): ` +
+          `cannot read the router: ${(error as Error).message}`;
         options.print(message);
         outcomes.push({ router: router.name, action: 'unreachable', message });
         continue;
       }
-      for (const line of describeUnit(router.name, `${router.host}:${endpointPort(router)}`, unit.identity, unit.mode)) options.print(line);
+      for (const line of describeUnit(router.name, `${router.host}:${endpointPort(router)}`, unit.identity, unit.mode))
+        options.print(line);
       const plan = planPairing({
         router: router.name,
         seen: unit.identity,

@@ -36,14 +36,23 @@ export function judgePairing(
   now: Date,
 ): PairingVerdict {
   const seenKey = unitKey(seen);
-  if (!seenKey) return { ok: false, reason: 'identity-unknown', detail: 'router reported neither serial-number nor system-id' };
+  if (!seenKey)
+    return { ok: false, reason: 'identity-unknown', detail: 'router reported neither serial-number nor system-id' };
   const expectedKey = unitKey(configured) ?? (recorded ? unitKey(recorded) : undefined);
   if (expectedKey && expectedKey !== seenKey) {
     const source = unitKey(configured) ? 'configured' : 'paired';
-    return { ok: false, reason: 'identity-changed', detail: `router reports ${seenKey}, but the ${source} unit is ${expectedKey}` };
+    return {
+      ok: false,
+      reason: 'identity-changed',
+      detail: `router reports ${seenKey}, but the ${source} unit is ${expectedKey}`,
+    };
   }
   if (recorded && unitKey(recorded) === seenKey) return { ok: true, firstContact: false, record: recorded };
-  return { ok: true, firstContact: true, record: { serial: seen.serial, systemId: seen.systemId, model: seen.model, pairedAt: now.toISOString() } };
+  return {
+    ok: true,
+    firstContact: true,
+    record: { serial: seen.serial, systemId: seen.systemId, model: seen.model, pairedAt: now.toISOString() },
+  };
 }
 
 /** Paired identities per router name, in the state directory. */

@@ -36,27 +36,56 @@ function unitOf(identity: UnitIdentity): string {
 export function planPairing(input: PairInput): PairPlan {
   const { router, seen, configured, recorded, now } = input;
   const verdict = judgePairing(seen, configured, recorded, now);
-  if (verdict.ok && !verdict.firstContact) return { action: 'unchanged', record: verdict.record, message: `${router}: already paired with ${unitOf(verdict.record)} since ${verdict.record.pairedAt}` };
-  if (verdict.ok) return { action: 'record', record: verdict.record, message: `${router}: paired with ${unitOf(verdict.record)}` };
-  if (verdict.reason === 'identity-unknown') return { action: 'refuse', message: `${router}: refused: ${verdict.detail}; cannot pair a unit that does not identify itself` };
+  if (verdict.ok && !verdict.firstContact)
+    return {
+      action: 'unchanged',
+      record: verdict.record,
+      message: `${router}: already paired with ${unitOf(verdict.record)} since ${verdict.record.pairedAt}`,
+    };
+  if (verdict.ok)
+    return { action: 'record', record: verdict.record, message: `${router}: paired with ${unitOf(verdict.record)}` };
+  if (verdict.reason === 'identity-unknown')
+    return {
+      action: 'refuse',
+      message: `${router}: refused: ${verdict.detail}; cannot pair a unit that does not identify itself`,
+    };
   if (configured.serial || configured.systemId) {
     return {
       action: 'refuse',
-      message: `${router}: refused: ${verdict.detail}. If this unit is the right one, change routers[${input.index}].identity in ${input.configFile}; --accept does not override the configuration`,
+      message:
+        `${router}: refused: ${verdict.detail}. If this unit is the right one, change ` +
+        `routers[${input.index}].identity in ${input.configFile}; --accept does not override the configuration`,
     };
   }
   if (!input.accept || !recorded) {
     return {
       action: 'refuse',
-      message: `${router}: refused: ${verdict.detail}. A swapped unit, a wrong address or a man in the middle looks like this. If you replaced the router on purpose, run again with --accept`,
+      message:
+        `${router}: refused: ${verdict.detail}. A swapped unit, a wrong address or a man in the ` +
+        `middle looks like this. If you replaced the router on purpose, run again with --accept`,
     };
   }
-  const record: PairingRecord = { serial: seen.serial, systemId: seen.systemId, model: seen.model, pairedAt: now.toISOString() };
-  return { action: 're-pair', record, previous: recorded, message: `${router}: re-paired: was ${unitOf(recorded)}, now ${unitOf(record)} (--accept)` };
+  const record: PairingRecord = {
+    serial: seen.serial,
+    systemId: seen.systemId,
+    model: seen.model,
+    pairedAt: now.toISOString(),
+  };
+  return {
+    action: 're-pair',
+    record,
+    previous: recorded,
+    message: `${router}: re-paired: was ${unitOf(recorded)}, now ${unitOf(record)} (--accept)`,
+  };
 }
 
 /** What was found on one router, one fact per line, for the operator to compare with the label on the box. */
-export function describeUnit(router: string, host: string, identity: RouterIdentity, mode: DeviceModeState | undefined): string[] {
+export function describeUnit(
+  router: string,
+  host: string,
+  identity: RouterIdentity,
+  mode: DeviceModeState | undefined,
+): string[] {
   const lines = [
     `${router} (${host}):`,
     `  identity      ${identity.name}`,
@@ -65,7 +94,11 @@ export function describeUnit(router: string, host: string, identity: RouterIdent
     `  RouterOS      ${identity.version}`,
   ];
   if (mode) {
-    lines.push(`  device-mode   ${mode.mode}`, `  attempt-count ${mode.attemptCount}`, `  flagged       ${mode.flagged ? 'YES: RouterOS saw signs of tampering at boot' : 'no'}`);
+    lines.push(
+      `  device-mode   ${mode.mode}`,
+      `  attempt-count ${mode.attemptCount}`,
+      `  flagged       ${mode.flagged ? 'YES: RouterOS saw signs of tampering at boot' : 'no'}`,
+    );
   } else {
     lines.push('  device-mode   (could not be read)');
   }
@@ -73,9 +106,16 @@ export function describeUnit(router: string, host: string, identity: RouterIdent
 }
 
 /** The audit entry of a pairing change; nothing for "unchanged" or "refuse". */
-export function pairingAuditEntry(router: string, plan: PairPlan): { type: string; data: Record<string, unknown> } | undefined {
+export function pairingAuditEntry(
+  router: string,
+  plan: PairPlan,
+): { type: string; data: Record<string, unknown> } | undefined {
   if (plan.action === 'record') return { type: 'paired', data: { router, ...plan.record, by: 'dmconfirm pair' } };
-  if (plan.action === 're-pair') return { type: 're-paired', data: { router, previous: plan.previous, record: plan.record, by: 'dmconfirm pair --accept' } };
+  if (plan.action === 're-pair')
+    return {
+      type: 're-paired',
+      data: { router, previous: plan.previous, record: plan.record, by: 'dmconfirm pair --accept' },
+    };
   return undefined;
 }
 

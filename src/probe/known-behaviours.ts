@@ -14,10 +14,13 @@ export interface ShippedReport {
 }
 
 export function loadShippedReports(dir = SHIPPED_REPORTS_DIR): ShippedReport[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({
-    file: f,
-    report: parseReport(JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown, f),
-  }));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({
+      file: f,
+      report: parseReport(JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown, f),
+    }));
 }
 
 /** `7.22.1 (stable)` → `7.22.1`. */
@@ -36,7 +39,9 @@ export interface BehaviourKnowledge {
 /** What the shipped reports prove about a RouterOS version, behaviour by behaviour. */
 export function knowledgeFor(version: string, reports: readonly ShippedReport[]): BehaviourKnowledge {
   const wanted = plainVersion(version);
-  const real = reports.filter((r) => r.report.source === 'router' && plainVersion(r.report.router.routerosVersion) === wanted);
+  const real = reports.filter(
+    (r) => r.report.source === 'router' && plainVersion(r.report.router.routerosVersion) === wanted,
+  );
   const out: BehaviourKnowledge = { version: wanted, known: [], unproven: [] };
   for (const name of BEHAVIOUR_NAMES) {
     const seen = real.flatMap((r) => {
@@ -45,9 +50,15 @@ export function knowledgeFor(version: string, reports: readonly ShippedReport[])
     });
     const values = new Set(seen.map((s) => JSON.stringify(s.value)));
     if (seen.length === 0) {
-      out.unproven.push({ name, why: real.length === 0 ? `no report from a RouterOS ${wanted} router` : 'not observed by the reports' });
+      out.unproven.push({
+        name,
+        why: real.length === 0 ? `no report from a RouterOS ${wanted} router` : 'not observed by the reports',
+      });
     } else if (values.size > 1) {
-      out.unproven.push({ name, why: `reports disagree (${seen.map((s) => `${s.file}: ${JSON.stringify(s.value)}`).join(', ')})` });
+      out.unproven.push({
+        name,
+        why: `reports disagree (${seen.map((s) => `${s.file}: ${JSON.stringify(s.value)}`).join(', ')})`,
+      });
     } else {
       out.known.push({ name, value: seen[0]!.value, from: seen.map((s) => s.file) });
     }
@@ -64,6 +75,12 @@ export function judgeBehaviours(router: string, version: string, reports: readon
   const k = knowledgeFor(version, reports);
   const known = k.known.map((b) => `${b.name}=${typeof b.value === 'string' ? b.value : JSON.stringify(b.value)}`);
   const unproven = k.unproven.map((u) => u.name);
-  return pass(`${router} RouterOS ${k.version} behaviour`, `known: ${known.length > 0 ? known.join(', ') : 'none'}; `
-    + `unproven: ${unproven.length > 0 ? `${unproven.join(', ')} (dmconfirm probe on a lab router of this version proves them)` : 'none'}`);
+  return pass(
+    `${router} RouterOS ${k.version} behaviour`,
+    `known: ${known.length > 0 ? known.join(', ') : 'none'}; ` +
+      `unproven: ` +
+      (unproven.length > 0
+        ? `${unproven.join(', ')} (dmconfirm probe on a lab router of this version proves them)`
+        : 'none'),
+  );
 }

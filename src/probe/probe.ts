@@ -35,31 +35,51 @@ export async function probeRouter(target: ProbeTarget, options: ProbeOptions): P
       stallOthersWhilePending: { status: 'unobserved', because: NOT_RUN },
       abandonedUpdate: { status: 'unobserved', because: NOT_RUN },
       attemptCountRises: { status: 'unobserved', because: NOT_RUN },
-      emptyReplies: { status: 'observed', value: ro.emptyReplies,
-        because: ro.emptyReplies ? 'a print matching nothing answered !empty' : 'a print matching nothing answered only !done' },
+      emptyReplies: {
+        status: 'observed',
+        value: ro.emptyReplies,
+        because: ro.emptyReplies
+          ? 'a print matching nothing answered !empty'
+          : 'a print matching nothing answered only !done',
+      },
       rebootReply: { status: 'unobserved', because: 'the probe never reboots a router' },
     };
     let update: ProbeReport['update'] = null;
     if (options.withUpdate) {
-      if (!Number.isInteger(ro.attemptCount)) throw new ProbeError('attempt-count is not readable; the update run is refused');
+      if (!Number.isInteger(ro.attemptCount))
+        throw new ProbeError('attempt-count is not readable; the update run is refused');
       if (ro.attemptCount >= REFUSE_AT_ATTEMPTS) {
-        throw new ProbeError(`attempt-count is ${ro.attemptCount}: one more attempt may lock device-mode updates until a `
-          + 'power cycle or button press; the update run is refused (read-only: run without --with-update)');
+        throw new ProbeError(
+          `attempt-count is ${ro.attemptCount}: one more attempt may lock device-mode updates until a ` +
+            'power cycle or button press; the update run is refused (read-only: run without --with-update)',
+        );
       }
-      say(`update run: one update (${ro.noChange.slice(1)}, as it is; activation-timeout=10s), /cancel halfway; never confirmed`);
+      say(
+        `update run: one update (${ro.noChange.slice(1)}, as it is; activation-timeout=10s), ` +
+          '/cancel halfway; never confirmed',
+      );
       const b = await WireSession.open(target, 'b', evidence, started);
       sessions.push(b);
       const seen = await observeUpdate(a, b, ro.noChange, ro.attemptCount, options.timeScale ?? 1);
       Object.assign(behaviours, seen.findings);
       update = {
-        attemptCountBefore: ro.attemptCount, attemptCountAfter: seen.attemptCountAfter,
-        raisedAttemptCountBy: seen.attemptCountAfter - ro.attemptCount, traps: seen.traps,
+        attemptCountBefore: ro.attemptCount,
+        attemptCountAfter: seen.attemptCountAfter,
+        raisedAttemptCountBy: seen.attemptCountAfter - ro.attemptCount,
+        traps: seen.traps,
       };
     }
     const draft = {
-      schema: 'dmconfirm-probe-report' as const, version: REPORT_VERSION as typeof REPORT_VERSION,
-      source: options.source ?? 'router', probedAt: new Date(started).toISOString(), withUpdate: options.withUpdate,
-      router: ro.router, behaviours, protocol: ro.protocol, update, evidence,
+      schema: 'dmconfirm-probe-report' as const,
+      version: REPORT_VERSION as typeof REPORT_VERSION,
+      source: options.source ?? 'router',
+      probedAt: new Date(started).toISOString(),
+      withUpdate: options.withUpdate,
+      router: ro.router,
+      behaviours,
+      protocol: ro.protocol,
+      update,
+      evidence,
     };
     return reportSchema.parse({ ...draft, summary: summarise(draft) });
   } finally {

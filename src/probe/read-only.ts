@@ -25,12 +25,14 @@ function typeOf(value: string): 'integer' | 'boolean' | 'duration' | 'text' {
 
 /** Where `.tag` sat in the tagged replies: right after the reply word, last, or elsewhere. */
 export function tagPlacement(replies: Sentence[]): Protocol['tagPlacement'] {
-  const places = new Set(replies.map((s) => {
-    const i = s.findIndex((w) => w.startsWith('.tag='));
-    if (i < 0) return 'none';
-    if (i === 1) return 'after-reply-word';
-    return i === s.length - 1 ? 'last' : 'elsewhere';
-  }));
+  const places = new Set(
+    replies.map((s) => {
+      const i = s.findIndex((w) => w.startsWith('.tag='));
+      if (i < 0) return 'none';
+      if (i === 1) return 'after-reply-word';
+      return i === s.length - 1 ? 'last' : 'elsewhere';
+    }),
+  );
   // A one-word reply (`!done .tag=x`) is both: decide on the longer ones when there are any.
   if (places.has('elsewhere')) return 'elsewhere';
   if (places.has('none')) return 'none';
@@ -61,7 +63,9 @@ export async function readOnlyChecks(a: WireSession): Promise<ReadOnlyResult> {
   const read = async (menu: string) => {
     const [row] = rows(await call([`${menu}/print`]));
     if (!row) throw new ProbeError(`${menu}/print returned no row`);
-    fieldTypes[menu] = Object.fromEntries((FIELDS_READ[menu] ?? []).filter((f) => f in row).map((f) => [f, typeOf(row[f]!)]));
+    fieldTypes[menu] = Object.fromEntries(
+      (FIELDS_READ[menu] ?? []).filter((f) => f in row).map((f) => [f, typeOf(row[f]!)]),
+    );
     return row;
   };
   const resource = await read('/system/resource');
@@ -75,24 +79,32 @@ export async function readOnlyChecks(a: WireSession): Promise<ReadOnlyResult> {
   const count = await call(['/interface/print', '=count-only=']);
   const all = rows(await call(['/interface/print', '=.proplist=name,type']));
   const first = all[0]?.name ?? '';
-  const names = async (q: string[]) => rows(await call(['/interface/print', '=.proplist=name', ...q])).map((r) => r.name);
+  const names = async (q: string[]) =>
+    rows(await call(['/interface/print', '=.proplist=name', ...q])).map((r) => r.name);
   const equals = await names([`?name=${first}`]);
   const not = await names([`?name=${first}`, '?#!']);
   const or = await names([`?name=${first}`, `?name=${all[1]?.name ?? first}`, '?#|']);
-  const longWord = await a.call(['/system/identity/print', `=.proplist=name,${'x'.repeat(20_000)}`])
-    .then((r) => (trapped(r) ? 'trap' as const : 'answered' as const), () => 'closed' as const);
+  const longWord = await a.call(['/system/identity/print', `=.proplist=name,${'x'.repeat(20_000)}`]).then(
+    (r) => (trapped(r) ? ('trap' as const) : ('answered' as const)),
+    () => 'closed' as const,
+  );
   const profile = Object.entries(PROFILES).find(([, p]) => p.model === model)?.[0] ?? null;
   return {
     router: {
-      routerosVersion: version ?? '', channel: channel?.replace(/[()]/g, '') ?? null, model,
-      boardName: resource['board-name'] ?? '', architecture: resource['architecture-name'] ?? '',
-      simulatorProfile: profile, deviceMode: dm.mode ?? '',
+      routerosVersion: version ?? '',
+      channel: channel?.replace(/[()]/g, '') ?? null,
+      model,
+      boardName: resource['board-name'] ?? '',
+      architecture: resource['architecture-name'] ?? '',
+      simulatorProfile: profile,
+      deviceMode: dm.mode ?? '',
     },
     protocol: {
       tagPlacement: tagPlacement(tagged),
       getall: !trapped(getall) && rows(getall).length === 1,
-      countOnly: /^\d+$/.test(parseAttributes(count.find((s) => s[0] === '!done') ?? []).ret ?? '')
-        && Number(parseAttributes(count.find((s) => s[0] === '!done') ?? []).ret) === all.length,
+      countOnly:
+        /^\d+$/.test(parseAttributes(count.find((s) => s[0] === '!done') ?? []).ret ?? '') &&
+        Number(parseAttributes(count.find((s) => s[0] === '!done') ?? []).ret) === all.length,
       queries: {
         equals: equals.length === 1 && equals[0] === first,
         not: all.length > 0 && not.length === all.length - 1 && !not.includes(first),
@@ -105,6 +117,6 @@ export async function readOnlyChecks(a: WireSession): Promise<ReadOnlyResult> {
     emptyReplies: empty.some((s) => s[0] === '!empty'),
     attemptCount: Number(dm['attempt-count'] ?? 'NaN'),
     mode: dm.mode ?? '',
-    noChange: `=flagging-enabled=${dm['flagging-enabled'] === 'false' || dm['flagging-enabled'] === 'no' ? 'no' : 'yes'}`,
+    noChange: `=flagging-enabled=${['false', 'no'].includes(dm['flagging-enabled'] ?? '') ? 'no' : 'yes'}`,
   };
 }

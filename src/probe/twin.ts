@@ -7,17 +7,31 @@ import { observedBehaviour, type ProbeReport } from './report.js';
  * version, device-mode and every observed behaviour; unobserved ones keep the simulator default.
  * Throws when no simulator profile has the probed model.
  */
-export function twinOptions(report: ProbeReport): Pick<SimulatedRouterOptions,
-  'model' | 'routerosVersion' | 'deviceMode' | 'progressWhilePending' | 'stallOthersWhilePending' | 'abandonedUpdate'
-  | 'attemptCountRises' | 'emptyReplies' | 'rebootReply'> {
+export function twinOptions(
+  report: ProbeReport,
+): Pick<
+  SimulatedRouterOptions,
+  | 'model'
+  | 'routerosVersion'
+  | 'deviceMode'
+  | 'progressWhilePending'
+  | 'stallOthersWhilePending'
+  | 'abandonedUpdate'
+  | 'attemptCountRises'
+  | 'emptyReplies'
+  | 'rebootReply'
+> {
   if (!report.router.simulatorProfile) {
-    throw new Error(`no simulator profile for model ${report.router.model}; a twin needs one (see src/sim/profiles.ts)`);
+    throw new Error(
+      `no simulator profile for model ${report.router.model}; a twin needs one (see src/sim/profiles.ts)`,
+    );
   }
   return {
     model: report.router.simulatorProfile,
     routerosVersion: report.router.routerosVersion,
     ...((DEVICE_MODES as readonly string[]).includes(report.router.deviceMode)
-      ? { deviceMode: { mode: report.router.deviceMode as DeviceMode } } : {}),
+      ? { deviceMode: { mode: report.router.deviceMode as DeviceMode } }
+      : {}),
     ...observedBehaviour(report.behaviours),
   };
 }

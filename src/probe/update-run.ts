@@ -25,7 +25,10 @@ export const UPDATE_TIMING = {
 } as const;
 
 export interface UpdateObservation {
-  findings: Pick<Findings, 'progressWhilePending' | 'stallOthersWhilePending' | 'abandonedUpdate' | 'attemptCountRises'>;
+  findings: Pick<
+    Findings,
+    'progressWhilePending' | 'stallOthersWhilePending' | 'abandonedUpdate' | 'attemptCountRises'
+  >;
   attemptCountAfter: number;
   traps: Record<string, string>;
 }
@@ -39,7 +42,13 @@ const attemptOf = (words: string[] | undefined) => Number(parseAttributes(words 
  * shortest activation timeout; `/cancel` halfway. Session a requests it and also asks
  * device-mode on the side; session b asks from outside. Never presses, cuts or confirms.
  */
-export async function observeUpdate(a: WireSession, b: WireSession, noChange: string, before: number, scale = 1): Promise<UpdateObservation> {
+export async function observeUpdate(
+  a: WireSession,
+  b: WireSession,
+  noChange: string,
+  before: number,
+  scale = 1,
+): Promise<UpdateObservation> {
   const t = (ms: number) => ms * scale;
   const at = (since: number) => Date.now() - since;
   const timeoutMs = t(ACTIVATION_TIMEOUT_S * 1000);
@@ -47,7 +56,10 @@ export async function observeUpdate(a: WireSession, b: WireSession, noChange: st
   const update = a.send(['/system/device-mode/update', noChange, `=activation-timeout=${ACTIVATION_TIMEOUT_S}s`]);
   await sleep(t(UPDATE_TIMING.askAfterMs));
   if (a.finished(update)) {
-    const trap = a.repliesTo(update).map((r) => parseAttributes(r.words).message).find(Boolean);
+    const trap = a
+      .repliesTo(update)
+      .map((r) => parseAttributes(r.words).message)
+      .find(Boolean);
     throw new ProbeError(`the update ended at once${trap ? `: ${trap}` : ''}; nothing to observe`);
   }
   const ownAsk = a.send(['/system/device-mode/print']);
@@ -56,7 +68,11 @@ export async function observeUpdate(a: WireSession, b: WireSession, noChange: st
   const stalled = !b.finished(otherAsk);
   const progress = a.repliesTo(update).some((r) => r.words[0] === '!re');
   const rowOf = (s: WireSession, tag: string) => s.repliesTo(tag).find((r) => r.words[0] === '!re')?.words;
-  const during = a.finished(ownAsk) ? attemptOf(rowOf(a, ownAsk)) : !stalled ? attemptOf(rowOf(b, otherAsk)) : undefined;
+  const during = a.finished(ownAsk)
+    ? attemptOf(rowOf(a, ownAsk))
+    : !stalled
+      ? attemptOf(rowOf(b, otherAsk))
+      : undefined;
 
   const canceledAt = Date.now();
   const cancel = a.send(['/cancel', `=tag=${update}`]);
@@ -83,36 +99,59 @@ export async function observeUpdate(a: WireSession, b: WireSession, noChange: st
     const f = parseAttributes(r.words);
     traps.canceledUpdate = `${f.message ?? ''}${f.category ? ` (category ${f.category})` : ''}`;
   }
-  const stall = { status: 'observed' as const, value: stalled,
-    because: stalled ? 'a second session\'s print got no answer while the update was pending'
-      : 'a second session\'s print was answered while the update was pending' };
+  const stall = {
+    status: 'observed' as const,
+    value: stalled,
+    because: stalled
+      ? "a second session's print got no answer while the update was pending"
+      : "a second session's print was answered while the update was pending",
+  };
   let rise: UpdateObservation['findings']['attemptCountRises'];
   if (during === undefined || Number.isNaN(during)) {
     rise = { status: 'unobserved', because: 'no session could read attempt-count while the update was pending' };
   } else {
-    rise = during > before
-      ? { status: 'observed', value: 'at-request', because: 'attempt-count had already risen while the update was pending' }
-      : { status: 'observed', value: 'at-end', because: 'attempt-count had not risen while the update was pending' };
+    rise =
+      during > before
+        ? {
+            status: 'observed',
+            value: 'at-request',
+            because: 'attempt-count had already risen while the update was pending',
+          }
+        : { status: 'observed', value: 'at-end', because: 'attempt-count had not risen while the update was pending' };
   }
   const atEnd = rise.status === 'observed' && rise.value === 'at-end';
   const endSignal = stalled ? released : atEnd ? rose : undefined;
   const signal = stalled ? 'the stalled session answered' : 'attempt-count rose';
   let abandoned: UpdateObservation['findings']['abandonedUpdate'];
   if (!stalled && !atEnd) {
-    abandoned = { status: 'unobserved',
-      because: 'nothing visible ends with a pending update here (no stall, attempt-count rises at the request)' };
+    abandoned = {
+      status: 'unobserved',
+      because: 'nothing visible ends with a pending update here (no stall, attempt-count rises at the request)',
+    };
   } else if (endSignal === undefined) {
-    abandoned = { status: 'unobserved', because: 'the pending update\'s end was not seen before the probe stopped watching' };
+    abandoned = {
+      status: 'unobserved',
+      because: "the pending update's end was not seen before the probe stopped watching",
+    };
   } else if (endSignal <= t(UPDATE_TIMING.effectWithinMs)) {
     abandoned = { status: 'observed', value: 'cancels', because: `right after /cancel ${signal}` };
   } else {
-    abandoned = { status: 'observed', value: 'stays-pending', because: `${signal} only at the activation timeout, not at /cancel` };
+    abandoned = {
+      status: 'observed',
+      value: 'stays-pending',
+      because: `${signal} only at the activation timeout, not at /cancel`,
+    };
   }
   const after = await b.call(['/system/device-mode/print'], t(10_000)).catch(() => undefined);
   return {
     findings: {
-      progressWhilePending: { status: 'observed', value: progress,
-        because: progress ? 'the update command sent !re while pending' : 'no !re came from the update command before /cancel' },
+      progressWhilePending: {
+        status: 'observed',
+        value: progress,
+        because: progress
+          ? 'the update command sent !re while pending'
+          : 'no !re came from the update command before /cancel',
+      },
       stallOthersWhilePending: stall,
       attemptCountRises: rise,
       abandonedUpdate: abandoned,

@@ -35,8 +35,12 @@ export class WireSession {
   private nextTag = 0;
   closed = false;
 
-  private constructor(private readonly socket: Socket, readonly name: string, private readonly log: Evidence,
-    private readonly started: number) {
+  private constructor(
+    private readonly socket: Socket,
+    readonly name: string,
+    private readonly log: Evidence,
+    private readonly started: number,
+  ) {
     socket.on('data', (chunk: Buffer) => {
       for (const words of this.decoder.push(chunk)) {
         const atMs = Date.now() - started;
@@ -45,7 +49,10 @@ export class WireSession {
       }
       this.wake();
     });
-    socket.on('close', () => { this.closed = true; this.wake(); });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
     socket.on('error', () => undefined);
   }
 
@@ -54,7 +61,10 @@ export class WireSession {
     const socket = target.tls
       ? tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false })
       : connect(target.port, target.host);
-    const timer = setTimeout(() => socket.destroy(new ProbeError(`no connection to ${target.host}:${target.port} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new ProbeError(`no connection to ${target.host}:${target.port} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       await once(socket, target.tls ? 'secureConnect' : 'connect');
     } catch (error) {
@@ -93,7 +103,9 @@ export class WireSession {
   }
 
   finished(tag: string): boolean {
-    return this.repliesTo(tag).some((r) => r.words[0] === '!done') || this.received.some((r) => r.words[0] === '!fatal');
+    return (
+      this.repliesTo(tag).some((r) => r.words[0] === '!done') || this.received.some((r) => r.words[0] === '!fatal')
+    );
   }
 
   /** Waits until the command's `!done` (true), or until the time is up or the connection closed (false). */
@@ -103,7 +115,10 @@ export class WireSession {
       if (this.closed || Date.now() >= deadline) return false;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     return true;

@@ -14,7 +14,10 @@ export interface BrokerInventory {
  * paired unit, sorted by site, agent and router name (so one broker state gives one plan).
  * Collected until no retained message came for `quietMs` (at most `maxMs`).
  */
-export async function inventoryFromBroker(settings: MqttLinkSettings, o: { base: string; quietMs: number; maxMs: number; connectTimeoutMs: number }): Promise<BrokerInventory> {
+export async function inventoryFromBroker(
+  settings: MqttLinkSettings,
+  o: { base: string; quietMs: number; maxMs: number; connectTimeoutMs: number },
+): Promise<BrokerInventory> {
   const seen = new Map<string, { target?: FleetTarget; name: string }>();
   let last = Date.now();
   const link = await connectOperator(settings, {
@@ -26,7 +29,12 @@ export async function inventoryFromBroker(settings: MqttLinkSettings, o: { base:
       if (topic?.kind !== 'routerState' || m.payload.length === 0) return;
       try {
         const state = parsePayload(routerStateSchema, m.topic, m.payload);
-        const router = state.serial !== undefined ? { serial: state.serial } : state.systemId !== undefined ? { systemId: state.systemId } : undefined;
+        const router =
+          state.serial !== undefined
+            ? { serial: state.serial }
+            : state.systemId !== undefined
+              ? { systemId: state.systemId }
+              : undefined;
         const name = `${topic.site}/${topic.agent}/${topic.router}`;
         seen.set(name, { name, ...(router ? { target: { site: topic.site, agent: topic.agent, router } } : {}) });
       } catch {
@@ -41,5 +49,8 @@ export async function inventoryFromBroker(settings: MqttLinkSettings, o: { base:
     await link.stop({ timeoutMs: 1000 });
   }
   const entries = [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { targets: entries.flatMap((e) => (e.target ? [e.target] : [])), skipped: entries.filter((e) => !e.target).map((e) => e.name) };
+  return {
+    targets: entries.flatMap((e) => (e.target ? [e.target] : [])),
+    skipped: entries.filter((e) => !e.target).map((e) => e.name),
+  };
 }

@@ -1,5 +1,12 @@
 import type { Logger } from '../log/logger.js';
-import { agentTopics, messageDigest, parseTopic, REFUSAL_CODES, responseSchema, routerStateSchema } from '../mqtt/contract.js';
+import {
+  agentTopics,
+  messageDigest,
+  parseTopic,
+  REFUSAL_CODES,
+  responseSchema,
+  routerStateSchema,
+} from '../mqtt/contract.js';
 import { parseStrict } from '../trust/strict-json.js';
 import type { Envelope, Signer } from '../trust/jws.js';
 import type { TargetTree } from '../trust/campaign/build.js';
@@ -23,7 +30,8 @@ export interface CoordinatorOptions {
   key: Signer;
   publish: (topic: string, payload: string, expirySeconds: number) => Promise<void>;
   now: () => number;
-  /** A released target with no final answer after this long is timed out (at least the release validity: it can no longer start then). */
+  /** A released target with no final answer after this long is timed out (at least the release validity: it can no
+   * longer start then). */
   targetTimeoutMs: number;
   /** How long each release is valid (and how long the broker may hold the order). */
   releaseValidityMs: number;
@@ -54,7 +62,10 @@ export class Coordinator {
 
   static async open(o: CoordinatorOptions): Promise<Coordinator> {
     if (o.targetTimeoutMs < o.releaseValidityMs) {
-      throw new Error(`the target timeout (${o.targetTimeoutMs / 1000} s) must be at least the release validity (${o.releaseValidityMs / 1000} s): a target timed out must no longer be able to start`);
+      throw new Error(
+        `the target timeout (${o.targetTimeoutMs / 1000} s) must be at least the release validity ` +
+          `(${o.releaseValidityMs / 1000} s): a target timed out must no longer be able to start`,
+      );
     }
     const existing = await readJournal(o.dir);
     if (existing) {
@@ -65,11 +76,22 @@ export class Coordinator {
     }
     const { waves, targets } = o.campaign;
     const journal: RolloutJournal = {
-      v: 1, campaignId: o.campaign.campaignId, campaignDigest: o.digest, base: o.base, createdAt: new Date(o.now()).toISOString(),
-      nextWave: 0, releases: [], paused: false,
+      v: 1,
+      campaignId: o.campaign.campaignId,
+      campaignDigest: o.digest,
+      base: o.base,
+      createdAt: new Date(o.now()).toISOString(),
+      nextWave: 0,
+      releases: [],
+      paused: false,
       targets: o.targets.map((t, index) => ({
-        site: t.site, agent: t.agent, router: t.router, index, wave: waveOf(index, waves, targets.count),
-        requestId: targetRequestId(o.campaign.campaignId, t), state: 'queued',
+        site: t.site,
+        agent: t.agent,
+        router: t.router,
+        index,
+        wave: waveOf(index, waves, targets.count),
+        requestId: targetRequestId(o.campaign.campaignId, t),
+        state: 'queued',
       })),
     };
     await writeJournal(o.dir, journal);
@@ -106,8 +128,15 @@ export class Coordinator {
         // After a restart: an outcome we missed is in the router's retained last result.
         const last = parseStrict(routerStateSchema, payload).lastResult;
         const target = last?.requestId === undefined ? undefined : this.#byRequest.get(last.requestId);
-        if (!target || target.agent !== parsed.agent || FINAL_TARGET_STATES.has(target.state) || target.state === 'queued') return;
-        if (['done', 'failed', 'cancelled', 'expired'].includes(last!.state)) this.#set(target, outcome(last!.state, undefined), undefined, last!.detail);
+        if (
+          !target ||
+          target.agent !== parsed.agent ||
+          FINAL_TARGET_STATES.has(target.state) ||
+          target.state === 'queued'
+        )
+          return;
+        if (['done', 'failed', 'cancelled', 'expired'].includes(last!.state))
+          this.#set(target, outcome(last!.state, undefined), undefined, last!.detail);
       }
     } catch (error) {
       this.o.logger.warn({ topic, err: (error as Error).message }, 'rollout: message not in the contract, ignored');
@@ -134,13 +163,19 @@ export class Coordinator {
     for (const t of j.targets) {
       const released = t.releasedAt ? Date.parse(t.releasedAt) : undefined;
       if (released !== undefined && !FINAL_TARGET_STATES.has(t.state) && now - released > this.o.targetTimeoutMs) {
-        this.#set(t, 'timed-out', undefined, `no final answer ${Math.round(this.o.targetTimeoutMs / 1000)} s after the release`);
+        this.#set(
+          t,
+          'timed-out',
+          undefined,
+          `no final answer ${Math.round(this.o.targetTimeoutMs / 1000)} s after the release`,
+        );
       }
     }
     const verdict = abortVerdict(countStates(j.targets.map((t) => t.state)), this.o.campaign.abort);
     if (verdict.abort && !j.aborted) this.#abort('criterion', verdict.why);
     const inFlight = j.targets.some((t) => t.wave < j.nextWave && !FINAL_TARGET_STATES.has(t.state));
-    if (!inFlight && j.nextWave > 0 && j.waveDoneAt === undefined) [j.waveDoneAt, this.#dirty] = [new Date(now).toISOString(), true];
+    if (!inFlight && j.nextWave > 0 && j.waveDoneAt === undefined)
+      [j.waveDoneAt, this.#dirty] = [new Date(now).toISOString(), true];
     if (!j.aborted && !j.paused && !inFlight && j.nextWave < this.o.campaign.waves.length) {
       const pauseMs = (this.o.campaign.waves[j.nextWave - 1]?.pauseSeconds ?? 0) * 1000;
       if (j.nextWave === 0 || now >= Date.parse(j.waveDoneAt!) + pauseMs) return this.#release(j.nextWave, now);
@@ -156,7 +191,8 @@ export class Coordinator {
     const at = new Date(this.o.now()).toISOString();
     this.journal.aborted = { at, by, why };
     // Targets never released never act: they are cancelled now, at once.
-    for (const t of this.journal.targets) if (t.state === 'queued') this.#set(t, 'cancelled', undefined, `campaign aborted (${by}): ${why}`);
+    for (const t of this.journal.targets)
+      if (t.state === 'queued') this.#set(t, 'cancelled', undefined, `campaign aborted (${by}): ${why}`);
     this.o.logger.warn({ campaignId: this.journal.campaignId, by, why }, 'rollout aborted: no further releases');
     this.#dirty = true;
   }
@@ -177,7 +213,8 @@ export class Coordinator {
   }
 
   async #send(targets: TargetRecord[], now: number): Promise<void> {
-    // Every order is signed and its digest journaled first (one write): answers to them are recognised after a restart too.
+    // Every order is signed and its digest journaled first (one write): answers to them are recognised after a restart
+    // too.
     const orders: string[] = [];
     for (const target of targets) {
       const order = await campaignOrder({ ...this.o, target, now, validityMs: this.o.releaseValidityMs });
@@ -191,13 +228,18 @@ export class Coordinator {
       if (i % 25 === 0 && i > 0 && !this.journal.aborted) {
         const control = await readControl(this.o.dir);
         if (control.abort) {
-          for (const unsent of targets.slice(i)) [unsent.state, unsent.detail] = ['cancelled', 'campaign aborted before its order was sent'];
+          for (const unsent of targets.slice(i))
+            [unsent.state, unsent.detail] = ['cancelled', 'campaign aborted before its order was sent'];
           this.#abort('operator', control.abort.why);
           await this.flush();
           return;
         }
       }
-      await this.o.publish(agentTopics(this.o.base, target.site, target.agent).release, orders[i]!, this.o.releaseValidityMs / 1000);
+      await this.o.publish(
+        agentTopics(this.o.base, target.site, target.agent).release,
+        orders[i]!,
+        this.o.releaseValidityMs / 1000,
+      );
     }
   }
 

@@ -39,7 +39,8 @@ export function parseInventory(text: string, where: string): FleetTarget[] {
   const seen = new Set<string>();
   for (const t of parsed.data.targets) {
     const key = `${t.agent}\0${t.router.serial ?? ''}\0${t.router.systemId ?? ''}`;
-    if (seen.has(key)) throw new InventoryError(`${where}: agent ${t.agent} router ${JSON.stringify(t.router)} is listed twice`);
+    if (seen.has(key))
+      throw new InventoryError(`${where}: agent ${t.agent} router ${JSON.stringify(t.router)} is listed twice`);
     seen.add(key);
   }
   return parsed.data.targets;

@@ -62,10 +62,17 @@ export async function readControl(dir: string): Promise<RolloutControl> {
 }
 
 /** Pause, resume or abort; an abort stays, whatever is asked after it. */
-export async function writeControl(dir: string, change: 'pause' | 'resume' | 'abort', now: number, why = 'aborted by an operator'): Promise<RolloutControl> {
+export async function writeControl(
+  dir: string,
+  change: 'pause' | 'resume' | 'abort',
+  now: number,
+  why = 'aborted by an operator',
+): Promise<RolloutControl> {
   const current = await readControl(dir);
   const next: RolloutControl =
-    change === 'abort' ? { paused: current.paused, abort: current.abort ?? { at: new Date(now).toISOString(), why } } : { ...current, paused: change === 'pause' };
+    change === 'abort'
+      ? { paused: current.paused, abort: current.abort ?? { at: new Date(now).toISOString(), why } }
+      : { ...current, paused: change === 'pause' };
   await writeJsonAtomic(files(dir).control, next);
   return next;
 }

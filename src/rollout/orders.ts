@@ -31,5 +31,12 @@ export async function campaignOrder(options: {
     validityMs: options.validityMs,
   });
   const envelope = await signPayload(release, TYP.release, options.key);
-  return JSON.stringify({ v: 1, kind: 'campaign-order', campaign: options.campaignEnvelope, target: signed, proof: options.tree.proof(target.index), release: envelope });
+  return JSON.stringify({
+    v: 1,
+    kind: 'campaign-order',
+    campaign: options.campaignEnvelope,
+    target: signed,
+    proof: options.tree.proof(target.index),
+    release: envelope,
+  });
 }

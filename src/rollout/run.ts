@@ -33,18 +33,29 @@ export interface StartOptions {
 }
 
 /** A file of the state directory, or the given one (the same bytes if both exist); `pin` copies it there. */
-async function pinned(dir: string, name: string, given: string | undefined, what: string): Promise<{ text: string; pin: () => Promise<void> }> {
+async function pinned(
+  dir: string,
+  name: string,
+  given: string | undefined,
+  what: string,
+): Promise<{ text: string; pin: () => Promise<void> }> {
   const path = join(dir, name);
-  const kept = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  const kept = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' ? undefined : Promise.reject(error),
+  );
   const fresh = given === undefined ? undefined : await readFile(given, 'utf8');
-  if (kept !== undefined && fresh !== undefined && kept !== fresh) refuse('bad-payload', `${dir} already runs another ${what}; give a new --state-dir`);
+  if (kept !== undefined && fresh !== undefined && kept !== fresh)
+    refuse('bad-payload', `${dir} already runs another ${what}; give a new --state-dir`);
   const text = kept ?? fresh;
   if (text === undefined) refuse('bad-payload', `${dir} holds no ${what} yet: give --${what}`);
   return { text, pin: () => (kept === undefined ? writeFile(path, text, { mode: 0o600 }) : Promise.resolve()) };
 }
 
 /** Checks everything before the first release: approvals, the coordinator key, the targets against the signed root. */
-export async function prepare(o: Pick<StartOptions, 'dir' | 'campaignFile' | 'targetsFile' | 'trustRootFile' | 'key'>, pin: boolean) {
+export async function prepare(
+  o: Pick<StartOptions, 'dir' | 'campaignFile' | 'targetsFile' | 'trustRootFile' | 'key'>,
+  pin: boolean,
+) {
   const campaignFile = await pinned(o.dir, 'campaign.json', o.campaignFile, 'campaign');
   const targetsFile = await pinned(o.dir, 'targets.yaml', o.targetsFile, 'targets');
   const [campaignText, targetsText] = [campaignFile.text, targetsFile.text];
@@ -52,13 +63,24 @@ export async function prepare(o: Pick<StartOptions, 'dir' | 'campaignFile' | 'ta
   const campaignEnvelope: Envelope = parseEnvelope(campaignText);
   const { campaign, digest } = await verifyCampaign(campaignEnvelope, { trustRoot });
   const coordinator = trustRoot.ownerOf(o.key.keyId);
-  if (coordinator?.name !== campaign.coordinator.name || (campaign.coordinator.keyId !== undefined && campaign.coordinator.keyId !== o.key.keyId)) {
-    refuse('release-unauthorized', `key ${o.key.keyId} is not the campaign's coordinator ${campaign.coordinator.name}; agents would refuse its releases`);
+  if (
+    coordinator?.name !== campaign.coordinator.name ||
+    (campaign.coordinator.keyId !== undefined && campaign.coordinator.keyId !== o.key.keyId)
+  ) {
+    refuse(
+      'release-unauthorized',
+      `key ${o.key.keyId} is not the campaign's coordinator ` +
+        `${campaign.coordinator.name}; agents would refuse its releases`,
+    );
   }
   const targets: FleetTarget[] = parseInventory(targetsText, join(o.dir, 'targets.yaml'));
   const tree = new TargetTree(targets.map(signedPart));
   if (tree.root !== campaign.targets.root || targets.length !== campaign.targets.count) {
-    refuse('not-in-campaign', `the targets file does not give the campaign's target tree (${targets.length} targets, root ${tree.root}; signed: ${campaign.targets.count}, ${campaign.targets.root})`);
+    refuse(
+      'not-in-campaign',
+      `the targets file does not give the campaign's target tree (${targets.length} targets, ` +
+        `root ${tree.root}; signed: ${campaign.targets.count}, ${campaign.targets.root})`,
+    );
   }
   // Pinned only once everything checked out: a state directory never holds an unapproved campaign.
   if (pin) {
@@ -74,14 +96,29 @@ export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
   const prepared = await prepare(o, true);
   const held: { link?: MqttLink } = {};
   const coordinator = await Coordinator.open({
-    ...prepared, dir: o.dir, base: o.base, key: o.key, now: () => Date.now(), logger: o.logger,
-    targetTimeoutMs: o.targetTimeoutMs ?? o.releaseValidityMs + (prepared.campaign.activationTimeoutSeconds + 600) * 1000,
+    ...prepared,
+    dir: o.dir,
+    base: o.base,
+    key: o.key,
+    now: () => Date.now(),
+    logger: o.logger,
+    targetTimeoutMs:
+      o.targetTimeoutMs ?? o.releaseValidityMs + (prepared.campaign.activationTimeoutSeconds + 600) * 1000,
     releaseValidityMs: o.releaseValidityMs,
     publish: (topic, payload, expirySeconds) => held.link!.publish(topic, payload, { qos: 1, expirySeconds }),
   });
   // A persistent session under a stable id: answers sent while the coordinator restarts are kept for it.
-  const settings: MqttLinkSettings = { ...o.broker, clientId: `dmconfirm-rollout-${prepared.campaign.campaignId}`, persistent: true, sessionExpirySeconds: 7 * 86_400 };
-  const link = (held.link = await connectOperator(settings, { subscriptions: coordinator.subscriptions(), onMessage: (m) => coordinator.onMessage(m.topic, m.payload), timeoutMs: o.connectTimeoutMs }));
+  const settings: MqttLinkSettings = {
+    ...o.broker,
+    clientId: `dmconfirm-rollout-${prepared.campaign.campaignId}`,
+    persistent: true,
+    sessionExpirySeconds: 7 * 86_400,
+  };
+  const link = (held.link = await connectOperator(settings, {
+    subscriptions: coordinator.subscriptions(),
+    onMessage: (m) => coordinator.onMessage(m.topic, m.payload),
+    timeoutMs: o.connectTimeoutMs,
+  }));
   let stopping = false;
   void o.until.then(() => (stopping = true));
   try {

@@ -7,7 +7,13 @@ import { abortVerdict, countStates, TARGET_STATES } from './verdict.js';
 export function renderStatus(journal: RolloutJournal, campaign: Campaign, options: { all: boolean }): string {
   const counts = countStates(journal.targets.map((t) => t.state));
   const verdict = abortVerdict(counts, campaign.abort);
-  const phase = journal.finishedAt ? `finished ${journal.finishedAt}` : journal.aborted ? 'aborted, waiting for the wave in flight' : journal.paused ? 'paused' : 'running';
+  const phase = journal.finishedAt
+    ? `finished ${journal.finishedAt}`
+    : journal.aborted
+      ? 'aborted, waiting for the wave in flight'
+      : journal.paused
+        ? 'paused'
+        : 'running';
   const lines = [
     `campaign ${journal.campaignId}: ${phase}; ${journal.releases.length} of ${campaign.waves.length} wave(s) released`,
     `  ${TARGET_STATES.map((s) => `${s} ${counts[s]}`).join(', ')}`,

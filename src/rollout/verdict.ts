@@ -1,8 +1,23 @@
 import type { AbortCriteria } from '../trust/campaign/schema.js';
 
-export const TARGET_STATES = ['queued', 'released', 'in-progress', 'succeeded', 'failed', 'timed-out', 'refused', 'cancelled'] as const;
+export const TARGET_STATES = [
+  'queued',
+  'released',
+  'in-progress',
+  'succeeded',
+  'failed',
+  'timed-out',
+  'refused',
+  'cancelled',
+] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
-export const FINAL_TARGET_STATES: ReadonlySet<TargetState> = new Set(['succeeded', 'failed', 'timed-out', 'refused', 'cancelled']);
+export const FINAL_TARGET_STATES: ReadonlySet<TargetState> = new Set([
+  'succeeded',
+  'failed',
+  'timed-out',
+  'refused',
+  'cancelled',
+]);
 /** Executed targets that count as failures toward the abort criteria. */
 const FAILURES: ReadonlySet<TargetState> = new Set(['failed', 'timed-out', 'refused']);
 
@@ -28,12 +43,18 @@ export function abortVerdict(counts: Counts, criteria: AbortCriteria): AbortVerd
   const executed = failures + counts.succeeded;
   const percent = executed === 0 ? 0 : (failures * 100) / executed;
   const base = `${failures} of ${executed} executed failed`;
-  if (executed < criteria.minExecuted) return { executed, failures, abort: false, why: `${base}; criteria apply from ${criteria.minExecuted} executed` };
+  if (executed < criteria.minExecuted)
+    return { executed, failures, abort: false, why: `${base}; criteria apply from ${criteria.minExecuted} executed` };
   if (criteria.maxFailures !== undefined && failures >= criteria.maxFailures) {
     return { executed, failures, abort: true, why: `${base}: reached ${criteria.maxFailures} failures` };
   }
   if (criteria.maxFailurePercent !== undefined && percent > criteria.maxFailurePercent) {
-    return { executed, failures, abort: true, why: `${base} (${percent.toFixed(1)}%): above ${criteria.maxFailurePercent}%` };
+    return {
+      executed,
+      failures,
+      abort: true,
+      why: `${base} (${percent.toFixed(1)}%): above ${criteria.maxFailurePercent}%`,
+    };
   }
   return { executed, failures, abort: false, why: `${base}: within the abort criteria` };
 }

@@ -4,10 +4,24 @@ import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { backoffDelay, type BackoffOptions } from '../time/backoff.js';
 import type { DeviceModeState } from './device-mode.js';
-import { RouterAuthError, RouterClosedError, RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError } from './errors.js';
+import {
+  RouterAuthError,
+  RouterClosedError,
+  RouterTlsError,
+  RouterTrapError,
+  RouterUnreachableError,
+  type RouterError,
+} from './errors.js';
 import { RouterConnection, type CommandOptions, type Row } from './connection.js';
 import { endpointPort, type RouterEndpoint } from './endpoint.js';
-import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError, type RouterIdentity, type RouterResource } from './parse.js';
+import {
+  parseDeviceMode,
+  parseIdentity,
+  parseResource,
+  RouterReplyError,
+  type RouterIdentity,
+  type RouterResource,
+} from './parse.js';
 
 export interface RouterClientOptions {
   logger?: Logger;
@@ -65,7 +79,9 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const first = new Promise<void>((resolve) => this.once('connected', resolve).once('connect-failed', () => resolve()));
+    const first = new Promise<void>((resolve) =>
+      this.once('connected', resolve).once('connect-failed', () => resolve()),
+    );
     this.loop = this.keepConnected();
     // The loop ends without either event when stop() comes first.
     await Promise.race([first, this.loop]);
@@ -123,7 +139,13 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     if (!attempt) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([attempt.then(() => undefined, () => undefined), late]).finally(() => clearTimeout(timer));
+    await Promise.race([
+      attempt.then(
+        () => undefined,
+        () => undefined,
+      ),
+      late,
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Drops the current session (e.g. a half-open one); the client reconnects as usual. */
@@ -170,7 +192,9 @@ export class RouterClient extends EventEmitter<RouterClientEvents> {
     if (this.attempt) return this.attempt;
     // Configuration problems keep their own type: retrying will not fix them.
     if (this.lastError instanceof RouterAuthError || this.lastError instanceof RouterTlsError) throw this.lastError;
-    const error = new RouterUnreachableError(this.lastError?.message ?? 'not connected', this.endpoint.host, { cause: this.lastError });
+    const error = new RouterUnreachableError(this.lastError?.message ?? 'not connected', this.endpoint.host, {
+      cause: this.lastError,
+    });
     error.retryInMs = Math.max(0, this.retryAt - Date.now());
     if (this.lastError instanceof RouterUnreachableError && this.lastError.loginStalled) error.loginStalled = true;
     throw error;

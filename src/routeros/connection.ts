@@ -4,8 +4,15 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import {
-  RouterAbortedError, RouterAuthError, RouterClosedError, RouterProtocolError, RouterTimeoutError,
-  RouterTlsError, RouterTrapError, RouterUnreachableError, type RouterError,
+  RouterAbortedError,
+  RouterAuthError,
+  RouterClosedError,
+  RouterProtocolError,
+  RouterTimeoutError,
+  RouterTlsError,
+  RouterTrapError,
+  RouterUnreachableError,
+  type RouterError,
 } from './errors.js';
 import { startRosSession, type RosSession } from './node-routeros.js';
 import { sentenceAttributes, sentenceTag, trapDetails } from './reply-words.js';
@@ -97,7 +104,13 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       await Promise.race([
         connecting,
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new RouterUnreachableError(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`, host)), connectTimeoutMs);
+          timer = setTimeout(
+            () =>
+              reject(
+                new RouterUnreachableError(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`, host),
+              ),
+            connectTimeoutMs,
+          );
         }),
         new Promise((_, reject) => {
           onClose = reject;
@@ -202,7 +215,14 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
     // Small request/answer sentences: Nagle's delay would cost ~40 ms per command.
     socket.setNoDelay(true);
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.on('close', () => this.shutdown(new RouterClosedError(`connection to ${this.host} closed${this.socketError ? `: ${describe(this.socketError)}` : ''}`, this.host)));
+    socket.on('close', () =>
+      this.shutdown(
+        new RouterClosedError(
+          `connection to ${this.host} closed${this.socketError ? `: ${describe(this.socketError)}` : ''}`,
+          this.host,
+        ),
+      ),
+    );
     socket.on('error', (error: Error) => {
       this.socketError = error;
     });
@@ -218,7 +238,10 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
   private checkPin(socket: TLSSocket, pin: string): void {
     const actual = socket.getPeerCertificate().fingerprint256 ?? '';
     if (normalizeFingerprint(actual) === normalizeFingerprint(pin)) return;
-    this.tlsFailure = new RouterTlsError(`certificate fingerprint ${actual || '(none)'} does not match the pinned one; not logging in`, this.host);
+    this.tlsFailure = new RouterTlsError(
+      `certificate fingerprint ${actual || '(none)'} does not match the pinned one; not logging in`,
+      this.host,
+    );
     this.log.error({ actual }, 'api-ssl certificate does not match the pinned fingerprint');
     // A destroyed socket is not writable: node-routeros queues the login instead of sending it.
     socket.destroy();
@@ -256,7 +279,9 @@ export class RouterConnection extends EventEmitter<{ close: [RouterError] }> {
       // node-routeros 1.6.9 takes a login answered with two or more rows as a success and
       // leaves a rejected promise unhandled, which ends the process. A real login answers
       // with one !done (or !trap) and never with rows.
-      this.abortWith(new RouterProtocolError('the login was answered with rows; not a RouterOS login reply', this.host));
+      this.abortWith(
+        new RouterProtocolError('the login was answered with rows; not a RouterOS login reply', this.host),
+      );
       return;
     }
     if (reply === '!re' || (reply === '!done' && words.some((w) => w.startsWith('=')))) {

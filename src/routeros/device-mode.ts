@@ -30,12 +30,33 @@ export type DeviceModeFeature = (typeof DEVICE_MODE_FEATURES)[number];
 export const MODE_DISABLED: Record<DeviceMode, readonly DeviceModeFeature[]> = {
   advanced: ['traffic-gen', 'container', 'install-any-version', 'partitions', 'routerboard'],
   basic: [
-    'socks', 'bandwidth-test', 'traffic-gen', 'proxy', 'hotspot', 'zerotier', 'container',
-    'install-any-version', 'partitions', 'routerboard',
+    'socks',
+    'bandwidth-test',
+    'traffic-gen',
+    'proxy',
+    'hotspot',
+    'zerotier',
+    'container',
+    'install-any-version',
+    'partitions',
+    'routerboard',
   ],
   home: [
-    'scheduler', 'socks', 'fetch', 'bandwidth-test', 'traffic-gen', 'sniffer', 'romon', 'proxy',
-    'hotspot', 'email', 'zerotier', 'container', 'install-any-version', 'partitions', 'routerboard',
+    'scheduler',
+    'socks',
+    'fetch',
+    'bandwidth-test',
+    'traffic-gen',
+    'sniffer',
+    'romon',
+    'proxy',
+    'hotspot',
+    'email',
+    'zerotier',
+    'container',
+    'install-any-version',
+    'partitions',
+    'routerboard',
   ],
   rose: ['traffic-gen', 'install-any-version', 'partitions', 'routerboard'],
 };
@@ -43,7 +64,10 @@ export const MODE_DISABLED: Record<DeviceMode, readonly DeviceModeFeature[]> = {
 /** The feature values a mode implies before any per-feature override. */
 export function modeDefaults(mode: DeviceMode): Record<DeviceModeFeature, boolean> {
   const disabled = new Set(MODE_DISABLED[mode]);
-  return Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, !disabled.has(f)])) as Record<DeviceModeFeature, boolean>;
+  return Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, !disabled.has(f)])) as Record<
+    DeviceModeFeature,
+    boolean
+  >;
 }
 
 /** What a device-mode update asks for: a mode (replacing everything) and/or feature values. */

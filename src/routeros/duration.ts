@@ -15,8 +15,13 @@ export function parseRosDuration(text: string): number | undefined {
   const clock = /^(?:(\d+)d)?(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?$/.exec(t);
   if (clock) {
     const [, d, h, m, s, frac] = clock;
-    return Number(d ?? 0) * UNIT_MS.d! + Number(h) * UNIT_MS.h! + Number(m) * UNIT_MS.m! + Number(s) * 1000
-      + (frac ? Math.round(Number(`0${frac}`) * 1000) : 0);
+    return (
+      Number(d ?? 0) * UNIT_MS.d! +
+      Number(h) * UNIT_MS.h! +
+      Number(m) * UNIT_MS.m! +
+      Number(s) * 1000 +
+      (frac ? Math.round(Number(`0${frac}`) * 1000) : 0)
+    );
   }
   if (!/^(\d+(ms|w|d|h|m|s))+$/.test(t)) return undefined;
   let total = 0;
@@ -28,7 +33,13 @@ export function parseRosDuration(text: string): number | undefined {
 export function formatRosDuration(ms: number): string {
   let rest = Math.max(0, Math.floor(ms / 1000));
   let out = '';
-  for (const [unit, size] of [['w', 604_800], ['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['w', 604_800],
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     rest -= n * size;
     if (n > 0) out += `${n}${unit}`;

@@ -25,5 +25,8 @@ export function endpointPort(endpoint: RouterEndpoint): number {
 
 /** `sha256:AB:cd:...` and `abcd...` compare equal. */
 export function normalizeFingerprint(fingerprint: string): string {
-  return fingerprint.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase();
+  return fingerprint
+    .replace(/^sha256:/i, '')
+    .replace(/:/g, '')
+    .toLowerCase();
 }

@@ -7,10 +7,28 @@ export { formatRosDuration, parseRosDuration } from './duration.js';
 export { endpointPort, normalizeFingerprint, type RouterEndpoint } from './endpoint.js';
 export * from './errors.js';
 export {
-  apiWords, changeApplied, parseDeviceMode, parseIdentity, parseResource, RouterReplyError, sameConfiguration,
-  updateWords, type RouterIdentity, type RouterResource,
+  apiWords,
+  changeApplied,
+  parseDeviceMode,
+  parseIdentity,
+  parseResource,
+  RouterReplyError,
+  sameConfiguration,
+  updateWords,
+  type RouterIdentity,
+  type RouterResource,
 } from './parse.js';
 export {
-  requestUpdate, UpdateRequest, type PendingEvidence, type RequestUpdateOptions, type UpdateOutcome, type UpdatePhase,
+  requestUpdate,
+  UpdateRequest,
+  type PendingEvidence,
+  type RequestUpdateOptions,
+  type UpdateOutcome,
+  type UpdatePhase,
 } from './update-request.js';
-export { DeviceModeWatcher, type DeviceModeWatcherEvents, type DeviceModeWatcherOptions, type WatchSample } from './watcher.js';
+export {
+  DeviceModeWatcher,
+  type DeviceModeWatcherEvents,
+  type DeviceModeWatcherOptions,
+  type WatchSample,
+} from './watcher.js';

@@ -1,6 +1,12 @@
 import {
-  DEVICE_MODE_FEATURES, DEVICE_MODES, modeDefaults, parseRosBool,
-  type DeviceMode, type DeviceModeChange, type DeviceModeFeature, type DeviceModeState,
+  DEVICE_MODE_FEATURES,
+  DEVICE_MODES,
+  modeDefaults,
+  parseRosBool,
+  type DeviceMode,
+  type DeviceModeChange,
+  type DeviceModeFeature,
+  type DeviceModeState,
 } from './device-mode.js';
 import type { Row } from './connection.js';
 import { parseRosDuration } from './duration.js';
@@ -22,7 +28,8 @@ export function parseDeviceMode(row: Row): DeviceModeState {
     features[feature] = row[feature] === undefined ? defaults[feature] : bool(row, feature);
   }
   const attempts = Number((row['attempt-count'] ?? '0').trim());
-  if (!Number.isInteger(attempts) || attempts < 0) throw new RouterReplyError(`device-mode: bad attempt-count "${row['attempt-count']}"`);
+  if (!Number.isInteger(attempts) || attempts < 0)
+    throw new RouterReplyError(`device-mode: bad attempt-count "${row['attempt-count']}"`);
   return {
     mode,
     features,
@@ -62,7 +69,11 @@ export function updateWords(change: DeviceModeChange, activationTimeoutSeconds: 
 }
 
 /** True when a state read back carries everything the change asked for (mode= resets the rest). */
-export function changeApplied(before: Pick<DeviceModeState, 'mode' | 'features' | 'flagged'>, change: DeviceModeChange, after: DeviceModeState): boolean {
+export function changeApplied(
+  before: Pick<DeviceModeState, 'mode' | 'features' | 'flagged'>,
+  change: DeviceModeChange,
+  after: DeviceModeState,
+): boolean {
   const mode = change.mode ?? before.mode;
   const base = change.mode ? modeDefaults(change.mode) : before.features;
   const expected = { ...base, ...change.features };
@@ -118,9 +129,19 @@ export interface RouterIdentity {
 }
 
 /** Combines identity, resource, and routerboard or license rows into one identity. */
-export function parseIdentity(identity: Row, resource: Row, routerboard: Row | undefined, license: Row | undefined): RouterIdentity {
+export function parseIdentity(
+  identity: Row,
+  resource: Row,
+  routerboard: Row | undefined,
+  license: Row | undefined,
+): RouterIdentity {
   const res = parseResource(resource);
-  const out: RouterIdentity = { name: identity.name ?? '', version: res.version, boardName: res.boardName, architecture: res.architecture };
+  const out: RouterIdentity = {
+    name: identity.name ?? '',
+    version: res.version,
+    boardName: res.boardName,
+    architecture: res.architecture,
+  };
   if (routerboard?.model) out.model = routerboard.model;
   if (routerboard?.['serial-number']) out.serial = routerboard['serial-number'];
   if (routerboard?.['current-firmware']) out.firmware = routerboard['current-firmware'];

@@ -30,7 +30,10 @@ export type UpdatePhase =
   | { phase: 'failed'; reason: string; state?: DeviceModeState; mayStillBePending: boolean }
   | { phase: 'aborted'; mayStillBePending: boolean };
 
-export type UpdateOutcome = Extract<UpdatePhase, { phase: 'confirmed' | 'cancelled' | 'rejected' | 'failed' | 'aborted' }>;
+export type UpdateOutcome = Extract<
+  UpdatePhase,
+  { phase: 'confirmed' | 'cancelled' | 'rejected' | 'failed' | 'aborted' }
+>;
 
 const FINAL = new Set<UpdatePhase['phase']>(['confirmed', 'cancelled', 'rejected', 'failed', 'aborted']);
 
@@ -121,7 +124,9 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
 
   private async run(): Promise<void> {
     const ownReader = !this.options.reader;
-    const reader = this.options.reader ?? new RouterClient(this.endpoint, { logger: this.log, backoff: { initialMs: 250, maxMs: 2000 } });
+    const reader =
+      this.options.reader ??
+      new RouterClient(this.endpoint, { logger: this.log, backoff: { initialMs: 250, maxMs: 2000 } });
     const connection = new RouterConnection(this.endpoint, this.log);
     try {
       if (ownReader) await reader.start();
@@ -152,7 +157,9 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     const markPending = (evidence: PendingEvidence, attemptCount?: number) => {
       if (pending) return;
       pending = true;
-      this.push(attemptCount === undefined ? { phase: 'pending', evidence } : { phase: 'pending', evidence, attemptCount });
+      this.push(
+        attemptCount === undefined ? { phase: 'pending', evidence } : { phase: 'pending', evidence, attemptCount },
+      );
     };
     const stopWatching = new AbortController();
     // The router decides when the call ends (confirmation or its activation timeout); our
@@ -168,19 +175,37 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     this.push({ phase: 'sent', attemptCountBefore: before.attemptCount });
     const acceptTimer = setTimeout(() => markPending('no-immediate-trap'), this.options.acceptWindowMs ?? 2000);
     void this.watchAttemptCount(reader, before.attemptCount, stopWatching.signal, markPending);
-    void this.watchForReboot(reader, rebooted, stopWatching.signal, () => connection.destroy('the router rebooted while this session stayed silent'));
+    void this.watchForReboot(reader, rebooted, stopWatching.signal, () =>
+      connection.destroy('the router rebooted while this session stayed silent'),
+    );
     try {
       await call;
       // An update that returns without a reboot: believe only what the router reads back.
       const state = await reader.readDeviceMode();
       if (changeApplied(before, this.change, state)) this.push({ phase: 'confirmed', state, rebooted: false });
-      else this.push({ phase: 'failed', reason: 'update returned without applying the change', state, mayStillBePending: false });
+      else
+        this.push({
+          phase: 'failed',
+          reason: 'update returned without applying the change',
+          state,
+          mayStillBePending: false,
+        });
     } catch (error) {
       stopWatching.abort();
       clearTimeout(acceptTimer);
       if (error instanceof RouterTrapError) {
-        if (/cancel/i.test(error.routerMessage)) this.push({ phase: 'cancelled', message: error.routerMessage, elapsedMs: Math.round(performance.now() - sentAt) });
-        else this.push({ phase: 'rejected', message: error.routerMessage, ...(error.category === undefined ? {} : { category: error.category }) });
+        if (/cancel/i.test(error.routerMessage))
+          this.push({
+            phase: 'cancelled',
+            message: error.routerMessage,
+            elapsedMs: Math.round(performance.now() - sentAt),
+          });
+        else
+          this.push({
+            phase: 'rejected',
+            message: error.routerMessage,
+            ...(error.category === undefined ? {} : { category: error.category }),
+          });
       } else if (error instanceof RouterAbortedError) {
         this.push({ phase: 'aborted', mayStillBePending: true });
       } else if (error instanceof RouterClosedError) {
@@ -197,7 +222,10 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
 
   /** Polls attempt-count on the read session until pending is known; stalls are tolerated. */
   private async watchAttemptCount(
-    reader: RouterClient, baseline: number, stop: AbortSignal, markPending: (e: PendingEvidence, n?: number) => void,
+    reader: RouterClient,
+    baseline: number,
+    stop: AbortSignal,
+    markPending: (e: PendingEvidence, n?: number) => void,
   ): Promise<void> {
     const pollMs = this.options.pollMs ?? 500;
     while (!stop.aborted) {
@@ -219,7 +247,12 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
    * FIN, and the update's session sends nothing (on purpose), so without this it would sit
    * on a dead socket until the activation timeout.
    */
-  private async watchForReboot(reader: RouterClient, rebooted: (r: UptimeSample) => boolean, stop: AbortSignal, onReboot: () => void): Promise<void> {
+  private async watchForReboot(
+    reader: RouterClient,
+    rebooted: (r: UptimeSample) => boolean,
+    stop: AbortSignal,
+    onReboot: () => void,
+  ): Promise<void> {
     const everyMs = Math.max((this.options.pollMs ?? 500) * 2, 1000);
     while (!stop.aborted) {
       await pause(everyMs, stop);
@@ -233,13 +266,18 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
           return;
         }
       } catch (error) {
-        if (error instanceof RouterTimeoutError && !stop.aborted && !(await reader.portAnswers(1000))) await reader.recycle();
+        if (error instanceof RouterTimeoutError && !stop.aborted && !(await reader.portAnswers(1000)))
+          await reader.recycle();
       }
     }
   }
 
   /** After the update's session dropped: wait for the router and judge by what it reads back. */
-  private async afterDrop(reader: RouterClient, before: DeviceModeState, rebootedSince: (r: UptimeSample) => boolean): Promise<void> {
+  private async afterDrop(
+    reader: RouterClient,
+    before: DeviceModeState,
+    rebootedSince: (r: UptimeSample) => boolean,
+  ): Promise<void> {
     const droppedAt = performance.now();
     const deadline = droppedAt + (this.options.comeBackTimeoutMs ?? 180_000);
     const graceUntil = droppedAt + (this.options.dropGraceMs ?? 15_000);
@@ -271,7 +309,11 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       } catch (error) {
         if (!reader.isStarted) {
           // Our owner is shutting down: nothing left to read with.
-          this.push({ phase: 'failed', reason: 'read session stopped before the router came back', mayStillBePending: true });
+          this.push({
+            phase: 'failed',
+            reason: 'read session stopped before the router came back',
+            mayStillBePending: true,
+          });
           return;
         }
         // Still away (or stalled): keep waiting. A read session left half-open by a power
@@ -280,6 +322,11 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       }
       await pause(pollMs, this.options.signal);
     }
-    this.push({ phase: 'failed', reason: 'router did not come back in time', ...(last ? { state: last } : {}), mayStillBePending: true });
+    this.push({
+      phase: 'failed',
+      reason: 'router did not come back in time',
+      ...(last ? { state: last } : {}),
+      mayStillBePending: true,
+    });
   }
 }

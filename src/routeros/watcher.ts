@@ -122,7 +122,10 @@ export class DeviceModeWatcher extends EventEmitter<DeviceModeWatcherEvents> {
   private async pollOnce(): Promise<void> {
     const began = performance.now();
     const stallTimer = setTimeout(() => this.markStalled(began), this.stallAfterMs);
-    const call = { signal: this.stopping.signal, ...(this.options.pollTimeoutMs ? { timeoutMs: this.options.pollTimeoutMs } : {}) };
+    const call = {
+      signal: this.stopping.signal,
+      ...(this.options.pollTimeoutMs ? { timeoutMs: this.options.pollTimeoutMs } : {}),
+    };
     try {
       const deviceMode = await this.client.readDeviceMode(call);
       const sentAtMs = performance.now();

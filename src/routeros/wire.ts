@@ -52,11 +52,21 @@ export function decodeLength(buf: Buffer, offset = 0): { length: number; size: n
   if (offset + size > buf.length) return undefined;
   let length: number;
   switch (size) {
-    case 1: length = first; break;
-    case 2: length = buf.readUInt16BE(offset) & 0x3fff; break;
-    case 3: length = ((first & 0x1f) << 16) | buf.readUInt16BE(offset + 1); break;
-    case 4: length = buf.readUInt32BE(offset) & 0x0fffffff; break;
-    default: length = buf.readUInt32BE(offset + 1); break;
+    case 1:
+      length = first;
+      break;
+    case 2:
+      length = buf.readUInt16BE(offset) & 0x3fff;
+      break;
+    case 3:
+      length = ((first & 0x1f) << 16) | buf.readUInt16BE(offset + 1);
+      break;
+    case 4:
+      length = buf.readUInt32BE(offset) & 0x0fffffff;
+      break;
+    default:
+      length = buf.readUInt32BE(offset + 1);
+      break;
   }
   return { length, size };
 }

@@ -35,7 +35,8 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
     req.on('end', () => {
       try {
         const value: unknown = JSON.parse(body || '{}');
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('body must be a JSON object');
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          throw new BadRequest('body must be a JSON object');
         resolve(value as Record<string, unknown>);
       } catch (error) {
         reject(error instanceof BadRequest ? error : new BadRequest('body is not valid JSON'));
@@ -54,7 +55,11 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 export class ControlServer {
   private server: Server | undefined;
 
-  constructor(private readonly router: PhysicalControls, private readonly host = '127.0.0.1', private readonly wantedPort = 0) {}
+  constructor(
+    private readonly router: PhysicalControls,
+    private readonly host = '127.0.0.1',
+    private readonly wantedPort = 0,
+  ) {}
 
   get port(): number {
     if (!this.server) throw new Error('control server not started');
@@ -125,20 +130,37 @@ export class ControlServer {
   private faults(body: Record<string, unknown>): void {
     const known = ['dropSessions', 'refuseLogins', 'hangBoot', 'dropOn', 'clearRules'];
     const keys = Object.keys(body);
-    if (keys.length === 0 || keys.some((k) => !known.includes(k))) throw new BadRequest(`expected one or more of ${known.join(', ')}`);
+    if (keys.length === 0 || keys.some((k) => !known.includes(k)))
+      throw new BadRequest(`expected one or more of ${known.join(', ')}`);
     const { dropSessions, refuseLogins, hangBoot, dropOn, clearRules } = body;
     if (dropSessions !== undefined && dropSessions !== true) throw new BadRequest('"dropSessions" must be true');
     if (clearRules !== undefined && clearRules !== true) throw new BadRequest('"clearRules" must be true');
-    if (refuseLogins !== undefined && typeof refuseLogins !== 'boolean') throw new BadRequest('"refuseLogins" must be true or false');
-    if (hangBoot !== undefined && typeof hangBoot !== 'boolean') throw new BadRequest('"hangBoot" must be true or false');
+    if (refuseLogins !== undefined && typeof refuseLogins !== 'boolean')
+      throw new BadRequest('"refuseLogins" must be true or false');
+    if (hangBoot !== undefined && typeof hangBoot !== 'boolean')
+      throw new BadRequest('"hangBoot" must be true or false');
     let rule: { command: string; when?: 'before' | 'after'; times?: number } | undefined;
     if (dropOn !== undefined) {
       const r = dropOn as Record<string, unknown>;
-      const valid = typeof dropOn === 'object' && dropOn !== null && typeof r.command === 'string' && r.command !== ''
-        && (r.when === undefined || r.when === 'before' || r.when === 'after')
-        && (r.times === undefined || r.times === 'unlimited' || (typeof r.times === 'number' && Number.isInteger(r.times) && r.times > 0));
-      if (!valid) throw new BadRequest('expected "dropOn": {"command": "/menu/cmd" or "*", "when"?: "before"|"after", "times"?: integer > 0 or "unlimited"}');
-      rule = { command: r.command as string, ...(r.when ? { when: r.when as 'before' | 'after' } : {}), ...(r.times === undefined ? {} : { times: r.times === 'unlimited' ? Infinity : (r.times as number) }) };
+      const valid =
+        typeof dropOn === 'object' &&
+        dropOn !== null &&
+        typeof r.command === 'string' &&
+        r.command !== '' &&
+        (r.when === undefined || r.when === 'before' || r.when === 'after') &&
+        (r.times === undefined ||
+          r.times === 'unlimited' ||
+          (typeof r.times === 'number' && Number.isInteger(r.times) && r.times > 0));
+      if (!valid)
+        throw new BadRequest(
+          'expected "dropOn": {"command": "/menu/cmd" or "*", "when"?: ' +
+            '"before"|"after", "times"?: integer > 0 or "unlimited"}',
+        );
+      rule = {
+        command: r.command as string,
+        ...(r.when ? { when: r.when as 'before' | 'after' } : {}),
+        ...(r.times === undefined ? {} : { times: r.times === 'unlimited' ? Infinity : (r.times as number) }),
+      };
     }
     if (clearRules) this.router.injected.clearRules();
     if (typeof refuseLogins === 'boolean') this.router.refuseApiLogins(refuseLogins);
@@ -151,8 +173,10 @@ export class ControlServer {
     const poe = this.router.poe;
     if (!poe) throw new BadRequest('this model has no PoE ports');
     if (typeof body.port !== 'string' || !poe.has(body.port)) throw new BadRequest('expected "port": a PoE port name');
-    if (body.poeOut === 'off' || body.poeOut === 'auto-on' || body.poeOut === 'forced-on') poe.set(body.port, body.poeOut);
-    else if (typeof body.powerCycleMs === 'number' && body.powerCycleMs > 0) poe.powerCycle(body.port, body.powerCycleMs);
+    if (body.poeOut === 'off' || body.poeOut === 'auto-on' || body.poeOut === 'forced-on')
+      poe.set(body.port, body.poeOut);
+    else if (typeof body.powerCycleMs === 'number' && body.powerCycleMs > 0)
+      poe.powerCycle(body.port, body.powerCycleMs);
     else throw new BadRequest('expected "poeOut": off|auto-on|forced-on or "powerCycleMs": > 0');
   }
 

@@ -1,6 +1,9 @@
 import {
-  DEVICE_MODES, DEVICE_MODE_FEATURES, modeDefaults,
-  type DeviceMode, type DeviceModeFeature,
+  DEVICE_MODES,
+  DEVICE_MODE_FEATURES,
+  modeDefaults,
+  type DeviceMode,
+  type DeviceModeFeature,
 } from '../routeros/device-mode.js';
 import { RosTrap, TRAP_CATEGORY } from './errors.js';
 import { formatRosDuration, parseRosDuration } from '../routeros/duration.js';
@@ -39,14 +42,24 @@ export interface DeviceModeInit {
 
 export type DeviceModeEvent =
   | { type: 'update-requested'; pending: PendingUpdate; attemptCount: number }
-  | { type: 'update-canceled'; pending: PendingUpdate; reason: 'timeout' | 'conflict' | 'abandoned' | 'reboot' | 'power-loss' }
+  | {
+      type: 'update-canceled';
+      pending: PendingUpdate;
+      reason: 'timeout' | 'conflict' | 'abandoned' | 'reboot' | 'power-loss';
+    }
   | { type: 'update-confirmed'; pending: PendingUpdate }
   | { type: 'applied'; change: SimChange }
   | { type: 'attempt-limit-reset' };
 
 export const ACTIVATION_TIMEOUT = { min: 10_000, max: 86_400_000, default: 300_000 } as const;
 export const MAX_ATTEMPTS = 3;
-const SETTABLE = new Set<string>(['mode', 'flagged', 'flagging-enabled', 'activation-timeout', ...DEVICE_MODE_FEATURES]);
+const SETTABLE = new Set<string>([
+  'mode',
+  'flagged',
+  'flagging-enabled',
+  'activation-timeout',
+  ...DEVICE_MODE_FEATURES,
+]);
 
 function parseBool(key: string, value: string): boolean {
   if (value === 'yes' || value === 'true') return true;
@@ -74,16 +87,25 @@ export function parseUpdate(attrs: Record<string, string>): { change: SimChange;
       change.flaggingEnabled = parseBool(key, value);
     } else if (key === 'activation-timeout') {
       const ms = parseRosDuration(value);
-      if (ms === undefined) throw new RosTrap('input does not match any value of activation-timeout', TRAP_CATEGORY.argumentValue);
+      if (ms === undefined)
+        throw new RosTrap('input does not match any value of activation-timeout', TRAP_CATEGORY.argumentValue);
       if (ms < ACTIVATION_TIMEOUT.min || ms > ACTIVATION_TIMEOUT.max) {
-        throw new RosTrap('value of activation-timeout out of range (00:00:10..1d00:00:00)', TRAP_CATEGORY.argumentValue);
+        throw new RosTrap(
+          'value of activation-timeout out of range (00:00:10..1d00:00:00)',
+          TRAP_CATEGORY.argumentValue,
+        );
       }
       timeoutMs = ms;
     } else {
       (change.features ??= {})[key as DeviceModeFeature] = parseBool(key, value);
     }
   }
-  if (change.mode === undefined && change.features === undefined && change.flagged === undefined && change.flaggingEnabled === undefined) {
+  if (
+    change.mode === undefined &&
+    change.features === undefined &&
+    change.flagged === undefined &&
+    change.flaggingEnabled === undefined
+  ) {
     throw new RosTrap('nothing to update', TRAP_CATEGORY.argumentValue);
   }
   return { change, timeoutMs };

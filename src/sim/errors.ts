@@ -1,7 +1,10 @@
 /** What a command handler throws to answer `!trap` (then `!done`), like RouterOS does. */
 export class RosTrap extends Error {
   override readonly name = 'RosTrap';
-  constructor(message: string, readonly category?: number) {
+  constructor(
+    message: string,
+    readonly category?: number,
+  ) {
     super(message);
   }
 }

@@ -48,14 +48,22 @@ export class InjectedFaults {
   dropOn(input: DropRuleInput): DropRule {
     const times = input.times ?? 1;
     if (!(times > 0)) throw new RangeError('times must be > 0');
-    const rule: DropRule = { command: input.command, when: input.when ?? 'before', remaining: times, hits: 0, onlyIf: input.onlyIf };
+    const rule: DropRule = {
+      command: input.command,
+      when: input.when ?? 'before',
+      remaining: times,
+      hits: 0,
+      onlyIf: input.onlyIf,
+    };
     this.rules.push(rule);
     return rule;
   }
 
   /** The rule that takes this command, counted as used. */
   take(command: string): DropRule | undefined {
-    const rule = this.rules.find((r) => r.remaining > 0 && (r.command === '*' || r.command === command) && (r.onlyIf?.() ?? true));
+    const rule = this.rules.find(
+      (r) => r.remaining > 0 && (r.command === '*' || r.command === command) && (r.onlyIf?.() ?? true),
+    );
     if (!rule) return undefined;
     rule.remaining -= 1;
     rule.hits += 1;
@@ -73,7 +81,12 @@ export class InjectedFaults {
       refuseLogins: this.refuseLogins,
       hangBoot: this.hangBoot,
       drops: this.drops,
-      rules: this.rules.map((r) => ({ command: r.command, when: r.when, remaining: Number.isFinite(r.remaining) ? r.remaining : 'unlimited', hits: r.hits })),
+      rules: this.rules.map((r) => ({
+        command: r.command,
+        when: r.when,
+        remaining: Number.isFinite(r.remaining) ? r.remaining : 'unlimited',
+        hits: r.hits,
+      })),
     };
   }
 }

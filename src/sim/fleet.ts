@@ -10,46 +10,56 @@ import { SimulatedRouter } from './router.js';
 const port = z.number().int().min(0).max(65535);
 
 /** One simulated device in a fleet file (and the shape behind `sim router` flags). */
-export const simDeviceSchema = z.object({
-  name: z.string().min(1).describe('identity, also used to refer to this device (poweredBy)'),
-  model: z.enum(MODEL_NAMES as [string, ...string[]]).default('hAP-ax3'),
-  routeros: z.string().regex(/^\d+\.\d+/).default('7.22'),
-  host: z.string().default('127.0.0.1'),
-  apiPort: port.default(0),
-  controlPort: z.union([port, z.literal(false)]).default(0),
-  tls: z.boolean().default(false),
-  apiSslPort: port.default(0),
-  user: z.string().default('admin'),
-  passwordFile: z.string().optional().describe('file holding the password; empty password if absent'),
-  bootSeconds: z.number().min(0).default(3),
-  shutdownSeconds: z.number().min(0).default(1),
-  minOffSeconds: z.number().min(0).default(3),
-  splitReplies: z.union([z.literal(false), z.enum(['bytes', 'random'])]).default(false),
-  progressWhilePending: z.boolean().default(false),
-  stallOthers: z.boolean().default(false),
-  abandonedUpdate: z.enum(['stays-pending', 'cancels']).default('stays-pending'),
-  attemptCountRises: z.enum(['at-request', 'at-end']).default('at-request'),
-  emptyReplies: z.boolean().optional().describe('default: RouterOS 7.18 and later'),
-  rebootReply: z.enum(['drops', 'done']).default('drops'),
-  mode: z.enum(DEVICE_MODES).optional().describe('initial device-mode instead of the factory one'),
-  flagged: z.boolean().default(false),
-  poweredBy: z.object({ switch: z.string(), port: z.string() }).optional()
-    .describe('a switch in this fleet whose PoE port powers this device'),
-}).strict();
+export const simDeviceSchema = z
+  .object({
+    name: z.string().min(1).describe('identity, also used to refer to this device (poweredBy)'),
+    model: z.enum(MODEL_NAMES as [string, ...string[]]).default('hAP-ax3'),
+    routeros: z
+      .string()
+      .regex(/^\d+\.\d+/)
+      .default('7.22'),
+    host: z.string().default('127.0.0.1'),
+    apiPort: port.default(0),
+    controlPort: z.union([port, z.literal(false)]).default(0),
+    tls: z.boolean().default(false),
+    apiSslPort: port.default(0),
+    user: z.string().default('admin'),
+    passwordFile: z.string().optional().describe('file holding the password; empty password if absent'),
+    bootSeconds: z.number().min(0).default(3),
+    shutdownSeconds: z.number().min(0).default(1),
+    minOffSeconds: z.number().min(0).default(3),
+    splitReplies: z.union([z.literal(false), z.enum(['bytes', 'random'])]).default(false),
+    progressWhilePending: z.boolean().default(false),
+    stallOthers: z.boolean().default(false),
+    abandonedUpdate: z.enum(['stays-pending', 'cancels']).default('stays-pending'),
+    attemptCountRises: z.enum(['at-request', 'at-end']).default('at-request'),
+    emptyReplies: z.boolean().optional().describe('default: RouterOS 7.18 and later'),
+    rebootReply: z.enum(['drops', 'done']).default('drops'),
+    mode: z.enum(DEVICE_MODES).optional().describe('initial device-mode instead of the factory one'),
+    flagged: z.boolean().default(false),
+    poweredBy: z
+      .object({ switch: z.string(), port: z.string() })
+      .optional()
+      .describe('a switch in this fleet whose PoE port powers this device'),
+  })
+  .strict();
 
-export const fleetSchema = z.object({
-  timeScale: z.number().positive().default(1).describe('TEST ONLY: shrink simulated time'),
-  devices: z.array(simDeviceSchema).min(1),
-}).strict();
+export const fleetSchema = z
+  .object({
+    timeScale: z.number().positive().default(1).describe('TEST ONLY: shrink simulated time'),
+    devices: z.array(simDeviceSchema).min(1),
+  })
+  .strict();
 
 export type SimDeviceConfig = z.output<typeof simDeviceSchema>;
 export type FleetConfig = z.output<typeof fleetSchema>;
 
 /** Maps one device's configuration to router options (the password is read here). */
 export function routerOptionsFor(device: SimDeviceConfig, timeScale: number, baseDir = '.'): SimulatedRouterOptions {
-  const password = device.passwordFile === undefined
-    ? ''
-    : readFileSync(resolve(baseDir, device.passwordFile), 'utf8').replace(/\r?\n$/, '');
+  const password =
+    device.passwordFile === undefined
+      ? ''
+      : readFileSync(resolve(baseDir, device.passwordFile), 'utf8').replace(/\r?\n$/, '');
   return {
     model: device.model,
     routerosVersion: device.routeros,
@@ -61,7 +71,11 @@ export function routerOptionsFor(device: SimDeviceConfig, timeScale: number, bas
     apiSslPort: device.apiSslPort,
     user: device.user,
     password,
-    timing: { bootMs: device.bootSeconds * 1000, shutdownMs: device.shutdownSeconds * 1000, minOffMs: device.minOffSeconds * 1000 },
+    timing: {
+      bootMs: device.bootSeconds * 1000,
+      shutdownMs: device.shutdownSeconds * 1000,
+      minOffMs: device.minOffSeconds * 1000,
+    },
     timeScale,
     splitReplies: device.splitReplies,
     progressWhilePending: device.progressWhilePending,
@@ -105,7 +119,10 @@ export async function startFleet(config: FleetConfig, baseDir: string): Promise<
       if (!device.poweredBy) continue;
       const sw = routers.get(device.poweredBy.switch);
       if (!sw?.poe?.has(device.poweredBy.port)) {
-        throw new FleetConfigError(`${device.name}: poweredBy ${device.poweredBy.switch} ${device.poweredBy.port} is not a PoE port in this fleet`);
+        throw new FleetConfigError(
+          `${device.name}: poweredBy ${device.poweredBy.switch} ` +
+            `${device.poweredBy.port} is not a PoE port in this fleet`,
+        );
       }
       sw.poe.attach(device.poweredBy.port, routers.get(device.name)!);
     }
@@ -125,7 +142,12 @@ export function describeRouter(name: string, r: SimulatedRouter, host: string): 
   const state = r.state();
   const lines = [`${name}: ${r.modelName} RouterOS ${r.routerosVersion}, device-mode ${state.deviceMode.mode}`];
   lines.push(`  api      ${host}:${r.apiPort}`);
-  if (state.ports.apiSsl !== undefined) lines.push(`  api-ssl  ${host}:${state.ports.apiSsl} sha256 ${r.tlsFingerprint256 ?? ''}`);
-  try { lines.push(`  control  http://${host}:${r.controlPort}/state`); } catch { /* none */ }
+  if (state.ports.apiSsl !== undefined)
+    lines.push(`  api-ssl  ${host}:${state.ports.apiSsl} sha256 ${r.tlsFingerprint256 ?? ''}`);
+  try {
+    lines.push(`  control  http://${host}:${r.controlPort}/state`);
+  } catch {
+    /* none */
+  }
   return lines;
 }

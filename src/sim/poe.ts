@@ -33,7 +33,10 @@ interface PortState {
 export class PoePorts {
   private readonly ports = new Map<string, PortState>();
 
-  constructor(private readonly owner: PoeHost, names: readonly string[]) {
+  constructor(
+    private readonly owner: PoeHost,
+    names: readonly string[],
+  ) {
     for (const name of names) this.ports.set(name, { poeOut: 'auto-on', cycleTimer: undefined, load: undefined });
     owner.on('power', () => this.refreshAll());
   }
@@ -84,10 +87,12 @@ export class PoePorts {
   }
 
   summary(): Record<string, { poeOut: string; status: string; powering?: string }> {
-    return Object.fromEntries(this.names.map((n) => {
-      const load = this.port(n).load;
-      return [n, { poeOut: this.poeOut(n), status: this.status(n), ...(load ? { powering: load.displayName } : {}) }];
-    }));
+    return Object.fromEntries(
+      this.names.map((n) => {
+        const load = this.port(n).load;
+        return [n, { poeOut: this.poeOut(n), status: this.status(n), ...(load ? { powering: load.displayName } : {}) }];
+      }),
+    );
   }
 
   private delivering(name: string): boolean {

@@ -77,34 +77,62 @@ export class SimulatedRouter extends EventEmitter {
     this.log = (settings.logger ?? silentLogger()).child({ component: 'sim', model: this.modelName });
     const split = settings.splitReplies;
     this.splitReplies = split === true ? 'random' : (split ?? false);
-    const given = Object.fromEntries(Object.entries({
-      progressWhilePending: settings.progressWhilePending, stallOthersWhilePending: settings.stallOthersWhilePending,
-      abandonedUpdate: settings.abandonedUpdate, attemptCountRises: settings.attemptCountRises,
-      emptyReplies: settings.emptyReplies, rebootReply: settings.rebootReply,
-    }).filter(([, v]) => v !== undefined));
+    const given = Object.fromEntries(
+      Object.entries({
+        progressWhilePending: settings.progressWhilePending,
+        stallOthersWhilePending: settings.stallOthersWhilePending,
+        abandonedUpdate: settings.abandonedUpdate,
+        attemptCountRises: settings.attemptCountRises,
+        emptyReplies: settings.emptyReplies,
+        rebootReply: settings.rebootReply,
+      }).filter(([, v]) => v !== undefined),
+    );
     this.behaviour = { ...defaultBehaviour(this.routerosVersion), ...given };
-    this.deviceMode = new DeviceModeEngine(this.clock, factoryMode(this.profile, this.routerosVersion), settings.deviceMode ?? {},
-      (e: DeviceModeEvent) => this.emit(e.type, e), this.behaviour.attemptCountRises);
+    this.deviceMode = new DeviceModeEngine(
+      this.clock,
+      factoryMode(this.profile, this.routerosVersion),
+      settings.deviceMode ?? {},
+      (e: DeviceModeEvent) => this.emit(e.type, e),
+      this.behaviour.attemptCountRises,
+    );
     this.commands = commandsFor(this.profile);
     this.poe = this.profile.poePorts ? new PoePorts(this, this.profile.poePorts) : undefined;
   }
 
-  get phase(): Phase { return this.phaseNow; }
-  get powered(): boolean { return this.phaseNow !== 'off'; }
-  get booted(): boolean { return this.phaseNow === 'running'; }
-  get buttonDown(): boolean { return this.buttonDownAt !== undefined; }
+  get phase(): Phase {
+    return this.phaseNow;
+  }
+  get powered(): boolean {
+    return this.phaseNow !== 'off';
+  }
+  get booted(): boolean {
+    return this.phaseNow === 'running';
+  }
+  get buttonDown(): boolean {
+    return this.buttonDownAt !== undefined;
+  }
   /** The device as command handlers see it. */
-  get device(): CommandDevice { return this; }
+  get device(): CommandDevice {
+    return this;
+  }
   /** The identity for people (and PoE summaries). */
-  get displayName(): string { return displayWireText(this.identity); }
-  get apiPort(): number { return this.requireListener(this.api).port; }
-  get apiSslPort(): number { return this.requireListener(this.apiSsl).port; }
+  get displayName(): string {
+    return displayWireText(this.identity);
+  }
+  get apiPort(): number {
+    return this.requireListener(this.api).port;
+  }
+  get apiSslPort(): number {
+    return this.requireListener(this.apiSsl).port;
+  }
   get controlPort(): number {
     if (!this.control) throw new Error('simulated router has no control endpoint');
     return this.control.port;
   }
   /** Simulated ms since the current boot began (0 while off). */
-  get uptimeMs(): number { return this.powered ? this.clock.now() - this.bootStartedAt : 0; }
+  get uptimeMs(): number {
+    return this.powered ? this.clock.now() - this.bootStartedAt : 0;
+  }
 
   /** Opens the API port(s) with the router already running (no boot delay on start). */
   async start(): Promise<void> {
@@ -113,9 +141,15 @@ export class SimulatedRouter extends EventEmitter {
     const host = this.settings.host ?? '127.0.0.1';
     this.api = new ApiListener(host, this.settings.apiPort ?? 0, (s) => this.accept(s));
     if (this.settings.tls) {
-      const pems = await generate([{ name: 'commonName', value: this.displayName }], { keySize: 2048, algorithm: 'sha256' });
+      const pems = await generate([{ name: 'commonName', value: this.displayName }], {
+        keySize: 2048,
+        algorithm: 'sha256',
+      });
       this.tlsFingerprint256 = new X509Certificate(pems.cert).fingerprint256;
-      this.apiSsl = new ApiListener(host, this.settings.apiSslPort ?? 0, (s) => this.accept(s), { key: pems.private, cert: pems.cert });
+      this.apiSsl = new ApiListener(host, this.settings.apiSslPort ?? 0, (s) => this.accept(s), {
+        key: pems.private,
+        cert: pems.cert,
+      });
     }
     this.phaseNow = 'running';
     this.bootStartedAt = this.clock.now();

@@ -112,7 +112,11 @@ export class ApiSession {
 
     // Optional behaviour: while a change is pending, other sessions get no answer at all.
     const engine = this.router.deviceMode;
-    while (this.router.device.behaviour.stallOthersWhilePending && engine.pending && engine.pending.sessionId !== this.id) {
+    while (
+      this.router.device.behaviour.stallOthersWhilePending &&
+      engine.pending &&
+      engine.pending.sessionId !== this.id
+    ) {
       await engine.whenIdle();
       if (this.closed) return;
     }
@@ -131,8 +135,10 @@ export class ApiSession {
         reply('!done', { ret: this.challenge });
         return;
       }
-      const response = attrs.response !== undefined && this.challenge !== undefined
-        ? { challenge: this.challenge, response: attrs.response } : undefined;
+      const response =
+        attrs.response !== undefined && this.challenge !== undefined
+          ? { challenge: this.challenge, response: attrs.response }
+          : undefined;
       if (attrs.name !== undefined && this.router.checkLogin(attrs.name, attrs.password ?? '', response)) {
         this.loggedIn = true;
         reply('!done');
@@ -162,11 +168,21 @@ export class ApiSession {
       await this.cancel(attrs.tag, reply);
       return;
     }
-    await this.run(command, attrs, rest.filter((w) => w.startsWith('?')), tag, reply);
+    await this.run(
+      command,
+      attrs,
+      rest.filter((w) => w.startsWith('?')),
+      tag,
+      reply,
+    );
   }
 
-  private async cancel(tag: string | undefined, reply: (type: string, fields?: Record<string, string>) => void): Promise<void> {
-    const targets = tag === undefined ? [...this.running.values()] : [this.running.get(tag)].filter((r) => r !== undefined);
+  private async cancel(
+    tag: string | undefined,
+    reply: (type: string, fields?: Record<string, string>) => void,
+  ): Promise<void> {
+    const targets =
+      tag === undefined ? [...this.running.values()] : [this.running.get(tag)].filter((r) => r !== undefined);
     // Nothing to cancel (unknown or finished tag): a bare `!done`. Old clients (mikronode) send
     // `/cancel` after every finished command and would crash on an untagged `!trap` here.
     // The interrupted commands answer (!trap, !done) first, then /cancel its own !done.
@@ -191,15 +207,24 @@ export class ApiSession {
     const key = tag ?? `#untagged-${++this.untagged}`;
     const controller = new AbortController();
     let markAnswered = () => {};
-    const answered = new Promise<void>((resolve) => { markAnswered = resolve; });
+    const answered = new Promise<void>((resolve) => {
+      markAnswered = resolve;
+    });
     this.running.set(key, { controller, answered });
     const interrupted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(new Interrupted()), { once: true });
     });
     interrupted.catch(() => undefined);
     const ctx: CommandContext = {
-      router: this.router.device, sessionId: this.id, command, attrs, queries, signal: controller.signal,
-      progress: (row) => { if (!controller.signal.aborted) reply('!re', row); },
+      router: this.router.device,
+      sessionId: this.id,
+      command,
+      attrs,
+      queries,
+      signal: controller.signal,
+      progress: (row) => {
+        if (!controller.signal.aborted) reply('!re', row);
+      },
     };
     try {
       const result = await Promise.race([Promise.resolve().then(() => handler(ctx)), interrupted]);
@@ -211,7 +236,12 @@ export class ApiSession {
         reply('!trap', { category: String(TRAP_CATEGORY.interrupted), message: 'interrupted' });
         reply('!done');
       } else if (error instanceof RosTrap) {
-        reply('!trap', error.category === undefined ? { message: error.message } : { category: String(error.category), message: error.message });
+        reply(
+          '!trap',
+          error.category === undefined
+            ? { message: error.message }
+            : { category: String(error.category), message: error.message },
+        );
         reply('!done');
       } else if (error instanceof RosFatal) {
         this.fatal(error.message);
@@ -230,7 +260,12 @@ export class ApiSession {
     return this.router.commands[`${command.slice(0, -'getall'.length)}print`];
   }
 
-  private answer(result: CommandReply, attrs: Record<string, string>, queries: string[], reply: (type: string, fields?: Record<string, string>) => void): void {
+  private answer(
+    result: CommandReply,
+    attrs: Record<string, string>,
+    queries: string[],
+    reply: (type: string, fields?: Record<string, string>) => void,
+  ): void {
     if (result.rows && attrs['count-only'] !== undefined) {
       reply('!done', { ret: String(result.rows.filter(compileQuery(queries)).length) });
     } else if (result.rows) {
@@ -271,9 +306,17 @@ export class ApiSession {
 
   /** Cuts a sentence into several TCP writes with short real pauses, so clients see partial sentences. */
   private async writeInPieces(bytes: Buffer, mode: 'bytes' | 'random'): Promise<void> {
-    const cuts = mode === 'bytes'
-      ? Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)
-      : [...new Set(Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () => 1 + Math.floor(Math.random() * (bytes.length - 1))))].sort((a, b) => a - b);
+    const cuts =
+      mode === 'bytes'
+        ? Array.from({ length: bytes.length - 1 }, (_, i) => i + 1)
+        : [
+            ...new Set(
+              Array.from(
+                { length: 1 + Math.floor(Math.random() * 4) },
+                () => 1 + Math.floor(Math.random() * (bytes.length - 1)),
+              ),
+            ),
+          ].sort((a, b) => a - b);
     let prev = 0;
     for (const cut of [...cuts, bytes.length]) {
       if (this.socket.destroyed) return;

@@ -60,8 +60,16 @@ export function snapshot(r: StateSource): SimState {
   const dm = r.deviceMode;
   const pending = dm.pending;
   const ports: SimState['ports'] = {};
-  try { ports.api = r.apiPort; } catch { /* not started */ }
-  try { ports.apiSsl = r.apiSslPort; } catch { /* no TLS */ }
+  try {
+    ports.api = r.apiPort;
+  } catch {
+    /* not started */
+  }
+  try {
+    ports.apiSsl = r.apiSslPort;
+  } catch {
+    /* no TLS */
+  }
   return {
     model: r.modelName,
     boardName: r.profile.boardName,
@@ -74,9 +82,20 @@ export function snapshot(r: StateSource): SimState {
     uptime: formatRosDuration(r.uptimeMs),
     button: { down: r.buttonDown },
     pending: pending
-      ? { id: pending.id, change: pending.change, timeoutMs: pending.timeoutMs, remainingMs: Math.round(dm.remainingMs() ?? 0) }
+      ? {
+          id: pending.id,
+          change: pending.change,
+          timeoutMs: pending.timeoutMs,
+          remainingMs: Math.round(dm.remainingMs() ?? 0),
+        }
       : null,
-    deviceMode: { mode: dm.mode, features: dm.features, flagged: dm.flagged, flaggingEnabled: dm.flaggingEnabled, attemptCount: dm.attemptCount },
+    deviceMode: {
+      mode: dm.mode,
+      features: dm.features,
+      flagged: dm.flagged,
+      flaggingEnabled: dm.flaggingEnabled,
+      attemptCount: dm.attemptCount,
+    },
     attemptCount: dm.attemptCount,
     faults: [...r.faults],
     injected: r.injected.state(),

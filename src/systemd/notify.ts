@@ -25,7 +25,11 @@ export interface NotifierOptions {
 }
 
 /** A sender that runs `systemd-notify VAR=VALUE...` with NOTIFY_SOCKET passed through. */
-export function systemdNotifySender(env: NodeJS.ProcessEnv, binary = 'systemd-notify', timeoutMs = 10_000): NotifySender {
+export function systemdNotifySender(
+  env: NodeJS.ProcessEnv,
+  binary = 'systemd-notify',
+  timeoutMs = 10_000,
+): NotifySender {
   return (assignments) =>
     new Promise<void>((resolve, reject) => {
       const child = spawn(binary, assignments, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
@@ -87,7 +91,10 @@ export class SystemdNotifier {
     if (this.watchdogMs === undefined || this.#timer) return;
     this.#timer = setInterval(() => {
       if (healthy()) void this.notify(['WATCHDOG=1']);
-      else (this.options.logger ?? silentLogger()).error('unhealthy: withholding the watchdog ping so systemd restarts us');
+      else
+        (this.options.logger ?? silentLogger()).error(
+          'unhealthy: withholding the watchdog ping so systemd restarts us',
+        );
     }, this.watchdogMs);
     this.#timer.unref();
   }
@@ -103,7 +110,8 @@ export class SystemdNotifier {
     try {
       await this.#send(assignments);
     } catch (error) {
-      if (!this.#warned) (this.options.logger ?? silentLogger()).warn({ err: error }, 'sd_notify failed (is systemd-notify installed?)');
+      if (!this.#warned)
+        (this.options.logger ?? silentLogger()).warn({ err: error }, 'sd_notify failed (is systemd-notify installed?)');
       this.#warned = true;
     }
   }

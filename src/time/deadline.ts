@@ -13,11 +13,19 @@ export const deadlineSchema = z.strictObject({
 export type Deadline = z.infer<typeof deadlineSchema>;
 
 export function deadlineIn(ms: number, now: Date, bootId = currentBootId(), monotonic = monotonicNowMs()): Deadline {
-  return { wall: new Date(now.getTime() + ms).toISOString(), monotonicMs: monotonic + ms, ...(bootId ? { bootId } : {}) };
+  return {
+    wall: new Date(now.getTime() + ms).toISOString(),
+    monotonicMs: monotonic + ms,
+    ...(bootId ? { bootId } : {}),
+  };
 }
 
 /** Milliseconds left by the monotonic clock; undefined when written in another boot (unknown). */
-export function monotonicRemainingMs(deadline: Deadline, bootId = currentBootId(), monotonic = monotonicNowMs()): number | undefined {
+export function monotonicRemainingMs(
+  deadline: Deadline,
+  bootId = currentBootId(),
+  monotonic = monotonicNowMs(),
+): number | undefined {
   if (deadline.monotonicMs === undefined || !deadline.bootId || deadline.bootId !== bootId) return undefined;
   return deadline.monotonicMs - monotonic;
 }

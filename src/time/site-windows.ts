@@ -84,5 +84,9 @@ export function firstOpenAtOrAfter(spec: SiteWindows, from: number): Interval | 
 
 /** "Tue, Thu 02:00–04:00 Europe/Riga; Sat 22:00–02:00 Europe/Riga", for people. */
 export function describeSiteWindows(spec: SiteWindows): string {
-  return spec.windows.map((w) => `${w.days.map((d) => d[0]!.toUpperCase() + d.slice(1)).join(', ')} ${w.from}–${w.to} ${spec.timeZone}`).join('; ');
+  return spec.windows.map((w) => `${w.days.map(capitalized).join(', ')} ${w.from}–${w.to} ${spec.timeZone}`).join('; ');
+}
+
+function capitalized(day: string): string {
+  return day[0]!.toUpperCase() + day.slice(1);
 }

@@ -32,7 +32,9 @@ const MAX_ERROR_US = 16_000_000;
 const realProbes: SyncProbes = {
   run: (command, args) =>
     new Promise((resolve) => {
-      execFile(command, args, { timeout: 2000, encoding: 'utf8' }, (error, stdout) => resolve(error ? undefined : stdout));
+      execFile(command, args, { timeout: 2000, encoding: 'utf8' }, (error, stdout) =>
+        resolve(error ? undefined : stdout),
+      );
     }),
 };
 

@@ -24,7 +24,12 @@ export interface OpenChallenge {
   use: ChallengeUse;
 }
 
-const KIND_USE: Record<SignedMessage['kind'], ChallengeUse> = { approval: 'approval', 'change-request': 'order', 'power-cycle': 'order', cancel: 'order' };
+const KIND_USE: Record<SignedMessage['kind'], ChallengeUse> = {
+  approval: 'approval',
+  'change-request': 'order',
+  'power-cycle': 'order',
+  cancel: 'order',
+};
 
 /**
  * The challenges this agent has open: it issues them, closes them, and says which one a
@@ -91,7 +96,8 @@ export class ChallengeBook {
 
   /** The open, unused order challenge of a router, if any. */
   openOrderChallenge(router: string): Challenge | undefined {
-    for (const [id, open] of this.#open) if (open.router === router && open.use === 'order' && this.find(id)) return open.challenge;
+    for (const [id, open] of this.#open)
+      if (open.router === router && open.use === 'order' && this.find(id)) return open.challenge;
     return undefined;
   }
 
@@ -104,20 +110,32 @@ export class ChallengeBook {
     if (!quoted) return;
     const open = this.find(quoted.challengeId);
     if (!open || open.challenge.nonce !== quoted.nonce) {
-      refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce is not the current one (already used, superseded or never issued)`);
+      refuse(
+        'nonce-stale',
+        `challenge ${quoted.challengeId}: nonce is not the current one (already used, superseded or never issued)`,
+      );
     }
     const issued = open.challenge;
     const what = open.use === 'approval' ? 'the approval of an observed change' : 'a change request or power cycle';
-    if (open.use !== KIND_USE[message.kind]) refuse('wrong-challenge', `challenge ${issued.challengeId} was issued for ${what}, not for a ${message.kind}`);
+    if (open.use !== KIND_USE[message.kind])
+      refuse('wrong-challenge', `challenge ${issued.challengeId} was issued for ${what}, not for a ${message.kind}`);
     if (open.router !== router.name || message.agent !== issued.agent) {
-      refuse('wrong-challenge', `challenge ${issued.challengeId} was issued for router ${open.router} of agent ${issued.agent}`);
+      refuse(
+        'wrong-challenge',
+        `challenge ${issued.challengeId} was issued for router ${open.router} of agent ${issued.agent}`,
+      );
     }
-    const sameRouter = message.router.serial === issued.router.serial && message.router.systemId === issued.router.systemId;
-    if (!sameRouter) refuse('wrong-challenge', `challenge ${issued.challengeId} names router ${JSON.stringify(issued.router)}`);
+    const sameRouter =
+      message.router.serial === issued.router.serial && message.router.systemId === issued.router.systemId;
+    if (!sameRouter)
+      refuse('wrong-challenge', `challenge ${issued.challengeId} names router ${JSON.stringify(issued.router)}`);
     if (message.kind === 'approval') {
       const seen = message.challenge.observed;
       if (seen.attemptCount !== issued.observed?.attemptCount || seen.at !== issued.observed?.at) {
-        refuse('wrong-challenge', `the approval quotes challenge ${issued.challengeId} with another observation than the agent's`);
+        refuse(
+          'wrong-challenge',
+          `the approval quotes challenge ${issued.challengeId} with another observation than the agent's`,
+        );
       }
     }
   }

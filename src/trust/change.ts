@@ -57,7 +57,8 @@ export function featuresTurnedOn(change: DeviceModeChange): DeviceModeFeature[] 
 export function describeChange(change: DeviceModeChange): string {
   const parts: string[] = [];
   if (change.mode) parts.push(`mode=${change.mode}`);
-  for (const [f, v] of (JSON.parse(canonicalChange(change)) as { features: Array<[string, boolean]> }).features) parts.push(`${f}=${v ? 'yes' : 'no'}`);
+  for (const [f, v] of (JSON.parse(canonicalChange(change)) as { features: Array<[string, boolean]> }).features)
+    parts.push(`${f}=${v ? 'yes' : 'no'}`);
   if (change.flagged === false) parts.push('flagged=no');
   return parts.join(' ');
 }

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { DEVICE_MODES, DEVICE_MODE_FEATURES } from '../routeros/device-mode.js';
 import type { DeviceMode, DeviceModeChange, DeviceModeFeature } from '../routeros/device-mode.js';
 import { changeDigest, deviceModeChangeSchema } from './change.js';
-import { ACTIVATION_TIMEOUT_SECONDS, approvalSchema, cancelSchema, changeRequestSchema, powerCycleSchema } from './messages.js';
+import {
+  ACTIVATION_TIMEOUT_SECONDS,
+  approvalSchema,
+  cancelSchema,
+  changeRequestSchema,
+  powerCycleSchema,
+} from './messages.js';
 import type { Approval, Cancel, ChangeRequest, Challenge, PowerCycle, Requester, RouterRef } from './messages.js';
 import type { SignedMessage } from './messages.js';
 import { refuse, TrustError } from './refusal.js';
@@ -36,7 +42,8 @@ export function newRequestId(): string {
 /** "90s", "5m", "1h30m", "1d" or plain seconds: the one duration grammar (src/routeros/duration.ts), whole seconds. */
 export function parseDurationSeconds(text: string, field = 'activationTimeoutSeconds'): number {
   const ms = parseRosDuration(text);
-  if (ms === undefined || ms % 1000 !== 0) bad(field, `"${text}" is not a duration in whole seconds (like 90s, 5m, 1h30m, 1d)`);
+  if (ms === undefined || ms % 1000 !== 0)
+    bad(field, `"${text}" is not a duration in whole seconds (like 90s, 5m, 1h30m, 1d)`);
   return ms / 1000;
 }
 
@@ -64,11 +71,16 @@ function asFeature(name: string, field: string): DeviceModeFeature {
 
 /** "mode=rose,container=yes,socks=no,flagged=no" (the form `describeChange` prints). */
 export function parseChangeSpec(spec: string): ChangeOptions {
-  const options: Required<Omit<ChangeOptions, 'mode'>> & { mode?: string } = { enable: [], disable: [], flaggedNo: false };
+  const options: Required<Omit<ChangeOptions, 'mode'>> & { mode?: string } = {
+    enable: [],
+    disable: [],
+    flaggedNo: false,
+  };
   for (const part of spec.split(/[,\s]+/).filter(Boolean)) {
     const [key, value] = part.split('=', 2);
     const on = value === 'yes' || value === 'true';
-    if (!key || (!on && value !== 'no' && value !== 'false' && key !== 'mode')) bad('change', `"${part}" is not feature=yes|no, mode=M or flagged=no`);
+    if (!key || (!on && value !== 'no' && value !== 'false' && key !== 'mode'))
+      bad('change', `"${part}" is not feature=yes|no, mode=M or flagged=no`);
     if (key === 'mode') options.mode = value;
     else if (key === 'flagged') {
       if (on) bad('change', 'flagged can only be set to no');
@@ -82,12 +94,14 @@ export function buildChange(options: ChangeOptions): DeviceModeChange {
   const features: Partial<Record<DeviceModeFeature, boolean>> = {};
   for (const f of options.enable ?? []) features[asFeature(f, 'change.features.enable')] = true;
   for (const f of options.disable ?? []) {
-    if (features[asFeature(f, 'change.features.disable')] === true) bad('change.features', `feature ${f} is both enabled and disabled`);
+    if (features[asFeature(f, 'change.features.disable')] === true)
+      bad('change.features', `feature ${f} is both enabled and disabled`);
     features[asFeature(f, 'change.features.disable')] = false;
   }
   const change: DeviceModeChange = {};
   if (options.mode !== undefined) {
-    if (!(DEVICE_MODES as readonly string[]).includes(options.mode)) bad('change.mode', notOneOf(options.mode, 'a device-mode', DEVICE_MODES));
+    if (!(DEVICE_MODES as readonly string[]).includes(options.mode))
+      bad('change.mode', notOneOf(options.mode, 'a device-mode', DEVICE_MODES));
     change.mode = options.mode as DeviceMode;
   }
   if (Object.keys(features).length > 0) change.features = features;
@@ -119,9 +133,20 @@ export interface CommonOptions {
 }
 
 /** The reference a request or power cycle carries to a challenge of the same agent and router. */
-export function bindChallenge(challenge: Challenge, agent: string, router: RouterRef): { challengeId: string; nonce: string } {
-  if (challenge.agent !== agent || challenge.router.serial !== router.serial || challenge.router.systemId !== router.systemId) {
-    refuse('wrong-challenge', `challenge ${challenge.challengeId} is for agent ${challenge.agent}, router ${JSON.stringify(challenge.router)}`);
+export function bindChallenge(
+  challenge: Challenge,
+  agent: string,
+  router: RouterRef,
+): { challengeId: string; nonce: string } {
+  if (
+    challenge.agent !== agent ||
+    challenge.router.serial !== router.serial ||
+    challenge.router.systemId !== router.systemId
+  ) {
+    refuse(
+      'wrong-challenge',
+      `challenge ${challenge.challengeId} is for agent ${challenge.agent}, router ${JSON.stringify(challenge.router)}`,
+    );
   }
   return { challengeId: challenge.challengeId, nonce: challenge.nonce };
 }
@@ -132,7 +157,8 @@ function target(options: Omit<CommonOptions, 'requester'>) {
   if (notBefore && notAfter && Date.parse(notBefore) >= Date.parse(notAfter)) {
     bad('window', `the window must open (${notBefore}) before it closes (${notAfter})`);
   }
-  const window = notBefore || notAfter ? { ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}) } : undefined;
+  const window =
+    notBefore || notAfter ? { ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}) } : undefined;
   return {
     v: 1 as const,
     requestId: options.requestId ?? newRequestId(),
@@ -152,7 +178,16 @@ function challengeRef(options: CommonOptions) {
   return options.challenge ? { challenge: bindChallenge(options.challenge, options.agent, options.router) } : {};
 }
 
-function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, value: unknown): T {
+function validated<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  value: unknown,
+): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -187,7 +222,8 @@ export function buildApproval(
     method: 'button' | 'power';
   },
 ): Approval {
-  if (!challenge.observed) refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
+  if (!challenge.observed)
+    refuse('bad-payload', `challenge ${challenge.challengeId} observed no pending change; nothing to approve`);
   return validated(approvalSchema, {
     ...target({ ...options, agent: challenge.agent, router: challenge.router }),
     kind: 'approval',
@@ -199,14 +235,20 @@ export function buildApproval(
 }
 
 export function buildPowerCycle(
-  options: CommonOptions & { reason: 'hung' | 'reset-attempt-count'; note?: string; acceptPending?: { expect?: DeviceModeChange } },
+  options: CommonOptions & {
+    reason: 'hung' | 'reset-attempt-count';
+    note?: string;
+    acceptPending?: { expect?: DeviceModeChange };
+  },
 ): PowerCycle {
   const pending = options.acceptPending;
   return validated(powerCycleSchema, {
     ...common(options),
     kind: 'power-cycle',
     reason: options.reason,
-    ...(pending ? { acceptPending: pending.expect ? { expect: pending.expect, digest: changeDigest(pending.expect) } : {} } : {}),
+    ...(pending
+      ? { acceptPending: pending.expect ? { expect: pending.expect, digest: changeDigest(pending.expect) } : {} }
+      : {}),
     ...(options.note ? { note: options.note } : {}),
     ...challengeRef(options),
   });

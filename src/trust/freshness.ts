@@ -40,13 +40,24 @@ export interface ClockReading {
  * The nonce is only checked here; the caller consumes it once everything else passed.
  * Returns when the window opens if it has not yet and options.schedulable allows waiting.
  */
-export function checkFreshness(message: FreshnessInput, options: FreshnessOptions, clock: ClockReading): number | undefined {
+export function checkFreshness(
+  message: FreshnessInput,
+  options: FreshnessOptions,
+  clock: ClockReading,
+): number | undefined {
   const { now, synced } = clock;
   if (message.window && !synced) {
-    refuse('clock-unsynced', 'the message has a time window, but this clock is not synchronized (NTP); it cannot tell whether the window is open');
+    refuse(
+      'clock-unsynced',
+      'the message has a time window, but this clock is not ' +
+        'synchronized (NTP); it cannot tell whether the window is open',
+    );
   }
   if (!synced && !message.challenge) {
-    refuse('clock-unsynced', 'the message carries no challenge nonce and this clock is not synchronized, so its age cannot be checked');
+    refuse(
+      'clock-unsynced',
+      'the message carries no challenge nonce and this clock is not synchronized, so its age cannot be checked',
+    );
   }
   if (synced) {
     const issuedAt = Date.parse(message.issuedAt);
@@ -58,9 +69,15 @@ export function checkFreshness(message: FreshnessInput, options: FreshnessOption
     const { notBefore, notAfter } = message.window ?? {};
     const maxAge = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     const maxWindow = options.maxWindowMs ?? DEFAULT_MAX_WINDOW_MS;
-    const end = notAfter ? Date.parse(notAfter) : Math.max(issuedAt, notBefore ? Date.parse(notBefore) : issuedAt) + maxAge;
+    const end = notAfter
+      ? Date.parse(notAfter)
+      : Math.max(issuedAt, notBefore ? Date.parse(notBefore) : issuedAt) + maxAge;
     if (end - issuedAt > maxWindow) {
-      refuse('window-too-long', `valid until ${new Date(end).toISOString()}, more than ${Math.round(maxWindow / 86_400_000)} days after it was issued`);
+      refuse(
+        'window-too-long',
+        `valid until ${new Date(end).toISOString()}, more than ` +
+          `${Math.round(maxWindow / 86_400_000)} days after it was issued`,
+      );
     }
     if (notBefore && now < Date.parse(notBefore)) {
       if (options.schedulable && !message.challenge) return Date.parse(notBefore);
@@ -68,13 +85,23 @@ export function checkFreshness(message: FreshnessInput, options: FreshnessOption
       refuse('not-yet-valid', `window opens at ${notBefore} (now ${new Date(now).toISOString()})${why}`);
     }
     if (now > end) {
-      refuse('expired', notAfter ? `window closed at ${notAfter} (now ${new Date(now).toISOString()})` : `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`);
+      refuse(
+        'expired',
+        notAfter
+          ? `window closed at ${notAfter} (now ${new Date(now).toISOString()})`
+          : `issued at ${message.issuedAt}, more than ${Math.round(maxAge / 60_000)} min ago`,
+      );
     }
   }
   if (message.challenge) {
-    if (!options.nonceStore) refuse('nonce-stale', 'the message is bound to a challenge, but no challenge is pending here');
+    if (!options.nonceStore)
+      refuse('nonce-stale', 'the message is bound to a challenge, but no challenge is pending here');
     if (!options.nonceStore.isCurrent(message.challenge.challengeId, message.challenge.nonce)) {
-      refuse('nonce-stale', `challenge ${message.challenge.challengeId}: nonce is not the current one (already used, superseded or never issued)`);
+      refuse(
+        'nonce-stale',
+        `challenge ${message.challenge.challengeId}: nonce is not ` +
+          `the current one (already used, superseded or never issued)`,
+      );
     }
   }
   return undefined;

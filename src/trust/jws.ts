@@ -54,7 +54,11 @@ export function parseEnvelope(input: Uint8Array | string): Envelope {
   }
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) {
-    return refuse('malformed', `not a JWS in general JSON serialization: ${parsed.error.issues[0]?.path.join('.') || '(top)'} ${parsed.error.issues[0]?.message ?? ''}`);
+    return refuse(
+      'malformed',
+      `not a JWS in general JSON serialization: ${parsed.error.issues[0]?.path.join('.') || '(top)'} ` +
+        `${parsed.error.issues[0]?.message ?? ''}`,
+    );
   }
   // Decoders ignore the unused low bits of the last character, so one signature has
   // several spellings; only the canonical one is accepted, so one message has one form.
@@ -82,7 +86,8 @@ export function checkHeader(protectedB64: string, expectedTyp: string, index: nu
   if (h.typ !== expectedTyp) {
     refuse('bad-typ', `${at}: typ is ${JSON.stringify(h.typ ?? null)}, expected "${expectedTyp}"`);
   }
-  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 128) refuse('bad-header', `${at}: no key id ("kid")`);
+  if (typeof h.kid !== 'string' || h.kid.length === 0 || h.kid.length > 128)
+    refuse('bad-header', `${at}: no key id ("kid")`);
   const extra = Object.keys(h).filter((k) => !ALLOWED_HEADER_FIELDS.has(k));
   if (extra.length > 0) refuse('bad-header', `${at}: unexpected header field(s) ${extra.join(', ')}`);
   return { alg: h.alg, typ: h.typ, kid: h.kid };
@@ -167,7 +172,8 @@ export async function signPayload(payload: unknown, typ: string, key?: Signer): 
 export function assertNotSigned(envelope: Envelope, typ: string, key: { keyId: string; name: string }): void {
   for (const [i, s] of envelope.signatures.entries()) {
     const header = checkHeader(s.protected, typ, i);
-    if (header.kid === key.keyId) refuse('duplicate-signer', `key "${key.name}" (${key.keyId}) has already signed this`);
+    if (header.kid === key.keyId)
+      refuse('duplicate-signer', `key "${key.name}" (${key.keyId}) has already signed this`);
   }
 }
 

@@ -79,7 +79,10 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
   try {
     info = await stat(path);
   } catch (error) {
-    return refuse('key-file', `cannot read private key ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return refuse(
+      'key-file',
+      `cannot read private key ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const loose = info.mode & 0o077;
   if (loose !== 0) {

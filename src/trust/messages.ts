@@ -24,7 +24,9 @@ const routerKey = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.:-]{0,63}$/, 'must
 /** A router by its routerboard serial or (CHR) license system id: exactly one of them. */
 export const routerRefSchema = z
   .strictObject({ serial: routerKey.optional(), systemId: routerKey.optional() })
-  .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), { message: 'give exactly one of serial, systemId' });
+  .refine((r) => (r.serial === undefined) !== (r.systemId === undefined), {
+    message: 'give exactly one of serial, systemId',
+  });
 export type RouterRef = z.infer<typeof routerRefSchema>;
 
 /** RouterOS's own bounds for a device-mode update's activation timeout (10s..1d). */
@@ -32,7 +34,9 @@ export const ACTIVATION_TIMEOUT_SECONDS = { min: 10, max: 86_400 } as const;
 
 export const windowSchema = z
   .strictObject({ notBefore: timestamp.optional(), notAfter: timestamp.optional() })
-  .refine((w) => w.notBefore !== undefined || w.notAfter !== undefined, { message: 'a window needs notBefore or notAfter' })
+  .refine((w) => w.notBefore !== undefined || w.notAfter !== undefined, {
+    message: 'a window needs notBefore or notAfter',
+  })
   .refine((w) => !w.notBefore || !w.notAfter || Date.parse(w.notBefore) < Date.parse(w.notAfter), {
     message: 'notBefore must be before notAfter',
   });
@@ -50,7 +54,10 @@ export const requesterSchema = z.strictObject({
 export type Requester = z.infer<typeof requesterSchema>;
 
 /** Binds a message to one challenge the agent issued (freshness without wall time). */
-export const challengeRefSchema = z.strictObject({ challengeId: id, nonce: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/) });
+export const challengeRefSchema = z.strictObject({
+  challengeId: id,
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/),
+});
 
 const observedSchema = z.strictObject({ attemptCount: z.number().int().min(0).max(1000), at: timestamp });
 

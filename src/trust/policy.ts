@@ -18,7 +18,11 @@ export interface RouterPolicy {
 
 export function checkMethod(method: Method, router: RouterPolicy): void {
   if (!router.methods.includes(method)) {
-    refuse('policy-method', `router ${router.name} does not allow confirmation by ${method} (allowed: ${router.methods.join(', ') || 'none'})`);
+    refuse(
+      'policy-method',
+      `router ${router.name} does not allow confirmation by ` +
+        `${method} (allowed: ${router.methods.join(', ') || 'none'})`,
+    );
   }
 }
 
@@ -31,7 +35,10 @@ export function checkMethod(method: Method, router: RouterPolicy): void {
 export function checkChange(change: DeviceModeChange, router: RouterPolicy): void {
   const { policy } = router;
   if (change.mode !== undefined && !policy.allowedModes.includes(change.mode)) {
-    refuse('policy-mode', `local policy does not allow mode ${change.mode} (allowed: ${policy.allowedModes.join(', ') || 'none'})`);
+    refuse(
+      'policy-mode',
+      `local policy does not allow mode ${change.mode} (allowed: ${policy.allowedModes.join(', ') || 'none'})`,
+    );
   }
   const forbidden = featuresTurnedOn(change).filter((f) => !policy.allowedFeatures.includes(f));
   if (forbidden.length > 0) {
@@ -43,7 +50,10 @@ export function checkChange(change: DeviceModeChange, router: RouterPolicy): voi
     );
   }
   if (change.flagged === false && !policy.allowFlaggedClear) {
-    refuse('policy-flagged', 'local policy does not allow clearing flagged (set policy.allowFlaggedClear after a full audit)');
+    refuse(
+      'policy-flagged',
+      'local policy does not allow clearing flagged (set policy.allowFlaggedClear after a full audit)',
+    );
   }
 }
 

@@ -41,7 +41,9 @@ export class RateLimiter {
     this.#events = new Map(
       Object.entries(stored?.routers ?? {}).map(([router, list]) => [
         router,
-        list.map((value): Taken => (typeof value === 'number' ? { at: value, mono: offset } : { at: value.at, mono: value.mono + offset })),
+        list.map((value): Taken =>
+          typeof value === 'number' ? { at: value, mono: offset } : { at: value.at, mono: value.mono + offset },
+        ),
       ]),
     );
   }

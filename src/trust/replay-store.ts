@@ -22,7 +22,8 @@ interface StoredFile extends Partial<Timeline> {
  * Never evicted by count: an id is forgotten only when the clock is synchronized AND both
  * wall time and monotonic time say the retention has passed. The memory is bounded by what
  * can be accepted (each id took one operation of a router's hourly rate budget), not by
- * dropping ids whose message could still be valid: see the README (Trust model, Freshness). Wall time alone never forgets an id: a clock stepped forward (a wrong NTP
+ * dropping ids whose message could still be valid: see the README (Trust model, Freshness). Wall time alone never
+ * forgets an id: a clock stepped forward (a wrong NTP
  * server, an admin's `date`) and then corrected back would otherwise have emptied the
  * memory while the messages it guarded are valid again. Monotonic time between boots is
  * unknown and counts as none (ids are kept longer). The retention must exceed the maximum

@@ -34,13 +34,21 @@ export function checkSiteWindow(
   const people = counted.approverNames.length;
   if (message.urgent) {
     const need = Math.max(spec.urgentApprovals, counted.requirement.required);
-    if (people < need) refuse('urgent-too-few-approvers', `an urgent order needs ${need} approvers here (policy.siteWindows.urgentApprovals), it has ${people}`);
+    if (people < need)
+      refuse(
+        'urgent-too-few-approvers',
+        `an urgent order needs ${need} approvers here (policy.siteWindows.urgentApprovals), it has ${people}`,
+      );
     return opensAt;
   }
   const windows = describeSiteWindows(spec);
   const urgentHint = `or mark it urgent with ${spec.urgentApprovals} approvers`;
   if (!clock.synced) {
-    refuse('outside-site-window', `the site acts only in its maintenance windows (${windows}) and this clock is not synchronized, so it cannot tell whether one is open; ${urgentHint}`);
+    refuse(
+      'outside-site-window',
+      `the site acts only in its maintenance windows (${windows}) and this clock ` +
+        `is not synchronized, so it cannot tell whether one is open; ${urgentHint}`,
+    );
   }
   const start = opensAt ?? clock.now;
   const next = firstOpenAtOrAfter(spec, start);
@@ -48,5 +56,9 @@ export function checkSiteWindow(
   const notAfter = message.window?.notAfter ? Date.parse(message.window.notAfter) : undefined;
   if (schedulable && next && notAfter !== undefined && next.start < notAfter && !message.challenge) return next.start;
   const when = next ? `the next opens ${new Date(next.start).toISOString()}` : 'none opens within a week';
-  refuse('outside-site-window', `outside the site's maintenance windows (${windows}): ${when}; send it with a window that reaches into one (it is then scheduled), ${urgentHint}`);
+  refuse(
+    'outside-site-window',
+    `outside the site's maintenance windows (${windows}): ${when}; send it ` +
+      `with a window that reaches into one (it is then scheduled), ${urgentHint}`,
+  );
 }

@@ -39,7 +39,8 @@ export interface RouterTrust {
 }
 
 /** A gate verdict: accepted messages say which router of this agent they name. */
-export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle | Cancel> = (Accepted<M> & { router: string }) | Refusal;
+export type GateVerdict<M extends ChangeRequest | Approval | PowerCycle | Cancel> =
+  (Accepted<M> & { router: string }) | Refusal;
 
 export interface TrustGateOptions {
   stateDir: string;
@@ -75,7 +76,8 @@ export class TrustGate {
     this.challenges = new ChallengeBook(this.nonceStore, options.agentId, options.clock);
     this.rateLimiter = new RateLimiter(this.ledger.section('rate'));
     this.skCounters = new SkCounterStore(this.ledger.section('sk'));
-    if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS) throw new Error('replay retention must exceed the longest window');
+    if (this.replayStore.retentionMs <= DEFAULT_MAX_WINDOW_MS)
+      throw new Error('replay retention must exceed the longest window');
   }
 
   /** Loads every store; returns notes for the log (e.g. a configured root that was older). */
@@ -91,7 +93,9 @@ export class TrustGate {
   /** The binding a router reference names, by serial or system id. */
   routerFor(ref: RouterRef): RouterBinding | undefined {
     return this.options.routers.find(
-      (r) => (ref.serial !== undefined && r.serial === ref.serial) || (ref.systemId !== undefined && r.systemId === ref.systemId),
+      (r) =>
+        (ref.serial !== undefined && r.serial === ref.serial) ||
+        (ref.systemId !== undefined && r.systemId === ref.systemId),
     );
   }
 
@@ -119,11 +123,18 @@ export class TrustGate {
     const payload = unverifiedPayload(parseEnvelope(bytes)) as { router?: RouterRef } | null;
     const ref = payload?.router;
     const router = ref && typeof ref === 'object' ? this.routerFor(ref) : undefined;
-    if (!router) refuse('wrong-router', `the message names router ${JSON.stringify(ref ?? null)}, which this agent does not serve`);
+    if (!router)
+      refuse(
+        'wrong-router',
+        `the message names router ${JSON.stringify(ref ?? null)}, which this agent does not serve`,
+      );
     return router;
   }
 
-  async #guard<M extends ChangeRequest | Approval | PowerCycle | Cancel>(bytes: Uint8Array | string, run: (router: RouterBinding) => Promise<Verdict<M>>): Promise<GateVerdict<M>> {
+  async #guard<M extends ChangeRequest | Approval | PowerCycle | Cancel>(
+    bytes: Uint8Array | string,
+    run: (router: RouterBinding) => Promise<Verdict<M>>,
+  ): Promise<GateVerdict<M>> {
     let router: RouterBinding;
     try {
       router = this.#routerOf(bytes);
@@ -159,7 +170,12 @@ export class TrustGate {
       if (error instanceof TrustError) return error.toRefusal();
       throw error;
     }
-    if (!router) return { ok: false, reason: 'wrong-router', detail: 'the campaign order names a router this agent does not serve' };
+    if (!router)
+      return {
+        ok: false,
+        reason: 'wrong-router',
+        detail: 'the campaign order names a router this agent does not serve',
+      };
     const verdict = await verifyCampaignOrder(bytes, this.#context(router));
     return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
@@ -171,11 +187,15 @@ export class TrustGate {
    */
   verifyApproval(bytes: Uint8Array | string): Promise<GateVerdict<Approval>> {
     return this.#guard(bytes, (router) => {
-      const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)?.challenge;
-      const id = quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
+      const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)
+        ?.challenge;
+      const id =
+        quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
       const open = id === undefined ? undefined : this.challenges.find(id);
       if (!open) {
-        const detail = `the approval quotes challenge ${String(id)}, which is not open here (already used, closed or never issued)`;
+        const detail =
+          `the approval quotes challenge ${String(id)}, which is ` +
+          `not open here (already used, closed or never issued)`;
         return Promise.resolve({ ok: false, reason: 'nonce-stale', detail } as const);
       }
       return verifyApproval(bytes, open.challenge, this.#context(router));

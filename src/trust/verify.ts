@@ -73,24 +73,43 @@ export interface Accepted<M extends SignedMessage> {
 }
 export type Verdict<M extends SignedMessage> = Accepted<M> | Refusal;
 
-export function checkTarget(message: { agent: string; router: RouterRef }, ctx: Pick<VerifyContext, 'agentId' | 'router'>): void {
-  if (message.agent !== ctx.agentId) refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
+export function checkTarget(
+  message: { agent: string; router: RouterRef },
+  ctx: Pick<VerifyContext, 'agentId' | 'router'>,
+): void {
+  if (message.agent !== ctx.agentId)
+    refuse('wrong-agent', `addressed to agent "${message.agent}", this is "${ctx.agentId}"`);
   const { serial, systemId } = message.router;
   if (serial !== undefined && serial !== ctx.router.serial) {
-    refuse('wrong-router', `addressed to router serial ${serial}; router ${ctx.router.name} has serial ${ctx.router.serial ?? '(unknown)'}`);
+    refuse(
+      'wrong-router',
+      `addressed to router serial ${serial}; router ${ctx.router.name} has serial ${ctx.router.serial ?? '(unknown)'}`,
+    );
   }
   if (systemId !== undefined && systemId !== ctx.router.systemId) {
-    refuse('wrong-router', `addressed to system id ${systemId}; router ${ctx.router.name} has ${ctx.router.systemId ?? '(unknown)'}`);
+    refuse(
+      'wrong-router',
+      `addressed to system id ${systemId}; router ${ctx.router.name} has ${ctx.router.systemId ?? '(unknown)'}`,
+    );
   }
 }
 
-export async function verifySigned(bytes: Uint8Array | string, typ: string, ctx: Pick<VerifyContext, 'trustRoot'>): Promise<VerifiedEnvelope> {
+export async function verifySigned(
+  bytes: Uint8Array | string,
+  typ: string,
+  ctx: Pick<VerifyContext, 'trustRoot'>,
+): Promise<VerifiedEnvelope> {
   const root = ctx.trustRoot;
   root.requireCurrentSchema();
   return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
 }
 
-function approvers<M extends SignedMessage>(ctx: VerifyContext, verified: VerifiedEnvelope, message: M, need: Requirement): Accepted<M> {
+function approvers<M extends SignedMessage>(
+  ctx: VerifyContext,
+  verified: VerifiedEnvelope,
+  message: M,
+  need: Requirement,
+): Accepted<M> {
   const requester = 'requester' in message ? checkRequester(ctx.trustRoot, verified, message.requester) : undefined;
   const names = countApprovers(ctx.trustRoot, verified.signers, requester, need);
   const signerKeyIds = verified.signers.map((s) => s.keyId);
@@ -160,18 +179,26 @@ export async function settle<M extends SignedMessage>(
  * Replay first (the clearer reason for a duplicate), then nonce and wall-time freshness,
  * then the site's maintenance windows; `opensAt` when the order must wait (schedulable only).
  */
-export async function readFresh<M extends SignedMessage>(accepted: Accepted<M>, ctx: VerifyContext): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
+export async function readFresh<M extends SignedMessage>(
+  accepted: Accepted<M>,
+  ctx: VerifyContext,
+): Promise<{ clock: ClockReading; accepted: Accepted<M> }> {
   const message = accepted.message;
-  if (ctx.replayStore.has(message.requestId)) refuse('replayed', `request id ${message.requestId} was already accepted`);
+  if (ctx.replayStore.has(message.requestId))
+    refuse('replayed', `request id ${message.requestId} was already accepted`);
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
   const schedulable = ctx.schedulable === true && message.kind !== 'approval' && message.kind !== 'cancel';
   const windowOpens = checkFreshness(message, { ...ctx, schedulable }, clock);
-  const opensAt = message.kind === 'cancel' ? undefined : checkSiteWindow(message, accepted, ctx.policy, clock, windowOpens, schedulable);
+  const opensAt =
+    message.kind === 'cancel'
+      ? undefined
+      : checkSiteWindow(message, accepted, ctx.policy, clock, windowOpens, schedulable);
   return { clock, accepted: opensAt === undefined ? accepted : { ...accepted, opensAt } };
 }
 
 export function checkDigest(message: { digest: string }, computed: string): void {
-  if (message.digest !== computed) refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
+  if (message.digest !== computed)
+    refuse('digest-mismatch', `payload digest ${message.digest} does not match its change (${computed})`);
 }
 
 /** 1. A change request dmconfirm will issue itself and then confirm. */
@@ -190,7 +217,11 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
 }
 
 /** 2. Approval of a change someone else requested, bound to the agent's current challenge. */
-export function verifyApproval(bytes: Uint8Array | string, challenge: Challenge, ctx: VerifyContext): Promise<Verdict<Approval>> {
+export function verifyApproval(
+  bytes: Uint8Array | string,
+  challenge: Challenge,
+  ctx: VerifyContext,
+): Promise<Verdict<Approval>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.approval, ctx);
     const message = readMessage('approval', verified.payload);
@@ -214,8 +245,13 @@ function checkChallenge(message: Approval, challenge: Challenge): void {
     message.router.systemId === challenge.router.systemId &&
     quoted.observed.attemptCount === challenge.observed?.attemptCount &&
     quoted.observed.at === challenge.observed?.at;
-  if (!same) refuse('wrong-challenge', `the approval quotes challenge ${quoted.challengeId}, not the pending ${challenge.challengeId} as observed`);
-  if (quoted.nonce !== challenge.nonce) refuse('nonce-stale', `the approval's nonce is not the one of challenge ${challenge.challengeId}`);
+  if (!same)
+    refuse(
+      'wrong-challenge',
+      `the approval quotes challenge ${quoted.challengeId}, not the pending ${challenge.challengeId} as observed`,
+    );
+  if (quoted.nonce !== challenge.nonce)
+    refuse('nonce-stale', `the approval's nonce is not the one of challenge ${challenge.challengeId}`);
 }
 
 /** 3. A plain power cycle of a hung router (or to reset attempt-count). */

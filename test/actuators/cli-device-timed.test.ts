@@ -58,7 +58,9 @@ const devices: Record<string, () => Promise<Device>> = {
     const sim = new JsonPduSim({ kind: 'raritan', username: 'admin', password: 'pdu-pw', cycleDelaySeconds: 30 });
     await sim.start();
     return {
-      actuator: `{ driver: raritan, url: "${sim.url}", fingerprint: "${sim.fingerprint256}", username: admin, password: { file: pdu.pw }, outlet: 2, ${TIMING} }`,
+      actuator:
+        `{ driver: raritan, url: "${sim.url}", fingerprint: "${sim.fingerprint256}", ` +
+        `username: admin, password: { file: pdu.pw }, outlet: 2, ${TIMING} }`,
       stop: () => sim.stop(),
       powered: () => sim.outlets[1]!.on,
       history: () => sim.switches.map((s) => [s.on, s.by === 'device']),
@@ -69,7 +71,9 @@ const devices: Record<string, () => Promise<Device>> = {
     const sim = new JsonPduSim({ kind: 'netio', username: 'admin', password: 'pdu-pw' });
     await sim.start();
     return {
-      actuator: `{ driver: netio, url: "${sim.url}", fingerprint: "${sim.fingerprint256}", username: admin, password: { file: pdu.pw }, output: 2, ${TIMING} }`,
+      actuator:
+        `{ driver: netio, url: "${sim.url}", fingerprint: "${sim.fingerprint256}", ` +
+        `username: admin, password: { file: pdu.pw }, output: 2, ${TIMING} }`,
       stop: () => sim.stop(),
       powered: () => sim.outlets[1]!.on,
       history: () => sim.switches.map((s) => [s.on, s.by === 'device']),
@@ -86,27 +90,46 @@ for (const [kind, make] of Object.entries(devices)) {
     const dry = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--dry-run'], children);
     assert.equal(dry.code, 0, dry.err);
     assert.match(dry.out, /if the agent dies mid-cut: device-timed: .* restores the power by itself/);
-    const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--power-cycle', '--yes'], children);
+    const run = await runCli(
+      ['actuator', 'test', '--config', config, '--router', 'r1', '--power-cycle', '--yes'],
+      children,
+    );
     assert.equal(run.code, 0, run.err + run.out);
     assert.match(run.out, /outlet-on-by-device-after-\d+ms/);
     assert.match(run.out, /timed the cut: planned 2000 ms, read back on after \d+ ms/);
-    assert.deepEqual(device.history(), [[false, false], [true, true]]);
+    assert.deepEqual(device.history(), [
+      [false, false],
+      [true, true],
+    ]);
   });
 
-  void test(`${kind}: the CLI SIGKILLed mid-cut: the device restores the power at the planned time, no release`, async (t) => {
-    const device = await make();
-    t.after(() => device.stop());
-    const before = new Set(children);
-    const run = runCli(['actuator', 'test', '--config', configFor(device.actuator), '--router', 'r1', '--power-cycle', '--yes'], children);
-    const child = [...children].find((c) => !before.has(c))!;
-    await until(() => !device.powered(), 'power cut');
-    const cutAt = performance.now();
-    child.kill('SIGKILL');
-    await run;
-    await until(() => device.powered(), 'power restored by the device');
-    assert.ok(performance.now() - cutAt >= OFF_MS - 200, 'not before the planned off time');
-    assert.deepEqual(device.history(), [[false, false], [true, true]], 'restored by the device itself');
-  });
+  void test(
+    `${kind}: the CLI SIGKILLed mid-cut: the device ` + `restores the power at the planned time, no release`,
+    async (t) => {
+      const device = await make();
+      t.after(() => device.stop());
+      const before = new Set(children);
+      const run = runCli(
+        ['actuator', 'test', '--config', configFor(device.actuator), '--router', 'r1', '--power-cycle', '--yes'],
+        children,
+      );
+      const child = [...children].find((c) => !before.has(c))!;
+      await until(() => !device.powered(), 'power cut');
+      const cutAt = performance.now();
+      child.kill('SIGKILL');
+      await run;
+      await until(() => device.powered(), 'power restored by the device');
+      assert.ok(performance.now() - cutAt >= OFF_MS - 200, 'not before the planned off time');
+      assert.deepEqual(
+        device.history(),
+        [
+          [false, false],
+          [true, true],
+        ],
+        'restored by the device itself',
+      );
+    },
+  );
 }
 
 void test('actuator release switches every kind of network outlet back on, reading it back', async (t) => {

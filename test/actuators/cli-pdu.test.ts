@@ -24,16 +24,27 @@ void test('CLI: a power cycle through a WTI PDU (plug by name, /OFF then /ON)', 
     assert.match(run.out, /done: power-cycle of 2000 ms/);
     const plug2 = pdu.events.filter((e) => e.outlet === '2').map((e) => e.on);
     assert.deepEqual(plug2.slice(-2), [false, true], JSON.stringify(pdu.events));
-    assert.ok(pdu.events.every((e) => e.outlet === '2'), 'only the router plug was switched');
+    assert.ok(
+      pdu.events.every((e) => e.outlet === '2'),
+      'only the router plug was switched',
+    );
   });
 });
 
 void test('CLI: a power cycle through an APC PDU with a login, checking E000', { skip: NO_SOCAT }, async () => {
   const pdu = new ApcDevice({ login: { user: 'apc', password: 'apc' } });
   await withDevice('apc', pdu, async (host) => {
-    const file = configFor(`{ driver: apc, path: ${host}, outlet: 3, username: apc, password: { file: pdu.pw }, timing: { offMs: 2000 } }`);
+    const file = configFor(
+      `{ driver: apc, path: ${host}, outlet: 3, username: apc, password: { file: pdu.pw }, timing: { offMs: 2000 } }`,
+    );
     const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--yes']);
     assert.equal(run.code, 0, run.err + run.out);
-    assert.deepEqual(pdu.events.filter((e) => e.outlet === '3').map((e) => e.on).slice(-2), [false, true]);
+    assert.deepEqual(
+      pdu.events
+        .filter((e) => e.outlet === '3')
+        .map((e) => e.on)
+        .slice(-2),
+      [false, true],
+    );
   });
 });

@@ -8,7 +8,10 @@ import { createInterface } from 'node:readline';
 import { cliCommand, cliScratch, runCli } from './fixtures/cli-run.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
-const { dir, children, configFor } = cliScratch('dmconfirm-cli-simulate-', after, { 'pdu.pw': 'pdu-pw\n', community: 'private\n' });
+const { dir, children, configFor } = cliScratch('dmconfirm-cli-simulate-', after, {
+  'pdu.pw': 'pdu-pw\n',
+  community: 'private\n',
+});
 
 /** Starts `actuator simulate ...` and resolves with its "simulated ..." line. */
 async function simulate(args: string[]): Promise<string> {
@@ -24,7 +27,10 @@ void test('simulate snmp, then actuator test against it: the simulated PDU times
   const line = await simulate(['snmp', '--mib', 'eaton', '--port', '0']);
   const port = /udp 127\.0\.0\.1:(\d+)/.exec(line)?.[1];
   assert.ok(port, line);
-  const config = configFor(`{ driver: snmp, host: 127.0.0.1, port: ${port}, mib: eaton, outlet: 1, snmp: { version: "2c", community: { file: community } }, timing: { offMs: 1000, offMinMs: 1000 } }`);
+  const config = configFor(
+    `{ driver: snmp, host: 127.0.0.1, port: ${port}, mib: eaton, outlet: 1, snmp: { version: ` +
+      `"2c", community: { file: community } }, timing: { offMs: 1000, offMinMs: 1000 } }`,
+  );
   const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--yes'], children);
   assert.equal(run.code, 0, run.out + run.err);
   assert.match(run.out, /the device timed the cut: planned 1000 ms/);
@@ -34,7 +40,10 @@ void test('simulate raritan prints its URL and certificate fingerprint; a pinned
   const line = await simulate(['raritan', '--password-file', join(dir, 'pdu.pw'), '--reboot-seconds', '30']);
   const [, url, fingerprint] = /at (https:\/\/\S+), user admin, certificate fingerprint (\S+)/.exec(line) ?? [];
   assert.ok(url && fingerprint, line);
-  const config = configFor(`{ driver: raritan, url: "${url}", fingerprint: "${fingerprint}", username: admin, password: { file: pdu.pw }, outlet: 1, timing: { offMs: 1000, offMinMs: 1000 } }`);
+  const config = configFor(
+    `{ driver: raritan, url: "${url}", fingerprint: "${fingerprint}", username: admin, ` +
+      `password: { file: pdu.pw }, outlet: 1, timing: { offMs: 1000, offMinMs: 1000 } }`,
+  );
   const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--yes'], children);
   assert.equal(run.code, 0, run.out + run.err);
   assert.match(run.out, /outlet-on-by-device-after-\d+ms/);
@@ -46,7 +55,10 @@ void test('simulate shelly --broker: RPC over MQTT; actuator test drives it thro
   after(() => broker.dispose());
   const line = await simulate(['shelly', '--broker', broker.url, '--topic', 'shellyplus1-cli']);
   assert.match(line, /Shelly RPC over MQTT on mqtt:\/\/\S+, topicPrefix shellyplus1-cli/);
-  const config = configFor(`{ driver: shelly, broker: { url: "${broker.url}" }, topicPrefix: shellyplus1-cli, wiring: outlet, timing: { offMs: 1000, offMinMs: 1000 } }`);
+  const config = configFor(
+    `{ driver: shelly, broker: { url: "${broker.url}" }, topicPrefix: ` +
+      `shellyplus1-cli, wiring: outlet, timing: { offMs: 1000, offMinMs: 1000 } }`,
+  );
   const run = await runCli(['actuator', 'test', '--config', config, '--router', 'r1', '--yes'], children);
   assert.equal(run.code, 0, run.out + run.err);
   assert.match(run.out, /the device timed the cut: planned 1000 ms/);

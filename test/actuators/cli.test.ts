@@ -55,7 +55,8 @@ void test('plan: power cycle through an NC GPIO relay, default off time', () => 
     'wait 8000 ms (bounds 2000..60000 ms)',
     'de-energize relay: router power ON (always, even on error or Ctrl-C)',
     'stop: release and close',
-    'if the agent dies mid-cut: host-timed: the relay stays energized (router unpowered); needs `dmconfirm actuator release` (systemd ExecStopPost runs it)',
+    'if the agent dies mid-cut: host-timed: the relay stays energized (router ' +
+      'unpowered); needs `dmconfirm actuator release` (systemd ExecStopPost runs it)',
   ]);
 });
 
@@ -71,7 +72,10 @@ void test('plan: a short press is lengthened and says so; a long one is refused'
 
 void test('plan: PDU wording and a missing actuator', () => {
   const wti = router(`      power: { driver: wti, path: /dev/ttyUSB0, plug: router, method: boot }`, '[power]');
-  assert.equal(planActuatorTest(wti, 'power-cycle', undefined).steps[2], '/BOOT router,y (the PDU times the off period)');
+  assert.equal(
+    planActuatorTest(wti, 'power-cycle', undefined).steps[2],
+    '/BOOT router,y (the PDU times the off period)',
+  );
   assert.throws(() => planActuatorTest(wti, 'press', undefined), /no button actuator/);
 });
 
@@ -79,35 +83,59 @@ function cli(args: string[], input = ''): ReturnType<typeof runCli> {
   return runCli(args, children, input);
 }
 
-void test('CLI: --dry-run prints the plan and touches nothing; without --yes and no "yes" nothing happens', async () => {
-  const file = join(dir, 'gpio.yaml');
-  writeFileSync(file, configText(gpioActuators));
-  const dry = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--dry-run']);
-  assert.equal(dry.code, 0, dry.err);
-  assert.match(dry.out, /1\. press router r1 through GPIO27/);
-  assert.match(dry.out, /dry run: nothing touched/);
-  const unknown = await cli(['actuator', 'test', '--config', file, '--router', 'nope', '--dry-run']);
-  assert.equal(unknown.code, 2);
-  assert.match(unknown.err, /no router "nope"/);
-  const declined = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press'], 'no\n');
-  assert.equal(declined.code, 1);
-  assert.match(declined.out, /Type "yes" to go ahead/);
-  assert.match(declined.err, /not confirmed; nothing done/);
-  assert.doesNotMatch(declined.out, /starting/);
-});
+void test(
+  'CLI: --dry-run prints the plan and touches nothing; ' + 'without --yes and no "yes" nothing happens',
+  async () => {
+    const file = join(dir, 'gpio.yaml');
+    writeFileSync(file, configText(gpioActuators));
+    const dry = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--dry-run']);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /1\. press router r1 through GPIO27/);
+    assert.match(dry.out, /dry run: nothing touched/);
+    const unknown = await cli(['actuator', 'test', '--config', file, '--router', 'nope', '--dry-run']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /no router "nope"/);
+    const declined = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press'], 'no\n');
+    assert.equal(declined.code, 1);
+    assert.match(declined.out, /Type "yes" to go ahead/);
+    assert.match(declined.err, /not confirmed; nothing done/);
+    assert.doesNotMatch(declined.out, /starting/);
+  },
+);
 
-void test('CLI: one real power cycle through an LCUS board on a socat pty, edges printed', { skip: NO_SOCAT }, async () => {
-  const board = new LcusDevice();
-  await withPtyDevice(dir, 'lcus', board, children, async (host) => {
-    const file = join(dir, 'lcus.yaml');
-    writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
-    const run = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--power-cycle', '--ms', '2000', '--yes']);
-    assert.equal(run.code, 0, run.err + run.out);
-    assert.match(run.out, /Z {2}power-off\n.*Z {2}power-on\n/);
-    assert.match(run.out, /done: power-cycle of 2000 ms, measured \d+ ms/);
-    assert.deepEqual(board.events.map((e) => e.on), [false, true, false, false]); // start, off, on, stop
-  });
-});
+void test(
+  'CLI: one real power cycle through an LCUS board on a socat pty, edges printed',
+  { skip: NO_SOCAT },
+  async () => {
+    const board = new LcusDevice();
+    await withPtyDevice(dir, 'lcus', board, children, async (host) => {
+      const file = join(dir, 'lcus.yaml');
+      writeFileSync(
+        file,
+        configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'),
+      );
+      const run = await cli([
+        'actuator',
+        'test',
+        '--config',
+        file,
+        '--router',
+        'r1',
+        '--power-cycle',
+        '--ms',
+        '2000',
+        '--yes',
+      ]);
+      assert.equal(run.code, 0, run.err + run.out);
+      assert.match(run.out, /Z {2}power-off\n.*Z {2}power-on\n/);
+      assert.match(run.out, /done: power-cycle of 2000 ms, measured \d+ ms/);
+      assert.deepEqual(
+        board.events.map((e) => e.on),
+        [false, true, false, false],
+      ); // start, off, on, stop
+    });
+  },
+);
 
 void test('capabilities follow the wiring and the driver', () => {
   const r = router();
@@ -121,13 +149,27 @@ void test('CLI: Ctrl-C during a power cycle lets the release finish before exiti
   await withPtyDevice(dir, 'int', board, children, async (host) => {
     const file = join(dir, 'int.yaml');
     writeFileSync(file, configText(`      power: { driver: lcus, path: ${host}, wiring: normally-closed }`, '[power]'));
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'actuator', 'test', '--config', file, '--router', 'r1', '--ms', '3000', '--yes']);
+    const proc = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, '../../src/cli/main.ts'),
+      'actuator',
+      'test',
+      '--config',
+      file,
+      '--router',
+      'r1',
+      '--ms',
+      '3000',
+      '--yes',
+    ]);
     children.add(proc);
     let out = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     // The board (in this process) sees the frame a little after the CLI prints the edge.
-    for (let i = 0; i < 1500 && !(out.includes('power-off') && board.relays.get(1) === true); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && !(out.includes('power-off') && board.relays.get(1) === true); i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal(board.relays.get(1), true, 'relay energized: power is off');
     proc.kill('SIGINT');
     assert.equal(await exited, 0);
@@ -159,7 +201,18 @@ void test('CLI: press through the simulator, and a power cycle through a simulat
         interface: ether3
         timing: { offMs: 1500, offMinMs: 1000 }`),
     );
-    const pressed = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--ms', '250', '--yes']);
+    const pressed = await cli([
+      'actuator',
+      'test',
+      '--config',
+      file,
+      '--router',
+      'r1',
+      '--press',
+      '--ms',
+      '250',
+      '--yes',
+    ]);
     assert.equal(pressed.code, 0, pressed.err + pressed.out);
     assert.match(pressed.out, /button-down\n.*button-up\n/);
     assert.deepEqual(buttons, [true, false]);
@@ -198,6 +251,9 @@ void test('every driver says whether power comes back by itself if the agent die
   for (const [config, expected] of cases) {
     const parsed = actuatorSchema.parse(config);
     assert.equal(ifAgentDies(parsed).timedBy, expected, JSON.stringify(config));
-    assert.match(ifAgentDies(parsed).explain, expected === 'device-timed' ? /restores the power by itself/ : /needs `dmconfirm actuator release`/);
+    assert.match(
+      ifAgentDies(parsed).explain,
+      expected === 'device-timed' ? /restores the power by itself/ : /needs `dmconfirm actuator release`/,
+    );
   }
 });

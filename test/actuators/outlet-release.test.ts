@@ -28,8 +28,15 @@ async function eatonPdu(t: TestContext): Promise<SnmpPduSim> {
 
 function config(sim: SnmpPduSim, method: 'reboot' | 'off-on') {
   return actuatorSchema.parse({
-    driver: 'snmp', host: '127.0.0.1', port: sim.port, mib: 'eaton', outlet: 3, method,
-    snmp: { version: '2c', community: { file: communityFile } }, timing: { offMs: OFF_MS, offMinMs: 1000 }, pollMs: 100,
+    driver: 'snmp',
+    host: '127.0.0.1',
+    port: sim.port,
+    mib: 'eaton',
+    outlet: 3,
+    method,
+    snmp: { version: '2c', community: { file: communityFile } },
+    timing: { offMs: OFF_MS, offMinMs: 1000 },
+    pollMs: 100,
   });
 }
 
@@ -45,29 +52,39 @@ async function release(sim: SnmpPduSim, method: 'reboot' | 'off-on'): Promise<nu
   return performance.now() - startedAt;
 }
 
-void test('release during a PDU-timed cut a dead agent left: the PDU finishes the cut, nothing switched early', async (t) => {
-  const sim = await eatonPdu(t);
-  const outlet = networkOutlet(config(sim, 'reboot'))!;
-  await outlet.cycle(OFF_MS); // what the agent sent before it was SIGKILLed
-  await outlet.close();
-  assert.equal(sim.isOn(3), false);
-  await release(sim, 'reboot');
-  assert.equal(sim.isOn(3), true);
-  const [off, on] = sim.switches;
-  assert.equal(on?.by, 'timer', 'switched on by the PDU\'s own timer');
-  assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
-  assert.deepEqual(sim.commands.map((c) => c.command), ['reboot'], 'the release sent no "on"');
-});
+void test(
+  'release during a PDU-timed cut a dead agent left: ' + 'the PDU finishes the cut, nothing switched early',
+  async (t) => {
+    const sim = await eatonPdu(t);
+    const outlet = networkOutlet(config(sim, 'reboot'))!;
+    await outlet.cycle(OFF_MS); // what the agent sent before it was SIGKILLed
+    await outlet.close();
+    assert.equal(sim.isOn(3), false);
+    await release(sim, 'reboot');
+    assert.equal(sim.isOn(3), true);
+    const [off, on] = sim.switches;
+    assert.equal(on?.by, 'timer', "switched on by the PDU's own timer");
+    assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
+    assert.deepEqual(
+      sim.commands.map((c) => c.command),
+      ['reboot'],
+      'the release sent no "on"',
+    );
+  },
+);
 
 void test('release of a device-timed outlet that stays off: switched on from here after a bounded wait', async (t) => {
   const sim = await eatonPdu(t);
   sim.outlets.get(3)!.on = false; // off with no timer running (a device that lost its timer)
   const tookMs = await release(sim, 'reboot');
   assert.equal(sim.isOn(3), true);
-  assert.deepEqual(sim.commands.map((c) => c.command), ['on']);
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['on'],
+  );
   const bound = deviceWaitMs(OFF_MS);
   assert.ok(tookMs >= bound - 100 && tookMs < bound + 10_000, `waited ${Math.round(tookMs)} ms, bound ${bound}`);
-  assert.ok(deviceWaitMs(600_000) <= 20_000, 'never longer than the cap (under the unit\'s TimeoutStopSec)');
+  assert.ok(deviceWaitMs(600_000) <= 20_000, "never longer than the cap (under the unit's TimeoutStopSec)");
 });
 
 void test('release of a host-timed outlet (off-on): switched on at once', async (t) => {
@@ -75,6 +92,9 @@ void test('release of a host-timed outlet (off-on): switched on at once', async 
   sim.outlets.get(3)!.on = false;
   const tookMs = await release(sim, 'off-on');
   assert.equal(sim.isOn(3), true);
-  assert.deepEqual(sim.commands.map((c) => c.command), ['on']);
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['on'],
+  );
   assert.ok(tookMs < deviceWaitMs(OFF_MS) - 1000, `took ${Math.round(tookMs)} ms`);
 });

@@ -50,8 +50,14 @@ void test('a press closes, waits, releases, and reports edges that match the rel
   const { relay, output } = await button();
   output.history = [];
   const report = await relay.press(120);
-  assert.deepEqual(output.history.map((h) => h.energized), [true, false]);
-  assert.deepEqual(report.edges.map((e) => e.edge), ['button-down', 'button-up']);
+  assert.deepEqual(
+    output.history.map((h) => h.energized),
+    [true, false],
+  );
+  assert.deepEqual(
+    report.edges.map((e) => e.edge),
+    ['button-down', 'button-up'],
+  );
   const [down, up] = report.edges;
   assert.ok(down && up);
   const held = up.monoMs - down.monoMs;
@@ -97,19 +103,24 @@ void test('a throw mid-pulse still releases, then rethrows', async () => {
   const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
   let released = false;
   await assert.rejects(
-    channel.run('press', 60, { effectiveMs: 60, clamped: false }, {
-      engagedEdge: 'down',
-      releasedEdge: 'up',
-      engage: () => Promise.resolve(),
-      hold: async () => {
-        await delay(10);
-        throw new Error('boom in the hold');
+    channel.run(
+      'press',
+      60,
+      { effectiveMs: 60, clamped: false },
+      {
+        engagedEdge: 'down',
+        releasedEdge: 'up',
+        engage: () => Promise.resolve(),
+        hold: async () => {
+          await delay(10);
+          throw new Error('boom in the hold');
+        },
+        release: () => {
+          released = true;
+          return Promise.resolve();
+        },
       },
-      release: () => {
-        released = true;
-        return Promise.resolve();
-      },
-    }),
+    ),
     /boom in the hold/,
   );
   assert.equal(released, true);
@@ -141,25 +152,29 @@ void test('failed releases are retried; when they keep failing the output stays 
   await power.stop();
 });
 
-void test('released() resolves at once when released, after the background restore when a release failed, false when stopped first', async () => {
-  const output = new RecordingOutput();
-  const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
-  await power.start();
-  assert.equal(await power.released(), true);
-  output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
-  await assert.rejects(power.powerCycle(60), RestoreFailedError);
-  assert.equal(output.energized, true);
-  assert.equal(await power.released(), true);
-  assert.equal(output.energized, false, 'resolved only once the output was released');
-  assert.equal(await power.released(), true);
+void test(
+  'released() resolves at once when released, after the background ' +
+    'restore when a release failed, false when stopped first',
+  async () => {
+    const output = new RecordingOutput();
+    const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
+    await power.start();
+    assert.equal(await power.released(), true);
+    output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
+    await assert.rejects(power.powerCycle(60), RestoreFailedError);
+    assert.equal(output.energized, true);
+    assert.equal(await power.released(), true);
+    assert.equal(output.energized, false, 'resolved only once the output was released');
+    assert.equal(await power.released(), true);
 
-  output.failReleases = Number.POSITIVE_INFINITY; // never comes back
-  await assert.rejects(power.powerCycle(60), RestoreFailedError);
-  const released = power.released();
-  await power.stop();
-  assert.equal(await released, false);
-  assert.equal(output.energized, true);
-});
+    output.failReleases = Number.POSITIVE_INFINITY; // never comes back
+    await assert.rejects(power.powerCycle(60), RestoreFailedError);
+    const released = power.released();
+    await power.stop();
+    assert.equal(await released, false);
+    assert.equal(output.energized, true);
+  },
+);
 
 void test('wiring decides what a relay can do', async () => {
   const { relay } = await button();
@@ -177,12 +192,17 @@ void test('a press is timed from sending the engage step, a power cut from its a
   for (const action of ['press', 'power-cycle'] as const) {
     now = 1000;
     const channel = new PulseChannel('c', logger, clock, { busyAfterMs: 0 });
-    await channel.run(action, 200, { effectiveMs: 200, clamped: false }, {
-      engagedEdge: 'on',
-      releasedEdge: 'off',
-      engage: () => ((now += 80), Promise.resolve()),
-      release: () => ((releasedAt[action] = now), Promise.resolve()),
-    });
+    await channel.run(
+      action,
+      200,
+      { effectiveMs: 200, clamped: false },
+      {
+        engagedEdge: 'on',
+        releasedEdge: 'off',
+        engage: () => ((now += 80), Promise.resolve()),
+        release: () => ((releasedAt[action] = now), Promise.resolve()),
+      },
+    );
   }
   // Sent at 1000: the press is released 200 ms after the engage was sent (not 280, one
   // round trip too long); the cut lasts 200 ms from the answer, never shorter.
@@ -190,26 +210,34 @@ void test('a press is timed from sending the engage step, a power cut from its a
   assert.equal(holdMs('press', 200, 500), 0, 'an engage slower than the press releases at once');
 });
 
-void test('an engage step that wrote nothing is marked nothingSent; one that wrote and then failed is not', async () => {
-  for (const wrote of [false, true]) {
-    let sent = 0;
-    const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
-    const error = await channel
-      .run('power-cycle', 60, { effectiveMs: 60, clamped: false }, {
-        engagedEdge: 'off',
-        releasedEdge: 'on',
-        commandsSent: () => sent,
-        engage: () => {
-          if (wrote) sent++;
-          return Promise.reject(new ActuatorError('unavailable', 'device gone'));
-        },
-        release: () => Promise.resolve(),
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    assert.ok(error instanceof ActuatorError);
-    assert.equal(error.nothingSent, wrote ? undefined : true, `wrote ${wrote}`);
-  }
-});
+void test(
+  'an engage step that wrote nothing is marked ' + 'nothingSent; one that wrote and then failed is not',
+  async () => {
+    for (const wrote of [false, true]) {
+      let sent = 0;
+      const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
+      const error = await channel
+        .run(
+          'power-cycle',
+          60,
+          { effectiveMs: 60, clamped: false },
+          {
+            engagedEdge: 'off',
+            releasedEdge: 'on',
+            commandsSent: () => sent,
+            engage: () => {
+              if (wrote) sent++;
+              return Promise.reject(new ActuatorError('unavailable', 'device gone'));
+            },
+            release: () => Promise.resolve(),
+          },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      assert.ok(error instanceof ActuatorError);
+      assert.equal(error.nothingSent, wrote ? undefined : true, `wrote ${wrote}`);
+    }
+  },
+);

@@ -39,13 +39,23 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
 async function ptyPair(name: string): Promise<{ host: string; device: string; socat: ChildProcess }> {
   const host = join(dir, `${name}-host`);
   const device = join(dir, `${name}-dev`);
-  const socat = track(spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`], { stdio: 'ignore' }));
+  const socat = track(
+    spawn('socat', [`pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`], { stdio: 'ignore' }),
+  );
   await until(() => existsSync(host) && existsSync(device), 'socat ptys');
   return { host, device, socat };
 }
 
-async function deviceProcess(kind: string, path: string, options: object = {}): Promise<{ events: Array<{ outlet: string; on: boolean; at: number }>; proc: ChildProcess }> {
-  const proc = track(spawn(process.execPath, ['--import', 'tsx', DEVICE, kind, path, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+async function deviceProcess(
+  kind: string,
+  path: string,
+  options: object = {},
+): Promise<{ events: Array<{ outlet: string; on: boolean; at: number }>; proc: ChildProcess }> {
+  const proc = track(
+    spawn(process.execPath, ['--import', 'tsx', DEVICE, kind, path, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   const events: Array<{ outlet: string; on: boolean; at: number }> = [];
   let ready = false;
   createInterface({ input: proc.stdout }).on('line', (line) => {
@@ -57,48 +67,85 @@ async function deviceProcess(kind: string, path: string, options: object = {}): 
   return { events, proc };
 }
 
-void test('LCUS board process on a real pty: a power cycle energizes the relay for the off time', { skip: noSocat }, async () => {
-  const pty = await ptyPair('lcus');
-  const board = await deviceProcess('lcus', pty.device);
-  const relay = createActuator(actuatorSchema.parse({ driver: 'lcus', path: pty.host, wiring: 'normally-closed', timing }), { logger: silentLogger() });
-  await relay.start();
-  const report = await relay.powerCycle(1000);
-  await until(() => board.events.length >= 3, 'three relay frames');
-  assert.deepEqual(board.events.map((e) => e.on), [false, true, false]);
-  const off = (board.events[2]?.at ?? 0) - (board.events[1]?.at ?? 0);
-  // Exact on the host side; the device process sees each frame with some scheduling delay.
-  assert.ok((report.edges[1]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0) >= 1000);
-  assert.ok(off >= 500 && off < 4000, `energized ${off} ms`);
-  await relay.stop();
-  pty.socat.kill();
-});
+void test(
+  'LCUS board process on a real pty: a power cycle energizes the relay for the off time',
+  { skip: noSocat },
+  async () => {
+    const pty = await ptyPair('lcus');
+    const board = await deviceProcess('lcus', pty.device);
+    const relay = createActuator(
+      actuatorSchema.parse({ driver: 'lcus', path: pty.host, wiring: 'normally-closed', timing }),
+      { logger: silentLogger() },
+    );
+    await relay.start();
+    const report = await relay.powerCycle(1000);
+    await until(() => board.events.length >= 3, 'three relay frames');
+    assert.deepEqual(
+      board.events.map((e) => e.on),
+      [false, true, false],
+    );
+    const off = (board.events[2]?.at ?? 0) - (board.events[1]?.at ?? 0);
+    // Exact on the host side; the device process sees each frame with some scheduling delay.
+    assert.ok((report.edges[1]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0) >= 1000);
+    assert.ok(off >= 500 && off < 4000, `energized ${off} ms`);
+    await relay.stop();
+    pty.socat.kill();
+  },
+);
 
 void test('WTI and APC consoles on real ptys, with login; /BOOT and olOff/olOn', { skip: noSocat }, async () => {
   const secret = join(dir, 'pdu-password');
   writeFileSync(secret, 'secret\n');
   const wtiPty = await ptyPair('wti');
-  const wti = await deviceProcess('wti', wtiPty.device, { login: { user: 'super', password: 'secret' }, bootDelayMs: 300 });
+  const wti = await deviceProcess('wti', wtiPty.device, {
+    login: { user: 'super', password: 'secret' },
+    bootDelayMs: 300,
+  });
   const wtiActuator = createActuator(
-    actuatorSchema.parse({ driver: 'wti', path: wtiPty.host, plug: 2, method: 'boot', username: 'super', password: { file: secret }, timing }),
+    actuatorSchema.parse({
+      driver: 'wti',
+      path: wtiPty.host,
+      plug: 2,
+      method: 'boot',
+      username: 'super',
+      password: { file: secret },
+      timing,
+    }),
     { logger: silentLogger() },
   );
   await wtiActuator.start();
   const report = await wtiActuator.powerCycle(1000);
-  assert.deepEqual(report.edges.map((e) => e.edge), ['reboot-sent', 'power-on-confirmed']);
+  assert.deepEqual(
+    report.edges.map((e) => e.edge),
+    ['reboot-sent', 'power-on-confirmed'],
+  );
   await until(() => wti.events.length >= 4, 'WTI events');
-  assert.deepEqual(wti.events.map((e) => e.on), [true, false, true, true]); // start, boot off, boot on, confirming /ON
+  assert.deepEqual(
+    wti.events.map((e) => e.on),
+    [true, false, true, true],
+  ); // start, boot off, boot on, confirming /ON
   await wtiActuator.stop();
 
   const apcPty = await ptyPair('apc');
   const apc = await deviceProcess('apc', apcPty.device, { login: { user: 'apc', password: 'secret' } });
   const apcActuator = createActuator(
-    actuatorSchema.parse({ driver: 'apc', path: apcPty.host, outlet: 4, username: 'apc', password: { file: secret }, timing }),
+    actuatorSchema.parse({
+      driver: 'apc',
+      path: apcPty.host,
+      outlet: 4,
+      username: 'apc',
+      password: { file: secret },
+      timing,
+    }),
     { logger: silentLogger() },
   );
   await apcActuator.start();
   await apcActuator.powerCycle(1500);
   await until(() => apc.events.length >= 3, 'APC events');
-  assert.deepEqual(apc.events.map((e) => `${e.outlet}:${e.on}`), ['4:true', '4:false', '4:true']);
+  assert.deepEqual(
+    apc.events.map((e) => `${e.outlet}:${e.on}`),
+    ['4:true', '4:false', '4:true'],
+  );
   const off = (apc.events[2]?.at ?? 0) - (apc.events[1]?.at ?? 0);
   assert.ok(off >= 1000 && off < 5000, `outlet off ${off} ms`); // seen from another process: generous
   await apcActuator.stop();
@@ -106,25 +153,35 @@ void test('WTI and APC consoles on real ptys, with login; /BOOT and olOff/olOn',
   apcPty.socat.kill();
 });
 
-void test('an unplugged adapter fails the operation quickly and is reopened when it comes back', { skip: noSocat }, async () => {
-  let pty = await ptyPair('unplug');
-  let pdu = await deviceProcess('apc', pty.device);
-  const actuator = createActuator(actuatorSchema.parse({ driver: 'apc', path: pty.host, outlet: 1, timing, timeoutMs: 1000 }), {
-    logger: silentLogger(),
-  });
-  await actuator.start();
-  // Unplug: the pty pair disappears under the open port.
-  pty.socat.kill('SIGKILL');
-  await until(() => pdu.proc.exitCode !== null && !existsSync(pty.host), 'pty gone');
-  const started = Date.now();
-  await assert.rejects(actuator.start(), ActuatorError);
-  assert.ok(Date.now() - started < 5000, 'failed fast, did not hang');
-  // Plug back in (same by-id path): the next operation reopens the port.
-  pty = await ptyPair('unplug');
-  pdu = await deviceProcess('apc', pty.device);
-  await actuator.powerCycle(1000);
-  await until(() => pdu.events.length >= 2, 'events after replug');
-  assert.deepEqual(pdu.events.map((e) => e.on), [false, true]);
-  await actuator.stop();
-  pty.socat.kill();
-});
+void test(
+  'an unplugged adapter fails the operation quickly and is reopened when it comes back',
+  { skip: noSocat },
+  async () => {
+    let pty = await ptyPair('unplug');
+    let pdu = await deviceProcess('apc', pty.device);
+    const actuator = createActuator(
+      actuatorSchema.parse({ driver: 'apc', path: pty.host, outlet: 1, timing, timeoutMs: 1000 }),
+      {
+        logger: silentLogger(),
+      },
+    );
+    await actuator.start();
+    // Unplug: the pty pair disappears under the open port.
+    pty.socat.kill('SIGKILL');
+    await until(() => pdu.proc.exitCode !== null && !existsSync(pty.host), 'pty gone');
+    const started = Date.now();
+    await assert.rejects(actuator.start(), ActuatorError);
+    assert.ok(Date.now() - started < 5000, 'failed fast, did not hang');
+    // Plug back in (same by-id path): the next operation reopens the port.
+    pty = await ptyPair('unplug');
+    pdu = await deviceProcess('apc', pty.device);
+    await actuator.powerCycle(1000);
+    await until(() => pdu.events.length >= 2, 'events after replug');
+    assert.deepEqual(
+      pdu.events.map((e) => e.on),
+      [false, true],
+    );
+    await actuator.stop();
+    pty.socat.kill();
+  },
+);

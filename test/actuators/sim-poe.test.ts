@@ -20,7 +20,12 @@ const routerTiming = { bootMs: 500, shutdownMs: 1000, minOffMs: 1000 };
 async function poeSite(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-poe-'));
   writeFileSync(join(dir, 'switch.pw'), 'sw-secret\n');
-  const sw = new SimulatedRouter({ model: 'CRS328-24P', identity: 'switch', password: 'sw-secret', controlPort: false });
+  const sw = new SimulatedRouter({
+    model: 'CRS328-24P',
+    identity: 'switch',
+    password: 'sw-secret',
+    controlPort: false,
+  });
   const router = new SimulatedRouter({ identity: 'router', timing: routerTiming, controlPort: false });
   await sw.start();
   await router.start();
@@ -50,7 +55,10 @@ void test('routeros-poe power-cycle: the router on the port really goes down, co
   const booted = once(router, 'booted');
   const report = await actuator.powerCycle(2000);
   await booted;
-  assert.deepEqual(power.map((p) => p.on), [false, true]);
+  assert.deepEqual(
+    power.map((p) => p.on),
+    [false, true],
+  );
   assert.equal(power[1]?.cold, true);
   assert.equal(router.booted, true);
   assert.equal(sw.poe?.status('ether5'), 'powered-on');
@@ -61,65 +69,96 @@ void test('routeros-poe power-cycle: the router on the port really goes down, co
   await actuator.stop();
 });
 
-void test('routeros-poe poe-out: off for the off time, then auto-on; start switches a port left off back on', async (t) => {
-  const { sw, router, power, config } = await poeSite(t);
-  sw.poe?.set('ether5', 'off'); // a crash mid-cycle left the port off
-  assert.equal(router.powered, false);
-  const actuator = createActuator(config({ method: 'poe-out' }), { logger });
-  await actuator.start();
-  assert.equal(router.powered, true, 'start-up restored power');
-  const report = await actuator.powerCycle(1500);
-  assert.deepEqual(report.edges.map((e) => e.edge), ['power-off', 'poe-out-status:off', 'power-on']);
-  const off = (report.edges[2]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0);
-  assert.ok(off >= 1500 && off < 6000, `off ${off} ms`);
-  assert.deepEqual(power.map((p) => p.on), [false, true, false, true]);
-  assert.equal(sw.poe?.poeOut('ether5'), 'auto-on');
-  await actuator.stop();
-});
+void test(
+  'routeros-poe poe-out: off for the off time, then ' + 'auto-on; start switches a port left off back on',
+  async (t) => {
+    const { sw, router, power, config } = await poeSite(t);
+    sw.poe?.set('ether5', 'off'); // a crash mid-cycle left the port off
+    assert.equal(router.powered, false);
+    const actuator = createActuator(config({ method: 'poe-out' }), { logger });
+    await actuator.start();
+    assert.equal(router.powered, true, 'start-up restored power');
+    const report = await actuator.powerCycle(1500);
+    assert.deepEqual(
+      report.edges.map((e) => e.edge),
+      ['power-off', 'poe-out-status:off', 'power-on'],
+    );
+    const off = (report.edges[2]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0);
+    assert.ok(off >= 1500 && off < 6000, `off ${off} ms`);
+    assert.deepEqual(
+      power.map((p) => p.on),
+      [false, true, false, true],
+    );
+    assert.equal(sw.poe?.poeOut('ether5'), 'auto-on');
+    await actuator.stop();
+  },
+);
 
 /** Starts a device-mode change on its own connection; it stays pending until confirmed. */
 async function requestChange(router: SimulatedRouter): Promise<void> {
-  const connection = new RouterConnection({ host: '127.0.0.1', port: router.apiPort, username: 'admin', password: new Secret('', 'test') }, logger);
+  const connection = new RouterConnection(
+    { host: '127.0.0.1', port: router.apiPort, username: 'admin', password: new Secret('', 'test') },
+    logger,
+  );
   await connection.open();
   const requested = once(router, 'update-requested');
-  connection.command(['/system/device-mode/update', '=container=yes', '=activation-timeout=5m'], { timeoutMs: 0 }).catch(() => undefined);
+  connection
+    .command(['/system/device-mode/update', '=container=yes', '=activation-timeout=5m'], { timeoutMs: 0 })
+    .catch(() => undefined);
   await requested;
 }
 
-void test('sim actuator: a press at its maximum confirms a change and ends before the reboot; no boot fault', async (t) => {
-  const router = new SimulatedRouter({ timing: routerTiming });
-  await router.start();
-  t.after(() => router.stop());
-  const config = simActuatorSchema.parse({ driver: 'sim', url: `http://127.0.0.1:${router.controlPort}`, timing: { pressMaxMs: 800 } });
-  const actuator = createActuator(config, { logger, name: 'router/button' });
-  await actuator.start();
-  await assert.rejects(actuator.press(5000), PressTooLongError);
-  await requestChange(router);
-  const buttons: boolean[] = [];
-  router.on('button', (e: { down: boolean }) => buttons.push(e.down));
-  const booted = once(router, 'booted');
-  const report = await actuator.press(800);
-  await booted;
-  assert.deepEqual(buttons, [true, false]);
-  assert.equal(report.effectiveMs, 800);
-  assert.equal(router.deviceMode.features.container, true, 'the change was confirmed');
-  assert.deepEqual(router.faults, [], 'the button was never held while the router booted');
-  await actuator.stop();
-});
+void test(
+  'sim actuator: a press at its maximum confirms a ' + 'change and ends before the reboot; no boot fault',
+  async (t) => {
+    const router = new SimulatedRouter({ timing: routerTiming });
+    await router.start();
+    t.after(() => router.stop());
+    const config = simActuatorSchema.parse({
+      driver: 'sim',
+      url: `http://127.0.0.1:${router.controlPort}`,
+      timing: { pressMaxMs: 800 },
+    });
+    const actuator = createActuator(config, { logger, name: 'router/button' });
+    await actuator.start();
+    await assert.rejects(actuator.press(5000), PressTooLongError);
+    await requestChange(router);
+    const buttons: boolean[] = [];
+    router.on('button', (e: { down: boolean }) => buttons.push(e.down));
+    const booted = once(router, 'booted');
+    const report = await actuator.press(800);
+    await booted;
+    assert.deepEqual(buttons, [true, false]);
+    assert.equal(report.effectiveMs, 800);
+    assert.equal(router.deviceMode.features.container, true, 'the change was confirmed');
+    assert.deepEqual(router.faults, [], 'the button was never held while the router booted');
+    await actuator.stop();
+  },
+);
 
 void test('sim actuator: a power cycle longer than the cold-boot minimum confirms a change', async (t) => {
   const router = new SimulatedRouter({ timing: routerTiming });
   await router.start();
   t.after(() => router.stop());
-  const actuator = createActuator(simActuatorSchema.parse({ driver: 'sim', url: `http://127.0.0.1:${router.controlPort}`, timing: { offMs: 1500, offMinMs: 1000 } }), {
-    logger,
-  });
+  const actuator = createActuator(
+    simActuatorSchema.parse({
+      driver: 'sim',
+      url: `http://127.0.0.1:${router.controlPort}`,
+      timing: { offMs: 1500, offMinMs: 1000 },
+    }),
+    {
+      logger,
+    },
+  );
   await actuator.start();
   await requestChange(router);
   const booted = once(router, 'booted');
   const report = await actuator.powerCycle();
   await booted;
-  assert.deepEqual(report.edges.map((e) => e.edge), ['power-off', 'power-on']);
+  assert.deepEqual(
+    report.edges.map((e) => e.edge),
+    ['power-off', 'power-on'],
+  );
   assert.equal(router.deviceMode.features.container, true);
   assert.deepEqual(router.faults, []);
   await actuator.stop();
@@ -128,6 +167,14 @@ void test('sim actuator: a power cycle longer than the cold-boot minimum confirm
 void test('routeros-poe: a wrong switch password is an ActuatorUnavailableError naming the switch', async (t) => {
   const { config } = await poeSite(t);
   const bad = config({});
-  const actuator = createActuator({ ...bad, switch: { ...bad.switch, password: new Secret('wrong', 'test') } }, { logger });
-  await assert.rejects(actuator.start(), (error: Error) => error instanceof ActuatorUnavailableError && /PoE switch 127\.0\.0\.1: .*invalid user name or password/.test(error.message));
+  const actuator = createActuator(
+    { ...bad, switch: { ...bad.switch, password: new Secret('wrong', 'test') } },
+    { logger },
+  );
+  await assert.rejects(
+    actuator.start(),
+    (error: Error) =>
+      error instanceof ActuatorUnavailableError &&
+      /PoE switch 127\.0\.0\.1: .*invalid user name or password/.test(error.message),
+  );
 });

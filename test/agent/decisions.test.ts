@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionDurationMs, checkAttemptCount, checkTimeLeft, compareDeviceMode, expectedAfter } from '../../src/agent/decisions.js';
+import {
+  actionDurationMs,
+  checkAttemptCount,
+  checkTimeLeft,
+  compareDeviceMode,
+  expectedAfter,
+} from '../../src/agent/decisions.js';
 import { assertTransition, IllegalTransitionError } from '../../src/agent/operation-state.js';
 import { modeDefaults, type DeviceModeState } from '../../src/routeros/device-mode.js';
 
@@ -28,7 +34,12 @@ void test('a mode change drops overrides; any other outcome is listed field by f
   assert.equal(expected.features.fetch, true);
   const actual = { ...home, mode: 'advanced' as const, features: { ...modeDefaults('advanced'), socks: false } };
   assert.deepEqual(compareDeviceMode(expected, actual), [{ field: 'socks', expected: true, actual: false }]);
-  assert.deepEqual(compareDeviceMode(expected, home).map((d) => d.field).slice(0, 1), ['mode']);
+  assert.deepEqual(
+    compareDeviceMode(expected, home)
+      .map((d) => d.field)
+      .slice(0, 1),
+    ['mode'],
+  );
 });
 
 // dmconfirm never changes flagging-enabled or allowed-versions: a read-back where either
@@ -44,9 +55,13 @@ void test('a read-back with flagging-enabled or allowed-versions changed is a di
   ]);
   // A journal record from before these were kept cannot vouch for them: fail closed.
   const { allowedVersions: _a, flaggingEnabled: _f, ...old } = expected;
-  assert.deepEqual(compareDeviceMode(old, approved).map((d) => [d.field, d.expected]), [
-    ['flagging-enabled', 'not recorded'], ['allowed-versions', 'not recorded'],
-  ]);
+  assert.deepEqual(
+    compareDeviceMode(old, approved).map((d) => [d.field, d.expected]),
+    [
+      ['flagging-enabled', 'not recorded'],
+      ['allowed-versions', 'not recorded'],
+    ],
+  );
 });
 
 void test('attempt-count must be exactly the predicted value', () => {

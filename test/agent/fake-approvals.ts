@@ -5,13 +5,27 @@ import type { Approval, Challenge } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
 
 export function challengeFor(observed: Challenge['observed'], challengeId = 'chal-1'): Challenge {
-  return { v: 1, kind: 'challenge', challengeId, nonce: 'nonce-1', agent: 'pi', router: { serial: 'HF0001' }, ...(observed ? { observed } : {}), issuedAt: new Date().toISOString() };
+  return {
+    v: 1,
+    kind: 'challenge',
+    challengeId,
+    nonce: 'nonce-1',
+    agent: 'pi',
+    router: { serial: 'HF0001' },
+    ...(observed ? { observed } : {}),
+    issuedAt: new Date().toISOString(),
+  };
 }
 
 /** A verified approval of `challenge`; `commit` counts into `commits` (or does what `commit` says). */
 export function approvalOf(
   challenge: Challenge,
-  options: { expect?: DeviceModeChange; method?: 'button' | 'power'; commit?: () => Promise<void>; commits?: string[] } = {},
+  options: {
+    expect?: DeviceModeChange;
+    method?: 'button' | 'power';
+    commit?: () => Promise<void>;
+    commits?: string[];
+  } = {},
 ): Accepted<Approval> {
   const message: Approval = {
     v: 1,
@@ -20,7 +34,11 @@ export function approvalOf(
     router: { serial: 'HF0001' },
     requestId: `approval-${challenge.challengeId}`,
     issuedAt: new Date().toISOString(),
-    challenge: { challengeId: challenge.challengeId, nonce: challenge.nonce, observed: challenge.observed ?? { attemptCount: 1, at: challenge.issuedAt } },
+    challenge: {
+      challengeId: challenge.challengeId,
+      nonce: challenge.nonce,
+      observed: challenge.observed ?? { attemptCount: 1, at: challenge.issuedAt },
+    },
     expect: options.expect ?? { features: { container: true } },
     digest: 'change-digest',
     method: options.method ?? 'button',

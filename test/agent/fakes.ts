@@ -55,16 +55,28 @@ export class FakeClock implements Clock {
     return new Promise((resolve) => {
       const sleeper = { until: this.#mono + ms, wake: () => resolve() };
       this.#sleepers.push(sleeper);
-      signal?.addEventListener('abort', () => {
-        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
-        resolve();
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }
 
 export function homeState(overrides: Partial<DeviceModeState> = {}): DeviceModeState {
-  return { mode: 'home', features: modeDefaults('home'), flagged: false, flaggingEnabled: true, allowedVersions: '', attemptCount: 0, ...overrides };
+  return {
+    mode: 'home',
+    features: modeDefaults('home'),
+    flagged: false,
+    flaggingEnabled: true,
+    allowedVersions: '',
+    attemptCount: 0,
+    ...overrides,
+  };
 }
 
 /** A router: device-mode and an uptime that counts; an actuation reboots it into `afterBoot`. */
@@ -137,7 +149,11 @@ export class FakeActuator implements ActuatorPort {
 
   private act(action: ActionReport['action'], options?: ActionOptions): Promise<ActionReport> {
     this.acts.push(action);
-    const edge = { edge: action === 'press' ? 'button-down' : 'power-off', at: new Date().toISOString(), monoMs: performance.now() };
+    const edge = {
+      edge: action === 'press' ? 'button-down' : 'power-off',
+      at: new Date().toISOString(),
+      monoMs: performance.now(),
+    };
     if (this.fail) {
       if (this.fail.edgeFirst) options?.onEdge?.(edge);
       return Promise.reject(this.fail.error);
@@ -165,7 +181,10 @@ export interface FlowRig {
 }
 
 /** A flow context on fakes: bootTimeoutMs short, so waits that must time out do so quickly. */
-export async function flowRig(t: { after: (fn: () => Promise<void> | void) => void }, router = new FakeRouter()): Promise<FlowRig> {
+export async function flowRig(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  router = new FakeRouter(),
+): Promise<FlowRig> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-flow-'));
   const stopping = new AbortController();
   t.after(async () => {
@@ -174,7 +193,13 @@ export async function flowRig(t: { after: (fn: () => Promise<void> | void) => vo
     rmSync(dir, { recursive: true, force: true });
   });
   writeFileSync(join(dir, 'password'), 'secret\n');
-  const parsed = routerSchema.parse({ name: 'r1', host: '127.0.0.1', username: 'dmconfirm', password: { file: join(dir, 'password') }, actuators: {} });
+  const parsed = routerSchema.parse({
+    name: 'r1',
+    host: '127.0.0.1',
+    username: 'dmconfirm',
+    password: { file: join(dir, 'password') },
+    actuators: {},
+  });
   const config = { ...parsed, bootTimeoutMs: 1500 };
   const published: Array<{ topic: string; payload: string }> = [];
   const link = {

@@ -16,13 +16,25 @@ function stateDir(t: { after: (fn: () => void) => void }): string {
 
 function record(router: string, at = new Date('2026-01-01T00:00:00Z')): OperationRecord {
   return {
-    v: 1, id: `op-${router}`, router, kind: 'change', state: 'requesting', createdAt: at.toISOString(), updatedAt: at.toISOString(),
-    requestId: 'req-12345678', requestDigest: 'digest', method: 'power', attemptCountBefore: 0,
-    deadline: deadlineIn(300_000, at), actuatorEngaged: false, outcomeReported: false, history: [{ state: 'requesting', at: at.toISOString() }],
+    v: 1,
+    id: `op-${router}`,
+    router,
+    kind: 'change',
+    state: 'requesting',
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+    requestId: 'req-12345678',
+    requestDigest: 'digest',
+    method: 'power',
+    attemptCountBefore: 0,
+    deadline: deadlineIn(300_000, at),
+    actuatorEngaged: false,
+    outcomeReported: false,
+    history: [{ state: 'requesting', at: at.toISOString() }],
   };
 }
 
-void test('a restarted agent finds each router\'s operation as last journaled, until cleared', async (t) => {
+void test("a restarted agent finds each router's operation as last journaled, until cleared", async (t) => {
   const dir = stateDir(t);
   const journal = new OperationJournal(dir);
   assert.equal((await journal.load()).size, 0);
@@ -37,7 +49,10 @@ void test('a restarted agent finds each router\'s operation as last journaled, u
   const found = afterCrash.get('core-1')!;
   assert.equal(found.state, 'actuating');
   assert.equal(found.actuatorEngaged, true, 'the restart must know to release the actuator');
-  assert.deepEqual(found.history.map((h) => h.state), ['requesting', 'actuating']);
+  assert.deepEqual(
+    found.history.map((h) => h.state),
+    ['requesting', 'actuating'],
+  );
 
   await journal.save({ ...withState(found, 'failed', new Date()), actuatorEngaged: false, outcomeReported: true });
   assert.equal((await journal.load()).get('core-1')!.outcomeReported, true);
@@ -50,11 +65,15 @@ void test('a restarted agent finds each router\'s operation as last journaled, u
 void test('saves for one router land in call order', async (t) => {
   const journal = new OperationJournal(stateDir(t));
   const base = record('core-1');
-  await Promise.all((['pending', 'actuating', 'rebooting', 'verifying', 'done'] as const).map((s) => journal.save(withState(base, s, new Date()))));
+  await Promise.all(
+    (['pending', 'actuating', 'rebooting', 'verifying', 'done'] as const).map((s) =>
+      journal.save(withState(base, s, new Date())),
+    ),
+  );
   assert.equal((await journal.load()).get('core-1')!.state, 'done');
 });
 
-void test('a record that does not parse, or sits under another router\'s name, stops the load', async (t) => {
+void test("a record that does not parse, or sits under another router's name, stops the load", async (t) => {
   const dir = stateDir(t);
   const journal = new OperationJournal(dir);
   await journal.save(record('core-1'));
@@ -65,34 +84,47 @@ void test('a record that does not parse, or sits under another router\'s name, s
   await assert.rejects(journal.save(record('../etc')), JournalError);
 });
 
-void test('the recovery fields round-trip typed, and a record with an unknown or malformed field stops the load', async (t) => {
-  const dir = stateDir(t);
-  const journal = new OperationJournal(dir);
-  const features = Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, f === 'container'])) as Record<DeviceModeFeature, boolean>;
-  const expected = { mode: 'advanced' as const, features, flagged: false };
-  const before = { ...expected, features: { ...features, container: false } };
-  const engaged = { ...record('core-1'), actuatorEngaged: true, expected, before, expectAttemptCount: 0, engagedAt: deadlineIn(0, new Date()) };
-  await journal.save(engaged);
-  const loaded = (await journal.load()).get('core-1')!;
-  assert.deepEqual(loaded.expected, expected);
-  assert.deepEqual(loaded.before, before);
-  assert.equal(loaded.expectAttemptCount, 0);
-  assert.equal(loaded.engagedAt?.bootId, currentBootId());
-  const file = join(dir, 'operations', 'core-1.json');
-  const bad: Array<[string, unknown]> = [
-    ['unknown field', { ...engaged, expectedMode: 'home' }],
-    ['feature missing', { ...engaged, expected: { ...expected, features: { container: true } } }],
-    ['unknown feature', { ...engaged, before: { ...before, features: { ...features, teleport: true } } }],
-    ['mode not a device-mode', { ...engaged, expected: { ...expected, mode: 'enterprise-plus' } }],
-    ['attempt count negative', { ...engaged, expectAttemptCount: -1 }],
-    ['engagedAt not a deadline', { ...engaged, engagedAt: '2026-01-01T00:00:00Z' }],
-  ];
-  for (const [why, value] of bad) {
-    writeFileSync(file, JSON.stringify(value));
-    await assert.rejects(journal.load(), JournalError, why);
-  }
-  await assert.rejects(journal.save({ ...engaged, expectAttemptCount: 1.5 }), /expectAttemptCount/);
-});
+void test(
+  'the recovery fields round-trip typed, and a record ' + 'with an unknown or malformed field stops the load',
+  async (t) => {
+    const dir = stateDir(t);
+    const journal = new OperationJournal(dir);
+    const features = Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, f === 'container'])) as Record<
+      DeviceModeFeature,
+      boolean
+    >;
+    const expected = { mode: 'advanced' as const, features, flagged: false };
+    const before = { ...expected, features: { ...features, container: false } };
+    const engaged = {
+      ...record('core-1'),
+      actuatorEngaged: true,
+      expected,
+      before,
+      expectAttemptCount: 0,
+      engagedAt: deadlineIn(0, new Date()),
+    };
+    await journal.save(engaged);
+    const loaded = (await journal.load()).get('core-1')!;
+    assert.deepEqual(loaded.expected, expected);
+    assert.deepEqual(loaded.before, before);
+    assert.equal(loaded.expectAttemptCount, 0);
+    assert.equal(loaded.engagedAt?.bootId, currentBootId());
+    const file = join(dir, 'operations', 'core-1.json');
+    const bad: Array<[string, unknown]> = [
+      ['unknown field', { ...engaged, expectedMode: 'home' }],
+      ['feature missing', { ...engaged, expected: { ...expected, features: { container: true } } }],
+      ['unknown feature', { ...engaged, before: { ...before, features: { ...features, teleport: true } } }],
+      ['mode not a device-mode', { ...engaged, expected: { ...expected, mode: 'enterprise-plus' } }],
+      ['attempt count negative', { ...engaged, expectAttemptCount: -1 }],
+      ['engagedAt not a deadline', { ...engaged, engagedAt: '2026-01-01T00:00:00Z' }],
+    ];
+    for (const [why, value] of bad) {
+      writeFileSync(file, JSON.stringify(value));
+      await assert.rejects(journal.load(), JournalError, why);
+    }
+    await assert.rejects(journal.save({ ...engaged, expectAttemptCount: 1.5 }), /expectAttemptCount/);
+  },
+);
 
 void test('a monotonic deadline holds within its boot and is unknown in another one', () => {
   const d = deadlineIn(60_000, new Date(0), 'boot-a', 1_000);

@@ -19,7 +19,13 @@ async function setup(bootTimeoutMs: number) {
   cleanups.push(() => client.stop());
   await client.start();
   const stopping = new AbortController();
-  const ctx = { client, config: { bootTimeoutMs } as RouterConfig, logger: silentLogger(), signal: stopping.signal, clock: realClock };
+  const ctx = {
+    client,
+    config: { bootTimeoutMs } as RouterConfig,
+    logger: silentLogger(),
+    signal: stopping.signal,
+    clock: realClock,
+  };
   return { router, ctx, stopping };
 }
 
@@ -34,7 +40,10 @@ void test('reads cut mid-call are retried until one answers', async () => {
 void test('gives up with the last error once bootTimeoutMs has passed', async () => {
   const { router, ctx } = await setup(1500);
   router.dropOn({ command: '/system/device-mode/print', times: Infinity });
-  await assert.rejects(within(30_000, 'the read-back gives up', readDeviceModeBack(ctx)), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
+  await assert.rejects(
+    within(30_000, 'the read-back gives up', readDeviceModeBack(ctx)),
+    (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError,
+  );
   assert.ok(router.injected.drops >= 2, 'retried');
 });
 
@@ -52,7 +61,10 @@ void test('the read before acting rides out a cut connection, and gives up after
   assert.equal((await readDeviceModeBeforeActing(ctx)).mode, 'home');
   assert.equal(once.hits, 1);
   const always = router.dropOn({ command: '/system/device-mode/print', times: Infinity });
-  await assert.rejects(within(30_000, 'gives up', readDeviceModeBeforeActing(ctx)), (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError);
+  await assert.rejects(
+    within(30_000, 'gives up', readDeviceModeBeforeActing(ctx)),
+    (error: unknown) => error instanceof RouterClosedError || error instanceof RouterUnreachableError,
+  );
   // Three tries at most; one may fail on the reconnect itself rather than on the command.
   assert.ok(always.hits >= 2 && always.hits <= 3, `tries that reached the router: ${always.hits}`);
 });

@@ -53,7 +53,10 @@ void test('orders survive a reload; an id is held after its order ended, until i
 
   const again = new ScheduleBook(d);
   await again.load();
-  assert.deepEqual(again.waiting().map((o) => o.requestId), ['order-0001']);
+  assert.deepEqual(
+    again.waiting().map((o) => o.requestId),
+    ['order-0001'],
+  );
   assert.equal(again.get('order-0002')?.state, 'cancelled');
   await again.prune(T + 2 * HOUR);
   assert.ok(again.get('order-0002'), 'kept while its window is open: it cannot be sent again');
@@ -73,7 +76,10 @@ void test('a write that fails changes nothing', async (t) => {
   writeFileSync(state, 'not a directory');
   await assert.rejects(book.add(order('order-0002')), StateWriteError);
   await assert.rejects(book.end('order-0001', 'cancelled', T, 'x'), StateWriteError);
-  assert.deepEqual(book.waiting().map((o) => o.requestId), ['order-0001']);
+  assert.deepEqual(
+    book.waiting().map((o) => o.requestId),
+    ['order-0001'],
+  );
 });
 
 void test('a damaged schedule file stops the start with its path', async (t) => {
@@ -86,16 +92,38 @@ void test('the router must show at the opening what it showed at scheduling', ()
   const then = expectationOf({ serial: 'HG1' }, state());
   assert.equal(routerDrift(then, expectationOf({ serial: 'HG1' }, state())), undefined);
   assert.match(routerDrift(then, expectationOf({ serial: 'HG2' }, state())) ?? '', /paired unit is HG2/);
-  assert.match(routerDrift(then, expectationOf({ serial: 'HG1' }, state({ attemptCount: 1 }))) ?? '', /attempt-count is 1, it was 0/);
-  assert.match(routerDrift(then, expectationOf({ serial: 'HG1' }, state({ mode: 'advanced' }))) ?? '', /device-mode is advanced/);
+  assert.match(
+    routerDrift(then, expectationOf({ serial: 'HG1' }, state({ attemptCount: 1 }))) ?? '',
+    /attempt-count is 1, it was 0/,
+  );
+  assert.match(
+    routerDrift(then, expectationOf({ serial: 'HG1' }, state({ mode: 'advanced' }))) ?? '',
+    /device-mode is advanced/,
+  );
   assert.match(routerDrift(then, expectationOf({ serial: 'HG1' }, state({ flagged: true }))) ?? '', /flagged is yes/);
   const fetch = state({ features: { container: false, fetch: true } as DeviceModeState['features'] });
   assert.match(routerDrift(then, expectationOf({ serial: 'HG1' }, fetch)) ?? '', /features fetch changed/);
 });
 
 void test('an order closes at its notAfter, or a day after it opens; the published list is soonest first', () => {
-  assert.equal(closesAt({ issuedAt: '2026-12-07T10:00:00Z', window: { notAfter: '2026-12-08T02:00:00Z' } }), Date.parse('2026-12-08T02:00:00Z'));
-  assert.equal(closesAt({ issuedAt: '2026-12-07T10:00:00Z', window: { notBefore: '2026-12-08T00:00:00Z' } }), Date.parse('2026-12-09T00:00:00Z'));
+  assert.equal(
+    closesAt({ issuedAt: '2026-12-07T10:00:00Z', window: { notAfter: '2026-12-08T02:00:00Z' } }),
+    Date.parse('2026-12-08T02:00:00Z'),
+  );
+  assert.equal(
+    closesAt({ issuedAt: '2026-12-07T10:00:00Z', window: { notBefore: '2026-12-08T00:00:00Z' } }),
+    Date.parse('2026-12-09T00:00:00Z'),
+  );
   const list = publishedList([order('order-0001', { urgent: true })]);
-  assert.deepEqual(list, [{ requestId: 'order-0001', router: 'main', kind: 'request', opensAt: '2026-12-07T11:00:00.000Z', closesAt: '2026-12-07T13:00:00.000Z', scheduledAt: '2026-12-07T10:00:00.000Z', urgent: true }]);
+  assert.deepEqual(list, [
+    {
+      requestId: 'order-0001',
+      router: 'main',
+      kind: 'request',
+      opensAt: '2026-12-07T11:00:00.000Z',
+      closesAt: '2026-12-07T13:00:00.000Z',
+      scheduledAt: '2026-12-07T10:00:00.000Z',
+      urgent: true,
+    },
+  ]);
 });

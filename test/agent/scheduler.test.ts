@@ -17,17 +17,40 @@ import type { Cancel, ChangeRequest } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
 
 const T = Date.parse('2026-12-07T10:00:00Z');
-const state: DeviceModeState = { mode: 'home', features: { container: false } as DeviceModeState['features'], flagged: false, flaggingEnabled: true, allowedVersions: '', attemptCount: 0 };
+const state: DeviceModeState = {
+  mode: 'home',
+  features: { container: false } as DeviceModeState['features'],
+  flagged: false,
+  flaggingEnabled: true,
+  allowedVersions: '',
+  attemptCount: 0,
+};
 
 function order(requestId: string): ScheduledOrder {
   return {
-    requestId, digest: `d-${requestId}`, kind: 'request', router: 'main', payload: Buffer.from(requestId).toString('base64url'),
-    opensAt: T + 1000, closesAt: T + 3_600_000, scheduledAt: T, expect: expectationOf({ serial: 'HG1' }, state), state: 'scheduled',
+    requestId,
+    digest: `d-${requestId}`,
+    kind: 'request',
+    router: 'main',
+    payload: Buffer.from(requestId).toString('base64url'),
+    opensAt: T + 1000,
+    closesAt: T + 3_600_000,
+    scheduledAt: T,
+    expect: expectationOf({ serial: 'HG1' }, state),
+    state: 'scheduled',
   };
 }
 
 function accepted<M>(message: M): Accepted<M & ChangeRequest> & { router: string } {
-  const verdict = { ok: true, message, approverNames: ['alice', 'bob'], signerKeyIds: [], requirement: { required: 2, because: [] }, commit: () => Promise.resolve(), router: 'main' };
+  const verdict = {
+    ok: true,
+    message,
+    approverNames: ['alice', 'bob'],
+    signerKeyIds: [],
+    requirement: { required: 2, because: [] },
+    commit: () => Promise.resolve(),
+    router: 'main',
+  };
   return verdict as unknown as Accepted<M & ChangeRequest> & { router: string };
 }
 
@@ -45,7 +68,10 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
     name: 'main',
     client: { readDeviceMode: () => Promise.resolve(state) },
     alarm: (a) => Promise.resolve(void alarms.push(a.code)),
-    deliver: (a) => Promise.resolve(void (a.message.kind === 'change-request' && started.push(a.message.requestId))).then(() => ({ ok: true as const })),
+    deliver: (a) =>
+      Promise.resolve(void (a.message.kind === 'change-request' && started.push(a.message.requestId))).then(() => ({
+        ok: true as const,
+      })),
   };
   const gate: SchedulerDeps['gate'] = {
     verifyChangeRequest: async (bytes) => {
@@ -56,20 +82,42 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
     routerFor: () => ({ name: 'main', serial: 'HG1', methods: ['power'] }),
   };
   const publisher = {
-    progress: (id: string, data: { state: string }, error?: { code: string }) => answers.push({ id, state: data.state, ...(error ? { code: error.code } : {}) }),
+    progress: (id: string, data: { state: string }, error?: { code: string }) =>
+      answers.push({ id, state: data.state, ...(error ? { code: error.code } : {}) }),
     event: () => undefined,
     scheduled: () => undefined,
   } as unknown as Publisher;
-  const scheduler = new Scheduler({ book, gate, routers: new Map([['main', router]]), publisher, audit: { append: () => Promise.resolve({} as never) }, clock, logger: silentLogger(), checkMs: 3_600_000 });
+  const scheduler = new Scheduler({
+    book,
+    gate,
+    routers: new Map([['main', router]]),
+    publisher,
+    audit: { append: () => Promise.resolve({} as never) },
+    clock,
+    logger: silentLogger(),
+    checkMs: 3_600_000,
+  });
   await scheduler.start();
   t.after(() => void scheduler.stop());
-  return { book, clock, scheduler, started, alarms, answers, setHold: (p: Promise<void>): void => {
+  return {
+    book,
+    clock,
+    scheduler,
+    started,
+    alarms,
+    answers,
+    setHold: (p: Promise<void>): void => {
       hold = p;
     },
   };
 }
 
-const cancelOf = (target: string) => accepted({ kind: 'cancel', requestId: `cancel-${target}`, cancels: target } as unknown as Cancel) as unknown as Accepted<Cancel>;
+const cancelOf = (target: string) =>
+  accepted({
+    kind: 'cancel',
+    requestId: `cancel-${target}`,
+    cancels: target,
+  } as unknown as Cancel) as unknown as Accepted<Cancel>;
 
 void test('nothing opens before its time; then it starts once', async (t) => {
   const s = await setup(t);
@@ -83,28 +131,34 @@ void test('nothing opens before its time; then it starts once', async (t) => {
   assert.equal(s.book.get('order-0001')?.state, 'started');
 });
 
-void test('a cancel while the order opens is too late; an order cancelled while another opens never starts', async (t) => {
-  const s = await setup(t);
-  await s.book.add(order('order-0001'));
-  await s.book.add(order('order-0002'));
-  let release: () => void = () => undefined;
-  s.setHold(new Promise<void>((resolve) => (release = resolve)));
-  s.clock.set(T + 2000);
-  const checking = s.scheduler.check(); // order-0001 is being verified
-  await new Promise((resolve) => setImmediate(resolve));
-  const late = await s.scheduler.cancel(cancelOf('order-0001'), 'dc1', 'main');
-  assert.equal(late.ok, false);
-  assert.match(late.ok ? '' : late.message, /starting now/);
-  const other = await s.scheduler.cancel(cancelOf('order-0002'), 'dc2', 'main');
-  assert.equal(other.ok, true, JSON.stringify(other));
-  release();
-  await checking;
-  assert.deepEqual(s.started, ['order-0001']);
-  assert.equal(s.book.get('order-0002')?.state, 'cancelled');
-  assert.deepEqual(s.answers.filter((a) => a.id === 'order-0002'), [{ id: 'order-0002', state: 'cancelled', code: 'schedule-cancelled' }]);
-  // Another router's cancel cannot touch it, and an ended order cannot be cancelled.
-  assert.equal((await s.scheduler.cancel(cancelOf('order-0001'), 'dc3', 'other')).ok, false);
-});
+void test(
+  'a cancel while the order opens is too late; an ' + 'order cancelled while another opens never starts',
+  async (t) => {
+    const s = await setup(t);
+    await s.book.add(order('order-0001'));
+    await s.book.add(order('order-0002'));
+    let release: () => void = () => undefined;
+    s.setHold(new Promise<void>((resolve) => (release = resolve)));
+    s.clock.set(T + 2000);
+    const checking = s.scheduler.check(); // order-0001 is being verified
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = await s.scheduler.cancel(cancelOf('order-0001'), 'dc1', 'main');
+    assert.equal(late.ok, false);
+    assert.match(late.ok ? '' : late.message, /starting now/);
+    const other = await s.scheduler.cancel(cancelOf('order-0002'), 'dc2', 'main');
+    assert.equal(other.ok, true, JSON.stringify(other));
+    release();
+    await checking;
+    assert.deepEqual(s.started, ['order-0001']);
+    assert.equal(s.book.get('order-0002')?.state, 'cancelled');
+    assert.deepEqual(
+      s.answers.filter((a) => a.id === 'order-0002'),
+      [{ id: 'order-0002', state: 'cancelled', code: 'schedule-cancelled' }],
+    );
+    // Another router's cancel cannot touch it, and an ended order cannot be cancelled.
+    assert.equal((await s.scheduler.cancel(cancelOf('order-0001'), 'dc3', 'other')).ok, false);
+  },
+);
 
 void test('a clock not synchronized at the opening: an alarm, the order expires, nothing starts', async (t) => {
   const s = await setup(t, false);

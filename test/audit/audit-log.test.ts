@@ -48,7 +48,10 @@ void test('concurrent appends are written one at a time, in call order', async (
   await log.open();
   await Promise.all(Array.from({ length: 20 }, (_, i) => log.append('n', { i })));
   await log.close();
-  assert.deepEqual(lines(path).map((l) => (JSON.parse(l) as { data: { i: number } }).data.i), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    lines(path).map((l) => (JSON.parse(l) as { data: { i: number } }).data.i),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.equal((await verifyAuditFile(path)).ok, true);
 });
 
@@ -59,7 +62,10 @@ void test('a torn last line from a crash is cut on reopen, and the cut is record
   await log.append('a');
   await log.close();
   appendFileSync(path, '{"seq":1,"at":"2026-');
-  assert.deepEqual((await verifyAuditFile(path)).problems.map((p) => p.kind), ['torn-tail']);
+  assert.deepEqual(
+    (await verifyAuditFile(path)).problems.map((p) => p.kind),
+    ['torn-tail'],
+  );
   const again = new AuditLog(path);
   assert.equal((await again.open())?.kind, 'torn-tail');
   await again.close();
@@ -87,7 +93,13 @@ void test('a log whose last entry does not fit is moved aside as evidence and a 
   const aside = recovery.kind === 'damaged' ? recovery.file : '';
   assert.equal(readFileSync(aside, 'utf8'), damaged, 'the evidence is kept byte for byte');
   const fresh = lines(path).map((l) => JSON.parse(l) as AuditEntry);
-  assert.deepEqual(fresh.map((e) => [e.seq, e.type]), [[0, 'audit-log-damaged'], [1, 'c']]);
+  assert.deepEqual(
+    fresh.map((e) => [e.seq, e.type]),
+    [
+      [0, 'audit-log-damaged'],
+      [1, 'c'],
+    ],
+  );
   assert.equal((fresh[0]!.data as { sha256: string }).sha256, lineHash(damaged));
   assert.equal((await verifyAuditFile(path)).ok, true);
 });
@@ -99,16 +111,27 @@ void test('the checkpointer signs only a head that moved, and once more on stop'
   await log.open();
   await log.append('a');
   const published: SignedCheckpoint[] = [];
-  const checkpointer = new AuditCheckpointer(log, { agent: 'pi-1', key, intervalMs: 3_600_000, publish: (s) => Promise.resolve(void published.push(s)) });
+  const checkpointer = new AuditCheckpointer(log, {
+    agent: 'pi-1',
+    key,
+    intervalMs: 3_600_000,
+    publish: (s) => Promise.resolve(void published.push(s)),
+  });
   await checkpointer.start();
   assert.equal(await checkpointer.checkpoint(), undefined);
   await log.append('b');
   await checkpointer.stop();
   await log.close();
-  assert.deepEqual(published.map((p) => p.checkpoint.count), [1, 2]);
+  assert.deepEqual(
+    published.map((p) => p.checkpoint.count),
+    [1, 2],
+  );
   const last = await verifyCheckpoint(published[1]!.jws, key);
   assert.equal(last.head, lineHash(lines(path)[1]!));
   assert.equal(last.agent, 'pi-1');
-  const report = await verifyAuditFile(path, { publicKey: key, checkpoint: JSON.stringify({ v: 1, jws: published[1]!.jws }) });
+  const report = await verifyAuditFile(path, {
+    publicKey: key,
+    checkpoint: JSON.stringify({ v: 1, jws: published[1]!.jws }),
+  });
   assert.equal(report.ok, true);
 });

@@ -52,17 +52,32 @@ async function kinds(path: string, withCheckpoint = true): Promise<AuditProblemK
 
 void test('the untouched file verifies, with and without the checkpoint', async () => {
   assert.deepEqual(await kinds(tampered((l) => l)), []);
-  assert.deepEqual(await kinds(tampered((l) => l), false), []);
+  assert.deepEqual(
+    await kinds(
+      tampered((l) => l),
+      false,
+    ),
+    [],
+  );
 });
 
 void test('an edited entry breaks the chain at the next line', async () => {
   const path = tampered((l) => ((l[2] = l[2]!.replace('"i":2', '"i":9')), l));
   const report = await verifyAuditFile(path);
-  assert.deepEqual(report.problems.map((p) => [p.line, p.kind]), [[4, 'broken-chain']]);
+  assert.deepEqual(
+    report.problems.map((p) => [p.line, p.kind]),
+    [[4, 'broken-chain']],
+  );
 });
 
 void test('a deleted entry shows as a sequence gap and a broken chain', async () => {
-  assert.deepEqual(await kinds(tampered((l) => (l.splice(3, 1), l)), false), ['bad-seq', 'broken-chain']);
+  assert.deepEqual(
+    await kinds(
+      tampered((l) => (l.splice(3, 1), l)),
+      false,
+    ),
+    ['bad-seq', 'broken-chain'],
+  );
 });
 
 void test('reordered entries are detected', async () => {
@@ -74,7 +89,14 @@ void test('reordered entries are detected', async () => {
 });
 
 void test('a garbled line is malformed', async () => {
-  assert.ok((await kinds(tampered((l) => ((l[1] = '{"seq":1}'), l)), false)).includes('malformed'));
+  assert.ok(
+    (
+      await kinds(
+        tampered((l) => ((l[1] = '{"seq":1}'), l)),
+        false,
+      )
+    ).includes('malformed'),
+  );
 });
 
 void test('truncation is invisible to the chain alone but caught by the checkpoint', async () => {
@@ -89,10 +111,13 @@ void test('a consistently rewritten chain is caught by the checkpoint', async ()
   assert.deepEqual(await kinds(path), ['checkpoint-mismatch']);
 });
 
-void test('entries after the last checkpoint can be cut without trace: that is what the next checkpoint is for', async () => {
-  const path = tampered((l) => l.slice(0, 6));
-  assert.deepEqual(await kinds(path), []);
-});
+void test(
+  'entries after the last checkpoint can be cut without ' + 'trace: that is what the next checkpoint is for',
+  async () => {
+    const path = tampered((l) => l.slice(0, 6));
+    assert.deepEqual(await kinds(path), []);
+  },
+);
 
 void test('a checkpoint signed by another key, forged or of another type is refused', async () => {
   const path = tampered((l) => l);
@@ -101,11 +126,15 @@ void test('a checkpoint signed by another key, forged or of another type is refu
   const byOther = await signCheckpoint(makeCheckpoint('pi-1', head, new Date()), other);
   await assert.rejects(verifyAuditFile(path, { publicKey: key, checkpoint: byOther }), CheckpointError);
   // The right kid but someone else's signature.
-  const forged = await new CompactSign(new TextEncoder().encode(JSON.stringify(makeCheckpoint('pi-1', head, new Date()))))
+  const forged = await new CompactSign(
+    new TextEncoder().encode(JSON.stringify(makeCheckpoint('pi-1', head, new Date()))),
+  )
     .setProtectedHeader({ alg: 'EdDSA', typ: CHECKPOINT_TYP, kid: key.keyId })
     .sign(other.privateKey);
   await assert.rejects(verifyAuditFile(path, { publicKey: key, checkpoint: forged }), /does not verify/);
-  const wrongTyp = await new CompactSign(new TextEncoder().encode(JSON.stringify(makeCheckpoint('pi-1', head, new Date()))))
+  const wrongTyp = await new CompactSign(
+    new TextEncoder().encode(JSON.stringify(makeCheckpoint('pi-1', head, new Date()))),
+  )
     .setProtectedHeader({ alg: 'EdDSA', typ: 'dmconfirm-request+jws', kid: key.keyId })
     .sign(key.privateKey);
   await assert.rejects(verifyAuditFile(path, { publicKey: key, checkpoint: wrongTyp }), /typ/);
@@ -128,7 +157,11 @@ void test('a line with a member twice, __proto__ or a non-canonical number does 
       return l;
     });
     const report = await verifyAuditFile(path, { publicKey: key, checkpoint: checkpointAt6 });
-    assert.deepEqual(report.problems.map((p) => [p.line, p.kind]), [[8, 'malformed']], readFileSync(path, 'utf8').split('\n')[7]);
+    assert.deepEqual(
+      report.problems.map((p) => [p.line, p.kind]),
+      [[8, 'malformed']],
+      readFileSync(path, 'utf8').split('\n')[7],
+    );
     // The agent reads its own last line the same way: not an entry, so the file is set aside as evidence.
     const log = new AuditLog(path);
     const recovery = await log.open();
@@ -152,7 +185,11 @@ void test('data the strict reader would refuse is written so that it reads back'
   t.after(() => rmSync(path, { force: true }));
   const log = new AuditLog(path);
   await log.open();
-  await log.append('router-said', { identity: 'x\uD800y', big: 2 ** 60, proto: JSON.parse('{"__proto__":{"a":1}}') as unknown });
+  await log.append('router-said', {
+    identity: 'x\uD800y',
+    big: 2 ** 60,
+    proto: JSON.parse('{"__proto__":{"a":1}}') as unknown,
+  });
   await log.append('after', {});
   await log.close();
   assert.deepEqual((await verifyAuditFile(path)).problems, []);

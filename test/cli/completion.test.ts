@@ -36,8 +36,14 @@ void test('zsh and fish scripts are generated (and parse, where the shell is ins
   const fish = await runCli(['completion', 'fish']);
   assert.equal(fish.code, 0);
   assert.match(fish.stdout, /^complete -c dmconfirm -n '__fish_use_subcommand' -a '.*\btrust\b.*'$/m);
-  assert.match(fish.stdout, /^complete -c dmconfirm -n '__fish_seen_subcommand_from trust; and not __fish_seen_subcommand_from init .*' -a 'init /m);
-  for (const [shell, text] of [['zsh', zsh.stdout], ['fish', fish.stdout]] as const) {
+  assert.match(
+    fish.stdout,
+    /^complete -c dmconfirm -n '__fish_seen_subcommand_from trust; and not __fish_seen_subcommand_from init .*' -a 'init /m,
+  );
+  for (const [shell, text] of [
+    ['zsh', zsh.stdout],
+    ['fish', fish.stdout],
+  ] as const) {
     if (spawnSync('sh', ['-c', `command -v ${shell}`]).status !== 0) continue;
     assert.equal(spawnSync(shell, ['-n'], { input: text }).status, 0, `${shell} -n`);
   }

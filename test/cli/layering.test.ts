@@ -24,7 +24,10 @@ function importsOf(file: string): string[] {
 void test('nothing outside src/cli imports src/cli', () => {
   const offending = sources(SRC)
     .filter((file) => !relative(SRC, file).startsWith('cli/'))
-    .flatMap((file) => importsOf(file).filter((target) => target.startsWith('cli/'))
-      .map((target) => `${relative(SRC, file)} -> ${target}`));
+    .flatMap((file) =>
+      importsOf(file)
+        .filter((target) => target.startsWith('cli/'))
+        .map((target) => `${relative(SRC, file)} -> ${target}`),
+    );
   assert.deepEqual(offending, []);
 });

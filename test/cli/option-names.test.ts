@@ -21,7 +21,10 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: [...REQ, '--enable', 'container', '--not-after', 'yesterday'], option: '--not-after' },
   { args: [...REQ, '--enable', 'container', '--not-after', '+abc'], option: '--not-after' },
   { args: [...REQ, '--enable', 'container', '--not-before', '2026-13-45'], option: '--not-before' },
-  { args: [...REQ, '--enable', 'container', '--not-before', '+2h', '--not-after', '+1h'], option: '--not-before/--not-after' },
+  {
+    args: [...REQ, '--enable', 'container', '--not-before', '+2h', '--not-after', '+1h'],
+    option: '--not-before/--not-after',
+  },
   { args: [...REQ, '--enable', 'container', '--timeout', '3s'], option: '--timeout' },
   { args: [...REQ, '--enable', 'container', '--timeout', '2d'], option: '--timeout' },
   { args: [...REQ, '--enable', 'container', '--timeout', 'soon'], option: '--timeout' },
@@ -29,11 +32,88 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: [...REQ, '--disable', 'sock'], option: '--disable' },
   { args: [...REQ, '--mode', 'rouse'], option: '--mode' },
   { args: [...REQ], option: '--enable/--disable/--mode/--flagged-no' },
-  { args: ['request', '--agent', 'pi/1', '--router-serial', 'HF1', '--key', 'alice.key', '--method', 'button', '--enable', 'fetch'], option: '--agent' },
-  { args: ['request', '--agent', 'pi1', '--router-serial', 'H F', '--key', 'alice.key', '--method', 'button', '--enable', 'fetch'], option: '--router-serial' },
-  { args: ['request', '--agent', 'pi1', '--router-system-id', '', '--key', 'alice.key', '--method', 'button', '--enable', 'fetch'], option: '--router-system-id' },
-  { args: ['request', '--agent', 'pi1', '--router-serial', 'HF1', '--router-system-id', 'X', '--key', 'alice.key', '--method', 'button', '--enable', 'fetch'], option: '--router-serial/--router-system-id' },
-  { args: ['request', '--agent', 'pi1', '--router-serial', 'HF1', '--requester', 'no body', '--method', 'button', '--enable', 'fetch'], option: '--requester' },
+  {
+    args: [
+      'request',
+      '--agent',
+      'pi/1',
+      '--router-serial',
+      'HF1',
+      '--key',
+      'alice.key',
+      '--method',
+      'button',
+      '--enable',
+      'fetch',
+    ],
+    option: '--agent',
+  },
+  {
+    args: [
+      'request',
+      '--agent',
+      'pi1',
+      '--router-serial',
+      'H F',
+      '--key',
+      'alice.key',
+      '--method',
+      'button',
+      '--enable',
+      'fetch',
+    ],
+    option: '--router-serial',
+  },
+  {
+    args: [
+      'request',
+      '--agent',
+      'pi1',
+      '--router-system-id',
+      '',
+      '--key',
+      'alice.key',
+      '--method',
+      'button',
+      '--enable',
+      'fetch',
+    ],
+    option: '--router-system-id',
+  },
+  {
+    args: [
+      'request',
+      '--agent',
+      'pi1',
+      '--router-serial',
+      'HF1',
+      '--router-system-id',
+      'X',
+      '--key',
+      'alice.key',
+      '--method',
+      'button',
+      '--enable',
+      'fetch',
+    ],
+    option: '--router-serial/--router-system-id',
+  },
+  {
+    args: [
+      'request',
+      '--agent',
+      'pi1',
+      '--router-serial',
+      'HF1',
+      '--requester',
+      'no body',
+      '--method',
+      'button',
+      '--enable',
+      'fetch',
+    ],
+    option: '--requester',
+  },
   { args: [...REQ, '--enable', 'fetch', '--method', 'buton'], option: '--method' },
   { args: [...REQ, '--enable', 'fetch', '--challenge', '{"v":2}'], option: '--challenge' },
   { args: [...PC, '--note', 'x'.repeat(501)], option: '--note' },
@@ -43,8 +123,36 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: [...AP, '--expect', 'contianer=yes'], option: '--expect' },
   { args: [...AP, '--enable', 'contianer'], option: '--enable' },
   { args: [...AP, '--expect', 'container=yes', '--not-after', 'tomorrow'], option: '--not-after' },
-  { args: ['trust', 'init', '--out', 't.json', '--root', 'alice.pub', '--approver', 'alice.pub', '--root-threshold', '0'], option: '--root-threshold' },
-  { args: ['trust', 'init', '--out', 't.json', '--root', 'alice.pub', '--approver', 'alice.pub', '--approver-threshold', 'two'], option: '--approver-threshold' },
+  {
+    args: [
+      'trust',
+      'init',
+      '--out',
+      't.json',
+      '--root',
+      'alice.pub',
+      '--approver',
+      'alice.pub',
+      '--root-threshold',
+      '0',
+    ],
+    option: '--root-threshold',
+  },
+  {
+    args: [
+      'trust',
+      'init',
+      '--out',
+      't.json',
+      '--root',
+      'alice.pub',
+      '--approver',
+      'alice.pub',
+      '--approver-threshold',
+      'two',
+    ],
+    option: '--approver-threshold',
+  },
   { args: ['trust', 'add-key', 'trust.json', '--pub', 'bob.pub', '--role', 'aprover'], option: '--role' },
   { args: ['trust', 'set-threshold', 'trust.json', '2', '--feature', 'contianer'], option: '--feature' },
   { args: ['trust', 'set-threshold', 'trust.json', '2', '--mode', 'rouse'], option: '--mode' },
@@ -68,7 +176,23 @@ void test('every bad option value is named by its option, never by a message or 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
   for (const name of ['alice', 'bob']) assert.equal((await cli(['keys', 'generate', '--out', name])).code, 0);
-  assert.equal((await cli(['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub', '--approver', 'alice.pub', '--key', 'alice.key'])).code, 0);
+  assert.equal(
+    (
+      await cli([
+        'trust',
+        'init',
+        '--out',
+        'trust.json',
+        '--root',
+        'alice.pub',
+        '--approver',
+        'alice.pub',
+        '--key',
+        'alice.key',
+      ])
+    ).code,
+    0,
+  );
   assert.equal((await cli([...REQ, '--enable', 'fetch', '--out', 'req.json'])).code, 0);
   await writeFile(join(dir, 'ch.json'), JSON.stringify(challenge('gw').challenge));
 
@@ -82,7 +206,8 @@ void test('every bad option value is named by its option, never by a message or 
     const r = results.get(c)!;
     const first = r.stderr.split('\n')[0] ?? '';
     const named = first.startsWith('dmconfirm: ') && first.includes(c.option);
-    if (r.code !== 2 || !named || INTERNAL.test(r.stderr)) failures.push(`dmconfirm ${c.args.join(' ')}\n  exit ${r.code}: ${r.stderr.trim()}`);
+    if (r.code !== 2 || !named || INTERNAL.test(r.stderr))
+      failures.push(`dmconfirm ${c.args.join(' ')}\n  exit ${r.code}: ${r.stderr.trim()}`);
   }
   assert.deepEqual(failures, []);
 });

@@ -18,10 +18,22 @@ async function workspace(t: { after: (fn: () => Promise<void>) => void }) {
 
 const REQUEST = ['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'container', '--method', 'power'];
 
-void test('approve says the approver\'s signature counts; request says the requester\'s does not', async (t) => {
+void test("approve says the approver's signature counts; request says the requester's does not", async (t) => {
   const { dir, cli } = await workspace(t);
   await writeFile(join(dir, 'ch.json'), JSON.stringify(challenge('gw').challenge));
-  const approve = await cli(['approve', '--challenge', 'ch.json', '--expect', 'container=yes', '--method', 'button', '--key', 'alice.key', '--out', 'ap.json']);
+  const approve = await cli([
+    'approve',
+    '--challenge',
+    'ch.json',
+    '--expect',
+    'container=yes',
+    '--method',
+    'button',
+    '--key',
+    'alice.key',
+    '--out',
+    'ap.json',
+  ]);
   assert.equal(approve.code, 0, approve.stderr);
   assert.doesNotMatch(approve.stdout, /does not count/);
   assert.match(approve.stdout, /signed by "alice" \(counts as an approval\)/);
@@ -45,20 +57,68 @@ void test('a window that already closed is refused when signing, drafting or co-
   assert.equal(open.code, 0, open.stderr);
 });
 
-void test('bad enum values are echoed with a suggestion, under the option\'s name, without internal codes', async (t) => {
-  const { cli } = await workspace(t);
-  const cases: Array<[string[], RegExp]> = [
-    [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'contianer', '--method', 'power', '--requester', 'noc'], /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/],
-    [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--enable', 'container', '--method', 'buton', '--requester', 'noc'], /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/],
-    [['request', '--agent', 'pi1', '--router-serial', 'HF1', '--mode', 'roze', '--method', 'power', '--requester', 'noc'], /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/],
-  ];
-  for (const [args, expected] of cases) {
-    const r = await cli(args);
-    assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.stderr.trim(), expected);
-    assert.doesNotMatch(r.stderr, /bad-payload/);
-  }
-});
+void test(
+  'bad enum values are echoed with a suggestion, ' + "under the option's name, without internal codes",
+  async (t) => {
+    const { cli } = await workspace(t);
+    const cases: Array<[string[], RegExp]> = [
+      [
+        [
+          'request',
+          '--agent',
+          'pi1',
+          '--router-serial',
+          'HF1',
+          '--enable',
+          'contianer',
+          '--method',
+          'power',
+          '--requester',
+          'noc',
+        ],
+        /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/,
+      ],
+      [
+        [
+          'request',
+          '--agent',
+          'pi1',
+          '--router-serial',
+          'HF1',
+          '--enable',
+          'container',
+          '--method',
+          'buton',
+          '--requester',
+          'noc',
+        ],
+        /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/,
+      ],
+      [
+        [
+          'request',
+          '--agent',
+          'pi1',
+          '--router-serial',
+          'HF1',
+          '--mode',
+          'roze',
+          '--method',
+          'power',
+          '--requester',
+          'noc',
+        ],
+        /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/,
+      ],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr.trim(), expected);
+      assert.doesNotMatch(r.stderr, /bad-payload/);
+    }
+  },
+);
 
 void test('an unreadable key file is said plainly, without the internal key-file code', async (t) => {
   const { cli } = await workspace(t);

@@ -7,7 +7,11 @@ import { MAIN, runCli } from './fixtures/run-cli.js';
 // `dmconfirm sim router` says which unit it plays (serial, system id: what `request
 // --router-serial` needs) and a busy port is one clear line.
 void test('the simulator prints its serial number and system id at start', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'sim', 'router', '--api-port', '0', '--control-port', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'sim', 'router', '--api-port', '0', '--control-port', 'off'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.after(() => child.kill('SIGTERM'));
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -28,5 +32,8 @@ void test('a busy port is one line naming the port and the option, exit 2', asyn
   const r = await runCli(['sim', 'router', '--api-port', String(port), '--control-port', 'off']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, new RegExp(`^dmconfirm: 127\\.0\\.0\\.1:${port} \\(the API of "MikroTik"\\) is already in use.*--api-port`));
+  assert.match(
+    r.stderr,
+    new RegExp(`^dmconfirm: 127\\.0\\.0\\.1:${port} \\(the API of "MikroTik"\\) is already in use.*--api-port`),
+  );
 });

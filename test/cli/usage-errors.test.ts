@@ -8,12 +8,28 @@ import { runCli } from './fixtures/run-cli.js';
 // Bad usage anywhere: exit 2, one line saying what is wrong and one hint naming the help;
 // never the whole help text.
 const cases: Array<{ args: string[]; says: RegExp; hint: string }> = [
-  { args: ['status', '--broker', 'mqtt://127.0.0.1:9', '--wat'], says: /unknown option '--wat'/, hint: 'dmconfirm status --help' },
-  { args: ['doctor', '--json', '--timeout'], says: /option '--timeout <[^>]+>' argument missing/, hint: 'dmconfirm doctor --help' },
+  {
+    args: ['status', '--broker', 'mqtt://127.0.0.1:9', '--wat'],
+    says: /unknown option '--wat'/,
+    hint: 'dmconfirm status --help',
+  },
+  {
+    args: ['doctor', '--json', '--timeout'],
+    says: /option '--timeout <[^>]+>' argument missing/,
+    hint: 'dmconfirm doctor --help',
+  },
   { args: ['agnt'], says: /unknown command 'agnt'.*agent/, hint: 'dmconfirm --help' },
   { args: ['trust'], says: /trust needs a command: init, /, hint: 'dmconfirm trust --help' },
-  { args: ['trust', 'sgn', 'x.json'], says: /"sgn" is not a command; did you mean "sign"\?/, hint: 'dmconfirm trust --help' },
-  { args: ['keys', 'generate'], says: /required option '--out <[^>]+>' not specified/, hint: 'dmconfirm keys generate --help' },
+  {
+    args: ['trust', 'sgn', 'x.json'],
+    says: /"sgn" is not a command; did you mean "sign"\?/,
+    hint: 'dmconfirm trust --help',
+  },
+  {
+    args: ['keys', 'generate'],
+    says: /required option '--out <[^>]+>' not specified/,
+    hint: 'dmconfirm keys generate --help',
+  },
 ];
 
 for (const { args, says, hint } of cases) {
@@ -39,7 +55,8 @@ void test('help and version still succeed', async () => {
 void test('agent, doctor, pair and actuator test/release default --config to /etc/dmconfirm/agent.yaml', async () => {
   const program = new Command();
   for (const group of commandGroups) (await group.load())(program);
-  const find = (path: string[]) => path.reduce<Command>((c, name) => c.commands.find((s) => s.name() === name)!, program);
+  const find = (path: string[]) =>
+    path.reduce<Command>((c, name) => c.commands.find((s) => s.name() === name)!, program);
   for (const path of [['agent'], ['doctor'], ['pair'], ['actuator', 'test'], ['actuator', 'release']]) {
     const option = find(path).options.find((o) => o.long === '--config');
     assert.equal(option?.defaultValue, DEFAULT_AGENT_CONFIG, path.join(' '));

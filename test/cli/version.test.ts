@@ -17,18 +17,34 @@ void test('--version reads package.json, not a constant', async (t) => {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(dir, 'package.json'), JSON.stringify({ ...pkg, version: '9.8.7-test.1' }));
 
-  const cli = await promisify(execFile)(process.execPath, ['--import', TSX, join(dir, 'src', 'cli', 'main.ts'), '--version'],
-    { cwd: dir, encoding: 'utf8' });
+  const cli = await promisify(execFile)(
+    process.execPath,
+    ['--import', TSX, join(dir, 'src', 'cli', 'main.ts'), '--version'],
+    { cwd: dir, encoding: 'utf8' },
+  );
   assert.equal(cli.stdout.trim(), '9.8.7-test.1');
-  const agent = await promisify(execFile)(process.execPath, ['--import', TSX, '--input-type=module', '-e',
-    `import { AGENT_VERSION } from ${JSON.stringify(join(dir, 'src', 'agent', 'agent.ts'))}; console.log(AGENT_VERSION);`],
-  { cwd: dir, encoding: 'utf8' });
+  const agent = await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      TSX,
+      '--input-type=module',
+      '-e',
+      `import { ` +
+        `AGENT_VERSION } from ` +
+        `${JSON.stringify(join(dir, 'src', 'agent', 'agent.ts'))}; console.log(AGENT_VERSION);`,
+    ],
+    { cwd: dir, encoding: 'utf8' },
+  );
   assert.equal(agent.stdout.trim(), '9.8.7-test.1');
 });
 
 void test('the checkout reports its own package.json version', async () => {
   const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  const cli = await promisify(execFile)(process.execPath, ['--import', TSX, join(ROOT, 'src', 'cli', 'main.ts'), '--version'],
-    { encoding: 'utf8' });
+  const cli = await promisify(execFile)(
+    process.execPath,
+    ['--import', TSX, join(ROOT, 'src', 'cli', 'main.ts'), '--version'],
+    { encoding: 'utf8' },
+  );
   assert.equal(cli.stdout.trim(), version);
 });

@@ -20,8 +20,10 @@ async function provideSecrets(text: string, dir: string): Promise<string> {
   const credentials = join(dir, 'credentials');
   await mkdir(credentials, { recursive: true });
   const value = (name: string) => (name.endsWith('.key') ? agentKey : `secret-for-${name}\n`);
-  for (const [, name] of text.matchAll(/credential:\s*([A-Za-z0-9_.-]+)/g)) await writeFile(join(credentials, name!), value(name!), { mode: 0o600 });
-  for (const [, name] of text.matchAll(/\bfile:\s*([^\s}]+)/g)) await writeFile(join(dir, name!), value(name!), { mode: 0o600 });
+  for (const [, name] of text.matchAll(/credential:\s*([A-Za-z0-9_.-]+)/g))
+    await writeFile(join(credentials, name!), value(name!), { mode: 0o600 });
+  for (const [, name] of text.matchAll(/\bfile:\s*([^\s}]+)/g))
+    await writeFile(join(dir, name!), value(name!), { mode: 0o600 });
   return credentials;
 }
 
@@ -29,8 +31,18 @@ const files = (await readdir(EXAMPLES)).filter((f) => f.endsWith('.yaml')).sort(
 
 void test('there is an example for every actuator kind', () => {
   assert.deepEqual(files, [
-    'apc.yaml', 'gpio-relays.yaml', 'lcus.yaml', 'netio.yaml', 'numato.yaml', 'raritan.yaml',
-    'routeros-poe.yaml', 'shelly.yaml', 'sim.yaml', 'snmp.yaml', 'tasmota.yaml', 'wti.yaml',
+    'apc.yaml',
+    'gpio-relays.yaml',
+    'lcus.yaml',
+    'netio.yaml',
+    'numato.yaml',
+    'raritan.yaml',
+    'routeros-poe.yaml',
+    'shelly.yaml',
+    'sim.yaml',
+    'snmp.yaml',
+    'tasmota.yaml',
+    'wti.yaml',
   ]);
 });
 
@@ -44,18 +56,28 @@ for (const file of files) {
     const { config } = loadConfig(copy, { env: { CREDENTIALS_DIRECTORY: credentials } });
     const drivers = config.routers.flatMap((r) => Object.values(r.actuators).map((a) => a.driver));
     assert.ok(drivers.length > 0);
-    assert.ok(drivers.every((d) => file.startsWith(d === 'gpio' ? 'gpio' : d)), `${file}: ${drivers.join(', ')}`);
+    assert.ok(
+      drivers.every((d) => file.startsWith(d === 'gpio' ? 'gpio' : d)),
+      `${file}: ${drivers.join(', ')}`,
+    );
     for (const router of config.routers) {
       for (const method of router.methods) {
         const actuator = router.actuators[method];
-        assert.ok(actuator && actuatorCapabilities(actuator)[method === 'button' ? 'press' : 'powerCycle'], `${file}: ${router.name} ${method}`);
+        assert.ok(
+          actuator && actuatorCapabilities(actuator)[method === 'button' ? 'press' : 'powerCycle'],
+          `${file}: ${router.name} ${method}`,
+        );
       }
     }
     // And exactly as docs/configuration.md tells users to check it.
-    const cli = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'config', 'check', copy], {
-      env: { ...process.env, CREDENTIALS_DIRECTORY: credentials },
-      encoding: 'utf8',
-    });
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'config', 'check', copy],
+      {
+        env: { ...process.env, CREDENTIALS_DIRECTORY: credentials },
+        encoding: 'utf8',
+      },
+    );
     assert.match(cli.stdout, /: valid\n/);
     assert.doesNotMatch(cli.stdout, /secret-for-|PRIVATE KEY/);
   });
@@ -72,13 +94,20 @@ void test('the gpio example has a normally-closed power relay and a normally-ope
   assert.equal(actuators.button?.driver === 'gpio' && actuators.button.wiring, 'normally-open');
 });
 
-void test('every YAML snippet in docs/configuration.md "Configuration examples" is part of an example file', async () => {
-  const readme = await readFile(join(ROOT, 'docs', 'configuration.md'), 'utf8');
-  const start = readme.indexOf('## Configuration examples\n');
-  assert.ok(start >= 0, 'docs/configuration.md has a "Configuration examples" section');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  assert.ok(snippets.length >= files.length);
-  const texts = await Promise.all(files.map((f) => readFile(join(EXAMPLES, f), 'utf8')));
-  for (const snippet of snippets) assert.ok(texts.some((t) => t.includes(snippet)), `not in any example file:\n${snippet}`);
-});
+void test(
+  'every YAML snippet in docs/configuration.md ' + '"Configuration examples" is part of an example file',
+  async () => {
+    const readme = await readFile(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const start = readme.indexOf('## Configuration examples\n');
+    assert.ok(start >= 0, 'docs/configuration.md has a "Configuration examples" section');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    assert.ok(snippets.length >= files.length);
+    const texts = await Promise.all(files.map((f) => readFile(join(EXAMPLES, f), 'utf8')));
+    for (const snippet of snippets)
+      assert.ok(
+        texts.some((t) => t.includes(snippet)),
+        `not in any example file:\n${snippet}`,
+      );
+  },
+);

@@ -13,18 +13,28 @@ import { docFiles, ROOT, shellBlocks, type ShellBlock } from './fixtures/doc-blo
 const blocks = docFiles().flatMap(shellBlocks);
 const where = (b: ShellBlock) => `${b.file}:${b.line}`;
 
-void test('every shell block in the docs is run here, or marked needs: hardware|site|bench, or tested-by an existing file', () => {
-  assert.ok(blocks.length >= 10, 'found the docs\' shell blocks');
-  const unmarked = blocks.filter((b) => b.marker === undefined).map(where);
-  assert.deepEqual(unmarked, [], 'put <!-- doc-test -->, <!-- needs: hardware|site|bench --> or <!-- tested-by: PATH --> before each');
-  for (const b of blocks) {
-    if (b.marker?.kind === 'tested-by') assert.ok(existsSync(join(ROOT, b.marker.path)), `${where(b)}: ${b.marker.path} does not exist`);
-  }
-});
+void test(
+  'every shell block in the docs is run here, or marked ' + 'needs: hardware|site|bench, or tested-by an existing file',
+  () => {
+    assert.ok(blocks.length >= 10, "found the docs' shell blocks");
+    const unmarked = blocks.filter((b) => b.marker === undefined).map(where);
+    assert.deepEqual(
+      unmarked,
+      [],
+      'put <!-- doc-test -->, <!-- needs: hardware|site|bench --> or <!-- tested-by: PATH --> before each',
+    );
+    for (const b of blocks) {
+      if (b.marker?.kind === 'tested-by')
+        assert.ok(existsSync(join(ROOT, b.marker.path)), `${where(b)}: ${b.marker.path} does not exist`);
+    }
+  },
+);
 
 /** Network and pid namespaces: the docs' fixed ports are free, and nothing started outlives the shell. */
-const isolation = spawnSync('unshare', ['-n', '-p', '-f', '--mount-proc', 'true']).status === 0 ? false
-  : 'needs root (CAP_SYS_ADMIN) for unshare -n -p: the docs use fixed ports';
+const isolation =
+  spawnSync('unshare', ['-n', '-p', '-f', '--mount-proc', 'true']).status === 0
+    ? false
+    : 'needs root (CAP_SYS_ADMIN) for unshare -n -p: the docs use fixed ports';
 
 /** A checkout to run from: the repository's entries, linked, so nothing is written into it. */
 async function checkout(dir: string): Promise<void> {
@@ -37,13 +47,18 @@ async function checkout(dir: string): Promise<void> {
 const PREAMBLE = `set -e
 ip link set lo up
 npm() { case "$*" in ci|"run build") return 0;; esac; command npm "$@"; }
-dmconfirm() { node --import "${fileURLToPath(import.meta.resolve('tsx'))}" "${join(ROOT, 'src', 'cli', 'main.ts')}" "$@"; }
+dmconfirm() {
+  node --import "${fileURLToPath(import.meta.resolve('tsx'))}" "${join(ROOT, 'src', 'cli', 'main.ts')}" "$@"
+}
 `;
 
 /** The user's own operator settings and overrides stay out of it. */
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DMCONFIRM') && k !== 'XDG_CONFIG_HOME'));
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('DMCONFIRM') && k !== 'XDG_CONFIG_HOME'),
+);
 
-const backgrounded = (code: string) => code.split('\n').filter((l) => /[^&]&\s*(#.*)?$/.test(l.replace(/\s+#.*$/, ''))).length;
+const backgrounded = (code: string) =>
+  code.split('\n').filter((l) => /[^&]&\s*(#.*)?$/.test(l.replace(/\s+#.*$/, ''))).length;
 
 for (const file of [...new Set(blocks.filter((b) => b.marker?.kind === 'doc-test').map((b) => b.file))]) {
   void test(`the shell blocks of ${file} run as written`, { skip: isolation, timeout: 240_000 }, async (t) => {
@@ -54,11 +69,18 @@ for (const file of [...new Set(blocks.filter((b) => b.marker?.kind === 'doc-test
     await Promise.all([rm(work, { force: true }), rm(home, { force: true })]);
     await import('node:fs/promises').then((fs) => Promise.all([fs.mkdir(work), fs.mkdir(home)]));
     await checkout(work);
-    const code = blocks.filter((b) => b.file === file && b.marker?.kind === 'doc-test').map((b) => `# ${where(b)}\n${b.code}`).join('\n');
+    const code = blocks
+      .filter((b) => b.file === file && b.marker?.kind === 'doc-test')
+      .map((b) => `# ${where(b)}\n${b.code}`)
+      .join('\n');
     // Background commands (the simulator, mosquitto, the agent) must still run at the end.
-    const script = `${PREAMBLE}${code}\nsleep 3\nrunning=$(jobs -r | wc -l)\n[ "$running" -eq ${backgrounded(code)} ] || { echo "background jobs running: $running of ${backgrounded(code)}" >&2; jobs >&2; exit 1; }\n`;
+    const script =
+      `${PREAMBLE}${code}\nsleep 3\nrunning=$(jobs -r | wc -l)\n[ "$running" -eq ${backgrounded(code)} ] ` +
+      `|| { echo "background jobs running: $running " + "of ${backgrounded(code)}" >&2; jobs >&2; exit 1; }\n`;
     const child = spawn('unshare', ['-n', '-p', '-f', '--mount-proc', 'bash', '-c', script], {
-      cwd: work, env: { ...cleanEnv, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: work,
+      env: { ...cleanEnv, HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

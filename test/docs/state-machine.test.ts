@@ -23,6 +23,8 @@ void test('docs/state-machine.svg draws every state once', () => {
 
 void test('docs/state-machine.svg draws exactly the transitions of operation-state.ts', () => {
   const drawn = [...svg.matchAll(/data-from="([^"]+)" data-to="([^"]+)"/g)].map((m) => `${m[1]} → ${m[2]}`).sort();
-  const expected = OPERATION_STATES.flatMap((from) => OPERATION_STATES.filter((to) => legal(from, to)).map((to) => `${from} → ${to}`)).sort();
+  const expected = OPERATION_STATES.flatMap((from) =>
+    OPERATION_STATES.filter((to) => legal(from, to)).map((to) => `${from} → ${to}`),
+  ).sort();
   assert.deepEqual(drawn, expected);
 });

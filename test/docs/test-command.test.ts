@@ -15,7 +15,9 @@ const run = promisify(execFile);
 async function pathWithout(without: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-path-'));
   const which = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`])).stdout.trim();
-  for (const cmd of ['node', 'npm', 'sh', 'dirname', 'id', 'sed', 'socat', 'gpioset', 'python3', 'ssh-keygen'].filter((c) => c !== without)) {
+  for (const cmd of ['node', 'npm', 'sh', 'dirname', 'id', 'sed', 'socat', 'gpioset', 'python3', 'ssh-keygen'].filter(
+    (c) => c !== without,
+  )) {
     await symlink(await which(cmd), join(dir, cmd));
   }
   return dir;
@@ -30,18 +32,21 @@ async function fails(file: string, args: string[], env: NodeJS.ProcessEnv) {
   assert.fail(`${file} ${args.join(' ')} succeeded`);
 }
 
-void test('npm test stops before typecheck with one line naming the install command when socat is missing', async (t) => {
-  const path = await pathWithout('socat');
-  t.after(() => rm(path, { recursive: true, force: true }));
-  const started = Date.now();
-  const error = await fails(join(path, 'npm'), ['test', '--silent'], { HOME: process.env.HOME, PATH: path });
-  assert.equal(error.code, 1);
-  const lines = error.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, error.stderr);
-  assert.match(lines[0]!, /needs socat .*install them with: scripts\/install-test-deps\.sh$/);
-  assert.doesNotMatch(error.stdout + error.stderr, /tsc|eslint|error TS/);
-  t.diagnostic(`stopped after ${Date.now() - started} ms`);
-});
+void test(
+  'npm test stops before typecheck with one line ' + 'naming the install command when socat is missing',
+  async (t) => {
+    const path = await pathWithout('socat');
+    t.after(() => rm(path, { recursive: true, force: true }));
+    const started = Date.now();
+    const error = await fails(join(path, 'npm'), ['test', '--silent'], { HOME: process.env.HOME, PATH: path });
+    assert.equal(error.code, 1);
+    const lines = error.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, error.stderr);
+    assert.match(lines[0]!, /needs socat .*install them with: scripts\/install-test-deps\.sh$/);
+    assert.doesNotMatch(error.stdout + error.stderr, /tsc|eslint|error TS/);
+    t.diagnostic(`stopped after ${Date.now() - started} ms`);
+  },
+);
 
 void test('run-tests.mjs also checks first; the installer would apt-get exactly the missing package', async (t) => {
   const path = await pathWithout('gpioset');
@@ -65,5 +70,6 @@ void test('the README, CI and the package.json all use the one install script an
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   assert.match(pkg.scripts.test!, /^node scripts\/preflight\.mjs && /);
   const list = await readFile(join(ROOT, 'scripts', 'test-deps.list'), 'utf8');
-  for (const pkgName of ['mosquitto', 'socat', 'gpiod', 'faketime']) assert.match(list, new RegExp(`^${pkgName}\\s`, 'm'));
+  for (const pkgName of ['mosquitto', 'socat', 'gpiod', 'faketime'])
+    assert.match(list, new RegExp(`^${pkgName}\\s`, 'm'));
 });

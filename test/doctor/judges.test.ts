@@ -14,12 +14,23 @@ import { modeDefaults } from '../../src/routeros/device-mode.js';
 const gpio = gpioActuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-closed' });
 const lcus = lcusActuatorSchema.parse({ driver: 'lcus', path: '/dev/ttyUSB0', wiring: 'normally-open' });
 const endpoint = { host: '192.0.2.1', username: 'dmconfirm', password: { reveal: () => 'x' } };
-const sysfsOk: GpioFacts = { sysfsReason: undefined, sysfsMapping: { ok: true, text: 'BCM 17 → sysfs gpio529' }, chips: [], gpiosetOnPath: false };
+const sysfsOk: GpioFacts = {
+  sysfsReason: undefined,
+  sysfsMapping: { ok: true, text: 'BCM 17 → sysfs gpio529' },
+  chips: [],
+  gpiosetOnPath: false,
+};
 const noSysfs = 'no sysfs';
 
 void test('exit code, line format and summary', () => {
   const failed = { name: 'x', status: 'fail' as const, detail: 'd', fix: 'f' };
-  assert.equal(doctorExitCode([{ name: 'a', status: 'ok', detail: '' }, { name: 'b', status: 'warn', detail: '', fix: '' }]), 0);
+  assert.equal(
+    doctorExitCode([
+      { name: 'a', status: 'ok', detail: '' },
+      { name: 'b', status: 'warn', detail: '', fix: '' },
+    ]),
+    0,
+  );
   assert.equal(doctorExitCode([failed]), 1);
   assert.deepEqual(formatCheck(failed), ['FAIL  x: d', '      fix: f']);
   assert.deepEqual(formatCheck({ name: 'a', status: 'ok', detail: 'fine' }), ['PASS  a: fine']);
@@ -29,7 +40,10 @@ void test('exit code, line format and summary', () => {
 void test('state directory: missing, not writable, world-readable, good', () => {
   assert.match(judgeStateDir({ path: '/s', error: 'ENOENT' }).fix ?? '', /install -d -m 0700 -o dmconfirm/);
   assert.equal(judgeStateDir({ path: '/s', isDirectory: false }).status, 'fail');
-  assert.match(judgeStateDir({ path: '/s', isDirectory: true, writable: false, mode: 0o700 }).fix ?? '', /chown -R dmconfirm/);
+  assert.match(
+    judgeStateDir({ path: '/s', isDirectory: true, writable: false, mode: 0o700 }).fix ?? '',
+    /chown -R dmconfirm/,
+  );
   const open = judgeStateDir({ path: '/s', isDirectory: true, writable: true, mode: 0o40755 });
   assert.equal(open.status, 'warn');
   assert.match(open.detail, /mode 0755/);
@@ -53,7 +67,10 @@ void test('agent key: absent, not PEM, not Ed25519, loose mode, good', () => {
   assert.equal(judgeAgentKey(undefined).status, 'warn');
   assert.equal(judgeAgentKey({ source: 'file /k', parseError: 'bad' }).status, 'fail');
   assert.match(judgeAgentKey({ source: 'file /k', keyType: 'rsa' }).detail, /rsa key, not Ed25519/);
-  assert.match(judgeAgentKey({ source: 'file /k', keyType: 'ed25519', mode: 0o100640 }, '/k').fix ?? '', /^chmod 600 \/k/);
+  assert.match(
+    judgeAgentKey({ source: 'file /k', keyType: 'ed25519', mode: 0o100640 }, '/k').fix ?? '',
+    /^chmod 600 \/k/,
+  );
   assert.equal(judgeAgentKey({ source: 'file /k', keyType: 'ed25519', mode: 0o100600 }).status, 'ok');
   assert.equal(judgeAgentKey({ source: 'credential agent.key', keyType: 'ed25519', mode: 0o100400 }).status, 'ok');
 });
@@ -69,7 +86,10 @@ void test('gpio: sysfs mapped, sysfs required but missing, unmappable pin', () =
   const required = judgeGpio('p', { ...gpio, backend: 'sysfs' }, { ...sysfsOk, sysfsReason: noSysfs });
   assert.equal(required.status, 'fail');
   assert.match(required.fix ?? '', /usermod -aG gpio dmconfirm/);
-  const unmapped = judgeGpio('p', gpio, { ...sysfsOk, sysfsMapping: { ok: false, error: 'no gpiochip labelled pinctrl' } });
+  const unmapped = judgeGpio('p', gpio, {
+    ...sysfsOk,
+    sysfsMapping: { ok: false, error: 'no gpiochip labelled pinctrl' },
+  });
   assert.match(unmapped.fix ?? '', /chipLabel/);
 });
 
@@ -78,7 +98,11 @@ void test('gpio: auto falls back to gpioset: no chip, chip not writable, no tool
   assert.match(judgeGpio('p', gpio, facts).detail, /sysfs unusable \(no sysfs\); no \/dev\/gpiochip/);
   const locked = judgeGpio('p', gpio, { ...facts, chips: [{ path: '/dev/gpiochip0', writable: false }] });
   assert.match(locked.fix ?? '', /usermod -aG gpio/);
-  const noTool = judgeGpio('p', gpio, { ...facts, chips: [{ path: '/dev/gpiochip0', writable: true }], gpiosetOnPath: false });
+  const noTool = judgeGpio('p', gpio, {
+    ...facts,
+    chips: [{ path: '/dev/gpiochip0', writable: true }],
+    gpiosetOnPath: false,
+  });
   assert.match(noTool.fix ?? '', /apt install gpiod/);
   assert.equal(judgeGpio('p', gpio, { ...facts, chips: [{ path: '/dev/gpiochip0', writable: true }] }).status, 'ok');
 });
@@ -88,10 +112,19 @@ void test('gpio facts: maps BCM through a fake sysfs tree, lists gpiochip device
   t.after(() => rm(root, { recursive: true, force: true }));
   const chip = join(root, 'sys', 'gpiochip512');
   await mkdir(chip, { recursive: true });
-  await Promise.all([writeFile(join(chip, 'label'), 'pinctrl-bcm2711\n'), writeFile(join(chip, 'base'), '512\n'), writeFile(join(chip, 'ngpio'), '58\n')]);
+  await Promise.all([
+    writeFile(join(chip, 'label'), 'pinctrl-bcm2711\n'),
+    writeFile(join(chip, 'base'), '512\n'),
+    writeFile(join(chip, 'ngpio'), '58\n'),
+  ]);
   await mkdir(join(root, 'dev'));
   await writeFile(join(root, 'dev', 'gpiochip0'), '');
-  const facts = await gpioFacts(gpio, { sysfsReason: () => undefined, sysfsRoot: join(root, 'sys'), devDir: join(root, 'dev'), pathEnv: '' });
+  const facts = await gpioFacts(gpio, {
+    sysfsReason: () => undefined,
+    sysfsRoot: join(root, 'sys'),
+    devDir: join(root, 'dev'),
+    pathEnv: '',
+  });
   assert.deepEqual(facts.sysfsMapping, { ok: true, text: 'BCM 17 → sysfs gpio529 on gpiochip512 "pinctrl-bcm2711"' });
   assert.deepEqual(facts.chips, [{ path: join(root, 'dev', 'gpiochip0'), writable: true }]);
   assert.equal(facts.gpiosetOnPath, false);
@@ -100,26 +133,51 @@ void test('gpio facts: maps BCM through a fake sysfs tree, lists gpiochip device
 void test('serial: missing, not a device, no access, good', () => {
   assert.match(judgeSerial('p', lcus, { error: 'ENOENT' }).fix ?? '', /\/dev\/serial\/by-id/);
   assert.equal(judgeSerial('p', lcus, { isCharDevice: false, accessible: true }).status, 'fail');
-  assert.match(judgeSerial('p', lcus, { isCharDevice: true, accessible: false }).fix ?? '', /usermod -aG dialout dmconfirm/);
+  assert.match(
+    judgeSerial('p', lcus, { isCharDevice: true, accessible: false }).fix ?? '',
+    /usermod -aG dialout dmconfirm/,
+  );
   assert.equal(judgeSerial('p', lcus, { isCharDevice: true, accessible: true }).status, 'ok');
 });
 
 void test('router errors: auth, unreachable, stalled login, TLS each get their own fix', () => {
-  const auth = judgeRouterError('r API', endpoint, new RouterAuthError('invalid user name or password', endpoint.host), 'routers[0]');
+  const auth = judgeRouterError(
+    'r API',
+    endpoint,
+    new RouterAuthError('invalid user name or password', endpoint.host),
+    'routers[0]',
+  );
   assert.match(auth.detail, /192\.0\.2\.1:8728: login refused for user "dmconfirm"/);
   assert.match(auth.fix ?? '', /routers\[0\]\.username and the password/);
-  const down = judgeRouterError('r API', endpoint, new RouterUnreachableError('connect ECONNREFUSED', endpoint.host), 'routers[0]');
+  const down = judgeRouterError(
+    'r API',
+    endpoint,
+    new RouterUnreachableError('connect ECONNREFUSED', endpoint.host),
+    'routers[0]',
+  );
   assert.match(down.fix ?? '', /\/ip service print/);
   const stalled = new RouterUnreachableError('login timed out', endpoint.host);
   stalled.loginStalled = true;
   assert.match(judgeRouterError('r API', endpoint, stalled, 'routers[0]').detail, /pending device-mode change/);
-  const tls = judgeRouterError('r API', { ...endpoint, tls: { enabled: true } }, new RouterTlsError('fingerprint mismatch', endpoint.host), 'routers[0]');
+  const tls = judgeRouterError(
+    'r API',
+    { ...endpoint, tls: { enabled: true } },
+    new RouterTlsError('fingerprint mismatch', endpoint.host),
+    'routers[0]',
+  );
   assert.match(tls.detail, /:8729: fingerprint mismatch/);
   assert.match(tls.fix ?? '', /tls\.fingerprint/);
 });
 
 void test('device-mode: flagged fails, exhausted attempts warn', () => {
-  const base = { mode: 'home' as const, features: modeDefaults('home'), flagged: false, flaggingEnabled: true, allowedVersions: '', attemptCount: 0 };
+  const base = {
+    mode: 'home' as const,
+    features: modeDefaults('home'),
+    flagged: false,
+    flaggingEnabled: true,
+    allowedVersions: '',
+    attemptCount: 0,
+  };
   assert.equal(judgeDeviceMode('d', base).status, 'ok');
   assert.equal(judgeDeviceMode('d', { ...base, flagged: true }).status, 'fail');
   assert.match(judgeDeviceMode('d', { ...base, attemptCount: 3 }).fix ?? '', /power cycle/);

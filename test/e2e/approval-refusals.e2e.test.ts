@@ -12,7 +12,11 @@ void test('forged, replayed and stale approvals are refused and nothing is actua
   const first = await e2e.challenge();
 
   // Signed by a key the trust root does not know.
-  const forged = await team.approval(first.challenge, { expect: { enable: ['container'] }, method: 'power', approvers: [team.mallory] });
+  const forged = await team.approval(first.challenge, {
+    expect: { enable: ['container'] },
+    method: 'power',
+    approvers: [team.mallory],
+  });
   await e2e.publish('approval', forged);
   const refusal = await e2e.finalAnswer(e2e.requestIdOf(forged));
   assert.equal(refusal.status, 'error');
@@ -28,9 +32,16 @@ void test('forged, replayed and stale approvals are refused and nothing is actua
 
   // The same approval again: answered with its outcome, not carried out again.
   await e2e.publish('approval', good);
-  await e2e.observer.waitFor((m) => m.topic === e2e.topics.progress(goodId) && m.payload.includes('duplicate delivery'), 'answer to the re-sent approval');
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(goodId) && m.payload.includes('duplicate delivery'),
+    'answer to the re-sent approval',
+  );
   // Signed afresh for the used challenge (its nonce is consumed): refused.
-  const reused = await team.approval(first.challenge, { expect: { enable: ['container'] }, method: 'power', approvers: [team.approvers[1]!, team.approvers[2]!] });
+  const reused = await team.approval(first.challenge, {
+    expect: { enable: ['container'] },
+    method: 'power',
+    approvers: [team.approvers[1]!, team.approvers[2]!],
+  });
   await e2e.publish('approval', reused);
   const reusedAnswer = await e2e.finalAnswer(e2e.requestIdOf(reused));
   assert.equal(reusedAnswer.status, 'error');
@@ -49,7 +60,10 @@ void test('forged, replayed and stale approvals are refused and nothing is actua
 
   assert.equal(e2e.powerCuts, 1, 'only the genuine approval cut the power');
   assert.equal(e2e.presses, 0);
-  assert.ok(e2e.events().some((e) => e.type === 'security' && /unknown-key|too-few-approvers/.test(e.code)), 'forgery raised a security event');
+  assert.ok(
+    e2e.events().some((e) => e.type === 'security' && /unknown-key|too-few-approvers/.test(e.code)),
+    'forgery raised a security event',
+  );
   assert.equal(e2e.site.router.state().deviceMode.features.fetch, false, 'the second change stays unconfirmed');
 });
 
@@ -57,7 +71,11 @@ void test('an approval that arrives when too little activation time is left expi
   const e2e = new E2E();
   t.after(() => e2e.stop());
   // 20 s assumed activation window; a power cut (8 s) plus 10 s margin fits only in the first 2 s.
-  await e2e.start({ routerConfig: { observedActivationTimeoutSeconds: 20 }, policy: { minActionMarginMs: 10_000 }, offMs: 8000 });
+  await e2e.start({
+    routerConfig: { observedActivationTimeoutSeconds: 20 },
+    policy: { minActionMarginMs: 10_000 },
+    offMs: 8000,
+  });
   e2e.otherClientUpdate({ enable: ['container'] });
   const open = await e2e.challenge();
   await sleep(3000);
@@ -70,7 +88,11 @@ void test('an approval that arrives when too little activation time is left expi
   await e2e.observer.waitFor((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === '', 'challenge cleared');
 
   // Any later approval finds nothing open.
-  const later = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'button', approvers: [e2e.site.team.approvers[2]!, e2e.site.team.approvers[0]!] });
+  const later = await e2e.site.team.approval(open.challenge, {
+    expect: { enable: ['container'] },
+    method: 'button',
+    approvers: [e2e.site.team.approvers[2]!, e2e.site.team.approvers[0]!],
+  });
   await e2e.publish('approval', later);
   assert.equal((await e2e.finalAnswer(e2e.requestIdOf(later))).status, 'error');
   assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');

@@ -34,16 +34,33 @@ void test('a site broker bridged to the central broker carries orders and answer
   await local.client.subscribeAsync(`${e2e.topics.root}/#`, { qos: 1, rap: true });
   const team = e2e.site.team;
   const linkIs = (state: '0' | '1') =>
-    waitFor(() => (central.seen.filter((m) => m.topic === LINK).at(-1)?.payload === state ? true : undefined), `uplink state ${state}`, 30_000);
+    waitFor(
+      () => (central.seen.filter((m) => m.topic === LINK).at(-1)?.payload === state ? true : undefined),
+      `uplink state ${state}`,
+      30_000,
+    );
   const finalAt = (observer: Observer, requestId: string) =>
-    observer.waitFor((m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"final":true'), `final answer to ${requestId}`, 60_000);
+    observer.waitFor(
+      (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"final":true'),
+      `final answer to ${requestId}`,
+      60_000,
+    );
   await linkIs('1');
-  assert.ok(central.seen.some((m) => m.topic === e2e.topics.status && m.payload.includes('"online"')), 'the retained status crossed the bridge');
+  assert.ok(
+    central.seen.some((m) => m.topic === e2e.topics.status && m.payload.includes('"online"')),
+    'the retained status crossed the bridge',
+  );
 
   // 1. Orders published centrally during an outage wait for the site; a stale one expires on the way.
   site.uplink.cut();
   await linkIs('0');
-  const request = await team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['fetch'] }, method: 'button', activationTimeoutSeconds: 120 });
+  const request = await team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['fetch'] },
+    method: 'button',
+    activationTimeoutSeconds: 120,
+  });
   await central.client.publishAsync(e2e.topics.request, request, LIVE);
   const stale = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
   await central.client.publishAsync(e2e.topics.powercycle, stale, { qos: 1, properties: { messageExpiryInterval: 2 } });
@@ -53,7 +70,11 @@ void test('a site broker bridged to the central broker carries orders and answer
   assert.equal((await e2e.finalAnswer(e2e.requestIdOf(request))).data.state, 'done');
   assert.equal(e2e.presses, 1);
   await sleep(1000);
-  assert.deepEqual(e2e.answers(e2e.requestIdOf(stale)), [], 'an order that expired during the outage never reached the agent');
+  assert.deepEqual(
+    e2e.answers(e2e.requestIdOf(stale)),
+    [],
+    'an order that expired during the outage never reached the agent',
+  );
   assert.equal(e2e.powerCuts, 0);
 
   // 2. The approval is sent while the uplink is down: it waits at the central broker.
@@ -72,13 +93,26 @@ void test('a site broker bridged to the central broker carries orders and answer
   const cycle = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
   const cycleId = e2e.requestIdOf(cycle);
   await central.client.publishAsync(e2e.topics.powercycle, cycle, LIVE);
-  await central.waitFor((m) => m.topic === e2e.topics.progress(cycleId) && m.payload.includes('"actuating"'), 'actuating', 30_000);
+  await central.waitFor(
+    (m) => m.topic === e2e.topics.progress(cycleId) && m.payload.includes('"actuating"'),
+    'actuating',
+    30_000,
+  );
   site.uplink.cut();
   await finalAt(local, cycleId);
-  assert.ok(!central.seen.some((m) => m.topic === e2e.topics.progress(cycleId) && m.payload.includes('"final":true')), 'the final answer waits at the site');
+  assert.ok(
+    !central.seen.some((m) => m.topic === e2e.topics.progress(cycleId) && m.payload.includes('"final":true')),
+    'the final answer waits at the site',
+  );
   site.uplink.restore();
   assert.equal((await e2e.finalAnswer(cycleId)).data.state, 'done');
-  const statesOf = (o: Observer) => [...new Set(o.seen.filter((m) => m.topic === e2e.topics.progress(cycleId)).map((m) => (JSON.parse(m.payload) as AgentResponse).data.state))];
+  const statesOf = (o: Observer) => [
+    ...new Set(
+      o.seen
+        .filter((m) => m.topic === e2e.topics.progress(cycleId))
+        .map((m) => (JSON.parse(m.payload) as AgentResponse).data.state),
+    ),
+  ];
   assert.deepEqual(statesOf(central), statesOf(local));
   assert.equal(e2e.powerCuts, 2);
 
@@ -86,7 +120,10 @@ void test('a site broker bridged to the central broker carries orders and answer
   //    the bridge, and the agent answers the copy without acting twice.
   const twice = await team.powerCycle({ agent: 'pi-demo', router: e2e.router, reason: 'hung' });
   const twiceId = e2e.requestIdOf(twice);
-  const fromBridge = new RegExp(`Received PUBLISH from dmconfirm-bridge-lab-local \\(d\\d, q1, r0, m\\d+, '${e2e.topics.powercycle}'`, 'g');
+  const fromBridge = new RegExp(
+    `Received PUBLISH from dmconfirm-bridge-lab-local \\(d\\d, q1, r0, m\\d+, '${e2e.topics.powercycle}'`,
+    'g',
+  );
   const forwarded = () => site.broker.log.match(fromBridge)?.length ?? 0;
   const before = forwarded();
   site.uplink.cut('up');
@@ -106,11 +143,22 @@ void test('a site broker bridged to the central broker carries orders and answer
   await central.client.publishAsync(e2e.topics.powercycle, '', { qos: 1, retain: true });
   const orders = [e2e.topics.request, e2e.topics.approval, e2e.topics.powercycle];
   const retainedOrders = local.seen.filter((m) => orders.includes(m.topic) && m.retain && m.payload !== '');
-  assert.deepEqual(retainedOrders.map((m) => m.payload), [retained], 'only the order published retained arrived retained');
-  await waitFor(() => (local.seen.some((m) => m.topic === e2e.topics.powercycle && m.payload === '') ? true : undefined), 'the cleared retained order');
+  assert.deepEqual(
+    retainedOrders.map((m) => m.payload),
+    [retained],
+    'only the order published retained arrived retained',
+  );
+  await waitFor(
+    () => (local.seen.some((m) => m.topic === e2e.topics.powercycle && m.payload === '') ? true : undefined),
+    'the cleared retained order',
+  );
   const late = await Observer.connect(site.url, orders);
   await sleep(500);
   await late.close();
-  assert.deepEqual(late.seen.filter((m) => m.payload !== ''), [], 'the site broker holds no order retained');
+  assert.deepEqual(
+    late.seen.filter((m) => m.payload !== ''),
+    [],
+    'the site broker holds no order retained',
+  );
   assert.equal(e2e.powerCuts, 3);
 });

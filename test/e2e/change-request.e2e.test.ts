@@ -6,7 +6,13 @@ void test('a signed request to enable container with a power cycle ends verified
   const e2e = new E2E();
   t.after(() => e2e.stop());
   await e2e.start();
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const jws = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['container'] },
+    method: 'power',
+    activationTimeoutSeconds: 120,
+  });
   const requestId = e2e.requestIdOf(jws);
   const digest = await e2e.publish('request', jws);
   const final = await e2e.finalAnswer(requestId);
@@ -25,7 +31,13 @@ void test('a button press confirms a request; the button is never held across th
   const e2e = new E2E();
   t.after(() => e2e.stop());
   await e2e.start();
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['fetch'] }, method: 'button', activationTimeoutSeconds: 120 });
+  const jws = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['fetch'] },
+    method: 'button',
+    activationTimeoutSeconds: 120,
+  });
   const requestId = e2e.requestIdOf(jws);
   await e2e.publish('request', jws);
   const final = await e2e.finalAnswer(requestId);
@@ -41,14 +53,26 @@ void test('a forged request (unknown key) and a replay are refused with no actua
   t.after(() => e2e.stop());
   await e2e.start();
   const team = e2e.site.team;
-  const forged = await team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', approvers: [team.mallory] });
+  const forged = await team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['container'] },
+    method: 'power',
+    approvers: [team.mallory],
+  });
   const forgedId = e2e.requestIdOf(forged);
   await e2e.publish('request', forged);
   const refusal = await e2e.finalAnswer(forgedId);
   assert.equal(refusal.status, 'error');
   assert.match(refusal.error?.code ?? '', /unknown-key|too-few-approvers/);
 
-  const good = await team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['scheduler'] }, method: 'button', activationTimeoutSeconds: 120 });
+  const good = await team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['scheduler'] },
+    method: 'button',
+    activationTimeoutSeconds: 120,
+  });
   const goodId = e2e.requestIdOf(good);
   await e2e.publish('request', good);
   assert.equal((await e2e.finalAnswer(goodId)).data.state, 'done');
@@ -56,7 +80,13 @@ void test('a forged request (unknown key) and a replay are refused with no actua
 
   // The same bytes again (a QoS 1 duplicate) are not acted on again; re-signed with the same id is a replay.
   await e2e.publish('request', good);
-  const replay = await team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['scheduler'] }, method: 'button', requestId: goodId });
+  const replay = await team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['scheduler'] },
+    method: 'button',
+    requestId: goodId,
+  });
   await e2e.publish('request', replay);
   const replayAnswer = await e2e.observer.waitFor(
     (m) => m.topic === e2e.topics.progress(goodId) && m.payload.includes('"replayed"'),

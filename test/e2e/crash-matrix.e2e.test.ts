@@ -149,8 +149,11 @@ const CASES: CrashCase[] = [
 ];
 
 for (const c of CASES) {
-  const outcome = c.outcome === 'done' ? 'done, acted once' : 'cancelled, nothing pressed until a new challenge is approved';
-  const name = `${c.flow}${c.method ? `/${c.method}` : ''}: daemon SIGKILLed in ${c.state} (${c.why}), restarted: ${outcome}; the same order sent again is refused`;
+  const outcome =
+    c.outcome === 'done' ? 'done, acted once' : 'cancelled, nothing pressed until a new challenge is approved';
+  const name =
+    `${c.flow}${c.method ? `/${c.method}` : ''}: daemon SIGKILLed in ${c.state} ` +
+    `(${c.why}), restarted: ${outcome}; the same order sent again is refused`;
   void test(name, async (t) => {
     const e2e = new E2E();
     t.after(() => e2e.stop());
@@ -180,14 +183,23 @@ for (const c of CASES) {
     // The order (or someone else's change, then the approval of its challenge).
     let order: { kind: 'request' | 'approval'; jws: string } | undefined;
     if (c.flow === 'change') {
-      const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: c.method!, activationTimeoutSeconds: 60 });
+      const jws = await e2e.site.team.changeRequest({
+        agent: 'pi-demo',
+        router: e2e.router,
+        change: { enable: ['container'] },
+        method: c.method!,
+        activationTimeoutSeconds: 60,
+      });
       await e2e.publish('request', jws);
       order = { kind: 'request', jws };
     } else {
       e2e.otherClientUpdate({ enable: ['container'] }, 60);
       if (c.method) {
         const open = await e2e.challenge();
-        const jws = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: c.method });
+        const jws = await e2e.site.team.approval(open.challenge, {
+          expect: { enable: ['container'] },
+          method: c.method,
+        });
         order = { kind: 'approval', jws };
         await e2e.publish('approval', jws);
       }
@@ -205,13 +217,30 @@ for (const c of CASES) {
 
     if (c.restartAfterMs) await sleep(c.restartAfterMs);
     await daemon(e2e, t);
-    await waitFor(() => (finalsOf(e2e, operationId).length > 0 ? true : undefined), `final state of operation ${operationId}`, 60_000);
-    assert.deepEqual(finalsOf(e2e, operationId), [c.outcome], `history: ${JSON.stringify(journaled(e2e) ?? atKill.history)}`);
+    await waitFor(
+      () => (finalsOf(e2e, operationId).length > 0 ? true : undefined),
+      `final state of operation ${operationId}`,
+      60_000,
+    );
+    assert.deepEqual(
+      finalsOf(e2e, operationId),
+      [c.outcome],
+      `history: ${JSON.stringify(journaled(e2e) ?? atKill.history)}`,
+    );
 
     // Nothing acts without a valid approval: the same signed order again is a replay.
-    if (order) await republishRefused(e2e, order.kind, order.jws, order.kind === 'request' ? ['replayed'] : ['replayed', 'wrong-challenge', 'nonce-stale']);
+    if (order)
+      await republishRefused(
+        e2e,
+        order.kind,
+        order.jws,
+        order.kind === 'request' ? ['replayed'] : ['replayed', 'wrong-challenge', 'nonce-stale'],
+      );
     if (openChallenge) {
-      const late = await e2e.site.team.approval(openChallenge.challenge, { expect: { enable: ['container'] }, method: 'power' });
+      const late = await e2e.site.team.approval(openChallenge.challenge, {
+        expect: { enable: ['container'] },
+        method: 'power',
+      });
       await republishRefused(e2e, 'approval', late, ['wrong-challenge', 'nonce-stale']);
     }
 
@@ -222,13 +251,19 @@ for (const c of CASES) {
       assert.equal(e2e.presses + e2e.powerCuts, 0, 'nothing actuated');
       // The change is still pending on the router; its approval went with the killed process.
       const seen = await e2e.observer.waitFor(
-        (m) => m.topic === e2e.topics.challenge('hap1') && m.payload !== '' && (JSON.parse(m.payload) as ChallengeMessage).operationId !== operationId,
+        (m) =>
+          m.topic === e2e.topics.challenge('hap1') &&
+          m.payload !== '' &&
+          (JSON.parse(m.payload) as ChallengeMessage).operationId !== operationId,
         'a new challenge for the change still pending',
         20_000,
       );
       fresh = JSON.parse(seen.payload) as ChallengeMessage;
       assert.equal(fresh.challenge.observed?.attemptCount, 1);
-      const approval = await e2e.site.team.approval(fresh.challenge, { expect: { enable: ['container'] }, method: 'button' });
+      const approval = await e2e.site.team.approval(fresh.challenge, {
+        expect: { enable: ['container'] },
+        method: 'button',
+      });
       await e2e.publish('approval', approval);
       const final = await e2e.finalAnswer(e2e.requestIdOf(approval));
       assert.equal(final.data.state, 'done', JSON.stringify(final));
@@ -239,7 +274,11 @@ for (const c of CASES) {
     if (fresh) assert.deepEqual(finalsOf(e2e, fresh.operationId), ['done'], 'one final state for the new operation');
     if (order) {
       const answers = operationAnswers(e2e, e2e.requestIdOf(order.jws));
-      assert.deepEqual(answers.map((a) => a.data.state), [c.outcome], 'one final answer to the order');
+      assert.deepEqual(
+        answers.map((a) => a.data.state),
+        [c.outcome],
+        'one final answer to the order',
+      );
     }
     assert.equal(e2e.presses, !acted || c.method === 'button' ? 1 : 0, 'button presses');
     assert.equal(e2e.powerCuts, acted && c.method === 'power' ? 1 : 0, 'power cuts');

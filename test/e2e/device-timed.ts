@@ -16,7 +16,13 @@ export async function until(check: () => boolean, what: string, timeoutMs = 30_0
 
 /** Publishes a signed request to enable `container` by a power cycle; returns its id. */
 export async function changeRequest(e2e: E2E): Promise<string> {
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+  const jws = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['container'] },
+    method: 'power',
+    activationTimeoutSeconds: 120,
+  });
   await e2e.publish('request', jws);
   return e2e.requestIdOf(jws);
 }

@@ -32,7 +32,11 @@ export function journaled(e2e: E2E): OperationRecord | undefined {
  * the hook sees it exactly at the state it journaled before asking. A command whose
  * connection closed meanwhile is never handled (as if it was never received).
  */
-export function onCommand(router: SimulatedRouter, command: string, hook: (ctx: CommandContext) => void | Promise<void>): void {
+export function onCommand(
+  router: SimulatedRouter,
+  command: string,
+  hook: (ctx: CommandContext) => void | Promise<void>,
+): void {
   const original = router.commands[command];
   assert.ok(original, `the simulator has no ${command}`);
   router.commands[command] = async (ctx) => {
@@ -43,7 +47,11 @@ export function onCommand(router: SimulatedRouter, command: string, hook: (ctx: 
 }
 
 /** The real daemon, serving hap1, once it says it is online. */
-export async function daemon(e2e: E2E, t: { after: (fn: () => void) => void }, nodeArgs: string[] = []): Promise<AgentProcess> {
+export async function daemon(
+  e2e: E2E,
+  t: { after: (fn: () => void) => void },
+  nodeArgs: string[] = [],
+): Promise<AgentProcess> {
   const child = new AgentProcess(e2e.site.configFile, nodeArgs);
   t.after(() => child.kill('SIGKILL'));
   const seen = e2e.observer.seen.length;
@@ -82,7 +90,9 @@ export function distinctAnswers(e2e: E2E, requestId: string): AgentResponse[] {
 export function finalsOf(e2e: E2E, operationId: string): string[] {
   return distinct(e2e, e2e.topics.events)
     .map((p) => JSON.parse(p) as EventSeen)
-    .filter((e) => e.type === 'progress' && e.operationId === operationId && e.state !== undefined && FINAL.includes(e.state))
+    .filter(
+      (e) => e.type === 'progress' && e.operationId === operationId && e.state !== undefined && FINAL.includes(e.state),
+    )
     .map((e) => e.state!);
 }
 
@@ -92,19 +102,30 @@ export function operationAnswers(e2e: E2E, requestId: string): AgentResponse[] {
 }
 
 /** Sends `jws` again and expects a refusal that names it and acts on nothing. */
-export async function republishRefused(e2e: E2E, kind: 'request' | 'approval', jws: string, codes: string[]): Promise<void> {
+export async function republishRefused(
+  e2e: E2E,
+  kind: 'request' | 'approval',
+  jws: string,
+  codes: string[],
+): Promise<void> {
   const topic = e2e.topics.progress(e2e.requestIdOf(jws));
   const from = e2e.observer.seen.length;
   const digest = await e2e.publish(kind, jws);
   const refusal = await e2e.observer.waitFor(
-    (m) => m.topic === topic && (JSON.parse(m.payload) as AgentResponse).error !== undefined && e2e.observer.seen.indexOf(m) >= from,
+    (m) =>
+      m.topic === topic &&
+      (JSON.parse(m.payload) as AgentResponse).error !== undefined &&
+      e2e.observer.seen.indexOf(m) >= from,
     `refusal of the ${kind} sent again`,
     20_000,
   );
   const answer = JSON.parse(refusal.payload) as AgentResponse;
   assert.equal(answer.data.inReplyTo, digest);
   assert.equal(answer.data.operationId, undefined, 'a refusal starts no operation');
-  assert.ok(codes.includes(answer.error!.code), `refused as ${answer.error!.code}, expected one of ${codes.join(', ')}`);
+  assert.ok(
+    codes.includes(answer.error!.code),
+    `refused as ${answer.error!.code}, expected one of ${codes.join(', ')}`,
+  );
 }
 
 /** Power on, button up, no boot-time faults on the simulated router. */

@@ -56,11 +56,19 @@ export class E2E {
   }
 
   async startAgent(): Promise<Agent> {
-    const agent = await Agent.create(this.site.config, { logger: testLogger(), checkpointIntervalMs: 60_000, ...this.agentOptions });
+    const agent = await Agent.create(this.site.config, {
+      logger: testLogger(),
+      checkpointIntervalMs: 60_000,
+      ...this.agentOptions,
+    });
     this.agent = agent;
     await agent.start();
     // Paired: the trust gate can now find the router by its serial.
-    await this.observer.waitFor((m) => m.topic === this.topics.routerState('hap1') && m.payload.includes('"reachable":true'), 'router state', 20_000);
+    await this.observer.waitFor(
+      (m) => m.topic === this.topics.routerState('hap1') && m.payload.includes('"reachable":true'),
+      'router state',
+      20_000,
+    );
     return agent;
   }
 
@@ -76,7 +84,13 @@ export class E2E {
 
   /** A signed request to enable container by a power cycle, published; its request id. */
   async publishContainerChange(): Promise<string> {
-    const jws = await this.site.team.changeRequest({ agent: 'pi-demo', router: this.router, change: { enable: ['container'] }, method: 'power', activationTimeoutSeconds: 120 });
+    const jws = await this.site.team.changeRequest({
+      agent: 'pi-demo',
+      router: this.router,
+      change: { enable: ['container'] },
+      method: 'power',
+      activationTimeoutSeconds: 120,
+    });
     await this.publish('request', jws);
     return this.requestIdOf(jws);
   }
@@ -87,7 +101,9 @@ export class E2E {
   }
 
   answers(requestId: string): AgentResponse[] {
-    return this.observer.seen.filter((m) => m.topic === this.topics.progress(requestId)).map((m) => JSON.parse(m.payload) as AgentResponse);
+    return this.observer.seen
+      .filter((m) => m.topic === this.topics.progress(requestId))
+      .map((m) => JSON.parse(m.payload) as AgentResponse);
   }
 
   async finalAnswer(requestId: string, timeoutMs = 60_000): Promise<AgentResponse> {
@@ -106,7 +122,10 @@ export class E2E {
   otherClientUpdate(change: ChangeOptions, activationTimeoutSeconds = 120): UpdateRequest {
     const abort = new AbortController();
     this.#others.push(abort);
-    const update = requestUpdate(this.site.config.routers[0]!, buildChange(change), activationTimeoutSeconds, { signal: abort.signal, comeBackTimeoutMs: 30_000 });
+    const update = requestUpdate(this.site.config.routers[0]!, buildChange(change), activationTimeoutSeconds, {
+      signal: abort.signal,
+      comeBackTimeoutMs: 30_000,
+    });
     void update.outcome.catch(() => undefined);
     return update;
   }
@@ -114,7 +133,11 @@ export class E2E {
   /** The next retained challenge for hap1 published after `after` messages were seen. */
   async challenge(after = 0, timeoutMs = 20_000): Promise<ChallengeMessage> {
     const topic = this.topics.challenge('hap1');
-    const seen = await this.observer.waitFor((m) => m.topic === topic && m.payload !== '' && this.observer.seen.indexOf(m) >= after, 'challenge', timeoutMs);
+    const seen = await this.observer.waitFor(
+      (m) => m.topic === topic && m.payload !== '' && this.observer.seen.indexOf(m) >= after,
+      'challenge',
+      timeoutMs,
+    );
     return JSON.parse(seen.payload) as ChallengeMessage;
   }
 
@@ -150,7 +173,8 @@ export class DaemonChild {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.child;
     if (!child) return Promise.resolve({ code: null, signal: null });
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
     return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -171,10 +195,14 @@ export class AgentProcess extends DaemonChild {
 
   async start(): Promise<void> {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'agent', '--config', this.configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NOTIFY_SOCKET: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', ...this.nodeArgs, 'src/cli/main.ts', 'agent', '--config', this.configFile],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NOTIFY_SOCKET: '' },
+      },
+    );
     this.attach(child);
   }
 }

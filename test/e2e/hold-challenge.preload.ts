@@ -11,7 +11,8 @@ import { syncBuiltinESMExports } from 'node:module';
 
 const open = fs.open;
 const held: typeof open = (path, ...rest) => {
-  if (typeof path === 'string' && basename(path).startsWith('.nonces.json.')) return new Promise<never>(() => undefined);
+  if (typeof path === 'string' && basename(path).startsWith('.nonces.json.'))
+    return new Promise<never>(() => undefined);
   return open(path, ...rest);
 };
 fs.open = held;

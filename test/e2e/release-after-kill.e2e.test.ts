@@ -14,10 +14,21 @@ import type { ChildProcess } from 'node:child_process';
 // this test about the release, not a race with the boot.
 const router = { timing: { bootMs: 2000, shutdownMs: 20_000, minOffMs: 1500 } };
 
-async function killedWith(e2e: E2E, t: { after: (fn: () => void) => void }, method: 'button' | 'power', engaged: () => boolean): Promise<void> {
+async function killedWith(
+  e2e: E2E,
+  t: { after: (fn: () => void) => void },
+  method: 'button' | 'power',
+  engaged: () => boolean,
+): Promise<void> {
   await e2e.stopAgent();
   const child = await daemon(e2e, t);
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['container'] }, method, activationTimeoutSeconds: 120 });
+  const jws = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['container'] },
+    method,
+    activationTimeoutSeconds: 120,
+  });
   await e2e.publish('request', jws);
   await waitFor(() => (engaged() ? true : undefined), `${method} engaged`, 30_000);
   child.kill('SIGKILL');

@@ -10,7 +10,14 @@ void test('a retained order is refused with a security event, before and while t
   t.after(() => e2e.stop());
   await e2e.start();
   const team = e2e.site.team;
-  const order = () => team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: ['fetch'] }, method: 'button', activationTimeoutSeconds: 120 });
+  const order = () =>
+    team.changeRequest({
+      agent: 'pi-demo',
+      router: e2e.router,
+      change: { enable: ['fetch'] },
+      method: 'button',
+      activationTimeoutSeconds: 120,
+    });
 
   // 1. Left retained on the broker while the agent was away: delivered on (re)subscribe.
   await e2e.stopAgent();
@@ -35,7 +42,10 @@ void test('a retained order is refused with a security event, before and while t
   // Control: the very same bytes sent live (not retained) are a valid order, carried out once.
   await e2e.publish('request', live);
   const done = await e2e.observer.waitFor(
-    (m) => m.topic === e2e.topics.progress(e2e.requestIdOf(live)) && m.payload.includes('"final":true') && m.payload.includes('"done"'),
+    (m) =>
+      m.topic === e2e.topics.progress(e2e.requestIdOf(live)) &&
+      m.payload.includes('"final":true') &&
+      m.payload.includes('"done"'),
     'the live order carried out',
     60_000,
   );

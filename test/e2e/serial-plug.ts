@@ -69,12 +69,18 @@ export class SerialPlug {
   async plug(): Promise<void> {
     const devicePath = join(this.options.dir, `${this.options.name}-dev`);
     const enumerating = `${this.path}.new`;
-    const socat = spawn('socat', [`pty,raw,echo=0,link=${enumerating}`, `pty,raw,echo=0,link=${devicePath}`], { stdio: 'ignore' });
+    const socat = spawn('socat', [`pty,raw,echo=0,link=${enumerating}`, `pty,raw,echo=0,link=${devicePath}`], {
+      stdio: 'ignore',
+    });
     this.#socat = socat;
     await until(() => existsSync(enumerating) && existsSync(devicePath), `${this.options.name} pty pair`);
-    const device = spawn(process.execPath, ['--import', 'tsx', DEVICE, this.options.kind, devicePath, JSON.stringify(this.options.deviceOptions ?? {})], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const device = spawn(
+      process.execPath,
+      ['--import', 'tsx', DEVICE, this.options.kind, devicePath, JSON.stringify(this.options.deviceOptions ?? {})],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.#device = device;
     let ready = false;
     createInterface({ input: device.stdout }).on('line', (line) => {
@@ -100,7 +106,9 @@ export class SerialPlug {
     socat?.kill('SIGKILL');
     device?.kill('SIGKILL');
     const exited = (child: ChildProcess | undefined): Promise<unknown> =>
-      child && child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve();
+      child && child.exitCode === null && child.signalCode === null
+        ? new Promise((resolve) => child.once('exit', resolve))
+        : Promise.resolve();
     await Promise.all([exited(socat), exited(device)]);
     rmSync(this.path, { force: true });
     rmSync(`${this.path}.new`, { force: true });

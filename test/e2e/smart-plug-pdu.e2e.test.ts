@@ -18,7 +18,11 @@ async function startPlugSite(t: TestContext): Promise<{ e2e: E2E; plug: TasmotaS
   // it on); the harness starts the broker itself, so it is started here once, ahead of it.
   await e2e.broker.start();
   e2e.broker.start = () => Promise.resolve();
-  const plug = new TasmotaSim({ brokerUrl: e2e.broker.url, topic: 'plug-hap1', onSwitch: (_relay, on) => (e2e.site as SimulatedSite | undefined)?.router.setPower(on) });
+  const plug = new TasmotaSim({
+    brokerUrl: e2e.broker.url,
+    topic: 'plug-hap1',
+    onSwitch: (_relay, on) => (e2e.site as SimulatedSite | undefined)?.router.setPower(on),
+  });
   t.after(() => plug.stop());
   await plug.start();
   plug.relays[0] = true; // plugged in and on
@@ -27,7 +31,13 @@ async function startPlugSite(t: TestContext): Promise<{ e2e: E2E; plug: TasmotaS
     routerConfig: {
       methods: ['power'],
       actuators: {
-        power: { driver: 'tasmota', broker: { url: e2e.broker.url }, topic: 'plug-hap1', wiring: 'outlet', timing: { offMs: OFF_MS, offMinMs: 2000 } },
+        power: {
+          driver: 'tasmota',
+          broker: { url: e2e.broker.url },
+          topic: 'plug-hap1',
+          wiring: 'outlet',
+          timing: { offMs: OFF_MS, offMinMs: 2000 },
+        },
       },
     },
   });
@@ -40,16 +50,28 @@ void test('Tasmota plug on the site broker: signed request, the plug times the c
   const final = await e2e.finalAnswer(requestId, 60_000);
   assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
   assert.equal(e2e.powerCuts, 1);
-  assert.deepEqual(plug.switches.map((s) => [s.on, s.by]), [[false, 'command'], [true, 'device']]);
-  assert.deepEqual(plug.commands.filter((c) => c.payload !== '').map((c) => c.command), ['Backlog']);
+  assert.deepEqual(
+    plug.switches.map((s) => [s.on, s.by]),
+    [
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  assert.deepEqual(
+    plug.commands.filter((c) => c.payload !== '').map((c) => c.command),
+    ['Backlog'],
+  );
   assert.equal(e2e.site.router.state().deviceMode.features.container, true);
 });
 
-void test('Tasmota plug: the daemon SIGKILLed mid-cut; the plug restores the power at the planned time, no release', async (t) => {
-  const { e2e, plug } = await startPlugSite(t);
-  await killMidCut(e2e, t, 'plug');
-  const [off, on] = plug.switches;
-  assert.equal(on?.by, 'device');
-  assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
-  assert.equal(e2e.powerCuts, 1);
-});
+void test(
+  'Tasmota plug: the daemon SIGKILLed mid-cut; the plug ' + 'restores the power at the planned time, no release',
+  async (t) => {
+    const { e2e, plug } = await startPlugSite(t);
+    await killMidCut(e2e, t, 'plug');
+    const [off, on] = plug.switches;
+    assert.equal(on?.by, 'device');
+    assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
+    assert.equal(e2e.powerCuts, 1);
+  },
+);

@@ -33,7 +33,10 @@ function eventsSince(e2e: E2E, from: number, code: string): SeenEvent[] {
 }
 
 /** A site whose daemon runs on its own tmpfs state directory. */
-async function site(t: { after: (fn: () => Promise<void> | void) => void }, options: { offMs?: number } = {}): Promise<{ e2e: E2E; daemon: NamespacedDaemon; stateDir: string }> {
+async function site(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  options: { offMs?: number } = {},
+): Promise<{ e2e: E2E; daemon: NamespacedDaemon; stateDir: string }> {
   const e2e = new E2E();
   t.after(() => e2e.stop());
   await e2e.start(options); // the in-process agent pairs and writes the initial state
@@ -56,7 +59,13 @@ async function site(t: { after: (fn: () => Promise<void> | void) => void }, opti
 }
 
 async function signedPowerChange(e2e: E2E, feature: string): Promise<{ jws: string; requestId: string }> {
-  const jws = await e2e.site.team.changeRequest({ agent: 'pi-demo', router: e2e.router, change: { enable: [feature] }, method: 'power', activationTimeoutSeconds: 120 });
+  const jws = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: [feature] },
+    method: 'power',
+    activationTimeoutSeconds: 120,
+  });
   return { jws, requestId: e2e.requestIdOf(jws) };
 }
 
@@ -86,7 +95,10 @@ async function assertAuditIntact(daemon: NamespacedDaemon, stateDir: string): Pr
   return text;
 }
 
-async function refusedThenRecovered(t: { after: (fn: () => Promise<void> | void) => void }, fault: 'full' | 'read-only'): Promise<void> {
+async function refusedThenRecovered(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  fault: 'full' | 'read-only',
+): Promise<void> {
   const { e2e, daemon, stateDir } = await site(t);
   if (fault === 'full') daemon.fill();
   else daemon.readOnly();
@@ -98,12 +110,18 @@ async function refusedThenRecovered(t: { after: (fn: () => Promise<void> | void)
   assert.equal(refused.status, 'error');
   assert.equal(refused.error?.code, 'state-unwritable', JSON.stringify(refused));
   assert.match(refused.error?.message ?? '', /nothing was actuated/);
-  const alarm = await waitFor(() => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId), 'state-unwritable alarm');
+  const alarm = await waitFor(
+    () => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId),
+    'state-unwritable alarm',
+  );
   assert.equal(alarm.type, 'alarm');
   assert.equal(alarm.severity, 'critical');
   assert.equal(alarm.data?.errno, fault === 'full' ? 'ENOSPC' : 'EROFS', JSON.stringify(alarm));
   assert.ok(alarm.data?.path?.startsWith(stateDir), `names a path in the state directory: ${JSON.stringify(alarm)}`);
-  assert.ok(alarm.message.includes(alarm.data.path ?? '?') && alarm.message.includes(alarm.data.errno ?? '?'), alarm.message);
+  assert.ok(
+    alarm.message.includes(alarm.data.path ?? '?') && alarm.message.includes(alarm.data.errno ?? '?'),
+    alarm.message,
+  );
   await sleep(1500); // an actuation or a late answer would show by now
   assert.equal(e2e.answers(refusedId).length, 1, `one answer: ${JSON.stringify(e2e.answers(refusedId))}`);
   assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
@@ -132,103 +150,143 @@ async function refusedThenRecovered(t: { after: (fn: () => Promise<void> | void)
 
 const skip = NO_MOUNT_NAMESPACE;
 
-void test('state directory full before a request: refused (state-unwritable), critical alarm, nothing actuated; space freed, the request sent again works', { skip }, async (t) => {
-  await refusedThenRecovered(t, 'full');
-});
+void test(
+  'state directory full before a request: refused (state-unwritable), critical ' +
+    'alarm, nothing actuated; space freed, the request sent again works',
+  { skip },
+  async (t) => {
+    await refusedThenRecovered(t, 'full');
+  },
+);
 
-void test('state directory read-only before a request: refused (state-unwritable), critical alarm, nothing actuated; writable again, the request sent again works', { skip }, async (t) => {
-  await refusedThenRecovered(t, 'read-only');
-});
+void test(
+  'state directory read-only before a request: refused (state-unwritable), ' +
+    'critical alarm, nothing actuated; writable again, the request sent again works',
+  { skip },
+  async (t) => {
+    await refusedThenRecovered(t, 'read-only');
+  },
+);
 
-void test('state directory full while the power is cut: power restored, router verified, outcome reported, alarm raised', { skip }, async (t) => {
-  const { e2e, daemon, stateDir } = await site(t, { offMs: 4000 });
-  const from = e2e.observer.seen.length;
-  const requestId = await powerChange(e2e, 'container');
-  await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
-  daemon.fill();
-  const final = await e2e.finalAnswer(requestId, 60_000);
-  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-  assert.deepEqual(
-    e2e.answers(requestId).map((a: AgentResponse) => a.data.state),
-    ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done'],
-  );
-  const state = e2e.site.router.state();
-  assert.equal(state.power, 'on', 'power restored');
-  assert.equal(state.deviceMode.features.container, true);
-  assert.equal(state.attemptCount, 0);
-  assert.deepEqual(state.faults, []);
-  assert.equal(e2e.powerCuts, 1, 'acted once');
-  const alarm = eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === requestId);
-  assert.ok(alarm, 'alarm for the operation');
-  assert.equal(alarm.severity, 'critical');
-  assert.equal(alarm.data?.errno, 'ENOSPC');
-  assert.ok(daemon.running, daemon.output);
+void test(
+  'state directory full while the power is cut: power restored, router verified, outcome reported, alarm raised',
+  { skip },
+  async (t) => {
+    const { e2e, daemon, stateDir } = await site(t, { offMs: 4000 });
+    const from = e2e.observer.seen.length;
+    const requestId = await powerChange(e2e, 'container');
+    await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
+    daemon.fill();
+    const final = await e2e.finalAnswer(requestId, 60_000);
+    assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+    assert.deepEqual(
+      e2e.answers(requestId).map((a: AgentResponse) => a.data.state),
+      ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done'],
+    );
+    const state = e2e.site.router.state();
+    assert.equal(state.power, 'on', 'power restored');
+    assert.equal(state.deviceMode.features.container, true);
+    assert.equal(state.attemptCount, 0);
+    assert.deepEqual(state.faults, []);
+    assert.equal(e2e.powerCuts, 1, 'acted once');
+    const alarm = eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === requestId);
+    assert.ok(alarm, 'alarm for the operation');
+    assert.equal(alarm.severity, 'critical');
+    assert.equal(alarm.data?.errno, 'ENOSPC');
+    assert.ok(daemon.running, daemon.output);
 
-  // Space again: the stale journal record (its last writes failed) is cleared; nothing is redone.
-  const beforeFix = e2e.observer.seen.length;
-  daemon.unfill();
-  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
-  await waitFor(() => (existsSync(daemon.inside(join(stateDir, 'operations', 'hap1.json'))) ? undefined : true), 'journal cleared', 10_000);
-  await assertAuditIntact(daemon, stateDir);
-  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, 'outcome reported once');
-  assert.equal(e2e.powerCuts, 1);
-});
+    // Space again: the stale journal record (its last writes failed) is cleared; nothing is redone.
+    const beforeFix = e2e.observer.seen.length;
+    daemon.unfill();
+    await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+    await waitFor(
+      () => (existsSync(daemon.inside(join(stateDir, 'operations', 'hap1.json'))) ? undefined : true),
+      'journal cleared',
+      10_000,
+    );
+    await assertAuditIntact(daemon, stateDir);
+    assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 1, 'outcome reported once');
+    assert.equal(e2e.powerCuts, 1);
+  },
+);
 
-void test('an approval arriving while the state directory is read-only is refused (its use cannot be recorded); the challenge stays open and the approval sent again works once writable', { skip }, async (t) => {
-  const { e2e, daemon, stateDir } = await site(t);
-  e2e.otherClientUpdate({ enable: ['container'] });
-  const open = await e2e.challenge();
-  daemon.readOnly();
-  const from = e2e.observer.seen.length;
-  const refused = await e2e.site.team.approval(open.challenge, { expect: { enable: ['container'] }, method: 'power' });
-  const refusedId = e2e.requestIdOf(refused);
-  await e2e.publish('approval', refused);
-  const answer = await e2e.finalAnswer(refusedId, 30_000);
-  assert.equal(answer.data.state, 'failed');
-  assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
-  const alarm = await waitFor(() => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId), 'state-unwritable alarm');
-  assert.equal(alarm.data?.errno, 'EROFS');
-  assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
-  await sleep(1000);
-  assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
-  assert.ok(!e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''), 'the challenge is still open');
+void test(
+  'an approval arriving while the state directory is read-only is refused (its use cannot ' +
+    'be recorded); the challenge stays open and the approval sent again works once writable',
+  { skip },
+  async (t) => {
+    const { e2e, daemon, stateDir } = await site(t);
+    e2e.otherClientUpdate({ enable: ['container'] });
+    const open = await e2e.challenge();
+    daemon.readOnly();
+    const from = e2e.observer.seen.length;
+    const refused = await e2e.site.team.approval(open.challenge, {
+      expect: { enable: ['container'] },
+      method: 'power',
+    });
+    const refusedId = e2e.requestIdOf(refused);
+    await e2e.publish('approval', refused);
+    const answer = await e2e.finalAnswer(refusedId, 30_000);
+    assert.equal(answer.data.state, 'failed');
+    assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
+    const alarm = await waitFor(
+      () => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId),
+      'state-unwritable alarm',
+    );
+    assert.equal(alarm.data?.errno, 'EROFS');
+    assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
+    await sleep(1000);
+    assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
+    assert.ok(
+      !e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''),
+      'the challenge is still open',
+    );
 
-  // Writable again: the same approval, sent again, is verified again (its nonce is still
-  // the challenge's) and carried out.
-  const beforeFix = e2e.observer.seen.length;
-  daemon.writable();
-  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
-  await e2e.publish('approval', refused);
-  await answerIn(e2e, refusedId, 'done');
-  assert.equal(e2e.powerCuts, 1);
-  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-  await assertAuditIntact(daemon, stateDir);
-});
+    // Writable again: the same approval, sent again, is verified again (its nonce is still
+    // the challenge's) and carried out.
+    const beforeFix = e2e.observer.seen.length;
+    daemon.writable();
+    await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+    await e2e.publish('approval', refused);
+    await answerIn(e2e, refusedId, 'done');
+    assert.equal(e2e.powerCuts, 1);
+    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+    await assertAuditIntact(daemon, stateDir);
+  },
+);
 
-void test('killed with the power cut and restarted on a read-only state directory: the agent cannot start, but restores the power first', { skip }, async (t) => {
-  const { e2e, daemon, stateDir } = await site(t, { offMs: 15_000 });
-  const requestId = await powerChange(e2e, 'container');
-  await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
-  daemon.copyOut(); // the journal says: actuator engaged
-  daemon.kill('SIGKILL');
-  await daemon.exited();
-  assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
-  const second = new NamespacedDaemon(e2e.site.configFile, stateDir, { readOnlyAtStart: true });
-  t.after(() => second.kill('SIGKILL'));
-  second.start();
-  const exit = await Promise.race([second.exited(), sleep(30_000, undefined, { ref: false }).then(() => undefined)]);
-  assert.deepEqual(exit, { code: 1, signal: null }, second.output);
-  assert.match(second.output, /EROFS/);
-  assert.match(second.output, /audit\.jsonl/);
-  assert.equal(e2e.site.router.state().power, 'on', `power restored before giving up\n${second.output}`);
-  assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no outcome claimed');
-  // The fleet view shows why: a retained offline status with the reason, never "online".
-  const status = await e2e.observer.waitFor((m) => m.topic === e2e.topics.status && m.payload.includes('"start-failed"'), 'start-failed status');
-  const parsed = JSON.parse(status.payload) as { state: string; detail?: string };
-  assert.equal(parsed.state, 'offline');
-  assert.match(parsed.detail ?? '', /EROFS|read-only/);
-  const reader = await Observer.connect(e2e.broker.url, [e2e.topics.status], { clientId: `reader-${process.pid}` });
-  t.after(() => reader.close());
-  const retained = await reader.waitFor((m) => m.retain, 'retained status');
-  assert.match(retained.payload, /"start-failed"/);
-});
+void test(
+  'killed with the power cut and restarted on a read-only state ' +
+    'directory: the agent cannot start, but restores the power first',
+  { skip },
+  async (t) => {
+    const { e2e, daemon, stateDir } = await site(t, { offMs: 15_000 });
+    const requestId = await powerChange(e2e, 'container');
+    await waitFor(() => (e2e.site.router.state().power === 'off' ? true : undefined), 'power cut', 30_000);
+    daemon.copyOut(); // the journal says: actuator engaged
+    daemon.kill('SIGKILL');
+    await daemon.exited();
+    assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
+    const second = new NamespacedDaemon(e2e.site.configFile, stateDir, { readOnlyAtStart: true });
+    t.after(() => second.kill('SIGKILL'));
+    second.start();
+    const exit = await Promise.race([second.exited(), sleep(30_000, undefined, { ref: false }).then(() => undefined)]);
+    assert.deepEqual(exit, { code: 1, signal: null }, second.output);
+    assert.match(second.output, /EROFS/);
+    assert.match(second.output, /audit\.jsonl/);
+    assert.equal(e2e.site.router.state().power, 'on', `power restored before giving up\n${second.output}`);
+    assert.equal(e2e.answers(requestId).filter((a) => a.data.final).length, 0, 'no outcome claimed');
+    // The fleet view shows why: a retained offline status with the reason, never "online".
+    const status = await e2e.observer.waitFor(
+      (m) => m.topic === e2e.topics.status && m.payload.includes('"start-failed"'),
+      'start-failed status',
+    );
+    const parsed = JSON.parse(status.payload) as { state: string; detail?: string };
+    assert.equal(parsed.state, 'offline');
+    assert.match(parsed.detail ?? '', /EROFS|read-only/);
+    const reader = await Observer.connect(e2e.broker.url, [e2e.topics.status], { clientId: `reader-${process.pid}` });
+    t.after(() => reader.close());
+    const retained = await reader.waitFor((m) => m.retain, 'retained status');
+    assert.match(retained.payload, /"start-failed"/);
+  },
+);

@@ -26,7 +26,13 @@ const SERIAL = 'HF1234567';
 /** As src/agent/inbound.ts: how many handled digests the dispatcher keeps. */
 const REMEMBERED = 256;
 const topic = (kind: string) => `${BASE}/lab/${AGENT}/${kind}`;
-const policy: Policy = { allowedFeatures: ['container', 'socks'], allowedModes: ['rose', 'advanced'], allowFlaggedClear: false, maxOperationsPerHour: 1000, minActionMarginMs: 15_000 };
+const policy: Policy = {
+  allowedFeatures: ['container', 'socks'],
+  allowedModes: ['rose', 'advanced'],
+  allowFlaggedClear: false,
+  maxOperationsPerHour: 1000,
+  minActionMarginMs: 15_000,
+};
 
 guardProcess();
 
@@ -36,15 +42,27 @@ class Recorder {
   progress: unknown[] = [];
   started = 0;
   readonly publisher = {
-    event: (event: Omit<AgentEvent, 'v' | 'at'>) => this.events.push(eventSchema.parse({ v: CONTRACT_VERSION, at: new Date().toISOString(), ...event })),
+    event: (event: Omit<AgentEvent, 'v' | 'at'>) =>
+      this.events.push(eventSchema.parse({ v: CONTRACT_VERSION, at: new Date().toISOString(), ...event })),
     progress: (id: string, data: unknown, error?: unknown) =>
-      this.progress.push(responseSchema.parse({ v: CONTRACT_VERSION, id, at: new Date().toISOString(), status: error ? 'error' : 'ok', data, ...(error ? { error } : {}) })),
+      this.progress.push(
+        responseSchema.parse({
+          v: CONTRACT_VERSION,
+          id,
+          at: new Date().toISOString(),
+          status: error ? 'error' : 'ok',
+          data,
+          ...(error ? { error } : {}),
+        }),
+      ),
     lastAnswer: () => undefined,
   } as unknown as Publisher;
   readonly supervisor = {
     name: 'main',
     deliver: (order: { message: { kind: string } }) =>
-      order.message.kind === 'approval' ? { ok: false, code: 'wrong-challenge', message: 'no challenge is open' } : (this.started++, { ok: true }),
+      order.message.kind === 'approval'
+        ? { ok: false, code: 'wrong-challenge', message: 'no challenge is open' }
+        : (this.started++, { ok: true }),
   } as unknown as RouterSupervisor;
 }
 
@@ -102,14 +120,33 @@ async function deliver(s: Setup, kind: string, payload: Buffer, seen: Set<string
 const kinds = fc.constantFrom('request', 'approval', 'powercycle');
 const jsonBytes = fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)));
 const envelopeLike = fc
-  .record({ payload: fc.oneof(fc.string(), fc.base64String(), fc.jsonValue()), signatures: fc.oneof(fc.array(fc.dictionary(fc.constantFrom('protected', 'signature', 'header'), fc.oneof(fc.string(), fc.jsonValue()))), fc.jsonValue()) }, { requiredKeys: [] })
+  .record(
+    {
+      payload: fc.oneof(fc.string(), fc.base64String(), fc.jsonValue()),
+      signatures: fc.oneof(
+        fc.array(
+          fc.dictionary(fc.constantFrom('protected', 'signature', 'header'), fc.oneof(fc.string(), fc.jsonValue())),
+        ),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: [] },
+  )
   .map((v) => Buffer.from(JSON.stringify(v)));
 
 void test('fuzz inbound: random bytes, JSON and envelope-shaped JSON are each refused with one event', async () => {
   const s = await setup();
   const seen = new Set<string>();
   await fc.assert(
-    fc.asyncProperty(kinds, fc.oneof(fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b)), jsonBytes, envelopeLike), (kind, payload) => deliver(s, kind, payload, seen)),
+    fc.asyncProperty(
+      kinds,
+      fc.oneof(
+        fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b)),
+        jsonBytes,
+        envelopeLike,
+      ),
+      (kind, payload) => deliver(s, kind, payload, seen),
+    ),
     params(200),
   );
   await s.audit.close();
@@ -118,7 +155,12 @@ void test('fuzz inbound: random bytes, JSON and envelope-shaped JSON are each re
 void test('fuzz inbound: character edits of a valid signed request are refused, never thrown', async () => {
   const s = await setup();
   const seen = new Set<string>();
-  const good = await s.team.changeRequest({ agent: AGENT, router: { serial: SERIAL }, change: { enable: ['container'] }, method: 'power' });
+  const good = await s.team.changeRequest({
+    agent: AGENT,
+    router: { serial: SERIAL },
+    change: { enable: ['container'] },
+    method: 'power',
+  });
   await deliver(s, 'request', Buffer.from(good), seen);
   assert.equal(s.recorder.started, 1, 'control: the unedited request is accepted');
   await fc.assert(
@@ -137,17 +179,32 @@ void test('fuzz inbound: character edits of a valid signed request are refused, 
 void test('fuzz inbound: validly signed requests with random field values never throw', async () => {
   const s = await setup();
   const seen = new Set<string>();
-  const good = JSON.parse(await s.team.changeRequest({ agent: AGENT, router: { serial: SERIAL }, change: { enable: ['container'] }, method: 'power' })) as { payload: string };
+  const good = JSON.parse(
+    await s.team.changeRequest({
+      agent: AGENT,
+      router: { serial: SERIAL },
+      change: { enable: ['container'] },
+      method: 'power',
+    }),
+  ) as { payload: string };
   const payload = JSON.parse(Buffer.from(good.payload, 'base64url').toString('utf8')) as Record<string, unknown>;
   const fields = fc.constantFrom(...Object.keys(payload), 'extra', '__proto__');
   const signers = [s.team.requester, s.team.approvers[0]!, s.team.approvers[1]!];
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fields, fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined))), { minLength: 1, maxLength: 3 }), fc.constantFrom(TYP.request, TYP.powerCycle, TYP.approval, 'x'), async (edits, typ) => {
-      const edited: Record<string, unknown> = { ...payload };
-      for (const [field, value] of edits) Object.defineProperty(edited, field, { value, enumerable: true, writable: true, configurable: true });
-      const signed = await s.team.sign(edited, typ, signers);
-      await deliver(s, typ === TYP.powerCycle ? 'powercycle' : 'request', Buffer.from(signed), seen);
-    }),
+    fc.asyncProperty(
+      fc.array(fc.tuple(fields, fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined))), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      fc.constantFrom(TYP.request, TYP.powerCycle, TYP.approval, 'x'),
+      async (edits, typ) => {
+        const edited: Record<string, unknown> = { ...payload };
+        for (const [field, value] of edits)
+          Object.defineProperty(edited, field, { value, enumerable: true, writable: true, configurable: true });
+        const signed = await s.team.sign(edited, typ, signers);
+        await deliver(s, typ === TYP.powerCycle ? 'powercycle' : 'request', Buffer.from(signed), seen);
+      },
+    ),
     params(slowRuns(60)),
   );
   await s.audit.close();
@@ -162,8 +219,12 @@ void test('fuzz inbound: foreign topics are ignored without a word; retained ord
       await s.dispatcher.handle({ topic: name, payload: Buffer.from(bytes), retain, duplicate: false });
       if (retain) {
         const added = s.recorder.events.slice(before);
-        assert.deepEqual(added.map((e) => [e.type, e.code]), [['security', 'retained-order']]);
-      } else if (!/^[^/]+\/[^/]+\/(request|approval|powercycle)$/.test(suffix)) assert.equal(s.recorder.events.length, before);
+        assert.deepEqual(
+          added.map((e) => [e.type, e.code]),
+          [['security', 'retained-order']],
+        );
+      } else if (!/^[^/]+\/[^/]+\/(request|approval|powercycle)$/.test(suffix))
+        assert.equal(s.recorder.events.length, before);
     }),
     params(200),
   );

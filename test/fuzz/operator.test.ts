@@ -32,19 +32,29 @@ const retained = (at: Where) =>
   );
 
 const message = where.chain((at) => retained(at).map((payload) => ({ topic: `${B}/${at}`, payload })));
-const foreign = fc.record({ topic: fc.oneof(fc.string(), fc.string().map((s) => `${B}/${s}`)), payload: fc.string() });
+const foreign = fc.record({
+  topic: fc.oneof(
+    fc.string(),
+    fc.string().map((s) => `${B}/${s}`),
+  ),
+  payload: fc.string(),
+});
 
 void test('fuzz status: any sequence of retained payloads folds, renders and serializes', () => {
   fc.assert(
-    fc.property(fc.array(fc.oneof(message, foreign), { maxLength: 12 }), fc.integer({ min: 0, max: 4e12 }), (messages, now) => {
-      let fleet: Fleet = emptyFleet();
-      for (const m of messages) fleet = foldFleet(fleet, B, m);
-      const rows = fleetRows(fleet, now);
-      renderTable(rows);
-      JSON.stringify(fleetJson(fleet));
-      // Whatever was folded is either in the model or set aside, never both.
-      for (const topic of Object.keys(fleet.malformed)) assert.ok(topic.startsWith(`${B}/`));
-    }),
+    fc.property(
+      fc.array(fc.oneof(message, foreign), { maxLength: 12 }),
+      fc.integer({ min: 0, max: 4e12 }),
+      (messages, now) => {
+        let fleet: Fleet = emptyFleet();
+        for (const m of messages) fleet = foldFleet(fleet, B, m);
+        const rows = fleetRows(fleet, now);
+        renderTable(rows);
+        JSON.stringify(fleetJson(fleet));
+        // Whatever was folded is either in the model or set aside, never both.
+        for (const topic of Object.keys(fleet.malformed)) assert.ok(topic.startsWith(`${B}/`));
+      },
+    ),
     params(300),
   );
 });

@@ -17,7 +17,14 @@ import { RouterError } from '../../src/routeros/errors.js';
 import { parseDeviceMode, parseIdentity, parseResource, RouterReplyError } from '../../src/routeros/parse.js';
 import { parseRosDuration } from '../../src/routeros/duration.js';
 import { sentenceAttributes, trapDetails } from '../../src/routeros/reply-words.js';
-import { encodeLength, encodeSentence, encodeWord, SentenceDecoder, SentenceFramer, WireFormatError } from '../../src/routeros/wire.js';
+import {
+  encodeLength,
+  encodeSentence,
+  encodeWord,
+  SentenceDecoder,
+  SentenceFramer,
+  WireFormatError,
+} from '../../src/routeros/wire.js';
 import { guardProcess, params, slowRuns, within } from './support.js';
 
 guardProcess();
@@ -32,18 +39,51 @@ type Piece =
   | { kind: 'truncated'; words: string[]; cut: number }
   | { kind: 'close' };
 
-const junk = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('=mode=home', '=mode=rose', '=container=yes', '=attempt-count=-1', '=flagged=maybe', '=message=', '=category=x', '.tag=$tag', '.tag=999', '=', '==', '=ret=zz'));
+const junk = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom(
+    '=mode=home',
+    '=mode=rose',
+    '=container=yes',
+    '=attempt-count=-1',
+    '=flagged=maybe',
+    '=message=',
+    '=category=x',
+    '.tag=$tag',
+    '.tag=999',
+    '=',
+    '==',
+    '=ret=zz',
+  ),
+);
 const replyWord = fc.constantFrom('!re', '!done', '!trap', '!fatal', '!empty', '!bogus', '');
-const sentence = fc.record({ reply: replyWord, tagged: fc.boolean(), words: fc.array(junk, { maxLength: 6 }) }).map(({ reply, tagged, words }): Piece => ({ kind: 'sentence', words: [...(reply ? [reply] : []), ...(tagged ? ['.tag=$tag'] : []), ...words] }));
+const sentence = fc
+  .record({ reply: replyWord, tagged: fc.boolean(), words: fc.array(junk, { maxLength: 6 }) })
+  .map(({ reply, tagged, words }): Piece => ({
+    kind: 'sentence',
+    words: [...(reply ? [reply] : []), ...(tagged ? ['.tag=$tag'] : []), ...words],
+  }));
 const piece: fc.Arbitrary<Piece> = fc.oneof(
   { weight: 6, arbitrary: sentence },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }).map((bytes): Piece => ({ kind: 'raw', bytes })) },
-  { weight: 1, arbitrary: fc.constantFrom(0x4000, 0x200000, 0xfffffff, 0xffffffff).map((length): Piece => ({ kind: 'huge-prefix', length })) },
-  { weight: 1, arbitrary: fc.tuple(fc.array(junk, { minLength: 1, maxLength: 4 }), fc.nat()).map(([words, cut]): Piece => ({ kind: 'truncated', words: ['!re', '.tag=$tag', ...words], cut })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(0x4000, 0x200000, 0xfffffff, 0xffffffff)
+      .map((length): Piece => ({ kind: 'huge-prefix', length })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.array(junk, { minLength: 1, maxLength: 4 }), fc.nat())
+      .map(([words, cut]): Piece => ({ kind: 'truncated', words: ['!re', '.tag=$tag', ...words], cut })),
+  },
   { weight: 1, arbitrary: fc.constant<Piece>({ kind: 'close' }) },
 );
 const done: Piece = { kind: 'sentence', words: ['!done', '.tag=$tag'] };
-const row = fc.array(junk, { maxLength: 3 }).map((words): Piece => ({ kind: 'sentence', words: ['!re', '.tag=$tag', ...words] }));
+const row = fc
+  .array(junk, { maxLength: 3 })
+  .map((words): Piece => ({ kind: 'sentence', words: ['!re', '.tag=$tag', ...words] }));
 /** How the login is answered: accepted (so the command is reached), rows before !done, or a fuzzed reply. */
 const script = fc.record({
   login: fc.oneof(
@@ -67,9 +107,28 @@ type Script = { login: Piece[]; reply: Piece[]; chunk: number };
  * counted as open) and left a rejected promise unhandled, which ends a Node process.
  */
 const LOGIN_WITH_ROWS: Script[] = [
-  { login: [{ kind: 'sentence', words: ['!re', '.tag=$tag', '=a=1'] }, { kind: 'sentence', words: ['!re', '.tag=$tag', '=b=2'] }, done], reply: [], chunk: 64 },
-  { login: [{ kind: 'sentence', words: ['!re', '.tag=$tag', '=a=1'] }, { kind: 'sentence', words: ['!done', '.tag=$tag', '=b=2'] }], reply: [], chunk: 64 },
-  { login: [{ kind: 'sentence', words: ['!done', '.tag=$tag', '!re', '=a=1', '!re', '=b=2'] }, done], reply: [], chunk: 3 },
+  {
+    login: [
+      { kind: 'sentence', words: ['!re', '.tag=$tag', '=a=1'] },
+      { kind: 'sentence', words: ['!re', '.tag=$tag', '=b=2'] },
+      done,
+    ],
+    reply: [],
+    chunk: 64,
+  },
+  {
+    login: [
+      { kind: 'sentence', words: ['!re', '.tag=$tag', '=a=1'] },
+      { kind: 'sentence', words: ['!done', '.tag=$tag', '=b=2'] },
+    ],
+    reply: [],
+    chunk: 64,
+  },
+  {
+    login: [{ kind: 'sentence', words: ['!done', '.tag=$tag', '!re', '=a=1', '!re', '=b=2'] }, done],
+    reply: [],
+    chunk: 3,
+  },
 ];
 
 function render(pieces: Piece[], tag: string): { bytes: Buffer; close: boolean } {
@@ -126,11 +185,20 @@ after(() => {
 });
 
 const TIMEOUT = 150;
-const endpoint: RouterEndpoint = { host: '127.0.0.1', port, username: 'dmconfirm', password: new Secret('pw', 'test'), timeoutMs: TIMEOUT };
+const endpoint: RouterEndpoint = {
+  host: '127.0.0.1',
+  port,
+  username: 'dmconfirm',
+  password: new Secret('pw', 'test'),
+  timeoutMs: TIMEOUT,
+};
 
 /** A RouterError, or (for the parsers) a RouterReplyError: the typed outcomes. */
 function typed(error: unknown): void {
-  assert.ok(error instanceof RouterError || error instanceof RouterReplyError, `untyped failure: ${String((error as Error)?.stack ?? error)}`);
+  assert.ok(
+    error instanceof RouterError || error instanceof RouterReplyError,
+    `untyped failure: ${String((error as Error)?.stack ?? error)}`,
+  );
 }
 
 void test('fuzz RouterConnection: login and one command against random replies end typed, in time', async () => {
@@ -147,7 +215,11 @@ void test('fuzz RouterConnection: login and one command against random replies e
       }
       if (opened) {
         try {
-          const rows = await within(TIMEOUT + 1000, 'command', connection.command(['/system/device-mode/print'], { timeoutMs: TIMEOUT }));
+          const rows = await within(
+            TIMEOUT + 1000,
+            'command',
+            connection.command(['/system/device-mode/print'], { timeoutMs: TIMEOUT }),
+          );
           if (rows[0]) parseDeviceMode(rows[0]);
         } catch (error) {
           typed(error);
@@ -180,48 +252,103 @@ void test('fuzz RouterClient: readDeviceMode against random replies ends typed; 
 
 void test('fuzz framing: random bytes give sentences or a WireFormatError, in decoder and framer alike', () => {
   fc.assert(
-    fc.property(fc.array(fc.oneof(fc.uint8Array({ maxLength: 50 }), fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }).map((w) => new Uint8Array(encodeSentence(w)))), { maxLength: 8 }), (chunks) => {
-      const decoder = new SentenceDecoder(1024);
-      const framer = new SentenceFramer();
-      let decoded = 0;
-      let framed = 0;
-      let decoderFailed = false;
-      let framerFailed = false;
-      for (const chunk of chunks) {
-        try {
-          if (!decoderFailed) decoded += decoder.push(Buffer.from(chunk)).length;
-        } catch (error) {
-          assert.ok(error instanceof WireFormatError, String(error));
-          decoderFailed = true;
-          // A failed decoder stays failed.
-          assert.throws(() => decoder.push(Buffer.alloc(1)), WireFormatError);
-        }
-        try {
-          if (!framerFailed) {
-            for (const s of framer.push(Buffer.from(chunk))) {
-              framed++;
-              sentenceAttributes(s.words);
-              trapDetails(s.words);
-            }
+    fc.property(
+      fc.array(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 50 }),
+          fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }).map((w) => new Uint8Array(encodeSentence(w))),
+        ),
+        { maxLength: 8 },
+      ),
+      (chunks) => {
+        const decoder = new SentenceDecoder(1024);
+        const framer = new SentenceFramer();
+        let decoded = 0;
+        let framed = 0;
+        let decoderFailed = false;
+        let framerFailed = false;
+        for (const chunk of chunks) {
+          try {
+            if (!decoderFailed) decoded += decoder.push(Buffer.from(chunk)).length;
+          } catch (error) {
+            assert.ok(error instanceof WireFormatError, String(error));
+            decoderFailed = true;
+            // A failed decoder stays failed.
+            assert.throws(() => decoder.push(Buffer.alloc(1)), WireFormatError);
           }
-        } catch (error) {
-          assert.ok(error instanceof WireFormatError, String(error));
-          framerFailed = true;
+          try {
+            if (!framerFailed) {
+              for (const s of framer.push(Buffer.from(chunk))) {
+                framed++;
+                sentenceAttributes(s.words);
+                trapDetails(s.words);
+              }
+            }
+          } catch (error) {
+            assert.ok(error instanceof WireFormatError, String(error));
+            framerFailed = true;
+          }
         }
-      }
-      if (!decoderFailed && !framerFailed) assert.equal(framed, decoded, 'decoder and framer cut the same sentences');
-    }),
+        if (!decoderFailed && !framerFailed) assert.equal(framed, decoded, 'decoder and framer cut the same sentences');
+      },
+    ),
     params(500),
   );
 });
 
 void test('fuzz parsers: random rows give a value or a RouterReplyError', () => {
-  const key = fc.oneof(fc.constantFrom('mode', 'container', 'socks', 'fetch', 'scheduler', 'attempt-count', 'flagged', 'flagging-enabled', 'allowed-versions', 'uptime', 'version', 'model', 'serial-number', 'system-id', 'name', '__proto__', 'constructor', 'toString'), fc.string({ maxLength: 8 }));
-  const value = fc.oneof(fc.constantFrom('yes', 'no', 'true', 'false', 'home', 'rose', 'enterprise', 'advanced', '1w2d3h', '00:00:01', '1d02:03:04', '500ms', '-1', '1e3', ''), fc.string({ maxLength: 12 }));
+  const key = fc.oneof(
+    fc.constantFrom(
+      'mode',
+      'container',
+      'socks',
+      'fetch',
+      'scheduler',
+      'attempt-count',
+      'flagged',
+      'flagging-enabled',
+      'allowed-versions',
+      'uptime',
+      'version',
+      'model',
+      'serial-number',
+      'system-id',
+      'name',
+      '__proto__',
+      'constructor',
+      'toString',
+    ),
+    fc.string({ maxLength: 8 }),
+  );
+  const value = fc.oneof(
+    fc.constantFrom(
+      'yes',
+      'no',
+      'true',
+      'false',
+      'home',
+      'rose',
+      'enterprise',
+      'advanced',
+      '1w2d3h',
+      '00:00:01',
+      '1d02:03:04',
+      '500ms',
+      '-1',
+      '1e3',
+      '',
+    ),
+    fc.string({ maxLength: 12 }),
+  );
   const row = fc.dictionary(key, value, { maxKeys: 8 });
   fc.assert(
     fc.property(row, row, fc.option(row), fc.option(row), fc.string(), (a, b, c, d, duration) => {
-      for (const run of [() => parseDeviceMode(a), () => parseResource(a), () => parseIdentity(a, b, c ?? undefined, d ?? undefined), () => parseRosDuration(duration)]) {
+      for (const run of [
+        () => parseDeviceMode(a),
+        () => parseResource(a),
+        () => parseIdentity(a, b, c ?? undefined, d ?? undefined),
+        () => parseRosDuration(duration),
+      ]) {
         try {
           run();
         } catch (error) {
@@ -234,5 +361,8 @@ void test('fuzz parsers: random rows give a value or a RouterReplyError', () => 
 });
 
 void test('a word of a huge declared length is refused before it is buffered', () => {
-  assert.throws(() => new SentenceFramer().push(Buffer.concat([encodeWord('!re'), encodeLength(0xffffffff)])), WireFormatError);
+  assert.throws(
+    () => new SentenceFramer().push(Buffer.concat([encodeWord('!re'), encodeLength(0xffffffff)])),
+    WireFormatError,
+  );
 });

@@ -14,7 +14,12 @@ import { wtiDialect } from '../../src/actuators/wti.js';
 import { PromptSession } from '../../src/actuators/prompt-session.js';
 import { SerialLine, type PortFactory } from '../../src/actuators/serial-line.js';
 import type { Clock } from '../../src/time/clock.js';
-import { apcActuatorSchema, lcusActuatorSchema, numatoActuatorSchema, wtiActuatorSchema } from '../../src/config/actuator-schema.js';
+import {
+  apcActuatorSchema,
+  lcusActuatorSchema,
+  numatoActuatorSchema,
+  wtiActuatorSchema,
+} from '../../src/config/actuator-schema.js';
 import { Secret } from '../../src/config/secret.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ApcDevice, LcusDevice, NumatoDevice, SerialDevice, WtiDevice } from '../actuators/fixtures/serial-devices.js';
@@ -26,7 +31,11 @@ afterEach(() => MockBinding.reset());
 const logger = silentLogger();
 const timing = { pressMs: 100, pressMinMs: 50, pressMaxMs: 1000, offMs: 1000, offMinMs: 1000, offMaxMs: 5000 };
 /** Pulses, busy times and release retries shortened: the fuzz is about replies, not waiting. */
-const fastClock: Clock = { wall: () => new Date(), mono: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) };
+const fastClock: Clock = {
+  wall: () => new Date(),
+  mono: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
+};
 
 interface MockPortBinding {
   emitData(data: Buffer | string): void;
@@ -40,12 +49,43 @@ type Fault =
   | { kind: 'replace'; text: string }
   | { kind: 'truncate' | 'split'; at: number };
 
-const fragment = fc.constantFrom('>', ' >', 'apc>', '\r\nNPS> ', 'NPS>', 'Login: ', 'login:', 'User Name : ', 'Password  : ', 'password:', 'Sure? (Y/N): ', 'E000: Success', 'E102: Parameter Error', 'E101: Command Not Found', 'on', 'off', '\n\ron\n\r>', 'Invalid Plug', 'Error', '\r\n', '\r', '\n', '\u0000', '\u00ff');
+const fragment = fc.constantFrom(
+  '>',
+  ' >',
+  'apc>',
+  '\r\nNPS> ',
+  'NPS>',
+  'Login: ',
+  'login:',
+  'User Name : ',
+  'Password  : ',
+  'password:',
+  'Sure? (Y/N): ',
+  'E000: Success',
+  'E102: Parameter Error',
+  'E101: Command Not Found',
+  'on',
+  'off',
+  '\n\ron\n\r>',
+  'Invalid Plug',
+  'Error',
+  '\r\n',
+  '\r',
+  '\n',
+  '\u0000',
+  '\u00ff',
+);
 const text = fc.array(fc.oneof(fragment, fc.string({ maxLength: 6 })), { maxLength: 6 }).map((parts) => parts.join(''));
 const fault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<Fault>({ kind: 'pass' }) },
   { weight: 1, arbitrary: fc.constantFrom<Fault>({ kind: 'silent' }, { kind: 'close' }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('noise' as const, 'append' as const, 'prepend' as const), bytes: fc.uint8Array({ maxLength: 24 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('noise' as const, 'append' as const, 'prepend' as const),
+      bytes: fc.uint8Array({ maxLength: 24 }),
+    }),
+  },
   { weight: 2, arbitrary: text.map((t): Fault => ({ kind: 'replace', text: t })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('truncate' as const, 'split' as const), at: fc.nat() }) },
 );
@@ -72,14 +112,22 @@ class FaultyDevice extends SerialDevice {
     const f = this.faults.shift() ?? { kind: 'pass' };
     const send = (d: Buffer | string) => d.length > 0 && this.output(d);
     switch (f.kind) {
-      case 'pass': return void send(answer);
-      case 'silent': return;
-      case 'close': return void this.port?.close(() => undefined);
-      case 'noise': return void send(Buffer.from(f.bytes));
-      case 'append': return void send(Buffer.concat([answer, f.bytes]));
-      case 'prepend': return void send(Buffer.concat([f.bytes, answer]));
-      case 'replace': return void send(f.text);
-      case 'truncate': return void send(answer.subarray(0, f.at % (answer.length + 1)));
+      case 'pass':
+        return void send(answer);
+      case 'silent':
+        return;
+      case 'close':
+        return void this.port?.close(() => undefined);
+      case 'noise':
+        return void send(Buffer.from(f.bytes));
+      case 'append':
+        return void send(Buffer.concat([answer, f.bytes]));
+      case 'prepend':
+        return void send(Buffer.concat([f.bytes, answer]));
+      case 'replace':
+        return void send(f.text);
+      case 'truncate':
+        return void send(answer.subarray(0, f.at % (answer.length + 1)));
       case 'split': {
         const at = f.at % (answer.length + 1);
         send(answer.subarray(0, at));
@@ -122,7 +170,14 @@ void test('fuzz Numato: faulty answers fail typed, and the relay ends released',
       MockBinding.createPort('/dev/ttyACM-fuzz', { record: false });
       const board = new NumatoDevice();
       const device = new FaultyDevice(board, [...script]);
-      const config = numatoActuatorSchema.parse({ driver: 'numato', path: '/dev/ttyACM-fuzz', relay: 11, wiring: 'normally-open', timing, timeoutMs: 100 });
+      const config = numatoActuatorSchema.parse({
+        driver: 'numato',
+        path: '/dev/ttyACM-fuzz',
+        relay: 11,
+        wiring: 'normally-open',
+        timing,
+        timeoutMs: 100,
+      });
       const relay = createActuator(config, { logger, clock: fastClock, portFactory: faultyPorts(device) });
       await typedOrValue('start', () => relay.start());
       await typedOrValue('press', () => relay.press(60));
@@ -139,11 +194,20 @@ for (const kind of ['wti', 'apc'] as const) {
     await fc.assert(
       fc.asyncProperty(faults, async (script) => {
         MockBinding.createPort('/dev/ttyS-fuzz', { record: false });
-        const pdu = kind === 'wti' ? new WtiDevice({ login: { user: 'super', password: 'pw' } }) : new ApcDevice({ login: { user: 'apc', password: 'pw' }, bootDelayMs: 10 });
+        const pdu =
+          kind === 'wti'
+            ? new WtiDevice({ login: { user: 'super', password: 'pw' } })
+            : new ApcDevice({ login: { user: 'apc', password: 'pw' }, bootDelayMs: 10 });
         const device = new FaultyDevice(pdu, [...script]);
         const base = { path: '/dev/ttyS-fuzz', username: kind === 'wti' ? 'super' : 'apc', timing, timeoutMs: 100 };
-        const config = kind === 'wti' ? wtiActuatorSchema.parse({ ...base, driver: 'wti', plug: 2 }) : apcActuatorSchema.parse({ ...base, driver: 'apc', outlet: 3 });
-        const actuator = createActuator({ ...config, password: new Secret('pw', 'test') }, { logger, clock: fastClock, portFactory: faultyPorts(device) });
+        const config =
+          kind === 'wti'
+            ? wtiActuatorSchema.parse({ ...base, driver: 'wti', plug: 2 })
+            : apcActuatorSchema.parse({ ...base, driver: 'apc', outlet: 3 });
+        const actuator = createActuator(
+          { ...config, password: new Secret('pw', 'test') },
+          { logger, clock: fastClock, portFactory: faultyPorts(device) },
+        );
         await typedOrValue('start', () => actuator.start());
         await typedOrValue('powerCycle', () => actuator.powerCycle(1000));
         await within(10_000, 'stop', actuator.stop());
@@ -160,8 +224,16 @@ void test('fuzz LCUS: bytes the board should never send are ignored; every press
     fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 16 }), { maxLength: 4 }), async (chunks) => {
       MockBinding.createPort('/dev/ttyUSB-fuzz', { record: false });
       const board = new LcusDevice();
-      const device = new FaultyDevice(board, chunks.map((bytes) => ({ kind: 'noise', bytes })));
-      const config = lcusActuatorSchema.parse({ driver: 'lcus', path: '/dev/ttyUSB-fuzz', wiring: 'normally-open', timing });
+      const device = new FaultyDevice(
+        board,
+        chunks.map((bytes) => ({ kind: 'noise', bytes })),
+      );
+      const config = lcusActuatorSchema.parse({
+        driver: 'lcus',
+        path: '/dev/ttyUSB-fuzz',
+        wiring: 'normally-open',
+        timing,
+      });
       const relay = createActuator(config, { logger, clock: fastClock, portFactory: faultyPorts(device) });
       await relay.start();
       await relay.press(60);
@@ -176,15 +248,38 @@ void test('fuzz LCUS: bytes the board should never send are ignored; every press
 void test('fuzz PromptSession: random bytes and mutated prompts give output or a typed error in time', async () => {
   const dialects = { numato: NUMATO_DIALECT, wti: wtiDialect('[A-Za-z]{2,8}>\\s*$'), apc: apcDialect('apc>\\s*$') };
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...(Object.keys(dialects) as Array<keyof typeof dialects>)), fc.array(fc.oneof(text, fc.uint8Array({ maxLength: 32 }).map((b) => Buffer.from(b).toString('latin1'))), { maxLength: 8 }), fc.boolean(), async (dialect, replies, credentials) => {
-      MockBinding.createPort('/dev/ttyS-prompt', { record: false });
-      const device = new FaultyDevice(new LcusDevice(), replies.map((t) => ({ kind: 'replace', text: t })));
-      const line = new SerialLine({ path: '/dev/ttyS-prompt', baudRate: 9600, logger, portFactory: faultyPorts(device) });
-      const session = new PromptSession(line, dialects[dialect], { timeoutMs: 40, logger, ...(credentials ? { username: 'u', password: new Secret('p', 'test') } : {}) });
-      await typedOrValue('command', () => session.command('relay read 1'));
-      await within(2000, 'close', line.close());
-      MockBinding.reset();
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...(Object.keys(dialects) as Array<keyof typeof dialects>)),
+      fc.array(
+        fc.oneof(
+          text,
+          fc.uint8Array({ maxLength: 32 }).map((b) => Buffer.from(b).toString('latin1')),
+        ),
+        { maxLength: 8 },
+      ),
+      fc.boolean(),
+      async (dialect, replies, credentials) => {
+        MockBinding.createPort('/dev/ttyS-prompt', { record: false });
+        const device = new FaultyDevice(
+          new LcusDevice(),
+          replies.map((t) => ({ kind: 'replace', text: t })),
+        );
+        const line = new SerialLine({
+          path: '/dev/ttyS-prompt',
+          baudRate: 9600,
+          logger,
+          portFactory: faultyPorts(device),
+        });
+        const session = new PromptSession(line, dialects[dialect], {
+          timeoutMs: 40,
+          logger,
+          ...(credentials ? { username: 'u', password: new Secret('p', 'test') } : {}),
+        });
+        await typedOrValue('command', () => session.command('relay read 1'));
+        await within(2000, 'close', line.close());
+        MockBinding.reset();
+      },
+    ),
     params(slowRuns(40, 20)),
   );
 });

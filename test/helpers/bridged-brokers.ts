@@ -13,11 +13,21 @@ export const BRIDGE_EXAMPLE = new URL('../../config/mosquitto-site-bridge.conf',
 
 /** The example's bridge section for `site`, bridging to 127.0.0.1:`port`. */
 export function siteBridgeConfig(site: string, port: number, overrides: Record<string, string> = {}): string[] {
-  const settings: Record<string, string> = { address: `127.0.0.1:${port}`, keepalive_interval: '5', restart_timeout: '1 2', ...overrides };
+  const settings: Record<string, string> = {
+    address: `127.0.0.1:${port}`,
+    keepalive_interval: '5',
+    restart_timeout: '1 2',
+    ...overrides,
+  };
   return readFileSync(BRIDGE_EXAMPLE, 'utf8')
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#') && !/^(bridge_cafile|bridge_certfile|bridge_keyfile|remote_username)\b/.test(line))
+    .filter(
+      (line) =>
+        line !== '' &&
+        !line.startsWith('#') &&
+        !/^(bridge_cafile|bridge_certfile|bridge_keyfile|remote_username)\b/.test(line),
+    )
     .map((line) => {
       const [key] = line.split(' ');
       const value = settings[key!];
@@ -44,7 +54,12 @@ export class SiteBroker {
 
   async start(): Promise<void> {
     await this.uplink.start();
-    this.broker.extraConfig.splice(0, this.broker.extraConfig.length, 'allow_anonymous true', ...siteBridgeConfig(this.site, this.uplink.port, this.overrides));
+    this.broker.extraConfig.splice(
+      0,
+      this.broker.extraConfig.length,
+      'allow_anonymous true',
+      ...siteBridgeConfig(this.site, this.uplink.port, this.overrides),
+    );
     await this.broker.start();
   }
 
@@ -56,7 +71,10 @@ export class SiteBroker {
 
 /** One central broker and the site brokers bridged to it. */
 export class BridgedBrokers {
-  readonly central = new Mosquitto({ persistence: true, extraConfig: ['allow_anonymous true', 'max_queued_messages 100000'] });
+  readonly central = new Mosquitto({
+    persistence: true,
+    extraConfig: ['allow_anonymous true', 'max_queued_messages 100000'],
+  });
   readonly sites: SiteBroker[];
 
   constructor(sites: string[], overrides: Record<string, string> = {}) {

@@ -23,7 +23,9 @@ const link = new MqttLink(args.settings, {
   },
 });
 link.onMessage(async (message) => {
-  process.stdout.write(JSON.stringify({ topic: message.topic, payload: message.payload.toString(), duplicate: message.duplicate }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ topic: message.topic, payload: message.payload.toString(), duplicate: message.duplicate }) + '\n',
+  );
   if (args.hang) await new Promise(() => undefined);
 });
 await link.start();

@@ -10,7 +10,6 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { reapOnExit } from './child-reaper.js';
 
-
 export interface MosquittoOptions {
   /** Extra mosquitto.conf lines (acl_file, password_file, ...); placed in the listener section. */
   extraConfig?: string[];
@@ -23,7 +22,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

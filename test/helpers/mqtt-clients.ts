@@ -15,10 +15,16 @@ export interface Seen {
 export class Observer {
   readonly seen: Seen[] = [];
   private constructor(readonly client: MqttClient) {
-    client.on('message', (topic, payload, packet) => this.seen.push({ topic, payload: payload.toString(), retain: packet.retain }));
+    client.on('message', (topic, payload, packet) =>
+      this.seen.push({ topic, payload: payload.toString(), retain: packet.retain }),
+    );
   }
 
-  static async connect(url: string, subscriptions: string[] = [], options: mqtt.IClientOptions = {}): Promise<Observer> {
+  static async connect(
+    url: string,
+    subscriptions: string[] = [],
+    options: mqtt.IClientOptions = {},
+  ): Promise<Observer> {
     const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, ...options });
     // Like the operator tools (MqttLink): each order leaves at once, not behind Nagle.
     setNoDelay(client.stream);
@@ -37,7 +43,11 @@ export class Observer {
   }
 }
 
-export function linkSettings(url: string, clientId: string, overrides: Partial<MqttLinkSettings> = {}): MqttLinkSettings {
+export function linkSettings(
+  url: string,
+  clientId: string,
+  overrides: Partial<MqttLinkSettings> = {},
+): MqttLinkSettings {
   return {
     url,
     protocolVersion: 5,
@@ -58,9 +68,16 @@ export class LinkChild {
     rl.on('line', (line) => this.lines.push(JSON.parse(line) as Record<string, unknown>));
   }
 
-  static async start(args: { settings: MqttLinkSettings; presenceTopic: string; subscriptions: string[]; hang?: boolean }): Promise<LinkChild> {
+  static async start(args: {
+    settings: MqttLinkSettings;
+    presenceTopic: string;
+    subscriptions: string[];
+    hang?: boolean;
+  }): Promise<LinkChild> {
     const script = new URL('./link-child.ts', import.meta.url).pathname;
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     reapOnExit(child);
     const link = new LinkChild(child);
     await waitFor(() => link.lines.find((l) => l.ready === true), 'child link ready', 30_000);

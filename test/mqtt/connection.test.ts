@@ -30,25 +30,28 @@ function collect(link: MqttLink): InboundMessage[] {
 }
 
 for (const protocolVersion of [5, 4] as const) {
-  void test(`v${protocolVersion}: a request published while the agent is away is delivered when it comes back`, async () => {
-    const topic = `t/persist${protocolVersion}/request`;
-    const settings = linkSettings(broker.url, `agent-persist-${protocolVersion}`, { protocolVersion });
-    const first = new MqttLink(settings, { subscriptions: [topic] });
-    collect(first);
-    await first.start();
-    await first.stop();
+  void test(
+    `v${protocolVersion}: a request published while ` + `the agent is away is delivered when it comes back`,
+    async () => {
+      const topic = `t/persist${protocolVersion}/request`;
+      const settings = linkSettings(broker.url, `agent-persist-${protocolVersion}`, { protocolVersion });
+      const first = new MqttLink(settings, { subscriptions: [topic] });
+      collect(first);
+      await first.start();
+      await first.stop();
 
-    const operator = await Observer.connect(broker.url);
-    await operator.client.publishAsync(topic, 'while-away', { qos: 1 });
+      const operator = await Observer.connect(broker.url);
+      await operator.client.publishAsync(topic, 'while-away', { qos: 1 });
 
-    const second = new MqttLink(settings, { subscriptions: [topic] });
-    const got = collect(second);
-    await second.start();
-    const message = await waitFor(() => got.find((m) => m.payload.toString() === 'while-away'), 'queued request');
-    assert.equal(message.topic, topic);
-    await second.stop();
-    await operator.close();
-  });
+      const second = new MqttLink(settings, { subscriptions: [topic] });
+      const got = collect(second);
+      await second.start();
+      const message = await waitFor(() => got.find((m) => m.payload.toString() === 'while-away'), 'queued request');
+      assert.equal(message.topic, topic);
+      await second.stop();
+      await operator.close();
+    },
+  );
 }
 
 void test('a message older than its expiry is dropped by the broker, a fresh one is delivered', async () => {
@@ -66,7 +69,10 @@ void test('a message older than its expiry is dropped by the broker, a fresh one
   const got = collect(second);
   await second.start();
   await waitFor(() => got.find((m) => m.payload.toString() === 'fresh'), 'fresh request');
-  assert.deepEqual(got.map((m) => m.payload.toString()), ['fresh']);
+  assert.deepEqual(
+    got.map((m) => m.payload.toString()),
+    ['fresh'],
+  );
   await second.stop();
   await operator.stop();
 });
@@ -89,7 +95,11 @@ void test('clean stop publishes retained offline before disconnecting, and no la
 
 void test('abrupt death of the client: the broker publishes the retained last will', async () => {
   const status = 't/will/status';
-  const child = await LinkChild.start({ settings: linkSettings(broker.url, 'agent-will'), presenceTopic: status, subscriptions: [] });
+  const child = await LinkChild.start({
+    settings: linkSettings(broker.url, 'agent-will'),
+    presenceTopic: status,
+    subscriptions: [],
+  });
   const watcher = await Observer.connect(broker.url, [status]);
   await watcher.waitFor((m) => m.payload.includes('online'), 'online status');
   await child.kill('SIGKILL');
@@ -119,45 +129,54 @@ void test('a message whose handler never finished is redelivered to the restarte
   await operator.close();
 });
 
-void test('broker restart: the link reconnects, keeps its session, and resubscribes when the session is lost', async () => {
-  const topic = 't/restart/request';
-  const status = 't/restart/status';
-  const link = new MqttLink(linkSettings(broker.url, 'agent-restart'), { subscriptions: [topic], presence: presence(status) });
-  const got = collect(link);
-  let connects = 0;
-  link.on('connected', () => (connects += 1));
-  await link.start();
-  connects = 0;
+void test(
+  'broker restart: the link reconnects, keeps its ' + 'session, and resubscribes when the session is lost',
+  async () => {
+    const topic = 't/restart/request';
+    const status = 't/restart/status';
+    const link = new MqttLink(linkSettings(broker.url, 'agent-restart'), {
+      subscriptions: [topic],
+      presence: presence(status),
+    });
+    const got = collect(link);
+    let connects = 0;
+    link.on('connected', () => (connects += 1));
+    await link.start();
+    connects = 0;
 
-  // 1. Broker restarts with its persistence: the session (subscription) survives.
-  await broker.restart();
-  await waitFor(() => (connects >= 1 ? true : undefined), 'reconnect after restart', 30_000);
-  let operator = await Observer.connect(broker.url);
-  await operator.client.publishAsync(topic, 'after-restart', { qos: 1 });
-  await waitFor(() => got.find((m) => m.payload.toString() === 'after-restart'), 'message after restart');
-  await operator.close();
+    // 1. Broker restarts with its persistence: the session (subscription) survives.
+    await broker.restart();
+    await waitFor(() => (connects >= 1 ? true : undefined), 'reconnect after restart', 30_000);
+    let operator = await Observer.connect(broker.url);
+    await operator.client.publishAsync(topic, 'after-restart', { qos: 1 });
+    await waitFor(() => got.find((m) => m.payload.toString() === 'after-restart'), 'message after restart');
+    await operator.close();
 
-  // 2. Broker restarts with its state wiped: the link must subscribe again by itself.
-  await broker.restart({ wipe: true });
-  await waitFor(() => (connects >= 2 ? true : undefined), 'reconnect after wipe', 30_000);
-  operator = await Observer.connect(broker.url, [status]);
-  // Birth message again: a wiped broker lost the retained online status.
-  await operator.waitFor((m) => m.retain && m.payload.includes('online'), 'online republished');
-  // The resubscription races our publish; publish until it arrives.
-  const deadline = Date.now() + 20_000;
-  while (!got.some((m) => m.payload.toString() === 'after-wipe')) {
-    assert.ok(Date.now() < deadline, 'message after wipe never arrived: no resubscription');
-    await operator.client.publishAsync(topic, 'after-wipe', { qos: 1 });
-    await sleep(200);
-  }
-  await operator.close();
-  await link.stop();
-});
+    // 2. Broker restarts with its state wiped: the link must subscribe again by itself.
+    await broker.restart({ wipe: true });
+    await waitFor(() => (connects >= 2 ? true : undefined), 'reconnect after wipe', 30_000);
+    operator = await Observer.connect(broker.url, [status]);
+    // Birth message again: a wiped broker lost the retained online status.
+    await operator.waitFor((m) => m.retain && m.payload.includes('online'), 'online republished');
+    // The resubscription races our publish; publish until it arrives.
+    const deadline = Date.now() + 20_000;
+    while (!got.some((m) => m.payload.toString() === 'after-wipe')) {
+      assert.ok(Date.now() < deadline, 'message after wipe never arrived: no resubscription');
+      await operator.client.publishAsync(topic, 'after-wipe', { qos: 1 });
+      await sleep(200);
+    }
+    await operator.close();
+    await link.stop();
+  },
+);
 
 void test('an operator tool gives up after its timeout with the reason, and leaves nothing running', async () => {
   const port = await freePort();
   const link = new MqttLink(linkSettings(`mqtt://127.0.0.1:${port}`, 'cli-timeout', { persistent: false }));
-  await assert.rejects(link.start({ timeoutMs: 1500 }), /no connection to mqtt:\/\/127\.0\.0\.1:\d+ within 1500 ms: .*ECONNREFUSED/);
+  await assert.rejects(
+    link.start({ timeoutMs: 1500 }),
+    /no connection to mqtt:\/\/127\.0\.0\.1:\d+ within 1500 ms: .*ECONNREFUSED/,
+  );
   assert.equal(link.connected, false);
 });
 
@@ -179,38 +198,51 @@ void test('a handler that never finishes is acknowledged late instead of stallin
 });
 
 for (const protocolVersion of [5, 4] as const) {
-  void test(`v${protocolVersion}: a handler that throws is not acknowledged: the owner is told, and the message comes again after a restart`, async () => {
-    const topic = `t/crash-only${protocolVersion}/request`;
-    const settings = linkSettings(broker.url, `agent-crash-only-${protocolVersion}`, { protocolVersion });
-    const first = new MqttLink(settings, { subscriptions: [topic] });
-    const tries: string[] = [];
-    first.onMessage((m) => {
-      tries.push(m.payload.toString());
-      if (m.payload.toString() === 'order') throw new Error('a bug on the inbound path');
-    });
-    const failed = new Promise<[Error, string]>((resolve) => first.once('handler-failed', (error, on) => resolve([error, on])));
-    await first.start();
-    const operator = await Observer.connect(broker.url);
-    await operator.client.publishAsync(topic, 'order', { qos: 1 });
-    const [error, on] = await failed;
-    assert.match(error.message, /a bug on the inbound path/);
-    assert.equal(on, topic);
-    // The link stays usable while its owner stops (acks of later messages, its own publishes).
-    await operator.client.publishAsync(topic, 'later', { qos: 1 });
-    await waitFor(() => tries.find((p) => p === 'later'), 'the message after the failed one');
-    await first.stop();
-    assert.deepEqual(tries, ['order', 'later']);
+  void test(
+    `v${protocolVersion}: a handler that throws is not acknowledged: ` +
+      `the owner is told, and the message comes again after a restart`,
+    async () => {
+      const topic = `t/crash-only${protocolVersion}/request`;
+      const settings = linkSettings(broker.url, `agent-crash-only-${protocolVersion}`, { protocolVersion });
+      const first = new MqttLink(settings, { subscriptions: [topic] });
+      const tries: string[] = [];
+      first.onMessage((m) => {
+        tries.push(m.payload.toString());
+        if (m.payload.toString() === 'order') throw new Error('a bug on the inbound path');
+      });
+      const failed = new Promise<[Error, string]>((resolve) =>
+        first.once('handler-failed', (error, on) => resolve([error, on])),
+      );
+      await first.start();
+      const operator = await Observer.connect(broker.url);
+      await operator.client.publishAsync(topic, 'order', { qos: 1 });
+      const [error, on] = await failed;
+      assert.match(error.message, /a bug on the inbound path/);
+      assert.equal(on, topic);
+      // The link stays usable while its owner stops (acks of later messages, its own publishes).
+      await operator.client.publishAsync(topic, 'later', { qos: 1 });
+      await waitFor(() => tries.find((p) => p === 'later'), 'the message after the failed one');
+      await first.stop();
+      assert.deepEqual(tries, ['order', 'later']);
 
-    const second = new MqttLink(settings, { subscriptions: [topic] });
-    const got = collect(second);
-    await second.start();
-    const again = await waitFor(() => got.find((m) => m.payload.toString() === 'order'), 'the unacknowledged message, again');
-    assert.equal(again.duplicate, true);
-    await sleep(300);
-    assert.deepEqual(got.map((m) => m.payload.toString()), ['order'], 'only the unacknowledged one comes again');
-    await second.stop();
-    await operator.close();
-  });
+      const second = new MqttLink(settings, { subscriptions: [topic] });
+      const got = collect(second);
+      await second.start();
+      const again = await waitFor(
+        () => got.find((m) => m.payload.toString() === 'order'),
+        'the unacknowledged message, again',
+      );
+      assert.equal(again.duplicate, true);
+      await sleep(300);
+      assert.deepEqual(
+        got.map((m) => m.payload.toString()),
+        ['order'],
+        'only the unacknowledged one comes again',
+      );
+      await second.stop();
+      await operator.close();
+    },
+  );
 }
 
 void test('stop while the broker is down does not wait for acknowledgements that cannot come', async () => {
@@ -243,7 +275,10 @@ void test('an order queued for an absent agent survives a broker restart', async
   const second = new MqttLink(settings, { subscriptions: [topic] });
   const got = collect(second);
   await second.start();
-  await waitFor(() => got.find((m) => m.payload.toString() === 'queued-before-restart'), 'order queued across the restart');
+  await waitFor(
+    () => got.find((m) => m.payload.toString() === 'queued-before-restart'),
+    'order queued across the restart',
+  );
   await second.stop();
   await own.dispose();
 });

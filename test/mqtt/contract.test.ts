@@ -1,8 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  agentTopics, parseTopic, fleetSubscriptions, TopicError, inboundCorrelation, messageDigest, parsePayload,
-  ContractError, responseSchema, challengeMessageSchema, statusSchema, isFinal, type AgentResponse,
+  agentTopics,
+  parseTopic,
+  fleetSubscriptions,
+  TopicError,
+  inboundCorrelation,
+  messageDigest,
+  parsePayload,
+  ContractError,
+  responseSchema,
+  challengeMessageSchema,
+  statusSchema,
+  isFinal,
+  type AgentResponse,
 } from '../../src/mqtt/contract.js';
 import { signPayload } from '../../src/trust/jws.js';
 import { generateSigningKey } from '../../src/trust/keys.js';
@@ -35,7 +46,13 @@ void test('every topic of an agent parses back to what built it', () => {
 });
 
 void test('topics that are not ours, or malformed, do not parse', () => {
-  for (const topic of ['other/berlin/pi-1/status', `${base}/berlin/pi-1/nope`, `${base}/berlin/pi-1/routers/r/other`, `${base}/berlin/status`, `${base}/b/a/progress/x/y`]) {
+  for (const topic of [
+    'other/berlin/pi-1/status',
+    `${base}/berlin/pi-1/nope`,
+    `${base}/berlin/pi-1/routers/r/other`,
+    `${base}/berlin/status`,
+    `${base}/b/a/progress/x/y`,
+  ]) {
     assert.equal(parseTopic(base, topic), undefined, topic);
   }
 });
@@ -47,23 +64,33 @@ void test('values that would reshape a topic are refused', () => {
   assert.throws(() => agentTopics(base, 's', 'a').routerState(''), TopicError);
   assert.throws(() => agentTopics('a/#', 's', 'a'), TopicError);
   assert.deepEqual(fleetSubscriptions(base), [
-    `${base}/+/+/status`, `${base}/+/+/routers/+/state`, `${base}/+/+/routers/+/challenge`, `${base}/+/+/scheduled`,
+    `${base}/+/+/status`,
+    `${base}/+/+/routers/+/state`,
+    `${base}/+/+/routers/+/challenge`,
+    `${base}/+/+/scheduled`,
   ]);
 });
 
-void test('the correlation of an inbound message: request id from the signed payload, digest of the exact bytes', async () => {
-  const key = generateSigningKey('alice');
-  const envelope = await signPayload({ v: 1, requestId: 'abcdefgh-1234', kind: 'change-request' }, 'dmconfirm-request+jws', key);
-  const bytes = Buffer.from(JSON.stringify(envelope));
-  const c = inboundCorrelation(bytes);
-  assert.equal(c.requestId, 'abcdefgh-1234');
-  assert.equal(c.digest, messageDigest(bytes));
-  // One byte of whitespace changes the digest, so answers name the exact message.
-  assert.notEqual(inboundCorrelation(Buffer.concat([bytes, Buffer.from(' ')])).digest, c.digest);
-  assert.equal(inboundCorrelation('not json').requestId, undefined);
-  const evil = { payload: Buffer.from(JSON.stringify({ requestId: 'x/#' })).toString('base64url'), signatures: [] };
-  assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
-});
+void test(
+  'the correlation of an inbound message: request id ' + 'from the signed payload, digest of the exact bytes',
+  async () => {
+    const key = generateSigningKey('alice');
+    const envelope = await signPayload(
+      { v: 1, requestId: 'abcdefgh-1234', kind: 'change-request' },
+      'dmconfirm-request+jws',
+      key,
+    );
+    const bytes = Buffer.from(JSON.stringify(envelope));
+    const c = inboundCorrelation(bytes);
+    assert.equal(c.requestId, 'abcdefgh-1234');
+    assert.equal(c.digest, messageDigest(bytes));
+    // One byte of whitespace changes the digest, so answers name the exact message.
+    assert.notEqual(inboundCorrelation(Buffer.concat([bytes, Buffer.from(' ')])).digest, c.digest);
+    assert.equal(inboundCorrelation('not json').requestId, undefined);
+    const evil = { payload: Buffer.from(JSON.stringify({ requestId: 'x/#' })).toString('base64url'), signatures: [] };
+    assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
+  },
+);
 
 // The correlation reads a message with the verifier's strict parser: whatever the verifier would
 // read differently (or refuse) names no request id, so no answer lands on another operation's topic.
@@ -85,23 +112,47 @@ void test('the correlation names no request id for a message two parsers could r
 
 void test('payloads are parsed with their schema; errors name the field', () => {
   const answer: AgentResponse = {
-    v: 1, id: 'req-1', at: new Date(0).toISOString(), status: 'error',
-    data: { state: 'failed', final: true, inReplyTo: 'abc' }, error: { code: 'signature-invalid', message: 'bad' },
+    v: 1,
+    id: 'req-1',
+    at: new Date(0).toISOString(),
+    status: 'error',
+    data: { state: 'failed', final: true, inReplyTo: 'abc' },
+    error: { code: 'signature-invalid', message: 'bad' },
   };
   assert.deepEqual(parsePayload(responseSchema, 't', JSON.stringify(answer)), answer);
-  assert.throws(() => parsePayload(responseSchema, 't', JSON.stringify({ ...answer, status: 'maybe' })), (e: unknown) => e instanceof ContractError && /status/.test(e.message));
+  assert.throws(
+    () => parsePayload(responseSchema, 't', JSON.stringify({ ...answer, status: 'maybe' })),
+    (e: unknown) => e instanceof ContractError && /status/.test(e.message),
+  );
   assert.throws(() => parsePayload(statusSchema, 't', Buffer.from('{')), /not JSON/);
   assert.ok(isFinal('expired') && !isFinal('verifying'));
 });
 
 void test('a challenge message carries the exact challenge approvals quote', () => {
   const message = {
-    v: 1, router: 'core-1', operationId: 'op-1', methods: ['power'],
+    v: 1,
+    router: 'core-1',
+    operationId: 'op-1',
+    methods: ['power'],
     challenge: {
-      v: 1, kind: 'challenge', challengeId: 'challenge-1', nonce: 'n'.repeat(22), agent: 'pi-1',
-      router: { serial: 'HE0812345' }, observed: { attemptCount: 1, at: new Date(0).toISOString() }, issuedAt: new Date(0).toISOString(),
+      v: 1,
+      kind: 'challenge',
+      challengeId: 'challenge-1',
+      nonce: 'n'.repeat(22),
+      agent: 'pi-1',
+      router: { serial: 'HE0812345' },
+      observed: { attemptCount: 1, at: new Date(0).toISOString() },
+      issuedAt: new Date(0).toISOString(),
     },
   };
   assert.deepEqual(parsePayload(challengeMessageSchema, 't', JSON.stringify(message)), message);
-  assert.throws(() => parsePayload(challengeMessageSchema, 't', JSON.stringify({ ...message, challenge: { ...message.challenge, nonce: 'short' } })), ContractError);
+  assert.throws(
+    () =>
+      parsePayload(
+        challengeMessageSchema,
+        't',
+        JSON.stringify({ ...message, challenge: { ...message.challenge, nonce: 'short' } }),
+      ),
+    ContractError,
+  );
 });

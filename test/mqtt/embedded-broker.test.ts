@@ -10,7 +10,9 @@ void test('aedes refuses MQTT 5 (so the demo uses protocol 4)', async () => {
   const broker = new EmbeddedBroker();
   await broker.start();
   try {
-    await assert.rejects(mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 }));
+    await assert.rejects(
+      mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 }),
+    );
     const v4 = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
     await v4.endAsync();
   } finally {

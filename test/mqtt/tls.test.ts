@@ -15,7 +15,10 @@ const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
 async function authority(name: string) {
   return selfsigned.generate([{ name: 'commonName', value: name }], {
     ...ec,
-    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    ],
   });
 }
 
@@ -24,7 +27,10 @@ async function leaf(cn: string, ca: { private: string; cert: string }, server: b
     ...ec,
     ca: { key: ca.private, cert: ca.cert },
     extensions: server
-      ? [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }, { name: 'extKeyUsage', serverAuth: true }]
+      ? [
+          { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+          { name: 'extKeyUsage', serverAuth: true },
+        ]
       : [{ name: 'extKeyUsage', clientAuth: true }],
   });
 }
@@ -62,7 +68,11 @@ after(async () => {
 });
 
 function settings(ca: string) {
-  return linkSettings(`mqtts://127.0.0.1:${broker.port}`, 'dmconfirm-berlin-pi-1', { ca, cert: files.agentCert, clientKey: new Secret(files.agentKey!, 'test') });
+  return linkSettings(`mqtts://127.0.0.1:${broker.port}`, 'dmconfirm-berlin-pi-1', {
+    ca,
+    cert: files.agentCert,
+    clientKey: new Secret(files.agentKey!, 'test'),
+  });
 }
 
 void test('TLS with a client certificate: the certificate CN is the identity the ACL sees', async (t) => {
@@ -73,7 +83,10 @@ void test('TLS with a client certificate: the certificate CN is the identity the
   await link.start();
   t.after(() => link.stop());
   const operator = await Observer.connect(`mqtts://127.0.0.1:${broker.port}`, [], {
-    ca: readFileSync(files.ca!), cert: readFileSync(files.operatorCert!), key: readFileSync(files.operatorKey!), rejectUnauthorized: true,
+    ca: readFileSync(files.ca!),
+    cert: readFileSync(files.operatorCert!),
+    key: readFileSync(files.operatorKey!),
+    rejectUnauthorized: true,
   });
   t.after(() => operator.close());
   await operator.client.publishAsync(topics.request, 'signed-order', { qos: 1 });
@@ -86,7 +99,10 @@ void test('a broker whose certificate is not from our CA is refused', async (t) 
   link.on('error', (e) => errors.push(e));
   const started = link.start();
   t.after(() => link.stop());
-  await waitFor(() => errors.find((e) => /certificate|self.signed|unable to verify/i.test(e.message)), 'TLS verification error');
+  await waitFor(
+    () => errors.find((e) => /certificate|self.signed|unable to verify/i.test(e.message)),
+    'TLS verification error',
+  );
   assert.equal(link.connected, false);
   await link.stop();
   await assert.rejects(started, /stopped before connecting/);

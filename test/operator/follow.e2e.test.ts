@@ -42,14 +42,25 @@ async function requestFile(agent: string): Promise<{ file: string; requestId: st
 
 async function retainRouterState(state: RouterStateMessage): Promise<void> {
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-  await client.publishAsync(agentTopics('dmconfirm/v1', 'lab', 'pi1').routerState('main'), encodePayload(state), { qos: 1, retain: true });
+  await client.publishAsync(agentTopics('dmconfirm/v1', 'lab', 'pi1').routerState('main'), encodePayload(state), {
+    qos: 1,
+    retain: true,
+  });
   await client.endAsync();
 }
 
 /** The CLI as a running child, its output collected as it comes. */
 function running(args: string[]) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run = { child, out: '', err: '', exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = {
+    child,
+    out: '',
+    err: '',
+    exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))),
+  };
   child.stdout.on('data', (d: Buffer) => (run.out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (run.err += d.toString()));
   return run;
@@ -57,19 +68,25 @@ function running(args: string[]) {
 
 const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
 
-void test('an order for an agent that never published a status is refused at once, naming the agents there are', async () => {
-  const before = responder.received.length;
-  const { file } = await requestFile('pi9');
-  const started = Date.now();
-  const r = await cli(['publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /agent "pi9" at site "lab" has never published a status on this broker .*nothing was sent\. agents at site lab: pi1/);
-  assert.ok(Date.now() - started < 60_000, 'did not wait for the agent');
-  const site = await cli(['publish', file, '--broker', broker.url, '--site', 'lbb']);
-  assert.equal(site.code, 2);
-  assert.match(site.stderr, /no agent at site "lbb"; agents this broker knows: lab\/pi1/);
-  assert.equal(responder.received.length, before, 'nothing reached any agent');
-});
+void test(
+  'an order for an agent that never published a status ' + 'is refused at once, naming the agents there are',
+  async () => {
+    const before = responder.received.length;
+    const { file } = await requestFile('pi9');
+    const started = Date.now();
+    const r = await cli(['publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /agent "pi9" at site "lab" has never published a status on this broker .*nothing was sent\. agents at site lab: pi1/,
+    );
+    assert.ok(Date.now() - started < 60_000, 'did not wait for the agent');
+    const site = await cli(['publish', file, '--broker', broker.url, '--site', 'lbb']);
+    assert.equal(site.code, 2);
+    assert.match(site.stderr, /no agent at site "lbb"; agents this broker knows: lab\/pi1/);
+    assert.equal(responder.received.length, before, 'nothing reached any agent');
+  },
+);
 
 void test('Ctrl-C during --wait stops following only, and says how to follow again', async () => {
   responder.script = () => [{ state: 'requesting' }];
@@ -78,18 +95,34 @@ void test('Ctrl-C during --wait stops following only, and says how to follow aga
   await waitFor(() => (run.out.includes('requesting') ? true : undefined), 'the first answer', 60_000);
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 130, run.err);
-  assert.match(run.err, new RegExp(`stopped following \\(last state: requesting\\); the operation goes on at the agent\\. Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`));
+  assert.match(
+    run.err,
+    new RegExp(
+      `stopped following \\(last state: requesting\\); the operation goes on at the agent\\. ` +
+        `Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`,
+    ),
+  );
 });
 
 void test('follow re-attaches to a running operation and reads it to its end', async () => {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  responder.script = () => [{ state: 'requesting' }, { state: 'actuating' }, { state: 'done', final: true, detail: 'verified', after: gate }];
+  responder.script = () => [
+    { state: 'requesting' },
+    { state: 'actuating' },
+    { state: 'done', final: true, detail: 'verified', after: gate },
+  ];
   const { file, requestId } = await requestFile('pi1');
   const sent = await cli(['publish', file, '--broker', broker.url, '--site', 'lab']);
   assert.equal(sent.code, 0, sent.stderr);
   // As the agent does: the running operation in the router's retained state.
-  const operation = { id: 'op-1', kind: 'change' as const, state: 'actuating' as const, since: new Date().toISOString(), requestId };
+  const operation = {
+    id: 'op-1',
+    kind: 'change' as const,
+    state: 'actuating' as const,
+    since: new Date().toISOString(),
+    requestId,
+  };
   await retainRouterState(routerState('main', { operation }));
   const run = running(['follow', file, '--broker', broker.url, '--wait', '5m']);
   await waitFor(() => (run.err.includes('now actuating since') ? true : undefined), 'follow attached', 60_000);
@@ -102,7 +135,17 @@ void test('follow re-attaches to a running operation and reads it to its end', a
 
 void test('follow of an operation that already ended says how it ended, from the retained router state', async () => {
   const { requestId } = await requestFile('pi1');
-  await retainRouterState(routerState('main', { lastResult: { operationId: 'op-9', requestId, state: 'failed', at: new Date().toISOString(), detail: 'router not back' } }));
+  await retainRouterState(
+    routerState('main', {
+      lastResult: {
+        operationId: 'op-9',
+        requestId,
+        state: 'failed',
+        at: new Date().toISOString(),
+        detail: 'router not back',
+      },
+    }),
+  );
   const r = await cli(['follow', requestId, '--broker', broker.url]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /failed +router main {2}router not back/);

@@ -26,14 +26,26 @@ before(async () => {
   writeFileSync(join(dir, 'pass'), `${PASSWORD}\n`);
   broker = new Mosquitto({ extraConfig: ['allow_anonymous false', `acl_file ${ACL}`] });
   const passwd = broker.writeFile('passwd', '');
-  for (const user of ['pi-old', 'pi-live', 'operator-alice', 'fleet-admin']) execFileSync('mosquitto_passwd', ['-b', passwd, user, PASSWORD]);
+  for (const user of ['pi-old', 'pi-live', 'operator-alice', 'fleet-admin'])
+    execFileSync('mosquitto_passwd', ['-b', passwd, user, PASSWORD]);
   broker.extraConfig.push(`password_file ${passwd}`);
   await broker.start();
-  for (const [user, topics, state] of [['pi-old', old, 'offline'], ['pi-live', live, 'online']] as const) {
+  for (const [user, topics, state] of [
+    ['pi-old', old, 'offline'],
+    ['pi-live', live, 'online'],
+  ] as const) {
     const agent = await mqtt.connectAsync(broker.url, { protocolVersion: 5, username: user, password: PASSWORD });
     const at = new Date(Date.now() - 3_600_000).toISOString();
-    await agent.publishAsync(topics.status, encodePayload(statusSchema.parse(status('berlin', user, state, at, state === 'offline' ? 'stopped' : 'started'))), { qos: 1, retain: true });
-    await agent.publishAsync(topics.routerState('core1'), encodePayload(routerStateSchema.parse(routerState('core1'))), { qos: 1, retain: true });
+    await agent.publishAsync(
+      topics.status,
+      encodePayload(statusSchema.parse(status('berlin', user, state, at, state === 'offline' ? 'stopped' : 'started'))),
+      { qos: 1, retain: true },
+    );
+    await agent.publishAsync(
+      topics.routerState('core1'),
+      encodePayload(routerStateSchema.parse(routerState('core1'))),
+      { qos: 1, retain: true },
+    );
     await agent.publishAsync(topics.checkpoint, '{"jws":"x.y.z"}', { qos: 1, retain: true });
     await agent.endAsync();
   }
@@ -44,8 +56,27 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const forget = (user: string, ...extra: string[]) => runCli(['forget', '--agent', 'pi-old', '--broker', broker.url, '--username', user, '--password-file', join(dir, 'pass'), ...extra], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
-const statusOf = () => runCli(['status', '--broker', broker.url, '--username', 'operator-alice', '--password-file', join(dir, 'pass'), '--wide'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
+const forget = (user: string, ...extra: string[]) =>
+  runCli(
+    [
+      'forget',
+      '--agent',
+      'pi-old',
+      '--broker',
+      broker.url,
+      '--username',
+      user,
+      '--password-file',
+      join(dir, 'pass'),
+      ...extra,
+    ],
+    { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } },
+  );
+const statusOf = () =>
+  runCli(
+    ['status', '--broker', broker.url, '--username', 'operator-alice', '--password-file', join(dir, 'pass'), '--wide'],
+    { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } },
+  );
 
 void test('an everyday operator may not clear them: the broker keeps them and the reason is named', async () => {
   const r = await forget('operator-alice');
@@ -58,7 +89,9 @@ void test('fleet-admin forgets a stopped agent: every retained topic cleared, st
   const r = await forget('fleet-admin');
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), [
-    `cleared ${old.checkpoint}`, `cleared ${old.routerState('core1')}`, `cleared ${old.status}`,
+    `cleared ${old.checkpoint}`,
+    `cleared ${old.routerState('core1')}`,
+    `cleared ${old.status}`,
     'forgot agent pi-old: 3 retained topic(s) cleared',
   ]);
   const after = await statusOf();
@@ -68,7 +101,20 @@ void test('fleet-admin forgets a stopped agent: every retained topic cleared, st
 });
 
 void test('an online agent is not forgotten without --force', async () => {
-  const r = await runCli(['forget', '--agent', 'pi-live', '--broker', broker.url, '--username', 'fleet-admin', '--password-file', join(dir, 'pass')], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
+  const r = await runCli(
+    [
+      'forget',
+      '--agent',
+      'pi-live',
+      '--broker',
+      broker.url,
+      '--username',
+      'fleet-admin',
+      '--password-file',
+      join(dir, 'pass'),
+    ],
+    { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } },
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /agent pi-live is online .*Stop it first, or --force/);
 });

@@ -2,7 +2,14 @@
 // with contract-conformant messages (parsed with the contract's schema before sending),
 // following whatever script the test sets.
 import mqtt, { type MqttClient } from 'mqtt';
-import { agentTopics, encodePayload, inboundCorrelation, PUBLISH_RULES, responseSchema, statusSchema } from '../../src/mqtt/contract.js';
+import {
+  agentTopics,
+  encodePayload,
+  inboundCorrelation,
+  PUBLISH_RULES,
+  responseSchema,
+  statusSchema,
+} from '../../src/mqtt/contract.js';
 import type { AgentResponse, OperationState } from '../../src/mqtt/contract.js';
 import { sleep } from '../helpers/mosquitto.js';
 
@@ -43,17 +50,36 @@ export class Responder {
 
   static async start(url: string, base: string, site: string, agent: string): Promise<Responder> {
     const topics = agentTopics(base, site, agent);
-    const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `responder-${agent}`, reconnectPeriod: 200 });
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: `responder-${agent}`,
+      reconnectPeriod: 200,
+    });
     const responder = new Responder(client, topics);
     client.on('message', (topic, payload, packet) => {
       const { requestId, digest } = inboundCorrelation(payload);
-      const received = { topic, payload, retain: packet.retain, expiry: packet.properties?.messageExpiryInterval, requestId, digest };
+      const received = {
+        topic,
+        payload,
+        retain: packet.retain,
+        expiry: packet.properties?.messageExpiryInterval,
+        requestId,
+        digest,
+      };
       responder.received.push(received);
       void responder.answer(received);
     });
     await client.subscribeAsync([...topics.inbound], { qos: 1 });
     // Like the agent: a retained online status, so operators know someone is there.
-    const status = statusSchema.parse({ v: 1, state: 'online', agent, site, version: '0.0.0', at: new Date().toISOString(), reason: 'started' });
+    const status = statusSchema.parse({
+      v: 1,
+      state: 'online',
+      agent,
+      site,
+      version: '0.0.0',
+      at: new Date().toISOString(),
+      reason: 'started',
+    });
     await client.publishAsync(topics.status, encodePayload(status), { qos: 1, retain: true });
     return responder;
   }
@@ -80,7 +106,10 @@ export class Responder {
         ...(step.error ? { error: step.error } : {}),
       });
       for (let i = 0; i < (step.twice ? 2 : 1); i++) {
-        await this.client.publishAsync(this.topics.progress(received.requestId), encodePayload(message), { qos: PUBLISH_RULES.progress.qos, retain: false });
+        await this.client.publishAsync(this.topics.progress(received.requestId), encodePayload(message), {
+          qos: PUBLISH_RULES.progress.qos,
+          retain: false,
+        });
       }
     }
   }

@@ -7,7 +7,15 @@ import { signPayload } from '../../src/trust/jws.js';
 import { signedPowerCycle, signedRequest, T0 } from './fixtures.js';
 
 const { bytes, requestId } = await signedRequest('pi1');
-const input = (o: Partial<SendInput> = {}): SendInput => ({ bytes, base: 'dmconfirm/v1', site: 'lab', wait: true, timeoutMs: 600_000, now: T0, ...o });
+const input = (o: Partial<SendInput> = {}): SendInput => ({
+  bytes,
+  base: 'dmconfirm/v1',
+  site: 'lab',
+  wait: true,
+  timeoutMs: 600_000,
+  now: T0,
+  ...o,
+});
 
 void test('planSend targets the agent named in the message, and quotes the digest of the exact bytes', async () => {
   assert.equal(planSend(input()).topic, 'dmconfirm/v1/lab/pi1/request');
@@ -26,7 +34,16 @@ void test('planSend refuses what the agent could not use or what the operator di
   assert.throws(() => planSend(input({ kind: 'bogus' })), /--kind is one of request, approval, powercycle/);
   assert.throws(() => planSend(input({ site: 'a/+' })), /cannot be an MQTT topic level/);
   assert.throws(() => planSend(input({ bytes: Buffer.from('{"payload":1') })), /not a signed dmconfirm message/);
-  const draft = Buffer.from(JSON.stringify(await signPayload(JSON.parse(Buffer.from((JSON.parse(bytes.toString()) as { payload: string }).payload, 'base64url').toString()) as unknown, 'x')));
+  const draft = Buffer.from(
+    JSON.stringify(
+      await signPayload(
+        JSON.parse(
+          Buffer.from((JSON.parse(bytes.toString()) as { payload: string }).payload, 'base64url').toString(),
+        ) as unknown,
+        'x',
+      ),
+    ),
+  );
   assert.throws(() => planSend(input({ bytes: draft })), /carries no signature/);
 });
 
@@ -39,6 +56,9 @@ void test('commandExpirySeconds: the default, capped by the window end and by ou
 });
 
 void test('describePlan prints topic, digest and what we follow', () => {
-  assert.match(describePlan(planSend(input()), 'mqtt://b').join('\n'), /topic {4}dmconfirm\/v1\/lab\/pi1\/request {2}\(QoS 1, not retained, expires after 600s/);
+  assert.match(
+    describePlan(planSend(input()), 'mqtt://b').join('\n'),
+    /topic {4}dmconfirm\/v1\/lab\/pi1\/request {2}\(QoS 1, not retained, expires after 600s/,
+  );
   assert.match(describePlan(planSend(input({ wait: false })), 'mqtt://b').join('\n'), /no --wait/);
 });

@@ -26,9 +26,14 @@ interface Run {
 
 function cli(cwd: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', TSX, MAIN, ...args],
+      { cwd, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -49,7 +54,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const HAPPY: Step[] = [{ state: 'requesting' }, { state: 'pending' }, { state: 'actuating', detail: 'power cut' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true, detail: 'device-mode verified' }];
+const HAPPY: Step[] = [
+  { state: 'requesting' },
+  { state: 'pending' },
+  { state: 'actuating', detail: 'power cut' },
+  { state: 'rebooting' },
+  { state: 'verifying' },
+  { state: 'done', final: true, detail: 'device-mode verified' },
+];
 
 async function requestFile(name: string): Promise<{ file: string; requestId: string; bytes: Buffer }> {
   const { bytes, requestId } = await signedRequest('pi1', Date.now());
@@ -58,30 +70,37 @@ async function requestFile(name: string): Promise<{ file: string; requestId: str
   return { file, requestId, bytes };
 }
 
-const publish = (file: string, ...extra: string[]) => cli(dir, ['publish', file, '--broker', broker.url, '--site', 'lab', ...extra]);
+const publish = (file: string, ...extra: string[]) =>
+  cli(dir, ['publish', file, '--broker', broker.url, '--site', 'lab', ...extra]);
 
-void test('publish --wait follows every state to done and exits 0; the order went out QoS 1, not retained, with an expiry', async () => {
-  responder.script = () => HAPPY;
-  const { file, requestId, bytes } = await requestFile('happy.json');
-  const r = await publish(file, '--wait', '30s');
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  const states = r.stdout.split('\n').map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1]).filter(Boolean);
-  assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
-  assert.match(r.stdout, /actuating {9}router main {2}power cut/);
-  assert.match(r.stdout, /done: device-mode verified\n$/);
-  assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
-  const got = responder.received.find((m) => m.requestId === requestId);
-  assert.ok(got, 'the responder got the order');
-  assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
-  assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
-  assert.equal(got.retain, false);
-  assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
-});
+void test(
+  'publish --wait follows every state to done and exits 0; ' + 'the order went out QoS 1, not retained, with an expiry',
+  async () => {
+    responder.script = () => HAPPY;
+    const { file, requestId, bytes } = await requestFile('happy.json');
+    const r = await publish(file, '--wait', '30s');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const states = r.stdout
+      .split('\n')
+      .map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1])
+      .filter(Boolean);
+    assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+    assert.match(r.stdout, /actuating {9}router main {2}power cut/);
+    assert.match(r.stdout, /done: device-mode verified\n$/);
+    assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
+    const got = responder.received.find((m) => m.requestId === requestId);
+    assert.ok(got, 'the responder got the order');
+    assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
+    assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
+    assert.equal(got.retain, false);
+    assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
+  },
+);
 
 void test('a failed operation exits 1, and a forged "done" under our request id is ignored', async () => {
   responder.script = () => [
     { state: 'requesting', twice: true },
-    { state: 'done', final: true, inReplyTo: messageDigest('someone else\'s bytes') },
+    { state: 'done', final: true, inReplyTo: messageDigest("someone else's bytes") },
     { state: 'pending' },
     { state: 'failed', final: true, detail: 'attempt-count changed' },
   ];
@@ -96,7 +115,9 @@ void test('a failed operation exits 1, and a forged "done" under our request id 
 });
 
 void test('a refusal before any operation exits 2', async () => {
-  responder.script = () => [{ state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '1 of 2 approvers' } }];
+  responder.script = () => [
+    { state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '1 of 2 approvers' } },
+  ];
   const { file } = await requestFile('refused.json');
   const r = await publish(file, '--wait', '30s');
   assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -115,15 +136,49 @@ void test('no final answer within --wait exits 3', async () => {
 void test('an unreachable broker exits 4', async () => {
   const port = await freePort();
   const { file } = await requestFile('unreachable.json');
-  const r = await cli(dir, ['publish', file, '--broker', `mqtt://127.0.0.1:${port}`, '--site', 'lab', '--wait', '--connect-timeout', '2s']);
+  const r = await cli(dir, [
+    'publish',
+    file,
+    '--broker',
+    `mqtt://127.0.0.1:${port}`,
+    '--site',
+    'lab',
+    '--wait',
+    '--connect-timeout',
+    '2s',
+  ]);
   assert.equal(r.code, 4, r.stdout + r.stderr);
   assert.match(r.stderr, /cannot reach the broker: no connection to mqtt:\/\/127\.0\.0\.1:\d+ within 2000 ms/);
 });
 
 void test('powercycle --key --broker --wait over MQTT 3.1.1 signs, publishes to powercycle and follows', async () => {
-  responder.script = () => [{ state: 'actuating' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true }];
-  const r = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--key', 'alice.key', '--out', 'pc.json',
-    '--broker', broker.url, '--site', 'lab', '--protocol', '4', '--wait', '30s']);
+  responder.script = () => [
+    { state: 'actuating' },
+    { state: 'rebooting' },
+    { state: 'verifying' },
+    { state: 'done', final: true },
+  ];
+  const r = await cli(dir, [
+    'powercycle',
+    '--agent',
+    'pi1',
+    '--router-serial',
+    'HF0001',
+    '--reason',
+    'hung',
+    '--key',
+    'alice.key',
+    '--out',
+    'pc.json',
+    '--broker',
+    broker.url,
+    '--site',
+    'lab',
+    '--protocol',
+    '4',
+    '--wait',
+    '30s',
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /power cycle \S+ \(hung\) on agent pi1, router serial HF0001/);
   const got = responder.received.at(-1);
@@ -135,15 +190,48 @@ void test('usage errors exit 2 before connecting: no site, unsigned draft, wrong
   const { file } = await requestFile('usage.json');
   assert.match((await cli(dir, ['publish', file, '--broker', broker.url])).stderr, /--site is required/);
   assert.equal((await publish(file, '--agent', 'pi2')).code, 2);
-  const draft = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'hung', '--requester', 'noc', '--broker', broker.url, '--site', 'lab']);
+  const draft = await cli(dir, [
+    'powercycle',
+    '--agent',
+    'pi1',
+    '--router-serial',
+    'HF0001',
+    '--reason',
+    'hung',
+    '--requester',
+    'noc',
+    '--broker',
+    broker.url,
+    '--site',
+    'lab',
+  ]);
   assert.equal(draft.code, 2);
   assert.match(draft.stderr, /--broker needs a signed message/);
 });
 
 void test('request --key --broker --wait publishes to request; the agent refusing it exits 2', async () => {
-  responder.script = () => [{ state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '0 of 1 approvers' } }];
-  const r = await cli(dir, ['request', '--agent', 'pi1', '--router-serial', 'HF0001', '--enable', 'container', '--method', 'power', '--key', 'alice',
-    '--broker', broker.url, '--site', 'lab', '--wait', '30s']);
+  responder.script = () => [
+    { state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '0 of 1 approvers' } },
+  ];
+  const r = await cli(dir, [
+    'request',
+    '--agent',
+    'pi1',
+    '--router-serial',
+    'HF0001',
+    '--enable',
+    'container',
+    '--method',
+    'power',
+    '--key',
+    'alice',
+    '--broker',
+    broker.url,
+    '--site',
+    'lab',
+    '--wait',
+    '30s',
+  ]);
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stdout, /change request \S+: .*container.* by power on agent pi1/);
   assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/request');
@@ -152,9 +240,29 @@ void test('request --key --broker --wait publishes to request; the agent refusin
 void test('approve --challenge --key --broker --wait publishes to approval and follows to done', async () => {
   const ch = challenge('main').challenge;
   writeFileSync(join(dir, 'challenge.json'), JSON.stringify({ ...ch, agent: 'pi1', router: { serial: 'HF0001' } }));
-  responder.script = () => [{ state: 'actuating' }, { state: 'rebooting' }, { state: 'verifying' }, { state: 'done', final: true }];
-  const r = await cli(dir, ['approve', '--challenge', 'challenge.json', '--enable', 'container', '--method', 'button', '--key', 'alice',
-    '--broker', broker.url, '--site', 'lab', '--wait', '30s']);
+  responder.script = () => [
+    { state: 'actuating' },
+    { state: 'rebooting' },
+    { state: 'verifying' },
+    { state: 'done', final: true },
+  ];
+  const r = await cli(dir, [
+    'approve',
+    '--challenge',
+    'challenge.json',
+    '--enable',
+    'container',
+    '--method',
+    'button',
+    '--key',
+    'alice',
+    '--broker',
+    broker.url,
+    '--site',
+    'lab',
+    '--wait',
+    '30s',
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /approval \S+ of challenge ch-00000001/);
   assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/approval');
@@ -162,8 +270,23 @@ void test('approve --challenge --key --broker --wait publishes to approval and f
 
 void test('--dry-run prints the plan and publishes nothing', async () => {
   const before = responder.received.length;
-  const r = await cli(dir, ['powercycle', '--agent', 'pi1', '--router-serial', 'HF0001', '--reason', 'reset-attempt-count', '--key', 'alice',
-    '--broker', broker.url, '--site', 'lab', '--wait', '--dry-run']);
+  const r = await cli(dir, [
+    'powercycle',
+    '--agent',
+    'pi1',
+    '--router-serial',
+    'HF0001',
+    '--reason',
+    'reset-attempt-count',
+    '--key',
+    'alice',
+    '--broker',
+    broker.url,
+    '--site',
+    'lab',
+    '--wait',
+    '--dry-run',
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /topic {4}dmconfirm\/v1\/lab\/pi1\/powercycle/);
   assert.match(r.stdout, /follow {3}dmconfirm\/v1\/lab\/pi1\/progress\/\S+ for up to 600s/);

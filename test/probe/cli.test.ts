@@ -14,8 +14,12 @@ const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 function run(args: string[], input = ''): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [...CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { out += s; });
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
   child.stdin.end(input);
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
 }
@@ -36,12 +40,20 @@ async function inProcess(t: TestContext, options: SimulatedRouterOptions): Promi
 
 /** `dmconfirm sim router` as a child; resolves with its API port once ready. */
 async function simChild(t: TestContext, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [...CLI, 'sim', 'router', '--api-port', '0', '--control-port', 'off', '--time-scale', '0.2', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...CLI, 'sim', 'router', '--api-port', '0', '--control-port', 'off', '--time-scale', '0.2', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.after(async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; });
+  t.after(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  });
   let out = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { out += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
   return new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       out += s;
@@ -52,13 +64,31 @@ async function simChild(t: TestContext, args: string[]): Promise<number> {
   });
 }
 
-const probeArgs = (dir: string, port: number, out: string) =>
-  ['probe', '--host', '127.0.0.1', '--port', String(port), '--user', 'admin', '--password-file', join(dir, 'pw'), '--out', join(dir, out),
-    '--time-scale', '0.2'];
+const probeArgs = (dir: string, port: number, out: string) => [
+  'probe',
+  '--host',
+  '127.0.0.1',
+  '--port',
+  String(port),
+  '--user',
+  'admin',
+  '--password-file',
+  join(dir, 'pw'),
+  '--out',
+  join(dir, out),
+  '--time-scale',
+  '0.2',
+];
 
 void test('probe --with-update asks for yes; a twin started from the report probes the same', async (t) => {
   const dir = workdir(t);
-  const port = await simChild(t, ['--password-file', join(dir, 'pw'), '--stall-others', '--attempt-count-rises', 'at-end']);
+  const port = await simChild(t, [
+    '--password-file',
+    join(dir, 'pw'),
+    '--stall-others',
+    '--attempt-count-rises',
+    'at-end',
+  ]);
   const no = await run([...probeArgs(dir, port, 'r0.json'), '--with-update'], 'no\n');
   assert.equal(no.code, 1, no.out);
   assert.match(no.out, /Type yes to go on[\s\S]*not confirmed; nothing was done/);
@@ -67,9 +97,15 @@ void test('probe --with-update asks for yes; a twin started from the report prob
   assert.match(first.out, /attempt-count: 0 -> 1 \(this run raised it by 1\)/);
   assert.match(first.out, /stallOthersWhilePending: true .*`stalled` handling applies/);
   const report = parseReport(JSON.parse(readFileSync(join(dir, 'r1.json'), 'utf8')));
-  assert.deepEqual(report.behaviours.stallOthersWhilePending, { status: 'observed', value: true,
-    because: 'a second session\'s print got no answer while the update was pending' });
-  assert.equal(report.behaviours.attemptCountRises.status === 'observed' && report.behaviours.attemptCountRises.value, 'at-end');
+  assert.deepEqual(report.behaviours.stallOthersWhilePending, {
+    status: 'observed',
+    value: true,
+    because: "a second session's print got no answer while the update was pending",
+  });
+  assert.equal(
+    report.behaviours.attemptCountRises.status === 'observed' && report.behaviours.attemptCountRises.value,
+    'at-end',
+  );
   assert.ok(report.evidence.some((e) => e.words[0] === '/system/device-mode/update'));
   assert.ok(!JSON.stringify(report).includes('=password=pw'), 'no password in the report');
 
@@ -99,8 +135,20 @@ void test('probe is read-only by default and says so; refuses the update run at 
 void test('probe over api-ssl pins the certificate fingerprint', async (t) => {
   const dir = workdir(t);
   const r = await inProcess(t, { tls: true });
-  const base = ['probe', '--host', '127.0.0.1', '--port', String(r.apiSslPort), '--tls', '--user', 'admin',
-    '--password-file', join(dir, 'pw'), '--out', join(dir, 'tls.json')];
+  const base = [
+    'probe',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(r.apiSslPort),
+    '--tls',
+    '--user',
+    'admin',
+    '--password-file',
+    join(dir, 'pw'),
+    '--out',
+    join(dir, 'tls.json'),
+  ];
   const wrong = await run([...base, '--fingerprint', 'AA:BB']);
   assert.equal(wrong.code, 1, wrong.out);
   assert.match(wrong.out, /certificate fingerprint .* is not the pinned AABB/);
@@ -111,20 +159,38 @@ void test('probe over api-ssl pins the certificate fingerprint', async (t) => {
   assert.match(unpinned.out, /--tls needs --fingerprint/);
 });
 
-void test('sim router --behaviour refuses what is not a report, another version, or a model without a profile', async (t) => {
-  const dir = workdir(t);
-  const shipped = JSON.parse(readFileSync('config/behaviours/simulator-defaults.json', 'utf8')) as Record<string, unknown>;
-  const cases: Array<[string, unknown, RegExp]> = [
-    ['not-json.json', 'not json', /--behaviour: .*JSON/],
-    ['v2.json', { ...shipped, version: 2 }, /report version 2 is not supported/],
-    ['broken.json', { ...shipped, behaviours: {} }, /behaviours\.progressWhilePending/],
-    ['model.json', { ...shipped, router: { ...(shipped.router as object), simulatorProfile: null, model: 'RB4011' } },
-      /no simulator profile for model RB4011/],
-  ];
-  for (const [file, body, message] of cases) {
-    writeFileSync(join(dir, file), typeof body === 'string' ? body : JSON.stringify(body));
-    const got = await run(['sim', 'router', '--api-port', '0', '--control-port', 'off', '--behaviour', join(dir, file)]);
-    assert.equal(got.code, 2, `${file}: ${got.out}`);
-    assert.match(got.out, message, file);
-  }
-});
+void test(
+  'sim router --behaviour refuses what is not a report, ' + 'another version, or a model without a profile',
+  async (t) => {
+    const dir = workdir(t);
+    const shipped = JSON.parse(readFileSync('config/behaviours/simulator-defaults.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['not-json.json', 'not json', /--behaviour: .*JSON/],
+      ['v2.json', { ...shipped, version: 2 }, /report version 2 is not supported/],
+      ['broken.json', { ...shipped, behaviours: {} }, /behaviours\.progressWhilePending/],
+      [
+        'model.json',
+        { ...shipped, router: { ...(shipped.router as object), simulatorProfile: null, model: 'RB4011' } },
+        /no simulator profile for model RB4011/,
+      ],
+    ];
+    for (const [file, body, message] of cases) {
+      writeFileSync(join(dir, file), typeof body === 'string' ? body : JSON.stringify(body));
+      const got = await run([
+        'sim',
+        'router',
+        '--api-port',
+        '0',
+        '--control-port',
+        'off',
+        '--behaviour',
+        join(dir, file),
+      ]);
+      assert.equal(got.code, 2, `${file}: ${got.out}`);
+      assert.match(got.out, message, file);
+    }
+  },
+);

@@ -17,8 +17,10 @@ async function probe(t: TestContext, options: SimulatedRouterOptions): Promise<P
   const router = new SimulatedRouter({ controlPort: false, timeScale: SCALE, password: 'pw', ...options });
   await router.start();
   t.after(() => router.stop());
-  return probeRouter({ host: '127.0.0.1', port: router.apiPort, user: 'admin', password: 'pw' },
-    { withUpdate: true, timeScale: SCALE });
+  return probeRouter(
+    { host: '127.0.0.1', port: router.apiPort, user: 'admin', password: 'pw' },
+    { withUpdate: true, timeScale: SCALE },
+  );
 }
 
 type Case = { name: string; options: Partial<RouterBehaviour>; routerosVersion?: string };
@@ -28,7 +30,10 @@ const CASES: Case[] = [
   { name: 'stalling, update stays pending', options: { stallOthersWhilePending: true } },
   { name: 'stalling, /cancel cancels', options: { stallOthersWhilePending: true, abandonedUpdate: 'cancels' } },
   { name: 'attempt-count at the end, stays pending', options: { attemptCountRises: 'at-end' } },
-  { name: 'attempt-count at the end, /cancel cancels', options: { attemptCountRises: 'at-end', abandonedUpdate: 'cancels' } },
+  {
+    name: 'attempt-count at the end, /cancel cancels',
+    options: { attemptCountRises: 'at-end', abandonedUpdate: 'cancels' },
+  },
   { name: '/cancel cancels, nothing shows it', options: { abandonedUpdate: 'cancels' } },
   { name: 'no !empty on 7.22', options: { emptyReplies: false } },
   { name: '!empty on 7.17', options: { emptyReplies: true }, routerosVersion: '7.17' },
@@ -42,7 +47,8 @@ for (const c of CASES) {
     const expected = { ...defaultBehaviour(version), ...c.options };
     // The probe never reboots; what /cancel does shows only through a stall or a late attempt-count rise.
     const unobservable = new Set(['rebootReply']);
-    if (!expected.stallOthersWhilePending && expected.attemptCountRises === 'at-request') unobservable.add('abandonedUpdate');
+    if (!expected.stallOthersWhilePending && expected.attemptCountRises === 'at-request')
+      unobservable.add('abandonedUpdate');
     for (const name of BEHAVIOUR_NAMES) {
       const f = report.behaviours[name];
       if (unobservable.has(name)) {
@@ -60,8 +66,11 @@ for (const c of CASES) {
   });
 }
 
-void test('the shipped config/behaviours/simulator-defaults.json is what probing the default simulator reports', async (t) => {
-  const shipped = loadShippedReports().find((r) => r.file === 'simulator-defaults.json')!.report;
-  const fresh = await probe(t, {});
-  assert.deepEqual(comparable({ ...fresh, source: 'simulator' }), comparable(shipped));
-});
+void test(
+  'the shipped config/behaviours/simulator-defaults.json ' + 'is what probing the default simulator reports',
+  async (t) => {
+    const shipped = loadShippedReports().find((r) => r.file === 'simulator-defaults.json')!.report;
+    const fresh = await probe(t, {});
+    assert.deepEqual(comparable({ ...fresh, source: 'simulator' }), comparable(shipped));
+  },
+);

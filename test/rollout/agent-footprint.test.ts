@@ -29,7 +29,16 @@ function reachable(entry: string): Set<string> {
 }
 
 void test('the daemon loads no campaign or rollout module until a campaign order arrives', () => {
-  const files = [...reachable(join(SRC, 'cli', 'commands', 'agent.ts')), ...reachable(join(SRC, 'agent', 'launcher.ts'))].map((f) => relative(SRC, f));
-  assert.ok(files.includes(join('agent', 'inbound.ts')) && files.includes(join('trust', 'trust-gate.ts')), 'the walk reaches the agent');
-  assert.deepEqual(files.filter((f) => /^(trust\/campaign|rollout)\//.test(f)), []);
+  const files = [
+    ...reachable(join(SRC, 'cli', 'commands', 'agent.ts')),
+    ...reachable(join(SRC, 'agent', 'launcher.ts')),
+  ].map((f) => relative(SRC, f));
+  assert.ok(
+    files.includes(join('agent', 'inbound.ts')) && files.includes(join('trust', 'trust-gate.ts')),
+    'the walk reaches the agent',
+  );
+  assert.deepEqual(
+    files.filter((f) => /^(trust\/campaign|rollout)\//.test(f)),
+    [],
+  );
 });

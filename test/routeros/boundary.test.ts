@@ -17,7 +17,11 @@ const ADAPTER = join('src', 'routeros', 'node-routeros.ts');
 void test('no file but the adapter imports node-routeros', () => {
   const offenders = sources('src')
     .filter((f) => f !== ADAPTER)
-    .filter((f) => /from\s+['"]node-routeros['"]|require\(\s*['"]node-routeros['"]\s*\)|import\(\s*['"]node-routeros['"]/.test(readFileSync(f, 'utf8')));
+    .filter((f) =>
+      /from\s+['"]node-routeros['"]|require\(\s*['"]node-routeros['"]\s*\)|import\(\s*['"]node-routeros['"]/.test(
+        readFileSync(f, 'utf8'),
+      ),
+    );
   assert.deepEqual(offenders, []);
   // The check itself sees the one legitimate import.
   assert.match(readFileSync(ADAPTER, 'utf8'), /from 'node-routeros'/);

@@ -30,8 +30,22 @@ void describe('RouterClient', () => {
     assert.match(res.version, /^7\.22/);
     const id = await c.readIdentity();
     assert.deepEqual(
-      { name: id.name, model: id.model, serial: id.serial, boardName: id.boardName, architecture: id.architecture, systemId: id.systemId },
-      { name: 'site-12', model: 'RB5009UG+S+', serial: 'HF0912345', boardName: 'RB5009UG+S+', architecture: 'arm64', systemId: undefined },
+      {
+        name: id.name,
+        model: id.model,
+        serial: id.serial,
+        boardName: id.boardName,
+        architecture: id.architecture,
+        systemId: id.systemId,
+      },
+      {
+        name: 'site-12',
+        model: 'RB5009UG+S+',
+        serial: 'HF0912345',
+        boardName: 'RB5009UG+S+',
+        architecture: 'arm64',
+        systemId: undefined,
+      },
     );
   });
 
@@ -71,7 +85,10 @@ void describe('RouterClient', () => {
   // node-routeros has no reconnect (and a second connect() rejects 'ALRDYCONNECTING').
   void test('reconnects with exponential backoff after a power cut, and reads again once back', async () => {
     const r = await router({ timing: { bootMs: 200 } });
-    const c = client(endpointFor(r, { timeoutMs: 2000 }), { backoff: { initialMs: 100, maxMs: 800, factor: 2 }, random: () => 1 });
+    const c = client(endpointFor(r, { timeoutMs: 2000 }), {
+      backoff: { initialMs: 100, maxMs: 800, factor: 2 },
+      random: () => 1,
+    });
     await c.start();
     assert.equal((await c.readDeviceMode()).mode, 'home');
 
@@ -81,10 +98,16 @@ void describe('RouterClient', () => {
     r.powerOff();
     await within(5000, 'disconnected', disconnected);
     await until('four failed attempts', () => failures.length >= 4);
-    assert.deepEqual(failures.slice(0, 4).map((f) => f.retryInMs), [100, 200, 400, 800]);
+    assert.deepEqual(
+      failures.slice(0, 4).map((f) => f.retryInMs),
+      [100, 200, 400, 800],
+    );
     assert.ok(failures.every((f) => f.error instanceof RouterUnreachableError));
     // While away, calls fail at once with a typed error that says when the next try is.
-    await assert.rejects(c.readDeviceMode(), (e: unknown) => e instanceof RouterUnreachableError && typeof e.retryInMs === 'number');
+    await assert.rejects(
+      c.readDeviceMode(),
+      (e: unknown) => e instanceof RouterUnreachableError && typeof e.retryInMs === 'number',
+    );
 
     const connected = new Promise<void>((resolve) => c.once('connected', () => resolve()));
     r.powerOn();
@@ -96,7 +119,10 @@ void describe('RouterClient', () => {
 
   void test('retryNow() ends a long backoff: a router expected back is found at once', async () => {
     const r = await router({ timing: { bootMs: 100 } });
-    const c = client(endpointFor(r, { timeoutMs: 2000 }), { backoff: { initialMs: 60_000, maxMs: 60_000 }, random: () => 1 });
+    const c = client(endpointFor(r, { timeoutMs: 2000 }), {
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      random: () => 1,
+    });
     await c.start();
     const failed = new Promise((resolve) => c.once('connect-failed', resolve));
     r.powerOff();
@@ -104,7 +130,10 @@ void describe('RouterClient', () => {
     r.powerOn();
     await until('router booted', () => r.booted);
     // The client now sleeps 60 s; without retryNow this test would time out.
-    await assert.rejects(c.readResource(), (e: unknown) => e instanceof RouterUnreachableError && (e.retryInMs ?? 0) > 10_000);
+    await assert.rejects(
+      c.readResource(),
+      (e: unknown) => e instanceof RouterUnreachableError && (e.retryInMs ?? 0) > 10_000,
+    );
     const connected = new Promise<void>((resolve) => c.once('connected', () => resolve()));
     c.retryNow();
     await within(10_000, 'reconnected after retryNow', connected);

@@ -7,7 +7,12 @@ import { describe, test } from 'node:test';
 import { Secret } from '../../src/config/secret.js';
 import { RouterConnection } from '../../src/routeros/connection.js';
 import {
-  RouterAbortedError, RouterAuthError, RouterClosedError, RouterTimeoutError, RouterTlsError, RouterTrapError,
+  RouterAbortedError,
+  RouterAuthError,
+  RouterClosedError,
+  RouterTimeoutError,
+  RouterTlsError,
+  RouterTrapError,
   RouterUnreachableError,
 } from '../../src/routeros/errors.js';
 import { parseDeviceMode, updateWords } from '../../src/routeros/parse.js';
@@ -55,7 +60,10 @@ void describe('RouterConnection', () => {
     }
     // Judged once connected: the client's socket is the one whose far end is the router.
     const client = calls.filter((c) => c.socket.remotePort === r.apiPort);
-    assert.deepEqual(client.map((c) => c.on), [true]);
+    assert.deepEqual(
+      client.map((c) => c.on),
+      [true],
+    );
   });
 
   // node-routeros decodes every byte as Windows-1252, which garbles UTF-8 names.
@@ -70,7 +78,10 @@ void describe('RouterConnection', () => {
   void test('a wrong password is a RouterAuthError with the router message', async () => {
     const r = await router();
     const c = new RouterConnection(endpointFor(r, { password: new Secret('wrong', 'test') }));
-    await assert.rejects(c.open(), (e: unknown) => e instanceof RouterAuthError && /invalid user name or password/.test(e.message));
+    await assert.rejects(
+      c.open(),
+      (e: unknown) => e instanceof RouterAuthError && /invalid user name or password/.test(e.message),
+    );
     assert.equal(c.isOpen, false);
   });
 
@@ -79,7 +90,10 @@ void describe('RouterConnection', () => {
     const port = r.apiPort;
     await r.stop();
     const c = new RouterConnection(endpointFor(r, { port }));
-    await assert.rejects(c.open(), (e: unknown) => e instanceof RouterUnreachableError && /ECONNREFUSED/.test(e.message) && !e.loginStalled);
+    await assert.rejects(
+      c.open(),
+      (e: unknown) => e instanceof RouterUnreachableError && /ECONNREFUSED/.test(e.message) && !e.loginStalled,
+    );
   });
 
   void test('a router that accepts TCP but never answers the login times out as unreachable', async () => {
@@ -90,14 +104,20 @@ void describe('RouterConnection', () => {
     cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
     const port = (silent.address() as { port: number }).port;
     const c = new RouterConnection({ ...endpointFor(await router(), { port }), timeoutMs: 600 });
-    await assert.rejects(within(10_000, 'connect', c.open()), (e: unknown) => e instanceof RouterUnreachableError && /timed out/.test(e.message) && e.loginStalled === true);
+    await assert.rejects(
+      within(10_000, 'connect', c.open()),
+      (e: unknown) => e instanceof RouterUnreachableError && /timed out/.test(e.message) && e.loginStalled === true,
+    );
   });
 
   void test('a trap carries the router message and category', async () => {
     const r = await router();
     const c = await connect(endpointFor(r));
-    await assert.rejects(c.command(updateWords({ mode: 'advanced' }, 5)), (e: unknown) =>
-      e instanceof RouterTrapError && /activation-timeout out of range/.test(e.routerMessage) && e.category === 1);
+    await assert.rejects(
+      c.command(updateWords({ mode: 'advanced' }, 5)),
+      (e: unknown) =>
+        e instanceof RouterTrapError && /activation-timeout out of range/.test(e.routerMessage) && e.category === 1,
+    );
     // The connection stays usable after a trap.
     assert.equal((await c.command(['/system/identity/print']))[0]?.name, 'MikroTik');
   });
@@ -111,7 +131,10 @@ void describe('RouterConnection', () => {
     await until('pending', () => r.deviceMode.pending !== undefined);
     await assert.rejects(reader.command(['/system/device-mode/print'], { timeoutMs: 300 }), RouterTimeoutError);
     // 60 s at scale 0.01 = 0.6 s: the update is cancelled, the reader answers again.
-    await assert.rejects(within(10_000, 'update', pending), (e: unknown) => e instanceof RouterTrapError && e.routerMessage === 'update canceled');
+    await assert.rejects(
+      within(10_000, 'update', pending),
+      (e: unknown) => e instanceof RouterTrapError && e.routerMessage === 'update canceled',
+    );
     assert.equal(reader.isOpen, true);
     assert.ok((await reader.command(['/system/identity/print'])).length === 1);
   });
@@ -248,7 +271,10 @@ void describe('RouterConnection', () => {
     const r = await router();
     const c = await connect(endpointFor(r));
     const closed = new Promise((resolve) => c.once('close', resolve));
-    await assert.rejects(c.command(['/quit']), (e: unknown) => e instanceof RouterClosedError && /session terminated on request/.test(e.message));
+    await assert.rejects(
+      c.command(['/quit']),
+      (e: unknown) => e instanceof RouterClosedError && /session terminated on request/.test(e.message),
+    );
     assert.ok((await closed) instanceof RouterClosedError);
   });
 
@@ -272,7 +298,9 @@ void describe('RouterConnection', () => {
         logins += 1;
         return check(name, password);
       };
-      const c = new RouterConnection(endpointFor(r, { port: r.apiSslPort, tls: { enabled: true, fingerprint: 'ab'.repeat(32) } }));
+      const c = new RouterConnection(
+        endpointFor(r, { port: r.apiSslPort, tls: { enabled: true, fingerprint: 'ab'.repeat(32) } }),
+      );
       await assert.rejects(within(10_000, 'tls connect', c.open()), RouterTlsError);
       await sleep(200);
       assert.equal(logins, 0);

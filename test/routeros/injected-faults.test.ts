@@ -25,22 +25,33 @@ async function client(r: SimulatedRouter): Promise<RouterClient> {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return within(10_000, 'the call settles', promise.then(() => assert.fail('expected a rejection'), (error: unknown) => error));
+  return within(
+    10_000,
+    'the call settles',
+    promise.then(
+      () => assert.fail('expected a rejection'),
+      (error: unknown) => error,
+    ),
+  );
 }
 
 void describe('injected router faults', () => {
-  void test('a read whose connection is reset mid-call rejects with RouterClosedError; the client reconnects and reads again', async () => {
-    const r = await router();
-    const c = await client(r);
-    const rule = r.dropOn({ command: '/system/device-mode/print', when: 'after' });
-    const error = await rejection(c.readDeviceMode());
-    assert.ok(error instanceof RouterClosedError, String(error));
-    assert.equal(rule.hits, 1);
-    assert.equal(r.injected.drops, 1);
-    await until('reconnected', () => c.isConnected);
-    assert.equal((await c.readDeviceMode()).mode, 'home');
-    assert.deepEqual(r.state().injected.rules, [], 'a one-shot rule is used up');
-  });
+  void test(
+    'a read whose connection is reset mid-call rejects with ' +
+      'RouterClosedError; the client reconnects and reads again',
+    async () => {
+      const r = await router();
+      const c = await client(r);
+      const rule = r.dropOn({ command: '/system/device-mode/print', when: 'after' });
+      const error = await rejection(c.readDeviceMode());
+      assert.ok(error instanceof RouterClosedError, String(error));
+      assert.equal(rule.hits, 1);
+      assert.equal(r.injected.drops, 1);
+      await until('reconnected', () => c.isConnected);
+      assert.equal((await c.readDeviceMode()).mode, 'home');
+      assert.deepEqual(r.state().injected.rules, [], 'a one-shot rule is used up');
+    },
+  );
 
   void test('a rule drops only the commands it names, as many times as asked', async () => {
     const r = await router();
@@ -60,7 +71,13 @@ void describe('injected router faults', () => {
     const r = await router();
     const a = await client(r);
     const b = await client(r);
-    const reconnected = [a, b].map((c) => within(10_000, 'reconnect', once(c, 'disconnected').then(() => once(c, 'connected'))));
+    const reconnected = [a, b].map((c) =>
+      within(
+        10_000,
+        'reconnect',
+        once(c, 'disconnected').then(() => once(c, 'connected')),
+      ),
+    );
     assert.equal(r.dropApiSessions(), 2);
     await Promise.all(reconnected);
     assert.equal((await a.readDeviceMode()).mode, 'home');
@@ -98,39 +115,64 @@ void describe('injected router faults', () => {
   });
 
   for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
-    void test(`an update session reset after the router accepted it (abandoned update ${abandonedUpdate}): connection-dropped, then failed, never confirmed`, async () => {
-      const r = await router({ abandonedUpdate });
-      await until('up for 3 s', () => r.uptimeMs >= 3000);
-      r.dropOn({ command: '/system/device-mode/update', when: 'after' });
-      const update = requestUpdate(endpointFor(r), { features: { container: true } }, 60, { pollMs: 100, dropGraceMs: 1500, comeBackTimeoutMs: 10_000 });
-      const phases: UpdatePhase[] = [];
-      await within(20_000, 'update outcome', (async () => {
-        for await (const p of update) phases.push(p);
-      })());
-      const names = phases.map((p) => p.phase).filter((n) => n !== 'pending');
-      assert.deepEqual(names, ['sent', 'connection-dropped', 'failed'], JSON.stringify(phases));
-      const outcome = phases.at(-1);
-      assert.ok(outcome?.phase === 'failed' && outcome.mayStillBePending, JSON.stringify(outcome));
-      const state = r.state();
-      assert.equal(state.attemptCount, 1, 'the router took the request');
-      assert.equal(state.pending === null, abandonedUpdate === 'cancels');
-      assert.equal(state.deviceMode.features.container, false);
-      assert.equal(state.injected.drops, 1);
-    });
+    void test(
+      `an update session reset after the ` +
+        `router accepted it (abandoned update ` +
+        `${abandonedUpdate}): connection-dropped, then failed, never confirmed`,
+      async () => {
+        const r = await router({ abandonedUpdate });
+        await until('up for 3 s', () => r.uptimeMs >= 3000);
+        r.dropOn({ command: '/system/device-mode/update', when: 'after' });
+        const update = requestUpdate(endpointFor(r), { features: { container: true } }, 60, {
+          pollMs: 100,
+          dropGraceMs: 1500,
+          comeBackTimeoutMs: 10_000,
+        });
+        const phases: UpdatePhase[] = [];
+        await within(
+          20_000,
+          'update outcome',
+          (async () => {
+            for await (const p of update) phases.push(p);
+          })(),
+        );
+        const names = phases.map((p) => p.phase).filter((n) => n !== 'pending');
+        assert.deepEqual(names, ['sent', 'connection-dropped', 'failed'], JSON.stringify(phases));
+        const outcome = phases.at(-1);
+        assert.ok(outcome?.phase === 'failed' && outcome.mayStillBePending, JSON.stringify(outcome));
+        const state = r.state();
+        assert.equal(state.attemptCount, 1, 'the router took the request');
+        assert.equal(state.pending === null, abandonedUpdate === 'cancels');
+        assert.equal(state.deviceMode.features.container, false);
+        assert.equal(state.injected.drops, 1);
+      },
+    );
   }
 
   void test('the control endpoint switches the same faults (POST /faults)', async () => {
     const r = await router();
     const post = async (body: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${r.controlPort}/faults`, { method: 'POST', body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${r.controlPort}/faults`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     assert.equal((await post({})).status, 400);
     assert.equal((await post({ dropOn: { command: '/x', times: 0 } })).status, 400);
     assert.equal((await post({ hangBoot: 'yes' })).status, 400);
-    const armed = await post({ refuseLogins: true, hangBoot: true, dropOn: { command: '/system/resource/print', times: 'unlimited' } });
+    const armed = await post({
+      refuseLogins: true,
+      hangBoot: true,
+      dropOn: { command: '/system/resource/print', times: 'unlimited' },
+    });
     assert.equal(armed.status, 200);
-    assert.deepEqual(armed.body.injected, { refuseLogins: true, hangBoot: true, drops: 0, rules: [{ command: '/system/resource/print', when: 'before', remaining: 'unlimited', hits: 0 }] });
+    assert.deepEqual(armed.body.injected, {
+      refuseLogins: true,
+      hangBoot: true,
+      drops: 0,
+      rules: [{ command: '/system/resource/print', when: 'before', remaining: 'unlimited', hits: 0 }],
+    });
     const refused = new RouterConnection(endpointFor(r));
     assert.ok((await rejection(refused.open())) instanceof RouterUnreachableError);
     const cleared = await post({ refuseLogins: false, hangBoot: false, clearRules: true });
@@ -146,7 +188,8 @@ void describe('injected router faults', () => {
     const watcher = new DeviceModeWatcher(endpointFor(r, { timeoutMs: 1500 }), { intervalMs: 100 });
     cleanups.push(() => watcher.stop());
     const events: string[] = [];
-    for (const name of ['unreachable', 'back', 'stalled', 'attempt-count-rose', 'rebooted'] as const) watcher.on(name, () => events.push(name));
+    for (const name of ['unreachable', 'back', 'stalled', 'attempt-count-rose', 'rebooted'] as const)
+      watcher.on(name, () => events.push(name));
     let samples = 0;
     watcher.on('state', () => samples++);
     await watcher.start();

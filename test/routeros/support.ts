@@ -122,7 +122,11 @@ export class TapProxy {
     };
     client.on('close', end).on('error', end);
     // The upstream of a silent session may end (the router behind dropped it): the client must not hear of it.
-    upstream.on('close', () => { if (pair.state === 'live') end(); }).on('error', () => undefined);
+    upstream
+      .on('close', () => {
+        if (pair.state === 'live') end();
+      })
+      .on('error', () => undefined);
     upstream.connect(this.targetPort, '127.0.0.1');
   }
 

@@ -25,13 +25,26 @@ async function upForAWhile(r: SimulatedRouter): Promise<SimulatedRouter> {
 }
 
 /** Runs one request; `onPending` plays the physical world once the router holds the change. */
-async function run(r: SimulatedRouter, change: DeviceModeChange, timeoutS: number, onPending?: () => unknown, options: RequestUpdateOptions = {}): Promise<UpdatePhase[]> {
+async function run(
+  r: SimulatedRouter,
+  change: DeviceModeChange,
+  timeoutS: number,
+  onPending?: () => unknown,
+  options: RequestUpdateOptions = {},
+): Promise<UpdatePhase[]> {
   const request = requestUpdate(endpointFor(r), change, timeoutS, { ...QUICK, ...options });
-  if (onPending) request.on('phase', (p) => { if (p.phase === 'pending') void onPending(); });
+  if (onPending)
+    request.on('phase', (p) => {
+      if (p.phase === 'pending') void onPending();
+    });
   const phases: UpdatePhase[] = [];
-  await within(40_000, 'update outcome', (async () => {
-    for await (const p of request) phases.push(p);
-  })());
+  await within(
+    40_000,
+    'update outcome',
+    (async () => {
+      for await (const p of request) phases.push(p);
+    })(),
+  );
   assert.deepEqual(await request.outcome, phases.at(-1));
   return phases;
 }
@@ -40,22 +53,28 @@ const names = (phases: UpdatePhase[]) => phases.map((p) => p.phase).filter((n) =
 
 void describe('requestUpdate', () => {
   for (const progressWhilePending of [false, true]) {
-    void test(`pending then confirmed by a short button press (progress while pending: ${progressWhilePending})`, async () => {
-      const r = await upForAWhile(await router({ progressWhilePending }));
-      const phases = await run(r, { mode: 'advanced', features: { container: true } }, 300, () => r.pressButton(100));
-      assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
-      const pending = phases.find((p) => p.phase === 'pending');
-      assert.ok(pending && (pending.evidence === 'attempt-count' || pending.evidence === 'progress'), JSON.stringify(pending));
-      if (progressWhilePending) assert.ok(phases.some((p) => p.phase === 'progress'));
-      else assert.ok(!phases.some((p) => p.phase === 'progress'));
-      const confirmed = phases.at(-1);
-      assert.ok(confirmed?.phase === 'confirmed');
-      assert.equal(confirmed.state.mode, 'advanced');
-      assert.equal(confirmed.state.features.container, true);
-      assert.equal(confirmed.rebooted, true);
-      assert.equal(r.state().deviceMode.mode, 'advanced');
-      assert.deepEqual(r.faults, []);
-    });
+    void test(
+      `pending then confirmed ` + `by a short button press ` + `(progress while pending: ${progressWhilePending})`,
+      async () => {
+        const r = await upForAWhile(await router({ progressWhilePending }));
+        const phases = await run(r, { mode: 'advanced', features: { container: true } }, 300, () => r.pressButton(100));
+        assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
+        const pending = phases.find((p) => p.phase === 'pending');
+        assert.ok(
+          pending && (pending.evidence === 'attempt-count' || pending.evidence === 'progress'),
+          JSON.stringify(pending),
+        );
+        if (progressWhilePending) assert.ok(phases.some((p) => p.phase === 'progress'));
+        else assert.ok(!phases.some((p) => p.phase === 'progress'));
+        const confirmed = phases.at(-1);
+        assert.ok(confirmed?.phase === 'confirmed');
+        assert.equal(confirmed.state.mode, 'advanced');
+        assert.equal(confirmed.state.features.container, true);
+        assert.equal(confirmed.rebooted, true);
+        assert.equal(r.state().deviceMode.mode, 'advanced');
+        assert.deepEqual(r.faults, []);
+      },
+    );
   }
 
   void test('confirmed by a power cycle long enough to be cold', async () => {
@@ -79,7 +98,10 @@ void describe('requestUpdate', () => {
       r.powerOn();
     });
     const last = phases.at(-1);
-    assert.ok(last?.phase === 'failed' && /rebooted without the change/.test(last.reason) && !last.mayStillBePending, JSON.stringify(last));
+    assert.ok(
+      last?.phase === 'failed' && /rebooted without the change/.test(last.reason) && !last.mayStillBePending,
+      JSON.stringify(last),
+    );
   });
 
   void test('cancelled when the activation timeout passes (time-scaled router)', async () => {
@@ -109,7 +131,9 @@ void describe('requestUpdate', () => {
     const outOfRange = await run(r, { mode: 'advanced' }, 5);
     assert.deepEqual(names(outOfRange), ['sent', 'rejected']);
     const last = outOfRange.at(-1);
-    assert.ok(last?.phase === 'rejected' && /activation-timeout out of range/.test(last.message) && last.category === 1);
+    assert.ok(
+      last?.phase === 'rejected' && /activation-timeout out of range/.test(last.message) && last.category === 1,
+    );
     const nothing = await run(r, {}, 60);
     assert.ok(nothing.at(-1)?.phase === 'rejected');
     assert.equal(r.state().attemptCount, 0);
@@ -127,11 +151,16 @@ void describe('requestUpdate', () => {
     const r = await upForAWhile(await router({ stallOthersWhilePending: true }));
     const phases = await run(r, { mode: 'advanced' }, 300, () => r.pressButton(100), { acceptWindowMs: 800 });
     assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
-    assert.deepEqual(phases.find((p) => p.phase === 'pending'), { phase: 'pending', evidence: 'no-immediate-trap' });
+    assert.deepEqual(
+      phases.find((p) => p.phase === 'pending'),
+      { phase: 'pending', evidence: 'no-immediate-trap' },
+    );
   });
 
   void test('replies split across TCP writes: the same phases', async () => {
-    const r = await upForAWhile(await router({ splitReplies: 'random', progressWhilePending: true, routerosVersion: '7.22' }));
+    const r = await upForAWhile(
+      await router({ splitReplies: 'random', progressWhilePending: true, routerosVersion: '7.22' }),
+    );
     const phases = await run(r, { mode: 'rose' }, 300, () => r.pressButton(100));
     assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
     assert.equal(r.state().deviceMode.mode, 'rose');
@@ -154,13 +183,27 @@ void describe('requestUpdate', () => {
     const reader = new RouterClient(endpointFor(r), { backoff: { initialMs: 100, maxMs: 500 } });
     cleanups.push(() => reader.stop());
     await reader.start();
-    const request = requestUpdate(endpointFor(r, { port: tap.port, timeoutMs: 600 }), { mode: 'advanced' }, 300, { ...QUICK, reader });
-    await within(10_000, 'pending', new Promise<void>((resolve) => request.on('phase', (p) => { if (p.phase === 'pending') resolve(); })));
+    const request = requestUpdate(endpointFor(r, { port: tap.port, timeoutMs: 600 }), { mode: 'advanced' }, 300, {
+      ...QUICK,
+      reader,
+    });
+    await within(
+      10_000,
+      'pending',
+      new Promise<void>((resolve) =>
+        request.on('phase', (p) => {
+          if (p.phase === 'pending') resolve();
+        }),
+      ),
+    );
     await sleep(1500);
     await r.pressButton(100);
     const outcome = await within(20_000, 'outcome', request.outcome);
     assert.equal(outcome.phase, 'confirmed');
-    assert.deepEqual(tap.sent.map((words) => words[0]), ['/login', '/system/device-mode/update']);
+    assert.deepEqual(
+      tap.sent.map((words) => words[0]),
+      ['/login', '/system/device-mode/update'],
+    );
   });
 
   // A power cut sends no FIN, and the update session sends nothing, so it never learns of
@@ -194,9 +237,14 @@ void describe('requestUpdate', () => {
 
   void test('over api-ssl with a pinned certificate', async () => {
     const r = await upForAWhile(await router({ tls: true }));
-    const endpoint = endpointFor(r, { port: r.apiSslPort, tls: { enabled: true, fingerprint: r.tlsFingerprint256 ?? '' } });
+    const endpoint = endpointFor(r, {
+      port: r.apiSslPort,
+      tls: { enabled: true, fingerprint: r.tlsFingerprint256 ?? '' },
+    });
     const request = requestUpdate(endpoint, { mode: 'advanced' }, 300, QUICK);
-    request.on('phase', (p) => { if (p.phase === 'pending') void r.pressButton(100); });
+    request.on('phase', (p) => {
+      if (p.phase === 'pending') void r.pressButton(100);
+    });
     const outcome = await within(30_000, 'outcome', request.outcome);
     assert.equal(outcome.phase, 'confirmed', JSON.stringify(request.phases));
     assert.deepEqual(r.faults, []);
@@ -209,6 +257,9 @@ void describe('requestUpdate', () => {
     const request = requestUpdate(endpointFor(r, { port }), { mode: 'advanced' }, 300, QUICK);
     const last = await within(20_000, 'outcome', request.outcome);
     assert.ok(last.phase === 'failed' && /nothing sent/.test(last.reason) && !last.mayStillBePending);
-    assert.deepEqual(request.phases.map((p) => p.phase), ['failed']);
+    assert.deepEqual(
+      request.phases.map((p) => p.phase),
+      ['failed'],
+    );
   });
 });

@@ -18,7 +18,15 @@ async function watch(r: SimulatedRouter, options: ConstructorParameters<typeof D
   cleanups.push(() => watcher.stop());
   const events: string[] = [];
   const names: (keyof DeviceModeWatcherEvents)[] = [
-    'attempt-count-rose', 'attempt-count-reset', 'flagged-changed', 'device-mode-changed', 'rebooted', 'unreachable', 'back', 'stalled', 'stall-ended',
+    'attempt-count-rose',
+    'attempt-count-reset',
+    'flagged-changed',
+    'device-mode-changed',
+    'rebooted',
+    'unreachable',
+    'back',
+    'stalled',
+    'stall-ended',
   ];
   for (const name of names) watcher.on(name, () => events.push(name));
   const firstState = once(watcher, 'state');
@@ -64,10 +72,21 @@ void describe('DeviceModeWatcher', () => {
 
     const changed = once(watcher, 'device-mode-changed');
     await r.pressButton(100);
-    const [change] = (await within(15_000, 'device-mode-changed', changed)) as DeviceModeWatcherEvents['device-mode-changed'];
+    const [change] = (await within(
+      15_000,
+      'device-mode-changed',
+      changed,
+    )) as DeviceModeWatcherEvents['device-mode-changed'];
     assert.equal(change.from.mode, 'home');
     assert.equal(change.to.mode, 'advanced');
-    assert.deepEqual(events, ['attempt-count-rose', 'unreachable', 'back', 'rebooted', 'attempt-count-reset', 'device-mode-changed']);
+    assert.deepEqual(events, [
+      'attempt-count-rose',
+      'unreachable',
+      'back',
+      'rebooted',
+      'attempt-count-reset',
+      'device-mode-changed',
+    ]);
   });
 
   void test('unreachable while powered off, back and rebooted when power returns', async () => {
@@ -103,7 +122,10 @@ void describe('DeviceModeWatcher', () => {
     const tap = new TapProxy(r.apiPort);
     await tap.start();
     cleanups.push(() => tap.stop());
-    const watcher = new DeviceModeWatcher(endpointFor(r, { port: tap.port, timeoutMs: 800 }), { intervalMs: 100, stallAfterMs: 400 });
+    const watcher = new DeviceModeWatcher(endpointFor(r, { port: tap.port, timeoutMs: 800 }), {
+      intervalMs: 100,
+      stallAfterMs: 400,
+    });
     cleanups.push(() => watcher.stop());
     const first = once(watcher, 'state');
     await watcher.start();
@@ -141,7 +163,8 @@ void describe('DeviceModeWatcher', () => {
     const watcher = new DeviceModeWatcher(endpointFor(r, { timeoutMs: 500 }), { intervalMs: 100, stallAfterMs: 300 });
     cleanups.push(() => watcher.stop());
     const events: string[] = [];
-    for (const name of ['stalled', 'unreachable', 'back', 'stall-ended'] as const) watcher.on(name, () => events.push(name));
+    for (const name of ['stalled', 'unreachable', 'back', 'stall-ended'] as const)
+      watcher.on(name, () => events.push(name));
     const stalled = once(watcher, 'stalled');
     await watcher.start();
     await within(10_000, 'stalled', stalled);
@@ -153,7 +176,12 @@ void describe('DeviceModeWatcher', () => {
   });
 
   void test('without stalling (and with split replies) a pending change only raises attempt-count', async () => {
-    const r = await router({ stallOthersWhilePending: false, splitReplies: 'random', progressWhilePending: true, routerosVersion: '7.22' });
+    const r = await router({
+      stallOthersWhilePending: false,
+      splitReplies: 'random',
+      progressWhilePending: true,
+      routerosVersion: '7.22',
+    });
     const { watcher, events } = await watch(r, { stallAfterMs: 1000 });
     const rose = once(watcher, 'attempt-count-rose');
     await foreignUpdate(r);

@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  SentenceDecoder, WireFormatError, decodeLength, encodeLength, encodeSentence, encodeWord, parseAttributes,
+  SentenceDecoder,
+  WireFormatError,
+  decodeLength,
+  encodeLength,
+  encodeSentence,
+  encodeWord,
+  parseAttributes,
 } from '../../src/routeros/wire.js';
 
 // Each boundary: the last length of one prefix size and the first of the next.

@@ -4,7 +4,13 @@ import { SimulatedRouter } from '../../src/sim/index.js';
 import { attrs, RawClient } from './raw-client.js';
 
 void test('login, then identity, resource, routerboard and device-mode print', async (t) => {
-  const router = new SimulatedRouter({ model: 'hAP-ax3', password: 'pw', identity: 'site-7', serialNumber: 'HF123', controlPort: false });
+  const router = new SimulatedRouter({
+    model: 'hAP-ax3',
+    password: 'pw',
+    identity: 'site-7',
+    serialNumber: 'HF123',
+    controlPort: false,
+  });
   await router.start();
   t.after(() => router.stop());
   const c = await RawClient.login(router.apiPort, 'admin', 'pw');
@@ -33,7 +39,8 @@ void test('wrong password gets the RouterOS error and nothing works before login
   t.after(() => c.close());
   assert.deepEqual(await c.call(['/system/identity/print']), [['!trap', '=message=not logged in'], ['!done']]);
   assert.deepEqual(await c.call(['/login', '=name=admin', '=password=wrong']), [
-    ['!trap', '=message=invalid user name or password (6)'], ['!done'],
+    ['!trap', '=message=invalid user name or password (6)'],
+    ['!done'],
   ]);
   assert.deepEqual(await c.call(['/login', '=name=admin', '=password=right']), [['!done']]);
   assert.equal((await c.call(['/system/identity/print']))[0]?.[0], '!re');

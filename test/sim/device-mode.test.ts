@@ -7,8 +7,12 @@ const DM = '/system/device-mode';
 
 void test('factory modes per model and version: home router, switch, CCR, RDS, CHR, pre-7.17', async (t) => {
   const cases: Array<[string, string, string]> = [
-    ['hAP-ax3', '7.22', 'home'], ['RB5009', '7.22', 'basic'], ['CCR2004', '7.22', 'advanced'],
-    ['RDS2216', '7.22', 'rose'], ['CHR', '7.22', 'advanced'], ['hAP-ax3', '7.16', 'advanced'],
+    ['hAP-ax3', '7.22', 'home'],
+    ['RB5009', '7.22', 'basic'],
+    ['CCR2004', '7.22', 'advanced'],
+    ['RDS2216', '7.22', 'rose'],
+    ['CHR', '7.22', 'advanced'],
+    ['hAP-ax3', '7.16', 'advanced'],
   ];
   for (const [model, routerosVersion, mode] of cases) {
     const router = await startRouter(t, { model, routerosVersion });
@@ -21,9 +25,32 @@ void test('factory modes per model and version: home router, switch, CCR, RDS, C
 void test('print lists every documented field as strings; get returns one value in =ret=', async (t) => {
   const c = await loginTo(t, await startRouter(t, { model: 'RB5009' }));
   const row = attrs((await c.call([`${DM}/print`]))[0]);
-  for (const key of ['mode', 'allowed-versions', 'flagged', 'flagging-enabled', 'scheduler', 'socks', 'fetch', 'pptp', 'l2tp',
-    'bandwidth-test', 'traffic-gen', 'sniffer', 'ipsec', 'romon', 'proxy', 'hotspot', 'smb', 'email', 'zerotier', 'container',
-    'install-any-version', 'partitions', 'routerboard', 'attempt-count']) {
+  for (const key of [
+    'mode',
+    'allowed-versions',
+    'flagged',
+    'flagging-enabled',
+    'scheduler',
+    'socks',
+    'fetch',
+    'pptp',
+    'l2tp',
+    'bandwidth-test',
+    'traffic-gen',
+    'sniffer',
+    'ipsec',
+    'romon',
+    'proxy',
+    'hotspot',
+    'smb',
+    'email',
+    'zerotier',
+    'container',
+    'install-any-version',
+    'partitions',
+    'routerboard',
+    'attempt-count',
+  ]) {
     assert.ok(key in row, `missing ${key}`);
   }
   assert.equal(row.socks, 'false');
@@ -100,31 +127,34 @@ void test('three unconfirmed attempts, then refused until a button press', async
   await requested;
 });
 
-void test('mode= replaces overrides; feature-only updates keep the rest; print config shows explicit values', async (t) => {
-  const router = await startRouter(t, { model: 'CCR2004', routerosVersion: '7.22' });
-  const c = await loginTo(t, router);
-  assert.deepEqual(await c.call([`${DM}/print`, '=config=']), [['!re'], ['!done']]);
-  const confirm = async (args: string[]) => {
-    const booted = once(router, 'booted');
-    const requester = await loginTo(t, router);
-    void requester.call([`${DM}/update`, ...args, '=activation-timeout=1d']).catch(() => undefined);
-    await once(router, 'update-requested');
-    await router.pressButton(200);
-    await booted;
-  };
-  await confirm(['=container=yes', '=socks=no']);
-  let c2 = await loginTo(t, router);
-  assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { container: 'true', socks: 'false' });
-  await confirm(['=mode=basic', '=fetch=no']);
-  c2 = await loginTo(t, router);
-  const row = attrs((await c2.call([`${DM}/print`]))[0]);
-  assert.equal(row.mode, 'basic');
-  assert.equal(row.container, 'false', 'override dropped by mode=');
-  assert.equal(row.fetch, 'false');
-  assert.equal(row.scheduler, 'true');
-  assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { mode: 'basic', fetch: 'false' });
-  assert.equal(row['attempt-count'], '0');
-});
+void test(
+  'mode= replaces overrides; feature-only updates ' + 'keep the rest; print config shows explicit values',
+  async (t) => {
+    const router = await startRouter(t, { model: 'CCR2004', routerosVersion: '7.22' });
+    const c = await loginTo(t, router);
+    assert.deepEqual(await c.call([`${DM}/print`, '=config=']), [['!re'], ['!done']]);
+    const confirm = async (args: string[]) => {
+      const booted = once(router, 'booted');
+      const requester = await loginTo(t, router);
+      void requester.call([`${DM}/update`, ...args, '=activation-timeout=1d']).catch(() => undefined);
+      await once(router, 'update-requested');
+      await router.pressButton(200);
+      await booted;
+    };
+    await confirm(['=container=yes', '=socks=no']);
+    let c2 = await loginTo(t, router);
+    assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { container: 'true', socks: 'false' });
+    await confirm(['=mode=basic', '=fetch=no']);
+    c2 = await loginTo(t, router);
+    const row = attrs((await c2.call([`${DM}/print`]))[0]);
+    assert.equal(row.mode, 'basic');
+    assert.equal(row.container, 'false', 'override dropped by mode=');
+    assert.equal(row.fetch, 'false');
+    assert.equal(row.scheduler, 'true');
+    assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { mode: 'basic', fetch: 'false' });
+    assert.equal(row['attempt-count'], '0');
+  },
+);
 
 void test('print config is refused before 7.17', async (t) => {
   const c = await loginTo(t, await startRouter(t, { routerosVersion: '7.16' }));
@@ -133,8 +163,13 @@ void test('print config is refused before 7.17', async (t) => {
 
 void test('disabled features answer "not allowed by device-mode"; a flagged router refuses more', async (t) => {
   const home = await loginTo(t, await startRouter(t, { model: 'hAP-ax3' }));
-  for (const cmd of [['/tool/bandwidth-test', '=address=10.0.0.1'], ['/system/scheduler/add', '=name=x'], ['/ip/socks/set', '=enabled=yes'],
-    ['/tool/fetch', '=url=http://x'], ['/container/add', '=remote-image=x']]) {
+  for (const cmd of [
+    ['/tool/bandwidth-test', '=address=10.0.0.1'],
+    ['/system/scheduler/add', '=name=x'],
+    ['/ip/socks/set', '=enabled=yes'],
+    ['/tool/fetch', '=url=http://x'],
+    ['/container/add', '=remote-image=x'],
+  ]) {
     assert.deepEqual((await home.call(cmd))[0], ['!trap', '=message=not allowed by device-mode'], cmd[0]);
   }
   assert.equal((await home.call(['/system/scheduler/print']))[0]?.[0], '!empty');

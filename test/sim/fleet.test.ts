@@ -18,21 +18,24 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 void test('a fleet file starts a switch and a router it powers; the password comes from a file', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'pw'), 'fleet-pw\n');
-  writeFileSync(join(dir, 'sim.yaml'), [
-    'timeScale: 0.01',
-    'devices:',
-    '  - name: sw1',
-    '    model: CRS328-24P',
-    '    apiPort: 0',
-    '    controlPort: false',
-    '  - name: site-a',
-    '    model: hAP-ac2',
-    '    routeros: "7.17"',
-    '    passwordFile: pw',
-    '    apiPort: 0',
-    '    controlPort: 0',
-    '    poweredBy: { switch: sw1, port: ether5 }',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'sim.yaml'),
+    [
+      'timeScale: 0.01',
+      'devices:',
+      '  - name: sw1',
+      '    model: CRS328-24P',
+      '    apiPort: 0',
+      '    controlPort: false',
+      '  - name: site-a',
+      '    model: hAP-ac2',
+      '    routeros: "7.17"',
+      '    passwordFile: pw',
+      '    apiPort: 0',
+      '    controlPort: 0',
+      '    poweredBy: { switch: sw1, port: ether5 }',
+    ].join('\n'),
+  );
   const routers = await startFleet(loadFleetConfig(join(dir, 'sim.yaml')), dir);
   t.after(() => Promise.all([...routers.values()].map((r) => r.stop())));
   const site = routers.get('site-a')!;
@@ -51,19 +54,41 @@ void test('a fleet file starts a switch and a router it powers; the password com
 
 void test('fleet file errors name their paths; unknown PoE references are refused', async (t) => {
   const dir = tempDir(t);
-  writeFileSync(join(dir, 'bad.yaml'), 'devices:\n  - name: a\n    model: WRT54G\n    apiPort: 70000\n    colour: red\n');
-  assert.throws(() => loadFleetConfig(join(dir, 'bad.yaml')), (e: Error) =>
-    e instanceof FleetConfigError && /devices\.0\.model/.test(e.message) && /devices\.0\.apiPort/.test(e.message) && /colour/.test(e.message));
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    'devices:\n  - name: a\n    model: WRT54G\n    apiPort: 70000\n    colour: red\n',
+  );
+  assert.throws(
+    () => loadFleetConfig(join(dir, 'bad.yaml')),
+    (e: Error) =>
+      e instanceof FleetConfigError &&
+      /devices\.0\.model/.test(e.message) &&
+      /devices\.0\.apiPort/.test(e.message) &&
+      /colour/.test(e.message),
+  );
   writeFileSync(join(dir, 'dup.yaml'), 'devices:\n  - name: a\n  - name: a\n');
   assert.throws(() => loadFleetConfig(join(dir, 'dup.yaml')), /duplicate/);
-  writeFileSync(join(dir, 'poe.yaml'), 'devices:\n  - name: a\n    controlPort: false\n    poweredBy: { switch: nope, port: ether1 }\n');
+  writeFileSync(
+    join(dir, 'poe.yaml'),
+    'devices:\n  - name: a\n    controlPort: false\n    poweredBy: { switch: nope, port: ether1 }\n',
+  );
   await assert.rejects(startFleet(loadFleetConfig(join(dir, 'poe.yaml')), dir), /not a PoE port/);
 });
 
 const FLAGS = {
-  name: 'MikroTik', model: 'hAP-ax3', routeros: '7.22', host: '127.0.0.1', apiPort: '8728', controlPort: '8780',
-  apiSslPort: '8729', user: 'admin', bootSeconds: '3', shutdownSeconds: '1', minOffSeconds: '3',
-  abandonedUpdate: 'stays-pending', timeScale: '1',
+  name: 'MikroTik',
+  model: 'hAP-ax3',
+  routeros: '7.22',
+  host: '127.0.0.1',
+  apiPort: '8728',
+  controlPort: '8780',
+  apiSslPort: '8729',
+  user: 'admin',
+  bootSeconds: '3',
+  shutdownSeconds: '1',
+  minOffSeconds: '3',
+  abandonedUpdate: 'stays-pending',
+  timeScale: '1',
 };
 
 void test('sim router flags map to one validated device; bad flags are CLI errors', () => {
@@ -73,7 +98,10 @@ void test('sim router flags map to one validated device; bad flags are CLI error
   assert.equal(fleet.devices[0]?.apiPort, 8728);
   assert.equal(fleet.devices[0]?.stallOthers, true);
   assert.equal(fleetFromFlags({ ...FLAGS, splitReplies: 'bytes' }).devices[0]?.splitReplies, 'bytes');
-  assert.throws(() => fleetFromFlags({ ...FLAGS, model: 'nope' }), (e: Error) => e instanceof CliError && /--model/.test(e.message));
+  assert.throws(
+    () => fleetFromFlags({ ...FLAGS, model: 'nope' }),
+    (e: Error) => e instanceof CliError && /--model/.test(e.message),
+  );
   assert.throws(() => fleetFromFlags({ ...FLAGS, apiPort: 'x' }), /--api-port/);
   assert.throws(() => fleetFromFlags({ ...FLAGS, mode: 'enterprise-ish' }), /--mode/);
   assert.throws(() => fleetFromFlags({ ...FLAGS, timeScale: '0' }), /time-scale/);

@@ -14,14 +14,21 @@ const SCRIPT = fileURLToPath(new URL('./clients/librouteros_client.py', import.m
 
 const check = spawnSync(PYTHON, ['-c', 'import librouteros'], { encoding: 'utf8' });
 if (check.status !== 0) {
-  throw new Error(`${PYTHON} cannot import librouteros (apt-get install python3-librouteros): ${check.stderr || check.error}`);
+  throw new Error(
+    `${PYTHON} cannot import librouteros (apt-get install python3-librouteros): ${check.stderr || check.error}`,
+  );
 }
 
-interface Run { lines: unknown[]; done: Promise<unknown> }
+interface Run {
+  lines: unknown[];
+  done: Promise<unknown>;
+}
 
 /** Runs one scenario of the Python client; `lines` fills as it prints, `done` is its last line. */
 function client(port: number, scenario: string, password = 'pw'): Run {
-  const child = spawn(PYTHON, [SCRIPT, String(port), 'admin', password, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, [SCRIPT, String(port), 'admin', password, scenario], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: unknown[] = [];
   let out = '';
   let err = '';
@@ -31,7 +38,9 @@ function client(port: number, scenario: string, password = 'pw'): Run {
     out = parts.pop() ?? '';
     for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
   });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
   const done = once(child, 'exit').then(([code]) => {
     if (code !== 0) throw new Error(`librouteros ${scenario} exited ${String(code)}:\n${err}`);
     return lines.at(-1);
@@ -55,9 +64,15 @@ void test('librouteros: the getalls and prints Home Assistant reads', async (t) 
   assert.equal(got['/system/routerboard/getall']?.[0]?.model, r.profile.model);
   assert.equal(got['/system/routerboard/getall']?.[0]?.['serial-number'], r.serialNumber);
   assert.equal(got['/system/resource/getall']?.[0]?.version, '7.22 (stable)');
-  assert.deepEqual(got['/interface/getall']?.map((i) => i.name), ['ether1', 'bridge']);
+  assert.deepEqual(
+    got['/interface/getall']?.map((i) => i.name),
+    ['ether1', 'bridge'],
+  );
   assert.equal(got['/ip/arp/getall']?.length, 2);
-  assert.deepEqual(got['/ip/dhcp-server/lease/getall']?.map((l) => l['host-name']), ['host-1', 'host-2']);
+  assert.deepEqual(
+    got['/ip/dhcp-server/lease/getall']?.map((l) => l['host-name']),
+    ['host-1', 'host-2'],
+  );
   assert.deepEqual(got['/system/identity/print'], [{ name: 'ha-router' }]);
   assert.equal(got.wireless, 'no such command prefix');
 });
@@ -70,8 +85,16 @@ void test('librouteros: its query builder (==, !=, In, <, >, Or, And, .proplist)
   await ours.call(['/system/scheduler/add', '=name=d', '=interval=99', '=comment=Zürich ✓']);
   const got = await client(r.apiPort, 'queries').done;
   assert.deepEqual(got, {
-    eq: ['b'], ne: ['a', 'c', 'd'], in: ['a', 'c'], lt: ['b'], gt: ['a', 'c', 'd'], or: ['a', 'b'], and: ['a', 'd'],
-    proplist: [['name']], comments: ['Zürich ✓', 'plain a', 'plain b', 'plain c'], identity: 'Łódź-β',
+    eq: ['b'],
+    ne: ['a', 'c', 'd'],
+    in: ['a', 'c'],
+    lt: ['b'],
+    gt: ['a', 'c', 'd'],
+    or: ['a', 'b'],
+    and: ['a', 'd'],
+    proplist: [['name']],
+    comments: ['Zürich ✓', 'plain a', 'plain b', 'plain c'],
+    identity: 'Łódź-β',
   });
 });
 
@@ -86,14 +109,22 @@ void test('librouteros: an update left to time out ends in the update canceled t
 });
 
 void test('librouteros: an update confirmed by a button press through the control endpoint', async (t) => {
-  const r = await startRouter(t, { password: 'pw', controlPort: 0, timeScale: 0.2, timing: { bootMs: 1000, shutdownMs: 500 } });
+  const r = await startRouter(t, {
+    password: 'pw',
+    controlPort: 0,
+    timeScale: 0.2,
+    timing: { bootMs: 1000, shutdownMs: 500 },
+  });
   const run = client(r.apiPort, 'update-confirmed');
   const deadline = Date.now() + 30_000;
   while (r.state().pending === null) {
     assert.ok(Date.now() < deadline, 'the update never became pending');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const press = await fetch(`http://127.0.0.1:${r.controlPort}/button`, { method: 'POST', body: JSON.stringify({ ms: 200 }) });
+  const press = await fetch(`http://127.0.0.1:${r.controlPort}/button`, {
+    method: 'POST',
+    body: JSON.stringify({ ms: 200 }),
+  });
   assert.equal(press.status, 200);
   const got = (await run.done) as Record<string, Record<string, string> | string>;
   assert.equal(got.result, 'connection closed');

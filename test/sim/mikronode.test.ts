@@ -7,8 +7,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { SimulatedRouter, type SimulatedRouterOptions } from '../../src/sim/index.js';
 
-interface TrapError { message: string; category: string }
-interface Trap { errors: TrapError[] }
+interface TrapError {
+  message: string;
+  category: string;
+}
+interface Trap {
+  errors: TrapError[];
+}
 interface Channel {
   closeOnDone: boolean;
   write(words: string[], cb?: (c: Channel) => void): void;
@@ -31,7 +36,13 @@ const MikroNode = createRequire(import.meta.url)('mikronode-ng') as MikroNode;
 
 /** A 6.44 router; its connections are closed (the client says /quit) before it stops. */
 async function startRouter(t: TestContext, options: SimulatedRouterOptions) {
-  const router = new SimulatedRouter({ controlPort: false, timeScale: 0.01, routerosVersion: '6.44', password: 'pw', ...options });
+  const router = new SimulatedRouter({
+    controlPort: false,
+    timeScale: 0.01,
+    routerosVersion: '6.44',
+    password: 'pw',
+    ...options,
+  });
   await router.start();
   const open: Connection[] = [];
   t.after(async () => {
@@ -60,27 +71,37 @@ void test('mikronode-ng: traps land on their channel and the connection keeps wo
   const conn = await connect();
   for (let i = 0; i < 3; i++) {
     const trap = (await conn.getCommandPromise(['/system/identity/set', '=name=']).then(
-      () => assert.fail('expected a trap'), (e: unknown) => e)) as Trap;
+      () => assert.fail('expected a trap'),
+      (e: unknown) => e,
+    )) as Trap;
     assert.equal(trap.errors[0]?.message, 'value of name must not be empty');
     assert.equal(trap.errors[0]?.category, '1');
     const [row] = await conn.getCommandPromise(['/system/resource/getall', '=.proplist=version,board-name']);
     assert.deepEqual(row, { version: '6.44 (stable)', 'board-name': r.profile.boardName });
-    assert.deepEqual(await conn.getCommandPromise(['/system/nothing/print']).catch((e: Trap) => e.errors[0]?.message),
-      'no such command prefix');
+    assert.deepEqual(
+      await conn.getCommandPromise(['/system/nothing/print']).catch((e: Trap) => e.errors[0]?.message),
+      'no such command prefix',
+    );
   }
   const rows = await conn.getCommandPromise(['/ip/arp/print', '?interface=bridge', '?address=192.168.88.11', '?#&']);
-  assert.deepEqual(rows.map((x) => x.address), ['192.168.88.11']);
+  assert.deepEqual(
+    rows.map((x) => x.address),
+    ['192.168.88.11'],
+  );
 });
 
-void test('mikronode-ng: a streaming command on one channel, /cancel by closing it, another channel unaffected', async (t) => {
-  // Real time: the client crashes on a row that arrives between its close and the /cancel.
-  const { connect } = await startRouter(t, { model: 'CRS328-24P', timeScale: 1 });
-  const conn = await connect();
-  const monitor = conn.openChannel(); // numeric ids: it drops streamed rows of named channels
-  const reads: unknown[] = [];
-  monitor.write(['/interface/ethernet/poe/monitor', '=numbers=ether1'], (c) => c.on('read', (d) => reads.push(d)));
-  while (reads.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
-  monitor.close(); // sends /cancel =tag=<id>
-  const [port] = await conn.getCommandPromise(['/interface/ethernet/poe/print', '?name=ether2']);
-  assert.equal(port?.name, 'ether2');
-});
+void test(
+  'mikronode-ng: a streaming command on one channel, /cancel by closing it, ' + 'another channel unaffected',
+  async (t) => {
+    // Real time: the client crashes on a row that arrives between its close and the /cancel.
+    const { connect } = await startRouter(t, { model: 'CRS328-24P', timeScale: 1 });
+    const conn = await connect();
+    const monitor = conn.openChannel(); // numeric ids: it drops streamed rows of named channels
+    const reads: unknown[] = [];
+    monitor.write(['/interface/ethernet/poe/monitor', '=numbers=ether1'], (c) => c.on('read', (d) => reads.push(d)));
+    while (reads.length < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    monitor.close(); // sends /cancel =tag=<id>
+    const [port] = await conn.getCommandPromise(['/interface/ethernet/poe/print', '?name=ether2']);
+    assert.equal(port?.name, 'ether2');
+  },
+);

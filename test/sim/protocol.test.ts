@@ -19,12 +19,19 @@ void test('identity names at every word-length boundary come back intact', async
 void test('concurrent sessions and tagged commands interleave; replies carry their tags', async (t) => {
   const router = await startRouter(t);
   const clients = await Promise.all(Array.from({ length: 8 }, () => loginTo(t, router)));
-  await Promise.all(clients.map(async (c, i) => {
-    c.send(['/system/identity/print', `.tag=a${i}`]);
-    c.send(['/system/resource/print', `.tag=b${i}`]);
-    await c.until(() => c.tagged(`a${i}`).some((s) => s[0] === '!done') && c.tagged(`b${i}`).some((s) => s[0] === '!done'));
-    assert.deepEqual(c.tagged(`a${i}`), [['!re', `.tag=a${i}`, '=name=MikroTik'], ['!done', `.tag=a${i}`]]);
-  }));
+  await Promise.all(
+    clients.map(async (c, i) => {
+      c.send(['/system/identity/print', `.tag=a${i}`]);
+      c.send(['/system/resource/print', `.tag=b${i}`]);
+      await c.until(
+        () => c.tagged(`a${i}`).some((s) => s[0] === '!done') && c.tagged(`b${i}`).some((s) => s[0] === '!done'),
+      );
+      assert.deepEqual(c.tagged(`a${i}`), [
+        ['!re', `.tag=a${i}`, '=name=MikroTik'],
+        ['!done', `.tag=a${i}`],
+      ]);
+    }),
+  );
 });
 
 void test('/cancel interrupts a tagged command: its !trap category 2, then both !done', async (t) => {
@@ -46,7 +53,11 @@ void test('/cancel interrupts a tagged command: its !trap category 2, then both 
 void test('!empty then !done for no data on 7.18+, only !done on 7.17', async (t) => {
   const newer = await loginTo(t, await startRouter(t, { routerosVersion: '7.18' }));
   assert.deepEqual(await newer.call(['/system/scheduler/print']), [['!empty'], ['!done']]);
-  assert.deepEqual(await newer.call(['/system/identity/set', '=name=x']), [['!done']], 'set has no data to be empty of');
+  assert.deepEqual(
+    await newer.call(['/system/identity/set', '=name=x']),
+    [['!done']],
+    'set has no data to be empty of',
+  );
   const older = await loginTo(t, await startRouter(t, { routerosVersion: '7.17' }));
   assert.deepEqual(await older.call(['/system/scheduler/print']), [['!done']]);
 });
@@ -55,11 +66,16 @@ void test('unknown commands trap like RouterOS; queries and .proplist filter pri
   const c = await loginTo(t, await startRouter(t, { model: 'CHR' }));
   assert.deepEqual(await c.call(['/nope/print']), [['!trap', '=message=no such command prefix'], ['!done']]);
   assert.deepEqual(await c.call(['/system/frobnicate']), [['!trap', '=message=no such command'], ['!done']]);
-  assert.deepEqual(await c.call(['/system/routerboard/print']), [['!trap', '=message=no such command prefix'], ['!done']], 'CHR has no routerboard');
+  assert.deepEqual(
+    await c.call(['/system/routerboard/print']),
+    [['!trap', '=message=no such command prefix'], ['!done']],
+    'CHR has no routerboard',
+  );
   const [lic] = await c.call(['/system/license/print']);
   assert.ok((attrs(lic)['system-id'] ?? '').length > 5);
   assert.deepEqual(await c.call(['/system/resource/print', '=.proplist=board-name,architecture-name']), [
-    ['!re', '=architecture-name=x86_64', '=board-name=CHR'], ['!done'],
+    ['!re', '=architecture-name=x86_64', '=board-name=CHR'],
+    ['!done'],
   ]);
   assert.deepEqual(await c.call(['/system/identity/print', '?name=other']), [['!empty'], ['!done']]);
 });
@@ -96,27 +112,37 @@ void test('split replies: sentences arrive cut across many TCP chunks and still 
     const reply = await c.call(['/system/device-mode/print']);
     assert.equal(attrs(reply[0]).mode, 'home');
     const bytes = reply.flat().join('').length;
-    if (splitReplies === 'bytes') assert.ok(c.chunks - before > bytes / 4, `only ${c.chunks - before} chunks for ~${bytes} bytes`);
+    if (splitReplies === 'bytes')
+      assert.ok(c.chunks - before > bytes / 4, `only ${c.chunks - before} chunks for ~${bytes} bytes`);
     else assert.ok(c.chunks - before >= 2);
   }
 });
 
-void test('progressWhilePending sends !re progress; stallOthersWhilePending leaves other sessions unanswered', async (t) => {
-  const router = await startRouter(t, { progressWhilePending: true, stallOthersWhilePending: true });
-  const requester = await loginTo(t, router);
-  const other = await loginTo(t, router);
-  const requested = once(router, 'update-requested');
-  // 2 min is 1.2 s here: long enough that a loaded machine still sees it pending.
-  requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=2m', '.tag=u']);
-  await requested;
-  other.send(['/system/identity/print', '.tag=p']);
-  await requester.until(() => requester.tagged('u').filter((s) => s[0] === '!re').length >= 2);
-  assert.deepEqual(other.tagged('p'), [], 'stalled while pending');
-  assert.match(attrs(requester.tagged('u')[0]).status ?? '', /waiting/);
-  await requester.until(() => requester.tagged('u').some((s) => s[0] === '!done'));
-  assert.deepEqual(requester.tagged('u').filter((s) => s[0] !== '!re'), [['!trap', '.tag=u', '=message=update canceled'], ['!done', '.tag=u']]);
-  await other.until(() => other.tagged('p').some((s) => s[0] === '!done'));
-});
+void test(
+  'progressWhilePending sends !re progress; ' + 'stallOthersWhilePending leaves other sessions unanswered',
+  async (t) => {
+    const router = await startRouter(t, { progressWhilePending: true, stallOthersWhilePending: true });
+    const requester = await loginTo(t, router);
+    const other = await loginTo(t, router);
+    const requested = once(router, 'update-requested');
+    // 2 min is 1.2 s here: long enough that a loaded machine still sees it pending.
+    requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=2m', '.tag=u']);
+    await requested;
+    other.send(['/system/identity/print', '.tag=p']);
+    await requester.until(() => requester.tagged('u').filter((s) => s[0] === '!re').length >= 2);
+    assert.deepEqual(other.tagged('p'), [], 'stalled while pending');
+    assert.match(attrs(requester.tagged('u')[0]).status ?? '', /waiting/);
+    await requester.until(() => requester.tagged('u').some((s) => s[0] === '!done'));
+    assert.deepEqual(
+      requester.tagged('u').filter((s) => s[0] !== '!re'),
+      [
+        ['!trap', '.tag=u', '=message=update canceled'],
+        ['!done', '.tag=u'],
+      ],
+    );
+    await other.until(() => other.tagged('p').some((s) => s[0] === '!done'));
+  },
+);
 
 void test('without the options, other sessions keep answering and no progress is sent', async (t) => {
   const router = await startRouter(t);
@@ -129,16 +155,22 @@ void test('without the options, other sessions keep answering and no progress is
   assert.deepEqual(requester.tagged('u'), []);
 });
 
-void test('abandoned updates: stay pending by default after /cancel; cancelled with abandonedUpdate=cancels', async (t) => {
-  for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
-    const router = await startRouter(t, { abandonedUpdate });
-    const c = await loginTo(t, router);
-    const requested = once(router, 'update-requested');
-    c.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=1d', '.tag=u']);
-    await requested;
-    await c.call(['/cancel', '=tag=u']);
-    assert.deepEqual(c.tagged('u').map((s) => s[0]), ['!trap', '!done']);
-    assert.equal(router.state().pending !== null, abandonedUpdate === 'stays-pending', abandonedUpdate);
-    c.close();
-  }
-});
+void test(
+  'abandoned updates: stay pending by default after ' + '/cancel; cancelled with abandonedUpdate=cancels',
+  async (t) => {
+    for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
+      const router = await startRouter(t, { abandonedUpdate });
+      const c = await loginTo(t, router);
+      const requested = once(router, 'update-requested');
+      c.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=1d', '.tag=u']);
+      await requested;
+      await c.call(['/cancel', '=tag=u']);
+      assert.deepEqual(
+        c.tagged('u').map((s) => s[0]),
+        ['!trap', '!done'],
+      );
+      assert.equal(router.state().pending !== null, abandonedUpdate === 'stays-pending', abandonedUpdate);
+      c.close();
+    }
+  },
+);

@@ -9,7 +9,11 @@ const rows: Array<Record<string, string>> = [
   { '.id': '*2', name: 'b', 'on-event': 'y', interval: '2' },
   { '.id': '*3', name: 'c', interval: '30', comment: 'note' },
 ];
-const names = (q: string[]) => rows.filter(compileQuery(q)).map((r) => r.name).join('');
+const names = (q: string[]) =>
+  rows
+    .filter(compileQuery(q))
+    .map((r) => r.name)
+    .join('');
 
 void test('every query form of the manual, one line each', () => {
   assert.equal(names([]), 'abc');
@@ -38,7 +42,8 @@ void test('every query form of the manual, one line each', () => {
 void test('print and getall take queries, .proplist and count-only on every list menu', async (t) => {
   const router = await startRouter(t, { deviceMode: { mode: 'advanced' } });
   const c = await loginTo(t, router);
-  for (const n of ['a', 'b', 'c']) await c.call(['/system/scheduler/add', `=name=${n}`, `=interval=${n === 'b' ? '5s' : '1m'}`]);
+  for (const n of ['a', 'b', 'c'])
+    await c.call(['/system/scheduler/add', `=name=${n}`, `=interval=${n === 'b' ? '5s' : '1m'}`]);
   for (const verb of ['print', 'getall']) {
     const got = await c.call([`/system/scheduler/${verb}`, '=.proplist=name', '?name=a', '?name=c', '?#|']);
     assert.deepEqual(got, [['!re', '=name=a'], ['!re', '=name=c'], ['!done']], verb);
@@ -47,7 +52,10 @@ void test('print and getall take queries, .proplist and count-only on every list
   assert.deepEqual(await c.call(['/system/scheduler/print', '=count-only=']), [['!done', '=ret=3']]);
   assert.equal(attrs((await c.call(['/system/routerboard/getall']))[0]).model, router.profile.model);
   assert.equal(attrs((await c.call(['/system/resource/getall', '=.proplist=version']))[0]).version, '7.22 (stable)');
-  assert.deepEqual(await c.call(['/system/scheduler/print', '?#&']), [['!trap', '=category=1', '=message=invalid query ?#&: stack is empty'], ['!done']]);
+  assert.deepEqual(await c.call(['/system/scheduler/print', '?#&']), [
+    ['!trap', '=category=1', '=message=invalid query ?#&: stack is empty'],
+    ['!done'],
+  ]);
   assert.deepEqual(await c.call(['/system/nothing/getall']), [['!trap', '=message=no such command prefix'], ['!done']]);
 });
 
@@ -62,8 +70,14 @@ void test('identity text round-trips byte for byte, UTF-8 or cp1252, and shows a
   assert.equal(attrs((await c.call(['/system/identity/getall']))[0]).name, 'Łódź ✓');
   // A cp1252 client's bytes (é = 0xE9, not UTF-8) come back unchanged, as RouterOS keeps bytes.
   const word = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
-  c.socket.write(Buffer.concat([word(Buffer.from('/system/identity/set')), word(Buffer.from('=name=Caf\xe9', 'latin1')),
-    word(Buffer.from('.tag=9')), Buffer.from([0])]));
+  c.socket.write(
+    Buffer.concat([
+      word(Buffer.from('/system/identity/set')),
+      word(Buffer.from('=name=Caf\xe9', 'latin1')),
+      word(Buffer.from('.tag=9')),
+      Buffer.from([0]),
+    ]),
+  );
   await c.until((s) => s.some((w) => w[0] === '!done' && w.includes('.tag=9')));
   assert.equal(router.state().identity, 'Café', 'not UTF-8: shown byte by byte as Latin-1');
   const raw = await new Promise<Buffer>((resolve) => {

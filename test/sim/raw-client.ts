@@ -19,7 +19,10 @@ export class RawClient {
       this.sentences.push(...this.decoder.push(chunk));
       this.wake();
     });
-    socket.on('close', () => { this.closed = true; this.wake(); });
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
     socket.on('error', () => undefined);
   }
 
@@ -48,21 +51,29 @@ export class RawClient {
       if (Date.now() > deadline) throw new Error(`timeout; got ${JSON.stringify(this.sentences)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 200);
-        this.waiters.push(() => { clearTimeout(t); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
   }
 
   /** Replies carrying `.tag=tag` (or untagged ones when tag is undefined). */
   tagged(tag: string | undefined): Sentence[] {
-    return this.sentences.filter((s) => s.find((w) => w.startsWith('.tag=')) === (tag === undefined ? undefined : `.tag=${tag}`));
+    return this.sentences.filter(
+      (s) => s.find((w) => w.startsWith('.tag=')) === (tag === undefined ? undefined : `.tag=${tag}`),
+    );
   }
 
   /** Sends a command with a fresh tag and waits for its `!done` (or `!fatal`). */
   async call(words: string[], timeoutMs?: number): Promise<Sentence[]> {
     const tag = String(++RawClient.seq);
     this.send([...words, `.tag=${tag}`]);
-    await this.until((all) => all.some((s) => s[0] === '!fatal') || this.tagged(tag).some((s) => s[0] === '!done'), timeoutMs);
+    await this.until(
+      (all) => all.some((s) => s[0] === '!fatal') || this.tagged(tag).some((s) => s[0] === '!done'),
+      timeoutMs,
+    );
     return this.tagged(tag).map((s) => s.filter((w) => !w.startsWith('.tag=')));
   }
 

@@ -10,7 +10,9 @@ void test('a scaled clock runs simulated time faster and rejects nonsense scales
   assert.ok(clock.now() - start >= 1900);
   assert.throws(() => new SimClock(0));
   let fired = false;
-  clock.setTimeout(() => { fired = true; }, 1000);
+  clock.setTimeout(() => {
+    fired = true;
+  }, 1000);
   clock.clearAll();
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(fired, false);

@@ -16,7 +16,21 @@ async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-state-fault-'));
   try {
     const child = reapOnExit(
-      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=64k dmconfirm-test "$0" && exec "$@"', dir, process.execPath, '--import', 'tsx', CHILD, dir, scenario]),
+      spawn('unshare', [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount -t tmpfs -o size=64k dmconfirm-test "$0" && exec "$@"',
+        dir,
+        process.execPath,
+        '--import',
+        'tsx',
+        CHILD,
+        dir,
+        scenario,
+      ]),
     );
     let out = '';
     let err = '';
@@ -30,30 +44,48 @@ async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
   }
 }
 
-void test('audit log on a full disk: the append fails with ENOSPC and leaves no part of its line; the chain goes on once there is room', { skip: NO_MOUNT_NAMESPACE }, async () => {
-  const out = await inNamespace('audit-full');
-  const failure = out.bigFailure as { name: string; code: string; path: string };
-  assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
-  assert.equal(failure.code, 'ENOSPC');
-  assert.match(failure.path, /audit\.jsonl$/);
-  assert.equal(out.sizeAfterFailure, out.sizeBefore, 'the partly written line was cut back');
-  assert.equal(out.endsWithNewline, true);
-  assert.deepEqual(out.verify, { ok: true, problems: [] });
-  assert.deepEqual(out.types, ['entry', 'entry', 'entry', 'after', 'big']);
-});
+void test(
+  'audit log on a full disk: the append fails with ENOSPC and ' +
+    'leaves no part of its line; the chain goes on once there is room',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('audit-full');
+    const failure = out.bigFailure as { name: string; code: string; path: string };
+    assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
+    assert.equal(failure.code, 'ENOSPC');
+    assert.match(failure.path, /audit\.jsonl$/);
+    assert.equal(out.sizeAfterFailure, out.sizeBefore, 'the partly written line was cut back');
+    assert.equal(out.endsWithNewline, true);
+    assert.deepEqual(out.verify, { ok: true, problems: [] });
+    assert.deepEqual(out.types, ['entry', 'entry', 'entry', 'after', 'big']);
+  },
+);
 
-void test('stores on a read-only directory: writes fail with EROFS naming the file, memory stays as on disk, and work again once writable', { skip: NO_MOUNT_NAMESPACE }, async () => {
-  const out = await inNamespace('stores-read-only');
-  assert.deepEqual(out.consumeFailure, { name: 'StateWriteError', code: 'EROFS', path: (out.consumeFailure as { path: string }).path }, JSON.stringify(out));
-  assert.match((out.consumeFailure as { path: string }).path, /nonces\.json$/);
-  assert.equal(out.stillCurrent, true, 'a nonce whose use could not be recorded is still the current one');
-  assert.equal((out.issueFailure as { code: string }).code, 'EROFS');
-  assert.equal(out.chal2Known, false);
-  assert.equal((out.journalFailure as { name: string; code: string }).name, 'StateWriteError');
-  assert.equal((out.journalFailure as { code: string }).code, 'EROFS');
-  assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.json$/);
-  assert.equal((out.journalClearFailure as { name: string; code: string }).name, 'StateWriteError', JSON.stringify(out.journalClearFailure));
-  assert.equal((out.journalClearFailure as { code: string }).code, 'EROFS');
-  assert.equal(out.consumed, true);
-  assert.equal(out.consumedOnDisk, true);
-});
+void test(
+  'stores on a read-only directory: writes fail with EROFS naming ' +
+    'the file, memory stays as on disk, and work again once writable',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('stores-read-only');
+    assert.deepEqual(
+      out.consumeFailure,
+      { name: 'StateWriteError', code: 'EROFS', path: (out.consumeFailure as { path: string }).path },
+      JSON.stringify(out),
+    );
+    assert.match((out.consumeFailure as { path: string }).path, /nonces\.json$/);
+    assert.equal(out.stillCurrent, true, 'a nonce whose use could not be recorded is still the current one');
+    assert.equal((out.issueFailure as { code: string }).code, 'EROFS');
+    assert.equal(out.chal2Known, false);
+    assert.equal((out.journalFailure as { name: string; code: string }).name, 'StateWriteError');
+    assert.equal((out.journalFailure as { code: string }).code, 'EROFS');
+    assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.json$/);
+    assert.equal(
+      (out.journalClearFailure as { name: string; code: string }).name,
+      'StateWriteError',
+      JSON.stringify(out.journalClearFailure),
+    );
+    assert.equal((out.journalClearFailure as { code: string }).code, 'EROFS');
+    assert.equal(out.consumed, true);
+    assert.equal(out.consumedOnDisk, true);
+  },
+);

@@ -7,14 +7,19 @@ import { waitFor } from '../helpers/mosquitto.js';
 void test('READY, STATUS, WATCHDOG and STOPPING arrive at a real notify socket as exact datagrams', async (t) => {
   const listener = await NotifyListener.start();
   t.after(() => listener.stop());
-  const notifier = new SystemdNotifier({ env: { ...process.env, NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: '400000' } });
+  const notifier = new SystemdNotifier({
+    env: { ...process.env, NOTIFY_SOCKET: listener.path, WATCHDOG_USEC: '400000' },
+  });
   assert.equal(notifier.enabled, true);
   assert.equal(notifier.watchdogMs, 200);
   await notifier.ready('watching 2 routers\nFAKE=1');
   await listener.waitFor((d) => d.startsWith('READY=1'), 'READY');
   assert.equal(listener.datagrams[0], 'READY=1\nSTATUS=watching 2 routers FAKE=1');
   notifier.startWatchdog();
-  await waitFor(() => (listener.datagrams.filter((d) => d === 'WATCHDOG=1').length >= 2 ? true : undefined), 'two watchdog pings');
+  await waitFor(
+    () => (listener.datagrams.filter((d) => d === 'WATCHDOG=1').length >= 2 ? true : undefined),
+    'two watchdog pings',
+  );
   await notifier.stopping('stopping');
   await listener.waitFor((d) => d.startsWith('STOPPING=1'), 'STOPPING');
   assert.equal(listener.datagrams.at(-1), 'STOPPING=1\nSTATUS=stopping');
@@ -22,7 +27,10 @@ void test('READY, STATUS, WATCHDOG and STOPPING arrive at a real notify socket a
 
 void test('an unhealthy agent withholds its watchdog ping', async () => {
   const sent: string[][] = [];
-  const notifier = new SystemdNotifier({ env: { NOTIFY_SOCKET: '/nonexistent', WATCHDOG_USEC: '20000' }, sender: (a) => Promise.resolve(void sent.push(a)) });
+  const notifier = new SystemdNotifier({
+    env: { NOTIFY_SOCKET: '/nonexistent', WATCHDOG_USEC: '20000' },
+    sender: (a) => Promise.resolve(void sent.push(a)),
+  });
   let healthy = false;
   notifier.startWatchdog(() => healthy);
   await new Promise((r) => setTimeout(r, 100));
@@ -35,7 +43,10 @@ void test('an unhealthy agent withholds its watchdog ping', async () => {
 
 void test('without NOTIFY_SOCKET nothing is sent; a missing systemd-notify is not fatal', async () => {
   const sent: string[][] = [];
-  const off = new SystemdNotifier({ env: { WATCHDOG_USEC: '1000000' }, sender: (a) => Promise.resolve(void sent.push(a)) });
+  const off = new SystemdNotifier({
+    env: { WATCHDOG_USEC: '1000000' },
+    sender: (a) => Promise.resolve(void sent.push(a)),
+  });
   await off.ready('x');
   off.startWatchdog();
   await off.stopping();

@@ -35,7 +35,11 @@ void test('the unit agrees with the code: notify from a child, watchdog, state d
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { dmconfirm: string } };
   assert.ok(one('ExecStart')?.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} agent --config /etc/dmconfirm/agent.yaml`));
   // Whatever ended the daemon, the actuators are released right after it (see actuator release).
-  assert.ok(one('ExecStopPost')?.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} actuator release --config /etc/dmconfirm/agent.yaml`));
+  assert.ok(
+    one('ExecStopPost')?.includes(
+      `/opt/dmconfirm/${pkg.bin.dmconfirm} actuator release --config /etc/dmconfirm/agent.yaml`,
+    ),
+  );
   // Every credential the example config names is loaded by the unit.
   const example = readFileSync(join(root, 'config', 'agent.example.yaml'), 'utf8');
   const named = new Set<string>();
@@ -47,11 +51,15 @@ void test('the unit agrees with the code: notify from a child, watchdog, state d
   for (const name of named) assert.ok(loaded.has(name), `LoadCredential for "${name}" is missing`);
 });
 
-void test('systemd-analyze accepts every directive of the unit', { skip: spawnSync('systemd-analyze', ['--version']).status !== 0 && 'no systemd-analyze' }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-unit-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  copyFileSync(unitPath, join(dir, 'dmconfirm-agent.service'));
-  const r = spawnSync('systemd-analyze', ['verify', join(dir, 'dmconfirm-agent.service')], { encoding: 'utf8' });
-  const complaints = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('dmconfirm-agent.service'));
-  assert.deepEqual(complaints, []);
-});
+void test(
+  'systemd-analyze accepts every directive of the unit',
+  { skip: spawnSync('systemd-analyze', ['--version']).status !== 0 && 'no systemd-analyze' },
+  (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-unit-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    copyFileSync(unitPath, join(dir, 'dmconfirm-agent.service'));
+    const r = spawnSync('systemd-analyze', ['verify', join(dir, 'dmconfirm-agent.service')], { encoding: 'utf8' });
+    const complaints = (r.stdout + r.stderr).split('\n').filter((l) => l.includes('dmconfirm-agent.service'));
+    assert.deepEqual(complaints, []);
+  },
+);

@@ -8,14 +8,30 @@ import { TYP } from '../../src/trust/messages.js';
 import { addKey, removeKey } from '../../src/trust/root-edit.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
-import { b64json, context, keys, refused, requestPayload, rootPayload, sign, signedRoot, signExactly, text, trustRootV1 } from './fixtures.js';
+import {
+  b64json,
+  context,
+  keys,
+  refused,
+  requestPayload,
+  rootPayload,
+  sign,
+  signedRoot,
+  signExactly,
+  text,
+  trustRootV1,
+} from './fixtures.js';
 
 async function goodEnvelope(payload = requestPayload()): Promise<Envelope> {
   return sign(payload, TYP.request, [keys.alice, keys.bob]);
 }
 
 /** Replaces the first signature's protected header (keeping its now-unrelated signature). */
-function withHeader(envelope: Envelope, header: Record<string, unknown>, signature = envelope.signatures[0]!.signature): Envelope {
+function withHeader(
+  envelope: Envelope,
+  header: Record<string, unknown>,
+  signature = envelope.signatures[0]!.signature,
+): Envelope {
   return { ...envelope, signatures: [{ protected: b64json(header), signature }, ...envelope.signatures.slice(1)] };
 }
 
@@ -32,11 +48,17 @@ void test('wrong key: a signature claiming alice made with another key', async (
 
 void test('unknown key: a key that is not in the trust root', async () => {
   const envelope = await sign(requestPayload(), TYP.request, [keys.mallory, keys.bob]);
-  refused(await verifyChangeRequest(text(envelope), context(await trustRootV1())), 'unknown-key', /not in trust root v1/);
+  refused(
+    await verifyChangeRequest(text(envelope), context(await trustRootV1())),
+    'unknown-key',
+    /not in trust root v1/,
+  );
 });
 
 void test('revoked key: carol was removed in v2, her signature no longer verifies', async () => {
-  const v2 = TrustRoot.fromEnvelopeText(await signedRoot({ ...removeKey(rootPayload(), 'carol'), version: 2 }, [keys.alice, keys.bob]));
+  const v2 = TrustRoot.fromEnvelopeText(
+    await signedRoot({ ...removeKey(rootPayload(), 'carol'), version: 2 }, [keys.alice, keys.bob]),
+  );
   const envelope = await sign(requestPayload(), TYP.request, [keys.bob, keys.carol]);
   assert.equal((await verifyChangeRequest(text(envelope), context(await trustRootV1()))).ok, true);
   refused(await verifyChangeRequest(text(envelope), context(v2)), 'unknown-key', /v2/);
@@ -55,14 +77,23 @@ void test('the same approver twice counts once', async () => {
 
 /** v1 where alice also holds the requester role (people may both request and approve). */
 async function aliceRequests(): Promise<TrustRoot> {
-  return TrustRoot.fromEnvelopeText(await signedRoot(addKey(rootPayload(), keys.alice, ['requester']), [keys.alice, keys.bob]));
+  return TrustRoot.fromEnvelopeText(
+    await signedRoot(addKey(rootPayload(), keys.alice, ['requester']), [keys.alice, keys.bob]),
+  );
 }
 
 void test('the requester approving its own request does not count', async () => {
   const payload = requestPayload({ requester: { name: 'alice', keyId: keys.alice.keyId } });
   const envelope = await sign(payload, TYP.request, [keys.alice, keys.bob]);
-  refused(await verifyChangeRequest(text(envelope), context(await aliceRequests())), 'requester-cannot-approve', /alice \(the requester\)/);
-  const ok = await verifyChangeRequest(text(await sign(payload, TYP.request, [keys.alice, keys.bob, keys.carol])), context(await aliceRequests()));
+  refused(
+    await verifyChangeRequest(text(envelope), context(await aliceRequests())),
+    'requester-cannot-approve',
+    /alice \(the requester\)/,
+  );
+  const ok = await verifyChangeRequest(
+    text(await sign(payload, TYP.request, [keys.alice, keys.bob, keys.carol])),
+    context(await aliceRequests()),
+  );
   assert.equal(ok.ok, true);
   if (ok.ok) assert.deepEqual(ok.approverNames.sort(), ['bob', 'carol']);
 });
@@ -72,13 +103,23 @@ void test('a named requester must have signed', async () => {
   const envelope = await sign(payload, TYP.request, [keys.bob, keys.carol]);
   refused(await verifyChangeRequest(text(envelope), context(await aliceRequests())), 'requester-signature-missing');
   const unnamedKey = await signExactly(requestPayload(), TYP.request, [keys.bob, keys.carol]);
-  refused(await verifyChangeRequest(text(unnamedKey), context(await trustRootV1())), 'requester-signature-missing', /any key of/);
+  refused(
+    await verifyChangeRequest(text(unnamedKey), context(await trustRootV1())),
+    'requester-signature-missing',
+    /any key of/,
+  );
 });
 
 void test('tampered payload: a feature added after signing', async () => {
   const envelope = await goodEnvelope();
   const tampered = requestPayload({ change: { features: { container: true, socks: true } } });
-  const forged = { ...envelope, payload: b64json({ ...tampered, requestId: (JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { requestId: string }).requestId }) };
+  const forged = {
+    ...envelope,
+    payload: b64json({
+      ...tampered,
+      requestId: (JSON.parse(Buffer.from(envelope.payload, 'base64url').toString()) as { requestId: string }).requestId,
+    }),
+  };
   refused(await verifyChangeRequest(text(forged), context(await trustRootV1())), 'bad-signature', /tampered/);
 });
 
@@ -90,25 +131,49 @@ void test('alg none is refused by name', async () => {
 void test('HS256 keyed with the public key is refused', async () => {
   const envelope = await goodEnvelope();
   const protectedB64 = b64json({ alg: 'HS256', typ: TYP.request, kid: keys.alice.keyId });
-  const mac = createHmac('sha256', Buffer.from(keys.alice.publicKey, 'base64url')).update(`${protectedB64}.${envelope.payload}`).digest('base64url');
+  const mac = createHmac('sha256', Buffer.from(keys.alice.publicKey, 'base64url'))
+    .update(`${protectedB64}.${envelope.payload}`)
+    .digest('base64url');
   const forged = { ...envelope, signatures: [{ protected: protectedB64, signature: mac }, envelope.signatures[1]!] };
   refused(await verifyChangeRequest(text(forged), context(await trustRootV1())), 'bad-alg', /HS256/);
 });
 
 void test('b64:false and an unknown crit header are refused', async () => {
   const base = { alg: 'EdDSA', typ: TYP.request, kid: keys.alice.keyId };
-  refused(await verifyChangeRequest(text(withHeader(await goodEnvelope(), { ...base, b64: false, crit: ['b64'] })), context(await trustRootV1())), 'b64-forbidden');
-  refused(await verifyChangeRequest(text(withHeader(await goodEnvelope(), { ...base, crit: ['exp'], exp: 1 })), context(await trustRootV1())), 'crit-forbidden');
-  refused(await verifyChangeRequest(text(withHeader(await goodEnvelope(), { ...base, jku: 'https://evil' })), context(await trustRootV1())), 'bad-header', /jku/);
+  refused(
+    await verifyChangeRequest(
+      text(withHeader(await goodEnvelope(), { ...base, b64: false, crit: ['b64'] })),
+      context(await trustRootV1()),
+    ),
+    'b64-forbidden',
+  );
+  refused(
+    await verifyChangeRequest(
+      text(withHeader(await goodEnvelope(), { ...base, crit: ['exp'], exp: 1 })),
+      context(await trustRootV1()),
+    ),
+    'crit-forbidden',
+  );
+  refused(
+    await verifyChangeRequest(
+      text(withHeader(await goodEnvelope(), { ...base, jku: 'https://evil' })),
+      context(await trustRootV1()),
+    ),
+    'bad-header',
+    /jku/,
+  );
 });
 
 void test('an unprotected header is refused', async () => {
   const envelope = await goodEnvelope();
-  const forged = { ...envelope, signatures: [{ ...envelope.signatures[0]!, header: { kid: keys.carol.keyId } }, envelope.signatures[1]!] };
+  const forged = {
+    ...envelope,
+    signatures: [{ ...envelope.signatures[0]!, header: { kid: keys.carol.keyId } }, envelope.signatures[1]!],
+  };
   refused(await verifyChangeRequest(text(forged), context(await trustRootV1())), 'unprotected-header');
 });
 
-void test('missing typ and another kind\'s typ are refused', async () => {
+void test("missing typ and another kind's typ are refused", async () => {
   const noTyp = await sign(requestPayload(), '', [keys.alice, keys.bob]);
   const stripped = withHeader(noTyp, { alg: 'EdDSA', kid: keys.alice.keyId });
   refused(await verifyChangeRequest(text(stripped), context(await trustRootV1())), 'bad-typ', /null/);
@@ -140,18 +205,44 @@ void test('a valid signature over a payload that breaks the schema is refused', 
 
 void test('wrong agent and wrong router serial are refused', async () => {
   const root = await trustRootV1();
-  refused(await verifyChangeRequest(text(await sign(requestPayload({ agent: 'other-pi' }), TYP.request, [keys.alice, keys.bob])), context(root)), 'wrong-agent', /other-pi/);
-  refused(await verifyChangeRequest(text(await sign(requestPayload({ router: { serial: 'HF999' } }), TYP.request, [keys.alice, keys.bob])), context(root)), 'wrong-router', /HF999/);
-  refused(await verifyChangeRequest(text(await sign(requestPayload({ router: { systemId: 'ABC' } }), TYP.request, [keys.alice, keys.bob])), context(root)), 'wrong-router');
+  refused(
+    await verifyChangeRequest(
+      text(await sign(requestPayload({ agent: 'other-pi' }), TYP.request, [keys.alice, keys.bob])),
+      context(root),
+    ),
+    'wrong-agent',
+    /other-pi/,
+  );
+  refused(
+    await verifyChangeRequest(
+      text(await sign(requestPayload({ router: { serial: 'HF999' } }), TYP.request, [keys.alice, keys.bob])),
+      context(root),
+    ),
+    'wrong-router',
+    /HF999/,
+  );
+  refused(
+    await verifyChangeRequest(
+      text(await sign(requestPayload({ router: { systemId: 'ABC' } }), TYP.request, [keys.alice, keys.bob])),
+      context(root),
+    ),
+    'wrong-router',
+  );
 });
 
 void test('a per-feature rule raises the count: socks needs 2 even when approvers need 1', async () => {
   const payload = rootPayload();
-  const lenient = TrustRoot.fromEnvelopeText(await signedRoot({ ...payload, thresholds: { ...payload.thresholds, approver: 1 } }, [keys.alice, keys.bob]));
+  const lenient = TrustRoot.fromEnvelopeText(
+    await signedRoot({ ...payload, thresholds: { ...payload.thresholds, approver: 1 } }, [keys.alice, keys.bob]),
+  );
   const container = await sign(requestPayload(), TYP.request, [keys.alice]);
   assert.equal((await verifyChangeRequest(text(container), context(lenient))).ok, true);
   const req = requestPayload({}, { features: { socks: true } });
-  refused(await verifyChangeRequest(text(await sign(req, TYP.request, [keys.alice])), context(lenient)), 'too-few-approvers', /socks needs 2/);
+  refused(
+    await verifyChangeRequest(text(await sign(req, TYP.request, [keys.alice])), context(lenient)),
+    'too-few-approvers',
+    /socks needs 2/,
+  );
 });
 
 void test('a signature spelled non-canonically (unused bits of its last character set) is refused', async () => {
@@ -161,6 +252,9 @@ void test('a signature spelled non-canonically (unused bits of its last characte
   const last = alphabet.indexOf(sig.at(-1)!);
   const respelled = sig.slice(0, -1) + alphabet[last ^ 1]!; // same decoded bytes: 64 bytes leave 4 bits unused
   assert.deepEqual(Buffer.from(respelled, 'base64url'), Buffer.from(sig, 'base64url'));
-  const forged = { ...envelope, signatures: [{ ...envelope.signatures[0]!, signature: respelled }, envelope.signatures[1]!] };
+  const forged = {
+    ...envelope,
+    signatures: [{ ...envelope.signatures[0]!, signature: respelled }, envelope.signatures[1]!],
+  };
   refused(await verifyChangeRequest(text(forged), context(await trustRootV1())), 'malformed', /canonical/);
 });

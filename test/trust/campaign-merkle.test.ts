@@ -6,7 +6,16 @@ import { TargetTree } from '../../src/trust/campaign/build.js';
 import { inclusionProof, leafHash, nodeHash, treeRoot, verifyInclusion } from '../../src/trust/campaign/merkle.js';
 
 const unhex = (h: string): Buffer => Buffer.from(h, 'hex');
-const CT_DATA = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(unhex);
+const CT_DATA = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+].map(unhex);
 const CT_ROOTS = [
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
@@ -26,13 +35,32 @@ void test('tree heads match the Certificate Transparency reference for sizes 0..
 
 void test('inclusion proofs match the reference paths', () => {
   const vectors: Array<[number, number, string[]]> = [
-    [0, 8, ['96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7', '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4']],
-    [5, 8, ['bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b', 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0', 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7']],
+    [
+      0,
+      8,
+      [
+        '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
+        '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+        '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+      ],
+    ],
+    [
+      5,
+      8,
+      [
+        'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+        'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
+        'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+      ],
+    ],
     [2, 3, ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125']],
   ];
   for (const [index, size, path] of vectors) {
     const leaves = CT_LEAVES.slice(0, size);
-    assert.deepEqual(inclusionProof(leaves, index).map((p) => p.toString('hex')), path);
+    assert.deepEqual(
+      inclusionProof(leaves, index).map((p) => p.toString('hex')),
+      path,
+    );
     assert.ok(verifyInclusion(leaves[index]!, index, size, path.map(unhex), unhex(CT_ROOTS[size]!)));
   }
 });
@@ -45,7 +73,8 @@ void test('every proof of every tree up to 40 leaves verifies, and only at its o
     for (let i = 0; i < size; i++) {
       const proof = inclusionProof(leaves, i);
       assert.ok(verifyInclusion(leaves[i]!, i, size, proof, root), `leaf ${i} of ${size}`);
-      if (size > 1) assert.ok(!verifyInclusion(leaves[i]!, (i + 1) % size, size, proof, root), `moved index ${i} of ${size}`);
+      if (size > 1)
+        assert.ok(!verifyInclusion(leaves[i]!, (i + 1) % size, size, proof, root), `moved index ${i} of ${size}`);
       assert.ok(!verifyInclusion(leafHash(Buffer.from('intruder')), i, size, proof, root));
       if (proof.length > 0) {
         const bent = proof.map((p, k) => (k === 0 ? Buffer.from(p).fill(p[0]! ^ 1, 0, 1) : p));
@@ -62,7 +91,9 @@ void test('an interior node never passes for a leaf (domain separation)', () => 
   const root = treeRoot(leaves);
   const inner = nodeHash(leaves[0]!, leaves[1]!);
   // In a plain Merkle tree the pair (leaf0, leaf1) presented as one leaf would prove; here it does not.
-  assert.ok(!verifyInclusion(leafHash(Buffer.concat([leaves[0]!, leaves[1]!])), 0, 2, [treeRoot(leaves.slice(2))], root));
+  assert.ok(
+    !verifyInclusion(leafHash(Buffer.concat([leaves[0]!, leaves[1]!])), 0, 2, [treeRoot(leaves.slice(2))], root),
+  );
   assert.notDeepEqual(leafHash(Buffer.concat([leaves[0]!, leaves[1]!])), inner);
   // The signed tree size decides the level a proof starts at: a 2-leaf reading of a 4-leaf tree is refused by size.
   assert.ok(!verifyInclusion(inner, 0, 4, [treeRoot(leaves.slice(2))], root));
@@ -74,6 +105,10 @@ void test('the target tree gives the same proofs as the reference recursion, for
   const targets = Array.from({ length: 40 }, (_, i) => ({ agent: `a${i}`, router: { serial: `S${i}` } }));
   for (let size = 1; size <= 40; size++) {
     const tree = new TargetTree(targets.slice(0, size));
-    for (let i = 0; i < size; i++) assert.deepEqual(tree.proof(i).path, inclusionProof(tree.leaves, i).map((p) => p.toString('base64url')));
+    for (let i = 0; i < size; i++)
+      assert.deepEqual(
+        tree.proof(i).path,
+        inclusionProof(tree.leaves, i).map((p) => p.toString('base64url')),
+      );
   }
 });

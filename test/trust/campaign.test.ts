@@ -15,12 +15,19 @@ import type { TrustRoot } from '../../src/trust/trust-root.js';
 import { AGENT, context, keys, NOW, refused, SERIAL, signExactly, text, trustRootV1 } from './fixtures.js';
 
 const SELF: CampaignTarget = { agent: AGENT, router: { serial: SERIAL } };
-const others = Array.from({ length: 9 }, (_, i): CampaignTarget => ({ agent: `site${i + 2}-pi`, router: { serial: `HF00${i}` } }));
+const others = Array.from({ length: 9 }, (_, i): CampaignTarget => ({
+  agent: `site${i + 2}-pi`,
+  router: { serial: `HF00${i}` },
+}));
 /** Wave 0: two targets; wave 1: the rest. SELF is target 4, in wave 1. */
 const TARGETS = [...others.slice(0, 4), SELF, ...others.slice(4)];
 const TREE = new TargetTree(TARGETS);
 
-function campaignPayload(overrides: Partial<Campaign> = {}, change: DeviceModeChange = { features: { container: true } }, tree = TREE): Campaign {
+function campaignPayload(
+  overrides: Partial<Campaign> = {},
+  change: DeviceModeChange = { features: { container: true } },
+  tree = TREE,
+): Campaign {
   return {
     ...buildCampaign({
       campaignId: 'spring-2026-container',
@@ -41,45 +48,93 @@ function campaignPayload(overrides: Partial<Campaign> = {}, change: DeviceModeCh
 
 const digestOf = (envelope: Envelope) => payloadDigest(Buffer.from(envelope.payload, 'base64url'));
 
-async function signedCampaign(payload = campaignPayload(), signers: SigningKey[] = [keys.noc, keys.alice, keys.bob]): Promise<Envelope> {
+async function signedCampaign(
+  payload = campaignPayload(),
+  signers: SigningKey[] = [keys.noc, keys.alice, keys.bob],
+): Promise<Envelope> {
   return signExactly(payload, TYP.campaign, signers);
 }
 
 function releaseFor(campaign: Envelope, overrides: Partial<Release> = {}): Release {
-  return { ...buildRelease({ campaign: { campaignId: 'spring-2026-container', digest: digestOf(campaign) }, wave: 1, targets: [SELF], now: NOW - 60_000, validityMs: 3600_000, releaseId: 'release-wave-1' }), ...overrides };
+  return {
+    ...buildRelease({
+      campaign: { campaignId: 'spring-2026-container', digest: digestOf(campaign) },
+      wave: 1,
+      targets: [SELF],
+      now: NOW - 60_000,
+      validityMs: 3600_000,
+      releaseId: 'release-wave-1',
+    }),
+    ...overrides,
+  };
 }
 
-async function order(parts: { campaign?: Envelope; release?: Release | Envelope; target?: CampaignTarget; proof?: { index: number; path: string[] }; releaseSigners?: SigningKey[] } = {}): Promise<string> {
+async function order(
+  parts: {
+    campaign?: Envelope;
+    release?: Release | Envelope;
+    target?: CampaignTarget;
+    proof?: { index: number; path: string[] };
+    releaseSigners?: SigningKey[];
+  } = {},
+): Promise<string> {
   const campaign = parts.campaign ?? (await signedCampaign());
   const rel = parts.release ?? releaseFor(campaign);
   const release = 'signatures' in rel ? rel : await signExactly(rel, TYP.release, parts.releaseSigners ?? [keys.noc]);
   const target = parts.target ?? SELF;
-  return text({ v: 1, kind: 'campaign-order', campaign, target, proof: parts.proof ?? TREE.proof(TREE.indexOf(target)), release });
+  return text({
+    v: 1,
+    kind: 'campaign-order',
+    campaign,
+    target,
+    proof: parts.proof ?? TREE.proof(TREE.indexOf(target)),
+    release,
+  });
 }
 
 let root: TrustRoot;
 const ctx = async () => context((root ??= await trustRootV1()));
 
-void test('control: an approved campaign, this agent proven as target 4, released in wave 1: the change runs under one id per target', async () => {
-  const verdict = await verifyCampaignOrder(await order(), await ctx());
-  assert.equal(verdict.ok, true, JSON.stringify(verdict));
-  if (!verdict.ok) return;
-  assert.equal(verdict.message.requestId, targetRequestId('spring-2026-container', SELF));
-  assert.deepEqual(verdict.message.change, { features: { container: true } });
-  assert.deepEqual(verdict.approverNames.sort(), ['alice', 'bob']);
-  assert.deepEqual({ index: verdict.campaign.index, wave: verdict.campaign.wave }, { index: 4, wave: 1 });
-});
+void test(
+  'control: an approved campaign, this agent proven as target 4, ' +
+    'released in wave 1: the change runs under one id per target',
+  async () => {
+    const verdict = await verifyCampaignOrder(await order(), await ctx());
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    if (!verdict.ok) return;
+    assert.equal(verdict.message.requestId, targetRequestId('spring-2026-container', SELF));
+    assert.deepEqual(verdict.message.change, { features: { container: true } });
+    assert.deepEqual(verdict.approverNames.sort(), ['alice', 'bob']);
+    assert.deepEqual({ index: verdict.campaign.index, wave: verdict.campaign.wave }, { index: 4, wave: 1 });
+  },
+);
 
 void test('a campaign under threshold is refused, and the requester never counts toward it', async () => {
-  refused(await verifyCampaignOrder(await order({ campaign: await signedCampaign(undefined, [keys.noc, keys.alice]) }), await ctx()), 'too-few-approvers');
+  refused(
+    await verifyCampaignOrder(
+      await order({ campaign: await signedCampaign(undefined, [keys.noc, keys.alice]) }),
+      await ctx(),
+    ),
+    'too-few-approvers',
+  );
   // socks needs 2 by the root's feature rule, whatever the approver threshold says.
   const socks = campaignPayload({}, { features: { socks: true } });
   const underRule = await signedCampaign(socks, [keys.noc, keys.carol]);
-  refused(await verifyCampaignOrder(await order({ campaign: underRule }), await ctx()), 'too-few-approvers', /socks needs 2/);
-  const requesterSigns = await signedCampaign(campaignPayload({ requester: { name: 'alice' } }), [keys.alice, keys.bob]);
+  refused(
+    await verifyCampaignOrder(await order({ campaign: underRule }), await ctx()),
+    'too-few-approvers',
+    /socks needs 2/,
+  );
+  const requesterSigns = await signedCampaign(campaignPayload({ requester: { name: 'alice' } }), [
+    keys.alice,
+    keys.bob,
+  ]);
   refused(await verifyCampaignOrder(await order({ campaign: requesterSigns }), await ctx()), 'requester-unknown');
   const unsignedByRequester = await signedCampaign(undefined, [keys.alice, keys.bob]);
-  refused(await verifyCampaignOrder(await order({ campaign: unsignedByRequester }), await ctx()), 'requester-signature-missing');
+  refused(
+    await verifyCampaignOrder(await order({ campaign: unsignedByRequester }), await ctx()),
+    'requester-signature-missing',
+  );
 });
 
 void test('a release can never widen a campaign: a target outside the tree has no proof', async () => {
@@ -95,16 +150,34 @@ void test('a release can never widen a campaign: a target outside the tree has n
 
 void test('a forged proof is refused: bent path, moved index, padded path', async () => {
   const good = TREE.proof(4);
-  const bent = { ...good, path: good.path.map((p, i) => (i === 0 ? Buffer.from(p, 'base64url').fill(7, 0, 1).toString('base64url') : p)) };
-  for (const proof of [bent, { ...good, index: 5 }, { ...good, path: [...good.path, good.path[0]!] }, { ...good, path: good.path.slice(1) }]) {
+  const bent = {
+    ...good,
+    path: good.path.map((p, i) => (i === 0 ? Buffer.from(p, 'base64url').fill(7, 0, 1).toString('base64url') : p)),
+  };
+  for (const proof of [
+    bent,
+    { ...good, index: 5 },
+    { ...good, path: [...good.path, good.path[0]!] },
+    { ...good, path: good.path.slice(1) },
+  ]) {
     refused(await verifyCampaignOrder(await order({ proof }), await ctx()), 'not-in-campaign');
   }
 });
 
 void test('a release that does not name this target, or opens an earlier wave, starts nothing', async () => {
   const campaign = await signedCampaign();
-  refused(await verifyCampaignOrder(await order({ campaign, release: releaseFor(campaign, { targets: [others[0]!] }) }), await ctx()), 'not-released');
-  refused(await verifyCampaignOrder(await order({ campaign, release: releaseFor(campaign, { wave: 0 }) }), await ctx()), 'not-released', /wave 1/);
+  refused(
+    await verifyCampaignOrder(
+      await order({ campaign, release: releaseFor(campaign, { targets: [others[0]!] }) }),
+      await ctx(),
+    ),
+    'not-released',
+  );
+  refused(
+    await verifyCampaignOrder(await order({ campaign, release: releaseFor(campaign, { wave: 0 }) }), await ctx()),
+    'not-released',
+    /wave 1/,
+  );
 });
 
 void test('a release for another campaign (other id, or same id with other contents) is refused', async () => {
@@ -112,14 +185,26 @@ void test('a release for another campaign (other id, or same id with other conte
   const otherId = releaseFor(campaign, { campaign: { campaignId: 'autumn-2026-rose', digest: digestOf(campaign) } });
   refused(await verifyCampaignOrder(await order({ campaign, release: otherId }), await ctx()), 'release-mismatch');
   const twin = await signedCampaign(campaignPayload({ activationTimeoutSeconds: 600 }));
-  refused(await verifyCampaignOrder(await order({ campaign, release: releaseFor(twin) }), await ctx()), 'release-mismatch');
+  refused(
+    await verifyCampaignOrder(await order({ campaign, release: releaseFor(twin) }), await ctx()),
+    'release-mismatch',
+  );
 });
 
 void test('only the coordinator the approvers named may release', async () => {
-  refused(await verifyCampaignOrder(await order({ releaseSigners: [keys.alice] }), await ctx()), 'release-unauthorized');
+  refused(
+    await verifyCampaignOrder(await order({ releaseSigners: [keys.alice] }), await ctx()),
+    'release-unauthorized',
+  );
   refused(await verifyCampaignOrder(await order({ releaseSigners: [keys.mallory] }), await ctx()), 'unknown-key');
   const approverCoordinates = await signedCampaign(campaignPayload({ coordinator: { name: 'alice' } }));
-  refused(await verifyCampaignOrder(await order({ campaign: approverCoordinates, releaseSigners: [keys.alice] }), await ctx()), 'release-unauthorized');
+  refused(
+    await verifyCampaignOrder(
+      await order({ campaign: approverCoordinates, releaseSigners: [keys.alice] }),
+      await ctx(),
+    ),
+    'release-unauthorized',
+  );
   const campaign = await signedCampaign();
   const forged = await signExactly(releaseFor(campaign), TYP.release, [{ ...keys.mallory, keyId: keys.noc.keyId }]);
   refused(await verifyCampaignOrder(await order({ campaign, release: forged }), await ctx()), 'bad-signature');
@@ -129,9 +214,18 @@ void test('only the coordinator the approvers named may release', async () => {
 
 void test('releases are short-lived and need a synchronized clock', async () => {
   const campaign = await signedCampaign();
-  const old = releaseFor(campaign, { issuedAt: new Date(NOW - 7200_000).toISOString(), notAfter: new Date(NOW - 3600_000).toISOString() });
+  const old = releaseFor(campaign, {
+    issuedAt: new Date(NOW - 7200_000).toISOString(),
+    notAfter: new Date(NOW - 3600_000).toISOString(),
+  });
   refused(await verifyCampaignOrder(await order({ campaign, release: old }), await ctx()), 'expired');
-  refused(await verifyCampaignOrder(await order({ campaign }), context(await trustRootV1(), { clock: fixedClock(NOW, false) })), 'clock-unsynced');
+  refused(
+    await verifyCampaignOrder(
+      await order({ campaign }),
+      context(await trustRootV1(), { clock: fixedClock(NOW, false) }),
+    ),
+    'clock-unsynced',
+  );
   const long = releaseFor(campaign, { notAfter: new Date(NOW + 3 * 86_400_000).toISOString() });
   refused(await verifyCampaignOrder(await order({ campaign, release: long }), await ctx()), 'bad-payload', /24 h/);
 });
@@ -147,9 +241,20 @@ void test('replayed releases start a target once: the same order, and a second r
 });
 
 void test('the proof of another agent, or a campaign local policy forbids, is refused here', async () => {
-  refused(await verifyCampaignOrder(await order({ target: others[5]!, release: undefined }), await ctx()), 'wrong-agent');
+  refused(
+    await verifyCampaignOrder(await order({ target: others[5]!, release: undefined }), await ctx()),
+    'wrong-agent',
+  );
   const traffic = await signedCampaign(campaignPayload({}, { features: { 'traffic-gen': true } }));
-  refused(await verifyCampaignOrder(await order({ campaign: traffic, release: releaseFor(traffic) }), await ctx()), 'policy-feature');
-  const tooLong = await signedCampaign(campaignPayload({ window: { notAfter: new Date(NOW + 30 * 86_400_000).toISOString() } }));
-  refused(await verifyCampaignOrder(await order({ campaign: tooLong, release: releaseFor(tooLong) }), await ctx()), 'window-too-long');
+  refused(
+    await verifyCampaignOrder(await order({ campaign: traffic, release: releaseFor(traffic) }), await ctx()),
+    'policy-feature',
+  );
+  const tooLong = await signedCampaign(
+    campaignPayload({ window: { notAfter: new Date(NOW + 30 * 86_400_000).toISOString() } }),
+  );
+  refused(
+    await verifyCampaignOrder(await order({ campaign: tooLong, release: releaseFor(tooLong) }), await ctx()),
+    'window-too-long',
+  );
 });

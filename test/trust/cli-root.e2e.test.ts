@@ -75,11 +75,24 @@ void test('CLI: rotation needs old AND new root keys, rollback and revoked keys 
   ]);
 
   // --newer: the next version must be a valid rotation; an unsigned or under-signed one is refused.
-  await ok(d, ['trust', 'set-threshold', 'trust2.json', '1', '--power-cycle', '--out', 'trust3.json'], /v3, unsigned draft/);
+  await ok(
+    d,
+    ['trust', 'set-threshold', 'trust2.json', '1', '--power-cycle', '--out', 'trust3.json'],
+    /v3, unsigned draft/,
+  );
   await ok(d, ['trust', 'sign', 'trust3.json', '--key', 'dave']);
   await Promise.all([
-    fails(d, ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust.json', ...TARGET], 2, /not newer than v1/),
+    fails(
+      d,
+      ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust.json', ...TARGET],
+      2,
+      /not newer than v1/,
+    ),
     fails(d, ['verify', 'req.json', '--trust', 'trust2.json', '--newer', 'trust3.json', ...TARGET], 2, /trust3\.json/),
-    ok(d, ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust2.json', ...TARGET], /WARNING: key \S+ of carol is revoked in trust root v2/),
+    ok(
+      d,
+      ['verify', 'req.json', '--trust', 'trust.json', '--newer', 'trust2.json', ...TARGET],
+      /WARNING: key \S+ of carol is revoked in trust root v2/,
+    ),
   ]);
 });

@@ -19,8 +19,10 @@ function probes(outputs: Record<string, string | undefined>): SyncProbes & { cal
 
 /** `adjtimex --print` as the Debian tool prints it. */
 function adjtimexOutput(status: number, maxerror: number): string {
-  return `         mode: 0\n       offset: 0\n    frequency: 0\n     maxerror: ${maxerror}\n     esterror: 0\n`
-    + `       status: ${status}\ntime_constant: 7\n    precision: 1\n return value = 0\n`;
+  return (
+    `         mode: 0\n       offset: 0\n    frequency: 0\n     maxerror: ${maxerror}\n     esterror: 0\n` +
+    `       status: ${status}\ntime_constant: 7\n    precision: 1\n return value = 0\n`
+  );
 }
 
 void test('timedatectl NTPSynchronized (the kernel state timedated reads) decides when it answers', async () => {
@@ -39,7 +41,7 @@ void test('without timedatectl, adjtimex: STA_UNSYNC clear and a small maxerror 
   assert.equal(adjtimexSynchronized('garbage'), undefined);
 });
 
-void test('timesyncd\'s flag file and chrony are not evidence: no kernel reading means unsynchronized', async () => {
+void test("timesyncd's flag file and chrony are not evidence: no kernel reading means unsynchronized", async () => {
   assert.equal(await probeSystemClockSync(probes({ chronyc: 'Leap status     : Normal\n' })), false);
   assert.equal(await probeSystemClockSync(probes({ timedatectl: 'maybe\n', adjtimex: 'garbage' })), false);
   assert.equal(await probeSystemClockSync(probes({})), false);

@@ -20,20 +20,32 @@ void test('durations and times', () => {
 });
 
 void test('changes from options', () => {
-  assert.deepEqual(buildChange({ enable: ['container'], disable: ['socks'] }), { features: { container: true, socks: false } });
+  assert.deepEqual(buildChange({ enable: ['container'], disable: ['socks'] }), {
+    features: { container: true, socks: false },
+  });
   assert.deepEqual(buildChange({ mode: 'rose', flaggedNo: true }), { mode: 'rose', flagged: false });
-  assert.throws(() => buildChange({ enable: ['teleport'] }), { reason: 'bad-payload', message: /"teleport" is not a device-mode feature/ });
+  assert.throws(() => buildChange({ enable: ['teleport'] }), {
+    reason: 'bad-payload',
+    message: /"teleport" is not a device-mode feature/,
+  });
   assert.throws(() => buildChange({ enable: ['socks'], disable: ['socks'] }), { message: /both enabled and disabled/ });
   assert.throws(() => buildChange({}), { message: /must set a mode, a feature or flagged=no/ });
   assert.throws(() => routerRef({}), { message: /exactly one/ });
-  assert.deepEqual(buildChange(parseChangeSpec('mode=rose, container=yes,socks=no flagged=no')), { mode: 'rose', features: { container: true, socks: false }, flagged: false });
+  assert.deepEqual(buildChange(parseChangeSpec('mode=rose, container=yes,socks=no flagged=no')), {
+    mode: 'rose',
+    features: { container: true, socks: false },
+    flagged: false,
+  });
   assert.throws(() => parseChangeSpec('container'), { reason: 'bad-payload' });
   assert.throws(() => parseChangeSpec('flagged=yes'), { message: /only be set to no/ });
   assert.deepEqual(routerRef({ routerSystemId: 'X' }), { systemId: 'X' });
 });
 
 void test('the digest ignores key order; a mode counts every feature it enables', () => {
-  assert.equal(changeDigest({ features: { socks: true, container: false } }), changeDigest({ features: { container: false, socks: true } }));
+  assert.equal(
+    changeDigest({ features: { socks: true, container: false } }),
+    changeDigest({ features: { container: false, socks: true } }),
+  );
   assert.notEqual(changeDigest({ features: { socks: true } }), changeDigest({ features: { socks: false } }));
   assert.notEqual(changeDigest({ mode: 'rose' }), changeDigest({ mode: 'rose', flagged: false }));
   assert.equal(canonicalChange({ mode: 'home' }), '{"mode":"home","features":[],"flagged":null}');
@@ -44,13 +56,24 @@ void test('the digest ignores key order; a mode counts every feature it enables'
 
 void test('property: trust root parsing never throws anything but a TrustError', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ payload: Buffer.from(JSON.stringify(v)).toString('base64url'), signatures: [] }))), (input) => {
-      try {
-        TrustRoot.fromEnvelopeText(input);
-      } catch (error) {
-        assert.ok(error instanceof TrustError, String(error));
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc
+          .jsonValue()
+          .map((v) =>
+            JSON.stringify({ payload: Buffer.from(JSON.stringify(v)).toString('base64url'), signatures: [] }),
+          ),
+      ),
+      (input) => {
+        try {
+          TrustRoot.fromEnvelopeText(input);
+        } catch (error) {
+          assert.ok(error instanceof TrustError, String(error));
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -39,7 +39,9 @@ export const keys = {
  * noc first, as the CLI does (signExactly leaves that out).
  */
 export async function sign(payload: unknown, typ: string, signers: SigningKey[]): Promise<Envelope> {
-  const byNoc = (payload as { requester?: { name?: string } } | null | undefined)?.requester?.name === 'noc' && !signers.includes(keys.noc);
+  const byNoc =
+    (payload as { requester?: { name?: string } } | null | undefined)?.requester?.name === 'noc' &&
+    !signers.includes(keys.noc);
   return signExactly(payload, typ, byNoc ? [keys.noc, ...signers] : signers);
 }
 
@@ -82,7 +84,10 @@ export const policy: Policy = {
   minActionMarginMs: 15_000,
 };
 
-export function requestPayload(overrides: Record<string, unknown> = {}, change: DeviceModeChange = { features: { container: true } }) {
+export function requestPayload(
+  overrides: Record<string, unknown> = {},
+  change: DeviceModeChange = { features: { container: true } },
+) {
   return {
     ...buildChangeRequest({
       agent: AGENT,

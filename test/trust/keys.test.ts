@@ -39,7 +39,10 @@ void test('a public key file whose id does not match its bytes is refused', asyn
   const dir = tempDir(t);
   const info = await generateKeyFiles(join(dir, 'dave'));
   const path = join(dir, 'forged.pub');
-  writeFileSync(path, JSON.stringify({ type: 'dmconfirm-public-key', name: 'dave', keyId: 'somebody-else', publicKey: info.publicKey }));
+  writeFileSync(
+    path,
+    JSON.stringify({ type: 'dmconfirm-public-key', name: 'dave', keyId: 'somebody-else', publicKey: info.publicKey }),
+  );
   await assert.rejects(loadPublicKey(path), { reason: 'key-file', message: /does not match/ });
 });
 

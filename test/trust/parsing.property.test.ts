@@ -19,14 +19,19 @@ void test('property: arbitrary strings, bytes and JSON are refused with a known 
   const root = await trustRootV1();
   await fc.assert(
     fc.asyncProperty(
-      fc.oneof(fc.string(), fc.uint8Array({ maxLength: 300 }), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ payload: 'e30', signatures: [v] }))),
+      fc.oneof(
+        fc.string(),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.json(),
+        fc.jsonValue().map((v) => JSON.stringify({ payload: 'e30', signatures: [v] })),
+      ),
       (input) => expectRefusal(input, root),
     ),
     { numRuns: 300 },
   );
 });
 
-void test('property: any change to a valid message\'s payload or signatures is refused', async () => {
+void test("property: any change to a valid message's payload or signatures is refused", async () => {
   const root = await trustRootV1();
   const good = await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]);
   assert.equal((await verifyChangeRequest(text(good), context(root))).ok, true, 'control');
@@ -55,11 +60,14 @@ void test('property: arbitrary protected headers never pass and never throw', as
   const root = await trustRootV1();
   const good = await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]);
   await fc.assert(
-    fc.asyncProperty(fc.dictionary(fc.constantFrom('alg', 'typ', 'kid', 'b64', 'crit', 'jwk', 'x5u'), fc.jsonValue()), async (header) => {
-      const copy = structuredClone(good);
-      copy.signatures[0]!.protected = b64json(header);
-      await expectRefusal(text(copy), root);
-    }),
+    fc.asyncProperty(
+      fc.dictionary(fc.constantFrom('alg', 'typ', 'kid', 'b64', 'crit', 'jwk', 'x5u'), fc.jsonValue()),
+      async (header) => {
+        const copy = structuredClone(good);
+        copy.signatures[0]!.protected = b64json(header);
+        await expectRefusal(text(copy), root);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -14,12 +14,20 @@ const signed = async (overrides: Record<string, unknown>, change?: Parameters<ty
 
 void test('features, modes, flagged clearing and methods outside local policy are refused', async () => {
   const root = await trustRootV1();
-  refused(await verifyChangeRequest(await signed({}, { features: { zerotier: true } }), context(root)), 'policy-feature', /zerotier/);
+  refused(
+    await verifyChangeRequest(await signed({}, { features: { zerotier: true } }), context(root)),
+    'policy-feature',
+    /zerotier/,
+  );
   refused(await verifyChangeRequest(await signed({}, { mode: 'home' }), context(root)), 'policy-mode', /home/);
   refused(await verifyChangeRequest(await signed({}, { flagged: false }), context(root)), 'policy-flagged');
   const buttonOnly = context(root, { router: { name: 'core', serial: 'HF1234567', methods: ['button'] } });
   refused(await verifyChangeRequest(await signed({}), buttonOnly), 'policy-method', /power/);
-  assert.equal((await verifyChangeRequest(await signed({}, { features: { container: true, zerotier: false } }), context(root))).ok, true, 'disabling is always allowed');
+  assert.equal(
+    (await verifyChangeRequest(await signed({}, { features: { container: true, zerotier: false } }), context(root))).ok,
+    true,
+    'disabling is always allowed',
+  );
 });
 
 void test('rate limit per router, persisted across a restart', async (t) => {
@@ -29,16 +37,34 @@ void test('rate limit per router, persisted across a restart', async (t) => {
   const limiter = new RateLimiter(path, { monotonic });
   const tight = { ...policy, maxOperationsPerHour: 2 };
   for (let i = 0; i < 2; i++) {
-    assert.equal((await verifyChangeRequest(await signed({}), context(root, { rateLimiter: limiter, policy: tight }))).ok, true);
+    assert.equal(
+      (await verifyChangeRequest(await signed({}), context(root, { rateLimiter: limiter, policy: tight }))).ok,
+      true,
+    );
   }
-  refused(await verifyChangeRequest(await signed({}), context(root, { rateLimiter: limiter, policy: tight })), 'rate-limited');
+  refused(
+    await verifyChangeRequest(await signed({}), context(root, { rateLimiter: limiter, policy: tight })),
+    'rate-limited',
+  );
   const restarted = new RateLimiter(path, { monotonic });
   await restarted.load();
-  refused(await verifyChangeRequest(await signed({}), context(root, { rateLimiter: restarted, policy: tight })), 'rate-limited');
-  const otherRouter = context(root, { rateLimiter: restarted, policy: tight, router: { name: 'edge', serial: 'HF1234567', methods: ['power'] } });
+  refused(
+    await verifyChangeRequest(await signed({}), context(root, { rateLimiter: restarted, policy: tight })),
+    'rate-limited',
+  );
+  const otherRouter = context(root, {
+    rateLimiter: restarted,
+    policy: tight,
+    router: { name: 'edge', serial: 'HF1234567', methods: ['power'] },
+  });
   assert.equal((await verifyChangeRequest(await signed({}), otherRouter)).ok, true, 'the budget is per router');
   monotonic.advance(3600_000); // the hour is counted in monotonic time (test/trust/clock-jumps.test.ts)
   const later = context(root, { rateLimiter: restarted, policy: tight, clock: fixedClock(NOW + 3600_000, true) });
-  const laterMessage = text(await sign(requestPayload({ issuedAt: new Date(NOW + 3500_000).toISOString() }), TYP.request, [keys.alice, keys.bob]));
+  const laterMessage = text(
+    await sign(requestPayload({ issuedAt: new Date(NOW + 3500_000).toISOString() }), TYP.request, [
+      keys.alice,
+      keys.bob,
+    ]),
+  );
   assert.equal((await verifyChangeRequest(laterMessage, later)).ok, true, 'an hour later the budget is back');
 });

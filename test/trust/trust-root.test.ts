@@ -137,7 +137,10 @@ void test('a schema-1 root authorizes nothing but can be migrated and rotated to
   assert.equal(verdict.ok ? 'ok' : verdict.reason, 'root-outdated');
   assert.throws(() => validatePayload(legacy), { reason: 'root-outdated', detail: /trust migrate/ });
 
-  const doctor = await checkTrustRoot({ configured: { path: 'trust.json', text: v4Text }, stored: { path: 's', error: 'ENOENT' } });
+  const doctor = await checkTrustRoot({
+    configured: { path: 'trust.json', text: v4Text },
+    stored: { path: 's', error: 'ENOENT' },
+  });
   assert.equal(doctor.status, 'fail');
   assert.match(`${doctor.detail} ${doctor.fix ?? ''}`, /schema-1.*root-outdated.*trust migrate/);
 
@@ -158,6 +161,9 @@ void test('a schema-1 root authorizes nothing but can be migrated and rotated to
   assert.equal(rotated.ok && rotated.outcome, 'rotated');
   assert.equal((await verifyChangeRequest(message, context(store.current))).ok, true);
   const v5Text = await signedRoot(v5, [keys.alice, keys.bob]);
-  const afterMigration = await checkTrustRoot({ configured: { path: 'trust.json', text: v5Text }, stored: { path: 's', text: v4Text } });
+  const afterMigration = await checkTrustRoot({
+    configured: { path: 'trust.json', text: v5Text },
+    stored: { path: 's', text: v4Text },
+  });
   assert.equal(afterMigration.status, 'ok', afterMigration.detail);
 });

@@ -1,4 +1,10 @@
-import { ActuatorError, ActuatorUnavailableError, RestoreFailedError, type ActionEdge, type ActionReport } from '../../actuators/index.js';
+import {
+  ActuatorError,
+  ActuatorUnavailableError,
+  RestoreFailedError,
+  type ActionEdge,
+  type ActionReport,
+} from '../../actuators/index.js';
 import type { DeviceModeState } from '../../routeros/device-mode.js';
 import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
@@ -32,7 +38,10 @@ function errorText(error: unknown): string {
 export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: ActuationPlan): Promise<void> {
   const actuator = plan.method === 'button' ? ctx.actuators.button : ctx.actuators.power;
   if (!actuator) {
-    await op.to('failed', `no ${plan.method} actuator configured`, { code: 'policy-refused', message: `no ${plan.method} actuator` });
+    await op.to('failed', `no ${plan.method} actuator configured`, {
+      code: 'policy-refused',
+      message: `no ${plan.method} actuator`,
+    });
     return;
   }
   let uptimeBefore: { seconds: number; atMonoMs: number } | undefined;
@@ -96,11 +105,19 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     sleep: (ms) => ctx.clock.sleep(ms, ctx.signal),
   });
   if (!back.back) {
-    await ctx.alarm({ code: 'router-not-back', message: `router not back after ${Math.round(back.waitedMs / 1000)} s: ${back.lastError}`, operationId: op.record.id, severity: 'critical' });
+    await ctx.alarm({
+      code: 'router-not-back',
+      message: `router not back after ${Math.round(back.waitedMs / 1000)} s: ${back.lastError}`,
+      operationId: op.record.id,
+      severity: 'critical',
+    });
     await op.to('failed', 'router did not come back', { code: 'router-not-back', message: back.lastError });
     return;
   }
-  await op.to('verifying', back.rebooted ? 'router rebooted; reading device-mode back' : 'router answers; reading device-mode back');
+  await op.to(
+    'verifying',
+    back.rebooted ? 'router rebooted; reading device-mode back' : 'router answers; reading device-mode back',
+  );
   await verify(ctx, op, plan, back.rebooted);
 }
 
@@ -132,18 +149,33 @@ async function actuatorFailed(
     const unavailable = cause instanceof ActuatorUnavailableError;
     const text = `${errorText(cause)}; nothing was switched`;
     await op.note({ actuatorEngaged: false });
-    await ctx.alarm({ code: 'actuator-failed', message: `${actuator.kind}: ${text}`, operationId: op.record.id, severity: 'critical' });
-    await op.to('failed', `actuator failed before acting: ${text}`, { code: unavailable ? 'actuator-unavailable' : 'actuator-failed', message: text });
+    await ctx.alarm({
+      code: 'actuator-failed',
+      message: `${actuator.kind}: ${text}`,
+      operationId: op.record.id,
+      severity: 'critical',
+    });
+    await op.to('failed', `actuator failed before acting: ${text}`, {
+      code: unavailable ? 'actuator-unavailable' : 'actuator-failed',
+      message: text,
+    });
     return 'ended';
   }
   const first = edges[0];
   const releaseFailed = error instanceof RestoreFailedError;
-  const what = releaseFailed ? `${plan.method === 'power' ? 'restoring power' : 'releasing the button'} FAILED` : 'released';
-  const after = first ? `after the ${first.edge} edge` : `after a ${plan.method === 'power' ? 'cut' : 'press'} that may have reached the device (it failed before answering)`;
+  const what = releaseFailed
+    ? `${plan.method === 'power' ? 'restoring power' : 'releasing the button'} FAILED`
+    : 'released';
+  const after = first
+    ? `after the ${first.edge} edge`
+    : `after a ${plan.method === 'power' ? 'cut' : 'press'} that ` +
+      `may have reached the device (it failed before answering)`;
   await ctx.alarm({
     code: 'actuator-failed',
     severity: 'critical',
-    message: `${actuator.kind}: ${what} ${after} (${errorText(error)}); ${releaseFailed ? 'retrying until the device answers' : 'the read-back decides'}`,
+    message:
+      `${actuator.kind}: ${what} ${after} (${errorText(error)}); ` +
+      `${releaseFailed ? 'retrying until ' + 'the device answers' : 'the read-back decides'}`,
     operationId: op.record.id,
   });
   await op.note({}, 'actuation-release-failed', { edges, error: errorText(error) });
@@ -152,19 +184,36 @@ async function actuatorFailed(
     if (restored !== true) {
       if (restored === 'stopping') return 'ended'; // journaled as engaged: crash recovery finishes it
       await op.note({ actuatorEngaged: false });
-      await op.to('failed', `power could not be restored: ${errorText(error)}`, { code: 'actuator-failed', message: errorText(error) });
+      await op.to('failed', `power could not be restored: ${errorText(error)}`, {
+        code: 'actuator-failed',
+        message: errorText(error),
+      });
       return 'ended';
     }
     // Counted from the start of the action (edges carry the actuator's own clock): at most a little long.
     const offMs = Math.round(ctx.clock.mono() - actedAtMonoMs);
     ctx.logger.warn({ offMs }, 'power restored after the device came back');
-    const report: ActionReport = { action: 'power-cycle', requestedMs: undefined, effectiveMs: offMs, clamped: false, edges };
-    return { report, detail: `power restored after ${Math.round(offMs / 1000)} s off (the power actuator failed and came back)` };
+    const report: ActionReport = {
+      action: 'power-cycle',
+      requestedMs: undefined,
+      effectiveMs: offMs,
+      clamped: false,
+      edges,
+    };
+    return {
+      report,
+      detail: `power restored after ${Math.round(offMs / 1000)} s off (the power actuator failed and came back)`,
+    };
   }
   // How long the button was held is unknown: the board stopped answering while it was down.
   const report: ActionReport = { action: 'press', requestedMs: undefined, effectiveMs: 0, clamped: false, edges };
   const pressed = first ? 'button pressed' : 'press possibly delivered';
-  return { report, detail: `${pressed}; ${releaseFailed ? 'its release FAILED' : 'released'} (${errorText(cause)}); the device-mode read-back decides` };
+  return {
+    report,
+    detail:
+      `${pressed}; ${releaseFailed ? 'its release FAILED' : 'released'} ` +
+      `(${errorText(cause)}); the device-mode read-back decides`,
+  };
 }
 
 /** true once the actuator is released; false if it cannot tell; 'stopping' when the agent stops first. */
@@ -187,7 +236,9 @@ async function untilReleased(actuator: ActuatorPort, signal: AbortSignal): Promi
 export async function verify(
   ctx: FlowContext,
   op: Operation,
-  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch'> & { method?: ActuationPlan['method'] },
+  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch'> & {
+    method?: ActuationPlan['method'];
+  },
   rebooted: boolean | undefined,
 ): Promise<void> {
   let state;
@@ -196,8 +247,16 @@ export async function verify(
     state = await readDeviceModeBack(ctx);
   } catch (error) {
     // Acted, and the result is unknown: that needs a person.
-    await ctx.alarm({ code: 'router-not-back', severity: 'critical', message: `device-mode could not be read back after the action: ${errorText(error)}`, operationId: op.record.id });
-    await op.to('failed', `could not read device-mode back: ${errorText(error)}`, { code: 'router-not-back', message: errorText(error) });
+    await ctx.alarm({
+      code: 'router-not-back',
+      severity: 'critical',
+      message: `device-mode could not be read back after the action: ${errorText(error)}`,
+      operationId: op.record.id,
+    });
+    await op.to('failed', `could not read device-mode back: ${errorText(error)}`, {
+      code: 'router-not-back',
+      message: errorText(error),
+    });
     return;
   }
   ctx.verified?.(state);
@@ -217,7 +276,11 @@ export async function verify(
   }
   const differences = plan.expected ? compareDeviceMode(plan.expected, state) : [];
   if (plan.expectAttemptCount !== undefined && state.attemptCount !== plan.expectAttemptCount) {
-    differences.push({ field: 'attempt-count', expected: String(plan.expectAttemptCount), actual: String(state.attemptCount) });
+    differences.push({
+      field: 'attempt-count',
+      expected: String(plan.expectAttemptCount),
+      actual: String(state.attemptCount),
+    });
   }
   if (differences.length > 0 && plan.before && compareDeviceMode(plan.before, state).length === 0) {
     // Back exactly as before: nothing was confirmed (a power blip too short for a cold boot,
@@ -227,11 +290,26 @@ export async function verify(
     return;
   }
   if (differences.length > 0) {
-    const text = differences.map((d) => `${d.field}: expected ${String(d.expected)}, got ${String(d.actual)}`).join('; ');
-    await ctx.alarm({ code: 'device-mode-mismatch', type: 'security', severity: 'critical', message: `router came back different from what was approved: ${text}`, operationId: op.record.id, data: { differences } });
+    const text = differences
+      .map((d) => `${d.field}: expected ${String(d.expected)}, got ${String(d.actual)}`)
+      .join('; ');
+    await ctx.alarm({
+      code: 'device-mode-mismatch',
+      type: 'security',
+      severity: 'critical',
+      message: `router came back different from what was approved: ${text}`,
+      operationId: op.record.id,
+      data: { differences },
+    });
     await plan.onMismatch?.(state);
-    await op.to('failed', `device-mode differs from the approval: ${text}`, { code: 'device-mode-mismatch', message: text });
+    await op.to('failed', `device-mode differs from the approval: ${text}`, {
+      code: 'device-mode-mismatch',
+      message: text,
+    });
     return;
   }
-  await op.to('done', plan.expected ? `verified: mode ${state.mode}, attempt-count ${state.attemptCount}` : 'router is back');
+  await op.to(
+    'done',
+    plan.expected ? `verified: mode ${state.mode}, attempt-count ${state.attemptCount}` : 'router is back',
+  );
 }

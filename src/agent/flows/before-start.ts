@@ -14,7 +14,9 @@ export type Prepared<P> = { ok: true; value: P } | { ok: false; code: ReasonCode
 export function actuatorFree(ctx: Pick<FlowContext, 'actuators'>, method: 'button' | 'power'): Prepared<undefined> {
   const actuator = method === 'button' ? ctx.actuators.button : ctx.actuators.power;
   if (!actuator?.busy) return { ok: true, value: undefined };
-  const message = `the ${method} actuator (${actuator.kind}) is busy: still restoring its released state after a failure; nothing was done, send the order again later`;
+  const message =
+    `the ${method} actuator (${actuator.kind}) is busy: still restoring its ` +
+    `released state after a failure; nothing was done, send the order again later`;
   return { ok: false, code: 'actuator-busy', message };
 }
 
@@ -26,7 +28,11 @@ export async function beforeChange(ctx: FlowContext, message: ChangeRequest): Pr
     return { ok: true, value: await ctx.client.readDeviceMode({ timeoutMs: 5000 }) };
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    return { ok: false, code: 'router-unreachable', message: `router not readable: ${text}; nothing was done, send the order again once it answers` };
+    return {
+      ok: false,
+      code: 'router-unreachable',
+      message: `router not readable: ${text}; nothing was done, send the order again once it answers`,
+    };
   }
 }
 
@@ -60,23 +66,45 @@ export interface PowerCyclePlan {
  * the order accepts a pending change with its expected result. If it does not answer, the
  * order must say `hung`. Without a verified baseline (or a reading) nothing can be checked.
  */
-export async function beforePowerCycle(ctx: FlowContext, message: PowerCycle, lastVerified: Verified | undefined): Promise<Prepared<PowerCyclePlan>> {
+export async function beforePowerCycle(
+  ctx: FlowContext,
+  message: PowerCycle,
+  lastVerified: Verified | undefined,
+): Promise<Prepared<PowerCyclePlan>> {
   const free = actuatorFree(ctx, 'power');
   if (!free.ok) return free;
   const now = await ctx.client.readDeviceMode({ timeoutMs: 3000 }).catch(() => undefined);
   const accepts = message.acceptPending !== undefined;
   const pending = message.acceptPending?.expect;
-  const seen = lastVerified ? `last verified ${lastVerified.at}: mode ${lastVerified.deviceMode.mode}, attempt-count ${lastVerified.deviceMode.attemptCount}` : 'no verified reading';
+  const seen = lastVerified
+    ? `last verified ${lastVerified.at}: mode ${lastVerified.deviceMode.mode}, ` +
+      `attempt-count ${lastVerified.deviceMode.attemptCount}`
+    : 'no verified reading';
   if (!now && message.reason !== 'hung') {
-    return { ok: false, code: 'router-unreachable', message: `the router does not answer; a power cycle of a router that does not answer must say reason "hung" (${seen}); nothing was done` };
+    return {
+      ok: false,
+      code: 'router-unreachable',
+      message:
+        `the router does not answer; a ` +
+        `power cycle of a router that does ` +
+        `not answer must say reason "hung" (${seen}); nothing was done`,
+    };
   }
   const base = lastVerified?.deviceMode ?? (accepts ? now : undefined);
   if (!base) {
-    return { ok: false, code: 'no-baseline', message: 'the agent has no verified device-mode of this router to expect after the boot; the order must accept the device-mode explicitly (acceptPending)' };
+    return {
+      ok: false,
+      code: 'no-baseline',
+      message:
+        'the agent has no verified device-mode of this router to expect after the ' +
+        'boot; the order must accept the device-mode explicitly (acceptPending)',
+    };
   }
   const rose = now !== undefined && now.attemptCount > (lastVerified?.deviceMode.attemptCount ?? 0);
   if (rose && !accepts) {
-    const text = `attempt-count is ${now.attemptCount} (${seen}): a change is pending and the power cut would confirm it; refused unless the order accepts the pending change with its expected result`;
+    const text =
+      `attempt-count is ${now.attemptCount} (${seen}): a change is pending and the power cut would ` +
+      `confirm it; refused unless the order accepts the pending change with its expected result`;
     return { ok: false, code: 'pending-change', message: text };
   }
   return { ok: true, value: { now, lastVerified, expected: expectedAfter(base, pending ?? {}) } };

@@ -10,7 +10,8 @@ import { RouterTimeoutError } from '../../routeros/errors.js';
 export interface ObservedPending {
   /** What attempt-count shows now, or (stalled) what it must show with one more request. */
   attemptCount: number;
-  /** Reads stalled instead of showing attempt-count: RouterOS versions that stall other sessions while a change is pending. */
+  /** Reads stalled instead of showing attempt-count: RouterOS versions that stall other sessions while a change is
+   * pending. */
   stalled?: boolean;
   previousAttemptCount: number;
   before: DeviceModeState | undefined;
@@ -25,24 +26,38 @@ export interface ObservedPending {
 function described(observed: ObservedPending): string {
   const counts = `attempt-count ${observed.previousAttemptCount} → ${observed.attemptCount}`;
   if (observed.own) {
-    return `our own update of failed operation ${observed.own.operationId} (request ${observed.own.requestId}) may still be pending `
-      + `(${counts}); RouterOS is not known to drop it: approve to confirm it, or it ends at its activation timeout`;
+    return (
+      `our own update of failed operation ${observed.own.operationId} ` +
+      `(request ${observed.own.requestId}) may still be pending ` +
+      `(${counts}); RouterOS is not known to drop it: approve to confirm it, or it ends at its activation timeout`
+    );
   }
   if (observed.afterRestart) {
-    return `a change is still pending after the agent restarted (${counts}); the approval it had is spent: a new one is needed`;
+    return (
+      `a change is still pending ` +
+      `after the agent restarted ` +
+      `(${counts}); the approval it had is spent: a new one is needed`
+    );
   }
   if (observed.stalled) return `reads stall with no request of ours: presumably a change is pending (${counts})`;
   return `attempt-count rose ${observed.previousAttemptCount} → ${observed.attemptCount} with no request of ours`;
 }
 
-async function alarmFor(ctx: Pick<FlowContext, 'alarm'>, observed: ObservedPending, operationId: string): Promise<void> {
+async function alarmFor(
+  ctx: Pick<FlowContext, 'alarm'>,
+  observed: ObservedPending,
+  operationId: string,
+): Promise<void> {
   if (observed.own) {
-    const message = `our own update (request ${observed.own.requestId}, failed operation ${observed.own.operationId}) may still be pending `
-      + `on the router (attempt-count ${observed.attemptCount}); challenged until its activation timeout`;
+    const message =
+      `our own update (request ${observed.own.requestId}, failed ` +
+      `operation ${observed.own.operationId}) may still be pending ` +
+      `on the router (attempt-count ${observed.attemptCount}); challenged until its activation timeout`;
     await ctx.alarm({ code: 'own-update-pending', message, operationId, requestId: observed.own.requestId });
     return;
   }
-  const message = `someone requested a device-mode change (attempt-count ${observed.attemptCount}); waiting for approval`;
+  const message =
+    `someone requested a device-mode ` + `change (attempt-count ` + `${observed.attemptCount}); waiting for approval`;
   await ctx.alarm({ code: 'attempt-count-rose', message, operationId });
 }
 
@@ -65,7 +80,10 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
   );
   await alarmFor(ctx, observed, op.record.id);
   if (!observed.before) {
-    await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', { code: 'no-baseline', message: 'no baseline' });
+    await op.to('failed', 'device-mode before the change is unknown; cannot verify, so will not act', {
+      code: 'no-baseline',
+      message: 'no baseline',
+    });
     return;
   }
   const challenge = await ctx.approvals.open({ attemptCount: observed.attemptCount, at: observedAt.toISOString() });
@@ -92,7 +110,10 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
     const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - ctx.clock.mono());
     const result = await ctx.approvals.next(waitMs, ctx.signal);
     if (!result) {
-      await op.to(ctx.signal.aborted ? 'cancelled' : 'expired', ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time');
+      await op.to(
+        ctx.signal.aborted ? 'cancelled' : 'expired',
+        ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time',
+      );
       return;
     }
     const approval = result.approval.message;
@@ -110,19 +131,33 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
       current = await readDeviceModeBeforeActing(ctx);
     } catch (error) {
       if (!(error instanceof RouterTimeoutError)) {
-        await op.to('failed', `router not readable before acting: ${String(error)}`, { code: 'router-unreachable', message: String(error) });
+        await op.to('failed', `router not readable before acting: ${String(error)}`, {
+          code: 'router-unreachable',
+          message: String(error),
+        });
         return;
       }
     }
     if (current) {
       const check = checkAttemptCount(observed.attemptCount, current.attemptCount);
       if (!check.ok) {
-        await ctx.alarm({ code: 'attempt-count-changed', type: 'security', severity: 'critical', message: check.detail, operationId: op.record.id });
+        await ctx.alarm({
+          code: 'attempt-count-changed',
+          type: 'security',
+          severity: 'critical',
+          message: check.detail,
+          operationId: op.record.id,
+        });
         await op.to('failed', check.detail, { code: check.reason, message: check.detail });
         return;
       }
     }
-    const time = checkTimeLeft(ctx.clock.mono(), observedMono + timeoutMs, actionDurationMs(approval.method, timingOf(ctx, approval.method)), ctx.policy.minActionMarginMs);
+    const time = checkTimeLeft(
+      ctx.clock.mono(),
+      observedMono + timeoutMs,
+      actionDurationMs(approval.method, timingOf(ctx, approval.method)),
+      ctx.policy.minActionMarginMs,
+    );
     if (!time.ok) {
       await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
       return;
@@ -138,4 +173,3 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
     await ctx.approvals.close();
   }
 }
-

@@ -14,7 +14,12 @@ import type { PowerCyclePlan } from './before-start.js';
  * verified one). Anything else is a critical alarm, and a ready-to-sign revert request back
  * to the last verified device-mode is published so approvers can undo it in one step.
  */
-export async function runPowerCycle(ctx: FlowContext, accepted: Accepted<PowerCycle>, digest: string, plan: PowerCyclePlan): Promise<void> {
+export async function runPowerCycle(
+  ctx: FlowContext,
+  accepted: Accepted<PowerCycle>,
+  digest: string,
+  plan: PowerCyclePlan,
+): Promise<void> {
   const message = accepted.message;
   const before = plan.now ?? ctx.lastState();
   const op = await Operation.begin(ctx.services, {
@@ -25,7 +30,9 @@ export async function runPowerCycle(ctx: FlowContext, accepted: Accepted<PowerCy
     method: 'power',
     ...(before ? { attemptCountBefore: before.attemptCount } : {}),
   });
-  const unchanged = plan.now ? { mode: plan.now.mode, features: plan.now.features, flagged: plan.now.flagged } : undefined;
+  const unchanged = plan.now
+    ? { mode: plan.now.mode, features: plan.now.features, flagged: plan.now.flagged }
+    : undefined;
   const verified = plan.lastVerified?.deviceMode;
   await actuateAndVerify(ctx, op, {
     method: 'power',
@@ -40,14 +47,24 @@ export async function runPowerCycle(ctx: FlowContext, accepted: Accepted<PowerCy
 export function revertChange(verified: DeviceModeState, back: DeviceModeState): DeviceModeChange | undefined {
   if (verified.mode !== back.mode) {
     const defaults = modeDefaults(verified.mode);
-    const features = Object.fromEntries(Object.entries(verified.features).filter(([f, on]) => defaults[f as keyof typeof defaults] !== on));
+    const features = Object.fromEntries(
+      Object.entries(verified.features).filter(([f, on]) => defaults[f as keyof typeof defaults] !== on),
+    );
     return { mode: verified.mode, ...(Object.keys(features).length > 0 ? { features } : {}) };
   }
-  const features = Object.fromEntries(Object.entries(verified.features).filter(([f, on]) => back.features[f as keyof typeof back.features] !== on));
+  const features = Object.fromEntries(
+    Object.entries(verified.features).filter(([f, on]) => back.features[f as keyof typeof back.features] !== on),
+  );
   return Object.keys(features).length > 0 ? { features } : undefined;
 }
 
-async function publishRevert(ctx: FlowContext, order: PowerCycle, verified: DeviceModeState, back: DeviceModeState, operationId: string): Promise<void> {
+async function publishRevert(
+  ctx: FlowContext,
+  order: PowerCycle,
+  verified: DeviceModeState,
+  back: DeviceModeState,
+  operationId: string,
+): Promise<void> {
   const change = revertChange(verified, back);
   if (!change) return;
   // Without a synchronized clock the draft must carry its freshness: bind it to an order challenge.
@@ -67,7 +84,12 @@ async function publishRevert(ctx: FlowContext, order: PowerCycle, verified: Devi
     code: 'revert-request',
     type: 'security',
     severity: 'critical',
-    message: `the power cycle confirmed a change nobody accepted; a revert to the last verified device-mode (mode ${verified.mode}) is ready to sign: save data.draft to a file; its requester (${order.requester.name}) and the approvers each run dmconfirm cosign FILE --key K; then dmconfirm publish`,
+    message:
+      `the power cycle confirmed a change ` +
+      `nobody accepted; a revert to the last ` +
+      `verified device-mode (mode ${verified.mode}) is ready to sign: save ` +
+      `data.draft to a file; its requester (${order.requester.name}) and the ` +
+      `approvers each run dmconfirm cosign FILE --key K; then dmconfirm publish`,
     operationId,
     requestId: order.requestId,
     data: { draft, change },

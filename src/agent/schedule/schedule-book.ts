@@ -59,7 +59,8 @@ export class ScheduleBook {
     const stored = await readJsonFile<unknown>(this.#path);
     if (stored === undefined) return;
     const parsed = fileSchema.safeParse(stored);
-    if (!parsed.success) throw new Error(`${this.#path}: not a schedule file (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+    if (!parsed.success)
+      throw new Error(`${this.#path}: not a schedule file (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     this.#orders = parsed.data.orders;
   }
 
@@ -94,7 +95,9 @@ export class ScheduleBook {
   /** A later start (a site window after the order's own, or a retry). */
   postpone(requestId: string, opensAt: number): Promise<void> {
     return this.#queue.run(async () => {
-      await this.#write(this.#orders.map((o) => (o.requestId === requestId && o.state === 'scheduled' ? { ...o, opensAt } : o)));
+      await this.#write(
+        this.#orders.map((o) => (o.requestId === requestId && o.state === 'scheduled' ? { ...o, opensAt } : o)),
+      );
     });
   }
 

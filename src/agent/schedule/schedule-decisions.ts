@@ -5,7 +5,8 @@ import type { Window } from '../../trust/messages.js';
 import type { RouterBinding } from '../../trust/verify.js';
 import type { RouterExpectation, ScheduledOrder } from './schedule-book.js';
 
-/** When a scheduled order stops being valid: its notAfter, or the default age past its start (as checkFreshness counts). */
+/** When a scheduled order stops being valid: its notAfter, or the default age past its start (as checkFreshness
+ * counts). */
 export function closesAt(message: { issuedAt: string; window?: Window }): number {
   const { notBefore, notAfter } = message.window ?? {};
   if (notAfter) return Date.parse(notAfter);
@@ -14,7 +15,10 @@ export function closesAt(message: { issuedAt: string; window?: Window }): number
 }
 
 /** What the router shows now, as the window opening must find it again. */
-export function expectationOf(identity: Pick<RouterBinding, 'serial' | 'systemId'>, state: DeviceModeState): RouterExpectation {
+export function expectationOf(
+  identity: Pick<RouterBinding, 'serial' | 'systemId'>,
+  state: DeviceModeState,
+): RouterExpectation {
   return {
     ...(identity.serial === undefined ? {} : { serial: identity.serial }),
     ...(identity.systemId === undefined ? {} : { systemId: identity.systemId }),
@@ -32,12 +36,23 @@ export function expectationOf(identity: Pick<RouterBinding, 'serial' | 'systemId
  */
 export function routerDrift(expected: RouterExpectation, now: RouterExpectation): string | undefined {
   if (expected.serial !== now.serial || expected.systemId !== now.systemId) {
-    return `the paired unit is ${now.serial ?? now.systemId ?? 'unknown'}, the order was scheduled for ${expected.serial ?? expected.systemId ?? 'unknown'}`;
+    return (
+      `the paired unit is ${now.serial ?? now.systemId ?? 'unknown'}, the order ` +
+      `was scheduled for ${expected.serial ?? expected.systemId ?? 'unknown'}`
+    );
   }
-  if (now.attemptCount !== expected.attemptCount) return `attempt-count is ${now.attemptCount}, it was ${expected.attemptCount} when the order was scheduled`;
-  if (now.mode !== expected.mode) return `device-mode is ${now.mode}, it was ${expected.mode} when the order was scheduled`;
-  if (now.flagged !== expected.flagged) return `flagged is ${now.flagged ? 'yes' : 'no'}, it was ${expected.flagged ? 'yes' : 'no'} when the order was scheduled`;
-  const changed = Object.keys({ ...expected.features, ...now.features }).filter((f) => expected.features[f] !== now.features[f]);
+  if (now.attemptCount !== expected.attemptCount)
+    return `attempt-count is ${now.attemptCount}, it was ${expected.attemptCount} when the order was scheduled`;
+  if (now.mode !== expected.mode)
+    return `device-mode is ${now.mode}, it was ${expected.mode} when the order was scheduled`;
+  if (now.flagged !== expected.flagged)
+    return (
+      `flagged is ${now.flagged ? 'yes' : 'no'}, it was ` +
+      `${expected.flagged ? 'yes' : 'no'} when the order was scheduled`
+    );
+  const changed = Object.keys({ ...expected.features, ...now.features }).filter(
+    (f) => expected.features[f] !== now.features[f],
+  );
   if (changed.length > 0) return `device-mode features ${changed.join(', ')} changed since the order was scheduled`;
   return undefined;
 }

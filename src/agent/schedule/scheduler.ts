@@ -86,19 +86,39 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     const held = this.deps.book.get(requestId);
     if (!held) return undefined;
     if (held.digest !== digest || held.state !== 'scheduled') {
-      return { ok: false, code: 'replayed', message: `request id ${requestId} was already scheduled here (${held.state})` };
+      return {
+        ok: false,
+        code: 'replayed',
+        message: `request id ${requestId} was already scheduled here (${held.state})`,
+      };
     }
-    this.deps.publisher.progress(requestId, { state: 'scheduled', router: held.router, final: false, inReplyTo: digest, detail: `already scheduled: acts when the window opens at ${iso(held.opensAt)}` });
+    this.deps.publisher.progress(requestId, {
+      state: 'scheduled',
+      router: held.router,
+      final: false,
+      inReplyTo: digest,
+      detail: `already scheduled: acts when the window opens at ${iso(held.opensAt)}`,
+    });
     return { ok: true };
   }
 
   /** Keeps a verified order whose window has not opened (accepted.opensAt), after reading what the router shows. */
-  async schedule(kind: 'request' | 'powercycle', accepted: Scheduled, digest: string, payload: Uint8Array, router: ScheduledRouter): Promise<StartVerdict> {
+  async schedule(
+    kind: 'request' | 'powercycle',
+    accepted: Scheduled,
+    digest: string,
+    payload: Uint8Array,
+    router: ScheduledRouter,
+  ): Promise<StartVerdict> {
     const message = accepted.message;
     const held = this.answerHeld(message.requestId, digest);
     if (held) return held;
     if (this.deps.book.waiting().length >= MAX_SCHEDULED) {
-      return { ok: false, code: 'schedule-full', message: `${MAX_SCHEDULED} orders already wait for their windows on this agent; cancel one or send it later` };
+      return {
+        ok: false,
+        code: 'schedule-full',
+        message: `${MAX_SCHEDULED} orders already wait for their windows on this agent; cancel one or send it later`,
+      };
     }
     const binding = this.deps.gate.routerFor(message.router);
     let state: DeviceModeState;
@@ -106,20 +126,54 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
       state = await router.client.readDeviceMode({ timeoutMs: 5000 });
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      return { ok: false, code: 'router-unreachable', message: `router not readable: ${text}; the order needs what the router shows now to be scheduled, send it again once it answers` };
+      return {
+        ok: false,
+        code: 'router-unreachable',
+        message:
+          `router not readable: ${text}; the order needs what the router ` +
+          `shows now to be scheduled, send it again once it answers`,
+      };
     }
     const now = this.deps.clock.now();
     const order: ScheduledOrder = {
-      ...{ requestId: message.requestId, digest, kind, router: router.name, payload: Buffer.from(payload).toString('base64url') },
+      ...{
+        requestId: message.requestId,
+        digest,
+        kind,
+        router: router.name,
+        payload: Buffer.from(payload).toString('base64url'),
+      },
       ...{ opensAt: accepted.opensAt ?? now, closesAt: closesAt(message), scheduledAt: now, state: 'scheduled' },
       ...(message.urgent ? { urgent: true } : {}),
       expect: expectationOf(binding ?? {}, state),
     };
-    if (!(await this.deps.book.add(order))) return { ok: false, code: 'replayed', message: `request id ${message.requestId} is already scheduled here` };
-    await this.record('scheduled', { requestId: order.requestId, router: order.router, opensAt: iso(order.opensAt), closesAt: iso(order.closesAt), expect: order.expect });
-    const detail = `scheduled: acts when the window opens at ${iso(order.opensAt)} (expires ${iso(order.closesAt)}) if ${router.name} still shows attempt-count ${state.attemptCount}, mode ${state.mode}`;
-    this.deps.publisher.progress(order.requestId, { state: 'scheduled', router: router.name, final: false, inReplyTo: digest, detail });
-    this.deps.publisher.event({ type: 'info', severity: 'info', code: 'order-scheduled', message: detail, router: router.name, requestId: order.requestId });
+    if (!(await this.deps.book.add(order)))
+      return { ok: false, code: 'replayed', message: `request id ${message.requestId} is already scheduled here` };
+    await this.record('scheduled', {
+      requestId: order.requestId,
+      router: order.router,
+      opensAt: iso(order.opensAt),
+      closesAt: iso(order.closesAt),
+      expect: order.expect,
+    });
+    const detail =
+      `scheduled: acts when the window opens at ${iso(order.opensAt)} (expires ${iso(order.closesAt)}) ` +
+      `if ${router.name} still shows attempt-count ${state.attemptCount}, mode ${state.mode}`;
+    this.deps.publisher.progress(order.requestId, {
+      state: 'scheduled',
+      router: router.name,
+      final: false,
+      inReplyTo: digest,
+      detail,
+    });
+    this.deps.publisher.event({
+      type: 'info',
+      severity: 'info',
+      code: 'order-scheduled',
+      message: detail,
+      router: router.name,
+      requestId: order.requestId,
+    });
     this.publish();
     return { ok: true };
   }
@@ -129,7 +183,12 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     const target = accepted.message.cancels;
     const order = this.deps.book.get(target);
     if (order?.state !== 'scheduled' || order.router !== router || this.#busy.has(target)) {
-      const why = !order || order.router !== router ? 'no such order is scheduled for this router' : order.state === 'scheduled' ? 'it is starting now' : `it has ${order.state}`;
+      const why =
+        !order || order.router !== router
+          ? 'no such order is scheduled for this router'
+          : order.state === 'scheduled'
+            ? 'it is starting now'
+            : `it has ${order.state}`;
       return { ok: false, code: 'not-scheduled', message: `cannot cancel ${target}: ${why}` };
     }
     this.#busy.add(target);
@@ -137,13 +196,26 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
       const committed = await commitOrder(accepted);
       if (!committed.ok) return committed;
       const names = accepted.approverNames.join(', ');
-      if (!(await this.end(order, 'cancelled', `cancelled by ${names} (cancel ${accepted.message.requestId})`, 'schedule-cancelled'))) {
+      if (
+        !(await this.end(
+          order,
+          'cancelled',
+          `cancelled by ${names} (cancel ${accepted.message.requestId})`,
+          'schedule-cancelled',
+        ))
+      ) {
         return { ok: false, code: 'not-scheduled', message: `cannot cancel ${target}: it started or ended meanwhile` };
       }
     } finally {
       this.#busy.delete(target);
     }
-    this.deps.publisher.progress(accepted.message.requestId, { state: 'done', router, final: true, inReplyTo: digest, detail: `scheduled order ${target} cancelled` });
+    this.deps.publisher.progress(accepted.message.requestId, {
+      state: 'done',
+      router,
+      final: true,
+      inReplyTo: digest,
+      detail: `scheduled order ${target} cancelled`,
+    });
     return { ok: true };
   }
 
@@ -173,22 +245,45 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
 
   private async open(order: ScheduledOrder): Promise<void> {
     const router = this.deps.routers.get(order.router);
-    if (!router) return void (await this.end(order, 'failed', `router ${order.router} is no longer configured`, 'wrong-router'));
+    if (!router)
+      return void (await this.end(order, 'failed', `router ${order.router} is no longer configured`, 'wrong-router'));
     if (!(await this.deps.clock.isSynchronized())) {
-      const text = `the window of ${order.requestId} opened but this clock is not synchronized, so the agent cannot tell that it did; nothing was done, the order expires with its window`;
-      await router.alarm({ code: 'schedule-clock-unsynced', severity: 'critical', message: text, requestId: order.requestId });
+      const text =
+        `the window of ${order.requestId} opened but this clock is not synchronized, so the ` +
+        `agent cannot tell that it did; nothing was done, the order expires with its window`;
+      await router.alarm({
+        code: 'schedule-clock-unsynced',
+        severity: 'critical',
+        message: text,
+        requestId: order.requestId,
+      });
       return void (await this.end(order, 'expired', text, 'schedule-clock-unsynced'));
     }
     const bytes = Buffer.from(order.payload, 'base64url');
-    const verdict = order.kind === 'request' ? await this.deps.gate.verifyChangeRequest(bytes) : await this.deps.gate.verifyPowerCycle(bytes);
+    const verdict =
+      order.kind === 'request'
+        ? await this.deps.gate.verifyChangeRequest(bytes)
+        : await this.deps.gate.verifyPowerCycle(bytes);
     if (!verdict.ok && TRY_AGAIN.has(verdict.reason)) return this.retryLater(order, verdict.detail);
-    if (!verdict.ok) return void (await this.end(order, verdict.reason === 'expired' ? 'expired' : 'failed', verdict.detail, verdict.reason));
+    if (!verdict.ok)
+      return void (await this.end(
+        order,
+        verdict.reason === 'expired' ? 'expired' : 'failed',
+        verdict.detail,
+        verdict.reason,
+      ));
     if (verdict.opensAt !== undefined) return void (await this.deps.book.postpone(order.requestId, verdict.opensAt));
     const drift = await this.drift(order, router);
     if (drift === null) return this.retryLater(order, 'the router does not answer');
     if (drift) {
       const text = `scheduled order ${order.requestId} not started: ${drift}`;
-      await router.alarm({ code: 'schedule-router-changed', type: 'security', severity: 'critical', message: text, requestId: order.requestId });
+      await router.alarm({
+        code: 'schedule-router-changed',
+        type: 'security',
+        severity: 'critical',
+        message: text,
+        requestId: order.requestId,
+      });
       return void (await this.end(order, 'failed', text, 'schedule-router-changed'));
     }
     const message = verdict.message;
@@ -218,13 +313,33 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
   }
 
   /** Ends an order: recorded, answered (final), the retained list published again. */
-  private async end(order: ScheduledOrder, state: 'started' | 'cancelled' | 'expired' | 'failed', detail: string, code: ReasonCode | undefined): Promise<boolean> {
+  private async end(
+    order: ScheduledOrder,
+    state: 'started' | 'cancelled' | 'expired' | 'failed',
+    detail: string,
+    code: ReasonCode | undefined,
+  ): Promise<boolean> {
     if (!(await this.deps.book.end(order.requestId, state, this.deps.clock.now(), detail))) return false;
     this.#retryAt.delete(order.requestId);
-    await this.record(`schedule-${state}`, { requestId: order.requestId, router: order.router, detail, ...(code ? { code } : {}) });
+    await this.record(`schedule-${state}`, {
+      requestId: order.requestId,
+      router: order.router,
+      detail,
+      ...(code ? { code } : {}),
+    });
     if (state !== 'started') {
       const error = code ? { code, message: detail } : undefined;
-      this.deps.publisher.progress(order.requestId, { state: state === 'failed' ? 'failed' : state, router: order.router, final: true, inReplyTo: order.digest, detail }, error);
+      this.deps.publisher.progress(
+        order.requestId,
+        {
+          state: state === 'failed' ? 'failed' : state,
+          router: order.router,
+          final: true,
+          inReplyTo: order.digest,
+          detail,
+        },
+        error,
+      );
     }
     this.publish();
     return true;

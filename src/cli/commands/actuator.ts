@@ -52,7 +52,11 @@ async function runTest(options: TestOptions): Promise<void> {
   if (ms !== undefined && !Number.isFinite(ms)) throw new CliError(`--ms must be a number, got ${options.ms}`, 2);
   const loaded = loadForCli(options.config);
   const router = loaded.config.routers.find((r) => r.name === options.router);
-  if (!router) throw new CliError(`no router "${options.router}" in ${loaded.file} (have: ${loaded.config.routers.map((r) => r.name).join(', ')})`, 2);
+  if (!router)
+    throw new CliError(
+      `no router "${options.router}" in ${loaded.file} (have: ${loaded.config.routers.map((r) => r.name).join(', ')})`,
+      2,
+    );
   const requested: TestAction | undefined = options.press ? 'press' : options.powerCycle ? 'power-cycle' : undefined;
   let plan;
   try {
@@ -70,7 +74,11 @@ async function runTest(options: TestOptions): Promise<void> {
   if (!options.yes && !(await confirm('This acts on real hardware. Type "yes" to go ahead: '))) {
     throw new CliError('not confirmed; nothing done', 1);
   }
-  const logger = createLogger({ level: loaded.config.log.level === 'info' ? 'warn' : loaded.config.log.level, pretty: false, destination: process.stderr });
+  const logger = createLogger({
+    level: loaded.config.log.level === 'info' ? 'warn' : loaded.config.log.level,
+    pretty: false,
+    destination: process.stderr,
+  });
   const actuator = createActuator(plan.config, { logger, name: `${router.name}/${plan.role}` });
   // The pulse always completes its release; Ctrl-C only explains that, it cannot cut it short.
   const onSigint = (): void => console.log('\nCtrl-C: finishing the release first...');
@@ -79,14 +87,21 @@ async function runTest(options: TestOptions): Promise<void> {
     console.log('starting (forcing the released state)...');
     await actuator.start();
     const onEdge = (edge: { edge: string; at: string }): void => console.log(`  ${edge.at}  ${edge.edge}`);
-    const report = plan.action === 'press' ? await actuator.press(ms, { onEdge }) : await actuator.powerCycle(ms, { onEdge });
+    const report =
+      plan.action === 'press' ? await actuator.press(ms, { onEdge }) : await actuator.powerCycle(ms, { onEdge });
     const [first, last] = [report.edges[0], report.edges.at(-1)];
     const held = first && last ? Math.round(last.monoMs - first.monoMs) : 0;
-    console.log(`done: ${report.action} of ${report.effectiveMs} ms${report.clamped ? ' (clamped)' : ''}, measured ${held} ms between first and last edge`);
+    console.log(
+      `done: ${report.action} of ${report.effectiveMs} ms${report.clamped ? ' (clamped)' : ''}, ` +
+        `measured ${held} ms between first and last edge`,
+    );
     const device = report.device;
     if (device) {
       const late = device.onTime ? '' : ' (LATE: switched on from here)';
-      console.log(`the device timed the cut: planned ${device.plannedOffMs} ms, read back on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`);
+      console.log(
+        `the device timed the cut: planned ${device.plannedOffMs} ms, read back ` +
+          `on after ${device.observedOffMs} ms (±${device.resolutionMs} ms)${late}`,
+      );
     }
   } catch (error) {
     if (error instanceof ActuatorError) throw new CliError(`${error.name}: ${error.message}`, 1);
@@ -105,7 +120,11 @@ async function runRelease(options: { config: string; router?: string }): Promise
   const results = await releaseAll({ ...loaded.config, routers }, logger);
   for (const r of results) {
     const state = r.role === 'button' ? 'button released' : 'power on';
-    console.log(r.released ? `ok      ${r.router}/${r.role} (${r.kind}): ${state}` : `FAILED  ${r.router}/${r.role} (${r.kind}): ${r.error ?? 'unknown error'}`);
+    console.log(
+      r.released
+        ? `ok      ${r.router}/${r.role} (${r.kind}): ${state}`
+        : `FAILED  ${r.router}/${r.role} (${r.kind}): ${r.error ?? 'unknown error'}`,
+    );
   }
   if (results.some((r) => !r.released)) throw new CliError('some actuators could not be released', 1);
 }
@@ -125,20 +144,32 @@ export function registerActuator(program: Command): void {
     .action((options: TestOptions) => runTest(options));
   actuator
     .command('release')
-    .description('Force every actuator released (button up, power on), as the agent does at start-up; for systemd ExecStopPost. Run only while the agent is stopped')
+    .description(
+      'Force every actuator released (button up, power on), as the agent does at ' +
+        'start-up; for systemd ExecStopPost. Run only while the agent is stopped',
+    )
     .addOption(agentConfigOption())
     .option('--router <name>', 'only this router binding')
     .action((options: { config: string; router?: string }) => runRelease(options));
   actuator
     .command('simulate')
-    .description('Run a simulated network power device (snmp, tasmota, shelly, raritan, netio) for `actuator test` and the demo; Ctrl-C stops it')
+    .description(
+      'Run a simulated network power device (snmp, tasmota, shelly, ' +
+        'raritan, netio) for `actuator test` and the demo; Ctrl-C stops it',
+    )
     .argument('<kind>', SIMULATED_DEVICES.join(', '))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (snmp: UDP, default 1161; others TCP, default any free port)')
     .option('--mib <name>', 'snmp: apc-rpdu, apc-spdu, cyberpower or eaton', 'apc-rpdu')
     .option('--community <name>', 'snmp: v2c community', 'private')
-    .option('--broker <url>', 'tasmota, shelly: the MQTT broker the device is on (shelly: RPC over MQTT instead of HTTP)')
-    .option('--topic <name>', 'tasmota: the device topic (default tasmota-sim); shelly: the topic prefix (default shellyplus1-sim)')
+    .option(
+      '--broker <url>',
+      'tasmota, shelly: the MQTT broker the device is on (shelly: RPC over MQTT instead of HTTP)',
+    )
+    .option(
+      '--topic <name>',
+      'tasmota: the device topic (default tasmota-sim); shelly: the topic prefix (default shellyplus1-sim)',
+    )
     .option('--username <name>', 'raritan, netio: basic auth user', 'admin')
     .option('--password-file <file>', 'shelly, raritan, netio: file holding the device password')
     .option('--reboot-seconds <n>', 'snmp, raritan: the off time before the agent sets one', '5')
@@ -163,12 +194,16 @@ async function runSimulate(kind: string, options: SimulateOptions): Promise<void
   const password = options.passwordFile ? readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '') : undefined;
   let sim;
   try {
-    sim = await startSimulator(device, {
-      ...options,
-      port: Number(options.port ?? (device === 'snmp' ? 1161 : 0)),
-      rebootSeconds: Number(options.rebootSeconds),
-      ...(password ? { password } : {}),
-    }, (line) => console.log(line));
+    sim = await startSimulator(
+      device,
+      {
+        ...options,
+        port: Number(options.port ?? (device === 'snmp' ? 1161 : 0)),
+        rebootSeconds: Number(options.rebootSeconds),
+        ...(password ? { password } : {}),
+      },
+      (line) => console.log(line),
+    );
   } catch (error) {
     throw new CliError((error as Error).message, 2);
   }

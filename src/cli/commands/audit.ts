@@ -26,16 +26,23 @@ export function formatAuditReport(file: string, report: AuditReport): string[] {
 }
 
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('Inspect the agent\'s tamper-evident audit log');
+  const audit = program.command('audit').description("Inspect the agent's tamper-evident audit log");
   audit
     .command('verify')
-    .argument('<file>', 'audit log (audit.jsonl in the agent\'s state directory)')
-    .option('--checkpoint <file>', 'a signed checkpoint (compact JWS, or the JSON retained on <agent>/audit/checkpoint)')
-    .option('--pub <file>', 'the agent\'s public key file (NAME.pub), needed with --checkpoint')
+    .argument('<file>', "audit log (audit.jsonl in the agent's state directory)")
+    .option(
+      '--checkpoint <file>',
+      'a signed checkpoint (compact JWS, or the JSON retained on <agent>/audit/checkpoint)',
+    )
+    .option('--pub <file>', "the agent's public key file (NAME.pub), needed with --checkpoint")
     .option('--json', 'print the report as JSON')
-    .description('Check the hash chain (edits, deletions, reordering) and, with a checkpoint, truncation; exit 1 if anything is wrong')
+    .description(
+      'Check the hash chain (edits, deletions, reordering) and, ' +
+        'with a checkpoint, truncation; exit 1 if anything is wrong',
+    )
     .action(async (file: string, flags: VerifyFlags) => {
-      if (flags.checkpoint && !flags.pub) throw new CliError('--checkpoint needs --pub: a checkpoint is only as good as its signature', 2);
+      if (flags.checkpoint && !flags.pub)
+        throw new CliError('--checkpoint needs --pub: a checkpoint is only as good as its signature', 2);
       let publicKey: PublicKeyInfo | undefined;
       let checkpoint: string | undefined;
       try {
@@ -46,7 +53,10 @@ export function registerAudit(program: Command): void {
       }
       let report: AuditReport;
       try {
-        report = await verifyAuditFile(file, { ...(publicKey ? { publicKey } : {}), ...(checkpoint !== undefined ? { checkpoint } : {}) });
+        report = await verifyAuditFile(file, {
+          ...(publicKey ? { publicKey } : {}),
+          ...(checkpoint !== undefined ? { checkpoint } : {}),
+        });
       } catch (error) {
         if (error instanceof CheckpointError) throw new CliError(`checkpoint refused: ${error.message}`, 1);
         const code = (error as NodeJS.ErrnoException).code;

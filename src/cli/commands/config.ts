@@ -12,13 +12,21 @@ import { loadSettingsFile } from '../operator-defaults.js';
 function showOperatorSettings(): void {
   const file = loadSettingsFile();
   if (file instanceof Error) throw new CliError(file.message, 2);
-  console.log(`# operator settings: command line > environment > ${file.file}${file.exists ? '' : ' (no such file)'} > default`);
-  const defaults = { base: DEFAULT_BASE_TOPIC, protocol: '5', 'connect-timeout': '10s', 'offline-after': DEFAULT_OFFLINE_AFTER };
+  console.log(
+    `# operator settings: command line > environment > ${file.file}${file.exists ? '' : ' (no such file)'} > default`,
+  );
+  const defaults = {
+    base: DEFAULT_BASE_TOPIC,
+    protocol: '5',
+    'connect-timeout': '10s',
+    'offline-after': DEFAULT_OFFLINE_AFTER,
+  };
   const rows = resolveSettings(file, process.env, defaults);
   const width = Math.max(...rows.map((r) => r.name.length));
   const valueWidth = Math.max(...rows.map((r) => (r.value ?? '-').length));
   for (const r of rows) {
-    const from = r.source === 'environment' ? `environment ${r.from}` : r.source === 'settings file' ? 'settings file' : r.source;
+    const from =
+      r.source === 'environment' ? `environment ${r.from}` : r.source === 'settings file' ? 'settings file' : r.source;
     console.log(`${r.name.padEnd(width)}  ${(r.value ?? '-').padEnd(valueWidth)}  ${from}`);
   }
 }
@@ -36,7 +44,8 @@ export function registerConfig(program: Command): void {
         // Secrets serialize as "[secret from ...]", never their value.
         const effective = JSON.parse(JSON.stringify(loaded.config)) as unknown;
         console.log(`# ${loaded.file}: valid`);
-        if (loaded.envOverrides.length > 0) console.log(`# overridden from environment: ${loaded.envOverrides.join(', ')}`);
+        if (loaded.envOverrides.length > 0)
+          console.log(`# overridden from environment: ${loaded.envOverrides.join(', ')}`);
         process.stdout.write(stringify(effective));
       } catch (error) {
         if (error instanceof ConfigError) throw new CliError(error.message, 2);
@@ -46,10 +55,13 @@ export function registerConfig(program: Command): void {
 
   config
     .command('show')
-    .description('Show settings: --operator for the operator commands\' defaults (broker, site, TLS files) and their sources')
+    .description(
+      "Show settings: --operator for the operator commands' defaults (broker, site, TLS files) and their sources",
+    )
     .option('--operator', 'the operator settings (environment DMCONFIRM_*, ~/.config/dmconfirm/operator.yaml)')
     .action((o: { operator?: boolean }) => {
-      if (!o.operator) throw new CliError('config show needs --operator (for an agent configuration: dmconfirm config check FILE)', 2);
+      if (!o.operator)
+        throw new CliError('config show needs --operator (for an agent configuration: dmconfirm config check FILE)', 2);
       showOperatorSettings();
     });
 

@@ -14,10 +14,20 @@ interface DoctorFlags {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('Check an installation (config, state, clock, keys, trust root, GPIO/serial, routers, broker); exit 1 if any check fails')
+    .description(
+      'Check an installation (config, state, clock, keys, trust ' +
+        'root, GPIO/serial, routers, broker); exit 1 if any check fails',
+    )
     .addOption(agentConfigOption())
-    .option('--credentials <dir>', 'where {credential: NAME} secrets are, outside systemd (sets $CREDENTIALS_DIRECTORY)')
-    .option('--timeout <duration>', 'how long the broker may take to accept the connection (500ms, 5s; a bare number is ms)', '5s')
+    .option(
+      '--credentials <dir>',
+      'where {credential: NAME} secrets are, outside systemd (sets $CREDENTIALS_DIRECTORY)',
+    )
+    .option(
+      '--timeout <duration>',
+      'how long the broker may take to accept the connection (500ms, 5s; a bare number is ms)',
+      '5s',
+    )
     .option('--json', 'print the results as JSON')
     .action(async (flags: DoctorFlags) => {
       const env = flags.credentials ? { ...process.env, CREDENTIALS_DIRECTORY: flags.credentials } : process.env;

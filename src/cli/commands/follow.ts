@@ -15,7 +15,11 @@ async function target(arg: string): Promise<{ requestId: string; digest?: string
   try {
     bytes = await readFile(arg);
   } catch (error) {
-    throw new CliError(`"${arg}" is neither a request id nor a readable message file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 2);
+    throw new CliError(
+      `"${arg}" is neither a request id nor a readable message file ` +
+        `(${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      2,
+    );
   }
   const { requestId, digest } = inboundCorrelation(bytes);
   if (!requestId) throw new CliError(`${arg}: not a signed dmconfirm message with a request id`, 2);
@@ -27,7 +31,7 @@ export function registerFollow(program: Command): void {
     program
       .command('follow')
       .argument('<request>', 'the request id (as printed when it was sent), or the signed message file')
-      .description('Re-attach to an operation\'s progress (after Ctrl-C, or from another terminal) until it ends')
+      .description("Re-attach to an operation's progress (after Ctrl-C, or from another terminal) until it ends")
       .option('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
       .option('--wait <duration>', `how long to follow at most (like 90s, 10m; default ${DEFAULT_WAIT})`, DEFAULT_WAIT),
   ).action(async (request: string, o: PublishOptions & { wait: string }) => {

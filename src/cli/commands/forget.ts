@@ -11,7 +11,10 @@ export function registerForget(program: Command): void {
   connectionOptions(
     program
       .command('forget')
-      .description('Clear a decommissioned agent\'s retained topics (status, router states, challenges, checkpoint) from the broker')
+      .description(
+        "Clear a decommissioned agent's retained topics (status, " +
+          'router states, challenges, checkpoint) from the broker',
+      )
       .requiredOption('--agent <id>', 'the agent to forget')
       .option('--site <site>', 'its site, when the same agent id has topics at several')
       .option('--broker <url>', 'the broker (mqtt://, mqtts://); its ACL must allow this (the fleet-admin user)')
@@ -23,7 +26,10 @@ export function registerForget(program: Command): void {
     let result;
     try {
       result = await forgetAgent(brokerOf({ ...o, broker: o.broker }, 'forget'), {
-        base: o.base, agent: o.agent, site: o.site, force: o.force === true,
+        base: o.base,
+        agent: o.agent,
+        site: o.site,
+        force: o.force === true,
         connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
         print: (line) => console.log(line),
       });

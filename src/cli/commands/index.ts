@@ -12,8 +12,14 @@ export const commandGroups: Array<{ names: readonly string[]; load: () => Promis
   { names: ['agent'], load: async () => (await import('./agent.js')).registerAgent },
   { names: ['sim'], load: async () => (await import('./sim.js')).registerSim },
   { names: ['audit'], load: async () => (await import('./audit.js')).registerAudit },
-  { names: ['keys', 'trust', 'request', 'cosign', 'approve', 'verify'], load: async () => (await import('./trust/index.js')).registerTrustCommands },
-  { names: ['powercycle', 'cancel', 'publish', 'status', 'follow', 'forget'], load: async () => (await import('./operator.js')).registerOperatorCommands },
+  {
+    names: ['keys', 'trust', 'request', 'cosign', 'approve', 'verify'],
+    load: async () => (await import('./trust/index.js')).registerTrustCommands,
+  },
+  {
+    names: ['powercycle', 'cancel', 'publish', 'status', 'follow', 'forget'],
+    load: async () => (await import('./operator.js')).registerOperatorCommands,
+  },
   { names: ['rollout'], load: async () => (await import('./rollout.js')).registerRollout },
   { names: ['actuator'], load: async () => (await import('./actuator.js')).registerActuator },
   { names: ['doctor'], load: async () => (await import('./doctor.js')).registerDoctor },

@@ -10,17 +10,23 @@ import type { TargetOptions } from './trust/request.js';
  * With --broker and no --challenge: when the agent's status says its clock is not
  * synchronized (or --fresh-challenge), ask it for an order challenge and bind to it.
  */
-export async function orderChallengeFor(o: TargetOptions & PublishOptions & { freshChallenge?: boolean }): Promise<{ challenge?: Challenge }> {
+export async function orderChallengeFor(
+  o: TargetOptions & PublishOptions & { freshChallenge?: boolean },
+): Promise<{ challenge?: Challenge }> {
   if (o.broker === undefined || o.site === undefined || o.challenge !== undefined || o.dryRun) return {};
   const timeoutMs = seconds(o.connectTimeout, '--connect-timeout') * 1000;
   const settings = brokerOf({ ...o, broker: o.broker }, 'challenge');
-  const fresh = await freshOrderChallenge(settings, { base: o.base, site: o.site, agent: o.agent, router: routerRef(o), always: o.freshChallenge === true, timeoutMs }).catch(
-    (error: unknown) => {
-      throw new CliError(error instanceof Error ? error.message : String(error), EXIT.unreachable);
-    },
-  );
+  const fresh = await freshOrderChallenge(settings, {
+    base: o.base,
+    site: o.site,
+    agent: o.agent,
+    router: routerRef(o),
+    always: o.freshChallenge === true,
+    timeoutMs,
+  }).catch((error: unknown) => {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT.unreachable);
+  });
   if (!fresh) return {};
   for (const line of describeOrderChallenge(fresh)) console.log(line);
   return { challenge: fresh.challenge };
 }
-

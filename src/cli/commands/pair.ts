@@ -7,7 +7,10 @@ import { agentConfigOption } from '../agent-config-option.js';
 export function registerPair(program: Command): void {
   program
     .command('pair')
-    .description('Read each configured router, show its identity and device-mode, and record it as the paired unit (stop the agent first)')
+    .description(
+      'Read each configured router, show its identity and device-mode, ' +
+        'and record it as the paired unit (stop the agent first)',
+    )
     .addOption(agentConfigOption())
     .option('--accept', 're-pair a router whose unit differs from the recorded one (a replaced router); audited')
     .action(async (flags: { config: string; accept?: boolean }) => {
@@ -18,8 +21,13 @@ export function registerPair(program: Command): void {
         if (error instanceof ConfigError) throw new CliError(error.message, 2);
         throw error;
       }
-      const { exitCode, outcomes } = await runPairing(config, { configFile: flags.config, accept: flags.accept ?? false, print: (line) => console.log(line) });
-      if (outcomes.some((o) => o.action === 'record' || o.action === 're-pair')) console.log('the agent reads pairings at start: if it is running, sudo systemctl restart dmconfirm-agent');
+      const { exitCode, outcomes } = await runPairing(config, {
+        configFile: flags.config,
+        accept: flags.accept ?? false,
+        print: (line) => console.log(line),
+      });
+      if (outcomes.some((o) => o.action === 'record' || o.action === 're-pair'))
+        console.log('the agent reads pairings at start: if it is running, sudo systemctl restart dmconfirm-agent');
       process.exitCode = exitCode;
     });
 }

@@ -24,21 +24,37 @@ export function registerPowerCycle(program: Command): void {
     .option('--note <text>', 'why, for the audit log')
     .option(
       '--accept-pending [spec]',
-      'cut even though attempt-count shows a pending change; spec: the device-mode expected afterwards, e.g. "container=yes" (none: unchanged)',
+      'cut even though attempt-count shows a pending change; spec: the ' +
+        'device-mode expected afterwards, e.g. "container=yes" (none: unchanged)',
     )
     .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
-    .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
+    .option(
+      '--fresh-challenge',
+      'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)',
+    )
     .action(
       cliAction(async (o: PowerCycleOptions) => {
-        if (o.reason !== 'hung' && o.reason !== 'reset-attempt-count') throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
+        if (o.reason !== 'hung' && o.reason !== 'reset-attempt-count')
+          throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
         const publish = wantsPublish(o);
         const { key, requester } = await requesterOf(o);
         if (publish) requireKeyToPublish(key);
-        const common = { ...(await commonOf(o, requester, Date.now())), ...(publish ? await orderChallengeFor(o) : {}) };
+        const common = {
+          ...(await commonOf(o, requester, Date.now())),
+          ...(publish ? await orderChallengeFor(o) : {}),
+        };
         const pending = o.acceptPending;
-        const spec = typeof pending === 'string' ? { expect: forOption('--accept-pending', () => buildChange(parseChangeSpec(pending))) } : {};
+        const spec =
+          typeof pending === 'string'
+            ? { expect: forOption('--accept-pending', () => buildChange(parseChangeSpec(pending))) }
+            : {};
         const accept = o.acceptPending === undefined ? {} : { acceptPending: spec };
-        const payload = buildPowerCycle({ ...common, reason: o.reason, ...(o.note ? { note: o.note } : {}), ...accept });
+        const payload = buildPowerCycle({
+          ...common,
+          reason: o.reason,
+          ...(o.note ? { note: o.note } : {}),
+          ...accept,
+        });
         if (publish) await signAndPublish(TYP.powerCycle, payload, key, o);
         else await emit(TYP.powerCycle, payload, key, o);
       }),

@@ -7,13 +7,22 @@ import { writeFileAtomic } from '../../store/atomic-file.js';
 import { CliError } from '../cli-error.js';
 
 interface ProbeFlags {
-  host: string; port?: string; tls?: boolean; fingerprint?: string; user: string; passwordFile: string;
-  withUpdate?: boolean; yes?: boolean; out: string; timeScale: string; source: 'router' | 'simulator';
+  host: string;
+  port?: string;
+  tls?: boolean;
+  fingerprint?: string;
+  user: string;
+  passwordFile: string;
+  withUpdate?: boolean;
+  yes?: boolean;
+  out: string;
+  timeScale: string;
+  source: 'router' | 'simulator';
 }
 
 /** Flags → the target (pure; the password file is read by the caller). */
 export function probeTarget(f: ProbeFlags, password: string): ProbeTarget {
-  if (f.tls && !f.fingerprint) throw new CliError('--tls needs --fingerprint (the router certificate\'s SHA-256)', 2);
+  if (f.tls && !f.fingerprint) throw new CliError("--tls needs --fingerprint (the router certificate's SHA-256)", 2);
   if (!f.tls && f.fingerprint) throw new CliError('--fingerprint only applies with --tls', 2);
   const port = Number(f.port ?? (f.tls ? 8729 : 8728));
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`--port: not a port: ${f.port}`, 2);
@@ -21,8 +30,13 @@ export function probeTarget(f: ProbeFlags, password: string): ProbeTarget {
 }
 
 async function confirmUpdateRun(host: string): Promise<boolean> {
-  console.log(`--with-update: dmconfirm asks ${host} for ONE device-mode update (flagging-enabled as it is, activation-timeout=10s)`);
-  console.log('and cancels it; nothing is pressed, cut or confirmed, and nothing changes, but attempt-count rises by one.');
+  console.log(
+    `--with-update: dmconfirm asks ${host} for ONE device-mode ` +
+      `update (flagging-enabled as it is, activation-timeout=10s)`,
+  );
+  console.log(
+    'and cancels it; nothing is pressed, cut or confirmed, and nothing changes, but attempt-count rises by one.',
+  );
   console.log(`It refuses when attempt-count is already ${REFUSE_AT_ATTEMPTS} or more. Use lab routers only.`);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
   try {
@@ -40,15 +54,19 @@ export function registerProbe(program: Command): void {
     .requiredOption('--host <address>', 'router address')
     .option('--port <port>', 'API port (default 8728, or 8729 with --tls)')
     .option('--tls', 'use api-ssl, pinned to --fingerprint')
-    .option('--fingerprint <sha256>', 'the router certificate\'s SHA-256 fingerprint (with --tls)')
+    .option('--fingerprint <sha256>', "the router certificate's SHA-256 fingerprint (with --tls)")
     .requiredOption('--user <name>', 'API user (read rights are enough without --with-update)')
     .requiredOption('--password-file <file>', 'file with the API password')
     .option('--with-update', 'lab routers only: one update left pending and cancelled (raises attempt-count by one)')
     .option('--yes', 'do not ask before the update run')
     .option('--out <file>', 'where the JSON report goes', 'dmconfirm-probe-report.json')
-    .addOption(new Option('--time-scale <x>', 'TEST ONLY: the simulator\'s time scale').default('1').hideHelp())
-    .addOption(new Option('--source <what>', 'simulator: regenerating config/behaviours/simulator-defaults.json')
-      .choices(['router', 'simulator']).default('router').hideHelp())
+    .addOption(new Option('--time-scale <x>', "TEST ONLY: the simulator's time scale").default('1').hideHelp())
+    .addOption(
+      new Option('--source <what>', 'simulator: regenerating config/behaviours/simulator-defaults.json')
+        .choices(['router', 'simulator'])
+        .default('router')
+        .hideHelp(),
+    )
     .action(async (flags: ProbeFlags) => {
       let password: string;
       try {
@@ -67,7 +85,10 @@ export function registerProbe(program: Command): void {
       let report;
       try {
         report = await probeRouter(target, {
-          withUpdate: Boolean(flags.withUpdate), timeScale, source: flags.source, say: (l) => console.log(l),
+          withUpdate: Boolean(flags.withUpdate),
+          timeScale,
+          source: flags.source,
+          say: (l) => console.log(l),
         });
       } catch (error) {
         if (error instanceof ProbeError) throw new CliError(error.message, 1);
@@ -77,8 +98,10 @@ export function registerProbe(program: Command): void {
       const r = report.router;
       console.log(`router: ${r.model} (${r.boardName}), RouterOS ${r.routerosVersion}, device-mode ${r.deviceMode}`);
       if (report.update) {
-        console.log(`attempt-count: ${report.update.attemptCountBefore} -> ${report.update.attemptCountAfter} `
-          + `(this run raised it by ${report.update.raisedAttemptCountBy})`);
+        console.log(
+          `attempt-count: ${report.update.attemptCountBefore} -> ${report.update.attemptCountAfter} ` +
+            `(this run raised it by ${report.update.raisedAttemptCountBy})`,
+        );
       }
       for (const line of report.summary) console.log(`- ${line}`);
       console.log(`report written to ${flags.out}; please share it (docs/simulator.md: "Probe your router")`);

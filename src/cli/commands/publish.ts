@@ -17,7 +17,8 @@ import { describeMessage, writeEnvelope } from './trust/io.js';
 /** Publishing needs a signature: said before anything connects to a broker. */
 export function requireKeyToPublish(key: Signer | undefined): asserts key is Signer {
   if (key) return;
-  const how = 'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)';
+  const how =
+    'give --key, --ssh-agent or --ssh-keygen (or write a draft with --out, co-sign it, then dmconfirm publish)';
   throw new CliError(`--broker needs a signed message: ${how}`, 2);
 }
 
@@ -42,7 +43,8 @@ export interface PublishOptions {
 
 export const DEFAULT_WAIT = '10m';
 
-export const NO_BROKER = '--broker is required (or DMCONFIRM_BROKER, or broker: in the operator settings: dmconfirm config show --operator)';
+export const NO_BROKER =
+  '--broker is required (or DMCONFIRM_BROKER, or broker: in the operator settings: dmconfirm config show --operator)';
 
 /** Connection to the broker; `--client-key` because `--key` is the signing key. */
 export function connectionOptions(command: Command): Command {
@@ -63,8 +65,12 @@ export function publishOptions(command: Command): Command {
     command
       .option('--broker <url>', 'publish the signed message to the agent through this broker (mqtt://, mqtts://)')
       .option('--publish', 'publish through the standing broker (DMCONFIRM_BROKER or the operator settings file)')
-      .option('--site <site>', 'the agent\'s site (topic level under --base); needed with --broker')
-      .option('--wait [duration]', `follow the agent's progress until done (default up to ${DEFAULT_WAIT}); exit 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable`)
+      .option('--site <site>', "the agent's site (topic level under --base); needed with --broker")
+      .option(
+        '--wait [duration]',
+        `follow the agent's progress until done (default up to ${DEFAULT_WAIT}); ` +
+          `exit 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable`,
+      )
       .option('--dry-run', 'with --broker: print what would be published, publish nothing'),
   );
 }
@@ -101,7 +107,11 @@ export function wantsPublish(o: PublishOptions): boolean {
   const asked = o.explicitBroker === true || o.publish === true || o.wait !== undefined || o.dryRun === true;
   if (!asked) return false;
   if (o.broker === undefined) {
-    throw new CliError('--publish, --wait and --dry-run need a broker: --broker URL, DMCONFIRM_BROKER, or broker: in the operator settings (dmconfirm config show --operator)', 2);
+    throw new CliError(
+      '--publish, --wait and --dry-run need a broker: --broker URL, DMCONFIRM_BROKER, ' +
+        'or broker: in the operator settings (dmconfirm config show --operator)',
+      2,
+    );
   }
   return true;
 }
@@ -110,14 +120,32 @@ export function wantsPublish(o: PublishOptions): boolean {
  * Publishes the exact bytes of a signed message to its agent and, with --wait, follows the
  * answers. Sets the exit code scripts rely on; never returns normally on failure.
  */
-export async function publishSigned(bytes: Buffer, o: PublishOptions, expect: { agent?: string; kind?: string } = {}): Promise<void> {
+export async function publishSigned(
+  bytes: Buffer,
+  o: PublishOptions,
+  expect: { agent?: string; kind?: string } = {},
+): Promise<void> {
   if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
-  if (o.site === undefined) throw new CliError('--site is required with a broker (the topic is <base>/<site>/<agent>/...); or DMCONFIRM_SITE, or site: in the operator settings', 2);
+  if (o.site === undefined)
+    throw new CliError(
+      '--site is required with a broker (the topic is <base>/<site>/<agent>/...); ' +
+        'or DMCONFIRM_SITE, or site: in the operator settings',
+      2,
+    );
   const wait = o.wait !== undefined && o.wait !== false;
   const timeoutMs = seconds(typeof o.wait === 'string' ? o.wait : DEFAULT_WAIT, '--wait') * 1000;
   let plan;
   try {
-    plan = planSend({ bytes, base: o.base, site: o.site, agent: expect.agent, kind: expect.kind, wait, timeoutMs, now: Date.now() });
+    plan = planSend({
+      bytes,
+      base: o.base,
+      site: o.site,
+      agent: expect.agent,
+      kind: expect.kind,
+      wait,
+      timeoutMs,
+      now: Date.now(),
+    });
   } catch (error) {
     if (error instanceof SendPlanError) throw new CliError(error.message, 2);
     throw error;

@@ -54,58 +54,84 @@ function count(text: string | undefined, what: string): number | undefined {
 
 /** The inventory: a file, or the agents' retained router states on the broker (then saved for `start`). */
 async function inventoryOf(o: PlanOptions): Promise<FleetTarget[]> {
-  if ((o.targets === undefined) === (o.broker === undefined)) throw new CliError('give --targets FILE or --broker URL (the agents\' retained state)', EXIT_INPUT);
+  if ((o.targets === undefined) === (o.broker === undefined))
+    throw new CliError("give --targets FILE or --broker URL (the agents' retained state)", EXIT_INPUT);
   if (o.targets !== undefined) return readInventory(o.targets);
-  if (o.out !== undefined && o.saveTargets === undefined) throw new CliError('with --broker and --out, give --save-targets FILE: "rollout start" needs the same targets', EXIT_INPUT);
+  if (o.out !== undefined && o.saveTargets === undefined)
+    throw new CliError(
+      'with --broker and --out, give --save-targets FILE: "rollout start" needs the same targets',
+      EXIT_INPUT,
+    );
   const found = await inventoryFromBroker(brokerOf({ ...o, broker: o.broker! }, 'rollout-plan'), {
-    base: o.base, quietMs: 500, maxMs: 20_000, connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+    base: o.base,
+    quietMs: 500,
+    maxMs: 20_000,
+    connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
   });
-  for (const name of found.skipped) console.error(`skipped ${name}: its retained state names no serial (not paired yet)`);
-  if (found.targets.length === 0) throw new CliError(`no router with a known serial under ${o.base} on the broker`, EXIT_INPUT);
-  if (o.saveTargets !== undefined) await writeFile(o.saveTargets, stringify({ targets: found.targets }), { flag: 'wx' });
+  for (const name of found.skipped)
+    console.error(`skipped ${name}: its retained state names no serial (not paired yet)`);
+  if (found.targets.length === 0)
+    throw new CliError(`no router with a known serial under ${o.base} on the broker`, EXIT_INPUT);
+  if (o.saveTargets !== undefined)
+    await writeFile(o.saveTargets, stringify({ targets: found.targets }), { flag: 'wx' });
   return found.targets;
 }
 
 function registerPlan(rollout: Command): void {
-  connectionOptions(sshSignerOptions(
-    rollout
-      .command('plan')
-      .description('Show the waves of a campaign over a fleet inventory; with --out, write the campaign signed by you as requester')
-      .option('--targets <file>', 'fleet inventory (YAML/JSON): targets: [{site, agent, router: {serial}}], in rollout order')
-      .option('--broker <url>', 'instead of --targets: every paired router in the agents\' retained state, sorted by site/agent')
-      .option('--save-targets <file>', 'with --broker: write the inventory found (rollout start needs it)')
-      .option('--id <campaign-id>', 'campaign id (8-64 letters, digits, _.:-; default: generated)')
-      .option('--enable <feature>', 'turn a feature on (repeatable, or comma-separated)', collect, [])
-      .option('--disable <feature>', 'turn a feature off (repeatable)', collect, [])
-      .option('--mode <mode>', 'set the mode')
-      .option('--method <method>', 'how the agents confirm: button or power')
-      .option('--timeout <duration>', 'activation timeout of each update (10s..1d)', '5m')
-      .option('--not-before <time>', 'campaign window start (ISO time or +30m)')
-      .requiredOption('--not-after <time>', 'campaign window end (ISO time or +3d; at most 14 days)')
-      .option('--waves <list>', 'wave sizes: counts, percentages, "rest" last', '1,10%,rest')
-      .option('--pause <duration>', 'wait after each wave finished before releasing the next')
-      .option('--abort-failures <n>', 'abort when this many executed targets failed')
-      .option('--abort-percent <p>', 'abort when more than this percentage of executed targets failed')
-      .option('--min-executed <n>', 'the abort criteria apply from this many executed targets', '1')
-      .option('--requester <name>', 'requester identity (default: the name of --key)')
-      .requiredOption('--coordinator <name>', 'the identity (requester role) whose key signs the releases')
-      .option('--key <file>', 'your requester key: sign the campaign (with --out)')
-      .option('--out <file>', 'write the campaign here, for approvers to "dmconfirm cosign"')
-      .option('--full', 'list every target of every wave'),
-  )).action(
+  connectionOptions(
+    sshSignerOptions(
+      rollout
+        .command('plan')
+        .description(
+          'Show the waves of a campaign over a fleet inventory; with ' +
+            '--out, write the campaign signed by you as requester',
+        )
+        .option(
+          '--targets <file>',
+          'fleet inventory (YAML/JSON): targets: [{site, agent, router: {serial}}], in rollout order',
+        )
+        .option(
+          '--broker <url>',
+          "instead of --targets: every paired router in the agents' retained state, sorted by site/agent",
+        )
+        .option('--save-targets <file>', 'with --broker: write the inventory found (rollout start needs it)')
+        .option('--id <campaign-id>', 'campaign id (8-64 letters, digits, _.:-; default: generated)')
+        .option('--enable <feature>', 'turn a feature on (repeatable, or comma-separated)', collect, [])
+        .option('--disable <feature>', 'turn a feature off (repeatable)', collect, [])
+        .option('--mode <mode>', 'set the mode')
+        .option('--method <method>', 'how the agents confirm: button or power')
+        .option('--timeout <duration>', 'activation timeout of each update (10s..1d)', '5m')
+        .option('--not-before <time>', 'campaign window start (ISO time or +30m)')
+        .requiredOption('--not-after <time>', 'campaign window end (ISO time or +3d; at most 14 days)')
+        .option('--waves <list>', 'wave sizes: counts, percentages, "rest" last', '1,10%,rest')
+        .option('--pause <duration>', 'wait after each wave finished before releasing the next')
+        .option('--abort-failures <n>', 'abort when this many executed targets failed')
+        .option('--abort-percent <p>', 'abort when more than this percentage of executed targets failed')
+        .option('--min-executed <n>', 'the abort criteria apply from this many executed targets', '1')
+        .option('--requester <name>', 'requester identity (default: the name of --key)')
+        .requiredOption('--coordinator <name>', 'the identity (requester role) whose key signs the releases')
+        .option('--key <file>', 'your requester key: sign the campaign (with --out)')
+        .option('--out <file>', 'write the campaign here, for approvers to "dmconfirm cosign"')
+        .option('--full', 'list every target of every wave'),
+    ),
+  ).action(
     cliAction(async (o: PlanOptions) => {
       const targets = await inventoryOf(o);
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
       // Only showing the plan needs no requester; writing the campaign does.
       const requesterName = o.requester ?? key?.name ?? (o.out === undefined ? o.coordinator : undefined);
-      if (requesterName === undefined) throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
+      if (requesterName === undefined)
+        throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
       const campaign = buildCampaign({
         ...(o.id ? { campaignId: o.id } : {}),
         requester: { name: requesterName, ...(key ? { keyId: key.keyId } : {}) },
         coordinator: { name: o.coordinator },
         now,
-        window: { ...(o.notBefore ? { notBefore: parseTime(o.notBefore, now) } : {}), notAfter: parseTime(o.notAfter, now) },
+        window: {
+          ...(o.notBefore ? { notBefore: parseTime(o.notBefore, now) } : {}),
+          notAfter: parseTime(o.notAfter, now),
+        },
         change: buildChange({ enable: o.enable, disable: o.disable, ...(o.mode ? { mode: o.mode } : {}) }),
         method: methodOf(o.method),
         activationTimeoutSeconds: parseDurationSeconds(o.timeout),
@@ -120,10 +146,15 @@ function registerPlan(rollout: Command): void {
       console.log(renderPlan(campaign, targets, { full: o.full === true }));
       if (o.out === undefined) return;
       const envelope = await signPayload(campaign, TYP.campaign, key);
-      await writeFile(o.out, `${JSON.stringify(envelope)}\n`, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        throw new CliError(`cannot write ${o.out}: ${error.code ?? String(error)}`, EXIT_INPUT);
-      });
-      console.log(`${o.out}: campaign ${campaign.campaignId}${key ? `, signed by ${key.name}` : ' (unsigned draft)'}; approvers: dmconfirm cosign ${o.out} --key ...`);
+      await writeFile(o.out, `${JSON.stringify(envelope)}\n`, { mode: 0o600, flag: 'wx' }).catch(
+        (error: NodeJS.ErrnoException) => {
+          throw new CliError(`cannot write ${o.out}: ${error.code ?? String(error)}`, EXIT_INPUT);
+        },
+      );
+      console.log(
+        `${o.out}: campaign ${campaign.campaignId}${key ? `, signed by ${key.name}` : ' (unsigned draft)'}; ` +
+          `approvers: dmconfirm cosign ${o.out} --key ...`,
+      );
     }),
   );
 }
@@ -144,15 +175,25 @@ function registerStart(rollout: Command): void {
     sshSignerOptions(
       rollout
         .command('start')
-        .description('Run the coordinator: release waves, follow every target, stop at the abort criteria (resumes from --state-dir)')
+        .description(
+          'Run the coordinator: release waves, follow every target, ' +
+            'stop at the abort criteria (resumes from --state-dir)',
+        )
         .requiredOption('--state-dir <dir>', 'journal and pinned campaign; run "start" again on it to resume')
         .option('--campaign <file>', 'the campaign approvers signed (first start)')
         .option('--targets <file>', 'the fleet inventory the campaign was planned from (first start)')
-        .requiredOption('--trust-root <file>', 'the trust root the agents hold: the campaign is checked against it first')
+        .requiredOption(
+          '--trust-root <file>',
+          'the trust root the agents hold: the campaign is checked against it first',
+        )
         .option('--key <file>', 'the coordinator key (the campaign names its identity)')
         .option('--broker <url>', 'the broker the agents listen on')
         .option('--tick <duration>', 'how often to look at progress and release', '1s')
-        .option('--target-timeout <duration>', 'a released target with no final answer after this long is timed out; at least --release-validity (default: release validity + activation timeout + 10m)')
+        .option(
+          '--target-timeout <duration>',
+          'a released target with no final answer after this long is timed out; at least ' +
+            '--release-validity (default: release validity + activation timeout + 10m)',
+        )
         .option('--release-validity <duration>', 'how long each release (and its order at the broker) is valid', '1h')
         .option('--check', 'only check the campaign, key and targets, then exit'),
     ),
@@ -160,8 +201,13 @@ function registerStart(rollout: Command): void {
     cliAction(async (o: StartOptions) => {
       const key = await requireSigner(o);
       if (o.check) {
-        const { campaign } = await prepare({ dir: o.stateDir, campaignFile: o.campaign, targetsFile: o.targets, trustRootFile: o.trustRoot, key }, false);
-        console.log(`campaign ${campaign.campaignId}: approved, ${campaign.targets.count} targets match, ${key.name} may release`);
+        const { campaign } = await prepare(
+          { dir: o.stateDir, campaignFile: o.campaign, targetsFile: o.targets, trustRootFile: o.trustRoot, key },
+          false,
+        );
+        console.log(
+          `campaign ${campaign.campaignId}: approved, ${campaign.targets.count} targets match, ${key.name} may release`,
+        );
         return;
       }
       if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
@@ -170,16 +216,25 @@ function registerStart(rollout: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const coordinator = await runCoordinator({
-        dir: o.stateDir, campaignFile: o.campaign, targetsFile: o.targets, trustRootFile: o.trustRoot, key, base: o.base,
-        broker: brokerOf({ ...o, broker: o.broker }, 'rollout'), connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
-        tickMs: durationMs(o.tick, '--tick', 'ms'), releaseValidityMs: durationMs(o.releaseValidity, '--release-validity', 's'),
+        dir: o.stateDir,
+        campaignFile: o.campaign,
+        targetsFile: o.targets,
+        trustRootFile: o.trustRoot,
+        key,
+        base: o.base,
+        broker: brokerOf({ ...o, broker: o.broker }, 'rollout'),
+        connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+        tickMs: durationMs(o.tick, '--tick', 'ms'),
+        releaseValidityMs: durationMs(o.releaseValidity, '--release-validity', 's'),
         ...(o.targetTimeout ? { targetTimeoutMs: durationMs(o.targetTimeout, '--target-timeout', 's') } : {}),
-        logger: createLogger({ level: 'info', pretty: false }), until,
+        logger: createLogger({ level: 'info', pretty: false }),
+        until,
       });
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       const j = coordinator.journal;
-      console.log(`campaign ${j.campaignId}: ${j.finishedAt ? 'finished' : 'stopped (start again to resume)'}${j.aborted ? `, aborted: ${j.aborted.why}` : ''}`);
+      const how = j.finishedAt ? 'finished' : 'stopped (start again to resume)';
+      console.log(`campaign ${j.campaignId}: ${how}${j.aborted ? `, aborted: ${j.aborted.why}` : ''}`);
       if (j.aborted) throw new CliError('rollout aborted', 1);
     }),
   );
@@ -197,7 +252,9 @@ function registerControl(rollout: Command): void {
         const journal = await readJournal(o.stateDir);
         if (!journal) throw new CliError(`${o.stateDir}: no rollout journal (not started yet?)`, EXIT_INPUT);
         if (o.json) return void console.log(JSON.stringify(journal, null, 2));
-        const campaign = campaignSchema.parse(unverifiedPayload(parseEnvelope(await readFile(files(o.stateDir).campaign, 'utf8'))));
+        const campaign = campaignSchema.parse(
+          unverifiedPayload(parseEnvelope(await readFile(files(o.stateDir).campaign, 'utf8'))),
+        );
         console.log(renderStatus(journal, campaign, { all: o.all === true }));
       }),
     );
@@ -213,9 +270,11 @@ function registerControl(rollout: Command): void {
       .option('--reason <text>', 'why (abort), for the journal')
       .action(
         cliAction(async (o: { stateDir: string; reason?: string }) => {
-          if (!(await readJournal(o.stateDir))) throw new CliError(`${o.stateDir}: no rollout journal (not started yet?)`, EXIT_INPUT);
+          if (!(await readJournal(o.stateDir)))
+            throw new CliError(`${o.stateDir}: no rollout journal (not started yet?)`, EXIT_INPUT);
           const control = await writeControl(o.stateDir, name, Date.now(), o.reason);
-          if (name === 'resume' && control.abort) throw new CliError(`the rollout was aborted at ${control.abort.at}; it cannot resume`, 1);
+          if (name === 'resume' && control.abort)
+            throw new CliError(`the rollout was aborted at ${control.abort.at}; it cannot resume`, 1);
           console.log(`${name}: recorded; the coordinator applies it at its next tick`);
         }),
       );
@@ -223,7 +282,9 @@ function registerControl(rollout: Command): void {
 }
 
 export function registerRollout(program: Command): void {
-  const rollout = program.command('rollout').description('Campaigns: staged rollouts with waves and abort criteria (docs/rollouts.md)');
+  const rollout = program
+    .command('rollout')
+    .description('Campaigns: staged rollouts with waves and abort criteria (docs/rollouts.md)');
   registerPlan(rollout);
   registerStart(rollout);
   registerControl(rollout);

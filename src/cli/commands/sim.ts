@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import {
-  describeRouter, fleetBaseDir, FleetConfigError, loadFleetConfig, simDeviceSchema, startFleet,
+  describeRouter,
+  fleetBaseDir,
+  FleetConfigError,
+  loadFleetConfig,
+  simDeviceSchema,
+  startFleet,
   type FleetConfig,
 } from '../../sim/fleet.js';
 import type { SimulatedRouter } from '../../sim/router.js';
@@ -13,11 +18,30 @@ import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
 
 interface RouterFlags {
-  name: string; model: string; routeros: string; host: string; apiPort: string; controlPort: string;
-  tls?: boolean; apiSslPort: string; user: string; passwordFile?: string; bootSeconds: string;
-  shutdownSeconds: string; minOffSeconds: string; splitReplies?: string | boolean; progressWhilePending?: boolean;
-  stallOthers?: boolean; abandonedUpdate: string; mode?: string; flagged?: boolean; timeScale: string;
-  attemptCountRises?: string; emptyReplies?: string; rebootReply?: string; behaviour?: string;
+  name: string;
+  model: string;
+  routeros: string;
+  host: string;
+  apiPort: string;
+  controlPort: string;
+  tls?: boolean;
+  apiSslPort: string;
+  user: string;
+  passwordFile?: string;
+  bootSeconds: string;
+  shutdownSeconds: string;
+  minOffSeconds: string;
+  splitReplies?: string | boolean;
+  progressWhilePending?: boolean;
+  stallOthers?: boolean;
+  abandonedUpdate: string;
+  mode?: string;
+  flagged?: boolean;
+  timeScale: string;
+  attemptCountRises?: string;
+  emptyReplies?: string;
+  rebootReply?: string;
+  behaviour?: string;
 }
 
 /** `--behaviour report.json`: model, version, device-mode and every observed behaviour from a probe report. */
@@ -46,16 +70,30 @@ export function flagsFromReport(f: RouterFlags, file: string): RouterFlags {
 /** Flags → the same validated shape a fleet file has (pure, so it is testable line by line). */
 export function fleetFromFlags(f: RouterFlags): FleetConfig {
   const device = simDeviceSchema.safeParse({
-    name: f.name, model: f.model, routeros: f.routeros, host: f.host,
-    apiPort: Number(f.apiPort), controlPort: f.controlPort === 'off' ? false : Number(f.controlPort),
-    tls: Boolean(f.tls), apiSslPort: Number(f.apiSslPort), user: f.user, passwordFile: f.passwordFile,
-    bootSeconds: durationMs(f.bootSeconds, '--boot-seconds') / 1000, shutdownSeconds: durationMs(f.shutdownSeconds, '--shutdown-seconds') / 1000,
+    name: f.name,
+    model: f.model,
+    routeros: f.routeros,
+    host: f.host,
+    apiPort: Number(f.apiPort),
+    controlPort: f.controlPort === 'off' ? false : Number(f.controlPort),
+    tls: Boolean(f.tls),
+    apiSslPort: Number(f.apiSslPort),
+    user: f.user,
+    passwordFile: f.passwordFile,
+    bootSeconds: durationMs(f.bootSeconds, '--boot-seconds') / 1000,
+    shutdownSeconds: durationMs(f.shutdownSeconds, '--shutdown-seconds') / 1000,
     minOffSeconds: durationMs(f.minOffSeconds, '--min-off-seconds') / 1000,
     splitReplies: f.splitReplies === undefined ? false : f.splitReplies === true ? 'random' : f.splitReplies,
-    progressWhilePending: Boolean(f.progressWhilePending), stallOthers: Boolean(f.stallOthers),
-    abandonedUpdate: f.abandonedUpdate, mode: f.mode, flagged: Boolean(f.flagged),
-    attemptCountRises: f.attemptCountRises, rebootReply: f.rebootReply,
-    ...(f.emptyReplies === undefined ? {} : { emptyReplies: f.emptyReplies === 'yes' ? true : f.emptyReplies === 'no' ? false : f.emptyReplies }),
+    progressWhilePending: Boolean(f.progressWhilePending),
+    stallOthers: Boolean(f.stallOthers),
+    abandonedUpdate: f.abandonedUpdate,
+    mode: f.mode,
+    flagged: Boolean(f.flagged),
+    attemptCountRises: f.attemptCountRises,
+    rebootReply: f.rebootReply,
+    ...(f.emptyReplies === undefined
+      ? {}
+      : { emptyReplies: f.emptyReplies === 'yes' ? true : f.emptyReplies === 'no' ? false : f.emptyReplies }),
   });
   if (!device.success) {
     const flag = (key: PropertyKey | undefined) => String(key ?? '?').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -68,11 +106,17 @@ export function fleetFromFlags(f: RouterFlags): FleetConfig {
 
 /** A port someone else holds is one clear line naming the option, not a listen stack. */
 async function checkPortsFree(config: FleetConfig): Promise<void> {
-  const wanted = config.devices.flatMap((d) => [
-    { port: d.apiPort, what: 'API', option: '--api-port', key: 'apiPort' },
-    ...(d.tls ? [{ port: d.apiSslPort, what: 'api-ssl', option: '--api-ssl-port', key: 'apiSslPort' }] : []),
-    ...(d.controlPort === false ? [] : [{ port: d.controlPort, what: 'control endpoint', option: '--control-port', key: 'controlPort' }]),
-  ].filter((p) => p.port !== 0).map((p) => ({ ...p, host: d.host, name: d.name })));
+  const wanted = config.devices.flatMap((d) =>
+    [
+      { port: d.apiPort, what: 'API', option: '--api-port', key: 'apiPort' },
+      ...(d.tls ? [{ port: d.apiSslPort, what: 'api-ssl', option: '--api-ssl-port', key: 'apiSslPort' }] : []),
+      ...(d.controlPort === false
+        ? []
+        : [{ port: d.controlPort, what: 'control endpoint', option: '--control-port', key: 'controlPort' }]),
+    ]
+      .filter((p) => p.port !== 0)
+      .map((p) => ({ ...p, host: d.host, name: d.name })),
+  );
   for (const p of wanted) {
     const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
       const server = createServer();
@@ -80,7 +124,11 @@ async function checkPortsFree(config: FleetConfig): Promise<void> {
       server.listen(p.port, p.host, () => server.close(() => resolve(undefined)));
     });
     if (error?.code === 'EADDRINUSE') {
-      throw new CliError(`${p.host}:${p.port} (the ${p.what} of "${p.name}") is already in use, by another simulator or service; choose a free one with ${p.option} (0 = any; in a fleet file: ${p.key})`, 2);
+      throw new CliError(
+        `${p.host}:${p.port} (the ${p.what} of "${p.name}") is already in use, by another simulator ` +
+          `or service; choose a free one with ${p.option} (0 = any; in a fleet file: ${p.key})`,
+        2,
+      );
     }
   }
 }
@@ -112,7 +160,9 @@ async function runUntilSignal(config: FleetConfig, baseDir: string): Promise<voi
 }
 
 export function registerSim(program: Command): void {
-  const sim = program.command('sim').description('RouterOS simulator: a device-mode router or a fleet, for tests and trying dmconfirm');
+  const sim = program
+    .command('sim')
+    .description('RouterOS simulator: a device-mode router or a fleet, for tests and trying dmconfirm');
 
   sim
     .command('router')
@@ -133,16 +183,27 @@ export function registerSim(program: Command): void {
     .option('--split-replies [how]', 'cut reply sentences across TCP writes: random (default) or bytes')
     .option('--progress-while-pending', 'send !re progress while an update is pending (unconfirmed behaviour)')
     .option('--stall-others', 'other sessions get no answer while an update is pending (unconfirmed behaviour)')
-    .option('--abandoned-update <what>', 'stays-pending | cancels: effect of /cancel or disconnect on a pending update', 'stays-pending')
+    .option(
+      '--abandoned-update <what>',
+      'stays-pending | cancels: effect of /cancel or disconnect on a pending update',
+      'stays-pending',
+    )
     .option('--attempt-count-rises <when>', 'at-request | at-end: when an update attempt counts', 'at-request')
     .option('--empty-replies <yes|no>', '!empty for commands without data (default: RouterOS 7.18+)')
-    .option('--reboot-reply <what>', 'drops | done: /system/reboot drops the session (as routers do) or answers first', 'drops')
+    .option(
+      '--reboot-reply <what>',
+      'drops | done: /system/reboot drops the session (as routers do) or answers first',
+      'drops',
+    )
     .option('--behaviour <report.json>', 'behave as a probed router: model, version, mode and every observed behaviour')
-    .option('--mode <mode>', 'initial device-mode instead of the model\'s factory mode')
+    .option('--mode <mode>', "initial device-mode instead of the model's factory mode")
     .option('--flagged', 'start in the flagged state')
     .option('--time-scale <x>', 'TEST ONLY: real ms per simulated ms (0.01 = 100x faster)', '1')
     .action(async (flags: RouterFlags) => {
-      await runUntilSignal(fleetFromFlags(flags.behaviour ? flagsFromReport(flags, flags.behaviour) : flags), process.cwd());
+      await runUntilSignal(
+        fleetFromFlags(flags.behaviour ? flagsFromReport(flags, flags.behaviour) : flags),
+        process.cwd(),
+      );
     });
 
   sim

@@ -18,13 +18,23 @@ export function registerStatus(program: Command): void {
   connectionOptions(
     program
       .command('status')
-      .description('Show every agent and router the broker knows of: online, device-mode, attempt-count, operation, last result')
+      .description(
+        'Show every agent and router the broker knows of: online, device-mode, attempt-count, operation, last result',
+      )
       .option('--broker <url>', 'the broker the agents publish to (mqtt://, mqtts://)')
       .option('--watch', 'keep redrawing on every change until Ctrl-C')
       .option('--json', 'print the model as JSON (one document per change with --watch)')
-      .option('--settle <duration>', 'the first look is complete when no retained message came for this long (a bare number is ms)', '300ms')
+      .option(
+        '--settle <duration>',
+        'the first look is complete when no retained message came for this long (a bare number is ms)',
+        '300ms',
+      )
       .option('--wide', 'every column, however wide (default: fit the terminal, 80 columns in a pipe)')
-      .option('--offline-after <duration>', 'list agents offline for longer apart, below the table', DEFAULT_OFFLINE_AFTER),
+      .option(
+        '--offline-after <duration>',
+        'list agents offline for longer apart, below the table',
+        DEFAULT_OFFLINE_AFTER,
+      ),
   ).action(async (o: StatusCommandOptions) => {
     if (o.broker === undefined) throw new CliError(NO_BROKER, 2);
     const broker = o.broker;

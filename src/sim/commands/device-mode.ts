@@ -25,14 +25,23 @@ async function update(ctx: CommandContext): Promise<CommandReply> {
   const { change, timeoutMs } = parseUpdate(ctx.attrs);
   const outcome = router.deviceMode.request(change, timeoutMs, ctx.sessionId);
   const pendingId = router.deviceMode.pending?.id;
-  ctx.signal.addEventListener('abort', () => {
-    // Whether /cancel or a closed connection cancels the change is unconfirmed on real
-    // routers; by default the change stays pending (the more dangerous case to test).
-    const byClient = ctx.signal.reason !== 'device';
-    if (byClient && router.behaviour.abandonedUpdate === 'cancels' && pendingId !== undefined && router.deviceMode.pending?.id === pendingId) {
-      router.deviceMode.cancel('abandoned');
-    }
-  }, { once: true });
+  ctx.signal.addEventListener(
+    'abort',
+    () => {
+      // Whether /cancel or a closed connection cancels the change is unconfirmed on real
+      // routers; by default the change stays pending (the more dangerous case to test).
+      const byClient = ctx.signal.reason !== 'device';
+      if (
+        byClient &&
+        router.behaviour.abandonedUpdate === 'cancels' &&
+        pendingId !== undefined &&
+        router.deviceMode.pending?.id === pendingId
+      ) {
+        router.deviceMode.cancel('abandoned');
+      }
+    },
+    { once: true },
+  );
   let progress: NodeJS.Timeout | undefined;
   const tick = () => {
     const remaining = router.deviceMode.remainingMs();

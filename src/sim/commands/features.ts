@@ -34,10 +34,12 @@ function settingsMenu(menu: string, feature: DeviceModeFeature): CommandTable {
   };
 }
 
-const tool = (feature: DeviceModeFeature, result: (ctx: CommandContext) => Row): CommandHandler => (ctx) => {
-  requireFeature(ctx, feature, false);
-  return { rows: [result(ctx)] };
-};
+const tool =
+  (feature: DeviceModeFeature, result: (ctx: CommandContext) => Row): CommandHandler =>
+  (ctx) => {
+    requireFeature(ctx, feature, false);
+    return { rows: [result(ctx)] };
+  };
 
 /** Representative commands behind device-mode features, enough to prove gating. */
 export const featureCommands: CommandTable = {
@@ -51,7 +53,19 @@ export const featureCommands: CommandTable = {
   }),
   ...settingsMenu('/ip/socks', 'socks'),
   ...settingsMenu('/ip/proxy', 'proxy'),
-  '/tool/bandwidth-test': tool('bandwidth-test', (ctx) => ({ status: 'done testing', address: ctx.attrs.address ?? '', 'tx-current': '0', 'rx-current': '0' })),
-  '/tool/sniffer/start': (ctx) => { requireFeature(ctx, 'sniffer', false); },
-  '/tool/fetch': tool('fetch', (ctx) => ({ status: 'finished', downloaded: '0', total: '0', url: ctx.attrs.url ?? '' })),
+  '/tool/bandwidth-test': tool('bandwidth-test', (ctx) => ({
+    status: 'done testing',
+    address: ctx.attrs.address ?? '',
+    'tx-current': '0',
+    'rx-current': '0',
+  })),
+  '/tool/sniffer/start': (ctx) => {
+    requireFeature(ctx, 'sniffer', false);
+  },
+  '/tool/fetch': tool('fetch', (ctx) => ({
+    status: 'finished',
+    downloaded: '0',
+    total: '0',
+    url: ctx.attrs.url ?? '',
+  })),
 };

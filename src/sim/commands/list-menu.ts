@@ -33,7 +33,8 @@ export function listMenu(menu: string, options: ListMenuOptions): CommandTable {
     }
     return rows;
   };
-  const comment = (attrs: Record<string, string>): Row => (attrs.comment === undefined ? {} : { comment: attrs.comment });
+  const comment = (attrs: Record<string, string>): Row =>
+    attrs.comment === undefined ? {} : { comment: attrs.comment };
   return {
     [`${menu}/print`]: (ctx) => ({ rows: items(ctx).map((r) => ({ ...r })) }),
     [`${menu}/add`]: (ctx) => {
@@ -47,7 +48,8 @@ export function listMenu(menu: string, options: ListMenuOptions): CommandTable {
       const rows = selected(ctx, items(ctx));
       const { numbers: _n, '.id': _id, ...changes } = ctx.attrs;
       if (changes.disabled === 'no' || changes.disabled === 'false') options.guard?.(ctx, true);
-      for (const r of rows) Object.assign(r, Object.fromEntries(Object.entries(changes).filter(([k]) => !k.startsWith('.'))));
+      for (const r of rows)
+        Object.assign(r, Object.fromEntries(Object.entries(changes).filter(([k]) => !k.startsWith('.'))));
     },
     [`${menu}/remove`]: (ctx) => {
       const rows = items(ctx);

@@ -7,9 +7,14 @@ function mac(ctx: CommandContext, i: number): string {
   return `${base.match(/../g)!.join(':')}:00:${(0x10 + i).toString(16).toUpperCase()}`;
 }
 
-const lan = (ctx: CommandContext): Row[] => [1, 2].map((i) => ({
-  address: `192.168.88.${10 + i}`, 'mac-address': mac(ctx, i), interface: 'bridge', dynamic: 'true', complete: 'true',
-}));
+const lan = (ctx: CommandContext): Row[] =>
+  [1, 2].map((i) => ({
+    address: `192.168.88.${10 + i}`,
+    'mac-address': mac(ctx, i),
+    interface: 'bridge',
+    dynamic: 'true',
+    complete: 'true',
+  }));
 
 /**
  * The read-mostly menus third-party tools poll (Home Assistant's MikroTik integration reads
@@ -24,13 +29,22 @@ export const networkCommands: CommandTable = {
     ],
   }),
   ...listMenu('/ip/arp', {
-    fields: (a) => ({ address: a.address ?? '', 'mac-address': a['mac-address'] ?? '', interface: a.interface ?? 'bridge' }),
+    fields: (a) => ({
+      address: a.address ?? '',
+      'mac-address': a['mac-address'] ?? '',
+      interface: a.interface ?? 'bridge',
+    }),
     seed: lan,
   }),
   ...listMenu('/ip/dhcp-server/lease', {
     fields: (a) => ({ address: a.address ?? '', 'mac-address': a['mac-address'] ?? '', server: a.server ?? 'defconf' }),
-    seed: (ctx) => lan(ctx).map((r, i) => ({
-      address: r.address!, 'mac-address': r['mac-address']!, 'host-name': `host-${i + 1}`, server: 'defconf', status: 'bound',
-    })),
+    seed: (ctx) =>
+      lan(ctx).map((r, i) => ({
+        address: r.address!,
+        'mac-address': r['mac-address']!,
+        'host-name': `host-${i + 1}`,
+        server: 'defconf',
+        status: 'bound',
+      })),
   }),
 };

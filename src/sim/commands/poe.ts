@@ -63,7 +63,8 @@ export const poeCommands: CommandTable = {
   '/interface/ethernet/poe/power-cycle': (ctx) => {
     const names = selected(ctx);
     const ms = parseRosDuration(ctx.attrs.duration ?? '5s');
-    if (ms === undefined || ms <= 0) throw new RosTrap('input does not match any value of duration', TRAP_CATEGORY.argumentValue);
+    if (ms === undefined || ms <= 0)
+      throw new RosTrap('input does not match any value of duration', TRAP_CATEGORY.argumentValue);
     for (const n of names) ports(ctx).powerCycle(n, ms);
   },
   '/interface/ethernet/poe/monitor': async (ctx) => {

@@ -72,7 +72,10 @@ function operate(word: string, stack: RowTest[]): RowTest[] {
       continue;
     }
     const c = ops[i++];
-    if (c === '.' && afterIndex) { afterIndex = false; continue; }
+    if (c === '.' && afterIndex) {
+      afterIndex = false;
+      continue;
+    }
     afterIndex = false;
     if (c === '!') {
       const t = pop();

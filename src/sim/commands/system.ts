@@ -68,7 +68,11 @@ export function systemCommands(hasRouterboard: boolean): CommandTable {
     table['/system/routerboard/print'] = (ctx) => ({ rows: [routerboardRow(ctx)] });
     table['/system/routerboard/get'] = (ctx) => valueOf(routerboardRow(ctx), ctx);
   } else {
-    const license = (ctx: CommandContext): Row => ({ 'system-id': ctx.router.systemId, level: 'p1', 'deadline-at': '' });
+    const license = (ctx: CommandContext): Row => ({
+      'system-id': ctx.router.systemId,
+      level: 'p1',
+      'deadline-at': '',
+    });
     table['/system/license/print'] = (ctx) => ({ rows: [license(ctx)] });
     table['/system/license/get'] = (ctx) => valueOf(license(ctx), ctx);
   }

@@ -54,5 +54,8 @@ export type CommandTable = Record<string, CommandHandler>;
 
 /** `=numbers=` lists items by name or id, comma-separated. */
 export function listNumbers(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -31,7 +31,8 @@ export class TargetTree {
 
   /** RFC 9162 PATH(m, D[n]) as merkle.ts inclusionProof, with subtree roots kept: thousands of proofs stay cheap. */
   proof(index: number): { index: number; path: string[] } {
-    if (!Number.isInteger(index) || index < 0 || index >= this.leaves.length) throw new RangeError(`no target ${index}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.leaves.length)
+      throw new RangeError(`no target ${index}`);
     const path: Buffer[] = [];
     let [start, end] = [0, this.leaves.length];
     const siblings: Buffer[] = [];
@@ -89,23 +90,27 @@ function checked<T>(schema: Parameters<typeof parseStrictOrRefuse>[0], value: T,
 
 /** The campaign payload approvers sign (validated by the same schema the agent reads it with). */
 export function buildCampaign(options: CampaignOptions): Campaign {
-  return checked(campaignSchema, {
-    v: 1,
-    kind: 'campaign',
-    campaignId: options.campaignId ?? `c-${randomUUID()}`.slice(0, 40),
-    requester: options.requester,
-    coordinator: options.coordinator,
-    issuedAt: new Date(options.now).toISOString(),
-    window: options.window,
-    change: options.change,
-    digest: changeDigest(options.change),
-    method: options.method,
-    activationTimeoutSeconds: options.activationTimeoutSeconds,
-    targets: { tree: 'rfc9162-sha256', root: options.tree.root, count: options.tree.targets.length },
-    waves: options.waves,
-    abort: options.abort,
-    ...(options.note ? { note: options.note } : {}),
-  } satisfies Campaign, 'campaign');
+  return checked(
+    campaignSchema,
+    {
+      v: 1,
+      kind: 'campaign',
+      campaignId: options.campaignId ?? `c-${randomUUID()}`.slice(0, 40),
+      requester: options.requester,
+      coordinator: options.coordinator,
+      issuedAt: new Date(options.now).toISOString(),
+      window: options.window,
+      change: options.change,
+      digest: changeDigest(options.change),
+      method: options.method,
+      activationTimeoutSeconds: options.activationTimeoutSeconds,
+      targets: { tree: 'rfc9162-sha256', root: options.tree.root, count: options.tree.targets.length },
+      waves: options.waves,
+      abort: options.abort,
+      ...(options.note ? { note: options.note } : {}),
+    } satisfies Campaign,
+    'campaign',
+  );
 }
 
 export function buildRelease(options: {
@@ -116,14 +121,18 @@ export function buildRelease(options: {
   validityMs: number;
   releaseId?: string;
 }): Release {
-  return checked(releaseSchema, {
-    v: 1,
-    kind: 'release',
-    releaseId: options.releaseId ?? `r-${randomUUID()}`,
-    campaign: options.campaign,
-    wave: options.wave,
-    targets: options.targets,
-    issuedAt: new Date(options.now).toISOString(),
-    notAfter: new Date(options.now + options.validityMs).toISOString(),
-  } satisfies Release, 'release');
+  return checked(
+    releaseSchema,
+    {
+      v: 1,
+      kind: 'release',
+      releaseId: options.releaseId ?? `r-${randomUUID()}`,
+      campaign: options.campaign,
+      wave: options.wave,
+      targets: options.targets,
+      issuedAt: new Date(options.now).toISOString(),
+      notAfter: new Date(options.now + options.validityMs).toISOString(),
+    } satisfies Release,
+    'release',
+  );
 }

@@ -13,7 +13,9 @@ export function campaignCorrelation(payload: Uint8Array | string): InboundCorrel
     const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
     const outer = JSON.parse(text) as { campaign?: { payload?: unknown }; target?: unknown };
     if (typeof outer.campaign?.payload !== 'string') return { requestId: undefined, digest };
-    const inner = JSON.parse(Buffer.from(outer.campaign.payload, 'base64url').toString('utf8')) as { campaignId?: unknown };
+    const inner = JSON.parse(Buffer.from(outer.campaign.payload, 'base64url').toString('utf8')) as {
+      campaignId?: unknown;
+    };
     const id = campaignIdSchema.safeParse(inner.campaignId);
     const target = campaignTargetSchema.safeParse(outer.target);
     return { requestId: id.success && target.success ? targetRequestId(id.data, target.data) : undefined, digest };

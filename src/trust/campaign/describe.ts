@@ -17,8 +17,10 @@ export function abortText(campaign: Pick<Campaign, 'abort'>): string {
 export function describeCampaign(payload: Uint8Array): string {
   const c = parseStrictOrRefuse(campaignSchema, payload, 'bad-payload', 'campaign');
   return [
-    `campaign ${c.campaignId}: ${describeChange(c.change)} by ${c.method} on ${c.targets.count} target(s) (tree root ${c.targets.root})`,
-    `requested by ${c.requester.name}, releases by ${c.coordinator.name}, window ${c.window.notBefore ?? 'now'} .. ${c.window.notAfter}`,
+    `campaign ${c.campaignId}: ${describeChange(c.change)} by ${c.method} ` +
+      `on ${c.targets.count} target(s) (tree root ${c.targets.root})`,
+    `requested by ${c.requester.name}, releases by ${c.coordinator.name}, ` +
+      `window ${c.window.notBefore ?? 'now'} .. ${c.window.notAfter}`,
     `waves ${waveSizes(c.waves, c.targets.count).join(', ')}; abort at ${abortText(c)}`,
   ].join('\n  ');
 }

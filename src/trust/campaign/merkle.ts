@@ -41,7 +41,8 @@ export function treeRoot(leaves: readonly Uint8Array[]): Buffer {
   let level: Uint8Array[] = [...leaves];
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
     level = next;
   }
   return Buffer.from(level[0]!);
@@ -49,7 +50,8 @@ export function treeRoot(leaves: readonly Uint8Array[]): Buffer {
 
 /** PATH(m, D[n]): the inclusion proof of leaf m (0-based), nearest sibling first. */
 export function inclusionProof(leaves: readonly Uint8Array[], index: number): Buffer[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
   if (leaves.length === 1) return [];
   const k = split(leaves.length);
   if (index < k) return [...inclusionProof(leaves.slice(0, k), index), treeRoot(leaves.slice(k))];
@@ -57,7 +59,13 @@ export function inclusionProof(leaves: readonly Uint8Array[], index: number): Bu
 }
 
 /** RFC 9162 section 2.1.3.2: whether `proof` shows `leaf` at `index` in the tree of `size` leaves with `root`. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
   if (proof.length > MAX_PROOF_LENGTH || proof.some((p) => p.length !== 32)) return false;
   let fn = index;

@@ -43,7 +43,9 @@ export const abortSchema = z
     maxFailures: z.number().int().min(1).max(MAX_TARGETS).optional(),
     maxFailurePercent: z.number().min(0).max(100).optional(),
   })
-  .refine((a) => a.maxFailures !== undefined || a.maxFailurePercent !== undefined, { message: 'give maxFailures or maxFailurePercent' });
+  .refine((a) => a.maxFailures !== undefined || a.maxFailurePercent !== undefined, {
+    message: 'give maxFailures or maxFailurePercent',
+  });
 export type AbortCriteria = z.infer<typeof abortSchema>;
 
 export const campaignSchema = z.strictObject({
@@ -61,7 +63,11 @@ export const campaignSchema = z.strictObject({
   digest: z.string(),
   method: z.enum(['button', 'power']),
   activationTimeoutSeconds: z.number().int().min(10).max(86_400),
-  targets: z.strictObject({ tree: z.literal('rfc9162-sha256'), root: hashB64, count: z.number().int().min(1).max(MAX_TARGETS) }),
+  targets: z.strictObject({
+    tree: z.literal('rfc9162-sha256'),
+    root: hashB64,
+    count: z.number().int().min(1).max(MAX_TARGETS),
+  }),
   waves: z.array(waveSchema).min(1).max(100),
   abort: abortSchema,
   note: z.string().max(500).optional(),
@@ -82,7 +88,9 @@ export const releaseSchema = z
     notAfter: timestamp,
   })
   .refine((r) => Date.parse(r.issuedAt) < Date.parse(r.notAfter), { message: 'notAfter must be after issuedAt' })
-  .refine((r) => Date.parse(r.notAfter) - Date.parse(r.issuedAt) <= MAX_RELEASE_VALIDITY_MS, { message: 'a release is valid 24 h at most' });
+  .refine((r) => Date.parse(r.notAfter) - Date.parse(r.issuedAt) <= MAX_RELEASE_VALIDITY_MS, {
+    message: 'a release is valid 24 h at most',
+  });
 export type Release = z.infer<typeof releaseSchema>;
 
 const envelope = z.strictObject({ payload: z.string(), signatures: z.array(z.unknown()) });
@@ -93,7 +101,14 @@ export const campaignOrderSchema = z.strictObject({
   kind: z.literal('campaign-order'),
   campaign: envelope,
   target: campaignTargetSchema,
-  proof: z.strictObject({ index: z.number().int().min(0).max(MAX_TARGETS - 1), path: z.array(hashB64).max(64) }),
+  proof: z.strictObject({
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_TARGETS - 1),
+    path: z.array(hashB64).max(64),
+  }),
   release: envelope,
 });
 export type CampaignOrder = z.infer<typeof campaignOrderSchema>;

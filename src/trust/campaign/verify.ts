@@ -13,8 +13,15 @@ import { checkRequester, countApprovers, requiredApprovals } from '../approvers.
 import type { Requirement } from '../approvers.js';
 import { verifyInclusion } from './merkle.js';
 import {
-  campaignOrderSchema, campaignSchema, MAX_ORDER_BYTES, payloadDigest, releaseSchema, sameTarget, targetLeaf,
-  targetRequestId, waveOf,
+  campaignOrderSchema,
+  campaignSchema,
+  MAX_ORDER_BYTES,
+  payloadDigest,
+  releaseSchema,
+  sameTarget,
+  targetLeaf,
+  targetRequestId,
+  waveOf,
 } from './schema.js';
 import type { Campaign, CampaignOrder, Release } from './schema.js';
 
@@ -33,14 +40,24 @@ export function readCampaignOrder(bytes: Uint8Array | string): CampaignOrder {
 export async function verifyCampaign(
   campaignEnvelope: unknown,
   ctx: Pick<VerifyContext, 'trustRoot'>,
-): Promise<{ campaign: Campaign; digest: string; verified: VerifiedEnvelope; approverNames: string[]; requirement: Requirement }> {
+): Promise<{
+  campaign: Campaign;
+  digest: string;
+  verified: VerifiedEnvelope;
+  approverNames: string[];
+  requirement: Requirement;
+}> {
   const verified = await verifySigned(JSON.stringify(campaignEnvelope), TYP.campaign, ctx);
   const campaign = parseStrictOrRefuse(campaignSchema, verified.payload, 'bad-payload', 'campaign');
   checkDigest(campaign, changeDigest(campaign.change));
   const root = ctx.trustRoot;
   const coordinator = root.person(campaign.coordinator.name);
   if (!coordinator?.roles.has('requester')) {
-    refuse('release-unauthorized', `campaign coordinator "${campaign.coordinator.name}" is not an identity with the requester role in trust root v${root.version}`);
+    refuse(
+      'release-unauthorized',
+      `campaign coordinator "${campaign.coordinator.name}" is not an ` +
+        `identity with the requester role in trust root v${root.version}`,
+    );
   }
   if (campaign.coordinator.keyId !== undefined && !coordinator.keyIds.has(campaign.coordinator.keyId)) {
     refuse('release-unauthorized', `key ${campaign.coordinator.keyId} is not a key of coordinator ${coordinator.name}`);
@@ -53,20 +70,43 @@ export async function verifyCampaign(
 }
 
 /** A release is signed by the campaign's coordinator (its key, when named) and by keys of the root only. */
-async function verifyRelease(order: CampaignOrder, campaign: Campaign, digest: string, ctx: VerifyContext): Promise<Release> {
+async function verifyRelease(
+  order: CampaignOrder,
+  campaign: Campaign,
+  digest: string,
+  ctx: VerifyContext,
+): Promise<Release> {
   const root = ctx.trustRoot;
-  const verified = await verifyEnvelope(parseEnvelope(JSON.stringify(order.release)), TYP.release, (kid) => root.lookup(kid), `trust root v${root.version}`);
+  const verified = await verifyEnvelope(
+    parseEnvelope(JSON.stringify(order.release)),
+    TYP.release,
+    (kid) => root.lookup(kid),
+    `trust root v${root.version}`,
+  );
   const { name, keyId } = campaign.coordinator;
-  const signed = verified.signers.some((s) => (keyId === undefined ? root.ownerOf(s.keyId)?.name === name : s.keyId === keyId));
-  if (!signed) refuse('release-unauthorized', `the release is not signed by ${keyId === undefined ? '' : `key ${keyId} of `}the campaign's coordinator ${name}`);
+  const signed = verified.signers.some((s) =>
+    keyId === undefined ? root.ownerOf(s.keyId)?.name === name : s.keyId === keyId,
+  );
+  if (!signed)
+    refuse(
+      'release-unauthorized',
+      `the release is not signed by ${keyId === undefined ? '' : `key ${keyId} of `}the campaign's coordinator ${name}`,
+    );
   const release = parseStrictOrRefuse(releaseSchema, verified.payload, 'bad-payload', 'release');
   if (release.campaign.campaignId !== campaign.campaignId || release.campaign.digest !== digest) {
-    refuse('release-mismatch', `the release is for campaign ${release.campaign.campaignId} (${release.campaign.digest}), not ${campaign.campaignId} (${digest})`);
+    refuse(
+      'release-mismatch',
+      `the release is for campaign ${release.campaign.campaignId} ` +
+        `(${release.campaign.digest}), not ${campaign.campaignId} (${digest})`,
+    );
   }
   const clock = { now: ctx.clock.now(), synced: await ctx.clock.isSynchronized() };
-  if (!clock.synced) refuse('clock-unsynced', 'a release is valid for a time, and this clock is not synchronized (NTP)');
-  if (Date.parse(release.issuedAt) - clock.now > 5 * 60_000) refuse('issued-in-future', `release issued at ${release.issuedAt}, ahead of this clock`);
-  if (clock.now > Date.parse(release.notAfter)) refuse('expired', `release ${release.releaseId} was valid until ${release.notAfter}`);
+  if (!clock.synced)
+    refuse('clock-unsynced', 'a release is valid for a time, and this clock is not synchronized (NTP)');
+  if (Date.parse(release.issuedAt) - clock.now > 5 * 60_000)
+    refuse('issued-in-future', `release issued at ${release.issuedAt}, ahead of this clock`);
+  if (clock.now > Date.parse(release.notAfter))
+    refuse('expired', `release ${release.releaseId} was valid until ${release.notAfter}`);
   return release;
 }
 
@@ -102,19 +142,42 @@ export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyConte
     checkTarget(order.target, ctx);
     const message = changeRequestOf(campaign, order.target);
     const signerKeyIds = verified.signers.map((s) => s.keyId);
-    const accepted: Accepted<ChangeRequest> = { ok: true, message, approverNames, signerKeyIds, requirement, commit: () => Promise.resolve() };
+    const accepted: Accepted<ChangeRequest> = {
+      ok: true,
+      message,
+      approverNames,
+      signerKeyIds,
+      requirement,
+      commit: () => Promise.resolve(),
+    };
     const { index, path } = order.proof;
-    const proven = verifyInclusion(targetLeaf(order.target), index, campaign.targets.count, path.map((p) => Buffer.from(p, 'base64url')), Buffer.from(campaign.targets.root, 'base64url'));
-    if (!proven) refuse('not-in-campaign', `no proof that agent ${order.target.agent} with router ${JSON.stringify(order.target.router)} is target ${index} of campaign ${campaign.campaignId}`);
+    const proven = verifyInclusion(
+      targetLeaf(order.target),
+      index,
+      campaign.targets.count,
+      path.map((p) => Buffer.from(p, 'base64url')),
+      Buffer.from(campaign.targets.root, 'base64url'),
+    );
+    if (!proven)
+      refuse(
+        'not-in-campaign',
+        `no proof that agent ${order.target.agent} with router ${JSON.stringify(order.target.router)} ` +
+          `is target ${index} of campaign ${campaign.campaignId}`,
+      );
     const release = await verifyRelease(order, campaign, digest, ctx);
     const wave = waveOf(index, campaign.waves, campaign.targets.count);
-    if (!release.targets.some((t) => sameTarget(t, order.target))) refuse('not-released', `release ${release.releaseId} does not name this target`);
-    if (wave > release.wave) refuse('not-released', `this target is in wave ${wave}; release ${release.releaseId} opens wave ${release.wave}`);
+    if (!release.targets.some((t) => sameTarget(t, order.target)))
+      refuse('not-released', `release ${release.releaseId} does not name this target`);
+    if (wave > release.wave)
+      refuse('not-released', `this target is in wave ${wave}; release ${release.releaseId} opens wave ${release.wave}`);
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     // A campaign's target is never scheduled: its release opens it now, inside the site's windows.
     const { clock } = await readFresh(accepted, { ...ctx, schedulable: false });
     // Security-key counters are not advanced: one campaign signature serves every target of this agent.
     const settled = await settle(accepted, ctx, clock, []);
-    return { ...settled, campaign: { campaignId: campaign.campaignId, digest, index, wave, releaseId: release.releaseId } };
+    return {
+      ...settled,
+      campaign: { campaignId: campaign.campaignId, digest, index, wave, releaseId: release.releaseId },
+    };
   });
 }

@@ -66,7 +66,7 @@ export class SshAgentClient {
           identities.length === 0
             ? `ssh-agent holds no ssh-ed25519 key (add one with ssh-add); ${SK_HINT}`
             : `ssh-agent holds ${identities.length} ssh-ed25519 keys (${listing}); ` +
-              'choose one with --ssh-key FINGERPRINT',
+                'choose one with --ssh-key FINGERPRINT',
         );
       }
       chosen = identities[0]!;

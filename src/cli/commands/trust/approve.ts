@@ -48,7 +48,9 @@ export function registerApprove(program: Command): void {
         const method = methodOf(o.method);
         const target = { ...o, agent: challenge.agent };
         const key = await loadSigner(o);
-        const spec = o.expect ? forOption('--expect', () => parseChangeSpec(o.expect!)) : { enable: [], disable: [], flaggedNo: false };
+        const spec = o.expect
+          ? forOption('--expect', () => parseChangeSpec(o.expect!))
+          : { enable: [], disable: [], flaggedNo: false };
         const mode = o.mode ?? spec.mode;
         const build = () =>
           buildChange({
@@ -58,7 +60,9 @@ export function registerApprove(program: Command): void {
             flaggedNo: o.flaggedNo === true || spec.flaggedNo === true,
           });
         // What is wrong may come from the spec or from the options: name the ones the user gave.
-        const given = ['--expect', '--enable', '--disable', '--mode'].filter((_, i) => [o.expect, o.enable.length, o.disable.length, o.mode][i]);
+        const given = ['--expect', '--enable', '--disable', '--mode'].filter(
+          (_, i) => [o.expect, o.enable.length, o.disable.length, o.mode][i],
+        );
         const expect = o.expect ? forOption(given.join('/'), build) : build();
         const payload = buildApproval(challenge, {
           now: Date.now(),

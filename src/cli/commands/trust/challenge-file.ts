@@ -10,7 +10,8 @@ export async function readChallenge(value: string): Promise<Challenge> {
   try {
     return parseStrict(challengeSchema, text);
   } catch (error) {
-    if (error instanceof StrictJsonError) throw new CliError(`--challenge: not a dmconfirm challenge (${error.message})`, EXIT_INPUT);
+    if (error instanceof StrictJsonError)
+      throw new CliError(`--challenge: not a dmconfirm challenge (${error.message})`, EXIT_INPUT);
     throw error;
   }
 }

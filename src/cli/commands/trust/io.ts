@@ -27,7 +27,11 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
     } catch (error) {
       // Bad input is said in the user's terms; other refusals keep their reason code.
       if (error instanceof DraftError) throw new CliError(draftErrorLine(error), EXIT_INPUT);
-      if (error instanceof TrustError) throw new CliError(INPUT_REASONS.has(error.reason) ? error.detail : `${error.reason}: ${error.detail}`, EXIT_INPUT);
+      if (error instanceof TrustError)
+        throw new CliError(
+          INPUT_REASONS.has(error.reason) ? error.detail : `${error.reason}: ${error.detail}`,
+          EXIT_INPUT,
+        );
       throw error;
     }
   };
@@ -92,7 +96,9 @@ export async function loadKeyOption(path: string): Promise<SigningKey> {
 export function describeSigned(m: SignedMessage): string {
   const router = m.router.serial !== undefined ? `serial ${m.router.serial}` : `system-id ${m.router.systemId ?? '?'}`;
   const target = `agent ${m.agent}, router ${router}`;
-  const when = (m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '') + (m.urgent ? ' URGENT' : '');
+  const when =
+    (m.window ? ` window ${m.window.notBefore ?? '…'} .. ${m.window.notAfter ?? '…'}` : '') +
+    (m.urgent ? ' URGENT' : '');
   switch (m.kind) {
     case 'change-request':
       return (
@@ -108,7 +114,10 @@ export function describeSigned(m: SignedMessage): string {
     case 'power-cycle':
       return `power cycle ${m.requestId} (${m.reason}) on ${target}${when}; requested by ${m.requester.name}`;
     case 'cancel':
-      return `cancel ${m.requestId} of scheduled order ${m.cancels} on ${target}${when}; requested by ${m.requester.name}`;
+      return (
+        `cancel ${m.requestId} of scheduled order ${m.cancels} ` +
+        `on ${target}${when}; requested by ${m.requester.name}`
+      );
   }
 }
 

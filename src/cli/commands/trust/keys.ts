@@ -16,7 +16,11 @@ export function registerKeys(program: Command): void {
       cliAction(async (options: { out: string; name?: string }) => {
         // The name becomes the identity's name in the trust root: refuse now what the root would.
         if (options.name !== undefined && !IDENTITY_NAME.test(options.name))
-          throw new CliError(`--name: "${options.name}" is not a name: 1-64 letters, digits or . _ @ - (starting with a letter or digit)`, EXIT_INPUT);
+          throw new CliError(
+            `--name: "${options.name}" is not a name: 1-64 letters, ` +
+              `digits or . _ @ - (starting with a letter or digit)`,
+            EXIT_INPUT,
+          );
         const info = await generateKeyFiles(options.out, options.name);
         console.log(`wrote ${options.out}.key (keep it private) and ${options.out}.pub`);
         console.log(`key "${info.name}" id ${info.keyId}`);

@@ -134,14 +134,23 @@ export function registerRequest(program: Command): void {
     .option('--timeout <duration>', 'activation timeout of the update (10s..1d)', '5m')
     .option('--power-cycle <reason>', 'instead: a plain power cycle (hung | reset-attempt-count)')
     .option('--note <text>', 'power cycle: why, for the audit log')
-    .option('--challenge <file|json>', 'bind to a challenge the agent published (valid without a synchronized agent clock)')
+    .option(
+      '--challenge <file|json>',
+      'bind to a challenge the agent published (valid without a synchronized agent clock)',
+    )
     .option('--urgent', "may act outside the site's maintenance windows (needs the site's urgent approver count)")
-    .option('--fresh-challenge', 'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)')
+    .option(
+      '--fresh-challenge',
+      'with --broker: bind to a fresh challenge from the agent (done by itself when its clock is unsynchronized)',
+    )
     .action(
       cliAction(async (o: RequestOptions) => {
         const { key, requester } = await requesterOf(o);
         if (wantsPublish(o)) requireKeyToPublish(key);
-        const common = { ...(await commonOf(o, requester, Date.now())), ...(wantsPublish(o) ? await orderChallengeFor(o) : {}) };
+        const common = {
+          ...(await commonOf(o, requester, Date.now())),
+          ...(wantsPublish(o) ? await orderChallengeFor(o) : {}),
+        };
         if (o.powerCycle) {
           if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count')
             throw new CliError('--power-cycle is hung or reset-attempt-count', EXIT_INPUT);

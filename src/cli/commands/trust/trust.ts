@@ -15,17 +15,11 @@ import { showRoot } from './show-root.js';
 import { requireSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
 import { registerTrustInspect } from './trust-inspect.js';
-import {
-  cliAction,
-  collect,
-  EXIT_INPUT,
-  loadKeyOption,
-  readEnvelopeFile,
-  writeEnvelope,
-} from './io.js';
+import { cliAction, collect, EXIT_INPUT, loadKeyOption, readEnvelopeFile, writeEnvelope } from './io.js';
 
 function role(value: string): RoleName {
-  if (!(ROLES as readonly string[]).includes(value)) throw new CliError(`--role: ${notOneOf(value, 'a role', ROLES)}`, EXIT_INPUT);
+  if (!(ROLES as readonly string[]).includes(value))
+    throw new CliError(`--role: ${notOneOf(value, 'a role', ROLES)}`, EXIT_INPUT);
   return value as RoleName;
 }
 
@@ -39,7 +33,8 @@ function countedRole(value: string): CountedRole {
 function atLeast(min: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`"${value}" is not a whole number of at least ${min}`);
+    if (!/^\d+$/.test(value.trim()) || n < min)
+      throw new InvalidArgumentError(`"${value}" is not a whole number of at least ${min}`);
     return n;
   };
 }
@@ -197,7 +192,10 @@ export function registerTrust(program: Command): void {
           if (o.role) targets.push({ role: countedRole(o.role) });
           if (o.feature) {
             if (!(DEVICE_MODE_FEATURES as readonly string[]).includes(o.feature))
-              throw new CliError(`--feature: ${notOneOf(o.feature, 'a device-mode feature', DEVICE_MODE_FEATURES)}`, EXIT_INPUT);
+              throw new CliError(
+                `--feature: ${notOneOf(o.feature, 'a device-mode feature', DEVICE_MODE_FEATURES)}`,
+                EXIT_INPUT,
+              );
             targets.push({ feature: o.feature as DeviceModeFeature });
           }
           if (o.mode) {

@@ -56,7 +56,12 @@ export function offlineContext(
   }
   let router: VerifyContext['router'];
   if (o.routerSerial !== undefined || o.routerSystemId !== undefined) {
-    router = { name: 'router', methods: ['button', 'power'], ...(o.routerSerial ? { serial: o.routerSerial } : {}), ...(o.routerSystemId ? { systemId: o.routerSystemId } : {}) };
+    router = {
+      name: 'router',
+      methods: ['button', 'power'],
+      ...(o.routerSerial ? { serial: o.routerSerial } : {}),
+      ...(o.routerSystemId ? { systemId: o.routerSystemId } : {}),
+    };
   } else {
     router = { name: 'router', methods: ['button', 'power'], ...claimed };
     unchecked.push('target router (give --router-serial or --router-system-id)');

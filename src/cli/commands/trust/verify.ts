@@ -66,7 +66,10 @@ async function checkNewer(root: TrustRoot, newer: TrustRoot, path: string): Prom
     await verifyRotation(root, newer);
   } catch (error) {
     if (error instanceof TrustError) {
-      throw new CliError(`--newer ${path} may not replace v${root.version}: ${error.reason}: ${error.detail}`, EXIT_INPUT);
+      throw new CliError(
+        `--newer ${path} may not replace v${root.version}: ${error.reason}: ${error.detail}`,
+        EXIT_INPUT,
+      );
     }
     throw error;
   }
