@@ -46,7 +46,7 @@ void test('every code the source emits is in the contract', () => {
   const unknown = codes.filter(({ code, prefix }) =>
     prefix ? !REASON_CODES.some((c) => c.startsWith(code)) : !known.has(code),
   );
-  assert.deepEqual(unknown, [], 'codes emitted but not listed in src/mqtt/contract.ts');
+  assert.deepEqual(unknown, [], 'codes emitted but not listed in src/mqtt/reason-codes.ts');
 });
 
 void test('refusal and alarm codes are part of the vocabulary; answers and events refuse anything else', () => {
