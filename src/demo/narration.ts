@@ -1,10 +1,11 @@
 /**
  * What the demo says, as pure functions: one line per thing that happened, with the
- * time since the demo began. run-demo.ts decides when; this file decides the words.
+ * time since the demo began. The demo run and its scenarios decide when; this file decides the words.
  */
 import type { ProgressData } from '../mqtt/contract.js';
 import type { ProgressStep } from '../operator/progress.js';
 import { formatDuration } from '../operator/progress.js';
+import type { SimState } from '../sim/index.js';
 
 export type Speaker = 'broker' | 'router' | 'actuator' | 'trust' | 'agent' | 'operator' | 'attacker' | 'check';
 
@@ -74,6 +75,27 @@ export function describeSimEvent(event: SimEvent): string {
     case 'fault':
       return `FAULT: ${event.fault}`;
   }
+}
+
+/** A change the simulated router holds or applied, as `mode=home container=yes`. */
+export function describeSimChange(change: { mode?: string; features?: Record<string, boolean | undefined> }): string {
+  const parts = change.mode ? [`mode=${change.mode}`] : [];
+  for (const [feature, on] of Object.entries(change.features ?? {}))
+    if (on !== undefined) parts.push(`${feature}=${on ? 'yes' : 'no'}`);
+  return parts.join(' ') || 'no change';
+}
+
+/** The router's own view of its device-mode: `device-mode home, container=yes, attempt-count 0`. */
+export function describeDeviceMode(state: Pick<SimState, 'deviceMode' | 'attemptCount'>): string {
+  return (
+    `device-mode ${state.deviceMode.mode}, ` +
+    `container=${state.deviceMode.features.container ? 'yes' : 'no'}, attempt-count ${state.attemptCount}`
+  );
+}
+
+/** Key ids are long base64url hashes; the first characters are enough to tell them apart here. */
+export function shortKey(keyId: string | undefined): string {
+  return keyId ? `${keyId.slice(0, 10)}…` : '?';
 }
 
 export interface DemoCheck {

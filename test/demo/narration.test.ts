@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeSimEvent, describeStep, narrate, summaryLines } from '../../src/demo/narration.js';
+import {
+  describeDeviceMode,
+  describeSimChange,
+  describeSimEvent,
+  describeStep,
+  narrate,
+  shortKey,
+  summaryLines,
+} from '../../src/demo/narration.js';
 
 void test('a narrated line shows the time since the start and who speaks, aligned', () => {
   assert.equal(narrate(3_240, 'router', 'power cut'), '[  3.2s] router    power cut');
@@ -53,4 +61,19 @@ void test('the summary passes only when every check passed and nothing failed ou
     'demo FAILED after 1.0s',
   ]);
   assert.equal(summaryLines([], 1_000, undefined).at(-1), 'demo FAILED after 1.0s');
+});
+
+void test('a simulated change, the device-mode and a key id read as short words', () => {
+  assert.equal(
+    describeSimChange({ mode: 'home', features: { container: true, socks: false } }),
+    'mode=home container=yes socks=no',
+  );
+  assert.equal(describeSimChange({ features: { container: undefined } }), 'no change');
+  const state = { deviceMode: { mode: 'advanced', features: { container: false } }, attemptCount: 1 };
+  assert.equal(
+    describeDeviceMode(state as unknown as Parameters<typeof describeDeviceMode>[0]),
+    'device-mode advanced, container=no, attempt-count 1',
+  );
+  assert.equal(shortKey('abcdefghijklmnop'), 'abcdefghij…');
+  assert.equal(shortKey(undefined), '?');
 });
