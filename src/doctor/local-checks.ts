@@ -19,7 +19,7 @@ export function judgeConfig(
   return fail(
     name,
     `${file}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    `edit the file, then "dmconfirm config " + "check ${file}"; secrets ` +
+    `edit the file, then "dmconfirm config check ${file}"; secrets ` +
       `named {credential: NAME} need --credentials DIR outside systemd`,
   );
 }

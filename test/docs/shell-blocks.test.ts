@@ -76,7 +76,7 @@ for (const file of [...new Set(blocks.filter((b) => b.marker?.kind === 'doc-test
     // Background commands (the simulator, mosquitto, the agent) must still run at the end.
     const script =
       `${PREAMBLE}${code}\nsleep 3\nrunning=$(jobs -r | wc -l)\n[ "$running" -eq ${backgrounded(code)} ] ` +
-      `|| { echo "background jobs running: $running " + "of ${backgrounded(code)}" >&2; jobs >&2; exit 1; }\n`;
+      `|| { echo "background jobs running: $running of ${backgrounded(code)}" >&2; jobs >&2; exit 1; }\n`;
     const child = spawn('unshare', ['-n', '-p', '-f', '--mount-proc', 'bash', '-c', script], {
       cwd: work,
       env: { ...cleanEnv, HOME: home },
