@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     // The GPIO line's own timestamps: the press is held and released by gpioset, not by Node.
     note:
       `${press.busyThreads} spinning threads; GPIO line held by gpioset (stand-in stamping CLOCK_MONOTONIC) ` +
-      `${press.realtime ? 'at SCHED_FIFO' : 'at normal priority ' + '(chrt refused)'}, ` +
+      `${press.realtime ? 'at SCHED_FIFO' : 'at normal priority (chrt refused)'}, ` +
       `${n(press.lineErrors)}; libgpiod v1 p99 ${round(percentile(press.v1LineErrors, 99))}; ` +
       `child at normal priority p99 ${round(percentile(press.normalPriorityLineErrors, 99))}; ActionReport edges p99 ` +
       `${round(percentile(press.edgeErrors, 99))}; event-loop-timed ` +
