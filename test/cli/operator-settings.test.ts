@@ -104,6 +104,15 @@ void test('a standing broker never makes request publish; --publish does', async
   ]);
   assert.equal(asked.code, 2);
   assert.match(asked.stderr, /needs a signed message/);
+  // Every order that may fetch a fresh challenge says so before connecting, not after a timeout.
+  for (const order of [
+    ['powercycle', '--agent', 'pi1', '--router-serial', 'HF1234567', '--reason', 'hung'],
+    ['cancel', 'req-00000001', '--agent', 'pi1', '--router-serial', 'HF1234567'],
+  ]) {
+    const unsigned = await cli([...order, '--requester', 'noc', '--publish']);
+    assert.equal(unsigned.code, 2, `${order[0]}: ${unsigned.stderr}`);
+    assert.match(unsigned.stderr, /needs a signed message/);
+  }
 });
 
 void test('a broken settings file is one line for the commands that use it, and no other', async (t) => {

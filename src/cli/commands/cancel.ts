@@ -33,7 +33,7 @@ export function registerCancel(program: Command): void {
         const { key, requester } = await requesterOf(o);
         const common = {
           ...(await commonOf(o, requester, Date.now())),
-          ...(publish ? await orderChallengeFor(o) : {}),
+          ...(publish ? await orderChallengeFor(o, key) : {}),
         };
         const payload = buildCancel({ ...common, cancels: requestId, ...(o.note ? { note: o.note } : {}) });
         if (publish) await signAndPublish(TYP.cancel, payload, key, o);

@@ -1,9 +1,10 @@
 import { describeOrderChallenge, freshOrderChallenge } from '../../operator/fresh-challenge.js';
 import { EXIT } from '../../operator/progress.js';
 import { routerRef } from '../../trust/drafts.js';
+import type { Signer } from '../../trust/jws.js';
 import type { Challenge } from '../../trust/messages.js';
 import { CliError } from '../cli-error.js';
-import { brokerOf, seconds, type PublishOptions } from './publish.js';
+import { brokerOf, requireKeyToPublish, seconds, type PublishOptions } from './publish.js';
 import type { TargetOptions } from './trust/request.js';
 
 /**
@@ -12,7 +13,10 @@ import type { TargetOptions } from './trust/request.js';
  */
 export async function orderChallengeFor(
   o: TargetOptions & PublishOptions & { freshChallenge?: boolean },
+  key: Signer | undefined,
 ): Promise<{ challenge?: Challenge }> {
+  // Only a message that can be signed is worth a broker round trip: refused before connecting.
+  requireKeyToPublish(key);
   if (o.broker === undefined || o.site === undefined || o.challenge !== undefined || o.dryRun) return {};
   const timeoutMs = seconds(o.connectTimeout, '--connect-timeout') * 1000;
   const settings = brokerOf({ ...o, broker: o.broker }, 'challenge');

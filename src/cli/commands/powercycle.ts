@@ -7,7 +7,7 @@ import { forOption } from '../option-names.js';
 import { cliAction, EXIT_INPUT } from './trust/io.js';
 import { commonOf, emit, requesterOf, targetOptions } from './trust/request.js';
 import type { TargetOptions } from './trust/request.js';
-import { publishOptions, requireKeyToPublish, signAndPublish, wantsPublish } from './publish.js';
+import { publishOptions, signAndPublish, wantsPublish } from './publish.js';
 import type { PublishOptions } from './publish.js';
 
 interface PowerCycleOptions extends TargetOptions, PublishOptions {
@@ -38,10 +38,9 @@ export function registerPowerCycle(program: Command): void {
           throw new CliError('--reason is hung or reset-attempt-count', EXIT_INPUT);
         const publish = wantsPublish(o);
         const { key, requester } = await requesterOf(o);
-        if (publish) requireKeyToPublish(key);
         const common = {
           ...(await commonOf(o, requester, Date.now())),
-          ...(publish ? await orderChallengeFor(o) : {}),
+          ...(publish ? await orderChallengeFor(o, key) : {}),
         };
         const pending = o.acceptPending;
         const spec =

@@ -11,7 +11,7 @@ import { signPayload } from '../../../trust/jws.js';
 import type { Signer } from '../../../trust/jws.js';
 import { TYP } from '../../../trust/messages.js';
 import { CliError } from '../../cli-error.js';
-import { publishOptions, requireKeyToPublish, signAndPublish, wantsPublish } from '../publish.js';
+import { publishOptions, signAndPublish, wantsPublish } from '../publish.js';
 import type { PublishOptions } from '../publish.js';
 import { orderChallengeFor } from '../order-challenge.js';
 import { readChallenge } from './challenge-file.js';
@@ -146,10 +146,9 @@ export function registerRequest(program: Command): void {
     .action(
       cliAction(async (o: RequestOptions) => {
         const { key, requester } = await requesterOf(o);
-        if (wantsPublish(o)) requireKeyToPublish(key);
         const common = {
           ...(await commonOf(o, requester, Date.now())),
-          ...(wantsPublish(o) ? await orderChallengeFor(o) : {}),
+          ...(wantsPublish(o) ? await orderChallengeFor(o, key) : {}),
         };
         if (o.powerCycle) {
           if (o.powerCycle !== 'hung' && o.powerCycle !== 'reset-attempt-count')
