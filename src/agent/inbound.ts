@@ -3,6 +3,7 @@ import {
   challengeRequestSchema,
   inboundCorrelation,
   INBOUND_KINDS,
+  payloadCorrelation,
   parsePayload,
   parseTopic,
   type InboundKind,
@@ -10,6 +11,8 @@ import {
 } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import type { TrustGate } from '../trust/trust-gate.js';
+import { openEnvelope, type OpenedEnvelope } from '../trust/jws.js';
+import { TrustError } from '../trust/refusal.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { StateWriteError } from '../store/state-error.js';
@@ -65,6 +68,16 @@ type AcceptedOrder = Extract<
   { ok: true }
 >;
 
+/** The message read once (openEnvelope), or undefined when it cannot be: the gate then refuses the bytes. */
+function openOrUndefined(payload: Buffer): OpenedEnvelope | undefined {
+  try {
+    return openEnvelope(payload);
+  } catch (error) {
+    if (error instanceof TrustError) return undefined;
+    throw error;
+  }
+}
+
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
 
@@ -101,11 +114,17 @@ export class InboundDispatcher {
     }
     if (!parsed || !(INBOUND_KINDS as readonly string[]).includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
+    // Read once, here: the gate routes and verifies what was read. One that cannot be read
+    // is refused by the gate with the reason; its request id is then read leniently, so the
+    // answer still reaches its sender when it names one.
+    const opened = kind === 'release' ? undefined : openOrUndefined(message.payload);
     // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
     const { requestId, digest } =
       kind === 'release'
         ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload)
-        : inboundCorrelation(message.payload);
+        : opened
+          ? payloadCorrelation(message.payload, opened.payload)
+          : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -118,7 +137,7 @@ export class InboundDispatcher {
       await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const pending = this.dispatch(kind, message.payload, digest).catch((error: unknown) =>
+    const pending = this.dispatch(kind, message.payload, opened, digest).catch((error: unknown) =>
       this.unrecorded(error, kind, requestId),
     );
     this.remember(digest, pending);
@@ -212,18 +231,24 @@ export class InboundDispatcher {
   }
 
   /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
-  private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
+  private async dispatch(
+    kind: InboundKind,
+    payload: Buffer,
+    opened: OpenedEnvelope | undefined,
+    digest: string,
+  ): Promise<StartVerdict> {
     const gate = this.deps.gate;
+    const input = opened ?? payload;
     const verdict =
       kind === 'approval'
-        ? await gate.verifyApproval(payload)
+        ? await gate.verifyApproval(input)
         : kind === 'request'
-          ? await gate.verifyChangeRequest(payload)
+          ? await gate.verifyChangeRequest(input)
           : kind === 'cancel'
-            ? await gate.verifyCancel(payload)
+            ? await gate.verifyCancel(input)
             : kind === 'release'
               ? await gate.verifyCampaignOrder(payload)
-              : await gate.verifyPowerCycle(payload);
+              : await gate.verifyPowerCycle(input);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
