@@ -58,6 +58,13 @@ const NOTHING_USED = new Set([
   'not-scheduled',
 ]);
 
+type Verdicts<K extends keyof TrustGate> = TrustGate[K] extends (...args: never[]) => Promise<infer V> ? V : never;
+/** An order the gate accepted, of any kind. */
+type AcceptedOrder = Extract<
+  Verdicts<'verifyApproval' | 'verifyChangeRequest' | 'verifyCancel' | 'verifyPowerCycle' | 'verifyCampaignOrder'>,
+  { ok: true }
+>;
+
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
 
@@ -221,7 +228,7 @@ export class InboundDispatcher {
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     const campaign = 'campaign' in verdict ? { campaign: verdict.campaign } : {};
-    await this.deps.audit.append('accepted', {
+    const audited = this.deps.audit.append('accepted', {
       kind,
       requestId: verdict.message.requestId,
       digest,
@@ -229,32 +236,50 @@ export class InboundDispatcher {
       approvers: verdict.approverNames,
       ...campaign,
     });
+    audited.catch(() => undefined); // awaited below, whatever the order's fate
+    const delivered = await this.deliver(kind, verdict, { digest, payload, supervisor, audited });
+    await audited;
+    return delivered;
+  }
+
+  /**
+   * Hands an accepted order on: a cancel or an order whose window has not opened to the
+   * schedule (once its `accepted` audit entry is written), anything else to its router. An
+   * order that starts now writes that entry alongside its own record (its commit: the trust
+   * ledger), not before it: both are durable before anything acts, and a state directory
+   * that cannot take the entry refuses the order (docs/agent.md, durable writes).
+   */
+  private async deliver(
+    kind: InboundKind,
+    verdict: AcceptedOrder,
+    at: { digest: string; payload: Buffer; supervisor: RouterSupervisor; audited: Promise<unknown> },
+  ): Promise<StartVerdict> {
+    const { digest, supervisor, audited } = at;
     const message = verdict.message;
     const schedule = this.deps.schedule;
     if (message.kind === 'cancel') {
       if (!schedule) return { ok: false, code: 'not-scheduled', message: 'this agent keeps no scheduled orders' };
+      await audited;
       return schedule.cancel({ ...verdict, message }, digest, supervisor.name);
     }
-    if (message.kind !== 'approval') {
-      // An id that waits (or waited) for its window is never accepted again under other bytes.
-      const held = schedule?.answerHeld(message.requestId, digest);
-      if (held) return held;
-      if (verdict.opensAt !== undefined) {
-        if (!schedule)
-          return {
-            ok: false,
-            code: 'not-yet-valid',
-            message: `the window opens at ${new Date(verdict.opensAt).toISOString()}`,
-          };
-        const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
-        return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, payload, supervisor);
-      }
-      return supervisor.deliver(
-        message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message },
-        digest,
-      );
+    const commit = verdict.commit;
+    const now = { ...verdict, commit: () => Promise.all([commit(), audited]).then(() => undefined) };
+    if (message.kind === 'approval') return supervisor.deliver({ ...now, message }, digest);
+    // An id that waits (or waited) for its window is never accepted again under other bytes.
+    const held = schedule?.answerHeld(message.requestId, digest);
+    if (held) return held;
+    if (verdict.opensAt === undefined) {
+      return supervisor.deliver(message.kind === 'change-request' ? { ...now, message } : { ...now, message }, digest);
     }
-    return supervisor.deliver({ ...verdict, message }, digest);
+    if (!schedule)
+      return {
+        ok: false,
+        code: 'not-yet-valid',
+        message: `the window opens at ${new Date(verdict.opensAt).toISOString()}`,
+      };
+    await audited;
+    const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
+    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, at.payload, supervisor);
   }
 
   /**
