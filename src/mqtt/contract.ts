@@ -102,6 +102,7 @@ export function encodePayload(value: unknown): string {
 }
 
 export * from './reason-codes.js';
+export * from './rollout-status.js';
 
 /* ---------- outbound: answers (progress/<id>) ---------- */
 
@@ -342,6 +343,7 @@ export const PUBLISH_RULES = {
   challenge: { qos: 1, retain: true },
   checkpoint: { qos: 1, retain: true },
   scheduled: { qos: 1, retain: true },
+  rolloutStatus: { qos: 1, retain: true },
   events: { qos: 1, retain: false },
   progress: { qos: 1, retain: false },
   inbound: { qos: 1, retain: false },

@@ -138,7 +138,7 @@ async function commit(
     if (!id) refuse('replayed', `request id ${message.requestId} was already accepted`);
     // Security-key counters must rise; after the replay check, so a message seen before is
     // called `replayed`, and before the nonce, so a refusal uses none.
-    const counters = ctx.skCounters.stage(skEvidence);
+    const counters = ctx.skCounters.stage(skEvidence, clock.now);
     if (quoted && !ctx.nonceStore?.isCurrent(quoted.challengeId, quoted.nonce)) {
       refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
     }
