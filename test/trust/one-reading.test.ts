@@ -9,6 +9,7 @@ import { ContractError, parsePayload, statusSchema } from '../../src/mqtt/contra
 import { TYP } from '../../src/trust/messages.js';
 import { strictJson, StrictJsonError } from '../../src/trust/strict-json.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
+import { openEnvelope } from '../../src/trust/jws.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { fails, TARGET, ok } from './cli-harness.js';
 import { NOW, SERIAL, context, keys, refused, requestPayload, rootPayload, tempDir, trustRootV1 } from './fixtures.js';
@@ -187,3 +188,17 @@ void test('names shown to a signer cannot spell other text: requester names and 
 function signaturesOf(envelope: string): unknown {
   return (JSON.parse(envelope) as { signatures: unknown }).signatures;
 }
+
+void test('read once: a verifier given the envelope openEnvelope read acts on exactly that reading', async () => {
+  const bytes = forgeSimple(good(), TYP.request, signers);
+  const opened = openEnvelope(bytes);
+  assert.equal(openEnvelope(opened), opened, 'a message read once is not read again');
+  const verdict = await verifyChangeRequest(opened, context(await trustRootV1()));
+  assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  // The reading is frozen, and nothing else passes for one: a payload the signatures do not cover never gets in.
+  assert.throws(() => {
+    (opened.payload as { requestId: string }).requestId = 'other';
+  }, TypeError);
+  const lookalike = { envelope: opened.envelope, payload: { ...(opened.payload as object), requestId: 'other' } };
+  await assert.rejects(verifyChangeRequest(lookalike, context(await trustRootV1())), TypeError);
+});
