@@ -46,7 +46,7 @@ export class Probe {
     const client = mqtt.connect(url, {
       protocolVersion: 5,
       reconnectPeriod: 0,
-      connectTimeout: this.timeoutMs,
+      connectTimeout: 30_000,
       clientId: `probe-${randomBytes(6).toString('hex')}`,
       ...this.target.login,
       ...options,
