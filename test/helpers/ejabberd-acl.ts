@@ -33,6 +33,8 @@ export function ejabberdAccess(aclText = readFileSync(ACL_FILE, 'utf8')) {
     const [access, topic] = b === undefined ? ['readwrite', a] : [a, b];
     const who = kind === 'pattern' ? '*' : user;
     if (!topic || !who) throw new Error(`ACL line without a topic or a user: ${line}`);
+    // mod_mqtt rules only allow: a `deny` cannot be carried over, so it must not be dropped silently.
+    if (!['read', 'write', 'readwrite'].includes(access!)) throw new Error(`untranslatable ACL line: ${line}`);
     for (const [wanted, map] of [
       ['read', read],
       ['write', write],
