@@ -166,8 +166,8 @@ function nodeConfig(port: number): Record<string, unknown> {
     ...CONTRACT_ACCESS.rules,
     listen: [{ port, ip: '127.0.0.1', module: 'mod_mqtt', backlog: 1000 }],
     modules: {
-      // The agent asks for a 1-day session (mqtt.sessionExpirySeconds); mod_mqtt caps sessions at 5 min by default.
-      mod_mqtt: { session_expiry: '1 day', max_queue: 100000, ...CONTRACT_ACCESS.mqtt },
+      // Agents ask for 1 day (mqtt.sessionExpirySeconds), the rollout coordinator for 7; the default cap is 5 min.
+      mod_mqtt: { session_expiry: '7 days', max_queue: 100000, ...CONTRACT_ACCESS.mqtt },
     },
   };
 }
