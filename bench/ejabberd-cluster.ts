@@ -7,7 +7,7 @@
  *
  * Exits 2 when ejabberd is not installed, 1 when any feature failed.
  */
-import { probeBroker, type ProbeTarget } from '../test/helpers/broker-conformance.js';
+import { PROBE_USERS, probeBroker, shippedAclIdentities } from '../test/helpers/broker-conformance.js';
 import { formatVerdicts } from '../test/helpers/broker-verdicts.js';
 import { EjabberdCluster, ejabberdLibs, ejabberdVersion } from '../test/helpers/ejabberd.js';
 
@@ -20,18 +20,8 @@ const cluster = new EjabberdCluster(2);
 let failed = false;
 try {
   await cluster.start();
-  for (const user of ['prober', 'pi-1', 'pi-2', 'operator-alice']) cluster.register(user, PASSWORD);
-  const identities = {
-    login: { username: 'prober', password: PASSWORD },
-    acl: {
-      site: 'riga',
-      agents: [
-        { username: 'pi-1', password: PASSWORD },
-        { username: 'pi-2', password: PASSWORD },
-      ],
-      operator: { username: 'operator-alice', password: PASSWORD },
-    },
-  } satisfies Partial<ProbeTarget>;
+  for (const user of PROBE_USERS) cluster.register(user, PASSWORD);
+  const identities = shippedAclIdentities(PASSWORD);
   process.stdout.write(
     `ejabberd ${ejabberdVersion()}, cluster: ${cluster.ctl(0, 'list_cluster').trim().split('\n').join(', ')}\n`,
   );

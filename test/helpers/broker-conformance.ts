@@ -188,6 +188,20 @@ async function acl(p: Probe): Promise<Verdict> {
   });
 }
 
+/**
+ * The logins the probe uses with the shipped ACL (config/mosquitto-acl.conf): its own `prober`
+ * (allowed `dmconfirm-probe/#` only), two agents of site riga and an operator.
+ */
+export function shippedAclIdentities(password: string): Pick<ProbeTarget, 'login' | 'acl'> {
+  const as = (username: string) => ({ username, password });
+  return {
+    login: as('prober'),
+    acl: { site: 'riga', agents: [as('pi-1'), as('pi-2')], operator: as('operator-alice') },
+  };
+}
+
+export const PROBE_USERS = ['prober', 'pi-1', 'pi-2', 'operator-alice'];
+
 export const CHECKS = { routing, retained, will, session, expiry, rap, acl } as const;
 
 /** Runs every check (or those named), one after another; a check that throws fails with the error as evidence. */

@@ -9,23 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { probeBroker, type ProbeTarget } from '../helpers/broker-conformance.js';
+import { PROBE_USERS, probeBroker, shippedAclIdentities } from '../helpers/broker-conformance.js';
 import * as judge from '../helpers/broker-verdicts.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
 const ACL = readFileSync(new URL('../../config/mosquitto-acl.conf', import.meta.url), 'utf8');
 const PASSWORD = 'correct-horse';
-const identities = {
-  login: { username: 'prober', password: PASSWORD },
-  acl: {
-    site: 'riga',
-    agents: [
-      { username: 'pi-1', password: PASSWORD },
-      { username: 'pi-2', password: PASSWORD },
-    ],
-    operator: { username: 'operator-alice', password: PASSWORD },
-  },
-} satisfies Partial<ProbeTarget>;
+const identities = shippedAclIdentities(PASSWORD);
 
 let secured: Mosquitto;
 let open: Mosquitto;
@@ -35,8 +25,7 @@ before(async () => {
   secured = new Mosquitto({ extraConfig: ['allow_anonymous false'] });
   const acl = secured.writeFile('acl', `${ACL}\nuser prober\ntopic readwrite dmconfirm-probe/#\n`);
   const passwd = secured.writeFile('passwd', '');
-  for (const user of ['pi-1', 'pi-2', 'operator-alice', 'prober'])
-    execFileSync('mosquitto_passwd', ['-b', passwd, user, PASSWORD]);
+  for (const user of PROBE_USERS) execFileSync('mosquitto_passwd', ['-b', passwd, user, PASSWORD]);
   secured.extraConfig.push(`acl_file ${acl}`, `password_file ${passwd}`);
   open = new Mosquitto({ extraConfig: ['allow_anonymous true'] });
   other = new Mosquitto({ extraConfig: ['allow_anonymous true'] });
