@@ -44,16 +44,18 @@ export function ejabberdAccess(aclText = readFileSync(ACL_FILE, 'utf8')) {
   }
   const acl: Record<string, { user: string[] }> = {};
   for (const u of users) acl[aclName(u)] = { user: [u] };
+  // One access rule per set of identities, named after them: `may_all`, `may_rollout_coordinator`, ...
   const accessRules: Record<string, Array<Record<string, string>>> = {};
-  const entries = (map: Map<string, Set<string>>, prefix: string) =>
+  const entries = (map: Map<string, Set<string>>) =>
     Object.fromEntries(
-      [...map].map(([topic, who], i) => {
-        const rule = `${prefix}${i}`;
-        accessRules[rule] = [...who].map((w) => ({ allow: w === '*' ? 'all' : aclName(w) }));
+      [...map].map(([topic, who]) => {
+        const names = [...who].sort().map((w) => (w === '*' ? 'all' : aclName(w)));
+        const rule = `may_${names.map((n) => n.replace(/^user_/, '')).join('_or_')}`;
+        accessRules[rule] = names.map((n) => ({ allow: n }));
         return [topic, rule];
       }),
     );
-  const mqtt = { access_subscribe: entries(read, 'read'), access_publish: entries(write, 'write') };
+  const mqtt = { access_subscribe: entries(read), access_publish: entries(write) };
   return { rules: { acl, access_rules: accessRules }, mqtt };
 }
 

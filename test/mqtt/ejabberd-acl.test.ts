@@ -20,6 +20,8 @@ void test('each agent pattern becomes a %u rule open to every login; each user l
   assert.deepEqual(allowed(access, 'access_publish', 'dmconfirm/v1/+/+/request'), ['user_operator_alice']);
   assert.ok(allowed(access, 'access_subscribe', 'dmconfirm/v1/#').includes('user_rollout_coordinator'));
   assert.deepEqual(access.rules.acl.user_operator_bob, { user: ['operator-bob'] });
+  assert.equal(access.mqtt.access_publish['dmconfirm/v1/+/+/release'], 'may_rollout_coordinator');
+  assert.equal(access.mqtt.access_subscribe['dmconfirm/v1/+/%u/request'], 'may_all');
   // Agents never get a wildcard over other agents' topics, and nobody but the coordinator releases.
   assert.equal(access.mqtt.access_subscribe['dmconfirm/v1/+/+/request'], undefined);
 });
@@ -27,5 +29,5 @@ void test('each agent pattern becomes a %u rule open to every login; each user l
 void test('a line the translation does not understand is an error, not a silently open topic', () => {
   assert.throws(() => ejabberdAccess('user alice\ntopic read a/#\ndeny a/b\n'), /unexpected ACL line: deny a\/b/);
   assert.throws(() => ejabberdAccess('user alice\ntopic deny a/b\n'), /untranslatable ACL line: topic deny a\/b/);
-  assert.deepEqual(ejabberdAccess('pattern readwrite x/%u/#\n').mqtt.access_publish['x/%u/#'], 'write1');
+  assert.deepEqual(ejabberdAccess('pattern readwrite x/%u/#\n').mqtt.access_publish['x/%u/#'], 'may_all');
 });
