@@ -3,11 +3,12 @@
  *
  *   node --import tsx bench/broker-probe.ts URL [URL2] [--user U --password P]
  *     [--acl SITE:AGENT1:AGENT2:OPERATOR --acl-password P] [--only routing,retained,...]
- *     [--timeout-ms MS]
+ *     [--timeout-ms MS] [--ca CA.pem]
  *
  * With URL2 the two URLs are two nodes of one cluster: published on URL, received on URL2,
  * a session opened on URL2 resumed on URL. Prints one line per feature; exits 1 if any failed.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CHECKS, probeBroker, type ProbeTarget } from '../test/helpers/broker-conformance.js';
 import { formatVerdicts } from '../test/helpers/broker-verdicts.js';
@@ -21,6 +22,7 @@ const { values, positionals } = parseArgs({
     'acl-password': { type: 'string' },
     only: { type: 'string' },
     'timeout-ms': { type: 'string' },
+    ca: { type: 'string' },
   },
 });
 const [publishUrl, receiveUrl] = positionals;
@@ -30,6 +32,7 @@ if (!publishUrl) {
 }
 const target: ProbeTarget = { publishUrl, receiveUrl: receiveUrl ?? publishUrl };
 if (values['timeout-ms']) target.timeoutMs = Number(values['timeout-ms']);
+if (values.ca) target.clientOptions = { ca: readFileSync(values.ca) };
 if (values.user) target.login = { username: values.user, password: values.password ?? '' };
 if (values.acl) {
   const [site, a1, a2, operator] = values.acl.split(':');

@@ -22,6 +22,8 @@ export interface ProbeTarget {
   acl?: { site: string; agents: [Credentials, Credentials]; operator: Credentials };
   /** How long a message that should arrive may take (default 10 s). */
   timeoutMs?: number;
+  /** Extra mqtt.js options for every client (TLS: `ca`, `servername`, ...). */
+  clientOptions?: IClientOptions;
 }
 
 export interface Received {
@@ -48,6 +50,7 @@ export class Probe {
       reconnectPeriod: 0,
       connectTimeout: 30_000,
       clientId: `probe-${randomBytes(6).toString('hex')}`,
+      ...this.target.clientOptions,
       ...this.target.login,
       ...options,
     });

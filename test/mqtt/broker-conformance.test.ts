@@ -7,13 +7,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PROBE_USERS, probeBroker, shippedAclIdentities } from '../helpers/broker-conformance.js';
 import * as judge from '../helpers/broker-verdicts.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
 const ACL = readFileSync(new URL('../../config/mosquitto-acl.conf', import.meta.url), 'utf8');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'correct-horse';
 const identities = shippedAclIdentities(PASSWORD);
 
@@ -81,6 +83,21 @@ void test('a broker without per-client rules fails the ACL check: one agent read
 void test('without identities the ACL check says it was skipped, never that it passed', async () => {
   const [verdict] = await probeBroker({ publishUrl: open.url, receiveUrl: open.url }, ['acl']);
   assert.equal(verdict?.status, 'skipped');
+});
+
+void test('bench/broker-probe.ts prints a line per feature and exits 1 when one fails', () => {
+  const probe = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'bench/broker-probe.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const one = probe(open.url, '--only', 'routing,rap');
+  assert.equal(one.status, 0, one.stderr);
+  assert.match(one.stdout, /^PASS +qos1-routing +via \+: QoS 1/m);
+  assert.match(one.stdout, /^PASS +retain-as-published /m);
+  const apart = probe(open.url, other.url, '--only', 'routing', '--timeout-ms', '500');
+  assert.equal(apart.status, 1);
+  assert.match(apart.stdout, /^FAIL +qos1-routing +via \+: nothing; via #: nothing$/m);
+  const typo = probe(open.url, '--only', 'retain');
+  assert.notEqual(typo.status, 0);
+  assert.match(typo.stderr, /unknown check\(s\) retain; known: routing, retained/);
 });
 
 void test('each verdict fails on what a broker lacking the feature shows', () => {
