@@ -1,5 +1,6 @@
 import { CliError } from './cli-error.js';
 import { notOneOf } from '../text/did-you-mean.js';
+import type { Signer } from '../trust/jws.js';
 
 const METHODS = ['button', 'power'] as const;
 
@@ -46,4 +47,26 @@ export function signatureNote(
   return requester?.keyId === key.keyId
     ? `  signed by requester "${key.name}" (does not count as an approval)`
     : `  signed by "${key.name}" (counts as an approval)`;
+}
+
+/**
+ * The identity a signer signs as. A dmconfirm key file names its identity: a different
+ * `--requester` (or `--coordinator`...) would only be refused by the agent (that key is not
+ * the named identity's), so it is refused here, naming both. An SSH key carries no identity
+ * (its comment is a hint): there the name given is taken, as documented.
+ */
+export function signerIdentity(
+  key: Signer | undefined,
+  given: string | undefined,
+  o: { option: string; keyOption?: string | undefined },
+): string | undefined {
+  if (!key || !('privateKey' in key)) return given ?? key?.name;
+  if (given !== undefined && given !== key.name)
+    throw new CliError(
+      `${o.option} "${given}" is not the identity of the signing key${o.keyOption ? ` ${o.keyOption}` : ''} ` +
+        `("${key.name}", key id ${key.keyId}): leave ${o.option} out to sign as "${key.name}", ` +
+        `or sign with a key of "${given}"`,
+      2,
+    );
+  return key.name;
 }

@@ -111,6 +111,15 @@ void test('a request must name a requester the trust root knows, with the reques
     'requester-unknown',
     /not a key of requester ops-bot/,
   );
+  // `dmconfirm request --key bot.key --requester alice`, written by hand: ops-bot's key naming another requester.
+  refused(
+    await verifyChangeRequest(
+      forgeSimple(request({ name: 'alice', keyId: opsBot.keyId }), TYP.request, [opsBot, bob, carol]),
+      context(r),
+    ),
+    'requester-unknown',
+    /not a key of requester alice/,
+  );
   refused(
     await verifyChangeRequest(forgeSimple(request({ name: 'Ops-Bot' }), TYP.request, [opsBot, bob, carol]), context(r)),
     'requester-unknown',

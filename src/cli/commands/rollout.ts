@@ -16,7 +16,7 @@ import { signPayload, unverifiedPayload, parseEnvelope } from '../../trust/jws.j
 import { TYP } from '../../trust/messages.js';
 import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
-import { methodOf } from '../signing-checks.js';
+import { methodOf, signerIdentity } from '../signing-checks.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 import { cliAction, collect, EXIT_INPUT } from './trust/io.js';
@@ -120,7 +120,8 @@ function registerPlan(rollout: Command): void {
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
       // Only showing the plan needs no requester; writing the campaign does.
-      const requesterName = o.requester ?? key?.name ?? (o.out === undefined ? o.coordinator : undefined);
+      const signer = signerIdentity(key, o.requester, { option: '--requester', keyOption: o.key });
+      const requesterName = signer ?? (o.out === undefined ? o.coordinator : undefined);
       if (requesterName === undefined)
         throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
       const campaign = buildCampaign({

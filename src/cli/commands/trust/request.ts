@@ -18,7 +18,7 @@ import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
 import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
-import { methodOf, refuseClosedWindow, signatureNote } from '../../signing-checks.js';
+import { methodOf, refuseClosedWindow, signatureNote, signerIdentity } from '../../signing-checks.js';
 
 export interface TargetOptions extends SignerOptions {
   agent: string;
@@ -57,7 +57,8 @@ export function targetOptions(command: Command): Command {
 export async function requesterOf(o: TargetOptions): Promise<{ key?: Signer; requester: CommonOptions['requester'] }> {
   const key = await loadSigner(o, o.requester);
   if (key) {
-    return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
+    const name = signerIdentity(key, o.requester, { option: '--requester', keyOption: o.key }) ?? key.name;
+    return { key, requester: { name, keyId: key.keyId } };
   }
   if (!o.requester)
     throw new CliError(
