@@ -8,6 +8,18 @@ import {
 import type { FileSettings } from '../operator/settings.js';
 import { CliError } from './cli-error.js';
 import { closest } from '../text/did-you-mean.js';
+import { checkSetting, describeOrigin } from './setting-checks.js';
+import type { Origin } from './setting-checks.js';
+
+/** Where the running command's standing settings came from, by setting name (filled before its action). */
+const origins = new Map<string, Origin>();
+
+/** " (the value comes from DMCONFIRM_CA)" for a setting not typed on the command line, else "". */
+export function originNote(name: string): string {
+  const origin = origins.get(name);
+  const from = origin ? describeOrigin(origin) : undefined;
+  return from ? ` (the value comes from ${from})` : '';
+}
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -59,6 +71,23 @@ export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv =
     }
     command.hook('preAction', (_, action) => {
       action.setOptionValue('explicitBroker', action.getOptionValueSource('broker') === 'cli');
+      for (const setting of OPERATOR_SETTINGS) {
+        const key = camel(setting.name);
+        const value: unknown = action.getOptionValue(key);
+        const source = action.getOptionValueSource(key);
+        if (typeof value !== 'string') continue;
+        const origin: Origin | undefined =
+          source === 'env'
+            ? { kind: 'env', variable: setting.env }
+            : source === 'config'
+              ? { kind: 'file', file: file.file, key: setting.name }
+              : source === 'cli'
+                ? { kind: 'cli' }
+                : undefined;
+        if (!origin) continue;
+        origins.set(setting.name, origin);
+        checkSetting(setting, value, origin);
+      }
     });
   }
 }

@@ -123,3 +123,51 @@ void test('a broken settings file is one line for the commands that use it, and 
   assert.match(r.stderr, /operator\.yaml: "brokr" is not a setting; did you mean "broker"\?/);
   assert.equal((await cli(['keys', 'generate', '--out', 'bob'])).code, 0);
 });
+
+void test('a bad value from a variable or the settings file names where it came from', async (t) => {
+  const { settings, cli } = await workspace(t);
+  const cases: Array<[string, string, RegExp]> = [
+    ['DMCONFIRM_PROTOCOL', '7', /--protocol is 4 \(MQTT 3\.1\.1\) or 5/],
+    ['DMCONFIRM_BROKER', 'http://x', /--broker http:\/\/x: give a URL like mqtt:\/\/host:1883/],
+    ['DMCONFIRM_SITE', 'a/b', /--site: "a\/b" cannot be an MQTT topic level/],
+    ['DMCONFIRM_BASE', 'dm/#', /--base: "dm\/#" is not an MQTT topic prefix/],
+    ['DMCONFIRM_CONNECT_TIMEOUT', 'soon', /--connect-timeout: "soon" is not a duration/],
+    ['DMCONFIRM_OFFLINE_AFTER', 'later', /--offline-after: "later" is not a duration/],
+    ['DMCONFIRM_USERNAME', ' ', /--username: DMCONFIRM_USERNAME is empty; give it a value or remove it/],
+  ];
+  for (const [variable, value, problem] of cases) {
+    // Checked before the command does anything: no broker is reached, no file read.
+    const command = variable === 'DMCONFIRM_OFFLINE_AFTER' ? ['status'] : ['publish', 'none.json', '--dry-run'];
+    const r = await cli(command, { [variable]: value });
+    assert.equal(r.code, 2, `${variable}: ${r.stderr}`);
+    assert.match(r.stderr, problem, variable);
+    assert.match(r.stderr, new RegExp(`${variable}( is empty|\\)$)`, 'm'), variable);
+  }
+  await settings('protocol: 7\n');
+  const fromFile = await cli(['status', '--broker', 'mqtt://127.0.0.1:9']);
+  assert.equal(fromFile.code, 2);
+  assert.match(fromFile.stderr, /--protocol is 4 .* \(the value "7" comes from protocol: in .*operator\.yaml\)/);
+  // The command line wins: a typed value is judged as typed, and a good one hides the file's.
+  const shown = await cli(['config', 'show', '--operator'], { DMCONFIRM_SITE: '' });
+  assert.equal(shown.code, 2, 'config show --operator says what a command would refuse');
+  assert.match(shown.stderr, /^dmconfirm: --site: DMCONFIRM_SITE is empty; give it a value or remove it$/m);
+  assert.match(shown.stderr, /^dmconfirm: --protocol is 4 .*comes from protocol: in /m);
+  const typed = await cli(['status', '--broker', 'mqtt://127.0.0.1:9', '--protocol', '8']);
+  assert.equal(typed.code, 2);
+  assert.match(typed.stderr, /^dmconfirm: --protocol is 4 \(MQTT 3\.1\.1\) or 5$/m);
+});
+
+void test('an unreadable TLS or password file from a variable names the variable', async (t) => {
+  const { cli } = await workspace(t);
+  const status = ['status', '--broker', 'mqtts://127.0.0.1:9'];
+  for (const [variable, option] of [
+    ['DMCONFIRM_CA', '--ca'],
+    ['DMCONFIRM_PASSWORD_FILE', '--password-file'],
+  ] as const) {
+    const r = await cli(status, { [variable]: '/nonexistent/file' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${option}: cannot read .*/nonexistent/file: ENOENT .*comes from ${variable}`));
+  }
+  const unpaired = await cli(status, { DMCONFIRM_CERT: '/etc/hostname' });
+  assert.match(unpaired.stderr, /--cert and --client-key go together \(the value comes from DMCONFIRM_CERT\)/);
+});
