@@ -4,6 +4,7 @@ import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
 import { TopicError } from '../mqtt/topics.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
+import { refuseBlankValues } from './blank-values.js';
 import { applyOperatorSettings } from './operator-defaults.js';
 import { topicErrorLine } from './setting-checks.js';
 import { PACKAGE_VERSION } from '../package-info.js';
@@ -17,6 +18,7 @@ program
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
 conciseUsageErrors(program);
+refuseBlankValues(program);
 applyOperatorSettings(program);
 
 try {
