@@ -90,7 +90,9 @@ before(async () => {
     depot.challenge('gw'),
     encodePayload(
       challengeMessageSchema.parse({
-        ...challenge('gw', new Date(Date.now() + 4 * MIN + 30_000).toISOString()),
+        // The agent's wall clock is off by an hour; its monotonic expiresInMs is what counts.
+        ...challenge('gw', new Date(Date.now() - 60 * MIN).toISOString()),
+        expiresInMs: 4 * MIN + 30_000,
         operationId: 'op-3',
       }),
     ),
@@ -112,7 +114,7 @@ void test('status --wide prints one row per router of every agent the broker hol
     'SITE   AGENT  AGENT STATUS                   ROUTER  REACHABLE  MODE ' +
       ' ATTEMPTS  FLAGGED  OPERATION            LAST RESULT  CHALLENGE',
     'depot  pi2    offline 10m (connection-lost)  gw      ?          home  ' +
-      '3         yes      -                    -            open op-3, 4m left',
+      '3         yes      -                    -            open op-3, up to 4m left',
     'lab    pi1    online 2h                      edge    no        ' +
       ' ?     ?         ?        -                    -            -',
     'lab    pi1    online 2h                      main    yes       ' +
@@ -129,7 +131,7 @@ void test(
     const lines = r.stdout.trimEnd().split('\n');
     for (const line of lines) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
     assert.match(lines[0]!, /^AGENT +STATUS +ROUTER +MODE +ATT +NOW$/);
-    assert.match(r.stdout, /^depot\/pi2 +offline 10m \(lost\) +gw +home FLAGGED +3 +challenge open, 4m/m);
+    assert.match(r.stdout, /^depot\/pi2 +offline 10m \(lost\) +gw +home FLAGGED +3 +challenge up to 4m$/m);
     assert.match(r.stdout, /^lab\/pi1 +online 2h +edge +\? +\? +UNREACHABLE; -$/m);
     assert.match(r.stdout, /^lab\/pi1 +online 2h +main +home +1 +change actuating 5m$/m);
     const apart = await cli(['status', '--broker', broker.url, '--offline-after', '5m']);
