@@ -31,42 +31,39 @@ void test('config show --operator: each value and where it comes from', async (t
   assert.match(r.stdout, /^username +- +not set$/m);
 });
 
-void test(
-  'publish takes broker and site from the file, the ' + 'environment over it, the command line over both',
-  async (t) => {
-    const { settings, cli } = await workspace(t);
-    assert.equal((await cli(['keys', 'generate', '--out', 'alice'])).code, 0);
-    const made = await cli([
-      'request',
-      '--agent',
-      'pi1',
-      '--router-serial',
-      'HF1234567',
-      '--enable',
-      'container',
-      '--method',
-      'power',
-      '--key',
-      'alice.key',
-      '--out',
-      'req.json',
-    ]);
-    assert.equal(made.code, 0, made.stderr);
-    await settings('broker: mqtt://from-file:1883\nsite: filesite\n');
-    const fromFile = await cli(['publish', 'req.json', '--dry-run']);
-    assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.match(fromFile.stdout, /mqtt:\/\/from-file:1883/);
-    assert.match(fromFile.stdout, /dmconfirm\/v1\/filesite\/pi1\/request/);
-    const fromEnv = await cli(['publish', 'req.json', '--dry-run'], { DMCONFIRM_BROKER: 'mqtt://from-env:1883' });
-    assert.match(fromEnv.stdout, /mqtt:\/\/from-env:1883/);
-    const fromCli = await cli(
-      ['publish', 'req.json', '--dry-run', '--broker', 'mqtt://typed:1883', '--site', 'typedsite'],
-      { DMCONFIRM_BROKER: 'mqtt://from-env:1883' },
-    );
-    assert.match(fromCli.stdout, /mqtt:\/\/typed:1883/);
-    assert.match(fromCli.stdout, /dmconfirm\/v1\/typedsite\/pi1\/request/);
-  },
-);
+void test('publish: broker and site from the file, the environment over it, the command line over both', async (t) => {
+  const { settings, cli } = await workspace(t);
+  assert.equal((await cli(['keys', 'generate', '--out', 'alice'])).code, 0);
+  const made = await cli([
+    'request',
+    '--agent',
+    'pi1',
+    '--router-serial',
+    'HF1234567',
+    '--enable',
+    'container',
+    '--method',
+    'power',
+    '--key',
+    'alice.key',
+    '--out',
+    'req.json',
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  await settings('broker: mqtt://from-file:1883\nsite: filesite\n');
+  const fromFile = await cli(['publish', 'req.json', '--dry-run']);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.match(fromFile.stdout, /mqtt:\/\/from-file:1883/);
+  assert.match(fromFile.stdout, /dmconfirm\/v1\/filesite\/pi1\/request/);
+  const fromEnv = await cli(['publish', 'req.json', '--dry-run'], { DMCONFIRM_BROKER: 'mqtt://from-env:1883' });
+  assert.match(fromEnv.stdout, /mqtt:\/\/from-env:1883/);
+  const fromCli = await cli(
+    ['publish', 'req.json', '--dry-run', '--broker', 'mqtt://typed:1883', '--site', 'typedsite'],
+    { DMCONFIRM_BROKER: 'mqtt://from-env:1883' },
+  );
+  assert.match(fromCli.stdout, /mqtt:\/\/typed:1883/);
+  assert.match(fromCli.stdout, /dmconfirm\/v1\/typedsite\/pi1\/request/);
+});
 
 void test('a standing broker never makes request publish; --publish does', async (t) => {
   const { settings, cli } = await workspace(t);

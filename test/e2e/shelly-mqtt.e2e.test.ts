@@ -43,39 +43,33 @@ async function startShellySite(t: TestContext): Promise<{ e2e: E2E; plug: Shelly
   return { e2e, plug };
 }
 
-void test(
-  'Shelly over MQTT on the site broker: signed request, ' + 'the plug times the cut (toggle_after), verified',
-  async (t) => {
-    const { e2e, plug } = await startShellySite(t);
-    const requestId = await changeRequest(e2e);
-    const final = await e2e.finalAnswer(requestId, 60_000);
-    assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-    assert.equal(e2e.powerCuts, 1);
-    assert.deepEqual(
-      plug.switches.map((s) => [s.output, s.by]),
-      [
-        [false, 'command'],
-        [true, 'device'],
-      ],
-    );
-    const sets = plug.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
-    assert.deepEqual(
-      sets,
-      [{ id: 0, on: false, toggle_after: OFF_MS / 1000 }],
-      'one Switch.Set; the plug switched back on by itself',
-    );
-    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-  },
-);
+void test('Shelly over MQTT on the site broker: signed request, the plug times the cut, verified', async (t) => {
+  const { e2e, plug } = await startShellySite(t);
+  const requestId = await changeRequest(e2e);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.powerCuts, 1);
+  assert.deepEqual(
+    plug.switches.map((s) => [s.output, s.by]),
+    [
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  const sets = plug.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
+  assert.deepEqual(
+    sets,
+    [{ id: 0, on: false, toggle_after: OFF_MS / 1000 }],
+    'one Switch.Set; the plug switched back on by itself',
+  );
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+});
 
-void test(
-  'Shelly over MQTT: the daemon SIGKILLed mid-cut; the ' + 'plug restores the power at the planned time, no release',
-  async (t) => {
-    const { e2e, plug } = await startShellySite(t);
-    await killMidCut(e2e, t, 'plug');
-    const [off, on] = plug.switches;
-    assert.equal(on?.by, 'device');
-    assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
-    assert.equal(e2e.powerCuts, 1);
-  },
-);
+void test('Shelly over MQTT: the daemon SIGKILLed mid-cut; the plug restores power on time, no release', async (t) => {
+  const { e2e, plug } = await startShellySite(t);
+  await killMidCut(e2e, t, 'plug');
+  const [off, on] = plug.switches;
+  assert.equal(on?.by, 'device');
+  assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
+  assert.equal(e2e.powerCuts, 1);
+});

@@ -73,29 +73,26 @@ async function requestFile(name: string): Promise<{ file: string; requestId: str
 const publish = (file: string, ...extra: string[]) =>
   cli(dir, ['publish', file, '--broker', broker.url, '--site', 'lab', ...extra]);
 
-void test(
-  'publish --wait follows every state to done and exits 0; ' + 'the order went out QoS 1, not retained, with an expiry',
-  async () => {
-    responder.script = () => HAPPY;
-    const { file, requestId, bytes } = await requestFile('happy.json');
-    const r = await publish(file, '--wait', '30s');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const states = r.stdout
-      .split('\n')
-      .map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1])
-      .filter(Boolean);
-    assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
-    assert.match(r.stdout, /actuating {9}router main {2}power cut/);
-    assert.match(r.stdout, /done: device-mode verified\n$/);
-    assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
-    const got = responder.received.find((m) => m.requestId === requestId);
-    assert.ok(got, 'the responder got the order');
-    assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
-    assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
-    assert.equal(got.retain, false);
-    assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
-  },
-);
+void test('publish --wait follows every state to done, exit 0; sent QoS 1, not retained, expiring', async () => {
+  responder.script = () => HAPPY;
+  const { file, requestId, bytes } = await requestFile('happy.json');
+  const r = await publish(file, '--wait', '30s');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const states = r.stdout
+    .split('\n')
+    .map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1])
+    .filter(Boolean);
+  assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.match(r.stdout, /actuating {9}router main {2}power cut/);
+  assert.match(r.stdout, /done: device-mode verified\n$/);
+  assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
+  const got = responder.received.find((m) => m.requestId === requestId);
+  assert.ok(got, 'the responder got the order');
+  assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
+  assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
+  assert.equal(got.retain, false);
+  assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
+});
 
 void test('a failed operation exits 1, and a forged "done" under our request id is ignored', async () => {
   responder.script = () => [
