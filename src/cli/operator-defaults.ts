@@ -29,8 +29,15 @@ function walk(command: Command): Command[] {
 
 /** The settings file, read once; a broken one is reported only by a command that uses it. */
 export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSettings | OperatorSettingsError {
+  // A file named on purpose must be there: a typo would otherwise drop every standing setting unseen.
+  const named = env.DMCONFIRM_OPERATOR_CONFIG;
+  if (named !== undefined && named.trim() === '')
+    return new OperatorSettingsError('DMCONFIRM_OPERATOR_CONFIG is empty; give it a file or remove it');
   try {
-    return readSettingsFile(operatorSettingsFile(env), closest);
+    const file = readSettingsFile(operatorSettingsFile(env), closest);
+    if (named !== undefined && !file.exists)
+      return new OperatorSettingsError(`${file.file}: no such file (named by DMCONFIRM_OPERATOR_CONFIG)`);
+    return file;
   } catch (error) {
     if (error instanceof OperatorSettingsError) return error;
     throw error;

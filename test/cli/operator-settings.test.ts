@@ -168,3 +168,13 @@ void test('an unreadable TLS or password file from a variable names the variable
   const unpaired = await cli(status, { DMCONFIRM_CERT: '/etc/hostname' });
   assert.match(unpaired.stderr, /--cert and --client-key go together \(the value comes from DMCONFIRM_CERT\)/);
 });
+
+void test('DMCONFIRM_OPERATOR_CONFIG naming a missing file, or empty, is an error, not "no settings"', async (t) => {
+  const { cli } = await workspace(t);
+  const missing = await cli(['status'], { DMCONFIRM_OPERATOR_CONFIG: '/nonexistent/operator.yaml' });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /\/nonexistent\/operator\.yaml: no such file \(named by DMCONFIRM_OPERATOR_CONFIG\)/);
+  const empty = await cli(['config', 'show', '--operator'], { DMCONFIRM_OPERATOR_CONFIG: '' });
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /DMCONFIRM_OPERATOR_CONFIG is empty/);
+});
