@@ -8,6 +8,9 @@ import { runCli } from './fixtures/run-cli.js';
 // Standing defaults for the operator commands: command line > DMCONFIRM_* > the settings file
 // (XDG) > built-in default, shown by `config show --operator`; a default broker alone never
 // makes a signing command publish.
+const TARGET = ['--agent', 'pi1', '--router-serial', 'HF1234567'];
+const REQUEST = ['request', ...TARGET, '--enable', 'container', '--method', 'power'];
+
 async function workspace(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'dmconfirm-opset-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -34,21 +37,7 @@ void test('config show --operator: each value and where it comes from', async (t
 void test('publish: broker and site from the file, the environment over it, the command line over both', async (t) => {
   const { settings, cli } = await workspace(t);
   assert.equal((await cli(['keys', 'generate', '--out', 'alice'])).code, 0);
-  const made = await cli([
-    'request',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF1234567',
-    '--enable',
-    'container',
-    '--method',
-    'power',
-    '--key',
-    'alice.key',
-    '--out',
-    'req.json',
-  ]);
+  const made = await cli([...REQUEST, '--key', 'alice.key', '--out', 'req.json']);
   assert.equal(made.code, 0, made.stderr);
   await settings('broker: mqtt://from-file:1883\nsite: filesite\n');
   const fromFile = await cli(['publish', 'req.json', '--dry-run']);
@@ -68,43 +57,16 @@ void test('publish: broker and site from the file, the environment over it, the 
 void test('a standing broker never makes request publish; --publish does', async (t) => {
   const { settings, cli } = await workspace(t);
   await settings('broker: mqtt://127.0.0.1:9\nsite: lab\n');
-  const draft = await cli([
-    'request',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF1234567',
-    '--enable',
-    'container',
-    '--method',
-    'power',
-    '--requester',
-    'noc',
-    '--out',
-    'draft.json',
-  ]);
+  const draft = await cli([...REQUEST, '--requester', 'noc', '--out', 'draft.json']);
   assert.equal(draft.code, 0, draft.stderr);
   assert.match(draft.stdout, /unsigned draft/);
-  const asked = await cli([
-    'request',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF1234567',
-    '--enable',
-    'container',
-    '--method',
-    'power',
-    '--requester',
-    'noc',
-    '--publish',
-  ]);
+  const asked = await cli([...REQUEST, '--requester', 'noc', '--publish']);
   assert.equal(asked.code, 2);
   assert.match(asked.stderr, /needs a signed message/);
   // Every order that may fetch a fresh challenge says so before connecting, not after a timeout.
   for (const order of [
-    ['powercycle', '--agent', 'pi1', '--router-serial', 'HF1234567', '--reason', 'hung'],
-    ['cancel', 'req-00000001', '--agent', 'pi1', '--router-serial', 'HF1234567'],
+    ['powercycle', ...TARGET, '--reason', 'hung'],
+    ['cancel', 'req-00000001', ...TARGET],
   ]) {
     const unsigned = await cli([...order, '--requester', 'noc', '--publish']);
     assert.equal(unsigned.code, 2, `${order[0]}: ${unsigned.stderr}`);

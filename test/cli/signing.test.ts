@@ -57,55 +57,23 @@ void test('a window that already closed is refused when signing, drafting or co-
   assert.equal(open.code, 0, open.stderr);
 });
 
+/** An unsigned request draft of noc's for pi1's router HF1. */
+const AT = ['--agent', 'pi1', '--router-serial', 'HF1'];
+const draft = (...change: string[]) => ['request', ...AT, ...change, '--requester', 'noc'];
+
 void test("bad enum values are echoed with a suggestion, under the option's name, no internal codes", async (t) => {
   const { cli } = await workspace(t);
   const cases: Array<[string[], RegExp]> = [
     [
-      [
-        'request',
-        '--agent',
-        'pi1',
-        '--router-serial',
-        'HF1',
-        '--enable',
-        'contianer',
-        '--method',
-        'power',
-        '--requester',
-        'noc',
-      ],
+      draft('--enable', 'contianer', '--method', 'power'),
       /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/,
     ],
     [
-      [
-        'request',
-        '--agent',
-        'pi1',
-        '--router-serial',
-        'HF1',
-        '--enable',
-        'container',
-        '--method',
-        'buton',
-        '--requester',
-        'noc',
-      ],
+      draft('--enable', 'container', '--method', 'buton'),
       /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/,
     ],
     [
-      [
-        'request',
-        '--agent',
-        'pi1',
-        '--router-serial',
-        'HF1',
-        '--mode',
-        'roze',
-        '--method',
-        'power',
-        '--requester',
-        'noc',
-      ],
+      draft('--mode', 'roze', '--method', 'power'),
       /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/,
     ],
   ];
