@@ -144,6 +144,28 @@ export function unverifiedPayload(envelope: Envelope): unknown {
   return strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'bad-payload', 'payload');
 }
 
+/**
+ * A signed message read once: its envelope and its payload, both strictly parsed, nothing
+ * verified yet. The agent reads each inbound message this way at the door and hands the
+ * result on (routing, the quoted challenge, verification, the message itself) instead of
+ * parsing the same bytes again at every step.
+ */
+export interface OpenedEnvelope {
+  readonly envelope: Envelope;
+  /** The payload's JSON value (unverified until verifyEnvelope has checked the signatures over it). */
+  readonly payload: unknown;
+}
+
+/** The bytes of a signed message, or the message already read by openEnvelope. */
+export type SignedInput = Uint8Array | string | OpenedEnvelope;
+
+/** Reads a signed message once (see OpenedEnvelope); one already read is returned as it is. */
+export function openEnvelope(input: SignedInput): OpenedEnvelope {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) return input;
+  const envelope = parseEnvelope(input);
+  return { envelope, payload: unverifiedPayload(envelope) };
+}
+
 /** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */
 export type Signer = SigningKey | SshSigningKey;
 

@@ -1,6 +1,7 @@
 // The approval desk: how a verified approval reaches the observed flow waiting on its
-// challenge. Recorded as used (commit) only when the flow takes it; refused with nothing
-// used otherwise; the window closes on the clock, after which nothing is taken.
+// challenge. Recorded as used (commit) only when the flow takes it, and the flow is told
+// when that record is durable; refused with nothing used otherwise; the window closes on
+// the clock, after which nothing is taken.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApprovalDesk } from '../../src/agent/approval-desk.js';
@@ -46,6 +47,7 @@ void test("approval desk: takes its challenge's approval once; another challenge
   assert.deepEqual(await d.deliver(approvalOf(challenge, { commits }), 'd1'), { ok: true });
   const taken = await waiting;
   assert.equal(taken?.digest, 'd1');
+  assert.equal(await taken.recorded, true);
   assert.deepEqual(commits, [`approval-${challenge.challengeId}`]);
   const second = await d.deliver(approvalOf(challenge, { commits }), 'd2');
   assert.equal(second.ok ? 'taken' : second.code, 'wrong-challenge');
@@ -80,34 +82,48 @@ void test('approval desk: the agent stopping ends the wait with nothing taken', 
   assert.equal(await waiting, undefined);
 });
 
-void test('approval desk: a refused commit (replay) passes its reason on; the flow waits for a good one', async () => {
+void test('approval desk: a refused record passes its reason on; the challenge then takes the next one', async () => {
   const { desk: d } = desk();
   const challenge = await d.open(observed);
-  const waiting = d.next(60_000, never);
+  const first = d.next(60_000, never);
   const replayed = approvalOf(challenge, { commit: () => Promise.reject(new TrustError('replayed', 'seen before')) });
   const verdict = await d.deliver(replayed, 'd1');
   assert.equal(verdict.ok ? 'taken' : verdict.code, 'replayed');
+  assert.equal((await first)?.digest, 'd1');
+  assert.equal(await (await first)?.recorded, false, 'the flow must not act on it');
   // A state directory that fails is not a refusal: it propagates (inbound answers state-unwritable).
+  const second = d.next(60_000, never);
   const unwritable = approvalOf(challenge, {
     commit: () => Promise.reject(new StateWriteError('/state/nonces.json', new Error('EROFS'))),
   });
   await assert.rejects(d.deliver(unwritable, 'd2'), StateWriteError);
+  assert.equal(await (await second)?.recorded, false);
+  const third = d.next(60_000, never);
   assert.deepEqual(await d.deliver(approvalOf(challenge), 'd3'), { ok: true });
-  assert.equal((await waiting)?.digest, 'd3');
+  assert.equal((await third)?.digest, 'd3');
+  assert.equal(await (await third)?.recorded, true);
 });
 
-void test('approval desk: a window closing while the approval is recorded refuses it too-late', async () => {
+void test('approval desk: the flow wakes at once and learns when the record is durable', async () => {
   const { desk: d, clock } = desk();
   const challenge = await d.open(observed);
   const waiting = d.next(1000, never);
   let finish: () => void = () => undefined;
   const slow = approvalOf(challenge, { commit: () => new Promise<void>((resolve) => (finish = resolve)) });
   const delivering = d.deliver(slow, 'd1');
+  const taken = await waiting;
+  assert.equal(taken?.digest, 'd1', 'taken before the record is written: the flow reads the router meanwhile');
+  let recorded: boolean | 'pending' = 'pending';
+  void taken.recorded.then((r) => (recorded = r));
+  // The window ending now changes nothing: the approval was taken in time.
   clock.advance(1000);
-  assert.equal(await waiting, undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(recorded, 'pending');
+  const other = await d.deliver(approvalOf(challenge), 'd2');
+  assert.equal(other.ok ? 'taken' : other.code, 'wrong-challenge', 'one approval per challenge');
   finish();
-  const verdict = await delivering;
-  assert.equal(verdict.ok ? 'taken' : verdict.code, 'too-late');
+  assert.deepEqual(await delivering, { ok: true });
+  assert.equal(await taken.recorded, true);
 });
 
 void test('approval desk: an approval arriving as the challenge goes out, before the wait, is taken', async () => {

@@ -125,3 +125,53 @@ void test('observed: a router cut before acting (every retry) fails router-unrea
   assert.deepEqual(rig.button.acts, []);
   assert.equal(approvals.closed, 1);
 });
+
+void test('observed: the router is read while the approval is recorded; it acts only once recorded', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  const events: string[] = [];
+  let record: (ok: boolean) => void = () => undefined;
+  approvals.answer = (challenge) =>
+    Promise.resolve({
+      approval: approvalOf(challenge),
+      digest: 'd1',
+      recorded: new Promise<boolean>((resolve) => (record = resolve)),
+    });
+  const [readMode, readResource] = [
+    rig.router.readDeviceMode.bind(rig.router),
+    rig.router.readResource.bind(rig.router),
+  ];
+  rig.router.readDeviceMode = (options) => {
+    events.push('read device-mode');
+    return readMode(options);
+  };
+  rig.router.readResource = async (options) => {
+    events.push('read uptime');
+    const resource = await readResource(options);
+    events.push('recorded');
+    record(true);
+    return resource;
+  };
+  await runObservedPending(ctx, observed);
+  assert.deepEqual(events.slice(0, 3), ['read device-mode', 'read uptime', 'recorded']);
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.equal(rig.saved.at(-1)?.state, 'done');
+});
+
+void test('observed: an approval whose record fails is not acted on; the next one is', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  const recorded = [false, true];
+  let n = 0;
+  approvals.answer = (challenge) => {
+    n += 1;
+    return Promise.resolve({
+      approval: approvalOf(challenge),
+      digest: `d${n}`,
+      recorded: Promise.resolve(recorded[n - 1] ?? false),
+    });
+  };
+  await runObservedPending(ctx, observed);
+  assert.equal(approvals.waits.length, 2, 'the flow waited again after the failed record');
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.equal(rig.saved.find((r) => r.requestDigest)?.requestDigest, 'd2');
+  assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'actuating', 'rebooting', 'verifying', 'done']);
+});

@@ -76,7 +76,10 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
   const gate: SchedulerDeps['gate'] = {
     verifyChangeRequest: async (bytes) => {
       await hold;
-      return accepted({ kind: 'change-request', requestId: Buffer.from(bytes).toString() } as ChangeRequest);
+      return accepted({
+        kind: 'change-request',
+        requestId: Buffer.from(bytes as Uint8Array).toString(),
+      } as ChangeRequest);
     },
     verifyPowerCycle: () => Promise.reject(new Error('not used')),
     routerFor: () => ({ name: 'main', serial: 'HG1', methods: ['power'] }),
