@@ -37,48 +37,41 @@ void test('approval desk: with no flow waiting an approval is refused wrong-chal
   assert.deepEqual(commits, []);
 });
 
-void test(
-  'approval desk: the flow takes the approval of its challenge, ' +
-    'recorded once; another challenge or a second one is refused',
-  async () => {
-    const { desk: d, closed } = desk();
-    const challenge = await d.open(observed);
-    const waiting = d.next(60_000, never);
-    const commits: string[] = [];
-    const other = await d.deliver(approvalOf(challengeFor(observed, 'chal-other'), { commits }), 'd0');
-    assert.equal(other.ok ? 'taken' : other.code, 'wrong-challenge');
-    assert.deepEqual(await d.deliver(approvalOf(challenge, { commits }), 'd1'), { ok: true });
-    const taken = await waiting;
-    assert.equal(taken?.digest, 'd1');
-    assert.equal(await taken.recorded, true);
-    assert.deepEqual(commits, [`approval-${challenge.challengeId}`]);
-    const second = await d.deliver(approvalOf(challenge, { commits }), 'd2');
-    assert.equal(second.ok ? 'taken' : second.code, 'wrong-challenge');
-    assert.equal(commits.length, 1);
-    await d.close();
-    assert.deepEqual(closed, [challenge.challengeId]);
-  },
-);
+void test("approval desk: takes its challenge's approval once; another challenge or a second is refused", async () => {
+  const { desk: d, closed } = desk();
+  const challenge = await d.open(observed);
+  const waiting = d.next(60_000, never);
+  const commits: string[] = [];
+  const other = await d.deliver(approvalOf(challengeFor(observed, 'chal-other'), { commits }), 'd0');
+  assert.equal(other.ok ? 'taken' : other.code, 'wrong-challenge');
+  assert.deepEqual(await d.deliver(approvalOf(challenge, { commits }), 'd1'), { ok: true });
+  const taken = await waiting;
+  assert.equal(taken?.digest, 'd1');
+  assert.equal(await taken.recorded, true);
+  assert.deepEqual(commits, [`approval-${challenge.challengeId}`]);
+  const second = await d.deliver(approvalOf(challenge, { commits }), 'd2');
+  assert.equal(second.ok ? 'taken' : second.code, 'wrong-challenge');
+  assert.equal(commits.length, 1);
+  await d.close();
+  assert.deepEqual(closed, [challenge.challengeId]);
+});
 
-void test(
-  'approval desk: the window closes on the clock; an ' + 'approval after that is refused with nothing recorded',
-  async () => {
-    const { desk: d, clock } = desk();
-    const challenge = await d.open(observed);
-    let result: unknown = 'waiting';
-    const waiting = d.next(1000, never).then((r) => (result = r));
-    clock.advance(999);
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(result, 'waiting');
-    clock.advance(1);
-    await waiting;
-    assert.equal(result, undefined);
-    const commits: string[] = [];
-    const late = await d.deliver(approvalOf(challenge, { commits }), 'd1');
-    assert.equal(late.ok ? 'taken' : late.code, 'wrong-challenge');
-    assert.deepEqual(commits, []);
-  },
-);
+void test('approval desk: the window closes on the clock; a later approval is refused, nothing recorded', async () => {
+  const { desk: d, clock } = desk();
+  const challenge = await d.open(observed);
+  let result: unknown = 'waiting';
+  const waiting = d.next(1000, never).then((r) => (result = r));
+  clock.advance(999);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(result, 'waiting');
+  clock.advance(1);
+  await waiting;
+  assert.equal(result, undefined);
+  const commits: string[] = [];
+  const late = await d.deliver(approvalOf(challenge, { commits }), 'd1');
+  assert.equal(late.ok ? 'taken' : late.code, 'wrong-challenge');
+  assert.deepEqual(commits, []);
+});
 
 void test('approval desk: the agent stopping ends the wait with nothing taken', async () => {
   const { desk: d } = desk();
@@ -133,12 +126,9 @@ void test('approval desk: the flow wakes at once and learns when the record is d
   assert.equal(await taken.recorded, true);
 });
 
-void test(
-  'approval desk: an approval delivered as soon as the ' + 'challenge is out, before the flow waits, is taken',
-  async () => {
-    const { desk: d } = desk();
-    const challenge = await d.open(observed);
-    assert.deepEqual(await d.deliver(approvalOf(challenge), 'd1'), { ok: true });
-    assert.equal((await d.next(60_000, never))?.digest, 'd1');
-  },
-);
+void test('approval desk: an approval arriving as the challenge goes out, before the wait, is taken', async () => {
+  const { desk: d } = desk();
+  const challenge = await d.open(observed);
+  assert.deepEqual(await d.deliver(approvalOf(challenge), 'd1'), { ok: true });
+  assert.equal((await d.next(60_000, never))?.digest, 'd1');
+});

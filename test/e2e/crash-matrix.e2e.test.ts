@@ -154,9 +154,8 @@ const CASES: CrashCase[] = [
 for (const c of CASES) {
   const outcome =
     c.outcome === 'done' ? 'done, acted once' : 'cancelled, nothing pressed until a new challenge is approved';
-  const name =
-    `${c.flow}${c.method ? `/${c.method}` : ''}: daemon SIGKILLed in ${c.state} ` +
-    `(${c.why}), restarted: ${outcome}; the same order sent again is refused`;
+  const flow = `${c.flow}${c.method ? `/${c.method}` : ''}`;
+  const name = `${flow}: SIGKILLed in ${c.state} (${c.why}), restarted: ${outcome}; the order resent is refused`;
   void test(name, async (t) => {
     const e2e = new E2E();
     t.after(() => e2e.stop());

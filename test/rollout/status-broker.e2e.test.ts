@@ -21,8 +21,7 @@ const PASSWORD = 'correct-horse';
 const ID = 'spring-container';
 
 void test(
-  'rollout status --broker shows what the coordinator journaled, for 450 targets in pages, ' +
-    'through the ACL; an agent cannot forge it',
+  "rollout status --broker: the coordinator's journal, 450 targets in pages, via the ACL; agents cannot forge it",
   { timeout: 120_000 },
   async (t) => {
     const d = tempDir(t);

@@ -102,69 +102,65 @@ async function opened(path: string): Promise<SkCounterStore> {
   return store;
 }
 
-void test(
-  'the same campaign signature passes for a second router after a restart and a newer approval; ' +
-    'a cloned key cannot replay an older counter, in a campaign or a release',
-  async (t) => {
-    const root = await trustRoot();
-    const path = join(tempDir(t), 'sk-counters.json');
-    const ctxFor = (store: SkCounterStore, target: CampaignTarget) =>
-      context(root, { skCounters: store, router: routerOf(target) });
-    const [first, second, third] = MINE as [CampaignTarget, CampaignTarget, CampaignTarget];
-    const campaign = await campaignSigned(100);
-    const release = await releaseSigned(campaign, 7);
+void test('a campaign signature passes for another router after a restart; no clone replays a counter', async (t) => {
+  const root = await trustRoot();
+  const path = join(tempDir(t), 'sk-counters.json');
+  const ctxFor = (store: SkCounterStore, target: CampaignTarget) =>
+    context(root, { skCounters: store, router: routerOf(target) });
+  const [first, second, third] = MINE as [CampaignTarget, CampaignTarget, CampaignTarget];
+  const campaign = await campaignSigned(100);
+  const release = await releaseSigned(campaign, 7);
 
-    let store = await opened(path);
-    const accepted = await verifyCampaignOrder(order(campaign, release, first), ctxFor(store, first));
-    assert.equal(accepted.ok, true, JSON.stringify(accepted));
-    assert.equal(store.last(carolInfo.keyId), 100, 'the campaign signature advanced the counter');
-    assert.equal(store.last(opsInfo.keyId), 7, 'the release signature advanced the counter');
+  let store = await opened(path);
+  const accepted = await verifyCampaignOrder(order(campaign, release, first), ctxFor(store, first));
+  assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  assert.equal(store.last(carolInfo.keyId), 100, 'the campaign signature advanced the counter');
+  assert.equal(store.last(opsInfo.keyId), 7, 'the release signature advanced the counter');
 
-    // carol signs an ordinary request afterwards (counter 101): the agent sees it first.
-    let request = await sign(requestPayload({ router: { serial: first.router.serial } }), TYP.request, [keys.alice]);
-    request = {
-      ...request,
-      signatures: [...request.signatures, skEntry(carol, request.payload, TYP.request, { flags: UP, counter: 101 })],
-    };
-    const ordinary = await verifyChangeRequest(text(request), ctxFor(store, first));
-    assert.equal(ordinary.ok, true, JSON.stringify(ordinary));
-    assert.equal(store.last(carolInfo.keyId), 101);
+  // carol signs an ordinary request afterwards (counter 101): the agent sees it first.
+  let request = await sign(requestPayload({ router: { serial: first.router.serial } }), TYP.request, [keys.alice]);
+  request = {
+    ...request,
+    signatures: [...request.signatures, skEntry(carol, request.payload, TYP.request, { flags: UP, counter: 101 })],
+  };
+  const ordinary = await verifyChangeRequest(text(request), ctxFor(store, first));
+  assert.equal(ordinary.ok, true, JSON.stringify(ordinary));
+  assert.equal(store.last(carolInfo.keyId), 101);
 
-    // Restart; the campaign's second router on this agent: the same signatures (100, 7) pass.
-    store = await opened(path);
-    const again = await verifyCampaignOrder(order(campaign, release, second), ctxFor(store, second));
-    assert.equal(again.ok, true, JSON.stringify(again));
-    assert.equal(store.last(carolInfo.keyId), 101, 'the kept signature does not lower the counter');
+  // Restart; the campaign's second router on this agent: the same signatures (100, 7) pass.
+  store = await opened(path);
+  const again = await verifyCampaignOrder(order(campaign, release, second), ctxFor(store, second));
+  assert.equal(again.ok, true, JSON.stringify(again));
+  assert.equal(store.last(carolInfo.keyId), 101, 'the kept signature does not lower the counter');
 
-    // A cloned key signs another campaign, or the same campaign anew, with a counter not above 101.
-    for (const counter of [100, 101, 50]) {
-      const clone = await campaignSigned(counter, campaignPayload('autumn-2026-container'));
-      refused(
-        await verifyCampaignOrder(order(clone, await releaseSigned(clone, 50 + counter), third), ctxFor(store, third)),
-        'sk-counter-replayed',
-        /counter \d+ is not above 101/,
-      );
-    }
-    const resigned = await campaignSigned(99);
+  // A cloned key signs another campaign, or the same campaign anew, with a counter not above 101.
+  for (const counter of [100, 101, 50]) {
+    const clone = await campaignSigned(counter, campaignPayload('autumn-2026-container'));
     refused(
-      await verifyCampaignOrder(order(resigned, await releaseSigned(resigned, 8), third), ctxFor(store, third)),
+      await verifyCampaignOrder(order(clone, await releaseSigned(clone, 50 + counter), third), ctxFor(store, third)),
       'sk-counter-replayed',
+      /counter \d+ is not above 101/,
     );
-    // A cloned coordinator key: another release of the campaign at the counter already seen.
-    refused(
-      await verifyCampaignOrder(
-        order(campaign, await releaseSigned(campaign, 7, 'release-2'), third),
-        ctxFor(store, third),
-      ),
-      'sk-counter-replayed',
-      /counter 7 is not above 7/,
-    );
-    // A new release (counter 8) of the campaign as approved still opens the third router.
-    const fresh = await verifyCampaignOrder(
-      order(campaign, await releaseSigned(campaign, 8, 'release-3'), third),
+  }
+  const resigned = await campaignSigned(99);
+  refused(
+    await verifyCampaignOrder(order(resigned, await releaseSigned(resigned, 8), third), ctxFor(store, third)),
+    'sk-counter-replayed',
+  );
+  // A cloned coordinator key: another release of the campaign at the counter already seen.
+  refused(
+    await verifyCampaignOrder(
+      order(campaign, await releaseSigned(campaign, 7, 'release-2'), third),
       ctxFor(store, third),
-    );
-    assert.equal(fresh.ok, true, JSON.stringify(fresh));
-    assert.equal(store.last(opsInfo.keyId), 8);
-  },
-);
+    ),
+    'sk-counter-replayed',
+    /counter 7 is not above 7/,
+  );
+  // A new release (counter 8) of the campaign as approved still opens the third router.
+  const fresh = await verifyCampaignOrder(
+    order(campaign, await releaseSigned(campaign, 8, 'release-3'), third),
+    ctxFor(store, third),
+  );
+  assert.equal(fresh.ok, true, JSON.stringify(fresh));
+  assert.equal(store.last(opsInfo.keyId), 8);
+});

@@ -18,6 +18,8 @@ import { TYP } from '../../trust/messages.js';
 import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
 import { methodOf } from '../signing-checks.js';
+import { requesterIdentity } from './trust/trusted-identity.js';
+import { TRUST_HELP } from './trust/request.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 import { cliAction, collect, EXIT_INPUT } from './trust/io.js';
@@ -41,6 +43,7 @@ interface PlanOptions extends SignerOptions, PublishOptions {
   abortPercent?: string;
   minExecuted: string;
   requester?: string;
+  trust?: string;
   coordinator: string;
   out?: string;
   full?: boolean;
@@ -110,6 +113,7 @@ function registerPlan(rollout: Command): void {
         .option('--abort-percent <p>', 'abort when more than this percentage of executed targets failed')
         .option('--min-executed <n>', 'the abort criteria apply from this many executed targets', '1')
         .option('--requester <name>', 'requester identity (default: the name of --key)')
+        .option('--trust <file>', TRUST_HELP)
         .requiredOption('--coordinator <name>', 'the identity (requester role) whose key signs the releases')
         .option('--key <file>', 'your requester key: sign the campaign (with --out)')
         .option('--out <file>', 'write the campaign here, for approvers to "dmconfirm cosign"')
@@ -121,7 +125,8 @@ function registerPlan(rollout: Command): void {
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
       // Only showing the plan needs no requester; writing the campaign does.
-      const requesterName = o.requester ?? key?.name ?? (o.out === undefined ? o.coordinator : undefined);
+      const signer = await requesterIdentity(key, o);
+      const requesterName = signer ?? (o.out === undefined ? o.coordinator : undefined);
       if (requesterName === undefined)
         throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
       const campaign = buildCampaign({
