@@ -118,6 +118,14 @@ async function observedOnce(
   );
   const requested = t.firstRouter('update-requested', before);
   if (requested !== undefined) out.detectObserved.push(challengeSeen.at - requested);
+  // Approved once the agent has recorded the challenge (journal and audit: its `challenged`
+  // event), as any approver who reads the challenge first does: an approval racing that
+  // bookkeeping would time the agent's own challenge writes as part of the approval's path.
+  await t.arrival(
+    (topic, p) => topic === topics.events && p.includes('"state":"challenged"'),
+    before,
+    'the challenged event',
+  );
   const open = JSON.parse(challengeSeen.payload) as { challenge: Parameters<typeof e2e.site.team.approval>[0] };
   const approval = await e2e.site.team.approval(open.challenge, { expect: change, method: 'button' });
   const requestId = e2e.requestIdOf(approval);
