@@ -114,18 +114,16 @@ export async function verifyEnvelope(
 ): Promise<VerifiedEnvelope> {
   if (envelope.signatures.length === 0) refuse('too-few-approvers', 'the message carries no signatures');
   const headers = envelope.signatures.map((s, i) => checkHeader(s.protected, expectedTyp, i));
-  const signers: PublicKeyInfo[] = [];
-  const skEvidence: SkEvidence[] = [];
-  for (const [i, entry] of envelope.signatures.entries()) {
-    const { kid, alg } = headers[i]!;
-    const key = lookup(kid);
-    if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
-    if (key.ssh) {
+  // Every signature is checked at once (the crypto runs off the event loop, on several
+  // threads), and the first that fails in the envelope's order is the one refused, as if
+  // they had been checked one by one.
+  const checks = await Promise.allSettled(
+    envelope.signatures.map(async (entry, i) => {
+      const { kid, alg } = headers[i]!;
+      const key = lookup(kid);
+      if (!key) refuse('unknown-key', `signature ${i + 1}: key ${kid} is not in ${keySource} (unknown or revoked)`);
       const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
-      const evidence = await verifySshEntry(entry, envelope.payload, alg, key.ssh, at);
-      if (evidence) skEvidence.push(evidence);
-    } else {
-      const at = `signature ${i + 1} (key "${key.name}" ${kid})`;
+      if (key.ssh) return { key, evidence: await verifySshEntry(entry, envelope.payload, alg, key.ssh, at) };
       if (alg === SSHSIG_ALG) refuse('bad-alg', `${at}: no SSH key, it cannot sign as ${SSHSIG_ALG}`);
       const flat = { protected: entry.protected, payload: envelope.payload, signature: entry.signature };
       try {
@@ -133,8 +131,15 @@ export async function verifyEnvelope(
       } catch {
         refuse('bad-signature', `${at} does not verify: wrong key or tampered message`);
       }
-    }
-    signers.push(key);
+      return { key, evidence: undefined };
+    }),
+  );
+  const signers: PublicKeyInfo[] = [];
+  const skEvidence: SkEvidence[] = [];
+  for (const check of checks) {
+    if (check.status === 'rejected') throw check.reason;
+    signers.push(check.value.key);
+    if (check.value.evidence) skEvidence.push(check.value.evidence);
   }
   return { payload: Buffer.from(envelope.payload, 'base64url'), signers, skEvidence };
 }

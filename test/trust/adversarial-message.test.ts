@@ -55,6 +55,17 @@ void test('unknown key: a key that is not in the trust root', async () => {
   );
 });
 
+void test('signatures are checked at once; the first to fail in envelope order is the one refused', async () => {
+  const forged = { ...keys.mallory, keyId: keys.alice.keyId };
+  const root = await trustRootV1();
+  const badThenUnknown = await signExactly(requestPayload(), TYP.request, [forged, keys.mallory]);
+  refused(await verifyChangeRequest(text(badThenUnknown), context(root)), 'bad-signature', /signature 1 .*alice/);
+  const unknownThenBad = await signExactly(requestPayload(), TYP.request, [keys.mallory, forged]);
+  refused(await verifyChangeRequest(text(unknownThenBad), context(root)), 'unknown-key', /signature 1/);
+  const goodThenBad = await signExactly(requestPayload(), TYP.request, [keys.noc, forged]);
+  refused(await verifyChangeRequest(text(goodThenBad), context(root)), 'bad-signature', /signature 2 .*alice/);
+});
+
 void test('revoked key: carol was removed in v2, her signature no longer verifies', async () => {
   const v2 = TrustRoot.fromEnvelopeText(
     await signedRoot({ ...removeKey(rootPayload(), 'carol'), version: 2 }, [keys.alice, keys.bob]),
