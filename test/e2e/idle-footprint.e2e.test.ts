@@ -22,6 +22,7 @@ const NOT_AT_IDLE: ReadonlyArray<readonly [RegExp, string]> = [
   [/\/src\/(sim\/(?!behaviour\.|profiles\.)|probe\/(?!known-behaviours\.|report\.))\S*/, 'the simulators or the probe'],
   [/\/node_modules\/(serialport|@serialport|net-snmp)\//, 'a device library (loaded when such a device is used)'],
   [/\/node_modules\/(ssh2|aedes|selfsigned|pino-pretty)\//, 'an operator or demo tool library'],
+  [/\/node_modules\/luxon\//, 'luxon (loaded with the first site window; this site has none)'],
   [/^NativeModule (internal\/deps\/undici\/|http2$)/, 'fetch (undici compiles a WebAssembly parser: ~20 MB)'],
 ];
 
