@@ -16,6 +16,17 @@ export interface ShardSpec {
 /** Tiny physical times instead of a time scale: the agent compares router uptime with its own clock. */
 export const TIMING = { bootMs: 200, shutdownMs: 100, minOffMs: 300 };
 
+/**
+ * The fleet agents' power actuator (the simulator's switch). The agent proves a reboot after
+ * its power cut by an uptime shorter than the time since the cut, less 1.5 s of slack; when
+ * its uptime read before the cut timed out (a starved process), that margin is only the off
+ * time less the slack and the latency of the read afterwards, because a simulated router's
+ * uptime counts from the instant power returns (a real one adds its boot loader's seconds).
+ * A 1 s cut left no margin, and some cycles of 500 agents sharing one process came back
+ * `not-confirmed` ("uptime kept counting"); 4 s leaves 2.5 s (test/bench/fleet-timing.test.ts).
+ */
+export const POWER_TIMING = { offMs: 4000, offMinMs: 1000, pressMs: 100 };
+
 export function serialOf(i: number): string {
   return `BENCH${String(i).padStart(5, '0')}`;
 }

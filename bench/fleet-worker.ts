@@ -10,7 +10,7 @@ import { Agent } from '../src/agent/agent.js';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/log/logger.js';
 import { SimulatedRouter } from '../src/sim/index.js';
-import { serialOf, TIMING, type ShardSpec } from './fleet-spec.js';
+import { POWER_TIMING, serialOf, TIMING, type ShardSpec } from './fleet-spec.js';
 
 async function startOne(spec: ShardSpec, i: number): Promise<{ agent: Agent; router: SimulatedRouter }> {
   const router = new SimulatedRouter({ password: 'bench', serialNumber: serialOf(i), timing: TIMING });
@@ -18,7 +18,6 @@ async function startOne(spec: ShardSpec, i: number): Promise<{ agent: Agent; rou
   const dir = join(spec.dir, `a${i}`);
   await mkdir(join(dir, 'state'), { recursive: true });
   const control = `http://127.0.0.1:${router.controlPort}`;
-  const timing = { offMs: 1000, offMinMs: 1000, pressMs: 100 };
   const file = join(dir, 'agent.yaml');
   await writeFile(
     file,
@@ -44,7 +43,7 @@ async function startOne(spec: ShardSpec, i: number): Promise<{ agent: Agent; rou
           pollIntervalMs: spec.pollIntervalMs,
           bootTimeoutMs: 30_000,
           methods: ['power'],
-          actuators: { power: { driver: 'sim', url: control, timing } },
+          actuators: { power: { driver: 'sim', url: control, timing: POWER_TIMING } },
         },
       ],
     }),

@@ -2,6 +2,7 @@
 //   /opt/dmconfirm                 dist/ (compiled fresh), production node_modules, config, systemd, docs
 //   /usr/bin/dmconfirm             the CLI
 //   /usr/lib/systemd/system/       dmconfirm-agent.service (never enabled by the package)
+//                                  dmconfirm-rollout@.service (the coordinator on an operations host; never enabled)
 //   /usr/lib/sysusers.d/           dmconfirm.conf (the agent's user, in gpio and dialout)
 //   /etc/dmconfirm/agent.example.yaml   (conffile) where a configuration starts
 // The native addons (GPIO, serial) are compiled for this machine, so the package is for this
@@ -47,7 +48,9 @@ try {
     chmodSync(join(root, to), mode);
   };
   place(join(PACKAGING, 'dmconfirm'), 'usr/bin/dmconfirm', 0o755);
-  place(join(ROOT, 'systemd', 'dmconfirm-agent.service'), 'usr/lib/systemd/system/dmconfirm-agent.service');
+  for (const unit of ['dmconfirm-agent.service', 'dmconfirm-rollout@.service']) {
+    place(join(ROOT, 'systemd', unit), `usr/lib/systemd/system/${unit}`);
+  }
   place(join(ROOT, 'systemd', 'dmconfirm.sysusers'), 'usr/lib/sysusers.d/dmconfirm.conf');
   place(join(ROOT, 'config', 'agent.example.yaml'), 'etc/dmconfirm/agent.example.yaml');
   place(join(PACKAGING, 'copyright'), 'usr/share/doc/dmconfirm/copyright');

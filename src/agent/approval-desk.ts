@@ -3,7 +3,8 @@
  * (inbound → trust gate); the supervisor hands it here (deliver), and the observed flow,
  * which opened the challenge it quotes, takes it from here (next). One challenge at a time
  * per router; an approval is recorded as used (nonce, id, rate budget) only when the flow
- * takes it, so one refused here has used nothing.
+ * takes it, so one refused here has used nothing. The flow reads the router while that
+ * record is written, and acts only once it is durable (`recorded`).
  */
 import type { Challenge, Approval } from '../trust/messages.js';
 import type { RouterTrust } from '../trust/trust-gate.js';
@@ -18,6 +19,16 @@ export interface VerifiedApproval {
   digest: string;
 }
 
+/** An approval the flow has taken: it may read the router now, and act only once `recorded` is true. */
+export interface TakenApproval extends VerifiedApproval {
+  /**
+   * True once the approval is durably recorded as used; false when recording refused it
+   * (the sender got the reason) or the state directory failed: the challenge then takes
+   * approvals again, and the flow waits for the next one.
+   */
+  recorded: Promise<boolean>;
+}
+
 /** What the observed flow does about approvals: open a challenge, take the next verified approval, close. */
 export interface ApprovalPort {
   /** Opens the challenge for this observation (superseding an earlier one); publish it. */
@@ -26,7 +37,7 @@ export interface ApprovalPort {
    * The first verified approval quoting the open challenge, or undefined when none came
    * within `waitMs` or `signal` aborted. Either way no approval is taken after that.
    */
-  next(waitMs: number, signal: AbortSignal): Promise<VerifiedApproval | undefined>;
+  next(waitMs: number, signal: AbortSignal): Promise<TakenApproval | undefined>;
   /** Closes the challenge: its nonce is discarded; approvals quoting it are refused. */
   close(): Promise<void>;
 }
@@ -35,15 +46,15 @@ export type Delivery = { ok: true } | { ok: false; code: ReasonCode; message: st
 
 /** The one approval a challenge can take: resolved with it, or with undefined when closed first. */
 interface Waiter {
-  readonly taken: Promise<VerifiedApproval | undefined>;
-  settle: (taken: VerifiedApproval | undefined) => void;
+  readonly taken: Promise<TakenApproval | undefined>;
+  settle: (taken: TakenApproval | undefined) => void;
   /** Still taking: no approval yet, not closed. */
   open: boolean;
 }
 
 function waiter(): Waiter {
-  let resolve: (taken: VerifiedApproval | undefined) => void = () => undefined;
-  const taken = new Promise<VerifiedApproval | undefined>((r) => (resolve = r));
+  let resolve: (taken: TakenApproval | undefined) => void = () => undefined;
+  const taken = new Promise<TakenApproval | undefined>((r) => (resolve = r));
   const w: Waiter = {
     taken,
     open: true,
@@ -73,7 +84,7 @@ export class ApprovalDesk implements ApprovalPort {
     return this.#challenge;
   }
 
-  async next(waitMs: number, signal: AbortSignal): Promise<VerifiedApproval | undefined> {
+  async next(waitMs: number, signal: AbortSignal): Promise<TakenApproval | undefined> {
     const current = this.#waiter;
     if (!this.#challenge) throw new Error('no challenge open');
     if (!current) return undefined;
@@ -96,26 +107,35 @@ export class ApprovalDesk implements ApprovalPort {
   }
 
   /**
-   * A verified approval: recorded as used (nonce, id, rate budget) when the flow waiting on
-   * the challenge it quotes takes it, then that flow wakes. Refused with nothing used when
-   * no flow waits on that challenge; a StateWriteError propagates (the challenge stays open).
+   * A verified approval: the flow waiting on the challenge it quotes takes it and wakes at
+   * once, while the approval is recorded as used (nonce, id, rate budget: one durable
+   * write); the flow acts only once that is done. Refused with nothing used when no flow
+   * waits on that challenge. A refused record (a race lost) is passed on, and a
+   * StateWriteError propagates; either way the challenge takes approvals again.
    */
-  async deliver(approval: Accepted<Approval>, digest: string): Promise<Delivery> {
+  deliver(approval: Accepted<Approval>, digest: string): Promise<Delivery> {
     const quoted = approval.message.challenge.challengeId;
     const current = this.#waiter;
     if (!current?.open || this.#challenge?.challengeId !== quoted) {
-      return {
+      return Promise.resolve({
         ok: false,
         code: 'wrong-challenge',
         message: `router ${this.router} is not waiting on challenge ${quoted} (closed, or another approval was taken)`,
-      };
+      });
     }
-    const committed = await commitOrder(approval);
-    if (!committed.ok) return committed;
-    if (!current.open || this.#waiter !== current)
-      return { ok: false, code: 'too-late', message: `challenge ${quoted} closed while the approval was recorded` };
-    current.settle({ approval, digest });
-    return { ok: true };
+    const recording = commitOrder(approval);
+    const recorded = recording.then(
+      (result) => result.ok || this.retake(current),
+      () => this.retake(current),
+    );
+    current.settle({ approval, digest, recorded });
+    return recording.then((result): Delivery => (result.ok ? { ok: true } : result));
+  }
+
+  /** The taken approval was not recorded: the same challenge takes the next one (if still open). */
+  private retake(taken: Waiter): false {
+    if (this.#waiter === taken && this.#challenge) this.#waiter = waiter();
+    return false;
   }
 
   private stopTaking(): void {

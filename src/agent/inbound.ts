@@ -3,6 +3,7 @@ import {
   challengeRequestSchema,
   inboundCorrelation,
   INBOUND_KINDS,
+  payloadCorrelation,
   parsePayload,
   parseTopic,
   type InboundKind,
@@ -10,6 +11,8 @@ import {
 } from '../mqtt/contract.js';
 import type { InboundMessage } from '../mqtt/connection.js';
 import type { TrustGate } from '../trust/trust-gate.js';
+import { openEnvelope, type OpenedEnvelope } from '../trust/jws.js';
+import { TrustError } from '../trust/refusal.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { StateWriteError } from '../store/state-error.js';
@@ -58,6 +61,23 @@ const NOTHING_USED = new Set([
   'not-scheduled',
 ]);
 
+type Verdicts<K extends keyof TrustGate> = TrustGate[K] extends (...args: never[]) => Promise<infer V> ? V : never;
+/** An order the gate accepted, of any kind. */
+type AcceptedOrder = Extract<
+  Verdicts<'verifyApproval' | 'verifyChangeRequest' | 'verifyCancel' | 'verifyPowerCycle' | 'verifyCampaignOrder'>,
+  { ok: true }
+>;
+
+/** The message read once (openEnvelope), or undefined when it cannot be: the gate then refuses the bytes. */
+function openOrUndefined(payload: Buffer): OpenedEnvelope | undefined {
+  try {
+    return openEnvelope(payload);
+  } catch (error) {
+    if (error instanceof TrustError) return undefined;
+    throw error;
+  }
+}
+
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
 const REMEMBERED = 256;
 
@@ -94,11 +114,17 @@ export class InboundDispatcher {
     }
     if (!parsed || !(INBOUND_KINDS as readonly string[]).includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
+    // Read once, here: the gate routes and verifies what was read. One that cannot be read
+    // is refused by the gate with the reason; its request id is then read leniently, so the
+    // answer still reaches its sender when it names one.
+    const opened = kind === 'release' ? undefined : openOrUndefined(message.payload);
     // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
     const { requestId, digest } =
       kind === 'release'
         ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload)
-        : inboundCorrelation(message.payload);
+        : opened
+          ? payloadCorrelation(message.payload, opened.payload)
+          : inboundCorrelation(message.payload);
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -111,7 +137,7 @@ export class InboundDispatcher {
       await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const pending = this.dispatch(kind, message.payload, digest).catch((error: unknown) =>
+    const pending = this.dispatch(kind, message.payload, opened, digest).catch((error: unknown) =>
       this.unrecorded(error, kind, requestId),
     );
     this.remember(digest, pending);
@@ -205,23 +231,29 @@ export class InboundDispatcher {
   }
 
   /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
-  private async dispatch(kind: InboundKind, payload: Buffer, digest: string): Promise<StartVerdict> {
+  private async dispatch(
+    kind: InboundKind,
+    payload: Buffer,
+    opened: OpenedEnvelope | undefined,
+    digest: string,
+  ): Promise<StartVerdict> {
     const gate = this.deps.gate;
+    const input = opened ?? payload;
     const verdict =
       kind === 'approval'
-        ? await gate.verifyApproval(payload)
+        ? await gate.verifyApproval(input)
         : kind === 'request'
-          ? await gate.verifyChangeRequest(payload)
+          ? await gate.verifyChangeRequest(input)
           : kind === 'cancel'
-            ? await gate.verifyCancel(payload)
+            ? await gate.verifyCancel(input)
             : kind === 'release'
               ? await gate.verifyCampaignOrder(payload)
-              : await gate.verifyPowerCycle(payload);
+              : await gate.verifyPowerCycle(input);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
     const campaign = 'campaign' in verdict ? { campaign: verdict.campaign } : {};
-    await this.deps.audit.append('accepted', {
+    const audited = this.deps.audit.append('accepted', {
       kind,
       requestId: verdict.message.requestId,
       digest,
@@ -229,32 +261,50 @@ export class InboundDispatcher {
       approvers: verdict.approverNames,
       ...campaign,
     });
+    audited.catch(() => undefined); // awaited below, whatever the order's fate
+    const delivered = await this.deliver(kind, verdict, { digest, payload, supervisor, audited });
+    await audited;
+    return delivered;
+  }
+
+  /**
+   * Hands an accepted order on: a cancel or an order whose window has not opened to the
+   * schedule (once its `accepted` audit entry is written), anything else to its router. An
+   * order that starts now writes that entry alongside its own record (its commit: the trust
+   * ledger), not before it: both are durable before anything acts, and a state directory
+   * that cannot take the entry refuses the order (docs/agent.md, durable writes).
+   */
+  private async deliver(
+    kind: InboundKind,
+    verdict: AcceptedOrder,
+    at: { digest: string; payload: Buffer; supervisor: RouterSupervisor; audited: Promise<unknown> },
+  ): Promise<StartVerdict> {
+    const { digest, supervisor, audited } = at;
     const message = verdict.message;
     const schedule = this.deps.schedule;
     if (message.kind === 'cancel') {
       if (!schedule) return { ok: false, code: 'not-scheduled', message: 'this agent keeps no scheduled orders' };
+      await audited;
       return schedule.cancel({ ...verdict, message }, digest, supervisor.name);
     }
-    if (message.kind !== 'approval') {
-      // An id that waits (or waited) for its window is never accepted again under other bytes.
-      const held = schedule?.answerHeld(message.requestId, digest);
-      if (held) return held;
-      if (verdict.opensAt !== undefined) {
-        if (!schedule)
-          return {
-            ok: false,
-            code: 'not-yet-valid',
-            message: `the window opens at ${new Date(verdict.opensAt).toISOString()}`,
-          };
-        const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
-        return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, payload, supervisor);
-      }
-      return supervisor.deliver(
-        message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message },
-        digest,
-      );
+    const commit = verdict.commit;
+    const now = { ...verdict, commit: () => Promise.all([commit(), audited]).then(() => undefined) };
+    if (message.kind === 'approval') return supervisor.deliver({ ...now, message }, digest);
+    // An id that waits (or waited) for its window is never accepted again under other bytes.
+    const held = schedule?.answerHeld(message.requestId, digest);
+    if (held) return held;
+    if (verdict.opensAt === undefined) {
+      return supervisor.deliver(message.kind === 'change-request' ? { ...now, message } : { ...now, message }, digest);
     }
-    return supervisor.deliver({ ...verdict, message }, digest);
+    if (!schedule)
+      return {
+        ok: false,
+        code: 'not-yet-valid',
+        message: `the window opens at ${new Date(verdict.opensAt).toISOString()}`,
+      };
+    await audited;
+    const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
+    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, at.payload, supervisor);
   }
 
   /**

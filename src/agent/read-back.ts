@@ -63,3 +63,25 @@ export async function readDeviceModeBeforeActing(
     }
   }
 }
+
+/** The router's uptime at a moment on the agent's monotonic clock (reboot detection). */
+export interface UptimeBefore {
+  seconds: number;
+  atMonoMs: number;
+}
+
+/**
+ * The uptime right before acting, or undefined: a stalled, hung or cut read gives none, and
+ * the moment of the action stands in (a router that rebooted since shows an uptime shorter
+ * than the time since; one still up from before does not).
+ */
+export async function readUptimeBeforeActing(
+  ctx: Pick<FlowContext, 'clock'> & { client: Pick<RouterPort, 'readResource'> },
+): Promise<UptimeBefore | undefined> {
+  try {
+    const resource = await ctx.client.readResource({ timeoutMs: 2000 });
+    return { seconds: resource.uptimeSeconds, atMonoMs: ctx.clock.mono() };
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,9 @@ import { commandsFor } from './commands/index.js';
 import { CliError } from './cli-error.js';
 import { TopicError } from '../mqtt/topics.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
+import { refuseBlankValues } from './blank-values.js';
 import { applyOperatorSettings } from './operator-defaults.js';
+import { topicErrorLine } from './setting-checks.js';
 import { PACKAGE_VERSION } from '../package-info.js';
 
 const program = new Command();
@@ -16,6 +18,7 @@ program
 // Only the command being run is loaded (see commandsFor); help and unknown names load all.
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
 conciseUsageErrors(program);
+refuseBlankValues(program);
 applyOperatorSettings(program);
 
 try {
@@ -25,12 +28,7 @@ try {
     process.exitCode = exitCodeOf(error);
   } else if (error instanceof TopicError) {
     // A value from an option that would reshape an MQTT topic: say it under the option's name.
-    const option = { 'base topic': '--base', site: '--site', 'agent id': '--agent' }[error.what ?? ''];
-    const rule =
-      error.what === 'base topic'
-        ? 'is not an MQTT topic prefix (no + or #)'
-        : 'cannot be an MQTT topic level (no /, + or #)';
-    console.error(`dmconfirm: ${option ? `${option}: "${error.value}" ${rule}` : error.message}`);
+    console.error(`dmconfirm: ${topicErrorLine(error)}`);
     process.exitCode = 2;
   } else if (error instanceof CliError) {
     console.error(`dmconfirm: ${error.message}`);

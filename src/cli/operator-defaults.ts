@@ -8,6 +8,18 @@ import {
 import type { FileSettings } from '../operator/settings.js';
 import { CliError } from './cli-error.js';
 import { closest } from '../text/did-you-mean.js';
+import { checkSetting, describeOrigin } from './setting-checks.js';
+import type { Origin } from './setting-checks.js';
+
+/** Where the running command's standing settings came from, by setting name (filled before its action). */
+const origins = new Map<string, Origin>();
+
+/** " (the value comes from DMCONFIRM_CA)" for a setting not typed on the command line, else "". */
+export function originNote(name: string): string {
+  const origin = origins.get(name);
+  const from = origin ? describeOrigin(origin) : undefined;
+  return from ? ` (the value comes from ${from})` : '';
+}
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -17,8 +29,15 @@ function walk(command: Command): Command[] {
 
 /** The settings file, read once; a broken one is reported only by a command that uses it. */
 export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSettings | OperatorSettingsError {
+  // A file named on purpose must be there: a typo would otherwise drop every standing setting unseen.
+  const named = env.DMCONFIRM_OPERATOR_CONFIG;
+  if (named !== undefined && named.trim() === '')
+    return new OperatorSettingsError('DMCONFIRM_OPERATOR_CONFIG is empty; give it a file or remove it');
   try {
-    return readSettingsFile(operatorSettingsFile(env), closest);
+    const file = readSettingsFile(operatorSettingsFile(env), closest);
+    if (named !== undefined && !file.exists)
+      return new OperatorSettingsError(`${file.file}: no such file (named by DMCONFIRM_OPERATOR_CONFIG)`);
+    return file;
   } catch (error) {
     if (error instanceof OperatorSettingsError) return error;
     throw error;
@@ -59,6 +78,23 @@ export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv =
     }
     command.hook('preAction', (_, action) => {
       action.setOptionValue('explicitBroker', action.getOptionValueSource('broker') === 'cli');
+      for (const setting of OPERATOR_SETTINGS) {
+        const key = camel(setting.name);
+        const value: unknown = action.getOptionValue(key);
+        const source = action.getOptionValueSource(key);
+        if (typeof value !== 'string') continue;
+        const origin: Origin | undefined =
+          source === 'env'
+            ? { kind: 'env', variable: setting.env }
+            : source === 'config'
+              ? { kind: 'file', file: file.file, key: setting.name }
+              : source === 'cli'
+                ? { kind: 'cli' }
+                : undefined;
+        if (!origin) continue;
+        origins.set(setting.name, origin);
+        checkSetting(setting, value, origin);
+      }
     });
   }
 }

@@ -58,11 +58,20 @@ export function inboundCorrelation(payload: Uint8Array | string): InboundCorrela
     if (typeof b64 !== 'string' || !/^[A-Za-z0-9_-]+$/.test(b64)) return { requestId: undefined, digest };
     const bytes = Buffer.from(b64, 'base64url');
     if (bytes.toString('base64url') !== b64) return { requestId: undefined, digest };
-    const id = (strictJson(bytes) as { requestId?: unknown } | null)?.requestId;
-    return { requestId: typeof id === 'string' && correlationId.safeParse(id).success ? id : undefined, digest };
+    return { requestId: requestIdOf(strictJson(bytes)), digest };
   } catch {
     return { requestId: undefined, digest };
   }
+}
+
+/** inboundCorrelation of a message whose payload was already read strictly (an opened envelope's). */
+export function payloadCorrelation(payload: Uint8Array | string, json: unknown): InboundCorrelation {
+  return { requestId: requestIdOf(json), digest: messageDigest(payload) };
+}
+
+function requestIdOf(json: unknown): string | undefined {
+  const id = (json as { requestId?: unknown } | null)?.requestId;
+  return typeof id === 'string' && correlationId.safeParse(id).success ? id : undefined;
 }
 
 export class ContractError extends Error {
@@ -93,6 +102,7 @@ export function encodePayload(value: unknown): string {
 }
 
 export * from './reason-codes.js';
+export * from './rollout-status.js';
 
 /* ---------- outbound: answers (progress/<id>) ---------- */
 
@@ -333,6 +343,7 @@ export const PUBLISH_RULES = {
   challenge: { qos: 1, retain: true },
   checkpoint: { qos: 1, retain: true },
   scheduled: { qos: 1, retain: true },
+  rolloutStatus: { qos: 1, retain: true },
   events: { qos: 1, retain: false },
   progress: { qos: 1, retain: false },
   inbound: { qos: 1, retain: false },

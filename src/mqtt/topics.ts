@@ -13,6 +13,10 @@
  *   request | approval | powercycle | release inbound   signed orders; never retained
  *   cancel                          inbound   signed cancel of a scheduled order; never retained
  *   challenge-request               inbound   unsigned, rate-limited: "publish a fresh order challenge"
+ *
+ * and, outside any agent's tree, the rollout coordinator's retained status (rollout-status.ts):
+ *
+ *   <base>/rollouts/<campaignId>/summary | targets/<page>
  */
 
 export const DEFAULT_BASE_TOPIC = 'dmconfirm/v1';
@@ -91,6 +95,16 @@ export function agentTopics(base: string, site: string, agent: string): AgentTop
     challenge: (router) => `${root}/routers/${topicLevel(router, 'router name')}/challenge`,
     orderChallenge: (router) => `${root}/routers/${topicLevel(router, 'router name')}/order-challenge`,
     progress: (requestId) => `${root}/progress/${topicLevel(requestId, 'request id')}`,
+  };
+}
+
+/** The retained status of one rollout campaign (see rollout-status.ts); `campaignId` '+' for every campaign. */
+export function rolloutTopics(base: string, campaignId: string) {
+  const root = `${trimBase(base)}/rollouts/${campaignId === '+' ? '+' : topicLevel(campaignId, 'campaign id')}`;
+  return {
+    summary: `${root}/summary`,
+    page: (page: number) => `${root}/targets/${page}`,
+    pages: `${root}/targets/+`,
   };
 }
 

@@ -23,7 +23,7 @@ function narrowRows(views: AgentView[], now: number): NarrowRow[] {
       const activity = r.state?.operation
         ? operationCell(r.state, now)
         : r.challenge
-          ? `challenge ${challengeCell(r.challenge, now).replace(` ${r.challenge.operationId}`, '')}`
+          ? `challenge ${narrowChallenge(challengeCell(r.challenge, now, r.challengeSeen), r.challenge.operationId)}`
           : lastResultCell(r.state, now);
       return {
         ...common,
@@ -87,4 +87,9 @@ export function renderNarrow(fleet: Fleet, now: number, o: FitOptions): string {
       lines.push(clip(`  ${v.site}/${v.agent}  offline ${age(v.status!.at, now)} (${v.status!.reason})`, o.width));
   }
   return lines.join('\n');
+}
+
+/** "open op-7, up to 4m left" as "up to 4m": the time is what must fit. */
+function narrowChallenge(cell: string, id: string): string {
+  return cell.replace(`open ${id}, `, '').replace(` ${id}`, '').replace(' left', '');
 }

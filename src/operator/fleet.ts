@@ -11,6 +11,13 @@ export interface RouterView {
   router: string;
   state?: RouterStateMessage;
   challenge?: ChallengeMessage;
+  /** When the challenge arrived, on the reader's clock; `stored`: it may have waited at the broker. */
+  challengeSeen?: Seen;
+}
+
+export interface Seen {
+  at: number;
+  stored: boolean;
 }
 
 export interface AgentView {
@@ -36,6 +43,8 @@ export function emptyFleet(): Fleet {
 export interface FleetMessage {
   topic: string;
   payload: Buffer | string;
+  /** When it arrived (the reader's clock), and whether it may have waited at the broker (retained). */
+  seen?: Seen;
 }
 
 /**
@@ -69,7 +78,11 @@ export function foldFleet(fleet: Fleet, base: string, message: FleetMessage): Fl
             message.topic,
             message.payload,
           );
-      const updated: RouterView = value === undefined ? rest : { ...rest, [field]: value };
+      let updated: RouterView = value === undefined ? rest : { ...rest, [field]: value };
+      if (field === 'challenge') {
+        const { challengeSeen: _seen, ...others } = updated;
+        updated = value !== undefined && message.seen ? { ...others, challengeSeen: message.seen } : others;
+      }
       const routers = { ...agent.routers, [where.router]: updated };
       if (updated.state === undefined && updated.challenge === undefined) delete routers[where.router];
       next = { ...agent, routers };
@@ -155,15 +168,31 @@ export function lastResultCell(state: RouterStateMessage | undefined, now: numbe
   return `${last.state} ${age(last.at, now)} ago${last.detail ? `: ${last.detail}` : ''}`;
 }
 
-export function challengeCell(challenge: ChallengeMessage | undefined, now: number): string {
+/**
+ * "open op-7, 4m left". Time left is the agent's `expiresInMs` (its monotonic clock when it
+ * published) counted down from when the message arrived here: no wall clock plays a part. A
+ * retained challenge may have waited at the broker, so then it is at most that ("up to").
+ * Without `expiresInMs` (an older agent) or an arrival time, the agent's wall-clock
+ * `expiresAt` is all there is, and the cell says so ("agent clock").
+ */
+export function challengeCell(challenge: ChallengeMessage | undefined, now: number, seen?: Seen): string {
   if (!challenge) return '-';
-  if (!challenge.expiresAt) return `open ${challenge.operationId}`;
-  const left = Date.parse(challenge.expiresAt) - now;
-  if (Number.isNaN(left)) return `open ${challenge.operationId}`;
+  const id = challenge.operationId;
   // endAssumed: the router ends someone else's change at a timeout the agent cannot see.
-  return left <= 0
-    ? `expired ${challenge.operationId}`
-    : `open ${challenge.operationId}, ${challenge.endAssumed ? 'up to ' : ''}${span(left)} left`;
+  let upTo = challenge.endAssumed === true;
+  let left: number;
+  let note = '';
+  if (challenge.expiresInMs !== undefined && seen !== undefined) {
+    left = challenge.expiresInMs - (now - seen.at);
+    if (seen.stored) upTo = true;
+  } else if (challenge.expiresAt !== undefined) {
+    left = Date.parse(challenge.expiresAt) - now;
+    if (Number.isNaN(left)) return `open ${id}`;
+    note = ' (agent clock)';
+  } else {
+    return `open ${id}`;
+  }
+  return left <= 0 ? `expired ${id}${note}` : `open ${id}, ${upTo ? 'up to ' : ''}${span(left)} left${note}`;
 }
 
 /**
@@ -215,7 +244,7 @@ export function fleetRows(fleet: Fleet, now: number): Row[] {
         FLAGGED: yesNo(r.state?.flagged),
         OPERATION: operationCell(r.state, now),
         'LAST RESULT': lastResultCell(r.state, now),
-        CHALLENGE: challengeCell(r.challenge, now),
+        CHALLENGE: challengeCell(r.challenge, now, r.challengeSeen),
       });
     }
   }

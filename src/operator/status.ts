@@ -59,14 +59,17 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
   let lastMessageAt: number | undefined;
   const topics = new Set<string>();
   let onChange: () => void = () => undefined;
+  let firstLookDone = false;
   const subscriptions = fleetSubscriptions(o.base);
   let link;
   try {
     link = await connectOperator(settings, {
       subscriptions,
       timeoutMs: o.connectTimeoutMs,
-      onMessage: ({ topic, payload }) => {
-        fleet = foldFleet(fleet, o.base, { topic, payload });
+      onMessage: ({ topic, payload, retain }) => {
+        // A retained message in the first burst was stored at the broker, for how long is unknown.
+        const seen = { at: Date.now(), stored: retain && !firstLookDone };
+        fleet = foldFleet(fleet, o.base, { topic, payload, seen });
         // The retained burst is one message per topic; a big fleet's heartbeats (known topics
         // again) never go quiet and must not hold the first look open until maxSettleMs.
         if (!topics.has(topic)) lastMessageAt = Date.now();
@@ -81,6 +84,7 @@ export async function showStatus(settings: MqttLinkSettings, o: StatusOptions): 
     const subscribedAt = Date.now();
     while (!settled(subscribedAt, lastMessageAt, Date.now(), o.quietMs, o.maxSettleMs))
       await sleep(Math.min(50, o.quietMs));
+    firstLookDone = true;
     reportMalformed(fleet, o.err);
     if (!o.watch) {
       o.out.write(`${renderFleet(fleet, Date.now(), o.json, o.layout)}\n`);

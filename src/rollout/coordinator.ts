@@ -16,6 +16,8 @@ import type { FleetTarget } from './inventory.js';
 import { readControl, readJournal, writeJournal } from './journal.js';
 import type { RolloutJournal, TargetRecord } from './journal.js';
 import { campaignOrder } from './orders.js';
+import type { StatusPublisher } from './status-publisher.js';
+import { buildStatus } from './status-view.js';
 import { abortVerdict, countStates, FINAL_TARGET_STATES } from './verdict.js';
 import type { TargetState } from './verdict.js';
 
@@ -36,6 +38,8 @@ export interface CoordinatorOptions {
   /** How long each release is valid (and how long the broker may hold the order). */
   releaseValidityMs: number;
   logger: Logger;
+  /** Where the retained status goes (issue 12: `rollout status --broker`); none in a bare coordinator. */
+  status?: StatusPublisher;
 }
 
 const REFUSALS: ReadonlySet<string> = new Set(REFUSAL_CODES);
@@ -255,10 +259,20 @@ export class Coordinator {
     return silent.length;
   }
 
+  /** Writes the journal if anything changed, then offers the status (also when its heartbeat is due). */
   async flush(): Promise<void> {
-    if (!this.#dirty) return;
+    if (!this.#dirty) {
+      if (!this.finished && this.o.status?.heartbeatDue(this.o.now())) this.publishStatus();
+      return;
+    }
     this.#dirty = false;
     await writeJournal(this.o.dir, this.journal);
+    this.publishStatus();
+  }
+
+  /** Offers the whole status to the publisher, which sends only what changed; never waits for the broker. */
+  publishStatus(): void {
+    this.o.status?.offer(buildStatus(this.journal, this.o.campaign, this.o.now()));
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { MqttLink } from '../mqtt/connection.js';
+import { ROLLOUT_STATUS_EXPIRY_SECONDS } from '../mqtt/contract.js';
 import type { MqttLinkSettings } from '../mqtt/connection.js';
 import { connectOperator } from '../operator/broker.js';
 import { TargetTree } from '../trust/campaign/build.js';
@@ -12,6 +13,7 @@ import { refuse } from '../trust/refusal.js';
 import { TrustRoot } from '../trust/trust-root.js';
 import { Coordinator } from './coordinator.js';
 import { parseInventory, signedPart } from './inventory.js';
+import { StatusPublisher } from './status-publisher.js';
 import type { FleetTarget } from './inventory.js';
 
 export interface StartOptions {
@@ -95,6 +97,12 @@ export async function prepare(
 export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
   const prepared = await prepare(o, true);
   const held: { link?: MqttLink } = {};
+  const status = new StatusPublisher(
+    o.base,
+    (topic, payload) =>
+      held.link!.publish(topic, payload, { qos: 1, retain: true, expirySeconds: ROLLOUT_STATUS_EXPIRY_SECONDS }),
+    o.logger,
+  );
   const coordinator = await Coordinator.open({
     ...prepared,
     dir: o.dir,
@@ -106,6 +114,7 @@ export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
       o.targetTimeoutMs ?? o.releaseValidityMs + (prepared.campaign.activationTimeoutSeconds + 600) * 1000,
     releaseValidityMs: o.releaseValidityMs,
     publish: (topic, payload, expirySeconds) => held.link!.publish(topic, payload, { qos: 1, expirySeconds }),
+    status,
   });
   // A persistent session under a stable id: answers sent while the coordinator restarts are kept for it.
   const settings: MqttLinkSettings = {
@@ -122,6 +131,8 @@ export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
   let stopping = false;
   void o.until.then(() => (stopping = true));
   try {
+    // Every part of the status once (a restart publishes it afresh), then only what changes.
+    coordinator.publishStatus();
     const resent = await coordinator.resend();
     if (resent > 0) o.logger.info({ resent }, 'rollout: orders of released targets sent again after a restart');
     while (!coordinator.finished && !stopping) {
@@ -129,6 +140,7 @@ export async function runCoordinator(o: StartOptions): Promise<Coordinator> {
       await Promise.race([new Promise((resolve) => setTimeout(resolve, o.tickMs)), o.until]);
     }
     await coordinator.flush();
+    await status.settle(5000);
   } finally {
     await link.stop({ timeoutMs: 2000 });
   }

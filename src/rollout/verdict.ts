@@ -1,16 +1,10 @@
 import type { AbortCriteria } from '../trust/campaign/schema.js';
+import { TARGET_STATES } from '../mqtt/rollout-status.js';
+import type { TargetState } from '../mqtt/rollout-status.js';
 
-export const TARGET_STATES = [
-  'queued',
-  'released',
-  'in-progress',
-  'succeeded',
-  'failed',
-  'timed-out',
-  'refused',
-  'cancelled',
-] as const;
-export type TargetState = (typeof TARGET_STATES)[number];
+// The per-target states are part of the MQTT contract (the coordinator's retained status).
+export { TARGET_STATES, type TargetState };
+
 export const FINAL_TARGET_STATES: ReadonlySet<TargetState> = new Set([
   'succeeded',
   'failed',

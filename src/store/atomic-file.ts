@@ -16,9 +16,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 
 async function replaceFile(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
+  // The directory is made only when missing (the first write): one file system call less on every other write.
+  const handle = await open(tmp, 'wx', mode).catch(async (error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dir, { recursive: true });
+    return open(tmp, 'wx', mode);
+  });
   try {
     await handle.writeFile(data);
     await handle.sync();

@@ -67,7 +67,58 @@ export async function probeSystemClockSync(probes: SyncProbes = realProbes): Pro
   return (adjtimex !== undefined && adjtimexSynchronized(adjtimex)) === true;
 }
 
-export function createWallClock(mode: ClockMode, deps: { now?: () => number; probes?: SyncProbes } = {}): WallClock {
+/** How long a probe's answer stands while the wall clock has not stepped since. */
+export const SYNC_ANSWER_MS = 60_000;
+/** An answer older than this is still given, and a new probe starts in the background. */
+export const SYNC_REFRESH_MS = 15_000;
+/**
+ * A wall clock that moved this far against the monotonic clock since the probe was stepped
+ * (`date -s`, an NTP step): the answer is void and the next call probes again. Slewing moves
+ * it at most 0.5 ms/s, 30 ms in SYNC_ANSWER_MS.
+ */
+export const SYNC_STEP_MS = 250;
+
+/**
+ * The probe's answer, kept: each probe spawns a process (timedatectl asks timedated over
+ * D-Bus, which systemd may have to start), far too slow for every message the agent
+ * verifies. An answer stands for SYNC_ANSWER_MS unless the wall clock stepped since, which
+ * is what `date -s` does; concurrent callers share one probe.
+ */
+export function keptSyncAnswer(
+  probe: () => Promise<boolean>,
+  clocks: { wall: () => number; mono: () => number },
+): () => Promise<boolean> {
+  let kept: { synced: boolean; atMono: number; offset: number } | undefined;
+  let probing: Promise<boolean> | undefined;
+  const refresh = (): Promise<boolean> =>
+    (probing ??= (async () => {
+      const atMono = clocks.mono();
+      const offset = clocks.wall() - atMono;
+      try {
+        const synced = await probe();
+        kept = { synced, atMono, offset };
+        return synced;
+      } finally {
+        probing = undefined;
+      }
+    })());
+  return () => {
+    const mono = clocks.mono();
+    if (kept && Math.abs(clocks.wall() - mono - kept.offset) <= SYNC_STEP_MS) {
+      const age = mono - kept.atMono;
+      if (age < SYNC_ANSWER_MS) {
+        if (age >= SYNC_REFRESH_MS) void refresh().catch(() => undefined);
+        return Promise.resolve(kept.synced);
+      }
+    }
+    return refresh();
+  };
+}
+
+export function createWallClock(
+  mode: ClockMode,
+  deps: { now?: () => number; mono?: () => number; probes?: SyncProbes } = {},
+): WallClock {
   const now = deps.now ?? Date.now;
   switch (mode) {
     case 'assume-synced':
@@ -75,7 +126,13 @@ export function createWallClock(mode: ClockMode, deps: { now?: () => number; pro
     case 'assume-unsynced':
       return { now, isSynchronized: () => Promise.resolve(false) };
     case 'systemd':
-      return { now, isSynchronized: () => probeSystemClockSync(deps.probes) };
+      return {
+        now,
+        isSynchronized: keptSyncAnswer(() => probeSystemClockSync(deps.probes), {
+          wall: now,
+          mono: deps.mono ?? (() => performance.now()),
+        }),
+      };
   }
 }
 

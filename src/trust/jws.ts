@@ -144,6 +144,48 @@ export function unverifiedPayload(envelope: Envelope): unknown {
   return strictJsonOrRefuse(Buffer.from(envelope.payload, 'base64url'), 'bad-payload', 'payload');
 }
 
+/**
+ * A signed message read once: its envelope and its payload, both strictly parsed, nothing
+ * verified yet. The agent reads each inbound message this way at the door and hands the
+ * result on (routing, the quoted challenge, verification, the message itself) instead of
+ * parsing the same bytes again at every step.
+ */
+export interface OpenedEnvelope {
+  readonly envelope: Envelope;
+  /** The payload's JSON value (unverified until verifyEnvelope has checked the signatures over it). */
+  readonly payload: unknown;
+}
+
+/** The bytes of a signed message, or the message already read by openEnvelope. */
+export type SignedInput = Uint8Array | string | OpenedEnvelope;
+
+/** Every OpenedEnvelope openEnvelope made: no other object passes for one (its payload is what was read). */
+const OPENED = new WeakSet<object>();
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Reads a signed message once (see OpenedEnvelope), frozen; one this function already read
+ * is returned as it is, and any other object is refused (a payload that is not the one the
+ * signatures cover must never reach a verifier).
+ */
+export function openEnvelope(input: SignedInput): OpenedEnvelope {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    if (!OPENED.has(input)) throw new TypeError('not an envelope read by openEnvelope');
+    return input;
+  }
+  const envelope = parseEnvelope(input);
+  const opened = deepFreeze({ envelope, payload: unverifiedPayload(envelope) });
+  OPENED.add(opened);
+  return opened;
+}
+
 /** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */
 export type Signer = SigningKey | SshSigningKey;
 

@@ -14,9 +14,13 @@ import { parseStrictOrRefuse, strictJsonOrRefuse } from './strict-json.js';
 /**
  * The one reading of a signed message's payload, shared by the agent's verifiers and by
  * what `cosign`, `approve` and `verify` show an operator: strict JSON, then the strict
- * schema of its kind. What a signer is shown is exactly what the agent acts on.
+ * schema of its kind. What a signer is shown is exactly what the agent acts on. Given
+ * `{ json }`, the value strictJson already read (an OpenedEnvelope's payload).
  */
-export function readMessage<K extends MessageKind>(kind: K, payload: Uint8Array | string): MessageOf[K] {
+export function readMessage<K extends MessageKind>(
+  kind: K,
+  payload: Uint8Array | string | { json: unknown },
+): MessageOf[K] {
   return parseStrictOrRefuse(
     MESSAGE_KINDS[kind].schema as z.ZodType,
     payload,

@@ -109,7 +109,11 @@ export function strictJson(input: Uint8Array | string): unknown {
  * their own vocabulary (a trust refusal, a contract error).
  */
 export function parseStrict<S extends z.ZodType>(schema: S, input: Uint8Array | string): z.infer<S> {
-  const json = strictJson(input);
+  return checkSchema(schema, strictJson(input));
+}
+
+/** The schema half of parseStrict, for a value strictJson has already read. */
+export function checkSchema<S extends z.ZodType>(schema: S, json: unknown): z.infer<S> {
   const result = schema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -128,15 +132,17 @@ export function strictJsonOrRefuse(input: Uint8Array | string, reason: RefusalRe
   }
 }
 
-/** parseStrict for the trust code: a failure is a refusal with this reason. */
+/** parseStrict for the trust code (or checkSchema, given `{ json }` strictJson read): a failure is a refusal. */
 export function parseStrictOrRefuse<S extends z.ZodType>(
   schema: S,
-  input: Uint8Array | string,
+  input: Uint8Array | string | { json: unknown },
   reason: RefusalReason,
   what: string,
 ): z.infer<S> {
   try {
-    return parseStrict(schema, input);
+    return typeof input === 'string' || input instanceof Uint8Array
+      ? parseStrict(schema, input)
+      : checkSchema(schema, input.json);
   } catch (error) {
     if (error instanceof StrictJsonError) return refuse(reason, `${what}: ${error.message}`);
     throw error;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Policy } from '../config/policy-schema.js';
 import type { WallClock } from '../time/wall-clock.js';
 import { DEFAULT_MAX_WINDOW_MS } from './freshness.js';
-import { parseEnvelope, unverifiedPayload } from './jws.js';
+import { openEnvelope, type OpenedEnvelope, type SignedInput } from './jws.js';
 import { ChallengeBook } from './challenge-book.js';
 import type { Cancel, Challenge, ChangeRequest, Approval, PowerCycle, RouterRef } from './messages.js';
 import { NonceStore } from './nonce-store.js';
@@ -119,9 +119,8 @@ export class TrustGate {
   }
 
   /** Picks the router from the unverified payload; verification then checks it for real. */
-  #routerOf(bytes: Uint8Array | string): RouterBinding {
-    const payload = unverifiedPayload(parseEnvelope(bytes)) as { router?: RouterRef } | null;
-    const ref = payload?.router;
+  #routerOf(opened: OpenedEnvelope): RouterBinding {
+    const ref = (opened.payload as { router?: RouterRef } | null)?.router;
     const router = ref && typeof ref === 'object' ? this.routerFor(ref) : undefined;
     if (!router)
       refuse(
@@ -131,32 +130,35 @@ export class TrustGate {
     return router;
   }
 
+  /** Reads the message once (openEnvelope), picks its router, and runs the verification on what was read. */
   async #guard<M extends ChangeRequest | Approval | PowerCycle | Cancel>(
-    bytes: Uint8Array | string,
-    run: (router: RouterBinding) => Promise<Verdict<M>>,
+    input: SignedInput,
+    run: (router: RouterBinding, opened: OpenedEnvelope) => Promise<Verdict<M>>,
   ): Promise<GateVerdict<M>> {
     let router: RouterBinding;
+    let opened: OpenedEnvelope;
     try {
-      router = this.#routerOf(bytes);
+      opened = openEnvelope(input);
+      router = this.#routerOf(opened);
     } catch (error) {
       if (error instanceof TrustError) return error.toRefusal();
       throw error;
     }
-    const verdict = await run(router);
+    const verdict = await run(router, opened);
     return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
 
-  verifyChangeRequest(bytes: Uint8Array | string): Promise<GateVerdict<ChangeRequest>> {
-    return this.#guard(bytes, (router) => verifyChangeRequest(bytes, this.#context(router)));
+  verifyChangeRequest(input: SignedInput): Promise<GateVerdict<ChangeRequest>> {
+    return this.#guard(input, (router, opened) => verifyChangeRequest(opened, this.#context(router)));
   }
 
   /** A signed cancel of a scheduled order; commit() remembers its id (no rate budget). */
-  verifyCancel(bytes: Uint8Array | string): Promise<GateVerdict<Cancel>> {
-    return this.#guard(bytes, (router) => verifyCancel(bytes, this.#context(router)));
+  verifyCancel(input: SignedInput): Promise<GateVerdict<Cancel>> {
+    return this.#guard(input, (router, opened) => verifyCancel(opened, this.#context(router)));
   }
 
-  verifyPowerCycle(bytes: Uint8Array | string): Promise<GateVerdict<PowerCycle>> {
-    return this.#guard(bytes, (router) => verifyPowerCycle(bytes, this.#context(router)));
+  verifyPowerCycle(input: SignedInput): Promise<GateVerdict<PowerCycle>> {
+    return this.#guard(input, (router, opened) => verifyPowerCycle(opened, this.#context(router)));
   }
 
   /** Issue 12: a campaign order (campaign, membership proof, release) for one router of ours. */
@@ -185,10 +187,9 @@ export class TrustGate {
    * read before verifying; verification then checks the signed quote against it), and the
    * nonce is consumed on success.
    */
-  verifyApproval(bytes: Uint8Array | string): Promise<GateVerdict<Approval>> {
-    return this.#guard(bytes, (router) => {
-      const quoted = (unverifiedPayload(parseEnvelope(bytes)) as { challenge?: { challengeId?: unknown } } | null)
-        ?.challenge;
+  verifyApproval(input: SignedInput): Promise<GateVerdict<Approval>> {
+    return this.#guard(input, (router, opened) => {
+      const quoted = (opened.payload as { challenge?: { challengeId?: unknown } } | null)?.challenge;
       const id =
         quoted && typeof quoted === 'object' && typeof quoted.challengeId === 'string' ? quoted.challengeId : undefined;
       const open = id === undefined ? undefined : this.challenges.find(id);
@@ -198,7 +199,7 @@ export class TrustGate {
           `not open here (already used, closed or never issued)`;
         return Promise.resolve({ ok: false, reason: 'nonce-stale', detail } as const);
       }
-      return verifyApproval(bytes, open.challenge, this.#context(router));
+      return verifyApproval(opened, open.challenge, this.#context(router));
     });
   }
 

@@ -3,8 +3,8 @@ import { changeDigest } from './change.js';
 import type { WallClock } from '../time/wall-clock.js';
 import { checkFreshness } from './freshness.js';
 import type { ClockReading } from './freshness.js';
-import { parseEnvelope, verifyEnvelope } from './jws.js';
-import type { VerifiedEnvelope } from './jws.js';
+import { openEnvelope, verifyEnvelope } from './jws.js';
+import type { SignedInput, VerifiedEnvelope } from './jws.js';
 import { TYP } from './messages.js';
 import { readMessage } from './message-read.js';
 import type { Approval, Cancel, ChangeRequest, Challenge, PowerCycle, RouterRef, SignedMessage } from './messages.js';
@@ -94,14 +94,17 @@ export function checkTarget(
   }
 }
 
+/** The signatures checked against the trust root; `json` is the payload as read (readMessage takes it). */
 export async function verifySigned(
-  bytes: Uint8Array | string,
+  input: SignedInput,
   typ: string,
   ctx: Pick<VerifyContext, 'trustRoot'>,
-): Promise<VerifiedEnvelope> {
+): Promise<VerifiedEnvelope & { json: unknown }> {
   const root = ctx.trustRoot;
   root.requireCurrentSchema();
-  return verifyEnvelope(parseEnvelope(bytes), typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
+  const opened = openEnvelope(input);
+  const verified = await verifyEnvelope(opened.envelope, typ, (kid) => root.lookup(kid), `trust root v${root.version}`);
+  return { ...verified, json: opened.payload };
 }
 
 function approvers<M extends SignedMessage>(
@@ -135,7 +138,7 @@ async function commit(
     if (!id) refuse('replayed', `request id ${message.requestId} was already accepted`);
     // Security-key counters must rise; after the replay check, so a message seen before is
     // called `replayed`, and before the nonce, so a refusal uses none.
-    const counters = ctx.skCounters.stage(skEvidence);
+    const counters = ctx.skCounters.stage(skEvidence, clock.now);
     if (quoted && !ctx.nonceStore?.isCurrent(quoted.challengeId, quoted.nonce)) {
       refuse('nonce-stale', `challenge ${quoted.challengeId}: nonce was used meanwhile`);
     }
@@ -202,10 +205,10 @@ export function checkDigest(message: { digest: string }, computed: string): void
 }
 
 /** 1. A change request dmconfirm will issue itself and then confirm. */
-export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<ChangeRequest>> {
+export function verifyChangeRequest(bytes: SignedInput, ctx: VerifyContext): Promise<Verdict<ChangeRequest>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.request, ctx);
-    const message = readMessage('change-request', verified.payload);
+    const message = readMessage('change-request', verified);
     checkDigest(message, changeDigest(message.change));
     checkTarget(message, ctx);
     ctx.challenges?.check(message, ctx.router);
@@ -218,13 +221,13 @@ export function verifyChangeRequest(bytes: Uint8Array | string, ctx: VerifyConte
 
 /** 2. Approval of a change someone else requested, bound to the agent's current challenge. */
 export function verifyApproval(
-  bytes: Uint8Array | string,
+  bytes: SignedInput,
   challenge: Challenge,
   ctx: VerifyContext,
 ): Promise<Verdict<Approval>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.approval, ctx);
-    const message = readMessage('approval', verified.payload);
+    const message = readMessage('approval', verified);
     checkDigest(message, changeDigest(message.expect));
     checkTarget(message, ctx);
     ctx.challenges?.check(message, ctx.router);
@@ -255,10 +258,10 @@ function checkChallenge(message: Approval, challenge: Challenge): void {
 }
 
 /** 3. A plain power cycle of a hung router (or to reset attempt-count). */
-export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<PowerCycle>> {
+export function verifyPowerCycle(bytes: SignedInput, ctx: VerifyContext): Promise<Verdict<PowerCycle>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.powerCycle, ctx);
-    const message = readMessage('power-cycle', verified.payload);
+    const message = readMessage('power-cycle', verified);
     const pending = message.acceptPending?.expect;
     if (pending) checkDigest({ digest: message.acceptPending?.digest ?? '' }, changeDigest(pending));
     checkTarget(message, ctx);
@@ -279,10 +282,10 @@ export function verifyPowerCycle(bytes: Uint8Array | string, ctx: VerifyContext)
  * something), requester never counts, fresh by wall time or an order challenge. It takes
  * no rate budget; its own id is remembered when the scheduler applies it (commit).
  */
-export function verifyCancel(bytes: Uint8Array | string, ctx: VerifyContext): Promise<Verdict<Cancel>> {
+export function verifyCancel(bytes: SignedInput, ctx: VerifyContext): Promise<Verdict<Cancel>> {
   return asVerdict(async () => {
     const verified = await verifySigned(bytes, TYP.cancel, ctx);
-    const message = readMessage('cancel', verified.payload);
+    const message = readMessage('cancel', verified);
     checkTarget(message, ctx);
     ctx.challenges?.check(message, ctx.router);
     const base = ctx.trustRoot.threshold('approver');

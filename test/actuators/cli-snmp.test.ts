@@ -12,32 +12,29 @@ const snmpActuator = (port: number, method = 'reboot') =>
   `{ driver: snmp, host: 127.0.0.1, port: ${port}, mib: apc-rpdu, outlet: 2, method: ${method}, ` +
   `snmp: { version: "2c", community: { file: community } }, timing: { offMs: 5000 } }`;
 
-void test(
-  'dry run: the plan says the PDU times the cut and ' + 'what happens if the agent dies; nothing is sent',
-  async (t) => {
-    const sim = new SnmpPduSim({ mib: 'apc-rpdu' });
-    await sim.start();
-    t.after(() => sim.stop());
-    const device = await runCli(
-      ['actuator', 'test', '--config', configFor(snmpActuator(sim.port)), '--router', 'r1', '--dry-run'],
-      children,
-    );
-    assert.equal(device.code, 0, device.err);
-    assert.match(
-      device.out,
-      /if the agent dies mid-cut: device-timed: the PDU's outlet reboot timer restores the power by itself/,
-    );
-    const host = await runCli(
-      ['actuator', 'test', '--config', configFor(snmpActuator(sim.port, 'off-on')), '--router', 'r1', '--dry-run'],
-      children,
-    );
-    assert.match(
-      host.out,
-      /if the agent dies mid-cut: host-timed: the outlet stays off; needs `dmconfirm actuator release`/,
-    );
-    assert.deepEqual(sim.commands, []);
-  },
-);
+void test('dry run: the plan says the PDU times the cut and what if the agent dies; nothing is sent', async (t) => {
+  const sim = new SnmpPduSim({ mib: 'apc-rpdu' });
+  await sim.start();
+  t.after(() => sim.stop());
+  const device = await runCli(
+    ['actuator', 'test', '--config', configFor(snmpActuator(sim.port)), '--router', 'r1', '--dry-run'],
+    children,
+  );
+  assert.equal(device.code, 0, device.err);
+  assert.match(
+    device.out,
+    /if the agent dies mid-cut: device-timed: the PDU's outlet reboot timer restores the power by itself/,
+  );
+  const host = await runCli(
+    ['actuator', 'test', '--config', configFor(snmpActuator(sim.port, 'off-on')), '--router', 'r1', '--dry-run'],
+    children,
+  );
+  assert.match(
+    host.out,
+    /if the agent dies mid-cut: host-timed: the outlet stays off; needs `dmconfirm actuator release`/,
+  );
+  assert.deepEqual(sim.commands, []);
+});
 
 void test("a real run: one reboot command, the PDU restores the power, the CLI reports the PDU's timing", async (t) => {
   const sim = new SnmpPduSim({ mib: 'apc-rpdu', rebootSeconds: 30 });
@@ -63,30 +60,27 @@ void test("a real run: one reboot command, the PDU restores the power, the CLI r
   );
 });
 
-void test(
-  'the CLI SIGKILLed mid-cut: the PDU switches the ' + 'outlet back on at the planned time, no release needed',
-  async (t) => {
-    const sim = new SnmpPduSim({ mib: 'apc-rpdu', rebootSeconds: 30 });
-    await sim.start();
-    t.after(() => sim.stop());
-    const before = new Set(children);
-    const run = runCli(
-      ['actuator', 'test', '--config', configFor(snmpActuator(sim.port)), '--router', 'r1', '--power-cycle', '--yes'],
-      children,
-    );
-    const child = [...children].find((c) => !before.has(c))!;
-    await until(() => sim.switches.length === 1, 'outlet off');
-    child.kill('SIGKILL');
-    await run;
-    assert.equal(sim.isOn(2), false, 'still off right after the kill');
-    await until(() => sim.isOn(2), 'outlet back on by the PDU');
-    const [off, on] = sim.switches;
-    assert.equal(on?.by, 'timer');
-    assert.ok(on.at - off!.at >= 4900, `off for ${Math.round(on.at - off!.at)} ms`);
-    assert.deepEqual(
-      sim.commands.map((c) => c.command),
-      ['reboot'],
-      'nothing but the reboot was sent',
-    );
-  },
-);
+void test('the CLI SIGKILLed mid-cut: the PDU turns the outlet back on at the planned time, no release', async (t) => {
+  const sim = new SnmpPduSim({ mib: 'apc-rpdu', rebootSeconds: 30 });
+  await sim.start();
+  t.after(() => sim.stop());
+  const before = new Set(children);
+  const run = runCli(
+    ['actuator', 'test', '--config', configFor(snmpActuator(sim.port)), '--router', 'r1', '--power-cycle', '--yes'],
+    children,
+  );
+  const child = [...children].find((c) => !before.has(c))!;
+  await until(() => sim.switches.length === 1, 'outlet off');
+  child.kill('SIGKILL');
+  await run;
+  assert.equal(sim.isOn(2), false, 'still off right after the kill');
+  await until(() => sim.isOn(2), 'outlet back on by the PDU');
+  const [off, on] = sim.switches;
+  assert.equal(on?.by, 'timer');
+  assert.ok(on.at - off!.at >= 4900, `off for ${Math.round(on.at - off!.at)} ms`);
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['reboot'],
+    'nothing but the reboot was sent',
+  );
+});

@@ -55,8 +55,8 @@ void test('plan: power cycle through an NC GPIO relay, default off time', () => 
     'wait 8000 ms (bounds 2000..60000 ms)',
     'de-energize relay: router power ON (always, even on error or Ctrl-C)',
     'stop: release and close',
-    'if the agent dies mid-cut: host-timed: the relay stays energized (router ' +
-      'unpowered); needs `dmconfirm actuator release` (systemd ExecStopPost runs it)',
+    'if the agent dies mid-cut: host-timed: the relay stays energized (router unpowered); ' +
+      'needs `dmconfirm actuator release` (systemd ExecStopPost runs it)',
   ]);
 });
 
@@ -83,25 +83,22 @@ function cli(args: string[], input = ''): ReturnType<typeof runCli> {
   return runCli(args, children, input);
 }
 
-void test(
-  'CLI: --dry-run prints the plan and touches nothing; ' + 'without --yes and no "yes" nothing happens',
-  async () => {
-    const file = join(dir, 'gpio.yaml');
-    writeFileSync(file, configText(gpioActuators));
-    const dry = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--dry-run']);
-    assert.equal(dry.code, 0, dry.err);
-    assert.match(dry.out, /1\. press router r1 through GPIO27/);
-    assert.match(dry.out, /dry run: nothing touched/);
-    const unknown = await cli(['actuator', 'test', '--config', file, '--router', 'nope', '--dry-run']);
-    assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /no router "nope"/);
-    const declined = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press'], 'no\n');
-    assert.equal(declined.code, 1);
-    assert.match(declined.out, /Type "yes" to go ahead/);
-    assert.match(declined.err, /not confirmed; nothing done/);
-    assert.doesNotMatch(declined.out, /starting/);
-  },
-);
+void test('CLI: --dry-run prints the plan and touches nothing; without --yes or a "yes", nothing happens', async () => {
+  const file = join(dir, 'gpio.yaml');
+  writeFileSync(file, configText(gpioActuators));
+  const dry = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press', '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /1\. press router r1 through GPIO27/);
+  assert.match(dry.out, /dry run: nothing touched/);
+  const unknown = await cli(['actuator', 'test', '--config', file, '--router', 'nope', '--dry-run']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /no router "nope"/);
+  const declined = await cli(['actuator', 'test', '--config', file, '--router', 'r1', '--press'], 'no\n');
+  assert.equal(declined.code, 1);
+  assert.match(declined.out, /Type "yes" to go ahead/);
+  assert.match(declined.err, /not confirmed; nothing done/);
+  assert.doesNotMatch(declined.out, /starting/);
+});
 
 void test(
   'CLI: one real power cycle through an LCUS board on a socat pty, edges printed',

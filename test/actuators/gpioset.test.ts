@@ -60,37 +60,34 @@ for (const [version, expectOn, expectUp, expectOff] of [
 ] as const) {
   // The press is timed by the child holding the line (gpioset's own sleep), not by Node's event
   // loop; the driver then re-asserts the released level as after any pulse.
-  void test(
-    `gpioset ${version}: released at start, a press held ` + `and released by gpioset itself, then re-asserted`,
-    async () => {
-      const tools = fakeTools(
-        version,
-        'gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)',
+  void test(`gpioset ${version}: released at start, a press held and released by gpioset, re-asserted`, async () => {
+    const tools = fakeTools(
+      version,
+      'gpiochip0 [pinctrl-bcm2711] (58 lines)\ngpiochip1 [raspberrypi-exp-gpio] (8 lines)',
+    );
+    try {
+      const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+      const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
+      assert.equal(actuator.kind, 'gpio');
+      await actuator.start();
+      assert.deepEqual(
+        tools.calls().map((c) => c.args),
+        [expectOff],
       );
-      try {
-        const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
-        const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
-        assert.equal(actuator.kind, 'gpio');
-        await actuator.start();
-        assert.deepEqual(
-          tools.calls().map((c) => c.args),
-          [expectOff],
-        );
-        await actuator.press(300);
-        const calls = tools.calls();
-        assert.deepEqual(
-          calls.map((c) => c.args),
-          [expectOff, expectOn, expectUp, expectOff],
-        );
-        const held = (calls[2]?.at ?? 0) - (calls[1]?.at ?? 0);
-        assert.ok(held >= 250 && held < 3000, `held ${held} ms`);
-        await actuator.stop();
-        assert.equal(tools.calls().at(-1)?.args, expectOff);
-      } finally {
-        rmSync(tools.dir, { recursive: true, force: true });
-      }
-    },
-  );
+      await actuator.press(300);
+      const calls = tools.calls();
+      assert.deepEqual(
+        calls.map((c) => c.args),
+        [expectOff, expectOn, expectUp, expectOff],
+      );
+      const held = (calls[2]?.at ?? 0) - (calls[1]?.at ?? 0);
+      assert.ok(held >= 250 && held < 3000, `held ${held} ms`);
+      await actuator.stop();
+      assert.equal(tools.calls().at(-1)?.args, expectOff);
+    } finally {
+      rmSync(tools.dir, { recursive: true, force: true });
+    }
+  });
 }
 
 void test('without the tools the error says what to install', async () => {
@@ -120,53 +117,42 @@ void test(
   },
 );
 
-void test(
-  'timed press command lines: v2 one gpioset with a toggle ' +
-    'period, v1 a shell chaining hold and release, sysfs a shell',
-  () => {
-    assert.deepEqual(gpiosetPulseCommand(2, '/usr/bin/gpioset', 'gpiochip4', 17, 0, 250), {
-      file: '/usr/bin/gpioset',
-      args: ['-c', 'gpiochip4', '-t', '250ms,0', '17=0'],
-    });
-    const v1 = gpiosetPulseCommand(1, 'gpioset', 'gpiochip0', 27, 1, 300);
-    assert.equal(v1.file, 'sh');
-    assert.deepEqual(v1.args.slice(2), ['gpioset', '300000', 'gpiochip0', '27', '1', '0']);
-    assert.deepEqual(sysfsPulseCommand('/sys/class/gpio/gpio529/value', 120).args.slice(2), [
-      '/sys/class/gpio/gpio529/value',
-      '0.120',
-    ]);
-  },
-);
+void test('timed press: v2 one gpioset with a toggle period, v1 a shell of hold and release, sysfs a shell', () => {
+  assert.deepEqual(gpiosetPulseCommand(2, '/usr/bin/gpioset', 'gpiochip4', 17, 0, 250), {
+    file: '/usr/bin/gpioset',
+    args: ['-c', 'gpiochip4', '-t', '250ms,0', '17=0'],
+  });
+  const v1 = gpiosetPulseCommand(1, 'gpioset', 'gpiochip0', 27, 1, 300);
+  assert.equal(v1.file, 'sh');
+  assert.deepEqual(v1.args.slice(2), ['gpioset', '300000', 'gpiochip0', '27', '1', '0']);
+  assert.deepEqual(sysfsPulseCommand('/sys/class/gpio/gpio529/value', 120).args.slice(2), [
+    '/sys/class/gpio/gpio529/value',
+    '0.120',
+  ]);
+});
 
-void test(
-  'a timed-press child that fails or hangs: the press ' + 'fails, and the line is released by the driver',
-  async () => {
-    const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
-    try {
-      // This gpioset holds far too long on a timed press (it would keep the button down).
-      const gpioset = join(tools.dir, 'gpioset');
-      writeFileSync(
-        gpioset,
-        readFileSync(gpioset, 'utf8').replace(
-          'if [ "$3" = "-t" ]',
-          'if [ "$4" = "200ms,0" ]; then sleep 60; fi\nif [ "$3" = "-t" ]',
-        ),
-      );
-      const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
-      const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
-      await actuator.start();
-      await assert.rejects(actuator.press(200), /timed press child exited SIGKILL/);
-      assert.equal(
-        tools.calls().at(-1)?.args,
-        '-c gpiochip0 -t0 17=1',
-        'released by the driver after killing the child',
-      );
-      await actuator.stop();
-    } finally {
-      rmSync(tools.dir, { recursive: true, force: true });
-    }
-  },
-);
+void test('a timed-press child that fails or hangs: the press fails, the driver releases the line', async () => {
+  const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
+  try {
+    // This gpioset holds far too long on a timed press (it would keep the button down).
+    const gpioset = join(tools.dir, 'gpioset');
+    writeFileSync(
+      gpioset,
+      readFileSync(gpioset, 'utf8').replace(
+        'if [ "$3" = "-t" ]',
+        'if [ "$4" = "200ms,0" ]; then sleep 60; fi\nif [ "$3" = "-t" ]',
+      ),
+    );
+    const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+    const actuator = createActuator(config, { logger: silentLogger(), gpioToolDir: tools.dir });
+    await actuator.start();
+    await assert.rejects(actuator.press(200), /timed press child exited SIGKILL/);
+    assert.equal(tools.calls().at(-1)?.args, '-c gpiochip0 -t0 17=1', 'released by the driver after killing the child');
+    await actuator.stop();
+  } finally {
+    rmSync(tools.dir, { recursive: true, force: true });
+  }
+});
 
 /** Adds to the fake gpioset a log of the scheduling policy each timed press ran under. */
 function logPolicy(dir: string): () => string[] {
@@ -211,32 +197,29 @@ void test(
   },
 );
 
-void test(
-  'where real-time priority is refused, presses still work ' + 'at normal priority and the log says how to allow it',
-  async () => {
-    const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
-    const policies = logPolicy(tools.dir);
-    const chrt = join(tools.dir, 'chrt');
-    writeFileSync(chrt, '#!/bin/sh\necho "chrt: failed to set pid 0\'s policy: Operation not permitted" >&2\nexit 1\n');
-    chmodSync(chrt, 0o755);
-    const lines: string[] = [];
-    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
-    try {
-      const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
-      const actuator = createActuator(config, { logger, gpioToolDir: tools.dir, chrtTool: chrt });
-      await actuator.start();
-      await actuator.press(100);
-      await actuator.stop();
-      assert.equal(policies().length, 1);
-      assert.doesNotMatch(policies()[0]!, /SCHED_FIFO/);
-      const warning = lines
-        .map((l) => JSON.parse(l) as { level: number; msg: string; why?: string })
-        .find((l) => l.level === 40 && /normal priority/.test(l.msg));
-      assert.ok(warning, 'warned');
-      assert.match(warning.msg, /LimitRTPRIO=20/);
-      assert.match(warning.why ?? '', /Operation not permitted/);
-    } finally {
-      rmSync(tools.dir, { recursive: true, force: true });
-    }
-  },
-);
+void test('without real-time priority presses still work; the log says how to allow it', async () => {
+  const tools = fakeTools('v2.1', 'gpiochip0 [pinctrl-bcm2711] (58 lines)');
+  const policies = logPolicy(tools.dir);
+  const chrt = join(tools.dir, 'chrt');
+  writeFileSync(chrt, '#!/bin/sh\necho "chrt: failed to set pid 0\'s policy: Operation not permitted" >&2\nexit 1\n');
+  chmodSync(chrt, 0o755);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+  try {
+    const config = actuatorSchema.parse({ driver: 'gpio', pin: 17, wiring: 'normally-open', backend: 'gpioset' });
+    const actuator = createActuator(config, { logger, gpioToolDir: tools.dir, chrtTool: chrt });
+    await actuator.start();
+    await actuator.press(100);
+    await actuator.stop();
+    assert.equal(policies().length, 1);
+    assert.doesNotMatch(policies()[0]!, /SCHED_FIFO/);
+    const warning = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; why?: string })
+      .find((l) => l.level === 40 && /normal priority/.test(l.msg));
+    assert.ok(warning, 'warned');
+    assert.match(warning.msg, /LimitRTPRIO=20/);
+    assert.match(warning.why ?? '', /Operation not permitted/);
+  } finally {
+    rmSync(tools.dir, { recursive: true, force: true });
+  }
+});

@@ -42,48 +42,42 @@ function actuator(t: TestContext, sim: JsonPduSim, extra: Record<string, unknown
 }
 
 for (const kind of ['raritan', 'netio'] as const) {
-  void test(
-    `${kind}: pinned HTTPS, the PDU times the cut and ` + `switches the outlet back on; timing read back`,
-    async (t) => {
-      const sim = await pdu(t, kind);
-      const power = actuator(t, sim);
-      await power.start();
-      const report = await power.powerCycle();
-      assert.match(
-        report.edges.map((e) => e.edge).join(' '),
-        /^cycle-sent outlet-(off|cycling)-read-back outlet-on-by-device-after-\d+ms outlet-on-confirmed$/,
-      );
-      assert.equal(report.device?.plannedOffMs, 1000);
-      assert.deepEqual(
-        sim.switches.map((s) => [s.outlet, s.on, s.by]),
-        [
-          [3, false, 'command'],
-          [3, true, 'device'],
-        ],
-      );
-      if (kind === 'raritan') {
-        assert.equal(sim.outlets[2]!.cycleDelay, 1, 'cycleDelay set to offMs');
-        assert.equal(sim.outlets[2]!.usePduCycleDelay, false, "the outlet's own delay applies, not the PDU-wide 30 s");
-      }
-    },
-  );
+  void test(`${kind}: pinned HTTPS, the PDU times the cut and turns the outlet on; timing read back`, async (t) => {
+    const sim = await pdu(t, kind);
+    const power = actuator(t, sim);
+    await power.start();
+    const report = await power.powerCycle();
+    assert.match(
+      report.edges.map((e) => e.edge).join(' '),
+      /^cycle-sent outlet-(off|cycling)-read-back outlet-on-by-device-after-\d+ms outlet-on-confirmed$/,
+    );
+    assert.equal(report.device?.plannedOffMs, 1000);
+    assert.deepEqual(
+      sim.switches.map((s) => [s.outlet, s.on, s.by]),
+      [
+        [3, false, 'command'],
+        [3, true, 'device'],
+      ],
+    );
+    if (kind === 'raritan') {
+      assert.equal(sim.outlets[2]!.cycleDelay, 1, 'cycleDelay set to offMs');
+      assert.equal(sim.outlets[2]!.usePduCycleDelay, false, "the outlet's own delay applies, not the PDU-wide 30 s");
+    }
+  });
 
-  void test(
-    `${kind}: a certificate that does not match the ` + `pin: nothing is sent, not even the credentials`,
-    async (t) => {
-      const sim = await pdu(t, kind);
-      const power = actuator(t, sim, { fingerprint: WRONG_PIN });
-      await assert.rejects(
-        power.start(),
-        (e: unknown) => e instanceof ActuatorUnavailableError && /does not match the pinned one/.test(e.message),
-      );
-      assert.deepEqual(sim.requests, []);
-      // Without a pin the system trust store decides: a self-signed certificate is refused.
-      const unpinned = actuator(t, sim, { fingerprint: undefined });
-      await assert.rejects(unpinned.start(), /self-signed certificate/);
-      assert.deepEqual(sim.requests, []);
-    },
-  );
+  void test(`${kind}: a certificate not matching the pin: nothing is sent, not even the credentials`, async (t) => {
+    const sim = await pdu(t, kind);
+    const power = actuator(t, sim, { fingerprint: WRONG_PIN });
+    await assert.rejects(
+      power.start(),
+      (e: unknown) => e instanceof ActuatorUnavailableError && /does not match the pinned one/.test(e.message),
+    );
+    assert.deepEqual(sim.requests, []);
+    // Without a pin the system trust store decides: a self-signed certificate is refused.
+    const unpinned = actuator(t, sim, { fingerprint: undefined });
+    await assert.rejects(unpinned.start(), /self-signed certificate/);
+    assert.deepEqual(sim.requests, []);
+  });
 }
 
 void test('netio: wrong credentials are refused as unavailable; nothing switched', async (t) => {

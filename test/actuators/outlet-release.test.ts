@@ -52,26 +52,23 @@ async function release(sim: SnmpPduSim, method: 'reboot' | 'off-on'): Promise<nu
   return performance.now() - startedAt;
 }
 
-void test(
-  'release during a PDU-timed cut a dead agent left: ' + 'the PDU finishes the cut, nothing switched early',
-  async (t) => {
-    const sim = await eatonPdu(t);
-    const outlet = networkOutlet(config(sim, 'reboot'))!;
-    await outlet.cycle(OFF_MS); // what the agent sent before it was SIGKILLed
-    await outlet.close();
-    assert.equal(sim.isOn(3), false);
-    await release(sim, 'reboot');
-    assert.equal(sim.isOn(3), true);
-    const [off, on] = sim.switches;
-    assert.equal(on?.by, 'timer', "switched on by the PDU's own timer");
-    assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
-    assert.deepEqual(
-      sim.commands.map((c) => c.command),
-      ['reboot'],
-      'the release sent no "on"',
-    );
-  },
-);
+void test('release during a PDU-timed cut a dead agent left: the PDU finishes it, nothing early', async (t) => {
+  const sim = await eatonPdu(t);
+  const outlet = networkOutlet(config(sim, 'reboot'))!;
+  await outlet.cycle(OFF_MS); // what the agent sent before it was SIGKILLed
+  await outlet.close();
+  assert.equal(sim.isOn(3), false);
+  await release(sim, 'reboot');
+  assert.equal(sim.isOn(3), true);
+  const [off, on] = sim.switches;
+  assert.equal(on?.by, 'timer', "switched on by the PDU's own timer");
+  assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['reboot'],
+    'the release sent no "on"',
+  );
+});
 
 void test('release of a device-timed outlet that stays off: switched on from here after a bounded wait', async (t) => {
   const sim = await eatonPdu(t);

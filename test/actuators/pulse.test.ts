@@ -152,29 +152,25 @@ void test('failed releases are retried; when they keep failing the output stays 
   await power.stop();
 });
 
-void test(
-  'released() resolves at once when released, after the background ' +
-    'restore when a release failed, false when stopped first',
-  async () => {
-    const output = new RecordingOutput();
-    const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
-    await power.start();
-    assert.equal(await power.released(), true);
-    output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
-    await assert.rejects(power.powerCycle(60), RestoreFailedError);
-    assert.equal(output.energized, true);
-    assert.equal(await power.released(), true);
-    assert.equal(output.energized, false, 'resolved only once the output was released');
-    assert.equal(await power.released(), true);
+void test('released() resolves when released, after the restore when a release failed, false if stopped', async () => {
+  const output = new RecordingOutput();
+  const power = new RelayActuator('test', 'r1/power', 'normally-closed', output, fastTiming, { logger });
+  await power.start();
+  assert.equal(await power.released(), true);
+  output.failReleases = 4; // the pulse tries 3 times, the background loop succeeds on its 2nd
+  await assert.rejects(power.powerCycle(60), RestoreFailedError);
+  assert.equal(output.energized, true);
+  assert.equal(await power.released(), true);
+  assert.equal(output.energized, false, 'resolved only once the output was released');
+  assert.equal(await power.released(), true);
 
-    output.failReleases = Number.POSITIVE_INFINITY; // never comes back
-    await assert.rejects(power.powerCycle(60), RestoreFailedError);
-    const released = power.released();
-    await power.stop();
-    assert.equal(await released, false);
-    assert.equal(output.energized, true);
-  },
-);
+  output.failReleases = Number.POSITIVE_INFINITY; // never comes back
+  await assert.rejects(power.powerCycle(60), RestoreFailedError);
+  const released = power.released();
+  await power.stop();
+  assert.equal(await released, false);
+  assert.equal(output.energized, true);
+});
 
 void test('wiring decides what a relay can do', async () => {
   const { relay } = await button();
@@ -210,34 +206,31 @@ void test('a press is timed from sending the engage step, a power cut from its a
   assert.equal(holdMs('press', 200, 500), 0, 'an engage slower than the press releases at once');
 });
 
-void test(
-  'an engage step that wrote nothing is marked ' + 'nothingSent; one that wrote and then failed is not',
-  async () => {
-    for (const wrote of [false, true]) {
-      let sent = 0;
-      const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
-      const error = await channel
-        .run(
-          'power-cycle',
-          60,
-          { effectiveMs: 60, clamped: false },
-          {
-            engagedEdge: 'off',
-            releasedEdge: 'on',
-            commandsSent: () => sent,
-            engage: () => {
-              if (wrote) sent++;
-              return Promise.reject(new ActuatorError('unavailable', 'device gone'));
-            },
-            release: () => Promise.resolve(),
+void test('an engage step that wrote nothing is marked nothingSent; one that wrote, then failed, is not', async () => {
+  for (const wrote of [false, true]) {
+    let sent = 0;
+    const channel = new PulseChannel('c', logger, realClock, { busyAfterMs: 0 });
+    const error = await channel
+      .run(
+        'power-cycle',
+        60,
+        { effectiveMs: 60, clamped: false },
+        {
+          engagedEdge: 'off',
+          releasedEdge: 'on',
+          commandsSent: () => sent,
+          engage: () => {
+            if (wrote) sent++;
+            return Promise.reject(new ActuatorError('unavailable', 'device gone'));
           },
-        )
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-      assert.ok(error instanceof ActuatorError);
-      assert.equal(error.nothingSent, wrote ? undefined : true, `wrote ${wrote}`);
-    }
-  },
-);
+          release: () => Promise.resolve(),
+        },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof ActuatorError);
+    assert.equal(error.nothingSent, wrote ? undefined : true, `wrote ${wrote}`);
+  }
+});

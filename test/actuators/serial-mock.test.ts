@@ -222,31 +222,28 @@ void test('a silent device times out instead of hanging', async () => {
   await actuator.stop();
 });
 
-void test(
-  'Numato: relay 11 is "B", each switch is read ' + 'back, a stuck relay is an error and still released',
-  async () => {
-    MockBinding.createPort('/dev/ttyACM0', { record: true });
-    const board = new NumatoDevice();
-    const { factory, bindings } = mockPorts(board);
-    const config = numatoActuatorSchema.parse({
-      driver: 'numato',
-      path: '/dev/ttyACM0',
-      relay: 11,
-      wiring: 'normally-open',
-      timing,
-      timeoutMs: 1000,
-    });
-    const relay = createActuator(config, { logger, portFactory: factory });
-    await relay.start();
-    await relay.press(100);
-    assert.deepEqual(
-      board.events.map((e) => `${e.outlet}:${e.on}`),
-      ['B:false', 'B:true', 'B:false'],
-    );
-    assert.match(bindings[0]?.recording.toString('latin1') ?? '', /\rrelay on B\r\rrelay read B\r/);
-    board.stuck = true;
-    await assert.rejects(relay.press(100), /switched on but reads back off/);
-    assert.equal(board.relays.get('B'), false);
-    await relay.stop();
-  },
-);
+void test('Numato: relay 11 is "B", each switch is read back, a stuck relay is an error, still released', async () => {
+  MockBinding.createPort('/dev/ttyACM0', { record: true });
+  const board = new NumatoDevice();
+  const { factory, bindings } = mockPorts(board);
+  const config = numatoActuatorSchema.parse({
+    driver: 'numato',
+    path: '/dev/ttyACM0',
+    relay: 11,
+    wiring: 'normally-open',
+    timing,
+    timeoutMs: 1000,
+  });
+  const relay = createActuator(config, { logger, portFactory: factory });
+  await relay.start();
+  await relay.press(100);
+  assert.deepEqual(
+    board.events.map((e) => `${e.outlet}:${e.on}`),
+    ['B:false', 'B:true', 'B:false'],
+  );
+  assert.match(bindings[0]?.recording.toString('latin1') ?? '', /\rrelay on B\r\rrelay read B\r/);
+  board.stuck = true;
+  await assert.rejects(relay.press(100), /switched on but reads back off/);
+  assert.equal(board.relays.get('B'), false);
+  await relay.stop();
+});

@@ -40,34 +40,31 @@ function actuator(t: TestContext, sim: ShellySim, extra: Record<string, unknown>
   return a;
 }
 
-void test(
-  'a Plus Plug (outlet): one Switch.Set with toggle_after, ' + 'the device switches back on, with digest auth',
-  async (t) => {
-    const sim = await device(t, { password: 'device-pw' });
-    const power = actuator(t, sim, { wiring: 'outlet', password: { file: join(dir, 'good') } });
-    await power.start();
-    const report = await power.powerCycle();
-    const sets = sim.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
-    assert.deepEqual(sets, [
-      { id: 0, on: true },
-      { id: 0, on: false, toggle_after: 1.5 },
-    ]);
-    assert.deepEqual(
-      sim.switches.map((s) => [s.output, s.by]),
-      [
-        [true, 'command'],
-        [false, 'command'],
-        [true, 'device'],
-      ],
-    );
-    assert.equal(report.device?.plannedOffMs, 1500);
-    assert.equal(report.device?.onTime, true);
-    assert.match(
-      report.edges.map((e) => e.edge).join(' '),
-      /^cycle-sent outlet-off-read-back outlet-on-by-device-after-\d+ms outlet-on-confirmed$/,
-    );
-  },
-);
+void test('a Plus Plug (outlet): one Switch.Set with toggle_after, turns back on by itself, digest auth', async (t) => {
+  const sim = await device(t, { password: 'device-pw' });
+  const power = actuator(t, sim, { wiring: 'outlet', password: { file: join(dir, 'good') } });
+  await power.start();
+  const report = await power.powerCycle();
+  const sets = sim.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
+  assert.deepEqual(sets, [
+    { id: 0, on: true },
+    { id: 0, on: false, toggle_after: 1.5 },
+  ]);
+  assert.deepEqual(
+    sim.switches.map((s) => [s.output, s.by]),
+    [
+      [true, 'command'],
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  assert.equal(report.device?.plannedOffMs, 1500);
+  assert.equal(report.device?.onTime, true);
+  assert.match(
+    report.edges.map((e) => e.edge).join(' '),
+    /^cycle-sent outlet-off-read-back outlet-on-by-device-after-\d+ms outlet-on-confirmed$/,
+  );
+});
 
 void test('normally-closed on switch 1: on with toggle_after, the device drops it; switch 0 untouched', async (t) => {
   const sim = await device(t, { switches: 2 });
@@ -126,68 +123,61 @@ function mqttActuator(t: TestContext, topicPrefix: string, extra: Record<string,
   return a;
 }
 
-void test(
-  'over MQTT: requests on <prefix>/rpc, answers on <src>/rpc; ' +
-    'one Switch.Set with toggle_after, timed by the device',
-  async (t) => {
-    const sim = await mqttDevice(t, 'shellyplusplugs-a1');
-    sim.outputs[0] = true;
-    const seen: Array<{ topic: string; frame: { src?: string; method?: string } }> = [];
-    const spy = await mqtt.connectAsync(mqttBroker.url);
-    t.after(() => spy.endAsync(true));
-    spy.on('message', (topic, payload) =>
-      seen.push({ topic, frame: JSON.parse(payload.toString()) as { src?: string } }),
-    );
-    await spy.subscribeAsync('#');
-    const power = mqttActuator(t, 'shellyplusplugs-a1', { wiring: 'outlet' });
-    await power.start();
-    const report = await power.powerCycle();
-    assert.deepEqual(
-      sim.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params),
-      [{ id: 0, on: false, toggle_after: 1.5 }],
-    );
-    assert.deepEqual(
-      sim.switches.map((s) => [s.output, s.by]),
-      [
-        [false, 'command'],
-        [true, 'device'],
-      ],
-    );
-    assert.equal(report.device?.plannedOffMs, 1500);
-    assert.equal(report.device?.onTime, true);
-    const request = seen.find((m) => m.topic === 'shellyplusplugs-a1/rpc' && m.frame.method === 'Switch.Set');
-    assert.match(request?.frame.src ?? '', /^dmconfirm-[0-9a-f]{12}$/);
-    assert.ok(
-      seen.some((m) => m.topic === `${request!.frame.src}/rpc`),
-      'the answer came on <src>/rpc',
-    );
-    assert.ok(
-      seen.some((m) => m.topic === 'shellyplusplugs-a1/events/rpc'),
-      'the device notified its status',
-    );
-  },
-);
+void test('over MQTT: <prefix>/rpc in, <src>/rpc out; one Switch.Set with toggle_after, device-timed', async (t) => {
+  const sim = await mqttDevice(t, 'shellyplusplugs-a1');
+  sim.outputs[0] = true;
+  const seen: Array<{ topic: string; frame: { src?: string; method?: string } }> = [];
+  const spy = await mqtt.connectAsync(mqttBroker.url);
+  t.after(() => spy.endAsync(true));
+  spy.on('message', (topic, payload) =>
+    seen.push({ topic, frame: JSON.parse(payload.toString()) as { src?: string } }),
+  );
+  await spy.subscribeAsync('#');
+  const power = mqttActuator(t, 'shellyplusplugs-a1', { wiring: 'outlet' });
+  await power.start();
+  const report = await power.powerCycle();
+  assert.deepEqual(
+    sim.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params),
+    [{ id: 0, on: false, toggle_after: 1.5 }],
+  );
+  assert.deepEqual(
+    sim.switches.map((s) => [s.output, s.by]),
+    [
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  assert.equal(report.device?.plannedOffMs, 1500);
+  assert.equal(report.device?.onTime, true);
+  const request = seen.find((m) => m.topic === 'shellyplusplugs-a1/rpc' && m.frame.method === 'Switch.Set');
+  assert.match(request?.frame.src ?? '', /^dmconfirm-[0-9a-f]{12}$/);
+  assert.ok(
+    seen.some((m) => m.topic === `${request!.frame.src}/rpc`),
+    'the answer came on <src>/rpc',
+  );
+  assert.ok(
+    seen.some((m) => m.topic === 'shellyplusplugs-a1/events/rpc'),
+    'the device notified its status',
+  );
+});
 
-void test(
-  'over MQTT: two agents on one broker get their own ' + 'answers; a wrong prefix or a missing switch fails clearly',
-  async (t) => {
-    const sim = await mqttDevice(t, 'shellyplus2pm-b2', 2);
-    sim.outputs[0] = true;
-    const a = mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'outlet' });
-    const b = mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'normally-closed', switchId: 1 });
-    await Promise.all([a.start(), b.start()]);
-    await Promise.all([a.powerCycle(), b.powerCycle()]);
-    assert.deepEqual(sim.outputs, [true, false]);
-    await assert.rejects(
-      mqttActuator(t, 'no-such-device', { wiring: 'outlet' }).start(),
-      (e: Error) => e instanceof ActuatorUnavailableError && /no answer within 1000 ms/.test(e.message),
-    );
-    await assert.rejects(
-      mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'outlet', switchId: 5 }).start(),
-      (e: Error) => e instanceof ActuatorProtocolError && /-105/.test(e.message),
-    );
-  },
-);
+void test('over MQTT: two agents on one broker get their own answers; a wrong prefix or switch fails', async (t) => {
+  const sim = await mqttDevice(t, 'shellyplus2pm-b2', 2);
+  sim.outputs[0] = true;
+  const a = mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'outlet' });
+  const b = mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'normally-closed', switchId: 1 });
+  await Promise.all([a.start(), b.start()]);
+  await Promise.all([a.powerCycle(), b.powerCycle()]);
+  assert.deepEqual(sim.outputs, [true, false]);
+  await assert.rejects(
+    mqttActuator(t, 'no-such-device', { wiring: 'outlet' }).start(),
+    (e: Error) => e instanceof ActuatorUnavailableError && /no answer within 1000 ms/.test(e.message),
+  );
+  await assert.rejects(
+    mqttActuator(t, 'shellyplus2pm-b2', { wiring: 'outlet', switchId: 5 }).start(),
+    (e: Error) => e instanceof ActuatorProtocolError && /-105/.test(e.message),
+  );
+});
 
 void test('config: url or broker + topicPrefix, one of them; no device password over MQTT', () => {
   const base = { driver: 'shelly', wiring: 'outlet' };

@@ -69,30 +69,27 @@ void test('routeros-poe power-cycle: the router on the port really goes down, co
   await actuator.stop();
 });
 
-void test(
-  'routeros-poe poe-out: off for the off time, then ' + 'auto-on; start switches a port left off back on',
-  async (t) => {
-    const { sw, router, power, config } = await poeSite(t);
-    sw.poe?.set('ether5', 'off'); // a crash mid-cycle left the port off
-    assert.equal(router.powered, false);
-    const actuator = createActuator(config({ method: 'poe-out' }), { logger });
-    await actuator.start();
-    assert.equal(router.powered, true, 'start-up restored power');
-    const report = await actuator.powerCycle(1500);
-    assert.deepEqual(
-      report.edges.map((e) => e.edge),
-      ['power-off', 'poe-out-status:off', 'power-on'],
-    );
-    const off = (report.edges[2]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0);
-    assert.ok(off >= 1500 && off < 6000, `off ${off} ms`);
-    assert.deepEqual(
-      power.map((p) => p.on),
-      [false, true, false, true],
-    );
-    assert.equal(sw.poe?.poeOut('ether5'), 'auto-on');
-    await actuator.stop();
-  },
-);
+void test('routeros-poe poe-out: off for the off time, then auto-on; start turns a port left off on', async (t) => {
+  const { sw, router, power, config } = await poeSite(t);
+  sw.poe?.set('ether5', 'off'); // a crash mid-cycle left the port off
+  assert.equal(router.powered, false);
+  const actuator = createActuator(config({ method: 'poe-out' }), { logger });
+  await actuator.start();
+  assert.equal(router.powered, true, 'start-up restored power');
+  const report = await actuator.powerCycle(1500);
+  assert.deepEqual(
+    report.edges.map((e) => e.edge),
+    ['power-off', 'poe-out-status:off', 'power-on'],
+  );
+  const off = (report.edges[2]?.monoMs ?? 0) - (report.edges[0]?.monoMs ?? 0);
+  assert.ok(off >= 1500 && off < 6000, `off ${off} ms`);
+  assert.deepEqual(
+    power.map((p) => p.on),
+    [false, true, false, true],
+  );
+  assert.equal(sw.poe?.poeOut('ether5'), 'auto-on');
+  await actuator.stop();
+});
 
 /** Starts a device-mode change on its own connection; it stays pending until confirmed. */
 async function requestChange(router: SimulatedRouter): Promise<void> {
@@ -108,33 +105,30 @@ async function requestChange(router: SimulatedRouter): Promise<void> {
   await requested;
 }
 
-void test(
-  'sim actuator: a press at its maximum confirms a ' + 'change and ends before the reboot; no boot fault',
-  async (t) => {
-    const router = new SimulatedRouter({ timing: routerTiming });
-    await router.start();
-    t.after(() => router.stop());
-    const config = simActuatorSchema.parse({
-      driver: 'sim',
-      url: `http://127.0.0.1:${router.controlPort}`,
-      timing: { pressMaxMs: 800 },
-    });
-    const actuator = createActuator(config, { logger, name: 'router/button' });
-    await actuator.start();
-    await assert.rejects(actuator.press(5000), PressTooLongError);
-    await requestChange(router);
-    const buttons: boolean[] = [];
-    router.on('button', (e: { down: boolean }) => buttons.push(e.down));
-    const booted = once(router, 'booted');
-    const report = await actuator.press(800);
-    await booted;
-    assert.deepEqual(buttons, [true, false]);
-    assert.equal(report.effectiveMs, 800);
-    assert.equal(router.deviceMode.features.container, true, 'the change was confirmed');
-    assert.deepEqual(router.faults, [], 'the button was never held while the router booted');
-    await actuator.stop();
-  },
-);
+void test('sim actuator: a press at its maximum confirms a change, ends before the reboot; no fault', async (t) => {
+  const router = new SimulatedRouter({ timing: routerTiming });
+  await router.start();
+  t.after(() => router.stop());
+  const config = simActuatorSchema.parse({
+    driver: 'sim',
+    url: `http://127.0.0.1:${router.controlPort}`,
+    timing: { pressMaxMs: 800 },
+  });
+  const actuator = createActuator(config, { logger, name: 'router/button' });
+  await actuator.start();
+  await assert.rejects(actuator.press(5000), PressTooLongError);
+  await requestChange(router);
+  const buttons: boolean[] = [];
+  router.on('button', (e: { down: boolean }) => buttons.push(e.down));
+  const booted = once(router, 'booted');
+  const report = await actuator.press(800);
+  await booted;
+  assert.deepEqual(buttons, [true, false]);
+  assert.equal(report.effectiveMs, 800);
+  assert.equal(router.deviceMode.features.container, true, 'the change was confirmed');
+  assert.deepEqual(router.faults, [], 'the button was never held while the router booted');
+  await actuator.stop();
+});
 
 void test('sim actuator: a power cycle longer than the cold-boot minimum confirms a change', async (t) => {
   const router = new SimulatedRouter({ timing: routerTiming });

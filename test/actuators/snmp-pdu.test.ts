@@ -51,37 +51,34 @@ function actuator(t: TestContext, sim: SnmpPduSim, extra: Record<string, unknown
 }
 
 for (const mib of ['apc-rpdu', 'apc-spdu', 'cyberpower', 'eaton'] as const) {
-  void test(
-    `${mib}: reboot is timed by the PDU; the agent ` + `reads the cut back and reports the PDU's timing`,
-    async (t) => {
-      // The agent sets the outlet's reboot duration (from 30 s) to what the MIB accepts: APC and
-      // CyberPower take 5 s at least, so the planned 1 s becomes 5 s (never shorter); Eaton takes 1 s.
-      const plannedS = mib === 'eaton' ? 1 : 5;
-      const sim = await pdu(t, { mib, rebootSeconds: 30 });
-      const power = actuator(t, sim);
-      await power.start();
-      const report = await power.powerCycle();
-      const edges = report.edges.map((e) => e.edge);
-      assert.equal(edges[0], 'cycle-sent');
-      assert.match(edges[1]!, /^outlet-(off|cycling)-read-back$/);
-      assert.match(edges[2]!, /^outlet-on-by-device-after-\d+ms$/);
-      assert.equal(edges.at(-1), 'outlet-on-confirmed');
-      assert.equal(report.device?.timedBy, 'device');
-      assert.equal(report.device?.onTime, true);
-      assert.equal(report.device?.plannedOffMs, plannedS * 1000);
-      assert.ok(report.device.observedOffMs >= plannedS * 1000 - 100, `observed ${report.device.observedOffMs} ms`);
-      // One reboot command; the power came back by the PDU's timer, not by a command of ours.
-      assert.deepEqual(sim.commands, [{ outlet: 3, command: 'reboot' }]);
-      assert.deepEqual(
-        sim.switches.map((s) => [s.outlet, s.on, s.by]),
-        [
-          [3, false, 'command'],
-          [3, true, 'timer'],
-        ],
-      );
-      assert.equal(sim.outlets.get(3)!.rebootSeconds, plannedS, "the agent set the outlet's reboot duration");
-    },
-  );
+  void test(`${mib}: the PDU times the reboot; the agent reads the cut back and reports its timing`, async (t) => {
+    // The agent sets the outlet's reboot duration (from 30 s) to what the MIB accepts: APC and
+    // CyberPower take 5 s at least, so the planned 1 s becomes 5 s (never shorter); Eaton takes 1 s.
+    const plannedS = mib === 'eaton' ? 1 : 5;
+    const sim = await pdu(t, { mib, rebootSeconds: 30 });
+    const power = actuator(t, sim);
+    await power.start();
+    const report = await power.powerCycle();
+    const edges = report.edges.map((e) => e.edge);
+    assert.equal(edges[0], 'cycle-sent');
+    assert.match(edges[1]!, /^outlet-(off|cycling)-read-back$/);
+    assert.match(edges[2]!, /^outlet-on-by-device-after-\d+ms$/);
+    assert.equal(edges.at(-1), 'outlet-on-confirmed');
+    assert.equal(report.device?.timedBy, 'device');
+    assert.equal(report.device?.onTime, true);
+    assert.equal(report.device?.plannedOffMs, plannedS * 1000);
+    assert.ok(report.device.observedOffMs >= plannedS * 1000 - 100, `observed ${report.device.observedOffMs} ms`);
+    // One reboot command; the power came back by the PDU's timer, not by a command of ours.
+    assert.deepEqual(sim.commands, [{ outlet: 3, command: 'reboot' }]);
+    assert.deepEqual(
+      sim.switches.map((s) => [s.outlet, s.on, s.by]),
+      [
+        [3, false, 'command'],
+        [3, true, 'timer'],
+      ],
+    );
+    assert.equal(sim.outlets.get(3)!.rebootSeconds, plannedS, "the agent set the outlet's reboot duration");
+  });
 }
 
 void test('reboot durations the vendor MIBs accept: never shorter than planned', () => {
@@ -107,36 +104,33 @@ void test('an APC MasterSwitch given 8 s would keep 5 s: the agent sets 10 s and
   assert.ok(report.device.observedOffMs >= 10_000 - 100, `observed ${report.device.observedOffMs} ms`);
 });
 
-void test(
-  'SNMPv3 authPriv (SHA/AES) drives the outlet; a wrong ' + 'privacy key gets no answer and switches nothing',
-  async (t) => {
-    const sim = await pdu(t, { mib: 'apc-rpdu' });
-    const v3 = (privKey: string) => ({
-      version: '3',
-      username: V3.username,
-      authProtocol: 'sha',
-      authKey: secret(V3.authKey),
-      privProtocol: 'aes',
-      privKey: secret(privKey),
-    });
-    const good = actuator(t, sim, { snmp: v3(V3.privKey), method: 'off-on' });
-    await good.start();
-    const report = await good.powerCycle();
-    assert.deepEqual(
-      report.edges.map((e) => e.edge),
-      ['outlet-off', 'outlet-on-confirmed'],
-    );
-    assert.equal(report.device, undefined, 'host-timed: no device timing');
-    assert.deepEqual(
-      sim.commands.map((c) => c.command),
-      ['off', 'on'],
-    );
+void test('SNMPv3 authPriv (SHA/AES) drives the outlet; a wrong privacy key gets no answer, no switch', async (t) => {
+  const sim = await pdu(t, { mib: 'apc-rpdu' });
+  const v3 = (privKey: string) => ({
+    version: '3',
+    username: V3.username,
+    authProtocol: 'sha',
+    authKey: secret(V3.authKey),
+    privProtocol: 'aes',
+    privKey: secret(privKey),
+  });
+  const good = actuator(t, sim, { snmp: v3(V3.privKey), method: 'off-on' });
+  await good.start();
+  const report = await good.powerCycle();
+  assert.deepEqual(
+    report.edges.map((e) => e.edge),
+    ['outlet-off', 'outlet-on-confirmed'],
+  );
+  assert.equal(report.device, undefined, 'host-timed: no device timing');
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['off', 'on'],
+  );
 
-    const bad = actuator(t, sim, { snmp: v3('wrong-priv-key'), retries: 0 });
-    await assert.rejects(bad.start(), ActuatorUnavailableError);
-    assert.equal(sim.commands.length, 2);
-  },
-);
+  const bad = actuator(t, sim, { snmp: v3('wrong-priv-key'), retries: 0 });
+  await assert.rejects(bad.start(), ActuatorUnavailableError);
+  assert.equal(sim.commands.length, 2);
+});
 
 void test('a wrong community: start fails unavailable; a cut fails before anything is sent', async (t) => {
   const sim = await pdu(t, { mib: 'eaton' });
@@ -154,40 +148,34 @@ void test('a wrong community: start fails unavailable; a cut fails before anythi
   assert.deepEqual(sim.commands, []);
 });
 
-void test(
-  'a PDU that accepts the reboot and never cuts: the ' + 'cut is reported as not done, the outlet stays on',
-  async (t) => {
-    const sim = await pdu(t, { mib: 'apc-rpdu', ignoreReboot: true });
-    const power = actuator(t, sim);
-    await power.start();
-    await assert.rejects(
-      power.powerCycle(),
-      (e: unknown) => e instanceof ActuatorProtocolError && /never seen off/.test(e.message),
-    );
-    assert.equal(sim.isOn(3), true);
-    assert.deepEqual(sim.switches, []);
-  },
-);
+void test('a PDU that accepts the reboot and never cuts: the cut is reported not done, the outlet on', async (t) => {
+  const sim = await pdu(t, { mib: 'apc-rpdu', ignoreReboot: true });
+  const power = actuator(t, sim);
+  await power.start();
+  await assert.rejects(
+    power.powerCycle(),
+    (e: unknown) => e instanceof ActuatorProtocolError && /never seen off/.test(e.message),
+  );
+  assert.equal(sim.isOn(3), true);
+  assert.deepEqual(sim.switches, []);
+});
 
-void test(
-  'a PDU whose timer runs late: the agent switches ' + 'the outlet on itself and reports the device late',
-  async (t) => {
-    const sim = await pdu(t, { mib: 'apc-spdu', lateByMs: 60_000 });
-    const power = actuator(t, sim);
-    await power.start();
-    const report = await power.powerCycle();
-    assert.ok(
-      report.edges.some((e) => e.edge === 'device-timer-overdue'),
-      JSON.stringify(report.edges),
-    );
-    assert.equal(report.device?.onTime, false);
-    assert.deepEqual(
-      sim.commands.map((c) => c.command),
-      ['reboot', 'on'],
-    );
-    assert.equal(sim.isOn(3), true);
-  },
-);
+void test('a PDU whose timer runs late: the agent turns the outlet on itself, reports the device late', async (t) => {
+  const sim = await pdu(t, { mib: 'apc-spdu', lateByMs: 60_000 });
+  const power = actuator(t, sim);
+  await power.start();
+  const report = await power.powerCycle();
+  assert.ok(
+    report.edges.some((e) => e.edge === 'device-timer-overdue'),
+    JSON.stringify(report.edges),
+  );
+  assert.equal(report.device?.onTime, false);
+  assert.deepEqual(
+    sim.commands.map((c) => c.command),
+    ['reboot', 'on'],
+  );
+  assert.equal(sim.isOn(3), true);
+});
 
 void test('start() switches an outlet that is off back on and reads it back', async (t) => {
   const sim = await pdu(t, { mib: 'cyberpower' });

@@ -45,72 +45,63 @@ void test('PulseTime encoding: tenths up to 11.1 s, then seconds + 100', () => {
   assert.deepEqual(pulseTimeFor(20), { value: 1, ms: 100 });
 });
 
-void test(
-  'a smart plug (outlet wiring): one Backlog; the ' + 'plug switches itself back on; timing read back',
-  async (t) => {
-    const sim = await device(t);
-    const power = actuator(t, sim, { wiring: 'outlet' });
-    await power.start();
-    assert.equal(sim.relays[0], true, 'start switched the plug on');
-    const report = await power.powerCycle();
-    assert.deepEqual(
-      sim.commands.filter((c) => c.payload !== '').map((c) => `${c.command} ${c.payload}`),
-      ['Power1 1', 'Backlog Power1 0; Delay 15; Power1 1'],
-    );
-    assert.deepEqual(
-      sim.switches.map((s) => [s.on, s.by]),
-      [
-        [true, 'command'],
-        [false, 'command'],
-        [true, 'device'],
-      ],
-    );
-    const edges = report.edges.map((e) => e.edge);
-    assert.deepEqual([edges[0], edges[1], edges.at(-1)], ['cycle-sent', 'outlet-off-read-back', 'outlet-on-confirmed']);
-    assert.match(edges[2]!, /^outlet-on-by-device-after-\d+ms$/);
-    assert.equal(report.device?.plannedOffMs, 1500);
-    assert.equal(report.device?.onTime, true);
-  },
-);
+void test('a smart plug (outlet wiring): one Backlog; the plug turns itself back on; timing read back', async (t) => {
+  const sim = await device(t);
+  const power = actuator(t, sim, { wiring: 'outlet' });
+  await power.start();
+  assert.equal(sim.relays[0], true, 'start switched the plug on');
+  const report = await power.powerCycle();
+  assert.deepEqual(
+    sim.commands.filter((c) => c.payload !== '').map((c) => `${c.command} ${c.payload}`),
+    ['Power1 1', 'Backlog Power1 0; Delay 15; Power1 1'],
+  );
+  assert.deepEqual(
+    sim.switches.map((s) => [s.on, s.by]),
+    [
+      [true, 'command'],
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  const edges = report.edges.map((e) => e.edge);
+  assert.deepEqual([edges[0], edges[1], edges.at(-1)], ['cycle-sent', 'outlet-off-read-back', 'outlet-on-confirmed']);
+  assert.match(edges[2]!, /^outlet-on-by-device-after-\d+ms$/);
+  assert.equal(report.device?.plannedOffMs, 1500);
+  assert.equal(report.device?.onTime, true);
+});
 
-void test(
-  'a relay board wired normally-closed on relay 2: ' + 'PulseTime then Power 1; the relay drops by itself',
-  async (t) => {
-    const sim = await device(t, { relays: 2 });
-    const power = actuator(t, sim, { wiring: 'normally-closed', relay: 2 });
-    await power.start();
-    assert.deepEqual(sim.relays, [false, false]);
-    const report = await power.powerCycle(2000);
-    assert.deepEqual(
-      sim.commands.filter((c) => c.payload !== '').map((c) => `${c.command} ${c.payload}`),
-      ['PulseTime2 20', 'Power2 1'],
-    );
-    assert.deepEqual(
-      sim.switches.map((s) => [s.relay, s.on, s.by]),
-      [
-        [2, true, 'command'],
-        [2, false, 'device'],
-      ],
-    );
-    assert.equal(report.device?.plannedOffMs, 2000);
-    assert.equal(sim.relays[0], false, 'relay 1 untouched');
-  },
-);
+void test('a relay board, normally-closed on relay 2: PulseTime then Power 1; the relay drops by itself', async (t) => {
+  const sim = await device(t, { relays: 2 });
+  const power = actuator(t, sim, { wiring: 'normally-closed', relay: 2 });
+  await power.start();
+  assert.deepEqual(sim.relays, [false, false]);
+  const report = await power.powerCycle(2000);
+  assert.deepEqual(
+    sim.commands.filter((c) => c.payload !== '').map((c) => `${c.command} ${c.payload}`),
+    ['PulseTime2 20', 'Power2 1'],
+  );
+  assert.deepEqual(
+    sim.switches.map((s) => [s.relay, s.on, s.by]),
+    [
+      [2, true, 'command'],
+      [2, false, 'device'],
+    ],
+  );
+  assert.equal(report.device?.plannedOffMs, 2000);
+  assert.equal(sim.relays[0], false, 'relay 1 untouched');
+});
 
-void test(
-  'a device that ignores Power: the cut fails, never claims ' + 'done; no device on the topic: start fails unavailable',
-  async (t) => {
-    const stuck = await device(t, { stuck: true });
-    stuck.relays[0] = true;
-    const power = actuator(t, stuck, { wiring: 'outlet' });
-    await power.start();
-    await assert.rejects(power.powerCycle(), ActuatorProtocolError);
-    assert.equal(stuck.relays[0], true);
+void test('a device ignoring Power: the cut fails, never done; no device on the topic: unavailable', async (t) => {
+  const stuck = await device(t, { stuck: true });
+  stuck.relays[0] = true;
+  const power = actuator(t, stuck, { wiring: 'outlet' });
+  await power.start();
+  await assert.rejects(power.powerCycle(), ActuatorProtocolError);
+  assert.equal(stuck.relays[0], true);
 
-    const nobody = actuator(t, new TasmotaSim({ brokerUrl: broker.url, topic: 'absent' }), {
-      wiring: 'normally-closed',
-      timeoutMs: 300,
-    });
-    await assert.rejects(nobody.start(), ActuatorUnavailableError);
-  },
-);
+  const nobody = actuator(t, new TasmotaSim({ brokerUrl: broker.url, topic: 'absent' }), {
+    wiring: 'normally-closed',
+    timeoutMs: 300,
+  });
+  await assert.rejects(nobody.start(), ActuatorUnavailableError);
+});

@@ -53,39 +53,33 @@ void test("change watch: a rise with nothing running is someone else's change, f
   assert.deepEqual(r.observed, [{ attemptCount: 1, previousAttemptCount: 0, before: homeState() }]);
 });
 
-void test(
-  'change watch: nothing starts while busy (our own ' + 'request raises it too) or while quarantined or stopping',
-  () => {
-    const r = rig();
-    r.flags.busy = true;
-    r.watch.rose(0, 1, r.sample(homeState({ attemptCount: 1 })));
-    r.watch.operationEnded();
-    r.flags.busy = false;
-    r.flags.halted = true;
-    r.watch.rose(1, 2, r.sample(homeState({ attemptCount: 2 })));
-    assert.deepEqual(r.observed, []);
-  },
-);
+void test('change watch: nothing starts while busy (our own request too), quarantined or stopping', () => {
+  const r = rig();
+  r.flags.busy = true;
+  r.watch.rose(0, 1, r.sample(homeState({ attemptCount: 1 })));
+  r.watch.operationEnded();
+  r.flags.busy = false;
+  r.flags.halted = true;
+  r.watch.rose(1, 2, r.sample(homeState({ attemptCount: 2 })));
+  assert.deepEqual(r.observed, []);
+});
 
-void test(
-  'change watch: a rise over our verified read-back, ' + 'while the operation ends, is handled once it ended',
-  () => {
-    const r = rig();
-    r.flags.busy = true;
-    r.watch.rebase(homeState());
-    assert.deepEqual(r.rebased, [homeState()], 'the watcher compares against the read-back from now on');
-    r.watch.rose(0, 1, r.sample(homeState({ attemptCount: 1 })));
-    assert.equal(r.observed.length, 0);
-    r.flags.busy = false;
-    r.watch.operationEnded();
-    assert.deepEqual(
-      r.observed.map((o) => [o.previousAttemptCount, o.attemptCount]),
-      [[0, 1]],
-    );
-    r.watch.operationEnded();
-    assert.equal(r.observed.length, 1, 'handled once');
-  },
-);
+void test('change watch: a rise over our verified read-back while the operation ends is handled after', () => {
+  const r = rig();
+  r.flags.busy = true;
+  r.watch.rebase(homeState());
+  assert.deepEqual(r.rebased, [homeState()], 'the watcher compares against the read-back from now on');
+  r.watch.rose(0, 1, r.sample(homeState({ attemptCount: 1 })));
+  assert.equal(r.observed.length, 0);
+  r.flags.busy = false;
+  r.watch.operationEnded();
+  assert.deepEqual(
+    r.observed.map((o) => [o.previousAttemptCount, o.attemptCount]),
+    [[0, 1]],
+  );
+  r.watch.operationEnded();
+  assert.equal(r.observed.length, 1, 'handled once');
+});
 
 void test('change watch: the rise our own update gave is ours, once', () => {
   const r = rig();
@@ -105,21 +99,17 @@ void test('change watch: the rise our own update gave is ours, once', () => {
   assert.equal(r.observed.length, 1, "a further rise is someone else's");
 });
 
-void test(
-  'change watch: samples raise router-flagged and attempts-exhausted ' +
-    'once each; the baseline is observed only while idle',
-  () => {
-    const r = rig();
-    r.watch.sample(r.sample(homeState()));
-    r.watch.sample(r.sample(homeState({ flagged: true, attemptCount: 3 })));
-    r.watch.sample(r.sample(homeState({ flagged: true, attemptCount: 3 })));
-    assert.deepEqual(
-      r.alarms.map((a) => a.code),
-      ['router-flagged', 'attempts-exhausted'],
-    );
-    r.flags.busy = true;
-    r.watch.sample(r.sample(homeState()));
-    assert.equal(r.observedBaselines.length, 3);
-    assert.deepEqual(r.watch.last, homeState());
-  },
-);
+void test('change watch: router-flagged and attempts-exhausted raised once each; baseline only while idle', () => {
+  const r = rig();
+  r.watch.sample(r.sample(homeState()));
+  r.watch.sample(r.sample(homeState({ flagged: true, attemptCount: 3 })));
+  r.watch.sample(r.sample(homeState({ flagged: true, attemptCount: 3 })));
+  assert.deepEqual(
+    r.alarms.map((a) => a.code),
+    ['router-flagged', 'attempts-exhausted'],
+  );
+  r.flags.busy = true;
+  r.watch.sample(r.sample(homeState()));
+  assert.equal(r.observedBaselines.length, 3);
+  assert.deepEqual(r.watch.last, homeState());
+});

@@ -1,5 +1,5 @@
 // An approval port the test scripts (src/agent/approval-desk.ts), and the messages it hands out.
-import type { ApprovalPort, VerifiedApproval } from '../../src/agent/approval-desk.js';
+import type { ApprovalPort, TakenApproval, VerifiedApproval } from '../../src/agent/approval-desk.js';
 import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
 import type { Approval, Challenge } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
@@ -57,13 +57,17 @@ export function approvalOf(
   };
 }
 
-/** Records what the flow asked; `answer` decides what `next` gives (default: nothing in time). */
+/**
+ * Records what the flow asked; `answer` decides what `next` gives (default: nothing in time).
+ * An answer without `recorded` is recorded at once.
+ */
 export class FakeApprovals implements ApprovalPort {
   readonly opened: Array<Challenge['observed']> = [];
   readonly waits: number[] = [];
   closed = 0;
   challenge: Challenge | undefined;
-  answer: (challenge: Challenge) => Promise<VerifiedApproval | undefined> = () => Promise.resolve(undefined);
+  answer: (challenge: Challenge) => Promise<(VerifiedApproval & Partial<TakenApproval>) | undefined> = () =>
+    Promise.resolve(undefined);
 
   open(observed: Challenge['observed']): Promise<Challenge> {
     this.opened.push(observed);
@@ -71,10 +75,11 @@ export class FakeApprovals implements ApprovalPort {
     return Promise.resolve(this.challenge);
   }
 
-  next(waitMs: number, signal: AbortSignal): Promise<VerifiedApproval | undefined> {
+  async next(waitMs: number, signal: AbortSignal): Promise<TakenApproval | undefined> {
     this.waits.push(waitMs);
-    if (signal.aborted || !this.challenge) return Promise.resolve(undefined);
-    return this.answer(this.challenge);
+    if (signal.aborted || !this.challenge) return undefined;
+    const answer = await this.answer(this.challenge);
+    return answer && { recorded: Promise.resolve(true), ...answer };
   }
 
   close(): Promise<void> {

@@ -88,25 +88,22 @@ void test('power cycle: actuating, rebooting, verifying, done; acted once, journ
   assert.ok(engaged?.engagedAt && engaged.expected, 'engaged, with what to verify, journaled before the first edge');
 });
 
-void test(
-  'power cycle: a router that comes back different ' + 'is a security alarm, failed device-mode-mismatch',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
-    await powerCycleOn(rig, powerCycle(), 'digest-2');
-    assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
-    assert.equal(rig.finalCode(), 'device-mode-mismatch');
-    // ... and a revert back to the last verified device-mode is offered, ready to sign.
-    assert.deepEqual(
-      rig.alarms.map((a) => [a.code, a.type]),
-      [
-        ['device-mode-mismatch', 'security'],
-        ['revert-request', 'security'],
-      ],
-    );
-    assert.deepEqual(rig.alarms[1]?.data?.change, { features: { container: false } });
-  },
-);
+void test('power cycle: a router that comes back different is a security alarm, device-mode-mismatch', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
+  await powerCycleOn(rig, powerCycle(), 'digest-2');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'device-mode-mismatch');
+  // ... and a revert back to the last verified device-mode is offered, ready to sign.
+  assert.deepEqual(
+    rig.alarms.map((a) => [a.code, a.type]),
+    [
+      ['device-mode-mismatch', 'security'],
+      ['revert-request', 'security'],
+    ],
+  );
+  assert.deepEqual(rig.alarms[1]?.data?.change, { features: { container: false } });
+});
 
 void test('power cycle: a router that does not come back fails router-not-back with a critical alarm', async (t) => {
   const rig = await flowRig(t);
@@ -133,63 +130,54 @@ void test('power cycle: a router that does not come back fails router-not-back w
   );
 });
 
-void test(
-  'power cycle: an actuator that fails before sending ' + 'anything fails closed, nothing switched, not engaged',
-  async (t) => {
-    const rig = await flowRig(t);
-    const error = new ActuatorUnavailableError('serial adapter unplugged');
-    error.nothingSent = true;
-    rig.power.fail = { error, edgeFirst: false };
-    await powerCycleOn(rig, powerCycle(), 'digest-4');
-    assert.deepEqual(rig.states(), ['actuating', 'failed']);
-    assert.equal(rig.finalCode(), 'actuator-unavailable');
-    assert.equal(rig.router.boots, 0);
-    assert.equal(rig.saved.at(-1)?.actuatorEngaged, false);
-    assert.deepEqual(
-      rig.alarms.map((a) => a.code),
-      ['actuator-failed'],
-    );
-  },
-);
+void test('power cycle: an actuator failing before sending anything fails closed, nothing switched', async (t) => {
+  const rig = await flowRig(t);
+  const error = new ActuatorUnavailableError('serial adapter unplugged');
+  error.nothingSent = true;
+  rig.power.fail = { error, edgeFirst: false };
+  await powerCycleOn(rig, powerCycle(), 'digest-4');
+  assert.deepEqual(rig.states(), ['actuating', 'failed']);
+  assert.equal(rig.finalCode(), 'actuator-unavailable');
+  assert.equal(rig.router.boots, 0);
+  assert.equal(rig.saved.at(-1)?.actuatorEngaged, false);
+  assert.deepEqual(
+    rig.alarms.map((a) => a.code),
+    ['actuator-failed'],
+  );
+});
 
-void test(
-  'power cycle: uptime that keeps counting means the action ' + 'did not reach the router: not-confirmed, no alarm',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.boot = () => undefined; // the relay clicks, the router never notices
-    await powerCycleOn(rig, powerCycle(), 'digest-5');
-    assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
-    assert.equal(rig.finalCode(), 'not-confirmed');
-    assert.deepEqual(rig.alarms, []);
-  },
-);
+void test('power cycle: uptime still counting means the action missed: not-confirmed, no alarm', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.boot = () => undefined; // the relay clicks, the router never notices
+  await powerCycleOn(rig, powerCycle(), 'digest-5');
+  assert.deepEqual(rig.states(), ['actuating', 'rebooting', 'verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'not-confirmed');
+  assert.deepEqual(rig.alarms, []);
+});
 
-void test(
-  'change request: requesting, pending, then the tail ' + 'to done with exactly the approved device-mode',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.update = scriptedUpdate([
-      { phase: 'sent', attemptCountBefore: 0 },
-      { phase: 'pending', evidence: 'attempt-count', attemptCount: 1 },
-    ]);
-    // The update is pending on the router: attempt-count rose by ours; a boot applies it.
-    const requestUpdate = rig.router.requestUpdate.bind(rig.router);
-    rig.router.requestUpdate = (change, seconds) => {
-      rig.router.state = { ...rig.router.state, attemptCount: 1 };
-      rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
-      return requestUpdate(change, seconds);
-    };
-    await changeOn(rig, changeRequest('button'), 'digest-7');
-    assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
-    assert.deepEqual(
-      rig.router.updates.map((u) => u.change),
-      [{ features: { container: true } }],
-    );
-    assert.deepEqual(rig.button.acts, ['press']);
-    assert.deepEqual(rig.power.acts, []);
-    assert.equal(rig.router.state.features.container, true);
-  },
-);
+void test('change request: requesting, pending, then on to done with exactly the approved device-mode', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.update = scriptedUpdate([
+    { phase: 'sent', attemptCountBefore: 0 },
+    { phase: 'pending', evidence: 'attempt-count', attemptCount: 1 },
+  ]);
+  // The update is pending on the router: attempt-count rose by ours; a boot applies it.
+  const requestUpdate = rig.router.requestUpdate.bind(rig.router);
+  rig.router.requestUpdate = (change, seconds) => {
+    rig.router.state = { ...rig.router.state, attemptCount: 1 };
+    rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
+    return requestUpdate(change, seconds);
+  };
+  await changeOn(rig, changeRequest('button'), 'digest-7');
+  assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.deepEqual(
+    rig.router.updates.map((u) => u.change),
+    [{ features: { container: true } }],
+  );
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.deepEqual(rig.power.acts, []);
+  assert.equal(rig.router.state.features.container, true);
+});
 
 void test("change request: someone else's attempt on top of ours is a security alarm; nothing actuated", async (t) => {
   const rig = await flowRig(t);
@@ -208,36 +196,30 @@ void test("change request: someone else's attempt on top of ours is a security a
   assert.deepEqual(rig.button.acts, []);
 });
 
-void test(
-  'change request: a router that does not hold the ' + 'update fails with its phase; nothing actuated',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.update = scriptedUpdate([{ phase: 'rejected', message: 'not allowed by device-mode' }], {
-      phase: 'rejected',
-      message: 'not allowed by device-mode',
-    });
-    await changeOn(rig, changeRequest(), 'digest-9');
-    assert.deepEqual(rig.states(), ['requesting', 'failed']);
-    assert.equal(rig.finalCode(), 'update-rejected');
-    assert.deepEqual(rig.button.acts, []);
-  },
-);
+void test('change request: a router that does not hold the update fails with its phase; no action', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.update = scriptedUpdate([{ phase: 'rejected', message: 'not allowed by device-mode' }], {
+    phase: 'rejected',
+    message: 'not allowed by device-mode',
+  });
+  await changeOn(rig, changeRequest(), 'digest-9');
+  assert.deepEqual(rig.states(), ['requesting', 'failed']);
+  assert.equal(rig.finalCode(), 'update-rejected');
+  assert.deepEqual(rig.button.acts, []);
+});
 
-void test(
-  'change request: refused before the update when the ' + 'router is flagged, or its attempts are exhausted',
-  async (t) => {
-    for (const [state, code] of [
-      [homeState({ flagged: true }), 'router-flagged'],
-      [homeState({ attemptCount: 3 }), 'attempts-exhausted'],
-    ] as const) {
-      const rig = await flowRig(t, new FakeRouter(state));
-      await changeOn(rig, changeRequest(), `digest-${code}`);
-      assert.deepEqual(rig.states(), ['requesting', 'failed'], code);
-      assert.equal(rig.finalCode(), code);
-      assert.deepEqual(rig.router.updates, [], `${code}: no update requested`);
-    }
-  },
-);
+void test('change request: refused before the update when the router is flagged or out of attempts', async (t) => {
+  for (const [state, code] of [
+    [homeState({ flagged: true }), 'router-flagged'],
+    [homeState({ attemptCount: 3 }), 'attempts-exhausted'],
+  ] as const) {
+    const rig = await flowRig(t, new FakeRouter(state));
+    await changeOn(rig, changeRequest(), `digest-${code}`);
+    assert.deepEqual(rig.states(), ['requesting', 'failed'], code);
+    assert.equal(rig.finalCode(), code);
+    assert.deepEqual(rig.router.updates, [], `${code}: no update requested`);
+  }
+});
 
 void test('change request: a busy actuator refuses before anything is requested or recorded', async (t) => {
   const rig = await flowRig(t);

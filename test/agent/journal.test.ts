@@ -84,47 +84,44 @@ void test("a record that does not parse, or sits under another router's name, st
   await assert.rejects(journal.save(record('../etc')), JournalError);
 });
 
-void test(
-  'the recovery fields round-trip typed, and a record ' + 'with an unknown or malformed field stops the load',
-  async (t) => {
-    const dir = stateDir(t);
-    const journal = new OperationJournal(dir);
-    const features = Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, f === 'container'])) as Record<
-      DeviceModeFeature,
-      boolean
-    >;
-    const expected = { mode: 'advanced' as const, features, flagged: false };
-    const before = { ...expected, features: { ...features, container: false } };
-    const engaged = {
-      ...record('core-1'),
-      actuatorEngaged: true,
-      expected,
-      before,
-      expectAttemptCount: 0,
-      engagedAt: deadlineIn(0, new Date()),
-    };
-    await journal.save(engaged);
-    const loaded = (await journal.load()).get('core-1')!;
-    assert.deepEqual(loaded.expected, expected);
-    assert.deepEqual(loaded.before, before);
-    assert.equal(loaded.expectAttemptCount, 0);
-    assert.equal(loaded.engagedAt?.bootId, currentBootId());
-    const file = join(dir, 'operations', 'core-1.json');
-    const bad: Array<[string, unknown]> = [
-      ['unknown field', { ...engaged, expectedMode: 'home' }],
-      ['feature missing', { ...engaged, expected: { ...expected, features: { container: true } } }],
-      ['unknown feature', { ...engaged, before: { ...before, features: { ...features, teleport: true } } }],
-      ['mode not a device-mode', { ...engaged, expected: { ...expected, mode: 'enterprise-plus' } }],
-      ['attempt count negative', { ...engaged, expectAttemptCount: -1 }],
-      ['engagedAt not a deadline', { ...engaged, engagedAt: '2026-01-01T00:00:00Z' }],
-    ];
-    for (const [why, value] of bad) {
-      writeFileSync(file, JSON.stringify(value));
-      await assert.rejects(journal.load(), JournalError, why);
-    }
-    await assert.rejects(journal.save({ ...engaged, expectAttemptCount: 1.5 }), /expectAttemptCount/);
-  },
-);
+void test('the recovery fields round-trip typed; an unknown or malformed field stops the load', async (t) => {
+  const dir = stateDir(t);
+  const journal = new OperationJournal(dir);
+  const features = Object.fromEntries(DEVICE_MODE_FEATURES.map((f) => [f, f === 'container'])) as Record<
+    DeviceModeFeature,
+    boolean
+  >;
+  const expected = { mode: 'advanced' as const, features, flagged: false };
+  const before = { ...expected, features: { ...features, container: false } };
+  const engaged = {
+    ...record('core-1'),
+    actuatorEngaged: true,
+    expected,
+    before,
+    expectAttemptCount: 0,
+    engagedAt: deadlineIn(0, new Date()),
+  };
+  await journal.save(engaged);
+  const loaded = (await journal.load()).get('core-1')!;
+  assert.deepEqual(loaded.expected, expected);
+  assert.deepEqual(loaded.before, before);
+  assert.equal(loaded.expectAttemptCount, 0);
+  assert.equal(loaded.engagedAt?.bootId, currentBootId());
+  const file = join(dir, 'operations', 'core-1.json');
+  const bad: Array<[string, unknown]> = [
+    ['unknown field', { ...engaged, expectedMode: 'home' }],
+    ['feature missing', { ...engaged, expected: { ...expected, features: { container: true } } }],
+    ['unknown feature', { ...engaged, before: { ...before, features: { ...features, teleport: true } } }],
+    ['mode not a device-mode', { ...engaged, expected: { ...expected, mode: 'enterprise-plus' } }],
+    ['attempt count negative', { ...engaged, expectAttemptCount: -1 }],
+    ['engagedAt not a deadline', { ...engaged, engagedAt: '2026-01-01T00:00:00Z' }],
+  ];
+  for (const [why, value] of bad) {
+    writeFileSync(file, JSON.stringify(value));
+    await assert.rejects(journal.load(), JournalError, why);
+  }
+  await assert.rejects(journal.save({ ...engaged, expectAttemptCount: 1.5 }), /expectAttemptCount/);
+});
 
 void test('a monotonic deadline holds within its boot and is unknown in another one', () => {
   const d = deadlineIn(60_000, new Date(0), 'boot-a', 1_000);

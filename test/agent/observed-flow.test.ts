@@ -42,20 +42,17 @@ void test('observed: challenged, approved, actuating, rebooting, verifying, done
   assert.equal(rig.saved.at(-1)?.state, 'done');
 });
 
-void test(
-  'observed: the wait for an approval ends in time to act: ' + 'the deadline less the margin and the shortest action',
-  async (t) => {
-    const { rig, approvals, ctx, observed } = await observedRig(t);
-    await runObservedPending(ctx, { ...observed, timeoutMs: 120_000 });
-    const timing = (m: 'button' | 'power') => actionDurationMs(m, { pressMs: 300, offMs: 8000 });
-    const shortest = Math.min(...rig.ctx.config.methods.map(timing));
-    assert.deepEqual(approvals.waits, [120_000 - rig.ctx.policy.minActionMarginMs - shortest]);
-    assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'expired']);
-    assert.equal(rig.saved.at(-1)?.detail, 'no valid approval in time');
-    assert.equal(approvals.closed, 1);
-    assert.deepEqual([rig.button.acts, rig.power.acts], [[], []]);
-  },
-);
+void test('observed: the approval wait ends in time to act: deadline less margin and shortest action', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  await runObservedPending(ctx, { ...observed, timeoutMs: 120_000 });
+  const timing = (m: 'button' | 'power') => actionDurationMs(m, { pressMs: 300, offMs: 8000 });
+  const shortest = Math.min(...rig.ctx.config.methods.map(timing));
+  assert.deepEqual(approvals.waits, [120_000 - rig.ctx.policy.minActionMarginMs - shortest]);
+  assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'expired']);
+  assert.equal(rig.saved.at(-1)?.detail, 'no valid approval in time');
+  assert.equal(approvals.closed, 1);
+  assert.deepEqual([rig.button.acts, rig.power.acts], [[], []]);
+});
 
 void test('observed: the agent stopping while it waits cancels; nothing actuated', async (t) => {
   const { rig, approvals, ctx, observed } = await observedRig(t);
@@ -103,34 +100,78 @@ void test('observed: an approval taken too late to act in time expires too-late;
   assert.deepEqual(rig.button.acts, []);
 });
 
-void test(
-  'observed: a read before acting that times out (the ' + 'router stalls others while pending) is tolerated',
-  async (t) => {
-    const { rig, approvals, ctx, observed } = await observedRig(t);
-    approvals.answer = (challenge) =>
-      Promise.resolve({ approval: approvalOf(challenge, { method: 'power' }), digest: 'd' });
-    const read = rig.router.readDeviceMode.bind(rig.router);
-    let stalls = 1;
-    rig.router.readDeviceMode = (options) =>
-      stalls-- > 0 ? Promise.reject(new RouterTimeoutError('/system/device-mode/print', 2000, 'fake')) : read(options);
-    await runObservedPending(ctx, observed);
-    assert.deepEqual(rig.power.acts, ['power-cycle']);
-    assert.equal(rig.saved.at(-1)?.state, 'done');
-  },
-);
+void test('observed: a read before acting that times out (others stall while pending) is tolerated', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  approvals.answer = (challenge) =>
+    Promise.resolve({ approval: approvalOf(challenge, { method: 'power' }), digest: 'd' });
+  const read = rig.router.readDeviceMode.bind(rig.router);
+  let stalls = 1;
+  rig.router.readDeviceMode = (options) =>
+    stalls-- > 0 ? Promise.reject(new RouterTimeoutError('/system/device-mode/print', 2000, 'fake')) : read(options);
+  await runObservedPending(ctx, observed);
+  assert.deepEqual(rig.power.acts, ['power-cycle']);
+  assert.equal(rig.saved.at(-1)?.state, 'done');
+});
 
-void test(
-  'observed: a router cut before acting (every ' + 'retry) fails router-unreachable; nothing actuated',
-  async (t) => {
-    const { rig, approvals, ctx, observed } = await observedRig(t);
-    approvals.answer = (challenge) => {
-      rig.router.down = true;
-      return Promise.resolve({ approval: approvalOf(challenge), digest: 'd' });
-    };
-    await runObservedPending(ctx, observed);
-    assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'failed']);
-    assert.equal(rig.finalCode(), 'router-unreachable');
-    assert.deepEqual(rig.button.acts, []);
-    assert.equal(approvals.closed, 1);
-  },
-);
+void test('observed: a router cut before acting (every retry) fails router-unreachable; no action', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  approvals.answer = (challenge) => {
+    rig.router.down = true;
+    return Promise.resolve({ approval: approvalOf(challenge), digest: 'd' });
+  };
+  await runObservedPending(ctx, observed);
+  assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'failed']);
+  assert.equal(rig.finalCode(), 'router-unreachable');
+  assert.deepEqual(rig.button.acts, []);
+  assert.equal(approvals.closed, 1);
+});
+
+void test('observed: the router is read while the approval is recorded; it acts only once recorded', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  const events: string[] = [];
+  let record: (ok: boolean) => void = () => undefined;
+  approvals.answer = (challenge) =>
+    Promise.resolve({
+      approval: approvalOf(challenge),
+      digest: 'd1',
+      recorded: new Promise<boolean>((resolve) => (record = resolve)),
+    });
+  const [readMode, readResource] = [
+    rig.router.readDeviceMode.bind(rig.router),
+    rig.router.readResource.bind(rig.router),
+  ];
+  rig.router.readDeviceMode = (options) => {
+    events.push('read device-mode');
+    return readMode(options);
+  };
+  rig.router.readResource = async (options) => {
+    events.push('read uptime');
+    const resource = await readResource(options);
+    events.push('recorded');
+    record(true);
+    return resource;
+  };
+  await runObservedPending(ctx, observed);
+  assert.deepEqual(events.slice(0, 3), ['read device-mode', 'read uptime', 'recorded']);
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.equal(rig.saved.at(-1)?.state, 'done');
+});
+
+void test('observed: an approval whose record fails is not acted on; the next one is', async (t) => {
+  const { rig, approvals, ctx, observed } = await observedRig(t);
+  const recorded = [false, true];
+  let n = 0;
+  approvals.answer = (challenge) => {
+    n += 1;
+    return Promise.resolve({
+      approval: approvalOf(challenge),
+      digest: `d${n}`,
+      recorded: Promise.resolve(recorded[n - 1] ?? false),
+    });
+  };
+  await runObservedPending(ctx, observed);
+  assert.equal(approvals.waits.length, 2, 'the flow waited again after the failed record');
+  assert.deepEqual(rig.button.acts, ['press']);
+  assert.equal(rig.saved.find((r) => r.requestDigest)?.requestDigest, 'd2');
+  assert.deepEqual(journaled(rig), ['pending-observed', 'challenged', 'actuating', 'rebooting', 'verifying', 'done']);
+});

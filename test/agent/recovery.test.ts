@@ -62,34 +62,28 @@ void test('recovery: an operation that had not acted is cancelled, nothing actua
   assert.deepEqual(rig.power.acts, []);
 });
 
-void test(
-  'recovery: an operation journaled at idle (restart ' + 'right after it began) is cancelled, not a crash loop',
-  async (t) => {
-    const rig = await flowRig(t);
-    await recoverOperation(rig.ctx, journaled('idle'));
-    assert.deepEqual(rig.states(), ['cancelled']);
-    assert.equal((await rig.journal.load()).size, 0);
-  },
-);
+void test('recovery: an operation journaled at idle (restart right after begin) is cancelled, no loop', async (t) => {
+  const rig = await flowRig(t);
+  await recoverOperation(rig.ctx, journaled('idle'));
+  assert.deepEqual(rig.states(), ['cancelled']);
+  assert.equal((await rig.journal.load()).size, 0);
+});
 
-void test(
-  'recovery: an unacted change still pending on the router ' + 'comes back to be challenged, with the time it has left',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.state = { ...rig.router.state, attemptCount: 1 };
-    const deadline = deadlineIn(60_000, rig.clock.wall(), undefined, rig.clock.mono());
-    rig.clock.advance(20_000);
-    const still = await recoverOperation(
-      rig.ctx,
-      journaled('challenged', { kind: 'observed', attemptCountBefore: 0, deadline }),
-    );
-    assert.deepEqual(rig.states(), ['cancelled']);
-    assert.ok(still);
-    assert.equal(still.afterRestart, true);
-    assert.deepEqual([still.previousAttemptCount, still.attemptCount], [0, 1]);
-    assert.equal(still.timeoutMs, 40_000);
-  },
-);
+void test('recovery: an unacted change still pending comes back to be challenged, with its time left', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.state = { ...rig.router.state, attemptCount: 1 };
+  const deadline = deadlineIn(60_000, rig.clock.wall(), undefined, rig.clock.mono());
+  rig.clock.advance(20_000);
+  const still = await recoverOperation(
+    rig.ctx,
+    journaled('challenged', { kind: 'observed', attemptCountBefore: 0, deadline }),
+  );
+  assert.deepEqual(rig.states(), ['cancelled']);
+  assert.ok(still);
+  assert.equal(still.afterRestart, true);
+  assert.deepEqual([still.previousAttemptCount, still.attemptCount], [0, 1]);
+  assert.equal(still.timeoutMs, 40_000);
+});
 
 void test('recovery: a change whose deadline passed is not challenged again', async (t) => {
   const rig = await flowRig(t);
@@ -121,29 +115,23 @@ void test('recovery: engaged while challenged: recorded as actuating, then reboo
   assert.equal(rig.saved.find((r) => r.state === 'rebooting')?.actuatorEngaged, false, 'released at start-up');
 });
 
-void test(
-  'recovery: uptime counting since before the action in ' + 'this boot: the action did not reach it, not-confirmed',
-  async (t) => {
-    const rig = await flowRig(t);
-    await recoverOperation(rig.ctx, journaled('rebooting', engaged(rig, 10_000)));
-    assert.deepEqual(rig.states(), ['verifying', 'failed']);
-    assert.equal(rig.finalCode(), 'not-confirmed');
-    assert.deepEqual(rig.alarms, []);
-  },
-);
+void test("recovery: uptime counting since before this boot's action: it missed, not-confirmed", async (t) => {
+  const rig = await flowRig(t);
+  await recoverOperation(rig.ctx, journaled('rebooting', engaged(rig, 10_000)));
+  assert.deepEqual(rig.states(), ['verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'not-confirmed');
+  assert.deepEqual(rig.alarms, []);
+});
 
-void test(
-  'recovery: engaged in another boot of the host: ' + 'whether it rebooted is unknown, the read-back decides',
-  async (t) => {
-    const rig = await flowRig(t);
-    rig.router.state = { ...rig.router.state, features: container.features };
-    await recoverOperation(
-      rig.ctx,
-      journaled('rebooting', { ...engaged(rig, 10_000, 'another-boot'), expected: container }),
-    );
-    assert.deepEqual(rig.states(), ['verifying', 'done']);
-  },
-);
+void test('recovery: engaged in another boot of the host: reboot unknown, the read-back decides', async (t) => {
+  const rig = await flowRig(t);
+  rig.router.state = { ...rig.router.state, features: container.features };
+  await recoverOperation(
+    rig.ctx,
+    journaled('rebooting', { ...engaged(rig, 10_000, 'another-boot'), expected: container }),
+  );
+  assert.deepEqual(rig.states(), ['verifying', 'done']);
+});
 
 void test('recovery: a router that does not come back fails router-not-back with a critical alarm', async (t) => {
   const rig = await flowRig(t);

@@ -76,7 +76,10 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
   const gate: SchedulerDeps['gate'] = {
     verifyChangeRequest: async (bytes) => {
       await hold;
-      return accepted({ kind: 'change-request', requestId: Buffer.from(bytes).toString() } as ChangeRequest);
+      return accepted({
+        kind: 'change-request',
+        requestId: Buffer.from(bytes as Uint8Array).toString(),
+      } as ChangeRequest);
     },
     verifyPowerCycle: () => Promise.reject(new Error('not used')),
     routerFor: () => ({ name: 'main', serial: 'HG1', methods: ['power'] }),
@@ -131,34 +134,31 @@ void test('nothing opens before its time; then it starts once', async (t) => {
   assert.equal(s.book.get('order-0001')?.state, 'started');
 });
 
-void test(
-  'a cancel while the order opens is too late; an ' + 'order cancelled while another opens never starts',
-  async (t) => {
-    const s = await setup(t);
-    await s.book.add(order('order-0001'));
-    await s.book.add(order('order-0002'));
-    let release: () => void = () => undefined;
-    s.setHold(new Promise<void>((resolve) => (release = resolve)));
-    s.clock.set(T + 2000);
-    const checking = s.scheduler.check(); // order-0001 is being verified
-    await new Promise((resolve) => setImmediate(resolve));
-    const late = await s.scheduler.cancel(cancelOf('order-0001'), 'dc1', 'main');
-    assert.equal(late.ok, false);
-    assert.match(late.ok ? '' : late.message, /starting now/);
-    const other = await s.scheduler.cancel(cancelOf('order-0002'), 'dc2', 'main');
-    assert.equal(other.ok, true, JSON.stringify(other));
-    release();
-    await checking;
-    assert.deepEqual(s.started, ['order-0001']);
-    assert.equal(s.book.get('order-0002')?.state, 'cancelled');
-    assert.deepEqual(
-      s.answers.filter((a) => a.id === 'order-0002'),
-      [{ id: 'order-0002', state: 'cancelled', code: 'schedule-cancelled' }],
-    );
-    // Another router's cancel cannot touch it, and an ended order cannot be cancelled.
-    assert.equal((await s.scheduler.cancel(cancelOf('order-0001'), 'dc3', 'other')).ok, false);
-  },
-);
+void test('a cancel while the order opens is too late; one cancelled while another opens never starts', async (t) => {
+  const s = await setup(t);
+  await s.book.add(order('order-0001'));
+  await s.book.add(order('order-0002'));
+  let release: () => void = () => undefined;
+  s.setHold(new Promise<void>((resolve) => (release = resolve)));
+  s.clock.set(T + 2000);
+  const checking = s.scheduler.check(); // order-0001 is being verified
+  await new Promise((resolve) => setImmediate(resolve));
+  const late = await s.scheduler.cancel(cancelOf('order-0001'), 'dc1', 'main');
+  assert.equal(late.ok, false);
+  assert.match(late.ok ? '' : late.message, /starting now/);
+  const other = await s.scheduler.cancel(cancelOf('order-0002'), 'dc2', 'main');
+  assert.equal(other.ok, true, JSON.stringify(other));
+  release();
+  await checking;
+  assert.deepEqual(s.started, ['order-0001']);
+  assert.equal(s.book.get('order-0002')?.state, 'cancelled');
+  assert.deepEqual(
+    s.answers.filter((a) => a.id === 'order-0002'),
+    [{ id: 'order-0002', state: 'cancelled', code: 'schedule-cancelled' }],
+  );
+  // Another router's cancel cannot touch it, and an ended order cannot be cancelled.
+  assert.equal((await s.scheduler.cancel(cancelOf('order-0001'), 'dc3', 'other')).ok, false);
+});
 
 void test('a clock not synchronized at the opening: an alarm, the order expires, nothing starts', async (t) => {
   const s = await setup(t, false);

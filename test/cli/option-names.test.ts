@@ -16,6 +16,12 @@ const REQ = ['request', ...R, '--method', 'button'];
 const PC = ['powercycle', ...R, '--reason', 'hung'];
 const AP = ['approve', '--challenge', 'ch.json', '--method', 'button', '--key', 'alice.key'];
 const BROKER = ['--broker', 'mqtt://127.0.0.1:9'];
+const INIT = ['trust', 'init', '--out', 't.json', '--root', 'alice.pub', '--approver', 'alice.pub'];
+const FETCH = ['--method', 'button', '--enable', 'fetch'];
+/** A signed request for fetch, addressed by the given target options. */
+const request = (...target: string[]) => ['request', ...target, '--key', 'alice.key', ...FETCH];
+/** An unsigned draft of it for pi1's router HF1, with the given requester options. */
+const draft = (...who: string[]) => ['request', '--agent', 'pi1', '--router-serial', 'HF1', ...who, ...FETCH];
 
 const cases: Array<{ args: string[]; option: string }> = [
   { args: [...REQ, '--enable', 'container', '--not-after', 'yesterday'], option: '--not-after' },
@@ -32,88 +38,14 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: [...REQ, '--disable', 'sock'], option: '--disable' },
   { args: [...REQ, '--mode', 'rouse'], option: '--mode' },
   { args: [...REQ], option: '--enable/--disable/--mode/--flagged-no' },
+  { args: request('--agent', 'pi/1', '--router-serial', 'HF1'), option: '--agent' },
+  { args: request('--agent', 'pi1', '--router-serial', 'H F'), option: '--router-serial' },
+  { args: request('--agent', 'pi1', '--router-system-id', ''), option: '--router-system-id' },
   {
-    args: [
-      'request',
-      '--agent',
-      'pi/1',
-      '--router-serial',
-      'HF1',
-      '--key',
-      'alice.key',
-      '--method',
-      'button',
-      '--enable',
-      'fetch',
-    ],
-    option: '--agent',
-  },
-  {
-    args: [
-      'request',
-      '--agent',
-      'pi1',
-      '--router-serial',
-      'H F',
-      '--key',
-      'alice.key',
-      '--method',
-      'button',
-      '--enable',
-      'fetch',
-    ],
-    option: '--router-serial',
-  },
-  {
-    args: [
-      'request',
-      '--agent',
-      'pi1',
-      '--router-system-id',
-      '',
-      '--key',
-      'alice.key',
-      '--method',
-      'button',
-      '--enable',
-      'fetch',
-    ],
-    option: '--router-system-id',
-  },
-  {
-    args: [
-      'request',
-      '--agent',
-      'pi1',
-      '--router-serial',
-      'HF1',
-      '--router-system-id',
-      'X',
-      '--key',
-      'alice.key',
-      '--method',
-      'button',
-      '--enable',
-      'fetch',
-    ],
+    args: request('--agent', 'pi1', '--router-serial', 'HF1', '--router-system-id', 'X'),
     option: '--router-serial/--router-system-id',
   },
-  {
-    args: [
-      'request',
-      '--agent',
-      'pi1',
-      '--router-serial',
-      'HF1',
-      '--requester',
-      'no body',
-      '--method',
-      'button',
-      '--enable',
-      'fetch',
-    ],
-    option: '--requester',
-  },
+  { args: draft('--requester', 'no body'), option: '--requester' },
   { args: [...REQ, '--enable', 'fetch', '--method', 'buton'], option: '--method' },
   { args: [...REQ, '--enable', 'fetch', '--challenge', '{"v":2}'], option: '--challenge' },
   { args: [...PC, '--note', 'x'.repeat(501)], option: '--note' },
@@ -123,36 +55,8 @@ const cases: Array<{ args: string[]; option: string }> = [
   { args: [...AP, '--expect', 'contianer=yes'], option: '--expect' },
   { args: [...AP, '--enable', 'contianer'], option: '--enable' },
   { args: [...AP, '--expect', 'container=yes', '--not-after', 'tomorrow'], option: '--not-after' },
-  {
-    args: [
-      'trust',
-      'init',
-      '--out',
-      't.json',
-      '--root',
-      'alice.pub',
-      '--approver',
-      'alice.pub',
-      '--root-threshold',
-      '0',
-    ],
-    option: '--root-threshold',
-  },
-  {
-    args: [
-      'trust',
-      'init',
-      '--out',
-      't.json',
-      '--root',
-      'alice.pub',
-      '--approver',
-      'alice.pub',
-      '--approver-threshold',
-      'two',
-    ],
-    option: '--approver-threshold',
-  },
+  { args: [...INIT, '--root-threshold', '0'], option: '--root-threshold' },
+  { args: [...INIT, '--approver-threshold', 'two'], option: '--approver-threshold' },
   { args: ['trust', 'add-key', 'trust.json', '--pub', 'bob.pub', '--role', 'aprover'], option: '--role' },
   { args: ['trust', 'set-threshold', 'trust.json', '2', '--feature', 'contianer'], option: '--feature' },
   { args: ['trust', 'set-threshold', 'trust.json', '2', '--mode', 'rouse'], option: '--mode' },
@@ -176,23 +80,13 @@ void test('every bad option value is named by its option, never by a message or 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
   for (const name of ['alice', 'bob']) assert.equal((await cli(['keys', 'generate', '--out', name])).code, 0);
-  assert.equal(
-    (
-      await cli([
-        'trust',
-        'init',
-        '--out',
-        'trust.json',
-        '--root',
-        'alice.pub',
-        '--approver',
-        'alice.pub',
-        '--key',
-        'alice.key',
-      ])
-    ).code,
-    0,
+  const root = await cli(
+    ['trust', 'init', '--out', 'trust.json', '--root', 'alice.pub', '--approver', 'alice.pub'].concat([
+      '--key',
+      'alice.key',
+    ]),
   );
+  assert.equal(root.code, 0, root.stderr);
   assert.equal((await cli([...REQ, '--enable', 'fetch', '--out', 'req.json'])).code, 0);
   await writeFile(join(dir, 'ch.json'), JSON.stringify(challenge('gw').challenge));
 

@@ -57,68 +57,33 @@ void test('a window that already closed is refused when signing, drafting or co-
   assert.equal(open.code, 0, open.stderr);
 });
 
-void test(
-  'bad enum values are echoed with a suggestion, ' + "under the option's name, without internal codes",
-  async (t) => {
-    const { cli } = await workspace(t);
-    const cases: Array<[string[], RegExp]> = [
-      [
-        [
-          'request',
-          '--agent',
-          'pi1',
-          '--router-serial',
-          'HF1',
-          '--enable',
-          'contianer',
-          '--method',
-          'power',
-          '--requester',
-          'noc',
-        ],
-        /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/,
-      ],
-      [
-        [
-          'request',
-          '--agent',
-          'pi1',
-          '--router-serial',
-          'HF1',
-          '--enable',
-          'container',
-          '--method',
-          'buton',
-          '--requester',
-          'noc',
-        ],
-        /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/,
-      ],
-      [
-        [
-          'request',
-          '--agent',
-          'pi1',
-          '--router-serial',
-          'HF1',
-          '--mode',
-          'roze',
-          '--method',
-          'power',
-          '--requester',
-          'noc',
-        ],
-        /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/,
-      ],
-    ];
-    for (const [args, expected] of cases) {
-      const r = await cli(args);
-      assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.stderr.trim(), expected);
-      assert.doesNotMatch(r.stderr, /bad-payload/);
-    }
-  },
-);
+/** An unsigned request draft of noc's for pi1's router HF1. */
+const AT = ['--agent', 'pi1', '--router-serial', 'HF1'];
+const draft = (...change: string[]) => ['request', ...AT, ...change, '--requester', 'noc'];
+
+void test("bad enum values are echoed with a suggestion, under the option's name, no internal codes", async (t) => {
+  const { cli } = await workspace(t);
+  const cases: Array<[string[], RegExp]> = [
+    [
+      draft('--enable', 'contianer', '--method', 'power'),
+      /^dmconfirm: --enable: "contianer" is not a device-mode feature; did you mean "container"\?$/,
+    ],
+    [
+      draft('--enable', 'container', '--method', 'buton'),
+      /^dmconfirm: --method: "buton" is not a method; did you mean "button"\?$/,
+    ],
+    [
+      draft('--mode', 'roze', '--method', 'power'),
+      /^dmconfirm: --mode: "roze" is not a device-mode; did you mean "rose"\?$/,
+    ],
+  ];
+  for (const [args, expected] of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr.trim(), expected);
+    assert.doesNotMatch(r.stderr, /bad-payload/);
+  }
+});
 
 void test('an unreadable key file is said plainly, without the internal key-file code', async (t) => {
   const { cli } = await workspace(t);

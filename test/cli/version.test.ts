@@ -23,6 +23,7 @@ void test('--version reads package.json, not a constant', async (t) => {
     { cwd: dir, encoding: 'utf8' },
   );
   assert.equal(cli.stdout.trim(), '9.8.7-test.1');
+  const agentModule = JSON.stringify(join(dir, 'src', 'agent', 'agent.ts'));
   const agent = await promisify(execFile)(
     process.execPath,
     [
@@ -30,9 +31,7 @@ void test('--version reads package.json, not a constant', async (t) => {
       TSX,
       '--input-type=module',
       '-e',
-      `import { ` +
-        `AGENT_VERSION } from ` +
-        `${JSON.stringify(join(dir, 'src', 'agent', 'agent.ts'))}; console.log(AGENT_VERSION);`,
+      `import { AGENT_VERSION } from ${agentModule}; console.log(AGENT_VERSION);`,
     ],
     { cwd: dir, encoding: 'utf8' },
   );

@@ -94,20 +94,17 @@ void test('the gpio example has a normally-closed power relay and a normally-ope
   assert.equal(actuators.button?.driver === 'gpio' && actuators.button.wiring, 'normally-open');
 });
 
-void test(
-  'every YAML snippet in docs/configuration.md ' + '"Configuration examples" is part of an example file',
-  async () => {
-    const readme = await readFile(join(ROOT, 'docs', 'configuration.md'), 'utf8');
-    const start = readme.indexOf('## Configuration examples\n');
-    assert.ok(start >= 0, 'docs/configuration.md has a "Configuration examples" section');
-    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-    const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    assert.ok(snippets.length >= files.length);
-    const texts = await Promise.all(files.map((f) => readFile(join(EXAMPLES, f), 'utf8')));
-    for (const snippet of snippets)
-      assert.ok(
-        texts.some((t) => t.includes(snippet)),
-        `not in any example file:\n${snippet}`,
-      );
-  },
-);
+void test('every YAML snippet in docs/configuration.md "Configuration examples" is in an example file', async () => {
+  const readme = await readFile(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  const start = readme.indexOf('## Configuration examples\n');
+  assert.ok(start >= 0, 'docs/configuration.md has a "Configuration examples" section');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const snippets = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(snippets.length >= files.length);
+  const texts = await Promise.all(files.map((f) => readFile(join(EXAMPLES, f), 'utf8')));
+  for (const snippet of snippets)
+    assert.ok(
+      texts.some((t) => t.includes(snippet)),
+      `not in any example file:\n${snippet}`,
+    );
+});

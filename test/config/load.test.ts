@@ -106,36 +106,30 @@ void test('broken YAML and a missing file are errors, not crashes', () => {
 
 // Problems are said in the file's (or the environment's) terms: the key path, the value the
 // user wrote with a suggestion, and the variable that set it.
-void test(
-  'an enum echoes the bad value with a suggestion; a ' + 'missing key says so; an override names its variable',
-  () => {
-    const dir = dirWithSecrets();
-    const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
-      try {
-        parseConfigText(text, join(dir, 'agent.yaml'), env);
-      } catch (error) {
-        assert.ok(error instanceof ConfigError);
-        return Object.fromEntries(error.problems.map((p) => [p.path, p.message]));
-      }
-      assert.fail('expected problems');
-    };
-    const typo = problems(minimal('policy: { allowedFeatures: [contianer] }'));
-    assert.equal(typo['policy.allowedFeatures[0]'], '"contianer" is not allowed here; did you mean "container"?');
-    const missing = problems(
-      minimal().replace(
-        'agent: { id: a1, site: s1, trustRoot: trust.json }',
-        'agent: { id: a1, trustRoot: trust.json }',
-      ),
-    );
-    assert.equal(missing['agent.site'], 'required, but missing (string)');
-    const fromEnv = problems(minimal(), {
-      DMCONFIRM__ROUTERS__0__PORT: 'eighty',
-      DMCONFIRM__AGENT__CLOCK: 'sometimes',
-    });
-    assert.match(fromEnv['routers[0].port']!, /\("eighty"\) \(set by DMCONFIRM__ROUTERS__0__PORT\)$/);
-    assert.match(
-      fromEnv['agent.clock']!,
-      /^"sometimes" is not allowed here; one of: .* \(set by DMCONFIRM__AGENT__CLOCK\)$/,
-    );
-  },
-);
+void test('an enum echoes the bad value with a suggestion; a missing key says so; an override its variable', () => {
+  const dir = dirWithSecrets();
+  const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    try {
+      parseConfigText(text, join(dir, 'agent.yaml'), env);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return Object.fromEntries(error.problems.map((p) => [p.path, p.message]));
+    }
+    assert.fail('expected problems');
+  };
+  const typo = problems(minimal('policy: { allowedFeatures: [contianer] }'));
+  assert.equal(typo['policy.allowedFeatures[0]'], '"contianer" is not allowed here; did you mean "container"?');
+  const missing = problems(
+    minimal().replace('agent: { id: a1, site: s1, trustRoot: trust.json }', 'agent: { id: a1, trustRoot: trust.json }'),
+  );
+  assert.equal(missing['agent.site'], 'required, but missing (string)');
+  const fromEnv = problems(minimal(), {
+    DMCONFIRM__ROUTERS__0__PORT: 'eighty',
+    DMCONFIRM__AGENT__CLOCK: 'sometimes',
+  });
+  assert.match(fromEnv['routers[0].port']!, /\("eighty"\) \(set by DMCONFIRM__ROUTERS__0__PORT\)$/);
+  assert.match(
+    fromEnv['agent.clock']!,
+    /^"sometimes" is not allowed here; one of: .* \(set by DMCONFIRM__AGENT__CLOCK\)$/,
+  );
+});

@@ -15,28 +15,25 @@ void test('a narrated line shows the time since the start and who speaks, aligne
   assert.equal(narrate(-5, 'agent', 'x'), '[  0.0s] agent     x');
 });
 
-void test(
-  'an agent answer shows its state, the time since ' + 'sending, and the agent detail or what the state means',
-  () => {
-    const step = { receivedAt: 1_500, status: 'ok' as const, state: 'actuating' as const, final: false };
-    assert.equal(describeStep(step, 1_000), 'actuating    +0.5s  cutting the power (the physical confirmation)');
-    assert.equal(
-      describeStep({ ...step, detail: 'cutting the power via sim' }, 1_000),
-      'actuating    +0.5s  cutting the power via sim',
-    );
-    const refused = {
-      ...step,
-      status: 'error' as const,
-      state: 'failed' as const,
-      final: true,
-      error: { code: 'unknown-key', message: 'key K is not in trust root v1' },
-    };
-    assert.equal(
-      describeStep(refused, 1_000),
-      'failed       +0.5s  refused (unknown-key): key K is not in trust root v1',
-    );
-  },
-);
+void test('an agent answer shows its state, the time since sending, and its detail or what the state means', () => {
+  const step = { receivedAt: 1_500, status: 'ok' as const, state: 'actuating' as const, final: false };
+  assert.equal(describeStep(step, 1_000), 'actuating    +0.5s  cutting the power (the physical confirmation)');
+  assert.equal(
+    describeStep({ ...step, detail: 'cutting the power via sim' }, 1_000),
+    'actuating    +0.5s  cutting the power via sim',
+  );
+  const refused = {
+    ...step,
+    status: 'error' as const,
+    state: 'failed' as const,
+    final: true,
+    error: { code: 'unknown-key', message: 'key K is not in trust root v1' },
+  };
+  assert.equal(
+    describeStep(refused, 1_000),
+    'failed       +0.5s  refused (unknown-key): key K is not in trust root v1',
+  );
+});
 
 void test('router events read as what its owner would see', () => {
   assert.equal(describeSimEvent({ kind: 'power', on: false }), 'power cut');

@@ -13,22 +13,19 @@ import { docFiles, ROOT, shellBlocks, type ShellBlock } from './fixtures/doc-blo
 const blocks = docFiles().flatMap(shellBlocks);
 const where = (b: ShellBlock) => `${b.file}:${b.line}`;
 
-void test(
-  'every shell block in the docs is run here, or marked ' + 'needs: hardware|site|bench, or tested-by an existing file',
-  () => {
-    assert.ok(blocks.length >= 10, "found the docs' shell blocks");
-    const unmarked = blocks.filter((b) => b.marker === undefined).map(where);
-    assert.deepEqual(
-      unmarked,
-      [],
-      'put <!-- doc-test -->, <!-- needs: hardware|site|bench --> or <!-- tested-by: PATH --> before each',
-    );
-    for (const b of blocks) {
-      if (b.marker?.kind === 'tested-by')
-        assert.ok(existsSync(join(ROOT, b.marker.path)), `${where(b)}: ${b.marker.path} does not exist`);
-    }
-  },
-);
+void test('every shell block in the docs runs here, or is marked needs: hardware|site|bench or tested-by', () => {
+  assert.ok(blocks.length >= 10, "found the docs' shell blocks");
+  const unmarked = blocks.filter((b) => b.marker === undefined).map(where);
+  assert.deepEqual(
+    unmarked,
+    [],
+    'put <!-- doc-test -->, <!-- needs: hardware|site|bench --> or <!-- tested-by: PATH --> before each',
+  );
+  for (const b of blocks) {
+    if (b.marker?.kind === 'tested-by')
+      assert.ok(existsSync(join(ROOT, b.marker.path)), `${where(b)}: ${b.marker.path} does not exist`);
+  }
+});
 
 /** Network and pid namespaces: the docs' fixed ports are free, and nothing started outlives the shell. */
 const isolation =

@@ -32,21 +32,18 @@ async function fails(file: string, args: string[], env: NodeJS.ProcessEnv) {
   assert.fail(`${file} ${args.join(' ')} succeeded`);
 }
 
-void test(
-  'npm test stops before typecheck with one line ' + 'naming the install command when socat is missing',
-  async (t) => {
-    const path = await pathWithout('socat');
-    t.after(() => rm(path, { recursive: true, force: true }));
-    const started = Date.now();
-    const error = await fails(join(path, 'npm'), ['test', '--silent'], { HOME: process.env.HOME, PATH: path });
-    assert.equal(error.code, 1);
-    const lines = error.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, error.stderr);
-    assert.match(lines[0]!, /needs socat .*install them with: scripts\/install-test-deps\.sh$/);
-    assert.doesNotMatch(error.stdout + error.stderr, /tsc|eslint|error TS/);
-    t.diagnostic(`stopped after ${Date.now() - started} ms`);
-  },
-);
+void test('npm test stops before typecheck, naming the install command, when socat is missing', async (t) => {
+  const path = await pathWithout('socat');
+  t.after(() => rm(path, { recursive: true, force: true }));
+  const started = Date.now();
+  const error = await fails(join(path, 'npm'), ['test', '--silent'], { HOME: process.env.HOME, PATH: path });
+  assert.equal(error.code, 1);
+  const lines = error.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, error.stderr);
+  assert.match(lines[0]!, /needs socat .*install them with: scripts\/install-test-deps\.sh$/);
+  assert.doesNotMatch(error.stdout + error.stderr, /tsc|eslint|error TS/);
+  t.diagnostic(`stopped after ${Date.now() - started} ms`);
+});
 
 void test('run-tests.mjs also checks first; the installer would apt-get exactly the missing package', async (t) => {
   const path = await pathWithout('gpioset');

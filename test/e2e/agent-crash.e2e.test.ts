@@ -64,42 +64,35 @@ void test('the daemon killed while the router reboots: restarted, it verifies an
   await assertRecovered(e2e, requestId);
 });
 
-void test(
-  'the daemon killed with the power cut: restarted, ' + 'it restores power, verifies and reports once',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start({ offMs: 15_000 });
-    await e2e.stopAgent();
-    const first = await daemon(e2e, t);
-    const requestId = await requestPowerCycle(e2e);
-    await killAt(e2e, first, () => e2e.site.router.state().power === 'off', 'power cut');
-    assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
-    // As systemd's RestartSec would: the cut outlasts the router's minimum for a cold boot.
-    // (Restarted sooner, the blip only reboots the router: see not-confirmed.e2e.test.ts.)
-    await sleep(2000);
-    await daemon(e2e, t);
-    await assertRecovered(e2e, requestId);
-  },
-);
+void test('the daemon killed with the power cut: restarted, it restores power, verifies, reports once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start({ offMs: 15_000 });
+  await e2e.stopAgent();
+  const first = await daemon(e2e, t);
+  const requestId = await requestPowerCycle(e2e);
+  await killAt(e2e, first, () => e2e.site.router.state().power === 'off', 'power cut');
+  assert.equal(e2e.site.router.state().power, 'off', 'the killed daemon left the power off');
+  // As systemd's RestartSec would: the cut outlasts the router's minimum for a cold boot.
+  // (Restarted sooner, the blip only reboots the router: see not-confirmed.e2e.test.ts.)
+  await sleep(2000);
+  await daemon(e2e, t);
+  await assertRecovered(e2e, requestId);
+});
 
-void test(
-  'a bug on the inbound path ends the daemon unacknowledged; ' +
-    'restarted, it gets the same request again and acts once',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start();
-    await e2e.stopAgent();
-    // Crash-only: the injected bug ends the process (as systemd would see it) without a PUBACK.
-    const first = await daemon(e2e, t, ['--import', './test/e2e/inbound-bug.preload.ts']);
-    const requestId = await requestPowerCycle(e2e);
-    const exit = await first.exited();
-    assert.equal(exit.code, 1, first.output);
-    assert.match(first.output, /injected inbound bug/);
-    assert.deepEqual(e2e.answers(requestId), [], 'nothing answered');
-    assert.equal(e2e.powerCuts, 0, 'nothing acted');
-    await daemon(e2e, t);
-    await assertRecovered(e2e, requestId);
-  },
-);
+void test('a bug on the inbound path ends the daemon unacked; restarted, it gets the request, acts once', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  await e2e.stopAgent();
+  // Crash-only: the injected bug ends the process (as systemd would see it) without a PUBACK.
+  const first = await daemon(e2e, t, ['--import', './test/e2e/inbound-bug.preload.ts']);
+  const requestId = await requestPowerCycle(e2e);
+  const exit = await first.exited();
+  assert.equal(exit.code, 1, first.output);
+  assert.match(first.output, /injected inbound bug/);
+  assert.deepEqual(e2e.answers(requestId), [], 'nothing answered');
+  assert.equal(e2e.powerCuts, 0, 'nothing acted');
+  await daemon(e2e, t);
+  await assertRecovered(e2e, requestId);
+});

@@ -53,53 +53,50 @@ async function campaignFor(e2e: E2E, selfIndex: number) {
   return { order, requestId: targetRequestId(payload.campaignId, self), tree };
 }
 
-void test(
-  'a released campaign target runs the normal flow once; ' + 'later waves, replays and forged proofs start nothing',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start();
-    const { order, requestId, tree } = await campaignFor(e2e, 3);
+void test('a released campaign target runs once; later waves, replays and forged proofs start nothing', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const { order, requestId, tree } = await campaignFor(e2e, 3);
 
-    // Target 3 is in wave 1: a wave-0 release starts nothing.
-    const early = await order(0, 'release-wave-0');
-    await e2e.observer.client.publishAsync(e2e.topics.release, early, { qos: 1 });
-    const refusal = await e2e.finalAnswer(requestId);
-    assert.equal(refusal.error?.code, 'not-released', JSON.stringify(refusal));
-    assert.equal(refusal.data.inReplyTo, messageDigest(early));
+  // Target 3 is in wave 1: a wave-0 release starts nothing.
+  const early = await order(0, 'release-wave-0');
+  await e2e.observer.client.publishAsync(e2e.topics.release, early, { qos: 1 });
+  const refusal = await e2e.finalAnswer(requestId);
+  assert.equal(refusal.error?.code, 'not-released', JSON.stringify(refusal));
+  assert.equal(refusal.data.inReplyTo, messageDigest(early));
 
-    // A forged proof (another target's path) is refused as a security event.
-    const forged = await order(1, 'release-forged', { index: 3, path: tree.proof(2).path });
-    await e2e.observer.client.publishAsync(e2e.topics.release, forged, { qos: 1 });
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"not-in-campaign"'),
-      'forged proof refusal',
-    );
-    assert.ok(e2e.events('not-in-campaign').some((ev) => ev.type === 'security'));
-    assert.equal(e2e.powerCuts, 0, 'nothing actuated before the release');
+  // A forged proof (another target's path) is refused as a security event.
+  const forged = await order(1, 'release-forged', { index: 3, path: tree.proof(2).path });
+  await e2e.observer.client.publishAsync(e2e.topics.release, forged, { qos: 1 });
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"not-in-campaign"'),
+    'forged proof refusal',
+  );
+  assert.ok(e2e.events('not-in-campaign').some((ev) => ev.type === 'security'));
+  assert.equal(e2e.powerCuts, 0, 'nothing actuated before the release');
 
-    const good = await order(1, 'release-wave-1');
-    await e2e.observer.client.publishAsync(e2e.topics.release, good, { qos: 1 });
-    const done = await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"state":"done"'),
-      'done',
-      60_000,
-    );
-    assert.ok(done);
-    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-    const states = e2e
-      .answers(requestId)
-      .filter((a) => a.data.inReplyTo === messageDigest(good))
-      .map((a) => a.data.state);
-    assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  const good = await order(1, 'release-wave-1');
+  await e2e.observer.client.publishAsync(e2e.topics.release, good, { qos: 1 });
+  const done = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"state":"done"'),
+    'done',
+    60_000,
+  );
+  assert.ok(done);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+  const states = e2e
+    .answers(requestId)
+    .filter((a) => a.data.inReplyTo === messageDigest(good))
+    .map((a) => a.data.state);
+  assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
 
-    // Another release naming the same target (a replay of the wave) does not act again.
-    const again = await order(1, 'release-again');
-    await e2e.observer.client.publishAsync(e2e.topics.release, again, { qos: 1 });
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"replayed"'),
-      'replay refusal',
-    );
-    assert.equal(e2e.powerCuts, 1, 'acted exactly once');
-  },
-);
+  // Another release naming the same target (a replay of the wave) does not act again.
+  const again = await order(1, 'release-again');
+  await e2e.observer.client.publishAsync(e2e.topics.release, again, { qos: 1 });
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes('"replayed"'),
+    'replay refusal',
+  );
+  assert.equal(e2e.powerCuts, 1, 'acted exactly once');
+});

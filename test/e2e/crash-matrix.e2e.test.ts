@@ -52,6 +52,8 @@ interface CrashCase {
   why: string;
   routerTiming?: { bootMs: number; shutdownMs: number; minOffMs: number };
   holdChallenge?: boolean;
+  /** The daemon's journal write of `actuating` never completes (test/e2e/hold-actuating.preload.ts). */
+  holdActuating?: boolean;
   /** Down time before the restart (systemd's RestartSec is 10 s). */
   restartAfterMs?: number;
   /** Killed only once the trust ledger holds the order as used (its commit is durable). */
@@ -122,8 +124,9 @@ const CASES: CrashCase[] = [
     state: 'challenged',
     flow: 'observed',
     method: 'button',
-    trigger: { command: '/system/device-mode/print' },
+    trigger: { poll: true },
     afterCommit: true,
+    holdActuating: true,
     outcome: 'cancelled',
     why: "killed after the approval's commit, before the record that goes with the first edge",
   },
@@ -151,23 +154,25 @@ const CASES: CrashCase[] = [
 for (const c of CASES) {
   const outcome =
     c.outcome === 'done' ? 'done, acted once' : 'cancelled, nothing pressed until a new challenge is approved';
-  const name =
-    `${c.flow}${c.method ? `/${c.method}` : ''}: daemon SIGKILLed in ${c.state} ` +
-    `(${c.why}), restarted: ${outcome}; the same order sent again is refused`;
+  const flow = `${c.flow}${c.method ? `/${c.method}` : ''}`;
+  const name = `${flow}: SIGKILLed in ${c.state} (${c.why}), restarted: ${outcome}; the order resent is refused`;
   void test(name, async (t) => {
     const e2e = new E2E();
     t.after(() => e2e.stop());
     await e2e.start(c.routerTiming ? { router: { timing: c.routerTiming } } : {});
     await e2e.stopAgent();
-    const first = await daemon(e2e, t, c.holdChallenge ? ['--import', './test/e2e/hold-challenge.preload.ts'] : []);
+    const preload = c.holdChallenge ? 'hold-challenge' : c.holdActuating ? 'hold-actuating' : undefined;
+    const first = await daemon(e2e, t, preload ? ['--import', `./test/e2e/${preload}.preload.ts`] : []);
 
     // The kill: synchronous, at the first moment the journal shows the state.
+    // (afterCommit: and the trust ledger holds the order as used; `order` is set before that can be.)
+    const committed = () => !c.afterCommit || (order !== undefined && ledgerHolds(e2e, e2e.requestIdOf(order.jws)));
     let atKill: OperationRecord | undefined;
     const killIfThere = () => {
       if (atKill) return;
       const record = journaled(e2e);
       if (record?.state !== c.state) return;
-      if (c.afterCommit && !(order && ledgerHolds(e2e, e2e.requestIdOf(order.jws)))) return;
+      if (!committed()) return;
       atKill = record;
       first.kill('SIGKILL');
     };
@@ -204,7 +209,8 @@ for (const c of CASES) {
         await e2e.publish('approval', jws);
       }
     }
-    if ('poll' in trigger) await waitFor(() => (journaled(e2e)?.state === c.state ? true : undefined), c.state, 30_000);
+    if ('poll' in trigger)
+      await waitFor(() => (journaled(e2e)?.state === c.state && committed() ? true : undefined), c.state, 30_000);
     if ('poll' in trigger) killIfThere();
     const exit = await Promise.race([first.exited(), sleep(45_000, undefined, { ref: false }).then(() => undefined)]);
     assert.ok(exit, `the daemon was never seen in ${c.state}`);

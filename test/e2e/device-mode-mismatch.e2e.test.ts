@@ -24,29 +24,24 @@ async function fetchPending(t: { after: (fn: () => Promise<void>) => void }): Pr
   return { e2e, requestId };
 }
 
-void test(
-  'a router that comes back with more than was requested ' + 'raises the alarm; the operation fails, no retry',
-  async (t) => {
-    const { e2e, requestId } = await fetchPending(t);
-    // The router's admin swaps what is pending: fetch plus socks (a SOCKS relay, Mēris style).
-    assert.ok(e2e.site.router.deviceMode.replacePendingChange({ features: { fetch: true, socks: true } }));
+void test('a router back with more than requested raises the alarm; the operation fails, no retry', async (t) => {
+  const { e2e, requestId } = await fetchPending(t);
+  // The router's admin swaps what is pending: fetch plus socks (a SOCKS relay, Mēris style).
+  assert.ok(e2e.site.router.deviceMode.replacePendingChange({ features: { fetch: true, socks: true } }));
 
-    const final = await e2e.finalAnswer(requestId);
-    assert.equal(final.data.state, 'failed', JSON.stringify(final));
-    assert.equal(final.error?.code, 'device-mode-mismatch');
-    const alarm = await e2e.observer.waitFor(
-      (m) =>
-        m.topic === e2e.topics.events &&
-        m.payload.includes('"device-mode-mismatch"') &&
-        m.payload.includes('"security"'),
-      'mismatch alarm',
-    );
-    assert.match(alarm.payload, /socks/);
-    await sleep(1500);
-    assert.equal(e2e.powerCuts, 1, 'no retry');
-    assert.deepEqual(e2e.site.router.state().faults, []);
-  },
-);
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'failed', JSON.stringify(final));
+  assert.equal(final.error?.code, 'device-mode-mismatch');
+  const alarm = await e2e.observer.waitFor(
+    (m) =>
+      m.topic === e2e.topics.events && m.payload.includes('"device-mode-mismatch"') && m.payload.includes('"security"'),
+    'mismatch alarm',
+  );
+  assert.match(alarm.payload, /socks/);
+  await sleep(1500);
+  assert.equal(e2e.powerCuts, 1, 'no retry');
+  assert.deepEqual(e2e.site.router.state().faults, []);
+});
 
 void test('an approval that expected another change than the one pending ends in the mismatch alarm', async (t) => {
   const e2e = new E2E();
@@ -67,17 +62,14 @@ void test('an approval that expected another change than the one pending ends in
   assert.equal(e2e.site.router.state().button.down, false);
 });
 
-void test(
-  'a pending change that also turns flagging-enabled off ' + 'raises the alarm, though every feature is as approved',
-  async (t) => {
-    const { e2e, requestId } = await fetchPending(t);
-    // Exactly the approved features, plus flagging-enabled=no: later tampering would go unflagged.
-    assert.ok(e2e.site.router.deviceMode.replacePendingChange({ features: { fetch: true }, flaggingEnabled: false }));
+void test('a pending change that also turns flagging-enabled off raises the alarm, features as approved', async (t) => {
+  const { e2e, requestId } = await fetchPending(t);
+  // Exactly the approved features, plus flagging-enabled=no: later tampering would go unflagged.
+  assert.ok(e2e.site.router.deviceMode.replacePendingChange({ features: { fetch: true }, flaggingEnabled: false }));
 
-    const final = await e2e.finalAnswer(requestId);
-    assert.equal(final.data.state, 'failed', JSON.stringify(final));
-    assert.equal(final.error?.code, 'device-mode-mismatch');
-    assert.match(final.error?.message ?? '', /flagging-enabled: expected true, got false/);
-    assert.equal(e2e.events('device-mode-mismatch').filter((e) => e.type === 'security').length, 1);
-  },
-);
+  const final = await e2e.finalAnswer(requestId);
+  assert.equal(final.data.state, 'failed', JSON.stringify(final));
+  assert.equal(final.error?.code, 'device-mode-mismatch');
+  assert.match(final.error?.message ?? '', /flagging-enabled: expected true, got false/);
+  assert.equal(e2e.events('device-mode-mismatch').filter((e) => e.type === 'security').length, 1);
+});

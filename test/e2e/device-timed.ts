@@ -41,3 +41,30 @@ export async function killMidCut(e2e: E2E, t: TestContext, device: string): Prom
   assert.equal(e2e.site.router.state().power, 'off', 'killed mid-cut');
   await until(() => e2e.site.router.state().power === 'on', `power restored by the ${device}`, 15_000);
 }
+
+/** The broker up ahead of the site: a plug on the site broker must answer when the agent starts. */
+export async function brokerFirst(e2e: E2E): Promise<void> {
+  await e2e.broker.start();
+  e2e.broker.start = () => Promise.resolve();
+}
+
+/** Starts the site with one power actuator, timed by the device: `offMs` off, at least 2 s. */
+export function startDeviceTimedSite(e2e: E2E, power: Record<string, unknown>, offMs: number): Promise<void> {
+  return e2e.start({
+    router: { timing: { bootMs: 2000, shutdownMs: 2000, minOffMs: 1500 } },
+    routerConfig: { methods: ['power'], actuators: { power: { ...power, timing: { offMs, offMinMs: 2000 } } } },
+  });
+}
+
+/** After killMidCut: the device (`by`) switched the power back on itself, not before the planned time; one cut. */
+export function assertRestoredOnTime(
+  e2e: E2E,
+  switches: ReadonlyArray<{ at: number; by: string }>,
+  by: string,
+  offMs: number,
+): void {
+  const [off, on] = switches;
+  assert.equal(on?.by, by);
+  assert.ok(on.at - off!.at >= offMs - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${offMs}`);
+  assert.equal(e2e.powerCuts, 1);
+}

@@ -117,80 +117,77 @@ function scheduledList(e2e: E2E): ScheduledMessage['orders'] | undefined {
   return last ? (JSON.parse(last.payload) as ScheduledMessage).orders : undefined;
 }
 
-void test(
-  'an order sent before its window is scheduled, ' + 'survives a restart and acts when the window opens',
-  async (t) => {
-    const { e2e, clock } = await site(t);
-    const opens = Date.now() + 10 * MINUTE;
-    const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 2 * 60 * MINUTE } });
-    const digest = await e2e.publish('request', jws);
-    const answer = await scheduledAnswer(e2e, requestId);
-    assert.equal(answer.status, 'ok');
-    assert.equal(answer.data.final, false);
-    assert.equal(answer.data.inReplyTo, digest);
-    assert.match(answer.data.detail ?? '', new RegExp(iso(opens).slice(0, 16)));
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.scheduled && m.retain === false && m.payload.includes(requestId),
-      'retained scheduled list',
-    );
-    assert.deepEqual(
-      scheduledList(e2e)?.map((o) => [o.requestId, o.opensAt]),
-      [[requestId, iso(opens)]],
-    );
-    // `dmconfirm status` shows it with its window, from the retained topic.
-    let shown = '';
-    const status = await showStatus(brokerSettings({ broker: e2e.broker.url }, 'test'), {
-      ...{
-        base: 'dmconfirm/v1',
-        json: false,
-        watch: false,
-        connectTimeoutMs: 10_000,
-        quietMs: 500,
-        maxSettleMs: 10_000,
-      },
-      ...{ out: { write: (text: string) => void (shown += text) }, err: { write: () => undefined } },
-    });
-    assert.equal(status.code, 0, shown);
-    assert.match(shown, new RegExp(`lab/pi-demo {2}hap1 {2}request ${requestId} {2}window ${iso(opens)} \\.\\. `));
+void test('an order sent before its window is scheduled, survives a restart, acts when the window opens', async (t) => {
+  const { e2e, clock } = await site(t);
+  const opens = Date.now() + 10 * MINUTE;
+  const { jws, requestId } = await order(e2e, { window: { notBefore: opens, notAfter: opens + 2 * 60 * MINUTE } });
+  const digest = await e2e.publish('request', jws);
+  const answer = await scheduledAnswer(e2e, requestId);
+  assert.equal(answer.status, 'ok');
+  assert.equal(answer.data.final, false);
+  assert.equal(answer.data.inReplyTo, digest);
+  assert.match(answer.data.detail ?? '', new RegExp(iso(opens).slice(0, 16)));
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.scheduled && m.retain === false && m.payload.includes(requestId),
+    'retained scheduled list',
+  );
+  assert.deepEqual(
+    scheduledList(e2e)?.map((o) => [o.requestId, o.opensAt]),
+    [[requestId, iso(opens)]],
+  );
+  // `dmconfirm status` shows it with its window, from the retained topic.
+  let shown = '';
+  const status = await showStatus(brokerSettings({ broker: e2e.broker.url }, 'test'), {
+    ...{
+      base: 'dmconfirm/v1',
+      json: false,
+      watch: false,
+      connectTimeoutMs: 10_000,
+      quietMs: 500,
+      maxSettleMs: 10_000,
+    },
+    ...{ out: { write: (text: string) => void (shown += text) }, err: { write: () => undefined } },
+  });
+  assert.equal(status.code, 0, shown);
+  assert.match(shown, new RegExp(`lab/pi-demo {2}hap1 {2}request ${requestId} {2}window ${iso(opens)} \\.\\. `));
 
-    // The same request id under other bytes is never scheduled twice.
-    const again = await order(e2e, {
-      window: { notBefore: opens, notAfter: opens + 60 * MINUTE },
-      requestId,
-      enable: 'fetch',
-    });
-    const againDigest = await e2e.publish('request', again.jws);
-    const refused = await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes(againDigest),
-      'refusal of the second order',
-    );
-    assert.equal((JSON.parse(refused.payload) as AgentResponse).error?.code, 'replayed');
+  // The same request id under other bytes is never scheduled twice.
+  const again = await order(e2e, {
+    window: { notBefore: opens, notAfter: opens + 60 * MINUTE },
+    requestId,
+    enable: 'fetch',
+  });
+  const againDigest = await e2e.publish('request', again.jws);
+  const refused = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.progress(requestId) && m.payload.includes(againDigest),
+    'refusal of the second order',
+  );
+  assert.equal((JSON.parse(refused.payload) as AgentResponse).error?.code, 'replayed');
 
-    await e2e.stopAgent();
-    await e2e.startAgent();
-    // The same bytes again after the restart (a redelivery): answered `scheduled` again, not refused.
-    const seenBefore = e2e.observer.seen.length;
-    await e2e.publish('request', jws);
-    const again2 = await e2e.observer.waitFor(
-      (m) =>
-        e2e.observer.seen.indexOf(m) >= seenBefore &&
-        m.topic === e2e.topics.progress(requestId) &&
-        m.payload.includes(digest),
-      'answer to the redelivery',
-    );
-    assert.equal((JSON.parse(again2.payload) as AgentResponse).data.state, 'scheduled', again2.payload);
-    await sleep(500); // several schedule checks: nothing acts before the window
-    assert.equal(e2e.powerCuts, 0);
-    clock.offset = 10 * MINUTE + 1000;
-    const final = await finalTo(e2e, requestId, digest);
-    assert.equal(final.data.state, 'done', JSON.stringify(final));
-    assert.equal(final.data.inReplyTo, digest);
-    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-    assert.equal(e2e.site.router.state().deviceMode.features.fetch, false);
-    assert.equal(e2e.powerCuts, 1);
-    await e2e.observer.waitFor(() => scheduledList(e2e)?.length === 0, 'empty scheduled list');
-  },
-);
+  await e2e.stopAgent();
+  await e2e.startAgent();
+  // The same bytes again after the restart (a redelivery): answered `scheduled` again, not refused.
+  const seenBefore = e2e.observer.seen.length;
+  await e2e.publish('request', jws);
+  const again2 = await e2e.observer.waitFor(
+    (m) =>
+      e2e.observer.seen.indexOf(m) >= seenBefore &&
+      m.topic === e2e.topics.progress(requestId) &&
+      m.payload.includes(digest),
+    'answer to the redelivery',
+  );
+  assert.equal((JSON.parse(again2.payload) as AgentResponse).data.state, 'scheduled', again2.payload);
+  await sleep(500); // several schedule checks: nothing acts before the window
+  assert.equal(e2e.powerCuts, 0);
+  clock.offset = 10 * MINUTE + 1000;
+  const final = await finalTo(e2e, requestId, digest);
+  assert.equal(final.data.state, 'done', JSON.stringify(final));
+  assert.equal(final.data.inReplyTo, digest);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+  assert.equal(e2e.site.router.state().deviceMode.features.fetch, false);
+  assert.equal(e2e.powerCuts, 1);
+  await e2e.observer.waitFor(() => scheduledList(e2e)?.length === 0, 'empty scheduled list');
+});
 
 void test('a clock not synchronized when the window opens: nothing happens, an alarm, the order expires', async (t) => {
   const { e2e, clock } = await site(t);
@@ -287,23 +284,20 @@ void test('outside the site windows only an urgent order with the urgent approve
   assert.equal(e2e.powerCuts, 1);
 });
 
-void test(
-  'a router that changed while the order waited (someone ' + 'requested a change): no action, a security alarm',
-  async (t) => {
-    const { e2e, clock, requestId, digest } = await scheduledIn5Minutes(t);
-    // Someone else asks the router for a change: attempt-count rises (the agent opens a challenge for it).
-    e2e.otherClientUpdate({ enable: ['fetch'] });
-    await e2e.challenge();
-    clock.offset = 5 * MINUTE + 1000;
-    const final = await finalTo(e2e, requestId, digest);
-    assert.equal(final.data.state, 'failed', JSON.stringify(final));
-    assert.equal(final.error?.code, 'schedule-router-changed');
-    assert.match(final.error?.message ?? '', /attempt-count is 1, it was 0/);
-    const alarm = await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.events && m.payload.includes('"schedule-router-changed"'),
-      'alarm',
-    );
-    assert.match(alarm.payload, /"security"/);
-    assert.equal(e2e.powerCuts, 0);
-  },
-);
+void test('a router changed while the order waited (someone requested a change): no action, an alarm', async (t) => {
+  const { e2e, clock, requestId, digest } = await scheduledIn5Minutes(t);
+  // Someone else asks the router for a change: attempt-count rises (the agent opens a challenge for it).
+  e2e.otherClientUpdate({ enable: ['fetch'] });
+  await e2e.challenge();
+  clock.offset = 5 * MINUTE + 1000;
+  const final = await finalTo(e2e, requestId, digest);
+  assert.equal(final.data.state, 'failed', JSON.stringify(final));
+  assert.equal(final.error?.code, 'schedule-router-changed');
+  assert.match(final.error?.message ?? '', /attempt-count is 1, it was 0/);
+  const alarm = await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.events && m.payload.includes('"schedule-router-changed"'),
+    'alarm',
+  );
+  assert.match(alarm.payload, /"security"/);
+  assert.equal(e2e.powerCuts, 0);
+});

@@ -56,37 +56,34 @@ void test('refused busy: the same bytes are carried out later, and the refusals 
   assert.equal(e2e.powerCuts, 0);
 });
 
-void test(
-  'refused router-unreachable: nothing requested, ' + 'and the same bytes work once the router answers',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start();
-    const router = e2e.site.router;
-    const state = () =>
-      e2e.observer.seen
-        .filter((m) => m.topic === e2e.topics.routerState('hap1'))
-        .map((m) => (JSON.parse(m.payload) as { reachable: boolean }).reachable);
-    router.refuseApiLogins(true);
-    router.dropApiSessions();
-    await waitFor(() => state().at(-1) === false || undefined, 'agent sees the router unreachable', 30_000);
-    const order = await e2e.site.team.changeRequest({
-      agent: 'pi-demo',
-      router: e2e.router,
-      change: { enable: ['fetch'] },
-      method: 'button',
-      activationTimeoutSeconds: 120,
-    });
-    const requestId = e2e.requestIdOf(order);
-    await e2e.publish('request', order);
-    assert.equal((await nextFinal(e2e, requestId, 1)).error?.code, 'router-unreachable');
-    assert.equal(router.state().attemptCount, 0, 'nothing was requested on the router');
+void test('refused router-unreachable: nothing requested; the same bytes work once the router answers', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const router = e2e.site.router;
+  const state = () =>
+    e2e.observer.seen
+      .filter((m) => m.topic === e2e.topics.routerState('hap1'))
+      .map((m) => (JSON.parse(m.payload) as { reachable: boolean }).reachable);
+  router.refuseApiLogins(true);
+  router.dropApiSessions();
+  await waitFor(() => state().at(-1) === false || undefined, 'agent sees the router unreachable', 30_000);
+  const order = await e2e.site.team.changeRequest({
+    agent: 'pi-demo',
+    router: e2e.router,
+    change: { enable: ['fetch'] },
+    method: 'button',
+    activationTimeoutSeconds: 120,
+  });
+  const requestId = e2e.requestIdOf(order);
+  await e2e.publish('request', order);
+  assert.equal((await nextFinal(e2e, requestId, 1)).error?.code, 'router-unreachable');
+  assert.equal(router.state().attemptCount, 0, 'nothing was requested on the router');
 
-    router.refuseApiLogins(false);
-    await waitFor(() => state().at(-1) === true || undefined, 'agent sees the router again', 30_000);
-    await e2e.publish('request', order);
-    const final = await nextFinal(e2e, requestId, 2);
-    assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-    assert.equal(e2e.presses, 1);
-  },
-);
+  router.refuseApiLogins(false);
+  await waitFor(() => state().at(-1) === true || undefined, 'agent sees the router again', 30_000);
+  await e2e.publish('request', order);
+  const final = await nextFinal(e2e, requestId, 2);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.presses, 1);
+});

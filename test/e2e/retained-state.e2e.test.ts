@@ -16,45 +16,41 @@ async function freshReader(e2e: E2E): Promise<Observer> {
   });
 }
 
-void test(
-  'a broker restarted without persistence gets every retained ' +
-    'topic back: status, router state, open challenge, checkpoint',
-  async (t) => {
-    const e2e = new E2E();
-    e2e.broker = new Mosquitto({ persistence: false });
-    t.after(() => e2e.stop());
-    await e2e.start();
-    e2e.otherClientUpdate({ enable: ['container'] });
-    const challenge = await e2e.challenge();
-    await e2e.observer.waitFor((m) => m.topic === e2e.topics.checkpoint, 'first checkpoint');
+void test('a broker restarted without persistence gets every retained topic back from the agent', async (t) => {
+  const e2e = new E2E();
+  e2e.broker = new Mosquitto({ persistence: false });
+  t.after(() => e2e.stop());
+  await e2e.start();
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const challenge = await e2e.challenge();
+  await e2e.observer.waitFor((m) => m.topic === e2e.topics.checkpoint, 'first checkpoint');
 
-    const before = e2e.observer.seen.length;
-    await e2e.broker.restart();
-    // The agent is back (its status again): a reader that subscribes now gets only what the broker retained.
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.status && e2e.observer.seen.indexOf(m) >= before && m.payload.includes('"online"'),
-      'online again',
-      30_000,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const reader = await freshReader(e2e);
-    t.after(() => reader.close());
-    const retained = (topic: string, what: string) =>
-      reader.waitFor((m) => m.topic === topic && m.retain && m.payload !== '', what, 20_000);
-    assert.match((await retained(e2e.topics.status, 'status')).payload, /"online"/);
-    const state = JSON.parse((await retained(e2e.topics.routerState('hap1'), 'router state')).payload) as {
-      reachable: boolean;
-      operation: unknown;
-    };
-    assert.equal(state.reachable, true);
-    assert.notEqual(state.operation, null, 'the observed operation is still open');
-    const again = JSON.parse((await retained(e2e.topics.challenge('hap1'), 'challenge')).payload) as {
-      operationId: string;
-    };
-    assert.equal(again.operationId, challenge.operationId);
-    await retained(e2e.topics.checkpoint, 'checkpoint');
-  },
-);
+  const before = e2e.observer.seen.length;
+  await e2e.broker.restart();
+  // The agent is back (its status again): a reader that subscribes now gets only what the broker retained.
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.status && e2e.observer.seen.indexOf(m) >= before && m.payload.includes('"online"'),
+    'online again',
+    30_000,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const reader = await freshReader(e2e);
+  t.after(() => reader.close());
+  const retained = (topic: string, what: string) =>
+    reader.waitFor((m) => m.topic === topic && m.retain && m.payload !== '', what, 20_000);
+  assert.match((await retained(e2e.topics.status, 'status')).payload, /"online"/);
+  const state = JSON.parse((await retained(e2e.topics.routerState('hap1'), 'router state')).payload) as {
+    reachable: boolean;
+    operation: unknown;
+  };
+  assert.equal(state.reachable, true);
+  assert.notEqual(state.operation, null, 'the observed operation is still open');
+  const again = JSON.parse((await retained(e2e.topics.challenge('hap1'), 'challenge')).payload) as {
+    operationId: string;
+  };
+  assert.equal(again.operationId, challenge.operationId);
+  await retained(e2e.topics.checkpoint, 'checkpoint');
+});
 
 void test('a clean stop: the final checkpoint covers agent-stop, and the status says offline/stopped', async (t) => {
   const e2e = new E2E();

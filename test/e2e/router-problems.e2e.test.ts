@@ -39,80 +39,69 @@ function problemState(
     .then((m) => JSON.parse(m.payload) as { reachable: boolean; problem: { cause: string; message: string } | null });
 }
 
-void test(
-  'a wrong router password: authentication-refused in the ' + 'router state, one alarm, logins backed off from 500 ms',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start();
-    let logins = 0;
-    const router = e2e.site.router;
-    const check = router.checkLogin.bind(router);
-    router.checkLogin = (name: string, password: string) => {
-      logins += 1;
-      return check(name, password);
-    };
-    await agentWith(e2e, (r) => ({ ...r, password: new Secret('not-the-password', 'test') }));
-    const startedAt = logins;
-    const state = await problemState(e2e, 'authentication-refused');
-    assert.equal(state.reachable, false);
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'),
-      'alarm',
-    );
-    await sleep(10_000);
-    // 500 ms doubling (with equal jitter) allows at most 6 tries in 10 s; the old 250 ms..3 s made 10.
-    assert.ok(logins - startedAt <= 7, `${logins - startedAt} logins in about 10 s`);
-    assert.ok(logins - startedAt >= 2, 'it keeps trying');
-    const alarms = e2e.events('router-connection-problem');
-    assert.equal(alarms.length, 1, JSON.stringify(alarms));
-    assert.match(alarms[0]!.message, /user name and password/);
-  },
-);
+void test('a wrong router password: authentication-refused, one alarm, logins backed off from 500 ms', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  let logins = 0;
+  const router = e2e.site.router;
+  const check = router.checkLogin.bind(router);
+  router.checkLogin = (name: string, password: string) => {
+    logins += 1;
+    return check(name, password);
+  };
+  await agentWith(e2e, (r) => ({ ...r, password: new Secret('not-the-password', 'test') }));
+  const startedAt = logins;
+  const state = await problemState(e2e, 'authentication-refused');
+  assert.equal(state.reachable, false);
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'),
+    'alarm',
+  );
+  await sleep(10_000);
+  // 500 ms doubling (with equal jitter) allows at most 6 tries in 10 s; the old 250 ms..3 s made 10.
+  assert.ok(logins - startedAt <= 7, `${logins - startedAt} logins in about 10 s`);
+  assert.ok(logins - startedAt >= 2, 'it keeps trying');
+  const alarms = e2e.events('router-connection-problem');
+  assert.equal(alarms.length, 1, JSON.stringify(alarms));
+  assert.match(alarms[0]!.message, /user name and password/);
+});
 
-void test(
-  'nothing listening on the API port: connection-refused at once in ' +
-    'the state, an alarm once it lasts, cleared when the router answers',
-  async (t) => {
-    const e2e = new E2E();
-    t.after(() => e2e.stop());
-    await e2e.start();
-    const port = await freePort();
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = createLogger({
-      level: 'debug',
-      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-    });
-    await agentWith(e2e, (r) => ({ ...r, port }), logger, 3000);
-    await problemState(e2e, 'connection-refused');
-    assert.equal(
-      e2e.events('router-connection-problem').length,
-      0,
-      'a router away for a moment (rebooting) is no alarm',
-    );
-    await e2e.observer.waitFor(
-      (m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'),
-      'alarm',
-    );
-    assert.equal(e2e.events('router-connection-problem').length, 1);
-    // Log lines keep the router's configured name; the address has its own field.
-    const failed = lines.filter((l) => l.msg === 'cannot connect to router');
-    assert.ok(failed.length > 0);
-    for (const line of failed) assert.equal(line.router, 'hap1', JSON.stringify(line));
-    assert.equal(failed[0]!.host, e2e.site.config.routers[0]!.host);
-    await e2e.stopAgent();
-    const before = e2e.observer.seen.length;
-    await e2e.startAgent();
-    const back = await e2e.observer.waitFor(
-      (m) =>
-        m.topic === e2e.topics.routerState('hap1') &&
-        e2e.observer.seen.indexOf(m) >= before &&
-        m.payload.includes('"reachable":true'),
-      'reachable',
-    );
-    assert.equal((JSON.parse(back.payload) as { problem: unknown }).problem, null);
-  },
-);
+void test('nothing listening on the API port: connection-refused at once, alarm if it lasts, cleared', async (t) => {
+  const e2e = new E2E();
+  t.after(() => e2e.stop());
+  await e2e.start();
+  const port = await freePort();
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  await agentWith(e2e, (r) => ({ ...r, port }), logger, 3000);
+  await problemState(e2e, 'connection-refused');
+  assert.equal(e2e.events('router-connection-problem').length, 0, 'a router away for a moment (rebooting) is no alarm');
+  await e2e.observer.waitFor(
+    (m) => m.topic === e2e.topics.events && m.payload.includes('router-connection-problem'),
+    'alarm',
+  );
+  assert.equal(e2e.events('router-connection-problem').length, 1);
+  // Log lines keep the router's configured name; the address has its own field.
+  const failed = lines.filter((l) => l.msg === 'cannot connect to router');
+  assert.ok(failed.length > 0);
+  for (const line of failed) assert.equal(line.router, 'hap1', JSON.stringify(line));
+  assert.equal(failed[0]!.host, e2e.site.config.routers[0]!.host);
+  await e2e.stopAgent();
+  const before = e2e.observer.seen.length;
+  await e2e.startAgent();
+  const back = await e2e.observer.waitFor(
+    (m) =>
+      m.topic === e2e.topics.routerState('hap1') &&
+      e2e.observer.seen.indexOf(m) >= before &&
+      m.payload.includes('"reachable":true'),
+    'reachable',
+  );
+  assert.equal((JSON.parse(back.payload) as { problem: unknown }).problem, null);
+});
 
 void test('an order just after a router outage reconnects at once instead of failing router-unreachable', async (t) => {
   const e2e = new E2E();

@@ -163,8 +163,7 @@ void test(
 // not claim that nothing was switched (the router is unpowered); it treats the cut as
 // possibly delivered, restores the power once the PDU is back, and lets the read-back decide.
 void test(
-  'PDU switches the outlet off and vanishes before answering: ' +
-    'not "nothing was switched"; restored on replug, verified once',
+  'PDU turns the outlet off and vanishes before answering: not "nothing switched"; replug restores',
   { skip: NO_SOCAT },
   async (t) => {
     const { e2e, pdu } = await startSerialSite(t, { silentAfterOff: true });
@@ -268,8 +267,7 @@ void test(
 );
 
 void test(
-  'agent stopped while the PDU is unplugged with the outlet off: no answer ' +
-    'yet; restarted with it back, it powers the router and verifies once',
+  'agent stopped while the PDU is unplugged, outlet off: restarted with it back, powers and verifies',
   { skip: NO_SOCAT },
   async (t) => {
     const { e2e, pdu } = await startSerialSite(t);

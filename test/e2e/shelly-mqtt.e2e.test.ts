@@ -6,7 +6,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShellySim } from '../../src/actuators/shelly-sim.js';
 import type { SimulatedSite } from '../../src/demo/site.js';
-import { changeRequest, killMidCut } from './device-timed.js';
+import { assertRestoredOnTime, brokerFirst, changeRequest, killMidCut, startDeviceTimedSite } from './device-timed.js';
 import { E2E } from './harness.js';
 
 const OFF_MS = 3000;
@@ -15,9 +15,7 @@ const PREFIX = 'shellyplusplugs-hap1';
 async function startShellySite(t: TestContext): Promise<{ e2e: E2E; plug: ShellySim }> {
   const e2e = new E2E();
   t.after(() => e2e.stop());
-  // The plug must be on the broker before the agent starts (start-up reads it back).
-  await e2e.broker.start();
-  e2e.broker.start = () => Promise.resolve();
+  await brokerFirst(e2e);
   const plug = new ShellySim({
     mqtt: { brokerUrl: e2e.broker.url, topicPrefix: PREFIX },
     onSwitch: (_id, on) => (e2e.site as SimulatedSite | undefined)?.router.setPower(on),
@@ -25,57 +23,35 @@ async function startShellySite(t: TestContext): Promise<{ e2e: E2E; plug: Shelly
   t.after(() => plug.stop());
   await plug.start();
   plug.outputs[0] = true; // plugged in and on
-  await e2e.start({
-    router: { timing: { bootMs: 2000, shutdownMs: 2000, minOffMs: 1500 } },
-    routerConfig: {
-      methods: ['power'],
-      actuators: {
-        power: {
-          driver: 'shelly',
-          broker: { url: e2e.broker.url },
-          topicPrefix: PREFIX,
-          wiring: 'outlet',
-          timing: { offMs: OFF_MS, offMinMs: 2000 },
-        },
-      },
-    },
-  });
+  const power = { driver: 'shelly', broker: { url: e2e.broker.url }, topicPrefix: PREFIX, wiring: 'outlet' };
+  await startDeviceTimedSite(e2e, power, OFF_MS);
   return { e2e, plug };
 }
 
-void test(
-  'Shelly over MQTT on the site broker: signed request, ' + 'the plug times the cut (toggle_after), verified',
-  async (t) => {
-    const { e2e, plug } = await startShellySite(t);
-    const requestId = await changeRequest(e2e);
-    const final = await e2e.finalAnswer(requestId, 60_000);
-    assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
-    assert.equal(e2e.powerCuts, 1);
-    assert.deepEqual(
-      plug.switches.map((s) => [s.output, s.by]),
-      [
-        [false, 'command'],
-        [true, 'device'],
-      ],
-    );
-    const sets = plug.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
-    assert.deepEqual(
-      sets,
-      [{ id: 0, on: false, toggle_after: OFF_MS / 1000 }],
-      'one Switch.Set; the plug switched back on by itself',
-    );
-    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-  },
-);
+void test('Shelly over MQTT on the site broker: signed request, the plug times the cut, verified', async (t) => {
+  const { e2e, plug } = await startShellySite(t);
+  const requestId = await changeRequest(e2e);
+  const final = await e2e.finalAnswer(requestId, 60_000);
+  assert.equal(final.data.state, 'done', JSON.stringify(e2e.answers(requestId)));
+  assert.equal(e2e.powerCuts, 1);
+  assert.deepEqual(
+    plug.switches.map((s) => [s.output, s.by]),
+    [
+      [false, 'command'],
+      [true, 'device'],
+    ],
+  );
+  const sets = plug.calls.filter((c) => c.method === 'Switch.Set').map((c) => c.params);
+  assert.deepEqual(
+    sets,
+    [{ id: 0, on: false, toggle_after: OFF_MS / 1000 }],
+    'one Switch.Set; the plug switched back on by itself',
+  );
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+});
 
-void test(
-  'Shelly over MQTT: the daemon SIGKILLed mid-cut; the ' + 'plug restores the power at the planned time, no release',
-  async (t) => {
-    const { e2e, plug } = await startShellySite(t);
-    await killMidCut(e2e, t, 'plug');
-    const [off, on] = plug.switches;
-    assert.equal(on?.by, 'device');
-    assert.ok(on.at - off!.at >= OFF_MS - 100, `off for ${Math.round(on.at - off!.at)} ms, planned ${OFF_MS}`);
-    assert.equal(e2e.powerCuts, 1);
-  },
-);
+void test('Shelly over MQTT: the daemon SIGKILLed mid-cut; the plug restores power on time, no release', async (t) => {
+  const { e2e, plug } = await startShellySite(t);
+  await killMidCut(e2e, t, 'plug');
+  assertRestoredOnTime(e2e, plug.switches, 'device', OFF_MS);
+});

@@ -151,8 +151,7 @@ async function refusedThenRecovered(
 const skip = NO_MOUNT_NAMESPACE;
 
 void test(
-  'state directory full before a request: refused (state-unwritable), critical ' +
-    'alarm, nothing actuated; space freed, the request sent again works',
+  'state directory full before a request: refused state-unwritable, alarm; freed, the resend works',
   { skip },
   async (t) => {
     await refusedThenRecovered(t, 'full');
@@ -160,8 +159,7 @@ void test(
 );
 
 void test(
-  'state directory read-only before a request: refused (state-unwritable), ' +
-    'critical alarm, nothing actuated; writable again, the request sent again works',
+  'state directory read-only before a request: refused state-unwritable, alarm; writable, resend works',
   { skip },
   async (t) => {
     await refusedThenRecovered(t, 'read-only');
@@ -211,8 +209,7 @@ void test(
 );
 
 void test(
-  'an approval arriving while the state directory is read-only is refused (its use cannot ' +
-    'be recorded); the challenge stays open and the approval sent again works once writable',
+  'an approval while the state directory is read-only is refused; once writable its resend works',
   { skip },
   async (t) => {
     const { e2e, daemon, stateDir } = await site(t);
@@ -256,8 +253,7 @@ void test(
 );
 
 void test(
-  'killed with the power cut and restarted on a read-only state ' +
-    'directory: the agent cannot start, but restores the power first',
+  'killed with the power cut, restarted on a read-only state directory: restores power, then stops',
   { skip },
   async (t) => {
     const { e2e, daemon, stateDir } = await site(t, { offMs: 15_000 });

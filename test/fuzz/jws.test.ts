@@ -113,37 +113,33 @@ void test('fuzz trust root: mutated payloads, re-signed by the root keys, load o
   );
 });
 
-void test(
-  'fuzz trust root: random roots offered to the store are ' +
-    'refused or rotate it; it always holds a self-signed root',
-  async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'dmconfirm-fuzz-root-'));
-    const store = new TrustStore(stateDir);
-    await store.load(await signedRoot(rootPayload(), [keys.alice, keys.bob]));
-    const v2 = rootPayload({ version: 2 });
-    const candidates = fc.oneof(
-      envelopeText.map((t) => (typeof t === 'string' ? t : Buffer.from(t).toString('latin1'))),
-      fc
-        .tuple(
-          fc.array(jsonEdit(fc), { minLength: 1, maxLength: 2 }),
-          fc.subarray([keys.alice, keys.bob, keys.carol, keys.mallory], { minLength: 1 }),
-        )
-        .map(([edits, signers]) => ({ edits, signers })),
-    );
-    await fc.assert(
-      fc.asyncProperty(candidates, async (candidate) => {
-        const offered =
-          typeof candidate === 'string'
-            ? candidate
-            : text(await sign(mutateJson(v2, candidate.edits), TYP.root, candidate.signers));
-        const result = await store.update(offered);
-        if (!result.ok) assert.ok(known.has(result.reason), result.reason);
-        const current = store.current;
-        // Whatever happened, the store holds a root that verifies against itself.
-        await verifySelfSigned(current);
-        if (result.ok) await valueOrRefusal(() => verifyRotation(current, current));
-      }),
-      params(slowRuns(150)),
-    );
-  },
-);
+void test('fuzz trust root: random roots are refused or rotate it; a self-signed root is always held', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'dmconfirm-fuzz-root-'));
+  const store = new TrustStore(stateDir);
+  await store.load(await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  const v2 = rootPayload({ version: 2 });
+  const candidates = fc.oneof(
+    envelopeText.map((t) => (typeof t === 'string' ? t : Buffer.from(t).toString('latin1'))),
+    fc
+      .tuple(
+        fc.array(jsonEdit(fc), { minLength: 1, maxLength: 2 }),
+        fc.subarray([keys.alice, keys.bob, keys.carol, keys.mallory], { minLength: 1 }),
+      )
+      .map(([edits, signers]) => ({ edits, signers })),
+  );
+  await fc.assert(
+    fc.asyncProperty(candidates, async (candidate) => {
+      const offered =
+        typeof candidate === 'string'
+          ? candidate
+          : text(await sign(mutateJson(v2, candidate.edits), TYP.root, candidate.signers));
+      const result = await store.update(offered);
+      if (!result.ok) assert.ok(known.has(result.reason), result.reason);
+      const current = store.current;
+      // Whatever happened, the store holds a root that verifies against itself.
+      await verifySelfSigned(current);
+      if (result.ok) await valueOrRefusal(() => verifyRotation(current, current));
+    }),
+    params(slowRuns(150)),
+  );
+});

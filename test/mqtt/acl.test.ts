@@ -61,27 +61,24 @@ void test("an agent receives its own orders and never another agent's, even thro
   );
 });
 
-void test(
-  "an agent cannot publish another agent's status " + 'or send it orders; its own status goes through',
-  async (t) => {
-    const operator = await as(t, 'operator-alice', [`${base}/#`]);
-    const agent = await as(t, 'pi-1');
-    for (const [topic, payload] of [
-      [pi2.status, 'forged-status'],
-      [pi2.request, 'forged-order'],
-      [pi2.routerState('core-1'), 'forged-state'],
-    ] as const) {
-      // mosquitto answers a refused QoS 1 publish on MQTT 5 with a "not authorized" PUBACK, or drops it.
-      await agent.client.publishAsync(topic, payload, { qos: 1, retain: true }).catch(() => undefined);
-    }
-    await agent.client.publishAsync(pi1.status, 'own-status', { qos: 1, retain: true });
-    await operator.waitFor((m) => m.payload === 'own-status', 'own status');
-    assert.deepEqual(
-      operator.seen.map((m) => m.payload).filter((p) => p.startsWith('forged')),
-      [],
-    );
-  },
-);
+void test("an agent cannot publish another agent's status or send it orders; its own status passes", async (t) => {
+  const operator = await as(t, 'operator-alice', [`${base}/#`]);
+  const agent = await as(t, 'pi-1');
+  for (const [topic, payload] of [
+    [pi2.status, 'forged-status'],
+    [pi2.request, 'forged-order'],
+    [pi2.routerState('core-1'), 'forged-state'],
+  ] as const) {
+    // mosquitto answers a refused QoS 1 publish on MQTT 5 with a "not authorized" PUBACK, or drops it.
+    await agent.client.publishAsync(topic, payload, { qos: 1, retain: true }).catch(() => undefined);
+  }
+  await agent.client.publishAsync(pi1.status, 'own-status', { qos: 1, retain: true });
+  await operator.waitFor((m) => m.payload === 'own-status', 'own status');
+  assert.deepEqual(
+    operator.seen.map((m) => m.payload).filter((p) => p.startsWith('forged')),
+    [],
+  );
+});
 
 void test("an operator cannot forge an agent's status, state or answers", async (t) => {
   const operator = await as(t, 'operator-alice', [`${base}/#`]);

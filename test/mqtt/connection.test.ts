@@ -30,28 +30,25 @@ function collect(link: MqttLink): InboundMessage[] {
 }
 
 for (const protocolVersion of [5, 4] as const) {
-  void test(
-    `v${protocolVersion}: a request published while ` + `the agent is away is delivered when it comes back`,
-    async () => {
-      const topic = `t/persist${protocolVersion}/request`;
-      const settings = linkSettings(broker.url, `agent-persist-${protocolVersion}`, { protocolVersion });
-      const first = new MqttLink(settings, { subscriptions: [topic] });
-      collect(first);
-      await first.start();
-      await first.stop();
+  void test(`v${protocolVersion}: a request published while the agent is away arrives when it is back`, async () => {
+    const topic = `t/persist${protocolVersion}/request`;
+    const settings = linkSettings(broker.url, `agent-persist-${protocolVersion}`, { protocolVersion });
+    const first = new MqttLink(settings, { subscriptions: [topic] });
+    collect(first);
+    await first.start();
+    await first.stop();
 
-      const operator = await Observer.connect(broker.url);
-      await operator.client.publishAsync(topic, 'while-away', { qos: 1 });
+    const operator = await Observer.connect(broker.url);
+    await operator.client.publishAsync(topic, 'while-away', { qos: 1 });
 
-      const second = new MqttLink(settings, { subscriptions: [topic] });
-      const got = collect(second);
-      await second.start();
-      const message = await waitFor(() => got.find((m) => m.payload.toString() === 'while-away'), 'queued request');
-      assert.equal(message.topic, topic);
-      await second.stop();
-      await operator.close();
-    },
-  );
+    const second = new MqttLink(settings, { subscriptions: [topic] });
+    const got = collect(second);
+    await second.start();
+    const message = await waitFor(() => got.find((m) => m.payload.toString() === 'while-away'), 'queued request');
+    assert.equal(message.topic, topic);
+    await second.stop();
+    await operator.close();
+  });
 }
 
 void test('a message older than its expiry is dropped by the broker, a fresh one is delivered', async () => {
@@ -129,46 +126,43 @@ void test('a message whose handler never finished is redelivered to the restarte
   await operator.close();
 });
 
-void test(
-  'broker restart: the link reconnects, keeps its ' + 'session, and resubscribes when the session is lost',
-  async () => {
-    const topic = 't/restart/request';
-    const status = 't/restart/status';
-    const link = new MqttLink(linkSettings(broker.url, 'agent-restart'), {
-      subscriptions: [topic],
-      presence: presence(status),
-    });
-    const got = collect(link);
-    let connects = 0;
-    link.on('connected', () => (connects += 1));
-    await link.start();
-    connects = 0;
+void test('broker restart: the link reconnects, keeps its session, resubscribes when the session is lost', async () => {
+  const topic = 't/restart/request';
+  const status = 't/restart/status';
+  const link = new MqttLink(linkSettings(broker.url, 'agent-restart'), {
+    subscriptions: [topic],
+    presence: presence(status),
+  });
+  const got = collect(link);
+  let connects = 0;
+  link.on('connected', () => (connects += 1));
+  await link.start();
+  connects = 0;
 
-    // 1. Broker restarts with its persistence: the session (subscription) survives.
-    await broker.restart();
-    await waitFor(() => (connects >= 1 ? true : undefined), 'reconnect after restart', 30_000);
-    let operator = await Observer.connect(broker.url);
-    await operator.client.publishAsync(topic, 'after-restart', { qos: 1 });
-    await waitFor(() => got.find((m) => m.payload.toString() === 'after-restart'), 'message after restart');
-    await operator.close();
+  // 1. Broker restarts with its persistence: the session (subscription) survives.
+  await broker.restart();
+  await waitFor(() => (connects >= 1 ? true : undefined), 'reconnect after restart', 30_000);
+  let operator = await Observer.connect(broker.url);
+  await operator.client.publishAsync(topic, 'after-restart', { qos: 1 });
+  await waitFor(() => got.find((m) => m.payload.toString() === 'after-restart'), 'message after restart');
+  await operator.close();
 
-    // 2. Broker restarts with its state wiped: the link must subscribe again by itself.
-    await broker.restart({ wipe: true });
-    await waitFor(() => (connects >= 2 ? true : undefined), 'reconnect after wipe', 30_000);
-    operator = await Observer.connect(broker.url, [status]);
-    // Birth message again: a wiped broker lost the retained online status.
-    await operator.waitFor((m) => m.retain && m.payload.includes('online'), 'online republished');
-    // The resubscription races our publish; publish until it arrives.
-    const deadline = Date.now() + 20_000;
-    while (!got.some((m) => m.payload.toString() === 'after-wipe')) {
-      assert.ok(Date.now() < deadline, 'message after wipe never arrived: no resubscription');
-      await operator.client.publishAsync(topic, 'after-wipe', { qos: 1 });
-      await sleep(200);
-    }
-    await operator.close();
-    await link.stop();
-  },
-);
+  // 2. Broker restarts with its state wiped: the link must subscribe again by itself.
+  await broker.restart({ wipe: true });
+  await waitFor(() => (connects >= 2 ? true : undefined), 'reconnect after wipe', 30_000);
+  operator = await Observer.connect(broker.url, [status]);
+  // Birth message again: a wiped broker lost the retained online status.
+  await operator.waitFor((m) => m.retain && m.payload.includes('online'), 'online republished');
+  // The resubscription races our publish; publish until it arrives.
+  const deadline = Date.now() + 20_000;
+  while (!got.some((m) => m.payload.toString() === 'after-wipe')) {
+    assert.ok(Date.now() < deadline, 'message after wipe never arrived: no resubscription');
+    await operator.client.publishAsync(topic, 'after-wipe', { qos: 1 });
+    await sleep(200);
+  }
+  await operator.close();
+  await link.stop();
+});
 
 void test('an operator tool gives up after its timeout with the reason, and leaves nothing running', async () => {
   const port = await freePort();
@@ -198,51 +192,47 @@ void test('a handler that never finishes is acknowledged late instead of stallin
 });
 
 for (const protocolVersion of [5, 4] as const) {
-  void test(
-    `v${protocolVersion}: a handler that throws is not acknowledged: ` +
-      `the owner is told, and the message comes again after a restart`,
-    async () => {
-      const topic = `t/crash-only${protocolVersion}/request`;
-      const settings = linkSettings(broker.url, `agent-crash-only-${protocolVersion}`, { protocolVersion });
-      const first = new MqttLink(settings, { subscriptions: [topic] });
-      const tries: string[] = [];
-      first.onMessage((m) => {
-        tries.push(m.payload.toString());
-        if (m.payload.toString() === 'order') throw new Error('a bug on the inbound path');
-      });
-      const failed = new Promise<[Error, string]>((resolve) =>
-        first.once('handler-failed', (error, on) => resolve([error, on])),
-      );
-      await first.start();
-      const operator = await Observer.connect(broker.url);
-      await operator.client.publishAsync(topic, 'order', { qos: 1 });
-      const [error, on] = await failed;
-      assert.match(error.message, /a bug on the inbound path/);
-      assert.equal(on, topic);
-      // The link stays usable while its owner stops (acks of later messages, its own publishes).
-      await operator.client.publishAsync(topic, 'later', { qos: 1 });
-      await waitFor(() => tries.find((p) => p === 'later'), 'the message after the failed one');
-      await first.stop();
-      assert.deepEqual(tries, ['order', 'later']);
+  void test(`v${protocolVersion}: a throwing handler is not acked: the owner is told; redelivered`, async () => {
+    const topic = `t/crash-only${protocolVersion}/request`;
+    const settings = linkSettings(broker.url, `agent-crash-only-${protocolVersion}`, { protocolVersion });
+    const first = new MqttLink(settings, { subscriptions: [topic] });
+    const tries: string[] = [];
+    first.onMessage((m) => {
+      tries.push(m.payload.toString());
+      if (m.payload.toString() === 'order') throw new Error('a bug on the inbound path');
+    });
+    const failed = new Promise<[Error, string]>((resolve) =>
+      first.once('handler-failed', (error, on) => resolve([error, on])),
+    );
+    await first.start();
+    const operator = await Observer.connect(broker.url);
+    await operator.client.publishAsync(topic, 'order', { qos: 1 });
+    const [error, on] = await failed;
+    assert.match(error.message, /a bug on the inbound path/);
+    assert.equal(on, topic);
+    // The link stays usable while its owner stops (acks of later messages, its own publishes).
+    await operator.client.publishAsync(topic, 'later', { qos: 1 });
+    await waitFor(() => tries.find((p) => p === 'later'), 'the message after the failed one');
+    await first.stop();
+    assert.deepEqual(tries, ['order', 'later']);
 
-      const second = new MqttLink(settings, { subscriptions: [topic] });
-      const got = collect(second);
-      await second.start();
-      const again = await waitFor(
-        () => got.find((m) => m.payload.toString() === 'order'),
-        'the unacknowledged message, again',
-      );
-      assert.equal(again.duplicate, true);
-      await sleep(300);
-      assert.deepEqual(
-        got.map((m) => m.payload.toString()),
-        ['order'],
-        'only the unacknowledged one comes again',
-      );
-      await second.stop();
-      await operator.close();
-    },
-  );
+    const second = new MqttLink(settings, { subscriptions: [topic] });
+    const got = collect(second);
+    await second.start();
+    const again = await waitFor(
+      () => got.find((m) => m.payload.toString() === 'order'),
+      'the unacknowledged message, again',
+    );
+    assert.equal(again.duplicate, true);
+    await sleep(300);
+    assert.deepEqual(
+      got.map((m) => m.payload.toString()),
+      ['order'],
+      'only the unacknowledged one comes again',
+    );
+    await second.stop();
+    await operator.close();
+  });
 }
 
 void test('stop while the broker is down does not wait for acknowledgements that cannot come', async () => {

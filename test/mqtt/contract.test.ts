@@ -71,26 +71,23 @@ void test('values that would reshape a topic are refused', () => {
   ]);
 });
 
-void test(
-  'the correlation of an inbound message: request id ' + 'from the signed payload, digest of the exact bytes',
-  async () => {
-    const key = generateSigningKey('alice');
-    const envelope = await signPayload(
-      { v: 1, requestId: 'abcdefgh-1234', kind: 'change-request' },
-      'dmconfirm-request+jws',
-      key,
-    );
-    const bytes = Buffer.from(JSON.stringify(envelope));
-    const c = inboundCorrelation(bytes);
-    assert.equal(c.requestId, 'abcdefgh-1234');
-    assert.equal(c.digest, messageDigest(bytes));
-    // One byte of whitespace changes the digest, so answers name the exact message.
-    assert.notEqual(inboundCorrelation(Buffer.concat([bytes, Buffer.from(' ')])).digest, c.digest);
-    assert.equal(inboundCorrelation('not json').requestId, undefined);
-    const evil = { payload: Buffer.from(JSON.stringify({ requestId: 'x/#' })).toString('base64url'), signatures: [] };
-    assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
-  },
-);
+void test("an inbound message's correlation: request id from the signed payload, digest of the bytes", async () => {
+  const key = generateSigningKey('alice');
+  const envelope = await signPayload(
+    { v: 1, requestId: 'abcdefgh-1234', kind: 'change-request' },
+    'dmconfirm-request+jws',
+    key,
+  );
+  const bytes = Buffer.from(JSON.stringify(envelope));
+  const c = inboundCorrelation(bytes);
+  assert.equal(c.requestId, 'abcdefgh-1234');
+  assert.equal(c.digest, messageDigest(bytes));
+  // One byte of whitespace changes the digest, so answers name the exact message.
+  assert.notEqual(inboundCorrelation(Buffer.concat([bytes, Buffer.from(' ')])).digest, c.digest);
+  assert.equal(inboundCorrelation('not json').requestId, undefined);
+  const evil = { payload: Buffer.from(JSON.stringify({ requestId: 'x/#' })).toString('base64url'), signatures: [] };
+  assert.equal(inboundCorrelation(JSON.stringify(evil)).requestId, undefined);
+});
 
 // The correlation reads a message with the verifier's strict parser: whatever the verifier would
 // read differently (or refuse) names no request id, so no answer lands on another operation's topic.

@@ -125,12 +125,41 @@ void test('cells: ages, agent status, device-mode, operation, last result, chall
   );
   assert.equal(challengeCell(undefined, T0), '-');
   assert.equal(challengeCell(challenge('main'), T0), 'open op-7');
-  assert.equal(challengeCell(challenge('main', '2026-05-01T12:04:00Z'), T0), 'open op-7, 4m left');
+  // An older agent (no expiresInMs): its wall clock is all there is, and the cell says so.
+  assert.equal(challengeCell(challenge('main', '2026-05-01T12:04:00Z'), T0), 'open op-7, 4m left (agent clock)');
   assert.equal(
     challengeCell({ ...challenge('main', '2026-05-01T12:04:00Z'), endAssumed: true }, T0),
-    'open op-7, up to 4m left',
+    'open op-7, up to 4m left (agent clock)',
   );
-  assert.equal(challengeCell(challenge('main', '2026-05-01T11:59:00Z'), T0), 'expired op-7');
+  assert.equal(challengeCell(challenge('main', '2026-05-01T11:59:00Z'), T0), 'expired op-7 (agent clock)');
+});
+
+void test('challengeCell counts expiresInMs down from arrival; a stored one is at most that', () => {
+  // The agent's wall clock is an hour off (expiresAt in the past); its monotonic time left is right.
+  const c = { ...challenge('main', '2026-05-01T11:04:00Z'), expiresInMs: 5 * 60_000 };
+  const live = { at: T0, stored: false };
+  assert.equal(challengeCell(c, T0, live), 'open op-7, 5m left');
+  assert.equal(challengeCell(c, T0 + 2 * 60_000, live), 'open op-7, 3m left');
+  assert.equal(challengeCell(c, T0 + 5 * 60_000, live), 'expired op-7');
+  assert.equal(challengeCell(c, T0 + 60_000, { at: T0, stored: true }), 'open op-7, up to 4m left');
+  assert.equal(challengeCell({ ...c, endAssumed: true }, T0, live), 'open op-7, up to 5m left');
+  // Without an arrival time (a pure caller), only the wall clock is left.
+  assert.equal(challengeCell(c, T0), 'expired op-7 (agent clock)');
+});
+
+void test('foldFleet keeps when a challenge arrived, and forgets it with the challenge', () => {
+  const seen = { at: T0, stored: true };
+  const topic = 'lab/pi1/routers/main/challenge';
+  const opened = fold(main, { ...msg(topic, challenge('main')), seen });
+  assert.deepEqual(opened.agents['lab/pi1']?.routers.main?.challengeSeen, seen);
+  const restated = foldFleet(opened, B, { ...main, seen: { at: T0 + 1, stored: false } });
+  assert.deepEqual(
+    restated.agents['lab/pi1']?.routers.main?.challengeSeen,
+    seen,
+    'a state message is not the challenge',
+  );
+  const closed = foldFleet(opened, B, msg(topic, ''));
+  assert.equal(closed.agents['lab/pi1']?.routers.main?.challengeSeen, undefined);
 });
 
 void test('fleetRows: one row per router, sorted; an agent without routers gets one row', () => {

@@ -68,25 +68,22 @@ function running(args: string[]) {
 
 const cli = (args: string[]) => runCli(args, { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
 
-void test(
-  'an order for an agent that never published a status ' + 'is refused at once, naming the agents there are',
-  async () => {
-    const before = responder.received.length;
-    const { file } = await requestFile('pi9');
-    const started = Date.now();
-    const r = await cli(['publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m']);
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(
-      r.stderr,
-      /agent "pi9" at site "lab" has never published a status on this broker .*nothing was sent\. agents at site lab: pi1/,
-    );
-    assert.ok(Date.now() - started < 60_000, 'did not wait for the agent');
-    const site = await cli(['publish', file, '--broker', broker.url, '--site', 'lbb']);
-    assert.equal(site.code, 2);
-    assert.match(site.stderr, /no agent at site "lbb"; agents this broker knows: lab\/pi1/);
-    assert.equal(responder.received.length, before, 'nothing reached any agent');
-  },
-);
+void test('an order for an agent that never published a status is refused, naming the agents there are', async () => {
+  const before = responder.received.length;
+  const { file } = await requestFile('pi9');
+  const started = Date.now();
+  const r = await cli(['publish', file, '--broker', broker.url, '--site', 'lab', '--wait', '10m']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /agent "pi9" at site "lab" has never published a status on this broker .*nothing was sent\. agents at site lab: pi1/,
+  );
+  assert.ok(Date.now() - started < 60_000, 'did not wait for the agent');
+  const site = await cli(['publish', file, '--broker', broker.url, '--site', 'lbb']);
+  assert.equal(site.code, 2);
+  assert.match(site.stderr, /no agent at site "lbb"; agents this broker knows: lab\/pi1/);
+  assert.equal(responder.received.length, before, 'nothing reached any agent');
+});
 
 void test('Ctrl-C during --wait stops following only, and says how to follow again', async () => {
   responder.script = () => [{ state: 'requesting' }];
@@ -95,12 +92,10 @@ void test('Ctrl-C during --wait stops following only, and says how to follow aga
   await waitFor(() => (run.out.includes('requesting') ? true : undefined), 'the first answer', 60_000);
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 130, run.err);
+  const again = `Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`;
   assert.match(
     run.err,
-    new RegExp(
-      `stopped following \\(last state: requesting\\); the operation goes on at the agent\\. ` +
-        `Follow it again with: dmconfirm follow ${requestId} --broker ${broker.url.replace(/[.]/g, '\\.')}`,
-    ),
+    new RegExp(`stopped following \\(last state: requesting\\); the operation goes on at the agent\\. ${again}`),
   );
 });
 

@@ -90,7 +90,9 @@ before(async () => {
     depot.challenge('gw'),
     encodePayload(
       challengeMessageSchema.parse({
-        ...challenge('gw', new Date(Date.now() + 4 * MIN + 30_000).toISOString()),
+        // The agent's wall clock is off by an hour; its monotonic expiresInMs is what counts.
+        ...challenge('gw', new Date(Date.now() - 60 * MIN).toISOString()),
+        expiresInMs: 4 * MIN + 30_000,
         operationId: 'op-3',
       }),
     ),
@@ -112,7 +114,7 @@ void test('status --wide prints one row per router of every agent the broker hol
     'SITE   AGENT  AGENT STATUS                   ROUTER  REACHABLE  MODE ' +
       ' ATTEMPTS  FLAGGED  OPERATION            LAST RESULT  CHALLENGE',
     'depot  pi2    offline 10m (connection-lost)  gw      ?          home  ' +
-      '3         yes      -                    -            open op-3, 4m left',
+      '3         yes      -                    -            open op-3, up to 4m left',
     'lab    pi1    online 2h                      edge    no        ' +
       ' ?     ?         ?        -                    -            -',
     'lab    pi1    online 2h                      main    yes       ' +
@@ -121,27 +123,24 @@ void test('status --wide prints one row per router of every agent the broker hol
   assert.match(r.stderr, /ignored dmconfirm\/v1\/junk\/pi3\/status: /);
 });
 
-void test(
-  'status fits 80 columns by merging columns; agents ' + 'offline longer than --offline-after are listed apart',
-  async () => {
-    const r = await cli(['status', '--broker', broker.url]);
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split('\n');
-    for (const line of lines) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
-    assert.match(lines[0]!, /^AGENT +STATUS +ROUTER +MODE +ATT +NOW$/);
-    assert.match(r.stdout, /^depot\/pi2 +offline 10m \(lost\) +gw +home FLAGGED +3 +challenge open, 4m/m);
-    assert.match(r.stdout, /^lab\/pi1 +online 2h +edge +\? +\? +UNREACHABLE; -$/m);
-    assert.match(r.stdout, /^lab\/pi1 +online 2h +main +home +1 +change actuating 5m$/m);
-    const apart = await cli(['status', '--broker', broker.url, '--offline-after', '5m']);
-    assert.equal(apart.code, 0, apart.stderr);
-    const [table, gone] = apart.stdout.split('\n\n');
-    assert.doesNotMatch(table!, /depot/);
-    assert.match(
-      gone!,
-      /^offline for longer than 5m \(dmconfirm forget --agent ID clears one\):\n {2}depot\/pi2 {2}offline 10m \(connection-lost\)$/m,
-    );
-  },
-);
+void test('status fits 80 columns by merging; agents offline longer than --offline-after listed apart', async () => {
+  const r = await cli(['status', '--broker', broker.url]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  for (const line of lines) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
+  assert.match(lines[0]!, /^AGENT +STATUS +ROUTER +MODE +ATT +NOW$/);
+  assert.match(r.stdout, /^depot\/pi2 +offline 10m \(lost\) +gw +home FLAGGED +3 +challenge up to 4m$/m);
+  assert.match(r.stdout, /^lab\/pi1 +online 2h +edge +\? +\? +UNREACHABLE; -$/m);
+  assert.match(r.stdout, /^lab\/pi1 +online 2h +main +home +1 +change actuating 5m$/m);
+  const apart = await cli(['status', '--broker', broker.url, '--offline-after', '5m']);
+  assert.equal(apart.code, 0, apart.stderr);
+  const [table, gone] = apart.stdout.split('\n\n');
+  assert.doesNotMatch(table!, /depot/);
+  assert.match(
+    gone!,
+    /^offline for longer than 5m \(dmconfirm forget --agent ID clears one\):\n {2}depot\/pi2 {2}offline 10m \(connection-lost\)$/m,
+  );
+});
 
 void test('status --json gives the contract messages themselves', async () => {
   const r = await cli(['status', '--broker', broker.url, '--json']);
@@ -190,35 +189,32 @@ void test('status --watch redraws when an agent changes state, until stopped', a
   assert.equal(result.fleet.agents['depot/pi2']?.routers.gw?.challenge, undefined);
 });
 
-void test(
-  'the first look ends when no new topic comes, however ' + "busy a big fleet's heartbeats keep the broker",
-  async () => {
-    // Heartbeats republish known retained topics all the time: they must not hold the look open.
-    const beat = encodePayload(statusSchema.parse(status('lab', 'pi1', 'online', ago(1000))));
-    const heartbeats = setInterval(
-      () => void agents.publishAsync(lab.status, beat, { qos: 1, retain: true }).catch(() => undefined),
-      20,
-    );
-    try {
-      const started = Date.now();
-      const result = await showStatus(brokerSettings({ broker: broker.url }, 'test'), {
-        base: 'dmconfirm/v1',
-        json: true,
-        watch: false,
-        connectTimeoutMs: 5000,
-        quietMs: 300,
-        maxSettleMs: 60_000,
-        out: { write: () => undefined },
-        err: { write: () => undefined },
-      });
-      assert.equal(result.code, 0);
-      assert.deepEqual(Object.keys(result.fleet.agents).sort(), ['depot/pi2', 'lab/pi1']);
-      assert.ok(Date.now() - started < 30_000, `the look waited for the cap: ${Date.now() - started} ms`);
-    } finally {
-      clearInterval(heartbeats);
-    }
-  },
-);
+void test("the first look ends when no new topic comes, however busy the fleet's heartbeats keep it", async () => {
+  // Heartbeats republish known retained topics all the time: they must not hold the look open.
+  const beat = encodePayload(statusSchema.parse(status('lab', 'pi1', 'online', ago(1000))));
+  const heartbeats = setInterval(
+    () => void agents.publishAsync(lab.status, beat, { qos: 1, retain: true }).catch(() => undefined),
+    20,
+  );
+  try {
+    const started = Date.now();
+    const result = await showStatus(brokerSettings({ broker: broker.url }, 'test'), {
+      base: 'dmconfirm/v1',
+      json: true,
+      watch: false,
+      connectTimeoutMs: 5000,
+      quietMs: 300,
+      maxSettleMs: 60_000,
+      out: { write: () => undefined },
+      err: { write: () => undefined },
+    });
+    assert.equal(result.code, 0);
+    assert.deepEqual(Object.keys(result.fleet.agents).sort(), ['depot/pi2', 'lab/pi1']);
+    assert.ok(Date.now() - started < 30_000, `the look waited for the cap: ${Date.now() - started} ms`);
+  } finally {
+    clearInterval(heartbeats);
+  }
+});
 
 void test('status against an unreachable broker exits 4', async () => {
   const r = await cli(['status', '--broker', `mqtt://127.0.0.1:${await freePort()}`, '--connect-timeout', '2s']);

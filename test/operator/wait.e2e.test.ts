@@ -3,39 +3,18 @@
 // scripts rely on: 0 done, 1 failed, 2 refused, 3 no answer, 4 broker unreachable.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { messageDigest } from '../../src/mqtt/contract.js';
 import { generateKeyFiles } from '../../src/trust/keys.js';
 import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { Responder } from './responder.js';
 import type { Step } from './responder.js';
 import { challenge, signedRequest } from './fixtures.js';
+import { runCli } from '../cli/fixtures/run-cli.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', TSX, MAIN, ...args],
-      { cwd, encoding: 'utf8', timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (cwd: string, args: string[]) => runCli(args, { cwd });
 
 const broker = new Mosquitto({ persistence: false });
 let responder: Responder;
@@ -70,32 +49,39 @@ async function requestFile(name: string): Promise<{ file: string; requestId: str
   return { file, requestId, bytes };
 }
 
-const publish = (file: string, ...extra: string[]) =>
-  cli(dir, ['publish', file, '--broker', broker.url, '--site', 'lab', ...extra]);
+/** Where orders for pi1 at site lab go, and the router they are for. */
+const onBroker = () => ['--broker', broker.url, '--site', 'lab'];
+const TARGET = ['--agent', 'pi1', '--router-serial', 'HF0001'];
+/** The agent's answers once it acts: to done. */
+const ACTED: Step[] = [
+  { state: 'actuating' },
+  { state: 'rebooting' },
+  { state: 'verifying' },
+  { state: 'done', final: true },
+];
 
-void test(
-  'publish --wait follows every state to done and exits 0; ' + 'the order went out QoS 1, not retained, with an expiry',
-  async () => {
-    responder.script = () => HAPPY;
-    const { file, requestId, bytes } = await requestFile('happy.json');
-    const r = await publish(file, '--wait', '30s');
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const states = r.stdout
-      .split('\n')
-      .map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1])
-      .filter(Boolean);
-    assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
-    assert.match(r.stdout, /actuating {9}router main {2}power cut/);
-    assert.match(r.stdout, /done: device-mode verified\n$/);
-    assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
-    const got = responder.received.find((m) => m.requestId === requestId);
-    assert.ok(got, 'the responder got the order');
-    assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
-    assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
-    assert.equal(got.retain, false);
-    assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
-  },
-);
+const publish = (file: string, ...extra: string[]) => cli(dir, ['publish', file, ...onBroker(), ...extra]);
+
+void test('publish --wait follows every state to done, exit 0; sent QoS 1, not retained, expiring', async () => {
+  responder.script = () => HAPPY;
+  const { file, requestId, bytes } = await requestFile('happy.json');
+  const r = await publish(file, '--wait', '30s');
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const states = r.stdout
+    .split('\n')
+    .map((l) => /^\d\d:\d\d:\d\dZ +\+\S+ +(\S+)/.exec(l)?.[1])
+    .filter(Boolean);
+  assert.deepEqual(states, ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
+  assert.match(r.stdout, /actuating {9}router main {2}power cut/);
+  assert.match(r.stdout, /done: device-mode verified\n$/);
+  assert.ok(!r.stdout.includes('\u001b'), 'no spinner when stdout is not a TTY');
+  const got = responder.received.find((m) => m.requestId === requestId);
+  assert.ok(got, 'the responder got the order');
+  assert.equal(got.topic, 'dmconfirm/v1/lab/pi1/request');
+  assert.ok(got.payload.equals(bytes), 'the exact signed bytes were published');
+  assert.equal(got.retain, false);
+  assert.equal(got.expiry, 30, 'MQTT 5 message expiry capped by the wait');
+});
 
 void test('a failed operation exits 1, and a forged "done" under our request id is ignored', async () => {
   responder.script = () => [
@@ -152,33 +138,9 @@ void test('an unreachable broker exits 4', async () => {
 });
 
 void test('powercycle --key --broker --wait over MQTT 3.1.1 signs, publishes to powercycle and follows', async () => {
-  responder.script = () => [
-    { state: 'actuating' },
-    { state: 'rebooting' },
-    { state: 'verifying' },
-    { state: 'done', final: true },
-  ];
-  const r = await cli(dir, [
-    'powercycle',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF0001',
-    '--reason',
-    'hung',
-    '--key',
-    'alice.key',
-    '--out',
-    'pc.json',
-    '--broker',
-    broker.url,
-    '--site',
-    'lab',
-    '--protocol',
-    '4',
-    '--wait',
-    '30s',
-  ]);
+  responder.script = () => ACTED;
+  const signed = ['--reason', 'hung', '--key', 'alice.key', '--out', 'pc.json'];
+  const r = await cli(dir, ['powercycle', ...TARGET, ...signed, ...onBroker(), '--protocol', '4', '--wait', '30s']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /power cycle \S+ \(hung\) on agent pi1, router serial HF0001/);
   const got = responder.received.at(-1);
@@ -190,21 +152,7 @@ void test('usage errors exit 2 before connecting: no site, unsigned draft, wrong
   const { file } = await requestFile('usage.json');
   assert.match((await cli(dir, ['publish', file, '--broker', broker.url])).stderr, /--site is required/);
   assert.equal((await publish(file, '--agent', 'pi2')).code, 2);
-  const draft = await cli(dir, [
-    'powercycle',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF0001',
-    '--reason',
-    'hung',
-    '--requester',
-    'noc',
-    '--broker',
-    broker.url,
-    '--site',
-    'lab',
-  ]);
+  const draft = await cli(dir, ['powercycle', ...TARGET, '--reason', 'hung', '--requester', 'noc', ...onBroker()]);
   assert.equal(draft.code, 2);
   assert.match(draft.stderr, /--broker needs a signed message/);
 });
@@ -213,25 +161,8 @@ void test('request --key --broker --wait publishes to request; the agent refusin
   responder.script = () => [
     { state: 'idle', status: 'error', final: true, error: { code: 'too-few-approvers', message: '0 of 1 approvers' } },
   ];
-  const r = await cli(dir, [
-    'request',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF0001',
-    '--enable',
-    'container',
-    '--method',
-    'power',
-    '--key',
-    'alice',
-    '--broker',
-    broker.url,
-    '--site',
-    'lab',
-    '--wait',
-    '30s',
-  ]);
+  const change = ['--enable', 'container', '--method', 'power', '--key', 'alice'];
+  const r = await cli(dir, ['request', ...TARGET, ...change, ...onBroker(), '--wait', '30s']);
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stdout, /change request \S+: .*container.* by power on agent pi1/);
   assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/request');
@@ -240,29 +171,9 @@ void test('request --key --broker --wait publishes to request; the agent refusin
 void test('approve --challenge --key --broker --wait publishes to approval and follows to done', async () => {
   const ch = challenge('main').challenge;
   writeFileSync(join(dir, 'challenge.json'), JSON.stringify({ ...ch, agent: 'pi1', router: { serial: 'HF0001' } }));
-  responder.script = () => [
-    { state: 'actuating' },
-    { state: 'rebooting' },
-    { state: 'verifying' },
-    { state: 'done', final: true },
-  ];
-  const r = await cli(dir, [
-    'approve',
-    '--challenge',
-    'challenge.json',
-    '--enable',
-    'container',
-    '--method',
-    'button',
-    '--key',
-    'alice',
-    '--broker',
-    broker.url,
-    '--site',
-    'lab',
-    '--wait',
-    '30s',
-  ]);
+  responder.script = () => ACTED;
+  const approval = ['--challenge', 'challenge.json', '--enable', 'container', '--method', 'button', '--key', 'alice'];
+  const r = await cli(dir, ['approve', ...approval, ...onBroker(), '--wait', '30s']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /approval \S+ of challenge ch-00000001/);
   assert.equal(responder.received.at(-1)?.topic, 'dmconfirm/v1/lab/pi1/approval');
@@ -270,23 +181,8 @@ void test('approve --challenge --key --broker --wait publishes to approval and f
 
 void test('--dry-run prints the plan and publishes nothing', async () => {
   const before = responder.received.length;
-  const r = await cli(dir, [
-    'powercycle',
-    '--agent',
-    'pi1',
-    '--router-serial',
-    'HF0001',
-    '--reason',
-    'reset-attempt-count',
-    '--key',
-    'alice',
-    '--broker',
-    broker.url,
-    '--site',
-    'lab',
-    '--wait',
-    '--dry-run',
-  ]);
+  const signed = ['--reason', 'reset-attempt-count', '--key', 'alice'];
+  const r = await cli(dir, ['powercycle', ...TARGET, ...signed, ...onBroker(), '--wait', '--dry-run']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /topic {4}dmconfirm\/v1\/lab\/pi1\/powercycle/);
   assert.match(r.stdout, /follow {3}dmconfirm\/v1\/lab\/pi1\/progress\/\S+ for up to 600s/);

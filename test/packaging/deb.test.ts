@@ -52,6 +52,7 @@ void test(
       './opt/dmconfirm/node_modules/mqtt/package.json',
       './usr/bin/dmconfirm',
       './usr/lib/systemd/system/dmconfirm-agent.service',
+      './usr/lib/systemd/system/dmconfirm-rollout@.service',
       './usr/lib/sysusers.d/dmconfirm.conf',
       './etc/dmconfirm/agent.example.yaml',
     ]) {
@@ -98,6 +99,16 @@ void test(
       await readFile(join(root, 'usr', 'lib', 'systemd', 'system', 'dmconfirm-agent.service'), 'utf8'),
       /^ConditionPathExists=\/etc\/dmconfirm\/agent\.yaml$/m,
     );
+    // The rollout coordinator's unit (operations host): installed as shipped, never enabled, and what it
+    // starts is in the package.
+    const rolloutUnit = await readFile(
+      join(root, 'usr', 'lib', 'systemd', 'system', 'dmconfirm-rollout@.service'),
+      'utf8',
+    );
+    assert.equal(rolloutUnit, await readFile(join(ROOT, 'systemd', 'dmconfirm-rollout@.service'), 'utf8'));
+    const rolloutExec = /^ExecStart=\/usr\/bin\/env node (\S+) rollout start /m.exec(rolloutUnit);
+    assert.ok(rolloutExec, 'the rollout unit starts the packaged CLI');
+    await stat(join(root, rolloutExec[1]!));
 
     // The installed CLI, with /opt/dmconfirm where it expects it (a private mount namespace).
     const site = join(dir, 'site');

@@ -159,38 +159,35 @@ void test('probe over api-ssl pins the certificate fingerprint', async (t) => {
   assert.match(unpinned.out, /--tls needs --fingerprint/);
 });
 
-void test(
-  'sim router --behaviour refuses what is not a report, ' + 'another version, or a model without a profile',
-  async (t) => {
-    const dir = workdir(t);
-    const shipped = JSON.parse(readFileSync('config/behaviours/simulator-defaults.json', 'utf8')) as Record<
-      string,
-      unknown
-    >;
-    const cases: Array<[string, unknown, RegExp]> = [
-      ['not-json.json', 'not json', /--behaviour: .*JSON/],
-      ['v2.json', { ...shipped, version: 2 }, /report version 2 is not supported/],
-      ['broken.json', { ...shipped, behaviours: {} }, /behaviours\.progressWhilePending/],
-      [
-        'model.json',
-        { ...shipped, router: { ...(shipped.router as object), simulatorProfile: null, model: 'RB4011' } },
-        /no simulator profile for model RB4011/,
-      ],
-    ];
-    for (const [file, body, message] of cases) {
-      writeFileSync(join(dir, file), typeof body === 'string' ? body : JSON.stringify(body));
-      const got = await run([
-        'sim',
-        'router',
-        '--api-port',
-        '0',
-        '--control-port',
-        'off',
-        '--behaviour',
-        join(dir, file),
-      ]);
-      assert.equal(got.code, 2, `${file}: ${got.out}`);
-      assert.match(got.out, message, file);
-    }
-  },
-);
+void test('sim router --behaviour refuses a non-report, another version, or a model without a profile', async (t) => {
+  const dir = workdir(t);
+  const shipped = JSON.parse(readFileSync('config/behaviours/simulator-defaults.json', 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['not-json.json', 'not json', /--behaviour: .*JSON/],
+    ['v2.json', { ...shipped, version: 2 }, /report version 2 is not supported/],
+    ['broken.json', { ...shipped, behaviours: {} }, /behaviours\.progressWhilePending/],
+    [
+      'model.json',
+      { ...shipped, router: { ...(shipped.router as object), simulatorProfile: null, model: 'RB4011' } },
+      /no simulator profile for model RB4011/,
+    ],
+  ];
+  for (const [file, body, message] of cases) {
+    writeFileSync(join(dir, file), typeof body === 'string' ? body : JSON.stringify(body));
+    const got = await run([
+      'sim',
+      'router',
+      '--api-port',
+      '0',
+      '--control-port',
+      'off',
+      '--behaviour',
+      join(dir, file),
+    ]);
+    assert.equal(got.code, 2, `${file}: ${got.out}`);
+    assert.match(got.out, message, file);
+  }
+});

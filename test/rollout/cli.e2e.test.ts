@@ -10,6 +10,12 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { cli, fails, ok } from '../trust/cli-harness.js';
 import { tempDir } from '../trust/fixtures.js';
 
+/** `rollout start` of campaign.json on these targets, against trust.json, releasing with this key. */
+const start = (stateDir: string, targets: string, key: string, ...more: string[]) => [
+  ...['rollout', 'start', '--state-dir', stateDir, '--campaign', 'campaign.json', '--targets', targets],
+  ...['--trust-root', 'trust.json', '--key', key, ...more],
+];
+
 void test('CLI: plan, cosign, check, start (no agent answers: timed out, aborted), status, abort', async (t) => {
   const d = tempDir(t);
   for (const name of ['alice', 'bob', 'carol', 'ops-bot']) await generateKeyFiles(join(d, name));
@@ -84,26 +90,7 @@ void test('CLI: plan, cosign, check, start (no agent answers: timed out, aborted
     /"rest" can only be the last wave/,
   );
   await ok(d, [...plan, '--key', 'ops-bot.key', '--out', 'campaign.json'], /signed by ops-bot/);
-  await fails(
-    d,
-    [
-      'rollout',
-      'start',
-      '--state-dir',
-      'rollout',
-      '--campaign',
-      'campaign.json',
-      '--targets',
-      'fleet.yaml',
-      '--trust-root',
-      'trust.json',
-      '--key',
-      'ops-bot.key',
-      '--check',
-    ],
-    2,
-    /too-few-approvers/,
-  );
+  await fails(d, start('rollout', 'fleet.yaml', 'ops-bot.key', '--check'), 2, /too-few-approvers/);
   await ok(
     d,
     ['cosign', 'campaign.json', '--key', 'alice.key'],
@@ -111,64 +98,12 @@ void test('CLI: plan, cosign, check, start (no agent answers: timed out, aborted
   );
   await ok(d, ['cosign', 'campaign.json', '--key', 'bob.key']);
   // Only the coordinator the campaign names may release it.
-  await fails(
-    d,
-    [
-      'rollout',
-      'start',
-      '--state-dir',
-      'other',
-      '--campaign',
-      'campaign.json',
-      '--targets',
-      'fleet.yaml',
-      '--trust-root',
-      'trust.json',
-      '--key',
-      'alice.key',
-      '--check',
-    ],
-    2,
-    /release-unauthorized/,
-  );
+  await fails(d, start('other', 'fleet.yaml', 'alice.key', '--check'), 2, /release-unauthorized/);
   await writeFile(join(d, 'fewer.yaml'), stringify({ targets: targets.slice(1) }));
-  await fails(
-    d,
-    [
-      'rollout',
-      'start',
-      '--state-dir',
-      'fewer',
-      '--campaign',
-      'campaign.json',
-      '--targets',
-      'fewer.yaml',
-      '--trust-root',
-      'trust.json',
-      '--key',
-      'ops-bot.key',
-      '--check',
-    ],
-    2,
-    /not-in-campaign/,
-  );
+  await fails(d, start('fewer', 'fewer.yaml', 'ops-bot.key', '--check'), 2, /not-in-campaign/);
   await ok(
     d,
-    [
-      'rollout',
-      'start',
-      '--state-dir',
-      'rollout',
-      '--campaign',
-      'campaign.json',
-      '--targets',
-      'fleet.yaml',
-      '--trust-root',
-      'trust.json',
-      '--key',
-      'ops-bot.key',
-      '--check',
-    ],
+    start('rollout', 'fleet.yaml', 'ops-bot.key', '--check'),
     /approved, 12 targets match, ops-bot may release/,
   );
 
@@ -176,28 +111,8 @@ void test('CLI: plan, cosign, check, start (no agent answers: timed out, aborted
   t.after(() => broker.dispose());
   await broker.start();
   // No agent is listening: both targets of wave 0 time out, which meets the criterion; nothing more is released.
-  const run = await cli(d, [
-    'rollout',
-    'start',
-    '--state-dir',
-    'rollout',
-    '--campaign',
-    'campaign.json',
-    '--targets',
-    'fleet.yaml',
-    '--trust-root',
-    'trust.json',
-    '--key',
-    'ops-bot.key',
-    '--broker',
-    broker.url,
-    '--tick',
-    '100ms',
-    '--target-timeout',
-    '2s',
-    '--release-validity',
-    '2s',
-  ]);
+  const quick = ['--broker', broker.url, '--tick', '100ms', '--target-timeout', '2s', '--release-validity', '2s'];
+  const run = await cli(d, start('rollout', 'fleet.yaml', 'ops-bot.key', ...quick));
   assert.equal(run.code, 1, run.out);
   assert.match(run.out, /aborted: 2 of 2 executed failed: reached 2 failures/);
   const status = await ok(d, ['rollout', 'status', '--state-dir', 'rollout']);

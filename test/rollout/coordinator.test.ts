@@ -99,63 +99,60 @@ async function setup(
   return { targets, sent, open, verify, answer, clock, dir };
 }
 
-void test(
-  'waves are released in order; a failing wave meets ' + 'the criterion and nothing after it is released',
-  async (t) => {
-    const s = await setup(t, 10, [{ count: 2, pauseSeconds: 30 }, { count: 3 }, { percent: 100 }], {
-      minExecuted: 3,
-      maxFailures: 2,
-    });
-    const c = await s.open();
-    await c.tick();
-    assert.equal(s.sent.length, 2, 'wave 0 only');
-    await c.tick();
-    assert.equal(s.sent.length, 2, 'the next wave waits for this one');
-    for (const order of s.sent.splice(0)) {
-      const { target, verdict, digest } = await s.verify(order);
-      assert.equal(verdict.ok, true, JSON.stringify(verdict));
-      if (!verdict.ok) continue;
-      // Unsigned answers that quote none of our orders (a forgery reusing the id) change nothing.
-      s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed');
-      s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed', 'forged-digest');
-      s.answer(c, target, verdict.message.requestId, 'done', undefined, digest);
-    }
-    // Nor does an answer for a target never released.
-    const queued = c.journal.targets[9]!;
-    s.answer(c, s.targets[9]!, queued.requestId, 'failed', 'not-confirmed');
-    assert.equal(queued.state, 'queued');
-    await c.tick();
-    assert.equal(s.sent.length, 0, 'wave 1 waits for its 30 s pause');
-    s.clock.now += 31_000;
-    await c.tick();
-    assert.equal(s.sent.length, 3);
-    for (const [i, order] of s.sent.splice(0).entries()) {
-      const { target, verdict, digest } = await s.verify(order);
-      assert.equal(verdict.ok, true);
-      if (verdict.ok)
-        s.answer(
-          c,
-          target,
-          verdict.message.requestId,
-          i < 2 ? 'failed' : 'done',
-          i === 0 ? 'not-confirmed' : i === 1 ? 'policy-feature' : undefined,
-          digest,
-        );
-    }
-    s.clock.now += 3600_000;
-    await c.tick();
-    await c.tick();
-    assert.equal(s.sent.length, 0, 'no target of wave 2 ever gets an order');
-    const j = c.journal;
-    assert.equal(j.aborted?.by, 'criterion');
-    assert.match(j.aborted?.why ?? '', /2 of 5 executed failed: reached 2 failures/);
-    assert.deepEqual(
-      j.targets.map((x) => x.state),
-      ['succeeded', 'succeeded', 'failed', 'refused', 'succeeded', ...Array<string>(5).fill('cancelled')],
-    );
-    assert.ok(c.finished);
-  },
-);
+void test('waves are released in order; a failing wave meets the criterion, nothing after it goes', async (t) => {
+  const s = await setup(t, 10, [{ count: 2, pauseSeconds: 30 }, { count: 3 }, { percent: 100 }], {
+    minExecuted: 3,
+    maxFailures: 2,
+  });
+  const c = await s.open();
+  await c.tick();
+  assert.equal(s.sent.length, 2, 'wave 0 only');
+  await c.tick();
+  assert.equal(s.sent.length, 2, 'the next wave waits for this one');
+  for (const order of s.sent.splice(0)) {
+    const { target, verdict, digest } = await s.verify(order);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    if (!verdict.ok) continue;
+    // Unsigned answers that quote none of our orders (a forgery reusing the id) change nothing.
+    s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed');
+    s.answer(c, target, verdict.message.requestId, 'failed', 'not-confirmed', 'forged-digest');
+    s.answer(c, target, verdict.message.requestId, 'done', undefined, digest);
+  }
+  // Nor does an answer for a target never released.
+  const queued = c.journal.targets[9]!;
+  s.answer(c, s.targets[9]!, queued.requestId, 'failed', 'not-confirmed');
+  assert.equal(queued.state, 'queued');
+  await c.tick();
+  assert.equal(s.sent.length, 0, 'wave 1 waits for its 30 s pause');
+  s.clock.now += 31_000;
+  await c.tick();
+  assert.equal(s.sent.length, 3);
+  for (const [i, order] of s.sent.splice(0).entries()) {
+    const { target, verdict, digest } = await s.verify(order);
+    assert.equal(verdict.ok, true);
+    if (verdict.ok)
+      s.answer(
+        c,
+        target,
+        verdict.message.requestId,
+        i < 2 ? 'failed' : 'done',
+        i === 0 ? 'not-confirmed' : i === 1 ? 'policy-feature' : undefined,
+        digest,
+      );
+  }
+  s.clock.now += 3600_000;
+  await c.tick();
+  await c.tick();
+  assert.equal(s.sent.length, 0, 'no target of wave 2 ever gets an order');
+  const j = c.journal;
+  assert.equal(j.aborted?.by, 'criterion');
+  assert.match(j.aborted?.why ?? '', /2 of 5 executed failed: reached 2 failures/);
+  assert.deepEqual(
+    j.targets.map((x) => x.state),
+    ['succeeded', 'succeeded', 'failed', 'refused', 'succeeded', ...Array<string>(5).fill('cancelled')],
+  );
+  assert.ok(c.finished);
+});
 
 void test('an operator abort stops further releases at once; pause holds them, resume lets them go', async (t) => {
   const s = await setup(t, 6, [{ count: 2 }, { count: 2 }, { percent: 100 }], {
@@ -185,59 +182,56 @@ void test('an operator abort stops further releases at once; pause holds them, r
   );
 });
 
-void test(
-  'a restart resumes from the journal: released targets ' + 'are followed (and resent), nothing is released twice',
-  async (t) => {
-    const s = await setup(t, 4, [{ count: 2 }, { percent: 100 }], { minExecuted: 1, maxFailures: 1 });
-    const first = await s.open();
-    await first.tick();
-    const wave0 = s.sent.splice(0);
-    assert.equal(wave0.length, 2);
-    // The coordinator dies here; target 0 answered meanwhile (seen only in its retained state).
-    const second = await s.open();
-    assert.equal(second.journal.nextWave, 1);
-    await second.tick();
-    assert.equal(s.sent.length, 0, 'wave 1 is not released while wave 0 is in flight');
-    assert.equal(await second.resend(), 2);
-    const resent = s.sent.splice(0);
-    assert.deepEqual(
-      resent.map((o) => o.topic),
-      wave0.map((o) => o.topic),
-    );
-    const { target, verdict } = await s.verify(wave0[0]!);
-    assert.equal(verdict.ok, true);
-    // The resent order of the same target is refused as a replay: it does not act twice, and the coordinator waits on.
-    const again = await s.verify(resent[0]!);
-    assert.equal(again.verdict.ok, false);
-    if (!verdict.ok) return;
-    s.answer(second, target, verdict.message.requestId, 'failed', 'replayed', again.digest);
-    assert.equal(second.journal.targets[0]!.state, 'released');
-    const state = {
-      v: 1,
-      router: 'r',
+void test('a restart resumes from the journal: released targets followed (and resent), none twice', async (t) => {
+  const s = await setup(t, 4, [{ count: 2 }, { percent: 100 }], { minExecuted: 1, maxFailures: 1 });
+  const first = await s.open();
+  await first.tick();
+  const wave0 = s.sent.splice(0);
+  assert.equal(wave0.length, 2);
+  // The coordinator dies here; target 0 answered meanwhile (seen only in its retained state).
+  const second = await s.open();
+  assert.equal(second.journal.nextWave, 1);
+  await second.tick();
+  assert.equal(s.sent.length, 0, 'wave 1 is not released while wave 0 is in flight');
+  assert.equal(await second.resend(), 2);
+  const resent = s.sent.splice(0);
+  assert.deepEqual(
+    resent.map((o) => o.topic),
+    wave0.map((o) => o.topic),
+  );
+  const { target, verdict } = await s.verify(wave0[0]!);
+  assert.equal(verdict.ok, true);
+  // The resent order of the same target is refused as a replay: it does not act twice, and the coordinator waits on.
+  const again = await s.verify(resent[0]!);
+  assert.equal(again.verdict.ok, false);
+  if (!verdict.ok) return;
+  s.answer(second, target, verdict.message.requestId, 'failed', 'replayed', again.digest);
+  assert.equal(second.journal.targets[0]!.state, 'released');
+  const state = {
+    v: 1,
+    router: 'r',
+    at: new Date(NOW).toISOString(),
+    reachable: true,
+    deviceMode: null,
+    attemptCount: 0,
+    flagged: false,
+    operation: null,
+    lastResult: {
+      operationId: 'op-1',
+      requestId: verdict.message.requestId,
+      state: 'done',
       at: new Date(NOW).toISOString(),
-      reachable: true,
-      deviceMode: null,
-      attemptCount: 0,
-      flagged: false,
-      operation: null,
-      lastResult: {
-        operationId: 'op-1',
-        requestId: verdict.message.requestId,
-        state: 'done',
-        at: new Date(NOW).toISOString(),
-      },
-    };
-    second.onMessage(agentTopics(BASE, target.site, target.agent).routerState('r'), Buffer.from(JSON.stringify(state)));
-    assert.equal(second.journal.targets[0]!.state, 'succeeded');
-    // The order digests survive the restart in the journal: an answer quoting none of them still changes nothing.
-    s.answer(second, s.targets[1]!, second.journal.targets[1]!.requestId, 'done');
-    assert.equal(second.journal.targets[1]!.state, 'released');
-    // Target 1 never answers: timed out, which meets maxFailures 1.
-    s.clock.now += 601_000;
-    await second.tick();
-    assert.equal(second.journal.targets[1]!.state, 'timed-out');
-    assert.equal(second.journal.aborted?.by, 'criterion');
-    assert.equal(s.sent.length, 0);
-  },
-);
+    },
+  };
+  second.onMessage(agentTopics(BASE, target.site, target.agent).routerState('r'), Buffer.from(JSON.stringify(state)));
+  assert.equal(second.journal.targets[0]!.state, 'succeeded');
+  // The order digests survive the restart in the journal: an answer quoting none of them still changes nothing.
+  s.answer(second, s.targets[1]!, second.journal.targets[1]!.requestId, 'done');
+  assert.equal(second.journal.targets[1]!.state, 'released');
+  // Target 1 never answers: timed out, which meets maxFailures 1.
+  s.clock.now += 601_000;
+  await second.tick();
+  assert.equal(second.journal.targets[1]!.state, 'timed-out');
+  assert.equal(second.journal.aborted?.by, 'criterion');
+  assert.equal(s.sent.length, 0);
+});

@@ -15,7 +15,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { brokerSettings } from '../../src/operator/broker.js';
 import { inventoryFromBroker } from '../../src/rollout/broker-inventory.js';
 import { runCoordinator } from '../../src/rollout/run.js';
-import { renderStatus } from '../../src/rollout/status-view.js';
+import { renderJournal } from '../../src/rollout/status-view.js';
 import { SimulatedRouter } from '../../src/sim/index.js';
 import { buildCampaign, TargetTree } from '../../src/trust/campaign/build.js';
 import { buildChange } from '../../src/trust/drafts.js';
@@ -177,7 +177,7 @@ void test('a rollout over real agents stops at its abort criterion; unreleased t
     assert.equal(running[i]!.router.state().deviceMode.features.container, false, `router ${i} untouched`);
     assert.equal(running[i]!.router.state().attemptCount, 0);
   }
-  const status = renderStatus(j, campaign, { all: true });
+  const status = renderJournal(j, campaign, { all: true });
   assert.match(status, /abort criteria .*: MET: 2 of 3 executed failed/);
   assert.match(status, /wave 2 site1\/agent-3 RSN3: cancelled/);
   // A second start on the finished state directory releases nothing more.

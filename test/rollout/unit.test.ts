@@ -20,22 +20,19 @@ const one = (key: string) =>
     .at(-1)
     ?.slice(key.length + 1);
 
-void test(
-  'the rollout unit starts "rollout start" with options ' + 'the command has, resuming from its state directory',
-  () => {
-    const exec = one('ExecStart') ?? '';
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { dmconfirm: string } };
-    assert.ok(exec.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} rollout start`));
-    const program = new Command();
-    registerRollout(program);
-    const start = program.commands.find((c) => c.name() === 'rollout')!.commands.find((c) => c.name() === 'start')!;
-    const known = new Set(start.options.map((o) => o.long));
-    for (const flag of exec.match(/--[a-z-]+/g) ?? [])
-      assert.ok(known.has(flag), `${flag} is an option of rollout start`);
-    assert.match(exec, new RegExp(`--state-dir /var/lib/${one('StateDirectory')}/%i`));
-    assert.equal(one('RestartPreventExitStatus'), '1 2', 'an aborted rollout (exit 1) is not restarted');
-  },
-);
+void test('the rollout unit runs "rollout start" with options it has, resuming from its state directory', () => {
+  const exec = one('ExecStart') ?? '';
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { dmconfirm: string } };
+  assert.ok(exec.includes(`/opt/dmconfirm/${pkg.bin.dmconfirm} rollout start`));
+  const program = new Command();
+  registerRollout(program);
+  const start = program.commands.find((c) => c.name() === 'rollout')!.commands.find((c) => c.name() === 'start')!;
+  const known = new Set(start.options.map((o) => o.long));
+  for (const flag of exec.match(/--[a-z-]+/g) ?? [])
+    assert.ok(known.has(flag), `${flag} is an option of rollout start`);
+  assert.match(exec, new RegExp(`--state-dir /var/lib/${one('StateDirectory')}/%i`));
+  assert.equal(one('RestartPreventExitStatus'), '1 2', 'an aborted rollout (exit 1) is not restarted');
+});
 
 void test(
   'systemd-analyze accepts every directive of the rollout unit',

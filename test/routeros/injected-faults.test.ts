@@ -36,22 +36,18 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 void describe('injected router faults', () => {
-  void test(
-    'a read whose connection is reset mid-call rejects with ' +
-      'RouterClosedError; the client reconnects and reads again',
-    async () => {
-      const r = await router();
-      const c = await client(r);
-      const rule = r.dropOn({ command: '/system/device-mode/print', when: 'after' });
-      const error = await rejection(c.readDeviceMode());
-      assert.ok(error instanceof RouterClosedError, String(error));
-      assert.equal(rule.hits, 1);
-      assert.equal(r.injected.drops, 1);
-      await until('reconnected', () => c.isConnected);
-      assert.equal((await c.readDeviceMode()).mode, 'home');
-      assert.deepEqual(r.state().injected.rules, [], 'a one-shot rule is used up');
-    },
-  );
+  void test('a read whose connection is reset mid-call rejects RouterClosedError; the client reads again', async () => {
+    const r = await router();
+    const c = await client(r);
+    const rule = r.dropOn({ command: '/system/device-mode/print', when: 'after' });
+    const error = await rejection(c.readDeviceMode());
+    assert.ok(error instanceof RouterClosedError, String(error));
+    assert.equal(rule.hits, 1);
+    assert.equal(r.injected.drops, 1);
+    await until('reconnected', () => c.isConnected);
+    assert.equal((await c.readDeviceMode()).mode, 'home');
+    assert.deepEqual(r.state().injected.rules, [], 'a one-shot rule is used up');
+  });
 
   void test('a rule drops only the commands it names, as many times as asked', async () => {
     const r = await router();
@@ -115,38 +111,33 @@ void describe('injected router faults', () => {
   });
 
   for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
-    void test(
-      `an update session reset after the ` +
-        `router accepted it (abandoned update ` +
-        `${abandonedUpdate}): connection-dropped, then failed, never confirmed`,
-      async () => {
-        const r = await router({ abandonedUpdate });
-        await until('up for 3 s', () => r.uptimeMs >= 3000);
-        r.dropOn({ command: '/system/device-mode/update', when: 'after' });
-        const update = requestUpdate(endpointFor(r), { features: { container: true } }, 60, {
-          pollMs: 100,
-          dropGraceMs: 1500,
-          comeBackTimeoutMs: 10_000,
-        });
-        const phases: UpdatePhase[] = [];
-        await within(
-          20_000,
-          'update outcome',
-          (async () => {
-            for await (const p of update) phases.push(p);
-          })(),
-        );
-        const names = phases.map((p) => p.phase).filter((n) => n !== 'pending');
-        assert.deepEqual(names, ['sent', 'connection-dropped', 'failed'], JSON.stringify(phases));
-        const outcome = phases.at(-1);
-        assert.ok(outcome?.phase === 'failed' && outcome.mayStillBePending, JSON.stringify(outcome));
-        const state = r.state();
-        assert.equal(state.attemptCount, 1, 'the router took the request');
-        assert.equal(state.pending === null, abandonedUpdate === 'cancels');
-        assert.equal(state.deviceMode.features.container, false);
-        assert.equal(state.injected.drops, 1);
-      },
-    );
+    void test(`update reset once taken (${abandonedUpdate}): dropped, failed, never confirmed`, async () => {
+      const r = await router({ abandonedUpdate });
+      await until('up for 3 s', () => r.uptimeMs >= 3000);
+      r.dropOn({ command: '/system/device-mode/update', when: 'after' });
+      const update = requestUpdate(endpointFor(r), { features: { container: true } }, 60, {
+        pollMs: 100,
+        dropGraceMs: 1500,
+        comeBackTimeoutMs: 10_000,
+      });
+      const phases: UpdatePhase[] = [];
+      await within(
+        20_000,
+        'update outcome',
+        (async () => {
+          for await (const p of update) phases.push(p);
+        })(),
+      );
+      const names = phases.map((p) => p.phase).filter((n) => n !== 'pending');
+      assert.deepEqual(names, ['sent', 'connection-dropped', 'failed'], JSON.stringify(phases));
+      const outcome = phases.at(-1);
+      assert.ok(outcome?.phase === 'failed' && outcome.mayStillBePending, JSON.stringify(outcome));
+      const state = r.state();
+      assert.equal(state.attemptCount, 1, 'the router took the request');
+      assert.equal(state.pending === null, abandonedUpdate === 'cancels');
+      assert.equal(state.deviceMode.features.container, false);
+      assert.equal(state.injected.drops, 1);
+    });
   }
 
   void test('the control endpoint switches the same faults (POST /faults)', async () => {

@@ -53,28 +53,25 @@ const names = (phases: UpdatePhase[]) => phases.map((p) => p.phase).filter((n) =
 
 void describe('requestUpdate', () => {
   for (const progressWhilePending of [false, true]) {
-    void test(
-      `pending then confirmed ` + `by a short button press ` + `(progress while pending: ${progressWhilePending})`,
-      async () => {
-        const r = await upForAWhile(await router({ progressWhilePending }));
-        const phases = await run(r, { mode: 'advanced', features: { container: true } }, 300, () => r.pressButton(100));
-        assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
-        const pending = phases.find((p) => p.phase === 'pending');
-        assert.ok(
-          pending && (pending.evidence === 'attempt-count' || pending.evidence === 'progress'),
-          JSON.stringify(pending),
-        );
-        if (progressWhilePending) assert.ok(phases.some((p) => p.phase === 'progress'));
-        else assert.ok(!phases.some((p) => p.phase === 'progress'));
-        const confirmed = phases.at(-1);
-        assert.ok(confirmed?.phase === 'confirmed');
-        assert.equal(confirmed.state.mode, 'advanced');
-        assert.equal(confirmed.state.features.container, true);
-        assert.equal(confirmed.rebooted, true);
-        assert.equal(r.state().deviceMode.mode, 'advanced');
-        assert.deepEqual(r.faults, []);
-      },
-    );
+    void test(`pending, then confirmed by a short press (progress: ${progressWhilePending})`, async () => {
+      const r = await upForAWhile(await router({ progressWhilePending }));
+      const phases = await run(r, { mode: 'advanced', features: { container: true } }, 300, () => r.pressButton(100));
+      assert.deepEqual(names(phases), ['sent', 'pending', 'connection-dropped', 'confirmed']);
+      const pending = phases.find((p) => p.phase === 'pending');
+      assert.ok(
+        pending && (pending.evidence === 'attempt-count' || pending.evidence === 'progress'),
+        JSON.stringify(pending),
+      );
+      if (progressWhilePending) assert.ok(phases.some((p) => p.phase === 'progress'));
+      else assert.ok(!phases.some((p) => p.phase === 'progress'));
+      const confirmed = phases.at(-1);
+      assert.ok(confirmed?.phase === 'confirmed');
+      assert.equal(confirmed.state.mode, 'advanced');
+      assert.equal(confirmed.state.features.container, true);
+      assert.equal(confirmed.rebooted, true);
+      assert.equal(r.state().deviceMode.mode, 'advanced');
+      assert.deepEqual(r.faults, []);
+    });
   }
 
   void test('confirmed by a power cycle long enough to be cold', async () => {

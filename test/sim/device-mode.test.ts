@@ -127,34 +127,31 @@ void test('three unconfirmed attempts, then refused until a button press', async
   await requested;
 });
 
-void test(
-  'mode= replaces overrides; feature-only updates ' + 'keep the rest; print config shows explicit values',
-  async (t) => {
-    const router = await startRouter(t, { model: 'CCR2004', routerosVersion: '7.22' });
-    const c = await loginTo(t, router);
-    assert.deepEqual(await c.call([`${DM}/print`, '=config=']), [['!re'], ['!done']]);
-    const confirm = async (args: string[]) => {
-      const booted = once(router, 'booted');
-      const requester = await loginTo(t, router);
-      void requester.call([`${DM}/update`, ...args, '=activation-timeout=1d']).catch(() => undefined);
-      await once(router, 'update-requested');
-      await router.pressButton(200);
-      await booted;
-    };
-    await confirm(['=container=yes', '=socks=no']);
-    let c2 = await loginTo(t, router);
-    assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { container: 'true', socks: 'false' });
-    await confirm(['=mode=basic', '=fetch=no']);
-    c2 = await loginTo(t, router);
-    const row = attrs((await c2.call([`${DM}/print`]))[0]);
-    assert.equal(row.mode, 'basic');
-    assert.equal(row.container, 'false', 'override dropped by mode=');
-    assert.equal(row.fetch, 'false');
-    assert.equal(row.scheduler, 'true');
-    assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { mode: 'basic', fetch: 'false' });
-    assert.equal(row['attempt-count'], '0');
-  },
-);
+void test('mode= replaces overrides; feature-only updates keep the rest; print config is explicit', async (t) => {
+  const router = await startRouter(t, { model: 'CCR2004', routerosVersion: '7.22' });
+  const c = await loginTo(t, router);
+  assert.deepEqual(await c.call([`${DM}/print`, '=config=']), [['!re'], ['!done']]);
+  const confirm = async (args: string[]) => {
+    const booted = once(router, 'booted');
+    const requester = await loginTo(t, router);
+    void requester.call([`${DM}/update`, ...args, '=activation-timeout=1d']).catch(() => undefined);
+    await once(router, 'update-requested');
+    await router.pressButton(200);
+    await booted;
+  };
+  await confirm(['=container=yes', '=socks=no']);
+  let c2 = await loginTo(t, router);
+  assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { container: 'true', socks: 'false' });
+  await confirm(['=mode=basic', '=fetch=no']);
+  c2 = await loginTo(t, router);
+  const row = attrs((await c2.call([`${DM}/print`]))[0]);
+  assert.equal(row.mode, 'basic');
+  assert.equal(row.container, 'false', 'override dropped by mode=');
+  assert.equal(row.fetch, 'false');
+  assert.equal(row.scheduler, 'true');
+  assert.deepEqual(attrs((await c2.call([`${DM}/print`, '=config=']))[0]), { mode: 'basic', fetch: 'false' });
+  assert.equal(row['attempt-count'], '0');
+});
 
 void test('print config is refused before 7.17', async (t) => {
   const c = await loginTo(t, await startRouter(t, { routerosVersion: '7.16' }));

@@ -27,24 +27,21 @@ async function pending(t: Parameters<typeof loginTo>[0], router: Parameters<type
   return c;
 }
 
-void test(
-  'a short button press confirms: the caller gets no ' + 'answer, the connection drops, the router reboots changed',
-  async (t) => {
-    const router = await startRouter(t);
-    const c = await pending(t, router);
-    const uptimeBefore = router.uptimeMs;
-    await router.pressButton(300);
-    await c.waitClosed();
-    assert.deepEqual(c.tagged('u'), [], 'no !trap or !done for a confirmed update');
-    await once(router, 'booted');
-    assert.ok(router.uptimeMs < uptimeBefore + 100_000);
-    const fresh = await loginTo(t, router);
-    const row = attrs((await fresh.call([`${DM}/print`]))[0]);
-    assert.equal(row.mode, 'advanced');
-    assert.equal(row['attempt-count'], '0');
-    assert.deepEqual(router.faults, []);
-  },
-);
+void test('a short press confirms: the caller gets no answer, the connection drops, it reboots changed', async (t) => {
+  const router = await startRouter(t);
+  const c = await pending(t, router);
+  const uptimeBefore = router.uptimeMs;
+  await router.pressButton(300);
+  await c.waitClosed();
+  assert.deepEqual(c.tagged('u'), [], 'no !trap or !done for a confirmed update');
+  await once(router, 'booted');
+  assert.ok(router.uptimeMs < uptimeBefore + 100_000);
+  const fresh = await loginTo(t, router);
+  const row = attrs((await fresh.call([`${DM}/print`]))[0]);
+  assert.equal(row.mode, 'advanced');
+  assert.equal(row['attempt-count'], '0');
+  assert.deepEqual(router.faults, []);
+});
 
 void test('power off long enough confirms; the API refuses connections while off and booting', async (t) => {
   const router = await startRouter(t, { timing: { minOffMs: 3000, bootMs: 3000 } });
@@ -81,26 +78,23 @@ void test('a power blip shorter than minOffMs reboots but confirms nothing', asy
 });
 
 for (const rebootReply of ['drops', 'done'] as const) {
-  void test(
-    `/system/reboot (rebootReply=${rebootReply}) is a soft ` + `reboot: drops the pending change, confirms nothing`,
-    async (t) => {
-      const router = await startRouter(t, { rebootReply });
-      const requester = await pending(t, router);
-      const admin = await loginTo(t, router);
-      const canceled = once(router, 'update-canceled');
-      admin.send(['/system/reboot', '.tag=r']);
-      // A real router drops the session without an answer; the old simulator answered `!done` first.
-      await admin.waitClosed();
-      assert.deepEqual(admin.tagged('r'), rebootReply === 'done' ? [['!done', '.tag=r']] : []);
-      assert.equal(((await canceled) as [{ reason: string }])[0].reason, 'reboot');
-      await Promise.all([requester.waitClosed(), admin.waitClosed()]);
-      await once(router, 'booted');
-      const fresh = await loginTo(t, router);
-      const row = attrs((await fresh.call([`${DM}/print`]))[0]);
-      assert.equal(row.mode, 'home');
-      assert.equal(row['attempt-count'], '1');
-    },
-  );
+  void test(`/system/reboot (rebootReply=${rebootReply}): a soft reboot drops the pending change`, async (t) => {
+    const router = await startRouter(t, { rebootReply });
+    const requester = await pending(t, router);
+    const admin = await loginTo(t, router);
+    const canceled = once(router, 'update-canceled');
+    admin.send(['/system/reboot', '.tag=r']);
+    // A real router drops the session without an answer; the old simulator answered `!done` first.
+    await admin.waitClosed();
+    assert.deepEqual(admin.tagged('r'), rebootReply === 'done' ? [['!done', '.tag=r']] : []);
+    assert.equal(((await canceled) as [{ reason: string }])[0].reason, 'reboot');
+    await Promise.all([requester.waitClosed(), admin.waitClosed()]);
+    await once(router, 'booted');
+    const fresh = await loginTo(t, router);
+    const row = attrs((await fresh.call([`${DM}/print`]))[0]);
+    assert.equal(row.mode, 'home');
+    assert.equal(row['attempt-count'], '1');
+  });
 }
 
 void test('a button still held when the router boots is a fault with its boot action', async (t) => {

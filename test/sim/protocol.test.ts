@@ -118,31 +118,28 @@ void test('split replies: sentences arrive cut across many TCP chunks and still 
   }
 });
 
-void test(
-  'progressWhilePending sends !re progress; ' + 'stallOthersWhilePending leaves other sessions unanswered',
-  async (t) => {
-    const router = await startRouter(t, { progressWhilePending: true, stallOthersWhilePending: true });
-    const requester = await loginTo(t, router);
-    const other = await loginTo(t, router);
-    const requested = once(router, 'update-requested');
-    // 2 min is 1.2 s here: long enough that a loaded machine still sees it pending.
-    requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=2m', '.tag=u']);
-    await requested;
-    other.send(['/system/identity/print', '.tag=p']);
-    await requester.until(() => requester.tagged('u').filter((s) => s[0] === '!re').length >= 2);
-    assert.deepEqual(other.tagged('p'), [], 'stalled while pending');
-    assert.match(attrs(requester.tagged('u')[0]).status ?? '', /waiting/);
-    await requester.until(() => requester.tagged('u').some((s) => s[0] === '!done'));
-    assert.deepEqual(
-      requester.tagged('u').filter((s) => s[0] !== '!re'),
-      [
-        ['!trap', '.tag=u', '=message=update canceled'],
-        ['!done', '.tag=u'],
-      ],
-    );
-    await other.until(() => other.tagged('p').some((s) => s[0] === '!done'));
-  },
-);
+void test('progressWhilePending sends !re progress; stallOthersWhilePending stalls other sessions', async (t) => {
+  const router = await startRouter(t, { progressWhilePending: true, stallOthersWhilePending: true });
+  const requester = await loginTo(t, router);
+  const other = await loginTo(t, router);
+  const requested = once(router, 'update-requested');
+  // 2 min is 1.2 s here: long enough that a loaded machine still sees it pending.
+  requester.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=2m', '.tag=u']);
+  await requested;
+  other.send(['/system/identity/print', '.tag=p']);
+  await requester.until(() => requester.tagged('u').filter((s) => s[0] === '!re').length >= 2);
+  assert.deepEqual(other.tagged('p'), [], 'stalled while pending');
+  assert.match(attrs(requester.tagged('u')[0]).status ?? '', /waiting/);
+  await requester.until(() => requester.tagged('u').some((s) => s[0] === '!done'));
+  assert.deepEqual(
+    requester.tagged('u').filter((s) => s[0] !== '!re'),
+    [
+      ['!trap', '.tag=u', '=message=update canceled'],
+      ['!done', '.tag=u'],
+    ],
+  );
+  await other.until(() => other.tagged('p').some((s) => s[0] === '!done'));
+});
 
 void test('without the options, other sessions keep answering and no progress is sent', async (t) => {
   const router = await startRouter(t);
@@ -155,22 +152,19 @@ void test('without the options, other sessions keep answering and no progress is
   assert.deepEqual(requester.tagged('u'), []);
 });
 
-void test(
-  'abandoned updates: stay pending by default after ' + '/cancel; cancelled with abandonedUpdate=cancels',
-  async (t) => {
-    for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
-      const router = await startRouter(t, { abandonedUpdate });
-      const c = await loginTo(t, router);
-      const requested = once(router, 'update-requested');
-      c.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=1d', '.tag=u']);
-      await requested;
-      await c.call(['/cancel', '=tag=u']);
-      assert.deepEqual(
-        c.tagged('u').map((s) => s[0]),
-        ['!trap', '!done'],
-      );
-      assert.equal(router.state().pending !== null, abandonedUpdate === 'stays-pending', abandonedUpdate);
-      c.close();
-    }
-  },
-);
+void test('abandoned updates: pending by default after /cancel; cancelled with abandonedUpdate=cancels', async (t) => {
+  for (const abandonedUpdate of ['stays-pending', 'cancels'] as const) {
+    const router = await startRouter(t, { abandonedUpdate });
+    const c = await loginTo(t, router);
+    const requested = once(router, 'update-requested');
+    c.send(['/system/device-mode/update', '=mode=basic', '=activation-timeout=1d', '.tag=u']);
+    await requested;
+    await c.call(['/cancel', '=tag=u']);
+    assert.deepEqual(
+      c.tagged('u').map((s) => s[0]),
+      ['!trap', '!done'],
+    );
+    assert.equal(router.state().pending !== null, abandonedUpdate === 'stays-pending', abandonedUpdate);
+    c.close();
+  }
+});

@@ -95,19 +95,15 @@ async function order(
 let root: TrustRoot;
 const ctx = async () => context((root ??= await trustRootV1()));
 
-void test(
-  'control: an approved campaign, this agent proven as target 4, ' +
-    'released in wave 1: the change runs under one id per target',
-  async () => {
-    const verdict = await verifyCampaignOrder(await order(), await ctx());
-    assert.equal(verdict.ok, true, JSON.stringify(verdict));
-    if (!verdict.ok) return;
-    assert.equal(verdict.message.requestId, targetRequestId('spring-2026-container', SELF));
-    assert.deepEqual(verdict.message.change, { features: { container: true } });
-    assert.deepEqual(verdict.approverNames.sort(), ['alice', 'bob']);
-    assert.deepEqual({ index: verdict.campaign.index, wave: verdict.campaign.wave }, { index: 4, wave: 1 });
-  },
-);
+void test('control: an approved campaign, this agent as target 4, released in wave 1: one id per target', async () => {
+  const verdict = await verifyCampaignOrder(await order(), await ctx());
+  assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  if (!verdict.ok) return;
+  assert.equal(verdict.message.requestId, targetRequestId('spring-2026-container', SELF));
+  assert.deepEqual(verdict.message.change, { features: { container: true } });
+  assert.deepEqual(verdict.approverNames.sort(), ['alice', 'bob']);
+  assert.deepEqual({ index: verdict.campaign.index, wave: verdict.campaign.wave }, { index: 4, wave: 1 });
+});
 
 void test('a campaign under threshold is refused, and the requester never counts toward it', async () => {
   refused(

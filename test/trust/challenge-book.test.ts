@@ -66,69 +66,62 @@ function approvalQuoting(
   };
 }
 
-void test(
-  'a request or power cycle quoting the challenge of an observed ' +
-    'change is wrong-challenge; the challenge stays usable',
-  async (t) => {
-    const g = await gate(t, false);
-    const core = g.routerFor({ serial: SERIAL })!;
-    const open = await g.forRouter(core.name).openApprovalChallenge(observed);
-    refused(
-      await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(open) }), TYP.request)),
-      'wrong-challenge',
-      /observed change/,
-    );
-    refused(
-      await g.verifyPowerCycle(await signed(powerCycle({ serial: SERIAL }, ref(open)), TYP.powerCycle)),
-      'wrong-challenge',
-    );
-    assert.ok(g.challenges.find(open.challengeId), 'the observed change still has its challenge');
-  },
-);
+void test("a request or power cycle quoting an observed change's challenge is wrong-challenge", async (t) => {
+  const g = await gate(t, false);
+  const core = g.routerFor({ serial: SERIAL })!;
+  const open = await g.forRouter(core.name).openApprovalChallenge(observed);
+  refused(
+    await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(open) }), TYP.request)),
+    'wrong-challenge',
+    /observed change/,
+  );
+  refused(
+    await g.verifyPowerCycle(await signed(powerCycle({ serial: SERIAL }, ref(open)), TYP.powerCycle)),
+    'wrong-challenge',
+  );
+  assert.ok(g.challenges.find(open.challengeId), 'the observed change still has its challenge');
+});
 
-void test(
-  'an order challenge: any order for its router may ' + 'use it once; not another router, not an approval',
-  async (t) => {
-    const g = await gate(t, false);
-    const core = g.routerFor({ serial: SERIAL })!;
-    const chr = g.routerFor({ systemId: 'CHR-1' })!;
-    const coreOrder = await g.challenges.open(core, 'order');
-    // Another router of the same agent quoting it: the router named is chr, the challenge is core's.
-    refused(
-      await g.verifyPowerCycle(await signed(powerCycle({ systemId: 'CHR-1' }, ref(coreOrder)), TYP.powerCycle)),
-      'wrong-challenge',
-      /router core/,
-    );
-    // An approval quoting an order challenge (with an observation invented by the sender).
-    const approval = approvalQuoting(coreOrder, { observed });
-    refused(await g.verifyApproval(await signed(approval, TYP.approval)), 'wrong-challenge');
-    // The approval of chr's observed change quoting it while naming core: the challenge is chr's.
-    const chrObserved = await g.forRouter(chr.name).openApprovalChallenge(observed);
-    refused(
-      await g.verifyApproval(await signed(approvalQuoting(chrObserved, {}, { serial: SERIAL }), TYP.approval)),
-      'wrong-challenge',
-    );
-    // An approval quoting an observation other than the agent's.
-    refused(
-      await g.verifyApproval(
-        await signed(
-          approvalQuoting(chrObserved, { observed: { ...observed, attemptCount: 2 } }, { systemId: 'CHR-1' }),
-          TYP.approval,
-        ),
+void test('an order challenge: any order for its router may use it once; not another router or approval', async (t) => {
+  const g = await gate(t, false);
+  const core = g.routerFor({ serial: SERIAL })!;
+  const chr = g.routerFor({ systemId: 'CHR-1' })!;
+  const coreOrder = await g.challenges.open(core, 'order');
+  // Another router of the same agent quoting it: the router named is chr, the challenge is core's.
+  refused(
+    await g.verifyPowerCycle(await signed(powerCycle({ systemId: 'CHR-1' }, ref(coreOrder)), TYP.powerCycle)),
+    'wrong-challenge',
+    /router core/,
+  );
+  // An approval quoting an order challenge (with an observation invented by the sender).
+  const approval = approvalQuoting(coreOrder, { observed });
+  refused(await g.verifyApproval(await signed(approval, TYP.approval)), 'wrong-challenge');
+  // The approval of chr's observed change quoting it while naming core: the challenge is chr's.
+  const chrObserved = await g.forRouter(chr.name).openApprovalChallenge(observed);
+  refused(
+    await g.verifyApproval(await signed(approvalQuoting(chrObserved, {}, { serial: SERIAL }), TYP.approval)),
+    'wrong-challenge',
+  );
+  // An approval quoting an observation other than the agent's.
+  refused(
+    await g.verifyApproval(
+      await signed(
+        approvalQuoting(chrObserved, { observed: { ...observed, attemptCount: 2 } }, { systemId: 'CHR-1' }),
+        TYP.approval,
       ),
-      'wrong-challenge',
-    );
-    // Its own use: accepted once, without wall time.
-    const good = await signed(powerCycle({ serial: SERIAL }, ref(coreOrder)), TYP.powerCycle);
-    const accepted = await g.verifyPowerCycle(good);
-    assert.equal(accepted.ok, true, JSON.stringify(accepted));
-    if (accepted.ok) await accepted.commit(); // the operation starts: the nonce is used
-    refused(
-      await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(coreOrder) }), TYP.request)),
-      'nonce-stale',
-    );
-  },
-);
+    ),
+    'wrong-challenge',
+  );
+  // Its own use: accepted once, without wall time.
+  const good = await signed(powerCycle({ serial: SERIAL }, ref(coreOrder)), TYP.powerCycle);
+  const accepted = await g.verifyPowerCycle(good);
+  assert.equal(accepted.ok, true, JSON.stringify(accepted));
+  if (accepted.ok) await accepted.commit(); // the operation starts: the nonce is used
+  refused(
+    await g.verifyChangeRequest(await signed(requestPayload({ challenge: ref(coreOrder) }), TYP.request)),
+    'nonce-stale',
+  );
+});
 
 void test('a challenge closed with its operation, or left by an earlier run, is no longer quotable', async (t) => {
   const g = await gate(t, false);

@@ -3,7 +3,15 @@
 // unsynchronized, and the assume-* modes never probe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adjtimexSynchronized, createWallClock, probeSystemClockSync } from '../../src/time/wall-clock.js';
+import {
+  adjtimexSynchronized,
+  createWallClock,
+  keptSyncAnswer,
+  probeSystemClockSync,
+  SYNC_ANSWER_MS,
+  SYNC_REFRESH_MS,
+  SYNC_STEP_MS,
+} from '../../src/time/wall-clock.js';
 import type { SyncProbes } from '../../src/time/wall-clock.js';
 
 function probes(outputs: Record<string, string | undefined>): SyncProbes & { calls: string[] } {
@@ -54,4 +62,70 @@ void test('assume-synced and assume-unsynced never probe; systemd mode uses the 
   assert.deepEqual(p.calls, []);
   assert.equal(await createWallClock('systemd', { probes: p, now: () => 42 }).isSynchronized(), true);
   assert.equal(createWallClock('systemd', { now: () => 42 }).now(), 42);
+});
+
+/** Wall and monotonic clocks the test moves: together (time passing) or the wall alone (a step). */
+function clocks() {
+  const c = { wall: 1_700_000_000_000, mono: 1000 };
+  return {
+    c,
+    wall: () => c.wall,
+    mono: () => c.mono,
+    pass: (ms: number) => {
+      c.wall += ms;
+      c.mono += ms;
+    },
+  };
+}
+
+void test('systemd mode keeps the answer: one probe per minute, not one per message', async () => {
+  const p = probes({ timedatectl: 'yes\n' });
+  const t = clocks();
+  const clock = createWallClock('systemd', { probes: p, now: t.wall, mono: t.mono });
+  assert.equal(await clock.isSynchronized(), true);
+  t.pass(SYNC_REFRESH_MS - 1);
+  assert.equal(await clock.isSynchronized(), true);
+  assert.deepEqual(p.calls, ['timedatectl'], 'answered from the kept answer');
+  // Older than the refresh age: still answered at once, and probed again in the background.
+  t.pass(1);
+  assert.equal(await clock.isSynchronized(), true);
+  assert.equal(p.calls.length, 2);
+  await new Promise((resolve) => setImmediate(resolve)); // the background probe has answered
+  // Concurrent callers share one probe.
+  t.pass(SYNC_ANSWER_MS);
+  await Promise.all([clock.isSynchronized(), clock.isSynchronized(), clock.isSynchronized()]);
+  assert.equal(p.calls.length, 3);
+});
+
+void test('a step of the wall clock (date -s) voids the kept answer: the next call probes again', async () => {
+  const outputs: Record<string, string> = { timedatectl: 'yes\n' };
+  const p = probes(outputs);
+  const t = clocks();
+  const clock = createWallClock('systemd', { probes: p, now: t.wall, mono: t.mono });
+  assert.equal(await clock.isSynchronized(), true);
+  // Slewing moves the wall clock a little against the monotonic one: the answer stands.
+  t.c.wall += SYNC_STEP_MS;
+  assert.equal(await clock.isSynchronized(), true);
+  assert.equal(p.calls.length, 1);
+  // `date -s` steps it, and the kernel now says unsynchronized: seen at once, not a minute later.
+  outputs.timedatectl = 'no\n';
+  t.c.wall -= 3 * 3600_000;
+  assert.equal(await clock.isSynchronized(), false);
+  assert.equal(p.calls.length, 2);
+  // An answer past its minute is never given: the call waits for a new probe.
+  outputs.timedatectl = 'yes\n';
+  t.pass(SYNC_ANSWER_MS);
+  assert.equal(await clock.isSynchronized(), true);
+});
+
+void test('a probe that fails is not kept as an answer; the next call probes again', async () => {
+  let calls = 0;
+  const t = clocks();
+  const isSynchronized = keptSyncAnswer(
+    () => (++calls === 1 ? Promise.reject(new Error('spawn EAGAIN')) : Promise.resolve(true)),
+    t,
+  );
+  await assert.rejects(isSynchronized(), /EAGAIN/);
+  assert.equal(await isSynchronized(), true);
+  assert.equal(calls, 2);
 });

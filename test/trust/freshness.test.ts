@@ -190,26 +190,23 @@ void test('nonces survive a restart and are single-use across it', async (t) => 
   assert.equal(await third.consume(challenge.challengeId, challenge.nonce), false);
 });
 
-void test(
-  'the replay store never forgets by count; expiry only ' + 'with a synced clock, by wall and monotonic time',
-  async () => {
-    const monotonic = manualMonotonic();
-    const store = new ReplayStore(undefined, { retentionMs: 1000, monotonic });
-    // Far more ids than any count-based bound had (10,000): the first is still remembered.
-    for (let i = 0; i < 12_000; i++) await store.remember(`id-${i}`, 0, true);
-    assert.equal(store.size, 12_000);
-    assert.equal(store.has('id-0'), true);
-    assert.equal(await store.remember('id-0', 0, true), false, 'the oldest id is still a replay');
-    monotonic.advance(10_000); // expiry needs monotonic time too (test/trust/clock-jumps.test.ts)
-    await store.remember('e', 10_000, false);
-    assert.equal(store.has('id-0'), true, 'unsynced: nothing expires by wall time');
-    await store.remember('f', 10_000, true);
-    assert.deepEqual(
-      ['id-0', 'id-11999', 'e', 'f'].map((id) => store.has(id)),
-      [false, false, true, true],
-    );
-  },
-);
+void test('the replay store never forgets by count; expiry only with a synced clock, wall and monotonic', async () => {
+  const monotonic = manualMonotonic();
+  const store = new ReplayStore(undefined, { retentionMs: 1000, monotonic });
+  // Far more ids than any count-based bound had (10,000): the first is still remembered.
+  for (let i = 0; i < 12_000; i++) await store.remember(`id-${i}`, 0, true);
+  assert.equal(store.size, 12_000);
+  assert.equal(store.has('id-0'), true);
+  assert.equal(await store.remember('id-0', 0, true), false, 'the oldest id is still a replay');
+  monotonic.advance(10_000); // expiry needs monotonic time too (test/trust/clock-jumps.test.ts)
+  await store.remember('e', 10_000, false);
+  assert.equal(store.has('id-0'), true, 'unsynced: nothing expires by wall time');
+  await store.remember('f', 10_000, true);
+  assert.deepEqual(
+    ['id-0', 'id-11999', 'e', 'f'].map((id) => store.has(id)),
+    [false, false, true, true],
+  );
+});
 
 void test('a persisted replay store keeps every id across a reload', async (t) => {
   const path = join(tempDir(t), 'replay.json');

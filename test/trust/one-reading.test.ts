@@ -9,6 +9,7 @@ import { ContractError, parsePayload, statusSchema } from '../../src/mqtt/contra
 import { TYP } from '../../src/trust/messages.js';
 import { strictJson, StrictJsonError } from '../../src/trust/strict-json.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
+import { openEnvelope } from '../../src/trust/jws.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { fails, TARGET, ok } from './cli-harness.js';
 import { NOW, SERIAL, context, keys, refused, requestPayload, rootPayload, tempDir, trustRootV1 } from './fixtures.js';
@@ -25,35 +26,32 @@ void test('control: the forged-but-honest message passes', async () => {
   assert.equal(verdict.ok, true, JSON.stringify(verdict));
 });
 
-void test(
-  'payload: duplicates, prototype names, members ' + 'outside the schema, odd numbers, strings for numbers',
-  async () => {
-    const root = await trustRootV1();
-    const variants: Array<[string, string]> = [
-      ['duplicate top-level member', withMember('"method":"button"')],
-      ['duplicate nested member', good().replace('"container":true', '"container":false,"container":true')],
-      ['duplicate in requester', good().replace('"name":"noc"', '"name":"alice","name":"noc"')],
-      ['__proto__', withMember('"__proto__":{"method":"button"}')],
-      ['constructor', withMember('"constructor":1')],
-      ['prototype in change', good().replace('"features":{', '"features":{"prototype":true,')],
-      ['unknown member', withMember('"extra":1')],
-      ['1.0', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":300.0')],
-      ['1e0 form', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":3e2')],
-      ['-0', good().replace('"v":1', '"v":-0')],
-      ['huge int', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":9007199254740993')],
-      ['number as string', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":"300"')],
-      ['boolean as string', good().replace('"container":true', '"container":"true"')],
-      ['lone surrogate', good().replace('"name":"noc"', '"name":"noc\\ud800"')],
-    ];
-    for (const [what, text] of variants) {
-      assert.notEqual(text, good(), what);
-      const verdict = await verifyChangeRequest(forgeSimple(text, TYP.request, signers), context(root));
-      assert.equal(verdict.ok, false, what);
-      if (!verdict.ok)
-        assert.match(verdict.reason, /bad-payload|malformed/, `${what}: ${verdict.reason} ${verdict.detail}`);
-    }
-  },
-);
+void test('payload: duplicates, prototype names, members off the schema, odd numbers, numbers as strings', async () => {
+  const root = await trustRootV1();
+  const variants: Array<[string, string]> = [
+    ['duplicate top-level member', withMember('"method":"button"')],
+    ['duplicate nested member', good().replace('"container":true', '"container":false,"container":true')],
+    ['duplicate in requester', good().replace('"name":"noc"', '"name":"alice","name":"noc"')],
+    ['__proto__', withMember('"__proto__":{"method":"button"}')],
+    ['constructor', withMember('"constructor":1')],
+    ['prototype in change', good().replace('"features":{', '"features":{"prototype":true,')],
+    ['unknown member', withMember('"extra":1')],
+    ['1.0', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":300.0')],
+    ['1e0 form', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":3e2')],
+    ['-0', good().replace('"v":1', '"v":-0')],
+    ['huge int', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":9007199254740993')],
+    ['number as string', good().replace('"activationTimeoutSeconds":300', '"activationTimeoutSeconds":"300"')],
+    ['boolean as string', good().replace('"container":true', '"container":"true"')],
+    ['lone surrogate', good().replace('"name":"noc"', '"name":"noc\\ud800"')],
+  ];
+  for (const [what, text] of variants) {
+    assert.notEqual(text, good(), what);
+    const verdict = await verifyChangeRequest(forgeSimple(text, TYP.request, signers), context(root));
+    assert.equal(verdict.ok, false, what);
+    if (!verdict.ok)
+      assert.match(verdict.reason, /bad-payload|malformed/, `${what}: ${verdict.reason} ${verdict.detail}`);
+  }
+});
 
 void test('protected header and envelope: duplicates and prototype names are refused', async () => {
   const root = await trustRootV1();
@@ -129,47 +127,44 @@ void test('the parser itself: canonical numbers pass, every other spelling fails
   );
 });
 
-void test(
-  'CLI: cosign and verify show and check the same ' + 'strict reading; they refuse a duplicate member',
-  async (t) => {
-    const d = tempDir(t);
-    const root = forgeSimple(JSON.stringify(rootPayload()), TYP.root, [keys.alice, keys.bob]);
-    writeFileSync(join(d, 'trust.json'), root);
-    const payload = JSON.stringify(requestPayload({ agent: 'site1', router: { serial: 'HF123' } }));
-    writeFileSync(join(d, 'ok.json'), forgeSimple(payload, TYP.request, signers));
-    const twoMethods = payload.replace('"method":"power"', '"method":"button","method":"power"');
-    writeFileSync(
-      join(d, 'dup.json'),
-      forge(twoMethods, []).replace(
-        '"signatures":[]',
-        `"signatures":${JSON.stringify(signaturesOf(forgeSimple(twoMethods, TYP.request, signers)))}`,
-      ),
-    );
-    const now = ['--now', new Date(NOW).toISOString()];
-    await ok(
-      d,
-      ['verify', 'ok.json', '--trust', 'trust.json', ...TARGET, ...now],
-      /trust root: v1[\s\S]*OK: change request .* by power/,
-    );
-    await fails(
-      d,
-      ['verify', 'dup.json', '--trust', 'trust.json', ...TARGET, ...now],
-      1,
-      /REFUSED (malformed|bad-payload): payload: member "method" appears twice/,
-    );
-    writeFileSync(join(d, 'draft.json'), forge(twoMethods, []));
-    writeFileSync(join(d, 'carol.key'), keys.carol.privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-      mode: 0o600,
-    });
-    await fails(
-      d,
-      ['cosign', 'draft.json', '--key', 'carol.key'],
-      2,
-      // the operator's own input: said in plain words, the reason code only where it adds something
-      /^dmconfirm: (?:(?:malformed|bad-payload): )?payload: member "method" appears twice/m,
-    );
-  },
-);
+void test('CLI: cosign and verify show and check the same strict reading; a duplicate member is refused', async (t) => {
+  const d = tempDir(t);
+  const root = forgeSimple(JSON.stringify(rootPayload()), TYP.root, [keys.alice, keys.bob]);
+  writeFileSync(join(d, 'trust.json'), root);
+  const payload = JSON.stringify(requestPayload({ agent: 'site1', router: { serial: 'HF123' } }));
+  writeFileSync(join(d, 'ok.json'), forgeSimple(payload, TYP.request, signers));
+  const twoMethods = payload.replace('"method":"power"', '"method":"button","method":"power"');
+  writeFileSync(
+    join(d, 'dup.json'),
+    forge(twoMethods, []).replace(
+      '"signatures":[]',
+      `"signatures":${JSON.stringify(signaturesOf(forgeSimple(twoMethods, TYP.request, signers)))}`,
+    ),
+  );
+  const now = ['--now', new Date(NOW).toISOString()];
+  await ok(
+    d,
+    ['verify', 'ok.json', '--trust', 'trust.json', ...TARGET, ...now],
+    /trust root: v1[\s\S]*OK: change request .* by power/,
+  );
+  await fails(
+    d,
+    ['verify', 'dup.json', '--trust', 'trust.json', ...TARGET, ...now],
+    1,
+    /REFUSED (malformed|bad-payload): payload: member "method" appears twice/,
+  );
+  writeFileSync(join(d, 'draft.json'), forge(twoMethods, []));
+  writeFileSync(join(d, 'carol.key'), keys.carol.privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+    mode: 0o600,
+  });
+  await fails(
+    d,
+    ['cosign', 'draft.json', '--key', 'carol.key'],
+    2,
+    // the operator's own input: said in plain words, the reason code only where it adds something
+    /^dmconfirm: (?:(?:malformed|bad-payload): )?payload: member "method" appears twice/m,
+  );
+});
 
 void test('names shown to a signer cannot spell other text: requester names and router ids are plain', async () => {
   const root = await trustRootV1();
@@ -187,3 +182,17 @@ void test('names shown to a signer cannot spell other text: requester names and 
 function signaturesOf(envelope: string): unknown {
   return (JSON.parse(envelope) as { signatures: unknown }).signatures;
 }
+
+void test('read once: a verifier given the envelope openEnvelope read acts on exactly that reading', async () => {
+  const bytes = forgeSimple(good(), TYP.request, signers);
+  const opened = openEnvelope(bytes);
+  assert.equal(openEnvelope(opened), opened, 'a message read once is not read again');
+  const verdict = await verifyChangeRequest(opened, context(await trustRootV1()));
+  assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  // The reading is frozen, and nothing else passes for one: a payload the signatures do not cover never gets in.
+  assert.throws(() => {
+    (opened.payload as { requestId: string }).requestId = 'other';
+  }, TypeError);
+  const lookalike = { envelope: opened.envelope, payload: { ...(opened.payload as object), requestId: 'other' } };
+  await assert.rejects(verifyChangeRequest(lookalike, context(await trustRootV1())), TypeError);
+});

@@ -111,6 +111,15 @@ void test('a request must name a requester the trust root knows, with the reques
     'requester-unknown',
     /not a key of requester ops-bot/,
   );
+  // `dmconfirm request --key bot.key --requester alice`, written by hand: ops-bot's key naming another requester.
+  refused(
+    await verifyChangeRequest(
+      forgeSimple(request({ name: 'alice', keyId: opsBot.keyId }), TYP.request, [opsBot, bob, carol]),
+      context(r),
+    ),
+    'requester-unknown',
+    /not a key of requester alice/,
+  );
   refused(
     await verifyChangeRequest(forgeSimple(request({ name: 'Ops-Bot' }), TYP.request, [opsBot, bob, carol]), context(r)),
     'requester-unknown',
@@ -153,61 +162,57 @@ void test('a root threshold is met by people: one person with two keys is one ro
   await assert.rejects(verifyRotation(current, aliceOnly), { reason: 'root-rotation-threshold' });
 });
 
-void test(
-  'identities: names are unique (ignoring case) and plain; ' +
-    'a key belongs to one person; joining needs --same-person',
-  () => {
-    const p = payload();
-    const twin = {
+void test("identities: unique (ignoring case), plain names; a key is one person's; joining needs --same-person", () => {
+  const p = payload();
+  const twin = {
+    ...p,
+    identities: [
+      ...p.identities,
+      {
+        name: 'ALICE',
+        roles: ['approver' as const],
+        keys: [{ kind: 'ed25519' as const, keyId: carol.keyId, publicKey: carol.publicKey }],
+      },
+    ],
+  };
+  assert.throws(() => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(twin), TYP.root, [alice])), {
+    reason: 'root-invalid',
+  });
+  const shared = structuredClone(p);
+  shared.identities
+    .find((i) => i.name === 'bob')!
+    .keys.push(shared.identities.find((i) => i.name === 'carol')!.keys[0]!);
+  assert.throws(() => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(shared), TYP.root, [alice])), {
+    reason: 'root-invalid',
+    detail: /belongs to one identity/,
+  });
+  for (const name of ['alice, bob', 'alice bob', 'al\u200bice', '', '-x']) {
+    const bad = {
       ...p,
       identities: [
         ...p.identities,
-        {
-          name: 'ALICE',
-          roles: ['approver' as const],
-          keys: [{ kind: 'ed25519' as const, keyId: carol.keyId, publicKey: carol.publicKey }],
-        },
+        { name, roles: ['approver'], keys: [{ kind: 'ed25519', keyId: forgerKey().keyId, publicKey: 'x' }] },
       ],
     };
-    assert.throws(() => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(twin), TYP.root, [alice])), {
-      reason: 'root-invalid',
-    });
-    const shared = structuredClone(p);
-    shared.identities
-      .find((i) => i.name === 'bob')!
-      .keys.push(shared.identities.find((i) => i.name === 'carol')!.keys[0]!);
-    assert.throws(() => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(shared), TYP.root, [alice])), {
-      reason: 'root-invalid',
-      detail: /belongs to one identity/,
-    });
-    for (const name of ['alice, bob', 'alice bob', 'al\u200bice', '', '-x']) {
-      const bad = {
-        ...p,
-        identities: [
-          ...p.identities,
-          { name, roles: ['approver'], keys: [{ kind: 'ed25519', keyId: forgerKey().keyId, publicKey: 'x' }] },
-        ],
-      };
-      assert.throws(
-        () => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(bad), TYP.root, [alice])),
-        { reason: 'root-invalid' },
-        name,
-      );
-    }
-    const dave = forgerKey();
-    assert.throws(() => addKey(p, info(dave, 'alice'), ['approver']), {
-      reason: 'root-invalid',
-      detail: /same-person/,
-    });
-    assert.throws(() => addKey(p, info(dave, 'Bob'), ['approver']), { reason: 'root-invalid', detail: /same-person/ });
-    const joined = addKey(p, info(dave, 'alice'), [], { samePerson: true });
-    assert.equal(joined.identities.find((i) => i.name === 'alice')!.keys.length, 3);
-    assert.throws(() => addKey(p, info(dave, 'dave'), ['approver'], { samePerson: true }), {
-      reason: 'root-invalid',
-      detail: /no identity named/,
-    });
-  },
-);
+    assert.throws(
+      () => TrustRoot.fromEnvelopeText(forgeSimple(JSON.stringify(bad), TYP.root, [alice])),
+      { reason: 'root-invalid' },
+      name,
+    );
+  }
+  const dave = forgerKey();
+  assert.throws(() => addKey(p, info(dave, 'alice'), ['approver']), {
+    reason: 'root-invalid',
+    detail: /same-person/,
+  });
+  assert.throws(() => addKey(p, info(dave, 'Bob'), ['approver']), { reason: 'root-invalid', detail: /same-person/ });
+  const joined = addKey(p, info(dave, 'alice'), [], { samePerson: true });
+  assert.equal(joined.identities.find((i) => i.name === 'alice')!.keys.length, 3);
+  assert.throws(() => addKey(p, info(dave, 'dave'), ['approver'], { samePerson: true }), {
+    reason: 'root-invalid',
+    detail: /no identity named/,
+  });
+});
 
 void test('thresholds and rules cannot exceed the number of people holding the role', () => {
   const p = payload();

@@ -45,40 +45,37 @@ const request = (window?: { notBefore?: number; notAfter?: number }, extra: Reco
     ...extra,
   });
 
-void test(
-  'a window not open yet: refused not-yet-valid, or ' + '(schedulable) accepted with opensAt and nothing committed',
-  async () => {
-    const root = await trustRootV1();
-    const bytes = text(
-      await sign(request({ notBefore: NOW + HOUR, notAfter: NOW + 3 * HOUR }), TYP.request, [
-        keys.noc,
-        keys.alice,
-        keys.bob,
-      ]),
-    );
-    refused(await verifyChangeRequest(bytes, context(root)), 'not-yet-valid');
-    const ctx = context(root, { schedulable: true, deferCommit: true });
-    const verdict = await verifyChangeRequest(bytes, ctx);
-    assert.ok(verdict.ok, JSON.stringify(verdict));
-    assert.equal(verdict.opensAt, NOW + HOUR);
-    assert.equal(ctx.replayStore.has(verdict.message.requestId), false, 'the id is not taken by verifying');
-    // Still every other check: too few approvers is refused, not scheduled.
-    const weak = text(await sign(request({ notBefore: NOW + HOUR }), TYP.request, [keys.noc, keys.alice]));
-    refused(await verifyChangeRequest(weak, ctx), 'too-few-approvers');
-    // A window longer than 14 days is refused before anything waits.
-    const long = text(
-      await sign(request({ notBefore: NOW + HOUR, notAfter: NOW + 15 * 24 * HOUR }), TYP.request, [
-        keys.noc,
-        keys.alice,
-        keys.bob,
-      ]),
-    );
-    refused(await verifyChangeRequest(long, ctx), 'window-too-long');
-    // Once the window is open the same bytes are accepted to start now.
-    const open = await verifyChangeRequest(bytes, { ...ctx, clock: fixedClock(NOW + HOUR, true) });
-    assert.ok(open.ok && open.opensAt === undefined);
-  },
-);
+void test('a window not open yet: refused not-yet-valid, or (schedulable) accepted with opensAt', async () => {
+  const root = await trustRootV1();
+  const bytes = text(
+    await sign(request({ notBefore: NOW + HOUR, notAfter: NOW + 3 * HOUR }), TYP.request, [
+      keys.noc,
+      keys.alice,
+      keys.bob,
+    ]),
+  );
+  refused(await verifyChangeRequest(bytes, context(root)), 'not-yet-valid');
+  const ctx = context(root, { schedulable: true, deferCommit: true });
+  const verdict = await verifyChangeRequest(bytes, ctx);
+  assert.ok(verdict.ok, JSON.stringify(verdict));
+  assert.equal(verdict.opensAt, NOW + HOUR);
+  assert.equal(ctx.replayStore.has(verdict.message.requestId), false, 'the id is not taken by verifying');
+  // Still every other check: too few approvers is refused, not scheduled.
+  const weak = text(await sign(request({ notBefore: NOW + HOUR }), TYP.request, [keys.noc, keys.alice]));
+  refused(await verifyChangeRequest(weak, ctx), 'too-few-approvers');
+  // A window longer than 14 days is refused before anything waits.
+  const long = text(
+    await sign(request({ notBefore: NOW + HOUR, notAfter: NOW + 15 * 24 * HOUR }), TYP.request, [
+      keys.noc,
+      keys.alice,
+      keys.bob,
+    ]),
+  );
+  refused(await verifyChangeRequest(long, ctx), 'window-too-long');
+  // Once the window is open the same bytes are accepted to start now.
+  const open = await verifyChangeRequest(bytes, { ...ctx, clock: fixedClock(NOW + HOUR, true) });
+  assert.ok(open.ok && open.opensAt === undefined);
+});
 
 void test('outside site windows: refused, scheduled into the next window, or urgent with more people', async () => {
   const root = await trustRootV1();

@@ -1,5 +1,6 @@
 // ssh-agent (real, Debian's openssh-client) signing the JWS signing input: a standard EdDSA JWS
 // signature that jose verifies with the key's bytes; the SSH entry forms and their refusals.
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -118,6 +119,10 @@ void test('SSH entries: a security key signs only as SSHSIG; EdDSA for it and ot
     fingerprint: trusted.key.fingerprint,
     counter: 9,
     flags: UP,
+    // The SHA-256 of the 64 Ed25519 bytes, which end the SSHSIG's signature blob just before flags and counter.
+    assertion: createHash('sha256')
+      .update(sig.subarray(sig.length - 5 - 64, sig.length - 5))
+      .digest('base64url'),
   });
   await assert.rejects(verifySshEntry(entry, payload, 'EdDSA', trusted, 'signature 1'), {
     reason: 'ssh-key-type-mismatch',

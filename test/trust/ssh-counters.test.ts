@@ -8,7 +8,12 @@ import { tempDir } from './fixtures.js';
 
 const A = 'SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const B = 'SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
-const ev = (fingerprint: string, counter: number) => ({ fingerprint, counter, flags: 1 });
+const ev = (fingerprint: string, counter: number) => ({
+  fingerprint,
+  counter,
+  flags: 1,
+  assertion: `${fingerprint}#${counter}`,
+});
 
 void test('a counter must rise above the last accepted one, per key; replayed and lower ones are refused', async () => {
   const store = new SkCounterStore();
@@ -63,4 +68,22 @@ void test('a failed write changes nothing in memory; a corrupt counter file is a
   await assert.rejects(new SkCounterStore(corrupt).load(), /not a uint32/);
   writeFileSync(corrupt, '{');
   await assert.rejects(new SkCounterStore(corrupt).load());
+});
+
+void test('a kept (campaign) signature passes again until its end, then is dropped; another must rise', async (t) => {
+  const path = join(tempDir(t), 'sk-counters.json');
+  const store = new SkCounterStore(path);
+  await store.load();
+  const campaign = { ...ev(A, 5), keepUntil: 2000 };
+  await store.advance([campaign], 1000);
+  await store.advance([ev(A, 6)], 1100);
+  await store.advance([campaign], 1200);
+  assert.equal(store.last(A), 6);
+  await assert.rejects(store.advance([{ ...ev(A, 5), assertion: 'cloned' }], 1300), { reason: 'sk-counter-replayed' });
+  const restarted = new SkCounterStore(path);
+  await restarted.load();
+  assert.equal(restarted.isKept(campaign, 2000), true);
+  await assert.rejects(restarted.advance([campaign], 2001), { reason: 'sk-counter-replayed' });
+  await restarted.advance([ev(B, 1)], 2001);
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { v: 1, counters: { [A]: 6, [B]: 1 } });
 });

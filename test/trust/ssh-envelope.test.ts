@@ -50,7 +50,9 @@ void test('a dmconfirm key, an ssh-agent key and a security key sign one envelop
     verified.signers.map((s) => s.name),
     ['alice', 'bob', 'carol'],
   );
-  assert.deepEqual(verified.skEvidence, [{ fingerprint: carolInfo.keyId, counter: 12, flags: UP | UV }]);
+  const assertion = verified.skEvidence[0]?.assertion ?? '';
+  assert.match(assertion, /^[\w-]{43}$/, 'the assertion is identified by a hash of its signature');
+  assert.deepEqual(verified.skEvidence, [{ fingerprint: carolInfo.keyId, counter: 12, flags: UP | UV, assertion }]);
   assert.deepEqual(JSON.parse(Buffer.from(verified.payload).toString()), { hello: 'world' });
   await assert.rejects(cosignEnvelope(envelope, typ, sshSigningKey(await new SshAgentClient(socket).signer())), {
     reason: 'duplicate-signer',

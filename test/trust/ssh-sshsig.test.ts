@@ -1,5 +1,6 @@
 // SSHSIG (PROTOCOL.sshsig) and security-key signatures (PROTOCOL.u2f): real ssh-keygen for
 // plain keys; FIDO signatures built by ssh-fixtures.ts and cross-checked by ssh-keygen -Y verify.
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -131,7 +132,10 @@ void test('a test-built security-key SSHSIG is what OpenSSH verifies; ours accep
   const sig = skSshSig(k, message, { counter: 41 });
   assert.ok(keygenVerifies(dir, line, sig, message), 'ssh-keygen -Y verify accepts the test-built sk signature');
   const evidence = verifySshSig(sig, message, parseSshPublicKey(line), expect);
-  assert.deepEqual(evidence, { fingerprint: parseSshPublicKey(line).fingerprint, counter: 41, flags: UP });
+  const assertion = createHash('sha256')
+    .update(sig.subarray(sig.length - 5 - 64, sig.length - 5))
+    .digest('base64url');
+  assert.deepEqual(evidence, { fingerprint: parseSshPublicKey(line).fingerprint, counter: 41, flags: UP, assertion });
   const sha256 = skSshSig(k, message, { counter: 42, hash: 'sha256' });
   assert.equal(verifySshSig(sha256, message, parseSshPublicKey(line), expect)?.counter, 42);
 });

@@ -84,41 +84,35 @@ void test('challenges: the newest nonce is the only valid one, and it is single-
   refused(await g.verifyApproval(await approve(current)), 'nonce-stale');
 });
 
-void test(
-  'verifying uses nothing until the operation starts: ' + 'the same bytes verify again; commit records them once',
-  async (t) => {
-    const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
-    const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
-    const first = await g.verifyChangeRequest(message);
-    const second = await g.verifyChangeRequest(message);
-    assert.equal(first.ok && second.ok, true, 'a verified order that did not start used nothing');
-    if (!first.ok || !second.ok) return;
-    await first.commit();
-    await assert.rejects(second.commit(), { reason: 'replayed' }, 'a race lost at commit is refused');
-    refused(await g.verifyChangeRequest(message), 'replayed');
-  },
-);
+void test('verifying uses nothing until the operation starts: bytes verify again; commit records once', async (t) => {
+  const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  const message = text(await sign(requestPayload(), TYP.request, [keys.alice, keys.bob]));
+  const first = await g.verifyChangeRequest(message);
+  const second = await g.verifyChangeRequest(message);
+  assert.equal(first.ok && second.ok, true, 'a verified order that did not start used nothing');
+  if (!first.ok || !second.ok) return;
+  await first.commit();
+  await assert.rejects(second.commit(), { reason: 'replayed' }, 'a race lost at commit is refused');
+  refused(await g.verifyChangeRequest(message), 'replayed');
+});
 
-void test(
-  'forRouter: a supervisor binds its paired unit ' + 'through it, and gets challenges only once bound',
-  async (t) => {
-    const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
-    assert.throws(() => g.forRouter('elsewhere'), /not one of this agent's/);
-    const trust = g.forRouter('unpaired');
-    assert.equal(trust.bound, false);
-    await assert.rejects(trust.orderChallenge(), /pair it before issuing challenges/);
-    assert.equal(g.routerFor({ serial: 'HF-NEW' }), undefined);
-    trust.bind({ serial: 'HF-NEW', systemId: undefined });
-    assert.equal(trust.bound, true);
-    assert.equal(g.routerFor({ serial: 'HF-NEW' })?.name, 'unpaired', 'messages naming the paired unit now reach it');
-    const order = await trust.orderChallenge();
-    assert.equal(
-      (await trust.orderChallenge()).challengeId,
-      order.challengeId,
-      'the open order challenge, not a new one',
-    );
-    const observed = await trust.openApprovalChallenge({ attemptCount: 1, at: new Date(NOW).toISOString() });
-    await trust.close(observed.challengeId);
-    assert.equal(g.challenges.find(observed.challengeId), undefined);
-  },
-);
+void test('forRouter: a supervisor binds its paired unit through it; challenges only once bound', async (t) => {
+  const g = await gate(tempDir(t), await signedRoot(rootPayload(), [keys.alice, keys.bob]));
+  assert.throws(() => g.forRouter('elsewhere'), /not one of this agent's/);
+  const trust = g.forRouter('unpaired');
+  assert.equal(trust.bound, false);
+  await assert.rejects(trust.orderChallenge(), /pair it before issuing challenges/);
+  assert.equal(g.routerFor({ serial: 'HF-NEW' }), undefined);
+  trust.bind({ serial: 'HF-NEW', systemId: undefined });
+  assert.equal(trust.bound, true);
+  assert.equal(g.routerFor({ serial: 'HF-NEW' })?.name, 'unpaired', 'messages naming the paired unit now reach it');
+  const order = await trust.orderChallenge();
+  assert.equal(
+    (await trust.orderChallenge()).challengeId,
+    order.challengeId,
+    'the open order challenge, not a new one',
+  );
+  const observed = await trust.openApprovalChallenge({ attemptCount: 1, at: new Date(NOW).toISOString() });
+  await trust.close(observed.challengeId);
+  assert.equal(g.challenges.find(observed.challengeId), undefined);
+});

@@ -93,7 +93,7 @@ void test('state of the earlier version (one file per store) is converted at sta
   const rate = new RateLimiter(join(dir, 'rate.json'));
   for (let i = 0; i < 2; i++) assert.equal(await rate.take('core', 5, NOW - 1000), true);
   const counters = new SkCounterStore(join(dir, 'sk-counters.json'));
-  await counters.advance([{ fingerprint: 'SHA256:key', counter: 41, flags: 1 }]);
+  await counters.advance([{ fingerprint: 'SHA256:key', counter: 41, flags: 1, assertion: 'a' }]);
 
   const g = await gate(dir, root, 3);
   for (const old of ['replay.json', 'rate.json', 'sk-counters.json'])

@@ -22,9 +22,8 @@ function walkthroughBlock(): string {
 
 void test('docs/trust-model.md walkthrough runs as written', async (t) => {
   const dir = tempDir(t);
-  const script =
-    `set -eu\nexec 2>&1\ndmconfirm() { "${process.execPath}" ` +
-    `--import "${TSX}" "${MAIN}" "$@"; }\n${walkthroughBlock()}`;
+  const dmconfirm = `dmconfirm() { "${process.execPath}" --import "${TSX}" "${MAIN}" "$@"; }`;
+  const script = `set -eu\nexec 2>&1\n${dmconfirm}\n${walkthroughBlock()}`;
   const out = await new Promise<string>((resolve, reject) => {
     execFile('bash', ['-c', script], { cwd: dir, encoding: 'utf8', maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`walkthrough failed (${error.code}):\n${stdout}\n${stderr}`));

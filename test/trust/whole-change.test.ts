@@ -126,35 +126,28 @@ void test("the trust root's feature rules count the features a mode enables", as
   );
 });
 
-void test(
-  'flagging-enabled: no message may change it, and ' + 'a read-back that shows it changed is a mismatch',
-  async () => {
-    const root = await trustRootV1();
-    for (const member of ['flaggingEnabled', 'flagging-enabled']) {
-      const text = JSON.stringify(requestPayload()).replace('"change":{', `"change":{"${member}":false,`);
-      refused(
-        await verifyChangeRequest(forgeSimple(text, TYP.request, signers), context(root)),
-        'bad-payload',
-        /change/,
-      );
-    }
-    const before: DeviceModeState = {
-      mode: 'home',
-      features: modeDefaults('home'),
-      flagged: false,
-      flaggingEnabled: true,
-      allowedVersions: '7.13+',
-      attemptCount: 0,
-    };
-    const expected = expectedAfter(before, { features: { container: true } });
-    const smuggled = { ...before, features: { ...before.features, container: true }, flaggingEnabled: false };
-    assert.deepEqual(compareDeviceMode(expected, smuggled), [
-      { field: 'flagging-enabled', expected: true, actual: false },
-    ]);
-    // A journal record written before the field was kept cannot tell: fail closed.
-    assert.deepEqual(
-      compareDeviceMode({ ...expected, flaggingEnabled: undefined }, { ...smuggled, flaggingEnabled: true }),
-      [{ field: 'flagging-enabled', expected: 'not recorded', actual: true }],
-    );
-  },
-);
+void test('flagging-enabled: no message may change it; a read-back showing it changed is a mismatch', async () => {
+  const root = await trustRootV1();
+  for (const member of ['flaggingEnabled', 'flagging-enabled']) {
+    const text = JSON.stringify(requestPayload()).replace('"change":{', `"change":{"${member}":false,`);
+    refused(await verifyChangeRequest(forgeSimple(text, TYP.request, signers), context(root)), 'bad-payload', /change/);
+  }
+  const before: DeviceModeState = {
+    mode: 'home',
+    features: modeDefaults('home'),
+    flagged: false,
+    flaggingEnabled: true,
+    allowedVersions: '7.13+',
+    attemptCount: 0,
+  };
+  const expected = expectedAfter(before, { features: { container: true } });
+  const smuggled = { ...before, features: { ...before.features, container: true }, flaggingEnabled: false };
+  assert.deepEqual(compareDeviceMode(expected, smuggled), [
+    { field: 'flagging-enabled', expected: true, actual: false },
+  ]);
+  // A journal record written before the field was kept cannot tell: fail closed.
+  assert.deepEqual(
+    compareDeviceMode({ ...expected, flaggingEnabled: undefined }, { ...smuggled, flaggingEnabled: true }),
+    [{ field: 'flagging-enabled', expected: 'not recorded', actual: true }],
+  );
+});

@@ -10,7 +10,7 @@ import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
 import type { ActuatorPort } from '../ports.js';
-import { readDeviceModeBack } from '../read-back.js';
+import { readDeviceModeBack, readUptimeBeforeActing, type UptimeBefore } from '../read-back.js';
 import { waitForReboot } from '../reboot-wait.js';
 import type { FlowContext } from '../router-context.js';
 
@@ -24,6 +24,8 @@ export interface ActuationPlan {
   before?: ExpectedDeviceMode | undefined;
   /** Told after the mismatch alarm what came back instead (a power cycle publishes a revert). */
   onMismatch?: ((back: DeviceModeState) => Promise<void>) | undefined;
+  /** The uptime read right before acting, when the flow read it already (with device-mode, at once). */
+  uptimeBefore?: { reading: UptimeBefore | undefined };
 }
 
 function errorText(error: unknown): string {
@@ -44,15 +46,7 @@ export async function actuateAndVerify(ctx: FlowContext, op: Operation, plan: Ac
     });
     return;
   }
-  let uptimeBefore: { seconds: number; atMonoMs: number } | undefined;
-  try {
-    const resource = await ctx.client.readResource({ timeoutMs: 2000 });
-    uptimeBefore = { seconds: resource.uptimeSeconds, atMonoMs: ctx.clock.mono() };
-  } catch {
-    // A stalled, hung or cut read: no uptime from before. The moment of the action stands in
-    // (below): a router that rebooted since shows an uptime shorter than the time since; one
-    // still up from before (routers may answer a moment after a press) does not.
-  }
+  const uptimeBefore = plan.uptimeBefore ? plan.uptimeBefore.reading : await readUptimeBeforeActing(ctx);
   // Journal "engaged" with 'actuating', in one write, before the first edge: the one durable
   // write an action needs (docs/agent.md, durable writes); a crash from here on means release
   // and verify. engagedAt lets a restarted agent tell whether the router rebooted after this moment.

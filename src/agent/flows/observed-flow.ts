@@ -4,7 +4,8 @@ import { deadlineIn } from '../../time/deadline.js';
 import { Operation } from '../operation.js';
 import { timingOf, type FlowContext, type ObservedContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
-import { readDeviceModeBeforeActing } from '../read-back.js';
+import { readDeviceModeBeforeActing, readUptimeBeforeActing, type UptimeBefore } from '../read-back.js';
+import type { TakenApproval } from '../approval-desk.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
 
 export interface ObservedPending {
@@ -107,15 +108,15 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
     const published = `challenge ${challenge.challengeId} published; approvals must quote it`;
     await op.to('challenged', published, undefined, { challengeId: challenge.challengeId });
     const minAction = Math.min(...ctx.config.methods.map((m) => actionDurationMs(m, timingOf(ctx, m))));
-    const waitMs = Math.max(0, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction - ctx.clock.mono());
-    const result = await ctx.approvals.next(waitMs, ctx.signal);
-    if (!result) {
+    const taken = await takeApproval(ctx, observedMono + timeoutMs - ctx.policy.minActionMarginMs - minAction);
+    if (!taken) {
       await op.to(
         ctx.signal.aborted ? 'cancelled' : 'expired',
         ctx.signal.aborted ? 'agent stopping' : 'no valid approval in time',
       );
       return;
     }
+    const { result, reading } = taken;
     const approval = result.approval.message;
     // Journaled with the next state ('actuating', or how it ended before acting), audited
     // after the first edge: the trust ledger already holds the approval as used, and a crash
@@ -126,20 +127,16 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
     // Right before acting: attempt-count still shows exactly the change that was approved. A
     // read that times out is tolerated (routers that stall other sessions while a change is
     // pending: the stall is itself the evidence); a cut one is retried, then fails closed.
-    let current: DeviceModeState | undefined;
-    try {
-      current = await readDeviceModeBeforeActing(ctx);
-    } catch (error) {
-      if (!(error instanceof RouterTimeoutError)) {
-        await op.to('failed', `router not readable before acting: ${String(error)}`, {
-          code: 'router-unreachable',
-          message: String(error),
-        });
-        return;
-      }
+    if (!reading.deviceMode.ok && !(reading.deviceMode.error instanceof RouterTimeoutError)) {
+      const error = reading.deviceMode.error;
+      await op.to('failed', `router not readable before acting: ${String(error)}`, {
+        code: 'router-unreachable',
+        message: String(error),
+      });
+      return;
     }
-    if (current) {
-      const check = checkAttemptCount(observed.attemptCount, current.attemptCount);
+    if (reading.deviceMode.ok) {
+      const check = checkAttemptCount(observed.attemptCount, reading.deviceMode.state.attemptCount);
       if (!check.ok) {
         await ctx.alarm({
           code: 'attempt-count-changed',
@@ -167,9 +164,46 @@ export async function runObservedPending(ctx: ObservedContext, observed: Observe
       expected: expectedAfter(observed.before, approval.expect),
       expectAttemptCount: 0,
       before: expectedAfter(observed.before, {}),
+      uptimeBefore: { reading: reading.uptime },
     });
   } finally {
     ctx.publisher.clearChallenge(ctx.name);
     await ctx.approvals.close();
+  }
+}
+
+/** The router right before acting: device-mode (or why not) and uptime, read at once. */
+interface BeforeActing {
+  deviceMode: { ok: true; state: DeviceModeState } | { ok: false; error: unknown };
+  uptime: UptimeBefore | undefined;
+}
+
+async function readBeforeActing(ctx: ObservedContext): Promise<BeforeActing> {
+  const [deviceMode, uptime] = await Promise.all([
+    readDeviceModeBeforeActing(ctx).then(
+      (state) => ({ ok: true as const, state }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+    readUptimeBeforeActing(ctx),
+  ]);
+  return { deviceMode, uptime };
+}
+
+/**
+ * The first approval that is taken and recorded as used before `until` (monotonic), with
+ * the router read meanwhile: the read and the durable record of the approval overlap, and
+ * both are done before anything acts. An approval whose record fails is not acted on; the
+ * challenge takes the next one. Undefined when none came in time or the agent stops.
+ */
+async function takeApproval(
+  ctx: ObservedContext,
+  until: number,
+): Promise<{ result: TakenApproval; reading: BeforeActing } | undefined> {
+  for (;;) {
+    const result = await ctx.approvals.next(Math.max(0, until - ctx.clock.mono()), ctx.signal);
+    if (!result) return undefined;
+    const reading = readBeforeActing(ctx);
+    if (await result.recorded) return { result, reading: await reading };
+    await reading;
   }
 }

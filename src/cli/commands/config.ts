@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from '../../config/load.js';
 import { configSchema } from '../../config/schema.js';
 import { CliError } from '../cli-error.js';
 import { DEFAULT_BASE_TOPIC } from '../../mqtt/contract.js';
-import { DEFAULT_OFFLINE_AFTER, resolveSettings } from '../../operator/settings.js';
+import { DEFAULT_OFFLINE_AFTER, OPERATOR_SETTINGS, resolveSettings } from '../../operator/settings.js';
+import { checkSetting } from '../setting-checks.js';
 import { loadSettingsFile } from '../operator-defaults.js';
 
 /** What the operator commands use when no option is given, and where each value comes from. */
@@ -29,6 +30,21 @@ function showOperatorSettings(): void {
       r.source === 'environment' ? `environment ${r.from}` : r.source === 'settings file' ? 'settings file' : r.source;
     console.log(`${r.name.padEnd(width)}  ${(r.value ?? '-').padEnd(valueWidth)}  ${from}`);
   }
+  // What a command would refuse (an empty variable too, which the table shows as unset).
+  const problems: string[] = [];
+  for (const setting of OPERATOR_SETTINGS) {
+    const fromEnv = process.env[setting.env];
+    const fromFile = file.values.get(setting.name);
+    try {
+      if (fromEnv !== undefined) checkSetting(setting, fromEnv, { kind: 'env', variable: setting.env });
+      else if (fromFile !== undefined)
+        checkSetting(setting, fromFile, { kind: 'file', file: file.file, key: setting.name });
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) throw new CliError(problems.join('\ndmconfirm: '), 2);
 }
 
 export function registerConfig(program: Command): void {

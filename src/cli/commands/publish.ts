@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DEFAULT_BASE_TOPIC } from '../../mqtt/contract.js';
@@ -10,6 +11,7 @@ import { signPayload } from '../../trust/jws.js';
 import type { Signer } from '../../trust/jws.js';
 import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
+import { originNote } from '../operator-defaults.js';
 import { refuseClosedWindow } from '../signing-checks.js';
 import { followCommand, onInterrupt } from '../interrupt.js';
 import { describeMessage, writeEnvelope } from './trust/io.js';
@@ -80,6 +82,27 @@ export function seconds(text: string, what: string): number {
   return durationMs(text, what, 's') / 1000;
 }
 
+function readable(path: string, option: string, note: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    throw new CliError(
+      `${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}${note}`,
+      2,
+    );
+  }
+}
+
+/** A broker option's error in this CLI's option names, with where a value not typed came from. */
+function brokerErrorLine(error: BrokerOptionError): string {
+  const m = error.message;
+  if (m.startsWith('cannot read password file')) return `--password-file: ${m}${originNote('password-file')}`;
+  if (m.startsWith('cannot read client key')) return `--client-key: ${m}${originNote('client-key')}`;
+  if (m.startsWith('--cert and'))
+    return `--cert and --client-key go together${originNote('cert') || originNote('client-key')}`;
+  return m;
+}
+
 export function brokerOf(o: PublishOptions & { broker: string }, role: string) {
   const options: BrokerOptions = {
     broker: o.broker,
@@ -91,9 +114,15 @@ export function brokerOf(o: PublishOptions & { broker: string }, role: string) {
     protocol: o.protocol,
   };
   try {
+    // The TLS files are read when connecting: an unreadable one is said now, like the password file.
+    for (const [name, path] of [
+      ['ca', o.ca],
+      ['cert', o.cert],
+    ] as const)
+      if (path !== undefined) readable(path, `--${name}`, originNote(name));
     return brokerSettings(options, role);
   } catch (error) {
-    if (error instanceof BrokerOptionError) throw new CliError(error.message, 2);
+    if (error instanceof BrokerOptionError) throw new CliError(brokerErrorLine(error), 2);
     throw error;
   }
 }

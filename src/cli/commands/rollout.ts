@@ -8,7 +8,8 @@ import type { FleetTarget } from '../../rollout/inventory.js';
 import { stringify } from 'yaml';
 import { files, readJournal, writeControl } from '../../rollout/journal.js';
 import { parseWaves, renderPlan } from '../../rollout/plan.js';
-import { renderStatus } from '../../rollout/status-view.js';
+import { rolloutStatusFromBroker } from '../../rollout/status-reader.js';
+import { renderJournal, renderStatus } from '../../rollout/status-view.js';
 import { buildCampaign, TargetTree } from '../../trust/campaign/build.js';
 import { campaignSchema } from '../../trust/campaign/schema.js';
 import { buildChange, parseDurationSeconds, parseTime } from '../../trust/drafts.js';
@@ -17,6 +18,8 @@ import { TYP } from '../../trust/messages.js';
 import { CliError } from '../cli-error.js';
 import { durationMs } from '../duration.js';
 import { methodOf } from '../signing-checks.js';
+import { requesterIdentity } from './trust/trusted-identity.js';
+import { TRUST_HELP } from './trust/request.js';
 import { brokerOf, connectionOptions, NO_BROKER, seconds } from './publish.js';
 import type { PublishOptions } from './publish.js';
 import { cliAction, collect, EXIT_INPUT } from './trust/io.js';
@@ -40,6 +43,7 @@ interface PlanOptions extends SignerOptions, PublishOptions {
   abortPercent?: string;
   minExecuted: string;
   requester?: string;
+  trust?: string;
   coordinator: string;
   out?: string;
   full?: boolean;
@@ -109,6 +113,7 @@ function registerPlan(rollout: Command): void {
         .option('--abort-percent <p>', 'abort when more than this percentage of executed targets failed')
         .option('--min-executed <n>', 'the abort criteria apply from this many executed targets', '1')
         .option('--requester <name>', 'requester identity (default: the name of --key)')
+        .option('--trust <file>', TRUST_HELP)
         .requiredOption('--coordinator <name>', 'the identity (requester role) whose key signs the releases')
         .option('--key <file>', 'your requester key: sign the campaign (with --out)')
         .option('--out <file>', 'write the campaign here, for approvers to "dmconfirm cosign"')
@@ -120,7 +125,8 @@ function registerPlan(rollout: Command): void {
       const now = Date.now();
       const key = await loadSigner(o, o.requester);
       // Only showing the plan needs no requester; writing the campaign does.
-      const requesterName = o.requester ?? key?.name ?? (o.out === undefined ? o.coordinator : undefined);
+      const signer = await requesterIdentity(key, o);
+      const requesterName = signer ?? (o.out === undefined ? o.coordinator : undefined);
       if (requesterName === undefined)
         throw new CliError('give --key (to sign) or --requester NAME (an unsigned draft)', EXIT_INPUT);
       const campaign = buildCampaign({
@@ -240,24 +246,58 @@ function registerStart(rollout: Command): void {
   );
 }
 
-function registerControl(rollout: Command): void {
-  rollout
-    .command('status')
-    .description('Per-target states, counts and the abort verdict of a rollout')
-    .requiredOption('--state-dir <dir>', 'the coordinator state directory')
-    .option('--all', 'list succeeded and queued targets too')
-    .option('--json', 'print the journal as JSON')
-    .action(
-      cliAction(async (o: { stateDir: string; all?: boolean; json?: boolean }) => {
-        const journal = await readJournal(o.stateDir);
-        if (!journal) throw new CliError(`${o.stateDir}: no rollout journal (not started yet?)`, EXIT_INPUT);
-        if (o.json) return void console.log(JSON.stringify(journal, null, 2));
-        const campaign = campaignSchema.parse(
-          unverifiedPayload(parseEnvelope(await readFile(files(o.stateDir).campaign, 'utf8'))),
-        );
-        console.log(renderStatus(journal, campaign, { all: o.all === true }));
-      }),
+interface StatusOptions extends PublishOptions {
+  stateDir?: string;
+  id?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+/** `rollout status --broker`: the coordinator's retained status, from any machine. */
+async function brokerStatus(o: StatusOptions & { broker: string }): Promise<void> {
+  const found = await rolloutStatusFromBroker(brokerOf(o, 'rollout-status'), {
+    base: o.base,
+    ...(o.id !== undefined && { campaignId: o.id }),
+    quietMs: 1000,
+    maxMs: 20_000,
+    connectTimeoutMs: seconds(o.connectTimeout, '--connect-timeout') * 1000,
+  });
+  if (found.length === 0)
+    throw new CliError(
+      o.id === undefined
+        ? `no rollout status under ${o.base}/rollouts on the broker`
+        : `no status of campaign ${o.id} under ${o.base}/rollouts on the broker (not started, or another --base?)`,
+      EXIT_INPUT,
     );
+  if (o.json) return void console.log(JSON.stringify(o.id === undefined ? found : found[0], null, 2));
+  const now = Date.now();
+  console.log(found.map((f) => renderStatus(f.summary, f.targets, { all: o.all === true, now })).join('\n\n'));
+}
+
+function registerControl(rollout: Command): void {
+  connectionOptions(
+    rollout
+      .command('status')
+      .description('Per-target states, counts and the abort verdict of a rollout (its state directory, or the broker)')
+      .option('--state-dir <dir>', 'the coordinator state directory (on the machine running it)')
+      .option('--broker <url>', "instead of --state-dir: the coordinator's retained status, from any machine")
+      .option('--id <campaign-id>', 'with --broker: this campaign, with its targets (without: every campaign)')
+      .option('--all', 'list succeeded and queued targets too')
+      .option('--json', 'print the journal (with --broker: the status as published) as JSON'),
+  ).action(
+    cliAction(async (o: StatusOptions) => {
+      if ((o.stateDir === undefined) === (o.broker === undefined))
+        throw new CliError('give --state-dir DIR (on the coordinator host) or --broker URL', EXIT_INPUT);
+      if (o.broker !== undefined) return brokerStatus({ ...o, broker: o.broker });
+      const journal = await readJournal(o.stateDir!);
+      if (!journal) throw new CliError(`${o.stateDir}: no rollout journal (not started yet?)`, EXIT_INPUT);
+      if (o.json) return void console.log(JSON.stringify(journal, null, 2));
+      const campaign = campaignSchema.parse(
+        unverifiedPayload(parseEnvelope(await readFile(files(o.stateDir!).campaign, 'utf8'))),
+      );
+      console.log(renderJournal(journal, campaign, { all: o.all === true }));
+    }),
+  );
   for (const [name, text] of [
     ['pause', 'Hold further releases (the wave in flight goes on)'],
     ['resume', 'Release again after a pause (never after an abort)'],

@@ -24,6 +24,7 @@ import {
   waveOf,
 } from './schema.js';
 import type { Campaign, CampaignOrder, Release } from './schema.js';
+import type { SkEvidence } from '../ssh/sshsig-verify.js';
 
 export interface CampaignAccepted extends Accepted<ChangeRequest> {
   campaign: { campaignId: string; digest: string; index: number; wave: number; releaseId: string };
@@ -75,7 +76,7 @@ async function verifyRelease(
   campaign: Campaign,
   digest: string,
   ctx: VerifyContext,
-): Promise<Release> {
+): Promise<{ release: Release; skEvidence: SkEvidence[] }> {
   const root = ctx.trustRoot;
   const verified = await verifyEnvelope(
     parseEnvelope(JSON.stringify(order.release)),
@@ -107,7 +108,16 @@ async function verifyRelease(
     refuse('issued-in-future', `release issued at ${release.issuedAt}, ahead of this clock`);
   if (clock.now > Date.parse(release.notAfter))
     refuse('expired', `release ${release.releaseId} was valid until ${release.notAfter}`);
-  return release;
+  return { release, skEvidence: keptUntil(verified.skEvidence, release.notAfter) };
+}
+
+/**
+ * A campaign's (or release's) security-key signatures are presented again with every order
+ * that carries them: kept until the document ends, so the same signature passes again while
+ * any other one must still raise the key's counter (docs/rollouts.md, security keys).
+ */
+function keptUntil(evidence: readonly SkEvidence[], end: string): SkEvidence[] {
+  return evidence.map((e) => ({ ...e, keepUntil: Date.parse(end) }));
 }
 
 /**
@@ -164,7 +174,7 @@ export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyConte
         `no proof that agent ${order.target.agent} with router ${JSON.stringify(order.target.router)} ` +
           `is target ${index} of campaign ${campaign.campaignId}`,
       );
-    const release = await verifyRelease(order, campaign, digest, ctx);
+    const { release, skEvidence: releaseEvidence } = await verifyRelease(order, campaign, digest, ctx);
     const wave = waveOf(index, campaign.waves, campaign.targets.count);
     if (!release.targets.some((t) => sameTarget(t, order.target)))
       refuse('not-released', `release ${release.releaseId} does not name this target`);
@@ -173,8 +183,8 @@ export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyConte
     checkChangePolicy(message.change, message.method, { ...ctx.router, policy: ctx.policy });
     // A campaign's target is never scheduled: its release opens it now, inside the site's windows.
     const { clock } = await readFresh(accepted, { ...ctx, schedulable: false });
-    // Security-key counters are not advanced: one campaign signature serves every target of this agent.
-    const settled = await settle(accepted, ctx, clock, []);
+    const skEvidence = [...keptUntil(verified.skEvidence, campaign.window.notAfter), ...releaseEvidence];
+    const settled = await settle(accepted, ctx, clock, skEvidence);
     return {
       ...settled,
       campaign: { campaignId: campaign.campaignId, digest, index, wave, releaseId: release.releaseId },

@@ -1,4 +1,4 @@
-import { verify as verifySignature } from 'node:crypto';
+import { createHash, verify as verifySignature } from 'node:crypto';
 import { refuse } from '../refusal.js';
 import { parseSshPublicKeyBlob, SK_SSH_ED25519 } from './public-key.js';
 import type { SshPublicKey } from './public-key.js';
@@ -18,6 +18,13 @@ export interface SkEvidence {
   fingerprint: string;
   counter: number;
   flags: number;
+  /** This one signature (SHA-256 of the key's signature bytes, base64url): the same assertion seen again. */
+  assertion: string;
+  /**
+   * Set by the caller for a signature that many orders carry (a campaign's, a release's): until
+   * then (ms) the agent accepts this very assertion again, whatever counters came since.
+   */
+  keepUntil?: number;
 }
 
 export interface SshSigExpectation {
@@ -98,5 +105,6 @@ export function verifySshSig(
       `${at}: the security key ${trusted.fingerprint} signed without PIN verification, which the trust root requires`,
     );
   }
-  return { fingerprint: trusted.fingerprint, counter: signature.counter!, flags };
+  const assertion = createHash('sha256').update(signature.bytes).digest('base64url');
+  return { fingerprint: trusted.fingerprint, counter: signature.counter!, flags, assertion };
 }

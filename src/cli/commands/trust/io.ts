@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { InvalidArgumentError } from 'commander';
 import { writeFileAtomic } from '../../../store/atomic-file.js';
 import { describeChange } from '../../../trust/change.js';
 import { parseEnvelope, unverifiedPayload } from '../../../trust/jws.js';
@@ -37,15 +38,12 @@ export function cliAction<A extends unknown[]>(body: (...args: A) => Promise<voi
   };
 }
 
-/** Repeatable option values; "a,b" counts as two. */
+/** Repeatable option values; "a,b" counts as two; an empty item ("a,,b", "a,") is a mistake. */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((v) => v.trim())
-      .filter(Boolean),
-  ];
+  const items = value.split(',').map((v) => v.trim());
+  if (items.some((item) => item === ''))
+    throw new InvalidArgumentError('an item is empty (two commas, or one at an end)');
+  return [...previous, ...items];
 }
 
 export async function readText(path: string): Promise<string> {

@@ -18,6 +18,7 @@ import { readChallenge } from './challenge-file.js';
 import { cliAction, collect, describeMessage, EXIT_INPUT, writeEnvelope } from './io.js';
 import { loadSigner, sshSignerOptions } from './ssh-options.js';
 import type { SignerOptions } from './ssh-options.js';
+import { requesterIdentity } from './trusted-identity.js';
 import { methodOf, refuseClosedWindow, signatureNote } from '../../signing-checks.js';
 
 export interface TargetOptions extends SignerOptions {
@@ -25,6 +26,7 @@ export interface TargetOptions extends SignerOptions {
   routerSerial?: string;
   routerSystemId?: string;
   requester?: string;
+  trust?: string;
   notBefore?: string;
   notAfter?: string;
   out?: string;
@@ -32,6 +34,9 @@ export interface TargetOptions extends SignerOptions {
   challenge?: string;
   urgent?: boolean;
 }
+
+export const TRUST_HELP =
+  'check the signing key against this trust root first: the requester is the identity it lists the key under';
 
 /** Options every signed operator message shares (a `--broker` option joins here later). */
 export function targetOptions(command: Command): Command {
@@ -47,6 +52,7 @@ export function targetOptions(command: Command): Command {
       '--requester <name>',
       "the requester identity in the trust root (default: the key's name); without --key: an unsigned draft",
     )
+    .option('--trust <file>', TRUST_HELP)
     .option('--not-before <time>', 'window start (ISO time or +30m); needs a synchronized agent clock')
     .option('--not-after <time>', 'window end (ISO time or +2h); needs a synchronized agent clock')
     .option('--out <file>', 'where to write the message (default: print it)')
@@ -57,8 +63,10 @@ export function targetOptions(command: Command): Command {
 export async function requesterOf(o: TargetOptions): Promise<{ key?: Signer; requester: CommonOptions['requester'] }> {
   const key = await loadSigner(o, o.requester);
   if (key) {
-    return { key, requester: { name: o.requester ?? key.name, keyId: key.keyId } };
+    const name = (await requesterIdentity(key, o)) ?? key.name;
+    return { key, requester: { name, keyId: key.keyId } };
   }
+  if (o.trust !== undefined) await requesterIdentity(key, o);
   if (!o.requester)
     throw new CliError(
       'give --key (or --ssh-agent / --ssh-keygen) to sign as requester, or --requester NAME to write an unsigned draft',

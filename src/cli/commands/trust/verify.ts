@@ -18,7 +18,8 @@ interface VerifyOptions extends OfflineOptions {
   challenge?: string;
 }
 
-async function loadTrust(path: string): Promise<TrustRoot> {
+/** A trust root file, its own signatures checked; a bad one is bad input (exit 2). */
+export async function loadTrust(path: string): Promise<TrustRoot> {
   try {
     const root = TrustRoot.fromEnvelopeText(await readText(path));
     await verifySelfSigned(root);
