@@ -17,8 +17,9 @@ export interface IdleResult {
   /** At the end of the window (smaps_rollup): memory only this process has, and node's own shared file pages. */
   privateMb: number;
   sharedMb: number;
-  /** A bare `node` idling, read the same way: the floor under any Node daemon. */
+  /** A bare `node` idling with the unit's flags, read the same way: the floor under any Node daemon. */
   bareNodeRssMb: number;
+  bareNodePrivateMb: number;
   cpuPct: number;
   windowS: number;
   runner: string;
@@ -67,13 +68,15 @@ function residentKb(pid: number): { privateKb: number; sharedKb: number } {
   };
 }
 
-/** VmRSS of `node` doing nothing but a timer, after a second. */
-async function bareNodeRssKb(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+/** VmRSS and private kB of `node` (with the unit's flags) doing nothing but a timer, after a second. */
+async function bareNode(): Promise<{ rssKb: number; privateKb: number }> {
+  const child = spawn(process.execPath, [...unitNodeFlags(), '-e', 'setInterval(() => {}, 1000)'], {
+    stdio: 'ignore',
+  });
   reapOnExit(child);
   try {
     await sleep(1500);
-    return rssKb(child.pid!);
+    return { rssKb: rssKb(child.pid!), privateKb: residentKb(child.pid!).privateKb };
   } finally {
     child.kill('SIGKILL');
   }
@@ -125,10 +128,12 @@ export async function idleAgent(brokerUrl: string, windowS: number, log: (line: 
     const cpuS = (cpuTicks(pid) - ticks0) / TICKS_PER_SECOND;
     const elapsedS = (performance.now() - t0) / 1000;
     const resident = residentKb(pid);
+    const bare = await bareNode();
     return {
       privateMb: resident.privateKb / 1024,
       sharedMb: resident.sharedKb / 1024,
-      bareNodeRssMb: (await bareNodeRssKb()) / 1024,
+      bareNodeRssMb: bare.rssKb / 1024,
+      bareNodePrivateMb: bare.privateKb / 1024,
       startupOnlineMs: onlineAt - started,
       startupReadyMs: readyAt - started,
       rssMb: rssMax / 1024,

@@ -141,7 +141,8 @@ async function main(): Promise<void> {
         target: 60,
         note:
           `VmRSS max over the window, ${idle.runner}; at the end ${round(idle.privateMb)} MB private + ` +
-          `${round(idle.sharedMb)} MB shared (node's own code pages); bare node ${round(idle.bareNodeRssMb)} MB`,
+          `${round(idle.sharedMb)} MB shared (node's own code pages); bare node ${round(idle.bareNodeRssMb)} MB ` +
+          `(${round(idle.bareNodePrivateMb)} MB private)`,
       },
       {
         key: 'agent_private_idle_mb',

@@ -1,4 +1,3 @@
-import { SerialPort } from 'serialport';
 import type { SerialPortStream } from '@serialport/stream';
 import type { Logger } from '../log/logger.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
@@ -6,8 +5,12 @@ import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
 /** Opens a port; tests pass one that builds a SerialPortMock. */
 export type PortFactory = (options: { path: string; baudRate: number }) => SerialPortStream;
 
-export const openRealPort: PortFactory = ({ path, baudRate }) =>
-  new SerialPort({ path, baudRate, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+/** The real port. serialport (native bindings, a dozen parsers) is loaded on first use: an agent without a serial
+ * device never carries it. */
+async function openRealPort(options: { path: string; baudRate: number }): Promise<SerialPortStream> {
+  const { SerialPort } = await import('serialport');
+  return new SerialPort({ ...options, dataBits: 8, parity: 'none', stopBits: 1, autoOpen: false });
+}
 
 export interface SerialLineOptions {
   path: string;
@@ -44,13 +47,7 @@ export class SerialLine {
 
   async ensureOpen(): Promise<void> {
     if (this.#port?.isOpen) return;
-    const port = (this.options.portFactory ?? openRealPort)({
-      path: this.options.path,
-      baudRate: this.options.baudRate,
-    });
-    await new Promise<void>((resolve, reject) => {
-      port.open((error) => (error ? reject(error) : resolve()));
-    }).catch((error: unknown) => {
+    const port = await this.#open().catch((error: unknown) => {
       throw new ActuatorUnavailableError(
         `cannot open serial port ${this.options.path}: ${(error as Error).message} (unplugged?)`,
         { cause: error },
@@ -71,6 +68,13 @@ export class SerialLine {
     });
     this.#port = port;
     this.#buffer = '';
+  }
+
+  async #open(): Promise<SerialPortStream> {
+    const where = { path: this.options.path, baudRate: this.options.baudRate };
+    const port = this.options.portFactory ? this.options.portFactory(where) : await openRealPort(where);
+    await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+    return port;
   }
 
   /** Writes begun on an open port since construction: once it moves, bytes may have reached the device. */

@@ -3,6 +3,7 @@ import { BaseActuator } from './base.js';
 import type { PulseSteps } from './pulse.js';
 import type { ActuatorDeps } from './types.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
+import { deviceRequest } from './pinned-http.js';
 
 /**
  * The simulator's control endpoint (`dmconfirm sim router`): the button and the power
@@ -59,24 +60,26 @@ export class SimActuator extends BaseActuator {
     await this.#request('POST', path, body);
   }
 
-  async #request(method: string, path: string, body?: unknown): Promise<unknown> {
+  // node:http rather than fetch: fetch would load undici and compile its WebAssembly HTTP
+  // parser, ~20 MB of resident memory for the daemon's whole life (bench/idle.ts).
+  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const target = new URL(path, this.url);
-    let response: Response;
+    let answer: { status: number; text: string };
     try {
-      response = await fetch(target, {
+      answer = await deviceRequest(target, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.requestTimeoutMs),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs: this.requestTimeoutMs,
       });
     } catch (error) {
+      if (error instanceof ActuatorProtocolError) throw error;
       throw new ActuatorUnavailableError(`simulator at ${target.origin} unreachable: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const text = await response.text();
-    if (!response.ok)
-      throw new ActuatorProtocolError(`simulator ${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    const { status, text } = answer;
+    if (status < 200 || status > 299)
+      throw new ActuatorProtocolError(`simulator ${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`);
     return text ? (JSON.parse(text) as unknown) : undefined;
   }
 }

@@ -1,4 +1,4 @@
-import snmp from 'net-snmp';
+import type snmpModule from 'net-snmp';
 import type { z } from 'zod';
 import type { snmpActuatorSchema } from '../config/actuator-schema.js';
 import { ActuatorProtocolError, ActuatorUnavailableError } from './errors.js';
@@ -7,7 +7,12 @@ import { outletIndex, rebootSecondsFor, SNMP_MIBS, type OutletCommand, type Snmp
 
 export type SnmpConfig = z.infer<typeof snmpActuatorSchema>;
 
-type Varbind = snmp.Varbind;
+type Snmp = typeof snmpModule;
+type Varbind = snmpModule.Varbind;
+let loading: Promise<Snmp> | undefined;
+/** net-snmp (with its MIB parser) is loaded on first use: an agent without an SNMP PDU never carries it. */
+const loadSnmp = (): Promise<Snmp> => (loading ??= import('net-snmp').then((m) => m.default));
+
 interface Session {
   get(oids: string[], cb: (error: Error | null, varbinds?: Varbind[]) => void): void;
   set(varbinds: Varbind[], cb: (error: Error | null, varbinds?: Varbind[]) => void): void;
@@ -15,7 +20,7 @@ interface Session {
   on(event: 'error', cb: (error: Error) => void): void;
 }
 
-function openSession(config: SnmpConfig): Session {
+function openSession(snmp: Snmp, config: SnmpConfig): Session {
   const options = { port: config.port, retries: config.retries, timeout: config.timeoutMs, backoff: 1.5 };
   if (config.snmp.version === '2c') {
     return snmp.createSession(config.host, config.snmp.community.reveal(), { ...options, version: snmp.Version2c });
@@ -99,6 +104,7 @@ export class SnmpOutlet implements SwitchedOutlet {
   }
 
   async #getInt(oid: string): Promise<number> {
+    const snmp = await loadSnmp();
     const [varbind] = await this.#call<Varbind[]>((s, cb) => s.get([oid], cb));
     if (!varbind || snmp.isVarbindError(varbind)) {
       throw new ActuatorProtocolError(
@@ -111,14 +117,16 @@ export class SnmpOutlet implements SwitchedOutlet {
   }
 
   async #set(oid: string, value: number): Promise<void> {
+    const snmp = await loadSnmp();
     const varbinds = await this.#call<Varbind[]>((s, cb) => s.set([{ oid, type: snmp.ObjectType.Integer, value }], cb));
     const bad = varbinds.find((v) => snmp.isVarbindError(v));
     if (bad) throw new ActuatorProtocolError(`${this.description}: set ${oid}=${value}: ${snmp.varbindError(bad)}`);
   }
 
-  #call<T>(run: (session: Session, cb: (error: Error | null, result?: T) => void) => void): Promise<T> {
+  async #call<T>(run: (session: Session, cb: (error: Error | null, result?: T) => void) => void): Promise<T> {
+    const snmp = await loadSnmp();
     if (!this.#session) {
-      const session = openSession(this.config);
+      const session = openSession(snmp, this.config);
       session.on('error', () => undefined); // socket errors also fail the request in flight
       this.#session = session;
     }

@@ -5,8 +5,7 @@ import { CliError } from './cli-error.js';
 import { TopicError } from '../mqtt/topics.js';
 import { conciseUsageErrors, exitCodeOf } from './usage.js';
 import { refuseBlankValues } from './blank-values.js';
-import { applyOperatorSettings } from './operator-defaults.js';
-import { topicErrorLine } from './setting-checks.js';
+import { operatorSettingUsers } from './operator-options.js';
 import { PACKAGE_VERSION } from '../package-info.js';
 
 const program = new Command();
@@ -19,7 +18,9 @@ program
 for (const register of await commandsFor(process.argv.slice(2))) register(program);
 conciseUsageErrors(program);
 refuseBlankValues(program);
-applyOperatorSettings(program);
+// Standing operator settings (environment, settings file) are read and checked only for commands that take them:
+// the daemon never loads that code.
+if (operatorSettingUsers(program).length > 0) (await import('./operator-defaults.js')).applyOperatorSettings(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -28,7 +29,7 @@ try {
     process.exitCode = exitCodeOf(error);
   } else if (error instanceof TopicError) {
     // A value from an option that would reshape an MQTT topic: say it under the option's name.
-    console.error(`dmconfirm: ${topicErrorLine(error)}`);
+    console.error(`dmconfirm: ${(await import('./setting-checks.js')).topicErrorLine(error)}`);
     process.exitCode = 2;
   } else if (error instanceof CliError) {
     console.error(`dmconfirm: ${error.message}`);

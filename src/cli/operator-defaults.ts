@@ -10,6 +10,7 @@ import { CliError } from './cli-error.js';
 import { closest } from '../text/did-you-mean.js';
 import { checkSetting, describeOrigin } from './setting-checks.js';
 import type { Origin } from './setting-checks.js';
+import { operatorSettingUsers } from './operator-options.js';
 
 /** Where the running command's standing settings came from, by setting name (filled before its action). */
 const origins = new Map<string, Origin>();
@@ -22,10 +23,6 @@ export function originNote(name: string): string {
 }
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function walk(command: Command): Command[] {
-  return [command, ...command.commands.flatMap(walk)];
-}
 
 /** The settings file, read once; a broken one is reported only by a command that uses it. */
 export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSettings | OperatorSettingsError {
@@ -52,9 +49,7 @@ export function loadSettingsFile(env: NodeJS.ProcessEnv = process.env): FileSett
  * a signing command publish.
  */
 export function applyOperatorSettings(program: Command, env: NodeJS.ProcessEnv = process.env): void {
-  const users = walk(program).filter((c) =>
-    c.options.some((o) => OPERATOR_SETTINGS.some((s) => o.long === `--${s.name}`)),
-  );
+  const users = operatorSettingUsers(program);
   if (users.length === 0) return;
   const file = loadSettingsFile(env);
   for (const command of users) {

@@ -1,4 +1,10 @@
-import { DateTime, IANAZone } from 'luxon';
+import { createRequire } from 'node:module';
+import type * as Luxon from 'luxon';
+
+// luxon (time zones, calendar arithmetic) is loaded the first time a site window is read, so an
+// agent without policy.siteWindows never carries it; synchronously, as the trust checks are.
+let loaded: typeof Luxon | undefined;
+const luxon = (): typeof Luxon => (loaded ??= createRequire(import.meta.url)('luxon') as typeof Luxon);
 
 /** ISO weekday names, Monday first (luxon's weekday 1..7). */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -25,20 +31,20 @@ export interface Interval {
 }
 
 export function isTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  return luxon().IANAZone.isValidZone(zone);
 }
 
-function wallTime(day: DateTime, hhmm: string, zone: string): DateTime {
+function wallTime(day: Luxon.DateTime, hhmm: string, zone: string): Luxon.DateTime {
   const [hour, minute] = hhmm.split(':').map(Number) as [number, number];
   // A wall time inside a spring-forward gap does not exist: luxon moves it forward by the gap
   // (02:30 becomes 03:30 when 03:00 follows 01:59); a repeated autumn hour counts at its second occurrence
   // (the later offset, luxon's choice): a window never opens or ends before the clock last shows that time.
-  return DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
+  return luxon().DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour, minute }, { zone });
 }
 
 /** The occurrences of every rule that start on the local days around `at` (one day back, eight ahead). */
 function occurrences(spec: SiteWindows, at: number): Interval[] {
-  const today = DateTime.fromMillis(at, { zone: spec.timeZone }).startOf('day');
+  const today = luxon().DateTime.fromMillis(at, { zone: spec.timeZone }).startOf('day');
   const found: Interval[] = [];
   for (let offset = -1; offset <= 8; offset++) {
     const day = today.plus({ days: offset });
