@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       target: 20,
       note:
         `of which approval → "actuating" answer p50 ${round(percentile(lat.approvalToActuatingAnswer, 50))} ` +
-        '(verify, audit, trust ledger, one journal write, 2 router reads), the rest the relay HTTP call',
+        '(read once, verify, the router read beside the trust ledger and audit writes, one journal write), ' +
+        'the rest the relay HTTP call',
     },
     {
       key: 'approval_fsyncs',
