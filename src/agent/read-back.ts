@@ -1,6 +1,7 @@
 import type { DeviceModeState } from '../routeros/device-mode.js';
 import { RouterClosedError, RouterTimeoutError, RouterUnreachableError } from '../routeros/errors.js';
 import type { RouterPort } from './ports.js';
+import type { UptimeBefore } from './reboot-wait.js';
 import type { FlowContext } from './router-context.js';
 
 /** Pause between read-back attempts. */
@@ -62,12 +63,6 @@ export async function readDeviceModeBeforeActing(
       await ctx.clock.sleep(BEFORE_ACTING_RETRY_MS, ctx.signal);
     }
   }
-}
-
-/** The router's uptime at a moment on the agent's monotonic clock (reboot detection). */
-export interface UptimeBefore {
-  seconds: number;
-  atMonoMs: number;
 }
 
 /**

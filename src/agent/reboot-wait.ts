@@ -7,9 +7,14 @@ export interface UptimeReader {
   retryNow?(): void;
 }
 
+/** The router's uptime read before acting, and when on the agent's monotonic clock. */
+export interface UptimeBefore {
+  seconds: number;
+  atMonoMs: number;
+}
+
 export interface RebootWaitOptions {
-  /** Uptime read before acting, and when (performance.now()). */
-  uptimeBefore?: { seconds: number; atMonoMs: number };
+  uptimeBefore?: UptimeBefore;
   timeoutMs: number;
   pollMs?: number;
   signal?: AbortSignal;

@@ -10,8 +10,8 @@ import { compareDeviceMode, type ExpectedDeviceMode } from '../decisions.js';
 import { deadlineIn } from '../../time/deadline.js';
 import type { Operation } from '../operation.js';
 import type { ActuatorPort } from '../ports.js';
-import { readDeviceModeBack, readUptimeBeforeActing, type UptimeBefore } from '../read-back.js';
-import { waitForReboot } from '../reboot-wait.js';
+import { readDeviceModeBack, readUptimeBeforeActing } from '../read-back.js';
+import { waitForReboot, type UptimeBefore } from '../reboot-wait.js';
 import type { FlowContext } from '../router-context.js';
 
 export interface ActuationPlan {

@@ -4,7 +4,8 @@ import { deadlineIn } from '../../time/deadline.js';
 import { Operation } from '../operation.js';
 import { timingOf, type FlowContext, type ObservedContext } from '../router-context.js';
 import { actuateAndVerify } from './actuate-and-verify.js';
-import { readDeviceModeBeforeActing, readUptimeBeforeActing, type UptimeBefore } from '../read-back.js';
+import { readDeviceModeBeforeActing, readUptimeBeforeActing } from '../read-back.js';
+import type { UptimeBefore } from '../reboot-wait.js';
 import type { TakenApproval } from '../approval-desk.js';
 import { RouterTimeoutError } from '../../routeros/errors.js';
 
