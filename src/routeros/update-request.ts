@@ -6,6 +6,7 @@ import { RouterClient } from './client.js';
 import { RouterConnection, type Row } from './connection.js';
 import type { RouterEndpoint } from './endpoint.js';
 import { RouterAbortedError, RouterClosedError, RouterTimeoutError, RouterTrapError } from './errors.js';
+import { outcomeAfterDrop, watchAttemptCount, watchForReboot } from './update-watch.js';
 import { changeApplied, updateWords, type RouterResource } from './parse.js';
 import { pause } from '../time/pause.js';
 import { rebootedSince, type UptimeSample } from './reboot.js';
@@ -29,6 +30,14 @@ export type UpdatePhase =
   /** mayStillBePending: the session ended without a reboot; the router may hold the change until its timeout. */
   | { phase: 'failed'; reason: string; state?: DeviceModeState; mayStillBePending: boolean }
   | { phase: 'aborted'; mayStillBePending: boolean };
+
+/** What the operation saw after acting, for a session handed over to it (`handOver`). */
+export interface SeenAfterAction {
+  /** The operation's reboot wait saw the router restart after the action. */
+  rebooted: boolean;
+  /** The device-mode it read back; undefined when that read failed. */
+  state: DeviceModeState | undefined;
+}
 
 export type UpdateOutcome = Extract<
   UpdatePhase,
@@ -80,6 +89,12 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
   private settle: (outcome: UpdateOutcome) => void = () => undefined;
   private readonly log: Logger;
   private started = false;
+  /** Stops the reads this session makes on its reader (attempt-count, reboot). */
+  readonly #stopWatching = new AbortController();
+  #connection: RouterConnection | undefined;
+  #handedOver = false;
+  #tellSeen: (seen: SeenAfterAction) => void = () => undefined;
+  readonly #seen = new Promise<SeenAfterAction>((resolve) => (this.#tellSeen = resolve));
 
   constructor(
     readonly endpoint: RouterEndpoint,
@@ -114,6 +129,30 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     });
   }
 
+  /**
+   * The operation acts now, and its reboot wait (src/agent/reboot-wait.ts) is from here on the
+   * one watch of the reboot: this session stops its own reads (attempt-count, reboot, the
+   * follow-up after its connection drops) and keeps its connection open and silent (closing
+   * it might drop the pending change) until `settleBy` tells it what the operation saw.
+   */
+  handOver(): void {
+    if (this.#handedOver) return;
+    this.#handedOver = true;
+    this.#stopWatching.abort();
+  }
+
+  /**
+   * After a hand-over: what the operation's reboot wait and read-back saw settles this session,
+   * by the same rules as its own follow-up after a drop. A reboot also ends a connection the
+   * router left half-open (a power cut sends no FIN); without one it stays, as the change may
+   * still be pending (the operation's owner cancels it, src/agent/own-update.ts).
+   */
+  settleBy(seen: SeenAfterAction): void {
+    if (!this.#handedOver) return;
+    this.#tellSeen(seen);
+    if (seen.rebooted) this.#connection?.destroy('the router rebooted after the action');
+  }
+
   private push(phase: UpdatePhase): void {
     if (this.phases.some((p) => FINAL.has(p.phase))) return;
     this.phases.push(phase);
@@ -128,6 +167,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       this.options.reader ??
       new RouterClient(this.endpoint, { logger: this.log, backoff: { initialMs: 250, maxMs: 2000 } });
     const connection = new RouterConnection(this.endpoint, this.log);
+    this.#connection = connection;
     try {
       if (ownReader) await reader.start();
       await this.follow(reader, connection);
@@ -161,7 +201,7 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         attemptCount === undefined ? { phase: 'pending', evidence } : { phase: 'pending', evidence, attemptCount },
       );
     };
-    const stopWatching = new AbortController();
+    const stopWatching = this.#stopWatching;
     // The router decides when the call ends (confirmation or its activation timeout); our
     // bound only catches a router that never answers at all.
     const call = connection.command(updateWords(this.change, this.activationTimeoutSeconds), {
@@ -174,10 +214,12 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
     });
     this.push({ phase: 'sent', attemptCountBefore: before.attemptCount });
     const acceptTimer = setTimeout(() => markPending('no-immediate-trap'), this.options.acceptWindowMs ?? 2000);
-    void this.watchAttemptCount(reader, before.attemptCount, stopWatching.signal, markPending);
-    void this.watchForReboot(reader, rebooted, stopWatching.signal, () =>
-      connection.destroy('the router rebooted while this session stayed silent'),
-    );
+    const pollMs = this.options.pollMs ?? 500;
+    void watchAttemptCount(reader, before.attemptCount, pollMs, stopWatching.signal, markPending);
+    void watchForReboot(reader, rebooted, Math.max(pollMs * 2, 1000), stopWatching.signal, () => {
+      this.log.warn('router rebooted while the update session stayed silent; dropping it');
+      connection.destroy('the router rebooted while this session stayed silent');
+    });
     try {
       await call;
       // An update that returns without a reboot: believe only what the router reads back.
@@ -210,65 +252,14 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         this.push({ phase: 'aborted', mayStillBePending: true });
       } else if (error instanceof RouterClosedError) {
         this.push({ phase: 'connection-dropped', reason: error.message });
-        await this.afterDrop(reader, before, rebooted);
+        if (this.#handedOver) await this.settleAfterHandOver(before);
+        else await this.afterDrop(reader, before, rebooted);
       } else {
         this.push({ phase: 'failed', reason: String(error), mayStillBePending: true });
       }
     } finally {
       stopWatching.abort();
       clearTimeout(acceptTimer);
-    }
-  }
-
-  /** Polls attempt-count on the read session until pending is known; stalls are tolerated. */
-  private async watchAttemptCount(
-    reader: RouterClient,
-    baseline: number,
-    stop: AbortSignal,
-    markPending: (e: PendingEvidence, n?: number) => void,
-  ): Promise<void> {
-    const pollMs = this.options.pollMs ?? 500;
-    while (!stop.aborted) {
-      try {
-        const state = await reader.readDeviceMode({ timeoutMs: Math.max(pollMs * 4, 2000), signal: stop });
-        if (state.attemptCount > baseline) {
-          markPending('attempt-count', state.attemptCount);
-          return;
-        }
-      } catch {
-        // A stalled or failed read is itself a sign that something is pending; keep waiting.
-      }
-      await pause(pollMs, stop);
-    }
-  }
-
-  /**
-   * While the update waits, looks for a reboot on the read session. A power cut sends no
-   * FIN, and the update's session sends nothing (on purpose), so without this it would sit
-   * on a dead socket until the activation timeout.
-   */
-  private async watchForReboot(
-    reader: RouterClient,
-    rebooted: (r: UptimeSample) => boolean,
-    stop: AbortSignal,
-    onReboot: () => void,
-  ): Promise<void> {
-    const everyMs = Math.max((this.options.pollMs ?? 500) * 2, 1000);
-    while (!stop.aborted) {
-      await pause(everyMs, stop);
-      if (stop.aborted) return;
-      try {
-        const sentAtMs = performance.now();
-        const { uptimeSeconds } = await reader.readResource({ timeoutMs: 2000, signal: stop });
-        if (rebooted({ uptimeSeconds, sentAtMs })) {
-          this.log.warn('router rebooted while the update session stayed silent; dropping it');
-          onReboot();
-          return;
-        }
-      } catch (error) {
-        if (error instanceof RouterTimeoutError && !stop.aborted && !(await reader.portAnswers(1000)))
-          await reader.recycle();
-      }
     }
   }
 
@@ -294,18 +285,8 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
         const state = await reader.readDeviceMode({ timeoutMs: 2000 });
         last = state;
         const rebooted = rebootedSince({ uptimeSeconds, sentAtMs });
-        if (changeApplied(before, this.change, state)) {
-          this.push({ phase: 'confirmed', state, rebooted });
-          return;
-        }
-        if (rebooted) {
-          this.push({ phase: 'failed', reason: 'router rebooted without the change', state, mayStillBePending: false });
-          return;
-        }
-        if (performance.now() >= graceUntil) {
-          this.push({ phase: 'failed', reason: 'session lost without a reboot', state, mayStillBePending: true });
-          return;
-        }
+        const outcome = outcomeAfterDrop(before, this.change, state, rebooted);
+        if (outcome.phase === 'confirmed' || rebooted || performance.now() >= graceUntil) return this.push(outcome);
       } catch (error) {
         if (!reader.isStarted) {
           // Our owner is shutting down: nothing left to read with.
@@ -328,5 +309,25 @@ export class UpdateRequest extends EventEmitter<{ phase: [UpdatePhase] }> implem
       ...(last ? { state: last } : {}),
       mayStillBePending: true,
     });
+  }
+
+  /** The session dropped after a hand-over: the operation's reboot wait and read-back decide (no read here). */
+  private async settleAfterHandOver(before: DeviceModeState): Promise<void> {
+    const waited = new AbortController();
+    const stop = this.options.signal ? AbortSignal.any([this.options.signal, waited.signal]) : waited.signal;
+    const seen = await Promise.race([
+      this.#seen,
+      pause(this.options.comeBackTimeoutMs ?? 180_000, stop).then(() => undefined),
+    ]);
+    waited.abort();
+    if (!seen) {
+      if (this.options.signal?.aborted) this.push({ phase: 'aborted', mayStillBePending: true });
+      else this.push({ phase: 'failed', reason: 'router did not come back in time', mayStillBePending: true });
+      return;
+    }
+    // The operation's reboot wait already gave the router its whole boot time: no grace left.
+    if (seen.state) this.push(outcomeAfterDrop(before, this.change, seen.state, seen.rebooted));
+    else
+      this.push({ phase: 'failed', reason: 'device-mode was not read back after the action', mayStillBePending: true });
   }
 }
