@@ -129,7 +129,8 @@ export class OwnUpdates {
       own.cancel();
       return this.closed({ operationId: own.operationId }, 'the router went down after our action');
     }
-    // A session cut by a reboot: the update's own follow-up reads the router back and says how it ended.
+    // A session cut by a reboot: its own follow-up reads the router back and says how it ended
+    // (one handed over to our action was told by the operation's read-back, before it ended).
     if (!ended(own.update) && own.update.phases.some((p) => p.phase === 'connection-dropped'))
       await settled(own.update, DROP_SETTLE_MS);
     if (!ended(own.update)) {

@@ -16,8 +16,13 @@ import type { UptimeReader } from './reboot-wait.js';
 
 export type ReadOptions = Pick<CommandOptions, 'timeoutMs' | 'signal'>;
 
-/** A device-mode update in flight: its phases so far, each as it comes, and its outcome. */
-export type UpdateSession = Pick<UpdateRequest, 'phases' | 'outcome'> & AsyncIterable<UpdatePhase>;
+/**
+ * A device-mode update in flight: its phases so far, each as it comes, and its outcome. Handed
+ * over right before the action, it stops its own reads; the operation's reboot wait is then the
+ * one watch of the reboot, and tells it what it saw (settleBy).
+ */
+export type UpdateSession = Pick<UpdateRequest, 'phases' | 'outcome' | 'handOver' | 'settleBy'> &
+  AsyncIterable<UpdatePhase>;
 
 /** What a flow does with its router. */
 export interface RouterPort extends UptimeReader {

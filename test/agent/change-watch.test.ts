@@ -83,7 +83,13 @@ void test('change watch: a rise over our verified read-back while the operation 
 
 void test('change watch: the rise our own update gave is ours, once', () => {
   const r = rig();
-  const update = { phases: [], outcome: new Promise<never>(() => undefined), async *[Symbol.asyncIterator]() {} };
+  const update = {
+    phases: [],
+    outcome: new Promise<never>(() => undefined),
+    handOver: () => undefined,
+    settleBy: () => undefined,
+    async *[Symbol.asyncIterator]() {},
+  };
   r.own.sent({
     operationId: 'op-1',
     requestId: 'req-1',

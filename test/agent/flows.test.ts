@@ -9,7 +9,7 @@ import { runChangeRequest } from '../../src/agent/flows/change-flow.js';
 import { runPowerCycle } from '../../src/agent/flows/powercycle-flow.js';
 import { beforeChange, beforePowerCycle } from '../../src/agent/flows/before-start.js';
 import type { UpdateSession } from '../../src/agent/ports.js';
-import type { UpdateOutcome, UpdatePhase } from '../../src/routeros/update-request.js';
+import type { SeenAfterAction, UpdateOutcome, UpdatePhase } from '../../src/routeros/update-request.js';
 import type { ChangeRequest, PowerCycle } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
 import { FakeRouter, flowRig, homeState } from './fakes.js';
@@ -65,14 +65,47 @@ async function changeOn(rig: Rig, order: Accepted<ChangeRequest>, digest: string
   await runChangeRequest(rig.ctx, order, digest, await rig.ctx.client.readDeviceMode());
 }
 
-/** An update session that shows the given phases, then its outcome (never, if none). */
-function scriptedUpdate(phases: UpdatePhase[], outcome?: UpdateOutcome): UpdateSession {
+interface ScriptedUpdate extends UpdateSession {
+  /** What the flow did with the session, in order ('hand-over', 'settle'); a test may add its own marks. */
+  calls: string[];
+  /** What the flow told the session it saw after acting. */
+  seen: SeenAfterAction[];
+}
+
+/** An update session that shows the given phases, then its outcome (never, if none); it reads nothing itself. */
+function scriptedUpdate(phases: UpdatePhase[], outcome?: UpdateOutcome): ScriptedUpdate {
+  const calls: string[] = [];
+  const seen: SeenAfterAction[] = [];
   return {
     phases,
     outcome: outcome ? Promise.resolve(outcome) : new Promise<UpdateOutcome>(() => undefined),
+    calls,
+    seen,
+    handOver: () => calls.push('hand-over'),
+    settleBy: (s) => {
+      calls.push('settle');
+      seen.push(s);
+    },
     async *[Symbol.asyncIterator]() {
       for (const phase of phases) yield await Promise.resolve(phase);
     },
+  };
+}
+
+/** A router whose update is pending (attempt-count rose by ours) once requested; `applies`: a boot applies it. */
+function pendingOnRequest(rig: Rig, update: ScriptedUpdate, applies = true): void {
+  rig.router.update = update;
+  const requestUpdate = rig.router.requestUpdate.bind(rig.router);
+  rig.router.requestUpdate = (change, seconds) => {
+    rig.router.state = { ...rig.router.state, attemptCount: 1 };
+    if (applies)
+      rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
+    return requestUpdate(change, seconds);
+  };
+  const boot = rig.router.boot.bind(rig.router);
+  rig.router.boot = () => {
+    update.calls.push('reboot');
+    boot();
   };
 }
 
@@ -157,17 +190,11 @@ void test('power cycle: uptime still counting means the action missed: not-confi
 
 void test('change request: requesting, pending, then on to done with exactly the approved device-mode', async (t) => {
   const rig = await flowRig(t);
-  rig.router.update = scriptedUpdate([
+  const update = scriptedUpdate([
     { phase: 'sent', attemptCountBefore: 0 },
     { phase: 'pending', evidence: 'attempt-count', attemptCount: 1 },
   ]);
-  // The update is pending on the router: attempt-count rose by ours; a boot applies it.
-  const requestUpdate = rig.router.requestUpdate.bind(rig.router);
-  rig.router.requestUpdate = (change, seconds) => {
-    rig.router.state = { ...rig.router.state, attemptCount: 1 };
-    rig.router.afterBoot = (s) => ({ ...s, attemptCount: 0, features: { ...s.features, container: true } });
-    return requestUpdate(change, seconds);
-  };
+  pendingOnRequest(rig, update);
   await changeOn(rig, changeRequest('button'), 'digest-7');
   assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'done']);
   assert.deepEqual(
@@ -177,6 +204,37 @@ void test('change request: requesting, pending, then on to done with exactly the
   assert.deepEqual(rig.button.acts, ['press']);
   assert.deepEqual(rig.power.acts, []);
   assert.equal(rig.router.state.features.container, true);
+  // One watch of the reboot: the session was handed over before the press, and settled by
+  // what the operation's reboot wait and read-back saw.
+  assert.deepEqual(update.calls, ['hand-over', 'reboot', 'settle']);
+  assert.deepEqual(update.seen, [{ rebooted: true, state: rig.router.state }]);
+});
+
+void test('change request: a press the router ignores settles the session as not rebooted', async (t) => {
+  const rig = await flowRig(t);
+  const update = scriptedUpdate([{ phase: 'pending', evidence: 'attempt-count', attemptCount: 1 }]);
+  pendingOnRequest(rig, update, false);
+  rig.router.boot = () => update.calls.push('reboot ignored'); // the router never notices
+  await changeOn(rig, changeRequest('button'), 'digest-7b');
+  assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'verifying', 'failed']);
+  assert.equal(rig.finalCode(), 'not-confirmed');
+  assert.deepEqual(update.calls, ['hand-over', 'reboot ignored', 'settle']);
+  assert.deepEqual(update.seen, [{ rebooted: false, state: homeState({ attemptCount: 1 }) }]);
+});
+
+void test('change request: a router not back after the press: the session is handed over, never settled', async (t) => {
+  const rig = await flowRig(t);
+  const update = scriptedUpdate([{ phase: 'pending', evidence: 'attempt-count', attemptCount: 1 }]);
+  pendingOnRequest(rig, update);
+  rig.router.boot = () => {
+    update.calls.push('reboot');
+    rig.router.down = true;
+  };
+  await changeOn(rig, changeRequest('button'), 'digest-7c');
+  assert.deepEqual(rig.states(), ['requesting', 'pending', 'actuating', 'rebooting', 'failed']);
+  assert.equal(rig.finalCode(), 'router-not-back');
+  // Its owner cancels it after the failed operation (own-update.ts): nothing was read back to settle it by.
+  assert.deepEqual(update.calls, ['hand-over', 'reboot']);
 });
 
 void test("change request: someone else's attempt on top of ours is a security alarm; nothing actuated", async (t) => {
@@ -189,6 +247,8 @@ void test("change request: someone else's attempt on top of ours is a security a
   };
   await changeOn(rig, changeRequest(), 'digest-8');
   assert.deepEqual(rig.states(), ['requesting', 'pending', 'failed']);
+  const update = rig.router.update as ScriptedUpdate;
+  assert.deepEqual(update.calls, [], 'not acted: the session keeps following the router itself');
   assert.deepEqual(
     rig.alarms.map((a) => [a.code, a.type]),
     [['attempt-count-changed', 'security']],

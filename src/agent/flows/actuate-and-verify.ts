@@ -26,6 +26,8 @@ export interface ActuationPlan {
   onMismatch?: ((back: DeviceModeState) => Promise<void>) | undefined;
   /** The uptime read right before acting, when the flow read it already (with device-mode, at once). */
   uptimeBefore?: { reading: UptimeBefore | undefined };
+  /** Told what the reboot wait and the read-back saw (a change request's update session settles by it). */
+  onReadBack?: ((seen: { rebooted: boolean | undefined; state: DeviceModeState | undefined }) => void) | undefined;
 }
 
 function errorText(error: unknown): string {
@@ -230,7 +232,7 @@ async function untilReleased(actuator: ActuatorPort, signal: AbortSignal): Promi
 export async function verify(
   ctx: FlowContext,
   op: Operation,
-  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch'> & {
+  plan: Pick<ActuationPlan, 'expected' | 'expectAttemptCount' | 'before' | 'onMismatch' | 'onReadBack'> & {
     method?: ActuationPlan['method'];
   },
   rebooted: boolean | undefined,
@@ -240,6 +242,7 @@ export async function verify(
     // A cut read is retried: it says nothing about the change (never a mismatch, never a verdict).
     state = await readDeviceModeBack(ctx);
   } catch (error) {
+    plan.onReadBack?.({ rebooted, state: undefined });
     // Acted, and the result is unknown: that needs a person.
     await ctx.alarm({
       code: 'router-not-back',
@@ -254,6 +257,7 @@ export async function verify(
     return;
   }
   ctx.verified?.(state);
+  plan.onReadBack?.({ rebooted, state });
   if (rebooted === false) {
     // Uptime kept counting. Device-mode only changes at a boot, so what differs is the
     // unconfirmed change: no alarm. A power cut that did not reboot the router did not reach

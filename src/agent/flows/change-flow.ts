@@ -141,7 +141,8 @@ export async function runChangeRequest(
   if (update.phases.some((p) => p.phase === 'connection-dropped')) {
     // The update's own session was cut before we acted: whether the router still holds our
     // change is unknown (RouterOS may drop an abandoned update). Fail closed, no action; the
-    // answer waits for what the router then shows (requestUpdate follows it after the drop).
+    // answer waits for what the router then shows (requestUpdate follows it after the drop:
+    // not handed over, the session watches the reboot itself).
     const outcome = await update.outcome;
     const text = 'message' in outcome ? outcome.message : 'reason' in outcome ? outcome.reason : outcome.phase;
     await op.to(
@@ -174,10 +175,14 @@ export async function runChangeRequest(
     await op.to('expired', time.detail, { code: 'too-late', message: time.detail });
     return;
   }
+  // One watch of the reboot per operation: from the action on, the reboot wait polls for it,
+  // and the update session, silent and open, is told what the wait and the read-back saw.
+  update.handOver();
   await actuateAndVerify(ctx, op, {
     method: message.method,
     expected,
     expectAttemptCount: 0,
     before: expectedAfter(before, {}),
+    onReadBack: (seen) => update.settleBy({ rebooted: seen.rebooted === true, state: seen.state }),
   });
 }
