@@ -61,6 +61,23 @@ void test(
 );
 
 void test(
+  'journal on a full disk: the append that fails leaves the last record current; the next one replaces the file',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('journal-full');
+    const failure = out.bigFailure as { name: string; code: string; path: string };
+    assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
+    assert.equal(failure.code, 'ENOSPC');
+    assert.match(failure.path, /operations\/r1\.jsonl$/);
+    assert.equal(out.partLeft, true, 'the kernel took part of the line: a torn tail, as after a crash');
+    assert.equal(out.afterFailure, 'pending', 'a restart reads the last whole record');
+    assert.equal(out.lines, 1, 'the write after the failure replaced the file with its record alone');
+    assert.equal(out.afterRoom, 'rebooting');
+    assert.equal(out.appendedAgain, 2, 'then appends again');
+  },
+);
+
+void test(
   'stores on a read-only directory: EROFS names the file, memory stays as on disk, writable works',
   { skip: NO_MOUNT_NAMESPACE },
   async () => {
@@ -76,7 +93,7 @@ void test(
     assert.equal(out.chal2Known, false);
     assert.equal((out.journalFailure as { name: string; code: string }).name, 'StateWriteError');
     assert.equal((out.journalFailure as { code: string }).code, 'EROFS');
-    assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.json$/);
+    assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.jsonl$/);
     assert.equal(
       (out.journalClearFailure as { name: string; code: string }).name,
       'StateWriteError',
