@@ -64,7 +64,11 @@ export class TrustLedger implements SharedStateFile {
       const value = await readJsonFile(join(this.stateDir, file));
       if (value !== undefined) legacy[section] = value;
     }
-    if (Object.keys(legacy).length === 0) return [];
+    // Made now, empty, when there is nothing: the first order's commit is then an append too.
+    if (Object.keys(legacy).length === 0) {
+      await this.#file.replace([{ v: 1 }]);
+      return [];
+    }
     await this.writeSections(legacy);
     // The ledger is durable: the old files are no longer read (a crash before this is harmless).
     for (const file of Object.values(LEDGER_SECTIONS)) await unlink(join(this.stateDir, file)).catch(() => undefined);

@@ -59,16 +59,17 @@ void test("an order's commit is one append to the ledger: request id and rate bu
   const dir = tempDir(t);
   const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
   const g = await gate(dir, root, 2);
+  assert.deepEqual(ledgerLines(dir), [{ v: 1 }], 'made at start, so that every commit is an append');
   const accepted = await g.verifyChangeRequest(await order('request-1'));
   assert.ok(accepted.ok, JSON.stringify(accepted));
+  const before = fsyncCount();
   await accepted.commit();
+  assert.equal(fsyncCount() - before, 1, 'one line, one fdatasync, for every store');
   const second = await g.verifyChangeRequest(await order('request-2'));
   assert.ok(second.ok);
-  const before = fsyncCount();
   await second.commit();
-  assert.equal(fsyncCount() - before, 1, 'one line, one fdatasync, for every store');
   const lines = ledgerLines(dir);
-  assert.equal(lines.length, 2, 'the first commit made the file (atomically), the second appended');
+  assert.equal(lines.length, 3);
   assert.deepEqual(Object.keys(lines[1]!).sort(), ['rate', 'replay', 'v'], 'a line names the sections it replaces');
   const ledger = ledgerSections(dir) as Record<string, { seen?: object; routers?: object }>;
   assert.deepEqual(Object.keys(ledger.replay?.seen ?? {}), ['request-1', 'request-2']);
@@ -93,7 +94,7 @@ void test('a torn last line is a commit that never returned; a damaged line stop
   const whole = readFileSync(path, 'utf8');
   appendFileSync(path, '{"v":1,"replay":{"seen":{"request-2"');
   const restarted = await gate(dir, root, 3);
-  assert.equal(readFileSync(path, 'utf8'), whole, 'the torn bytes are gone');
+  assert.equal(ledgerLines(dir).length, 1, 'rewritten whole: the torn bytes are gone');
   refused(await restarted.verifyChangeRequest(await order('request-1')), 'replayed');
   assert.ok((await restarted.verifyChangeRequest(await order('request-2'))).ok, 'never recorded, so not used');
 
@@ -124,14 +125,13 @@ void test('a ledger grown by appends is rewritten as one line after the write th
   const ledger = new TrustLedger(dir);
   await ledger.load();
   const big = 'x'.repeat(LEDGER_COMPACT_BYTES / 2);
-  // The first write makes the file; the next two append, and the second of them passes the mark.
-  for (let i = 0; i < 2; i++) await ledger.writeSections({ replay: { i, big } });
-  assert.equal(ledgerLines(dir).length, 2);
-  await ledger.writeSections({ replay: { i: 2, big } });
+  await ledger.writeSections({ replay: { i: 0, big } });
+  assert.equal(ledgerLines(dir).length, 2, 'appended to the line made at start');
+  await ledger.writeSections({ replay: { i: 1, big } });
   await ledger.writeSections({ rate: { routers: {} } });
   await ledger.writeSections({ sk: { counters: {} } });
   assert.equal(ledgerLines(dir).length, 3, 'compacted once past the mark, then appended again');
-  assert.deepEqual(ledgerSections(dir), { v: 1, replay: { i: 2, big }, rate: { routers: {} }, sk: { counters: {} } });
+  assert.deepEqual(ledgerSections(dir), { v: 1, replay: { i: 1, big }, rate: { routers: {} }, sk: { counters: {} } });
 });
 
 void test('a ledger write that fails uses nothing: the same order commits once writable', async (t) => {
@@ -139,7 +139,8 @@ void test('a ledger write that fails uses nothing: the same order commits once w
   const g = await gate(dir, await signedRoot(rootPayload(), [keys.alice, keys.bob]), 1);
   const accepted = await g.verifyChangeRequest(await order('request-1'));
   assert.ok(accepted.ok);
-  // The ledger cannot be replaced (a directory in its place; root ignores read-only modes).
+  // The ledger can be neither appended to nor replaced (a directory in its place; root ignores read-only modes).
+  rmSync(join(dir, TRUST_LEDGER_FILE));
   mkdirSync(join(dir, TRUST_LEDGER_FILE, 'blocker'), { recursive: true });
   await assert.rejects(accepted.commit(), StateWriteError);
   rmSync(join(dir, TRUST_LEDGER_FILE), { recursive: true });
