@@ -46,6 +46,8 @@ export class TrustLedger implements SharedStateFile {
       throw new Error(`${this.path}: not a trust ledger: ${String(error)}`);
     });
     if (stored !== undefined) {
+      // Every ledger is made with a line: one without any lost what it held.
+      if (stored.values.length === 0) throw new Error(`${this.path}: not a trust ledger: no whole line in it`);
       this.#sections = fold(this.path, stored.values);
       if (stored.values.length !== 1 || stored.tornTail) await this.#file.replace([{ v: 1, ...this.#sections }]);
       // A crash after a conversion, before it removed what it converted.

@@ -100,6 +100,8 @@ void test('a torn last line is a commit that never returned; a damaged line stop
 
   writeFileSync(path, `{"v":1,"replay":\n${whole}`);
   await assert.rejects(gate(dir, root, 3), /not a trust ledger.*line 1 is not JSON/);
+  writeFileSync(path, '');
+  await assert.rejects(gate(dir, root, 3), /no whole line/, 'emptied: what it held is lost, so refuse');
   writeFileSync(path, `{"v":2}\n`);
   await assert.rejects(gate(dir, root, 3), /not a trust ledger of version 1/);
 });
