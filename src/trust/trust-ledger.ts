@@ -1,6 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonFile } from '../store/atomic-file.js';
+import { ensureHeadroom } from '../store/headroom.js';
 import { JsonLinesFile } from '../store/json-lines-file.js';
 import type { SharedStateFile, StateSlot } from '../store/state-slot.js';
 import { SerialQueue } from './serial-queue.js';
@@ -22,7 +23,8 @@ export type LedgerSection = keyof typeof LEDGER_SECTIONS;
  * one `fdatasync`), so the record of what was used is durable before anything acts, at the
  * cost of a single flush on an SD card. The file is JSON lines (`{"v":1, section: value}`,
  * later lines win); it is rewritten as one line at start and once it has grown by
- * LEDGER_COMPACT_BYTES. Each section keeps the format of the file it replaced, so a state
+ * LEDGER_COMPACT_BYTES. It records nothing when the state directory has less than
+ * STATE_HEADROOM_BYTES free (see ensureHeadroom). Each section keeps the format of the file it replaced, so a state
  * directory of an earlier version is converted at start.
  */
 export class TrustLedger implements SharedStateFile {
@@ -95,6 +97,7 @@ export class TrustLedger implements SharedStateFile {
   writeSections(sections: Record<string, unknown>): Promise<void> {
     return this.#queue.run(async () => {
       const next = { ...this.#sections, ...sections };
+      await ensureHeadroom(this.stateDir, this.path);
       await this.#file.add({ v: 1, ...sections }, [{ v: 1, ...next }]);
       this.#sections = next;
       if (this.#file.grownBytes >= LEDGER_COMPACT_BYTES) this.compactSoon();

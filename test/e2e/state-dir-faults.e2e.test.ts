@@ -232,7 +232,7 @@ void test(
       'state-unwritable alarm',
     );
     assert.equal(alarm.data?.errno, 'EROFS');
-    assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
+    assert.match(alarm.data?.path ?? '', /trust-ledger\.jsonl$/);
     await sleep(1000);
     assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
     assert.ok(

@@ -1,6 +1,7 @@
 // The stores under a state directory that really fails: each scenario runs in a child in a
-// private mount namespace on a 64 KiB tmpfs (fixtures/state-fault-child.ts), never on the
-// host's mounts. Skipped only where mount namespaces are not available (not root).
+// private mount namespace on a small tmpfs (64 KiB unless a scenario needs more;
+// fixtures/state-fault-child.ts), never on the host's mounts. Skipped only where mount
+// namespaces are not available (not root).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { NO_MOUNT_NAMESPACE } from '../e2e/fixtures/state-dir.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/state-fault-child.ts');
 
-async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
+async function inNamespace(scenario: string, size = '64k'): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-state-fault-'));
   try {
     const child = reapOnExit(
@@ -22,7 +23,7 @@ async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
         'private',
         'sh',
         '-c',
-        'mount -t tmpfs -o size=64k dmconfirm-test "$0" && exec "$@"',
+        `mount -t tmpfs -o size=${size} dmconfirm-test "$0" && exec "$@"`,
         dir,
         process.execPath,
         '--import',
@@ -74,6 +75,21 @@ void test(
     assert.equal(out.lines, 1, 'the write after the failure replaced the file with its record alone');
     assert.equal(out.afterRoom, 'rebooting');
     assert.equal(out.appendedAgain, 2, 'then appends again');
+  },
+);
+
+void test(
+  'trust ledger on a full disk: nothing recorded although the line would fit its last block; room again, it appends',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('ledger-full', '256k');
+    assert.ok((out.slack as number) > 200, JSON.stringify(out));
+    const failure = out.fullFailure as { name: string; code: string; path: string };
+    assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
+    assert.equal(failure.code, 'ENOSPC');
+    assert.match(failure.path, /trust-ledger\.jsonl$/);
+    assert.equal(out.unchanged, true, 'the order is not recorded as used: its resend works');
+    assert.equal(out.afterRoom, 3);
   },
 );
 
