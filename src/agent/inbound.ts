@@ -282,7 +282,8 @@ export class InboundDispatcher {
       ...campaign,
     });
     audited.catch(() => undefined); // awaited below, whatever the order's fate
-    const delivered = await this.deliver(kind, verdict, { digest, payload, supervisor, audited });
+    const opened = door.release || door.opened instanceof TrustError ? undefined : door.opened;
+    const delivered = await this.deliver(kind, verdict, { digest, payload, opened, supervisor, audited });
     await audited;
     return delivered;
   }
@@ -297,7 +298,14 @@ export class InboundDispatcher {
   private async deliver(
     kind: InboundKind,
     verdict: AcceptedOrder,
-    at: { digest: string; payload: Buffer; supervisor: RouterSupervisor; audited: Promise<unknown> },
+    at: {
+      digest: string;
+      payload: Buffer;
+      /** The door's reading, kept with a scheduled order: verified again on it when the window opens. */
+      opened: OpenedEnvelope | undefined;
+      supervisor: RouterSupervisor;
+      audited: Promise<unknown>;
+    },
   ): Promise<StartVerdict> {
     const { digest, supervisor, audited } = at;
     const message = verdict.message;
@@ -324,7 +332,8 @@ export class InboundDispatcher {
       };
     await audited;
     const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
-    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, at.payload, supervisor);
+    const received = { payload: at.payload, opened: at.opened };
+    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, received, supervisor);
   }
 
   /**
