@@ -13,6 +13,7 @@ import type { AgentResponse } from '../../src/mqtt/contract.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
 import { NO_MOUNT_NAMESPACE, NamespacedDaemon } from './fixtures/state-dir.js';
+import { journalFile } from './state-files.js';
 
 interface SeenEvent {
   type: string;
@@ -198,7 +199,7 @@ void test(
     daemon.unfill();
     await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
     await waitFor(
-      () => (existsSync(daemon.inside(join(stateDir, 'operations', 'hap1.json'))) ? undefined : true),
+      () => (existsSync(daemon.inside(journalFile(stateDir, 'hap1'))) ? undefined : true),
       'journal cleared',
       10_000,
     );
@@ -231,7 +232,7 @@ void test(
       'state-unwritable alarm',
     );
     assert.equal(alarm.data?.errno, 'EROFS');
-    assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
+    assert.match(alarm.data?.path ?? '', /trust-ledger\.jsonl$/);
     await sleep(1000);
     assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
     assert.ok(
