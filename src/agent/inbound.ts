@@ -2,6 +2,7 @@ import type { Logger } from '../log/logger.js';
 import {
   challengeRequestSchema,
   inboundCorrelation,
+  type InboundCorrelation,
   INBOUND_KINDS,
   payloadCorrelation,
   parsePayload,
@@ -12,7 +13,8 @@ import {
 import type { InboundMessage } from '../mqtt/connection.js';
 import type { TrustGate } from '../trust/trust-gate.js';
 import { openEnvelope, type OpenedEnvelope } from '../trust/jws.js';
-import { TrustError } from '../trust/refusal.js';
+import { TrustError, type Refusal } from '../trust/refusal.js';
+import type { OpenedCampaignOrder } from '../trust/campaign/order-read.js';
 import { SSH_REFUSAL_REASONS } from '../trust/ssh/reasons.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { StateWriteError } from '../store/state-error.js';
@@ -68,14 +70,40 @@ type AcceptedOrder = Extract<
   { ok: true }
 >;
 
-/** The message read once (openEnvelope), or undefined when it cannot be: the gate then refuses the bytes. */
-function openOrUndefined(payload: Buffer): OpenedEnvelope | undefined {
+/**
+ * A message as read at its door, once: the reading (openEnvelope, or openCampaignOrder for a
+ * release) or the refusal it earned, and where to answer.
+ */
+type Door = InboundCorrelation &
+  (
+    | { release: false; opened: OpenedEnvelope | TrustError }
+    | { release: true; opened: OpenedCampaignOrder | TrustError }
+  );
+
+function read<T>(payload: Buffer, open: (payload: Buffer) => T): T | TrustError {
   try {
-    return openEnvelope(payload);
+    return open(payload);
   } catch (error) {
-    if (error instanceof TrustError) return undefined;
+    if (error instanceof TrustError) return error;
     throw error;
   }
+}
+
+/** A message that cannot be read names its request id when a lenient reading finds one (its answer then arrives). */
+function envelopeAtTheDoor(payload: Buffer): Door {
+  const opened = read(payload, openEnvelope);
+  const at = opened instanceof TrustError ? inboundCorrelation(payload) : payloadCorrelation(payload, opened.payload);
+  return { release: false, opened, ...at };
+}
+
+/** Campaign code is loaded on the first campaign order only: an idle agent does not carry it. */
+async function orderAtTheDoor(payload: Buffer): Promise<Door> {
+  const [{ openCampaignOrder }, { campaignCorrelation }] = await Promise.all([
+    import('../trust/campaign/order-read.js'),
+    import('../trust/campaign/correlation.js'),
+  ]);
+  const opened = read(payload, openCampaignOrder);
+  return { release: true, opened, ...campaignCorrelation(payload, opened instanceof TrustError ? undefined : opened) };
 }
 
 /** Recently handled inbound digests: a QoS 1 redelivery is answered, never acted on twice. */
@@ -115,16 +143,9 @@ export class InboundDispatcher {
     if (!parsed || !(INBOUND_KINDS as readonly string[]).includes(parsed.kind)) return;
     const kind = parsed.kind as InboundKind;
     // Read once, here: the gate routes and verifies what was read. One that cannot be read
-    // is refused by the gate with the reason; its request id is then read leniently, so the
-    // answer still reaches its sender when it names one.
-    const opened = kind === 'release' ? undefined : openOrUndefined(message.payload);
-    // Campaign code is loaded on the first campaign order only: an idle agent does not carry it.
-    const { requestId, digest } =
-      kind === 'release'
-        ? (await import('../trust/campaign/correlation.js')).campaignCorrelation(message.payload)
-        : opened
-          ? payloadCorrelation(message.payload, opened.payload)
-          : inboundCorrelation(message.payload);
+    // is refused with the reason its reading gave.
+    const door = kind === 'release' ? await orderAtTheDoor(message.payload) : envelopeAtTheDoor(message.payload);
+    const { requestId, digest } = door;
     if (message.retain) {
       // Orders are never retained: a retained one replays to every subscriber that comes
       // later (a trap, or someone's mistake). Seen as published thanks to Retain As Published.
@@ -137,7 +158,7 @@ export class InboundDispatcher {
       await this.answerDuplicate(await earlier, requestId, digest);
       return;
     }
-    const pending = this.dispatch(kind, message.payload, opened, digest).catch((error: unknown) =>
+    const pending = this.dispatch(kind, message.payload, door, digest).catch((error: unknown) =>
       this.unrecorded(error, kind, requestId),
     );
     this.remember(digest, pending);
@@ -230,25 +251,24 @@ export class InboundDispatcher {
     }
   }
 
-  /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
-  private async dispatch(
-    kind: InboundKind,
-    payload: Buffer,
-    opened: OpenedEnvelope | undefined,
-    digest: string,
-  ): Promise<StartVerdict> {
+  /** The gate's verdict on what the door read; a message that could not be read is refused with that reason. */
+  private verify(kind: InboundKind, door: Door): Promise<AcceptedOrder | Refusal> {
     const gate = this.deps.gate;
-    const input = opened ?? payload;
-    const verdict =
-      kind === 'approval'
-        ? await gate.verifyApproval(input)
-        : kind === 'request'
-          ? await gate.verifyChangeRequest(input)
-          : kind === 'cancel'
-            ? await gate.verifyCancel(input)
-            : kind === 'release'
-              ? await gate.verifyCampaignOrder(payload)
-              : await gate.verifyPowerCycle(input);
+    if (door.opened instanceof TrustError) return Promise.resolve(door.opened.toRefusal());
+    if (door.release) return gate.verifyCampaignOrder(door.opened);
+    const input = door.opened;
+    return kind === 'approval'
+      ? gate.verifyApproval(input)
+      : kind === 'request'
+        ? gate.verifyChangeRequest(input)
+        : kind === 'cancel'
+          ? gate.verifyCancel(input)
+          : gate.verifyPowerCycle(input);
+  }
+
+  /** Verifies at the door (the gate finds the router and any quoted challenge), audits, delivers. */
+  private async dispatch(kind: InboundKind, payload: Buffer, door: Door, digest: string): Promise<StartVerdict> {
+    const verdict = await this.verify(kind, door);
     if (!verdict.ok) return { ok: false, code: verdict.reason, message: verdict.detail };
     const supervisor = this.deps.supervisors.get(verdict.router);
     if (!supervisor) return { ok: false, code: 'wrong-router', message: 'the message names no router of this agent' };
@@ -262,7 +282,8 @@ export class InboundDispatcher {
       ...campaign,
     });
     audited.catch(() => undefined); // awaited below, whatever the order's fate
-    const delivered = await this.deliver(kind, verdict, { digest, payload, supervisor, audited });
+    const opened = door.release || door.opened instanceof TrustError ? undefined : door.opened;
+    const delivered = await this.deliver(kind, verdict, { digest, payload, opened, supervisor, audited });
     await audited;
     return delivered;
   }
@@ -277,7 +298,14 @@ export class InboundDispatcher {
   private async deliver(
     kind: InboundKind,
     verdict: AcceptedOrder,
-    at: { digest: string; payload: Buffer; supervisor: RouterSupervisor; audited: Promise<unknown> },
+    at: {
+      digest: string;
+      payload: Buffer;
+      /** The door's reading, kept with a scheduled order: verified again on it when the window opens. */
+      opened: OpenedEnvelope | undefined;
+      supervisor: RouterSupervisor;
+      audited: Promise<unknown>;
+    },
   ): Promise<StartVerdict> {
     const { digest, supervisor, audited } = at;
     const message = verdict.message;
@@ -304,7 +332,8 @@ export class InboundDispatcher {
       };
     await audited;
     const order = message.kind === 'change-request' ? { ...verdict, message } : { ...verdict, message };
-    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, at.payload, supervisor);
+    const received = { payload: at.payload, opened: at.opened };
+    return schedule.schedule(kind === 'request' ? 'request' : 'powercycle', order, digest, received, supervisor);
   }
 
   /**

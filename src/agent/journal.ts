@@ -1,13 +1,15 @@
 /**
- * The operation journal: the current operation of each router, one JSON file per router,
- * replaced atomically at every step. After a crash or restart mid-operation the agent
+ * The operation journal: the current operation of each router, one JSON-lines file per router
+ * (`operations/<router>.jsonl`), one line appended and flushed at every step; the last whole
+ * line is the record. After a crash or restart mid-operation the agent
  * loads it, releases the actuator if the record says it may be engaged, verifies, and
  * reports the outcome once (`outcomeReported`), then clears the record.
  */
 import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../store/atomic-file.js';
+import { readJsonFile } from '../store/atomic-file.js';
+import { JsonLinesFile } from '../store/json-lines-file.js';
 import { writingState } from '../store/state-error.js';
 import { DEVICE_MODE_FEATURES, DEVICE_MODES } from '../routeros/device-mode.js';
 import { deadlineSchema } from '../time/deadline.js';
@@ -62,6 +64,9 @@ export const operationRecordSchema = z.strictObject({
 });
 export type OperationRecord = z.infer<typeof operationRecordSchema>;
 
+/** A router's journal file: JSON lines, the last whole one current. */
+export const JOURNAL_EXTENSION = '.jsonl';
+
 export class JournalError extends Error {
   constructor(message: string) {
     super(message);
@@ -72,18 +77,25 @@ export class JournalError extends Error {
 export class OperationJournal {
   readonly dir: string;
   readonly #writes = new Map<string, Promise<unknown>>();
+  readonly #files = new Map<string, JsonLinesFile>();
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'operations');
   }
 
-  private file(router: string): string {
+  private file(router: string): JsonLinesFile {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(router))
       throw new JournalError(`router name "${router}" cannot be a journal file name`);
-    return join(this.dir, `${router}.json`);
+    let file = this.#files.get(router);
+    if (!file) this.#files.set(router, (file = new JsonLinesFile(join(this.dir, `${router}${JOURNAL_EXTENSION}`))));
+    return file;
   }
 
-  /** Every journaled operation, by router. A record that does not parse stops the agent: it must not guess. */
+  /**
+   * Every journaled operation, by router: the last whole line of each file. A line that does
+   * not parse, or a last record that is not one, stops the agent: it must not guess. Records of
+   * an earlier version (`<router>.json`, replaced whole) are converted first.
+   */
   async load(): Promise<Map<string, OperationRecord>> {
     let names: string[];
     try {
@@ -92,28 +104,36 @@ export class OperationJournal {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw error;
     }
+    for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort())
+      await this.convert(name, names.includes(name + 'l'));
     const records = new Map<string, OperationRecord>();
-    for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort()) {
-      const path = join(this.dir, name);
-      const parsed = operationRecordSchema.safeParse(await readJsonFile(path).catch((e: unknown) => e));
+    for (const name of (await readdir(this.dir))
+      .filter((n) => n.endsWith(JOURNAL_EXTENSION) && !n.startsWith('.'))
+      .sort()) {
+      const router = name.slice(0, -JOURNAL_EXTENSION.length);
+      const file = this.file(router);
+      const lines = await file.read().catch((error: unknown) => {
+        throw new JournalError(`${file.path}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      const parsed = operationRecordSchema.safeParse(lines?.values.at(-1));
       if (!parsed.success)
-        throw new JournalError(`${path} is not an operation record; inspect it before starting again`);
-      if (`${parsed.data.router}.json` !== name) throw new JournalError(`${path} holds router "${parsed.data.router}"`);
-      records.set(parsed.data.router, parsed.data);
+        throw new JournalError(`${file.path} is not an operation record; inspect it before starting again`);
+      if (parsed.data.router !== router) throw new JournalError(`${file.path} holds router "${parsed.data.router}"`);
+      records.set(router, parsed.data);
     }
     return records;
   }
 
-  /** Writes the record atomically (durable when it resolves); writes per router keep call order. */
+  /** Appends the record (durable when it resolves, one fdatasync); writes per router keep call order. */
   async save(record: OperationRecord): Promise<void> {
     const parsed = operationRecordSchema.parse(record);
-    const path = this.file(parsed.router);
-    await this.serialize(parsed.router, () => writeJsonAtomic(path, parsed));
+    const file = this.file(parsed.router);
+    await this.serialize(parsed.router, () => file.add(parsed));
   }
 
   /** Removes a router's record once its outcome is reported (a failure is a StateWriteError). */
   async clear(router: string): Promise<void> {
-    const path = this.file(router);
+    const path = this.file(router).path;
     await this.serialize(router, () =>
       writingState(path, async () => {
         try {
@@ -130,6 +150,19 @@ export class OperationJournal {
         }
       }),
     );
+  }
+
+  /** A record an earlier version replaced whole (`<router>.json`): written as the router's journal, then removed. */
+  private async convert(name: string, converted: boolean): Promise<void> {
+    const path = join(this.dir, name);
+    if (!converted) {
+      const parsed = operationRecordSchema.safeParse(await readJsonFile(path).catch((e: unknown) => e));
+      if (!parsed.success)
+        throw new JournalError(`${path} is not an operation record; inspect it before starting again`);
+      if (`${parsed.data.router}.json` !== name) throw new JournalError(`${path} holds router "${parsed.data.router}"`);
+      await this.file(parsed.data.router).replace([parsed.data]);
+    }
+    await writingState(path, () => unlink(path));
   }
 
   private serialize(router: string, write: () => Promise<void>): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
+import { ensureHeadroom } from '../store/headroom.js';
 import { StateWriteError } from '../store/state-error.js';
 import type { Publisher } from './publisher.js';
 
@@ -92,7 +93,7 @@ export class StateHealth extends EventEmitter<{ recovered: [] }> {
     this.#timer.unref();
   }
 
-  /** Writes and removes a probe file; the first success ends the episode. */
+  /** Writes and removes a probe file, and finds the free space an order needs; the first success ends the episode. */
   private async probe(): Promise<void> {
     const failing = this.#failing;
     if (!failing || this.#probing) return;
@@ -101,6 +102,7 @@ export class StateHealth extends EventEmitter<{ recovered: [] }> {
     try {
       await writeFileAtomic(file, `${this.deps.now().toISOString()}\n`);
       await unlink(file);
+      await ensureHeadroom(this.deps.stateDir, file); // what the trust ledger needs to record an order
     } catch {
       return; // still unwritable: try again at the next tick
     } finally {

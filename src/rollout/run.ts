@@ -7,7 +7,7 @@ import type { MqttLinkSettings } from '../mqtt/connection.js';
 import { connectOperator } from '../operator/broker.js';
 import { TargetTree } from '../trust/campaign/build.js';
 import { verifyCampaign } from '../trust/campaign/verify.js';
-import { parseEnvelope } from '../trust/jws.js';
+import { openEnvelope } from '../trust/jws.js';
 import type { Envelope, Signer } from '../trust/jws.js';
 import { refuse } from '../trust/refusal.js';
 import { TrustRoot } from '../trust/trust-root.js';
@@ -62,8 +62,10 @@ export async function prepare(
   const targetsFile = await pinned(o.dir, 'targets.yaml', o.targetsFile, 'targets');
   const [campaignText, targetsText] = [campaignFile.text, targetsFile.text];
   const trustRoot = TrustRoot.fromEnvelopeText(await readFile(o.trustRootFile, 'utf8'));
-  const campaignEnvelope: Envelope = parseEnvelope(campaignText);
-  const { campaign, digest } = await verifyCampaign(campaignEnvelope, { trustRoot });
+  // Read once: verified as read, and the same envelope is what every order carries.
+  const opened = openEnvelope(campaignText);
+  const campaignEnvelope: Envelope = opened.envelope;
+  const { campaign, digest } = await verifyCampaign(opened, { trustRoot });
   const coordinator = trustRoot.ownerOf(o.key.keyId);
   if (
     coordinator?.name !== campaign.coordinator.name ||

@@ -41,11 +41,28 @@ function decodeJson(b64: string, what: string): unknown {
   return strictJsonOrRefuse(Buffer.from(b64, 'base64url'), 'malformed', what);
 }
 
+function checkSize(size: number): void {
+  if (size > MAX_MESSAGE_BYTES) refuse('too-large', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
+}
+
 /** Parses the envelope without trusting anything in it yet. */
 export function parseEnvelope(input: Uint8Array | string): Envelope {
-  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
-  if (size > MAX_MESSAGE_BYTES) refuse('too-large', `message is ${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-  const json = strictJsonOrRefuse(input, 'malformed', 'message');
+  checkSize(typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength);
+  return envelopeOf(strictJsonOrRefuse(input, 'malformed', 'message'));
+}
+
+/**
+ * An envelope nested in a message strict JSON has already read (a campaign order carries
+ * two): checked like one received alone, its size being that of its JSON, without reading
+ * the outer message's bytes again.
+ */
+export function parseNestedEnvelope(json: unknown): Envelope {
+  checkSize(Buffer.byteLength(JSON.stringify(json)));
+  return envelopeOf(json);
+}
+
+/** The envelope's checks on its JSON value (read by strictJson). */
+function envelopeOf(json: unknown): Envelope {
   if (json !== null && typeof json === 'object' && Array.isArray((json as { signatures?: unknown }).signatures)) {
     const sigs = (json as { signatures: unknown[] }).signatures;
     if (sigs.some((s) => s !== null && typeof s === 'object' && 'header' in s)) {
@@ -167,7 +184,8 @@ export type SignedInput = Uint8Array | string | OpenedEnvelope;
 /** Every OpenedEnvelope openEnvelope made: no other object passes for one (its payload is what was read). */
 const OPENED = new WeakSet<object>();
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a JSON value and everything in it (a reading nothing may change afterwards). */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const member of Object.values(value)) deepFreeze(member);
     Object.freeze(value);
@@ -185,10 +203,18 @@ export function openEnvelope(input: SignedInput): OpenedEnvelope {
     if (!OPENED.has(input)) throw new TypeError('not an envelope read by openEnvelope');
     return input;
   }
-  const envelope = parseEnvelope(input);
-  const opened = deepFreeze({ envelope, payload: unverifiedPayload(envelope) });
-  OPENED.add(opened);
-  return opened;
+  return opened(parseEnvelope(input));
+}
+
+/** openEnvelope of an envelope nested in a message already read (parseNestedEnvelope). */
+export function openNestedEnvelope(json: unknown): OpenedEnvelope {
+  return opened(parseNestedEnvelope(json));
+}
+
+function opened(envelope: Envelope): OpenedEnvelope {
+  const reading = deepFreeze({ envelope, payload: unverifiedPayload(envelope) });
+  OPENED.add(reading);
+  return reading;
 }
 
 /** What signs: a dmconfirm key file, or an SSH key in ssh-agent or behind ssh-keygen (ssh/ssh-sign.ts). */

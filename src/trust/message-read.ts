@@ -33,10 +33,10 @@ export function isMessageKind(kind: unknown): kind is MessageKind {
   return typeof kind === 'string' && Object.hasOwn(MESSAGE_KINDS, kind);
 }
 
-/** Reads a payload of whichever kind it says it is (the kind is then checked by its typ). */
+/** Reads a payload of whichever kind it says it is (the kind is then checked by its typ), once. */
 export function readAnyMessage(payload: Uint8Array | string): SignedMessage {
   const json = strictJsonOrRefuse(payload, 'bad-payload', 'payload');
   const kind = json !== null && typeof json === 'object' ? (json as { kind?: unknown }).kind : undefined;
   if (!isMessageKind(kind)) return refuse('wrong-kind', `unknown message kind ${JSON.stringify(kind ?? null)}`);
-  return readMessage(kind, payload);
+  return readMessage(kind, { json });
 }

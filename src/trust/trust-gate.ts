@@ -16,6 +16,7 @@ import { TrustStore } from './trust-store.js';
 import type { RootUpdate } from './trust-store.js';
 import { verifyApproval, verifyCancel, verifyChangeRequest, verifyPowerCycle } from './verify.js';
 import type { CampaignAccepted } from './campaign/verify.js';
+import type { CampaignOrderInput, OpenedCampaignOrder } from './campaign/order-read.js';
 import type { Accepted, RouterBinding, Verdict, VerifyContext } from './verify.js';
 
 /**
@@ -161,24 +162,31 @@ export class TrustGate {
     return this.#guard(input, (router, opened) => verifyPowerCycle(opened, this.#context(router)));
   }
 
-  /** Issue 12: a campaign order (campaign, membership proof, release) for one router of ours. */
-  async verifyCampaignOrder(bytes: Uint8Array | string): Promise<(CampaignAccepted & { router: string }) | Refusal> {
+  /**
+   * Issue 12: a campaign order (campaign, membership proof, release) for one router of ours,
+   * given as bytes or as read at the door (openCampaignOrder): routed and verified on that reading.
+   */
+  async verifyCampaignOrder(input: CampaignOrderInput): Promise<(CampaignAccepted & { router: string }) | Refusal> {
     // Loaded on the first campaign order: an idle agent does not carry the campaign code.
-    const { readCampaignOrder, verifyCampaignOrder } = await import('./campaign/verify.js');
-    let router: RouterBinding | undefined;
+    const [{ openCampaignOrder }, { verifyCampaignOrder }] = await Promise.all([
+      import('./campaign/order-read.js'),
+      import('./campaign/verify.js'),
+    ]);
+    let opened: OpenedCampaignOrder;
     try {
-      router = this.routerFor(readCampaignOrder(bytes).target.router);
+      opened = openCampaignOrder(input);
     } catch (error) {
       if (error instanceof TrustError) return error.toRefusal();
       throw error;
     }
+    const router = this.routerFor(opened.order.target.router);
     if (!router)
       return {
         ok: false,
         reason: 'wrong-router',
         detail: 'the campaign order names a router this agent does not serve',
       };
-    const verdict = await verifyCampaignOrder(bytes, this.#context(router));
+    const verdict = await verifyCampaignOrder(opened, this.#context(router));
     return verdict.ok ? { ...verdict, router: router.name } : verdict;
   }
 

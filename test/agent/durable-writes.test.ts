@@ -70,8 +70,8 @@ void test('the first edge follows one journal write (actuating, engaged); its au
   );
   assert.equal(
     atEdge.fsyncs - afterFirstRecord,
-    2,
-    "from the operation's record to the edge: one atomic write (file, directory)",
+    1,
+    "from the operation's record to the edge: one appended line, one fdatasync",
   );
   assert.ok(!atEdge.audited.includes('operation:actuating'), 'the audit entry of actuating follows the edge');
   const after = entries().map((e) => `${e.type}:${e.data.state ?? ''}`);

@@ -15,6 +15,7 @@ import type { DeviceModeState } from '../../src/routeros/device-mode.js';
 import { fixedClock } from '../../src/time/wall-clock.js';
 import type { Cancel, ChangeRequest } from '../../src/trust/messages.js';
 import type { Accepted } from '../../src/trust/verify.js';
+import { openEnvelope, type SignedInput } from '../../src/trust/jws.js';
 
 const T = Date.parse('2026-12-07T10:00:00Z');
 const state: DeviceModeState = {
@@ -62,6 +63,8 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
   const started: string[] = [];
   const alarms: string[] = [];
   const answers: Array<{ id: string; state: string; code?: string }> = [];
+  /** What the gate was given to verify, in order. */
+  const verified: SignedInput[] = [];
   /** Verification of each order waits for this (to hold an opening in progress). */
   let hold: Promise<void> = Promise.resolve();
   const router: ScheduledRouter = {
@@ -74,12 +77,15 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
       })),
   };
   const gate: SchedulerDeps['gate'] = {
-    verifyChangeRequest: async (bytes) => {
+    verifyChangeRequest: async (input) => {
       await hold;
-      return accepted({
-        kind: 'change-request',
-        requestId: Buffer.from(bytes as Uint8Array).toString(),
-      } as ChangeRequest);
+      verified.push(input);
+      // The bytes of these fake orders are their request id; a reading names it in its payload.
+      const requestId =
+        input instanceof Uint8Array || typeof input === 'string'
+          ? Buffer.from(input).toString()
+          : (input.payload as { requestId: string }).requestId;
+      return accepted({ kind: 'change-request', requestId } as ChangeRequest);
     },
     verifyPowerCycle: () => Promise.reject(new Error('not used')),
     routerFor: () => ({ name: 'main', serial: 'HG1', methods: ['power'] }),
@@ -109,6 +115,8 @@ async function setup(t: { after: (fn: () => void) => void }, synced = true) {
     started,
     alarms,
     answers,
+    router,
+    verified,
     setHold: (p: Promise<void>): void => {
       hold = p;
     },
@@ -169,4 +177,27 @@ void test('a clock not synchronized at the opening: an alarm, the order expires,
   assert.deepEqual(s.alarms, ['schedule-clock-unsynced']);
   assert.equal(s.book.get('order-0001')?.state, 'expired');
   assert.deepEqual(s.answers, [{ id: 'order-0001', state: 'expired', code: 'schedule-clock-unsynced' }]);
+});
+
+void test('a scheduled order is verified again on what its door read; after a restart, on its bytes', async (t) => {
+  const s = await setup(t);
+  const payload = { kind: 'change-request', requestId: 'order-0007', issuedAt: new Date(T).toISOString() };
+  const bytes = Buffer.from(
+    JSON.stringify({ payload: Buffer.from(JSON.stringify(payload)).toString('base64url'), signatures: [] }),
+  );
+  const opened = openEnvelope(bytes);
+  const order = { ...accepted({ ...payload, router: { serial: 'HG1' } } as ChangeRequest), opensAt: T + 1000 };
+  const scheduled = await s.scheduler.schedule('request', order, 'd-order-0007', { payload: bytes, opened }, s.router);
+  assert.deepEqual(scheduled, { ok: true });
+  s.clock.set(T + 1000);
+  await s.scheduler.check();
+  assert.deepEqual(s.started, ['order-0007']);
+  assert.equal(s.verified.length, 1);
+  assert.equal(s.verified[0], opened, "the door's reading, not the bytes read again");
+  // A scheduler that did not read the order (a restart) verifies its bytes from the book.
+  const later = await setup(t);
+  await later.book.add({ ...s.book.get('order-0007')!, state: 'scheduled' });
+  later.clock.set(T + 1000);
+  await later.scheduler.check();
+  assert.ok(later.verified[0] instanceof Uint8Array);
 });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
+import { journalFile } from './state-files.js';
 
 void test('the broker goes away while the router reboots: the operation completes, answers come after', async (t) => {
   const e2e = new E2E();
@@ -25,7 +26,7 @@ void test('the broker goes away while the router reboots: the operation complete
 
   await e2e.broker.stop();
   // The operation ends while nobody can hear it: the journal entry goes when the outcome is recorded.
-  const journal = join(e2e.site.dir, 'state', 'operations', 'hap1.json');
+  const journal = journalFile(join(e2e.site.dir, 'state'), 'hap1');
   await waitFor(() => (existsSync(journal) ? undefined : true), 'operation finished offline', 30_000);
   assert.equal(
     e2e.answers(requestId).some((a) => a.data.final),

@@ -15,7 +15,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OperationRecord } from '../../src/agent/journal.js';
@@ -23,6 +22,7 @@ import type { OperationState } from '../../src/agent/operation-state.js';
 import type { ChallengeMessage } from '../../src/mqtt/contract.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
+import { ledgerSections } from './state-files.js';
 import {
   assertAuditIntact,
   assertPhysicalSafe,
@@ -299,8 +299,7 @@ for (const c of CASES) {
 /** Whether the agent's trust ledger records this request id as used (read at the kill, synchronously). */
 function ledgerHolds(e2e: E2E, requestId: string): boolean {
   try {
-    const text = readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8');
-    const ledger = JSON.parse(text) as { replay?: { seen?: object } };
+    const ledger = ledgerSections(join(e2e.site.dir, 'state')) as { replay?: { seen?: object } };
     return Object.hasOwn(ledger.replay?.seen ?? {}, requestId);
   } catch {
     return false;

@@ -4,7 +4,6 @@
  * reaches the simulated router, and the checks every case ends with.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentKeyFromSecret } from '../../src/audit/checkpointer.js';
 import { verifyAuditFile } from '../../src/audit/verify.js';
@@ -13,17 +12,13 @@ import type { AgentResponse } from '../../src/mqtt/contract.js';
 import type { CommandContext } from '../../src/sim/commands/types.js';
 import type { SimulatedRouter } from '../../src/sim/index.js';
 import { AgentProcess, type E2E } from './harness.js';
+import { journalRecord } from './state-files.js';
 
 export const FINAL = ['done', 'failed', 'cancelled', 'expired'];
 
 /** The operation the agent journaled for hap1 (what a restart recovers), read now. */
 export function journaled(e2e: E2E): OperationRecord | undefined {
-  try {
-    return JSON.parse(readFileSync(join(e2e.site.dir, 'state', 'operations', 'hap1.json'), 'utf8')) as OperationRecord;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return journalRecord(join(e2e.site.dir, 'state'), 'hap1');
 }
 
 /**

@@ -3,7 +3,6 @@
 // mosquitto); every forged or replayed security-key signature is refused with its reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperatorTeam } from '../../src/demo/operators.js';
 import { buildApproval, buildChange } from '../../src/trust/drafts.js';
@@ -33,6 +32,7 @@ import {
 } from '../trust/ssh-fixtures.js';
 import type { SkOptions } from '../trust/ssh-fixtures.js';
 import { E2E } from './harness.js';
+import { ledgerSections } from './state-files.js';
 
 const carol = testKey();
 const carolKey = sshKeyInfo(sshKeyEntry(pubLine(skBlob(carol)), { verifyRequired: true }), 'carol');
@@ -122,7 +122,7 @@ void test('ssh-agent + security key approve 2 of 3 over MQTT; forged or replayed
   const done = await e2e.finalAnswer(e2e.requestIdOf(accepted));
   assert.equal(done.data.state, 'done', JSON.stringify(done));
   assert.equal(e2e.powerCuts, 1);
-  const ledger = JSON.parse(readFileSync(join(e2e.site.dir, 'state', 'trust-ledger.json'), 'utf8')) as {
+  const ledger = ledgerSections(join(e2e.site.dir, 'state')) as {
     sk: { counters: Record<string, number> };
   };
   assert.deepEqual(ledger.sk.counters, { [carolKey.keyId]: 100 });

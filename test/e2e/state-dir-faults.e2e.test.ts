@@ -13,6 +13,7 @@ import type { AgentResponse } from '../../src/mqtt/contract.js';
 import { waitFor } from '../helpers/mosquitto.js';
 import { E2E } from './harness.js';
 import { NO_MOUNT_NAMESPACE, NamespacedDaemon } from './fixtures/state-dir.js';
+import { journalFile } from './state-files.js';
 
 interface SeenEvent {
   type: string;
@@ -198,7 +199,7 @@ void test(
     daemon.unfill();
     await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
     await waitFor(
-      () => (existsSync(daemon.inside(join(stateDir, 'operations', 'hap1.json'))) ? undefined : true),
+      () => (existsSync(daemon.inside(journalFile(stateDir, 'hap1'))) ? undefined : true),
       'journal cleared',
       10_000,
     );
@@ -208,47 +209,66 @@ void test(
   },
 );
 
+async function approvalRefusedThenRecovered(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  fault: 'full' | 'read-only',
+): Promise<void> {
+  const { e2e, daemon, stateDir } = await site(t);
+  e2e.otherClientUpdate({ enable: ['container'] });
+  const open = await e2e.challenge();
+  if (fault === 'full') daemon.fill();
+  else daemon.readOnly();
+  const from = e2e.observer.seen.length;
+  const refused = await e2e.site.team.approval(open.challenge, {
+    expect: { enable: ['container'] },
+    method: 'power',
+  });
+  const refusedId = e2e.requestIdOf(refused);
+  await e2e.publish('approval', refused);
+  const answer = await e2e.finalAnswer(refusedId, 30_000);
+  assert.equal(answer.data.state, 'failed');
+  assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
+  const alarm = await waitFor(
+    () => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId),
+    'state-unwritable alarm',
+  );
+  assert.equal(alarm.data?.errno, fault === 'full' ? 'ENOSPC' : 'EROFS', JSON.stringify(alarm));
+  // Full: the ledger refuses for want of headroom even where its line would fit (the
+  // `accepted` audit line may fail first).
+  assert.match(alarm.data?.path ?? '', fault === 'full' ? /(trust-ledger|audit)\.jsonl$/ : /trust-ledger\.jsonl$/);
+  await sleep(1000);
+  assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
+  assert.ok(
+    !e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''),
+    'the challenge is still open',
+  );
+
+  // Writable again: the same approval, sent again, is verified again (its nonce is still
+  // the challenge's) and carried out.
+  const beforeFix = e2e.observer.seen.length;
+  if (fault === 'full') daemon.unfill();
+  else daemon.writable();
+  await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
+  await e2e.publish('approval', refused);
+  await answerIn(e2e, refusedId, 'done');
+  assert.equal(e2e.powerCuts, 1);
+  assert.equal(e2e.site.router.state().deviceMode.features.container, true);
+  await assertAuditIntact(daemon, stateDir);
+}
+
 void test(
   'an approval while the state directory is read-only is refused; once writable its resend works',
   { skip },
   async (t) => {
-    const { e2e, daemon, stateDir } = await site(t);
-    e2e.otherClientUpdate({ enable: ['container'] });
-    const open = await e2e.challenge();
-    daemon.readOnly();
-    const from = e2e.observer.seen.length;
-    const refused = await e2e.site.team.approval(open.challenge, {
-      expect: { enable: ['container'] },
-      method: 'power',
-    });
-    const refusedId = e2e.requestIdOf(refused);
-    await e2e.publish('approval', refused);
-    const answer = await e2e.finalAnswer(refusedId, 30_000);
-    assert.equal(answer.data.state, 'failed');
-    assert.equal(answer.error?.code, 'state-unwritable', JSON.stringify(answer));
-    const alarm = await waitFor(
-      () => eventsSince(e2e, from, 'state-unwritable').find((e) => e.requestId === refusedId),
-      'state-unwritable alarm',
-    );
-    assert.equal(alarm.data?.errno, 'EROFS');
-    assert.match(alarm.data?.path ?? '', /trust-ledger\.json$/);
-    await sleep(1000);
-    assert.equal(e2e.powerCuts + e2e.presses, 0, 'nothing actuated');
-    assert.ok(
-      !e2e.observer.seen.slice(from).some((m) => m.topic === e2e.topics.challenge('hap1') && m.payload === ''),
-      'the challenge is still open',
-    );
+    await approvalRefusedThenRecovered(t, 'read-only');
+  },
+);
 
-    // Writable again: the same approval, sent again, is verified again (its nonce is still
-    // the challenge's) and carried out.
-    const beforeFix = e2e.observer.seen.length;
-    daemon.writable();
-    await waitFor(() => eventsSince(e2e, beforeFix, 'state-writable')[0], 'state-writable event', 20_000);
-    await e2e.publish('approval', refused);
-    await answerIn(e2e, refusedId, 'done');
-    assert.equal(e2e.powerCuts, 1);
-    assert.equal(e2e.site.router.state().deviceMode.features.container, true);
-    await assertAuditIntact(daemon, stateDir);
+void test(
+  'an approval while the state directory is full is refused, nothing used; freed, its resend works',
+  { skip },
+  async (t) => {
+    await approvalRefusedThenRecovered(t, 'full');
   },
 );
 

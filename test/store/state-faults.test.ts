@@ -1,6 +1,7 @@
 // The stores under a state directory that really fails: each scenario runs in a child in a
-// private mount namespace on a 64 KiB tmpfs (fixtures/state-fault-child.ts), never on the
-// host's mounts. Skipped only where mount namespaces are not available (not root).
+// private mount namespace on a small tmpfs (64 KiB unless a scenario needs more;
+// fixtures/state-fault-child.ts), never on the host's mounts. Skipped only where mount
+// namespaces are not available (not root).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { NO_MOUNT_NAMESPACE } from '../e2e/fixtures/state-dir.js';
 
 const CHILD = join(import.meta.dirname, 'fixtures/state-fault-child.ts');
 
-async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
+async function inNamespace(scenario: string, size = '64k'): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'dmconfirm-state-fault-'));
   try {
     const child = reapOnExit(
@@ -22,7 +23,7 @@ async function inNamespace(scenario: string): Promise<Record<string, unknown>> {
         'private',
         'sh',
         '-c',
-        'mount -t tmpfs -o size=64k dmconfirm-test "$0" && exec "$@"',
+        `mount -t tmpfs -o size=${size} dmconfirm-test "$0" && exec "$@"`,
         dir,
         process.execPath,
         '--import',
@@ -61,6 +62,38 @@ void test(
 );
 
 void test(
+  'journal on a full disk: the append that fails leaves the last record current; the next one replaces the file',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('journal-full');
+    const failure = out.bigFailure as { name: string; code: string; path: string };
+    assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
+    assert.equal(failure.code, 'ENOSPC');
+    assert.match(failure.path, /operations\/r1\.jsonl$/);
+    assert.equal(out.partLeft, true, 'the kernel took part of the line: a torn tail, as after a crash');
+    assert.equal(out.afterFailure, 'pending', 'a restart reads the last whole record');
+    assert.equal(out.lines, 1, 'the write after the failure replaced the file with its record alone');
+    assert.equal(out.afterRoom, 'rebooting');
+    assert.equal(out.appendedAgain, 2, 'then appends again');
+  },
+);
+
+void test(
+  'trust ledger on a full disk: nothing recorded although the line would fit its last block; room again, it appends',
+  { skip: NO_MOUNT_NAMESPACE },
+  async () => {
+    const out = await inNamespace('ledger-full', '256k');
+    assert.ok((out.slack as number) > 200, JSON.stringify(out));
+    const failure = out.fullFailure as { name: string; code: string; path: string };
+    assert.equal(failure.name, 'StateWriteError', JSON.stringify(out));
+    assert.equal(failure.code, 'ENOSPC');
+    assert.match(failure.path, /trust-ledger\.jsonl$/);
+    assert.equal(out.unchanged, true, 'the order is not recorded as used: its resend works');
+    assert.equal(out.afterRoom, 3);
+  },
+);
+
+void test(
   'stores on a read-only directory: EROFS names the file, memory stays as on disk, writable works',
   { skip: NO_MOUNT_NAMESPACE },
   async () => {
@@ -76,7 +109,7 @@ void test(
     assert.equal(out.chal2Known, false);
     assert.equal((out.journalFailure as { name: string; code: string }).name, 'StateWriteError');
     assert.equal((out.journalFailure as { code: string }).code, 'EROFS');
-    assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.json$/);
+    assert.match((out.journalFailure as { path: string }).path, /operations\/r1\.jsonl$/);
     assert.equal(
       (out.journalClearFailure as { name: string; code: string }).name,
       'StateWriteError',

@@ -2,95 +2,24 @@
 // targets of it, and an agent acts only with a proof that it is one of those targets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DeviceModeChange } from '../../src/routeros/device-mode.js';
 import { fixedClock } from '../../src/time/wall-clock.js';
-import { buildCampaign, buildRelease, TargetTree } from '../../src/trust/campaign/build.js';
-import type { Campaign, CampaignTarget, Release } from '../../src/trust/campaign/schema.js';
-import { payloadDigest, targetRequestId } from '../../src/trust/campaign/schema.js';
+import { TargetTree } from '../../src/trust/campaign/build.js';
+import type { CampaignTarget } from '../../src/trust/campaign/schema.js';
+import { targetRequestId } from '../../src/trust/campaign/schema.js';
 import { verifyCampaignOrder } from '../../src/trust/campaign/verify.js';
-import type { Envelope } from '../../src/trust/jws.js';
-import type { SigningKey } from '../../src/trust/keys.js';
 import { TYP } from '../../src/trust/messages.js';
 import type { TrustRoot } from '../../src/trust/trust-root.js';
-import { AGENT, context, keys, NOW, refused, SERIAL, signExactly, text, trustRootV1 } from './fixtures.js';
-
-const SELF: CampaignTarget = { agent: AGENT, router: { serial: SERIAL } };
-const others = Array.from({ length: 9 }, (_, i): CampaignTarget => ({
-  agent: `site${i + 2}-pi`,
-  router: { serial: `HF00${i}` },
-}));
-/** Wave 0: two targets; wave 1: the rest. SELF is target 4, in wave 1. */
-const TARGETS = [...others.slice(0, 4), SELF, ...others.slice(4)];
-const TREE = new TargetTree(TARGETS);
-
-function campaignPayload(
-  overrides: Partial<Campaign> = {},
-  change: DeviceModeChange = { features: { container: true } },
-  tree = TREE,
-): Campaign {
-  return {
-    ...buildCampaign({
-      campaignId: 'spring-2026-container',
-      requester: { name: 'noc' },
-      coordinator: { name: 'noc' },
-      now: NOW - 3600_000,
-      window: { notAfter: new Date(NOW + 2 * 86_400_000).toISOString() },
-      change,
-      method: 'power',
-      activationTimeoutSeconds: 300,
-      tree,
-      waves: [{ count: 2, pauseSeconds: 60 }, { percent: 100 }],
-      abort: { minExecuted: 2, maxFailures: 2 },
-    }),
-    ...overrides,
-  };
-}
-
-const digestOf = (envelope: Envelope) => payloadDigest(Buffer.from(envelope.payload, 'base64url'));
-
-async function signedCampaign(
-  payload = campaignPayload(),
-  signers: SigningKey[] = [keys.noc, keys.alice, keys.bob],
-): Promise<Envelope> {
-  return signExactly(payload, TYP.campaign, signers);
-}
-
-function releaseFor(campaign: Envelope, overrides: Partial<Release> = {}): Release {
-  return {
-    ...buildRelease({
-      campaign: { campaignId: 'spring-2026-container', digest: digestOf(campaign) },
-      wave: 1,
-      targets: [SELF],
-      now: NOW - 60_000,
-      validityMs: 3600_000,
-      releaseId: 'release-wave-1',
-    }),
-    ...overrides,
-  };
-}
-
-async function order(
-  parts: {
-    campaign?: Envelope;
-    release?: Release | Envelope;
-    target?: CampaignTarget;
-    proof?: { index: number; path: string[] };
-    releaseSigners?: SigningKey[];
-  } = {},
-): Promise<string> {
-  const campaign = parts.campaign ?? (await signedCampaign());
-  const rel = parts.release ?? releaseFor(campaign);
-  const release = 'signatures' in rel ? rel : await signExactly(rel, TYP.release, parts.releaseSigners ?? [keys.noc]);
-  const target = parts.target ?? SELF;
-  return text({
-    v: 1,
-    kind: 'campaign-order',
-    campaign,
-    target,
-    proof: parts.proof ?? TREE.proof(TREE.indexOf(target)),
-    release,
-  });
-}
+import {
+  campaignPayload,
+  digestOf,
+  order,
+  others,
+  releaseFor,
+  SELF,
+  signedCampaign,
+  TREE,
+} from './campaign-fixtures.js';
+import { AGENT, context, keys, NOW, refused, SERIAL, signExactly, trustRootV1 } from './fixtures.js';
 
 let root: TrustRoot;
 const ctx = async () => context((root ??= await trustRootV1()));

@@ -10,6 +10,7 @@ import { TYP } from '../../src/trust/messages.js';
 import { strictJson, StrictJsonError } from '../../src/trust/strict-json.js';
 import { TrustRoot } from '../../src/trust/trust-root.js';
 import { openEnvelope } from '../../src/trust/jws.js';
+import { readAnyMessage } from '../../src/trust/message-read.js';
 import { verifyChangeRequest } from '../../src/trust/verify.js';
 import { fails, TARGET, ok } from './cli-harness.js';
 import { NOW, SERIAL, context, keys, refused, requestPayload, rootPayload, tempDir, trustRootV1 } from './fixtures.js';
@@ -195,4 +196,21 @@ void test('read once: a verifier given the envelope openEnvelope read acts on ex
   }, TypeError);
   const lookalike = { envelope: opened.envelope, payload: { ...(opened.payload as object), requestId: 'other' } };
   await assert.rejects(verifyChangeRequest(lookalike, context(await trustRootV1())), TypeError);
+});
+
+void test('read once: a payload of any kind (what cosign and verify show) is parsed once, not again by kind', () => {
+  const payload = good();
+  const original = JSON.parse.bind(JSON);
+  let parses = 0;
+  JSON.parse = (text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+    if (text === payload) parses++;
+    return original(text, reviver) as unknown;
+  };
+  try {
+    assert.equal(readAnyMessage(payload).kind, 'change-request');
+  } finally {
+    JSON.parse = original;
+  }
+  assert.equal(parses, 1);
+  assert.throws(() => readAnyMessage(withMember('"extra":1')), { reason: 'bad-payload', detail: /extra/ });
 });

@@ -1,7 +1,7 @@
-// The trust ledger: what an order uses up, made durable with one write; older state directories converted.
+// The trust ledger: what an order uses up, made durable with one append; older state directories converted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncCount } from '../../src/store/fsync-count.js';
 import { StateWriteError } from '../../src/store/state-error.js';
@@ -11,7 +11,12 @@ import { RateLimiter } from '../../src/trust/rate-limit.js';
 import { ReplayStore } from '../../src/trust/replay-store.js';
 import { SkCounterStore } from '../../src/trust/ssh/sk-counters.js';
 import { TrustGate } from '../../src/trust/trust-gate.js';
-import { TRUST_LEDGER_FILE } from '../../src/trust/trust-ledger.js';
+import {
+  LEDGER_COMPACT_BYTES,
+  REPLACED_LEDGER_FILE,
+  TRUST_LEDGER_FILE,
+  TrustLedger,
+} from '../../src/trust/trust-ledger.js';
 import {
   AGENT,
   NOW,
@@ -26,6 +31,13 @@ import {
   tempDir,
   text,
 } from './fixtures.js';
+import { ledgerSections } from '../e2e/state-files.js';
+
+const ledgerLines = (dir: string) =>
+  readFileSync(join(dir, TRUST_LEDGER_FILE), 'utf8')
+    .split('\n')
+    .slice(0, -1)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPerHour = 3): Promise<TrustGate> {
   const g = new TrustGate({
@@ -43,30 +55,85 @@ async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPer
 const order = async (requestId: string) =>
   text(await sign(requestPayload({ requestId }), TYP.request, [keys.alice, keys.bob]));
 
-void test("an order's commit is one atomic write of the ledger: request id and rate budget, 2 fsyncs", async (t) => {
+void test("an order's commit is one append to the ledger: request id and rate budget, 1 fsync", async (t) => {
   const dir = tempDir(t);
   const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
   const g = await gate(dir, root, 2);
+  assert.deepEqual(ledgerLines(dir), [{ v: 1 }], 'made at start, so that every commit is an append');
   const accepted = await g.verifyChangeRequest(await order('request-1'));
   assert.ok(accepted.ok, JSON.stringify(accepted));
   const before = fsyncCount();
   await accepted.commit();
-  assert.equal(fsyncCount() - before, 2, 'the temporary file and the directory: one write for every store');
-  const ledger = JSON.parse(readFileSync(join(dir, TRUST_LEDGER_FILE), 'utf8')) as Record<
-    string,
-    { seen?: object; routers?: object }
-  >;
-  assert.deepEqual(Object.keys(ledger.replay?.seen ?? {}), ['request-1']);
-  assert.equal((ledger.rate?.routers as Record<string, unknown[]>).core?.length, 1);
-  for (const old of ['replay.json', 'rate.json', 'sk-counters.json'])
+  assert.equal(fsyncCount() - before, 1, 'one line, one fdatasync, for every store');
+  const second = await g.verifyChangeRequest(await order('request-2'));
+  assert.ok(second.ok);
+  await second.commit();
+  const lines = ledgerLines(dir);
+  assert.equal(lines.length, 3);
+  assert.deepEqual(Object.keys(lines[1]!).sort(), ['rate', 'replay', 'v'], 'a line names the sections it replaces');
+  const ledger = ledgerSections(dir) as Record<string, { seen?: object; routers?: object }>;
+  assert.deepEqual(Object.keys(ledger.replay?.seen ?? {}), ['request-1', 'request-2']);
+  assert.equal((ledger.rate?.routers as Record<string, unknown[]>).core?.length, 2);
+  for (const old of ['replay.json', 'rate.json', 'sk-counters.json', REPLACED_LEDGER_FILE])
     assert.equal(existsSync(join(dir, old)), false, old);
 
   const restarted = await gate(dir, root, 2);
+  assert.equal(ledgerLines(dir).length, 1, 'rewritten as one line at start');
   refused(await restarted.verifyChangeRequest(await order('request-1')), 'replayed');
-  const second = await restarted.verifyChangeRequest(await order('request-2'));
-  assert.ok(second.ok);
-  await second.commit();
-  refused(await (await gate(dir, root, 2)).verifyChangeRequest(await order('request-3')), 'rate-limited');
+  refused(await restarted.verifyChangeRequest(await order('request-3')), 'rate-limited');
+});
+
+void test('a torn last line is a commit that never returned; a damaged line stops the start', async (t) => {
+  const dir = tempDir(t);
+  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
+  const g = await gate(dir, root, 3);
+  const accepted = await g.verifyChangeRequest(await order('request-1'));
+  assert.ok(accepted.ok);
+  await accepted.commit();
+  const path = join(dir, TRUST_LEDGER_FILE);
+  const whole = readFileSync(path, 'utf8');
+  appendFileSync(path, '{"v":1,"replay":{"seen":{"request-2"');
+  const restarted = await gate(dir, root, 3);
+  assert.equal(ledgerLines(dir).length, 1, 'rewritten whole: the torn bytes are gone');
+  refused(await restarted.verifyChangeRequest(await order('request-1')), 'replayed');
+  assert.ok((await restarted.verifyChangeRequest(await order('request-2'))).ok, 'never recorded, so not used');
+
+  writeFileSync(path, `{"v":1,"replay":\n${whole}`);
+  await assert.rejects(gate(dir, root, 3), /not a trust ledger.*line 1 is not JSON/);
+  writeFileSync(path, '');
+  await assert.rejects(gate(dir, root, 3), /no whole line/, 'emptied: what it held is lost, so refuse');
+  writeFileSync(path, `{"v":2}\n`);
+  await assert.rejects(gate(dir, root, 3), /not a trust ledger of version 1/);
+});
+
+void test('the ledger of the version before (one JSON object, replaced whole) is converted at start', async (t) => {
+  const dir = tempDir(t);
+  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
+  const g = await gate(dir, root, 3);
+  const accepted = await g.verifyChangeRequest(await order('request-1'));
+  assert.ok(accepted.ok);
+  await accepted.commit();
+  const sections = ledgerSections(dir);
+  rmSync(join(dir, TRUST_LEDGER_FILE));
+  writeFileSync(join(dir, REPLACED_LEDGER_FILE), JSON.stringify(sections, null, 2) + '\n');
+  const converted = await gate(dir, root, 3);
+  assert.equal(existsSync(join(dir, REPLACED_LEDGER_FILE)), false);
+  assert.deepEqual(ledgerSections(dir), sections);
+  refused(await converted.verifyChangeRequest(await order('request-1')), 'replayed');
+});
+
+void test('a ledger grown by appends is rewritten as one line after the write that grew it', async (t) => {
+  const dir = tempDir(t);
+  const ledger = new TrustLedger(dir);
+  await ledger.load();
+  const big = 'x'.repeat(LEDGER_COMPACT_BYTES / 2);
+  await ledger.writeSections({ replay: { i: 0, big } });
+  assert.equal(ledgerLines(dir).length, 2, 'appended to the line made at start');
+  await ledger.writeSections({ replay: { i: 1, big } });
+  await ledger.writeSections({ rate: { routers: {} } });
+  await ledger.writeSections({ sk: { counters: {} } });
+  assert.equal(ledgerLines(dir).length, 3, 'compacted once past the mark, then appended again');
+  assert.deepEqual(ledgerSections(dir), { v: 1, replay: { i: 1, big }, rate: { routers: {} }, sk: { counters: {} } });
 });
 
 void test('a ledger write that fails uses nothing: the same order commits once writable', async (t) => {
@@ -74,7 +141,8 @@ void test('a ledger write that fails uses nothing: the same order commits once w
   const g = await gate(dir, await signedRoot(rootPayload(), [keys.alice, keys.bob]), 1);
   const accepted = await g.verifyChangeRequest(await order('request-1'));
   assert.ok(accepted.ok);
-  // The ledger cannot be replaced (a directory in its place; root ignores read-only modes).
+  // The ledger can be neither appended to nor replaced (a directory in its place; root ignores read-only modes).
+  rmSync(join(dir, TRUST_LEDGER_FILE));
   mkdirSync(join(dir, TRUST_LEDGER_FILE, 'blocker'), { recursive: true });
   await assert.rejects(accepted.commit(), StateWriteError);
   rmSync(join(dir, TRUST_LEDGER_FILE), { recursive: true });

@@ -5,6 +5,7 @@ import type { ReasonCode } from '../../mqtt/contract.js';
 import type { DeviceModeState } from '../../routeros/device-mode.js';
 import { StateWriteError } from '../../store/state-error.js';
 import type { WallClock } from '../../time/wall-clock.js';
+import type { OpenedEnvelope } from '../../trust/jws.js';
 import type { Cancel, ChangeRequest, PowerCycle } from '../../trust/messages.js';
 import type { TrustGate } from '../../trust/trust-gate.js';
 import type { Accepted, RouterBinding } from '../../trust/verify.js';
@@ -46,9 +47,10 @@ type Scheduled = Accepted<ChangeRequest> | Accepted<PowerCycle>;
 /**
  * Orders accepted before their window opened: kept (ScheduleBook), published (retained
  * `scheduled` topic and a `scheduled` answer), and started when the window opens: verified
- * again from the exact bytes (a key revoked or a policy tightened meanwhile stops it), the
- * router read and compared with what it showed at scheduling, then handed to the router's
- * supervisor like an order that just arrived, which commits its nonce, id and rate budget.
+ * again (a key revoked or a policy tightened meanwhile stops it) on the reading the door made
+ * of the exact bytes (after a restart: on the bytes), the router read and compared with what
+ * it showed at scheduling, then handed to the router's supervisor like an order that just
+ * arrived, which commits its nonce, id and rate budget.
  * Wall time is polled, not waited on with one long timer: a clock stepped by NTP is seen.
  */
 export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
@@ -58,6 +60,8 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
   readonly #busy = new Set<string>();
   /** Request id → wall ms before which a retry is not tried. */
   readonly #retryAt = new Map<string, number>();
+  /** Request id → the order as the door read it: verified again on that reading (after a restart: its bytes). */
+  readonly #readings = new Map<string, OpenedEnvelope>();
 
   constructor(private readonly deps: SchedulerDeps) {
     super();
@@ -102,12 +106,15 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     return { ok: true };
   }
 
-  /** Keeps a verified order whose window has not opened (accepted.opensAt), after reading what the router shows. */
+  /**
+   * Keeps a verified order whose window has not opened (accepted.opensAt), after reading what
+   * the router shows: its bytes in the book, and the door's reading of them (if given) here.
+   */
   async schedule(
     kind: 'request' | 'powercycle',
     accepted: Scheduled,
     digest: string,
-    payload: Uint8Array,
+    received: { payload: Uint8Array; opened?: OpenedEnvelope | undefined },
     router: ScheduledRouter,
   ): Promise<StartVerdict> {
     const message = accepted.message;
@@ -141,7 +148,7 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
         digest,
         kind,
         router: router.name,
-        payload: Buffer.from(payload).toString('base64url'),
+        payload: Buffer.from(received.payload).toString('base64url'),
       },
       ...{ opensAt: accepted.opensAt ?? now, closesAt: closesAt(message), scheduledAt: now, state: 'scheduled' },
       ...(message.urgent ? { urgent: true } : {}),
@@ -149,6 +156,7 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
     };
     if (!(await this.deps.book.add(order)))
       return { ok: false, code: 'replayed', message: `request id ${message.requestId} is already scheduled here` };
+    if (received.opened) this.#readings.set(order.requestId, received.opened);
     await this.record('scheduled', {
       requestId: order.requestId,
       router: order.router,
@@ -259,11 +267,11 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
       });
       return void (await this.end(order, 'expired', text, 'schedule-clock-unsynced'));
     }
-    const bytes = Buffer.from(order.payload, 'base64url');
+    const input = this.#readings.get(order.requestId) ?? Buffer.from(order.payload, 'base64url');
     const verdict =
       order.kind === 'request'
-        ? await this.deps.gate.verifyChangeRequest(bytes)
-        : await this.deps.gate.verifyPowerCycle(bytes);
+        ? await this.deps.gate.verifyChangeRequest(input)
+        : await this.deps.gate.verifyPowerCycle(input);
     if (!verdict.ok && TRY_AGAIN.has(verdict.reason)) return this.retryLater(order, verdict.detail);
     if (!verdict.ok)
       return void (await this.end(
@@ -321,6 +329,7 @@ export class Scheduler extends EventEmitter<{ fatal: [Error] }> {
   ): Promise<boolean> {
     if (!(await this.deps.book.end(order.requestId, state, this.deps.clock.now(), detail))) return false;
     this.#retryAt.delete(order.requestId);
+    this.#readings.delete(order.requestId);
     await this.record(`schedule-${state}`, {
       requestId: order.requestId,
       router: order.router,

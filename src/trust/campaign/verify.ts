@@ -1,6 +1,6 @@
 import { changeDigest } from '../change.js';
-import { parseEnvelope, verifyEnvelope } from '../jws.js';
-import type { VerifiedEnvelope } from '../jws.js';
+import { verifyEnvelope } from '../jws.js';
+import type { Envelope, SignedInput, VerifiedEnvelope } from '../jws.js';
 import type { ChangeRequest } from '../messages.js';
 import { TYP } from '../messages.js';
 import { checkChangePolicy } from '../policy.js';
@@ -12,10 +12,10 @@ import type { Accepted, VerifyContext } from '../verify.js';
 import { checkRequester, countApprovers, requiredApprovals } from '../approvers.js';
 import type { Requirement } from '../approvers.js';
 import { verifyInclusion } from './merkle.js';
+import { openCampaignOrder, partOf } from './order-read.js';
+import type { CampaignOrderInput } from './order-read.js';
 import {
-  campaignOrderSchema,
   campaignSchema,
-  MAX_ORDER_BYTES,
   payloadDigest,
   releaseSchema,
   sameTarget,
@@ -31,15 +31,12 @@ export interface CampaignAccepted extends Accepted<ChangeRequest> {
 }
 export type CampaignVerdict = CampaignAccepted | Refusal;
 
-export function readCampaignOrder(bytes: Uint8Array | string): CampaignOrder {
-  const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
-  if (size > MAX_ORDER_BYTES) refuse('too-large', `campaign order is ${size} bytes; the limit is ${MAX_ORDER_BYTES}`);
-  return parseStrictOrRefuse(campaignOrderSchema, bytes, 'malformed', 'campaign order');
-}
-
-/** The campaign as signed: approvers' threshold for its change, the requester never counting. */
+/**
+ * The campaign as signed: approvers' threshold for its change, the requester never counting.
+ * Given its bytes or the envelope openEnvelope read (its payload is read there, once).
+ */
 export async function verifyCampaign(
-  campaignEnvelope: unknown,
+  input: SignedInput,
   ctx: Pick<VerifyContext, 'trustRoot'>,
 ): Promise<{
   campaign: Campaign;
@@ -48,8 +45,8 @@ export async function verifyCampaign(
   approverNames: string[];
   requirement: Requirement;
 }> {
-  const verified = await verifySigned(JSON.stringify(campaignEnvelope), TYP.campaign, ctx);
-  const campaign = parseStrictOrRefuse(campaignSchema, verified.payload, 'bad-payload', 'campaign');
+  const verified = await verifySigned(input, TYP.campaign, ctx);
+  const campaign = parseStrictOrRefuse(campaignSchema, { json: verified.json }, 'bad-payload', 'campaign');
   checkDigest(campaign, changeDigest(campaign.change));
   const root = ctx.trustRoot;
   const coordinator = root.person(campaign.coordinator.name);
@@ -70,16 +67,19 @@ export async function verifyCampaign(
   return { campaign, digest: payloadDigest(verified.payload), verified, approverNames, requirement };
 }
 
-/** A release is signed by the campaign's coordinator (its key, when named) and by keys of the root only. */
+/**
+ * A release is signed by the campaign's coordinator (its key, when named) and by keys of the
+ * root only; its envelope as read with the order, its payload read once the signatures hold.
+ */
 async function verifyRelease(
-  order: CampaignOrder,
+  envelope: Envelope,
   campaign: Campaign,
   digest: string,
   ctx: VerifyContext,
 ): Promise<{ release: Release; skEvidence: SkEvidence[] }> {
   const root = ctx.trustRoot;
   const verified = await verifyEnvelope(
-    parseEnvelope(JSON.stringify(order.release)),
+    envelope,
     TYP.release,
     (kid) => root.lookup(kid),
     `trust root v${root.version}`,
@@ -144,11 +144,18 @@ function changeRequestOf(campaign: Campaign, target: CampaignOrder['target']): C
   };
 }
 
-export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyContext): Promise<CampaignVerdict> {
+/** Given the order's bytes or its reading (openCampaignOrder): each part is read once, here or at the door. */
+export function verifyCampaignOrder(input: CampaignOrderInput, ctx: VerifyContext): Promise<CampaignVerdict> {
   return asVerdict(async () => {
-    const order = readCampaignOrder(bytes);
+    const opened = openCampaignOrder(input);
+    const order = opened.order;
+    // A root in the old format is refused before a campaign that could not be read, as when the campaign was read here.
+    ctx.trustRoot.requireCurrentSchema();
     // Approvals first (in verifyCampaign): a campaign under threshold is refused as such, whatever else it carries.
-    const { campaign, digest, verified, approverNames, requirement } = await verifyCampaign(order.campaign, ctx);
+    const { campaign, digest, verified, approverNames, requirement } = await verifyCampaign(
+      partOf(opened.campaign),
+      ctx,
+    );
     checkTarget(order.target, ctx);
     const message = changeRequestOf(campaign, order.target);
     const signerKeyIds = verified.signers.map((s) => s.keyId);
@@ -174,7 +181,7 @@ export function verifyCampaignOrder(bytes: Uint8Array | string, ctx: VerifyConte
         `no proof that agent ${order.target.agent} with router ${JSON.stringify(order.target.router)} ` +
           `is target ${index} of campaign ${campaign.campaignId}`,
       );
-    const { release, skEvidence: releaseEvidence } = await verifyRelease(order, campaign, digest, ctx);
+    const { release, skEvidence: releaseEvidence } = await verifyRelease(partOf(opened.release), campaign, digest, ctx);
     const wave = waveOf(index, campaign.waves, campaign.targets.count);
     if (!release.targets.some((t) => sameTarget(t, order.target)))
       refuse('not-released', `release ${release.releaseId} does not name this target`);
