@@ -55,6 +55,16 @@ async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPer
 const order = async (requestId: string) =>
   text(await sign(requestPayload({ requestId }), TYP.request, [keys.alice, keys.bob]));
 
+/** A state directory whose ledger has one order committed (request-1), at most 3 operations an hour. */
+async function committedOne(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string; root: string }> {
+  const dir = tempDir(t);
+  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
+  const accepted = await (await gate(dir, root, 3)).verifyChangeRequest(await order('request-1'));
+  assert.ok(accepted.ok);
+  await accepted.commit();
+  return { dir, root };
+}
+
 void test("an order's commit is one append to the ledger: request id and rate budget, 1 fsync", async (t) => {
   const dir = tempDir(t);
   const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
@@ -84,12 +94,7 @@ void test("an order's commit is one append to the ledger: request id and rate bu
 });
 
 void test('a torn last line is a commit that never returned; a damaged line stops the start', async (t) => {
-  const dir = tempDir(t);
-  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
-  const g = await gate(dir, root, 3);
-  const accepted = await g.verifyChangeRequest(await order('request-1'));
-  assert.ok(accepted.ok);
-  await accepted.commit();
+  const { dir, root } = await committedOne(t);
   const path = join(dir, TRUST_LEDGER_FILE);
   const whole = readFileSync(path, 'utf8');
   appendFileSync(path, '{"v":1,"replay":{"seen":{"request-2"');
@@ -107,12 +112,7 @@ void test('a torn last line is a commit that never returned; a damaged line stop
 });
 
 void test('the ledger of the version before (one JSON object, replaced whole) is converted at start', async (t) => {
-  const dir = tempDir(t);
-  const root = await signedRoot(rootPayload(), [keys.alice, keys.bob]);
-  const g = await gate(dir, root, 3);
-  const accepted = await g.verifyChangeRequest(await order('request-1'));
-  assert.ok(accepted.ok);
-  await accepted.commit();
+  const { dir, root } = await committedOne(t);
   const sections = ledgerSections(dir);
   rmSync(join(dir, TRUST_LEDGER_FILE));
   writeFileSync(join(dir, REPLACED_LEDGER_FILE), JSON.stringify(sections, null, 2) + '\n');
