@@ -31,5 +31,10 @@ export function journalRecord(stateDir: string, router: string): OperationRecord
 
 /** The trust ledger's sections as its lines leave them (later lines win); empty when there is none. */
 export function ledgerSections(stateDir: string): Record<string, unknown> {
-  return Object.assign({}, ...(jsonLines(join(stateDir, TRUST_LEDGER_FILE)) ?? [])) as Record<string, unknown>;
+  return Object.assign({}, ...ledgerLines(stateDir)) as Record<string, unknown>;
+}
+
+/** The trust ledger's lines, each naming the sections it replaces; empty when there is none. */
+export function ledgerLines(stateDir: string): Array<Record<string, unknown>> {
+  return (jsonLines(join(stateDir, TRUST_LEDGER_FILE)) ?? []) as Array<Record<string, unknown>>;
 }

@@ -31,13 +31,7 @@ import {
   tempDir,
   text,
 } from './fixtures.js';
-import { ledgerSections } from '../e2e/state-files.js';
-
-const ledgerLines = (dir: string) =>
-  readFileSync(join(dir, TRUST_LEDGER_FILE), 'utf8')
-    .split('\n')
-    .slice(0, -1)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+import { ledgerLines, ledgerSections } from '../e2e/state-files.js';
 
 async function gate(stateDir: string, initialTrustRoot: string, maxOperationsPerHour = 3): Promise<TrustGate> {
   const g = new TrustGate({
